@@ -1,0 +1,7 @@
+"""`python -m cadoctor`."""
+
+import sys
+
+from cadoctor._cli import main
+
+sys.exit(main())

@@ -1,0 +1,109 @@
+"""Collect the facts of this process's trust path: the runtime probe, the loader's choices, the disk."""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import subprocess
+from typing import Any, Optional
+
+from cadoctor import _probe
+from cadoctor._bundle import inspect
+from cadoctor._locations import KNOWN_DIRECTORIES, KNOWN_FILES, LOCAL_ANCHORS
+from cadoctor._model import Bundle, Facts, Runtime, SystemLibrary, runtime_from_probe
+
+_LDCONFIG = ("/sbin/ldconfig", "/usr/sbin/ldconfig", "/usr/bin/ldconfig")
+_CACHE_LINE = re.compile(r"^\s*(lib(?:crypto|ssl)\.so[.\d]*) \(([^)]*)\) => (\S.*)$")
+# How `ldconfig -p` names the ABI of the running machine.
+_LOADER_ABI = {"x86_64": "x86-64", "aarch64": "AArch64", "ppc64le": "64bit", "s390x": "64bit"}
+
+
+def system_libraries() -> tuple[SystemLibrary, ...]:
+    """Ask the dynamic loader's cache which libcrypto/libssl it picks when nothing overrides it."""
+    tool = next((path for path in _LDCONFIG if os.access(path, os.X_OK)), None)
+    if tool is None:
+        return ()
+    try:
+        listing = subprocess.run(
+            [tool, "-p"], capture_output=True, text=True, timeout=5, check=False, env={"LC_ALL": "C"}
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ()
+    abi = _LOADER_ABI.get(platform.machine(), "")
+    found: dict[str, SystemLibrary] = {}
+    for line in listing.splitlines():
+        match = _CACHE_LINE.match(line)
+        if not match or (abi and abi not in match.group(2)) or match.group(1) in found:
+            continue
+        soname, path = match.group(1), match.group(3)
+        build = _probe.read_build_strings(path)
+        openssldir = build.get("openssldir")
+        exists = os.path.isdir(openssldir) if openssldir and openssldir != "n/a" else None
+        found[soname] = SystemLibrary(soname=soname, path=path, openssldir=openssldir, openssldir_exists=exists)
+    return tuple(found.values())
+
+
+def _certifi_bundle() -> Optional[str]:
+    """Locate certifi's bundle without failing when certifi is absent or stripped."""
+    try:
+        import certifi
+    except ImportError:
+        return None
+    return str(certifi.where())
+
+
+def candidate_paths(runtime: Runtime) -> dict[str, list[str]]:
+    """Name every CA file or directory worth inspecting, each with the roles that make it a candidate."""
+    roles: dict[str, list[str]] = {}
+
+    def add(path: Optional[str], role: str) -> None:
+        if path:
+            entry = roles.setdefault(path, [])
+            if role not in entry:
+                entry.append(role)
+
+    if runtime.cafile is not None:
+        add(runtime.cafile.path, "in-effect:cafile")
+    for capath in runtime.capaths:
+        add(capath.path, "in-effect:capath")
+    add(runtime.compiled_cafile, "compiled-cafile")
+    add(runtime.compiled_capath, "compiled-capath")
+    for name in _probe.CA_VARIABLES:
+        value = runtime.environment.get(name)
+        if value is None:
+            continue
+        parts = value.split(os.pathsep) if name == "SSL_CERT_DIR" else [value]
+        for part in parts:
+            add(part, "env:" + name)
+    for path, _ in KNOWN_FILES + KNOWN_DIRECTORIES:
+        if os.path.lexists(path):
+            add(path, "system")
+    for path, _ in LOCAL_ANCHORS:
+        if os.path.isdir(path):
+            add(path, "local-anchors")
+    if "conda" in runtime.hints:
+        add(os.path.join(runtime.prefix, "ssl", "cacert.pem"), "conda")
+    add(_certifi_bundle(), "certifi")
+    return roles
+
+
+def inventory(runtime: Runtime) -> tuple[Bundle, ...]:
+    """Inspect every candidate path once."""
+    return tuple(inspect(path, tuple(role), runtime.euid) for path, role in candidate_paths(runtime).items())
+
+
+def facts_from_probe(probe_facts: dict[str, Any]) -> Facts:
+    """Complete the runtime probe's facts with the loader cache and the disk inventory."""
+    runtime, libraries = runtime_from_probe(probe_facts)
+    return Facts(
+        runtime=runtime,
+        libraries=libraries,
+        system_libraries=system_libraries() if runtime.system.startswith("linux") else (),
+        bundles=inventory(runtime),
+    )
+
+
+def collect() -> Facts:
+    """Probe this very process, then the disk."""
+    return facts_from_probe(_probe.collect())

@@ -1,0 +1,363 @@
+"""The report's vocabulary: plain frozen dataclasses that serialise to the versioned JSON schema."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Mapping, Optional, Tuple
+
+SCHEMA_VERSION = 1
+_INTERNAL = {"internal": True}
+
+
+class Severity(str, enum.Enum):
+    """How much a finding matters; ordered so that comparisons mean 'at least as bad'."""
+
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+    @property
+    def rank(self) -> int:
+        """Order severities for --fail-on."""
+        return ("info", "warning", "error").index(self.value)
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """A reason someone other than the owner could change a trust source.
+
+    Attributes:
+        path: The file or directory (the source itself or one of its parents).
+        uid: Its owner.
+        mode: Its permission bits.
+        reason: What lets others write it, in words.
+    """
+
+    path: str
+    uid: int
+    mode: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """What one CA file or directory on disk really holds.
+
+    Attributes:
+        path: The path as named by its source.
+        roles: Why it is a candidate (`env:SSL_CERT_FILE`, `compiled-cafile`, `certifi`, `system`, ...).
+        kind: `file`, `directory`, or `other` (missing, FIFO, device, unreadable).
+        file_type: `regular`, `directory`, `missing`, `fifo`, `char-device`, `symlink-loop`, ...
+        error: Why it could not be read, if it could not.
+        certificates: Certificates that parse.
+        marked: `BEGIN CERTIFICATE` blocks (files) or certificate files (directories).
+        unparseable: Blocks that are marked but do not parse, with `problems` saying why.
+        hash_links: `<hash>.<n>` entries of a directory; `hash_mismatches` of them name the wrong hash.
+        unlinked: Certificate files of a directory that no hash link reaches.
+    """
+
+    path: str
+    roles: Tuple[str, ...]
+    kind: str
+    file_type: str
+    error: Optional[str] = None
+    realpath: Optional[str] = None
+    size: Optional[int] = None
+    uid: Optional[int] = None
+    gid: Optional[int] = None
+    mode: Optional[int] = None
+    certificates: int = 0
+    marked: int = 0
+    unparseable: int = 0
+    problems: Tuple[str, ...] = ()
+    der: bool = False
+    truncated: bool = False
+    expired: int = 0
+    not_yet_valid: int = 0
+    duplicates: int = 0
+    strict_violations: int = 0
+    nonpositive_serials: int = 0
+    hash_links: int = 0
+    hash_mismatches: int = 0
+    unlinked: int = 0
+    exposures: Tuple[Exposure, ...] = ()
+    identities: frozenset[str] = field(default=frozenset(), metadata=_INTERNAL, compare=False)
+    samples: Tuple[bytes, ...] = field(default=(), metadata=_INTERNAL, compare=False)
+
+    @property
+    def usable(self) -> bool:
+        """True when OpenSSL would find certificates here."""
+        if self.kind == "file":
+            return self.certificates > 0
+        return self.kind == "directory" and self.hash_links - self.hash_mismatches > 0
+
+
+@dataclass(frozen=True)
+class LoadedLibrary:
+    """A libcrypto or libssl mapped into the process (or OpenSSL linked statically into `_ssl`).
+
+    Attributes:
+        in_use: This is the copy whose code the `ssl` module runs.
+        deleted: Unlinked on disk after it was mapped; `replaced`: a different file now has its path.
+        openssldir_exists: Whether the compiled OPENSSLDIR is a directory on this host.
+    """
+
+    path: str
+    realpath: str
+    role: str
+    in_use: bool
+    deleted: bool
+    replaced: bool
+    flavour: Optional[str]
+    version: Optional[str]
+    openssldir: Optional[str]
+    enginesdir: Optional[str]
+    modulesdir: Optional[str]
+    openssldir_exists: Optional[bool] = None
+
+
+@dataclass(frozen=True)
+class SystemLibrary:
+    """A libcrypto/libssl the dynamic loader picks when no override is set (from its cache)."""
+
+    soname: str
+    path: str
+    openssldir: Optional[str]
+    openssldir_exists: Optional[bool]
+
+
+@dataclass(frozen=True)
+class TrustSource:
+    """A CA file or directory a default context reads, and where that choice came from."""
+
+    path: Optional[str]
+    source: str
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """The interpreter and its `ssl` module, as the runtime probe saw them.
+
+    Attributes:
+        hints: Distribution markers (venv, conda, frozen, nix, pyenv, python-build-standalone, ...).
+        compiled_cafile, compiled_capath: `_ssl.get_default_verify_paths()` before Python hides missing paths.
+        context_loaded: Certificates a fresh default context holds (directories load lazily and count 0).
+    """
+
+    python_version: str
+    implementation: str
+    executable: str
+    prefix: str
+    base_prefix: str
+    hints: Tuple[str, ...]
+    system: str
+    os_release: Mapping[str, str]
+    euid: Optional[int]
+    ssl_available: bool
+    ssl_error: Optional[str]
+    openssl_version: Optional[str]
+    openssl_version_info: Tuple[int, ...]
+    ssl_module_file: Optional[str]
+    cafile_env: Optional[str]
+    capath_env: Optional[str]
+    compiled_cafile: Optional[str]
+    compiled_capath: Optional[str]
+    cafile: Optional[TrustSource]
+    capaths: Tuple[TrustSource, ...]
+    context_ok: bool
+    context_error: Optional[str]
+    context_loaded: int
+    libraries_available: bool
+    libraries_reason: Optional[str]
+    environment: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Everything the rules look at: the runtime, its libraries, the bundles on disk."""
+
+    runtime: Runtime
+    libraries: Tuple[LoadedLibrary, ...]
+    system_libraries: Tuple[SystemLibrary, ...]
+    bundles: Tuple[Bundle, ...]
+
+    def bundle(self, path: Optional[str]) -> Optional[Bundle]:
+        """Find the inventory entry of a path."""
+        return next((b for b in self.bundles if b.path == path), None)
+
+    @property
+    def ssl_library(self) -> Optional[LoadedLibrary]:
+        """The OpenSSL whose code the `ssl` module runs."""
+        return next((lib for lib in self.libraries if lib.in_use), None)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One observation about the trust path, with the evidence behind it."""
+
+    code: str
+    severity: Severity
+    summary: str
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Fix:
+    """One safe change that should make the process trust the right roots.
+
+    Attributes:
+        kind: `env`, `code`, `library` or `command`.
+        env: Variables to set (a value) or unset (None).
+        lines: Ready-to-paste forms of the change (`shell`, `dockerfile`, `systemd`, `python`, ...).
+        preload: Libraries to load with RTLD_GLOBAL before `import ssl` (library swaps).
+        cafile, capath: Locations passed to `load_verify_locations` (code fixes).
+        verified: True or False once tried in a fresh child interpreter; None when it cannot be tried here.
+        evidence: What the trial observed.
+    """
+
+    kind: str
+    summary: str
+    addresses: Tuple[str, ...]
+    env: Optional[Mapping[str, Optional[str]]] = None
+    lines: Mapping[str, str] = field(default_factory=dict)
+    preload: Tuple[str, ...] = ()
+    cafile: Optional[str] = None
+    capath: Optional[str] = None
+    command: Optional[str] = None
+    sample_source: Optional[str] = field(default=None, metadata=_INTERNAL)
+    verified: Optional[bool] = None
+    evidence: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Report:
+    """The outcome of one check: facts, findings and ranked fixes."""
+
+    facts: Facts
+    findings: Tuple[Finding, ...]
+    fixes: Tuple[Fix, ...]
+
+    @property
+    def status(self) -> str:
+        """`ok`, `warning` or `error`: the worst finding at warning level or above."""
+        worst = max((f.severity.rank for f in self.findings), default=-1)
+        return "error" if worst >= 2 else "warning" if worst == 1 else "ok"
+
+    def fails(self, threshold: Optional[Severity]) -> bool:
+        """Whether any finding is at or above the threshold (None never fails)."""
+        if threshold is None:
+            return False
+        return any(f.severity.rank >= threshold.rank for f in self.findings)
+
+
+def plain(value: Any) -> Any:
+    """Turn model objects into JSON-able values, leaving internal fields out."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            f.name: plain(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if not f.metadata.get("internal")
+        }
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
+
+
+def runtime_from_probe(facts: Dict[str, Any]) -> Tuple[Runtime, Tuple[LoadedLibrary, ...]]:
+    """Build the model from the runtime probe's JSON."""
+    python = facts["python"]
+    platform = facts["platform"]
+    ssl = facts["ssl"]
+    trust = facts.get("trust") or {}
+    context = facts.get("default_context") or {}
+    raw = ssl.get("default_verify_paths_raw") or {}
+    cafile = trust.get("cafile")
+    libraries = facts.get("libraries") or {}
+    runtime = Runtime(
+        python_version=python["version"],
+        implementation=python["implementation"],
+        executable=python["executable"],
+        prefix=python["prefix"],
+        base_prefix=python["base_prefix"],
+        hints=tuple(python["hints"]),
+        system=platform["system"],
+        os_release=dict(platform.get("os_release") or {}),
+        euid=platform.get("euid"),
+        ssl_available=bool(ssl["available"]),
+        ssl_error=ssl.get("error"),
+        openssl_version=ssl.get("openssl_version"),
+        openssl_version_info=tuple(ssl.get("version_info") or ()),
+        ssl_module_file=ssl.get("module_file"),
+        cafile_env=raw.get("cafile_env"),
+        capath_env=raw.get("capath_env"),
+        compiled_cafile=raw.get("cafile"),
+        compiled_capath=raw.get("capath"),
+        cafile=TrustSource(cafile["path"], cafile["source"]) if cafile else None,
+        capaths=tuple(TrustSource(c["path"], c["source"]) for c in trust.get("capaths", [])),
+        context_ok=bool(context.get("ok")),
+        context_error=context.get("error"),
+        context_loaded=int(context.get("x509_ca") or 0),
+        libraries_available=bool(libraries.get("available")),
+        libraries_reason=libraries.get("reason"),
+        environment=dict(facts.get("environment") or {}),
+    )
+    loaded = tuple(_library_from_probe(item) for item in libraries.get("items", []))
+    return runtime, loaded
+
+
+def _library_from_probe(item: Dict[str, Any]) -> LoadedLibrary:
+    """Build one LoadedLibrary from the probe's JSON."""
+    return LoadedLibrary(
+        path=item["path"],
+        realpath=item["realpath"],
+        role=item["role"],
+        in_use=bool(item["in_use"]),
+        deleted=bool(item["deleted"]),
+        replaced=bool(item["replaced"]),
+        flavour=item.get("flavour"),
+        version=item.get("version"),
+        openssldir=item.get("openssldir"),
+        enginesdir=item.get("enginesdir"),
+        modulesdir=item.get("modulesdir"),
+        openssldir_exists=item.get("openssldir_exists"),
+    )
+
+
+def facts_to_json(facts: Facts) -> Dict[str, Any]:
+    """Serialise facts (for recorded-facts fixtures)."""
+    return {
+        "runtime": plain(facts.runtime),
+        "libraries": plain(facts.libraries),
+        "system_libraries": plain(facts.system_libraries),
+        "bundles": plain(facts.bundles),
+    }
+
+
+def facts_from_json(data: Dict[str, Any]) -> Facts:
+    """Read facts recorded on another platform, for the pure rules."""
+    rt = dict(data["runtime"])
+    rt["hints"] = tuple(rt["hints"])
+    rt["openssl_version_info"] = tuple(rt["openssl_version_info"])
+    rt["cafile"] = TrustSource(**rt["cafile"]) if rt.get("cafile") else None
+    rt["capaths"] = tuple(TrustSource(**c) for c in rt["capaths"])
+    bundles: List[Bundle] = []
+    for b in data["bundles"]:
+        entry = dict(b)
+        entry["roles"] = tuple(entry["roles"])
+        entry["problems"] = tuple(entry.get("problems", ()))
+        entry["exposures"] = tuple(Exposure(**e) for e in entry.get("exposures", ()))
+        entry["identities"] = frozenset(entry.get("identities", ()))
+        entry.pop("samples", None)
+        bundles.append(Bundle(**entry))
+    return Facts(
+        runtime=Runtime(**rt),
+        libraries=tuple(LoadedLibrary(**lib) for lib in data["libraries"]),
+        system_libraries=tuple(SystemLibrary(**lib) for lib in data.get("system_libraries", [])),
+        bundles=tuple(bundles),
+    )

@@ -1,0 +1,508 @@
+"""Runtime probe: the facts of one interpreter's trust path, stdlib only.
+
+This file runs unchanged in three places: inside the process that `cadoctor check` examines, as a script
+sent to another interpreter (Python 3.8 and later), and in the child interpreters that verify fixes. It
+imports nothing outside the standard library, never loads a new copy of OpenSSL (`RTLD_NOLOAD`), and never
+raises for an unhealthy system: what it cannot read becomes a fact with a reason.
+
+Usage as a script: ``python _probe.py`` prints the facts as JSON; ``python _probe.py --verify`` reads a
+trial (preloads, explicit CA locations, sample roots) as JSON on stdin and prints its outcome.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import mmap
+import os
+import re
+import stat
+import sys
+from typing import Any, Dict, List, Optional, Tuple
+
+PROBE_VERSION = 1
+
+# Every variable that points a TLS client at CA certificates, with the clients that read it.
+CA_VARIABLES: Dict[str, str] = {
+    "SSL_CERT_FILE": "OpenSSL (Python ssl, curl, git with OpenSSL)",
+    "SSL_CERT_DIR": "OpenSSL (Python ssl, curl, git with OpenSSL)",
+    "REQUESTS_CA_BUNDLE": "requests, pip",
+    "CURL_CA_BUNDLE": "curl, requests",
+    "PIP_CERT": "pip",
+    "AWS_CA_BUNDLE": "botocore, AWS CLI",
+    "NODE_EXTRA_CA_CERTS": "Node.js",
+    "GIT_SSL_CAINFO": "git",
+    "HTTPLIB2_CA_CERTS": "httplib2",
+    "GRPC_DEFAULT_SSL_ROOTS_FILE_PATH": "gRPC",
+    "NIX_SSL_CERT_FILE": "Nix-built OpenSSL",
+    "CLOUDSDK_CORE_CUSTOM_CA_CERTS_FILE": "Google Cloud SDK",
+}
+# Variables that change which libraries or configuration OpenSSL uses.
+LIBRARY_VARIABLES = ("LD_LIBRARY_PATH", "LD_PRELOAD", "OPENSSL_CONF", "OPENSSL_MODULES", "OPENSSL_ENGINES")
+
+_LIBRARY_NAME = re.compile(r"^lib(crypto|ssl)([-.].*)?\.(so|dylib)(\..*)?$|^lib(crypto|ssl)(-[\w.]+)?\.dll$")
+_BUILD_KEYS = (b"OPENSSLDIR", b"ENGINESDIR", b"MODULESDIR")
+_VERSION_PATTERNS = (
+    ("AWS-LC", re.compile(rb"AWS-LC[ -]?(\d+\.\d+\.\d+)?")),
+    ("BoringSSL", re.compile(rb"BoringSSL()")),
+    ("LibreSSL", re.compile(rb"LibreSSL (\d+\.\d+\.\d+)")),
+    ("OpenSSL", re.compile(rb"OpenSSL (\d+\.\d+\.\d+[a-z]?(?:-[\w.]+)?) +\d{1,2} \w{3} \d{4}")),
+)
+# OpenSSL_version() selectors (OpenSSL >= 1.1): OPENSSL_DIR, OPENSSL_ENGINES_DIR, OPENSSL_MODULES_DIR.
+_VERSION_SELECTORS = {"openssldir": 4, "enginesdir": 5, "modulesdir": 8}
+_STATIC_SCAN_LIMIT = 512 * 1024 * 1024
+
+
+def _text(value: Any) -> str:
+    """Turn bytes from C into text without ever failing on odd encodings."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "surrogateescape")
+    return str(value)
+
+
+def _quoted_value(line: str) -> Optional[str]:
+    """Extract the value of an OpenSSL build string like `OPENSSLDIR: "/usr/lib/ssl"`."""
+    start = line.find('"')
+    end = line.rfind('"')
+    if start == -1 or end <= start:
+        return None if "n/a" not in line else "n/a"
+    return line[start + 1 : end]
+
+
+def read_build_strings(path: str) -> Dict[str, Any]:
+    """Read OpenSSL's flavour, version and compiled directories from a library file, without running it."""
+    facts: Dict[str, Any] = {"flavour": None, "version": None, "openssldir": None, "enginesdir": None, "modulesdir": None}
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except OSError as exc:
+        facts["error"] = exc.strerror or str(exc)
+        return facts
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            facts["error"] = "not a regular file"
+            return facts
+        if info.st_size == 0:
+            facts["error"] = "empty file"
+            return facts
+        with mmap.mmap(fd, min(info.st_size, _STATIC_SCAN_LIMIT), access=mmap.ACCESS_READ) as data:
+            for key in _BUILD_KEYS:
+                at = data.find(key + b': "')
+                if at == -1:
+                    at = data.find(key + b": n/a")
+                if at != -1:
+                    end = data.find(b"\0", at, at + 4096)
+                    line = _text(data[at : end if end != -1 else at + 256])
+                    facts[key.decode().lower()] = _quoted_value(line)
+            for flavour, pattern in _VERSION_PATTERNS:
+                match = pattern.search(data)  # type: ignore[call-overload]
+                if match:
+                    facts["flavour"] = flavour
+                    facts["version"] = _text(match.group(0))
+                    break
+    except (OSError, ValueError) as exc:
+        facts["error"] = str(exc)
+    finally:
+        os.close(fd)
+    return facts
+
+
+def _python_facts() -> Dict[str, Any]:
+    """Describe the interpreter and the hints that identify its distribution."""
+    prefix = sys.prefix
+    exe = sys.executable or ""
+    hints: List[str] = []
+    if sys.prefix != getattr(sys, "base_prefix", sys.prefix):
+        hints.append("venv")
+    if os.path.isdir(os.path.join(prefix, "conda-meta")) or "CONDA_PREFIX" in os.environ:
+        hints.append("conda")
+    if getattr(sys, "frozen", False) or hasattr(sys, "_MEIPASS") or "__compiled__" in globals():
+        hints.append("frozen")
+    if exe.startswith("/nix/store/") or prefix.startswith("/nix/store/"):
+        hints.append("nix")
+    if "Python.framework" in prefix and prefix.startswith("/Library/Frameworks"):
+        hints.append("python.org-macos")
+    if "/Cellar/python" in os.path.realpath(prefix) or prefix.startswith("/opt/homebrew"):
+        hints.append("homebrew")
+    if "/.pyenv/versions/" in prefix:
+        hints.append("pyenv")
+    if os.path.isfile(os.path.join(getattr(sys, "base_prefix", prefix), "PYTHON.json")):
+        hints.append("python-build-standalone")
+    for variable, platform in (
+        ("AWS_LAMBDA_FUNCTION_NAME", "aws-lambda"),
+        ("FUNCTIONS_WORKER_RUNTIME", "azure-functions"),
+        ("K_SERVICE", "google-cloud-run"),
+    ):
+        if variable in os.environ:
+            hints.append(platform)
+    return {
+        "version": "%d.%d.%d" % sys.version_info[:3],
+        "implementation": sys.implementation.name,
+        "executable": exe,
+        "prefix": prefix,
+        "base_prefix": getattr(sys, "base_prefix", prefix),
+        "hints": hints,
+    }
+
+
+def _platform_facts() -> Dict[str, Any]:
+    """Name the OS and, on Linux, the distribution from os-release."""
+    release: Dict[str, str] = {}
+    for candidate in ("/etc/os-release", "/usr/lib/os-release"):
+        try:
+            with open(candidate, encoding="utf-8", errors="replace") as handle:
+                for line in handle.read(65536).splitlines():
+                    key, sep, value = line.partition("=")
+                    if sep and key in ("ID", "ID_LIKE", "VERSION_ID"):
+                        release[key] = value.strip().strip("\"'")
+            break
+        except OSError:
+            continue
+    return {"system": sys.platform, "os_release": release, "euid": os.geteuid() if hasattr(os, "geteuid") else None}
+
+
+def _ssl_facts() -> Dict[str, Any]:
+    """Import ssl and record what OpenSSL it reports and where its default paths point."""
+    try:
+        import _ssl
+        import ssl
+    except Exception as exc:  # any import failure is the fact we report
+        return {"available": False, "error": "%s: %s" % (type(exc).__name__, exc)}
+    raw = _ssl.get_default_verify_paths()
+    filtered = ssl.get_default_verify_paths()
+    return {
+        "available": True,
+        "error": None,
+        "openssl_version": ssl.OPENSSL_VERSION,
+        "version_info": list(ssl.OPENSSL_VERSION_INFO),
+        "module_file": getattr(_ssl, "__file__", None),
+        "default_verify_paths_raw": {"cafile_env": raw[0], "cafile": raw[1], "capath_env": raw[2], "capath": raw[3]},
+        "default_verify_paths": {"cafile": filtered.cafile, "capath": filtered.capath},
+    }
+
+
+def _trust_sources(ssl_facts: Dict[str, Any]) -> Dict[str, Any]:
+    """Resolve the CA file and directories a default context reads, the way OpenSSL does."""
+    raw = ssl_facts["default_verify_paths_raw"]
+    file_env = raw["cafile_env"]
+    dir_env = raw["capath_env"]
+    if os.environ.get(file_env) is not None:
+        cafile = {"path": os.environ[file_env], "source": "env:" + file_env}
+    else:
+        cafile = {"path": raw["cafile"], "source": "compiled"}
+    capaths: List[Dict[str, str]] = []
+    if os.environ.get(dir_env) is not None:
+        # OpenSSL searches every entry of the list, even where Python's filtered view shows None.
+        for entry in os.environ[dir_env].split(os.pathsep):
+            if entry:
+                capaths.append({"path": entry, "source": "env:" + dir_env})
+    else:
+        capaths.append({"path": raw["capath"], "source": "compiled"})
+    return {"cafile": cafile, "capaths": capaths}
+
+
+def _default_context_facts() -> Dict[str, Any]:
+    """Create a default context and count what it loaded (directories load lazily, so they count 0)."""
+    import ssl
+
+    try:
+        context = ssl.create_default_context()
+    except Exception as exc:
+        return {"ok": False, "error": "%s: %s" % (type(exc).__name__, exc), "x509": 0, "x509_ca": 0}
+    stats = context.cert_store_stats()
+    return {"ok": True, "error": None, "x509": stats.get("x509", 0), "x509_ca": stats.get("x509_ca", 0)}
+
+
+def _linux_mapped_files() -> Tuple[Optional[Dict[str, Dict[str, Any]]], Optional[str]]:
+    """Read /proc/self/maps into file path -> (inode, deleted, map_files entry)."""
+    files: Dict[str, Dict[str, Any]] = {}
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="surrogateescape") as handle:
+            lines = handle.read().splitlines()
+    except OSError as exc:
+        return None, "cannot read /proc/self/maps: %s" % (exc.strerror or exc)
+    for line in lines:
+        parts = line.split(None, 5)
+        if len(parts) < 6 or not parts[5].startswith("/"):
+            continue
+        path = parts[5]
+        deleted = path.endswith(" (deleted)")
+        if deleted:
+            path = path[: -len(" (deleted)")]
+        if path not in files:
+            files[path] = {"inode": int(parts[4]), "deleted": deleted, "range": parts[0]}
+    return files, None
+
+
+def _library_handle(path: str) -> Any:
+    """Return a ctypes handle to an already-loaded library, or None; never loads anything new."""
+    import ctypes
+
+    mode = getattr(os, "RTLD_NOLOAD", 0) | getattr(os, "RTLD_LAZY", 1)
+    if not getattr(os, "RTLD_NOLOAD", 0):
+        return None
+    try:
+        return ctypes.CDLL(path, mode=mode)
+    except OSError:
+        return None
+
+
+def _runtime_build_strings(handle: Any) -> Dict[str, Any]:
+    """Ask a loaded libcrypto for its build strings through OpenSSL_version (or SSLeay_version on 1.0)."""
+    import ctypes
+
+    facts: Dict[str, Any] = {}
+    function = getattr(handle, "OpenSSL_version", None) or getattr(handle, "SSLeay_version", None)
+    if function is None:
+        return facts
+    function.restype = ctypes.c_char_p
+    function.argtypes = [ctypes.c_int]
+    legacy = getattr(handle, "OpenSSL_version", None) is None
+    facts["version"] = _text(function(0))
+    for key, selector in _VERSION_SELECTORS.items():
+        if legacy and key != "openssldir":
+            continue
+        value = function(5 if legacy else selector)
+        if value:
+            text = _text(value)
+            if text.upper().startswith(key.upper()):
+                facts[key] = _quoted_value(text)
+    return facts
+
+
+def _provider_of_ssl(ssl_facts: Dict[str, Any]) -> Tuple[Optional[str], Optional[str]]:
+    """Find the file that provides the OpenSSL code `_ssl` calls (dladdr on its OpenSSL_version)."""
+    import ctypes
+
+    module_file = ssl_facts.get("module_file")
+    handle = _library_handle(module_file) if module_file else None
+    if handle is None:
+        try:
+            handle = ctypes.CDLL(None)  # `_ssl` is built into the interpreter: search the main program
+        except OSError as exc:
+            return None, str(exc)
+    function = getattr(handle, "OpenSSL_version", None) or getattr(handle, "SSLeay_version", None)
+    if function is None:
+        return None, "no OpenSSL_version symbol reachable from _ssl"
+
+    class DlInfo(ctypes.Structure):
+        _fields_ = [
+            ("dli_fname", ctypes.c_char_p),
+            ("dli_fbase", ctypes.c_void_p),
+            ("dli_sname", ctypes.c_char_p),
+            ("dli_saddr", ctypes.c_void_p),
+        ]
+
+    try:
+        libc = ctypes.CDLL(None)
+        dladdr = libc.dladdr
+    except (OSError, AttributeError) as exc:
+        return None, "dladdr unavailable: %s" % exc
+    dladdr.argtypes = [ctypes.c_void_p, ctypes.POINTER(DlInfo)]
+    dladdr.restype = ctypes.c_int
+    info = DlInfo()
+    if not dladdr(ctypes.cast(function, ctypes.c_void_p), ctypes.byref(info)) or not info.dli_fname:
+        return None, "dladdr found no file for OpenSSL_version"
+    return _text(info.dli_fname), None
+
+
+def _same_file(a: str, b: str) -> bool:
+    """Compare two paths by identity, tolerating ones that no longer exist."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
+def _library_facts(ssl_facts: Dict[str, Any]) -> Dict[str, Any]:
+    """List every libcrypto/libssl mapped into this process, and the OpenSSL that `ssl` uses."""
+    if not sys.platform.startswith("linux"):
+        return {"available": False, "reason": "mapped libraries are read from /proc on Linux only", "items": []}
+    mapped, error = _linux_mapped_files()
+    if mapped is None:
+        return {"available": False, "reason": error, "items": []}
+    provider, provider_error = (None, "ssl is unavailable")
+    if ssl_facts.get("available"):
+        provider, provider_error = _provider_of_ssl(ssl_facts)
+    items: List[Dict[str, Any]] = []
+    provider_listed = False
+    for path, entry in sorted(mapped.items()):
+        name = os.path.basename(path)
+        is_provider = provider is not None and (path == provider or _same_file(path, provider))
+        match = _LIBRARY_NAME.match(name)
+        if not match and not is_provider:
+            continue
+        role = "libcrypto" if "crypto" in name else "libssl" if match else "static"
+        items.append(_describe_library(path, entry, role, is_provider))
+        provider_listed = provider_listed or is_provider
+    if provider is not None and not provider_listed:
+        items.append(_describe_library(provider, {"inode": None, "deleted": False, "range": None}, "static", True))
+    return {"available": True, "reason": None, "provider_error": provider_error, "items": items}
+
+
+def _describe_library(path: str, entry: Dict[str, Any], role: str, in_use: bool) -> Dict[str, Any]:
+    """Describe one mapped library: identity on disk, and its build strings from memory and from the file."""
+    facts: Dict[str, Any] = {
+        "path": path,
+        "realpath": os.path.realpath(path),
+        "role": role,
+        "in_use": in_use,
+        "deleted": bool(entry["deleted"]),
+        "replaced": False,
+    }
+    try:
+        on_disk = os.stat(path)
+        facts["replaced"] = entry["inode"] is not None and on_disk.st_ino != entry["inode"] and not entry["deleted"]
+    except OSError:
+        facts["deleted"] = True
+    source = path
+    if (facts["deleted"] or facts["replaced"]) and entry.get("range"):
+        source = "/proc/self/map_files/" + entry["range"]  # the bytes actually mapped, even when unlinked
+    static = read_build_strings(source)
+    facts["file"] = static
+    runtime: Dict[str, Any] = {}
+    if role == "libcrypto" and not facts["deleted"]:
+        handle = _library_handle(path)
+        if handle is not None:
+            runtime = _runtime_build_strings(handle)
+    facts["runtime"] = runtime
+    facts["flavour"] = static.get("flavour")
+    facts["version"] = runtime.get("version") or static.get("version")
+    for key in _VERSION_SELECTORS:
+        facts[key] = runtime.get(key) or static.get(key)
+    openssldir = facts["openssldir"]
+    facts["openssldir_exists"] = os.path.isdir(openssldir) if openssldir and openssldir != "n/a" else None
+    return facts
+
+
+def _environment_facts() -> Dict[str, str]:
+    """Copy the environment variables that shape trust, as the process sees them."""
+    names = list(CA_VARIABLES) + list(LIBRARY_VARIABLES)
+    found = {name: os.environ[name] for name in names if name in os.environ}
+    for name, value in os.environ.items():
+        if name.startswith("DYLD_"):
+            found[name] = value
+    return found
+
+
+def collect() -> Dict[str, Any]:
+    """Collect every fact of this interpreter's trust path."""
+    ssl_facts = _ssl_facts()
+    facts: Dict[str, Any] = {
+        "probe_version": PROBE_VERSION,
+        "platform": _platform_facts(),
+        "python": _python_facts(),
+        "ssl": ssl_facts,
+        "environment": _environment_facts(),
+        "trust": None,
+        "default_context": None,
+    }
+    if ssl_facts["available"]:
+        facts["trust"] = _trust_sources(ssl_facts)
+        facts["default_context"] = _default_context_facts()
+    facts["libraries"] = _library_facts(ssl_facts)
+    return facts
+
+
+def _bind(handle: Any, name: str, restype: Any, argtypes: List[Any]) -> Any:
+    """Give one libcrypto function its C signature."""
+    function = getattr(handle, name)
+    function.restype = restype
+    function.argtypes = argtypes
+    return function
+
+
+def _verify_roots(samples: List[bytes], cafile: Optional[str], capath: Optional[str]) -> Dict[str, Any]:
+    """Check each sample root against the store a default context builds, with the loaded libcrypto."""
+    import ctypes
+
+    import _ssl
+
+    module_file = getattr(_ssl, "__file__", None)
+    handle = _library_handle(module_file) if module_file else ctypes.CDLL(None)
+    if handle is None or getattr(handle, "X509_verify_cert", None) is None:
+        return {"error": "X509_verify_cert is not reachable from _ssl", "trusted": 0, "tried": 0}
+    vp = ctypes.c_void_p
+    d2i = _bind(handle, "d2i_X509", vp, [vp, ctypes.POINTER(ctypes.c_char_p), ctypes.c_long])
+    store_new = _bind(handle, "X509_STORE_new", vp, [])
+    default_paths = _bind(handle, "X509_STORE_set_default_paths", ctypes.c_int, [vp])
+    load_locations = _bind(handle, "X509_STORE_load_locations", ctypes.c_int, [vp, ctypes.c_char_p, ctypes.c_char_p])
+    ctx_new = _bind(handle, "X509_STORE_CTX_new", vp, [])
+    ctx_init = _bind(handle, "X509_STORE_CTX_init", ctypes.c_int, [vp, vp, vp, vp])
+    verify = _bind(handle, "X509_verify_cert", ctypes.c_int, [vp])
+    get_error = _bind(handle, "X509_STORE_CTX_get_error", ctypes.c_int, [vp])
+    ctx_free = _bind(handle, "X509_STORE_CTX_free", None, [vp])
+    store_free = _bind(handle, "X509_STORE_free", None, [vp])
+    x509_free = _bind(handle, "X509_free", None, [vp])
+    store = store_new()
+    if cafile or capath:
+        encode = os.fsencode
+        load_locations(store, encode(cafile) if cafile else None, encode(capath) if capath else None)
+    else:
+        default_paths(store)
+    trusted = 0
+    errors: List[int] = []
+    for der in samples:
+        buffer = ctypes.c_char_p(der)
+        certificate = d2i(None, ctypes.byref(buffer), len(der))
+        if not certificate:
+            errors.append(-1)
+            continue
+        context = ctx_new()
+        ctx_init(context, store, certificate, None)
+        if verify(context) == 1:
+            trusted += 1
+        else:
+            errors.append(get_error(context))
+        ctx_free(context)
+        x509_free(certificate)
+    store_free(store)
+    return {"error": None, "trusted": trusted, "tried": len(samples), "verify_errors": errors}
+
+
+def trial(request: Dict[str, Any]) -> Dict[str, Any]:
+    """Apply one candidate fix in this fresh interpreter and report what trust it yields."""
+    import ctypes
+
+    outcome: Dict[str, Any] = {"preloaded": [], "error": None}
+    for path in request.get("preload", []):
+        try:
+            ctypes.CDLL(path, mode=ctypes.RTLD_GLOBAL)
+            outcome["preloaded"].append(path)
+        except OSError as exc:
+            outcome["error"] = "cannot preload %s: %s" % (path, exc)
+            return outcome
+    ssl_facts = _ssl_facts()
+    outcome["ssl"] = ssl_facts
+    if not ssl_facts["available"]:
+        outcome["error"] = ssl_facts["error"]
+        return outcome
+    import ssl
+
+    cafile, capath = request.get("cafile"), request.get("capath")
+    try:
+        context = ssl.create_default_context(cafile=cafile, capath=capath)
+        outcome["loaded"] = context.cert_store_stats().get("x509_ca", 0)
+    except Exception as exc:
+        outcome["error"] = "%s: %s" % (type(exc).__name__, exc)
+        return outcome
+    samples = [base64.b64decode(item) for item in request.get("samples", [])]
+    outcome["roots"] = _verify_roots(samples, cafile, capath) if samples else None
+    outcome["libraries"] = _library_facts(ssl_facts)
+    return outcome
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Print the facts (or a trial's outcome) as one JSON document on stdout."""
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["--verify"]:
+        result = trial(json.loads(sys.stdin.read(64 * 1024 * 1024)))
+    else:
+        result = collect()
+    sys.stdout.write(json.dumps(result, sort_keys=True))
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

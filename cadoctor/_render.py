@@ -1,0 +1,168 @@
+"""Turn one report into JSON, shell exports or human text. Renderers format; they never compute."""
+
+from __future__ import annotations
+
+import enum
+import json
+from typing import TYPE_CHECKING, Any, NoReturn, Optional, TextIO
+
+from cadoctor import __version__
+from cadoctor._model import SCHEMA_VERSION, Bundle, Fix, Report, plain
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+class Format(str, enum.Enum):
+    """Output formats of `cadoctor check`."""
+
+    HUMAN = "human"
+    JSON = "json"
+    ENV = "env"
+
+
+def _assert_never(value: NoReturn) -> NoReturn:
+    """Fail loudly if a format has no renderer."""
+    raise AssertionError("unhandled format: %r" % (value,))
+
+
+def to_document(report: Report) -> dict[str, Any]:
+    """The versioned JSON document of a report."""
+    runtime = report.facts.runtime
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "cadoctor_version": __version__,
+        "status": report.status,
+        "findings": plain(report.findings),
+        "fixes": plain(report.fixes),
+        "python": {
+            "version": runtime.python_version,
+            "implementation": runtime.implementation,
+            "executable": runtime.executable,
+            "prefix": runtime.prefix,
+            "base_prefix": runtime.base_prefix,
+            "hints": list(runtime.hints),
+            "platform": runtime.system,
+            "os_release": dict(runtime.os_release),
+        },
+        "ssl": {
+            "available": runtime.ssl_available,
+            "error": runtime.ssl_error,
+            "openssl_version": runtime.openssl_version,
+            "openssl_version_info": list(runtime.openssl_version_info),
+            "module_file": runtime.ssl_module_file,
+            "default_context": {
+                "ok": runtime.context_ok,
+                "error": runtime.context_error,
+                "certificates": runtime.context_loaded,
+            },
+        },
+        "verify_paths": {
+            "cafile_env": runtime.cafile_env,
+            "capath_env": runtime.capath_env,
+            "compiled_cafile": runtime.compiled_cafile,
+            "compiled_capath": runtime.compiled_capath,
+            "cafile": plain(runtime.cafile),
+            "capaths": plain(runtime.capaths),
+        },
+        "environment": dict(runtime.environment),
+        "libraries_available": runtime.libraries_available,
+        "libraries_reason": runtime.libraries_reason,
+        "libraries": plain(report.facts.libraries),
+        "system_libraries": plain(report.facts.system_libraries),
+        "bundles": plain(report.facts.bundles),
+    }
+
+
+def render_json(report: Report) -> str:
+    """The report as a JSON document (schema_version 1)."""
+    return json.dumps(to_document(report), indent=2, sort_keys=False) + "\n"
+
+
+def best_env_fix(report: Report) -> Optional[Fix]:
+    """The first verified environment fix, which `--format env` prints."""
+    return next((f for f in report.fixes if f.kind == "env" and f.verified and f.env is not None), None)
+
+
+def render_env(report: Report) -> str:
+    """POSIX exports of the best verified env fix; empty when there is nothing to change."""
+    fix = best_env_fix(report)
+    return fix.lines["shell"] + "\n" if fix is not None else ""
+
+
+_MARK = {"error": ("x", "bold red"), "warning": ("!", "yellow"), "info": ("i", "cyan")}
+_VERDICT = {
+    "ok": ("OK", "bold green", "nothing at warning level or above"),
+    "warning": ("WARNING", "bold yellow", "trust works, but something will bite"),
+    "error": ("ERROR", "bold red", "trust is broken or unsafe now"),
+}
+
+
+def _bundle_line(bundle: Bundle) -> str:
+    """A bundle in a few words."""
+    if bundle.error and not bundle.certificates:
+        state = bundle.error
+    elif bundle.kind == "directory":
+        state = "%d hash links" % (bundle.hash_links - bundle.hash_mismatches)
+        if bundle.unlinked:
+            state += ", %d unlinked files" % bundle.unlinked
+    else:
+        state = "%d certificates" % bundle.certificates
+    return "%s: %s (%s)" % (bundle.path, state, ", ".join(bundle.roles))
+
+
+def render_human(report: Report, console: Console) -> None:
+    """A verdict first, then the evidence and the ranked fixes."""
+    from rich.text import Text
+
+    runtime = report.facts.runtime
+    word, style, meaning = _VERDICT[report.status]
+    console.print(Text.assemble(("cadoctor: ", "bold"), (word, style), " - %s" % meaning))
+    library = report.facts.ssl_library
+    where = " from %s (OPENSSLDIR %s)" % (library.path, library.openssldir) if library else ""
+    console.print(Text("Python %s %s; %s%s" % (runtime.python_version, runtime.executable,
+                                               runtime.openssl_version or "no ssl", where)))
+    if runtime.ssl_available:
+        sources = ["CA file %s [%s]" % (runtime.cafile.path, runtime.cafile.source)] if runtime.cafile else []
+        sources += ["CA dir %s [%s]" % (c.path, c.source) for c in runtime.capaths]
+        console.print(Text("Trust in effect: %s; a default context loads %d certificates"
+                           % ("; ".join(sources), runtime.context_loaded)))
+    console.print()
+    if report.findings:
+        console.print(Text("Findings", style="bold"))
+        for finding in report.findings:
+            mark, mark_style = _MARK[finding.severity.value]
+            console.print(Text.assemble("  ", (mark, mark_style), " ", (finding.code, mark_style), "  ",
+                                        finding.summary))
+        console.print()
+    if report.fixes:
+        console.print(Text("Fixes, smallest change first", style="bold"))
+        for number, fix in enumerate(report.fixes, 1):
+            state = {True: ("verified", "green"), False: ("did not work", "red"), None: ("not tried", "dim")}
+            label, label_style = state[fix.verified]
+            console.print(Text.assemble("  %d. [%s, " % (number, fix.kind), (label, label_style), "] ", fix.summary))
+            for name, text in fix.lines.items():
+                console.print(Text("     %s:" % name, style="dim"))
+                for line in text.splitlines():
+                    console.print(Text("       " + line))
+            if fix.evidence:
+                console.print(Text("     evidence: %s" % fix.evidence, style="dim"))
+        console.print()
+    console.print(Text("Bundles on disk", style="bold"))
+    for bundle in report.facts.bundles:
+        console.print(Text("  " + _bundle_line(bundle)))
+
+
+def render(report: Report, fmt: Format, stream: TextIO) -> None:
+    """Write the report in the chosen format; only human output loads rich."""
+    if fmt is Format.HUMAN:
+        from rich.console import Console
+
+        # rich already turns colour off when the stream is not a terminal or NO_COLOR is set.
+        render_human(report, Console(file=stream, highlight=False, soft_wrap=True))
+    elif fmt is Format.JSON:
+        stream.write(render_json(report))
+    elif fmt is Format.ENV:
+        stream.write(render_env(report))
+    else:
+        _assert_never(fmt)

@@ -1,0 +1,96 @@
+"""Try each fix in a fresh child of the same interpreter, with exactly that change applied."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+from dataclasses import replace
+from typing import Any, Mapping, Optional
+
+from cadoctor import _probe
+from cadoctor._model import Facts, Fix
+
+TRIAL_TIMEOUT = 30.0
+_PROBE_SCRIPT = os.path.abspath(_probe.__file__)
+
+
+def _child_env(base: Mapping[str, str], change: Optional[Mapping[str, Optional[str]]]) -> dict[str, str]:
+    """The checked process's environment with one change applied."""
+    env = dict(base)
+    for name, value in (change or {}).items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    return env
+
+
+def _request(fix: Fix, facts: Facts) -> dict[str, Any]:
+    """What the child should try: preloads, explicit locations, and sample roots to verify."""
+    source = facts.bundle(fix.sample_source) if fix.sample_source else None
+    samples = [base64.b64encode(der).decode("ascii") for der in (source.samples if source else ())]
+    return {"preload": list(fix.preload), "cafile": fix.cafile, "capath": fix.capath, "samples": samples}
+
+
+def _judge(fix: Fix, outcome: Optional[dict[str, Any]], problem: Optional[str], before: int) -> Fix:
+    """Turn a trial's outcome into verified and its evidence."""
+    if outcome is None:
+        return replace(fix, verified=False, evidence="the trial interpreter failed: %s" % problem)
+    if outcome.get("error"):
+        return replace(fix, verified=False, evidence="in a fresh interpreter: %s" % outcome["error"])
+    loaded = int(outcome.get("loaded") or 0)
+    parts = ["in a fresh interpreter the context loaded %d CA certificates (before: %d)" % (loaded, before)]
+    roots = outcome.get("roots")
+    ok = loaded > 0
+    if roots:
+        if roots.get("error"):
+            parts.append("root check unavailable: %s" % roots["error"])
+        else:
+            parts.append("%d of %d sample roots verified" % (roots["trusted"], roots["tried"]))
+            ok = roots["tried"] > 0 and roots["trusted"] == roots["tried"]
+    in_use = [lib for lib in (outcome.get("libraries") or {}).get("items", []) if lib.get("in_use")]
+    if in_use:
+        parts.append("ssl used %s (OPENSSLDIR %s)" % (in_use[0]["path"], in_use[0].get("openssldir")))
+    return replace(fix, verified=ok, evidence="; ".join(parts))
+
+
+def verify(fixes: tuple[Fix, ...], facts: Facts, executable: str = sys.executable,
+           environment: Optional[Mapping[str, str]] = None) -> tuple[Fix, ...]:
+    """Run every triable fix in its own child interpreter, all at once, and record what each showed."""
+    base = dict(os.environ if environment is None else environment)
+    before = facts.runtime.context_loaded
+    running: list[tuple[int, subprocess.Popen[bytes], bytes]] = []
+    results = list(fixes)
+    for index, fix in enumerate(fixes):
+        if fix.kind == "command" or (fix.kind == "env" and fix.env is None):
+            continue
+        payload = json.dumps(_request(fix, facts)).encode()
+        try:
+            child = subprocess.Popen(
+                [executable, _PROBE_SCRIPT, "--verify"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, env=_child_env(base, fix.env), cwd="/",
+            )
+        except OSError as exc:
+            results[index] = _judge(fix, None, str(exc), before)
+            continue
+        running.append((index, child, payload))
+    for index, child, payload in running:
+        fix = fixes[index]
+        try:
+            out, err = child.communicate(payload, timeout=TRIAL_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.communicate()
+            results[index] = _judge(fix, None, "no answer within %.0f s" % TRIAL_TIMEOUT, before)
+            continue
+        try:
+            outcome = json.loads(out.decode("utf-8", "replace"))
+        except ValueError:
+            tail = err.decode("utf-8", "replace").strip().splitlines()[-1:] or ["exit code %d" % child.returncode]
+            results[index] = _judge(fix, None, tail[0], before)
+            continue
+        results[index] = _judge(fix, outcome, None, before)
+    return tuple(results)
