@@ -1,0 +1,61 @@
+"""Sessions: tests, lint, typecheck, docs, bench. `nox -s tests` is the README's test command."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nox
+
+nox.options.sessions = ["tests", "lint", "typecheck"]
+nox.options.error_on_missing_interpreters = False
+ROOT = Path(__file__).parent
+PYTHONS = re.findall(r"Programming Language :: Python :: (3\.\d+)", (ROOT / "pyproject.toml").read_text())
+TEST_DEPS = ["pytest>=7", "jsonschema>=4"]
+
+
+def _run_tests(session: nox.Session) -> None:
+    """Install the built package (not the source tree) and run pytest against it."""
+    session.install(".", *TEST_DEPS)
+    session.run("python", "-m", "pytest", *session.posargs)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The whole test suite on the interpreter that runs nox."""
+    _run_tests(session)
+
+
+@nox.session(python=PYTHONS)
+def tests_matrix(session: nox.Session) -> None:
+    """The test suite on every supported Python found on this machine."""
+    _run_tests(session)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Ruff lint and format check."""
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """Mypy in strict mode over the package, the tests and this file."""
+    session.install(".", "mypy>=1.10", "nox", *TEST_DEPS)
+    session.run("mypy")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the docs site; any warning is an error."""
+    session.install("mkdocs>=1.6")
+    session.run("mkdocs", "build", "--strict", "--site-dir", str(ROOT / "site"))
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Performance figures against baselines measured in the same run."""
+    session.install(".", "requests")
+    session.run("python", "benchmarks/bench.py", *session.posargs)

@@ -1,0 +1,211 @@
+"""Real parts for the tests: explicit child environments, a foreign libcrypto, generated CAs, loopback TLS."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import shutil
+import socket
+import ssl
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+import pytest
+
+from cadoctor import _probe
+
+SYSTEM_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
+CHILD_TIMEOUT = 120
+
+
+def pytest_report_header() -> list[str]:
+    """Show the trust path the tests run against."""
+    return ["openssl: %s; verify paths: %s" % (ssl.OPENSSL_VERSION, ssl.get_default_verify_paths())]
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """A child environment built from nothing: no CA variables unless a test adds them."""
+    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": os.environ.get("HOME", "/root")}
+    env.update(extra)
+    return env
+
+
+def run_cadoctor(
+    args: list[str], env: dict[str, str], executable: str = sys.executable, **kwargs: Any
+) -> subprocess.CompletedProcess[str]:
+    """Run `python -m cadoctor` in a child interpreter with exactly this environment."""
+    return subprocess.run(
+        [executable, "-m", "cadoctor", *args], env=env, capture_output=True, text=True,
+        timeout=CHILD_TIMEOUT, check=False, **kwargs,
+    )
+
+
+def check_json(env: dict[str, str], *extra: str) -> tuple[int, dict[str, Any]]:
+    """Run `cadoctor check --format json` and parse its report."""
+    result = run_cadoctor(["check", "--format", "json", *extra], env)
+    assert "Traceback" not in result.stderr, result.stderr
+    return result.returncode, json.loads(result.stdout)
+
+
+def codes(report: dict[str, Any], severity: Optional[str] = None) -> set[str]:
+    """The finding codes of a JSON report, optionally of one severity."""
+    return {f["code"] for f in report["findings"] if severity is None or f["severity"] == severity}
+
+
+@dataclass(frozen=True)
+class ForeignOpenSSL:
+    """A copy of the system libcrypto/libssl whose compiled OPENSSLDIR does not exist."""
+
+    directory: Path
+    openssldir: str
+    original: str
+    libcrypto: Path
+
+
+def _loaded_openssl() -> tuple[Path, Path]:
+    """The libcrypto and libssl files this interpreter's ssl module uses."""
+    mapped = [line.split()[-1] for line in Path("/proc/self/maps").read_text().splitlines() if "/" in line]
+    crypto = next((Path(p) for p in mapped if Path(p).name.startswith("libcrypto.so")), None)
+    libssl = next((Path(p) for p in mapped if Path(p).name.startswith("libssl.so")), None)
+    if crypto is None or libssl is None:
+        pytest.skip("this interpreter does not load a shared libcrypto/libssl")
+    return crypto, libssl
+
+
+@pytest.fixture(scope="session")
+def foreign_openssl(tmp_path_factory: pytest.TempPathFactory) -> ForeignOpenSSL:
+    """Patch a copy of the system libcrypto so that its OPENSSLDIR names a directory that does not exist."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the libcrypto copy is built on Linux")
+    crypto, libssl = _loaded_openssl()
+    original = _probe.read_build_strings(str(crypto))["openssldir"]
+    assert original, "the system libcrypto names its OPENSSLDIR"
+    replacement = ("/cadoctor-missing-" + "x" * len(original))[: len(original)]
+    assert not os.path.exists(replacement)
+    directory = tmp_path_factory.mktemp("foreign-openssl")
+    for source in (crypto, libssl):
+        data = source.read_bytes().replace(original.encode(), replacement.encode())
+        (directory / source.name).write_bytes(data)
+    return ForeignOpenSSL(directory, replacement, original, directory / crypto.name)
+
+
+@dataclass(frozen=True)
+class GeneratedCA:
+    """A CA generated for one test, with a server certificate for localhost."""
+
+    bundle: Path
+    cert: Path
+    key: Path
+    name: str
+
+
+def make_ca(directory: Path, name: str = "cadoctor Test Root") -> GeneratedCA:
+    """Generate a root CA and a localhost server certificate signed by it."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    ca = (
+        x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    leaf = (
+        x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
+        .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=30))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    directory.mkdir(parents=True, exist_ok=True)
+    bundle, cert, key_path = directory / "ca.pem", directory / "server.pem", directory / "server.key"
+    bundle.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    cert.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return GeneratedCA(bundle, cert, key_path, name)
+
+
+@pytest.fixture
+def test_ca(tmp_path: Path) -> GeneratedCA:
+    """A fresh CA for this test."""
+    return make_ca(tmp_path / "ca")
+
+
+@pytest.fixture
+def tls_server(test_ca: GeneratedCA) -> Iterator[int]:
+    """A TLS server on 127.0.0.1 presenting a certificate from the test CA; yields its port."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(test_ca.cert), str(test_ca.key))
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            conn.settimeout(5)
+            try:
+                with context.wrap_socket(conn, server_side=True) as tls:
+                    tls.sendall(b"ok")
+            except (OSError, ssl.SSLError):
+                conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield listener.getsockname()[1]
+    stop.set()
+    thread.join(timeout=5)
+    listener.close()
+
+
+HANDSHAKE = """
+import socket, ssl, sys
+context = ssl.create_default_context()
+try:
+    with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10) as sock:
+        with context.wrap_socket(sock, server_hostname="localhost") as tls:
+            print("handshake ok", tls.recv(2).decode())
+except ssl.SSLError as exc:
+    print("handshake failed:", exc.reason, getattr(exc, "verify_message", ""))
+"""
+
+
+def handshake(port: int, env: dict[str, str], executable: str = sys.executable) -> str:
+    """Do one default-context handshake to the loopback server from a child interpreter."""
+    result = subprocess.run([executable, "-c", HANDSHAKE, str(port)], env=env, capture_output=True, text=True,
+                            timeout=CHILD_TIMEOUT, check=False)
+    return result.stdout.strip() + result.stderr.strip()
+
+
+def system_bundle_or_skip() -> str:
+    """The Debian-family system bundle, which several tests lean on."""
+    if not os.path.isfile(SYSTEM_BUNDLE):
+        pytest.skip("no %s on this host" % SYSTEM_BUNDLE)
+    return SYSTEM_BUNDLE
+
+
+def copy_bundle(tmp_path: Path, name: str = "bundle.pem") -> Path:
+    """A private copy of the system bundle that a test may change."""
+    target = tmp_path / name
+    shutil.copyfile(system_bundle_or_skip(), target)
+    return target

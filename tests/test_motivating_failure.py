@@ -1,0 +1,93 @@
+"""The failure cadoctor exists for, reproduced for real with a libcrypto copy whose OPENSSLDIR is missing."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import (
+    ForeignOpenSSL,
+    GeneratedCA,
+    check_json,
+    clean_env,
+    codes,
+    handshake,
+    run_cadoctor,
+    system_bundle_or_skip,
+)
+
+
+def test_foreign_libcrypto_is_diagnosed_with_verified_fixes(foreign_openssl: ForeignOpenSSL) -> None:
+    """A child on the foreign copy reports its path and OPENSSLDIR, empty trust, and verified env and library fixes."""
+    system_bundle = system_bundle_or_skip()
+    status, report = check_json(clean_env(LD_LIBRARY_PATH=str(foreign_openssl.directory)))
+    assert status == 1
+    in_use = [lib for lib in report["libraries"] if lib["in_use"]]
+    assert [lib["path"] for lib in in_use] == [str(foreign_openssl.libcrypto)]
+    assert in_use[0]["openssldir"] == foreign_openssl.openssldir
+    assert {"openssldir-missing", "trust-store-empty"} <= codes(report)
+    assert "trust-store-empty" in codes(report, "error")
+    system = next(b for b in report["bundles"] if b["path"] == system_bundle)
+    assert system["certificates"] > 0
+    assert report["ssl"]["default_context"]["certificates"] == 0
+    first = report["fixes"][0]
+    assert first["kind"] == "env"
+    assert first["verified"] is True
+    assert first["env"] == {"SSL_CERT_FILE": system_bundle}
+    library = [f for f in report["fixes"] if f["kind"] == "library"]
+    assert library
+    assert all(f["verified"] is True for f in library)
+    assert any(f["preload"] for f in library)
+
+
+def test_env_fix_applied_makes_the_check_pass(foreign_openssl: ForeignOpenSSL) -> None:
+    """With the suggested SSL_CERT_FILE set, the same foreign-libcrypto check exits 0."""
+    env = clean_env(LD_LIBRARY_PATH=str(foreign_openssl.directory), SSL_CERT_FILE=system_bundle_or_skip())
+    status, report = check_json(env)
+    assert status == 0
+    assert "trust-store-empty" not in codes(report)
+    assert "openssldir-missing" in codes(report, "warning")
+    assert report["ssl"]["default_context"]["certificates"] > 0
+
+
+def test_env_output_fixes_a_real_handshake(foreign_openssl: ForeignOpenSSL, test_ca: GeneratedCA, tls_server: int) -> None:
+    """A loopback handshake fails on the foreign libcrypto and succeeds once SSL_CERT_FILE names the CA's bundle."""
+    env = clean_env(LD_LIBRARY_PATH=str(foreign_openssl.directory))
+    assert "handshake failed" in handshake(tls_server, env)
+    assert handshake(tls_server, {**env, "SSL_CERT_FILE": str(test_ca.bundle)}) == "handshake ok ok"
+
+
+def test_env_format_exports_the_verified_fix(foreign_openssl: ForeignOpenSSL, tmp_path: Path) -> None:
+    """`--format env` prints the verified fix, and evaluating it in sh makes the check pass."""
+    env = clean_env(LD_LIBRARY_PATH=str(foreign_openssl.directory))
+    exports = run_cadoctor(["check", "--format", "env"], env)
+    assert exports.returncode == 1
+    assert exports.stdout.startswith("export SSL_CERT_FILE=")
+    script = '%s\nexec "$0" -m cadoctor check --format json' % exports.stdout
+    after = subprocess.run(["sh", "-c", script, sys.executable], env=env, capture_output=True, text=True,
+                           timeout=120, check=False)
+    assert after.returncode == 0, after.stderr
+    assert "trust-store-empty" not in codes(json.loads(after.stdout))
+
+
+def test_healthy_machine_has_no_warning() -> None:
+    """This Debian host with the CA variables removed comes out healthy: exit 0, nothing at warning or above."""
+    system_bundle_or_skip()
+    status, report = check_json(clean_env())
+    assert status == 0
+    assert report["status"] == "ok"
+    assert codes(report, "warning") == set()
+    assert codes(report, "error") == set()
+    assert report["fixes"] == []
+
+
+def test_python_api_returns_the_report() -> None:
+    """`cadoctor.check()` returns the report object the CLI renders."""
+    import cadoctor
+
+    report = cadoctor.check(verify=False)
+    assert isinstance(report, cadoctor.Report)
+    assert report.status in ("ok", "warning", "error")
+    assert report.facts.runtime.ssl_available
