@@ -50,7 +50,7 @@ def ssl_unavailable(facts: Facts) -> Iterator[Finding]:
 def openssl_config_broken(facts: Facts) -> Iterator[Finding]:
     """Creating a default context fails, usually because of the OpenSSL configuration."""
     runtime = facts.runtime
-    if runtime.ssl_available and not runtime.context_ok:
+    if runtime.ssl_available and runtime.context_ok is False:
         library = facts.ssl_library
         default_conf = os.path.join(library.openssldir, "openssl.cnf") if library and library.openssldir else None
         conf = runtime.environment.get("OPENSSL_CONF") or default_conf
@@ -63,7 +63,7 @@ def openssl_config_broken(facts: Facts) -> Iterator[Finding]:
 def trust_store_empty(facts: Facts) -> Iterator[Finding]:
     """No CA file loads and no hashed directory serves: every verification will fail."""
     runtime = facts.runtime
-    if not runtime.ssl_available or not runtime.context_ok or _trust_served(facts):
+    if not runtime.ssl_available or runtime.context_ok is False or _trust_served(facts):
         return
     cafile, capaths = _in_effect(facts)
     file_path = runtime.cafile.path if runtime.cafile else None

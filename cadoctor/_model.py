@@ -143,6 +143,7 @@ class Runtime:
     Attributes:
         hints: Distribution markers (venv, conda, frozen, nix, pyenv, python-build-standalone, ...).
         compiled_cafile, compiled_capath: `_ssl.get_default_verify_paths()` before Python hides missing paths.
+        context_ok: Whether creating a default context worked; None when it was not attempted (`context_skipped`).
         context_loaded: Certificates a fresh default context holds (directories load lazily and count 0).
     """
 
@@ -166,8 +167,9 @@ class Runtime:
     compiled_capath: Optional[str]
     cafile: Optional[TrustSource]
     capaths: Tuple[TrustSource, ...]
-    context_ok: bool
+    context_ok: Optional[bool]
     context_error: Optional[str]
+    context_skipped: Optional[str]
     context_loaded: int
     libraries_available: bool
     libraries_reason: Optional[str]
@@ -300,8 +302,9 @@ def runtime_from_probe(facts: Dict[str, Any]) -> Tuple[Runtime, Tuple[LoadedLibr
         compiled_capath=raw.get("capath"),
         cafile=TrustSource(cafile["path"], cafile["source"]) if cafile else None,
         capaths=tuple(TrustSource(c["path"], c["source"]) for c in trust.get("capaths", [])),
-        context_ok=bool(context.get("ok")),
+        context_ok=context.get("ok"),
         context_error=context.get("error"),
+        context_skipped=context.get("skipped"),
         context_loaded=int(context.get("x509_ca") or 0),
         libraries_available=bool(libraries.get("available")),
         libraries_reason=libraries.get("reason"),

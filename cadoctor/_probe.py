@@ -201,10 +201,26 @@ def _trust_sources(ssl_facts: Dict[str, Any]) -> Dict[str, Any]:
     return {"cafile": cafile, "capaths": capaths}
 
 
-def _default_context_facts() -> Dict[str, Any]:
+def blocking_cafile(path: Optional[str]) -> Optional[str]:
+    """Say why OpenSSL must not read this CA file (a FIFO or a device would block or never end), or None."""
+    if not path:
+        return None
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    return "%s is not a regular file: OpenSSL could block reading it" % path
+
+
+def _default_context_facts(cafile: Optional[str]) -> Dict[str, Any]:
     """Create a default context and count what it loaded (directories load lazily, so they count 0)."""
     import ssl
 
+    skipped = blocking_cafile(cafile)
+    if skipped:
+        return {"ok": None, "error": None, "skipped": skipped, "x509": 0, "x509_ca": 0}
     try:
         context = ssl.create_default_context()
     except Exception as exc:
@@ -399,7 +415,7 @@ def collect() -> Dict[str, Any]:
     }
     if ssl_facts["available"]:
         facts["trust"] = _trust_sources(ssl_facts)
-        facts["default_context"] = _default_context_facts()
+        facts["default_context"] = _default_context_facts(facts["trust"]["cafile"]["path"])
     facts["libraries"] = _library_facts(ssl_facts)
     return facts
 
@@ -480,6 +496,10 @@ def trial(request: Dict[str, Any]) -> Dict[str, Any]:
     import ssl
 
     cafile, capath = request.get("cafile"), request.get("capath")
+    blocked = blocking_cafile(cafile or _trust_sources(ssl_facts)["cafile"]["path"])
+    if blocked:
+        outcome["error"] = blocked
+        return outcome
     try:
         context = ssl.create_default_context(cafile=cafile, capath=capath)
         outcome["loaded"] = context.cert_store_stats().get("x509_ca", 0)

@@ -54,6 +54,7 @@ def to_document(report: Report) -> dict[str, Any]:
             "default_context": {
                 "ok": runtime.context_ok,
                 "error": runtime.context_error,
+                "skipped": runtime.context_skipped,
                 "certificates": runtime.context_loaded,
             },
         },

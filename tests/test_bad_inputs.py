@@ -1,0 +1,206 @@
+"""Bad CA paths give a clear finding, never a traceback, a hang or unbounded memory."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import check_json, clean_env, copy_bundle, system_bundle_or_skip
+
+from cadoctor._bundle import inspect
+
+
+def _pem_blocks(path: Path) -> list[bytes]:
+    """The certificate blocks of a PEM file, END line included."""
+    data = path.read_bytes()
+    marker = b"-----END CERTIFICATE-----\n"
+    return [block + marker for block in data.split(marker) if b"BEGIN" in block]
+
+
+def _make_missing(tmp: Path) -> str:
+    return str(tmp / "absent.pem")
+
+
+def _make_empty(tmp: Path) -> str:
+    (tmp / "empty.pem").write_bytes(b"")
+    return str(tmp / "empty.pem")
+
+
+def _make_directory(tmp: Path) -> str:
+    return str(tmp)
+
+
+def _make_fifo(tmp: Path) -> str:
+    os.mkfifo(tmp / "fifo.pem")
+    return str(tmp / "fifo.pem")
+
+
+def _make_garbage(tmp: Path) -> str:
+    (tmp / "garbage.pem").write_bytes(os.urandom(50000))
+    return str(tmp / "garbage.pem")
+
+
+def _make_huge(tmp: Path) -> str:
+    with open(tmp / "huge.pem", "wb") as handle:
+        handle.truncate(200 * 1024 * 1024)  # sparse: 200 MB of zeros without using the disk
+    return str(tmp / "huge.pem")
+
+
+def _make_loop(tmp: Path) -> str:
+    os.symlink(tmp / "b.pem", tmp / "a.pem")
+    os.symlink(tmp / "a.pem", tmp / "b.pem")
+    return str(tmp / "a.pem")
+
+
+def _make_der(tmp: Path) -> str:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    cert = x509.load_pem_x509_certificate(_pem_blocks(Path(system_bundle_or_skip()))[0])
+    (tmp / "der.crt").write_bytes(cert.public_bytes(Encoding.DER))
+    return str(tmp / "der.crt")
+
+
+def _make_non_utf8_name(tmp: Path) -> str:
+    name = os.fsencode(str(tmp)) + b"/caf\xe9-\xff.pem"
+    with open(name, "wb") as handle:
+        handle.write(Path(system_bundle_or_skip()).read_bytes())
+    return os.fsdecode(name)
+
+
+# (maker, expected problem text, expected codes)
+CASES: dict[str, tuple[Callable[[Path], str], str, set[str]]] = {
+    "missing": (_make_missing, "does not exist", {"env-path-invalid"}),
+    "empty": (_make_empty, "empty file", {"env-path-invalid"}),
+    "directory": (_make_directory, "is a directory, not a file", {"env-path-invalid"}),
+    "relative": (lambda tmp: "certs/bundle.pem", "is relative", {"env-path-invalid"}),
+    "dev-zero": (lambda tmp: "/dev/zero", "char device", {"env-path-invalid"}),
+    "fifo": (_make_fifo, "fifo", {"env-path-invalid"}),
+    "garbage": (_make_garbage, "no parseable certificate", {"env-path-invalid"}),
+    "huge": (_make_huge, "no parseable certificate", {"env-path-invalid"}),
+    "symlink-loop": (_make_loop, "symbolic link loop", {"env-path-invalid"}),
+    "der": (_make_der, "no parseable certificate", {"env-path-invalid", "bundle-unparseable"}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bad_ssl_cert_file_gives_a_finding(case: str, tmp_path: Path) -> None:
+    """Each bad SSL_CERT_FILE is an env-path-invalid error naming the problem, with exit 1 and no traceback."""
+    maker, problem, expected = CASES[case]
+    path = maker(tmp_path)
+    status, report = check_json(clean_env(SSL_CERT_FILE=path), "--no-verify")
+    assert status == 1
+    assert expected <= codes_of(report)
+    finding = next(f for f in report["findings"] if f["code"] == "env-path-invalid")
+    assert finding["severity"] == "error"
+    assert problem in finding["summary"]
+
+
+def codes_of(report: dict[str, Any]) -> set[str]:
+    """The finding codes of a report."""
+    return {f["code"] for f in report["findings"]}
+
+
+def test_huge_file_is_read_with_bounded_memory(tmp_path: Path) -> None:
+    """Inspecting a 200 MB file reads at most the scan limit and keeps memory far below the file's size."""
+    path = _make_huge(tmp_path)
+    code = (
+        "import resource, sys; from cadoctor._bundle import inspect;"
+        "b = inspect(sys.argv[1], ('t',)); print(b.truncated, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    )
+    out = subprocess.run([sys.executable, "-c", code, path], capture_output=True, text=True, check=True, timeout=120)
+    truncated, max_rss_kib = out.stdout.split()
+    assert truncated == "True"
+    assert int(max_rss_kib) < 120 * 1024
+
+
+def test_unreadable_file_is_reported_as_permission_denied(tmp_path: Path) -> None:
+    """A bundle the process may not read is reported as such (checked as an unprivileged user)."""
+    if not hasattr(os, "setuid") or os.geteuid() != 0:
+        pytest.skip("needs root to switch to an unprivileged user")
+    path = tmp_path / "secret.pem"
+    path.write_bytes(b"x")
+    path.chmod(0o600)
+    tmp_path.chmod(0o755)
+    code = (
+        "import os, sys, cryptography.x509; from cadoctor._bundle import inspect; os.setuid(65534);"
+        "print(inspect(sys.argv[1], ('t',)).error)"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=60,
+                         check=True, env=clean_env())
+    assert out.stdout.strip() == "permission denied"
+
+
+def test_joined_end_begin_lines_are_counted_as_unparseable(tmp_path: Path) -> None:
+    """A bundle whose END and BEGIN lines were glued together reports parsed versus marked blocks."""
+    blocks = _pem_blocks(Path(system_bundle_or_skip()))[:3]
+    joined = blocks[0].rstrip(b"\n") + blocks[1] + blocks[2]
+    path = tmp_path / "joined.pem"
+    path.write_bytes(joined)
+    status, report = check_json(clean_env(SSL_CERT_FILE=str(path)), "--no-verify")
+    finding = next(f for f in report["findings"] if f["code"] == "bundle-unparseable")
+    assert finding["evidence"]["marked"] == 3
+    assert finding["evidence"]["parsed"] == 2
+    assert "joined" in finding["summary"]
+
+
+def test_truncated_bundle_is_reported(tmp_path: Path) -> None:
+    """A bundle cut in the middle of a block reports the truncated block and keeps the ones before it."""
+    data = Path(system_bundle_or_skip()).read_bytes()
+    path = tmp_path / "cut.pem"
+    path.write_bytes(data[: len(data) // 2])
+    bundle = inspect(str(path), ("t",))
+    assert bundle.certificates > 0
+    assert "truncated block at end of file" in bundle.problems
+
+
+def test_directory_without_hash_links_is_capath_unhashed(tmp_path: Path) -> None:
+    """SSL_CERT_DIR with certificate files but no hash links is flagged, and rehash is offered."""
+    folder = tmp_path / "cas"
+    folder.mkdir()
+    for index, block in enumerate(_pem_blocks(Path(system_bundle_or_skip()))[:4]):
+        (folder / ("ca%d.pem" % index)).write_bytes(block)
+    env = clean_env(SSL_CERT_DIR=str(folder), SSL_CERT_FILE=str(tmp_path / "none.pem"))
+    status, report = check_json(env, "--no-verify")
+    finding = next(f for f in report["findings"] if f["code"] == "capath-unhashed")
+    assert finding["severity"] == "error"
+    assert finding["evidence"]["unlinked"] == 4
+    assert any(f["command"] and f["command"].startswith("openssl rehash") for f in report["fixes"])
+
+
+def test_non_utf8_file_name_is_handled(tmp_path: Path) -> None:
+    """A bundle path that is not valid UTF-8 is inspected and reported without a crash."""
+    path = _make_non_utf8_name(tmp_path)
+    bundle = inspect(path, ("t",))
+    assert bundle.certificates > 0
+    status, report = check_json(clean_env(SSL_CERT_FILE=path), "--no-verify")
+    assert status == 0
+
+
+def test_colon_separated_ssl_cert_dir_uses_every_entry(tmp_path: Path) -> None:
+    """Each SSL_CERT_DIR entry is a trust source; a missing one is reported while a good one serves."""
+    system_bundle_or_skip()
+    env = clean_env(SSL_CERT_DIR="%s:/etc/ssl/certs" % (tmp_path / "nope"), SSL_CERT_FILE=str(tmp_path / "x.pem"))
+    status, report = check_json(env, "--no-verify")
+    assert [c["path"] for c in report["verify_paths"]["capaths"]] == [str(tmp_path / "nope"), "/etc/ssl/certs"]
+    assert "trust-store-empty" not in codes_of(report)
+    dir_findings = [f for f in report["findings"] if f["code"] == "env-path-invalid"
+                    and f["evidence"]["variable"] == "SSL_CERT_DIR"]
+    assert [f["severity"] for f in dir_findings] == ["warning"]
+
+
+def test_world_writable_bundle_is_trust_writable(tmp_path: Path) -> None:
+    """A CA file in effect that every user can write is an error, and no fix points at it."""
+    bundle = copy_bundle(tmp_path)
+    bundle.chmod(0o666)
+    status, report = check_json(clean_env(SSL_CERT_FILE=str(bundle)))
+    assert status == 1
+    finding = next(f for f in report["findings"] if f["code"] == "trust-writable")
+    assert "writable by every user" in finding["summary"]
+    assert all(str(bundle) not in (f.get("env") or {}).values() for f in report["fixes"])
+    assert any("chmod go-w" in (f["command"] or "") for f in report["fixes"])
