@@ -12,7 +12,7 @@ import re
 import stat
 import warnings
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 from cadoctor._locations import SYSTEM_PREFIXES
 from cadoctor._model import Bundle, Exposure
@@ -82,7 +82,7 @@ def _der_length(der: bytes) -> int:
     return 2 + count + int.from_bytes(der[2 : 2 + count], "big")
 
 
-def _certificate(der: bytes, tally: _Tally, now: datetime.datetime) -> Optional[Certificate]:
+def _certificate(der: bytes, tally: _Tally, now: datetime.datetime) -> Certificate | None:
     """Parse one DER certificate into the tally; None when it does not parse."""
     from cryptography import x509
 
@@ -195,7 +195,7 @@ def _read_blocks(fd: int, tally: _Tally, now: datetime.datetime) -> list[Certifi
     return parsed
 
 
-def _open_regular(path: str) -> tuple[Optional[int], Optional[os.stat_result], str, Optional[str]]:
+def _open_regular(path: str) -> tuple[int | None, os.stat_result | None, str, str | None]:
     """Open a path without blocking (FIFOs, devices) and classify it: (fd, stat, file_type, error)."""
     try:
         info = os.stat(path)
@@ -220,7 +220,7 @@ def _open_regular(path: str) -> tuple[Optional[int], Optional[os.stat_result], s
     return fd, info, "regular", None
 
 
-def exposures(path: str, euid: Optional[int]) -> tuple[Exposure, ...]:
+def exposures(path: str, euid: int | None) -> tuple[Exposure, ...]:
     """List what lets someone other than the owner change a trust source: itself and each parent."""
     found: list[Exposure] = []
     current = os.path.realpath(path)
@@ -271,7 +271,7 @@ def _merge(tally: _Tally, own: _Tally) -> None:
     tally.samples.extend(own.samples[: max(0, SAMPLE_ROOTS - len(tally.samples))])
 
 
-def _directory_inventory(path: str, tally: _Tally, now: datetime.datetime) -> tuple[int, int, int, Optional[str]]:
+def _directory_inventory(path: str, tally: _Tally, now: datetime.datetime) -> tuple[int, int, int, str | None]:
     """Count hash links (and wrong ones) and certificate files that no link reaches."""
     links = mismatches = 0
     loose: dict[str, set[str]] = {}
@@ -319,7 +319,7 @@ def _directory_inventory(path: str, tally: _Tally, now: datetime.datetime) -> tu
     return links, mismatches, unlinked, None
 
 
-def inspect(path: str, roles: tuple[str, ...], euid: Optional[int] = None) -> Bundle:
+def inspect(path: str, roles: tuple[str, ...], euid: int | None = None) -> Bundle:
     """Describe one candidate CA file or directory without ever blocking or reading it whole."""
     now = datetime.datetime.now(datetime.timezone.utc)
     base = Bundle(path=path, roles=roles, kind="other", file_type="missing")
@@ -341,8 +341,12 @@ def inspect(path: str, roles: tuple[str, ...], euid: Optional[int] = None) -> Bu
     tally = _Tally()
     if file_type == "directory":
         links, mismatches, unlinked, error = _directory_inventory(path, tally, now)
-        return _finish(replace(base, kind="directory", error=error, hash_links=links,
-                               hash_mismatches=mismatches, unlinked=unlinked), tally)
+        return _finish(
+            replace(
+                base, kind="directory", error=error, hash_links=links, hash_mismatches=mismatches, unlinked=unlinked
+            ),
+            tally,
+        )
     if fd is None:
         return base
     _file_inventory(fd, tally, now)

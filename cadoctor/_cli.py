@@ -5,7 +5,6 @@ from __future__ import annotations
 import enum
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -48,7 +47,7 @@ def _root(
 @app.command()
 def check(
     fmt: Format = typer.Option(Format.HUMAN, "--format", "-f", help="human, json (schema_version 1) or env."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report to FILE instead of stdout."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write the report to FILE instead of stdout."),
     fail_on: FailOn = typer.Option(FailOn.ERROR, "--fail-on", help="Exit 1 for findings at or above this severity."),
     verify: bool = typer.Option(True, "--verify/--no-verify", help="Try each fix in a fresh child interpreter."),
 ) -> None:
@@ -71,7 +70,7 @@ def check(
     raise typer.Exit(EXIT_FINDINGS if report.fails(threshold) else EXIT_OK)
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     """Run the command line and return its exit code instead of exiting."""
     command = typer.main.get_command(app)
     try:

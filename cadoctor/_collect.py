@@ -6,7 +6,7 @@ import os
 import platform
 import re
 import subprocess
-from typing import Any, Optional
+from typing import Any
 
 from cadoctor import _probe
 from cadoctor._bundle import inspect
@@ -44,7 +44,7 @@ def system_libraries() -> tuple[SystemLibrary, ...]:
     return tuple(found.values())
 
 
-def _certifi_bundle() -> Optional[str]:
+def _certifi_bundle() -> str | None:
     """Locate certifi's bundle without failing when certifi is absent or stripped."""
     try:
         import certifi
@@ -57,7 +57,7 @@ def candidate_paths(runtime: Runtime) -> dict[str, list[str]]:
     """Name every CA file or directory worth inspecting, each with the roles that make it a candidate."""
     roles: dict[str, list[str]] = {}
 
-    def add(path: Optional[str], role: str) -> None:
+    def add(path: str | None, role: str) -> None:
         if path:
             entry = roles.setdefault(path, [])
             if role not in entry:

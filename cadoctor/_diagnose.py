@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from typing import Callable, Iterator, Mapping, Optional
+from collections.abc import Iterator, Mapping
+from typing import Callable
 
 from cadoctor._model import Bundle, Facts, Finding, Severity
 from cadoctor._probe import CA_VARIABLES
@@ -14,7 +15,7 @@ ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 _REPLACING = tuple(name for name in CA_VARIABLES if name not in ("SSL_CERT_DIR", "NODE_EXTRA_CA_CERTS"))
 
 
-def _in_effect(facts: Facts) -> tuple[Optional[Bundle], list[Bundle]]:
+def _in_effect(facts: Facts) -> tuple[Bundle | None, list[Bundle]]:
     """The CA file and directories a default context reads."""
     runtime = facts.runtime
     cafile = facts.bundle(runtime.cafile.path) if runtime.cafile else None
@@ -28,7 +29,7 @@ def _trust_served(facts: Facts) -> bool:
     return facts.runtime.context_loaded > 0 or any(b.usable for b in capaths)
 
 
-def _describe(bundle: Optional[Bundle]) -> str:
+def _describe(bundle: Bundle | None) -> str:
     """Say in a few words what a path holds."""
     if bundle is None:
         return "not inspected"
@@ -36,15 +37,22 @@ def _describe(bundle: Optional[Bundle]) -> str:
         return bundle.error
     if bundle.kind == "directory":
         return "%d hash links, %d wrong, %d unlinked certificate files" % (
-            bundle.hash_links, bundle.hash_mismatches, bundle.unlinked)
+            bundle.hash_links,
+            bundle.hash_mismatches,
+            bundle.unlinked,
+        )
     return "%d certificates" % bundle.certificates
 
 
 def ssl_unavailable(facts: Facts) -> Iterator[Finding]:
     """Python has no usable ssl module."""
     if not facts.runtime.ssl_available:
-        yield Finding("ssl-unavailable", ERROR, "Python cannot import ssl: %s" % facts.runtime.ssl_error,
-                      {"error": facts.runtime.ssl_error, "executable": facts.runtime.executable})
+        yield Finding(
+            "ssl-unavailable",
+            ERROR,
+            "Python cannot import ssl: %s" % facts.runtime.ssl_error,
+            {"error": facts.runtime.ssl_error, "executable": facts.runtime.executable},
+        )
 
 
 def openssl_config_broken(facts: Facts) -> Iterator[Finding]:
@@ -54,10 +62,16 @@ def openssl_config_broken(facts: Facts) -> Iterator[Finding]:
         library = facts.ssl_library
         default_conf = os.path.join(library.openssldir, "openssl.cnf") if library and library.openssldir else None
         conf = runtime.environment.get("OPENSSL_CONF") or default_conf
-        yield Finding("openssl-config-broken", ERROR,
-                      "ssl.create_default_context() fails: %s (configuration: %s)" % (runtime.context_error, conf),
-                      {"error": runtime.context_error, "openssl_conf": runtime.environment.get("OPENSSL_CONF"),
-                       "default_config": default_conf})
+        yield Finding(
+            "openssl-config-broken",
+            ERROR,
+            "ssl.create_default_context() fails: %s (configuration: %s)" % (runtime.context_error, conf),
+            {
+                "error": runtime.context_error,
+                "openssl_conf": runtime.environment.get("OPENSSL_CONF"),
+                "default_config": default_conf,
+            },
+        )
 
 
 def trust_store_empty(facts: Facts) -> Iterator[Finding]:
@@ -68,11 +82,16 @@ def trust_store_empty(facts: Facts) -> Iterator[Finding]:
     cafile, capaths = _in_effect(facts)
     file_path = runtime.cafile.path if runtime.cafile else None
     yield Finding(
-        "trust-store-empty", ERROR,
-        "The default context trusts nothing: CA file %s (%s), CA directories %s" % (
-            file_path, _describe(cafile), ", ".join("%s (%s)" % (b.path, _describe(b)) for b in capaths) or "none"),
-        {"cafile": file_path, "cafile_source": runtime.cafile.source if runtime.cafile else None,
-         "capaths": [c.path for c in runtime.capaths], "certificates_loaded": runtime.context_loaded},
+        "trust-store-empty",
+        ERROR,
+        "The default context trusts nothing: CA file %s (%s), CA directories %s"
+        % (file_path, _describe(cafile), ", ".join("%s (%s)" % (b.path, _describe(b)) for b in capaths) or "none"),
+        {
+            "cafile": file_path,
+            "cafile_source": runtime.cafile.source if runtime.cafile else None,
+            "capaths": [c.path for c in runtime.capaths],
+            "certificates_loaded": runtime.context_loaded,
+        },
     )
 
 
@@ -80,9 +99,12 @@ def openssldir_missing(facts: Facts) -> Iterator[Finding]:
     """The libcrypto in use was built for a directory this host does not have."""
     library = facts.ssl_library
     if library is not None and library.openssldir_exists is False:
-        yield Finding("openssldir-missing", WARNING,
-                      "%s was compiled with OPENSSLDIR %s, which does not exist here" % (library.path, library.openssldir),
-                      {"library": library.path, "openssldir": library.openssldir, "version": library.version})
+        yield Finding(
+            "openssldir-missing",
+            WARNING,
+            "%s was compiled with OPENSSLDIR %s, which does not exist here" % (library.path, library.openssldir),
+            {"library": library.path, "openssldir": library.openssldir, "version": library.version},
+        )
 
 
 def default_paths_missing(facts: Facts) -> Iterator[Finding]:
@@ -92,20 +114,27 @@ def default_paths_missing(facts: Facts) -> Iterator[Finding]:
         return
     cafile = facts.bundle(runtime.compiled_cafile)
     if cafile is not None and cafile.file_type == "missing":
-        yield Finding("default-cafile-missing", INFO,
-                      "The compiled default CA file %s does not exist" % runtime.compiled_cafile,
-                      {"path": runtime.compiled_cafile})
+        yield Finding(
+            "default-cafile-missing",
+            INFO,
+            "The compiled default CA file %s does not exist" % runtime.compiled_cafile,
+            {"path": runtime.compiled_cafile},
+        )
     capath = facts.bundle(runtime.compiled_capath)
     if capath is not None and capath.file_type == "missing":
         overridden = any(c.source != "compiled" for c in runtime.capaths) or (
-            runtime.cafile is not None and runtime.cafile.source != "compiled")
+            runtime.cafile is not None and runtime.cafile.source != "compiled"
+        )
         severity = INFO if overridden or (cafile is not None and cafile.usable) else WARNING
-        yield Finding("default-capath-missing", severity,
-                      "The compiled default CA directory %s does not exist" % runtime.compiled_capath,
-                      {"path": runtime.compiled_capath})
+        yield Finding(
+            "default-capath-missing",
+            severity,
+            "The compiled default CA directory %s does not exist" % runtime.compiled_capath,
+            {"path": runtime.compiled_capath},
+        )
 
 
-def _env_problem(name: str, bundle: Bundle) -> Optional[str]:
+def _env_problem(name: str, bundle: Bundle) -> str | None:
     """Say what is wrong with the path a CA variable names, or None."""
     wants_directory = name == "SSL_CERT_DIR"
     if bundle.file_type == "relative":
@@ -137,8 +166,12 @@ def env_path_invalid(facts: Facts) -> Iterator[Finding]:
         for entry in entries:
             if not entry:
                 if name != "SSL_CERT_DIR":
-                    yield Finding("env-path-invalid", WARNING, "%s is set but empty" % name,
-                                  {"variable": name, "value": value, "consumers": consumers})
+                    yield Finding(
+                        "env-path-invalid",
+                        WARNING,
+                        "%s is set but empty" % name,
+                        {"variable": name, "value": value, "consumers": consumers},
+                    )
                 continue
             bundle = facts.bundle(entry)
             problem = _env_problem(name, bundle) if bundle is not None else None
@@ -147,14 +180,19 @@ def env_path_invalid(facts: Facts) -> Iterator[Finding]:
             severity = WARNING
             if name == runtime.cafile_env or (name == runtime.capath_env and not served):
                 severity = ERROR
-            yield Finding("env-path-invalid", severity, "%s=%s %s; affects %s" % (name, entry, problem, consumers),
-                          {"variable": name, "path": entry, "problem": problem, "consumers": consumers})
+            yield Finding(
+                "env-path-invalid",
+                severity,
+                "%s=%s %s; affects %s" % (name, entry, problem, consumers),
+                {"variable": name, "path": entry, "problem": problem, "consumers": consumers},
+            )
 
 
 def override_replaces_defaults(facts: Facts) -> Iterator[Finding]:
     """A CA override holds only private roots: private sites work, public ones fail."""
     reference = next((b for b in facts.bundles if "certifi" in b.roles and b.certificates), None) or next(
-        (b for b in facts.bundles if "system" in b.roles and b.kind == "file" and b.certificates), None)
+        (b for b in facts.bundles if "system" in b.roles and b.kind == "file" and b.certificates), None
+    )
     if reference is None:
         return
     for name in _REPLACING:
@@ -163,11 +201,13 @@ def override_replaces_defaults(facts: Facts) -> Iterator[Finding]:
         if bundle is None or not bundle.certificates or bundle.path == reference.path:
             continue
         if not bundle.identities & reference.identities:
-            yield Finding("override-replaces-defaults", WARNING,
-                          "%s=%s holds %d certificates and none of the %d public roots in %s: public sites will fail"
-                          % (name, path, bundle.certificates, reference.certificates, reference.path),
-                          {"variable": name, "path": path, "certificates": bundle.certificates,
-                           "reference": reference.path})
+            yield Finding(
+                "override-replaces-defaults",
+                WARNING,
+                "%s=%s holds %d certificates and none of the %d public roots in %s: public sites will fail"
+                % (name, path, bundle.certificates, reference.certificates, reference.path),
+                {"variable": name, "path": path, "certificates": bundle.certificates, "reference": reference.path},
+            )
 
 
 def capath_unhashed(facts: Facts) -> Iterator[Finding]:
@@ -179,26 +219,40 @@ def capath_unhashed(facts: Facts) -> Iterator[Finding]:
         working = bundle.hash_links - bundle.hash_mismatches
         if working == 0 and bundle.unlinked:
             severity = WARNING if cafile is not None and cafile.usable else ERROR
-            yield Finding("capath-unhashed", severity,
-                          "%s holds %d certificate files but no hash links: OpenSSL finds nothing there"
-                          % (bundle.path, bundle.unlinked),
-                          {"path": bundle.path, "unlinked": bundle.unlinked, "hash_links": bundle.hash_links})
+            yield Finding(
+                "capath-unhashed",
+                severity,
+                "%s holds %d certificate files but no hash links: OpenSSL finds nothing there"
+                % (bundle.path, bundle.unlinked),
+                {"path": bundle.path, "unlinked": bundle.unlinked, "hash_links": bundle.hash_links},
+            )
         elif bundle.hash_mismatches or bundle.unlinked:
-            yield Finding("capath-unhashed", WARNING,
-                          "%s has %d hash links that do not match their certificate and %d certificate files no link reaches"
-                          % (bundle.path, bundle.hash_mismatches, bundle.unlinked),
-                          {"path": bundle.path, "hash_mismatches": bundle.hash_mismatches, "unlinked": bundle.unlinked})
+            yield Finding(
+                "capath-unhashed",
+                WARNING,
+                "%s has %d hash links that do not match their certificate and %d certificate files no link reaches"
+                % (bundle.path, bundle.hash_mismatches, bundle.unlinked),
+                {"path": bundle.path, "hash_mismatches": bundle.hash_mismatches, "unlinked": bundle.unlinked},
+            )
 
 
 def bundle_unparseable(facts: Facts) -> Iterator[Finding]:
     """A bundle holds blocks that do not parse."""
     for bundle in facts.bundles:
         if bundle.unparseable and "local-anchors" not in bundle.roles:
-            yield Finding("bundle-unparseable", WARNING,
-                          "%s: %d of %d certificate blocks do not parse (%s)"
-                          % (bundle.path, bundle.unparseable, bundle.marked, "; ".join(bundle.problems)),
-                          {"path": bundle.path, "parsed": bundle.certificates, "marked": bundle.marked,
-                           "problems": list(bundle.problems), "truncated_scan": bundle.truncated})
+            yield Finding(
+                "bundle-unparseable",
+                WARNING,
+                "%s: %d of %d certificate blocks do not parse (%s)"
+                % (bundle.path, bundle.unparseable, bundle.marked, "; ".join(bundle.problems)),
+                {
+                    "path": bundle.path,
+                    "parsed": bundle.certificates,
+                    "marked": bundle.marked,
+                    "problems": list(bundle.problems),
+                    "truncated_scan": bundle.truncated,
+                },
+            )
 
 
 def bundle_expired_roots(facts: Facts) -> Iterator[Finding]:
@@ -211,11 +265,18 @@ def bundle_expired_roots(facts: Facts) -> Iterator[Finding]:
             continue
         # OpenSSL >= 1.1 skips an expired root when another path exists; most of a bundle expired still bites.
         severity = WARNING if old_openssl or stale * 2 >= max(bundle.certificates, 1) else INFO
-        yield Finding("bundle-expired-roots", severity,
-                      "%s: %d expired and %d not yet valid of %d certificates"
-                      % (bundle.path, bundle.expired, bundle.not_yet_valid, bundle.certificates),
-                      {"path": bundle.path, "expired": bundle.expired, "not_yet_valid": bundle.not_yet_valid,
-                       "certificates": bundle.certificates})
+        yield Finding(
+            "bundle-expired-roots",
+            severity,
+            "%s: %d expired and %d not yet valid of %d certificates"
+            % (bundle.path, bundle.expired, bundle.not_yet_valid, bundle.certificates),
+            {
+                "path": bundle.path,
+                "expired": bundle.expired,
+                "not_yet_valid": bundle.not_yet_valid,
+                "certificates": bundle.certificates,
+            },
+        )
 
 
 def certifi_lacks_system_roots(facts: Facts) -> Iterator[Finding]:
@@ -231,12 +292,24 @@ def certifi_lacks_system_roots(facts: Facts) -> Iterator[Finding]:
     # It bites this process only where certifi's file is what a client in it is told to trust.
     relied_on = [r for r in certifi.roles if r.startswith(("in-effect:", "env:"))]
     severity = WARNING if relied_on else INFO
-    yield Finding("certifi-lacks-system-roots", severity,
-                  "%d roots of %s are not in certifi's %s%s" % (
-                      len(missing), system.path, certifi.path,
-                      " (including locally added CAs from %s)" % ", ".join(b.path for b in anchors) if anchors else ""),
-                  {"system": system.path, "certifi": certifi.path, "missing": len(missing),
-                   "local_anchors": [b.path for b in anchors], "certifi_in_effect_as": relied_on})
+    yield Finding(
+        "certifi-lacks-system-roots",
+        severity,
+        "%d roots of %s are not in certifi's %s%s"
+        % (
+            len(missing),
+            system.path,
+            certifi.path,
+            " (including locally added CAs from %s)" % ", ".join(b.path for b in anchors) if anchors else "",
+        ),
+        {
+            "system": system.path,
+            "certifi": certifi.path,
+            "missing": len(missing),
+            "local_anchors": [b.path for b in anchors],
+            "certifi_in_effect_as": relied_on,
+        },
+    )
 
 
 def multiple_openssl(facts: Facts) -> Iterator[Finding]:
@@ -244,12 +317,19 @@ def multiple_openssl(facts: Facts) -> Iterator[Finding]:
     copies = {lib.realpath: lib for lib in facts.libraries if lib.role in ("libcrypto", "static")}
     if len(copies) > 1:
         listed = sorted(copies.values(), key=lambda lib: not lib.in_use)
-        yield Finding("multiple-openssl", WARNING,
-                      "%d OpenSSL copies are loaded: %s" % (len(listed), ", ".join(
-                          "%s (OPENSSLDIR %s%s)" % (lib.path, lib.openssldir, ", used by ssl" if lib.in_use else "")
-                          for lib in listed)),
-                      {"libraries": [{"path": lib.path, "openssldir": lib.openssldir, "in_use": lib.in_use}
-                                     for lib in listed]})
+        yield Finding(
+            "multiple-openssl",
+            WARNING,
+            "%d OpenSSL copies are loaded: %s"
+            % (
+                len(listed),
+                ", ".join(
+                    "%s (OPENSSLDIR %s%s)" % (lib.path, lib.openssldir, ", used by ssl" if lib.in_use else "")
+                    for lib in listed
+                ),
+            ),
+            {"libraries": [{"path": lib.path, "openssldir": lib.openssldir, "in_use": lib.in_use} for lib in listed]},
+        )
 
 
 def library_deleted(facts: Facts) -> Iterator[Finding]:
@@ -257,15 +337,18 @@ def library_deleted(facts: Facts) -> Iterator[Finding]:
     for lib in facts.libraries:
         if lib.deleted or lib.replaced:
             what = "was deleted" if lib.deleted else "was replaced by another file"
-            yield Finding("library-deleted", WARNING,
-                          "%s %s after it was loaded: the process runs the old code until restarted" % (lib.path, what),
-                          {"path": lib.path, "deleted": lib.deleted, "replaced": lib.replaced})
+            yield Finding(
+                "library-deleted",
+                WARNING,
+                "%s %s after it was loaded: the process runs the old code until restarted" % (lib.path, what),
+                {"path": lib.path, "deleted": lib.deleted, "replaced": lib.replaced},
+            )
 
 
 def library_override(facts: Facts) -> Iterator[Finding]:
     """LD_LIBRARY_PATH, LD_PRELOAD or DYLD_* made the process load another libcrypto than the loader's own."""
     env = facts.runtime.environment
-    pulled: dict[str, list[tuple[str, Optional[str]]]] = {}
+    pulled: dict[str, list[tuple[str, str | None]]] = {}
     for lib in facts.libraries:
         if lib.role not in ("libcrypto", "libssl"):
             continue
@@ -275,14 +358,24 @@ def library_override(facts: Facts) -> Iterator[Finding]:
             continue
         pulled.setdefault(cause, []).append((lib.path, system.path if system else None))
     for cause, loaded in pulled.items():
-        yield Finding("library-override", WARNING,
-                      "%s made the process load %s" % (cause, ", ".join(
-                          "%s%s" % (path, " instead of %s" % system if system else "") for path, system in loaded)),
-                      {"variable": cause, "value": env.get(cause), "loaded": [path for path, _ in loaded],
-                       "system": [system for _, system in loaded]})
+        yield Finding(
+            "library-override",
+            WARNING,
+            "%s made the process load %s"
+            % (
+                cause,
+                ", ".join("%s%s" % (path, " instead of %s" % system if system else "") for path, system in loaded),
+            ),
+            {
+                "variable": cause,
+                "value": env.get(cause),
+                "loaded": [path for path, _ in loaded],
+                "system": [system for _, system in loaded],
+            },
+        )
 
 
-def _override_cause(env: Mapping[str, str], path: str, realpath: str) -> Optional[str]:
+def _override_cause(env: Mapping[str, str], path: str, realpath: str) -> str | None:
     """Name the variable that put a library's folder (or the library itself) first in the loader's search."""
     for variable in ("LD_PRELOAD", "DYLD_INSERT_LIBRARIES"):
         if any(p in (path, realpath) for p in env.get(variable, "").replace(" ", ":").split(":")):
@@ -301,12 +394,16 @@ def openssl_outdated(facts: Facts) -> Iterator[Finding]:
     if not runtime.ssl_available:
         return
     if version.startswith(("LibreSSL", "BoringSSL", "AWS-LC")):
-        yield Finding("openssl-outdated", WARNING,
-                      "ssl runs on %s, not OpenSSL: trust paths and variables behave differently" % version,
-                      {"version": version})
+        yield Finding(
+            "openssl-outdated",
+            WARNING,
+            "ssl runs on %s, not OpenSSL: trust paths and variables behave differently" % version,
+            {"version": version},
+        )
     elif runtime.openssl_version_info[:3] < (1, 1, 1):
-        yield Finding("openssl-outdated", WARNING, "ssl runs on %s, older than OpenSSL 1.1.1" % version,
-                      {"version": version})
+        yield Finding(
+            "openssl-outdated", WARNING, "ssl runs on %s, older than OpenSSL 1.1.1" % version, {"version": version}
+        )
 
 
 def libressl_ignores_env(facts: Facts) -> Iterator[Finding]:
@@ -315,9 +412,12 @@ def libressl_ignores_env(facts: Facts) -> Iterator[Finding]:
     if (runtime.openssl_version or "").startswith("LibreSSL"):
         ignored = [n for n in ("SSL_CERT_FILE", "SSL_CERT_DIR") if n in runtime.environment]
         if ignored:
-            yield Finding("libressl-ignores-env", INFO,
-                          "%s is set, but LibreSSL ignores it: only load_verify_locations works" % " and ".join(ignored),
-                          {"variables": ignored, "version": runtime.openssl_version})
+            yield Finding(
+                "libressl-ignores-env",
+                INFO,
+                "%s is set, but LibreSSL ignores it: only load_verify_locations works" % " and ".join(ignored),
+                {"variables": ignored, "version": runtime.openssl_version},
+            )
 
 
 def trust_writable(facts: Facts) -> Iterator[Finding]:
@@ -326,12 +426,19 @@ def trust_writable(facts: Facts) -> Iterator[Finding]:
         in_use = any(r.startswith(("in-effect:", "env:")) for r in bundle.roles)
         if not in_use or bundle.kind not in ("file", "directory") or not bundle.exposures:
             continue
-        yield Finding("trust-writable", ERROR,
-                      "%s can be changed by others: %s" % (
-                          bundle.path, "; ".join("%s is %s" % (e.path, e.reason) for e in bundle.exposures)),
-                      {"path": bundle.path, "exposures": [
-                          {"path": e.path, "uid": e.uid, "mode": "%04o" % e.mode, "reason": e.reason}
-                          for e in bundle.exposures]})
+        yield Finding(
+            "trust-writable",
+            ERROR,
+            "%s can be changed by others: %s"
+            % (bundle.path, "; ".join("%s is %s" % (e.path, e.reason) for e in bundle.exposures)),
+            {
+                "path": bundle.path,
+                "exposures": [
+                    {"path": e.path, "uid": e.uid, "mode": "%04o" % e.mode, "reason": e.reason}
+                    for e in bundle.exposures
+                ],
+            },
+        )
 
 
 def strict_verification(facts: Facts) -> Iterator[Finding]:
@@ -341,11 +448,14 @@ def strict_verification(facts: Facts) -> Iterator[Finding]:
         return
     cafile, capaths = _in_effect(facts)
     for bundle in [b for b in [cafile, *capaths] if b is not None and b.strict_violations]:
-        yield Finding("strict-verification", INFO,
-                      "%s: %d CA certificates lack a critical basicConstraints or a subject key identifier; "
-                      "Python %s rejects chains that end at them" % (bundle.path, bundle.strict_violations,
-                                                                     facts.runtime.python_version),
-                      {"path": bundle.path, "certificates": bundle.strict_violations})
+        yield Finding(
+            "strict-verification",
+            INFO,
+            "%s: %d CA certificates lack a critical basicConstraints or a subject key identifier; "
+            "Python %s rejects chains that end at them"
+            % (bundle.path, bundle.strict_violations, facts.runtime.python_version),
+            {"path": bundle.path, "certificates": bundle.strict_violations},
+        )
 
 
 def runtime_known_issue(facts: Facts) -> Iterator[Finding]:
@@ -355,29 +465,48 @@ def runtime_known_issue(facts: Facts) -> Iterator[Finding]:
     served = _trust_served(facts)
     library = facts.ssl_library
     if "python.org-macos" in hints and not served:
-        yield Finding("runtime-known-issue", WARNING,
-                      "python.org macOS framework without cert.pem: run 'Install Certificates.command'",
-                      {"distribution": "python.org-macos", "expected": runtime.compiled_cafile})
+        yield Finding(
+            "runtime-known-issue",
+            WARNING,
+            "python.org macOS framework without cert.pem: run 'Install Certificates.command'",
+            {"distribution": "python.org-macos", "expected": runtime.compiled_cafile},
+        )
     if "conda" in hints:
-        yield Finding("runtime-known-issue", INFO,
-                      "conda environment: ssl trusts the environment's own %s, not the OS store" % runtime.compiled_cafile,
-                      {"distribution": "conda", "cafile": runtime.compiled_cafile})
+        yield Finding(
+            "runtime-known-issue",
+            INFO,
+            "conda environment: ssl trusts the environment's own %s, not the OS store" % runtime.compiled_cafile,
+            {"distribution": "conda", "cafile": runtime.compiled_cafile},
+        )
     if "frozen" in hints and library is not None and library.openssldir_exists is False:
-        yield Finding("runtime-known-issue", WARNING,
-                      "frozen application carrying a build-machine OPENSSLDIR (%s)" % library.openssldir,
-                      {"distribution": "frozen", "openssldir": library.openssldir})
+        yield Finding(
+            "runtime-known-issue",
+            WARNING,
+            "frozen application carrying a build-machine OPENSSLDIR (%s)" % library.openssldir,
+            {"distribution": "frozen", "openssldir": library.openssldir},
+        )
     if "nix" in hints and "NIX_SSL_CERT_FILE" not in runtime.environment:
-        yield Finding("runtime-known-issue", WARNING if not served else INFO,
-                      "Nix-built Python without NIX_SSL_CERT_FILE", {"distribution": "nix"})
+        yield Finding(
+            "runtime-known-issue",
+            WARNING if not served else INFO,
+            "Nix-built Python without NIX_SSL_CERT_FILE",
+            {"distribution": "nix"},
+        )
     if "python-build-standalone" in hints and not served:
-        yield Finding("runtime-known-issue", WARNING,
-                      "python-build-standalone looks in /etc/ssl/cert.pem and /etc/ssl/certs, which do not serve here",
-                      {"distribution": "python-build-standalone"})
+        yield Finding(
+            "runtime-known-issue",
+            WARNING,
+            "python-build-standalone looks in /etc/ssl/cert.pem and /etc/ssl/certs, which do not serve here",
+            {"distribution": "python-build-standalone"},
+        )
     for platform in ("aws-lambda", "azure-functions", "google-cloud-run"):
         if platform in hints:
-            yield Finding("runtime-known-issue", INFO,
-                          "serverless runtime (%s): check trust at cold start with 'import cadoctor.selfcheck'" % platform,
-                          {"distribution": platform})
+            yield Finding(
+                "runtime-known-issue",
+                INFO,
+                "serverless runtime (%s): check trust at cold start with 'import cadoctor.selfcheck'" % platform,
+                {"distribution": platform},
+            )
 
 
 RULES: tuple[Rule, ...] = (

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any
 
 SCHEMA_VERSION = 1
 _INTERNAL = {"internal": True}
@@ -33,6 +34,7 @@ class Exposure:
         uid: Its owner.
         mode: Its permission bits.
         reason: What lets others write it, in words.
+
     """
 
     path: str
@@ -56,22 +58,23 @@ class Bundle:
         unparseable: Blocks that are marked but do not parse, with `problems` saying why.
         hash_links: `<hash>.<n>` entries of a directory; `hash_mismatches` of them name the wrong hash.
         unlinked: Certificate files of a directory that no hash link reaches.
+
     """
 
     path: str
-    roles: Tuple[str, ...]
+    roles: tuple[str, ...]
     kind: str
     file_type: str
-    error: Optional[str] = None
-    realpath: Optional[str] = None
-    size: Optional[int] = None
-    uid: Optional[int] = None
-    gid: Optional[int] = None
-    mode: Optional[int] = None
+    error: str | None = None
+    realpath: str | None = None
+    size: int | None = None
+    uid: int | None = None
+    gid: int | None = None
+    mode: int | None = None
     certificates: int = 0
     marked: int = 0
     unparseable: int = 0
-    problems: Tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()
     der: bool = False
     truncated: bool = False
     expired: int = 0
@@ -82,9 +85,9 @@ class Bundle:
     hash_links: int = 0
     hash_mismatches: int = 0
     unlinked: int = 0
-    exposures: Tuple[Exposure, ...] = ()
+    exposures: tuple[Exposure, ...] = ()
     identities: frozenset[str] = field(default=frozenset(), metadata=_INTERNAL, compare=False)
-    samples: Tuple[bytes, ...] = field(default=(), metadata=_INTERNAL, compare=False)
+    samples: tuple[bytes, ...] = field(default=(), metadata=_INTERNAL, compare=False)
 
     @property
     def usable(self) -> bool:
@@ -102,6 +105,7 @@ class LoadedLibrary:
         in_use: This is the copy whose code the `ssl` module runs.
         deleted: Unlinked on disk after it was mapped; `replaced`: a different file now has its path.
         openssldir_exists: Whether the compiled OPENSSLDIR is a directory on this host.
+
     """
 
     path: str
@@ -110,12 +114,12 @@ class LoadedLibrary:
     in_use: bool
     deleted: bool
     replaced: bool
-    flavour: Optional[str]
-    version: Optional[str]
-    openssldir: Optional[str]
-    enginesdir: Optional[str]
-    modulesdir: Optional[str]
-    openssldir_exists: Optional[bool] = None
+    flavour: str | None
+    version: str | None
+    openssldir: str | None
+    enginesdir: str | None
+    modulesdir: str | None
+    openssldir_exists: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -124,15 +128,15 @@ class SystemLibrary:
 
     soname: str
     path: str
-    openssldir: Optional[str]
-    openssldir_exists: Optional[bool]
+    openssldir: str | None
+    openssldir_exists: bool | None
 
 
 @dataclass(frozen=True)
 class TrustSource:
     """A CA file or directory a default context reads, and where that choice came from."""
 
-    path: Optional[str]
+    path: str | None
     source: str
 
 
@@ -145,6 +149,7 @@ class Runtime:
         compiled_cafile, compiled_capath: `_ssl.get_default_verify_paths()` before Python hides missing paths.
         context_ok: Whether creating a default context worked; None when it was not attempted (`context_skipped`).
         context_loaded: Certificates a fresh default context holds (directories load lazily and count 0).
+
     """
 
     python_version: str
@@ -152,27 +157,27 @@ class Runtime:
     executable: str
     prefix: str
     base_prefix: str
-    hints: Tuple[str, ...]
+    hints: tuple[str, ...]
     system: str
     os_release: Mapping[str, str]
-    euid: Optional[int]
+    euid: int | None
     ssl_available: bool
-    ssl_error: Optional[str]
-    openssl_version: Optional[str]
-    openssl_version_info: Tuple[int, ...]
-    ssl_module_file: Optional[str]
-    cafile_env: Optional[str]
-    capath_env: Optional[str]
-    compiled_cafile: Optional[str]
-    compiled_capath: Optional[str]
-    cafile: Optional[TrustSource]
-    capaths: Tuple[TrustSource, ...]
-    context_ok: Optional[bool]
-    context_error: Optional[str]
-    context_skipped: Optional[str]
+    ssl_error: str | None
+    openssl_version: str | None
+    openssl_version_info: tuple[int, ...]
+    ssl_module_file: str | None
+    cafile_env: str | None
+    capath_env: str | None
+    compiled_cafile: str | None
+    compiled_capath: str | None
+    cafile: TrustSource | None
+    capaths: tuple[TrustSource, ...]
+    context_ok: bool | None
+    context_error: str | None
+    context_skipped: str | None
     context_loaded: int
     libraries_available: bool
-    libraries_reason: Optional[str]
+    libraries_reason: str | None
     environment: Mapping[str, str]
 
 
@@ -181,16 +186,16 @@ class Facts:
     """Everything the rules look at: the runtime, its libraries, the bundles on disk."""
 
     runtime: Runtime
-    libraries: Tuple[LoadedLibrary, ...]
-    system_libraries: Tuple[SystemLibrary, ...]
-    bundles: Tuple[Bundle, ...]
+    libraries: tuple[LoadedLibrary, ...]
+    system_libraries: tuple[SystemLibrary, ...]
+    bundles: tuple[Bundle, ...]
 
-    def bundle(self, path: Optional[str]) -> Optional[Bundle]:
+    def bundle(self, path: str | None) -> Bundle | None:
         """Find the inventory entry of a path."""
         return next((b for b in self.bundles if b.path == path), None)
 
     @property
-    def ssl_library(self) -> Optional[LoadedLibrary]:
+    def ssl_library(self) -> LoadedLibrary | None:
         """The OpenSSL whose code the `ssl` module runs."""
         return next((lib for lib in self.libraries if lib.in_use), None)
 
@@ -217,20 +222,21 @@ class Fix:
         cafile, capath: Locations passed to `load_verify_locations` (code fixes).
         verified: True or False once tried in a fresh child interpreter; None when it cannot be tried here.
         evidence: What the trial observed.
+
     """
 
     kind: str
     summary: str
-    addresses: Tuple[str, ...]
-    env: Optional[Mapping[str, Optional[str]]] = None
+    addresses: tuple[str, ...]
+    env: Mapping[str, str | None] | None = None
     lines: Mapping[str, str] = field(default_factory=dict)
-    preload: Tuple[str, ...] = ()
-    cafile: Optional[str] = None
-    capath: Optional[str] = None
-    command: Optional[str] = None
-    sample_source: Optional[str] = field(default=None, metadata=_INTERNAL)
-    verified: Optional[bool] = None
-    evidence: Optional[str] = None
+    preload: tuple[str, ...] = ()
+    cafile: str | None = None
+    capath: str | None = None
+    command: str | None = None
+    sample_source: str | None = field(default=None, metadata=_INTERNAL)
+    verified: bool | None = None
+    evidence: str | None = None
 
 
 @dataclass(frozen=True)
@@ -238,8 +244,8 @@ class Report:
     """The outcome of one check: facts, findings and ranked fixes."""
 
     facts: Facts
-    findings: Tuple[Finding, ...]
-    fixes: Tuple[Fix, ...]
+    findings: tuple[Finding, ...]
+    fixes: tuple[Fix, ...]
 
     @property
     def status(self) -> str:
@@ -247,7 +253,7 @@ class Report:
         worst = max((f.severity.rank for f in self.findings), default=-1)
         return "error" if worst >= 2 else "warning" if worst == 1 else "ok"
 
-    def fails(self, threshold: Optional[Severity]) -> bool:
+    def fails(self, threshold: Severity | None) -> bool:
         """Whether any finding is at or above the threshold (None never fails)."""
         if threshold is None:
             return False
@@ -258,9 +264,7 @@ def plain(value: Any) -> Any:
     """Turn model objects into JSON-able values, leaving internal fields out."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {
-            f.name: plain(getattr(value, f.name))
-            for f in dataclasses.fields(value)
-            if not f.metadata.get("internal")
+            f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value) if not f.metadata.get("internal")
         }
     if isinstance(value, enum.Enum):
         return value.value
@@ -271,7 +275,7 @@ def plain(value: Any) -> Any:
     return value
 
 
-def runtime_from_probe(facts: Dict[str, Any]) -> Tuple[Runtime, Tuple[LoadedLibrary, ...]]:
+def runtime_from_probe(facts: dict[str, Any]) -> tuple[Runtime, tuple[LoadedLibrary, ...]]:
     """Build the model from the runtime probe's JSON."""
     python = facts["python"]
     platform = facts["platform"]
@@ -314,7 +318,7 @@ def runtime_from_probe(facts: Dict[str, Any]) -> Tuple[Runtime, Tuple[LoadedLibr
     return runtime, loaded
 
 
-def _library_from_probe(item: Dict[str, Any]) -> LoadedLibrary:
+def _library_from_probe(item: dict[str, Any]) -> LoadedLibrary:
     """Build one LoadedLibrary from the probe's JSON."""
     return LoadedLibrary(
         path=item["path"],
@@ -332,7 +336,7 @@ def _library_from_probe(item: Dict[str, Any]) -> LoadedLibrary:
     )
 
 
-def facts_to_json(facts: Facts) -> Dict[str, Any]:
+def facts_to_json(facts: Facts) -> dict[str, Any]:
     """Serialise facts (for recorded-facts fixtures)."""
     return {
         "runtime": plain(facts.runtime),
@@ -342,14 +346,14 @@ def facts_to_json(facts: Facts) -> Dict[str, Any]:
     }
 
 
-def facts_from_json(data: Dict[str, Any]) -> Facts:
+def facts_from_json(data: dict[str, Any]) -> Facts:
     """Read facts recorded on another platform, for the pure rules."""
     rt = dict(data["runtime"])
     rt["hints"] = tuple(rt["hints"])
     rt["openssl_version_info"] = tuple(rt["openssl_version_info"])
     rt["cafile"] = TrustSource(**rt["cafile"]) if rt.get("cafile") else None
     rt["capaths"] = tuple(TrustSource(**c) for c in rt["capaths"])
-    bundles: List[Bundle] = []
+    bundles: list[Bundle] = []
     for b in data["bundles"]:
         entry = dict(b)
         entry["roles"] = tuple(entry["roles"])

@@ -71,7 +71,13 @@ def _quoted_value(line: str) -> Optional[str]:
 
 def read_build_strings(path: str) -> Dict[str, Any]:
     """Read OpenSSL's flavour, version and compiled directories from a library file, without running it."""
-    facts: Dict[str, Any] = {"flavour": None, "version": None, "openssldir": None, "enginesdir": None, "modulesdir": None}
+    facts: Dict[str, Any] = {
+        "flavour": None,
+        "version": None,
+        "openssldir": None,
+        "enginesdir": None,
+        "modulesdir": None,
+    }
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except OSError as exc:
@@ -95,7 +101,7 @@ def read_build_strings(path: str) -> Dict[str, Any]:
                     line = _text(data[at : end if end != -1 else at + 256])
                     facts[key.decode().lower()] = _quoted_value(line)
             for flavour, pattern in _VERSION_PATTERNS:
-                match = pattern.search(data)  # type: ignore[call-overload]
+                match = pattern.search(data)
                 if match:
                     facts["flavour"] = flavour
                     facts["version"] = _text(match.group(0))
@@ -337,7 +343,8 @@ def _library_facts(ssl_facts: Dict[str, Any]) -> Dict[str, Any]:
     mapped, error = _linux_mapped_files()
     if mapped is None:
         return {"available": False, "reason": error, "items": []}
-    provider, provider_error = (None, "ssl is unavailable")
+    provider: Optional[str] = None
+    provider_error: Optional[str] = "ssl is unavailable"
     if ssl_facts.get("available"):
         provider, provider_error = _provider_of_ssl(ssl_facts)
     items: List[Dict[str, Any]] = []
@@ -430,9 +437,8 @@ def _bind(handle: Any, name: str, restype: Any, argtypes: List[Any]) -> Any:
 
 def _verify_roots(samples: List[bytes], cafile: Optional[str], capath: Optional[str]) -> Dict[str, Any]:
     """Check each sample root against the store a default context builds, with the loaded libcrypto."""
-    import ctypes
-
     import _ssl
+    import ctypes
 
     module_file = getattr(_ssl, "__file__", None)
     handle = _library_handle(module_file) if module_file else ctypes.CDLL(None)
@@ -515,10 +521,7 @@ def trial(request: Dict[str, Any]) -> Dict[str, Any]:
 def main(argv: Optional[List[str]] = None) -> int:
     """Print the facts (or a trial's outcome) as one JSON document on stdout."""
     args = sys.argv[1:] if argv is None else argv
-    if args[:1] == ["--verify"]:
-        result = trial(json.loads(sys.stdin.read(64 * 1024 * 1024)))
-    else:
-        result = collect()
+    result = trial(json.loads(sys.stdin.read(64 * 1024 * 1024))) if args[:1] == ["--verify"] else collect()
     sys.stdout.write(json.dumps(result, sort_keys=True))
     sys.stdout.write("\n")
     return 0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Mapping, Optional
+from collections.abc import Mapping
 
 from cadoctor._locations import CA_PACKAGE_COMMANDS, LOCAL_ANCHORS
 from cadoctor._model import Bundle, Facts, Finding, Fix, SystemLibrary
@@ -23,7 +23,7 @@ def trustworthy(bundle: Bundle) -> bool:
     )
 
 
-def best_bundle(facts: Facts, exclude: Optional[str] = None) -> Optional[Bundle]:
+def best_bundle(facts: Facts, exclude: str | None = None) -> Bundle | None:
     """The bundle a fix should name: the OS's own first, then certifi's."""
     for role in ("system", "certifi"):
         for bundle in facts.bundles:
@@ -32,10 +32,11 @@ def best_bundle(facts: Facts, exclude: Optional[str] = None) -> Optional[Bundle]
     return None
 
 
-def _env_fix(summary: str, env: Mapping[str, Optional[str]], addresses: tuple[str, ...], sample: Optional[str]) -> Fix:
+def _env_fix(summary: str, env: Mapping[str, str | None], addresses: tuple[str, ...], sample: str | None) -> Fix:
     """An environment change with its shell, Dockerfile and systemd forms."""
-    return Fix(kind="env", summary=summary, addresses=addresses, env=dict(env), lines=env_lines(env),
-               sample_source=sample)
+    return Fix(
+        kind="env", summary=summary, addresses=addresses, env=dict(env), lines=env_lines(env), sample_source=sample
+    )
 
 
 def _ssl_variables_to_unset(facts: Facts, findings: tuple[Finding, ...]) -> list[str]:
@@ -52,7 +53,7 @@ def _compiled_defaults_serve(facts: Facts) -> bool:
     return any(b is not None and b.usable and not b.exposures for b in (cafile, capath))
 
 
-def _library_fixes(facts: Facts, addresses: tuple[str, ...], sample: Optional[str]) -> list[Fix]:
+def _library_fixes(facts: Facts, addresses: tuple[str, ...], sample: str | None) -> list[Fix]:
     """Swap the libcrypto `ssl` uses for the loader's own copy, or drop the override that pulled it in."""
     library = facts.ssl_library
     if library is None or library.role != "libcrypto":
@@ -64,25 +65,44 @@ def _library_fixes(facts: Facts, addresses: tuple[str, ...], sample: Optional[st
     if folder in entries or os.path.dirname(library.realpath) in entries:
         remaining = [e for e in entries if e not in (folder, os.path.dirname(library.realpath))]
         change = {"LD_LIBRARY_PATH": os.pathsep.join(remaining) or None}
-        fixes.append(Fix(kind="library", summary="Drop %s from LD_LIBRARY_PATH so the loader picks the system libcrypto"
-                         % folder, addresses=addresses, env=change, lines=env_lines(change), sample_source=sample))
+        fixes.append(
+            Fix(
+                kind="library",
+                summary="Drop %s from LD_LIBRARY_PATH so the loader picks the system libcrypto" % folder,
+                addresses=addresses,
+                env=change,
+                lines=env_lines(change),
+                sample_source=sample,
+            )
+        )
     by_soname = {s.soname: s for s in facts.system_libraries}
     crypto = by_soname.get(os.path.basename(library.path))
     ssl_name = os.path.basename(library.path).replace("libcrypto", "libssl", 1)
-    libssl: Optional[SystemLibrary] = by_soname.get(ssl_name)
-    if crypto is not None and libssl is not None and crypto.openssldir_exists and (
-        os.path.realpath(crypto.path) != library.realpath
+    libssl: SystemLibrary | None = by_soname.get(ssl_name)
+    if (
+        crypto is not None
+        and libssl is not None
+        and crypto.openssldir_exists
+        and (os.path.realpath(crypto.path) != library.realpath)
     ):
         preload = (crypto.path, libssl.path)
         snippet = "\n".join(
-            ["import ctypes", *("ctypes.CDLL(%r, mode=ctypes.RTLD_GLOBAL)" % p for p in preload),
-             "import ssl  # must come after the preload"])
-        fixes.append(Fix(
-            kind="library",
-            summary="Load the system libcrypto (OPENSSLDIR %s) before ssl is imported" % crypto.openssldir,
-            addresses=addresses, preload=preload,
-            lines={"python": snippet, "shell": "export LD_PRELOAD=%s" % sh_quote(":".join(preload))},
-            sample_source=sample))
+            [
+                "import ctypes",
+                *("ctypes.CDLL(%r, mode=ctypes.RTLD_GLOBAL)" % p for p in preload),
+                "import ssl  # must come after the preload",
+            ]
+        )
+        fixes.append(
+            Fix(
+                kind="library",
+                summary="Load the system libcrypto (OPENSSLDIR %s) before ssl is imported" % crypto.openssldir,
+                addresses=addresses,
+                preload=preload,
+                lines={"python": snippet, "shell": "export LD_PRELOAD=%s" % sh_quote(":".join(preload))},
+                sample_source=sample,
+            )
+        )
     return fixes
 
 
@@ -94,50 +114,81 @@ def _trust_fixes(facts: Facts, findings: tuple[Finding, ...], addresses: tuple[s
     target = best_bundle(facts, exclude=runtime.cafile.path if runtime.cafile else None)
     sample = target.path if target else None
     if unset and _compiled_defaults_serve(facts):
-        change: dict[str, Optional[str]] = {name: None for name in unset}
+        change: dict[str, str | None] = {name: None for name in unset}
         fixes.append(_env_fix("Unset %s: the compiled defaults serve" % " and ".join(unset), change, addresses, sample))
     if target is not None and runtime.cafile_env:
         change = {runtime.cafile_env: target.path}
         if runtime.capath_env in unset:
             change[runtime.capath_env] = None
-        fixes.append(_env_fix("Point %s at %s (%d certificates)" % (runtime.cafile_env, target.path, target.certificates),
-                              change, addresses, sample))
+        fixes.append(
+            _env_fix(
+                "Point %s at %s (%d certificates)" % (runtime.cafile_env, target.path, target.certificates),
+                change,
+                addresses,
+                sample,
+            )
+        )
         snippet = "import ssl\ncontext = ssl.create_default_context(cafile=%r)" % target.path
-        fixes.append(Fix(kind="code", summary="Load %s explicitly where the code builds its context" % target.path,
-                         addresses=addresses, cafile=target.path, lines={"python": snippet}, sample_source=sample))
+        fixes.append(
+            Fix(
+                kind="code",
+                summary="Load %s explicitly where the code builds its context" % target.path,
+                addresses=addresses,
+                cafile=target.path,
+                lines={"python": snippet},
+                sample_source=sample,
+            )
+        )
     fixes.extend(_library_fixes(facts, addresses, sample))
     if target is None:
         command = _ca_package_command(facts)
         if command:
-            fixes.append(Fix(kind="command", summary="Install the distribution's CA certificates", addresses=addresses,
-                             command=command, lines={"shell": command}))
+            fixes.append(
+                Fix(
+                    kind="command",
+                    summary="Install the distribution's CA certificates",
+                    addresses=addresses,
+                    command=command,
+                    lines={"shell": command},
+                )
+            )
     return fixes
 
 
-def _ca_package_command(facts: Facts) -> Optional[str]:
+def _ca_package_command(facts: Facts) -> str | None:
     """The distro command that installs CA certificates, from os-release."""
     release = facts.runtime.os_release
-    ids = [release.get("ID", "")] + release.get("ID_LIKE", "").split()
+    ids = [release.get("ID", ""), *release.get("ID_LIKE", "").split()]
     for distro, command in CA_PACKAGE_COMMANDS:
         if distro in ids:
             return command
     return None
 
 
-def _private_ca_fix(facts: Facts, finding: Finding) -> Optional[Fix]:
+def _private_ca_fix(facts: Facts, finding: Finding) -> Fix | None:
     """Add a private CA to the OS store instead of replacing every root with it."""
-    ids = [facts.runtime.os_release.get("ID", "")] + facts.runtime.os_release.get("ID_LIKE", "").split()
+    ids = [facts.runtime.os_release.get("ID", ""), *facts.runtime.os_release.get("ID_LIKE", "").split()]
     path = str(finding.evidence.get("path"))
     variable = str(finding.evidence.get("variable"))
-    for (anchor, users), refresh in zip(LOCAL_ANCHORS, ("update-ca-certificates", "update-ca-trust",
-                                                        "update-ca-certificates", "trust extract-compat")):
+    for (anchor, users), refresh in zip(
+        LOCAL_ANCHORS, ("update-ca-certificates", "update-ca-trust", "update-ca-certificates", "trust extract-compat")
+    ):
         family = users.split(" (")[0].lower()
         if any(i and i in family for i in ids):
             name = os.path.basename(path) if path.endswith(".crt") else os.path.basename(path) + ".crt"
             command = "cp %s %s && %s && unset %s" % (
-                sh_quote(path), sh_quote(os.path.join(anchor, name)), refresh, variable)
-            return Fix(kind="command", summary="Add the private CA to the OS store instead of replacing all roots",
-                       addresses=(finding.code,), command=command, lines={"shell": command})
+                sh_quote(path),
+                sh_quote(os.path.join(anchor, name)),
+                refresh,
+                variable,
+            )
+            return Fix(
+                kind="command",
+                summary="Add the private CA to the OS store instead of replacing all roots",
+                addresses=(finding.code,),
+                command=command,
+                lines={"shell": command},
+            )
     return None
 
 
@@ -156,20 +207,44 @@ def propose(facts: Facts, findings: tuple[Finding, ...]) -> tuple[Fix, ...]:
                 fixes.append(private)
         elif finding.code == "capath-unhashed":
             command = "openssl rehash %s" % sh_quote(str(finding.evidence["path"]))
-            fixes.append(Fix(kind="command", summary="Create the hash links OpenSSL looks for",
-                             addresses=(finding.code,), command=command, lines={"shell": command}))
+            fixes.append(
+                Fix(
+                    kind="command",
+                    summary="Create the hash links OpenSSL looks for",
+                    addresses=(finding.code,),
+                    command=command,
+                    lines={"shell": command},
+                )
+            )
         elif finding.code == "trust-writable":
             paths = sorted({str(e["path"]) for e in finding.evidence["exposures"]})
-            command = "chown root %s && chmod go-w %s" % (" ".join(map(sh_quote, paths)), " ".join(map(sh_quote, paths)))
-            fixes.append(Fix(kind="command", summary="Let only root change %s" % finding.evidence["path"],
-                             addresses=(finding.code,), command=command, lines={"shell": command}))
+            command = "chown root %s && chmod go-w %s" % (
+                " ".join(map(sh_quote, paths)),
+                " ".join(map(sh_quote, paths)),
+            )
+            fixes.append(
+                Fix(
+                    kind="command",
+                    summary="Let only root change %s" % finding.evidence["path"],
+                    addresses=(finding.code,),
+                    command=command,
+                    lines={"shell": command},
+                )
+            )
         elif finding.code == "openssl-config-broken" and facts.runtime.environment.get("OPENSSL_CONF"):
-            change: dict[str, Optional[str]] = {"OPENSSL_CONF": None}
-            fixes.append(_env_fix("Unset OPENSSL_CONF so the library reads its own configuration", change,
-                                  (finding.code,), None))
+            change: dict[str, str | None] = {"OPENSSL_CONF": None}
+            fixes.append(
+                _env_fix("Unset OPENSSL_CONF so the library reads its own configuration", change, (finding.code,), None)
+            )
         elif finding.code == "library-deleted":
-            fixes.append(Fix(kind="command", summary="Restart the process so that it maps the current %s"
-                             % os.path.basename(str(finding.evidence["path"])), addresses=(finding.code,)))
+            fixes.append(
+                Fix(
+                    kind="command",
+                    summary="Restart the process so that it maps the current %s"
+                    % os.path.basename(str(finding.evidence["path"])),
+                    addresses=(finding.code,),
+                )
+            )
     unique: dict[tuple[object, ...], Fix] = {}
     for fix in fixes:
         key = (fix.kind, tuple(sorted((fix.env or {}).items(), key=str)), fix.preload, fix.cafile, fix.command)

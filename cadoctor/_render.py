@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import json
-from typing import TYPE_CHECKING, Any, NoReturn, Optional, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from cadoctor import __version__
 from cadoctor._model import SCHEMA_VERSION, Bundle, Fix, Report, plain
@@ -80,7 +80,7 @@ def render_json(report: Report) -> str:
     return json.dumps(to_document(report), indent=2, sort_keys=False) + "\n"
 
 
-def best_env_fix(report: Report) -> Optional[Fix]:
+def best_env_fix(report: Report) -> Fix | None:
     """The first verified environment fix, which `--format env` prints."""
     return next((f for f in report.fixes if f.kind == "env" and f.verified and f.env is not None), None)
 
@@ -121,20 +121,29 @@ def render_human(report: Report, console: Console) -> None:
     console.print(Text.assemble(("cadoctor: ", "bold"), (word, style), " - %s" % meaning))
     library = report.facts.ssl_library
     where = " from %s (OPENSSLDIR %s)" % (library.path, library.openssldir) if library else ""
-    console.print(Text("Python %s %s; %s%s" % (runtime.python_version, runtime.executable,
-                                               runtime.openssl_version or "no ssl", where)))
+    console.print(
+        Text(
+            "Python %s %s; %s%s"
+            % (runtime.python_version, runtime.executable, runtime.openssl_version or "no ssl", where)
+        )
+    )
     if runtime.ssl_available:
         sources = ["CA file %s [%s]" % (runtime.cafile.path, runtime.cafile.source)] if runtime.cafile else []
         sources += ["CA dir %s [%s]" % (c.path, c.source) for c in runtime.capaths]
-        console.print(Text("Trust in effect: %s; a default context loads %d certificates"
-                           % ("; ".join(sources), runtime.context_loaded)))
+        console.print(
+            Text(
+                "Trust in effect: %s; a default context loads %d certificates"
+                % ("; ".join(sources), runtime.context_loaded)
+            )
+        )
     console.print()
     if report.findings:
         console.print(Text("Findings", style="bold"))
         for finding in report.findings:
             mark, mark_style = _MARK[finding.severity.value]
-            console.print(Text.assemble("  ", (mark, mark_style), " ", (finding.code, mark_style), "  ",
-                                        finding.summary))
+            console.print(
+                Text.assemble("  ", (mark, mark_style), " ", (finding.code, mark_style), "  ", finding.summary)
+            )
         console.print()
     if report.fixes:
         console.print(Text("Fixes, smallest change first", style="bold"))

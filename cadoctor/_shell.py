@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Mapping, Optional
+from collections.abc import Mapping
 
 
 def sh_quote(value: str) -> str:
@@ -10,7 +10,7 @@ def sh_quote(value: str) -> str:
     return "'" + value.replace("'", "'\"'\"'") + "'"
 
 
-def shell_lines(env: Mapping[str, Optional[str]]) -> str:
+def shell_lines(env: Mapping[str, str | None]) -> str:
     """`export VAR='value'` and `unset VAR` lines for a POSIX shell."""
     return "\n".join(
         "unset %s" % name if value is None else "export %s=%s" % (name, sh_quote(value)) for name, value in env.items()
@@ -25,14 +25,14 @@ def _double_quoted(value: str, extra: Mapping[str, str]) -> str:
     return '"' + out + '"'
 
 
-def dockerfile_lines(env: Mapping[str, Optional[str]]) -> Optional[str]:
+def dockerfile_lines(env: Mapping[str, str | None]) -> str | None:
     """`ENV VAR="value"` lines; None when a value cannot be expressed (newlines) or a variable must be unset."""
     if any(v is None or "\n" in v or "\r" in v for v in env.values()):
         return None
     return "\n".join("ENV %s=%s" % (n, _double_quoted(v, {"$": "\\$"})) for n, v in env.items() if v is not None)
 
 
-def systemd_lines(env: Mapping[str, Optional[str]]) -> Optional[str]:
+def systemd_lines(env: Mapping[str, str | None]) -> str | None:
     """`Environment="VAR=value"` lines for a unit's [Service] section; `UnsetEnvironment=` for removals."""
     if any(v is not None and ("\n" in v or "\r" in v) for v in env.values()):
         return None
@@ -42,7 +42,7 @@ def systemd_lines(env: Mapping[str, Optional[str]]) -> Optional[str]:
     )
 
 
-def env_lines(env: Mapping[str, Optional[str]]) -> dict[str, str]:
+def env_lines(env: Mapping[str, str | None]) -> dict[str, str]:
     """Every ready form of an environment change that can express it."""
     lines = {"shell": shell_lines(env)}
     for name, render in (("dockerfile", dockerfile_lines), ("systemd", systemd_lines)):

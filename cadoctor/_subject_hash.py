@@ -70,8 +70,8 @@ def _canonical_text(raw: bytes) -> bytes:
 
 def _canonical_entry(entry: bytes) -> bytes:
     """Re-encode one AttributeTypeAndValue with its value canonicalised."""
-    tag, start, end = _read_tlv(entry, 0)
-    oid_tag, oid_start, oid_end = _read_tlv(entry, start)
+    _tag, start, _end = _read_tlv(entry, 0)
+    _oid_tag, _oid_start, oid_end = _read_tlv(entry, start)
     value_tag, value_start, value_end = _read_tlv(entry, oid_end)
     value = entry[value_start:value_end]
     encoding = _CANONICAL_STRINGS.get(value_tag)
@@ -92,7 +92,7 @@ def canonical_name(name_der: bytes) -> bytes:
     out = bytearray()
     at = start
     while at < end:
-        set_tag, set_start, set_end = _read_tlv(name_der, at)
+        _set_tag, set_start, set_end = _read_tlv(name_der, at)
         entries = []
         inner = set_start
         while inner < set_end:

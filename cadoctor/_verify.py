@@ -7,8 +7,9 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any, Mapping, Optional
+from typing import Any
 
 from cadoctor import _probe
 from cadoctor._model import Facts, Fix
@@ -17,7 +18,7 @@ TRIAL_TIMEOUT = 30.0
 _PROBE_SCRIPT = os.path.abspath(_probe.__file__)
 
 
-def _child_env(base: Mapping[str, str], change: Optional[Mapping[str, Optional[str]]]) -> dict[str, str]:
+def _child_env(base: Mapping[str, str], change: Mapping[str, str | None] | None) -> dict[str, str]:
     """The checked process's environment with one change applied."""
     env = dict(base)
     for name, value in (change or {}).items():
@@ -35,7 +36,7 @@ def _request(fix: Fix, facts: Facts) -> dict[str, Any]:
     return {"preload": list(fix.preload), "cafile": fix.cafile, "capath": fix.capath, "samples": samples}
 
 
-def _judge(fix: Fix, outcome: Optional[dict[str, Any]], problem: Optional[str], before: int) -> Fix:
+def _judge(fix: Fix, outcome: dict[str, Any] | None, problem: str | None, before: int) -> Fix:
     """Turn a trial's outcome into verified and its evidence."""
     if outcome is None:
         return replace(fix, verified=False, evidence="the trial interpreter failed: %s" % problem)
@@ -57,8 +58,12 @@ def _judge(fix: Fix, outcome: Optional[dict[str, Any]], problem: Optional[str], 
     return replace(fix, verified=ok, evidence="; ".join(parts))
 
 
-def verify(fixes: tuple[Fix, ...], facts: Facts, executable: str = sys.executable,
-           environment: Optional[Mapping[str, str]] = None) -> tuple[Fix, ...]:
+def verify(
+    fixes: tuple[Fix, ...],
+    facts: Facts,
+    executable: str = sys.executable,
+    environment: Mapping[str, str] | None = None,
+) -> tuple[Fix, ...]:
     """Run every triable fix in its own child interpreter, all at once, and record what each showed."""
     base = dict(os.environ if environment is None else environment)
     before = facts.runtime.context_loaded
@@ -70,8 +75,12 @@ def verify(fixes: tuple[Fix, ...], facts: Facts, executable: str = sys.executabl
         payload = json.dumps(_request(fix, facts)).encode()
         try:
             child = subprocess.Popen(
-                [executable, _PROBE_SCRIPT, "--verify"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE, env=_child_env(base, fix.env), cwd="/",
+                [executable, _PROBE_SCRIPT, "--verify"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=_child_env(base, fix.env),
+                cwd="/",
             )
         except OSError as exc:
             results[index] = _judge(fix, None, str(exc), before)

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import pytest
 
@@ -41,8 +41,13 @@ def run_cadoctor(
 ) -> subprocess.CompletedProcess[str]:
     """Run `python -m cadoctor` in a child interpreter with exactly this environment."""
     return subprocess.run(
-        [executable, "-m", "cadoctor", *args], env=env, capture_output=True, text=True,
-        timeout=CHILD_TIMEOUT, check=False, **kwargs,
+        [executable, "-m", "cadoctor", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=CHILD_TIMEOUT,
+        check=False,
+        **kwargs,
     )
 
 
@@ -53,7 +58,7 @@ def check_json(env: dict[str, str], *extra: str) -> tuple[int, dict[str, Any]]:
     return result.returncode, json.loads(result.stdout)
 
 
-def codes(report: dict[str, Any], severity: Optional[str] = None) -> set[str]:
+def codes(report: dict[str, Any], severity: str | None = None) -> set[str]:
     """The finding codes of a JSON report, optionally of one severity."""
     return {f["code"] for f in report["findings"] if severity is None or f["severity"] == severity}
 
@@ -116,8 +121,12 @@ def make_ca(directory: Path, name: str = "cadoctor Test Root") -> GeneratedCA:
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
     ca = (
-        x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
         .not_valid_after(now + datetime.timedelta(days=30))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
@@ -126,9 +135,13 @@ def make_ca(directory: Path, name: str = "cadoctor Test Root") -> GeneratedCA:
     )
     key = ec.generate_private_key(ec.SECP256R1())
     leaf = (
-        x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
-        .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=30))
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
         .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
         .sign(ca_key, hashes.SHA256())
@@ -137,8 +150,9 @@ def make_ca(directory: Path, name: str = "cadoctor Test Root") -> GeneratedCA:
     bundle, cert, key_path = directory / "ca.pem", directory / "server.pem", directory / "server.key"
     bundle.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     cert.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return GeneratedCA(bundle, cert, key_path, name)
 
 
@@ -192,8 +206,14 @@ except ssl.SSLError as exc:
 
 def handshake(port: int, env: dict[str, str], executable: str = sys.executable) -> str:
     """Do one default-context handshake to the loopback server from a child interpreter."""
-    result = subprocess.run([executable, "-c", HANDSHAKE, str(port)], env=env, capture_output=True, text=True,
-                            timeout=CHILD_TIMEOUT, check=False)
+    result = subprocess.run(
+        [executable, "-c", HANDSHAKE, str(port)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=CHILD_TIMEOUT,
+        check=False,
+    )
     return result.stdout.strip() + result.stderr.strip()
 
 

@@ -131,8 +131,9 @@ def test_unreadable_file_is_reported_as_permission_denied(tmp_path: Path) -> Non
         "import os, sys, cryptography.x509; from cadoctor._bundle import inspect; os.setuid(65534);"
         "print(inspect(sys.argv[1], ('t',)).error)"
     )
-    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=60,
-                         check=True, env=clean_env())
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=60, check=True, env=clean_env()
+    )
     assert out.stdout.strip() == "permission denied"
 
 
@@ -142,7 +143,7 @@ def test_joined_end_begin_lines_are_counted_as_unparseable(tmp_path: Path) -> No
     joined = blocks[0].rstrip(b"\n") + blocks[1] + blocks[2]
     path = tmp_path / "joined.pem"
     path.write_bytes(joined)
-    status, report = check_json(clean_env(SSL_CERT_FILE=str(path)), "--no-verify")
+    _status, report = check_json(clean_env(SSL_CERT_FILE=str(path)), "--no-verify")
     finding = next(f for f in report["findings"] if f["code"] == "bundle-unparseable")
     assert finding["evidence"]["marked"] == 3
     assert finding["evidence"]["parsed"] == 2
@@ -166,7 +167,7 @@ def test_directory_without_hash_links_is_capath_unhashed(tmp_path: Path) -> None
     for index, block in enumerate(_pem_blocks(Path(system_bundle_or_skip()))[:4]):
         (folder / ("ca%d.pem" % index)).write_bytes(block)
     env = clean_env(SSL_CERT_DIR=str(folder), SSL_CERT_FILE=str(tmp_path / "none.pem"))
-    status, report = check_json(env, "--no-verify")
+    _status, report = check_json(env, "--no-verify")
     finding = next(f for f in report["findings"] if f["code"] == "capath-unhashed")
     assert finding["severity"] == "error"
     assert finding["evidence"]["unlinked"] == 4
@@ -178,7 +179,7 @@ def test_non_utf8_file_name_is_handled(tmp_path: Path) -> None:
     path = _make_non_utf8_name(tmp_path)
     bundle = inspect(path, ("t",))
     assert bundle.certificates > 0
-    status, report = check_json(clean_env(SSL_CERT_FILE=path), "--no-verify")
+    status, _report = check_json(clean_env(SSL_CERT_FILE=path), "--no-verify")
     assert status == 0
 
 
@@ -186,11 +187,12 @@ def test_colon_separated_ssl_cert_dir_uses_every_entry(tmp_path: Path) -> None:
     """Each SSL_CERT_DIR entry is a trust source; a missing one is reported while a good one serves."""
     system_bundle_or_skip()
     env = clean_env(SSL_CERT_DIR="%s:/etc/ssl/certs" % (tmp_path / "nope"), SSL_CERT_FILE=str(tmp_path / "x.pem"))
-    status, report = check_json(env, "--no-verify")
+    _status, report = check_json(env, "--no-verify")
     assert [c["path"] for c in report["verify_paths"]["capaths"]] == [str(tmp_path / "nope"), "/etc/ssl/certs"]
     assert "trust-store-empty" not in codes_of(report)
-    dir_findings = [f for f in report["findings"] if f["code"] == "env-path-invalid"
-                    and f["evidence"]["variable"] == "SSL_CERT_DIR"]
+    dir_findings = [
+        f for f in report["findings"] if f["code"] == "env-path-invalid" and f["evidence"]["variable"] == "SSL_CERT_DIR"
+    ]
     assert [f["severity"] for f in dir_findings] == ["warning"]
 
 

@@ -52,7 +52,9 @@ def test_env_fix_applied_makes_the_check_pass(foreign_openssl: ForeignOpenSSL) -
     assert report["ssl"]["default_context"]["certificates"] > 0
 
 
-def test_env_output_fixes_a_real_handshake(foreign_openssl: ForeignOpenSSL, test_ca: GeneratedCA, tls_server: int) -> None:
+def test_env_output_fixes_a_real_handshake(
+    foreign_openssl: ForeignOpenSSL, test_ca: GeneratedCA, tls_server: int
+) -> None:
     """A loopback handshake fails on the foreign libcrypto and succeeds once SSL_CERT_FILE names the CA's bundle."""
     env = clean_env(LD_LIBRARY_PATH=str(foreign_openssl.directory))
     assert "handshake failed" in handshake(tls_server, env)
@@ -66,8 +68,9 @@ def test_env_format_exports_the_verified_fix(foreign_openssl: ForeignOpenSSL, tm
     assert exports.returncode == 1
     assert exports.stdout.startswith("export SSL_CERT_FILE=")
     script = '%s\nexec "$0" -m cadoctor check --format json' % exports.stdout
-    after = subprocess.run(["sh", "-c", script, sys.executable], env=env, capture_output=True, text=True,
-                           timeout=120, check=False)
+    after = subprocess.run(
+        ["sh", "-c", script, sys.executable], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
     assert after.returncode == 0, after.stderr
     assert "trust-store-empty" not in codes(json.loads(after.stdout))
 
