@@ -1,0 +1,175 @@
+"""The command line: formats, exit codes, the JSON schema, and shell output that cannot inject commands."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from importlib import resources
+from pathlib import Path
+
+import jsonschema
+import pytest
+from conftest import ForeignOpenSSL, check_json, clean_env, copy_bundle, run_cadoctor
+
+from cadoctor._render import Format
+from cadoctor._shell import env_lines, shell_lines
+
+SCHEMA = json.loads(resources.files("cadoctor").joinpath("schema/report-v1.json").read_text())
+
+
+def test_healthy_json_validates_against_the_schema() -> None:
+    """Real output of a healthy check validates against the shipped schema."""
+    _status, report = check_json(clean_env())
+    jsonschema.validate(report, SCHEMA)
+    assert report["schema_version"] == 1
+
+
+def test_broken_json_validates_and_uses_known_codes(foreign_openssl: ForeignOpenSSL) -> None:
+    """Real output of a broken check validates, and every code it uses is a documented one."""
+    _status, report = check_json(clean_env(LD_LIBRARY_PATH=str(foreign_openssl.directory)))
+    jsonschema.validate(report, SCHEMA)
+    assert {f["code"] for f in report["findings"]} <= set(SCHEMA["knownCodes"])
+
+
+def test_every_known_code_is_documented() -> None:
+    """Each finding code in the schema has its own anchor in docs/findings.md."""
+    text = (Path(__file__).parent.parent / "docs" / "findings.md").read_text()
+    for code in SCHEMA["knownCodes"]:
+        assert "{#%s}" % code in text, code
+
+
+def test_schema_in_docs_matches_the_package() -> None:
+    """The schema published in the docs is the one the package ships."""
+    published = Path(__file__).parent.parent / "docs" / "schema" / "report-v1.json"
+    assert json.loads(published.read_text()) == SCHEMA
+
+
+def test_fail_on_warning_and_never(tmp_path: Path) -> None:
+    """--fail-on moves the exit threshold: a warning fails at 'warning' and nothing fails at 'never'."""
+    env = clean_env(REQUESTS_CA_BUNDLE=str(tmp_path / "absent.pem"))
+    assert check_json(env, "--no-verify")[0] == 0
+    assert check_json(env, "--no-verify", "--fail-on", "warning")[0] == 1
+    assert check_json(clean_env(SSL_CERT_FILE="/dev/zero"), "--no-verify", "--fail-on", "never")[0] == 0
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    """An unknown option, a bad --format, and an unwritable --output exit 2 with one line on stderr."""
+    assert run_cadoctor(["check", "--bogus"], clean_env()).returncode == 2
+    assert run_cadoctor(["check", "--format", "yaml"], clean_env()).returncode == 2
+    result = run_cadoctor(["check", "--output", str(tmp_path / "no" / "such" / "dir.json")], clean_env())
+    assert result.returncode == 2
+    assert result.stderr.startswith("cadoctor: cannot write")
+    assert "Traceback" not in result.stderr
+
+
+def test_output_file_receives_the_report(tmp_path: Path) -> None:
+    """--output writes the report to a file and nothing to stdout."""
+    target = tmp_path / "report.json"
+    result = run_cadoctor(["check", "--format", "json", "--output", str(target)], clean_env())
+    assert result.returncode == 0
+    assert result.stdout == ""
+    assert json.loads(target.read_text())["status"] == "ok"
+
+
+def test_human_output_is_plain_without_a_terminal(foreign_openssl: ForeignOpenSSL) -> None:
+    """Human output starts with the verdict and carries no colour codes when not on a TTY or with NO_COLOR."""
+    for extra in ({}, {"NO_COLOR": "1"}):
+        result = run_cadoctor(["check"], clean_env(LD_LIBRARY_PATH=str(foreign_openssl.directory), **extra))
+        assert result.returncode == 1
+        assert result.stdout.startswith("cadoctor: ERROR")
+        assert "\x1b[" not in result.stdout
+        assert "trust-store-empty" in result.stdout
+        assert "export SSL_CERT_FILE=" in result.stdout
+
+
+def test_env_format_is_empty_when_healthy() -> None:
+    """--format env prints nothing on a healthy interpreter."""
+    result = run_cadoctor(["check", "--format", "env"], clean_env())
+    assert (result.returncode, result.stdout) == (0, "")
+
+
+def test_version_and_module_entry_point() -> None:
+    """`python -m cadoctor --version` names the version."""
+    import cadoctor
+
+    result = run_cadoctor(["--version"], clean_env())
+    assert result.stdout.strip() == "cadoctor %s" % cadoctor.__version__
+
+
+HOSTILE = [
+    "/tmp/a b/c.pem",
+    "/tmp/it's.pem",
+    "/tmp/$(touch PWNED).pem",
+    "/tmp/`touch PWNED`.pem",
+    '/tmp/"; touch PWNED; ".pem',
+    "/tmp/line\nbreak; touch PWNED.pem",
+    "/tmp/back\\slash.pem",
+]
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_shell_lines_cannot_inject(value: str, tmp_path: Path) -> None:
+    """Evaluating the export line in sh sets exactly the value and runs nothing."""
+    script = shell_lines({"SSL_CERT_FILE": value}) + '\nprintf %s "$SSL_CERT_FILE"'
+    out = subprocess.run(["sh", "-c", script], cwd=tmp_path, capture_output=True, timeout=30, check=True)
+    assert out.stdout.decode() == value
+    assert not (tmp_path / "PWNED").exists()
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_dockerfile_and_systemd_lines_escape_or_refuse(value: str) -> None:
+    """Dockerfile and systemd forms escape quotes and expansions, and are omitted for values with newlines."""
+    lines = env_lines({"SSL_CERT_FILE": value})
+    if "\n" in value:
+        assert set(lines) == {"shell"}
+        return
+    assert '\\"' in lines["dockerfile"] or '"' not in value
+    assert "$(" not in lines["dockerfile"].replace("\\$(", "")
+    assert lines["systemd"].startswith('Environment="SSL_CERT_FILE=')
+
+
+def test_every_format_has_a_renderer(tmp_path: Path) -> None:
+    """Every Format value renders a real report without error."""
+    import io
+
+    import cadoctor
+    from cadoctor._render import render
+
+    report = cadoctor.check(verify=False)
+    for fmt in Format:
+        stream = io.StringIO()
+        render(report, fmt, stream)
+        assert fmt is Format.ENV or stream.getvalue()
+
+
+def test_private_override_replaces_defaults(tmp_path: Path) -> None:
+    """SSL_CERT_FILE holding only a private CA warns that public sites will fail."""
+    from conftest import make_ca
+
+    ca = make_ca(tmp_path / "ca")
+    status, report = check_json(clean_env(SSL_CERT_FILE=str(ca.bundle)), "--no-verify")
+    assert status == 0
+    finding = next(f for f in report["findings"] if f["code"] == "override-replaces-defaults")
+    assert finding["severity"] == "warning"
+    assert finding["evidence"]["certificates"] == 1
+
+
+def test_broken_openssl_conf_is_reported_and_fixed(tmp_path: Path) -> None:
+    """OPENSSL_CONF that makes context creation fail is an error, and unsetting it is a verified fix."""
+    conf = tmp_path / "openssl.cnf"
+    conf.write_text("openssl_conf = x\n[x]\nproviders = p\n[p]\nbogus = b\n[b]\nactivate = 1\n")
+    status, report = check_json(clean_env(OPENSSL_CONF=str(conf)))
+    assert status == 1
+    assert "openssl-config-broken" in {f["code"] for f in report["findings"] if f["severity"] == "error"}
+    fix = next(f for f in report["fixes"] if f["env"] == {"OPENSSL_CONF": None})
+    assert fix["verified"] is True
+
+
+def test_unset_is_offered_when_the_compiled_defaults_serve(tmp_path: Path) -> None:
+    """A dangling SSL_CERT_FILE on a host whose defaults work gets 'unset' as the first, verified fix."""
+    copy_bundle(tmp_path)
+    _status, report = check_json(clean_env(SSL_CERT_FILE=str(tmp_path / "gone.pem")))
+    first = report["fixes"][0]
+    assert first["env"] == {"SSL_CERT_FILE": None}
+    assert first["verified"] is True
+    assert first["lines"]["shell"] == "unset SSL_CERT_FILE"
