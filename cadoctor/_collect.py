@@ -6,6 +6,7 @@ import os
 import platform
 import re
 import subprocess
+from dataclasses import replace
 from typing import Any
 
 from cadoctor import _probe
@@ -89,8 +90,18 @@ def candidate_paths(runtime: Runtime) -> dict[str, list[str]]:
 
 
 def inventory(runtime: Runtime) -> tuple[Bundle, ...]:
-    """Inspect every candidate path once."""
-    return tuple(inspect(path, tuple(role), runtime.euid) for path, role in candidate_paths(runtime).items())
+    """Inspect every candidate once per real file: symlinked defaults share the inventory of their target."""
+    seen: dict[str, Bundle] = {}
+    bundles: list[Bundle] = []
+    for path, roles in candidate_paths(runtime).items():
+        real = os.path.realpath(path) if os.path.isabs(path) else path
+        if real in seen and seen[real].realpath:
+            bundles.append(replace(seen[real], path=path, roles=tuple(roles)))
+            continue
+        bundle = inspect(path, tuple(roles), runtime.euid)
+        seen[real] = bundle
+        bundles.append(bundle)
+    return tuple(bundles)
 
 
 def facts_from_probe(probe_facts: dict[str, Any]) -> Facts:
