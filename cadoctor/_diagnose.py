@@ -264,7 +264,7 @@ def bundle_expired_roots(facts: Facts) -> Iterator[Finding]:
         if not stale:
             continue
         # OpenSSL >= 1.1 skips an expired root when another path exists; most of a bundle expired still bites.
-        severity = WARNING if old_openssl or stale * 2 >= max(bundle.certificates, 1) else INFO
+        severity = WARNING if old_openssl or bundle.mostly_stale else INFO
         yield Finding(
             "bundle-expired-roots",
             severity,

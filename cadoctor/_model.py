@@ -90,6 +90,11 @@ class Bundle:
     samples: tuple[bytes, ...] = field(default=(), metadata=_INTERNAL, compare=False)
 
     @property
+    def mostly_stale(self) -> bool:
+        """At least half of the certificates are expired or not yet valid: old OpenSSL or not, this bites."""
+        return (self.expired + self.not_yet_valid) * 2 >= max(self.certificates, 1)
+
+    @property
     def usable(self) -> bool:
         """True when OpenSSL would find certificates here."""
         if self.kind == "file":

@@ -19,7 +19,7 @@ def trustworthy(bundle: Bundle) -> bool:
         and bundle.file_type == "regular"
         and bundle.certificates > 0
         and not bundle.exposures
-        and (bundle.expired + bundle.not_yet_valid) * 2 < bundle.certificates
+        and not bundle.mostly_stale
     )
 
 
