@@ -1,7 +1,5 @@
 """`python -m cadoctor`."""
 
-import sys
+from cadoctor._command import entry
 
-from cadoctor._cli import main
-
-sys.exit(main())
+entry()

@@ -6,17 +6,19 @@ import base64
 import binascii
 import datetime
 import errno
+import functools
 import hashlib
 import os
 import re
 import stat
 import warnings
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field, fields, replace
+from typing import TYPE_CHECKING, Any, Union
 
+from cadoctor._der import MalformedDER, certificate_parts
 from cadoctor._locations import SYSTEM_PREFIXES
 from cadoctor._model import Bundle, Exposure
-from cadoctor._subject_hash import MalformedName, subject_hash
+from cadoctor._subject_hash import subject_hash
 
 if TYPE_CHECKING:
     from cryptography.x509 import Certificate
@@ -38,9 +40,23 @@ _FILE_TYPES = (
 )
 
 
+@dataclass(frozen=True)
+class _Parsed:
+    """What the inventory keeps of one certificate: small, and shared by every file that holds it."""
+
+    der: bytes
+    identity: str
+    subject: bytes
+    not_before: datetime.datetime
+    not_after: datetime.datetime
+    strict_violation: bool
+    nonpositive_serial: bool
+    self_issued: bool
+
+
 @dataclass
 class _Tally:
-    """Running counts while one file or directory is read."""
+    """Running counts while one file or directory is read; the fields shared with Bundle carry its names."""
 
     certificates: int = 0
     marked: int = 0
@@ -62,13 +78,20 @@ class _Tally:
         if text not in self.problems:
             self.problems.append(text)
 
-
-def identity(certificate: Certificate) -> str:
-    """Name a CA by subject and key, so that re-encoded copies of one root compare equal."""
-    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
-    key = certificate.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
-    return hashlib.sha256(certificate.subject.public_bytes() + key).hexdigest()
+    def add(self, cert: _Parsed, now: datetime.datetime) -> None:
+        """Count one parsed certificate: identity, validity, strict-mode fitness, sample roots."""
+        self.certificates += 1
+        if cert.identity in self.identities:
+            self.duplicates += 1
+        self.identities.add(cert.identity)
+        self.strict_violations += cert.strict_violation
+        self.nonpositive_serials += cert.nonpositive_serial
+        if cert.not_after < now:
+            self.expired += 1
+        elif cert.not_before > now:
+            self.not_yet_valid += 1
+        elif cert.self_issued and len(self.samples) < SAMPLE_ROOTS:
+            self.samples.append(cert.der)
 
 
 def _der_length(der: bytes) -> int:
@@ -82,59 +105,59 @@ def _der_length(der: bytes) -> int:
     return 2 + count + int.from_bytes(der[2 : 2 + count], "big")
 
 
-def _certificate(der: bytes, tally: _Tally, now: datetime.datetime) -> Certificate | None:
-    """Parse one DER certificate into the tally; None when it does not parse."""
+def _strict_violation(cert: Certificate) -> bool:
+    """A CA certificate that Python 3.13's VERIFY_X509_STRICT rejects: basicConstraints not critical, or no SKI."""
     from cryptography import x509
 
+    try:
+        constraints = cert.extensions.get_extension_for_class(x509.BasicConstraints)
+    except (x509.ExtensionNotFound, ValueError):
+        return False
+    if not constraints.value.ca:
+        return False
+    if not constraints.critical:
+        return True
+    try:
+        cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier)
+    except x509.ExtensionNotFound:
+        return True
+    return False
+
+
+@functools.lru_cache(maxsize=4096)
+def parse(der: bytes) -> _Parsed | None:
+    """Parse one DER certificate once per run: bundles, directories and certifi mostly hold the same roots."""
+    from cryptography import x509
+
+    der = der[: _der_length(der)]
     # cryptography warns lazily (on any later access) about non-positive serials of some real roots:
     # count them as a fact instead of letting the warning reach the user.
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            cert = x509.load_der_x509_certificate(der[: _der_length(der)])
-        except ValueError:
+            cert = x509.load_der_x509_certificate(der)
+            parts = certificate_parts(der)
+            parsed = _Parsed(
+                der=der,
+                # subject and key: re-issued or re-encoded copies of one root compare equal
+                identity=hashlib.sha256(parts.subject + parts.public_key).hexdigest(),
+                subject=parts.subject,
+                not_before=cert.not_valid_before_utc,
+                not_after=cert.not_valid_after_utc,
+                strict_violation=_strict_violation(cert),
+                nonpositive_serial=False,
+                self_issued=parts.issuer == parts.subject,
+            )
+        except ValueError:  # MalformedDER included
             return None
-        _analyse(cert, der, tally, now)
     if any("serial number" in str(w.message) for w in caught):
-        tally.nonpositive_serials += 1
-    return cert
+        parsed = replace(parsed, nonpositive_serial=True)
+    return parsed
 
 
-def _analyse(cert: Certificate, der: bytes, tally: _Tally, now: datetime.datetime) -> None:
-    """Count one parsed certificate: identity, validity, strict-mode fitness, sample roots."""
-    from cryptography import x509
-
-    tally.certificates += 1
-    ident = identity(cert)
-    if ident in tally.identities:
-        tally.duplicates += 1
-    tally.identities.add(ident)
-    valid = True
-    if cert.not_valid_after_utc < now:
-        tally.expired += 1
-        valid = False
-    elif cert.not_valid_before_utc > now:
-        tally.not_yet_valid += 1
-        valid = False
-    try:
-        constraints = cert.extensions.get_extension_for_class(x509.BasicConstraints)
-        if constraints.value.ca:
-            try:
-                cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier)
-                has_ski = True
-            except x509.ExtensionNotFound:
-                has_ski = False
-            if not constraints.critical or not has_ski:
-                tally.strict_violations += 1
-    except (x509.ExtensionNotFound, ValueError):
-        pass
-    if valid and len(tally.samples) < SAMPLE_ROOTS and cert.issuer == cert.subject:
-        tally.samples.append(der[: _der_length(der)])
-
-
-def _read_blocks(fd: int, tally: _Tally, now: datetime.datetime) -> list[Certificate]:
+def _read_blocks(fd: int, tally: _Tally, now: datetime.datetime) -> list[_Parsed]:
     """Stream a PEM file in chunks, parsing each certificate block the way OpenSSL's PEM reader would."""
-    parsed: list[Certificate] = []
+    parsed: list[_Parsed] = []
     buffer = b""
     scanned = 0
     eof = False
@@ -186,10 +209,11 @@ def _read_blocks(fd: int, tally: _Tally, now: datetime.datetime) -> list[Certifi
             except (binascii.Error, ValueError):
                 tally.problem("block is not valid base64")
                 continue
-            cert = _certificate(der, tally, now)
+            cert = parse(der)
             if cert is None:
                 tally.problem("block does not parse as an X.509 certificate")
             else:
+                tally.add(cert, now)
                 parsed.append(cert)
         buffer = buffer[at:]
     return parsed
@@ -248,7 +272,7 @@ def exposures(path: str, euid: int | None) -> tuple[Exposure, ...]:
     return tuple(found)
 
 
-def _file_inventory(fd: int, tally: _Tally, now: datetime.datetime) -> list[Certificate]:
+def _file_inventory(fd: int, tally: _Tally, now: datetime.datetime) -> list[_Parsed]:
     """Read one open file, always closing it."""
     try:
         return _read_blocks(fd, tally, now)
@@ -271,12 +295,24 @@ def _merge(tally: _Tally, own: _Tally) -> None:
     tally.samples.extend(own.samples[: max(0, SAMPLE_ROOTS - len(tally.samples))])
 
 
+_FileKey = Union[tuple[int, int], str]
+
+
+def _file_key(path: str) -> _FileKey:
+    """Identify the file a name reaches (one stat, unlike realpath's walk); broken names stand for themselves."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return path
+    return info.st_dev, info.st_ino
+
+
 def _directory_inventory(path: str, tally: _Tally, now: datetime.datetime) -> tuple[int, int, int, str | None]:
     """Count hash links (and wrong ones) and certificate files that no link reaches."""
     links = mismatches = 0
-    loose: dict[str, set[str]] = {}
-    files: dict[str, tuple[list[Certificate], _Tally]] = {}
-    merged: set[str] = set()
+    loose: dict[_FileKey, set[str]] = {}
+    files: dict[_FileKey, tuple[list[_Parsed], _Tally]] = {}
+    merged: set[_FileKey] = set()
     try:
         with os.scandir(path) as entries:
             names = [entry.name for _, entry in zip(range(DIRECTORY_LIMIT), entries)]
@@ -287,7 +323,7 @@ def _directory_inventory(path: str, tally: _Tally, now: datetime.datetime) -> tu
         if not is_link and not name.endswith(_CERT_SUFFIXES):
             continue
         full = os.path.join(path, name)
-        real = os.path.realpath(full)
+        real = _file_key(full)
         if real not in files:
             own = _Tally()
             fd, _, file_type, _ = _open_regular(full)
@@ -305,8 +341,8 @@ def _directory_inventory(path: str, tally: _Tally, now: datetime.datetime) -> tu
             merged.add(real)
             _merge(tally, own)
         try:
-            matches = bool(certs) and subject_hash(certs[0].subject.public_bytes()) == name.split(".")[0]
-        except MalformedName:
+            matches = bool(certs) and subject_hash(certs[0].subject) == name.split(".")[0]
+        except MalformedDER:
             matches = False
         if matches:
             tally.certificates += 1
@@ -359,20 +395,13 @@ def inspect(path: str, roles: tuple[str, ...], euid: int | None = None) -> Bundl
 
 
 def _finish(bundle: Bundle, tally: _Tally) -> Bundle:
-    """Copy the tally into the bundle's facts."""
-    return replace(
-        bundle,
-        certificates=tally.certificates,
-        marked=tally.marked,
-        unparseable=tally.unparseable,
-        problems=tuple(tally.problems),
-        der=tally.der,
-        truncated=tally.truncated,
-        expired=tally.expired,
-        not_yet_valid=tally.not_yet_valid,
-        duplicates=tally.duplicates,
-        strict_violations=tally.strict_violations,
-        nonpositive_serials=tally.nonpositive_serials,
-        identities=frozenset(tally.identities),
-        samples=tuple(tally.samples),
-    )
+    """Copy the tally into the bundle's facts, field by field under the same names."""
+    values: dict[str, Any] = {}
+    for name in (f.name for f in fields(_Tally)):
+        value = getattr(tally, name)
+        if isinstance(value, set):
+            value = frozenset(value)
+        elif isinstance(value, list):
+            value = tuple(value)
+        values[name] = value
+    return replace(bundle, **values)

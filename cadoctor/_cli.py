@@ -1,17 +1,14 @@
-"""The `cadoctor` command. The one place where failures become exit codes."""
+"""The full command line (typer): help, usage errors, and every option of every command."""
 
 from __future__ import annotations
 
-import enum
-import sys
 from pathlib import Path
 
 import typer
 
 from cadoctor import __version__
+from cadoctor._command import EXIT_OK, EXIT_USAGE, CheckOptions, FailOn, run_check
 from cadoctor._render import Format
-
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_PROBE = 0, 1, 2, 3
 
 app = typer.Typer(
     add_completion=False,
@@ -19,15 +16,6 @@ app = typer.Typer(
     help="Which CA certificates this Python trusts, why, and the smallest safe fix.",
     pretty_exceptions_enable=False,
 )
-
-
-class FailOn(str, enum.Enum):
-    """The lowest severity that makes `check` exit 1."""
-
-    ERROR = "error"
-    WARNING = "warning"
-    INFO = "info"
-    NEVER = "never"
 
 
 def _version(value: bool) -> None:
@@ -52,30 +40,16 @@ def check(
     verify: bool = typer.Option(True, "--verify/--no-verify", help="Try each fix in a fresh child interpreter."),
 ) -> None:
     """Diagnose this interpreter's CA trust path and suggest verified fixes."""
-    from cadoctor._check import check as run_check
-    from cadoctor._model import Severity
-    from cadoctor._render import render
-
-    report = run_check(verify=verify)
-    threshold = None if fail_on is FailOn.NEVER else Severity(fail_on.value)
-    if output is None:
-        render(report, fmt, sys.stdout)
-    else:
-        try:
-            with open(output, "w", encoding="utf-8") as stream:
-                render(report, fmt, stream)
-        except OSError as exc:
-            typer.echo("cadoctor: cannot write %s: %s" % (output, exc.strerror or exc), err=True)
-            raise typer.Exit(EXIT_USAGE) from None
-    raise typer.Exit(EXIT_FINDINGS if report.fails(threshold) else EXIT_OK)
+    options = CheckOptions(fmt=fmt, output=None if output is None else str(output), fail_on=fail_on, verify=verify)
+    raise typer.Exit(run_check(options))
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the command line and return its exit code instead of exiting."""
+def run(argv: list[str]) -> int:
+    """Parse with typer and return the exit code instead of exiting."""
     command = typer.main.get_command(app)
     try:
         command.main(args=argv, prog_name="cadoctor", standalone_mode=True)
     except SystemExit as stop:
         code = stop.code
-        return code if isinstance(code, int) else (0 if code is None else EXIT_USAGE)
+        return code if isinstance(code, int) else (EXIT_OK if code is None else EXIT_USAGE)
     return EXIT_OK

@@ -6,6 +6,7 @@ import os
 import platform
 import re
 import subprocess
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -20,8 +21,11 @@ _CACHE_LINE = re.compile(r"^\s*(lib(?:crypto|ssl)\.so[.\d]*) \(([^)]*)\) => (\S.
 _LOADER_ABI = {"x86_64": "x86-64", "aarch64": "AArch64", "ppc64le": "64bit", "s390x": "64bit"}
 
 
-def system_libraries() -> tuple[SystemLibrary, ...]:
-    """Ask the dynamic loader's cache which libcrypto/libssl it picks when nothing overrides it."""
+def system_libraries(known: Mapping[str, str | None] | None = None) -> tuple[SystemLibrary, ...]:
+    """Ask the dynamic loader's cache which libcrypto/libssl it picks when nothing overrides it.
+
+    `known` maps real paths of libraries already read to their OPENSSLDIR, so that no file is read twice.
+    """
     tool = next((path for path in _LDCONFIG if os.access(path, os.X_OK)), None)
     if tool is None:
         return ()
@@ -38,15 +42,26 @@ def system_libraries() -> tuple[SystemLibrary, ...]:
         if not match or (abi and abi not in match.group(2)) or match.group(1) in found:
             continue
         soname, path = match.group(1), match.group(3)
-        build = _probe.read_build_strings(path)
-        openssldir = build.get("openssldir")
+        real = os.path.realpath(path)
+        openssldir = known[real] if known and real in known else _probe.read_build_strings(path).get("openssldir")
         exists = os.path.isdir(openssldir) if openssldir and openssldir != "n/a" else None
         found[soname] = SystemLibrary(soname=soname, path=path, openssldir=openssldir, openssldir_exists=exists)
     return tuple(found.values())
 
 
 def _certifi_bundle() -> str | None:
-    """Locate certifi's bundle without failing when certifi is absent or stripped."""
+    """Locate certifi's bundle, importing certifi only when its package layout is not the usual one."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec("certifi")
+    except (ImportError, ValueError):
+        return None
+    if spec is None:
+        return None
+    for location in spec.submodule_search_locations or ():
+        if os.path.isfile(os.path.join(location, "cacert.pem")):
+            return os.path.join(location, "cacert.pem")
     try:
         import certifi
     except ImportError:
@@ -110,7 +125,9 @@ def facts_from_probe(probe_facts: dict[str, Any]) -> Facts:
     return Facts(
         runtime=runtime,
         libraries=libraries,
-        system_libraries=system_libraries() if runtime.system.startswith("linux") else (),
+        system_libraries=system_libraries({lib.realpath: lib.openssldir for lib in libraries})
+        if runtime.system.startswith("linux")
+        else (),
         bundles=inventory(runtime),
     )
 

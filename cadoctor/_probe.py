@@ -42,15 +42,17 @@ LIBRARY_VARIABLES = ("LD_LIBRARY_PATH", "LD_PRELOAD", "OPENSSL_CONF", "OPENSSL_M
 
 _LIBRARY_NAME = re.compile(r"^lib(crypto|ssl)([-.].*)?\.(so|dylib)(\..*)?$|^lib(crypto|ssl)(-[\w.]+)?\.dll$")
 _BUILD_KEYS = (b"OPENSSLDIR", b"ENGINESDIR", b"MODULESDIR")
+# Each flavour's version string: a literal to find fast, then the pattern that must match where it was found.
 _VERSION_PATTERNS = (
-    ("AWS-LC", re.compile(rb"AWS-LC[ -]?(\d+\.\d+\.\d+)?")),
-    ("BoringSSL", re.compile(rb"BoringSSL()")),
-    ("LibreSSL", re.compile(rb"LibreSSL (\d+\.\d+\.\d+)")),
-    ("OpenSSL", re.compile(rb"OpenSSL (\d+\.\d+\.\d+[a-z]?(?:-[\w.]+)?) +\d{1,2} \w{3} \d{4}")),
+    ("AWS-LC", b"AWS-LC", re.compile(rb"AWS-LC[ -]?(\d+\.\d+\.\d+)?")),
+    ("BoringSSL", b"BoringSSL", re.compile(rb"BoringSSL()")),
+    ("LibreSSL", b"LibreSSL ", re.compile(rb"LibreSSL (\d+\.\d+\.\d+)")),
+    ("OpenSSL", b"OpenSSL ", re.compile(rb"OpenSSL (\d+\.\d+\.\d+[a-z]?(?:-[\w.]+)?) +\d{1,2} \w{3} \d{4}")),
 )
 # OpenSSL_version() selectors (OpenSSL >= 1.1): OPENSSL_DIR, OPENSSL_ENGINES_DIR, OPENSSL_MODULES_DIR.
 _VERSION_SELECTORS = {"openssldir": 4, "enginesdir": 5, "modulesdir": 8}
 _STATIC_SCAN_LIMIT = 512 * 1024 * 1024
+_NEAR = 64 * 1024  # OpenSSL keeps its build strings together: look this close to OPENSSLDIR first
 
 
 def _text(value: Any) -> str:
@@ -67,6 +69,48 @@ def _quoted_value(line: str) -> Optional[str]:
     if start == -1 or end <= start:
         return None if "n/a" not in line else "n/a"
     return line[start + 1 : end]
+
+
+def _find_version(data: mmap.mmap, span: Tuple[int, int]) -> Optional[Tuple[str, str]]:
+    """Find the flavour and version string: a fast search for each literal, the pattern only where it occurs."""
+    for flavour, literal, pattern in _VERSION_PATTERNS:
+        at = data.find(literal, *span)
+        while at != -1:
+            match = pattern.match(data[at : at + 96])
+            if match:
+                return flavour, _text(match.group(0))
+            at = data.find(literal, at + 1, span[1])
+    return None
+
+
+def _find_build_string(data: mmap.mmap, key: bytes, span: Tuple[int, int]) -> Optional[str]:
+    """Find `KEY: "value"` (or `KEY: n/a`) and return the value."""
+    at = data.find(key + b": ", *span)
+    while at != -1:
+        value_at = at + len(key) + 2
+        if data[value_at : value_at + 1] == b'"' or data[value_at : value_at + 3] == b"n/a":
+            end = data.find(b"\0", at, at + 4096)
+            return _quoted_value(_text(data[at : end if end != -1 else at + 256]))
+        at = data.find(key + b": ", at + 1, span[1])
+    return None
+
+
+def _scan_build_strings(data: mmap.mmap, facts: Dict[str, Any]) -> None:
+    """Fill in the build strings: near OPENSSLDIR first, where OpenSSL keeps them together, then everywhere."""
+    whole = (0, len(data))
+    anchor = data.find(b"OPENSSLDIR: ")
+    spans = [(max(0, anchor - _NEAR), min(len(data), anchor + _NEAR)), whole] if anchor != -1 else [whole]
+    for key in _BUILD_KEYS:
+        for span in spans:
+            value = _find_build_string(data, key, span)
+            if value is not None:
+                facts[key.decode().lower()] = value
+                break
+    for span in spans:
+        found = _find_version(data, span)
+        if found is not None:
+            facts["flavour"], facts["version"] = found
+            break
 
 
 def read_build_strings(path: str) -> Dict[str, Any]:
@@ -92,20 +136,7 @@ def read_build_strings(path: str) -> Dict[str, Any]:
             facts["error"] = "empty file"
             return facts
         with mmap.mmap(fd, min(info.st_size, _STATIC_SCAN_LIMIT), access=mmap.ACCESS_READ) as data:
-            for key in _BUILD_KEYS:
-                at = data.find(key + b': "')
-                if at == -1:
-                    at = data.find(key + b": n/a")
-                if at != -1:
-                    end = data.find(b"\0", at, at + 4096)
-                    line = _text(data[at : end if end != -1 else at + 256])
-                    facts[key.decode().lower()] = _quoted_value(line)
-            for flavour, pattern in _VERSION_PATTERNS:
-                match = pattern.search(data)
-                if match:
-                    facts["flavour"] = flavour
-                    facts["version"] = _text(match.group(0))
-                    break
+            _scan_build_strings(data, facts)
     except (OSError, ValueError) as exc:
         facts["error"] = str(exc)
     finally:

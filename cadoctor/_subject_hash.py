@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 
+from cadoctor._der import MalformedDER, read_tlv
+
 # Tags of the string types OpenSSL canonicalises (ASN1_MASK_CANON), with how each decodes to text.
 _CANONICAL_STRINGS = {
     0x0C: "utf-8",  # UTF8String
@@ -15,28 +17,6 @@ _CANONICAL_STRINGS = {
     0x1E: "utf-16-be",  # BMPString
 }
 _ASCII_SPACE = b" \t\n\v\f\r"
-
-
-class MalformedName(ValueError):
-    """The DER of a name is malformed."""
-
-
-def _read_tlv(data: bytes, at: int) -> tuple[int, int, int]:
-    """Return (tag, start of content, end of content) of the DER element at `at`."""
-    if at + 2 > len(data):
-        raise MalformedName("truncated element")
-    tag = data[at]
-    length = data[at + 1]
-    at += 2
-    if length & 0x80:
-        count = length & 0x7F
-        if count == 0 or count > 4 or at + count > len(data):
-            raise MalformedName("bad length")
-        length = int.from_bytes(data[at : at + count], "big")
-        at += count
-    if at + length > len(data):
-        raise MalformedName("element overruns its container")
-    return tag, at, at + length
 
 
 def _encode_length(length: int) -> bytes:
@@ -70,33 +50,33 @@ def _canonical_text(raw: bytes) -> bytes:
 
 def _canonical_entry(entry: bytes) -> bytes:
     """Re-encode one AttributeTypeAndValue with its value canonicalised."""
-    _tag, start, _end = _read_tlv(entry, 0)
-    _oid_tag, _oid_start, oid_end = _read_tlv(entry, start)
-    value_tag, value_start, value_end = _read_tlv(entry, oid_end)
+    _tag, start, _end = read_tlv(entry, 0)
+    _oid_tag, _oid_start, oid_end = read_tlv(entry, start)
+    value_tag, value_start, value_end = read_tlv(entry, oid_end)
     value = entry[value_start:value_end]
     encoding = _CANONICAL_STRINGS.get(value_tag)
     if encoding is not None:
         try:
             text = value.decode(encoding)
         except UnicodeDecodeError as exc:
-            raise MalformedName("undecodable string") from exc
+            raise MalformedDER("undecodable string") from exc
         value_tag, value = 0x0C, _canonical_text(text.encode("utf-8"))
     return _tlv(0x30, entry[start:oid_end] + _tlv(value_tag, value))
 
 
 def canonical_name(name_der: bytes) -> bytes:
     """Return OpenSSL's canonical encoding of a DER Name: each RDN as a sorted SET, without the outer SEQUENCE."""
-    tag, start, end = _read_tlv(name_der, 0)
+    tag, start, end = read_tlv(name_der, 0)
     if tag != 0x30:
-        raise MalformedName("a Name is a SEQUENCE")
+        raise MalformedDER("a Name is a SEQUENCE")
     out = bytearray()
     at = start
     while at < end:
-        _set_tag, set_start, set_end = _read_tlv(name_der, at)
+        _set_tag, set_start, set_end = read_tlv(name_der, at)
         entries = []
         inner = set_start
         while inner < set_end:
-            _, _, entry_end = _read_tlv(name_der, inner)
+            _, _, entry_end = read_tlv(name_der, inner)
             entries.append(_canonical_entry(name_der[inner:entry_end]))
             inner = entry_end
         out += _tlv(0x31, b"".join(sorted(entries)))

@@ -46,7 +46,7 @@ def test_deleted_and_second_openssl_are_seen(foreign_openssl: ForeignOpenSSL, tm
     shutil.copyfile(foreign_openssl.libcrypto, second)
     code = (
         "import ctypes, os, sys, ssl; ctypes.CDLL(sys.argv[2]); os.unlink(sys.argv[1]);"
-        "from cadoctor._cli import main; sys.exit(main(['check', '--format', 'json', '--no-verify']))"
+        "from cadoctor._command import main; sys.exit(main(['check', '--format', 'json', '--no-verify']))"
     )
     env = clean_env(LD_LIBRARY_PATH=str(loaded))
     out = subprocess.run(

@@ -1,0 +1,114 @@
+"""The console entry point: the common `check` invocations run without importing the CLI framework.
+
+Importing typer (and the click, rich and pydantic it pulls in) costs more than a whole healthy check, and
+build scripts run `cadoctor check --format json` on every image. So the closed set of `check` options is
+parsed here; anything else — help, other commands, unknown options, invalid values — goes to the typer app,
+which owns every message and usage error. A test keeps both parsers agreeing on what this one accepts.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import sys
+from dataclasses import dataclass
+
+from cadoctor._render import Format
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_PROBE = 0, 1, 2, 3
+
+
+class FailOn(str, enum.Enum):
+    """The lowest severity that makes `check` exit 1."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+    NEVER = "never"
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    """The options of one `cadoctor check` run, whichever parser read them."""
+
+    fmt: Format = Format.HUMAN
+    output: str | None = None
+    fail_on: FailOn = FailOn.ERROR
+    verify: bool = True
+
+
+_VALUED = {"--format": "fmt", "-f": "fmt", "--output": "output", "-o": "output", "--fail-on": "fail_on"}
+_FLAGS = {"--verify": True, "--no-verify": False}
+
+
+def parse_check(argv: list[str]) -> CheckOptions | None:
+    """Read `check` and its options; None for anything this small parser leaves to the full CLI."""
+    if not argv or argv[0] != "check":
+        return None
+    values: dict[str, str] = {}
+    verify = True
+    rest = iter(argv[1:])
+    for arg in rest:
+        if arg in _FLAGS:
+            verify = _FLAGS[arg]
+            continue
+        name, eq, inline = arg.partition("=")
+        if name not in _VALUED or (eq and not name.startswith("--")):
+            return None
+        value = inline if eq else next(rest, None)
+        if not value or value.startswith("-"):
+            return None
+        values[_VALUED[name]] = value
+    try:
+        return CheckOptions(
+            fmt=Format(values.get("fmt", Format.HUMAN.value)),
+            output=values.get("output"),
+            fail_on=FailOn(values.get("fail_on", FailOn.ERROR.value)),
+            verify=verify,
+        )
+    except ValueError:
+        return None
+
+
+def run_check(options: CheckOptions) -> int:
+    """Check this interpreter, write the report, and turn the outcome into an exit code."""
+    from cadoctor._check import check
+    from cadoctor._model import Severity
+    from cadoctor._render import render
+
+    try:
+        report = check(verify=options.verify)
+    except Exception as exc:  # the probe never raises by design: anything here is a bug, reported in one line
+        if os.environ.get("CADOCTOR_DEBUG"):
+            raise
+        sys.stderr.write(
+            "cadoctor: the probe could not run: %s: %s (CADOCTOR_DEBUG=1 shows where)\n" % (type(exc).__name__, exc)
+        )
+        return EXIT_PROBE
+    threshold = None if options.fail_on is FailOn.NEVER else Severity(options.fail_on.value)
+    if options.output is None:
+        render(report, options.fmt, sys.stdout)
+    else:
+        try:
+            with open(options.output, "w", encoding="utf-8") as stream:
+                render(report, options.fmt, stream)
+        except OSError as exc:
+            sys.stderr.write("cadoctor: cannot write %s: %s\n" % (options.output, exc.strerror or exc))
+            return EXIT_USAGE
+    return EXIT_FINDINGS if report.fails(threshold) else EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line and return its exit code instead of exiting."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    options = parse_check(args)
+    if options is not None:
+        return run_check(options)
+    from cadoctor._cli import run
+
+    return run(args)
+
+
+def entry() -> None:
+    """The `cadoctor` console script."""
+    sys.exit(main())
