@@ -348,7 +348,8 @@ def _directory_inventory(path: str, tally: _Tally, now: datetime.datetime) -> tu
             tally.certificates += 1
         else:
             mismatches += 1
-    unlinked = sum(1 for idents in loose.values() if not idents & tally.identities)
+    # What `openssl rehash` would link: single-certificate files. Bundles in a directory are never looked up by hash.
+    unlinked = sum(1 for idents in loose.values() if len(idents) == 1 and not idents & tally.identities)
     tally.marked = links + unlinked
     for idents in loose.values():
         tally.identities |= idents  # what the directory holds, linked or not (local anchors are never linked)

@@ -95,13 +95,18 @@ def trust_store_empty(facts: Facts) -> Iterator[Finding]:
     )
 
 
+def _windows_store_serves(facts: Facts) -> bool:
+    """On Windows, ssl loads the system certificate store: a missing OPENSSLDIR there is the normal case."""
+    return facts.runtime.system == "win32" and facts.runtime.context_loaded > 0
+
+
 def openssldir_missing(facts: Facts) -> Iterator[Finding]:
     """The libcrypto in use was built for a directory this host does not have."""
     library = facts.ssl_library
     if library is not None and library.openssldir_exists is False:
         yield Finding(
             "openssldir-missing",
-            WARNING,
+            INFO if _windows_store_serves(facts) else WARNING,
             "%s was compiled with OPENSSLDIR %s, which does not exist here" % (library.path, library.openssldir),
             {"library": library.path, "openssldir": library.openssldir, "version": library.version},
         )
@@ -125,7 +130,8 @@ def default_paths_missing(facts: Facts) -> Iterator[Finding]:
         overridden = any(c.source != "compiled" for c in runtime.capaths) or (
             runtime.cafile is not None and runtime.cafile.source != "compiled"
         )
-        severity = INFO if overridden or (cafile is not None and cafile.usable) else WARNING
+        served_otherwise = overridden or (cafile is not None and cafile.usable) or _windows_store_serves(facts)
+        severity = INFO if served_otherwise else WARNING
         yield Finding(
             "default-capath-missing",
             severity,

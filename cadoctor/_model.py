@@ -57,7 +57,8 @@ class Bundle:
         marked: `BEGIN CERTIFICATE` blocks (files) or certificate files (directories).
         unparseable: Blocks that are marked but do not parse, with `problems` saying why.
         hash_links: `<hash>.<n>` entries of a directory; `hash_mismatches` of them name the wrong hash.
-        unlinked: Certificate files of a directory that no hash link reaches.
+        unlinked: Single-certificate files of a directory that no hash link reaches (what `openssl rehash` would
+            link; multi-certificate bundles in a directory are never looked up by hash and are not counted).
 
     """
 

@@ -223,6 +223,12 @@ def _trust_sources(ssl_facts: Dict[str, Any]) -> Dict[str, Any]:
     raw = ssl_facts["default_verify_paths_raw"]
     file_env = raw["cafile_env"]
     dir_env = raw["capath_env"]
+    if str(ssl_facts.get("openssl_version")).startswith("LibreSSL"):
+        # LibreSSL names the variables but never reads them: only the compiled defaults apply.
+        return {
+            "cafile": {"path": raw["cafile"], "source": "compiled"},
+            "capaths": [{"path": raw["capath"], "source": "compiled"}],
+        }
     if os.environ.get(file_env) is not None:
         cafile = {"path": os.environ[file_env], "source": "env:" + file_env}
     else:
@@ -367,17 +373,29 @@ def _same_file(a: str, b: str) -> bool:
         return os.path.realpath(a) == os.path.realpath(b)
 
 
+def _role_of(path: str) -> str:
+    """Name what a library file is to OpenSSL: libcrypto, libssl, or something carrying OpenSSL statically."""
+    name = os.path.basename(path)
+    if not _LIBRARY_NAME.match(name):
+        return "static"
+    return "libcrypto" if "crypto" in name else "libssl"
+
+
 def _library_facts(ssl_facts: Dict[str, Any]) -> Dict[str, Any]:
     """List every libcrypto/libssl mapped into this process, and the OpenSSL that `ssl` uses."""
-    if not sys.platform.startswith("linux"):
-        return {"available": False, "reason": "mapped libraries are read from /proc on Linux only", "items": []}
-    mapped, error = _linux_mapped_files()
-    if mapped is None:
-        return {"available": False, "reason": error, "items": []}
     provider: Optional[str] = None
     provider_error: Optional[str] = "ssl is unavailable"
     if ssl_facts.get("available"):
         provider, provider_error = _provider_of_ssl(ssl_facts)
+    if sys.platform.startswith("linux"):
+        mapped, error = _linux_mapped_files()
+    else:
+        mapped, error = None, "every mapped library is listed on Linux only (from /proc); here only the one ssl uses"
+    if mapped is None:
+        # Without a map of the process, still describe the OpenSSL that ssl uses (dladdr works on macOS too).
+        unmapped = {"inode": None, "deleted": False, "range": None}
+        alone = [] if provider is None else [_describe_library(provider, unmapped, _role_of(provider), True)]
+        return {"available": False, "reason": error, "provider_error": provider_error, "items": alone}
     items: List[Dict[str, Any]] = []
     provider_listed = False
     for path, entry in sorted(mapped.items()):
@@ -386,7 +404,7 @@ def _library_facts(ssl_facts: Dict[str, Any]) -> Dict[str, Any]:
         match = _LIBRARY_NAME.match(name)
         if not match and not is_provider:
             continue
-        role = "libcrypto" if "crypto" in name else "libssl" if match else "static"
+        role = _role_of(path) if match else "static"
         items.append(_describe_library(path, entry, role, is_provider))
         provider_listed = provider_listed or is_provider
     if provider is not None and not provider_listed:

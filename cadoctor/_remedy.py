@@ -53,28 +53,43 @@ def _compiled_defaults_serve(facts: Facts) -> bool:
     return any(b is not None and b.usable and not b.exposures for b in (cafile, capath))
 
 
+def _drop_library_path(
+    facts: Facts, folders: set[str], why: str, addresses: tuple[str, ...], sample: str | None
+) -> Fix | None:
+    """Remove the LD_LIBRARY_PATH entries that pulled in the wrong library, if any did."""
+    entries = [e for e in facts.runtime.environment.get("LD_LIBRARY_PATH", "").split(os.pathsep) if e]
+    pulled = [e for e in entries if e in folders or e.rstrip("/") in folders]
+    if not pulled:
+        return None
+    change = {"LD_LIBRARY_PATH": os.pathsep.join(e for e in entries if e not in pulled) or None}
+    return Fix(
+        kind="library",
+        summary="Drop %s from LD_LIBRARY_PATH %s" % (", ".join(pulled), why),
+        addresses=addresses,
+        env=change,
+        lines=env_lines(change),
+        sample_source=sample,
+    )
+
+
+def _ssl_import_fix(facts: Facts, finding: Finding) -> Fix | None:
+    """When `ssl` fails to load a library found through LD_LIBRARY_PATH, drop that entry."""
+    error = facts.runtime.ssl_error or ""
+    entries = facts.runtime.environment.get("LD_LIBRARY_PATH", "").split(os.pathsep)
+    named = {e.rstrip("/") for e in entries if e and e.rstrip("/") + "/" in error}
+    return _drop_library_path(facts, named, "so that ssl loads the system libraries", (finding.code,), None)
+
+
 def _library_fixes(facts: Facts, addresses: tuple[str, ...], sample: str | None) -> list[Fix]:
     """Swap the libcrypto `ssl` uses for the loader's own copy, or drop the override that pulled it in."""
     library = facts.ssl_library
     if library is None or library.role != "libcrypto":
         return []
     fixes: list[Fix] = []
-    env = facts.runtime.environment
-    folder = os.path.dirname(library.path)
-    entries = [e for e in env.get("LD_LIBRARY_PATH", "").split(os.pathsep) if e]
-    if folder in entries or os.path.dirname(library.realpath) in entries:
-        remaining = [e for e in entries if e not in (folder, os.path.dirname(library.realpath))]
-        change = {"LD_LIBRARY_PATH": os.pathsep.join(remaining) or None}
-        fixes.append(
-            Fix(
-                kind="library",
-                summary="Drop %s from LD_LIBRARY_PATH so the loader picks the system libcrypto" % folder,
-                addresses=addresses,
-                env=change,
-                lines=env_lines(change),
-                sample_source=sample,
-            )
-        )
+    folders = {os.path.dirname(library.path), os.path.dirname(library.realpath)}
+    drop = _drop_library_path(facts, folders, "so the loader picks the system libcrypto", addresses, sample)
+    if drop is not None:
+        fixes.append(drop)
     by_soname = {s.soname: s for s in facts.system_libraries}
     crypto = by_soname.get(os.path.basename(library.path))
     ssl_name = os.path.basename(library.path).replace("libcrypto", "libssl", 1)
@@ -192,6 +207,43 @@ def _private_ca_fix(facts: Facts, finding: Finding) -> Fix | None:
     return None
 
 
+def _explicit_locations_fixes(facts: Facts, finding: Finding) -> list[Fix]:
+    """LibreSSL ignores the variables: load what they name explicitly, when it holds certificates."""
+    env = facts.runtime.environment
+    cafile = facts.bundle(env.get("SSL_CERT_FILE"))
+    capath = facts.bundle(env.get("SSL_CERT_DIR"))
+    cafile_path = cafile.path if cafile is not None and cafile.usable else None
+    capath_path = capath.path if capath is not None and capath.usable else None
+    if cafile_path is None and capath_path is None:
+        return []
+    arguments = ", ".join("%s=%r" % pair for pair in (("cafile", cafile_path), ("capath", capath_path)) if pair[1])
+    snippet = "import ssl\ncontext = ssl.create_default_context()\ncontext.load_verify_locations(%s)" % arguments
+    return [
+        Fix(
+            kind="code",
+            summary="Load %s explicitly: this TLS library does not read the variables"
+            % " and ".join(p for p in (cafile_path, capath_path) if p),
+            addresses=(finding.code,),
+            cafile=cafile_path,
+            capath=capath_path,
+            lines={"python": snippet},
+        )
+    ]
+
+
+def _install_certificates_fix(facts: Facts, finding: Finding) -> Fix:
+    """The python.org installer's own step that puts certifi's roots where its OpenSSL looks."""
+    minor = ".".join(facts.runtime.python_version.split(".")[:2])
+    command = sh_quote("/Applications/Python %s/Install Certificates.command" % minor)
+    return Fix(
+        kind="command",
+        summary="Run the python.org installer's 'Install Certificates' step for Python %s" % minor,
+        addresses=(finding.code,),
+        command=command,
+        lines={"shell": command},
+    )
+
+
 def propose(facts: Facts, findings: tuple[Finding, ...]) -> tuple[Fix, ...]:
     """Ranked fixes for the findings: env first, then code, library and command; one per real option."""
     codes = {f.code for f in findings}
@@ -236,6 +288,14 @@ def propose(facts: Facts, findings: tuple[Finding, ...]) -> tuple[Fix, ...]:
             fixes.append(
                 _env_fix("Unset OPENSSL_CONF so the library reads its own configuration", change, (finding.code,), None)
             )
+        elif finding.code == "runtime-known-issue" and finding.evidence.get("distribution") == "python.org-macos":
+            fixes.append(_install_certificates_fix(facts, finding))
+        elif finding.code == "libressl-ignores-env":
+            fixes.extend(_explicit_locations_fixes(facts, finding))
+        elif finding.code == "ssl-unavailable":
+            drop = _ssl_import_fix(facts, finding)
+            if drop is not None:
+                fixes.append(drop)
         elif finding.code == "library-deleted":
             fixes.append(
                 Fix(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import glob
 import json
 import os
 import shutil
@@ -110,8 +112,14 @@ class GeneratedCA:
     name: str
 
 
-def make_ca(directory: Path, name: str = "cadoctor Test Root") -> GeneratedCA:
-    """Generate a root CA and a localhost server certificate signed by it."""
+def make_ca(
+    directory: Path, name: str = "cadoctor Test Root", *, days: tuple[int, int] = (-1, 30), strict: bool = True
+) -> GeneratedCA:
+    """Generate a root CA and a localhost server certificate signed by it.
+
+    `days` is the CA's validity relative to now; `strict=False` makes the legacy kind of CA that Python 3.13's
+    strict verification rejects (basicConstraints not critical, no subject key identifier).
+    """
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -120,19 +128,20 @@ def make_ca(directory: Path, name: str = "cadoctor Test Root") -> GeneratedCA:
     now = datetime.datetime.now(datetime.timezone.utc)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    ca = (
+    builder = (
         x509.CertificateBuilder()
         .subject_name(ca_name)
         .issuer_name(ca_name)
         .public_key(ca_key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .not_valid_before(now + datetime.timedelta(days=days[0]))
+        .not_valid_after(now + datetime.timedelta(days=days[1]))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=strict)
         .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
     )
+    if strict:
+        builder = builder.add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+    ca = builder.sign(ca_key, hashes.SHA256())
     key = ec.generate_private_key(ec.SECP256R1())
     leaf = (
         x509.CertificateBuilder()
@@ -162,11 +171,11 @@ def test_ca(tmp_path: Path) -> GeneratedCA:
     return make_ca(tmp_path / "ca")
 
 
-@pytest.fixture
-def tls_server(test_ca: GeneratedCA) -> Iterator[int]:
-    """A TLS server on 127.0.0.1 presenting a certificate from the test CA; yields its port."""
+@contextlib.contextmanager
+def serve_tls(ca: GeneratedCA) -> Iterator[int]:
+    """Run a TLS server on 127.0.0.1 presenting a certificate from `ca`; yield its port."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(str(test_ca.cert), str(test_ca.key))
+    context.load_cert_chain(str(ca.cert), str(ca.key))
     listener = socket.create_server(("127.0.0.1", 0))
     listener.settimeout(0.2)
     stop = threading.Event()
@@ -186,10 +195,36 @@ def tls_server(test_ca: GeneratedCA) -> Iterator[int]:
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
-    yield listener.getsockname()[1]
-    stop.set()
-    thread.join(timeout=5)
-    listener.close()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        listener.close()
+
+
+@pytest.fixture
+def tls_server(test_ca: GeneratedCA) -> Iterator[int]:
+    """A TLS server on 127.0.0.1 presenting a certificate from the test CA; yields its port."""
+    with serve_tls(test_ca) as port:
+        yield port
+
+
+def interpreter_at_least(version: tuple[int, int]) -> str:
+    """Another CPython of at least `version` on this machine (pyenv or PATH), or skip."""
+    candidates = sorted(glob.glob("/root/.pyenv/versions/3.*/bin/python3"), reverse=True)
+    candidates += [p for p in (shutil.which("python3.%d" % minor) for minor in range(version[1], 20)) if p]
+    for candidate in candidates:
+        probe = subprocess.run(
+            [candidate, "-I", "-S", "-c", "import sys, ssl; print(*sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            timeout=CHILD_TIMEOUT,
+            check=False,
+        )
+        if probe.returncode == 0 and tuple(map(int, probe.stdout.split())) >= version:
+            return candidate
+    pytest.skip("no Python %d.%d or later with ssl on this machine" % version)
 
 
 HANDSHAKE = """

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from importlib import resources
 from pathlib import Path
 
@@ -173,3 +174,62 @@ def test_unset_is_offered_when_the_compiled_defaults_serve(tmp_path: Path) -> No
     assert first["env"] == {"SSL_CERT_FILE": None}
     assert first["verified"] is True
     assert first["lines"]["shell"] == "unset SSL_CERT_FILE"
+
+
+COMMON = [
+    ["check"],
+    ["check", "--format", "json"],
+    ["check", "-f", "env", "--no-verify"],
+    ["check", "--format=json", "--fail-on", "warning", "-o", "report.json"],
+    ["check", "--output=out file.json", "--verify", "--fail-on=never", "--format", "human"],
+]
+LEFT_TO_TYPER = [
+    [],
+    ["--version"],
+    ["check", "--help"],
+    ["check", "--format", "yaml"],
+    ["check", "--format"],
+    ["check", "-o", "--no-verify"],
+    ["check", "-f=json"],
+    ["check", "--bogus"],
+    ["check", "extra"],
+    ["check", "--", "--format"],
+]
+
+
+@pytest.mark.parametrize("argv", COMMON)
+def test_fast_parser_agrees_with_typer(argv: list[str]) -> None:
+    """The common check invocations parse without typer, to exactly what typer would have parsed."""
+    import typer
+
+    from cadoctor._cli import app
+    from cadoctor._command import CheckOptions, parse_check
+
+    fast = parse_check(argv)
+    assert fast is not None
+    group = typer.main.get_command(app)
+    command = group.get_command(group.make_context("cadoctor", list(argv)), "check")  # type: ignore[attr-defined]
+    params = command.make_context("check", argv[1:]).params
+    output = None if params["output"] is None else str(params["output"])
+    assert fast == CheckOptions(params["fmt"], output, params["fail_on"], params["verify"])
+
+
+@pytest.mark.parametrize("argv", LEFT_TO_TYPER)
+def test_fast_parser_leaves_everything_else_to_typer(argv: list[str]) -> None:
+    """Help, other commands, unknown options and invalid values are not the fast parser's to answer."""
+    from cadoctor._command import parse_check
+
+    assert parse_check(argv) is None
+
+
+def test_json_check_does_not_import_the_cli_framework() -> None:
+    """`check --format json` runs without importing typer, click or rich: they cost more than the check."""
+    script = (
+        "import io, sys, contextlib\n"
+        "from cadoctor._command import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    code = main(['check', '--format', 'json', '--no-verify'])\n"
+        "print(code, sorted(m for m in ('typer', 'click', 'rich', 'pydantic') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], env=clean_env(), capture_output=True, text=True, timeout=60)
+    assert out.stdout.split(None, 1) == ["0", "[]\n"], out.stderr

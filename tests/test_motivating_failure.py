@@ -29,6 +29,10 @@ def test_foreign_libcrypto_is_diagnosed_with_verified_fixes(foreign_openssl: For
     assert in_use[0]["openssldir"] == foreign_openssl.openssldir
     assert {"openssldir-missing", "trust-store-empty"} <= codes(report)
     assert "trust-store-empty" in codes(report, "error")
+    assert {"library-override", "default-capath-missing"} <= codes(report, "warning")
+    assert "default-cafile-missing" in codes(report, "info")
+    override = next(f for f in report["findings"] if f["code"] == "library-override")
+    assert override["evidence"]["variable"] == "LD_LIBRARY_PATH"
     system = next(b for b in report["bundles"] if b["path"] == system_bundle)
     assert system["certificates"] > 0
     assert report["ssl"]["default_context"]["certificates"] == 0

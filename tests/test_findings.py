@@ -1,0 +1,135 @@
+"""Finding codes reproduced for real: broken libraries, stale and legacy CAs, an old certifi, a serverless hint."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import (
+    CHILD_TIMEOUT,
+    check_json,
+    clean_env,
+    codes,
+    copy_bundle,
+    handshake,
+    interpreter_at_least,
+    make_ca,
+    serve_tls,
+    system_bundle_or_skip,
+)
+
+from cadoctor import _probe
+from cadoctor._collect import facts_from_probe
+from cadoctor._diagnose import diagnose
+
+
+def test_ssl_that_cannot_load_its_library_is_diagnosed(tmp_path: Path) -> None:
+    """A broken libssl found through LD_LIBRARY_PATH gives ssl-unavailable and a verified fix dropping that entry."""
+    (tmp_path / "libssl.so.3").write_bytes(b"")
+    status, report = check_json(clean_env(LD_LIBRARY_PATH="%s:/opt/elsewhere" % tmp_path))
+    assert status == 1
+    finding = next(f for f in report["findings"] if f["code"] == "ssl-unavailable")
+    assert finding["severity"] == "error"
+    assert str(tmp_path / "libssl.so.3") in finding["evidence"]["error"]
+    assert report["ssl"]["available"] is False
+    fix = report["fixes"][0]
+    assert (fix["kind"], fix["env"], fix["verified"]) == ("library", {"LD_LIBRARY_PATH": "/opt/elsewhere"}, True)
+
+
+def test_bundle_of_expired_roots_is_a_warning(tmp_path: Path) -> None:
+    """SSL_CERT_FILE holding only an expired CA warns, with the counts as evidence."""
+    expired = make_ca(tmp_path / "old", days=(-400, -5))
+    _status, report = check_json(clean_env(SSL_CERT_FILE=str(expired.bundle)), "--no-verify")
+    finding = next(f for f in report["findings"] if f["code"] == "bundle-expired-roots")
+    assert finding["severity"] == "warning"
+    assert (finding["evidence"]["expired"], finding["evidence"]["certificates"]) == (1, 1)
+
+
+def test_a_few_stale_roots_in_a_full_bundle_are_info(tmp_path: Path) -> None:
+    """One expired and one not-yet-valid CA added to the system bundle are counted but stay at info level."""
+    bundle = copy_bundle(tmp_path)
+    for name, days in (("old", (-400, -5)), ("future", (30, 400))):
+        bundle.write_bytes(bundle.read_bytes() + make_ca(tmp_path / name, name, days=days).bundle.read_bytes())
+    status, report = check_json(clean_env(SSL_CERT_FILE=str(bundle)), "--no-verify")
+    assert status == 0
+    finding = next(f for f in report["findings"] if f["evidence"].get("path") == str(bundle))
+    assert (finding["code"], finding["severity"]) == ("bundle-expired-roots", "info")
+    assert finding["evidence"]["not_yet_valid"] == 1
+    assert finding["evidence"]["expired"] >= 1
+
+
+def _shadow_certifi(tmp_path: Path) -> Path:
+    """Install an old-style certifi (one private root) on a path that shadows the real one; return its bundle."""
+    package = tmp_path / "shadow" / "certifi"
+    package.mkdir(parents=True)
+    bundle = package / "cacert.pem"
+    bundle.write_bytes(make_ca(tmp_path / "ca", "cadoctor Shadow Root").bundle.read_bytes())
+    (package / "__init__.py").write_text("import os\n\ndef where():\n    return %r\n" % str(bundle))
+    return bundle
+
+
+def test_certifi_lacking_system_roots_warns_when_in_use(tmp_path: Path) -> None:
+    """A certifi without the system's roots is a warning once REQUESTS_CA_BUNDLE names it, and info otherwise."""
+    system = system_bundle_or_skip()
+    bundle = _shadow_certifi(tmp_path)
+    pythonpath = str(tmp_path / "shadow")
+    _status, quiet = check_json(clean_env(PYTHONPATH=pythonpath), "--no-verify")
+    _status, loud = check_json(clean_env(PYTHONPATH=pythonpath, REQUESTS_CA_BUNDLE=str(bundle)), "--no-verify")
+    assert "certifi-lacks-system-roots" in codes(quiet, "info")
+    finding = next(f for f in loud["findings"] if f["code"] == "certifi-lacks-system-roots")
+    assert finding["severity"] == "warning"
+    assert (finding["evidence"]["certifi"], finding["evidence"]["system"]) == (str(bundle), system)
+    assert finding["evidence"]["certifi_in_effect_as"] == ["env:REQUESTS_CA_BUNDLE"]
+    assert finding["evidence"]["missing"] > 100
+
+
+def _facts_of(executable: str, env: dict[str, str]) -> dict[str, object]:
+    """Run the stdlib-only probe in another interpreter and return its JSON facts."""
+    out = subprocess.run(
+        [executable, "-I", "-S", _probe.__file__],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=CHILD_TIMEOUT,
+        check=True,
+    )
+    facts: dict[str, object] = json.loads(out.stdout)
+    return facts
+
+
+def test_strict_verification_matches_what_python_313_rejects(tmp_path: Path) -> None:
+    """A legacy CA fails a real handshake on Python >= 3.13 only, and only there is strict-verification reported."""
+    strict_python = interpreter_at_least((3, 13))
+    legacy = make_ca(tmp_path / "legacy", "cadoctor Legacy Root", strict=False)
+    env = clean_env(SSL_CERT_FILE=str(legacy.bundle))
+    with serve_tls(legacy) as port:
+        if sys.version_info < (3, 13):
+            assert handshake(port, env) == "handshake ok ok"
+        assert "handshake failed" in handshake(port, env, strict_python)
+    found = diagnose(facts_from_probe(_facts_of(strict_python, env)))
+    strict = [f for f in found if f.code == "strict-verification"]
+    assert (str(legacy.bundle), 1) in [(f.evidence["path"], f.evidence["certificates"]) for f in strict]
+    if sys.version_info < (3, 13):
+        assert "strict-verification" not in {f.code for f in diagnose(facts_from_probe(_facts_of(sys.executable, env)))}
+
+
+def test_serverless_platform_is_recognised() -> None:
+    """On AWS Lambda (its variable set) a healthy check adds the serverless hint at info level and exits 0."""
+    status, report = check_json(clean_env(AWS_LAMBDA_FUNCTION_NAME="orders"), "--no-verify")
+    assert status == 0
+    finding = next(f for f in report["findings"] if f["code"] == "runtime-known-issue")
+    assert (finding["severity"], finding["evidence"]) == ("info", {"distribution": "aws-lambda"})
+
+
+def test_directory_of_bundles_is_not_called_unhashed(tmp_path: Path) -> None:
+    """A CA directory holding only a multi-certificate bundle (the RHEL layout) gets no rehash advice."""
+    directory = tmp_path / "certs"
+    directory.mkdir()
+    copy_bundle(directory, "ca-bundle.crt")
+    _status, report = check_json(clean_env(SSL_CERT_DIR=str(directory)), "--no-verify")
+    entry = next(b for b in report["bundles"] if b["path"] == str(directory))
+    assert (entry["hash_links"], entry["unlinked"]) == (0, 0)
+    assert "capath-unhashed" not in codes(report)
+    assert not [f for f in report["fixes"] if "rehash" in (f["command"] or "")]
