@@ -13,7 +13,7 @@ import re
 import stat
 import warnings
 from dataclasses import dataclass, field, fields, replace
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, NamedTuple, Union
 
 from cadoctor._der import MalformedDER, certificate_parts
 from cadoctor._locations import SYSTEM_PREFIXES
@@ -244,12 +244,19 @@ def _open_regular(path: str) -> tuple[int | None, os.stat_result | None, str, st
     return fd, info, "regular", None
 
 
-def exposures(path: str, euid: int | None) -> tuple[Exposure, ...]:
-    """List what lets someone other than the owner change a trust source: itself and each parent."""
+def exposures(path: str, euid: int | None, seen: set[str] | None = None) -> tuple[Exposure, ...]:
+    """List what lets someone other than the owner change a trust source: itself and each parent.
+
+    Paths in `seen` (and their parents) were examined already and are skipped; the walk adds to it.
+    """
     found: list[Exposure] = []
     current = os.path.realpath(path)
     is_system = current.startswith(SYSTEM_PREFIXES)
     while True:
+        if seen is not None:
+            if current in seen:
+                break
+            seen.add(current)
         try:
             info = os.stat(current)
         except OSError:
@@ -307,17 +314,37 @@ def _file_key(path: str) -> _FileKey:
     return info.st_dev, info.st_ino
 
 
-def _directory_inventory(path: str, tally: _Tally, now: datetime.datetime) -> tuple[int, int, int, str | None]:
+class _DirectoryCounts(NamedTuple):
+    """What a directory's listing showed, besides the certificates themselves."""
+
+    links: int = 0
+    mismatches: int = 0
+    unlinked: int = 0
+    error: str | None = None
+    targets: tuple[str, ...] = ()  # the files the hash links reach, for who-can-write checks
+
+
+def _real_path(fd: int, path: str) -> str:
+    """Where an open file really is: one readlink on Linux instead of a walk of every component."""
+    try:
+        return os.readlink("/proc/self/fd/%d" % fd)
+    except OSError:
+        return os.path.realpath(path)
+
+
+def _directory_inventory(path: str, tally: _Tally, now: datetime.datetime) -> _DirectoryCounts:
     """Count hash links (and wrong ones) and certificate files that no link reaches."""
     links = mismatches = 0
+    targets: dict[_FileKey, str] = {}
     loose: dict[_FileKey, set[str]] = {}
     files: dict[_FileKey, tuple[list[_Parsed], _Tally]] = {}
     merged: set[_FileKey] = set()
+    linked: list[str] = []
     try:
         with os.scandir(path) as entries:
             names = [entry.name for _, entry in zip(range(DIRECTORY_LIMIT), entries)]
     except OSError as exc:
-        return 0, 0, 0, exc.strerror or str(exc)
+        return _DirectoryCounts(error=exc.strerror or str(exc))
     for name in sorted(names):
         is_link = _HASH_LINK.match(name) is not None
         if not is_link and not name.endswith(_CERT_SUFFIXES):
@@ -327,6 +354,8 @@ def _directory_inventory(path: str, tally: _Tally, now: datetime.datetime) -> tu
         if real not in files:
             own = _Tally()
             fd, _, file_type, _ = _open_regular(full)
+            if fd is not None:
+                targets[real] = _real_path(fd, full)
             certs = _file_inventory(fd, own, now) if fd is not None else []
             if fd is None and is_link:
                 own.problem("hash link %s leads to no readable file (%s)" % (name, file_type))
@@ -337,6 +366,8 @@ def _directory_inventory(path: str, tally: _Tally, now: datetime.datetime) -> tu
                 loose[real] = own.identities
             continue
         links += 1
+        if real not in merged and real in targets:
+            linked.append(targets[real])
         if real not in merged:
             merged.add(real)
             _merge(tally, own)
@@ -353,7 +384,7 @@ def _directory_inventory(path: str, tally: _Tally, now: datetime.datetime) -> tu
     tally.marked = links + unlinked
     for idents in loose.values():
         tally.identities |= idents  # what the directory holds, linked or not (local anchors are never linked)
-    return links, mismatches, unlinked, None
+    return _DirectoryCounts(links, mismatches, unlinked, None, tuple(linked))
 
 
 def inspect(path: str, roles: tuple[str, ...], euid: int | None = None) -> Bundle:
@@ -373,17 +404,24 @@ def inspect(path: str, roles: tuple[str, ...], euid: int | None = None) -> Bundl
         uid=info.st_uid,
         gid=info.st_gid,
         mode=stat.S_IMODE(info.st_mode),
-        exposures=exposures(path, euid),
     )
+    seen: set[str] = set()
+    base = replace(base, exposures=exposures(path, euid, seen))
     tally = _Tally()
     if file_type == "directory":
-        links, mismatches, unlinked, error = _directory_inventory(path, tally, now)
-        return _finish(
-            replace(
-                base, kind="directory", error=error, hash_links=links, hash_mismatches=mismatches, unlinked=unlinked
-            ),
-            tally,
+        counts = _directory_inventory(path, tally, now)
+        # A hash link is only as safe as the file it reaches, wherever that lives.
+        reached = tuple(e for target in counts.targets for e in exposures(target, euid, seen))
+        directory = replace(
+            base,
+            kind="directory",
+            error=counts.error,
+            hash_links=counts.links,
+            hash_mismatches=counts.mismatches,
+            unlinked=counts.unlinked,
+            exposures=base.exposures + reached,
         )
+        return _finish(directory, tally)
     if fd is None:
         return base
     _file_inventory(fd, tally, now)

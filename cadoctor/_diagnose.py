@@ -222,7 +222,7 @@ def capath_unhashed(facts: Facts) -> Iterator[Finding]:
     for bundle in capaths:
         if bundle.kind != "directory":
             continue
-        working = bundle.hash_links - bundle.hash_mismatches
+        working = bundle.working_links
         if working == 0 and bundle.unlinked:
             severity = WARNING if cafile is not None and cafile.usable else ERROR
             yield Finding(

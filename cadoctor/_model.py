@@ -100,7 +100,12 @@ class Bundle:
         """True when OpenSSL would find certificates here."""
         if self.kind == "file":
             return self.certificates > 0
-        return self.kind == "directory" and self.hash_links - self.hash_mismatches > 0
+        return self.kind == "directory" and self.working_links > 0
+
+    @property
+    def working_links(self) -> int:
+        """Hash links whose name matches their certificate's subject hash: what OpenSSL can find."""
+        return self.hash_links - self.hash_mismatches
 
 
 @dataclass(frozen=True)

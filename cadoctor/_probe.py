@@ -198,13 +198,42 @@ def _platform_facts() -> Dict[str, Any]:
     return {"system": sys.platform, "os_release": release, "euid": os.geteuid() if hasattr(os, "geteuid") else None}
 
 
+def _shadowing_ssl() -> Optional[str]:
+    """Name a file that would be imported as `ssl` instead of the standard library's, without running it."""
+    if "ssl" in sys.modules or getattr(sys, "frozen", False):
+        return None
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec("ssl")
+    except (ImportError, ValueError):
+        return None
+    origin = getattr(spec, "origin", None)
+    stdlib = os.path.dirname(getattr(os, "__file__", "") or "")
+    if not origin or not stdlib or not os.path.isfile(origin) or _same_file(os.path.dirname(origin), stdlib):
+        return None
+    return "import ssl would load %s, which shadows the standard library's ssl: rename it" % origin
+
+
 def _ssl_facts() -> Dict[str, Any]:
     """Import ssl and record what OpenSSL it reports and where its default paths point."""
+    shadow = _shadowing_ssl()
+    if shadow is not None:
+        return {"available": False, "error": shadow}
     try:
         import _ssl
         import ssl
     except Exception as exc:  # any import failure is the fact we report
         return {"available": False, "error": "%s: %s" % (type(exc).__name__, exc)}
+    for module in (ssl, _ssl):
+        if not hasattr(module, "get_default_verify_paths"):
+            # A file of the user's (often their own script called ssl.py) shadows the standard library.
+            where = getattr(module, "__file__", None) or "a module without a file"
+            return {
+                "available": False,
+                "error": "import %s loads %s, which is not the standard library's module: rename it"
+                % (module.__name__, where),
+            }
     raw = _ssl.get_default_verify_paths()
     filtered = ssl.get_default_verify_paths()
     return {

@@ -104,7 +104,7 @@ def _bundle_line(bundle: Bundle) -> str:
     if bundle.error and not bundle.certificates:
         state = bundle.error
     elif bundle.kind == "directory":
-        state = "%d hash links" % (bundle.hash_links - bundle.hash_mismatches)
+        state = "%d hash links" % bundle.working_links
         if bundle.unlinked:
             state += ", %d unlinked files" % bundle.unlinked
     else:

@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import check_json, clean_env, copy_bundle, system_bundle_or_skip
+from conftest import check_json, clean_env, copy_bundle, make_ca, system_bundle_or_skip
+from cryptography import x509
 
 from cadoctor._bundle import inspect
+from cadoctor._subject_hash import subject_hash
 
 
 def _pem_blocks(path: Path) -> list[bytes]:
@@ -206,3 +208,24 @@ def test_world_writable_bundle_is_trust_writable(tmp_path: Path) -> None:
     assert "writable by every user" in finding["summary"]
     assert all(str(bundle) not in (f.get("env") or {}).values() for f in report["fixes"])
     assert any("chmod go-w" in (f["command"] or "") for f in report["fixes"])
+
+
+def test_hash_link_to_a_writable_file_is_trust_writable(tmp_path: Path) -> None:
+    """A safe CA directory whose hash link reaches a file every user can write is reported at that file."""
+    ca = make_ca(tmp_path / "ca")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    target = elsewhere / "root.pem"
+    target.write_bytes(ca.bundle.read_bytes())
+    target.chmod(0o666)
+    directory = tmp_path / "certs"
+    directory.mkdir()
+    name = subject_hash(x509.load_pem_x509_certificate(target.read_bytes()).subject.public_bytes())
+    (directory / ("%s.0" % name)).symlink_to(target)
+    status, report = check_json(clean_env(SSL_CERT_DIR=str(directory)), "--no-verify")
+    assert status == 1
+    finding = next(f for f in report["findings"] if f["code"] == "trust-writable")
+    assert finding["evidence"]["path"] == str(directory)
+    assert [(e["path"], e["reason"]) for e in finding["evidence"]["exposures"]] == [
+        (str(target), "writable by every user")
+    ]

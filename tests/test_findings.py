@@ -133,3 +133,23 @@ def test_directory_of_bundles_is_not_called_unhashed(tmp_path: Path) -> None:
     assert (entry["hash_links"], entry["unlinked"]) == (0, 0)
     assert "capath-unhashed" not in codes(report)
     assert not [f for f in report["fixes"] if "rehash" in (f["command"] or "")]
+
+
+def test_a_script_named_ssl_is_reported_without_running_it(tmp_path: Path) -> None:
+    """A user's ssl.py in the working directory gives ssl-unavailable naming it, and its code never runs."""
+    shadow = tmp_path / "ssl.py"
+    shadow.write_text("open(%r, 'w').close()\nprint('not json')\n" % str(tmp_path / "RAN"))
+    result = subprocess.run(
+        [sys.executable, "-m", "cadoctor", "check", "--format", "json", "--no-verify"],
+        cwd=tmp_path,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=CHILD_TIMEOUT,
+        check=False,
+    )
+    assert result.returncode == 1, result.stderr
+    report = json.loads(result.stdout)
+    finding = next(f for f in report["findings"] if f["code"] == "ssl-unavailable")
+    assert str(shadow) in finding["summary"]
+    assert not (tmp_path / "RAN").exists()
