@@ -15,7 +15,7 @@ import warnings
 from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any, NamedTuple, Union
 
-from cadoctor._der import MalformedDER, certificate_parts
+from cadoctor._der import MalformedDER, certificate_parts, read_tlv
 from cadoctor._locations import SYSTEM_PREFIXES
 from cadoctor._model import Bundle, Exposure
 from cadoctor._subject_hash import subject_hash
@@ -94,17 +94,6 @@ class _Tally:
             self.samples.append(cert.der)
 
 
-def _der_length(der: bytes) -> int:
-    """Length of the first DER element, to drop the auxiliary trust data of a TRUSTED CERTIFICATE."""
-    if len(der) < 2:
-        return len(der)
-    first = der[1]
-    if first < 0x80:
-        return 2 + first
-    count = first & 0x7F
-    return 2 + count + int.from_bytes(der[2 : 2 + count], "big")
-
-
 def _strict_violation(cert: Certificate) -> bool:
     """A CA certificate that Python 3.13's VERIFY_X509_STRICT rejects: basicConstraints not critical, or no SKI."""
     from cryptography import x509
@@ -129,7 +118,10 @@ def parse(der: bytes) -> _Parsed | None:
     """Parse one DER certificate once per run: bundles, directories and certifi mostly hold the same roots."""
     from cryptography import x509
 
-    der = der[: _der_length(der)]
+    try:
+        der = der[: read_tlv(der, 0)[2]]  # a TRUSTED CERTIFICATE carries trust settings after the certificate
+    except MalformedDER:
+        return None
     # cryptography warns lazily (on any later access) about non-positive serials of some real roots:
     # count them as a fact instead of letting the warning reach the user.
     with warnings.catch_warnings(record=True) as caught:
@@ -139,7 +131,7 @@ def parse(der: bytes) -> _Parsed | None:
             parts = certificate_parts(der)
             parsed = _Parsed(
                 der=der,
-                # subject and key: re-issued or re-encoded copies of one root compare equal
+                # subject and key: re-issued copies of one root (new validity or serial) compare equal
                 identity=hashlib.sha256(parts.subject + parts.public_key).hexdigest(),
                 subject=parts.subject,
                 not_before=cert.not_valid_before_utc,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -229,3 +230,20 @@ def test_hash_link_to_a_writable_file_is_trust_writable(tmp_path: Path) -> None:
     assert [(e["path"], e["reason"]) for e in finding["evidence"]["exposures"]] == [
         (str(target), "writable by every user")
     ]
+
+
+def test_trusted_certificate_blocks_are_read(tmp_path: Path) -> None:
+    """OpenSSL's TRUSTED CERTIFICATE form (trust settings after the certificate) counts as a certificate."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("no openssl command on this host")
+    ca = make_ca(tmp_path / "ca")
+    trusted = tmp_path / "trusted.pem"
+    subprocess.run(
+        [openssl, "x509", "-in", str(ca.bundle), "-trustout", "-addtrust", "serverAuth", "-out", str(trusted)],
+        check=True,
+        timeout=30,
+    )
+    assert trusted.read_bytes().startswith(b"-----BEGIN TRUSTED CERTIFICATE-----")
+    bundle = inspect(str(trusted), ("t",))
+    assert (bundle.certificates, bundle.unparseable) == (1, 0)
