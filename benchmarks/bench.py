@@ -22,10 +22,10 @@ def timed(argv: list[str]) -> tuple[float, int]:
     return time.perf_counter() - start, usage.ru_maxrss
 
 
-def interleaved(commands: dict[str, list[str]]) -> dict[str, tuple[float, int]]:
+def interleaved(commands: dict[str, list[str]], runs: int = RUNS) -> dict[str, tuple[float, int]]:
     """Median wall time and max peak RSS of each command, runs interleaved so drift hits all alike."""
     samples: dict[str, list[tuple[float, int]]] = {name: [] for name in commands}
-    for _ in range(RUNS):
+    for _ in range(runs):
         for name, argv in commands.items():
             samples[name].append(timed(argv))
     return {n: (statistics.median(t for t, _ in s), max(m for _, m in s)) for n, s in samples.items()}
@@ -78,6 +78,27 @@ def inventory_rates(sizes: tuple[int, ...] = (1000, 5000, 10000)) -> list[tuple[
     return rates
 
 
+IN_PROCESS = """
+import ssl, time
+start = time.perf_counter()
+import cadoctor.selfcheck
+middle = time.perf_counter()
+ssl.create_default_context()
+print(middle - start, time.perf_counter() - middle)
+"""
+
+
+def in_process_costs(py: str) -> tuple[float, float]:
+    """Median seconds that the self-check adds to a process that has imported ssl, and one default context."""
+    added, context = [], []
+    for _ in range(RUNS * 3):
+        out = subprocess.run([py, "-c", IN_PROCESS], env=ENV, capture_output=True, text=True, check=True).stdout
+        first, second = out.split()
+        added.append(float(first))
+        context.append(float(second))
+    return statistics.median(added), statistics.median(context)
+
+
 def main() -> None:
     """Print each figure with its baseline and ratio."""
     py = sys.executable
@@ -91,6 +112,33 @@ def main() -> None:
     print(
         "check --format json: %.0f ms (peak %.1f MiB); requests.help: %.0f ms; ratio %.2fx (target <= 1.5x)"
         % (ours[0] * 1000, ours[1] / 1024, base[0] * 1000, ours[0] / base[0])
+    )
+    startup = interleaved(
+        {
+            "import ssl": [py, "-c", "import ssl"],
+            "import cadoctor.selfcheck": [py, "-c", "import cadoctor.selfcheck"],
+            "one default context": [py, "-c", "import ssl; ssl.create_default_context()"],
+        },
+        runs=RUNS * 6,  # short runs: more of them for a stable median
+    )
+    plain, selfcheck, context = (
+        startup[k][0] for k in ("import ssl", "import cadoctor.selfcheck", "one default context")
+    )
+    print(
+        "import cadoctor.selfcheck (healthy): %.1f ms; import ssl: %.1f ms; ratio %.3fx (target <= 1.10x); "
+        "its cost beyond import ssl is %.2fx that of one ssl.create_default_context() (%.1f ms)"
+        % (
+            selfcheck * 1000,
+            plain * 1000,
+            selfcheck / plain,
+            (selfcheck - plain) / (context - plain),
+            (context - plain) * 1000,
+        )
+    )
+    added, one_context = in_process_costs(py)
+    print(
+        "in process, after import ssl: import cadoctor.selfcheck adds %.2f ms; one ssl.create_default_context() "
+        "costs %.2f ms (ratio %.3f)" % (added * 1000, one_context * 1000, added / one_context)
     )
     for size, rate in inventory_rates():
         print("bundle inventory: %.0f certificates/s on a bundle of %d distinct certificates" % (rate, size))

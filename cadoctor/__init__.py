@@ -2,14 +2,34 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-__version__ = "0.1.0"
-__all__ = ["Finding", "Fix", "Report", "Severity", "__version__", "check"]
-
+# No `typing` import here: `import cadoctor.selfcheck` runs at cold start and must cost almost nothing.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from cadoctor._check import check
     from cadoctor._model import Finding, Fix, Report, Severity
+
+__version__ = "0.1.0"
+__all__ = ["Finding", "Fix", "Report", "Severity", "TrustPathError", "TrustPathWarning", "__version__", "check"]
+
+
+class TrustPathWarning(Warning):
+    """The self-check found a problem in this process's CA trust path (`CADOCTOR_SELFCHECK=warn` or `fix`)."""
+
+
+class TrustPathError(Exception):
+    """The self-check found a problem and `CADOCTOR_SELFCHECK=strict` asks a broken deployment to fail loudly.
+
+    Attributes:
+        result: The self-check's result (`cadoctor.selfcheck.Result`), with its findings and suggested fix.
+
+    """
+
+    def __init__(self, message: str, result: object = None) -> None:
+        """Keep the self-check's result beside the message."""
+        super().__init__(message)
+        self.result = result
 
 
 def __getattr__(name: str) -> Any:

@@ -236,6 +236,14 @@ def _open_regular(path: str) -> tuple[int | None, os.stat_result | None, str, st
     return fd, info, "regular", None
 
 
+def _read_only_mount(path: str) -> bool:
+    """Whether the file system holding a path is mounted read-only."""
+    try:
+        return bool(os.statvfs(path).f_flag & getattr(os, "ST_RDONLY", 0))
+    except (OSError, AttributeError):
+        return False
+
+
 def exposures(path: str, euid: int | None, seen: set[str] | None = None) -> tuple[Exposure, ...]:
     """List what lets someone other than the owner change a trust source: itself and each parent.
 
@@ -255,9 +263,11 @@ def exposures(path: str, euid: int | None, seen: set[str] | None = None) -> tupl
             break
         mode = stat.S_IMODE(info.st_mode)
         sticky_dir = stat.S_ISDIR(info.st_mode) and mode & stat.S_ISVTX
-        if mode & stat.S_IWOTH and not sticky_dir:
+        # Mode bits grant nothing on a read-only mount (a function package, an image layer).
+        shared = not sticky_dir and bool(mode & (stat.S_IWOTH | stat.S_IWGRP)) and not _read_only_mount(current)
+        if shared and mode & stat.S_IWOTH:
             found.append(Exposure(current, info.st_uid, mode, "writable by every user"))
-        elif mode & stat.S_IWGRP and info.st_gid != 0 and not sticky_dir:
+        elif shared and mode & stat.S_IWGRP and info.st_gid != 0:
             found.append(Exposure(current, info.st_uid, mode, "writable by group %d" % info.st_gid))
         if info.st_uid != 0 and info.st_uid != euid:
             where = "in a system location " if is_system else ""

@@ -12,7 +12,7 @@ from typing import Any
 
 from cadoctor import _probe
 from cadoctor._bundle import inspect
-from cadoctor._locations import KNOWN_DIRECTORIES, KNOWN_FILES, LOCAL_ANCHORS
+from cadoctor._locations import KNOWN_DIRECTORIES, KNOWN_FILES, LOCAL_ANCHORS, certifi_bundle
 from cadoctor._model import Bundle, Facts, Runtime, SystemLibrary, runtime_from_probe
 
 _LDCONFIG = ("/sbin/ldconfig", "/usr/sbin/ldconfig", "/usr/bin/ldconfig")
@@ -51,17 +51,9 @@ def system_libraries(known: Mapping[str, str | None] | None = None) -> tuple[Sys
 
 def _certifi_bundle() -> str | None:
     """Locate certifi's bundle, importing certifi only when its package layout is not the usual one."""
-    import importlib.util
-
-    try:
-        spec = importlib.util.find_spec("certifi")
-    except (ImportError, ValueError):
-        return None
-    if spec is None:
-        return None
-    for location in spec.submodule_search_locations or ():
-        if os.path.isfile(os.path.join(location, "cacert.pem")):
-            return os.path.join(location, "cacert.pem")
+    found = certifi_bundle()
+    if found is not None:
+        return found
     try:
         import certifi
     except ImportError:
