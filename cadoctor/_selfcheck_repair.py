@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, NamedTuple
 
 from cadoctor._selfcheck import (
     _APPLIED,
@@ -20,6 +20,15 @@ from cadoctor._selfcheck import (
 
 _MARKERS = (b"-----BEGIN CERTIFICATE-----", b"-----BEGIN TRUSTED CERTIFICATE-----")
 _HEAD = 1 << 20  # how far into a bundle to look for a certificate before calling it certificate-free
+
+
+class Choice(NamedTuple):
+    """The bundle a fix names, with what confirmed it and the candidates passed over (and why)."""
+
+    path: str
+    origin: str
+    loaded: int
+    passed_over: list[str]
 
 
 def respond(chosen: str) -> Result:
@@ -151,15 +160,15 @@ def _loaded_with(variable: str, value: str) -> int:
             os.environ[variable] = before
 
 
-def choose_bundle(variable: str) -> tuple[str, str, int, list[str]] | None:
-    """The first candidate that qualifies and really loads: (path, origin, certificates, refusals of others)."""
+def choose_bundle(variable: str) -> Choice | None:
+    """The first candidate that qualifies and makes a default context load certificates with `variable` set."""
     refusals: list[str] = []
     for path, origin in _candidates():
         reason = _refusal(path)
         if reason is None:
             loaded = _loaded_with(variable, path)
             if loaded > 0:
-                return path, origin, loaded, refusals
+                return Choice(path, origin, loaded, refusals)
             reason = "a default context loads nothing from it"
         refusals.append("%s %s: %s" % (origin, path, reason))
     return None
@@ -191,7 +200,7 @@ def _env_fix_helps(problems: list[Problem]) -> bool:
     return any(p.code in ("trust-store-empty", "env-path-invalid") for p in problems)
 
 
-def _summary(problems: list[Problem], suggestion: str | None, choice: tuple[str, str, int, list[str]] | None) -> str:
+def _summary(problems: list[Problem], suggestion: str | None, choice: Choice | None) -> str:
     """The one log line: the worst finding with its evidence, the others by code, and the fix."""
     first = problems[0]
     text = "cadoctor selfcheck: %s (%s): %s" % (first.code, first.severity, first.evidence)
@@ -202,38 +211,26 @@ def _summary(problems: list[Problem], suggestion: str | None, choice: tuple[str,
         text += "; fix: %s" % suggestion
     elif _env_fix_helps(problems):
         text += "; no bundle qualifies for a safe fix"
-    if choice is not None and choice[3]:
-        text += " (passed over: %s)" % "; ".join(choice[3])
+    if choice is not None and choice.passed_over:
+        text += " (passed over: %s)" % "; ".join(choice.passed_over)
     return text
 
 
-def _apply(variable: str, choice: tuple[str, str, int, list[str]] | None) -> None:
-    """Set the CA file variable to the chosen bundle in this process, confirm it, and log exactly what changed."""
+def _apply(variable: str, choice: Choice | None) -> None:
+    """Set the CA file variable to the chosen bundle in this process and log exactly what changed.
+
+    The choice was confirmed with this very variable set: a default context loaded its certificates.
+    """
     if choice is None:
         _log("cadoctor selfcheck: fix: nothing changed, no bundle qualifies")
         return
-    path, origin, _, _ = choice
     user_value = os.environ.get(variable)
     if user_value is not None and _usable_file(user_value) and _loaded_with(variable, user_value) > 0:
         _log("cadoctor selfcheck: fix: nothing changed, %s=%s is set and loads certificates" % (variable, user_value))
         return
-    os.environ[variable] = path
-    import ssl
-
-    try:
-        loaded = int(ssl.create_default_context().cert_store_stats()["x509_ca"])
-    except (ssl.SSLError, OSError, ValueError):
-        loaded = 0
-    if loaded == 0:
-        if user_value is None:
-            del os.environ[variable]
-        else:
-            os.environ[variable] = user_value
-        _log("cadoctor selfcheck: fix: nothing changed, %s=%s did not load in this process" % (variable, path))
-        return
-    _APPLIED[variable] = path
-    was = "unset" if user_value is None else repr(user_value)
+    os.environ[variable] = choice.path
+    _APPLIED[variable] = choice.path
     _log(
         "cadoctor selfcheck: fix: set %s=%s (%s; was %s); a default context now loads %d CA certificates"
-        % (variable, path, origin, was, loaded)
+        % (variable, choice.path, choice.origin, "unset" if user_value is None else repr(user_value), choice.loaded)
     )

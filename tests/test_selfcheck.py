@@ -253,3 +253,12 @@ def test_self_check_needs_only_the_standard_library(foreign_openssl: ForeignOpen
     seen = json.loads(out.stdout)
     assert seen["result"]["applied"] == {"SSL_CERT_FILE": system}
     assert seen["modules"] == []
+
+
+def test_fix_leaves_a_working_user_variable_alone(
+    foreign_openssl: ForeignOpenSSL, test_ca: GeneratedCA, tls_server: int
+) -> None:
+    """On the broken libcrypto, an SSL_CERT_FILE the user set that works is healthy and stays as it is."""
+    seen = selfcheck(broken(foreign_openssl, CADOCTOR_SELFCHECK="fix", SSL_CERT_FILE=str(test_ca.bundle)), tls_server)
+    assert (seen["result"]["ok"], seen["result"]["applied"], seen["logs"]) == (True, {}, [])
+    assert seen["handshake"] == "ok ok"
