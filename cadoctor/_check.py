@@ -1,12 +1,17 @@
-"""One check of this process: collect, diagnose, propose, verify."""
+"""One check of this process: collect, handshake, diagnose, propose, verify."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
+
 from cadoctor._collect import collect
 from cadoctor._diagnose import diagnose
-from cadoctor._model import Facts, Fix, Report
+from cadoctor._model import Facts, Fix, HostCheck, Report
 from cadoctor._remedy import KIND_RANK, propose
 from cadoctor._verify import verify as run_trials
+
+DEFAULT_TIMEOUT = 10.0
 
 
 def _rank(fix: Fix) -> tuple[int, int]:
@@ -14,15 +19,42 @@ def _rank(fix: Fix) -> tuple[int, int]:
     return KIND_RANK[fix.kind], {True: 0, None: 1, False: 2}[fix.verified]
 
 
-def report_for(facts: Facts, *, verify: bool = True) -> Report:
+def report_for(facts: Facts, *, verify: bool = True, timeout: float = DEFAULT_TIMEOUT) -> Report:
     """Diagnose collected facts and try the fixes."""
     findings = diagnose(facts)
     fixes = propose(facts, findings)
     if verify:
-        fixes = run_trials(fixes, facts)
+        fixes = run_trials(fixes, facts, host_timeout=timeout)
     return Report(facts=facts, findings=findings, fixes=tuple(sorted(fixes, key=_rank)))
 
 
-def check(*, verify: bool = True) -> Report:
-    """Examine the trust path of the running interpreter and return the report the CLI renders."""
-    return report_for(collect(), verify=verify)
+def handshakes(
+    facts: Facts,
+    targets: Sequence[str],
+    timeout: float,
+    client_cert: str | None = None,
+    client_key: str | None = None,
+) -> tuple[HostCheck, ...]:
+    """Handshake with every target at once, each with the process's default context."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from cadoctor._host import check_host, default_context
+
+    context = default_context(client_cert, client_key)
+    with ThreadPoolExecutor(max_workers=min(8, len(targets))) as pool:
+        return tuple(pool.map(lambda target: check_host(target, context, timeout, facts.bundles), targets))
+
+
+def check(
+    *,
+    verify: bool = True,
+    hosts: Sequence[str] = (),
+    timeout: float = DEFAULT_TIMEOUT,
+    client_cert: str | None = None,
+    client_key: str | None = None,
+) -> Report:
+    """Examine the trust path of the running interpreter (and live handshakes to `hosts`) and return the report."""
+    facts = collect()
+    if hosts:
+        facts = replace(facts, hosts=handshakes(facts, hosts, timeout, client_cert, client_key))
+    return report_for(facts, verify=verify, timeout=timeout)

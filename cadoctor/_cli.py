@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
 from cadoctor import __version__
-from cadoctor._command import EXIT_OK, EXIT_USAGE, CheckOptions, FailOn, run_check
+from cadoctor._command import DEFAULT_TIMEOUT, EXIT_OK, EXIT_USAGE, MIN_TIMEOUT, CheckOptions, FailOn, run_check
 from cadoctor._render import Format
 
 app = typer.Typer(
@@ -39,9 +39,26 @@ def check(
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report to FILE instead of stdout."),
     fail_on: FailOn = typer.Option(FailOn.ERROR, "--fail-on", help="Exit 1 for findings at or above this severity."),
     verify: bool = typer.Option(True, "--verify/--no-verify", help="Try each fix in a fresh child interpreter."),
+    host: Optional[List[str]] = typer.Option(
+        None, "--host", help="Handshake with HOST[:PORT] (repeatable; default port 443) and explain a failure."
+    ),
+    timeout: float = typer.Option(DEFAULT_TIMEOUT, "--timeout", min=MIN_TIMEOUT, help="Seconds per handshake."),
+    client_cert: Optional[str] = typer.Option(
+        None, "--client-cert", help="PEM client certificate (and key) to present."
+    ),
+    client_key: Optional[str] = typer.Option(None, "--client-key", help="Key for --client-cert, if separate."),
 ) -> None:
-    """Diagnose this interpreter's CA trust path and suggest verified fixes."""
-    options = CheckOptions(fmt=fmt, output=None if output is None else str(output), fail_on=fail_on, verify=verify)
+    """Diagnose this interpreter's CA trust path (and handshakes to --host) and suggest verified fixes."""
+    options = CheckOptions(
+        fmt=fmt,
+        output=None if output is None else str(output),
+        fail_on=fail_on,
+        verify=verify,
+        hosts=tuple(host or ()),
+        timeout=timeout,
+        client_cert=client_cert,
+        client_key=client_key,
+    )
     raise typer.Exit(run_check(options))
 
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from cadoctor._render import Format
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_PROBE = 0, 1, 2, 3
+DEFAULT_TIMEOUT = 10.0  # seconds per handshake
+MIN_TIMEOUT = 0.001
 
 
 class FailOn(str, enum.Enum):
@@ -35,9 +37,23 @@ class CheckOptions:
     output: str | None = None
     fail_on: FailOn = FailOn.ERROR
     verify: bool = True
+    hosts: tuple[str, ...] = ()
+    timeout: float = DEFAULT_TIMEOUT
+    client_cert: str | None = None
+    client_key: str | None = None
 
 
-_VALUED = {"--format": "fmt", "-f": "fmt", "--output": "output", "-o": "output", "--fail-on": "fail_on"}
+_VALUED = {
+    "--format": "fmt",
+    "-f": "fmt",
+    "--output": "output",
+    "-o": "output",
+    "--fail-on": "fail_on",
+    "--host": "hosts",
+    "--timeout": "timeout",
+    "--client-cert": "client_cert",
+    "--client-key": "client_key",
+}
 _FLAGS = {"--verify": True, "--no-verify": False}
 
 
@@ -46,6 +62,7 @@ def parse_check(argv: list[str]) -> CheckOptions | None:
     if not argv or argv[0] != "check":
         return None
     values: dict[str, str] = {}
+    hosts: list[str] = []
     verify = True
     rest = iter(argv[1:])
     for arg in rest:
@@ -58,13 +75,23 @@ def parse_check(argv: list[str]) -> CheckOptions | None:
         value = inline if eq else next(rest, None)
         if not value or value.startswith("-"):
             return None
-        values[_VALUED[name]] = value
+        if name == "--host":
+            hosts.append(value)
+        else:
+            values[_VALUED[name]] = value
     try:
+        timeout = float(values.get("timeout", DEFAULT_TIMEOUT))
+        if not MIN_TIMEOUT <= timeout < float("inf"):
+            return None
         return CheckOptions(
             fmt=Format(values.get("fmt", Format.HUMAN.value)),
             output=values.get("output"),
             fail_on=FailOn(values.get("fail_on", FailOn.ERROR.value)),
             verify=verify,
+            hosts=tuple(hosts),
+            timeout=timeout,
+            client_cert=values.get("client_cert"),
+            client_key=values.get("client_key"),
         )
     except ValueError:
         return None
@@ -77,7 +104,13 @@ def run_check(options: CheckOptions) -> int:
     from cadoctor._render import render
 
     try:
-        report = check(verify=options.verify)
+        report = check(
+            verify=options.verify,
+            hosts=options.hosts,
+            timeout=options.timeout,
+            client_cert=options.client_cert,
+            client_key=options.client_key,
+        )
     except Exception as exc:  # the probe never raises by design: anything here is a bug, reported in one line
         if os.environ.get("CADOCTOR_DEBUG"):
             raise

@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator, Mapping
 from typing import Callable
 
+from cadoctor._host_report import host_findings
 from cadoctor._model import Bundle, Facts, Finding, Severity
 from cadoctor._probe import CA_VARIABLES
 
@@ -535,6 +536,7 @@ RULES: tuple[Rule, ...] = (
     trust_writable,
     strict_verification,
     runtime_known_issue,
+    host_findings,
 )
 
 

@@ -193,13 +193,81 @@ class Runtime:
 
 
 @dataclass(frozen=True)
+class ChainCertificate:
+    """One certificate a server presented, described without trusting it."""
+
+    subject: str
+    issuer: str
+    not_before: str
+    not_after: str
+    subject_key_id: str | None
+    authority_key_id: str | None
+    self_issued: bool
+    der: bytes = field(default=b"", metadata=_INTERNAL, compare=False)
+
+
+@dataclass(frozen=True)
+class RootHolder:
+    """A bundle on disk that holds the issuer a server's chain ends at.
+
+    Attributes:
+        verifies: Whether the presented chain verifies against this bundle alone, offline (None: not tried).
+        reason: Why it does not verify, when it does not.
+
+    """
+
+    path: str
+    roles: tuple[str, ...]
+    verifies: bool | None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class HostCheck:
+    """One live handshake with the process's default context, and what explains its outcome.
+
+    Attributes:
+        target: As given on the command line; `host`, `port` and `server_name` as used.
+        stage: Where it stopped: resolve, connect, proxy, handshake, after-handshake, done (or invalid).
+        code: The `host-*` finding code that classifies a failure (None when the handshake succeeded).
+        reason: OpenSSL's reason (e.g. `CERTIFICATE_VERIFY_FAILED`, `TLSV1_ALERT_UNKNOWN_CA`).
+        chain: What the server presented, leaf first; `top_issuer` is the issuer the chain ends at.
+        missing_issuer: The certificate the server should have sent, when the chain is incomplete.
+        holders: Bundles on disk that hold `top_issuer`, and whether the chain verifies against each.
+        public_root: Whether certifi (the public roots) holds the chain's root; None when unknown.
+
+    """
+
+    target: str
+    host: str
+    port: int
+    server_name: str
+    proxy: str | None
+    ok: bool
+    stage: str
+    code: str | None
+    error: str | None = None
+    reason: str | None = None
+    verify_code: int | None = None
+    verify_message: str | None = None
+    protocol: str | None = None
+    seconds: float | None = None
+    chain: tuple[ChainCertificate, ...] = ()
+    top_issuer: str | None = None
+    missing_issuer: str | None = None
+    holders: tuple[RootHolder, ...] = ()
+    public_root: bool | None = None
+
+
+@dataclass(frozen=True)
 class Facts:
-    """Everything the rules look at: the runtime, its libraries, the bundles on disk."""
+    """Everything the rules look at: the runtime, its libraries, the bundles on disk, live handshakes."""
 
     runtime: Runtime
     libraries: tuple[LoadedLibrary, ...]
     system_libraries: tuple[SystemLibrary, ...]
     bundles: tuple[Bundle, ...]
+    hosts: tuple[HostCheck, ...] = ()
 
     def bundle(self, path: str | None) -> Bundle | None:
         """Find the inventory entry of a path."""
@@ -246,6 +314,8 @@ class Fix:
     capath: str | None = None
     command: str | None = None
     sample_source: str | None = field(default=None, metadata=_INTERNAL)
+    add_cafile: str | None = field(default=None, metadata=_INTERNAL)  # loaded on top of the defaults (code fixes)
+    trial_host: HostCheck | None = field(default=None, metadata=_INTERNAL)  # verify with a real handshake to it
     verified: bool | None = None
     evidence: str | None = None
 

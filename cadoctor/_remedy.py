@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+from cadoctor._host_report import host_fixes
 from cadoctor._locations import CA_PACKAGE_COMMANDS, LOCAL_ANCHORS
 from cadoctor._model import Bundle, Facts, Finding, Fix, SystemLibrary
 from cadoctor._shell import env_lines, sh_quote
@@ -305,8 +306,16 @@ def propose(facts: Facts, findings: tuple[Finding, ...]) -> tuple[Fix, ...]:
                     addresses=(finding.code,),
                 )
             )
+    fixes.extend(host_fixes(facts, findings))
     unique: dict[tuple[object, ...], Fix] = {}
     for fix in fixes:
-        key = (fix.kind, tuple(sorted((fix.env or {}).items(), key=str)), fix.preload, fix.cafile, fix.command)
+        key = (
+            fix.kind,
+            tuple(sorted((fix.env or {}).items(), key=str)),
+            fix.preload,
+            fix.cafile,
+            fix.add_cafile,
+            fix.command,
+        )
         unique.setdefault(key, fix)
     return tuple(sorted(unique.values(), key=lambda f: KIND_RANK[f.kind]))

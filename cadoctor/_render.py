@@ -7,7 +7,7 @@ import json
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from cadoctor import __version__
-from cadoctor._model import SCHEMA_VERSION, Bundle, Fix, Report, plain
+from cadoctor._model import SCHEMA_VERSION, Bundle, Fix, HostCheck, Report, plain
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -72,6 +72,7 @@ def to_document(report: Report) -> dict[str, Any]:
         "libraries": plain(report.facts.libraries),
         "system_libraries": plain(report.facts.system_libraries),
         "bundles": plain(report.facts.bundles),
+        "hosts": plain(report.facts.hosts),
     }
 
 
@@ -110,6 +111,15 @@ def _bundle_line(bundle: Bundle) -> str:
     else:
         state = "%d certificates" % bundle.certificates
     return "%s: %s (%s)" % (bundle.path, state, ", ".join(bundle.roles))
+
+
+def _host_line(host: HostCheck) -> str:
+    """One handshake in a few words."""
+    via = " via %s" % host.proxy if host.proxy else ""
+    if host.ok:
+        took = " in %.0f ms" % (host.seconds * 1000) if host.seconds is not None else ""
+        return "%s%s: ok, %s%s" % (host.target, via, host.protocol, took)
+    return "%s%s: %s at %s (%s)" % (host.target, via, host.code, host.stage, host.reason or host.error)
 
 
 def render_human(report: Report, console: Console) -> None:
@@ -157,6 +167,15 @@ def render_human(report: Report, console: Console) -> None:
                     console.print(Text("       " + line))
             if fix.evidence:
                 console.print(Text("     evidence: %s" % fix.evidence, style="dim"))
+        console.print()
+    if report.facts.hosts:
+        console.print(Text("Handshakes", style="bold"))
+        for host in report.facts.hosts:
+            console.print(Text("  " + _host_line(host)))
+            for number, cert in enumerate(host.chain):
+                console.print(
+                    Text("     %d. %s (issuer %s, until %s)" % (number, cert.subject, cert.issuer, cert.not_after))
+                )
         console.print()
     console.print(Text("Bundles on disk", style="bold"))
     for bundle in report.facts.bundles:

@@ -29,11 +29,21 @@ def _child_env(base: Mapping[str, str], change: Mapping[str, str | None] | None)
     return env
 
 
-def _request(fix: Fix, facts: Facts) -> dict[str, Any]:
+def _request(fix: Fix, facts: Facts, timeout: float) -> dict[str, Any]:
     """What the child should try: preloads, explicit locations, and sample roots to verify."""
     source = facts.bundle(fix.sample_source) if fix.sample_source else None
     samples = [base64.b64encode(der).decode("ascii") for der in (source.samples if source else ())]
-    return {"preload": list(fix.preload), "cafile": fix.cafile, "capath": fix.capath, "samples": samples}
+    request: dict[str, Any] = {
+        "preload": list(fix.preload),
+        "cafile": fix.cafile,
+        "capath": fix.capath,
+        "add_cafile": fix.add_cafile,
+        "samples": samples,
+    }
+    if fix.trial_host is not None:
+        host = fix.trial_host
+        request["host"] = {"host": host.host, "port": host.port, "server_name": host.server_name, "timeout": timeout}
+    return request
 
 
 def _judge(fix: Fix, outcome: dict[str, Any] | None, problem: str | None, before: int) -> Fix:
@@ -52,6 +62,14 @@ def _judge(fix: Fix, outcome: dict[str, Any] | None, problem: str | None, before
         else:
             parts.append("%d of %d sample roots verified" % (roots["trusted"], roots["tried"]))
             ok = roots["tried"] > 0 and roots["trusted"] == roots["tried"]
+    shake = outcome.get("handshake")
+    if shake is not None and fix.trial_host is not None:
+        target = fix.trial_host.target
+        if shake.get("ok"):
+            parts.append("a real handshake to %s succeeded (%s)" % (target, shake.get("protocol")))
+        else:
+            parts.append("a real handshake to %s failed: %s" % (target, shake.get("error")))
+        ok = bool(shake.get("ok"))
     in_use = [lib for lib in (outcome.get("libraries") or {}).get("items", []) if lib.get("in_use")]
     if in_use:
         parts.append("ssl used %s (OPENSSLDIR %s)" % (in_use[0]["path"], in_use[0].get("openssldir")))
@@ -63,6 +81,7 @@ def verify(
     facts: Facts,
     executable: str = sys.executable,
     environment: Mapping[str, str] | None = None,
+    host_timeout: float = 10.0,
 ) -> tuple[Fix, ...]:
     """Run every triable fix in its own child interpreter, all at once, and record what each showed."""
     base = dict(os.environ if environment is None else environment)
@@ -72,7 +91,7 @@ def verify(
     for index, fix in enumerate(fixes):
         if fix.kind == "command" or (fix.kind == "env" and fix.env is None):
             continue
-        payload = json.dumps(_request(fix, facts)).encode()
+        payload = json.dumps(_request(fix, facts, host_timeout)).encode()
         try:
             child = subprocess.Popen(
                 [executable, _PROBE_SCRIPT, "--verify"],

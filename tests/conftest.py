@@ -8,11 +8,9 @@ import glob
 import json
 import os
 import shutil
-import socket
 import ssl
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -174,33 +172,12 @@ def test_ca(tmp_path: Path) -> GeneratedCA:
 @contextlib.contextmanager
 def serve_tls(ca: GeneratedCA) -> Iterator[int]:
     """Run a TLS server on 127.0.0.1 presenting a certificate from `ca`; yield its port."""
+    from servers import serve, tls_handler
+
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(str(ca.cert), str(ca.key))
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.2)
-    stop = threading.Event()
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                continue
-            conn.settimeout(5)
-            try:
-                with context.wrap_socket(conn, server_side=True) as tls:
-                    tls.sendall(b"ok")
-            except (OSError, ssl.SSLError):
-                conn.close()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield listener.getsockname()[1]
-    finally:
-        stop.set()
-        thread.join(timeout=5)
-        listener.close()
+    with serve(tls_handler(context)) as port:
+        yield port
 
 
 @pytest.fixture

@@ -182,6 +182,8 @@ COMMON = [
     ["check", "-f", "env", "--no-verify"],
     ["check", "--format=json", "--fail-on", "warning", "-o", "report.json"],
     ["check", "--output=out file.json", "--verify", "--fail-on=never", "--format", "human"],
+    ["check", "--host", "example.test", "--host=[::1]:8443", "--timeout", "2.5", "--client-cert", "c.pem"],
+    ["check", "--timeout=0.001", "--client-key", "k.pem", "--host", "a:1"],
 ]
 LEFT_TO_TYPER = [
     [],
@@ -194,6 +196,10 @@ LEFT_TO_TYPER = [
     ["check", "--bogus"],
     ["check", "extra"],
     ["check", "--", "--format"],
+    ["check", "--timeout", "0"],
+    ["check", "--timeout", "soon"],
+    ["check", "--timeout", "nan"],
+    ["check", "--host"],
 ]
 
 
@@ -211,7 +217,17 @@ def test_fast_parser_agrees_with_typer(argv: list[str]) -> None:
     command = group.get_command(group.make_context("cadoctor", list(argv)), "check")  # type: ignore[attr-defined]
     params = command.make_context("check", argv[1:]).params
     output = None if params["output"] is None else str(params["output"])
-    assert fast == CheckOptions(params["fmt"], output, params["fail_on"], params["verify"])
+    typer_options = CheckOptions(
+        params["fmt"],
+        output,
+        params["fail_on"],
+        params["verify"],
+        tuple(params["host"] or ()),
+        params["timeout"],
+        params["client_cert"],
+        params["client_key"],
+    )
+    assert fast == typer_options
 
 
 @pytest.mark.parametrize("argv", LEFT_TO_TYPER)

@@ -33,7 +33,9 @@ def test_usage_line_names_every_check_option() -> None:
     result = run_cadoctor(["check", "--help"], clean_env(COLUMNS="200", NO_COLOR="1"))
     assert result.returncode == 0
     offered = set(re.findall(r"(--[a-z][a-z-]+)", result.stdout)) - {"--help"}
-    usage = next(line for line in README.splitlines() if line.startswith("cadoctor check ["))
+    lines = README.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("cadoctor check ["))
+    usage = " ".join([lines[start], *(line for line in lines[start + 1 :] if line.startswith(" "))][:3])
     documented = set(re.findall(r"(--[a-z][a-z-]+)", usage))
     assert offered - {"--verify"} == documented - {"--verify"}
 

@@ -1,0 +1,276 @@
+"""Live handshakes for `cadoctor check --host`: classify a failure, describe the chain, find who holds its root."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import ipaddress
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from cadoctor import _probe
+from cadoctor._model import Bundle, ChainCertificate, HostCheck, RootHolder
+
+if TYPE_CHECKING:
+    import ssl
+
+DEFAULT_PORT = 443
+DEFAULT_TIMEOUT = 10.0
+_UNTRUSTED = {2, 18, 19, 20, 27}  # verify codes: no trusted root (or a self-signed leaf) in reach
+_ALERTS_ABOUT_OUR_CERTIFICATE = {
+    "TLSV1_ALERT_UNKNOWN_CA",
+    "SSLV3_ALERT_BAD_CERTIFICATE",
+    "SSLV3_ALERT_CERTIFICATE_UNKNOWN",
+    "SSLV3_ALERT_UNSUPPORTED_CERTIFICATE",
+    "SSLV3_ALERT_CERTIFICATE_EXPIRED",
+    "SSLV3_ALERT_CERTIFICATE_REVOKED",
+    "TLSV13_ALERT_CERTIFICATE_REQUIRED",
+    "TLSV1_ALERT_ACCESS_DENIED",
+}
+_NOT_TLS = {
+    "WRONG_VERSION_NUMBER",
+    "RECORD_LAYER_FAILURE",
+    "PACKET_LENGTH_TOO_LONG",
+    "HTTP_REQUEST",
+    "HTTPS_PROXY_REQUEST",
+    "UNKNOWN_PROTOCOL",
+    "RECORD_LENGTH_MISMATCH",
+}
+_BY_VERIFY_CODE = {
+    9: "host-not-yet-valid",
+    10: "host-expired",
+    21: "host-incomplete-chain",
+    62: "host-hostname-mismatch",
+    63: "host-hostname-mismatch",  # email address mismatch
+    64: "host-hostname-mismatch",  # IP address mismatch
+}
+_CLOSED = {"SSLEOFError", "SSLZeroReturnError", "ConnectionResetError", "ConnectionAbortedError", "BrokenPipeError"}
+
+
+def parse_target(text: str) -> tuple[str, int]:
+    """Read HOST, HOST:PORT, [IPv6]:PORT, a bare IPv6 literal or an https:// URL; raise ValueError if invalid."""
+    value = text.strip()
+    if "://" in value:
+        parts = urlsplit(value)
+        if parts.scheme != "https":
+            raise ValueError("only https:// URLs name a TLS endpoint: %r" % text)
+        value = parts.netloc.rpartition("@")[2]
+    if value.count(":") > 1 and not value.startswith("["):
+        host, port_text = value, ""  # a bare IPv6 literal
+    elif value.startswith("["):
+        host, bracket, rest = value[1:].partition("]")
+        if not bracket or (rest and not rest.startswith(":")):
+            raise ValueError("invalid target %r" % text)
+        port_text = rest[1:]
+    else:
+        host, _, port_text = value.partition(":")
+    if not host or any(ch.isspace() or ch in "/@[]" for ch in host):
+        raise ValueError("invalid host in %r" % text)
+    if value.startswith("[") or host.count(":") > 1:
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise ValueError("invalid IPv6 address in %r" % text) from None
+    if not port_text:
+        return host, DEFAULT_PORT
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise ValueError("invalid port %r in %r: expected 1-65535" % (port_text, text))
+    return host, int(port_text)
+
+
+def classify(outcome: Mapping[str, Any]) -> str | None:
+    """Turn one handshake's outcome into a `host-*` code: the verify code, the alert, then the socket state."""
+    if outcome.get("ok"):
+        return None
+    stage = outcome.get("stage")
+    error_type = str(outcome.get("error_type") or "")
+    reason = str(outcome.get("reason") or "").upper()
+    text = str(outcome.get("error") or "").lower()
+    if stage in ("invalid", "resolve", "proxy"):
+        return "host-unreachable"
+    if error_type in ("timeout", "TimeoutError", "SSLTimeoutError") or "timed out" in text:
+        return "host-timeout"
+    if stage == "connect":
+        return "host-unreachable"
+    code = outcome.get("verify_code")
+    if code is not None:
+        if code in _BY_VERIFY_CODE:
+            return _BY_VERIFY_CODE[code]
+        return "host-unknown-ca" if code in _UNTRUSTED else "host-handshake-failure"
+    if reason in _ALERTS_ABOUT_OUR_CERTIFICATE:
+        return "host-client-cert-rejected"
+    if reason in _NOT_TLS:
+        return "host-not-tls"
+    if reason == "UNEXPECTED_EOF_WHILE_READING" or error_type in _CLOSED or "eof occurred" in text:
+        return "host-connection-reset"
+    return "host-handshake-failure"
+
+
+def default_context(client_cert: str | None = None, client_key: str | None = None) -> ssl.SSLContext:
+    """Exactly the context the process would use by default, plus the client certificate if one was given."""
+    import ssl
+
+    context = ssl.create_default_context()
+    if client_cert:
+        context.load_cert_chain(client_cert, client_key)
+    return context
+
+
+def describe_chain(ders: Iterable[bytes]) -> tuple[ChainCertificate, ...]:
+    """Subject, issuer, validity and key identifiers of each certificate the server presented."""
+    import warnings
+
+    from cryptography import x509
+
+    described = []
+    for der in ders:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # non-positive serials: described, not judged
+            try:
+                cert = x509.load_der_x509_certificate(der)
+            except ValueError:
+                continue
+            ski = aki = None
+            with contextlib.suppress(x509.ExtensionNotFound, ValueError):
+                ski = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest.hex(":")
+            with contextlib.suppress(x509.ExtensionNotFound, ValueError):
+                key_id = cert.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value.key_identifier
+                aki = key_id.hex(":") if key_id else None
+            described.append(
+                ChainCertificate(
+                    subject=cert.subject.rfc4514_string(),
+                    issuer=cert.issuer.rfc4514_string(),
+                    not_before=cert.not_valid_before_utc.isoformat(),
+                    not_after=cert.not_valid_after_utc.isoformat(),
+                    subject_key_id=ski,
+                    authority_key_id=aki,
+                    self_issued=cert.issuer == cert.subject,
+                    der=der,
+                )
+            )
+    return tuple(described)
+
+
+def fetch_chain(host: str, port: int, server_name: str, timeout: float) -> tuple[bytes, ...]:
+    """Read the chain a server presents, on a connection that only looks and sends no data.
+
+    This context does not verify, so that a chain that fails verification can still be described; nothing is
+    ever sent over it, and no fix or output of cadoctor ever turns verification off.
+    """
+    import ssl
+
+    looker = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    looker.check_hostname = False
+    looker.verify_mode = ssl.CERT_NONE
+    outcome = _probe.handshake(looker, host, port, server_name, timeout, linger=False)
+    return tuple(base64.b64decode(item) for item in outcome.get("chain") or ())
+
+
+def _holder_certificates(bundle: Bundle, issuer_der: bytes) -> list[bytes]:
+    """The certificates of a bundle whose subject is `issuer_der`, found as OpenSSL finds them (by subject hash)."""
+    from cadoctor._bundle import certificates_named
+
+    return certificates_named(bundle.path, issuer_der) if bundle.kind in ("file", "directory") else []
+
+
+def _verifies(chain: tuple[ChainCertificate, ...], roots: list[bytes], server_name: str) -> tuple[bool, str | None]:
+    """Whether the presented chain verifies against these roots alone, offline, for this name."""
+    from cryptography import x509
+    from cryptography.x509 import verification
+
+    try:
+        store = verification.Store([x509.load_der_x509_certificate(der) for der in roots])
+        subject: x509.DNSName | x509.IPAddress
+        try:
+            subject = x509.IPAddress(ipaddress.ip_address(server_name))
+        except ValueError:
+            subject = x509.DNSName(server_name)
+        verifier = verification.PolicyBuilder().store(store).build_server_verifier(subject)
+        leaf, *rest = (x509.load_der_x509_certificate(c.der) for c in chain)
+        verifier.verify(leaf, rest)
+    except (verification.VerificationError, ValueError) as exc:
+        return False, str(exc)
+    return True, None
+
+
+def attribute(
+    chain: tuple[ChainCertificate, ...], bundles: Iterable[Bundle], server_name: str
+) -> tuple[str | None, tuple[RootHolder, ...], bool | None]:
+    """Which bundles hold the issuer the chain ends at, and whether the chain verifies against each of them."""
+    from cadoctor._bundle import all_certificates
+    from cadoctor._der import MalformedDER, certificate_parts
+
+    if not chain:
+        return None, (), None
+    top = chain[-1]
+    try:
+        issuer_der = certificate_parts(top.der).subject if top.self_issued else certificate_parts(top.der).issuer
+    except MalformedDER:
+        return None, (), None
+    holders: list[RootHolder] = []
+    seen: set[str] = set()
+    for bundle in bundles:
+        real = bundle.realpath or bundle.path
+        if real in seen:
+            continue
+        if not _holder_certificates(bundle, issuer_der):
+            continue
+        seen.add(real)
+        verifies, reason = _verifies(chain, all_certificates(bundle.path), server_name)
+        holders.append(RootHolder(bundle.path, bundle.roles, verifies, reason))
+    public = any("certifi" in h.roles for h in holders) if holders else None
+    return top.subject if top.self_issued else top.issuer, tuple(holders), public
+
+
+def check_host(
+    target: str,
+    context: ssl.SSLContext,
+    timeout: float,
+    bundles: Iterable[Bundle] = (),
+) -> HostCheck:
+    """Handshake with the default context; on failure, classify it, describe the chain and attribute its root."""
+    try:
+        host, port = parse_target(target)
+    except ValueError as exc:
+        return HostCheck(target, target, 0, target, None, False, "invalid", "host-unreachable", error=str(exc))
+    server_name = host
+    outcome = _probe.handshake(context, host, port, server_name, timeout)
+    code = classify(outcome)
+    chain_ders = tuple(base64.b64decode(item) for item in outcome.get("chain") or ())
+    if (
+        code
+        in ("host-unknown-ca", "host-incomplete-chain", "host-expired", "host-not-yet-valid", "host-hostname-mismatch")
+        and not chain_ders
+    ):
+        chain_ders = fetch_chain(host, port, server_name, timeout)
+    chain = describe_chain(chain_ders)
+    top_issuer: str | None = None
+    holders: tuple[RootHolder, ...] = ()
+    public: bool | None = None
+    if code in ("host-unknown-ca", "host-incomplete-chain"):
+        top_issuer, holders, public = attribute(chain, bundles, server_name)
+        if code == "host-unknown-ca" and not holders and len(chain) == 1 and not chain[0].self_issued:
+            code = "host-incomplete-chain"  # the leaf alone, and its issuer is nowhere: the server must send it
+    missing = chain[-1].issuer if code == "host-incomplete-chain" and chain and not chain[-1].self_issued else None
+    return HostCheck(
+        target=target,
+        host=host,
+        port=port,
+        server_name=server_name,
+        proxy=outcome.get("proxy"),
+        ok=bool(outcome.get("ok")),
+        stage=str(outcome.get("stage")),
+        code=code,
+        error=outcome.get("error"),
+        reason=outcome.get("reason"),
+        verify_code=outcome.get("verify_code"),
+        verify_message=outcome.get("verify_message"),
+        protocol=outcome.get("protocol"),
+        seconds=outcome.get("handshake_seconds"),
+        chain=chain,
+        top_issuer=top_issuer,
+        missing_issuer=missing,
+        holders=holders,
+        public_root=public,
+    )
