@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import enum
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
 from cadoctor import __version__
-from cadoctor._command import DEFAULT_TIMEOUT, EXIT_OK, EXIT_USAGE, MIN_TIMEOUT, CheckOptions, FailOn, run_check
+from cadoctor._command import (
+    DEFAULT_TIMEOUT,
+    EXIT_FINDINGS,
+    EXIT_OK,
+    EXIT_USAGE,
+    MIN_TIMEOUT,
+    CheckOptions,
+    FailOn,
+    run_check,
+)
 from cadoctor._render import Format
 
 app = typer.Typer(
@@ -60,6 +70,36 @@ def check(
         client_key=client_key,
     )
     raise typer.Exit(run_check(options))
+
+
+class ExplainFormat(str, enum.Enum):
+    """Output formats of `explain`."""
+
+    HUMAN = "human"
+    JSON = "json"
+
+
+@app.command()
+def explain(
+    text: Optional[List[str]] = typer.Argument(None, help="The error message or traceback; '-' or none: stdin."),
+    fmt: ExplainFormat = typer.Option(ExplainFormat.HUMAN, "--format", "-f", help="human or json."),
+) -> None:
+    """Decode a TLS error message or traceback into likely causes and the command that checks each."""
+    import json
+    import sys
+
+    from cadoctor._explain import INPUT_LIMIT, to_document, to_text
+    from cadoctor._explain import explain as decode
+
+    message = " ".join(text or [])
+    if not text or text == ["-"]:
+        message = sys.stdin.read(INPUT_LIMIT)
+    result = decode(message)
+    if fmt is ExplainFormat.JSON:
+        typer.echo(json.dumps(to_document(result, message), indent=2))
+    else:
+        typer.echo(to_text(result), nl=False)
+    raise typer.Exit(EXIT_OK if result.known else EXIT_FINDINGS)
 
 
 def run(argv: list[str]) -> int:

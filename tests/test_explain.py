@@ -1,0 +1,191 @@
+"""`cadoctor explain` on real messages: ones raised by this suite's own handshakes, and ones from the libraries."""
+
+from __future__ import annotations
+
+import json
+import socket
+import ssl
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import CHILD_TIMEOUT, clean_env, run_cadoctor
+from servers import answer_http, close_after_hello, make_chain, serve, server_context, tls_handler
+
+from cadoctor._explain import explain
+
+# Messages as the libraries print them (formats from their sources and issue trackers), with the finding code
+# the first likely cause must carry.
+LIBRARY_MESSAGES = [
+    (
+        "requests.exceptions.SSLError: HTTPSConnectionPool(host='pypi.org', port=443): Max retries exceeded with url: "
+        "/simple/ (Caused by SSLError(SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED] certificate "
+        "verify failed: unable to get local issuer certificate (_ssl.c:1006)')))",
+        "host-unknown-ca",
+    ),
+    (
+        "urllib3.exceptions.SSLError: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed "
+        "certificate in certificate chain (_ssl.c:1006)",
+        "host-unknown-ca",
+    ),
+    (
+        "httpx.ConnectError: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: certificate has expired "
+        "(_ssl.c:1006)",
+        "host-expired",
+    ),
+    (
+        "aiohttp.client_exceptions.ClientConnectorCertificateError: Cannot connect to host example.com:443 ssl:True "
+        '[SSLCertVerificationError: (1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: Hostname '
+        "mismatch, certificate is not valid for 'example.com'. (_ssl.c:1006)\")]",
+        "host-hostname-mismatch",
+    ),
+    (
+        "WARNING: Retrying (Retry(total=4, connect=None, read=None, redirect=None, status=None)) after connection "
+        "broken by 'SSLError(SSLEOFError(8, '[SSL: UNEXPECTED_EOF_WHILE_READING] EOF occurred in violation of "
+        "protocol (_ssl.c:1006)'))': /simple/requests/",
+        "host-connection-reset",
+    ),
+    (
+        "OSError: Could not find a suitable TLS CA certificate bundle, invalid path: /etc/ssl/certs/ca-bundle.crt",
+        "env-path-invalid",
+    ),
+    ("curl: (60) SSL certificate problem: unable to get local issuer certificate", "host-unknown-ca"),
+    ("curl: (60) SSL certificate problem: self-signed certificate", "host-unknown-ca"),
+    (
+        "curl: (77) error setting certificate file: /etc/pki/tls/certs/ca-bundle.crt",
+        "env-path-invalid",
+    ),
+    ("curl: (35) error:0A00010B:SSL routines::wrong version number", "host-not-tls"),
+    (
+        "curl: (35) OpenSSL SSL_connect: SSL_ERROR_SYSCALL in connection to example.com:443",
+        "host-connection-reset",
+    ),
+    (
+        "fatal: unable to access 'https://git.example.com/repo.git/': server certificate verification failed. "
+        "CAfile: none CRLfile: none",
+        "host-unknown-ca",
+    ),
+    (
+        "fatal: unable to access 'https://github.com/org/repo.git/': SSL certificate problem: unable to get local "
+        "issuer certificate",
+        "host-unknown-ca",
+    ),
+    ("Error: unable to verify the first certificate\n    at TLSSocket.onConnectSecure", "host-incomplete-chain"),
+    ("Error: self-signed certificate in certificate chain { code: 'SELF_SIGNED_CERT_IN_CHAIN' }", "host-unknown-ca"),
+    (
+        "Error [ERR_TLS_CERT_ALTNAME_INVALID]: Hostname/IP does not match certificate's altnames",
+        "host-hostname-mismatch",
+    ),
+    (
+        "Warning: Ignoring extra certs from `/corp/root.pem`, load failed: error:80000002:system library::No such "
+        "file or directory",
+        "env-path-invalid",
+    ),
+    ("verify error:num=20:unable to get local issuer certificate", "host-unknown-ca"),
+    ("verify error:num=21:unable to verify the first certificate", "host-incomplete-chain"),
+    ("ssl.SSLError: [SSL: TLSV1_ALERT_UNKNOWN_CA] tlsv1 alert unknown ca (_ssl.c:2578)", "host-client-cert-rejected"),
+    ("[SSL: SSLV3_ALERT_HANDSHAKE_FAILURE] sslv3 alert handshake failure (_ssl.c:1006)", "host-handshake-failure"),
+    ("ssl.SSLError: [SSL: BAD_WRITE_RETRY] bad write retry (_ssl.c:2427)", None),
+    ("[SSL: UNSAFE_LEGACY_RENEGOTIATION_DISABLED] unsafe legacy renegotiation disabled", "host-handshake-failure"),
+    ("ssl.SSLError: [SSL: CA_MD_TOO_WEAK] ca md too weak (_ssl.c:4035)", "host-handshake-failure"),
+    (
+        "ssl.SSLCertVerificationError: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: Basic "
+        "Constraints of CA cert not marked critical (_ssl.c:1028)",
+        "strict-verification",
+    ),
+    (
+        "pip._vendor.urllib3.exceptions.ProxyError: ('Unable to connect to proxy', OSError('Tunnel connection "
+        "failed: 407 Proxy Authentication Required'))",
+        "host-unreachable",
+    ),
+    ("ModuleNotFoundError: No module named '_ssl'", "ssl-unavailable"),
+    (
+        "WARNING: pip is configured with locations that require TLS/SSL, however the ssl module in Python is not "
+        "available.",
+        "ssl-unavailable",
+    ),
+    ("socket.gaierror: [Errno -2] Name or service not known", "host-unreachable"),
+    ("TimeoutError: _ssl.c:989: The handshake operation timed out", "host-timeout"),
+]
+
+
+@pytest.mark.parametrize(("message", "code"), LIBRARY_MESSAGES, ids=range(len(LIBRARY_MESSAGES)))
+def test_library_message(message: str, code: str | None) -> None:
+    """Each message is known, and its first cause carries the expected finding code (or none, for app bugs)."""
+    found = explain(message)
+    assert found.known
+    first = found.causes[0]
+    assert (code in first.codes) if code else first.codes == ()
+
+
+def test_corpus_is_large_enough() -> None:
+    """At least 25 real-world messages, plus the ones this suite's handshakes raise."""
+    assert len(LIBRARY_MESSAGES) >= 25
+
+
+def test_host_is_taken_from_the_message() -> None:
+    """The suggested command names the host the message names."""
+    found = explain(LIBRARY_MESSAGES[0][0])
+    assert found.causes[0].command == "cadoctor check --host pypi.org"
+    assert explain("curl: (35) ... in connection to example.com:8443").host == "example.com:8443"
+
+
+def _raised(port: int, cafile: str | None = None) -> str:
+    """The text of the exception Python's ssl raises against a local server."""
+    context = ssl.create_default_context(cafile=cafile)
+    try:
+        with (
+            socket.create_connection(("127.0.0.1", port), timeout=5) as sock,
+            context.wrap_socket(sock, server_hostname="localhost") as tls,
+        ):
+            tls.recv(1)
+    except (ssl.SSLError, OSError) as exc:
+        return "%s: %s" % (type(exc).__name__, exc)
+    return "no error"
+
+
+def test_messages_raised_by_real_handshakes(tmp_path: Path) -> None:
+    """Errors raised by real handshakes against this suite's servers decode to the codes `check --host` gives."""
+    chain = make_chain(tmp_path / "pki")
+    assert chain.intermediate is not None
+    other = make_chain(tmp_path / "other", "cadoctor Other Root", intermediate=False)
+    seen = {}
+    with serve(tls_handler(server_context(chain.leaf, chain.key, chain.intermediate))) as port:
+        seen["host-unknown-ca"] = _raised(port, str(other.root))
+    with serve(tls_handler(server_context(chain.leaf, chain.key))) as port:
+        seen["host-incomplete-chain"] = _raised(port, str(chain.root))
+    with serve(close_after_hello) as port:
+        seen["host-connection-reset"] = _raised(port)
+    with serve(answer_http) as port:
+        seen["host-not-tls"] = _raised(port)
+    for code, found in seen.items():
+        assert any(code in cause.codes for cause in explain(found).causes), (code, found)
+
+
+def test_cli_reads_stdin_and_prints_json() -> None:
+    """`explain -` reads stdin; --format json gives the causes; unknown text exits 1 and says so."""
+    result = subprocess.run(
+        [sys.executable, "-m", "cadoctor", "explain", "--format", "json", "-"],
+        input=LIBRARY_MESSAGES[6][0],
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=CHILD_TIMEOUT,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["known"] is True
+    assert "host-unknown-ca" in document["causes"][0]["codes"]
+    unknown = run_cadoctor(["explain", "the coffee machine is empty"], clean_env())
+    assert unknown.returncode == 1
+    assert "matches no TLS or CA error" in unknown.stdout
+
+
+def test_huge_input_is_bounded() -> None:
+    """Megabytes of log on stdin are read only up to the limit, and answered quickly."""
+    text = "noise " * 1_000_000 + "certificate has expired"
+    result = run_cadoctor(["explain"], clean_env(), input=text)
+    assert result.returncode == 1  # the message lies beyond the first MiB: unknown, and said so
+    assert "Traceback" not in result.stderr
