@@ -99,6 +99,43 @@ def in_process_costs(py: str) -> tuple[float, float]:
     return statistics.median(added), statistics.median(context)
 
 
+HANDSHAKE = """
+import socket, ssl, sys
+context = ssl.create_default_context()
+with socket.create_connection(("localhost", int(sys.argv[1])), timeout=10) as sock:
+    with context.wrap_socket(sock, server_hostname="localhost"):
+        pass
+"""
+
+
+def host_check_ratio(py: str) -> tuple[float, float]:
+    """Median seconds of `check --host` and of one plain default-context handshake, to the same loopback server."""
+    import pathlib
+    import ssl
+
+    sys.path.insert(0, str(pathlib.Path(__file__).parent.parent / "tests"))
+    from servers import make_chain, serve, server_context, tls_handler
+
+    with tempfile.TemporaryDirectory() as scratch:
+        chain = make_chain(pathlib.Path(scratch) / "pki")
+        if chain.intermediate is None:
+            raise SystemExit("the benchmark chain has no intermediate")
+        context: ssl.SSLContext = server_context(chain.leaf, chain.key, chain.intermediate)
+        with serve(tls_handler(context)) as port:
+            env = {**ENV, "SSL_CERT_FILE": str(chain.root)}
+            commands = {
+                "check": [py, "-m", "cadoctor", "check", "--format", "json", "--host", "localhost:%d" % port],
+                "handshake": [py, "-c", HANDSHAKE, str(port)],
+            }
+            samples: dict[str, list[float]] = {name: [] for name in commands}
+            for _ in range(RUNS):
+                for name, argv in commands.items():
+                    start = time.perf_counter()
+                    subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+                    samples[name].append(time.perf_counter() - start)
+    return statistics.median(samples["check"]), statistics.median(samples["handshake"])
+
+
 def main() -> None:
     """Print each figure with its baseline and ratio."""
     py = sys.executable
@@ -139,6 +176,11 @@ def main() -> None:
     print(
         "in process, after import ssl: import cadoctor.selfcheck adds %.2f ms; one ssl.create_default_context() "
         "costs %.2f ms (ratio %.3f)" % (added * 1000, one_context * 1000, added / one_context)
+    )
+    checked, shaken = host_check_ratio(py)
+    print(
+        "check --host (handshake succeeds): %.0f ms; python -c one default-context handshake: %.0f ms; "
+        "ratio %.2fx (target <= 1.5x)" % (checked * 1000, shaken * 1000, checked / shaken)
     )
     for size, rate in inventory_rates():
         print("bundle inventory: %.0f certificates/s on a bundle of %d distinct certificates" % (rate, size))

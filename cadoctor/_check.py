@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from cadoctor._collect import collect
 from cadoctor._diagnose import diagnose
-from cadoctor._model import Facts, Fix, HostCheck, Report
+from cadoctor._model import Facts, Fix, Report
 from cadoctor._remedy import KIND_RANK, propose
 from cadoctor._verify import verify as run_trials
 
@@ -28,23 +28,6 @@ def report_for(facts: Facts, *, verify: bool = True, timeout: float = DEFAULT_TI
     return Report(facts=facts, findings=findings, fixes=tuple(sorted(fixes, key=_rank)))
 
 
-def handshakes(
-    facts: Facts,
-    targets: Sequence[str],
-    timeout: float,
-    client_cert: str | None = None,
-    client_key: str | None = None,
-) -> tuple[HostCheck, ...]:
-    """Handshake with every target at once, each with the process's default context."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from cadoctor._host import check_host, default_context
-
-    context = default_context(client_cert, client_key)
-    with ThreadPoolExecutor(max_workers=min(8, len(targets))) as pool:
-        return tuple(pool.map(lambda target: check_host(target, context, timeout, facts.bundles), targets))
-
-
 def check(
     *,
     verify: bool = True,
@@ -53,8 +36,20 @@ def check(
     client_cert: str | None = None,
     client_key: str | None = None,
 ) -> Report:
-    """Examine the trust path of the running interpreter (and live handshakes to `hosts`) and return the report."""
-    facts = collect()
-    if hosts:
-        facts = replace(facts, hosts=handshakes(facts, hosts, timeout, client_cert, client_key))
+    """Examine the trust path of the running interpreter (and live handshakes to `hosts`) and return the report.
+
+    The handshakes run while the disk is inventoried; their analysis, which needs the inventory, follows.
+    """
+    if not hosts:
+        return report_for(collect(), verify=verify, timeout=timeout)
+    from concurrent.futures import ThreadPoolExecutor
+
+    from cadoctor._host import analyse, default_context, shake
+
+    context = default_context(client_cert, client_key)
+    with ThreadPoolExecutor(max_workers=min(8, len(hosts))) as pool:
+        pending = [pool.submit(shake, target, context, timeout) for target in hosts]
+        facts = collect()
+        shaken = [future.result() for future in pending]
+    facts = replace(facts, hosts=tuple(analyse(item, facts.bundles) for item in shaken))
     return report_for(facts, verify=verify, timeout=timeout)

@@ -6,7 +6,7 @@ import base64
 import contextlib
 import ipaddress
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit
 
 from cadoctor import _probe
@@ -223,28 +223,45 @@ def attribute(
     return top.subject if top.self_issued else top.issuer, tuple(holders), public
 
 
-def check_host(
-    target: str,
-    context: ssl.SSLContext,
-    timeout: float,
-    bundles: Iterable[Bundle] = (),
-) -> HostCheck:
-    """Handshake with the default context; on failure, classify it, describe the chain and attribute its root."""
+_NEEDS_CHAIN = (
+    "host-unknown-ca",
+    "host-incomplete-chain",
+    "host-expired",
+    "host-not-yet-valid",
+    "host-hostname-mismatch",
+)
+
+
+class Shaken(NamedTuple):
+    """The network part of one host check: what the handshake (and, on a verify failure, the chain fetch) saw."""
+
+    target: str
+    host: str
+    port: int
+    outcome: dict[str, Any]
+    chain: tuple[bytes, ...]
+
+
+def shake(target: str, context: ssl.SSLContext, timeout: float) -> Shaken | HostCheck:
+    """Handshake with the default context, fetching the chain when verification failed (network only)."""
     try:
         host, port = parse_target(target)
     except ValueError as exc:
         return HostCheck(target, target, 0, target, None, False, "invalid", "host-unreachable", error=str(exc))
-    server_name = host
-    outcome = _probe.handshake(context, host, port, server_name, timeout)
+    outcome = _probe.handshake(context, host, port, host, timeout)
+    chain = tuple(base64.b64decode(item) for item in outcome.get("chain") or ())
+    if classify(outcome) in _NEEDS_CHAIN and not chain:
+        chain = fetch_chain(host, port, host, timeout)
+    return Shaken(target, host, port, outcome, chain)
+
+
+def analyse(shaken: Shaken | HostCheck, bundles: Iterable[Bundle]) -> HostCheck:
+    """Classify a handshake, describe the chain, and attribute an untrusted root to the bundles that hold it."""
+    if isinstance(shaken, HostCheck):
+        return shaken
+    outcome, server_name = shaken.outcome, shaken.host
     code = classify(outcome)
-    chain_ders = tuple(base64.b64decode(item) for item in outcome.get("chain") or ())
-    if (
-        code
-        in ("host-unknown-ca", "host-incomplete-chain", "host-expired", "host-not-yet-valid", "host-hostname-mismatch")
-        and not chain_ders
-    ):
-        chain_ders = fetch_chain(host, port, server_name, timeout)
-    chain = describe_chain(chain_ders)
+    chain = describe_chain(shaken.chain)
     top_issuer: str | None = None
     holders: tuple[RootHolder, ...] = ()
     public: bool | None = None
@@ -254,9 +271,9 @@ def check_host(
             code = "host-incomplete-chain"  # the leaf alone, and its issuer is nowhere: the server must send it
     missing = chain[-1].issuer if code == "host-incomplete-chain" and chain and not chain[-1].self_issued else None
     return HostCheck(
-        target=target,
-        host=host,
-        port=port,
+        target=shaken.target,
+        host=shaken.host,
+        port=shaken.port,
         server_name=server_name,
         proxy=outcome.get("proxy"),
         ok=bool(outcome.get("ok")),
@@ -274,3 +291,8 @@ def check_host(
         holders=holders,
         public_root=public,
     )
+
+
+def check_host(target: str, context: ssl.SSLContext, timeout: float, bundles: Iterable[Bundle] = ()) -> HostCheck:
+    """Handshake with the default context; on failure, classify it, describe the chain and attribute its root."""
+    return analyse(shake(target, context, timeout), bundles)

@@ -696,7 +696,7 @@ def handshake(
             result["stage"] = "after-handshake"
             if linger:
                 # Wait one handshake's time (within bounds) for such an alert before calling it good.
-                tls.settimeout(min(0.25, max(0.02, result["handshake_seconds"])))
+                tls.settimeout(min(0.25, max(0.005, result["handshake_seconds"])))
                 with contextlib.suppress(socket.timeout):
                     tls.recv(1)
             result["stage"] = "done"
