@@ -181,6 +181,7 @@ PATTERNS: tuple[Pattern, ...] = (
     _p(
         "eof",
         r"unexpected_eof_while_reading|eof occurred in violation of protocol|ssl_error_syscall|"
+        r"connection has been closed \(eof\)|"
         r"connection reset by peer|econnreset|socket hang up|server disconnected|connection aborted|"
         r"remote end closed connection",
         ("host-connection-reset",),
