@@ -435,6 +435,41 @@ def inspect(path: str, roles: tuple[str, ...], euid: int | None = None) -> Bundl
     return _finish(replace(base, kind="file", error=error), tally)
 
 
+def inspect_light(path: str, roles: tuple[str, ...], euid: int | None = None) -> Bundle:
+    """File facts, who can write it, and for a directory its hash-link names: no certificate is read."""
+    base = Bundle(path=path, roles=roles, kind="other", file_type="missing", parsed=False)
+    if not os.path.isabs(path):
+        return replace(base, file_type="relative", error="relative path: resolved against the working directory")
+    fd, info, file_type, error = _open_regular(path)
+    if fd is not None:
+        os.close(fd)
+    base = replace(base, file_type=file_type, error=error)
+    if info is None:
+        return base
+    base = replace(
+        base,
+        kind="directory" if file_type == "directory" else "file" if file_type == "regular" else "other",
+        realpath=os.path.realpath(path),
+        size=info.st_size,
+        uid=info.st_uid,
+        gid=info.st_gid,
+        mode=stat.S_IMODE(info.st_mode),
+        exposures=exposures(path, euid),
+    )
+    if file_type != "directory":
+        return replace(base, error="empty file") if file_type == "regular" and info.st_size == 0 else base
+    try:
+        with os.scandir(path) as entries:
+            links = sum(
+                1
+                for _, entry in zip(range(DIRECTORY_LIMIT), entries)
+                if _HASH_LINK.match(entry.name) and os.path.isfile(entry.path)
+            )
+    except OSError as exc:
+        return replace(base, error=exc.strerror or str(exc))
+    return replace(base, hash_links=links)
+
+
 def _finish(bundle: Bundle, tally: _Tally) -> Bundle:
     """Copy the tally into the bundle's facts, field by field under the same names."""
     values: dict[str, Any] = {}

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from cadoctor._collect import collect
 from cadoctor._diagnose import diagnose
-from cadoctor._model import Facts, Fix, Report
+from cadoctor._model import Facts, Fix, HostCheck, Report, Severity
 from cadoctor._remedy import KIND_RANK, propose
 from cadoctor._verify import verify as run_trials
 
@@ -38,7 +38,9 @@ def check(
 ) -> Report:
     """Examine the trust path of the running interpreter (and live handshakes to `hosts`) and return the report.
 
-    The handshakes run while the disk is inventoried; their analysis, which needs the inventory, follows.
+    With hosts, the handshakes come first. When all of them succeed and a light look at the sources in effect
+    finds nothing at warning level, that light report is the answer; otherwise the whole disk is inventoried,
+    which failed handshakes need to find where their root is.
     """
     if not hosts:
         return report_for(collect(), verify=verify, timeout=timeout)
@@ -48,8 +50,13 @@ def check(
 
     context = default_context(client_cert, client_key)
     with ThreadPoolExecutor(max_workers=min(8, len(hosts))) as pool:
-        pending = [pool.submit(shake, target, context, timeout) for target in hosts]
-        facts = collect()
-        shaken = [future.result() for future in pending]
+        shaken = list(pool.map(lambda target: shake(target, context, timeout), hosts))
+    if all(not isinstance(item, HostCheck) and item.outcome.get("ok") for item in shaken):
+        light = collect(light=True)
+        light = replace(light, hosts=tuple(analyse(item, ()) for item in shaken))
+        report = report_for(light, verify=verify, timeout=timeout)
+        if not report.fails(Severity.WARNING):
+            return report
+    facts = collect()
     facts = replace(facts, hosts=tuple(analyse(item, facts.bundles) for item in shaken))
     return report_for(facts, verify=verify, timeout=timeout)

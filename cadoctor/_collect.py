@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 from cadoctor import _probe
-from cadoctor._bundle import inspect
+from cadoctor._bundle import inspect, inspect_light
 from cadoctor._locations import KNOWN_DIRECTORIES, KNOWN_FILES, LOCAL_ANCHORS, certifi_bundle
 from cadoctor._model import Bundle, Facts, Runtime, SystemLibrary, runtime_from_probe
 
@@ -111,19 +111,29 @@ def inventory(runtime: Runtime) -> tuple[Bundle, ...]:
     return tuple(bundles)
 
 
-def facts_from_probe(probe_facts: dict[str, Any]) -> Facts:
-    """Complete the runtime probe's facts with the loader cache and the disk inventory."""
-    runtime, libraries = runtime_from_probe(probe_facts)
-    return Facts(
-        runtime=runtime,
-        libraries=libraries,
-        system_libraries=system_libraries({lib.realpath: lib.openssldir for lib in libraries})
-        if runtime.system.startswith("linux")
-        else (),
-        bundles=inventory(runtime),
+def light_inventory(runtime: Runtime) -> tuple[Bundle, ...]:
+    """The sources in effect and the paths CA variables name, without reading a certificate."""
+    return tuple(
+        inspect_light(path, tuple(roles), runtime.euid)
+        for path, roles in candidate_paths(runtime).items()
+        if any(role.startswith(("in-effect:", "env:")) for role in roles)
     )
 
 
-def collect() -> Facts:
-    """Probe this very process, then the disk."""
-    return facts_from_probe(_probe.collect())
+def facts_from_probe(probe_facts: dict[str, Any], *, light: bool = False) -> Facts:
+    """Complete the runtime probe's facts with the loader cache and the disk inventory (or a light one)."""
+    runtime, libraries = runtime_from_probe(probe_facts)
+    overridden = any(name in runtime.environment for name in ("LD_LIBRARY_PATH", "LD_PRELOAD"))
+    wants_loader = runtime.system.startswith("linux") and (overridden or not light)
+    return Facts(
+        runtime=runtime,
+        libraries=libraries,
+        system_libraries=system_libraries({lib.realpath: lib.openssldir for lib in libraries}) if wants_loader else (),
+        bundles=light_inventory(runtime) if light else inventory(runtime),
+        inventory="light" if light else "full",
+    )
+
+
+def collect(*, light: bool = False) -> Facts:
+    """Probe this very process, then the disk (a light inventory reads no certificate)."""
+    return facts_from_probe(_probe.collect(), light=light)

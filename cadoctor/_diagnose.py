@@ -156,7 +156,7 @@ def _env_problem(name: str, bundle: Bundle) -> str | None:
         return bundle.error
     if bundle.size == 0:
         return "is an empty file"
-    if bundle.certificates == 0:
+    if bundle.certificates == 0 and bundle.parsed:
         return "holds no parseable certificate (%d blocks marked)" % bundle.marked
     return None
 

@@ -87,6 +87,7 @@ class Bundle:
     hash_mismatches: int = 0
     unlinked: int = 0
     exposures: tuple[Exposure, ...] = ()
+    parsed: bool = True  # False in a light inventory: file facts and hash-link names only, no certificate read
     identities: frozenset[str] = field(default=frozenset(), metadata=_INTERNAL, compare=False)
     samples: tuple[bytes, ...] = field(default=(), metadata=_INTERNAL, compare=False)
 
@@ -268,6 +269,7 @@ class Facts:
     system_libraries: tuple[SystemLibrary, ...]
     bundles: tuple[Bundle, ...]
     hosts: tuple[HostCheck, ...] = ()
+    inventory: str = "full"  # "light": only the sources in effect, unparsed (every --host handshake succeeded)
 
     def bundle(self, path: str | None) -> Bundle | None:
         """Find the inventory entry of a path."""

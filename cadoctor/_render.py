@@ -73,6 +73,7 @@ def to_document(report: Report) -> dict[str, Any]:
         "system_libraries": plain(report.facts.system_libraries),
         "bundles": plain(report.facts.bundles),
         "hosts": plain(report.facts.hosts),
+        "inventory": report.facts.inventory,
     }
 
 
@@ -108,6 +109,8 @@ def _bundle_line(bundle: Bundle) -> str:
         state = "%d hash links" % bundle.working_links
         if bundle.unlinked:
             state += ", %d unlinked files" % bundle.unlinked
+    elif not bundle.parsed:
+        state = "%d bytes, not read" % (bundle.size or 0)
     else:
         state = "%d certificates" % bundle.certificates
     return "%s: %s (%s)" % (bundle.path, state, ", ".join(bundle.roles))
@@ -177,7 +180,12 @@ def render_human(report: Report, console: Console) -> None:
                     Text("     %d. %s (issuer %s, until %s)" % (number, cert.subject, cert.issuer, cert.not_after))
                 )
         console.print()
-    console.print(Text("Bundles on disk", style="bold"))
+    if report.facts.inventory == "light":
+        console.print(
+            Text("Bundles in effect (light look: every handshake succeeded; no certificate read)", style="bold")
+        )
+    else:
+        console.print(Text("Bundles on disk", style="bold"))
     for bundle in report.facts.bundles:
         console.print(Text("  " + _bundle_line(bundle)))
 

@@ -54,6 +54,22 @@ def test_trusted_chain_is_ok(tmp_path: Path) -> None:
     expected = ["CN=localhost", chain.intermediate_name] if sys.version_info >= (3, 10) else ["CN=localhost"]
     assert [c["subject"] for c in host["chain"]] == expected
     assert not [f for f in report["findings"] if f["code"].startswith("host-")]
+    assert report["inventory"] == "light"
+    assert [(b["path"], b["parsed"]) for b in report["bundles"] if b["path"] == str(chain.root)] == [
+        (str(chain.root), False)
+    ]
+
+
+def test_success_with_a_trust_problem_gets_the_full_inventory(tmp_path: Path) -> None:
+    """A handshake that works through a CA file others can write still reports trust-writable, from a full look."""
+    chain = make_chain(tmp_path / "pki")
+    assert chain.intermediate is not None
+    chain.root.chmod(0o666)
+    with serve(tls_handler(server_context(chain.leaf, chain.key, chain.intermediate))) as port:
+        status, report, host = host_check(clean_env(SSL_CERT_FILE=str(chain.root)), "localhost:%d" % port)
+    assert (status, host["ok"], report["inventory"]) == (1, True, "full")
+    assert "trust-writable" in {f["code"] for f in report["findings"]}
+    assert any(b["parsed"] and b["certificates"] for b in report["bundles"])
 
 
 def test_private_root_held_elsewhere_is_attributed_and_fixed(tmp_path: Path) -> None:
@@ -63,7 +79,7 @@ def test_private_root_held_elsewhere_is_attributed_and_fixed(tmp_path: Path) -> 
     with serve(tls_handler(server_context(chain.leaf, chain.key, chain.intermediate))) as port:
         target = "localhost:%d" % port
         status, report, host = host_check(clean_env(REQUESTS_CA_BUNDLE=str(chain.root)), target)
-    assert status == 1
+    assert (status, report["inventory"]) == (1, "full")
     assert (host["code"], host["verify_code"], host["top_issuer"]) == ("host-unknown-ca", 20, chain.root_name)
     assert host["holders"] == [
         {"path": str(chain.root), "roles": ["env:REQUESTS_CA_BUNDLE"], "verifies": True, "reason": None}
