@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import contextlib
 import ipaddress
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -118,37 +117,16 @@ def default_context(client_cert: str | None = None, client_key: str | None = Non
 
 
 def describe_chain(ders: Iterable[bytes]) -> tuple[ChainCertificate, ...]:
-    """Subject, issuer, validity and key identifiers of each certificate the server presented."""
-    import warnings
-
-    from cryptography import x509
+    """Subject, issuer, validity and key identifiers of each certificate the server presented (read from DER)."""
+    from cadoctor._der import MalformedDER, describe
 
     described = []
     for der in ders:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # non-positive serials: described, not judged
-            try:
-                cert = x509.load_der_x509_certificate(der)
-            except ValueError:
-                continue
-            ski = aki = None
-            with contextlib.suppress(x509.ExtensionNotFound, ValueError):
-                ski = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest.hex(":")
-            with contextlib.suppress(x509.ExtensionNotFound, ValueError):
-                key_id = cert.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value.key_identifier
-                aki = key_id.hex(":") if key_id else None
-            described.append(
-                ChainCertificate(
-                    subject=cert.subject.rfc4514_string(),
-                    issuer=cert.issuer.rfc4514_string(),
-                    not_before=cert.not_valid_before_utc.isoformat(),
-                    not_after=cert.not_valid_after_utc.isoformat(),
-                    subject_key_id=ski,
-                    authority_key_id=aki,
-                    self_issued=cert.issuer == cert.subject,
-                    der=der,
-                )
-            )
+        try:
+            facts = describe(der)
+        except (MalformedDER, ValueError, IndexError):
+            continue
+        described.append(ChainCertificate(*facts, der=der))
     return tuple(described)
 
 

@@ -1,0 +1,63 @@
+"""The stdlib DER describer agrees with cryptography on every real root on this machine and on generated chains."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import warnings
+from pathlib import Path
+
+import certifi
+import pytest
+from conftest import system_bundle_or_skip
+from cryptography import x509
+from servers import make_chain
+
+from cadoctor._der import MalformedDER, describe
+
+
+def _ders(*paths: str) -> list[bytes]:
+    """Every certificate of these PEM files, as DER."""
+    import base64
+
+    pattern = re.compile(rb"-----BEGIN CERTIFICATE-----(.*?)-----END", re.S)
+    return [base64.b64decode(b"".join(m.split())) for p in paths for m in pattern.findall(Path(p).read_bytes())]
+
+
+def _reference(der: bytes) -> tuple[str, str, str, str, str | None, str | None]:
+    """What cryptography says about the same certificate."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # non-positive serials of some real roots
+        cert = x509.load_der_x509_certificate(der)
+        ski = aki = None
+        with contextlib.suppress(x509.ExtensionNotFound):
+            ski = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest.hex(":")
+        with contextlib.suppress(x509.ExtensionNotFound):
+            key_id = cert.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value.key_identifier
+            aki = key_id.hex(":") if key_id else None
+        return (
+            cert.subject.rfc4514_string(),
+            cert.issuer.rfc4514_string(),
+            cert.not_valid_before_utc.isoformat(),
+            cert.not_valid_after_utc.isoformat(),
+            ski,
+            aki,
+        )
+
+
+def test_describe_matches_cryptography_on_real_roots(tmp_path: Path) -> None:
+    """Names, validity and key identifiers read from DER equal cryptography's for the system and certifi roots."""
+    chain = make_chain(tmp_path / "pki")
+    assert chain.intermediate is not None
+    ders = _ders(system_bundle_or_skip(), certifi.where(), str(chain.leaf), str(chain.intermediate))
+    assert len(ders) > 100
+    for der in ders:
+        found = describe(der)
+        assert found[:6] == _reference(der)
+
+
+def test_garbage_is_malformed() -> None:
+    """Bytes that are not a certificate raise MalformedDER (a ValueError), never something else."""
+    for junk in (b"", b"\x30", b"\x30\x84\xff\xff\xff\xff", b"\x30\x03\x02\x01\x00"):
+        with pytest.raises((MalformedDER, ValueError, IndexError)):
+            describe(junk)
