@@ -7,11 +7,10 @@ from dataclasses import replace
 
 from cadoctor._collect import collect
 from cadoctor._diagnose import diagnose
+from cadoctor._host import DEFAULT_TIMEOUT
 from cadoctor._model import Facts, Fix, HostCheck, Report, Severity
 from cadoctor._remedy import KIND_RANK, propose
 from cadoctor._verify import verify as run_trials
-
-DEFAULT_TIMEOUT = 10.0
 
 
 def _rank(fix: Fix) -> tuple[int, int]:

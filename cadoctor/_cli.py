@@ -10,7 +10,6 @@ import typer
 
 from cadoctor import __version__
 from cadoctor._command import (
-    DEFAULT_TIMEOUT,
     EXIT_FINDINGS,
     EXIT_OK,
     EXIT_USAGE,
@@ -19,6 +18,7 @@ from cadoctor._command import (
     FailOn,
     run_check,
 )
+from cadoctor._host import DEFAULT_TIMEOUT
 from cadoctor._render import Format
 
 app = typer.Typer(

@@ -13,10 +13,10 @@ import os
 import sys
 from dataclasses import dataclass
 
+from cadoctor._host import DEFAULT_TIMEOUT, ClientCertificateError
 from cadoctor._render import Format
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_PROBE = 0, 1, 2, 3
-DEFAULT_TIMEOUT = 10.0  # seconds per handshake
 MIN_TIMEOUT = 0.001
 
 
@@ -111,6 +111,9 @@ def run_check(options: CheckOptions) -> int:
             client_cert=options.client_cert,
             client_key=options.client_key,
         )
+    except ClientCertificateError as exc:
+        sys.stderr.write("cadoctor: %s\n" % exc)
+        return EXIT_USAGE
     except Exception as exc:  # the probe never raises by design: anything here is a bug, reported in one line
         if os.environ.get("CADOCTOR_DEBUG"):
             raise

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     import ssl
 
 DEFAULT_PORT = 443
-DEFAULT_TIMEOUT = 10.0
+DEFAULT_TIMEOUT = 10.0  # seconds per handshake
 _UNTRUSTED = {2, 18, 19, 20, 27}  # verify codes: no trusted root (or a self-signed leaf) in reach
 _ALERTS_ABOUT_OUR_CERTIFICATE = {
     "TLSV1_ALERT_UNKNOWN_CA",
@@ -106,13 +106,23 @@ def classify(outcome: Mapping[str, Any]) -> str | None:
     return "host-handshake-failure"
 
 
+class ClientCertificateError(ValueError):
+    """The client certificate or key given on the command line cannot be loaded."""
+
+
 def default_context(client_cert: str | None = None, client_key: str | None = None) -> ssl.SSLContext:
     """Exactly the context the process would use by default, plus the client certificate if one was given."""
     import ssl
 
     context = ssl.create_default_context()
     if client_cert:
-        context.load_cert_chain(client_cert, client_key)
+        try:
+            context.load_cert_chain(client_cert, client_key)
+        except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError: garbage, wrong key, no permission
+            named = client_cert if client_key is None else "%s (key %s)" % (client_cert, client_key)
+            raise ClientCertificateError(
+                "cannot load the client certificate %s: %s" % (named, getattr(exc, "strerror", None) or exc)
+            ) from None
     return context
 
 
@@ -253,9 +263,10 @@ def attribute(
         return None, (), None
     top = chain[-1]
     try:
-        issuer_der = certificate_parts(top.der).subject if top.self_issued else certificate_parts(top.der).issuer
+        parts = certificate_parts(top.der)
     except MalformedDER:
         return None, (), None
+    issuer_der = parts.subject if top.self_issued else parts.issuer
     holders: list[RootHolder] = []
     seen: set[str] = set()
     for bundle in bundles:

@@ -350,3 +350,16 @@ def test_chain_read_from_a_tls12_handshake(tmp_path: Path) -> None:
     subjects = [c.subject for c in describe_chain(direct)]
     assert subjects == ["CN=localhost", chain.intermediate_name]
     assert tunnelled == direct
+
+
+@pytest.mark.parametrize("content", [None, b"garbage\n", b""], ids=["missing", "garbage", "empty"])
+def test_unloadable_client_certificate_is_a_usage_error(content: bytes | None, tmp_path: Path) -> None:
+    """A --client-cert that is missing, garbage or empty exits 2 with one line naming it, before any handshake."""
+    path = tmp_path / "client.pem"
+    if content is not None:
+        path.write_bytes(content)
+    result = run_cadoctor(["check", "--no-verify", "--host", "localhost:1", "--client-cert", str(path)], clean_env())
+    assert result.returncode == 2
+    assert result.stderr.startswith("cadoctor: cannot load the client certificate %s" % path)
+    assert len(result.stderr.splitlines()) == 1
+    assert "Traceback" not in result.stderr
