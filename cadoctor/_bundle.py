@@ -389,28 +389,39 @@ def _directory_inventory(path: str, tally: _Tally, now: datetime.datetime) -> _D
     return _DirectoryCounts(links, mismatches, unlinked, None, tuple(linked))
 
 
-def inspect(path: str, roles: tuple[str, ...], euid: int | None = None) -> Bundle:
-    """Describe one candidate CA file or directory without ever blocking or reading it whole."""
-    now = datetime.datetime.now(datetime.timezone.utc)
-    base = Bundle(path=path, roles=roles, kind="other", file_type="missing")
+def _on_disk(
+    path: str, roles: tuple[str, ...], euid: int | None, seen: set[str], parsed: bool
+) -> tuple[Bundle, int | None, os.stat_result | None]:
+    """What every inspection starts from: type, owner, mode, who can write it; and the file, opened if regular."""
+    base = Bundle(path=path, roles=roles, kind="other", file_type="missing", parsed=parsed)
     if not os.path.isabs(path):
-        return replace(base, file_type="relative", error="relative path: resolved against the working directory")
+        relative = replace(base, file_type="relative", error="relative path: resolved against the working directory")
+        return relative, None, None
     fd, info, file_type, error = _open_regular(path)
     base = replace(base, file_type=file_type, error=error)
     if info is None:
-        return base
-    base = replace(
+        return base, fd, None
+    facts = replace(
         base,
         realpath=os.path.realpath(path),
         size=info.st_size,
         uid=info.st_uid,
         gid=info.st_gid,
         mode=stat.S_IMODE(info.st_mode),
+        exposures=exposures(path, euid, seen),
     )
+    return facts, fd, info
+
+
+def inspect(path: str, roles: tuple[str, ...], euid: int | None = None) -> Bundle:
+    """Describe one candidate CA file or directory without ever blocking or reading it whole."""
+    now = datetime.datetime.now(datetime.timezone.utc)
     seen: set[str] = set()
-    base = replace(base, exposures=exposures(path, euid, seen))
+    base, fd, info = _on_disk(path, roles, euid, seen, parsed=True)
+    if info is None:
+        return base
     tally = _Tally()
-    if file_type == "directory":
+    if base.file_type == "directory":
         counts = _directory_inventory(path, tally, now)
         # A hash link is only as safe as the file it reaches, wherever that lives.
         reached = tuple(e for target in counts.targets for e in exposures(target, euid, seen))
@@ -437,27 +448,15 @@ def inspect(path: str, roles: tuple[str, ...], euid: int | None = None) -> Bundl
 
 def inspect_light(path: str, roles: tuple[str, ...], euid: int | None = None) -> Bundle:
     """File facts, who can write it, and for a directory its hash-link names: no certificate is read."""
-    base = Bundle(path=path, roles=roles, kind="other", file_type="missing", parsed=False)
-    if not os.path.isabs(path):
-        return replace(base, file_type="relative", error="relative path: resolved against the working directory")
-    fd, info, file_type, error = _open_regular(path)
+    base, fd, info = _on_disk(path, roles, euid, set(), parsed=False)
     if fd is not None:
         os.close(fd)
-    base = replace(base, file_type=file_type, error=error)
     if info is None:
         return base
-    base = replace(
-        base,
-        kind="directory" if file_type == "directory" else "file" if file_type == "regular" else "other",
-        realpath=os.path.realpath(path),
-        size=info.st_size,
-        uid=info.st_uid,
-        gid=info.st_gid,
-        mode=stat.S_IMODE(info.st_mode),
-        exposures=exposures(path, euid),
-    )
-    if file_type != "directory":
-        return replace(base, error="empty file") if file_type == "regular" and info.st_size == 0 else base
+    if base.file_type == "regular":
+        return replace(base, kind="file", error="empty file" if info.st_size == 0 else None)
+    if base.file_type != "directory":
+        return base
     try:
         with os.scandir(path) as entries:
             links = sum(
@@ -466,8 +465,8 @@ def inspect_light(path: str, roles: tuple[str, ...], euid: int | None = None) ->
                 if _HASH_LINK.match(entry.name) and os.path.isfile(entry.path)
             )
     except OSError as exc:
-        return replace(base, error=exc.strerror or str(exc))
-    return replace(base, hash_links=links)
+        return replace(base, kind="directory", error=exc.strerror or str(exc))
+    return replace(base, kind="directory", hash_links=links)
 
 
 def _finish(bundle: Bundle, tally: _Tally) -> Bundle:
