@@ -5,42 +5,36 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime
-import errno
 import functools
 import hashlib
 import os
 import re
-import stat
 import warnings
-from dataclasses import dataclass, field, fields, replace
-from typing import TYPE_CHECKING, Any, NamedTuple, Union
 
 from cadoctor._der import MalformedDER, certificate_parts, read_tlv
-from cadoctor._locations import SYSTEM_PREFIXES
-from cadoctor._model import Bundle, Exposure
+from cadoctor._disk import DIRECTORY_LIMIT, HASH_LINK, exposures, file_key, on_disk, open_regular
+from cadoctor._model import Bundle
+from cadoctor._record import field, fields, record, replace
 from cadoctor._subject_hash import subject_hash
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from cryptography.x509 import Certificate
+
+    from cadoctor._disk import FileKey
 
 CHUNK = 1 << 20
 SCAN_LIMIT = 64 << 20  # read at most this much of one file: enough for any real bundle
 BLOCK_LIMIT = 1 << 20  # a single PEM block larger than this is not a certificate
-DIRECTORY_LIMIT = 20000  # entries examined in one CA directory
 SAMPLE_ROOTS = 3
-_HASH_LINK = re.compile(r"^[0-9a-f]{8}\.\d+$")
 _CERT_SUFFIXES = (".pem", ".crt", ".cer")
 _BEGIN = re.compile(rb"-----BEGIN (TRUSTED |X509 )?CERTIFICATE-----")
 _END = b"-----END "
-_FILE_TYPES = (
-    (stat.S_ISFIFO, "fifo"),
-    (stat.S_ISCHR, "char-device"),
-    (stat.S_ISBLK, "block-device"),
-    (stat.S_ISSOCK, "socket"),
-)
 
 
-@dataclass(frozen=True)
+@record
 class _Parsed:
     """What the inventory keeps of one certificate: small, and shared by every file that holds it."""
 
@@ -54,7 +48,7 @@ class _Parsed:
     self_issued: bool
 
 
-@dataclass
+@record(frozen=False)
 class _Tally:
     """Running counts while one file or directory is read; the fields shared with Bundle carry its names."""
 
@@ -211,76 +205,6 @@ def _read_blocks(fd: int, tally: _Tally, now: datetime.datetime) -> list[_Parsed
     return parsed
 
 
-def _open_regular(path: str) -> tuple[int | None, os.stat_result | None, str, str | None]:
-    """Open a path without blocking (FIFOs, devices) and classify it: (fd, stat, file_type, error)."""
-    try:
-        info = os.stat(path)
-    except OSError as exc:
-        if exc.errno == errno.ENOENT:
-            return None, None, "missing", "does not exist"
-        if exc.errno == errno.ELOOP:
-            return None, None, "symlink-loop", "symbolic link loop"
-        if exc.errno == errno.EACCES:
-            return None, None, "unreadable", "permission denied"
-        return None, None, "unreadable", exc.strerror or str(exc)
-    if stat.S_ISDIR(info.st_mode):
-        return None, info, "directory", None
-    for test, name in _FILE_TYPES:
-        if test(info.st_mode):
-            return None, info, name, "a %s, not a regular file" % name.replace("-", " ")
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
-    except OSError as exc:
-        reason = "permission denied" if exc.errno == errno.EACCES else exc.strerror or str(exc)
-        return None, info, "unreadable", reason
-    return fd, info, "regular", None
-
-
-def _read_only_mount(path: str) -> bool:
-    """Whether the file system holding a path is mounted read-only."""
-    try:
-        return bool(os.statvfs(path).f_flag & getattr(os, "ST_RDONLY", 0))
-    except (OSError, AttributeError):
-        return False
-
-
-def exposures(path: str, euid: int | None, seen: set[str] | None = None) -> tuple[Exposure, ...]:
-    """List what lets someone other than the owner change a trust source: itself and each parent.
-
-    Paths in `seen` (and their parents) were examined already and are skipped; the walk adds to it.
-    """
-    found: list[Exposure] = []
-    current = os.path.realpath(path)
-    is_system = current.startswith(SYSTEM_PREFIXES)
-    while True:
-        if seen is not None:
-            if current in seen:
-                break
-            seen.add(current)
-        try:
-            info = os.stat(current)
-        except OSError:
-            break
-        mode = stat.S_IMODE(info.st_mode)
-        sticky_dir = stat.S_ISDIR(info.st_mode) and mode & stat.S_ISVTX
-        # Mode bits grant nothing on a read-only mount (a function package, an image layer).
-        shared = not sticky_dir and bool(mode & (stat.S_IWOTH | stat.S_IWGRP)) and not _read_only_mount(current)
-        if shared and mode & stat.S_IWOTH:
-            found.append(Exposure(current, info.st_uid, mode, "writable by every user"))
-        elif shared and mode & stat.S_IWGRP and info.st_gid != 0:
-            found.append(Exposure(current, info.st_uid, mode, "writable by group %d" % info.st_gid))
-        if info.st_uid != 0 and info.st_uid != euid:
-            where = "in a system location " if is_system else ""
-            found.append(Exposure(current, info.st_uid, mode, "owned %sby uid %d" % (where, info.st_uid)))
-        elif info.st_uid != 0 and is_system:
-            found.append(Exposure(current, info.st_uid, mode, "owned in a system location by uid %d" % info.st_uid))
-        parent = os.path.dirname(current)
-        if parent == current:
-            break
-        current = parent
-    return tuple(found)
-
-
 def _file_inventory(fd: int, tally: _Tally, now: datetime.datetime) -> list[_Parsed]:
     """Read one open file, always closing it."""
     try:
@@ -304,19 +228,8 @@ def _merge(tally: _Tally, own: _Tally) -> None:
     tally.samples.extend(own.samples[: max(0, SAMPLE_ROOTS - len(tally.samples))])
 
 
-_FileKey = Union[tuple[int, int], str]
-
-
-def _file_key(path: str) -> _FileKey:
-    """Identify the file a name reaches (one stat, unlike realpath's walk); broken names stand for themselves."""
-    try:
-        info = os.stat(path)
-    except OSError:
-        return path
-    return info.st_dev, info.st_ino
-
-
-class _DirectoryCounts(NamedTuple):
+@record
+class _DirectoryCounts:
     """What a directory's listing showed, besides the certificates themselves."""
 
     links: int = 0
@@ -337,10 +250,10 @@ def _real_path(fd: int, path: str) -> str:
 def _directory_inventory(path: str, tally: _Tally, now: datetime.datetime) -> _DirectoryCounts:
     """Count hash links (and wrong ones) and certificate files that no link reaches."""
     links = mismatches = 0
-    targets: dict[_FileKey, str] = {}
-    loose: dict[_FileKey, set[str]] = {}
-    files: dict[_FileKey, tuple[list[_Parsed], _Tally]] = {}
-    merged: set[_FileKey] = set()
+    targets: dict[FileKey, str] = {}
+    loose: dict[FileKey, set[str]] = {}
+    files: dict[FileKey, tuple[list[_Parsed], _Tally]] = {}
+    merged: set[FileKey] = set()
     linked: list[str] = []
     try:
         with os.scandir(path) as entries:
@@ -348,14 +261,14 @@ def _directory_inventory(path: str, tally: _Tally, now: datetime.datetime) -> _D
     except OSError as exc:
         return _DirectoryCounts(error=exc.strerror or str(exc))
     for name in sorted(names):
-        is_link = _HASH_LINK.match(name) is not None
+        is_link = HASH_LINK.match(name) is not None
         if not is_link and not name.endswith(_CERT_SUFFIXES):
             continue
         full = os.path.join(path, name)
-        real = _file_key(full)
+        real = file_key(full)
         if real not in files:
             own = _Tally()
-            fd, _, file_type, _ = _open_regular(full)
+            fd, _, file_type, _ = open_regular(full)
             if fd is not None:
                 targets[real] = _real_path(fd, full)
             certs = _file_inventory(fd, own, now) if fd is not None else []
@@ -389,35 +302,11 @@ def _directory_inventory(path: str, tally: _Tally, now: datetime.datetime) -> _D
     return _DirectoryCounts(links, mismatches, unlinked, None, tuple(linked))
 
 
-def _on_disk(
-    path: str, roles: tuple[str, ...], euid: int | None, seen: set[str], parsed: bool
-) -> tuple[Bundle, int | None, os.stat_result | None]:
-    """What every inspection starts from: type, owner, mode, who can write it; and the file, opened if regular."""
-    base = Bundle(path=path, roles=roles, kind="other", file_type="missing", parsed=parsed)
-    if not os.path.isabs(path):
-        relative = replace(base, file_type="relative", error="relative path: resolved against the working directory")
-        return relative, None, None
-    fd, info, file_type, error = _open_regular(path)
-    base = replace(base, file_type=file_type, error=error)
-    if info is None:
-        return base, fd, None
-    facts = replace(
-        base,
-        realpath=os.path.realpath(path),
-        size=info.st_size,
-        uid=info.st_uid,
-        gid=info.st_gid,
-        mode=stat.S_IMODE(info.st_mode),
-        exposures=exposures(path, euid, seen),
-    )
-    return facts, fd, info
-
-
 def inspect(path: str, roles: tuple[str, ...], euid: int | None = None) -> Bundle:
     """Describe one candidate CA file or directory without ever blocking or reading it whole."""
     now = datetime.datetime.now(datetime.timezone.utc)
     seen: set[str] = set()
-    base, fd, info = _on_disk(path, roles, euid, seen, parsed=True)
+    base, fd, info = on_disk(path, roles, euid, seen, parsed=True)
     if info is None:
         return base
     tally = _Tally()
@@ -446,29 +335,6 @@ def inspect(path: str, roles: tuple[str, ...], euid: int | None = None) -> Bundl
     return _finish(replace(base, kind="file", error=error), tally)
 
 
-def inspect_light(path: str, roles: tuple[str, ...], euid: int | None = None) -> Bundle:
-    """File facts, who can write it, and for a directory its hash-link names: no certificate is read."""
-    base, fd, info = _on_disk(path, roles, euid, set(), parsed=False)
-    if fd is not None:
-        os.close(fd)
-    if info is None:
-        return base
-    if base.file_type == "regular":
-        return replace(base, kind="file", error="empty file" if info.st_size == 0 else None)
-    if base.file_type != "directory":
-        return base
-    try:
-        with os.scandir(path) as entries:
-            links = sum(
-                1
-                for _, entry in zip(range(DIRECTORY_LIMIT), entries)
-                if _HASH_LINK.match(entry.name) and os.path.isfile(entry.path)
-            )
-    except OSError as exc:
-        return replace(base, kind="directory", error=exc.strerror or str(exc))
-    return replace(base, kind="directory", hash_links=links)
-
-
 def _finish(bundle: Bundle, tally: _Tally) -> Bundle:
     """Copy the tally into the bundle's facts, field by field under the same names."""
     values: dict[str, Any] = {}
@@ -495,10 +361,10 @@ def _parsed_in(path: str) -> list[_Parsed]:
                 names = [e.name for _, e in zip(range(DIRECTORY_LIMIT), entries)]
         except OSError:
             return []
-        files = [os.path.join(path, n) for n in sorted(names) if _HASH_LINK.match(n)]
+        files = [os.path.join(path, n) for n in sorted(names) if HASH_LINK.match(n)]
     found: list[_Parsed] = []
     for name in files:
-        fd, _, _, _ = _open_regular(name)
+        fd, _, _, _ = open_regular(name)
         if fd is not None:
             found.extend(_file_inventory(fd, _Tally(), now))
     return found
@@ -522,7 +388,7 @@ def certificates_named(path: str, name_der: bytes) -> list[bytes]:
         candidates: list[_Parsed] = []
         now = datetime.datetime.now(datetime.timezone.utc)
         for index in range(DIRECTORY_LIMIT):
-            fd, _, file_type, _ = _open_regular(os.path.join(path, "%s.%d" % (wanted, index)))
+            fd, _, file_type, _ = open_regular(os.path.join(path, "%s.%d" % (wanted, index)))
             if fd is None:
                 if file_type == "missing":
                     break

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Callable, Sequence
 
-from cadoctor._collect import collect
+from cadoctor import _probe
+from cadoctor._collect import collect, facts_from_probe
 from cadoctor._diagnose import diagnose
 from cadoctor._host import DEFAULT_TIMEOUT
 from cadoctor._model import Facts, Fix, HostCheck, Report, Severity
+from cadoctor._record import replace
 from cadoctor._remedy import KIND_RANK, propose
 from cadoctor._verify import verify as run_trials
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import ssl
+    from typing import Any
+
+    from cadoctor._host import Shaken
 
 
 def _rank(fix: Fix) -> tuple[int, int]:
@@ -27,6 +35,36 @@ def report_for(facts: Facts, *, verify: bool = True, timeout: float = DEFAULT_TI
     return Report(facts=facts, findings=findings, fixes=tuple(sorted(fixes, key=_rank)))
 
 
+def _default_context(client_cert: str | None, client_key: str | None) -> tuple[ssl.SSLContext | str, dict[str, Any]]:
+    """The context handshakes use and what it loaded; or why none can be made, as text, when it cannot."""
+    from cadoctor._host import ClientCertificateError, default_context
+
+    obstacle = _probe.default_context_obstacle()  # a user's ssl.py is never imported, a FIFO never read
+    if obstacle is not None:
+        return obstacle, {}
+    try:
+        context = default_context(client_cert, client_key)
+    except ClientCertificateError:
+        raise
+    except Exception as exc:  # what the probe reports as context_error, seen from the handshake's side
+        return "the default context cannot be made: %s: %s" % (type(exc).__name__, exc), {}
+    return context, _probe.context_facts(context)
+
+
+def _shake_all(
+    hosts: Sequence[str], context: ssl.SSLContext | str, timeout: float, meanwhile: Callable[[], None]
+) -> list[Shaken | HostCheck]:
+    """Handshake with every host, several at once; a single host's wait for late alerts runs `meanwhile`."""
+    from cadoctor._host import shake
+
+    if len(hosts) == 1:
+        return [shake(hosts[0], context, timeout, meanwhile)]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(8, len(hosts))) as pool:
+        return list(pool.map(lambda target: shake(target, context, timeout), hosts))
+
+
 def check(
     *,
     verify: bool = True,
@@ -37,25 +75,36 @@ def check(
 ) -> Report:
     """Examine the trust path of the running interpreter (and live handshakes to `hosts`) and return the report.
 
-    With hosts, the handshakes come first. When all of them succeed and a light look at the sources in effect
-    finds nothing at warning level, that light report is the answer; otherwise the whole disk is inventoried,
-    which failed handshakes need to find where their root is.
+    With hosts, the handshakes come first, with one default context whose load counts serve the probe too; with
+    a single host, the probe and the light look run while the handshake waits for a late alert. When every
+    handshake succeeds and a light look at the sources in effect finds nothing at warning level, that
+    light report is the answer; otherwise the whole disk is inventoried, which failed handshakes need to find
+    where their root is.
     """
     if not hosts:
         return report_for(collect(), verify=verify, timeout=timeout)
-    from concurrent.futures import ThreadPoolExecutor
+    from cadoctor._host import analyse
 
-    from cadoctor._host import analyse, default_context, shake
+    context, loaded = _default_context(client_cert, client_key)
+    probed: list[dict[str, Any]] = []
+    looked: list[Facts] = []
 
-    context = default_context(client_cert, client_key)
-    with ThreadPoolExecutor(max_workers=min(8, len(hosts))) as pool:
-        shaken = list(pool.map(lambda target: shake(target, context, timeout), hosts))
+    def look() -> None:
+        """Probe the process and take the light look: what a successful handshake needs, done while it lingers."""
+        if not probed:
+            probed.append(_probe.collect(loaded or None))
+        looked.append(facts_from_probe(probed[0], light=True))
+
+    shaken = _shake_all(hosts, context, timeout, look)
     if all(not isinstance(item, HostCheck) and item.outcome.get("ok") for item in shaken):
-        light = collect(light=True)
-        light = replace(light, hosts=tuple(analyse(item, ()) for item in shaken))
+        if not looked:
+            look()
+        light = replace(looked[0], hosts=tuple(analyse(item, ()) for item in shaken))
         report = report_for(light, verify=verify, timeout=timeout)
         if not report.fails(Severity.WARNING):
             return report
-    facts = collect()
+    if not probed:
+        probed.append(_probe.collect(loaded or None))
+    facts = facts_from_probe(probed[0])
     facts = replace(facts, hosts=tuple(analyse(item, facts.bundles) for item in shaken))
     return report_for(facts, verify=verify, timeout=timeout)

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import os
-import platform
 import re
-import subprocess
 from collections.abc import Mapping
-from dataclasses import replace
-from typing import Any
 
 from cadoctor import _probe
-from cadoctor._bundle import inspect, inspect_light
+from cadoctor._disk import inspect_light
 from cadoctor._locations import KNOWN_DIRECTORIES, KNOWN_FILES, LOCAL_ANCHORS, certifi_bundle
 from cadoctor._model import Bundle, Facts, Runtime, SystemLibrary, runtime_from_probe
+from cadoctor._record import replace
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _LDCONFIG = ("/sbin/ldconfig", "/usr/sbin/ldconfig", "/usr/bin/ldconfig")
 _CACHE_LINE = re.compile(r"^\s*(lib(?:crypto|ssl)\.so[.\d]*) \(([^)]*)\) => (\S.*)$")
@@ -29,13 +30,15 @@ def system_libraries(known: Mapping[str, str | None] | None = None) -> tuple[Sys
     tool = next((path for path in _LDCONFIG if os.access(path, os.X_OK)), None)
     if tool is None:
         return ()
+    import subprocess
+
     try:
         listing = subprocess.run(
             [tool, "-p"], capture_output=True, text=True, timeout=5, check=False, env={"LC_ALL": "C"}
         ).stdout
     except (OSError, subprocess.SubprocessError):
         return ()
-    abi = _LOADER_ABI.get(platform.machine(), "")
+    abi = _LOADER_ABI.get(os.uname().machine, "")
     found: dict[str, SystemLibrary] = {}
     for line in listing.splitlines():
         match = _CACHE_LINE.match(line)
@@ -61,8 +64,12 @@ def _certifi_bundle() -> str | None:
     return str(certifi.where())
 
 
-def candidate_paths(runtime: Runtime) -> dict[str, list[str]]:
-    """Name every CA file or directory worth inspecting, each with the roles that make it a candidate."""
+def candidate_paths(runtime: Runtime, *, light: bool = False) -> dict[str, list[str]]:
+    """Name every CA file or directory worth inspecting, each with the roles that make it a candidate.
+
+    `light` stops at what the process reads (the sources in effect, the compiled defaults, the CA variables),
+    before the system locations and certifi are looked up.
+    """
     roles: dict[str, list[str]] = {}
 
     def add(path: str | None, role: str) -> None:
@@ -84,6 +91,8 @@ def candidate_paths(runtime: Runtime) -> dict[str, list[str]]:
         parts = value.split(os.pathsep) if name == "SSL_CERT_DIR" else [value]
         for part in parts:
             add(part, "env:" + name)
+    if light:
+        return roles
     for path, _ in KNOWN_FILES + KNOWN_DIRECTORIES:
         if os.path.lexists(path):
             add(path, "system")
@@ -98,6 +107,8 @@ def candidate_paths(runtime: Runtime) -> dict[str, list[str]]:
 
 def inventory(runtime: Runtime) -> tuple[Bundle, ...]:
     """Inspect every candidate once per real file: symlinked defaults share the inventory of their target."""
+    from cadoctor._bundle import inspect
+
     seen: dict[str, Bundle] = {}
     bundles: list[Bundle] = []
     for path, roles in candidate_paths(runtime).items():
@@ -115,7 +126,7 @@ def light_inventory(runtime: Runtime) -> tuple[Bundle, ...]:
     """The sources in effect and the paths CA variables name, without reading a certificate."""
     return tuple(
         inspect_light(path, tuple(roles), runtime.euid)
-        for path, roles in candidate_paths(runtime).items()
+        for path, roles in candidate_paths(runtime, light=True).items()
         if any(role.startswith(("in-effect:", "env:")) for role in roles)
     )
 
@@ -134,6 +145,10 @@ def facts_from_probe(probe_facts: dict[str, Any], *, light: bool = False) -> Fac
     )
 
 
-def collect(*, light: bool = False) -> Facts:
-    """Probe this very process, then the disk (a light inventory reads no certificate)."""
-    return facts_from_probe(_probe.collect(), light=light)
+def collect(*, light: bool = False, default_context: dict[str, Any] | None = None) -> Facts:
+    """Probe this very process, then the disk (a light inventory reads no certificate).
+
+    `default_context` is what a default context this process already made loaded (`_probe.context_facts`):
+    making another one would read the whole CA file again.
+    """
+    return facts_from_probe(_probe.collect(default_context), light=light)

@@ -11,9 +11,9 @@ from __future__ import annotations
 import enum
 import os
 import sys
-from dataclasses import dataclass
 
 from cadoctor._host import DEFAULT_TIMEOUT, ClientCertificateError
+from cadoctor._record import record
 from cadoctor._render import Format
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_PROBE = 0, 1, 2, 3
@@ -29,7 +29,7 @@ class FailOn(str, enum.Enum):
     NEVER = "never"
 
 
-@dataclass(frozen=True)
+@record
 class CheckOptions:
     """The options of one `cadoctor check` run, whichever parser read them."""
 

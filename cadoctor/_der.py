@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from cadoctor._model import ChainCertificate
+from cadoctor._record import record
 
 
 class MalformedDER(ValueError):
     """The DER is malformed."""
 
 
-class CertificateParts(NamedTuple):
+@record
+class CertificateParts:
     """The raw DER of the parts that identify a certificate, exactly as encoded."""
 
     issuer: bytes
@@ -148,19 +150,7 @@ def _time(tag: int, content: bytes) -> str:
     return "%sT%s:%s:%s+00:00" % (date, digits[8:10], digits[10:12], digits[12:14])
 
 
-class Description(NamedTuple):
-    """What a certificate says about itself, read from its DER."""
-
-    subject: str
-    issuer: str
-    not_before: str
-    not_after: str
-    subject_key_id: str | None
-    authority_key_id: str | None
-    self_issued: bool
-
-
-def describe(der: bytes) -> Description:
+def describe(der: bytes) -> ChainCertificate:
     """Subject, issuer, validity and key identifiers of a certificate, read from its DER (stdlib only)."""
     _, cert_start, _ = read_tlv(der, 0)
     _, tbs_start, tbs_end = read_tlv(der, cert_start)
@@ -189,7 +179,7 @@ def describe(der: bytes) -> Description:
                 for inner_tag, _, k_start, k_end in _children(value, seq_start, seq_end):
                     if inner_tag == 0x80:
                         keys["aki"] = value[k_start:k_end].hex(":")
-    return Description(
+    return ChainCertificate(
         subject=name_text(subject),
         issuer=name_text(issuer),
         not_before=_time(before_tag, der[b_start:b_end]),
@@ -197,4 +187,5 @@ def describe(der: bytes) -> Description:
         subject_key_id=keys.get("ski"),
         authority_key_id=keys.get("aki"),
         self_issued=issuer == subject,
+        der=der,
     )

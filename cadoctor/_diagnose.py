@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping
-from typing import Callable
 
 from cadoctor._host_report import host_findings
 from cadoctor._model import Bundle, Facts, Finding, Severity
 from cadoctor._probe import CA_VARIABLES
 
-Rule = Callable[[Facts], Iterator[Finding]]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    Rule = Callable[[Facts], Iterator[Finding]]
+
 ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 # Variables whose file replaces, not extends, the client's roots.
 _REPLACING = tuple(name for name in CA_VARIABLES if name not in ("SSL_CERT_DIR", "NODE_EXTRA_CA_CERTS"))

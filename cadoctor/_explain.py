@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
+
+from cadoctor._record import field, record
 
 INPUT_LIMIT = 1 << 20  # characters of text examined: tracebacks are long, logs can be endless
 
 
-@dataclass(frozen=True)
+@record
 class Pattern:
     """One family of messages, with what it usually means and how to check it."""
 
@@ -21,7 +22,7 @@ class Pattern:
     host_command: bool = True  # the check needs the failing host (`--host`)
 
 
-@dataclass(frozen=True)
+@record
 class Cause:
     """A pattern that matched, with the text it matched and the command to run."""
 
@@ -33,7 +34,7 @@ class Cause:
     command: str
 
 
-@dataclass(frozen=True)
+@record
 class Explanation:
     """Everything `explain` found in one text."""
 

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import base64
-import ipaddress
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, NamedTuple
-from urllib.parse import urlsplit
+from collections.abc import Callable, Iterable, Mapping
 
 from cadoctor import _probe
 from cadoctor._model import Bundle, ChainCertificate, HostCheck, RootHolder
+from cadoctor._record import record
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import ssl
+    from typing import Any
 
 DEFAULT_PORT = 443
 DEFAULT_TIMEOUT = 10.0  # seconds per handshake
@@ -51,6 +51,8 @@ def parse_target(text: str) -> tuple[str, int]:
     """Read HOST, HOST:PORT, [IPv6]:PORT, a bare IPv6 literal or an https:// URL; raise ValueError if invalid."""
     value = text.strip()
     if "://" in value:
+        from urllib.parse import urlsplit
+
         parts = urlsplit(value)
         if parts.scheme != "https":
             raise ValueError("only https:// URLs name a TLS endpoint: %r" % text)
@@ -67,6 +69,8 @@ def parse_target(text: str) -> tuple[str, int]:
     if not host or any(ch.isspace() or ch in "/@[]" for ch in host):
         raise ValueError("invalid host in %r" % text)
     if value.startswith("[") or host.count(":") > 1:
+        import ipaddress
+
         try:
             ipaddress.IPv6Address(host)
         except ValueError:
@@ -133,10 +137,9 @@ def describe_chain(ders: Iterable[bytes]) -> tuple[ChainCertificate, ...]:
     described = []
     for der in ders:
         try:
-            facts = describe(der)
+            described.append(describe(der))
         except (MalformedDER, ValueError, IndexError):
             continue
-        described.append(ChainCertificate(*facts, der=der))
     return tuple(described)
 
 
@@ -234,6 +237,8 @@ def _holder_certificates(bundle: Bundle, issuer_der: bytes) -> list[bytes]:
 
 def _verifies(chain: tuple[ChainCertificate, ...], roots: list[bytes], server_name: str) -> tuple[bool, str | None]:
     """Whether the presented chain verifies against these roots alone, offline, for this name."""
+    import ipaddress
+
     from cryptography import x509
     from cryptography.x509 import verification
 
@@ -291,7 +296,8 @@ _NEEDS_CHAIN = (
 )
 
 
-class Shaken(NamedTuple):
+@record
+class Shaken:
     """The network part of one host check: what the handshake (and, on a verify failure, the chain fetch) saw."""
 
     target: str
@@ -301,13 +307,21 @@ class Shaken(NamedTuple):
     chain: tuple[bytes, ...]
 
 
-def shake(target: str, context: ssl.SSLContext, timeout: float) -> Shaken | HostCheck:
-    """Handshake with the default context, fetching the chain when verification failed (network only)."""
+def shake(
+    target: str, context: ssl.SSLContext | str, timeout: float, meanwhile: Callable[[], None] | None = None
+) -> Shaken | HostCheck:
+    """Handshake with the default context, fetching the chain when verification failed (network only).
+
+    `context` is the text of the reason when no default context could be made: the host is then not tried.
+    `meanwhile` runs while a successful handshake waits for a late alert (see `_probe.handshake`).
+    """
     try:
         host, port = parse_target(target)
     except ValueError as exc:
         return HostCheck(target, target, 0, target, None, False, "invalid", "host-unreachable", error=str(exc))
-    outcome = _probe.handshake(context, host, port, host, timeout)
+    if isinstance(context, str):
+        return HostCheck(target, host, port, host, None, False, "context", None, error="not tried: " + context)
+    outcome = _probe.handshake(context, host, port, host, timeout, meanwhile=meanwhile)
     chain = tuple(base64.b64decode(item) for item in outcome.get("chain") or ())
     if classify(outcome) in _NEEDS_CHAIN and not chain:
         chain = fetch_chain(host, port, host, timeout)

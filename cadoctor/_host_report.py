@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from cadoctor._model import Facts, Finding, Fix, HostCheck, Severity
 from cadoctor._shell import env_lines
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _WHY = {
     "host-unknown-ca": "the chain ends at {top}, which the default context does not trust; {holders}",

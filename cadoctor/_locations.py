@@ -45,13 +45,11 @@ SYSTEM_PREFIXES: tuple[str, ...] = ("/etc/", "/usr/", "/lib", "/opt/", "/System/
 
 def certifi_bundle() -> str | None:
     """Where certifi's bundle is, found without importing certifi (None when its layout is not the usual one)."""
-    import importlib.util
     import os
 
-    try:
-        spec = importlib.util.find_spec("certifi")
-    except (ImportError, ValueError):
-        return None
+    from cadoctor._probe import find_spec
+
+    spec = find_spec("certifi")
     for location in (spec.submodule_search_locations or ()) if spec else ():
         candidate = os.path.join(location, "cacert.pem")
         if os.path.isfile(candidate):

@@ -1,12 +1,15 @@
-"""The report's vocabulary: plain frozen dataclasses that serialise to the versioned JSON schema."""
+"""The report's vocabulary: plain frozen records that serialise to the versioned JSON schema."""
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+
+from cadoctor._record import field, fields, is_record, record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 SCHEMA_VERSION = 1
 _INTERNAL = {"internal": True}
@@ -25,7 +28,7 @@ class Severity(str, enum.Enum):
         return ("info", "warning", "error").index(self.value)
 
 
-@dataclass(frozen=True)
+@record
 class Exposure:
     """A reason someone other than the owner could change a trust source.
 
@@ -43,7 +46,7 @@ class Exposure:
     reason: str
 
 
-@dataclass(frozen=True)
+@record
 class Bundle:
     """What one CA file or directory on disk really holds.
 
@@ -109,7 +112,7 @@ class Bundle:
         return self.hash_links - self.hash_mismatches
 
 
-@dataclass(frozen=True)
+@record
 class LoadedLibrary:
     """A libcrypto or libssl mapped into the process (or OpenSSL linked statically into `_ssl`).
 
@@ -134,7 +137,7 @@ class LoadedLibrary:
     openssldir_exists: bool | None = None
 
 
-@dataclass(frozen=True)
+@record
 class SystemLibrary:
     """A libcrypto/libssl the dynamic loader picks when no override is set (from its cache)."""
 
@@ -144,7 +147,7 @@ class SystemLibrary:
     openssldir_exists: bool | None
 
 
-@dataclass(frozen=True)
+@record
 class TrustSource:
     """A CA file or directory a default context reads, and where that choice came from."""
 
@@ -152,7 +155,7 @@ class TrustSource:
     source: str
 
 
-@dataclass(frozen=True)
+@record
 class Runtime:
     """The interpreter and its `ssl` module, as the runtime probe saw them.
 
@@ -193,7 +196,7 @@ class Runtime:
     environment: Mapping[str, str]
 
 
-@dataclass(frozen=True)
+@record
 class ChainCertificate:
     """One certificate a server presented, described without trusting it."""
 
@@ -207,7 +210,7 @@ class ChainCertificate:
     der: bytes = field(default=b"", metadata=_INTERNAL, compare=False)
 
 
-@dataclass(frozen=True)
+@record
 class RootHolder:
     """A bundle on disk that holds the issuer a server's chain ends at.
 
@@ -223,7 +226,7 @@ class RootHolder:
     reason: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class HostCheck:
     """One live handshake with the process's default context, and what explains its outcome.
 
@@ -260,7 +263,7 @@ class HostCheck:
     public_root: bool | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Facts:
     """Everything the rules look at: the runtime, its libraries, the bundles on disk, live handshakes."""
 
@@ -281,7 +284,7 @@ class Facts:
         return next((lib for lib in self.libraries if lib.in_use), None)
 
 
-@dataclass(frozen=True)
+@record
 class Finding:
     """One observation about the trust path, with the evidence behind it."""
 
@@ -291,7 +294,7 @@ class Finding:
     evidence: Mapping[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@record
 class Fix:
     """One safe change that should make the process trust the right roots.
 
@@ -322,7 +325,7 @@ class Fix:
     evidence: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Report:
     """The outcome of one check: facts, findings and ranked fixes."""
 
@@ -345,10 +348,8 @@ class Report:
 
 def plain(value: Any) -> Any:
     """Turn model objects into JSON-able values, leaving internal fields out."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value) if not f.metadata.get("internal")
-        }
+    if is_record(value):
+        return {f.name: plain(getattr(value, f.name)) for f in fields(value) if not f.metadata.get("internal")}
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, Mapping):

@@ -12,14 +12,16 @@ trial (preloads, explicit CA locations, sample roots) as JSON on stdin and print
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
 import mmap
 import os
 import re
 import stat
 import sys
-from typing import Any, Dict, List, Optional, Tuple
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, List, Optional, Tuple
 
 PROBE_VERSION = 1
 
@@ -45,10 +47,10 @@ _LIBRARY_NAME = re.compile(r"^lib(crypto|ssl)([-.].*)?\.(so|dylib)(\..*)?$|^lib(
 _BUILD_KEYS = (b"OPENSSLDIR", b"ENGINESDIR", b"MODULESDIR")
 # Each flavour's version string: a literal to find fast, then the pattern that must match where it was found.
 _VERSION_PATTERNS = (
-    ("AWS-LC", b"AWS-LC", re.compile(rb"AWS-LC[ -]?(\d+\.\d+\.\d+)?")),
-    ("BoringSSL", b"BoringSSL", re.compile(rb"BoringSSL()")),
-    ("LibreSSL", b"LibreSSL ", re.compile(rb"LibreSSL (\d+\.\d+\.\d+)")),
-    ("OpenSSL", b"OpenSSL ", re.compile(rb"OpenSSL (\d+\.\d+\.\d+[a-z]?(?:-[\w.]+)?) +\d{1,2} \w{3} \d{4}")),
+    ("AWS-LC", b"AWS-LC", rb"AWS-LC[ -]?(\d+\.\d+\.\d+)?"),
+    ("BoringSSL", b"BoringSSL", rb"BoringSSL()"),
+    ("LibreSSL", b"LibreSSL ", rb"LibreSSL (\d+\.\d+\.\d+)"),
+    ("OpenSSL", b"OpenSSL ", rb"OpenSSL (\d+\.\d+\.\d+[a-z]?(?:-[\w.]+)?) +\d{1,2} \w{3} \d{4}"),
 )
 # OpenSSL_version() selectors (OpenSSL >= 1.1): OPENSSL_DIR, OPENSSL_ENGINES_DIR, OPENSSL_MODULES_DIR.
 _VERSION_SELECTORS = {"openssldir": 4, "enginesdir": 5, "modulesdir": 8}
@@ -77,10 +79,20 @@ def _find_version(data: mmap.mmap, span: Tuple[int, int]) -> Optional[Tuple[str,
     for flavour, literal, pattern in _VERSION_PATTERNS:
         at = data.find(literal, *span)
         while at != -1:
-            match = pattern.match(data[at : at + 96])
+            match = re.match(pattern, data[at : at + 96])  # compiled (and cached by re) only when needed
             if match:
                 return flavour, _text(match.group(0))
             at = data.find(literal, at + 1, span[1])
+    return None
+
+
+def _flavour_of(version: Optional[str]) -> Optional[str]:
+    """Name the flavour of a version string as OpenSSL_version(OPENSSL_VERSION) gives it."""
+    text = (version or "").encode("utf-8", "replace")
+    for flavour, literal, pattern in _VERSION_PATTERNS:
+        at = text.find(literal)
+        if at != -1 and re.match(pattern, text[at:]):
+            return flavour
     return None
 
 
@@ -97,10 +109,15 @@ def _find_build_string(data: mmap.mmap, key: bytes, span: Tuple[int, int]) -> Op
 
 
 def _scan_build_strings(data: mmap.mmap, facts: Dict[str, Any]) -> None:
-    """Fill in the build strings: near OPENSSLDIR first, where OpenSSL keeps them together, then everywhere."""
-    whole = (0, len(data))
+    """Fill in the build strings: near OPENSSLDIR first, where OpenSSL keeps them together, then everywhere.
+
+    Every flavour's libcrypto (and every program with OpenSSL linked in) holds `OPENSSLDIR: `, which
+    OpenSSL_version prints; a file without it carries no OpenSSL build (a libssl), and is not searched further.
+    """
     anchor = data.find(b"OPENSSLDIR: ")
-    spans = [(max(0, anchor - _NEAR), min(len(data), anchor + _NEAR)), whole] if anchor != -1 else [whole]
+    if anchor == -1:
+        return
+    spans = [(max(0, anchor - _NEAR), min(len(data), anchor + _NEAR)), (0, len(data))]
     for key in _BUILD_KEYS:
         for span in spans:
             value = _find_build_string(data, key, span)
@@ -199,16 +216,23 @@ def _platform_facts() -> Dict[str, Any]:
     return {"system": sys.platform, "os_release": release, "euid": os.geteuid() if hasattr(os, "geteuid") else None}
 
 
+def find_spec(name: str) -> Any:
+    """Where a top-level module would be imported from, without importing it (nor importlib.util)."""
+    for finder in sys.meta_path:
+        try:
+            spec = finder.find_spec(name, None)
+        except (ImportError, ValueError, AttributeError, TypeError):
+            continue
+        if spec is not None:
+            return spec
+    return None
+
+
 def _shadowing_ssl() -> Optional[str]:
     """Name a file that would be imported as `ssl` instead of the standard library's, without running it."""
     if "ssl" in sys.modules or getattr(sys, "frozen", False):
         return None
-    import importlib.util
-
-    try:
-        spec = importlib.util.find_spec("ssl")
-    except (ImportError, ValueError):
-        return None
+    spec = find_spec("ssl")
     origin = getattr(spec, "origin", None)
     stdlib = os.path.dirname(getattr(os, "__file__", "") or "")
     if not origin or not stdlib or not os.path.isfile(origin) or _same_file(os.path.dirname(origin), stdlib):
@@ -287,6 +311,20 @@ def blocking_cafile(path: Optional[str]) -> Optional[str]:
     return "%s is not a regular file: OpenSSL could block reading it" % path
 
 
+def default_context_obstacle() -> Optional[str]:
+    """Why this process cannot safely make a default context (no usable ssl, a CA file that blocks), or None."""
+    ssl_facts = _ssl_facts()
+    if not ssl_facts["available"]:
+        return "ssl is unavailable: %s" % ssl_facts["error"]
+    return blocking_cafile(_trust_sources(ssl_facts)["cafile"]["path"])
+
+
+def context_facts(context: Any) -> Dict[str, Any]:
+    """Count what a new default context loaded: take it before any handshake, which loads directory roots lazily."""
+    stats = context.cert_store_stats()
+    return {"ok": True, "error": None, "x509": stats.get("x509", 0), "x509_ca": stats.get("x509_ca", 0)}
+
+
 def _default_context_facts(cafile: Optional[str]) -> Dict[str, Any]:
     """Create a default context and count what it loaded (directories load lazily, so they count 0)."""
     import ssl
@@ -298,8 +336,7 @@ def _default_context_facts(cafile: Optional[str]) -> Dict[str, Any]:
         context = ssl.create_default_context()
     except Exception as exc:
         return {"ok": False, "error": "%s: %s" % (type(exc).__name__, exc), "x509": 0, "x509_ca": 0}
-    stats = context.cert_store_stats()
-    return {"ok": True, "error": None, "x509": stats.get("x509", 0), "x509_ca": stats.get("x509_ca", 0)}
+    return context_facts(context)
 
 
 def _linux_mapped_files() -> Tuple[Optional[Dict[str, Dict[str, Any]]], Optional[str]]:
@@ -457,18 +494,22 @@ def _describe_library(path: str, entry: Dict[str, Any], role: str, in_use: bool)
         facts["replaced"] = entry["inode"] is not None and on_disk.st_ino != entry["inode"] and not entry["deleted"]
     except OSError:
         facts["deleted"] = True
-    source = path
-    if (facts["deleted"] or facts["replaced"]) and entry.get("range"):
-        source = "/proc/self/map_files/" + entry["range"]  # the bytes actually mapped, even when unlinked
-    static = read_build_strings(source)
-    facts["file"] = static
     runtime: Dict[str, Any] = {}
     if role == "libcrypto" and not facts["deleted"]:
         handle = _library_handle(path)
         if handle is not None:
             runtime = _runtime_build_strings(handle)
     facts["runtime"] = runtime
-    facts["flavour"] = static.get("flavour")
+    static: Dict[str, Any] = {}
+    # The loaded library's own answers are the truth; the file is read only when it has none to give, or
+    # when the file on disk is no longer what was loaded (then both are worth showing).
+    if not runtime.get("version") or facts["replaced"]:
+        source = path
+        if (facts["deleted"] or facts["replaced"]) and entry.get("range"):
+            source = "/proc/self/map_files/" + entry["range"]  # the bytes actually mapped, even when unlinked
+        static = read_build_strings(source)
+    facts["file"] = static or None
+    facts["flavour"] = static.get("flavour") or _flavour_of(runtime.get("version"))
     facts["version"] = runtime.get("version") or static.get("version")
     for key in _VERSION_SELECTORS:
         facts[key] = runtime.get(key) or static.get(key)
@@ -487,8 +528,8 @@ def _environment_facts() -> Dict[str, str]:
     return found
 
 
-def collect() -> Dict[str, Any]:
-    """Collect every fact of this interpreter's trust path."""
+def collect(default_context: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+    """Collect every fact of this interpreter's trust path (`default_context`: the context facts, if known)."""
     ssl_facts = _ssl_facts()
     facts: Dict[str, Any] = {
         "probe_version": PROBE_VERSION,
@@ -501,7 +542,7 @@ def collect() -> Dict[str, Any]:
     }
     if ssl_facts["available"]:
         facts["trust"] = _trust_sources(ssl_facts)
-        facts["default_context"] = _default_context_facts(facts["trust"]["cafile"]["path"])
+        facts["default_context"] = default_context or _default_context_facts(facts["trust"]["cafile"]["path"])
     facts["libraries"] = _library_facts(ssl_facts)
     return facts
 
@@ -600,10 +641,8 @@ def _no_proxy_match(host: str, port: int, no_proxy: str) -> bool:
 def proxy_for(host: str, port: int, environ: Optional[Dict[str, str]] = None) -> Optional[Dict[str, Any]]:
     """The HTTP CONNECT proxy that an HTTP client here would use for https://host:port, or None."""
     env = os.environ if environ is None else environ
-    if _no_proxy_match(host, port, env.get("no_proxy") or env.get("NO_PROXY") or ""):
-        return None
     value = env.get("https_proxy") or env.get("HTTPS_PROXY")
-    if not value:
+    if not value or _no_proxy_match(host, port, env.get("no_proxy") or env.get("NO_PROXY") or ""):
         return None
     from urllib.parse import unquote, urlsplit
 
@@ -654,12 +693,20 @@ def open_connection(host: str, port: int, timeout: float, proxy: Optional[Dict[s
 
 
 def handshake(
-    context: Any, host: str, port: int, server_name: str, timeout: float, linger: bool = True
+    context: Any,
+    host: str,
+    port: int,
+    server_name: str,
+    timeout: float,
+    linger: bool = True,
+    meanwhile: Optional[Callable[[], None]] = None,
 ) -> Dict[str, Any]:
     """One TLS handshake with `context`, as an HTTP client here would make it (proxy included).
 
     With `linger`, wait briefly after the handshake for an alert the server sends once it has judged our
-    certificate (TLS 1.3 servers do that after the client considers the handshake complete).
+    certificate (TLS 1.3 servers do that after the client considers the handshake complete). `meanwhile`,
+    if given, runs during that wait (only after a successful handshake), so the wait costs no extra time;
+    what it raises is raised once the connection is closed.
 
     Returns what happened: `stage` (resolve, connect, proxy, handshake, after-handshake, done), the error's
     type, text, OpenSSL reason and verify code, and on success the protocol and the chain the peer sent.
@@ -687,6 +734,7 @@ def handshake(
         result.update(error=str(exc) or type(exc).__name__, error_type=type(exc).__name__)
         return result
     result["stage"] = "handshake"
+    deferred: List[BaseException] = []
     try:
         raw.settimeout(max(0.001, timeout - (time.monotonic() - started)))
         with context.wrap_socket(raw, server_hostname=server_name) as tls:
@@ -696,9 +744,17 @@ def handshake(
             result["stage"] = "after-handshake"
             if linger:
                 # Wait one handshake's time (within bounds) for such an alert before calling it good.
-                tls.settimeout(min(0.25, max(0.005, result["handshake_seconds"])))
-                with contextlib.suppress(socket.timeout):
+                until = time.monotonic() + min(0.25, max(0.005, result["handshake_seconds"]))
+                if meanwhile is not None:
+                    try:
+                        meanwhile()
+                    except BaseException as exc:  # not the handshake's failure: raised after the close
+                        deferred.append(exc)
+                tls.settimeout(max(0.0005, until - time.monotonic()))
+                try:  # noqa: SIM105 - importing contextlib costs more than this wait
                     tls.recv(1)
+                except socket.timeout:
+                    pass
             result["stage"] = "done"
             result["ok"] = True
     except ssl.SSLCertVerificationError as exc:
@@ -715,6 +771,8 @@ def handshake(
         result.update(error=str(exc) or type(exc).__name__, error_type=type(exc).__name__)
     finally:
         raw.close()
+    if deferred:
+        raise deferred[0]
     return result
 
 

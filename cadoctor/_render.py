@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import enum
 import json
-from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from cadoctor import __version__
 from cadoctor._model import SCHEMA_VERSION, Bundle, Fix, HostCheck, Report, plain
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, NoReturn, TextIO
+
     from rich.console import Console
 
 
@@ -122,6 +124,8 @@ def _host_line(host: HostCheck) -> str:
     if host.ok:
         took = " in %.0f ms" % (host.seconds * 1000) if host.seconds is not None else ""
         return "%s%s: ok, %s%s" % (host.target, via, host.protocol, took)
+    if host.code is None:
+        return "%s: %s" % (host.target, host.error)
     return "%s%s: %s at %s (%s)" % (host.target, via, host.code, host.stage, host.reason or host.error)
 
 

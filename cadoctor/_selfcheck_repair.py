@@ -110,7 +110,7 @@ def _refusal(path: str) -> str | None:
         return "relative path"
     if not _usable_file(path):
         return _what_is_wrong(path)
-    from cadoctor._bundle import exposures
+    from cadoctor._disk import exposures
 
     found = exposures(path, os.geteuid() if hasattr(os, "geteuid") else None)
     if found:

@@ -5,14 +5,16 @@ from __future__ import annotations
 import base64
 import json
 import os
-import subprocess
 import sys
 from collections.abc import Mapping
-from dataclasses import replace
-from typing import Any
 
 from cadoctor import _probe
 from cadoctor._model import Facts, Fix
+from cadoctor._record import replace
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 TRIAL_TIMEOUT = 30.0
 _PROBE_SCRIPT = os.path.abspath(_probe.__file__)
@@ -84,13 +86,19 @@ def verify(
     host_timeout: float = 10.0,
 ) -> tuple[Fix, ...]:
     """Run every triable fix in its own child interpreter, all at once, and record what each showed."""
+    triable = [
+        i for i, fix in enumerate(fixes) if fix.kind != "command" and not (fix.kind == "env" and fix.env is None)
+    ]
+    if not triable:
+        return fixes
+    import subprocess
+
     base = dict(os.environ if environment is None else environment)
     before = facts.runtime.context_loaded
     running: list[tuple[int, subprocess.Popen[bytes], bytes]] = []
     results = list(fixes)
-    for index, fix in enumerate(fixes):
-        if fix.kind == "command" or (fix.kind == "env" and fix.env is None):
-            continue
+    for index in triable:
+        fix = fixes[index]
         payload = json.dumps(_request(fix, facts, host_timeout)).encode()
         try:
             child = subprocess.Popen(

@@ -53,7 +53,15 @@ def test_describe_matches_cryptography_on_real_roots(tmp_path: Path) -> None:
     assert len(ders) > 100
     for der in ders:
         found = describe(der)
-        assert found[:6] == _reference(der)
+        assert found.der == der
+        assert (
+            found.subject,
+            found.issuer,
+            found.not_before,
+            found.not_after,
+            found.subject_key_id,
+            found.authority_key_id,
+        ) == _reference(der)
 
 
 def test_garbage_is_malformed() -> None:

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import socket
 import ssl
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CHILD_TIMEOUT, check_json, clean_env, run_cadoctor
+from conftest import CHILD_TIMEOUT, check_json, clean_env, make_ca, run_cadoctor
+from cryptography.hazmat.primitives import serialization
 from servers import (
     answer_http,
     close_after_hello,
@@ -363,3 +367,101 @@ def test_unloadable_client_certificate_is_a_usage_error(content: bytes | None, t
     assert result.stderr.startswith("cadoctor: cannot load the client certificate %s" % path)
     assert len(result.stderr.splitlines()) == 1
     assert "Traceback" not in result.stderr
+
+
+def test_fifo_ca_file_is_never_read_for_a_handshake(tmp_path: Path) -> None:
+    """With SSL_CERT_FILE at a FIFO, no default context is made (it would block): the host is not tried, exit 1."""
+    chain = make_chain(tmp_path / "pki")
+    assert chain.intermediate is not None
+    fifo = tmp_path / "ca.pem"
+    os.mkfifo(fifo)
+    with serve(tls_handler(server_context(chain.leaf, chain.key, chain.intermediate))) as port:
+        started = time.monotonic()
+        status, report, host = host_check(clean_env(SSL_CERT_FILE=str(fifo)), "localhost:%d" % port)
+    assert time.monotonic() - started < CHILD_TIMEOUT / 2
+    assert (status, host["ok"], host["stage"], host["code"]) == (1, False, "context", None)
+    assert host["error"] == "not tried: %s is not a regular file: OpenSSL could block reading it" % fifo
+    assert "env-path-invalid" in {f["code"] for f in report["findings"]}
+
+
+def test_a_shadowing_ssl_module_is_never_run_by_a_host_check(tmp_path: Path) -> None:
+    """A user's ssl.py in the working directory is reported, and never imported to make the handshake's context."""
+    chain = make_chain(tmp_path / "pki")
+    assert chain.intermediate is not None
+    work = tmp_path / "work"
+    work.mkdir()
+    marker = tmp_path / "ran"
+    (work / "ssl.py").write_text("open(%r, 'w').close()\n" % str(marker))
+    with serve(tls_handler(server_context(chain.leaf, chain.key, chain.intermediate))) as port:
+        result = run_cadoctor(
+            ["check", "--format", "json", "--host", "localhost:%d" % port], clean_env(), cwd=str(work)
+        )
+    report = json.loads(result.stdout)
+    [host] = report["hosts"]
+    assert not marker.exists()
+    assert (result.returncode, host["stage"], host["code"]) == (1, "context", None)
+    assert str(work / "ssl.py") in host["error"]
+    assert "ssl-unavailable" in {f["code"] for f in report["findings"]}
+
+
+def test_roots_a_handshake_loads_from_a_directory_are_not_counted_as_loaded(tmp_path: Path) -> None:
+    """The default context's count is taken before the handshake, which pulls roots from SSL_CERT_DIR lazily."""
+    from cryptography import x509
+
+    from cadoctor._der import certificate_parts
+    from cadoctor._subject_hash import subject_hash
+
+    chain = make_chain(tmp_path / "pki")
+    assert chain.intermediate is not None
+    other = make_ca(tmp_path / "other", "cadoctor Unrelated Root")
+    hashed = tmp_path / "hashed"
+    hashed.mkdir()
+    der = x509.load_pem_x509_certificate(chain.root.read_bytes()).public_bytes(serialization.Encoding.DER)
+    shutil.copy(chain.root, hashed / ("%s.0" % subject_hash(certificate_parts(der).subject)))
+    env = clean_env(SSL_CERT_FILE=str(other.bundle), SSL_CERT_DIR=str(hashed))
+    with serve(tls_handler(server_context(chain.leaf, chain.key, chain.intermediate))) as port:
+        status, report, host = host_check(env, "localhost:%d" % port)
+    assert (status, host["ok"], report["inventory"]) == (0, True, "light")
+    assert report["ssl"]["default_context"]["certificates"] == 1
+
+
+def test_a_successful_host_check_stays_lean() -> None:
+    """A successful single-host check imports no parser, no process or thread pool, and no CLI framework."""
+    heavy = (
+        "cryptography",
+        "dataclasses",
+        "inspect",
+        "typing",
+        "hashlib",
+        "datetime",
+        "subprocess",
+        "concurrent.futures",
+        "importlib.util",
+        "ipaddress",
+        "urllib.parse",
+        "typer",
+        "rich",
+    )
+    chain_dir = Path(tempfile.mkdtemp(prefix="cadoctor-lean-"))
+    try:
+        chain = make_chain(chain_dir / "pki")
+        assert chain.intermediate is not None
+        script = (
+            "import io, sys\n"
+            "from cadoctor._command import main\n"
+            "real, sys.stdout = sys.stdout, io.StringIO()\n"
+            "code = main(['check', '--format', 'json', '--host', sys.argv[1]])\n"
+            "sys.stdout = real\n"
+            "print(code, sorted(m for m in sys.argv[2:] if m in sys.modules))\n"
+        )
+        with serve(tls_handler(server_context(chain.leaf, chain.key, chain.intermediate))) as port:
+            out = subprocess.run(
+                [sys.executable, "-c", script, "localhost:%d" % port, *heavy],
+                env=clean_env(SSL_CERT_FILE=str(chain.root)),
+                capture_output=True,
+                text=True,
+                timeout=CHILD_TIMEOUT,
+            )
+    finally:
+        shutil.rmtree(chain_dir)
+    assert out.stdout == "0 []\n", out.stderr
