@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 from cadoctor import _probe
 from cadoctor._disk import inspect_light
-from cadoctor._locations import KNOWN_DIRECTORIES, KNOWN_FILES, LOCAL_ANCHORS, certifi_bundle
+from cadoctor._locations import KNOWN_DIRECTORIES, KNOWN_FILES, LOCAL_ANCHORS
 from cadoctor._model import Bundle, Facts, Runtime, SystemLibrary, runtime_from_probe
 from cadoctor._record import replace
 
@@ -52,11 +52,8 @@ def system_libraries(known: Mapping[str, str | None] | None = None) -> tuple[Sys
     return tuple(found.values())
 
 
-def _certifi_bundle() -> str | None:
-    """Locate certifi's bundle, importing certifi only when its package layout is not the usual one."""
-    found = certifi_bundle()
-    if found is not None:
-        return found
+def _imported_certifi() -> str | None:
+    """Find certifi's bundle by importing it in this process: for a package layout the probe could not read."""
     try:
         import certifi
     except ImportError:
@@ -101,7 +98,7 @@ def candidate_paths(runtime: Runtime, *, light: bool = False) -> dict[str, list[
             add(path, "local-anchors")
     if "conda" in runtime.hints:
         add(os.path.join(runtime.prefix, "ssl", "cacert.pem"), "conda")
-    add(_certifi_bundle(), "certifi")
+    add(runtime.certifi, "certifi")
     return roles
 
 
@@ -131,9 +128,14 @@ def light_inventory(runtime: Runtime) -> tuple[Bundle, ...]:
     )
 
 
-def facts_from_probe(probe_facts: dict[str, Any], *, light: bool = False) -> Facts:
-    """Complete the runtime probe's facts with the loader cache and the disk inventory (or a light one)."""
+def facts_from_probe(probe_facts: dict[str, Any], *, light: bool = False, local: bool = True) -> Facts:
+    """Complete the runtime probe's facts with the loader cache and the disk inventory (or a light one).
+
+    `local` says the probe ran in this process, which may then import certifi to find an unusual layout.
+    """
     runtime, libraries = runtime_from_probe(probe_facts)
+    if local and not light and runtime.certifi is None:
+        runtime = replace(runtime, certifi=_imported_certifi())
     overridden = any(name in runtime.environment for name in ("LD_LIBRARY_PATH", "LD_PRELOAD"))
     wants_loader = runtime.system.startswith("linux") and (overridden or not light)
     return Facts(

@@ -41,17 +41,3 @@ CA_PACKAGE_COMMANDS: tuple[tuple[str, str], ...] = (
 )
 # Prefixes of locations only root should own.
 SYSTEM_PREFIXES: tuple[str, ...] = ("/etc/", "/usr/", "/lib", "/opt/", "/System/", "/Library/", "/var/lib/")
-
-
-def certifi_bundle() -> str | None:
-    """Where certifi's bundle is, found without importing certifi (None when its layout is not the usual one)."""
-    import os
-
-    from cadoctor._probe import find_spec
-
-    spec = find_spec("certifi")
-    for location in (spec.submodule_search_locations or ()) if spec else ():
-        candidate = os.path.join(location, "cacert.pem")
-        if os.path.isfile(candidate):
-            return candidate
-    return None

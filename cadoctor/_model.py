@@ -194,6 +194,7 @@ class Runtime:
     libraries_available: bool
     libraries_reason: str | None
     environment: Mapping[str, str]
+    certifi: str | None = None  # the bundle of this interpreter's certifi, if it has one
 
 
 @record
@@ -397,6 +398,7 @@ def runtime_from_probe(facts: dict[str, Any]) -> tuple[Runtime, tuple[LoadedLibr
         libraries_available=bool(libraries.get("available")),
         libraries_reason=libraries.get("reason"),
         environment=dict(facts.get("environment") or {}),
+        certifi=python.get("certifi"),
     )
     loaded = tuple(_library_from_probe(item) for item in libraries.get("items", []))
     return runtime, loaded

@@ -197,6 +197,7 @@ def _python_facts() -> Dict[str, Any]:
         "prefix": prefix,
         "base_prefix": getattr(sys, "base_prefix", prefix),
         "hints": hints,
+        "certifi": certifi_location(),
     }
 
 
@@ -225,6 +226,16 @@ def find_spec(name: str) -> Any:
             continue
         if spec is not None:
             return spec
+    return None
+
+
+def certifi_location() -> Optional[str]:
+    """Where this interpreter's certifi keeps its bundle, found without importing certifi (None if not found)."""
+    spec = find_spec("certifi")
+    for location in getattr(spec, "submodule_search_locations", None) or ():
+        candidate = os.path.join(location, "cacert.pem")
+        if os.path.isfile(candidate):
+            return candidate
     return None
 
 

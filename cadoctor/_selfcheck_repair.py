@@ -130,14 +130,15 @@ def _refusal(path: str) -> str | None:
 
 def _candidates() -> list[tuple[str, str]]:
     """Bundles a fix may name, best first: the deployer's own, the system's, certifi's."""
-    from cadoctor._locations import KNOWN_FILES, certifi_bundle
+    from cadoctor._locations import KNOWN_FILES
+    from cadoctor._probe import certifi_location
 
     found: list[tuple[str, str]] = []
     named = os.environ.get(BUNDLE_VARIABLE)
     if named:
         found.append((named, BUNDLE_VARIABLE))
     found.extend((path, "system bundle") for path, _ in KNOWN_FILES if os.path.lexists(path))
-    certifi = certifi_bundle()
+    certifi = certifi_location()
     if certifi:
         found.append((certifi, "certifi"))
     return found
