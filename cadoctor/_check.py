@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 
 from cadoctor import _probe
@@ -26,12 +27,14 @@ def _rank(fix: Fix) -> tuple[int, int]:
     return KIND_RANK[fix.kind], {True: 0, None: 1, False: 2}[fix.verified]
 
 
-def report_for(facts: Facts, *, verify: bool = True, timeout: float = DEFAULT_TIMEOUT) -> Report:
-    """Diagnose collected facts and try the fixes."""
+def report_for(
+    facts: Facts, *, verify: bool = True, timeout: float = DEFAULT_TIMEOUT, executable: str | None = None
+) -> Report:
+    """Diagnose collected facts and try the fixes (in fresh children of `executable`, by default this one)."""
     findings = diagnose(facts)
     fixes = propose(facts, findings)
     if verify:
-        fixes = run_trials(fixes, facts, host_timeout=timeout)
+        fixes = run_trials(fixes, facts, executable=executable or sys.executable, host_timeout=timeout)
     return Report(facts=facts, findings=findings, fixes=tuple(sorted(fixes, key=_rank)))
 
 
@@ -72,8 +75,12 @@ def check(
     timeout: float = DEFAULT_TIMEOUT,
     client_cert: str | None = None,
     client_key: str | None = None,
+    python: str | None = None,
 ) -> Report:
     """Examine the trust path of the running interpreter (and live handshakes to `hosts`) and return the report.
+
+    With `python`, examine that interpreter instead: the probe runs there, the rules here, and fixes are tried
+    in fresh children of it (raises `InterpreterError` when it cannot be probed).
 
     With hosts, the handshakes come first, with one default context whose load counts serve the probe too; with
     a single host, the probe and the light look run while the handshake waits for a late alert. When every
@@ -81,6 +88,11 @@ def check(
     light report is the answer; otherwise the whole disk is inventoried, which failed handshakes need to find
     where their root is.
     """
+    if python is not None:
+        from cadoctor._interpreter import probe_interpreter
+
+        facts = facts_from_probe(probe_interpreter(python), local=False)
+        return report_for(facts, verify=verify, timeout=timeout, executable=python)
     if not hosts:
         return report_for(collect(), verify=verify, timeout=timeout)
     from cadoctor._host import analyse

@@ -57,6 +57,9 @@ def check(
         None, "--client-cert", help="PEM client certificate (and key) to present."
     ),
     client_key: Optional[str] = typer.Option(None, "--client-key", help="Key for --client-cert, if separate."),
+    python: Optional[str] = typer.Option(
+        None, "--python", help="Diagnose this interpreter instead (3.8+; cadoctor need not be installed in it)."
+    ),
 ) -> None:
     """Diagnose this interpreter's CA trust path (and handshakes to --host) and suggest verified fixes."""
     options = CheckOptions(
@@ -68,6 +71,7 @@ def check(
         timeout=timeout,
         client_cert=client_cert,
         client_key=client_key,
+        python=python,
     )
     raise typer.Exit(run_check(options))
 

@@ -13,6 +13,7 @@ import os
 import sys
 
 from cadoctor._host import DEFAULT_TIMEOUT, ClientCertificateError
+from cadoctor._interpreter import InterpreterError
 from cadoctor._record import record
 from cadoctor._render import Format
 
@@ -41,6 +42,7 @@ class CheckOptions:
     timeout: float = DEFAULT_TIMEOUT
     client_cert: str | None = None
     client_key: str | None = None
+    python: str | None = None
 
 
 _VALUED = {
@@ -53,6 +55,7 @@ _VALUED = {
     "--timeout": "timeout",
     "--client-cert": "client_cert",
     "--client-key": "client_key",
+    "--python": "python",
 }
 _FLAGS = {"--verify": True, "--no-verify": False}
 
@@ -92,6 +95,7 @@ def parse_check(argv: list[str]) -> CheckOptions | None:
             timeout=timeout,
             client_cert=values.get("client_cert"),
             client_key=values.get("client_key"),
+            python=values.get("python"),
         )
     except ValueError:
         return None
@@ -103,6 +107,9 @@ def run_check(options: CheckOptions) -> int:
     from cadoctor._model import Severity
     from cadoctor._render import render
 
+    if options.python is not None and options.hosts:
+        sys.stderr.write("cadoctor: --host cannot be combined with --python yet: run cadoctor under that interpreter\n")
+        return EXIT_USAGE
     try:
         report = check(
             verify=options.verify,
@@ -110,10 +117,14 @@ def run_check(options: CheckOptions) -> int:
             timeout=options.timeout,
             client_cert=options.client_cert,
             client_key=options.client_key,
+            python=options.python,
         )
     except ClientCertificateError as exc:
         sys.stderr.write("cadoctor: %s\n" % exc)
         return EXIT_USAGE
+    except InterpreterError as exc:
+        sys.stderr.write("cadoctor: cannot probe %s\n" % exc)
+        return EXIT_PROBE
     except Exception as exc:  # the probe never raises by design: anything here is a bug, reported in one line
         if os.environ.get("CADOCTOR_DEBUG"):
             raise

@@ -1,4 +1,4 @@
-"""Try each fix in a fresh child of the same interpreter, with exactly that change applied."""
+"""Try each fix in a fresh child of the examined interpreter, with exactly that change applied."""
 
 from __future__ import annotations
 
@@ -48,14 +48,14 @@ def _request(fix: Fix, facts: Facts, timeout: float) -> dict[str, Any]:
     return request
 
 
-def _judge(fix: Fix, outcome: dict[str, Any] | None, problem: str | None, before: int) -> Fix:
+def _judge(fix: Fix, outcome: dict[str, Any] | None, problem: str | None, before: int, fresh: str) -> Fix:
     """Turn a trial's outcome into verified and its evidence."""
     if outcome is None:
         return replace(fix, verified=False, evidence="the trial interpreter failed: %s" % problem)
     if outcome.get("error"):
-        return replace(fix, verified=False, evidence="in a fresh interpreter: %s" % outcome["error"])
+        return replace(fix, verified=False, evidence="in a fresh %s: %s" % (fresh, outcome["error"]))
     loaded = int(outcome.get("loaded") or 0)
-    parts = ["in a fresh interpreter the context loaded %d CA certificates (before: %d)" % (loaded, before)]
+    parts = ["in a fresh %s the context loaded %d CA certificates (before: %d)" % (fresh, loaded, before)]
     roots = outcome.get("roots")
     ok = loaded > 0
     if roots:
@@ -93,6 +93,7 @@ def verify(
         return fixes
     import subprocess
 
+    fresh = "interpreter" if executable == sys.executable else executable  # name another interpreter
     base = dict(os.environ if environment is None else environment)
     before = facts.runtime.context_loaded
     running: list[tuple[int, subprocess.Popen[bytes], bytes]] = []
@@ -110,7 +111,7 @@ def verify(
                 cwd="/",
             )
         except OSError as exc:
-            results[index] = _judge(fix, None, str(exc), before)
+            results[index] = _judge(fix, None, str(exc), before, fresh)
             continue
         running.append((index, child, payload))
     for index, child, payload in running:
@@ -120,13 +121,13 @@ def verify(
         except subprocess.TimeoutExpired:
             child.kill()
             child.communicate()
-            results[index] = _judge(fix, None, "no answer within %.0f s" % TRIAL_TIMEOUT, before)
+            results[index] = _judge(fix, None, "no answer within %.0f s" % TRIAL_TIMEOUT, before, fresh)
             continue
         try:
             outcome = json.loads(out.decode("utf-8", "replace"))
         except ValueError:
             tail = err.decode("utf-8", "replace").strip().splitlines()[-1:] or ["exit code %d" % child.returncode]
-            results[index] = _judge(fix, None, tail[0], before)
+            results[index] = _judge(fix, None, tail[0], before, fresh)
             continue
-        results[index] = _judge(fix, outcome, None, before)
+        results[index] = _judge(fix, outcome, None, before, fresh)
     return tuple(results)

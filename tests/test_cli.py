@@ -184,6 +184,8 @@ COMMON = [
     ["check", "--output=out file.json", "--verify", "--fail-on=never", "--format", "human"],
     ["check", "--host", "example.test", "--host=[::1]:8443", "--timeout", "2.5", "--client-cert", "c.pem"],
     ["check", "--timeout=0.001", "--client-key", "k.pem", "--host", "a:1"],
+    ["check", "--python", "/usr/bin/python3", "--format", "json"],
+    ["check", "--python=venv/bin/python", "--no-verify"],
 ]
 LEFT_TO_TYPER = [
     [],
@@ -200,6 +202,7 @@ LEFT_TO_TYPER = [
     ["check", "--timeout", "soon"],
     ["check", "--timeout", "nan"],
     ["check", "--host"],
+    ["check", "--python"],
 ]
 
 
@@ -226,6 +229,7 @@ def test_fast_parser_agrees_with_typer(argv: list[str]) -> None:
         params["timeout"],
         params["client_cert"],
         params["client_key"],
+        params["python"],
     )
     assert fast == typer_options
 

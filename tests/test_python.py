@@ -1,0 +1,160 @@
+"""`cadoctor check --python`: another interpreter probed for real, its facts diagnosed here, its fixes tried there."""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import ForeignOpenSSL, check_json, clean_env, codes, run_cadoctor, system_bundle_or_skip
+
+from cadoctor._interpreter import InterpreterError, probe_interpreter
+
+SYSTEM_PYTHON = "/usr/bin/python3"
+
+
+def _pyenv(version: str) -> str:
+    """A pyenv interpreter of this minor version, or skip."""
+    found = sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/%s.*/bin/python%s" % (version, version))))
+    if not found:
+        pytest.skip("no Python %s on this machine" % version)
+    return found[-1]
+
+
+def _ask(python: str, code: str) -> str:
+    """What an interpreter prints for a line of code, in a clean environment."""
+    return subprocess.run(
+        [python, "-c", code], env=clean_env(), capture_output=True, text=True, check=True, timeout=60
+    ).stdout.strip()
+
+
+def test_the_system_interpreter_is_described_as_it_sees_itself() -> None:
+    """--python /usr/bin/python3 reports that interpreter's version, executable and OpenSSL, not this one's."""
+    if not os.access(SYSTEM_PYTHON, os.X_OK):
+        pytest.skip("no %s here" % SYSTEM_PYTHON)
+    status, report = check_json(clean_env(), "--python", SYSTEM_PYTHON, "--no-verify")
+    assert status in (0, 1)
+    assert report["python"]["executable"] == _ask(SYSTEM_PYTHON, "import sys; print(sys.executable)")
+    assert report["python"]["version"] == _ask(SYSTEM_PYTHON, "import sys; print('%d.%d.%d' % sys.version_info[:3])")
+    assert report["ssl"]["openssl_version"] == _ask(SYSTEM_PYTHON, "import ssl; print(ssl.OPENSSL_VERSION)")
+    certifi = _ask(SYSTEM_PYTHON, "import importlib.util as u; s = u.find_spec('certifi'); print(s is not None)")
+    assert any("certifi" in b["roles"] for b in report["bundles"]) == (certifi == "True")
+
+
+def test_a_venv_without_cadoctor_is_probed(tmp_path: Path) -> None:
+    """A bare Python 3.8 venv (no cadoctor, no pip, no certifi) is probed, and named as a venv."""
+    base = _pyenv("3.8")
+    venv = tmp_path / "venv"
+    subprocess.run([base, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120, env=clean_env())
+    python = str(venv / "bin" / "python")
+    alone = subprocess.run([python, "-c", "import cadoctor"], capture_output=True, env=clean_env(), cwd=tmp_path)
+    assert alone.returncode != 0
+    status, report = check_json(clean_env(), "--python", python)
+    assert status in (0, 1)
+    assert report["python"]["version"].startswith("3.8.")
+    assert "venv" in report["python"]["hints"]
+    assert not any("certifi" in b["roles"] for b in report["bundles"])
+
+
+def test_fixes_are_tried_in_the_examined_interpreter(foreign_openssl: ForeignOpenSSL) -> None:
+    """On the foreign libcrypto, --python finds the empty trust store and verifies the env fix with that interpreter."""
+    python = _pyenv("3.12")
+    system_bundle = system_bundle_or_skip()
+    status, report = check_json(clean_env(LD_LIBRARY_PATH=str(foreign_openssl.directory)), "--python", python)
+    assert status == 1
+    assert report["python"]["version"].startswith("3.12.")
+    assert "trust-store-empty" in codes(report, "error")
+    in_use = [lib for lib in report["libraries"] if lib["in_use"]]
+    assert [lib["path"] for lib in in_use] == [str(foreign_openssl.libcrypto)]
+    first = report["fixes"][0]
+    assert (first["env"], first["verified"]) == ({"SSL_CERT_FILE": system_bundle}, True)
+    assert first["evidence"].startswith("in a fresh %s the context loaded" % python)
+
+
+def _script(tmp_path: Path, name: str, body: str) -> str:
+    """An executable shell script standing in for a broken interpreter."""
+    path = tmp_path / name
+    path.write_text("#!/bin/sh\n" + body)
+    path.chmod(0o755)
+    return str(path)
+
+
+BROKEN: dict[str, tuple[Callable[[Path], str], str]] = {
+    "missing": (lambda tmp: str(tmp / "nowhere" / "python"), "No such file or directory"),
+    "directory": (lambda tmp: str(tmp), "is a directory, not an interpreter"),
+    "not-executable": (lambda tmp: _plain_file(tmp), "Permission denied"),
+    "false": (lambda tmp: "/bin/false", "exited with status 1 and printed no facts"),
+    "garbage": (lambda tmp: _script(tmp, "garbage", "echo 'hello'\n"), "printed no facts"),
+    "endless": (lambda tmp: _script(tmp, "endless", "exec yes\n"), "MiB of output"),
+    "crash": (lambda tmp: _script(tmp, "crash", "echo boom >&2; exit 7\n"), "failed (exit status 7): boom"),
+    "not-the-probe": (lambda tmp: _script(tmp, "json", "echo '{\"a\": 1}'\n"), "not with the probe's facts"),
+}
+
+
+def _plain_file(tmp: Path) -> str:
+    """A file that exists but is not executable."""
+    path = tmp / "python"
+    path.write_text("not a program\n")
+    return str(path)
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_a_broken_interpreter_is_one_line_and_exit_3(case: str, tmp_path: Path) -> None:
+    """Each kind of broken interpreter gives exit 3 and one line naming it, never a traceback."""
+    make, words = BROKEN[case]
+    python = make(tmp_path)
+    result = run_cadoctor(["check", "--python", python], clean_env())
+    assert result.returncode == 3, result.stderr
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith("cadoctor: cannot probe ")
+    assert words in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("version", ["2.7", "3.6"])
+def test_an_interpreter_too_old_for_the_probe_is_named_with_its_version(version: str) -> None:
+    """Python 2.7 and 3.6 cannot run the probe: the one line says which version it met."""
+    python = _pyenv(version)
+    result = run_cadoctor(["check", "--python", python], clean_env())
+    assert result.returncode == 3
+    assert "is Python %s; the probe needs Python 3.8 or later" % version in result.stderr
+
+
+def test_a_silent_interpreter_is_given_up_on_time(tmp_path: Path) -> None:
+    """An interpreter that never answers is abandoned at the deadline (and killed), not waited for."""
+    python = _script(tmp_path, "silent", "exec sleep 60\n")
+    started = time.monotonic()
+    with pytest.raises(InterpreterError, match="no answer within"):
+        probe_interpreter(python, timeout=0.5)
+    assert time.monotonic() - started < 5
+
+
+def test_host_and_python_together_are_a_usage_error() -> None:
+    """--host with --python is refused in one line (exit 2) rather than checked from the wrong interpreter."""
+    result = run_cadoctor(["check", "--python", sys.executable, "--host", "localhost:1"], clean_env())
+    assert result.returncode == 2
+    assert (
+        result.stderr == "cadoctor: --host cannot be combined with --python yet: run cadoctor under that interpreter\n"
+    )
+
+
+def test_the_probe_answers_json_on_every_supported_python() -> None:
+    """The stdlib-only probe runs unchanged on each Python from 3.8 on that this machine has."""
+    found = 0
+    for version in ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13"):
+        matches = sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/%s.*/bin/python%s" % (version, version))))
+        if not matches:
+            continue
+        facts = probe_interpreter(matches[-1])
+        assert facts["python"]["version"].startswith(version + ".")
+        assert json.dumps(facts)
+        found += 1
+    if not found:
+        pytest.skip("no pyenv interpreters here")
