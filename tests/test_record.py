@@ -132,6 +132,9 @@ def test_field_refuses_a_default_and_a_factory_together() -> None:
 
 def test_the_model_loads_without_dataclasses_or_inspect() -> None:
     """Importing the model costs neither `dataclasses` nor `inspect`: that is why records exist."""
-    script = "import sys, cadoctor._model; print(sorted({'dataclasses', 'inspect'} & set(sys.modules)))"
+    script = (
+        "import sys; before = set(sys.modules); import cadoctor._model; "
+        "print(sorted({'dataclasses', 'inspect'} & (set(sys.modules) - before)))"
+    )
     out = subprocess.run([sys.executable, "-c", script], env=clean_env(), capture_output=True, text=True, timeout=60)
     assert out.stdout == "[]\n", out.stderr
