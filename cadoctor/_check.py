@@ -80,7 +80,7 @@ def check(
     """Examine the trust path of the running interpreter (and live handshakes to `hosts`) and return the report.
 
     With `python`, examine that interpreter instead: the probe runs there, the rules here, and fixes are tried
-    in fresh children of it (raises `InterpreterError` when it cannot be probed).
+    in fresh children of it (raises `InterpreterError` when it cannot be probed, ValueError with `hosts`).
 
     With hosts, the handshakes come first, with one default context whose load counts serve the probe too; with
     a single host, the probe and the light look run while the handshake waits for a late alert. When every
@@ -89,6 +89,8 @@ def check(
     where their root is.
     """
     if python is not None:
+        if hosts:
+            raise ValueError("hosts cannot be combined with python yet: the handshake would come from this interpreter")
         from cadoctor._interpreter import probe_interpreter
 
         facts = facts_from_probe(probe_interpreter(python), local=False)

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import ForeignOpenSSL, check_json, clean_env, codes, run_cadoctor, system_bundle_or_skip
 
+from cadoctor import check
 from cadoctor._interpreter import InterpreterError, probe_interpreter
 
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -137,12 +138,14 @@ def test_a_silent_interpreter_is_given_up_on_time(tmp_path: Path) -> None:
 
 
 def test_host_and_python_together_are_a_usage_error() -> None:
-    """--host with --python is refused in one line (exit 2) rather than checked from the wrong interpreter."""
+    """--host with --python is refused (exit 2, one line; ValueError from the API) rather than run from here."""
     result = run_cadoctor(["check", "--python", sys.executable, "--host", "localhost:1"], clean_env())
     assert result.returncode == 2
     assert (
         result.stderr == "cadoctor: --host cannot be combined with --python yet: run cadoctor under that interpreter\n"
     )
+    with pytest.raises(ValueError, match="cannot be combined"):
+        check(python=sys.executable, hosts=["localhost:1"])
 
 
 def test_the_probe_answers_json_on_every_supported_python() -> None:
