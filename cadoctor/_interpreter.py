@@ -85,6 +85,8 @@ def probe_interpreter(path: str, timeout: float = PROBE_TIMEOUT) -> dict[str, An
 
     from cadoctor import _probe
 
+    if not path:
+        raise InterpreterError("an empty path: name an interpreter")
     if os.path.isdir(path):
         raise InterpreterError("%s is a directory, not an interpreter" % path)
     try:
@@ -95,7 +97,7 @@ def probe_interpreter(path: str, timeout: float = PROBE_TIMEOUT) -> dict[str, An
             stderr=subprocess.PIPE,
         )
     except OSError as exc:
-        raise InterpreterError("cannot run %s: %s" % (path, exc.strerror or exc)) from None
+        raise InterpreterError("%s: %s" % (path, exc.strerror or exc)) from None
     try:
         if child.stdout is None or child.stderr is None:
             raise InterpreterError("no pipes to read")

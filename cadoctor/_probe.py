@@ -21,7 +21,7 @@ import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, Dict, List, Optional, Tuple
+    from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 PROBE_VERSION = 1
 
@@ -74,7 +74,7 @@ def _quoted_value(line: str) -> Optional[str]:
     return line[start + 1 : end]
 
 
-def _find_version(data: mmap.mmap, span: Tuple[int, int]) -> Optional[Tuple[str, str]]:
+def _find_version(data: Union[mmap.mmap, bytes], span: Tuple[int, int]) -> Optional[Tuple[str, str]]:
     """Find the flavour and version string: a fast search for each literal, the pattern only where it occurs."""
     for flavour, literal, pattern in _VERSION_PATTERNS:
         at = data.find(literal, *span)
@@ -89,11 +89,8 @@ def _find_version(data: mmap.mmap, span: Tuple[int, int]) -> Optional[Tuple[str,
 def _flavour_of(version: Optional[str]) -> Optional[str]:
     """Name the flavour of a version string as OpenSSL_version(OPENSSL_VERSION) gives it."""
     text = (version or "").encode("utf-8", "replace")
-    for flavour, literal, pattern in _VERSION_PATTERNS:
-        at = text.find(literal)
-        if at != -1 and re.match(pattern, text[at:]):
-            return flavour
-    return None
+    found = _find_version(text, (0, len(text)))
+    return found[0] if found else None
 
 
 def _find_build_string(data: mmap.mmap, key: bytes, span: Tuple[int, int]) -> Optional[str]:

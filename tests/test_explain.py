@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 import socket
 import ssl
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import CHILD_TIMEOUT, clean_env, run_cadoctor
+from conftest import clean_env, run_cadoctor
 from servers import answer_http, close_after_hello, make_chain, serve, server_context, tls_handler
 
 from cadoctor._explain import explain
@@ -165,15 +163,7 @@ def test_messages_raised_by_real_handshakes(tmp_path: Path) -> None:
 
 def test_cli_reads_stdin_and_prints_json() -> None:
     """`explain -` reads stdin; --format json gives the causes; unknown text exits 1 and says so."""
-    result = subprocess.run(
-        [sys.executable, "-m", "cadoctor", "explain", "--format", "json", "-"],
-        input=LIBRARY_MESSAGES[6][0],
-        env=clean_env(),
-        capture_output=True,
-        text=True,
-        timeout=CHILD_TIMEOUT,
-        check=False,
-    )
+    result = run_cadoctor(["explain", "--format", "json", "-"], clean_env(), input=LIBRARY_MESSAGES[6][0])
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
     assert document["known"] is True

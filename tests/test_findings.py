@@ -16,6 +16,7 @@ from conftest import (
     handshake,
     interpreter_at_least,
     make_ca,
+    run_cadoctor,
     serve_tls,
     system_bundle_or_skip,
 )
@@ -139,15 +140,7 @@ def test_a_script_named_ssl_is_reported_without_running_it(tmp_path: Path) -> No
     """A user's ssl.py in the working directory gives ssl-unavailable naming it, and its code never runs."""
     shadow = tmp_path / "ssl.py"
     shadow.write_text("open(%r, 'w').close()\nprint('not json')\n" % str(tmp_path / "RAN"))
-    result = subprocess.run(
-        [sys.executable, "-m", "cadoctor", "check", "--format", "json", "--no-verify"],
-        cwd=tmp_path,
-        env=clean_env(),
-        capture_output=True,
-        text=True,
-        timeout=CHILD_TIMEOUT,
-        check=False,
-    )
+    result = run_cadoctor(["check", "--format", "json", "--no-verify"], clean_env(), cwd=tmp_path)
     assert result.returncode == 1, result.stderr
     report = json.loads(result.stdout)
     finding = next(f for f in report["findings"] if f["code"] == "ssl-unavailable")

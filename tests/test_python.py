@@ -88,6 +88,7 @@ def _script(tmp_path: Path, name: str, body: str) -> str:
 
 BROKEN: dict[str, tuple[Callable[[Path], str], str]] = {
     "missing": (lambda tmp: str(tmp / "nowhere" / "python"), "No such file or directory"),
+    "empty": (lambda tmp: "", "an empty path: name an interpreter"),
     "directory": (lambda tmp: str(tmp), "is a directory, not an interpreter"),
     "not-executable": (lambda tmp: _plain_file(tmp), "Permission denied"),
     "false": (lambda tmp: "/bin/false", "exited with status 1 and printed no facts"),
