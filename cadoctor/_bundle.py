@@ -13,6 +13,7 @@ import warnings
 
 from cadoctor._der import MalformedDER, certificate_parts, read_tlv
 from cadoctor._disk import DIRECTORY_LIMIT, HASH_LINK, exposures, file_key, on_disk, open_regular
+from cadoctor._fileroot import HOST, FileRoot
 from cadoctor._model import Bundle
 from cadoctor._record import field, fields, record, replace
 from cadoctor._subject_hash import subject_hash
@@ -239,15 +240,17 @@ class _DirectoryCounts:
     targets: tuple[str, ...] = ()  # the files the hash links reach, for who-can-write checks
 
 
-def _real_path(fd: int, path: str) -> str:
+def _real_path(fd: int, path: str, root: FileRoot) -> str:
     """Where an open file really is: one readlink on Linux instead of a walk of every component."""
+    if not root.is_host:
+        return root.resolve(path)
     try:
         return os.readlink("/proc/self/fd/%d" % fd)
     except OSError:
         return os.path.realpath(path)
 
 
-def _directory_inventory(path: str, tally: _Tally, now: datetime.datetime) -> _DirectoryCounts:
+def _directory_inventory(path: str, tally: _Tally, now: datetime.datetime, root: FileRoot) -> _DirectoryCounts:
     """Count hash links (and wrong ones) and certificate files that no link reaches."""
     links = mismatches = 0
     targets: dict[FileKey, str] = {}
@@ -256,7 +259,7 @@ def _directory_inventory(path: str, tally: _Tally, now: datetime.datetime) -> _D
     merged: set[FileKey] = set()
     linked: list[str] = []
     try:
-        with os.scandir(path) as entries:
+        with os.scandir(root.host(path)) as entries:
             names = [entry.name for _, entry in zip(range(DIRECTORY_LIMIT), entries)]
     except OSError as exc:
         return _DirectoryCounts(error=exc.strerror or str(exc))
@@ -265,12 +268,12 @@ def _directory_inventory(path: str, tally: _Tally, now: datetime.datetime) -> _D
         if not is_link and not name.endswith(_CERT_SUFFIXES):
             continue
         full = os.path.join(path, name)
-        real = file_key(full)
+        real = file_key(full, root)
         if real not in files:
             own = _Tally()
-            fd, _, file_type, _ = open_regular(full)
+            fd, _, file_type, _ = open_regular(full, root)
             if fd is not None:
-                targets[real] = _real_path(fd, full)
+                targets[real] = _real_path(fd, full, root)
             certs = _file_inventory(fd, own, now) if fd is not None else []
             if fd is None and is_link:
                 own.problem("hash link %s leads to no readable file (%s)" % (name, file_type))
@@ -302,18 +305,18 @@ def _directory_inventory(path: str, tally: _Tally, now: datetime.datetime) -> _D
     return _DirectoryCounts(links, mismatches, unlinked, None, tuple(linked))
 
 
-def inspect(path: str, roles: tuple[str, ...], euid: int | None = None) -> Bundle:
-    """Describe one candidate CA file or directory without ever blocking or reading it whole."""
+def inspect(path: str, roles: tuple[str, ...], euid: int | None = None, root: FileRoot = HOST) -> Bundle:
+    """Describe one candidate CA file or directory (inside `root`) without ever blocking or reading it whole."""
     now = datetime.datetime.now(datetime.timezone.utc)
     seen: set[str] = set()
-    base, fd, info = on_disk(path, roles, euid, seen, parsed=True)
+    base, fd, info = on_disk(path, roles, euid, seen, parsed=True, root=root)
     if info is None:
         return base
     tally = _Tally()
     if base.file_type == "directory":
-        counts = _directory_inventory(path, tally, now)
+        counts = _directory_inventory(path, tally, now, root)
         # A hash link is only as safe as the file it reaches, wherever that lives.
-        reached = tuple(e for target in counts.targets for e in exposures(target, euid, seen))
+        reached = tuple(e for target in counts.targets for e in exposures(target, euid, seen, root))
         directory = replace(
             base,
             kind="directory",

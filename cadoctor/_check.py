@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from cadoctor import _probe
 from cadoctor._collect import collect, facts_from_probe
 from cadoctor._diagnose import diagnose
 from cadoctor._host import DEFAULT_TIMEOUT
-from cadoctor._model import Facts, Fix, HostCheck, Report, Severity
+from cadoctor._model import Facts, Fix, HostCheck, Report, Severity, Subject
 from cadoctor._record import replace
 from cadoctor._remedy import KIND_RANK, propose
 from cadoctor._verify import verify as run_trials
@@ -28,13 +28,32 @@ def _rank(fix: Fix) -> tuple[int, int]:
 
 
 def report_for(
-    facts: Facts, *, verify: bool = True, timeout: float = DEFAULT_TIMEOUT, executable: str | None = None
+    facts: Facts,
+    *,
+    verify: bool = True,
+    timeout: float = DEFAULT_TIMEOUT,
+    executable: str | None = None,
+    environment: Mapping[str, str] | None = None,
 ) -> Report:
-    """Diagnose collected facts and try the fixes (in fresh children of `executable`, by default this one)."""
+    """Diagnose collected facts and try the fixes in fresh children of `executable` (by default this one).
+
+    The children get `environment` (by default this one's) with each fix applied. A subject that cannot be
+    tried here (a non-Python program, another user's or another root's interpreter) keeps every fix untried,
+    with the reason; fixes only Python can apply are not offered to a program that is not Python.
+    """
+    from cadoctor._outside import trial_obstacle
+
     findings = diagnose(facts)
     fixes = propose(facts, findings)
-    if verify:
-        fixes = run_trials(fixes, facts, executable=executable or sys.executable, host_timeout=timeout)
+    if facts.subject is not None and facts.subject.python is False:
+        fixes = tuple(f for f in fixes if f.kind != "code" and not f.preload)
+    obstacle = trial_obstacle(facts)
+    if verify and obstacle is not None:
+        fixes = tuple(f if f.kind == "command" else replace(f, evidence=obstacle) for f in fixes)
+    elif verify:
+        fixes = run_trials(
+            fixes, facts, executable=executable or sys.executable, environment=environment, host_timeout=timeout
+        )
     return Report(facts=facts, findings=findings, fixes=tuple(sorted(fixes, key=_rank)))
 
 
@@ -76,11 +95,16 @@ def check(
     client_cert: str | None = None,
     client_key: str | None = None,
     python: str | None = None,
+    pid: int | None = None,
 ) -> Report:
     """Examine the trust path of the running interpreter (and live handshakes to `hosts`) and return the report.
 
     With `python`, examine that interpreter instead: the probe runs there, the rules here, and fixes are tried
     in fresh children of it (raises `InterpreterError` when it cannot be probed, ValueError with `hosts`).
+
+    With `pid`, examine that running process from outside (Linux): its maps, environment and files, read in
+    its own root; fixes are tried in a fresh copy of its interpreter only when it is a Python of this user in
+    this root (raises `ProcessError` when it cannot be read).
 
     With hosts, the handshakes come first, with one default context whose load counts serve the probe too; with
     a single host, the probe and the light look run while the handshake waits for a late alert. When every
@@ -88,13 +112,25 @@ def check(
     light report is the answer; otherwise the whole disk is inventoried, which failed handshakes need to find
     where their root is.
     """
+    if python is not None and pid is not None:
+        raise ValueError("python and pid name two different subjects: choose one")
+    if (python is not None or pid is not None) and hosts:
+        raise ValueError("hosts cannot be combined with python or pid: the handshake would come from this interpreter")
     if python is not None:
-        if hosts:
-            raise ValueError("hosts cannot be combined with python yet: the handshake would come from this interpreter")
         from cadoctor._interpreter import probe_interpreter
 
         facts = facts_from_probe(probe_interpreter(python), local=False)
-        return report_for(facts, verify=verify, timeout=timeout, executable=python)
+        subject = Subject(kind="interpreter", executable=python, python=True, observed="runtime")
+        return report_for(replace(facts, subject=subject), verify=verify, timeout=timeout, executable=python)
+    if pid is not None:
+        from cadoctor._outside import facts_of_process
+        from cadoctor._process import read_process
+
+        view = read_process(pid)
+        facts = facts_of_process(view)
+        return report_for(
+            facts, verify=verify, timeout=timeout, executable=facts.runtime.executable, environment=view.environ
+        )
     if not hosts:
         return report_for(collect(), verify=verify, timeout=timeout)
     from cadoctor._host import analyse

@@ -60,6 +60,9 @@ def check(
     python: Optional[str] = typer.Option(
         None, "--python", help="Diagnose this interpreter instead (3.8+; cadoctor need not be installed in it)."
     ),
+    pid: Optional[int] = typer.Option(
+        None, "--pid", help="Diagnose this running process from outside (Linux; any program using OpenSSL)."
+    ),
 ) -> None:
     """Diagnose this interpreter's CA trust path (and handshakes to --host) and suggest verified fixes."""
     options = CheckOptions(
@@ -72,6 +75,7 @@ def check(
         client_cert=client_cert,
         client_key=client_key,
         python=python,
+        pid=pid,
     )
     raise typer.Exit(run_check(options))
 

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 from cadoctor import _probe
 from cadoctor._disk import inspect_light
+from cadoctor._fileroot import HOST, FileRoot
 from cadoctor._locations import KNOWN_DIRECTORIES, KNOWN_FILES, LOCAL_ANCHORS
 from cadoctor._model import Bundle, Facts, Runtime, SystemLibrary, runtime_from_probe
 from cadoctor._record import replace
@@ -22,19 +23,26 @@ _CACHE_LINE = re.compile(r"^\s*(lib(?:crypto|ssl)\.so[.\d]*) \(([^)]*)\) => (\S.
 _LOADER_ABI = {"x86_64": "x86-64", "aarch64": "AArch64", "ppc64le": "64bit", "s390x": "64bit"}
 
 
-def system_libraries(known: Mapping[str, str | None] | None = None) -> tuple[SystemLibrary, ...]:
-    """Ask the dynamic loader's cache which libcrypto/libssl it picks when nothing overrides it.
+def system_libraries(known: Mapping[str, str | None] | None = None, root: FileRoot = HOST) -> tuple[SystemLibrary, ...]:
+    """Ask the dynamic loader's cache (of `root`) which libcrypto/libssl it picks when nothing overrides it.
 
     `known` maps real paths of libraries already read to their OPENSSLDIR, so that no file is read twice.
+    Only this host's `ldconfig` runs: another root's cache is read with `-C`, never its own tools.
     """
     tool = next((path for path in _LDCONFIG if os.access(path, os.X_OK)), None)
     if tool is None:
         return ()
     import subprocess
 
+    command = [tool, "-p"]
+    if not root.is_host:
+        try:
+            command += ["-C", root.host("/etc/ld.so.cache")]
+        except OSError:
+            return ()
     try:
         listing = subprocess.run(
-            [tool, "-p"], capture_output=True, text=True, timeout=5, check=False, env={"LC_ALL": "C"}
+            command, capture_output=True, text=True, timeout=5, check=False, env={"LC_ALL": "C"}
         ).stdout
     except (OSError, subprocess.SubprocessError):
         return ()
@@ -45,9 +53,15 @@ def system_libraries(known: Mapping[str, str | None] | None = None) -> tuple[Sys
         if not match or (abi and abi not in match.group(2)) or match.group(1) in found:
             continue
         soname, path = match.group(1), match.group(3)
-        real = os.path.realpath(path)
-        openssldir = known[real] if known and real in known else _probe.read_build_strings(path).get("openssldir")
-        exists = os.path.isdir(openssldir) if openssldir and openssldir != "n/a" else None
+        try:
+            real = root.resolve(path)
+        except OSError:
+            continue
+        if known and real in known:
+            openssldir = known[real]
+        else:
+            openssldir = _probe.read_build_strings(root.outer(real)).get("openssldir")
+        exists = root.exists(openssldir, directory=True) if openssldir and openssldir != "n/a" else None
         found[soname] = SystemLibrary(soname=soname, path=path, openssldir=openssldir, openssldir_exists=exists)
     return tuple(found.values())
 
@@ -61,11 +75,11 @@ def _imported_certifi() -> str | None:
     return str(certifi.where())
 
 
-def candidate_paths(runtime: Runtime, *, light: bool = False) -> dict[str, list[str]]:
+def candidate_paths(runtime: Runtime, *, light: bool = False, root: FileRoot = HOST) -> dict[str, list[str]]:
     """Name every CA file or directory worth inspecting, each with the roles that make it a candidate.
 
     `light` stops at what the process reads (the sources in effect, the compiled defaults, the CA variables),
-    before the system locations and certifi are looked up.
+    before the system locations (looked up inside `root`) and certifi are.
     """
     roles: dict[str, list[str]] = {}
 
@@ -91,10 +105,10 @@ def candidate_paths(runtime: Runtime, *, light: bool = False) -> dict[str, list[
     if light:
         return roles
     for path, _ in KNOWN_FILES + KNOWN_DIRECTORIES:
-        if os.path.lexists(path):
+        if root.lexists(path):
             add(path, "system")
     for path, _ in LOCAL_ANCHORS:
-        if os.path.isdir(path):
+        if root.exists(path, directory=True):
             add(path, "local-anchors")
     if "conda" in runtime.hints:
         add(os.path.join(runtime.prefix, "ssl", "cacert.pem"), "conda")
@@ -102,28 +116,31 @@ def candidate_paths(runtime: Runtime, *, light: bool = False) -> dict[str, list[
     return roles
 
 
-def inventory(runtime: Runtime) -> tuple[Bundle, ...]:
+def inventory(runtime: Runtime, root: FileRoot = HOST) -> tuple[Bundle, ...]:
     """Inspect every candidate once per real file: symlinked defaults share the inventory of their target."""
     from cadoctor._bundle import inspect
 
     seen: dict[str, Bundle] = {}
     bundles: list[Bundle] = []
-    for path, roles in candidate_paths(runtime).items():
-        real = os.path.realpath(path) if os.path.isabs(path) else path
+    for path, roles in candidate_paths(runtime, root=root).items():
+        try:
+            real = root.resolve(path) if os.path.isabs(path) else path
+        except OSError:
+            real = path
         if real in seen and seen[real].realpath:
             bundles.append(replace(seen[real], path=path, roles=tuple(roles)))
             continue
-        bundle = inspect(path, tuple(roles), runtime.euid)
+        bundle = inspect(path, tuple(roles), runtime.euid, root)
         seen[real] = bundle
         bundles.append(bundle)
     return tuple(bundles)
 
 
-def light_inventory(runtime: Runtime) -> tuple[Bundle, ...]:
+def light_inventory(runtime: Runtime, root: FileRoot = HOST) -> tuple[Bundle, ...]:
     """The sources in effect and the paths CA variables name, without reading a certificate."""
     return tuple(
-        inspect_light(path, tuple(roles), runtime.euid)
-        for path, roles in candidate_paths(runtime, light=True).items()
+        inspect_light(path, tuple(roles), runtime.euid, root)
+        for path, roles in candidate_paths(runtime, light=True, root=root).items()
         if any(role.startswith(("in-effect:", "env:")) for role in roles)
     )
 

@@ -14,6 +14,7 @@ import sys
 
 from cadoctor._host import DEFAULT_TIMEOUT, ClientCertificateError
 from cadoctor._interpreter import InterpreterError
+from cadoctor._process import ProcessError
 from cadoctor._record import record
 from cadoctor._render import Format
 
@@ -43,6 +44,7 @@ class CheckOptions:
     client_cert: str | None = None
     client_key: str | None = None
     python: str | None = None
+    pid: int | None = None
 
 
 _VALUED = {
@@ -56,6 +58,7 @@ _VALUED = {
     "--client-cert": "client_cert",
     "--client-key": "client_key",
     "--python": "python",
+    "--pid": "pid",
 }
 _FLAGS = {"--verify": True, "--no-verify": False}
 
@@ -86,6 +89,7 @@ def parse_check(argv: list[str]) -> CheckOptions | None:
         timeout = float(values.get("timeout", DEFAULT_TIMEOUT))
         if not MIN_TIMEOUT <= timeout < float("inf"):
             return None
+        pid = int(values["pid"]) if "pid" in values else None
         return CheckOptions(
             fmt=Format(values.get("fmt", Format.HUMAN.value)),
             output=values.get("output"),
@@ -96,6 +100,7 @@ def parse_check(argv: list[str]) -> CheckOptions | None:
             client_cert=values.get("client_cert"),
             client_key=values.get("client_key"),
             python=values.get("python"),
+            pid=pid,
         )
     except ValueError:
         return None
@@ -107,8 +112,18 @@ def run_check(options: CheckOptions) -> int:
     from cadoctor._model import Severity
     from cadoctor._render import render
 
-    if options.python is not None and options.hosts:
-        sys.stderr.write("cadoctor: --host cannot be combined with --python yet: run cadoctor under that interpreter\n")
+    if options.pid is not None and options.pid < 1:
+        sys.stderr.write(
+            "cadoctor: --pid %d is not a process ID: they start at 1 (0 is the kernel's idle task)\n" % options.pid
+        )
+        return EXIT_USAGE
+    if options.python is not None and options.pid is not None:
+        sys.stderr.write("cadoctor: --python and --pid name two different subjects: choose one\n")
+        return EXIT_USAGE
+    if (options.python is not None or options.pid is not None) and options.hosts:
+        sys.stderr.write(
+            "cadoctor: --host cannot be combined with --python or --pid: run cadoctor under that interpreter\n"
+        )
         return EXIT_USAGE
     try:
         report = check(
@@ -118,12 +133,16 @@ def run_check(options: CheckOptions) -> int:
             client_cert=options.client_cert,
             client_key=options.client_key,
             python=options.python,
+            pid=options.pid,
         )
     except ClientCertificateError as exc:
         sys.stderr.write("cadoctor: %s\n" % exc)
         return EXIT_USAGE
     except InterpreterError as exc:
         sys.stderr.write("cadoctor: cannot probe %s\n" % exc)
+        return EXIT_PROBE
+    except ProcessError as exc:
+        sys.stderr.write("cadoctor: %s\n" % exc)
         return EXIT_PROBE
     except Exception as exc:  # the probe never raises by design: anything here is a bug, reported in one line
         if os.environ.get("CADOCTOR_DEBUG"):

@@ -454,9 +454,9 @@ def trust_writable(facts: Facts) -> Iterator[Finding]:
 
 def strict_verification(facts: Facts) -> Iterator[Finding]:
     """Python 3.13+ verifies with VERIFY_X509_STRICT, which rejects some legacy CAs."""
-    version = tuple(int(p) for p in facts.runtime.python_version.split(".")[:2])
-    if version < (3, 13):
-        return
+    parts = facts.runtime.python_version.split(".")[:2]
+    if not all(p.isdigit() for p in parts) or tuple(map(int, parts)) < (3, 13):
+        return  # older, or not a Python at all (a program examined by --pid)
     cafile, capaths = _in_effect(facts)
     for bundle in [b for b in [cafile, *capaths] if b is not None and b.strict_violations]:
         yield Finding(

@@ -11,6 +11,7 @@ import os
 import re
 import stat
 
+from cadoctor._fileroot import HOST, FileRoot
 from cadoctor._locations import SYSTEM_PREFIXES
 from cadoctor._model import Bundle, Exposure
 from cadoctor._record import replace
@@ -31,9 +32,10 @@ _FILE_TYPES = (
 )
 
 
-def open_regular(path: str) -> tuple[int | None, os.stat_result | None, str, str | None]:
-    """Open a path without blocking (FIFOs, devices) and classify it: (fd, stat, file_type, error)."""
+def open_regular(path: str, root: FileRoot = HOST) -> tuple[int | None, os.stat_result | None, str, str | None]:
+    """Open a path (inside `root`) without blocking on FIFOs or devices, and classify it: (fd, stat, type, error)."""
     try:
+        path = root.host(path)
         info = os.stat(path)
     except OSError as exc:
         if exc.errno == errno.ENOENT:
@@ -64,13 +66,16 @@ def _read_only_mount(path: str) -> bool:
         return False
 
 
-def exposures(path: str, euid: int | None, seen: set[str] | None = None) -> tuple[Exposure, ...]:
+def exposures(path: str, euid: int | None, seen: set[str] | None = None, root: FileRoot = HOST) -> tuple[Exposure, ...]:
     """List what lets someone other than the owner change a trust source: itself and each parent.
 
     Paths in `seen` (and their parents) were examined already and are skipped; the walk adds to it.
     """
     found: list[Exposure] = []
-    current = os.path.realpath(path)
+    try:
+        current = root.resolve(path)
+    except OSError:
+        return ()
     is_system = current.startswith(SYSTEM_PREFIXES)
     while True:
         if seen is not None:
@@ -78,13 +83,15 @@ def exposures(path: str, euid: int | None, seen: set[str] | None = None) -> tupl
                 break
             seen.add(current)
         try:
-            info = os.stat(current)
+            info = os.stat(root.outer(current))
         except OSError:
             break
         mode = stat.S_IMODE(info.st_mode)
         sticky_dir = stat.S_ISDIR(info.st_mode) and mode & stat.S_ISVTX
         # Mode bits grant nothing on a read-only mount (a function package, an image layer).
-        shared = not sticky_dir and bool(mode & (stat.S_IWOTH | stat.S_IWGRP)) and not _read_only_mount(current)
+        shared = (
+            not sticky_dir and bool(mode & (stat.S_IWOTH | stat.S_IWGRP)) and not _read_only_mount(root.outer(current))
+        )
         if shared and mode & stat.S_IWOTH:
             found.append(Exposure(current, info.st_uid, mode, "writable by every user"))
         elif shared and mode & stat.S_IWGRP and info.st_gid != 0:
@@ -101,42 +108,42 @@ def exposures(path: str, euid: int | None, seen: set[str] | None = None) -> tupl
     return tuple(found)
 
 
-def file_key(path: str) -> FileKey:
+def file_key(path: str, root: FileRoot = HOST) -> FileKey:
     """Identify the file a name reaches (one stat, unlike realpath's walk); broken names stand for themselves."""
     try:
-        info = os.stat(path)
+        info = root.stat(path)
     except OSError:
         return path
     return info.st_dev, info.st_ino
 
 
 def on_disk(
-    path: str, roles: tuple[str, ...], euid: int | None, seen: set[str], parsed: bool
+    path: str, roles: tuple[str, ...], euid: int | None, seen: set[str], parsed: bool, root: FileRoot = HOST
 ) -> tuple[Bundle, int | None, os.stat_result | None]:
     """What every inspection starts from: type, owner, mode, who can write it; and the file, opened if regular."""
     base = Bundle(path=path, roles=roles, kind="other", file_type="missing", parsed=parsed)
     if not os.path.isabs(path):
         relative = replace(base, file_type="relative", error="relative path: resolved against the working directory")
         return relative, None, None
-    fd, info, file_type, error = open_regular(path)
+    fd, info, file_type, error = open_regular(path, root)
     base = replace(base, file_type=file_type, error=error)
     if info is None:
         return base, fd, None
     facts = replace(
         base,
-        realpath=os.path.realpath(path),
+        realpath=root.resolve(path),
         size=info.st_size,
         uid=info.st_uid,
         gid=info.st_gid,
         mode=stat.S_IMODE(info.st_mode),
-        exposures=exposures(path, euid, seen),
+        exposures=exposures(path, euid, seen, root),
     )
     return facts, fd, info
 
 
-def inspect_light(path: str, roles: tuple[str, ...], euid: int | None = None) -> Bundle:
+def inspect_light(path: str, roles: tuple[str, ...], euid: int | None = None, root: FileRoot = HOST) -> Bundle:
     """File facts, who can write it, and for a directory its hash-link names: no certificate is read."""
-    base, fd, info = on_disk(path, roles, euid, set(), parsed=False)
+    base, fd, info = on_disk(path, roles, euid, set(), parsed=False, root=root)
     if fd is not None:
         os.close(fd)
     if info is None:
@@ -146,11 +153,12 @@ def inspect_light(path: str, roles: tuple[str, ...], euid: int | None = None) ->
     if base.file_type != "directory":
         return base
     try:
-        with os.scandir(path) as entries:
+        with os.scandir(root.host(path)) as entries:
             links = sum(
                 1
                 for _, entry in zip(range(DIRECTORY_LIMIT), entries)
-                if HASH_LINK.match(entry.name) and os.path.isfile(entry.path)
+                if HASH_LINK.match(entry.name)
+                and (os.path.isfile(entry.path) if root.is_host else root.exists(os.path.join(path, entry.name)))
             )
     except OSError as exc:
         return replace(base, kind="directory", error=exc.strerror or str(exc))

@@ -265,6 +265,30 @@ class HostCheck:
 
 
 @record
+class Subject:
+    """What was examined when it is not the interpreter running cadoctor.
+
+    Attributes:
+        kind: `interpreter` (`--python`), `process` (`--pid`) or `root` (`--root`).
+        python: Whether it is a Python interpreter (False for curl, nginx, node...; None when unknown).
+        root: The file system its paths were resolved in, when it is not this host's (an image, a container).
+        observed: How the trust path was learnt: `runtime` (asked the running interpreter) or `files` (read
+            from maps, environment and files only: a default context was not made, so its load count is unknown).
+
+    """
+
+    kind: str
+    executable: str | None
+    python: bool | None
+    observed: str
+    pid: int | None = None
+    user: str | None = None
+    uid: int | None = None
+    command: tuple[str, ...] = ()
+    root: str | None = None
+
+
+@record
 class Facts:
     """Everything the rules look at: the runtime, its libraries, the bundles on disk, live handshakes."""
 
@@ -274,6 +298,7 @@ class Facts:
     bundles: tuple[Bundle, ...]
     hosts: tuple[HostCheck, ...] = ()
     inventory: str = "full"  # "light": only the sources in effect, unparsed (every --host handshake succeeded)
+    subject: Subject | None = None  # None: this very interpreter
 
     def bundle(self, path: str | None) -> Bundle | None:
         """Find the inventory entry of a path."""

@@ -21,7 +21,7 @@ import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, Dict, List, Optional, Tuple, Union
+    from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
 
 PROBE_VERSION = 1
 
@@ -280,8 +280,9 @@ def _ssl_facts() -> Dict[str, Any]:
     }
 
 
-def _trust_sources(ssl_facts: Dict[str, Any]) -> Dict[str, Any]:
-    """Resolve the CA file and directories a default context reads, the way OpenSSL does."""
+def trust_sources(ssl_facts: Dict[str, Any], environ: Optional[Mapping[str, str]] = None) -> Dict[str, Any]:
+    """Resolve the CA file and directories a default context reads, the way OpenSSL does (in `environ`)."""
+    env = os.environ if environ is None else environ
     raw = ssl_facts["default_verify_paths_raw"]
     file_env = raw["cafile_env"]
     dir_env = raw["capath_env"]
@@ -291,14 +292,14 @@ def _trust_sources(ssl_facts: Dict[str, Any]) -> Dict[str, Any]:
             "cafile": {"path": raw["cafile"], "source": "compiled"},
             "capaths": [{"path": raw["capath"], "source": "compiled"}],
         }
-    if os.environ.get(file_env) is not None:
-        cafile = {"path": os.environ[file_env], "source": "env:" + file_env}
+    if env.get(file_env) is not None:
+        cafile = {"path": env[file_env], "source": "env:" + file_env}
     else:
         cafile = {"path": raw["cafile"], "source": "compiled"}
     capaths: List[Dict[str, str]] = []
-    if os.environ.get(dir_env) is not None:
+    if env.get(dir_env) is not None:
         # OpenSSL searches every entry of the list, even where Python's filtered view shows None.
-        for entry in os.environ[dir_env].split(os.pathsep):
+        for entry in env[dir_env].split(os.pathsep):
             if entry:
                 capaths.append({"path": entry, "source": "env:" + dir_env})
     else:
@@ -324,7 +325,7 @@ def default_context_obstacle() -> Optional[str]:
     ssl_facts = _ssl_facts()
     if not ssl_facts["available"]:
         return "ssl is unavailable: %s" % ssl_facts["error"]
-    return blocking_cafile(_trust_sources(ssl_facts)["cafile"]["path"])
+    return blocking_cafile(trust_sources(ssl_facts)["cafile"]["path"])
 
 
 def context_facts(context: Any) -> Dict[str, Any]:
@@ -355,6 +356,14 @@ def _linux_mapped_files() -> Tuple[Optional[Dict[str, Dict[str, Any]]], Optional
             lines = handle.read().splitlines()
     except OSError as exc:
         return None, "cannot read /proc/self/maps: %s" % (exc.strerror or exc)
+    for path, _, inode, deleted, span in parse_maps(lines):
+        files[path] = {"inode": inode, "deleted": deleted, "range": span}
+    return files, None
+
+
+def parse_maps(lines: List[str]) -> List[Tuple[str, str, int, bool, str]]:
+    """The files of a maps listing, once each, first mapping first: (path, device, inode, deleted, range)."""
+    seen: Dict[str, Tuple[str, str, int, bool, str]] = {}
     for line in lines:
         parts = line.split(None, 5)
         if len(parts) < 6 or not parts[5].startswith("/"):
@@ -363,9 +372,9 @@ def _linux_mapped_files() -> Tuple[Optional[Dict[str, Dict[str, Any]]], Optional
         deleted = path.endswith(" (deleted)")
         if deleted:
             path = path[: -len(" (deleted)")]
-        if path not in files:
-            files[path] = {"inode": int(parts[4]), "deleted": deleted, "range": parts[0]}
-    return files, None
+        if path not in seen:
+            seen[path] = (path, parts[3], int(parts[4]), deleted, parts[0])
+    return list(seen.values())
 
 
 def _library_handle(path: str) -> Any:
@@ -549,7 +558,7 @@ def collect(default_context: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
         "default_context": None,
     }
     if ssl_facts["available"]:
-        facts["trust"] = _trust_sources(ssl_facts)
+        facts["trust"] = trust_sources(ssl_facts)
         facts["default_context"] = default_context or _default_context_facts(facts["trust"]["cafile"]["path"])
     facts["libraries"] = _library_facts(ssl_facts)
     return facts
@@ -824,7 +833,7 @@ def trial(request: Dict[str, Any]) -> Dict[str, Any]:
     import ssl
 
     cafile, capath = request.get("cafile"), request.get("capath")
-    blocked = blocking_cafile(cafile or _trust_sources(ssl_facts)["cafile"]["path"])
+    blocked = blocking_cafile(cafile or trust_sources(ssl_facts)["cafile"]["path"])
     if blocked:
         outcome["error"] = blocked
         return outcome

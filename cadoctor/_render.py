@@ -76,6 +76,7 @@ def to_document(report: Report) -> dict[str, Any]:
         "bundles": plain(report.facts.bundles),
         "hosts": plain(report.facts.hosts),
         "inventory": report.facts.inventory,
+        "subject": plain(report.facts.subject),
     }
 
 
@@ -129,6 +130,23 @@ def _host_line(host: HostCheck) -> str:
     return "%s%s: %s at %s (%s)" % (host.target, via, host.code, host.stage, host.reason or host.error)
 
 
+def _subject_line(report: Report) -> str:
+    """Who was examined: this Python, another interpreter, a process by PID, or an image's root."""
+    runtime = report.facts.runtime
+    subject = report.facts.subject
+    python = "Python %s %s" % (runtime.python_version, runtime.executable)
+    if subject is None or subject.kind == "interpreter":
+        return python
+    within = " in root %s" % subject.root if subject.root else ""
+    if subject.kind == "root":
+        return "Image %s: %s" % (subject.root, python if subject.python else "no Python found")
+    command = " ".join(subject.command)
+    if len(command) > 80:
+        command = command[:77] + "..."
+    program = python if subject.python else subject.executable or "?"
+    return "PID %d (%s, user %s)%s: %s" % (subject.pid or 0, command, subject.user, within, program)
+
+
 def render_human(report: Report, console: Console) -> None:
     """A verdict first, then the evidence and the ranked fixes."""
     from rich.text import Text
@@ -138,21 +156,14 @@ def render_human(report: Report, console: Console) -> None:
     console.print(Text.assemble(("cadoctor: ", "bold"), (word, style), " - %s" % meaning))
     library = report.facts.ssl_library
     where = " from %s (OPENSSLDIR %s)" % (library.path, library.openssldir) if library else ""
-    console.print(
-        Text(
-            "Python %s %s; %s%s"
-            % (runtime.python_version, runtime.executable, runtime.openssl_version or "no ssl", where)
-        )
-    )
+    console.print(Text("%s; %s%s" % (_subject_line(report), runtime.openssl_version or "no ssl", where)))
     if runtime.ssl_available:
         sources = ["CA file %s [%s]" % (runtime.cafile.path, runtime.cafile.source)] if runtime.cafile else []
         sources += ["CA dir %s [%s]" % (c.path, c.source) for c in runtime.capaths]
-        console.print(
-            Text(
-                "Trust in effect: %s; a default context loads %d certificates"
-                % ("; ".join(sources), runtime.context_loaded)
-            )
-        )
+        loaded = "a default context loads %d certificates" % runtime.context_loaded
+        if runtime.context_ok is None and runtime.context_skipped:
+            loaded = "a default context was not made (%s)" % runtime.context_skipped
+        console.print(Text("Trust in effect: %s; %s" % ("; ".join(sources), loaded)))
     console.print()
     if report.findings:
         console.print(Text("Findings", style="bold"))

@@ -143,7 +143,8 @@ def test_host_and_python_together_are_a_usage_error() -> None:
     result = run_cadoctor(["check", "--python", sys.executable, "--host", "localhost:1"], clean_env())
     assert result.returncode == 2
     assert (
-        result.stderr == "cadoctor: --host cannot be combined with --python yet: run cadoctor under that interpreter\n"
+        result.stderr
+        == "cadoctor: --host cannot be combined with --python or --pid: run cadoctor under that interpreter\n"
     )
     with pytest.raises(ValueError, match="cannot be combined"):
         check(python=sys.executable, hosts=["localhost:1"])

@@ -1,0 +1,83 @@
+"""The ELF reader on real binaries of this machine and on damaged copies of them."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ForeignOpenSSL
+
+from cadoctor._elf import ElfError, ElfFacts, read_elf
+
+
+def _read(path: str | Path) -> ElfFacts:
+    """The ELF facts of a file."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return read_elf(fd)
+    finally:
+        os.close(fd)
+
+
+def test_a_shared_libcrypto_names_itself(foreign_openssl: ForeignOpenSSL) -> None:
+    """libcrypto carries its soname and needs libc, read through the program headers alone."""
+    facts = _read(foreign_openssl.libcrypto)
+    assert facts.soname == foreign_openssl.libcrypto.name
+    assert facts.kind == "shared object"
+    assert any(name.startswith("libc.so") for name in facts.needed)
+
+
+def test_the_ssl_module_needs_libssl_and_libcrypto() -> None:
+    """The _ssl extension of this interpreter needs libssl and libcrypto by soname."""
+    import _ssl
+
+    module = getattr(_ssl, "__file__", None)
+    if module is None:
+        pytest.skip("_ssl is built into this interpreter")
+    needed = _read(module).needed
+    assert any(n.startswith("libssl.so") for n in needed)
+    assert any(n.startswith("libcrypto.so") for n in needed)
+
+
+def test_an_executable_names_its_loader() -> None:
+    """A dynamically linked executable asks for a loader and is not static."""
+    facts = _read(os.path.realpath(sys.executable))
+    assert (facts.interpreter or "").startswith("/lib")
+    assert facts.static is False
+    assert facts.kind in ("executable", "position-independent executable")
+
+
+@pytest.mark.parametrize("keep", [4, 20, 63, 200, 2000])
+def test_a_truncated_copy_is_an_error_not_a_guess(foreign_openssl: ForeignOpenSSL, tmp_path: Path, keep: int) -> None:
+    """A libcrypto cut short anywhere in its headers raises ElfError that says so."""
+    cut = tmp_path / "cut.so"
+    cut.write_bytes(foreign_openssl.libcrypto.read_bytes()[:keep])
+    with pytest.raises(ElfError, match=r"truncated|damaged|not an ELF"):
+        _read(cut)
+
+
+def test_a_copy_cut_before_its_dynamic_segment_is_refused(foreign_openssl: ForeignOpenSSL, tmp_path: Path) -> None:
+    """Headers intact but the dynamic segment cut off: the reader says so rather than inventing names."""
+    whole = foreign_openssl.libcrypto.read_bytes()
+    cut = tmp_path / "half.so"
+    cut.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(ElfError, match="truncated ELF: the dynamic segment"):
+        _read(cut)
+
+
+def test_text_is_not_elf(tmp_path: Path) -> None:
+    """A text file is refused as not ELF."""
+    text = tmp_path / "notes.txt"
+    text.write_text("#!/bin/sh\necho hello\n" * 10)
+    with pytest.raises(ElfError, match="not an ELF"):
+        _read(text)
+
+
+def test_the_shell_is_read_like_any_program() -> None:
+    """/bin/sh parses: a real program of this machine, whatever its libc."""
+    shell = shutil.which("sh")
+    assert shell is not None
+    assert _read(os.path.realpath(shell)).interpreter is not None

@@ -1,0 +1,246 @@
+"""`cadoctor check --pid`: real processes examined from outside through /proc, never touched."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from conftest import WAIT, ForeignOpenSSL, check_json, clean_env, codes, run_cadoctor, running
+
+from cadoctor._outside import facts_of_process
+from cadoctor._process import ProcessError, read_process
+
+SCHEMA = json.loads(resources.files("cadoctor").joinpath("schema/report-v1.json").read_text())
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="--pid reads Linux's /proc")
+
+SELF_CHECK = (
+    "import json, sys\n"
+    "from cadoctor._check import check\n"
+    "from cadoctor._render import to_document\n"
+    "print(json.dumps(to_document(check())), flush=True)\n"
+    "sys.stdin.read()\n"
+)
+
+
+def _comparable(report: dict[str, Any]) -> tuple[list[Any], list[Any]]:
+    """Findings and fixes as a user compares them: what was found, and what to change (not the trial's words)."""
+    findings = sorted(
+        (f["code"], f["severity"], f["summary"], json.dumps(f["evidence"], sort_keys=True)) for f in report["findings"]
+    )
+    fixes = [(f["kind"], f["summary"], f["env"], f["preload"], f["cafile"], f["verified"]) for f in report["fixes"]]
+    return findings, fixes
+
+
+def test_the_foreign_libcrypto_child_seen_from_outside_matches_its_own_check(foreign_openssl: ForeignOpenSSL) -> None:
+    """A Python on a libcrypto whose OPENSSLDIR is missing gets the same findings and fixes by --pid as from inside."""
+    env = clean_env(LD_LIBRARY_PATH=str(foreign_openssl.directory))
+    child = subprocess.Popen(
+        [sys.executable, "-c", SELF_CHECK], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert child.stdout is not None
+        inside = json.loads(child.stdout.readline())
+        status, outside = check_json(clean_env(), "--pid", str(child.pid))
+    finally:
+        child.kill()
+        child.communicate()
+    assert status == 1
+    jsonschema.validate(outside, SCHEMA)
+    assert {"trust-store-empty", "openssldir-missing"} <= codes(outside, "error") | codes(outside, "warning")
+    assert _comparable(outside) == _comparable(inside)
+    assert any(f["verified"] for f in outside["fixes"]), outside["fixes"]
+    library = next(lib for lib in outside["libraries"] if lib["in_use"])
+    assert library["path"] == str(foreign_openssl.libcrypto)
+    assert library["openssldir"] == foreign_openssl.openssldir
+    assert outside["subject"]["pid"] == child.pid
+    assert outside["subject"]["observed"] == "files"
+    assert outside["ssl"]["default_context"]["ok"] is None
+
+
+def _copy_openssl(source: Path, target: Path) -> Path:
+    """Copy the libcrypto and libssl next to `source` into a directory of their own."""
+    target.mkdir()
+    for name in ("libcrypto.so.3", "libssl.so.3"):
+        shutil.copyfile(source.parent / name, target / name)
+    return target
+
+
+def test_a_libcrypto_deleted_after_loading_is_reported_from_the_bytes_still_mapped(
+    foreign_openssl: ForeignOpenSSL, tmp_path: Path
+) -> None:
+    """Deleting the libcrypto a process mapped gives library-deleted, and its OPENSSLDIR is still read."""
+    copy = _copy_openssl(foreign_openssl.libcrypto, tmp_path / "lib")
+    env = clean_env(LD_LIBRARY_PATH=str(copy))
+    with running([sys.executable, "-c", "import ssl; " + WAIT], env) as child:
+        for name in ("libcrypto.so.3", "libssl.so.3"):
+            (copy / name).unlink()
+        status, report = check_json(clean_env(), "--pid", str(child.pid), "--no-verify")
+    deleted = [f for f in report["findings"] if f["code"] == "library-deleted"]
+    assert {f["evidence"]["path"] for f in deleted} == {str(copy / "libcrypto.so.3"), str(copy / "libssl.so.3")}
+    library = next(lib for lib in report["libraries"] if lib["in_use"])
+    assert library["deleted"] is True
+    assert library["openssldir"] == foreign_openssl.openssldir  # read through /proc/PID/map_files
+    assert any(f["command"] is None and "Restart" in f["summary"] for f in report["fixes"])
+    assert status == 1
+
+
+def test_two_openssl_copies_in_one_process_are_both_named(foreign_openssl: ForeignOpenSSL) -> None:
+    """A process that loads a second libcrypto from another folder gets multiple-openssl with both OPENSSLDIRs."""
+    code = "import ctypes, ssl; ctypes.CDLL(%r); " % str(foreign_openssl.libcrypto) + WAIT
+    with running([sys.executable, "-c", code], clean_env()) as child:
+        status, report = check_json(clean_env(), "--pid", str(child.pid), "--no-verify")
+    finding = next(f for f in report["findings"] if f["code"] == "multiple-openssl")
+    dirs = {lib["openssldir"] for lib in finding["evidence"]["libraries"]}
+    assert dirs == {foreign_openssl.openssldir, foreign_openssl.original}
+    in_use = next(lib for lib in report["libraries"] if lib["in_use"])
+    assert in_use["openssldir"] == foreign_openssl.original  # the loader's own copy, not the one loaded later
+    assert "trust-store-empty" not in codes(report)
+    assert status in (0, 1)
+
+
+def test_a_program_that_is_not_python_gets_what_applies(tmp_path: Path) -> None:
+    """openssl s_server by PID: its SSL_CERT_FILE is judged, and only fixes a non-Python program can take."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("no openssl command here")
+    from conftest import make_ca
+
+    ca = make_ca(tmp_path / "ca")
+    missing = str(tmp_path / "nothing.pem")
+    args = [openssl, "s_server", "-accept", "127.0.0.1:0", "-cert", str(ca.cert), "-key", str(ca.key), "-naccept", "1"]
+    with running(args, clean_env(SSL_CERT_FILE=missing), mapped="libssl") as child:
+        status, report = check_json(clean_env(), "--pid", str(child.pid))
+    jsonschema.validate(report, SCHEMA)
+    assert report["subject"]["python"] is False
+    assert report["python"]["version"] == ""
+    assert any(f["code"] == "env-path-invalid" and f["evidence"]["path"] == missing for f in report["findings"])
+    assert report["fixes"], "an env fix applies to any OpenSSL program"
+    assert {f["kind"] for f in report["fixes"]} <= {"env", "library", "command"}
+    assert all(f["verified"] is None for f in report["fixes"])
+    assert all("not tried" in (f["evidence"] or "not tried") for f in report["fixes"])
+    assert status == 1
+
+
+def test_a_program_with_openssl_linked_in_is_read_from_its_executable() -> None:
+    """Node carries OpenSSL inside its executable: --pid names that copy, with its own OPENSSLDIR."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("no node here")
+    with running([node, "-e", "console.log('ready'); setInterval(() => {}, 1000)"], clean_env()) as child:
+        status, report = check_json(clean_env(), "--pid", str(child.pid), "--no-verify")
+    library = next(lib for lib in report["libraries"] if lib["in_use"])
+    if library["role"] != "static":
+        pytest.skip("this node links OpenSSL dynamically")
+    assert library["path"] == os.path.realpath(node)
+    assert library["openssldir"]
+    assert report["verify_paths"]["compiled_cafile"] == os.path.join(library["openssldir"], "cert.pem")
+    assert status in (0, 1)
+
+
+def test_a_process_without_openssl_gets_one_line() -> None:
+    """A process that maps no OpenSSL exits 3 with one line, naming why."""
+    with running([sys.executable, "-S", "-c", WAIT], clean_env()) as child:
+        result = run_cadoctor(["check", "--pid", str(child.pid)], clean_env())
+    assert result.returncode == 3
+    assert result.stderr.count("\n") == 1
+    assert "maps no OpenSSL" in result.stderr
+    assert "--python" in result.stderr
+
+
+def _unused_pid() -> int:
+    """A PID no process has right now."""
+    taken = {int(name) for name in os.listdir("/proc") if name.isdigit()}
+    return next(pid for pid in range(300, 1 << 22) if pid not in taken)
+
+
+def _kernel_thread() -> int:
+    """The PID of a kernel thread, or skip."""
+    for name in sorted((n for n in os.listdir("/proc") if n.isdigit()), key=int):
+        try:
+            stat = Path("/proc/%s/stat" % name).read_bytes()
+        except OSError:
+            continue
+        if int(stat.rpartition(b")")[2].split()[6]) & 0x00200000:
+            return int(name)
+    pytest.skip("no kernel thread is visible here")
+
+
+@pytest.mark.parametrize(
+    ("pid", "status", "words"),
+    [
+        (lambda: "0", 2, "is not a process ID"),
+        (lambda: "-7", 2, "is not a process ID"),
+        (lambda: str(1 << 40), 3, "largest PID"),
+        (lambda: str(_unused_pid()), 3, "no process"),
+        (lambda: str(_kernel_thread()), 3, "kernel thread"),
+    ],
+    ids=["zero", "negative", "huge", "unused", "kernel-thread"],
+)
+def test_pids_that_are_no_process_to_read_get_one_line(pid: Any, status: int, words: str) -> None:
+    """PID 0, a negative, huge or unused PID and a kernel thread each give one line and the right exit code."""
+    result = run_cadoctor(["check", "--pid", pid()], clean_env())
+    assert (result.returncode, result.stdout) == (status, "")
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert words in result.stderr
+
+
+def test_a_zombie_gets_one_line_naming_its_parent() -> None:
+    """A child that exited but was not collected is a zombie: exit 3, and the line names the parent to ask."""
+    child = subprocess.Popen(["/bin/true"])
+    try:
+        deadline = time.monotonic() + 30
+        while Path("/proc/%d/stat" % child.pid).read_bytes().rpartition(b")")[2].split()[0] != b"Z":
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        result = run_cadoctor(["check", "--pid", str(child.pid)], clean_env())
+    finally:
+        child.wait()
+    assert result.returncode == 3
+    assert "zombie" in result.stderr
+    assert str(os.getpid()) in result.stderr
+
+
+def test_another_users_process_is_refused_with_advice() -> None:
+    """Reading a process of another user without the right gives 'access denied' and says who may read it."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to become another user")
+    target = os.getpid()
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child becomes nobody and tries to read this (root's) process
+        os.close(reader)
+        try:
+            os.setgid(65534)
+            os.setuid(65534)
+            read_process(target)
+            message = "read it"
+        except ProcessError as exc:
+            message = str(exc)
+        except BaseException as exc:  # reported to the parent, which fails the test
+            message = "crashed: %r" % exc
+        os.write(writer, message.encode())
+        os._exit(0)
+    os.close(writer)
+    with os.fdopen(reader, "rb") as pipe:
+        message = pipe.read().decode()
+    os.waitpid(child, 0)
+    assert "access denied" in message, message
+    assert "run as the process owner or root" in message
+
+
+def test_a_process_read_twice_gives_the_same_facts() -> None:
+    """Reading a process does not change it: two reads give equal facts."""
+    with running([sys.executable, "-c", "import ssl; " + WAIT], clean_env()) as child:
+        first = facts_of_process(read_process(child.pid))
+        second = facts_of_process(read_process(child.pid))
+        assert child.poll() is None
+    assert first == second
