@@ -96,6 +96,7 @@ def check(
     client_key: str | None = None,
     python: str | None = None,
     pid: int | None = None,
+    root: str | None = None,
 ) -> Report:
     """Examine the trust path of the running interpreter (and live handshakes to `hosts`) and return the report.
 
@@ -106,22 +107,29 @@ def check(
     its own root; fixes are tried in a fresh copy of its interpreter only when it is a Python of this user in
     this root (raises `ProcessError` when it cannot be read).
 
+    With `root`, examine an unpacked image or chroot from its files alone (raises `RootError` when it is not a
+    readable directory); nothing in it is run, so no fix is tried.
+
     With hosts, the handshakes come first, with one default context whose load counts serve the probe too; with
     a single host, the probe and the light look run while the handshake waits for a late alert. When every
     handshake succeeds and a light look at the sources in effect finds nothing at warning level, that
     light report is the answer; otherwise the whole disk is inventoried, which failed handshakes need to find
     where their root is.
     """
-    if python is not None and pid is not None:
-        raise ValueError("python and pid name two different subjects: choose one")
-    if (python is not None or pid is not None) and hosts:
-        raise ValueError("hosts cannot be combined with python or pid: the handshake would come from this interpreter")
+    if sum(subject is not None for subject in (python, pid, root)) > 1:
+        raise ValueError("python, pid and root name different subjects: choose one")
+    if (python is not None or pid is not None or root is not None) and hosts:
+        raise ValueError("hosts cannot be combined with another subject: the handshake would come from this one")
     if python is not None:
         from cadoctor._interpreter import probe_interpreter
 
         facts = facts_from_probe(probe_interpreter(python), local=False)
         subject = Subject(kind="interpreter", executable=python, python=True, observed="runtime")
         return report_for(replace(facts, subject=subject), verify=verify, timeout=timeout, executable=python)
+    if root is not None:
+        from cadoctor._outside import facts_of_root, open_root
+
+        return report_for(facts_of_root(open_root(root)), verify=verify, timeout=timeout)
     if pid is not None:
         from cadoctor._outside import facts_of_process
         from cadoctor._process import read_process

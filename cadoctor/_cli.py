@@ -12,6 +12,7 @@ from cadoctor import __version__
 from cadoctor._command import (
     EXIT_FINDINGS,
     EXIT_OK,
+    EXIT_PROBE,
     EXIT_USAGE,
     MIN_TIMEOUT,
     CheckOptions,
@@ -63,6 +64,9 @@ def check(
     pid: Optional[int] = typer.Option(
         None, "--pid", help="Diagnose this running process from outside (Linux; any program using OpenSSL)."
     ),
+    root: Optional[str] = typer.Option(
+        None, "--root", help="Diagnose an unpacked image or chroot from its files; nothing in it is run."
+    ),
 ) -> None:
     """Diagnose this interpreter's CA trust path (and handshakes to --host) and suggest verified fixes."""
     options = CheckOptions(
@@ -76,6 +80,7 @@ def check(
         client_key=client_key,
         python=python,
         pid=pid,
+        root=root,
     )
     raise typer.Exit(run_check(options))
 
@@ -108,6 +113,38 @@ def explain(
     else:
         typer.echo(to_text(result), nl=False)
     raise typer.Exit(EXIT_OK if result.known else EXIT_FINDINGS)
+
+
+@app.command()
+def inspect(
+    paths: List[str] = typer.Argument(..., help="Libraries, programs, CA files or CA directories."),
+    fmt: ExplainFormat = typer.Option(ExplainFormat.HUMAN, "--format", "-f", help="human or json."),
+    root: Optional[str] = typer.Option(None, "--root", help="Read the paths inside this unpacked image or chroot."),
+) -> None:
+    """Read OpenSSL's version, OPENSSLDIR and linkage from binaries, or inventory CA bundles, running nothing."""
+    import json
+    import sys
+
+    from cadoctor._fileroot import HOST, RootError
+    from cadoctor._inspect import exit_status, inspect_path, to_document, to_text
+    from cadoctor._loader import loader_cache
+
+    view = HOST
+    if root is not None:
+        from cadoctor._outside import open_root
+
+        try:
+            view = open_root(root)
+        except RootError as exc:
+            sys.stderr.write("cadoctor: %s\n" % exc)
+            raise typer.Exit(EXIT_PROBE) from None
+    cache = loader_cache(view)
+    inspections = [inspect_path(path, view, cache) for path in paths]
+    if fmt is ExplainFormat.JSON:
+        typer.echo(json.dumps(to_document(inspections, view), indent=2))
+    else:
+        typer.echo(to_text(inspections), nl=False)
+    raise typer.Exit(exit_status(inspections))
 
 
 def run(argv: list[str]) -> int:

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from cadoctor import _probe
 from cadoctor._disk import inspect_light
 from cadoctor._fileroot import HOST, FileRoot
+from cadoctor._loader import loader_cache
 from cadoctor._locations import KNOWN_DIRECTORIES, KNOWN_FILES, LOCAL_ANCHORS
 from cadoctor._model import Bundle, Facts, Runtime, SystemLibrary, runtime_from_probe
 from cadoctor._record import replace
@@ -17,53 +18,29 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-_LDCONFIG = ("/sbin/ldconfig", "/usr/sbin/ldconfig", "/usr/bin/ldconfig")
-_CACHE_LINE = re.compile(r"^\s*(lib(?:crypto|ssl)\.so[.\d]*) \(([^)]*)\) => (\S.*)$")
-# How `ldconfig -p` names the ABI of the running machine.
-_LOADER_ABI = {"x86_64": "x86-64", "aarch64": "AArch64", "ppc64le": "64bit", "s390x": "64bit"}
+_OPENSSL_SONAME = re.compile(r"^lib(?:crypto|ssl)\.so[.\d]*$")
 
 
 def system_libraries(known: Mapping[str, str | None] | None = None, root: FileRoot = HOST) -> tuple[SystemLibrary, ...]:
     """Ask the dynamic loader's cache (of `root`) which libcrypto/libssl it picks when nothing overrides it.
 
     `known` maps real paths of libraries already read to their OPENSSLDIR, so that no file is read twice.
-    Only this host's `ldconfig` runs: another root's cache is read with `-C`, never its own tools.
     """
-    tool = next((path for path in _LDCONFIG if os.access(path, os.X_OK)), None)
-    if tool is None:
-        return ()
-    import subprocess
-
-    command = [tool, "-p"]
-    if not root.is_host:
-        try:
-            command += ["-C", root.host("/etc/ld.so.cache")]
-        except OSError:
-            return ()
-    try:
-        listing = subprocess.run(
-            command, capture_output=True, text=True, timeout=5, check=False, env={"LC_ALL": "C"}
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
-        return ()
-    abi = _LOADER_ABI.get(os.uname().machine, "")
-    found: dict[str, SystemLibrary] = {}
-    for line in listing.splitlines():
-        match = _CACHE_LINE.match(line)
-        if not match or (abi and abi not in match.group(2)) or match.group(1) in found:
+    found: list[SystemLibrary] = []
+    read = dict(known or {})
+    for soname, path in loader_cache(root).items():
+        if not _OPENSSL_SONAME.match(soname):
             continue
-        soname, path = match.group(1), match.group(3)
         try:
             real = root.resolve(path)
         except OSError:
             continue
-        if known and real in known:
-            openssldir = known[real]
-        else:
-            openssldir = _probe.read_build_strings(root.outer(real)).get("openssldir")
+        if real not in read:
+            read[real] = _probe.read_build_strings(root.outer(real)).get("openssldir")
+        openssldir = read[real]
         exists = root.exists(openssldir, directory=True) if openssldir and openssldir != "n/a" else None
-        found[soname] = SystemLibrary(soname=soname, path=path, openssldir=openssldir, openssldir_exists=exists)
-    return tuple(found.values())
+        found.append(SystemLibrary(soname=soname, path=path, openssldir=openssldir, openssldir_exists=exists))
+    return tuple(found)
 
 
 def _imported_certifi() -> str | None:

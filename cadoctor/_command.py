@@ -12,6 +12,7 @@ import enum
 import os
 import sys
 
+from cadoctor._fileroot import RootError
 from cadoctor._host import DEFAULT_TIMEOUT, ClientCertificateError
 from cadoctor._interpreter import InterpreterError
 from cadoctor._process import ProcessError
@@ -45,6 +46,7 @@ class CheckOptions:
     client_key: str | None = None
     python: str | None = None
     pid: int | None = None
+    root: str | None = None
 
 
 _VALUED = {
@@ -59,6 +61,7 @@ _VALUED = {
     "--client-key": "client_key",
     "--python": "python",
     "--pid": "pid",
+    "--root": "root",
 }
 _FLAGS = {"--verify": True, "--no-verify": False}
 
@@ -101,6 +104,7 @@ def parse_check(argv: list[str]) -> CheckOptions | None:
             client_key=values.get("client_key"),
             python=values.get("python"),
             pid=pid,
+            root=values.get("root"),
         )
     except ValueError:
         return None
@@ -117,12 +121,17 @@ def run_check(options: CheckOptions) -> int:
             "cadoctor: --pid %d is not a process ID: they start at 1 (0 is the kernel's idle task)\n" % options.pid
         )
         return EXIT_USAGE
-    if options.python is not None and options.pid is not None:
-        sys.stderr.write("cadoctor: --python and --pid name two different subjects: choose one\n")
+    subjects = [
+        name
+        for name, value in (("--python", options.python), ("--pid", options.pid), ("--root", options.root))
+        if value is not None
+    ]
+    if len(subjects) > 1:
+        sys.stderr.write("cadoctor: %s name different subjects: choose one\n" % " and ".join(subjects))
         return EXIT_USAGE
-    if (options.python is not None or options.pid is not None) and options.hosts:
+    if subjects and options.hosts:
         sys.stderr.write(
-            "cadoctor: --host cannot be combined with --python or --pid: run cadoctor under that interpreter\n"
+            "cadoctor: --host cannot be combined with %s: run cadoctor under that interpreter\n" % subjects[0]
         )
         return EXIT_USAGE
     try:
@@ -134,6 +143,7 @@ def run_check(options: CheckOptions) -> int:
             client_key=options.client_key,
             python=options.python,
             pid=options.pid,
+            root=options.root,
         )
     except ClientCertificateError as exc:
         sys.stderr.write("cadoctor: %s\n" % exc)
@@ -141,7 +151,7 @@ def run_check(options: CheckOptions) -> int:
     except InterpreterError as exc:
         sys.stderr.write("cadoctor: cannot probe %s\n" % exc)
         return EXIT_PROBE
-    except ProcessError as exc:
+    except (ProcessError, RootError) as exc:
         sys.stderr.write("cadoctor: %s\n" % exc)
         return EXIT_PROBE
     except Exception as exc:  # the probe never raises by design: anything here is a bug, reported in one line

@@ -29,9 +29,15 @@ def _in_effect(facts: Facts) -> tuple[Bundle | None, list[Bundle]]:
 
 
 def _trust_served(facts: Facts) -> bool:
-    """Whether a default context can find any root: certificates loaded, or a usable hashed directory."""
-    _, capaths = _in_effect(facts)
-    return facts.runtime.context_loaded > 0 or any(b.usable for b in capaths)
+    """Whether a default context can find any root: certificates loaded, or a usable hashed directory.
+
+    Where no context was made (a process or image read from outside), the CA file's own certificates count.
+    """
+    cafile, capaths = _in_effect(facts)
+    loaded = facts.runtime.context_loaded > 0
+    if facts.runtime.context_ok is None and cafile is not None:
+        loaded = loaded or cafile.usable
+    return loaded or any(b.usable for b in capaths)
 
 
 def _describe(bundle: Bundle | None) -> str:

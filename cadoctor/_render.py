@@ -162,7 +162,7 @@ def render_human(report: Report, console: Console) -> None:
         sources += ["CA dir %s [%s]" % (c.path, c.source) for c in runtime.capaths]
         loaded = "a default context loads %d certificates" % runtime.context_loaded
         if runtime.context_ok is None and runtime.context_skipped:
-            loaded = "a default context was not made (%s)" % runtime.context_skipped
+            loaded = "certificates loaded %s" % runtime.context_skipped
         console.print(Text("Trust in effect: %s; %s" % ("; ".join(sources), loaded)))
     console.print()
     if report.findings:

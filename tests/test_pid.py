@@ -244,3 +244,27 @@ def test_a_process_read_twice_gives_the_same_facts() -> None:
         second = facts_of_process(read_process(child.pid))
         assert child.poll() is None
     assert first == second
+
+
+def test_a_process_in_another_mount_namespace_is_judged_by_its_own_files(tmp_path: Path) -> None:
+    """A bundle that is empty only inside the process's mount namespace is read as it sees it, not as we do."""
+    unshare = shutil.which("unshare")
+    bundle = Path("/etc/ssl/certs/ca-certificates.crt")
+    if unshare is None or not bundle.is_file():
+        pytest.skip("needs unshare and the Debian bundle")
+    empty = tmp_path / "empty.pem"
+    empty.write_text("")
+    script = 'mount --bind "$1" "$2" && exec "$3" -c "import ssl; %s"' % WAIT.replace('"', '\\"')
+    args = [unshare, "--mount", "--propagation", "private", "sh", "-c", script, "sh", str(empty), str(bundle)]
+    probe = subprocess.run([unshare, "--mount", "true"], capture_output=True, check=False)
+    if probe.returncode != 0:
+        pytest.skip("cannot make a mount namespace here: %s" % probe.stderr.decode().strip())
+    env = clean_env(SSL_CERT_FILE=str(bundle))
+    with running([*args, sys.executable], env) as child:
+        status, report = check_json(clean_env(), "--pid", str(child.pid), "--no-verify")
+    assert bundle.stat().st_size > 0  # on this side of the namespace, the bundle is whole
+    assert report["subject"]["root"] == "/proc/%d/root" % child.pid
+    finding = next(f for f in report["findings"] if f["code"] == "env-path-invalid")
+    assert finding["evidence"]["path"] == str(bundle)
+    assert finding["evidence"]["problem"] == "is an empty file"
+    assert status == 1

@@ -1,0 +1,135 @@
+"""`cadoctor inspect`: real files of this machine read without running them."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import ForeignOpenSSL, clean_env, run_cadoctor, system_bundle_or_skip
+
+
+def _inspect(*args: str) -> tuple[int, dict[str, Any]]:
+    """Run `cadoctor inspect --format json` and parse it."""
+    result = run_cadoctor(["inspect", "--format", "json", *args], clean_env())
+    assert "Traceback" not in result.stderr, result.stderr
+    return result.returncode, json.loads(result.stdout)
+
+
+def test_a_shared_libcrypto_is_openssl_with_its_directories(foreign_openssl: ForeignOpenSSL) -> None:
+    """The libcrypto copy names itself, its version and the OPENSSLDIR patched into it, which does not exist."""
+    status, document = _inspect(str(foreign_openssl.libcrypto))
+    (item,) = document["files"]
+    assert (status, item["kind"], item["linkage"]) == (0, "binary", "is-openssl")
+    assert item["elf"]["soname"] == foreign_openssl.libcrypto.name
+    assert item["openssl"]["openssldir"] == foreign_openssl.openssldir
+    assert item["openssl"]["openssldir_exists"] is False
+    assert item["openssl"]["version"].startswith("OpenSSL ")
+
+
+def test_a_program_with_openssl_linked_in_is_static() -> None:
+    """Node carries its own OpenSSL: the executable itself holds OPENSSLDIR, and no libssl is needed."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("no node on this machine")
+    status, document = _inspect(os.path.realpath(node))
+    (item,) = document["files"]
+    if item["linkage"] != "static":
+        pytest.skip("this node links OpenSSL dynamically")
+    assert status == 0
+    assert item["openssl"]["openssldir"]
+    assert not any(n.startswith(("libssl", "libcrypto")) for n in item["elf"]["needed"])
+
+
+def test_a_program_gets_openssl_through_its_libraries() -> None:
+    """curl needs libcurl, which needs libssl and libcrypto: the chain is followed as the loader would."""
+    curl = shutil.which("curl")
+    if curl is None:
+        pytest.skip("no curl on this machine")
+    status, document = _inspect(curl)
+    (item,) = document["files"]
+    assert (status, item["linkage"]) == (0, "dynamic")
+    crypto = next(d for d in item["dependencies"] if d["soname"].startswith("libcrypto"))
+    assert crypto["path"]
+    assert crypto["openssl"]["openssldir"]
+
+
+def test_a_python_gets_openssl_through_its_ssl_module() -> None:
+    """A Python executable needs no OpenSSL itself: its _ssl module does, and inspect says so."""
+    status, document = _inspect(os.path.realpath(sys.executable))
+    (item,) = document["files"]
+    assert (status, item["linkage"]) == (0, "dynamic")
+    assert all(d["via"][0].startswith("_ssl") for d in item["dependencies"])
+
+
+def test_bundles_and_directories_get_the_inventory_check_uses() -> None:
+    """A CA file and a hashed directory are inventoried, with their certificate counts."""
+    bundle = system_bundle_or_skip()
+    status, document = _inspect(bundle, os.path.dirname(bundle))
+    file_item, directory_item = document["files"]
+    assert status == 0
+    assert (file_item["kind"], directory_item["kind"]) == ("bundle", "directory")
+    assert file_item["bundle"]["certificates"] > 0
+    assert directory_item["bundle"]["hash_links"] > 0
+
+
+def test_a_file_that_is_neither_says_so_and_exits_1(tmp_path: Path) -> None:
+    """A text file is neither a binary nor a bundle: named as such, exit 1."""
+    text = tmp_path / "notes.txt"
+    text.write_text("just words\n")
+    status, document = _inspect(str(text))
+    assert status == 1
+    assert "neither a binary" in document["files"][0]["error"]
+
+
+def test_a_truncated_elf_is_reported_damaged(foreign_openssl: ForeignOpenSSL, tmp_path: Path) -> None:
+    """Half a libcrypto: the ELF damage is named, and whatever strings survive are still read."""
+    whole = foreign_openssl.libcrypto.read_bytes()
+    cut = tmp_path / "libcrypto.so.3"
+    cut.write_bytes(whole[: len(whole) // 2])
+    status, document = _inspect(str(cut))
+    (item,) = document["files"]
+    assert status == 1
+    assert item["error"].startswith("truncated ELF")
+
+
+def test_unreadable_paths_exit_3_and_the_rest_is_still_read(tmp_path: Path) -> None:
+    """A missing path and a FIFO are listed as unreadable (exit 3); the readable path beside them is inspected."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    bundle = system_bundle_or_skip()
+    started = time.monotonic()
+    status, document = _inspect(str(tmp_path / "missing"), str(fifo), bundle)
+    assert time.monotonic() - started < 60  # the FIFO was never opened for a blocking read
+    missing, pipe, good = document["files"]
+    assert status == 3
+    assert (missing["readable"], missing["error"]) == (False, "does not exist")
+    assert pipe["readable"] is False
+    assert "fifo" in pipe["error"]
+    assert good["bundle"]["certificates"] > 0
+
+
+def test_inspect_inside_a_root_follows_that_roots_links(tmp_path: Path) -> None:
+    """With --root, an absolute link resolves inside the image: the host's file of that name is not read."""
+    bundle = system_bundle_or_skip()
+    root = tmp_path / "image"
+    (root / "etc/ssl").mkdir(parents=True)
+    (root / "etc/ssl/cert.pem").symlink_to(bundle)  # the image lacks its target
+    status, document = _inspect("--root", str(root), "/etc/ssl/cert.pem")
+    assert document["root"] == str(root)
+    assert (status, document["files"][0]["error"]) == (3, "does not exist")
+    result = run_cadoctor(["inspect", "--root", str(tmp_path / "nothing"), "/x"], clean_env())
+    assert result.returncode == 3
+    assert result.stderr.count("\n") == 1
+
+
+def test_human_output_names_the_openssldir(foreign_openssl: ForeignOpenSSL) -> None:
+    """The human form says what the file is and where its OPENSSLDIR points."""
+    result = run_cadoctor(["inspect", str(foreign_openssl.libcrypto)], clean_env())
+    assert result.returncode == 0
+    assert "OPENSSLDIR %s (missing here)" % foreign_openssl.openssldir in result.stdout
