@@ -147,6 +147,32 @@ def inspect(
     raise typer.Exit(exit_status(inspections))
 
 
+@app.command()
+def ps(
+    fmt: ExplainFormat = typer.Option(ExplainFormat.HUMAN, "--format", "-f", help="human or json."),
+    fail_on: FailOn = typer.Option(FailOn.ERROR, "--fail-on", help="Exit 1 for findings at or above this severity."),
+) -> None:
+    """List every process using OpenSSL, grouped by library file, with its OPENSSLDIR and trust (Linux)."""
+    import json
+    import sys
+
+    from cadoctor._model import Severity
+    from cadoctor._process import ProcessError
+    from cadoctor._ps import scan, to_document, to_text
+
+    try:
+        result = scan()
+    except ProcessError as exc:
+        sys.stderr.write("cadoctor: %s\n" % exc)
+        raise typer.Exit(EXIT_PROBE) from None
+    if fmt is ExplainFormat.JSON:
+        typer.echo(json.dumps(to_document(result), indent=2))
+    else:
+        typer.echo(to_text(result), nl=False)
+    threshold = None if fail_on is FailOn.NEVER else Severity(fail_on.value)
+    raise typer.Exit(EXIT_FINDINGS if result.fails(threshold) else EXIT_OK)
+
+
 def run(argv: list[str]) -> int:
     """Parse with typer and return the exit code instead of exiting."""
     command = typer.main.get_command(app)

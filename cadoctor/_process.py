@@ -71,7 +71,7 @@ class ProcessView:
     root: FileRoot = field(default=HOST, compare=False)
 
 
-def _user_name(uid: int) -> str:
+def user_name(uid: int) -> str:
     """The account name of a uid, or the number when there is none."""
     try:
         import pwd
@@ -175,6 +175,11 @@ def _root_of(pid: int) -> FileRoot:
     return FileRoot("/proc/%d/root" % pid)
 
 
+def read_environ(pid: int) -> dict[str, str]:
+    """The environment of a process (raises ProcessError)."""
+    return _environ(_Reader(pid).read("environ"))
+
+
 def read_process(pid: int, *, environment: bool = True) -> ProcessView:
     """Read one process from /proc (raises ProcessError with the reason it cannot be read)."""
     if not sys.platform.startswith("linux"):
@@ -187,7 +192,7 @@ def read_process(pid: int, *, environment: bool = True) -> ProcessView:
     reader = _Reader(pid)
     name, state, ppid, flags, start = _stat_fields(reader.read("stat"))
     uid, euid = _uids(reader.read("status"))
-    reader.owner = _user_name(euid)
+    reader.owner = user_name(euid)
     if flags & PF_KTHREAD:
         raise ProcessError("PID %d is a kernel thread (%s): it runs no program and maps no OpenSSL" % (pid, name))
     if state in ("Z", "X"):
@@ -212,7 +217,7 @@ def read_process(pid: int, *, environment: bool = True) -> ProcessView:
         ppid=ppid,
         uid=uid,
         euid=euid,
-        user=_user_name(uid),
+        user=user_name(uid),
         command=name,
         cmdline=cmdline,
         exe=exe,

@@ -1,0 +1,303 @@
+"""`cadoctor ps`: every process on the host that uses OpenSSL, grouped by the library file it mapped (Linux).
+
+Each distinct file (device and inode, as /proc/PID/maps names it) is read once, whatever the number of
+processes mapping it; each distinct CA location is looked at once per root, without reading a certificate.
+A process that cannot be read is listed with the reason, never dropped.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from cadoctor import __version__, _probe
+from cadoctor._disk import inspect_light
+from cadoctor._fileroot import FileRoot
+from cadoctor._model import SCHEMA_VERSION, Finding, Severity, plain
+from cadoctor._outside import compiled_locations, describe_file
+from cadoctor._process import (
+    ProcessError,
+    ProcessView,
+    mapped_source,
+    openssl_candidates,
+    read_environ,
+    read_process,
+    user_name,
+)
+from cadoctor._record import record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
+    from cadoctor._model import LoadedLibrary
+
+
+@record
+class TrustVerdict:
+    """Whether the CA locations a process would read hold anything, from file facts alone."""
+
+    cafile: str | None
+    capaths: tuple[str, ...]
+    source: str
+    usable: bool
+    detail: str
+
+
+@record
+class ProcessEntry:
+    """One process using an OpenSSL copy, and what it trusts."""
+
+    pid: int
+    user: str
+    command: str
+    trust: TrustVerdict | None
+    root: str | None = None
+
+
+@record
+class LibraryGroup:
+    """One OpenSSL file (libcrypto, or a program that carries OpenSSL), and every process that maps it."""
+
+    device: str
+    inode: int
+    library: LoadedLibrary
+    processes: tuple[ProcessEntry, ...]
+
+
+@record
+class Unreadable:
+    """A process whose maps could not be read, and why."""
+
+    pid: int
+    user: str
+    command: str
+    reason: str
+
+
+@record
+class HostScan:
+    """Everything `cadoctor ps` saw."""
+
+    groups: tuple[LibraryGroup, ...]
+    unreadable: tuple[Unreadable, ...]
+    findings: tuple[Finding, ...]
+    processes: int
+    files_read: int
+
+    def fails(self, threshold: Severity | None) -> bool:
+        """Whether any finding is at or above the threshold (None never fails)."""
+        return threshold is not None and any(f.severity.rank >= threshold.rank for f in self.findings)
+
+
+def _command_of(view: ProcessView) -> str:
+    """The command line in one string, bounded."""
+    text = " ".join(view.cmdline) or "[%s]" % view.command
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _trust_of(
+    library: LoadedLibrary, environ: Mapping[str, str], root: FileRoot, seen: dict[Any, TrustVerdict]
+) -> TrustVerdict:
+    """What the process's default context would read, judged once per distinct location and root."""
+    cafile, capath = compiled_locations(library)
+    raw = {"cafile_env": "SSL_CERT_FILE", "cafile": cafile, "capath_env": "SSL_CERT_DIR", "capath": capath}
+    sources = _probe.trust_sources({"default_verify_paths_raw": raw, "openssl_version": library.version}, environ)
+    file_path = sources["cafile"]["path"]
+    dirs = tuple(c["path"] for c in sources["capaths"])
+    where = {sources["cafile"]["source"], *(c["source"] for c in sources["capaths"])}
+    source = ", ".join(sorted(where))
+    key = (root.root, file_path, dirs)
+    if key not in seen:
+        parts: list[str] = []
+        usable = False
+        if file_path:
+            bundle = inspect_light(file_path, ("in-effect:cafile",), None, root)
+            ok = bundle.kind == "file" and bool(bundle.size)
+            usable = usable or ok
+            parts.append("%s: %s" % (file_path, "%d bytes" % (bundle.size or 0) if ok else bundle.error or "empty"))
+        for directory in dirs:
+            bundle = inspect_light(directory, ("in-effect:capath",), None, root)
+            usable = usable or bundle.hash_links > 0
+            state = "%d hash links" % bundle.hash_links if bundle.kind == "directory" else bundle.error
+            parts.append("%s: %s" % (directory, state))
+        seen[key] = TrustVerdict(file_path, dirs, source, usable, "; ".join(parts))
+    verdict = seen[key]
+    return TrustVerdict(verdict.cafile, verdict.capaths, source, verdict.usable, verdict.detail)
+
+
+def _pids() -> list[int]:
+    """Every process ID /proc lists, except this one."""
+    own = os.getpid()
+    return sorted(int(n) for n in os.listdir("/proc") if n.isdigit() and int(n) != own)
+
+
+def scan() -> HostScan:
+    """Read every process once and group those using OpenSSL by library file (raises ProcessError off Linux)."""
+    if not sys.platform.startswith("linux"):
+        raise ProcessError("cadoctor ps reads Linux's /proc; on %s use check --python instead" % sys.platform)
+    strings_of: dict[tuple[str, int], Mapping[str, Any]] = {}
+    libraries: dict[tuple[str, int], LoadedLibrary] = {}
+    members: dict[tuple[str, int], list[ProcessEntry]] = {}
+    unreadable: list[Unreadable] = []
+    verdicts: dict[Any, TrustVerdict] = {}
+    examined = 0
+    for pid in _pids():
+        try:
+            view = read_process(pid, environment=False)
+        except ProcessError as exc:
+            if "access denied" in str(exc):
+                unreadable.append(_unreadable(pid, str(exc)))
+            continue  # exited, a zombie or a kernel thread: no program, no OpenSSL
+        examined += 1
+        copies = _copies_in(view, strings_of)
+        if not copies:
+            continue
+        try:
+            environ = read_environ(pid)
+        except ProcessError as exc:
+            environ = None
+            if "access denied" not in str(exc):
+                continue
+        for mapped, library in copies:
+            libraries.setdefault(mapped.key, library)
+            trust = _trust_of(library, environ, view.root, verdicts) if environ is not None else None
+            root = None if view.root.is_host else view.root.root
+            members.setdefault(mapped.key, []).append(ProcessEntry(pid, view.user, _command_of(view), trust, root))
+    groups = tuple(
+        LibraryGroup(key[0], key[1], libraries[key], tuple(members[key]))
+        for key in sorted(members, key=lambda k: (-len(members[k]), libraries[k].path))
+    )
+    return HostScan(groups, tuple(unreadable), _findings(groups), examined, len(strings_of))
+
+
+def _copies_in(
+    view: ProcessView, strings_of: dict[tuple[str, int], Mapping[str, Any]]
+) -> list[tuple[Any, LoadedLibrary]]:
+    """The OpenSSL copies a process maps (libcrypto or linked in), each file read once for all processes."""
+    found = []
+    for mapped, role in openssl_candidates(view):
+        if role == "libssl":
+            continue
+        if mapped.key not in strings_of:
+            try:
+                strings_of[mapped.key] = _probe.read_build_strings(mapped_source(view, mapped))
+            except OSError as exc:
+                strings_of[mapped.key] = {"error": exc.strerror or str(exc)}
+        strings = strings_of[mapped.key]
+        if not strings.get("openssldir") and role == "static":
+            continue
+        library = describe_file(mapped.path, strings, role, view.root, deleted=mapped.deleted)
+        found.append((mapped, library))
+    return found
+
+
+def _unreadable(pid: int, reason: str) -> Unreadable:
+    """Name a process we may not read, from what /proc shows everyone."""
+    user, command = "?", "?"
+    try:
+        user = user_name(os.stat("/proc/%d" % pid).st_uid)
+        with open("/proc/%d/comm" % pid, encoding="utf-8", errors="replace") as handle:
+            command = "[%s]" % handle.read(64).strip()
+    except OSError:
+        pass
+    return Unreadable(pid, user, command, reason)
+
+
+def _findings(groups: tuple[LibraryGroup, ...]) -> tuple[Finding, ...]:
+    """What is wrong across the host: copies whose trust is empty, missing OPENSSLDIRs, deleted libraries."""
+    findings: list[Finding] = []
+    for group in groups:
+        library = group.library
+        empty = [p for p in group.processes if p.trust is not None and not p.trust.usable]
+        if empty:
+            findings.append(
+                Finding(
+                    "trust-store-empty",
+                    Severity.ERROR,
+                    "%d process(es) using %s trust nothing (%s): PID %s"
+                    % (len(empty), library.path, empty[0].trust.detail if empty[0].trust else "", _pid_list(empty)),
+                    {"library": library.path, "pids": [p.pid for p in empty]},
+                )
+            )
+        if library.openssldir_exists is False:
+            findings.append(
+                Finding(
+                    "openssldir-missing",
+                    Severity.WARNING,
+                    "%s was compiled with OPENSSLDIR %s, which does not exist for PID %s"
+                    % (library.path, library.openssldir, _pid_list(group.processes)),
+                    {
+                        "library": library.path,
+                        "openssldir": library.openssldir,
+                        "pids": [p.pid for p in group.processes],
+                    },
+                )
+            )
+        if library.deleted:
+            findings.append(
+                Finding(
+                    "library-deleted",
+                    Severity.WARNING,
+                    "%s was deleted after PID %s mapped it: restart them to load the current one"
+                    % (library.path, _pid_list(group.processes)),
+                    {"path": library.path, "pids": [p.pid for p in group.processes]},
+                )
+            )
+    return tuple(sorted(findings, key=lambda f: -f.severity.rank))
+
+
+def _pid_list(processes: Any) -> str:
+    """PIDs in a short list."""
+    pids = [str(p.pid) for p in processes]
+    return ", ".join(pids[:10]) + (" and %d more" % (len(pids) - 10) if len(pids) > 10 else "")
+
+
+def to_document(result: HostScan) -> dict[str, Any]:
+    """The JSON document of a host scan (schema_version 1)."""
+    worst = max((f.severity.rank for f in result.findings), default=-1)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "cadoctor_version": __version__,
+        "status": "error" if worst >= 2 else "warning" if worst == 1 else "ok",
+        "findings": plain(result.findings),
+        "groups": plain(result.groups),
+        "unreadable": plain(result.unreadable),
+        "processes_examined": result.processes,
+        "files_read": result.files_read,
+    }
+
+
+def to_text(result: HostScan) -> str:
+    """Human lines: each OpenSSL file with its trust and processes, then findings and unreadable PIDs."""
+    users = sum(len(g.processes) for g in result.groups)
+    lines = [
+        "cadoctor ps: %d OpenSSL files used by %d processes (%d processes examined, %d files read, %d unreadable)"
+        % (len(result.groups), users, result.processes, result.files_read, len(result.unreadable)),
+        "",
+    ]
+    for group in result.groups:
+        library = group.library
+        state = " (deleted)" if library.deleted else ""
+        where = "exists" if library.openssldir_exists else "missing"
+        lines.append("%s%s  [%s]" % (library.path, state, library.role))
+        lines.append("  %s; OPENSSLDIR %s (%s)" % (library.version or "unknown version", library.openssldir, where))
+        lines.append("  %7s  %-10s %-6s %s" % ("PID", "USER", "TRUST", "COMMAND"))
+        for process in group.processes:
+            trust = "?" if process.trust is None else "ok" if process.trust.usable else "EMPTY"
+            lines.append("  %7d  %-10s %-6s %s" % (process.pid, process.user[:10], trust, process.command))
+        verdicts = {p.trust.detail + " [" + p.trust.source + "]" for p in group.processes if p.trust is not None}
+        for detail in sorted(verdicts):
+            lines.append("  trust: %s" % detail)
+        lines.append("")
+    if result.findings:
+        lines.append("Findings")
+        marks = {"error": "x", "warning": "!", "info": "i"}
+        lines.extend("  %s %s  %s" % (marks[f.severity.value], f.code, f.summary) for f in result.findings)
+        lines.append("")
+    if result.unreadable:
+        lines.append("Not readable (they may use OpenSSL too)")
+        for item in result.unreadable:
+            lines.append("  %7d  %-10s %s: %s" % (item.pid, item.user[:10], item.command, item.reason))
+    return "\n".join(lines).rstrip("\n") + "\n"
