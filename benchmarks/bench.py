@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import statistics
@@ -136,6 +137,67 @@ def host_check_ratio(py: str) -> tuple[float, float]:
     return statistics.median(samples["check"]), statistics.median(samples["handshake"])
 
 
+def _loaded_libcrypto() -> str:
+    """The libcrypto this interpreter's ssl module mapped."""
+    import ssl  # noqa: F401 - maps libcrypto
+
+    with open("/proc/self/maps", encoding="utf-8") as maps:
+        paths = [line.split()[-1] for line in maps if "/" in line]
+    return next(p for p in paths if os.path.basename(p).startswith("libcrypto.so"))
+
+
+def ps_figures(py: str, count: int = 300) -> tuple[float, float, int, int, int]:
+    """`cadoctor ps` with `count` extra processes mapping two libcrypto files, against grep over every maps file."""
+    crypto = _loaded_libcrypto()
+    started: list[subprocess.Popen[bytes]] = []
+    with tempfile.TemporaryDirectory() as folder:
+        copy = os.path.join(folder, os.path.basename(crypto))
+        with open(crypto, "rb") as source, open(copy, "wb") as target:
+            target.write(source.read())
+        try:
+            for index in range(count):
+                env = dict(ENV, LD_PRELOAD=crypto if index % 2 else copy)
+                started.append(subprocess.Popen(["sleep", "600"], env=env))
+            time.sleep(0.5)  # let every child map its libraries
+            results = interleaved(
+                {
+                    "ps": [py, "-m", "cadoctor", "ps", "--format", "json", "--fail-on", "never"],
+                    "grep": ["sh", "-c", "grep -l libcrypto /proc/[0-9]*/maps"],
+                }
+            )
+            document = json.loads(
+                subprocess.run(
+                    [py, "-m", "cadoctor", "ps", "--format", "json", "--fail-on", "never"],
+                    env=ENV,
+                    capture_output=True,
+                    check=False,
+                ).stdout
+            )
+        finally:
+            for child in started:
+                child.kill()
+                child.wait()
+    users = sum(len(g["processes"]) for g in document["groups"])
+    return results["ps"][0], results["grep"][0], document["processes_examined"], users, document["files_read"]
+
+
+def inspect_figures(py: str) -> tuple[str, int, float, float] | None:
+    """`cadoctor inspect` of the largest program here carrying OpenSSL, against `grep -c OPENSSLDIR` on it."""
+    import shutil
+
+    node = shutil.which("node")
+    if node is None:
+        return None
+    target = os.path.realpath(node)
+    results = interleaved(
+        {
+            "inspect": [py, "-m", "cadoctor", "inspect", "--format", "json", target],
+            "grep": ["grep", "-c", "OPENSSLDIR", target],
+        }
+    )
+    return target, os.path.getsize(target), results["inspect"][0], results["grep"][0]
+
+
 def main() -> None:
     """Print each figure with its baseline and ratio."""
     py = sys.executable
@@ -181,6 +243,21 @@ def main() -> None:
     print(
         "check --host (handshake succeeds): %.0f ms; python -c one default-context handshake: %.0f ms; "
         "ratio %.2fx (target <= 1.5x)" % (checked * 1000, shaken * 1000, checked / shaken)
+    )
+    static = inspect_figures(py)
+    if static is None:
+        print("inspect of a large static binary: skipped (no node here)")
+    else:
+        target, size, inspected, grepped = static
+        print(
+            "inspect %s (%.0f MB, OpenSSL linked in): %.0f ms; grep -c OPENSSLDIR: %.0f ms; ratio %.2fx (target <= 2x)"
+            % (target, size / 1e6, inspected * 1000, grepped * 1000, inspected / grepped)
+        )
+    wall, grep_wall, examined, users, files = ps_figures(py)
+    print(
+        "ps with 300 extra processes (%d examined, %d using OpenSSL): %.0f ms, %d files read; "
+        "grep -l libcrypto over every maps file: %.0f ms; ratio %.2fx"
+        % (examined, users, wall * 1000, files, grep_wall * 1000, wall / grep_wall)
     )
     for size, rate in inventory_rates():
         print("bundle inventory: %.0f certificates/s on a bundle of %d distinct certificates" % (rate, size))

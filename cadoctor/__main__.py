@@ -1,5 +1,5 @@
 """`python -m cadoctor`."""
 
-from cadoctor._command import entry
+from cadoctor._main import entry
 
 entry()

@@ -122,29 +122,9 @@ def inspect(
     root: Optional[str] = typer.Option(None, "--root", help="Read the paths inside this unpacked image or chroot."),
 ) -> None:
     """Read OpenSSL's version, OPENSSLDIR and linkage from binaries, or inventory CA bundles, running nothing."""
-    import json
-    import sys
+    from cadoctor._inspect import run_inspect
 
-    from cadoctor._fileroot import HOST, RootError
-    from cadoctor._inspect import exit_status, inspect_path, to_document, to_text
-    from cadoctor._loader import loader_cache
-
-    view = HOST
-    if root is not None:
-        from cadoctor._outside import open_root
-
-        try:
-            view = open_root(root)
-        except RootError as exc:
-            sys.stderr.write("cadoctor: %s\n" % exc)
-            raise typer.Exit(EXIT_PROBE) from None
-    cache = loader_cache(view)
-    inspections = [inspect_path(path, view, cache) for path in paths]
-    if fmt is ExplainFormat.JSON:
-        typer.echo(json.dumps(to_document(inspections, view), indent=2))
-    else:
-        typer.echo(to_text(inspections), nl=False)
-    raise typer.Exit(exit_status(inspections))
+    raise typer.Exit(run_inspect(fmt.value, root, list(paths)))
 
 
 @app.command()

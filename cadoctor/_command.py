@@ -180,11 +180,11 @@ def main(argv: list[str] | None = None) -> int:
     options = parse_check(args)
     if options is not None:
         return run_check(options)
+    from cadoctor._inspect import parse_inspect, run_inspect
+
+    inspection = parse_inspect(args)
+    if inspection is not None:
+        return run_inspect(*inspection)
     from cadoctor._cli import run
 
     return run(args)
-
-
-def entry() -> None:
-    """The `cadoctor` console script."""
-    sys.exit(main())

@@ -14,7 +14,7 @@ import re
 from cadoctor import __version__, _probe
 from cadoctor._disk import open_regular
 from cadoctor._elf import MAGIC, ElfError, ElfFacts, read_elf
-from cadoctor._fileroot import HOST, FileRoot
+from cadoctor._fileroot import HOST, FileRoot, RootError
 from cadoctor._loader import find_library, loader_cache
 from cadoctor._model import SCHEMA_VERSION, Bundle, LoadedLibrary, plain
 from cadoctor._record import record, replace
@@ -133,7 +133,7 @@ def _elf_at(path: str) -> ElfFacts | None:
         os.close(fd)
 
 
-def inspect_path(path: str, root: FileRoot = HOST, cache: Mapping[str, str] | None = None) -> Inspection:
+def inspect_path(path: str, root: FileRoot = HOST) -> Inspection:
     """Inspect one path inside `root`: a binary, a CA bundle or directory, or something else."""
     fd, info, file_type, error = open_regular(path, root)
     if file_type == "directory":
@@ -159,7 +159,7 @@ def inspect_path(path: str, root: FileRoot = HOST, cache: Mapping[str, str] | No
     host = root.host(path)
     strings = _probe.read_build_strings(host)
     if head == MAGIC or strings.get("openssldir"):
-        return _binary(path, root, info.st_size, elf, elf_error, strings, cache)
+        return _binary(path, root, info.st_size, elf, elf_error, strings)
     from cadoctor._bundle import inspect
 
     bundle = inspect(path, ("inspected",), os.geteuid() if hasattr(os, "geteuid") else None, root)
@@ -181,7 +181,6 @@ def _binary(
     elf: ElfFacts | None,
     elf_error: str | None,
     strings: Mapping[str, Any],
-    cache: Mapping[str, str] | None,
 ) -> Inspection:
     """Describe a binary: the OpenSSL it is or carries, or the one the loader would give it."""
     from cadoctor._outside import describe_file
@@ -193,8 +192,8 @@ def _binary(
         role = ("libcrypto" if "crypto" in name else "libssl") if is_openssl else "static"
         openssl = describe_file(path, strings, role, root)
     dependencies: tuple[Dependency, ...] = ()
-    if elf is not None and not is_openssl:
-        cache = loader_cache(root) if cache is None else cache
+    if elf is not None and not is_openssl and not strings.get("openssldir"):  # linked in: nothing to follow
+        cache = loader_cache(root)
         dependencies = _openssl_needs(elf, path, root, cache) or _through_ssl_module(path, root, cache)
     if is_openssl:
         linkage = "is-openssl"
@@ -281,3 +280,50 @@ def to_text(inspections: list[Inspection]) -> str:
             if dependency.openssl is not None:
                 lines.append("      %s" % _openssl_line(dependency.openssl))
     return "\n".join(lines) + "\n"
+
+
+def parse_inspect(argv: list[str]) -> tuple[str, str | None, list[str]] | None:
+    """Read `inspect [--format human|json] [--root DIR] PATH...`; None for anything left to the full CLI."""
+    if not argv or argv[0] != "inspect":
+        return None
+    fmt, root, paths = "human", None, []
+    rest = iter(argv[1:])
+    for arg in rest:
+        name, eq, inline = arg.partition("=")
+        if name in ("--format", "-f", "--root") and (not eq or name.startswith("--")):
+            value = inline if eq else next(rest, None)
+            if not value or value.startswith("-"):
+                return None
+            if name == "--root":
+                root = value
+            elif value in ("human", "json"):
+                fmt = value
+            else:
+                return None
+        elif arg.startswith("-"):
+            return None
+        else:
+            paths.append(arg)
+    return (fmt, root, paths) if paths else None
+
+
+def run_inspect(fmt: str, root: str | None, paths: list[str]) -> int:
+    """Inspect files (inside `root`), write what they hold, and turn it into an exit code."""
+    import json
+    import sys
+
+    view = HOST
+    if root is not None:
+        from cadoctor._outside import open_root
+
+        try:
+            view = open_root(root)
+        except RootError as exc:
+            sys.stderr.write("cadoctor: %s\n" % exc)
+            return 3
+    inspections = [inspect_path(path, view) for path in paths]
+    if fmt == "json":
+        sys.stdout.write(json.dumps(to_document(inspections, view), indent=2) + "\n")
+    else:
+        sys.stdout.write(to_text(inspections))
+    return exit_status(inspections)
