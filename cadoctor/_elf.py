@@ -82,6 +82,20 @@ class _Reader:
         return data[:end].decode("utf-8", "surrogateescape")
 
 
+def elf_at(path: str) -> ElfFacts | None:
+    """The ELF facts of the file at a path, or None when it cannot be opened or is not readable ELF."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return None
+    try:
+        return read_elf(fd)
+    except (ElfError, OSError):
+        return None
+    finally:
+        os.close(fd)
+
+
 def read_elf(fd: int) -> ElfFacts:
     """Read the linking facts of the ELF file open at `fd` (raises ElfError)."""
     size = os.fstat(fd).st_size

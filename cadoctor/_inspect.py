@@ -13,7 +13,7 @@ import re
 
 from cadoctor import __version__, _probe
 from cadoctor._disk import open_regular
-from cadoctor._elf import MAGIC, ElfError, ElfFacts, read_elf
+from cadoctor._elf import MAGIC, ElfError, ElfFacts, elf_at, read_elf
 from cadoctor._fileroot import HOST, FileRoot, RootError
 from cadoctor._loader import find_library, loader_cache
 from cadoctor._model import SCHEMA_VERSION, Bundle, LoadedLibrary, plain
@@ -93,7 +93,7 @@ def _openssl_needs(elf: ElfFacts, path: str, root: FileRoot, cache: Mapping[str,
                 if library is None or library in seen:
                     continue
                 seen.add(library)
-                child = _elf_at(root.host(library))
+                child = elf_at(root.host(library))
                 if child is not None:
                     following.append((library, child, (*via, soname)))
         if not following:
@@ -112,25 +112,11 @@ def _through_ssl_module(path: str, root: FileRoot, cache: Mapping[str, str]) -> 
         return ()
     match = re.search(r"python(3\.\d+)$", real)
     module = ssl_module(root, real, match.group(1)) if match else None
-    elf = _elf_at(root.host(module)) if module else None
+    elf = elf_at(root.host(module)) if module else None
     if module is None or elf is None:
         return ()
     name = os.path.basename(module)
     return tuple(replace(d, via=(name, *d.via)) for d in _openssl_needs(elf, module, root, cache))
-
-
-def _elf_at(path: str) -> ElfFacts | None:
-    """The ELF facts of a file, or None."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    except OSError:
-        return None
-    try:
-        return read_elf(fd)
-    except (ElfError, OSError):
-        return None
-    finally:
-        os.close(fd)
 
 
 def inspect_path(path: str, root: FileRoot = HOST) -> Inspection:

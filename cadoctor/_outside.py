@@ -14,6 +14,7 @@ from collections.abc import Mapping
 
 from cadoctor import _probe
 from cadoctor._collect import inventory, system_libraries
+from cadoctor._elf import elf_at
 from cadoctor._fileroot import FileRoot, RootError
 from cadoctor._loader import DEFAULT_FOLDERS, find_library, loader_cache, search_folders
 from cadoctor._model import Facts, LoadedLibrary, Runtime, Subject, TrustSource
@@ -270,27 +271,11 @@ def _choose_in_use(
     linked_in += [i for i in carrying if found[i][1] == "static" and found[i][0].path == view.exe]
     if linked_in:
         return linked_in[0], module_path
-    elf = _elf_of(view, module) if module is not None else None
+    elf = elf_at(mapped_source(view, module)) if module is not None else None
     origin = os.path.dirname(module.path) if module is not None else ""
     wanted = elf.needed if elf is not None else ()
     named = [i for i in carrying if os.path.basename(found[i][0].path) in wanted] or carrying
     return min(named, key=lambda i: _search_rank(found[i][0].path, view, origin, elf)), module_path
-
-
-def _elf_of(view: ProcessView, mapped: MappedFile) -> ElfFacts | None:
-    """The ELF facts of a mapped file, or None when it cannot be read."""
-    from cadoctor._elf import ElfError, read_elf
-
-    try:
-        fd = os.open(mapped_source(view, mapped), os.O_RDONLY | os.O_NONBLOCK)
-    except OSError:
-        return None
-    try:
-        return read_elf(fd)
-    except (ElfError, OSError):
-        return None
-    finally:
-        os.close(fd)
 
 
 def libraries_of(
@@ -456,23 +441,11 @@ def ssl_module(root: FileRoot, real_exe: str, version: str) -> str | None:
 
 def _read_in_root(root: FileRoot, path: str) -> tuple[Mapping[str, Any], ElfFacts | None]:
     """Build strings and ELF facts of a file inside a root."""
-    from cadoctor._elf import ElfError, read_elf
-
     try:
         host = root.host(path)
     except OSError as exc:
         return {"error": exc.strerror or str(exc)}, None
-    strings = _probe.read_build_strings(host)
-    try:
-        fd = os.open(host, os.O_RDONLY | os.O_NONBLOCK)
-    except OSError:
-        return strings, None
-    try:
-        return strings, read_elf(fd)
-    except (ElfError, OSError):
-        return strings, None
-    finally:
-        os.close(fd)
+    return _probe.read_build_strings(host), elf_at(host)
 
 
 def openssl_of_image(
