@@ -41,13 +41,15 @@ def report_for(
     tried here (a non-Python program, another user's or another root's interpreter) keeps every fix untried,
     with the reason; fixes only Python can apply are not offered to a program that is not Python.
     """
-    from cadoctor._outside import trial_obstacle
-
     findings = diagnose(facts)
     fixes = propose(facts, findings)
     if facts.subject is not None and facts.subject.python is False:
         fixes = tuple(f for f in fixes if f.kind != "code" and not f.preload)
-    obstacle = trial_obstacle(facts)
+    obstacle = None
+    if facts.subject is not None:  # only another subject can forbid trials: the lean path imports nothing more
+        from cadoctor._outside import trial_obstacle
+
+        obstacle = trial_obstacle(facts)
     if verify and obstacle is not None:
         fixes = tuple(f if f.kind == "command" else replace(f, evidence=obstacle) for f in fixes)
     elif verify:

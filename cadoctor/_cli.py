@@ -85,8 +85,8 @@ def check(
     raise typer.Exit(run_check(options))
 
 
-class ExplainFormat(str, enum.Enum):
-    """Output formats of `explain`."""
+class Output(str, enum.Enum):
+    """Output formats of `explain`, `inspect` and `ps`."""
 
     HUMAN = "human"
     JSON = "json"
@@ -95,7 +95,7 @@ class ExplainFormat(str, enum.Enum):
 @app.command()
 def explain(
     text: Optional[List[str]] = typer.Argument(None, help="The error message or traceback; '-' or none: stdin."),
-    fmt: ExplainFormat = typer.Option(ExplainFormat.HUMAN, "--format", "-f", help="human or json."),
+    fmt: Output = typer.Option(Output.HUMAN, "--format", "-f", help="human or json."),
 ) -> None:
     """Decode a TLS error message or traceback into likely causes and the command that checks each."""
     import json
@@ -108,7 +108,7 @@ def explain(
     if not text or text == ["-"]:
         message = sys.stdin.read(INPUT_LIMIT)
     result = decode(message)
-    if fmt is ExplainFormat.JSON:
+    if fmt is Output.JSON:
         typer.echo(json.dumps(to_document(result, message), indent=2))
     else:
         typer.echo(to_text(result), nl=False)
@@ -118,7 +118,7 @@ def explain(
 @app.command()
 def inspect(
     paths: List[str] = typer.Argument(..., help="Libraries, programs, CA files or CA directories."),
-    fmt: ExplainFormat = typer.Option(ExplainFormat.HUMAN, "--format", "-f", help="human or json."),
+    fmt: Output = typer.Option(Output.HUMAN, "--format", "-f", help="human or json."),
     root: Optional[str] = typer.Option(None, "--root", help="Read the paths inside this unpacked image or chroot."),
 ) -> None:
     """Read OpenSSL's version, OPENSSLDIR and linkage from binaries, or inventory CA bundles, running nothing."""
@@ -129,7 +129,7 @@ def inspect(
 
 @app.command()
 def ps(
-    fmt: ExplainFormat = typer.Option(ExplainFormat.HUMAN, "--format", "-f", help="human or json."),
+    fmt: Output = typer.Option(Output.HUMAN, "--format", "-f", help="human or json."),
     fail_on: FailOn = typer.Option(FailOn.ERROR, "--fail-on", help="Exit 1 for findings at or above this severity."),
 ) -> None:
     """List every process using OpenSSL, grouped by library file, with its OPENSSLDIR and trust (Linux)."""
@@ -138,19 +138,21 @@ def ps(
 
     from cadoctor._model import Severity
     from cadoctor._process import ProcessError
-    from cadoctor._ps import scan, to_document, to_text
+    from cadoctor._ps import diagnose_host, scan, to_document, to_text
 
     try:
         result = scan()
     except ProcessError as exc:
         sys.stderr.write("cadoctor: %s\n" % exc)
         raise typer.Exit(EXIT_PROBE) from None
-    if fmt is ExplainFormat.JSON:
-        typer.echo(json.dumps(to_document(result), indent=2))
+    findings = diagnose_host(result)
+    if fmt is Output.JSON:
+        typer.echo(json.dumps(to_document(result, findings), indent=2))
     else:
-        typer.echo(to_text(result), nl=False)
+        typer.echo(to_text(result, findings), nl=False)
     threshold = None if fail_on is FailOn.NEVER else Severity(fail_on.value)
-    raise typer.Exit(EXIT_FINDINGS if result.fails(threshold) else EXIT_OK)
+    fails = threshold is not None and any(f.severity.rank >= threshold.rank for f in findings)
+    raise typer.Exit(EXIT_FINDINGS if fails else EXIT_OK)
 
 
 def run(argv: list[str]) -> int:

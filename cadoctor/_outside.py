@@ -62,6 +62,26 @@ def compiled_locations(library: LoadedLibrary | None) -> tuple[str | None, str |
     return os.path.join(openssldir, "cert.pem"), os.path.join(openssldir, "certs")
 
 
+def sources_in_effect(library: LoadedLibrary | None, environ: Mapping[str, str]) -> dict[str, Any]:
+    """The CA file and directories a default context on `library` reads in `environ`, as OpenSSL picks them."""
+    cafile, capath = compiled_locations(library)
+    raw = {"cafile_env": "SSL_CERT_FILE", "cafile": cafile, "capath_env": "SSL_CERT_DIR", "capath": capath}
+    version = library.version if library else None
+    return _probe.trust_sources({"default_verify_paths_raw": raw, "openssl_version": version}, environ)
+
+
+def build_strings(
+    view: ProcessView, mapped: MappedFile, cache: dict[tuple[str, int], Mapping[str, Any]]
+) -> Mapping[str, Any]:
+    """The build strings of a mapped file, read once per file (device and inode) however many map it."""
+    if mapped.key not in cache:
+        try:
+            cache[mapped.key] = _probe.read_build_strings(mapped_source(view, mapped))
+        except OSError as exc:
+            cache[mapped.key] = {"error": exc.strerror or str(exc)}
+    return cache[mapped.key]
+
+
 def describe_file(
     path: str,
     strings: Mapping[str, Any],
@@ -94,31 +114,6 @@ def describe_file(
     )
 
 
-def environment_facts(environ: Mapping[str, str]) -> dict[str, str]:
-    """The variables that shape trust, from a whole environment."""
-    names = list(_probe.CA_VARIABLES) + list(_probe.LIBRARY_VARIABLES)
-    found = {name: environ[name] for name in names if name in environ}
-    found.update((name, value) for name, value in environ.items() if name.startswith("DYLD_"))
-    return found
-
-
-def os_release(root: FileRoot) -> dict[str, str]:
-    """ID, ID_LIKE and VERSION_ID of the distribution inside a root."""
-    for candidate in ("/etc/os-release", "/usr/lib/os-release"):
-        try:
-            with open(root.host(candidate), encoding="utf-8", errors="replace") as handle:
-                text = handle.read(65536)
-        except OSError:
-            continue
-        release: dict[str, str] = {}
-        for line in text.splitlines():
-            key, sep, value = line.partition("=")
-            if sep and key in ("ID", "ID_LIKE", "VERSION_ID"):
-                release[key] = value.strip().strip("\"'")
-        return release
-    return {}
-
-
 def python_hints(executable: str, prefix: str, environ: Mapping[str, str], venv: bool) -> tuple[str, ...]:
     """The distribution markers the probe would report, from paths and the environment."""
     hints = ["venv"] if venv else []
@@ -128,13 +123,7 @@ def python_hints(executable: str, prefix: str, environ: Mapping[str, str], venv:
         hints.append("nix")
     if "/.pyenv/versions/" in prefix:
         hints.append("pyenv")
-    for variable, platform in (
-        ("AWS_LAMBDA_FUNCTION_NAME", "aws-lambda"),
-        ("FUNCTIONS_WORKER_RUNTIME", "azure-functions"),
-        ("K_SERVICE", "google-cloud-run"),
-    ):
-        if variable in environ:
-            hints.append(platform)
+    hints.extend(platform for variable, platform in _probe.PLATFORM_VARIABLES if variable in environ)
     return tuple(hints)
 
 
@@ -173,9 +162,7 @@ def runtime_from_files(
     """A Runtime the rules can judge, built from a library's build strings and an environment."""
     compiled_cafile, compiled_capath = compiled_locations(library)
     version = library.version if library else None
-    raw = {"cafile_env": "SSL_CERT_FILE", "cafile": compiled_cafile, "capath_env": "SSL_CERT_DIR"}
-    raw["capath"] = compiled_capath
-    sources = _probe.trust_sources({"default_verify_paths_raw": raw, "openssl_version": version}, environ)
+    sources = sources_in_effect(library, environ)
     return Runtime(
         python_version=python or "",
         implementation="cpython" if python is not None else "",
@@ -184,7 +171,7 @@ def runtime_from_files(
         base_prefix=base_prefix,
         hints=hints,
         system="linux",
-        os_release=os_release(root),
+        os_release=_probe.os_release(root.host),
         euid=euid,
         ssl_available=library is not None,
         ssl_error=None if library is not None else "no OpenSSL found",
@@ -203,7 +190,7 @@ def runtime_from_files(
         context_loaded=0,
         libraries_available=True,
         libraries_reason=None,
-        environment=environment_facts(environ),
+        environment=_probe.environment_facts(environ),
         certifi=certifi,
     )
 
@@ -285,14 +272,7 @@ def libraries_of(
     cache = {} if cache is None else cache
     found: list[tuple[MappedFile, str, Mapping[str, Any]]] = []
     for mapped, role in openssl_candidates(view):
-        if mapped.key not in cache:
-            try:
-                source = mapped_source(view, mapped)
-            except OSError as exc:
-                cache[mapped.key] = {"error": exc.strerror or str(exc)}
-            else:
-                cache[mapped.key] = _probe.read_build_strings(source)
-        strings = cache[mapped.key]
+        strings = build_strings(view, mapped, cache)
         if role == "static" and not strings.get("openssldir") and not os.path.basename(mapped.path).startswith("_ssl"):
             continue
         found.append((mapped, role, strings))

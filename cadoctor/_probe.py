@@ -40,6 +40,12 @@ CA_VARIABLES: Dict[str, str] = {
     "NIX_SSL_CERT_FILE": "Nix-built OpenSSL",
     "CLOUDSDK_CORE_CUSTOM_CA_CERTS_FILE": "Google Cloud SDK",
 }
+# Variables that mark a serverless platform, with the hint they give.
+PLATFORM_VARIABLES = (
+    ("AWS_LAMBDA_FUNCTION_NAME", "aws-lambda"),
+    ("FUNCTIONS_WORKER_RUNTIME", "azure-functions"),
+    ("K_SERVICE", "google-cloud-run"),
+)
 # Variables that change which libraries or configuration OpenSSL uses.
 LIBRARY_VARIABLES = ("LD_LIBRARY_PATH", "LD_PRELOAD", "OPENSSL_CONF", "OPENSSL_MODULES", "OPENSSL_ENGINES")
 
@@ -180,13 +186,7 @@ def _python_facts() -> Dict[str, Any]:
         hints.append("pyenv")
     if os.path.isfile(os.path.join(getattr(sys, "base_prefix", prefix), "PYTHON.json")):
         hints.append("python-build-standalone")
-    for variable, platform in (
-        ("AWS_LAMBDA_FUNCTION_NAME", "aws-lambda"),
-        ("FUNCTIONS_WORKER_RUNTIME", "azure-functions"),
-        ("K_SERVICE", "google-cloud-run"),
-    ):
-        if variable in os.environ:
-            hints.append(platform)
+    hints.extend(platform for variable, platform in PLATFORM_VARIABLES if variable in os.environ)
     return {
         "version": "%d.%d.%d" % sys.version_info[:3],
         "implementation": sys.implementation.name,
@@ -198,20 +198,27 @@ def _python_facts() -> Dict[str, Any]:
     }
 
 
-def _platform_facts() -> Dict[str, Any]:
-    """Name the OS and, on Linux, the distribution from os-release."""
-    release: Dict[str, str] = {}
+def os_release(opener: Callable[[str], str] = str) -> Dict[str, str]:
+    """ID, ID_LIKE and VERSION_ID from os-release (`opener` turns its path into one this process can open)."""
     for candidate in ("/etc/os-release", "/usr/lib/os-release"):
         try:
-            with open(candidate, encoding="utf-8", errors="replace") as handle:
-                for line in handle.read(65536).splitlines():
-                    key, sep, value = line.partition("=")
-                    if sep and key in ("ID", "ID_LIKE", "VERSION_ID"):
-                        release[key] = value.strip().strip("\"'")
-            break
+            with open(opener(candidate), encoding="utf-8", errors="replace") as handle:
+                text = handle.read(65536)
         except OSError:
             continue
-    return {"system": sys.platform, "os_release": release, "euid": os.geteuid() if hasattr(os, "geteuid") else None}
+        release: Dict[str, str] = {}
+        for line in text.splitlines():
+            key, sep, value = line.partition("=")
+            if sep and key in ("ID", "ID_LIKE", "VERSION_ID"):
+                release[key] = value.strip().strip("\"'")
+        return release
+    return {}
+
+
+def _platform_facts() -> Dict[str, Any]:
+    """Name the OS and, on Linux, the distribution from os-release."""
+    euid = os.geteuid() if hasattr(os, "geteuid") else None
+    return {"system": sys.platform, "os_release": os_release(), "euid": euid}
 
 
 def find_spec(name: str) -> Any:
@@ -535,11 +542,12 @@ def _describe_library(path: str, entry: Dict[str, Any], role: str, in_use: bool)
     return facts
 
 
-def _environment_facts() -> Dict[str, str]:
-    """Copy the environment variables that shape trust, as the process sees them."""
+def environment_facts(environ: Optional[Mapping[str, str]] = None) -> Dict[str, str]:
+    """Copy the environment variables that shape trust, as the process (this one by default) sees them."""
+    env = os.environ if environ is None else environ
     names = list(CA_VARIABLES) + list(LIBRARY_VARIABLES)
-    found = {name: os.environ[name] for name in names if name in os.environ}
-    for name, value in os.environ.items():
+    found = {name: env[name] for name in names if name in env}
+    for name, value in env.items():
         if name.startswith("DYLD_"):
             found[name] = value
     return found
@@ -553,7 +561,7 @@ def collect(default_context: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
         "platform": _platform_facts(),
         "python": _python_facts(),
         "ssl": ssl_facts,
-        "environment": _environment_facts(),
+        "environment": environment_facts(),
         "trust": None,
         "default_context": None,
     }

@@ -25,7 +25,11 @@ _SSL_MODULE = re.compile(r"^_ssl[.\w-]*\.so$")
 
 
 class ProcessError(Exception):
-    """The process cannot be read at all: gone, a zombie, a kernel thread, or not ours to read."""
+    """The process cannot be read at all: gone, a zombie, a kernel thread, or not ours to read (`denied`)."""
+
+    def __init__(self, message: str, *, denied: bool = False) -> None:
+        super().__init__(message)
+        self.denied = denied
 
 
 @record
@@ -109,7 +113,8 @@ class _Reader:
             if hasattr(os, "geteuid") and os.geteuid() == 0:
                 advice = "the kernel refuses even root (another user namespace, or a process that is not dumpable)"
             return ProcessError(
-                "access denied to /proc/%d/%s (the process runs as %s): %s" % (self.pid, name, self.owner, advice)
+                "access denied to /proc/%d/%s (the process runs as %s): %s" % (self.pid, name, self.owner, advice),
+                denied=True,
             )
         return ProcessError("cannot read /proc/%d/%s: %s" % (self.pid, name, exc.strerror or exc))
 

@@ -10,15 +10,14 @@ from __future__ import annotations
 import os
 import sys
 
-from cadoctor import __version__, _probe
+from cadoctor import __version__
 from cadoctor._disk import inspect_light
 from cadoctor._fileroot import FileRoot
 from cadoctor._model import SCHEMA_VERSION, Finding, Severity, plain
-from cadoctor._outside import compiled_locations, describe_file
+from cadoctor._outside import build_strings, describe_file, sources_in_effect
 from cadoctor._process import (
     ProcessError,
     ProcessView,
-    mapped_source,
     openssl_candidates,
     read_environ,
     read_process,
@@ -78,17 +77,12 @@ class Unreadable:
 
 @record
 class HostScan:
-    """Everything `cadoctor ps` saw."""
+    """Everything `cadoctor ps` saw (the facts; `diagnose_host` judges them)."""
 
     groups: tuple[LibraryGroup, ...]
     unreadable: tuple[Unreadable, ...]
-    findings: tuple[Finding, ...]
     processes: int
     files_read: int
-
-    def fails(self, threshold: Severity | None) -> bool:
-        """Whether any finding is at or above the threshold (None never fails)."""
-        return threshold is not None and any(f.severity.rank >= threshold.rank for f in self.findings)
 
 
 def _command_of(view: ProcessView) -> str:
@@ -101,9 +95,7 @@ def _trust_of(
     library: LoadedLibrary, environ: Mapping[str, str], root: FileRoot, seen: dict[Any, TrustVerdict]
 ) -> TrustVerdict:
     """What the process's default context would read, judged once per distinct location and root."""
-    cafile, capath = compiled_locations(library)
-    raw = {"cafile_env": "SSL_CERT_FILE", "cafile": cafile, "capath_env": "SSL_CERT_DIR", "capath": capath}
-    sources = _probe.trust_sources({"default_verify_paths_raw": raw, "openssl_version": library.version}, environ)
+    sources = sources_in_effect(library, environ)
     file_path = sources["cafile"]["path"]
     dirs = tuple(c["path"] for c in sources["capaths"])
     where = {sources["cafile"]["source"], *(c["source"] for c in sources["capaths"])}
@@ -147,7 +139,7 @@ def scan() -> HostScan:
         try:
             view = read_process(pid, environment=False)
         except ProcessError as exc:
-            if "access denied" in str(exc):
+            if exc.denied:
                 unreadable.append(_unreadable(pid, str(exc)))
             continue  # exited, a zombie or a kernel thread: no program, no OpenSSL
         examined += 1
@@ -158,8 +150,8 @@ def scan() -> HostScan:
             environ = read_environ(pid)
         except ProcessError as exc:
             environ = None
-            if "access denied" not in str(exc):
-                continue
+            if not exc.denied:
+                continue  # exited meanwhile
         for mapped, library in copies:
             libraries.setdefault(mapped.key, library)
             trust = _trust_of(library, environ, view.root, verdicts) if environ is not None else None
@@ -169,7 +161,7 @@ def scan() -> HostScan:
         LibraryGroup(key[0], key[1], libraries[key], tuple(members[key]))
         for key in sorted(members, key=lambda k: (-len(members[k]), libraries[k].path))
     )
-    return HostScan(groups, tuple(unreadable), _findings(groups), examined, len(strings_of))
+    return HostScan(groups, tuple(unreadable), examined, len(strings_of))
 
 
 def _copies_in(
@@ -180,12 +172,7 @@ def _copies_in(
     for mapped, role in openssl_candidates(view):
         if role == "libssl":
             continue
-        if mapped.key not in strings_of:
-            try:
-                strings_of[mapped.key] = _probe.read_build_strings(mapped_source(view, mapped))
-            except OSError as exc:
-                strings_of[mapped.key] = {"error": exc.strerror or str(exc)}
-        strings = strings_of[mapped.key]
+        strings = build_strings(view, mapped, strings_of)
         if not strings.get("openssldir") and role == "static":
             continue
         library = describe_file(mapped.path, strings, role, view.root, deleted=mapped.deleted)
@@ -205,10 +192,10 @@ def _unreadable(pid: int, reason: str) -> Unreadable:
     return Unreadable(pid, user, command, reason)
 
 
-def _findings(groups: tuple[LibraryGroup, ...]) -> tuple[Finding, ...]:
-    """What is wrong across the host: copies whose trust is empty, missing OPENSSLDIRs, deleted libraries."""
+def diagnose_host(result: HostScan) -> tuple[Finding, ...]:
+    """The rules of a host scan, pure: copies whose trust is empty, missing OPENSSLDIRs, deleted libraries."""
     findings: list[Finding] = []
-    for group in groups:
+    for group in result.groups:
         library = group.library
         empty = [p for p in group.processes if p.trust is not None and not p.trust.usable]
         if empty:
@@ -254,14 +241,14 @@ def _pid_list(processes: Any) -> str:
     return ", ".join(pids[:10]) + (" and %d more" % (len(pids) - 10) if len(pids) > 10 else "")
 
 
-def to_document(result: HostScan) -> dict[str, Any]:
-    """The JSON document of a host scan (schema_version 1)."""
-    worst = max((f.severity.rank for f in result.findings), default=-1)
+def to_document(result: HostScan, findings: tuple[Finding, ...]) -> dict[str, Any]:
+    """The JSON document of a host scan and its findings (schema_version 1)."""
+    worst = max((f.severity.rank for f in findings), default=-1)
     return {
         "schema_version": SCHEMA_VERSION,
         "cadoctor_version": __version__,
         "status": "error" if worst >= 2 else "warning" if worst == 1 else "ok",
-        "findings": plain(result.findings),
+        "findings": plain(findings),
         "groups": plain(result.groups),
         "unreadable": plain(result.unreadable),
         "processes_examined": result.processes,
@@ -269,7 +256,7 @@ def to_document(result: HostScan) -> dict[str, Any]:
     }
 
 
-def to_text(result: HostScan) -> str:
+def to_text(result: HostScan, findings: tuple[Finding, ...]) -> str:
     """Human lines: each OpenSSL file with its trust and processes, then findings and unreadable PIDs."""
     users = sum(len(g.processes) for g in result.groups)
     lines = [
@@ -291,10 +278,10 @@ def to_text(result: HostScan) -> str:
         for detail in sorted(verdicts):
             lines.append("  trust: %s" % detail)
         lines.append("")
-    if result.findings:
+    if findings:
         lines.append("Findings")
         marks = {"error": "x", "warning": "!", "info": "i"}
-        lines.extend("  %s %s  %s" % (marks[f.severity.value], f.code, f.summary) for f in result.findings)
+        lines.extend("  %s %s  %s" % (marks[f.severity.value], f.code, f.summary) for f in findings)
         lines.append("")
     if result.unreadable:
         lines.append("Not readable (they may use OpenSSL too)")

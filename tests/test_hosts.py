@@ -426,7 +426,8 @@ def test_roots_a_handshake_loads_from_a_directory_are_not_counted_as_loaded(tmp_
 
 
 def test_a_successful_host_check_stays_lean() -> None:
-    """A successful single-host check imports no parser, no process or thread pool, and no CLI framework."""
+    """A successful single-host check imports no parser, no process or thread pool, no CLI framework, and none of
+    what reads other processes, images or binaries."""
     heavy = (
         "cryptography",
         "dataclasses",
@@ -441,6 +442,10 @@ def test_a_successful_host_check_stays_lean() -> None:
         "urllib.parse",
         "typer",
         "rich",
+        "cadoctor._outside",
+        "cadoctor._ps",
+        "cadoctor._elf",
+        "cadoctor._inspect",
     )
     chain_dir = Path(tempfile.mkdtemp(prefix="cadoctor-lean-"))
     try:
