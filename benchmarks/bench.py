@@ -198,6 +198,54 @@ def inspect_figures(py: str) -> tuple[str, int, float, float] | None:
     return target, os.path.getsize(target), results["inspect"][0], results["grep"][0]
 
 
+def explain_figures(py: str) -> tuple[str, float, float, float, float]:
+    """`explain` on 1 MiB made of each pattern family's own phrases: the worst family, in process and as a command.
+
+    Baselines from the same run: one case-folded literal search over the same text (in process), and a Python
+    that only reads the text from stdin (as a command).
+    """
+    import re
+
+    from cadoctor._explain import PATTERNS, explain
+
+    families = {
+        p.name: re.findall(
+            r"[a-z][a-z _'=:-]{3,}", p.regex.pattern + " ".join(a.pattern + b.pattern for a, b in p.ordered)
+        )
+        for p in PATTERNS
+    }
+    families["hosts"] = ["host='a", "host: a", "connect to a", "cannot connect to host a", 'get "https://a']
+    worst = ("", 0.0, "")
+    for name, phrases in families.items():
+        for separator in (" ", "\n"):
+            unit = separator.join(phrases) + separator
+            text = (unit * ((1 << 20) // len(unit) + 1))[: 1 << 20]
+            started = time.perf_counter()
+            explain(text)
+            took = time.perf_counter() - started
+            if took > worst[1]:
+                worst = (name + (" (one line)" if separator == " " else " (many lines)"), took, text)
+    name, took, text = worst
+    started = time.perf_counter()
+    re.search("certificate verify failed", text.lower())
+    scan = time.perf_counter() - started
+    with tempfile.NamedTemporaryFile("w", suffix=".txt") as handle:
+        handle.write(text)
+        handle.flush()
+        commands = {
+            "explain": [py, "-m", "cadoctor", "explain", "-"],
+            "read": [py, "-c", "import sys; sys.stdin.read()"],
+        }
+        samples: dict[str, list[float]] = {k: [] for k in commands}
+        for _ in range(RUNS):
+            for key, argv in commands.items():
+                with open(handle.name, "rb") as stdin:
+                    started = time.perf_counter()
+                    subprocess.run(argv, env=ENV, stdin=stdin, stdout=subprocess.DEVNULL, check=False)
+                    samples[key].append(time.perf_counter() - started)
+    return name, took, scan, statistics.median(samples["explain"]), statistics.median(samples["read"])
+
+
 def main() -> None:
     """Print each figure with its baseline and ratio."""
     py = sys.executable
@@ -258,6 +306,12 @@ def main() -> None:
         "ps with 300 extra processes (%d examined, %d using OpenSSL): %.0f ms, %d files read; "
         "grep -l libcrypto over every maps file: %.0f ms; ratio %.2fx"
         % (examined, users, wall * 1000, files, grep_wall * 1000, wall / grep_wall)
+    )
+    family, inside, scan, command, reading = explain_figures(py)
+    print(
+        "explain on 1 MiB of adversarial text, worst family %s: %.0f ms in process (one literal search over it: "
+        "%.1f ms, ratio %.0fx); as a command %.0f ms against a Python that only reads it, %.0f ms (ratio %.2fx)"
+        % (family, inside * 1000, scan * 1000, inside / scan, command * 1000, reading * 1000, command / reading)
     )
     for size, rate in inventory_rates():
         print("bundle inventory: %.0f certificates/s on a bundle of %d distinct certificates" % (rate, size))

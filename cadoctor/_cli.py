@@ -134,16 +134,16 @@ def ps(
 ) -> None:
     """List every process using OpenSSL, grouped by library file, with its OPENSSLDIR and trust (Linux)."""
     import json
-    import sys
 
     from cadoctor._model import Severity
     from cadoctor._process import ProcessError
     from cadoctor._ps import diagnose_host, scan, to_document, to_text
+    from cadoctor._terminal import error
 
     try:
         result = scan()
     except ProcessError as exc:
-        sys.stderr.write("cadoctor: %s\n" % exc)
+        error(str(exc))
         raise typer.Exit(EXIT_PROBE) from None
     findings = diagnose_host(result)
     if fmt is Output.JSON:

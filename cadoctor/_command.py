@@ -18,6 +18,7 @@ from cadoctor._interpreter import InterpreterError
 from cadoctor._process import ProcessError
 from cadoctor._record import record
 from cadoctor._render import Format
+from cadoctor._terminal import error
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_PROBE = 0, 1, 2, 3
 MIN_TIMEOUT = 0.001
@@ -117,9 +118,7 @@ def run_check(options: CheckOptions) -> int:
     from cadoctor._render import render
 
     if options.pid is not None and options.pid < 1:
-        sys.stderr.write(
-            "cadoctor: --pid %d is not a process ID: they start at 1 (0 is the kernel's idle task)\n" % options.pid
-        )
+        error("--pid %d is not a process ID: they start at 1 (0 is the kernel's idle task)" % options.pid)
         return EXIT_USAGE
     subjects = [
         name
@@ -127,12 +126,10 @@ def run_check(options: CheckOptions) -> int:
         if value is not None
     ]
     if len(subjects) > 1:
-        sys.stderr.write("cadoctor: %s name different subjects: choose one\n" % " and ".join(subjects))
+        error("%s name different subjects: choose one" % " and ".join(subjects))
         return EXIT_USAGE
     if subjects and options.hosts:
-        sys.stderr.write(
-            "cadoctor: --host cannot be combined with %s: run cadoctor under that interpreter\n" % subjects[0]
-        )
+        error("--host cannot be combined with %s: run cadoctor under that interpreter" % subjects[0])
         return EXIT_USAGE
     try:
         report = check(
@@ -146,20 +143,18 @@ def run_check(options: CheckOptions) -> int:
             root=options.root,
         )
     except ClientCertificateError as exc:
-        sys.stderr.write("cadoctor: %s\n" % exc)
+        error(str(exc))
         return EXIT_USAGE
     except InterpreterError as exc:
-        sys.stderr.write("cadoctor: cannot probe %s\n" % exc)
+        error("cannot probe %s" % exc)
         return EXIT_PROBE
     except (ProcessError, RootError) as exc:
-        sys.stderr.write("cadoctor: %s\n" % exc)
+        error(str(exc))
         return EXIT_PROBE
     except Exception as exc:  # the probe never raises by design: anything here is a bug, reported in one line
         if os.environ.get("CADOCTOR_DEBUG"):
             raise
-        sys.stderr.write(
-            "cadoctor: the probe could not run: %s: %s (CADOCTOR_DEBUG=1 shows where)\n" % (type(exc).__name__, exc)
-        )
+        error("the probe could not run: %s: %s (CADOCTOR_DEBUG=1 shows where)" % (type(exc).__name__, exc))
         return EXIT_PROBE
     threshold = None if options.fail_on is FailOn.NEVER else Severity(options.fail_on.value)
     if options.output is None:
@@ -169,7 +164,7 @@ def run_check(options: CheckOptions) -> int:
             with open(options.output, "w", encoding="utf-8") as stream:
                 render(report, options.fmt, stream)
         except OSError as exc:
-            sys.stderr.write("cadoctor: cannot write %s: %s\n" % (options.output, exc.strerror or exc))
+            error("cannot write %s: %s" % (options.output, exc.strerror or exc))
             return EXIT_USAGE
     return EXIT_FINDINGS if report.fails(threshold) else EXIT_OK
 

@@ -14,13 +14,14 @@ from cadoctor._record import record
 
 MAGIC = b"\x7fELF"
 _PT_LOAD, _PT_DYNAMIC, _PT_INTERP = 1, 2, 3
-_DT_NULL, _DT_NEEDED, _DT_STRTAB, _DT_SONAME, _DT_RPATH, _DT_RUNPATH = 0, 1, 5, 14, 15, 29
+_DT_NULL, _DT_NEEDED, _DT_STRTAB, _DT_STRSZ, _DT_SONAME, _DT_RPATH, _DT_RUNPATH = 0, 1, 5, 10, 14, 15, 29
 _TYPES = {1: "relocatable", 2: "executable", 3: "shared object", 4: "core dump"}
 _MACHINES = {3: "x86", 8: "MIPS", 20: "PowerPC", 21: "PowerPC64", 22: "s390", 40: "ARM", 62: "x86-64", 183: "AArch64"}
 _MACHINES.update({243: "RISC-V", 258: "LoongArch"})
 _MAX_HEADERS = 4096  # program headers; real binaries have about a dozen
 _MAX_DYNAMIC = 64 * 1024  # bytes of the dynamic segment
 _MAX_STRING = 4096
+_MAX_STRING_TABLE = 16 << 20  # bytes of the dynamic string table searched for symbol names; CPython's is ~100 KiB
 
 
 class ElfError(ValueError):
@@ -35,6 +36,7 @@ class ElfFacts:
         kind: `executable`, `position-independent executable`, `shared object`, ...
         interpreter: The dynamic loader it asks for (PT_INTERP); None for a static or a library.
         static: No PT_DYNAMIC: everything, OpenSSL included if present, is linked in.
+        symbols: Those of the names asked for that the dynamic string table holds (imported or exported).
 
     """
 
@@ -48,6 +50,7 @@ class ElfFacts:
     needed: tuple[str, ...]
     rpath: tuple[str, ...]
     runpath: tuple[str, ...]
+    symbols: tuple[str, ...] = ()
 
 
 def is_elf(head: bytes) -> bool:
@@ -82,22 +85,22 @@ class _Reader:
         return data[:end].decode("utf-8", "surrogateescape")
 
 
-def elf_at(path: str) -> ElfFacts | None:
+def elf_at(path: str, symbols: tuple[str, ...] = ()) -> ElfFacts | None:
     """The ELF facts of the file at a path, or None when it cannot be opened or is not readable ELF."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError:
         return None
     try:
-        return read_elf(fd)
+        return read_elf(fd, symbols)
     except (ElfError, OSError):
         return None
     finally:
         os.close(fd)
 
 
-def read_elf(fd: int) -> ElfFacts:
-    """Read the linking facts of the ELF file open at `fd` (raises ElfError)."""
+def read_elf(fd: int, symbols: tuple[str, ...] = ()) -> ElfFacts:
+    """Read the linking facts of the ELF file open at `fd`, and which of `symbols` it names (raises ElfError)."""
     size = os.fstat(fd).st_size
     reader = _Reader(fd, size)
     ident = reader.read(0, 16, "the identification bytes")
@@ -133,8 +136,8 @@ def read_elf(fd: int) -> ElfFacts:
     if interp is not None:
         name = reader.read(interp[0], min(interp[1], _MAX_STRING), "the interpreter name")
         interpreter = name.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
-    linking = _dynamic_entries(reader, order, wide, dynamic, loads) if dynamic is not None else None
-    soname, needed, rpath, runpath = linking or (None, (), (), ())
+    linking = _dynamic_entries(reader, order, wide, dynamic, loads, symbols) if dynamic is not None else None
+    soname, needed, rpath, runpath, named = linking or (None, (), (), (), ())
     kind = _TYPES.get(e_type, "type %d" % e_type)
     if e_type == 3 and interpreter is not None:
         kind = "position-independent executable"
@@ -149,17 +152,24 @@ def read_elf(fd: int) -> ElfFacts:
         needed=needed,
         rpath=rpath,
         runpath=runpath,
+        symbols=named,
     )
 
 
 def _dynamic_entries(
-    reader: _Reader, order: str, wide: bool, dynamic: tuple[int, int], loads: list[tuple[int, int, int]]
-) -> tuple[str | None, tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
-    """Read DT_SONAME, DT_NEEDED, DT_RPATH and DT_RUNPATH through the string table's file offset."""
+    reader: _Reader,
+    order: str,
+    wide: bool,
+    dynamic: tuple[int, int],
+    loads: list[tuple[int, int, int]],
+    symbols: tuple[str, ...],
+) -> tuple[str | None, tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """Read DT_SONAME, DT_NEEDED, DT_RPATH, DT_RUNPATH and the asked symbol names through the string table."""
     entry_format = order + ("qQ" if wide else "iI")
     entry_size = struct.calcsize(entry_format)
     data = reader.read(dynamic[0], min(dynamic[1], _MAX_DYNAMIC), "the dynamic segment")
     strtab: int | None = None
+    strsz = 0
     wanted: list[tuple[int, int]] = []
     for at in range(0, len(data) - entry_size + 1, entry_size):
         tag, value = struct.unpack_from(entry_format, data, at)
@@ -167,10 +177,12 @@ def _dynamic_entries(
             break
         if tag == _DT_STRTAB:
             strtab = value
+        elif tag == _DT_STRSZ:
+            strsz = value
         elif tag in (_DT_NEEDED, _DT_SONAME, _DT_RPATH, _DT_RUNPATH):
             wanted.append((tag, value))
-    if not wanted:
-        return None, (), (), ()
+    if not wanted and not symbols:
+        return None, (), (), (), ()
     if strtab is None:
         raise ElfError("damaged ELF: a dynamic segment without a string table")
     base = next((offset + strtab - vaddr for vaddr, offset, filesz in loads if vaddr <= strtab < vaddr + filesz), None)
@@ -190,4 +202,8 @@ def _dynamic_entries(
             rpath.extend(p for p in text.split(":") if p)
         else:
             runpath.extend(p for p in text.split(":") if p)
-    return soname, tuple(needed), tuple(rpath), tuple(runpath)
+    named: tuple[str, ...] = ()
+    if symbols:
+        table = reader.read(base, min(strsz, _MAX_STRING_TABLE, max(0, reader.size - base)), "the string table")
+        named = tuple(name for name in symbols if b"\0" + name.encode() + b"\0" in table)
+    return soname, tuple(needed), tuple(rpath), tuple(runpath), named

@@ -18,6 +18,7 @@ from cadoctor._fileroot import HOST, FileRoot, RootError
 from cadoctor._loader import find_library, loader_cache
 from cadoctor._model import SCHEMA_VERSION, Bundle, LoadedLibrary, plain
 from cadoctor._record import record, replace
+from cadoctor._terminal import printable_lines
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -265,7 +266,7 @@ def to_text(inspections: list[Inspection]) -> str:
             )
             if dependency.openssl is not None:
                 lines.append("      %s" % _openssl_line(dependency.openssl))
-    return "\n".join(lines) + "\n"
+    return printable_lines(lines)
 
 
 def parse_inspect(argv: list[str]) -> tuple[str, str | None, list[str]] | None:
@@ -301,11 +302,12 @@ def run_inspect(fmt: str, root: str | None, paths: list[str]) -> int:
     view = HOST
     if root is not None:
         from cadoctor._outside import open_root
+        from cadoctor._terminal import error
 
         try:
             view = open_root(root)
         except RootError as exc:
-            sys.stderr.write("cadoctor: %s\n" % exc)
+            error(str(exc))
             return 3
     inspections = [inspect_path(path, view) for path in paths]
     if fmt == "json":

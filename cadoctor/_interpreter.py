@@ -9,7 +9,11 @@ import os
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import IO, Any
+    import subprocess
+    from collections.abc import Mapping
+    from typing import Any
+
+    from cadoctor._proof import ProvenPython
 
 PROBE_TIMEOUT = 30.0  # seconds for another interpreter to start and answer
 OUTPUT_LIMIT = 16 << 20  # bytes of output accepted from it: the probe's answer is a few kilobytes
@@ -23,49 +27,59 @@ class InterpreterError(Exception):
 def _explain_failure(path: str, status: int | None, stderr: bytes) -> str:
     """Say in one line why the interpreter gave no facts."""
     text = stderr.decode("utf-8", "replace").strip()
-    if "SyntaxError" in text or "future feature annotations" in text:
-        version = _version_of(path)
-        if version is not None and version < (3, 8):
-            return "%s is Python %d.%d; the probe needs Python 3.8 or later" % (path, *version)
     last = text.splitlines()[-1] if text else ""
     if status is not None and status < 0:
         return "%s was killed by signal %d%s" % (path, -status, ": " + last if last else "")
     if last:
         return "%s failed (exit status %s): %s" % (path, status, last[:300])
-    return "%s exited with status %s and printed no facts: is it a Python interpreter?" % (path, status)
+    return "%s exited with status %s and printed no facts" % (path, status)
 
 
-def _version_of(path: str) -> tuple[int, int] | None:
-    """The major and minor version of an interpreter too old for the probe (Python 2 included)."""
-    import subprocess
-
-    try:
-        out = subprocess.run(
-            [path, "-c", "import sys; print('%d %d' % sys.version_info[:2])"],
-            capture_output=True,
-            timeout=10,
-            check=False,
-        ).stdout.split()
-        return int(out[0]), int(out[1])
-    except (OSError, subprocess.SubprocessError, ValueError, IndexError):
-        return None
+def _size(limit: int) -> str:
+    """A byte count in the unit people read."""
+    return "%d MiB" % (limit >> 20) if limit >= 1 << 20 else "%d KiB" % (limit >> 10)
 
 
-def _bounded_output(stdout: IO[bytes], stderr: IO[bytes], timeout: float) -> tuple[bytes, bytes]:
-    """Read stdout and the tail of stderr until the child closes them, within the time and size limits."""
+def exchange(
+    child: subprocess.Popen[bytes], payload: bytes, timeout: float, limit: int = OUTPUT_LIMIT
+) -> tuple[bytes, bytes]:
+    """Send `payload` to a child and read its stdout and the tail of its stderr, within time and size limits.
+
+    A child that reads nothing, writes without end or never closes its output cannot block or flood cadoctor:
+    every pipe goes through one selector with one deadline (raises InterpreterError).
+    """
     import selectors
     import time
 
     deadline = time.monotonic() + timeout
     out, err = bytearray(), bytearray()
+    pending = memoryview(payload)
     with selectors.DefaultSelector() as selector:
-        selector.register(stdout, selectors.EVENT_READ, out)
-        selector.register(stderr, selectors.EVENT_READ, err)
+        if child.stdin is not None:
+            if pending:
+                os.set_blocking(child.stdin.fileno(), False)
+                selector.register(child.stdin, selectors.EVENT_WRITE)
+            else:
+                child.stdin.close()
+        for stream, sink in ((child.stdout, out), (child.stderr, err)):
+            if stream is not None:
+                selector.register(stream, selectors.EVENT_READ, sink)
         while selector.get_map():
             left = deadline - time.monotonic()
             if left <= 0:
                 raise InterpreterError("no answer within %.0f s" % timeout)
             for key, _ in selector.select(left):
+                if key.fileobj is child.stdin:
+                    try:
+                        pending = pending[os.write(key.fd, pending[:65536]) :]
+                    except BlockingIOError:
+                        continue
+                    except BrokenPipeError:  # it stopped reading: what it printed tells the rest
+                        pending = pending[:0]
+                    if not pending:
+                        selector.unregister(key.fileobj)
+                        child.stdin.close()
+                    continue
                 chunk = os.read(key.fd, 65536)
                 if not chunk:
                     selector.unregister(key.fileobj)
@@ -73,47 +87,77 @@ def _bounded_output(stdout: IO[bytes], stderr: IO[bytes], timeout: float) -> tup
                 key.data.extend(chunk)
                 if key.data is err and len(err) > _STDERR_KEPT:
                     del err[: len(err) - _STDERR_KEPT]
-                if len(out) > OUTPUT_LIMIT:
-                    raise InterpreterError("more than %d MiB of output: not the probe's answer" % (OUTPUT_LIMIT >> 20))
+                if len(out) > limit:
+                    raise InterpreterError("more than %s of output: not the probe's answer" % _size(limit))
     return bytes(out), bytes(err)
 
 
-def probe_interpreter(path: str, timeout: float = PROBE_TIMEOUT) -> dict[str, Any]:
-    """The runtime probe's facts as another interpreter sees them, in this environment and working directory."""
-    import json
+def spawn(
+    python: ProvenPython, args: list[str], *, env: Mapping[str, str] | None = None, cwd: str | None = None
+) -> subprocess.Popen[bytes]:
+    """Start a proven interpreter (the only program cadoctor runs) with every stream piped.
+
+    Raises InterpreterError when it cannot start.
+    """
     import subprocess
 
-    from cadoctor import _probe
-
-    if not path:
-        raise InterpreterError("an empty path: name an interpreter")
-    if os.path.isdir(path):
-        raise InterpreterError("%s is a directory, not an interpreter" % path)
     try:
-        child = subprocess.Popen(
-            [path, os.path.abspath(_probe.__file__)],
-            stdin=subprocess.DEVNULL,
+        return subprocess.Popen(
+            [python.path, *args],
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
+            env=None if env is None else dict(env),
+            cwd=cwd,
         )
     except OSError as exc:
-        raise InterpreterError("%s: %s" % (path, exc.strerror or exc)) from None
+        raise InterpreterError(exc.strerror or str(exc)) from None
+
+
+def finish(
+    child: subprocess.Popen[bytes], payload: bytes, timeout: float, limit: int = OUTPUT_LIMIT
+) -> tuple[int, bytes, bytes]:
+    """Talk to a started child within the limits: its exit status, stdout and stderr's tail.
+
+    The child is killed when it overruns; raises InterpreterError with the reason it gave no usable answer.
+    """
+    import subprocess
+
     try:
-        if child.stdout is None or child.stderr is None:
-            raise InterpreterError("no pipes to read")
-        out, err = _bounded_output(child.stdout, child.stderr, timeout)
+        out, err = exchange(child, payload, timeout, limit)
         status = child.wait(timeout=max(0.1, timeout))
-    except InterpreterError as exc:
-        raise InterpreterError("%s: %s" % (path, exc)) from None
     except subprocess.TimeoutExpired:
-        raise InterpreterError("%s: closed its output but did not exit within %.0f s" % (path, timeout)) from None
+        raise InterpreterError("closed its output but did not exit within %.0f s" % timeout) from None
     finally:
         if child.poll() is None:
             child.kill()
             child.wait()
-        for stream in (child.stdout, child.stderr):
+        for stream in (child.stdin, child.stdout, child.stderr):
             if stream is not None:
                 stream.close()
+    return status, out, err
+
+
+def probe_interpreter(path: str, timeout: float = PROBE_TIMEOUT) -> dict[str, Any]:
+    """The runtime probe's facts as another interpreter sees them, in this environment and working directory.
+
+    Only an interpreter proven from its files is run (raises InterpreterError with the reason otherwise).
+    """
+    import json
+
+    from cadoctor import _probe
+    from cadoctor._proof import NotProven, prove_python
+
+    try:
+        proven = prove_python(path)
+    except NotProven as exc:
+        raise InterpreterError("%s: %s" % (path or "''", exc)) from None
+    if proven.version < (3, 8):
+        raise InterpreterError("%s is Python %d.%d; the probe needs Python 3.8 or later" % (path, *proven.version))
+    try:
+        status, out, err = finish(spawn(proven, [os.path.abspath(_probe.__file__)]), b"", timeout)
+    except InterpreterError as exc:
+        raise InterpreterError("%s: %s" % (path, exc)) from None
     try:
         facts = json.loads(out.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):

@@ -226,7 +226,7 @@ def _python_layout(view: ProcessView) -> tuple[str, str, str, bool, bool]:
             text = handle.read(65536)
     except OSError:
         text = ""
-    system_site = re.search(r"^include-system-site-packages\s*=\s*true", text, re.M | re.I) is not None
+    system_site = re.search(r"^include-system-site-packages[ \t]*=[ \t]*true", text, re.M | re.I) is not None
     return executable, prefix, base_prefix, True, system_site
 
 

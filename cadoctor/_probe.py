@@ -825,7 +825,7 @@ def trial(request: Dict[str, Any]) -> Dict[str, Any]:
     """Apply one candidate fix in this fresh interpreter and report what trust it yields."""
     import ctypes
 
-    outcome: Dict[str, Any] = {"preloaded": [], "error": None}
+    outcome: Dict[str, Any] = {"probe_version": PROBE_VERSION, "preloaded": [], "error": None}
     for path in request.get("preload", []):
         try:
             ctypes.CDLL(path, mode=ctypes.RTLD_GLOBAL)

@@ -20,7 +20,8 @@ from cadoctor._record import field, record
 PF_KTHREAD = 0x00200000  # the flags bit of a kernel thread in /proc/PID/stat
 READ_LIMIT = 64 << 20  # maps of a large JVM are a few MiB; environments are at most a few MiB
 _PYTHON_EXE = re.compile(r"^python(\d(\.\d+)?)?$")
-_PYTHON_VERSION = re.compile(r"(?:libpython|/python|\.cpython-)(\d)\.?(\d+)")
+# CPython's own files, by name: libpython3.11.so.1.0, _ssl.cpython-311-x86_64-linux-gnu.so, python3.11.
+_PYTHON_FILE = re.compile(r"^libpython(\d)\.(\d+)|\.cpython-(\d)(\d+)|^python(\d)\.(\d+)$")
 _SSL_MODULE = re.compile(r"^_ssl[.\w-]*\.so$")
 
 
@@ -255,13 +256,15 @@ def mapped_source(view: ProcessView, mapped: MappedFile) -> str:
 
 
 def python_version(view: ProcessView) -> str | None:
-    """`X.Y` when the process is a CPython interpreter (its executable, libpython or `_ssl` module says so)."""
-    names = [m.path for m in view.maps if "python" in m.path]
+    """`X.Y` when CPython runs in the process, "" when its version is unreadable, None when it is not Python.
+
+    Only file names count (a libpython, a CPython extension module, an executable named pythonX.Y), never
+    folders: node installed under `lib/python3.11/site-packages` is not Python.
+    """
     exe_name = os.path.basename(view.exe or "")
-    if not names and not _PYTHON_EXE.match(exe_name):
-        return None
-    for text in [*names, "/" + exe_name]:
-        match = _PYTHON_VERSION.search(text)
+    for name in [*(os.path.basename(m.path) for m in view.maps), exe_name]:
+        match = _PYTHON_FILE.search(name)
         if match:
-            return "%s.%s" % match.groups()
+            major, minor = [g for g in match.groups() if g is not None]
+            return "%s.%s" % (major, minor)
     return "" if _PYTHON_EXE.match(exe_name) else None

@@ -24,6 +24,7 @@ from cadoctor._process import (
     user_name,
 )
 from cadoctor._record import record
+from cadoctor._terminal import printable_lines
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -287,4 +288,6 @@ def to_text(result: HostScan, findings: tuple[Finding, ...]) -> str:
         lines.append("Not readable (they may use OpenSSL too)")
         for item in result.unreadable:
             lines.append("  %7d  %-10s %s: %s" % (item.pid, item.user[:10], item.command, item.reason))
-    return "\n".join(lines).rstrip("\n") + "\n"
+    while lines and not lines[-1]:
+        lines.pop()
+    return printable_lines(lines)

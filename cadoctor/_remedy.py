@@ -9,14 +9,19 @@ from cadoctor._host_report import host_fixes
 from cadoctor._locations import CA_PACKAGE_COMMANDS, LOCAL_ANCHORS
 from cadoctor._model import Bundle, Facts, Finding, Fix, SystemLibrary
 from cadoctor._shell import env_lines, sh_quote
+from cadoctor._terminal import has_control
 
 KIND_RANK = {"env": 0, "code": 1, "library": 2, "command": 3}
 
 
 def trustworthy(bundle: Bundle) -> bool:
-    """A bundle we may point a process at: a regular file that parses, nobody else can write, mostly valid."""
+    """A bundle we may point a process at: a regular file that parses, nobody else can write, mostly valid.
+
+    Its path must also be one a person can read and paste exactly: no control characters.
+    """
     return (
-        bundle.kind == "file"
+        not has_control(bundle.path)
+        and bundle.kind == "file"
         and bundle.file_type == "regular"
         and bundle.certificates > 0
         and not bundle.exposures
@@ -60,7 +65,7 @@ def _drop_library_path(
     """Remove the LD_LIBRARY_PATH entries that pulled in the wrong library, if any did."""
     entries = [e for e in facts.runtime.environment.get("LD_LIBRARY_PATH", "").split(os.pathsep) if e]
     pulled = [e for e in entries if e in folders or e.rstrip("/") in folders]
-    if not pulled:
+    if not pulled or has_control(os.pathsep.join(entries)):
         return None
     change = {"LD_LIBRARY_PATH": os.pathsep.join(e for e in entries if e not in pulled) or None}
     return Fix(

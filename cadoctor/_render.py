@@ -7,6 +7,7 @@ import json
 
 from cadoctor import __version__
 from cadoctor._model import SCHEMA_VERSION, Bundle, Fix, HostCheck, Report, plain
+from cadoctor._terminal import printable
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -148,61 +149,60 @@ def _subject_line(report: Report) -> str:
 
 
 def render_human(report: Report, console: Console) -> None:
-    """A verdict first, then the evidence and the ranked fixes."""
+    """A verdict first, then the evidence and the ranked fixes; every line's foreign text escaped."""
     from rich.text import Text
+
+    def say(*parts: str | tuple[str, str], style: str = "") -> None:
+        """Print one line made of plain and styled parts, with control characters shown escaped."""
+        pieces = [printable(p) if isinstance(p, str) else (printable(p[0]), p[1]) for p in parts]
+        console.print(Text.assemble(*pieces, style=style))
 
     runtime = report.facts.runtime
     word, style, meaning = _VERDICT[report.status]
-    console.print(Text.assemble(("cadoctor: ", "bold"), (word, style), " - %s" % meaning))
+    say(("cadoctor: ", "bold"), (word, style), " - %s" % meaning)
     library = report.facts.ssl_library
     where = " from %s (OPENSSLDIR %s)" % (library.path, library.openssldir) if library else ""
-    console.print(Text("%s; %s%s" % (_subject_line(report), runtime.openssl_version or "no ssl", where)))
+    say("%s; %s%s" % (_subject_line(report), runtime.openssl_version or "no ssl", where))
     if runtime.ssl_available:
         sources = ["CA file %s [%s]" % (runtime.cafile.path, runtime.cafile.source)] if runtime.cafile else []
         sources += ["CA dir %s [%s]" % (c.path, c.source) for c in runtime.capaths]
         loaded = "a default context loads %d certificates" % runtime.context_loaded
         if runtime.context_ok is None and runtime.context_skipped:
             loaded = "certificates loaded %s" % runtime.context_skipped
-        console.print(Text("Trust in effect: %s; %s" % ("; ".join(sources), loaded)))
+        say("Trust in effect: %s; %s" % ("; ".join(sources), loaded))
     console.print()
     if report.findings:
-        console.print(Text("Findings", style="bold"))
+        say("Findings", style="bold")
         for finding in report.findings:
             mark, mark_style = _MARK[finding.severity.value]
-            console.print(
-                Text.assemble("  ", (mark, mark_style), " ", (finding.code, mark_style), "  ", finding.summary)
-            )
+            say("  ", (mark, mark_style), " ", (finding.code, mark_style), "  ", finding.summary)
         console.print()
     if report.fixes:
-        console.print(Text("Fixes, smallest change first", style="bold"))
+        say("Fixes, smallest change first", style="bold")
         for number, fix in enumerate(report.fixes, 1):
             state = {True: ("verified", "green"), False: ("did not work", "red"), None: ("not tried", "dim")}
             label, label_style = state[fix.verified]
-            console.print(Text.assemble("  %d. [%s, " % (number, fix.kind), (label, label_style), "] ", fix.summary))
+            say("  %d. [%s, " % (number, fix.kind), (label, label_style), "] ", fix.summary)
             for name, text in fix.lines.items():
-                console.print(Text("     %s:" % name, style="dim"))
+                say("     %s:" % name, style="dim")
                 for line in text.splitlines():
-                    console.print(Text("       " + line))
+                    say("       " + line)
             if fix.evidence:
-                console.print(Text("     evidence: %s" % fix.evidence, style="dim"))
+                say("     evidence: %s" % fix.evidence, style="dim")
         console.print()
     if report.facts.hosts:
-        console.print(Text("Handshakes", style="bold"))
+        say("Handshakes", style="bold")
         for host in report.facts.hosts:
-            console.print(Text("  " + _host_line(host)))
+            say("  " + _host_line(host))
             for number, cert in enumerate(host.chain):
-                console.print(
-                    Text("     %d. %s (issuer %s, until %s)" % (number, cert.subject, cert.issuer, cert.not_after))
-                )
+                say("     %d. %s (issuer %s, until %s)" % (number, cert.subject, cert.issuer, cert.not_after))
         console.print()
     if report.facts.inventory == "light":
-        console.print(
-            Text("Bundles in effect (light look: every handshake succeeded; no certificate read)", style="bold")
-        )
+        say("Bundles in effect (light look: every handshake succeeded; no certificate read)", style="bold")
     else:
-        console.print(Text("Bundles on disk", style="bold"))
+        say("Bundles on disk", style="bold")
     for bundle in report.facts.bundles:
-        console.print(Text("  " + _bundle_line(bundle)))
+        say("  " + _bundle_line(bundle))
 
 
 def render(report: Report, fmt: Format, stream: TextIO) -> None:

@@ -162,8 +162,10 @@ def quick_check() -> str | None:
 
 
 def _one_line(text: str) -> str:
-    """Keep a log line on one line whatever the paths hold."""
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+    """Keep a log line on one line whatever the paths hold (only a problem is logged: the import waits for it)."""
+    from cadoctor._terminal import printable
+
+    return printable(text)
 
 
 def _log(line: str) -> None:

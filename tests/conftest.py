@@ -8,6 +8,7 @@ import glob
 import json
 import os
 import select
+import shlex
 import shutil
 import ssl
 import subprocess
@@ -281,3 +282,40 @@ def running(args: list[str], env: dict[str, str], mapped: str | None = None) -> 
 
 
 WAIT = "import sys; print('ready', flush=True); sys.stdin.read()"
+
+
+MISBEHAVIOUR_MODULE = """
+import os, sys
+_args = sys.argv
+if {condition}:
+{body}
+"""
+WHEN = {
+    "probe": "_args[:1] and _args[0].endswith('_probe.py') and '--verify' not in _args",
+    "trial": "'--verify' in _args[1:]",
+}
+
+
+def misbehaving_python(folder: Path, body: str, when: str = "probe") -> str:
+    """A real interpreter (a venv of this one) that runs `body` at startup when cadoctor runs the probe or a trial.
+
+    The venv's `.pth` imports a module that acts only for cadoctor's own script, so the interpreter is a proven
+    CPython whose answers cadoctor must not trust: it is how a broken site-packages or a hostile one behaves.
+    """
+    venv = folder / "misbehaving"
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=CHILD_TIMEOUT, env=clean_env()
+    )
+    site = next(venv.glob("lib/python3*/site-packages"))
+    indented = "\n".join("    " + line for line in body.strip().splitlines())
+    (site / "cadoctor_test_misbehave.py").write_text(MISBEHAVIOUR_MODULE.format(condition=WHEN[when], body=indented))
+    (site / "zz_cadoctor_test_misbehave.pth").write_text("import cadoctor_test_misbehave\n")
+    return str(venv / "bin" / "python")
+
+
+def marker_script(path: Path, marker: Path) -> str:
+    """An executable shell script that leaves a marker whenever anything runs it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('#!/bin/sh\necho "$0 $*" >> %s\n' % shlex.quote(str(marker)))
+    path.chmod(0o755)
+    return str(path)

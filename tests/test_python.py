@@ -7,12 +7,22 @@ import json
 import os
 import subprocess
 import sys
+import sysconfig
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import ForeignOpenSSL, check_json, clean_env, codes, run_cadoctor, system_bundle_or_skip
+from conftest import (
+    ForeignOpenSSL,
+    check_json,
+    clean_env,
+    codes,
+    marker_script,
+    misbehaving_python,
+    run_cadoctor,
+    system_bundle_or_skip,
+)
 
 from cadoctor import check
 from cadoctor._interpreter import InterpreterError, probe_interpreter
@@ -78,44 +88,77 @@ def test_fixes_are_tried_in_the_examined_interpreter(foreign_openssl: ForeignOpe
     assert first["evidence"].startswith("in a fresh %s the context loaded" % python)
 
 
-def _script(tmp_path: Path, name: str, body: str) -> str:
-    """An executable shell script standing in for a broken interpreter."""
-    path = tmp_path / name
-    path.write_text("#!/bin/sh\n" + body)
-    path.chmod(0o755)
-    return str(path)
-
-
-BROKEN: dict[str, tuple[Callable[[Path], str], str]] = {
-    "missing": (lambda tmp: str(tmp / "nowhere" / "python"), "No such file or directory"),
-    "empty": (lambda tmp: "", "an empty path: name an interpreter"),
-    "directory": (lambda tmp: str(tmp), "is a directory, not an interpreter"),
-    "not-executable": (lambda tmp: _plain_file(tmp), "Permission denied"),
-    "false": (lambda tmp: "/bin/false", "exited with status 1 and printed no facts"),
-    "garbage": (lambda tmp: _script(tmp, "garbage", "echo 'hello'\n"), "printed no facts"),
-    "endless": (lambda tmp: _script(tmp, "endless", "exec yes\n"), "MiB of output"),
-    "crash": (lambda tmp: _script(tmp, "crash", "echo boom >&2; exit 7\n"), "failed (exit status 7): boom"),
-    "not-the-probe": (lambda tmp: _script(tmp, "json", "echo '{\"a\": 1}'\n"), "not with the probe's facts"),
-}
-
-
 def _plain_file(tmp: Path) -> str:
-    """A file that exists but is not executable."""
+    """A file that exists but is no program."""
     path = tmp / "python"
     path.write_text("not a program\n")
     return str(path)
 
 
-@pytest.mark.parametrize("case", sorted(BROKEN))
-def test_a_broken_interpreter_is_one_line_and_exit_3(case: str, tmp_path: Path) -> None:
-    """Each kind of broken interpreter gives exit 3 and one line naming it, never a traceback."""
-    make, words = BROKEN[case]
+def _fifo(tmp: Path) -> str:
+    """A FIFO named like an interpreter: opening it for reading would block."""
+    path = tmp / "python3"
+    os.mkfifo(path)
+    return str(path)
+
+
+def _libpython(tmp: Path) -> str:
+    """This interpreter's libpython, an ELF shared object with CPython's entry point, but no program."""
+    found = Path(sysconfig.get_config_var("LIBDIR") or "/") / (sysconfig.get_config_var("LDLIBRARY") or "-")
+    if not found.name.endswith(".so") or not found.exists():
+        pytest.skip("this interpreter has no shared libpython")
+    return str(found)
+
+
+NOT_PROVEN: dict[str, tuple[Callable[[Path], str], str]] = {
+    "missing": (lambda tmp: str(tmp / "nowhere" / "python"), "no such file"),
+    "empty": (lambda tmp: "", "an empty path: name an interpreter"),
+    "directory": (lambda tmp: str(tmp), "a directory, not an interpreter"),
+    "not-a-program": (_plain_file, "not a program (neither ELF, Mach-O nor PE)"),
+    "false": (lambda tmp: "/bin/false", "neither needs libpython nor carries CPython's entry point"),
+    "script": (lambda tmp: marker_script(tmp / "venv" / "bin" / "python3", tmp / "ran"), "a script (#!/bin/sh)"),
+    "fifo": (_fifo, "not a regular file"),
+    "library": (_libpython, "an ELF shared object, not a program"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NOT_PROVEN))
+def test_what_is_not_a_proven_interpreter_is_never_run(case: str, tmp_path: Path) -> None:
+    """A path that is not a CPython interpreter by its files is refused in one line (exit 3) without running it."""
+    make, words = NOT_PROVEN[case]
     python = make(tmp_path)
+    (tmp_path / "venv").mkdir(exist_ok=True)
+    (tmp_path / "venv" / "pyvenv.cfg").write_text("home = %s\n" % os.path.dirname(sys.executable))
     result = run_cadoctor(["check", "--python", python], clean_env())
     assert result.returncode == 3, result.stderr
     assert result.stdout == ""
     assert result.stderr.count("\n") == 1, result.stderr
     assert result.stderr.startswith("cadoctor: cannot probe ")
+    assert words in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "ran").exists()
+
+
+MISBEHAVING: dict[str, tuple[str, str]] = {
+    "garbage": ("print('hello', flush=True); os._exit(0)", "exited with status 0 and printed no facts"),
+    "endless": ("while True: os.write(1, b'y' * 65536)", "MiB of output"),
+    "crash": ("sys.stderr.write('boom\\n'); os._exit(7)", "failed (exit status 7): boom"),
+    "not-the-probe": ("print('{\"a\": 1}', flush=True); os._exit(0)", "answered, but not with the probe's facts"),
+    "number": ("print(42, flush=True); os._exit(0)", "answered, but not with the probe's facts"),
+    "not-utf-8": ("os.write(1, b'\\xff\\xfe{}'); os._exit(0)", "printed no facts"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MISBEHAVING))
+def test_a_proven_interpreter_that_misbehaves_is_one_line_and_exit_3(case: str, tmp_path: Path) -> None:
+    """A real interpreter whose startup breaks the probe's answer gives exit 3 and one line, never a traceback."""
+    body, words = MISBEHAVING[case]
+    python = misbehaving_python(tmp_path, body)
+    result = run_cadoctor(["check", "--python", python], clean_env())
+    assert result.returncode == 3, result.stderr
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith("cadoctor: cannot probe %s" % python)
     assert words in result.stderr
     assert "Traceback" not in result.stderr
 
@@ -131,7 +174,7 @@ def test_an_interpreter_too_old_for_the_probe_is_named_with_its_version(version:
 
 def test_a_silent_interpreter_is_given_up_on_time(tmp_path: Path) -> None:
     """An interpreter that never answers is abandoned at the deadline (and killed), not waited for."""
-    python = _script(tmp_path, "silent", "exec sleep 60\n")
+    python = misbehaving_python(tmp_path, "import time; time.sleep(60)")
     started = time.monotonic()
     with pytest.raises(InterpreterError, match="no answer within"):
         probe_interpreter(python, timeout=0.5)
