@@ -62,16 +62,16 @@ def distinct_bundle(path: str, count: int) -> None:
 
 def inventory_rates(sizes: tuple[int, ...] = (1000, 5000, 10000)) -> list[tuple[int, float]]:
     """Certificates per second for bundles of distinct certificates: linear scaling keeps the rate flat."""
-    from cadoctor import _bundle
+    from cadoctor._facts import bundle
 
     rates = []
     with tempfile.TemporaryDirectory() as scratch:
         for size in sizes:
             path = os.path.join(scratch, "bundle-%d.pem" % size)
             distinct_bundle(path, size)
-            _bundle.parse.cache_clear()  # no certificate seen before: measure parsing, not the cache
+            bundle.parse.cache_clear()  # no certificate seen before: measure parsing, not the cache
             start = time.perf_counter()
-            bundle = _bundle.inspect(path, ("bench",))
+            bundle = bundle.inspect(path, ("bench",))
             elapsed = time.perf_counter() - start
             if bundle.certificates != size:
                 raise SystemExit("inventory counted %d of %d certificates" % (bundle.certificates, size))
@@ -206,7 +206,7 @@ def explain_figures(py: str) -> tuple[str, float, float, float, float]:
     """
     import re
 
-    from cadoctor._explain import PATTERNS, explain
+    from cadoctor._rules.messages import PATTERNS, explain
 
     families = {
         p.name: re.findall(

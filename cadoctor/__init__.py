@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from cadoctor._version import __version__
+
 # No `typing` import here: `import cadoctor.selfcheck` runs at cold start and must cost almost nothing.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -10,7 +12,6 @@ if TYPE_CHECKING:
     from cadoctor._check import check
     from cadoctor._model import Finding, Fix, Report, Severity
 
-__version__ = "0.1.0"
 __all__ = ["Finding", "Fix", "Report", "Severity", "TrustPathError", "TrustPathWarning", "__version__", "check"]
 
 

@@ -1,5 +1,5 @@
 """`python -m cadoctor`."""
 
-from cadoctor._main import entry
+from cadoctor._cli.main import entry
 
 entry()

@@ -5,21 +5,22 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Mapping, Sequence
 
-from cadoctor import _probe
-from cadoctor._collect import collect, facts_from_probe
-from cadoctor._diagnose import diagnose
-from cadoctor._host import DEFAULT_TIMEOUT
+from cadoctor._facts import probe
+from cadoctor._facts.collect import collect, facts_from_probe
+from cadoctor._facts.handshake import DEFAULT_TIMEOUT
+from cadoctor._fixes.propose import KIND_RANK, propose
+from cadoctor._fixes.verify import trial_obstacle
+from cadoctor._fixes.verify import verify as run_trials
 from cadoctor._model import Facts, Fix, HostCheck, Report, Severity, Subject
 from cadoctor._record import replace
-from cadoctor._remedy import KIND_RANK, propose
-from cadoctor._verify import verify as run_trials
+from cadoctor._rules.trust import diagnose
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import ssl
     from typing import Any
 
-    from cadoctor._host import Shaken
+    from cadoctor._facts.handshake import Shaken
 
 
 def _rank(fix: Fix) -> tuple[int, int]:
@@ -45,11 +46,7 @@ def report_for(
     fixes = propose(facts, findings)
     if facts.subject is not None and facts.subject.python is False:
         fixes = tuple(f for f in fixes if f.kind != "code" and not f.preload)
-    obstacle = None
-    if facts.subject is not None:  # only another subject can forbid trials: the lean path imports nothing more
-        from cadoctor._outside import trial_obstacle
-
-        obstacle = trial_obstacle(facts)
+    obstacle = trial_obstacle(facts)
     if verify and obstacle is not None:
         fixes = tuple(f if f.kind == "command" else replace(f, evidence=obstacle) for f in fixes)
     elif verify:
@@ -61,9 +58,9 @@ def report_for(
 
 def _default_context(client_cert: str | None, client_key: str | None) -> tuple[ssl.SSLContext | str, dict[str, Any]]:
     """The context handshakes use and what it loaded; or why none can be made, as text, when it cannot."""
-    from cadoctor._host import ClientCertificateError, default_context
+    from cadoctor._facts.handshake import ClientCertificateError, default_context
 
-    obstacle = _probe.default_context_obstacle()  # a user's ssl.py is never imported, a FIFO never read
+    obstacle = probe.default_context_obstacle()  # a user's ssl.py is never imported, a FIFO never read
     if obstacle is not None:
         return obstacle, {}
     try:
@@ -72,14 +69,14 @@ def _default_context(client_cert: str | None, client_key: str | None) -> tuple[s
         raise
     except Exception as exc:  # what the probe reports as context_error, seen from the handshake's side
         return "the default context cannot be made: %s: %s" % (type(exc).__name__, exc), {}
-    return context, _probe.context_facts(context)
+    return context, probe.context_facts(context)
 
 
 def _shake_all(
     hosts: Sequence[str], context: ssl.SSLContext | str, timeout: float, meanwhile: Callable[[], None]
 ) -> list[Shaken | HostCheck]:
     """Handshake with every host, several at once; a single host's wait for late alerts runs `meanwhile`."""
-    from cadoctor._host import shake
+    from cadoctor._facts.handshake import shake
 
     if len(hosts) == 1:
         return [shake(hosts[0], context, timeout, meanwhile)]
@@ -123,18 +120,18 @@ def check(
     if (python is not None or pid is not None or root is not None) and hosts:
         raise ValueError("hosts cannot be combined with another subject: the handshake would come from this one")
     if python is not None:
-        from cadoctor._interpreter import probe_interpreter
+        from cadoctor._facts.interpreter import probe_interpreter
 
         facts = facts_from_probe(probe_interpreter(python), local=False)
         subject = Subject(kind="interpreter", executable=python, python=True, observed="runtime")
         return report_for(replace(facts, subject=subject), verify=verify, timeout=timeout, executable=python)
     if root is not None:
-        from cadoctor._outside import facts_of_root, open_root
+        from cadoctor._facts.image import facts_of_root, open_root
 
         return report_for(facts_of_root(open_root(root)), verify=verify, timeout=timeout)
     if pid is not None:
-        from cadoctor._outside import facts_of_process
-        from cadoctor._process import read_process
+        from cadoctor._facts.process import read_process
+        from cadoctor._facts.running import facts_of_process
 
         view = read_process(pid)
         facts = facts_of_process(view)
@@ -143,7 +140,7 @@ def check(
         )
     if not hosts:
         return report_for(collect(), verify=verify, timeout=timeout)
-    from cadoctor._host import analyse
+    from cadoctor._facts.handshake import analyse
 
     context, loaded = _default_context(client_cert, client_key)
     probed: list[dict[str, Any]] = []
@@ -152,7 +149,7 @@ def check(
     def look() -> None:
         """Probe the process and take the light look: what a successful handshake needs, done while it lingers."""
         if not probed:
-            probed.append(_probe.collect(loaded or None))
+            probed.append(probe.collect(loaded or None))
         looked.append(facts_from_probe(probed[0], light=True))
 
     shaken = _shake_all(hosts, context, timeout, look)
@@ -164,7 +161,7 @@ def check(
         if not report.fails(Severity.WARNING):
             return report
     if not probed:
-        probed.append(_probe.collect(loaded or None))
+        probed.append(probe.collect(loaded or None))
     facts = facts_from_probe(probed[0])
     facts = replace(facts, hosts=tuple(analyse(item, facts.bundles) for item in shaken))
     return report_for(facts, verify=verify, timeout=timeout)

@@ -8,7 +8,8 @@ few stat calls and imports nothing outside the standard library.
 
 from __future__ import annotations
 
-from cadoctor._selfcheck import MODES, Problem, Result, run
+from cadoctor._selfcheck.quick import MODES, Problem, Result
+from cadoctor._selfcheck.run import run
 
 __all__ = ["MODES", "RESULT", "Problem", "Result", "run"]
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from cadoctor import _probe
+from cadoctor._facts import probe
 
 SYSTEM_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 CHILD_TIMEOUT = 120
@@ -92,7 +92,7 @@ def foreign_openssl(tmp_path_factory: pytest.TempPathFactory) -> ForeignOpenSSL:
     if not sys.platform.startswith("linux"):
         pytest.skip("the libcrypto copy is built on Linux")
     crypto, libssl = _loaded_openssl()
-    original = _probe.read_build_strings(str(crypto))["openssldir"]
+    original = probe.read_build_strings(str(crypto))["openssldir"]
     assert original, "the system libcrypto names its OPENSSLDIR"
     replacement = ("/cadoctor-missing-" + "x" * len(original))[: len(original)]
     assert not os.path.exists(replacement)
@@ -291,7 +291,7 @@ if {condition}:
 {body}
 """
 WHEN = {
-    "probe": "_args[:1] and _args[0].endswith('_probe.py') and '--verify' not in _args",
+    "probe": "_args[:1] and _args[0].endswith('probe.py') and '--verify' not in _args",
     "trial": "'--verify' in _args[1:]",
 }
 

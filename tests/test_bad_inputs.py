@@ -14,8 +14,8 @@ import pytest
 from conftest import check_json, clean_env, copy_bundle, make_ca, system_bundle_or_skip
 from cryptography import x509
 
-from cadoctor._bundle import inspect
-from cadoctor._subject_hash import subject_hash
+from cadoctor._facts.bundle import inspect
+from cadoctor._facts.subject_hash import subject_hash
 
 
 def _pem_blocks(path: Path) -> list[bytes]:
@@ -113,7 +113,7 @@ def test_huge_file_is_read_with_bounded_memory(tmp_path: Path) -> None:
     """Inspecting a 200 MB file reads at most the scan limit and keeps memory far below the file's size."""
     path = _make_huge(tmp_path)
     code = (
-        "import resource, sys; from cadoctor._bundle import inspect;"
+        "import resource, sys; from cadoctor._facts.bundle import inspect;"
         "b = inspect(sys.argv[1], ('t',)); print(b.truncated, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
     )
     out = subprocess.run([sys.executable, "-c", code, path], capture_output=True, text=True, check=True, timeout=120)
@@ -131,7 +131,7 @@ def test_unreadable_file_is_reported_as_permission_denied(tmp_path: Path) -> Non
     path.chmod(0o600)
     tmp_path.chmod(0o755)
     code = (
-        "import os, sys, cryptography.x509; from cadoctor._bundle import inspect; os.setuid(65534);"
+        "import os, sys, cryptography.x509; from cadoctor._facts.bundle import inspect; os.setuid(65534);"
         "print(inspect(sys.argv[1], ('t',)).error)"
     )
     out = subprocess.run(

@@ -12,8 +12,8 @@ import jsonschema
 import pytest
 from conftest import ForeignOpenSSL, check_json, clean_env, copy_bundle, run_cadoctor
 
-from cadoctor._render import Format
-from cadoctor._shell import env_lines, shell_lines
+from cadoctor._fixes.shell import env_lines, shell_lines
+from cadoctor._render.report import Format
 
 SCHEMA = json.loads(resources.files("cadoctor").joinpath("schema/report-v1.json").read_text())
 
@@ -134,7 +134,7 @@ def test_every_format_has_a_renderer(tmp_path: Path) -> None:
     import io
 
     import cadoctor
-    from cadoctor._render import render
+    from cadoctor._render.report import render
 
     report = cadoctor.check(verify=False)
     for fmt in Format:
@@ -211,8 +211,8 @@ def test_fast_parser_agrees_with_typer(argv: list[str]) -> None:
     """The common check invocations parse without typer, to exactly what typer would have parsed."""
     import typer
 
-    from cadoctor._cli import app
-    from cadoctor._command import CheckOptions, parse_check
+    from cadoctor._cli.app import app
+    from cadoctor._cli.command import CheckOptions, parse_check
 
     fast = parse_check(argv)
     assert fast is not None
@@ -237,7 +237,7 @@ def test_fast_parser_agrees_with_typer(argv: list[str]) -> None:
 @pytest.mark.parametrize("argv", LEFT_TO_TYPER)
 def test_fast_parser_leaves_everything_else_to_typer(argv: list[str]) -> None:
     """Help, other commands, unknown options and invalid values are not the fast parser's to answer."""
-    from cadoctor._command import parse_check
+    from cadoctor._cli.command import parse_check
 
     assert parse_check(argv) is None
 
@@ -246,7 +246,7 @@ def test_json_check_does_not_import_the_cli_framework() -> None:
     """`check --format json` runs without importing typer, click or rich: they cost more than the check."""
     script = (
         "import io, sys, contextlib\n"
-        "from cadoctor._command import main\n"
+        "from cadoctor._cli.main import main\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         "    code = main(['check', '--format', 'json', '--no-verify'])\n"
         "print(code, sorted(m for m in ('typer', 'click', 'rich', 'pydantic') if m in sys.modules))\n"

@@ -13,7 +13,7 @@ from conftest import system_bundle_or_skip
 from cryptography import x509
 from servers import make_chain
 
-from cadoctor._der import MalformedDER, describe
+from cadoctor._facts.der import MalformedDER, describe
 
 
 def _ders(*paths: str) -> list[bytes]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import ForeignOpenSSL
 
-from cadoctor._elf import ElfError, ElfFacts, read_elf
+from cadoctor._facts.elf import ElfError, ElfFacts, read_elf
 
 
 def _read(path: str | Path) -> ElfFacts:

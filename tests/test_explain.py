@@ -11,7 +11,7 @@ import pytest
 from conftest import clean_env, run_cadoctor
 from servers import answer_http, close_after_hello, make_chain, serve, server_context, tls_handler
 
-from cadoctor._explain import explain
+from cadoctor._rules.messages import explain
 
 # Messages as the libraries print them (formats from their sources and issue trackers), with the finding code
 # the first likely cause must carry.

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from cadoctor._bundle import inspect
-from cadoctor._fileroot import HOST, FileRoot
+from cadoctor._facts.bundle import inspect
+from cadoctor._facts.fileroot import HOST, FileRoot
 
 
 @pytest.fixture

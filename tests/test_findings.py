@@ -21,9 +21,9 @@ from conftest import (
     system_bundle_or_skip,
 )
 
-from cadoctor import _probe
-from cadoctor._collect import facts_from_probe
-from cadoctor._diagnose import diagnose
+from cadoctor._facts import probe
+from cadoctor._facts.collect import facts_from_probe
+from cadoctor._rules.trust import diagnose
 
 
 def test_ssl_that_cannot_load_its_library_is_diagnosed(tmp_path: Path) -> None:
@@ -89,7 +89,7 @@ def test_certifi_lacking_system_roots_warns_when_in_use(tmp_path: Path) -> None:
 def _facts_of(executable: str, env: dict[str, str]) -> dict[str, object]:
     """Run the stdlib-only probe in another interpreter and return its JSON facts."""
     out = subprocess.run(
-        [executable, "-I", "-S", _probe.__file__],
+        [executable, "-I", "-S", probe.__file__],
         env=env,
         capture_output=True,
         text=True,

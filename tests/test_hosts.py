@@ -337,7 +337,7 @@ def test_ten_megabyte_chain_is_bounded(tmp_path: Path) -> None:
 
 def test_chain_read_from_a_tls12_handshake(tmp_path: Path) -> None:
     """The pre-3.10 path reads leaf and intermediate from a TLS 1.2 Certificate message, directly and via a proxy."""
-    from cadoctor._host import _chain_from_tls12, describe_chain
+    from cadoctor._facts.handshake import _chain_from_tls12, describe_chain
 
     chain = make_chain(tmp_path / "pki")
     assert chain.intermediate is not None
@@ -408,8 +408,8 @@ def test_roots_a_handshake_loads_from_a_directory_are_not_counted_as_loaded(tmp_
     """The default context's count is taken before the handshake, which pulls roots from SSL_CERT_DIR lazily."""
     from cryptography import x509
 
-    from cadoctor._der import certificate_parts
-    from cadoctor._subject_hash import subject_hash
+    from cadoctor._facts.der import certificate_parts
+    from cadoctor._facts.subject_hash import subject_hash
 
     chain = make_chain(tmp_path / "pki")
     assert chain.intermediate is not None
@@ -442,10 +442,13 @@ def test_a_successful_host_check_stays_lean() -> None:
         "urllib.parse",
         "typer",
         "rich",
-        "cadoctor._outside",
-        "cadoctor._ps",
-        "cadoctor._elf",
-        "cadoctor._inspect",
+        "cadoctor._facts.files",
+        "cadoctor._facts.running",
+        "cadoctor._facts.image",
+        "cadoctor._facts.scan",
+        "cadoctor._facts.elf",
+        "cadoctor._facts.inspection",
+        "cadoctor._facts.proof",
     )
     chain_dir = Path(tempfile.mkdtemp(prefix="cadoctor-lean-"))
     try:
@@ -454,7 +457,7 @@ def test_a_successful_host_check_stays_lean() -> None:
         script = (
             "import io, sys\n"
             "before = set(sys.modules)  # what site and .pth files loaded is not the check's doing\n"
-            "from cadoctor._command import main\n"
+            "from cadoctor._cli.main import main\n"
             "real, sys.stdout = sys.stdout, io.StringIO()\n"
             "code = main(['check', '--format', 'json', '--host', sys.argv[1]])\n"
             "sys.stdout = real\n"

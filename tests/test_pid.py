@@ -16,8 +16,8 @@ import jsonschema
 import pytest
 from conftest import WAIT, ForeignOpenSSL, check_json, clean_env, codes, run_cadoctor, running
 
-from cadoctor._outside import facts_of_process
-from cadoctor._process import ProcessError, read_process
+from cadoctor._facts.process import ProcessError, read_process
+from cadoctor._facts.running import facts_of_process
 
 SCHEMA = json.loads(resources.files("cadoctor").joinpath("schema/report-v1.json").read_text())
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="--pid reads Linux's /proc")
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="--
 SELF_CHECK = (
     "import json, sys\n"
     "from cadoctor._check import check\n"
-    "from cadoctor._render import to_document\n"
+    "from cadoctor._render.report import to_document\n"
     "print(json.dumps(to_document(check())), flush=True)\n"
     "sys.stdin.read()\n"
 )

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from conftest import ForeignOpenSSL, clean_env
 
-from cadoctor import _probe
+from cadoctor._facts import probe
 
-PROBE = Path(_probe.__file__)
+PROBE = Path(probe.__file__)
 OTHER_PYTHONS = sorted(
     {
         str(p)
@@ -46,7 +46,7 @@ def test_deleted_and_second_openssl_are_seen(foreign_openssl: ForeignOpenSSL, tm
     shutil.copyfile(foreign_openssl.libcrypto, second)
     code = (
         "import ctypes, os, sys, ssl; ctypes.CDLL(sys.argv[2]); os.unlink(sys.argv[1]);"
-        "from cadoctor._command import main; sys.exit(main(['check', '--format', 'json', '--no-verify']))"
+        "from cadoctor._cli.main import main; sys.exit(main(['check', '--format', 'json', '--no-verify']))"
     )
     env = clean_env(LD_LIBRARY_PATH=str(loaded))
     out = subprocess.run(
@@ -69,6 +69,6 @@ def test_static_build_strings_of_a_non_binary(tmp_path: Path) -> None:
     """Reading build strings from a file that is not a library reports nothing found, without error."""
     path = tmp_path / "text.so"
     path.write_text("hello")
-    facts = _probe.read_build_strings(str(path))
+    facts = probe.read_build_strings(str(path))
     assert facts["openssldir"] is None
     assert facts["version"] is None

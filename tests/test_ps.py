@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from conftest import WAIT, ForeignOpenSSL, clean_env, run_cadoctor, running
 
-from cadoctor._ps import scan
+from cadoctor._facts.scan import scan
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ps reads Linux's /proc")
 

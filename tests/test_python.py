@@ -25,7 +25,7 @@ from conftest import (
 )
 
 from cadoctor import check
-from cadoctor._interpreter import InterpreterError, probe_interpreter
+from cadoctor._facts.interpreter import InterpreterError, probe_interpreter
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 

@@ -12,7 +12,7 @@ import pytest
 
 from cadoctor._check import report_for
 from cadoctor._model import facts_from_json
-from cadoctor._render import to_document
+from cadoctor._render.report import to_document
 
 RECORDED = sorted((Path(__file__).parent / "recorded").glob("*.json"))
 SCHEMA = json.loads(resources.files("cadoctor").joinpath("schema/report-v1.json").read_text())

@@ -26,11 +26,11 @@ from conftest import (
     running,
 )
 
-from cadoctor._explain import PATTERNS, explain, find_host
+from cadoctor._facts.proof import NotProven, prove_python
+from cadoctor._fixes.bundles import trustworthy
 from cadoctor._model import Bundle
-from cadoctor._proof import NotProven, prove_python
-from cadoctor._remedy import trustworthy
-from cadoctor._terminal import printable
+from cadoctor._rules.messages import PATTERNS, explain, find_host
+from cadoctor._text import printable
 
 SSL_WAIT = "import ssl; " + WAIT  # a Python that has loaded OpenSSL, then waits on stdin
 RAW_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # what may never reach a terminal (newline ends a line)

@@ -1,0 +1,169 @@
+"""The full command line (typer): help, usage errors, and every option of every command."""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from cadoctor._cli.command import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    EXIT_PROBE,
+    EXIT_USAGE,
+    MIN_TIMEOUT,
+    CheckOptions,
+    FailOn,
+    run_check,
+)
+from cadoctor._facts.handshake import DEFAULT_TIMEOUT
+from cadoctor._render.report import Format
+from cadoctor._version import __version__
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Which CA certificates this Python trusts, why, and the smallest safe fix.",
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    """Print the version and stop."""
+    if value:
+        typer.echo("cadoctor %s" % __version__)
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+) -> None:
+    """Which CA certificates this Python trusts, why, and the smallest safe fix."""
+
+
+@app.command()
+def check(
+    fmt: Format = typer.Option(Format.HUMAN, "--format", "-f", help="human, json (schema_version 1) or env."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report to FILE instead of stdout."),
+    fail_on: FailOn = typer.Option(FailOn.ERROR, "--fail-on", help="Exit 1 for findings at or above this severity."),
+    verify: bool = typer.Option(True, "--verify/--no-verify", help="Try each fix in a fresh child interpreter."),
+    host: Optional[List[str]] = typer.Option(
+        None, "--host", help="Handshake with HOST[:PORT] (repeatable; default port 443) and explain a failure."
+    ),
+    timeout: float = typer.Option(DEFAULT_TIMEOUT, "--timeout", min=MIN_TIMEOUT, help="Seconds per handshake."),
+    client_cert: Optional[str] = typer.Option(
+        None, "--client-cert", help="PEM client certificate (and key) to present."
+    ),
+    client_key: Optional[str] = typer.Option(None, "--client-key", help="Key for --client-cert, if separate."),
+    python: Optional[str] = typer.Option(
+        None, "--python", help="Diagnose this interpreter instead (3.8+; cadoctor need not be installed in it)."
+    ),
+    pid: Optional[int] = typer.Option(
+        None, "--pid", help="Diagnose this running process from outside (Linux; any program using OpenSSL)."
+    ),
+    root: Optional[str] = typer.Option(
+        None, "--root", help="Diagnose an unpacked image or chroot from its files; nothing in it is run."
+    ),
+) -> None:
+    """Diagnose this interpreter's CA trust path (and handshakes to --host) and suggest verified fixes."""
+    options = CheckOptions(
+        fmt=fmt,
+        output=None if output is None else str(output),
+        fail_on=fail_on,
+        verify=verify,
+        hosts=tuple(host or ()),
+        timeout=timeout,
+        client_cert=client_cert,
+        client_key=client_key,
+        python=python,
+        pid=pid,
+        root=root,
+    )
+    raise typer.Exit(run_check(options))
+
+
+class Output(str, enum.Enum):
+    """Output formats of `explain`, `inspect` and `ps`."""
+
+    HUMAN = "human"
+    JSON = "json"
+
+
+@app.command()
+def explain(
+    text: Optional[List[str]] = typer.Argument(None, help="The error message or traceback; '-' or none: stdin."),
+    fmt: Output = typer.Option(Output.HUMAN, "--format", "-f", help="human or json."),
+) -> None:
+    """Decode a TLS error message or traceback into likely causes and the command that checks each."""
+    import json
+    import sys
+
+    from cadoctor._render.explanation import to_document, to_text
+    from cadoctor._rules.messages import INPUT_LIMIT
+    from cadoctor._rules.messages import explain as decode
+
+    message = " ".join(text or [])
+    if not text or text == ["-"]:
+        message = sys.stdin.read(INPUT_LIMIT)
+    result = decode(message)
+    if fmt is Output.JSON:
+        typer.echo(json.dumps(to_document(result, message), indent=2))
+    else:
+        typer.echo(to_text(result), nl=False)
+    raise typer.Exit(EXIT_OK if result.known else EXIT_FINDINGS)
+
+
+@app.command()
+def inspect(
+    paths: List[str] = typer.Argument(..., help="Libraries, programs, CA files or CA directories."),
+    fmt: Output = typer.Option(Output.HUMAN, "--format", "-f", help="human or json."),
+    root: Optional[str] = typer.Option(None, "--root", help="Read the paths inside this unpacked image or chroot."),
+) -> None:
+    """Read OpenSSL's version, OPENSSLDIR and linkage from binaries, or inventory CA bundles, running nothing."""
+    from cadoctor._cli.inspect import run_inspect
+
+    raise typer.Exit(run_inspect(fmt.value, root, list(paths)))
+
+
+@app.command()
+def ps(
+    fmt: Output = typer.Option(Output.HUMAN, "--format", "-f", help="human or json."),
+    fail_on: FailOn = typer.Option(FailOn.ERROR, "--fail-on", help="Exit 1 for findings at or above this severity."),
+) -> None:
+    """List every process using OpenSSL, grouped by library file, with its OPENSSLDIR and trust (Linux)."""
+    import json
+
+    from cadoctor._facts.process import ProcessError
+    from cadoctor._facts.scan import scan
+    from cadoctor._model import Severity
+    from cadoctor._render.scan import to_document, to_text
+    from cadoctor._render.terminal import error
+    from cadoctor._rules.host_scan import diagnose_host
+
+    try:
+        result = scan()
+    except ProcessError as exc:
+        error(str(exc))
+        raise typer.Exit(EXIT_PROBE) from None
+    findings = diagnose_host(result)
+    if fmt is Output.JSON:
+        typer.echo(json.dumps(to_document(result, findings), indent=2))
+    else:
+        typer.echo(to_text(result, findings), nl=False)
+    threshold = None if fail_on is FailOn.NEVER else Severity(fail_on.value)
+    fails = threshold is not None and any(f.severity.rank >= threshold.rank for f in findings)
+    raise typer.Exit(EXIT_FINDINGS if fails else EXIT_OK)
+
+
+def run(argv: list[str]) -> int:
+    """Parse with typer and return the exit code instead of exiting."""
+    command = typer.main.get_command(app)
+    try:
+        command.main(args=argv, prog_name="cadoctor", standalone_mode=True)
+    except SystemExit as stop:
+        code = stop.code
+        return code if isinstance(code, int) else (EXIT_OK if code is None else EXIT_USAGE)
+    return EXIT_OK

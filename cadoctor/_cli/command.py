@@ -1,0 +1,173 @@
+"""`cadoctor check` without the CLI framework: the common invocations are parsed and run here.
+
+Importing typer (and the click, rich and pydantic it pulls in) costs more than a whole healthy check, and
+build scripts run `cadoctor check --format json` on every image. So the closed set of `check` options is
+parsed here; anything else — help, other commands, unknown options, invalid values — goes to the typer app,
+which owns every message and usage error. A test keeps both parsers agreeing on what this one accepts.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import sys
+
+from cadoctor._facts.fileroot import RootError
+from cadoctor._facts.handshake import DEFAULT_TIMEOUT, ClientCertificateError
+from cadoctor._facts.interpreter import InterpreterError
+from cadoctor._facts.process import ProcessError
+from cadoctor._record import record
+from cadoctor._render.report import Format
+from cadoctor._render.terminal import error
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_PROBE = 0, 1, 2, 3
+
+
+MIN_TIMEOUT = 0.001
+
+
+class FailOn(str, enum.Enum):
+    """The lowest severity that makes `check` exit 1."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+    NEVER = "never"
+
+
+@record
+class CheckOptions:
+    """The options of one `cadoctor check` run, whichever parser read them."""
+
+    fmt: Format = Format.HUMAN
+    output: str | None = None
+    fail_on: FailOn = FailOn.ERROR
+    verify: bool = True
+    hosts: tuple[str, ...] = ()
+    timeout: float = DEFAULT_TIMEOUT
+    client_cert: str | None = None
+    client_key: str | None = None
+    python: str | None = None
+    pid: int | None = None
+    root: str | None = None
+
+
+_VALUED = {
+    "--format": "fmt",
+    "-f": "fmt",
+    "--output": "output",
+    "-o": "output",
+    "--fail-on": "fail_on",
+    "--host": "hosts",
+    "--timeout": "timeout",
+    "--client-cert": "client_cert",
+    "--client-key": "client_key",
+    "--python": "python",
+    "--pid": "pid",
+    "--root": "root",
+}
+
+
+_FLAGS = {"--verify": True, "--no-verify": False}
+
+
+def parse_check(argv: list[str]) -> CheckOptions | None:
+    """Read `check` and its options; None for anything this small parser leaves to the full CLI."""
+    if not argv or argv[0] != "check":
+        return None
+    values: dict[str, str] = {}
+    hosts: list[str] = []
+    verify = True
+    rest = iter(argv[1:])
+    for arg in rest:
+        if arg in _FLAGS:
+            verify = _FLAGS[arg]
+            continue
+        name, eq, inline = arg.partition("=")
+        if name not in _VALUED or (eq and not name.startswith("--")):
+            return None
+        value = inline if eq else next(rest, None)
+        if not value or value.startswith("-"):
+            return None
+        if name == "--host":
+            hosts.append(value)
+        else:
+            values[_VALUED[name]] = value
+    try:
+        timeout = float(values.get("timeout", DEFAULT_TIMEOUT))
+        if not MIN_TIMEOUT <= timeout < float("inf"):
+            return None
+        pid = int(values["pid"]) if "pid" in values else None
+        return CheckOptions(
+            fmt=Format(values.get("fmt", Format.HUMAN.value)),
+            output=values.get("output"),
+            fail_on=FailOn(values.get("fail_on", FailOn.ERROR.value)),
+            verify=verify,
+            hosts=tuple(hosts),
+            timeout=timeout,
+            client_cert=values.get("client_cert"),
+            client_key=values.get("client_key"),
+            python=values.get("python"),
+            pid=pid,
+            root=values.get("root"),
+        )
+    except ValueError:
+        return None
+
+
+def run_check(options: CheckOptions) -> int:
+    """Check this interpreter, write the report, and turn the outcome into an exit code."""
+    from cadoctor._check import check
+    from cadoctor._model import Severity
+    from cadoctor._render.report import render
+
+    if options.pid is not None and options.pid < 1:
+        error("--pid %d is not a process ID: they start at 1 (0 is the kernel's idle task)" % options.pid)
+        return EXIT_USAGE
+    subjects = [
+        name
+        for name, value in (("--python", options.python), ("--pid", options.pid), ("--root", options.root))
+        if value is not None
+    ]
+    if len(subjects) > 1:
+        error("%s name different subjects: choose one" % " and ".join(subjects))
+        return EXIT_USAGE
+    if subjects and options.hosts:
+        error("--host cannot be combined with %s: run cadoctor under that interpreter" % subjects[0])
+        return EXIT_USAGE
+    try:
+        report = check(
+            verify=options.verify,
+            hosts=options.hosts,
+            timeout=options.timeout,
+            client_cert=options.client_cert,
+            client_key=options.client_key,
+            python=options.python,
+            pid=options.pid,
+            root=options.root,
+        )
+    except ClientCertificateError as exc:
+        error(str(exc))
+        return EXIT_USAGE
+    except InterpreterError as exc:
+        error("cannot probe %s" % exc)
+        return EXIT_PROBE
+    except (ProcessError, RootError) as exc:
+        error(str(exc))
+        return EXIT_PROBE
+    except Exception as exc:  # the probe never raises by design: anything here is a bug, reported in one line
+        if os.environ.get("CADOCTOR_DEBUG"):
+            raise
+        error("the probe could not run: %s: %s (CADOCTOR_DEBUG=1 shows where)" % (type(exc).__name__, exc))
+        return EXIT_PROBE
+    threshold = None if options.fail_on is FailOn.NEVER else Severity(options.fail_on.value)
+    if options.output is None:
+        render(report, options.fmt, sys.stdout)
+    else:
+        try:
+            with open(options.output, "w", encoding="utf-8") as stream:
+                render(report, options.fmt, stream)
+        except OSError as exc:
+            error("cannot write %s: %s" % (options.output, exc.strerror or exc))
+            return EXIT_USAGE
+    return EXIT_FINDINGS if report.fails(threshold) else EXIT_OK

@@ -1,0 +1,29 @@
+"""The console entry point: each command loads only what it needs (`inspect` of a large binary, none of `check`)."""
+
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line and return its exit code instead of exiting."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    if args[:1] == ["inspect"]:
+        from cadoctor._cli.inspect import parse_inspect, run_inspect
+
+        inspection = parse_inspect(args)
+        if inspection is not None:
+            return run_inspect(*inspection)
+    from cadoctor._cli.command import parse_check, run_check
+
+    options = parse_check(args)
+    if options is not None:
+        return run_check(options)
+    from cadoctor._cli.app import run
+
+    return run(args)
+
+
+def entry() -> None:
+    """The `cadoctor` console script and `python -m cadoctor`."""
+    sys.exit(main())

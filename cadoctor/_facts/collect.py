@@ -1,0 +1,150 @@
+"""Collect the facts of this process's trust path: the runtime probe, the loader's choices, the disk."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+
+from cadoctor._facts import probe
+from cadoctor._facts.disk import inspect_light
+from cadoctor._facts.fileroot import HOST, FileRoot
+from cadoctor._facts.loader import loader_cache
+from cadoctor._locations import KNOWN_DIRECTORIES, KNOWN_FILES, LOCAL_ANCHORS
+from cadoctor._model import Bundle, Facts, Runtime, SystemLibrary, runtime_from_probe
+from cadoctor._record import replace
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+_OPENSSL_SONAME = re.compile(r"^lib(?:crypto|ssl)\.so[.\d]*$")
+
+
+def system_libraries(known: Mapping[str, str | None] | None = None, root: FileRoot = HOST) -> tuple[SystemLibrary, ...]:
+    """Ask the dynamic loader's cache (of `root`) which libcrypto/libssl it picks when nothing overrides it.
+
+    `known` maps real paths of libraries already read to their OPENSSLDIR, so that no file is read twice.
+    """
+    found: list[SystemLibrary] = []
+    read = dict(known or {})
+    for soname, path in loader_cache(root).items():
+        if not _OPENSSL_SONAME.match(soname):
+            continue
+        try:
+            real = root.resolve(path)
+        except OSError:
+            continue
+        if real not in read:
+            read[real] = probe.read_build_strings(root.outer(real)).get("openssldir")
+        openssldir = read[real]
+        exists = root.exists(openssldir, directory=True) if openssldir and openssldir != "n/a" else None
+        found.append(SystemLibrary(soname=soname, path=path, openssldir=openssldir, openssldir_exists=exists))
+    return tuple(found)
+
+
+def _imported_certifi() -> str | None:
+    """Find certifi's bundle by importing it in this process: for a package layout the probe could not read."""
+    try:
+        import certifi
+    except ImportError:
+        return None
+    return str(certifi.where())
+
+
+def candidate_paths(runtime: Runtime, *, light: bool = False, root: FileRoot = HOST) -> dict[str, list[str]]:
+    """Name every CA file or directory worth inspecting, each with the roles that make it a candidate.
+
+    `light` stops at what the process reads (the sources in effect, the compiled defaults, the CA variables),
+    before the system locations (looked up inside `root`) and certifi are.
+    """
+    roles: dict[str, list[str]] = {}
+
+    def add(path: str | None, role: str) -> None:
+        if path:
+            entry = roles.setdefault(path, [])
+            if role not in entry:
+                entry.append(role)
+
+    if runtime.cafile is not None:
+        add(runtime.cafile.path, "in-effect:cafile")
+    for capath in runtime.capaths:
+        add(capath.path, "in-effect:capath")
+    add(runtime.compiled_cafile, "compiled-cafile")
+    add(runtime.compiled_capath, "compiled-capath")
+    for name in probe.CA_VARIABLES:
+        value = runtime.environment.get(name)
+        if value is None:
+            continue
+        parts = value.split(os.pathsep) if name == "SSL_CERT_DIR" else [value]
+        for part in parts:
+            add(part, "env:" + name)
+    if light:
+        return roles
+    for path, _ in KNOWN_FILES + KNOWN_DIRECTORIES:
+        if root.lexists(path):
+            add(path, "system")
+    for path, _ in LOCAL_ANCHORS:
+        if root.exists(path, directory=True):
+            add(path, "local-anchors")
+    if "conda" in runtime.hints:
+        add(os.path.join(runtime.prefix, "ssl", "cacert.pem"), "conda")
+    add(runtime.certifi, "certifi")
+    return roles
+
+
+def inventory(runtime: Runtime, root: FileRoot = HOST) -> tuple[Bundle, ...]:
+    """Inspect every candidate once per real file: symlinked defaults share the inventory of their target."""
+    from cadoctor._facts.bundle import inspect
+
+    seen: dict[str, Bundle] = {}
+    bundles: list[Bundle] = []
+    for path, roles in candidate_paths(runtime, root=root).items():
+        try:
+            real = root.resolve(path) if os.path.isabs(path) else path
+        except OSError:
+            real = path
+        if real in seen and seen[real].realpath:
+            bundles.append(replace(seen[real], path=path, roles=tuple(roles)))
+            continue
+        bundle = inspect(path, tuple(roles), runtime.euid, root)
+        seen[real] = bundle
+        bundles.append(bundle)
+    return tuple(bundles)
+
+
+def light_inventory(runtime: Runtime, root: FileRoot = HOST) -> tuple[Bundle, ...]:
+    """The sources in effect and the paths CA variables name, without reading a certificate."""
+    return tuple(
+        inspect_light(path, tuple(roles), runtime.euid, root)
+        for path, roles in candidate_paths(runtime, light=True, root=root).items()
+        if any(role.startswith(("in-effect:", "env:")) for role in roles)
+    )
+
+
+def facts_from_probe(probe_facts: dict[str, Any], *, light: bool = False, local: bool = True) -> Facts:
+    """Complete the runtime probe's facts with the loader cache and the disk inventory (or a light one).
+
+    `local` says the probe ran in this process, which may then import certifi to find an unusual layout.
+    """
+    runtime, libraries = runtime_from_probe(probe_facts)
+    if local and not light and runtime.certifi is None:
+        runtime = replace(runtime, certifi=_imported_certifi())
+    overridden = any(name in runtime.environment for name in ("LD_LIBRARY_PATH", "LD_PRELOAD"))
+    wants_loader = runtime.system.startswith("linux") and (overridden or not light)
+    return Facts(
+        runtime=runtime,
+        libraries=libraries,
+        system_libraries=system_libraries({lib.realpath: lib.openssldir for lib in libraries}) if wants_loader else (),
+        bundles=light_inventory(runtime) if light else inventory(runtime),
+        inventory="light" if light else "full",
+    )
+
+
+def collect(*, light: bool = False, default_context: dict[str, Any] | None = None) -> Facts:
+    """Probe this very process, then the disk (a light inventory reads no certificate).
+
+    `default_context` is what a default context this process already made loaded (`probe.context_facts`):
+    making another one would read the whole CA file again.
+    """
+    return facts_from_probe(probe.collect(default_context), light=light)

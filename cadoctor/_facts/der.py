@@ -1,0 +1,195 @@
+"""The little DER reading cadoctor needs: element bounds, and the raw names and key of a certificate."""
+
+from __future__ import annotations
+
+from cadoctor._model import ChainCertificate
+from cadoctor._record import record
+
+
+class MalformedDER(ValueError):
+    """The DER is malformed."""
+
+
+@record
+class CertificateParts:
+    """The raw DER of the parts that identify a certificate, exactly as encoded."""
+
+    issuer: bytes
+    subject: bytes
+    public_key: bytes
+
+
+def read_tlv(data: bytes, at: int) -> tuple[int, int, int]:
+    """Return (tag, start of content, end of content) of the DER element at `at`."""
+    if at + 2 > len(data):
+        raise MalformedDER("truncated element")
+    tag = data[at]
+    length = data[at + 1]
+    at += 2
+    if length & 0x80:
+        count = length & 0x7F
+        if count == 0 or count > 4 or at + count > len(data):
+            raise MalformedDER("bad length")
+        length = int.from_bytes(data[at : at + count], "big")
+        at += count
+    if at + length > len(data):
+        raise MalformedDER("element overruns its container")
+    return tag, at, at + length
+
+
+def certificate_parts(der: bytes) -> CertificateParts:
+    """Slice issuer, subject and SubjectPublicKeyInfo out of a certificate without decoding them.
+
+    Reading them raw is several times cheaper than re-encoding what a parser decoded, and raw is what
+    OpenSSL hashes and compares.
+    """
+    _, tbs_at, _ = read_tlv(der, 0)
+    _, at, _ = read_tlv(der, tbs_at)  # inside TBSCertificate
+    tag, _, end = read_tlv(der, at)
+    if tag == 0xA0:  # [0] EXPLICIT version
+        at = end
+    elements = []
+    for _ in range(5):  # serialNumber, signature, issuer, validity, subject
+        _, _, end = read_tlv(der, at)
+        elements.append(der[at:end])
+        at = end
+    _, _, end = read_tlv(der, at)
+    return CertificateParts(issuer=elements[2], subject=elements[4], public_key=der[at:end])
+
+
+# How a DER string type decodes to text (ASN.1 tags of the string types names use).
+STRING_CODECS = {
+    0x0C: "utf-8",  # UTF8String
+    0x12: "latin-1",  # NumericString
+    0x13: "latin-1",  # PrintableString
+    0x14: "latin-1",  # T61String (read as Latin-1, as OpenSSL does)
+    0x16: "latin-1",  # IA5String
+    0x1A: "latin-1",  # VisibleString
+    0x1C: "utf-32-be",  # UniversalString
+    0x1E: "utf-16-be",  # BMPString
+}
+
+
+# Short names RFC 4514 (and cryptography) use for the attribute types of real CA names.
+_ATTRIBUTE_NAMES = {
+    "2.5.4.3": "CN",
+    "2.5.4.6": "C",
+    "2.5.4.7": "L",
+    "2.5.4.8": "ST",
+    "2.5.4.9": "STREET",
+    "2.5.4.10": "O",
+    "2.5.4.11": "OU",
+    "0.9.2342.19200300.100.1.1": "UID",
+    "0.9.2342.19200300.100.1.25": "DC",
+}
+
+
+_SKI, _AKI = "2.5.29.14", "2.5.29.35"
+
+
+def _children(data: bytes, start: int, end: int) -> list[tuple[int, int, int, int]]:
+    """The elements inside a constructed element: (tag, element start, content start, content end)."""
+    found = []
+    at = start
+    while at < end:
+        tag, content, stop = read_tlv(data, at)
+        found.append((tag, at, content, stop))
+        at = stop
+    return found
+
+
+def _oid(content: bytes) -> str:
+    """Dotted text of an OBJECT IDENTIFIER's content."""
+    if not content:
+        raise MalformedDER("empty OID")
+    parts = [min(content[0] // 40, 2), content[0] - 40 * min(content[0] // 40, 2)]
+    value = 0
+    for byte in content[1:]:
+        value = (value << 7) | (byte & 0x7F)
+        if not byte & 0x80:
+            parts.append(value)
+            value = 0
+    return ".".join(str(p) for p in parts)
+
+
+def _escape(value: str) -> str:
+    """Escape an attribute value as RFC 4514 section 2.4 asks."""
+    out = "".join("\\" + ch if ch in ',+"\\<>;=' else ch for ch in value)
+    if out.startswith(("#", " ")):
+        out = "\\" + out
+    if out.endswith(" ") and len(out) > 1:
+        out = out[:-1] + "\\ "
+    return out
+
+
+def name_text(name: bytes) -> str:
+    """An RFC 4514 string for a DER Name (last RDN first), without a parser library."""
+    _, start, end = read_tlv(name, 0)
+    rdns = []
+    for _, _, set_start, set_end in _children(name, start, end):
+        attributes = []
+        for _, _, at_start, at_end in _children(name, set_start, set_end):
+            (_, _, oid_start, oid_end), (value_tag, value_at, value_start, value_end) = _children(
+                name, at_start, at_end
+            )[:2]
+            oid = _oid(name[oid_start:oid_end])
+            codec = STRING_CODECS.get(value_tag)
+            if codec is None:
+                text = "#" + name[value_at:value_end].hex()
+            else:
+                text = _escape(name[value_start:value_end].decode(codec, "replace"))
+            attributes.append("%s=%s" % (_ATTRIBUTE_NAMES.get(oid, oid), text))
+        rdns.append("+".join(attributes))
+    return ",".join(reversed(rdns))
+
+
+def _time(tag: int, content: bytes) -> str:
+    """ISO 8601 text of a UTCTime or GeneralizedTime (UTC, seconds)."""
+    text = content.decode("ascii")
+    if tag == 0x17:  # UTCTime: two-digit year, 1950-2049
+        year = int(text[:2])
+        text = str(1900 + year if year >= 50 else 2000 + year) + text[2:]
+    digits = text.rstrip("Z")
+    date = "%s-%s-%s" % (digits[:4], digits[4:6], digits[6:8])
+    return "%sT%s:%s:%s+00:00" % (date, digits[8:10], digits[10:12], digits[12:14])
+
+
+def describe(der: bytes) -> ChainCertificate:
+    """Subject, issuer, validity and key identifiers of a certificate, read from its DER (stdlib only)."""
+    _, cert_start, _ = read_tlv(der, 0)
+    _, tbs_start, tbs_end = read_tlv(der, cert_start)
+    fields = _children(der, tbs_start, tbs_end)
+    if fields and fields[0][0] == 0xA0:
+        fields = fields[1:]
+    if len(fields) < 6:
+        raise MalformedDER("short TBSCertificate")
+    issuer = der[fields[2][1] : fields[2][3]]
+    subject = der[fields[4][1] : fields[4][3]]
+    (before_tag, _, b_start, b_end), (after_tag, _, a_start, a_end) = _children(der, fields[3][2], fields[3][3])[:2]
+    keys: dict[str, str] = {}
+    for tag, _, start, _ in fields[6:]:
+        if tag != 0xA3:  # [3] extensions
+            continue
+        _, list_start, list_end = read_tlv(der, start)
+        for _, _, ext_start, ext_end in _children(der, list_start, list_end):
+            parts = _children(der, ext_start, ext_end)
+            oid = _oid(der[parts[0][2] : parts[0][3]])
+            value = der[parts[-1][2] : parts[-1][3]]
+            if oid == _SKI:
+                _, k_start, k_end = read_tlv(value, 0)
+                keys["ski"] = value[k_start:k_end].hex(":")
+            elif oid == _AKI:
+                _, seq_start, seq_end = read_tlv(value, 0)
+                for inner_tag, _, k_start, k_end in _children(value, seq_start, seq_end):
+                    if inner_tag == 0x80:
+                        keys["aki"] = value[k_start:k_end].hex(":")
+    return ChainCertificate(
+        subject=name_text(subject),
+        issuer=name_text(issuer),
+        not_before=_time(before_tag, der[b_start:b_end]),
+        not_after=_time(after_tag, der[a_start:a_end]),
+        subject_key_id=keys.get("ski"),
+        authority_key_id=keys.get("aki"),
+        self_issued=issuer == subject,
+        der=der,
+    )

@@ -1,0 +1,191 @@
+"""A trust path learnt from files alone, shared by `--pid`, `--root` and `ps`: build strings, CA locations, runtime.
+
+Nothing is run. The OpenSSL in use and its compiled directories come from the library file itself; the CA
+locations follow from them and the environment the way OpenSSL derives them; the disk is read inside the
+subject's own root. What only a running default context could tell (how many certificates it loaded) is
+marked as not measured, and the rules judge the files it would read instead.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+
+from cadoctor._facts import probe
+from cadoctor._facts.fileroot import FileRoot
+from cadoctor._facts.process import (
+    MappedFile,
+    ProcessView,
+    mapped_source,
+)
+from cadoctor._model import LoadedLibrary, Runtime, TrustSource
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+
+NOT_MEASURED = "not measured: read from files, no context was made there"
+
+
+# BoringSSL and AWS-LC have no OPENSSLDIR ("n/a"): their default locations are fixed.
+_FIXED_LOCATIONS = ("/etc/ssl/cert.pem", "/etc/ssl/certs")
+
+
+_NUMBERS = re.compile(r"(\d+)\.(\d+)\.(\d+)([a-z]?)")
+
+
+def version_info(version: str | None) -> tuple[int, ...]:
+    """The tuple `ssl.OPENSSL_VERSION_INFO` would show for a version string (OpenSSL's numbering)."""
+    match = _NUMBERS.search(version or "")
+    if match is None:
+        return ()
+    major, minor, patch = (int(g) for g in match.groups()[:3])
+    letter = match.group(4)
+    if major >= 3:  # 3.x encodes MNN00PP0: Python reads it with the 1.x layout
+        return (major, minor, 0, patch, 0)
+    return (major, minor, patch, ord(letter) - ord("a") + 1 if letter else 0, 15)
+
+
+def compiled_locations(library: LoadedLibrary | None) -> tuple[str | None, str | None]:
+    """The default CA file and directory a library derives from its OPENSSLDIR."""
+    if library is None:
+        return None, None
+    openssldir = library.openssldir
+    if openssldir is None or openssldir == "n/a" or library.flavour in ("BoringSSL", "AWS-LC"):
+        return _FIXED_LOCATIONS
+    return os.path.join(openssldir, "cert.pem"), os.path.join(openssldir, "certs")
+
+
+def sources_in_effect(library: LoadedLibrary | None, environ: Mapping[str, str]) -> dict[str, Any]:
+    """The CA file and directories a default context on `library` reads in `environ`, as OpenSSL picks them."""
+    cafile, capath = compiled_locations(library)
+    raw = {"cafile_env": "SSL_CERT_FILE", "cafile": cafile, "capath_env": "SSL_CERT_DIR", "capath": capath}
+    version = library.version if library else None
+    return probe.trust_sources({"default_verify_paths_raw": raw, "openssl_version": version}, environ)
+
+
+def build_strings(
+    view: ProcessView, mapped: MappedFile, cache: dict[tuple[str, int], Mapping[str, Any]]
+) -> Mapping[str, Any]:
+    """The build strings of a mapped file, read once per file (device and inode) however many map it."""
+    if mapped.key not in cache:
+        try:
+            cache[mapped.key] = probe.read_build_strings(mapped_source(view, mapped))
+        except OSError as exc:
+            cache[mapped.key] = {"error": exc.strerror or str(exc)}
+    return cache[mapped.key]
+
+
+def describe_file(
+    path: str,
+    strings: Mapping[str, Any],
+    role: str,
+    root: FileRoot,
+    *,
+    in_use: bool = False,
+    deleted: bool = False,
+    replaced: bool = False,
+) -> LoadedLibrary:
+    """A library (or a program carrying OpenSSL) as its own bytes describe it, judged inside `root`."""
+    openssldir = strings.get("openssldir")
+    try:
+        real = path if deleted else root.resolve(path)
+    except OSError:
+        real = path
+    return LoadedLibrary(
+        path=path,
+        realpath=real,
+        role=role,
+        in_use=in_use,
+        deleted=deleted,
+        replaced=replaced,
+        flavour=strings.get("flavour"),
+        version=strings.get("version"),
+        openssldir=openssldir,
+        enginesdir=strings.get("enginesdir"),
+        modulesdir=strings.get("modulesdir"),
+        openssldir_exists=root.exists(openssldir, directory=True) if openssldir and openssldir != "n/a" else None,
+    )
+
+
+def python_hints(executable: str, prefix: str, environ: Mapping[str, str], venv: bool) -> tuple[str, ...]:
+    """The distribution markers the probe would report, from paths and the environment."""
+    hints = ["venv"] if venv else []
+    if "CONDA_PREFIX" in environ:
+        hints.append("conda")
+    if executable.startswith("/nix/store/") or prefix.startswith("/nix/store/"):
+        hints.append("nix")
+    if "/.pyenv/versions/" in prefix:
+        hints.append("pyenv")
+    hints.extend(platform for variable, platform in probe.PLATFORM_VARIABLES if variable in environ)
+    return tuple(hints)
+
+
+def find_certifi(
+    root: FileRoot, version: str, prefixes: list[str], environ: Mapping[str, str], system_site: bool
+) -> str | None:
+    """Where that interpreter would import certifi from: PYTHONPATH, its site-packages, the distro's dist-packages."""
+    folders = [p for p in environ.get("PYTHONPATH", "").split(":") if p.startswith("/")]
+    candidates = prefixes if system_site else prefixes[:1]
+    for prefix in candidates:
+        for lib in ("lib", "lib64"):
+            folders.append("%s/%s/python%s/site-packages" % (prefix, lib, version))
+    if system_site:
+        folders += ["/usr/local/lib/python%s/dist-packages" % version, "/usr/lib/python3/dist-packages"]
+    for folder in folders:
+        candidate = folder + "/certifi/cacert.pem"
+        if root.exists(candidate):
+            return candidate
+    return None
+
+
+def runtime_from_files(
+    *,
+    library: LoadedLibrary | None,
+    environ: Mapping[str, str],
+    root: FileRoot,
+    executable: str,
+    python: str | None,
+    prefix: str,
+    base_prefix: str,
+    hints: tuple[str, ...],
+    euid: int | None,
+    ssl_module: str | None,
+    certifi: str | None,
+) -> Runtime:
+    """A Runtime the rules can judge, built from a library's build strings and an environment."""
+    compiled_cafile, compiled_capath = compiled_locations(library)
+    version = library.version if library else None
+    sources = sources_in_effect(library, environ)
+    return Runtime(
+        python_version=python or "",
+        implementation="cpython" if python is not None else "",
+        executable=executable,
+        prefix=prefix,
+        base_prefix=base_prefix,
+        hints=hints,
+        system="linux",
+        os_release=probe.os_release(root.host),
+        euid=euid,
+        ssl_available=library is not None,
+        ssl_error=None if library is not None else "no OpenSSL found",
+        openssl_version=version,
+        openssl_version_info=version_info(version),
+        ssl_module_file=ssl_module,
+        cafile_env="SSL_CERT_FILE",
+        capath_env="SSL_CERT_DIR",
+        compiled_cafile=compiled_cafile,
+        compiled_capath=compiled_capath,
+        cafile=TrustSource(sources["cafile"]["path"], sources["cafile"]["source"]),
+        capaths=tuple(TrustSource(c["path"], c["source"]) for c in sources["capaths"]),
+        context_ok=None,
+        context_error=None,
+        context_skipped=NOT_MEASURED,
+        context_loaded=0,
+        libraries_available=True,
+        libraries_reason=None,
+        environment=probe.environment_facts(environ),
+        certifi=certifi,
+    )

@@ -1,0 +1,154 @@
+"""An unpacked image or chroot (`--root`) read from its files alone: nothing in it is run."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+
+from cadoctor._facts import probe
+from cadoctor._facts.collect import inventory, system_libraries
+from cadoctor._facts.elf import elf_at
+from cadoctor._facts.fileroot import FileRoot, RootError
+from cadoctor._facts.files import describe_file, find_certifi, python_hints, runtime_from_files
+from cadoctor._facts.loader import find_library, loader_cache
+from cadoctor._model import Facts, LoadedLibrary, Subject
+from cadoctor._record import replace
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from cadoctor._facts.elf import ElfFacts
+
+_PYTHON_FOLDERS = ("/usr/local/bin", "/usr/bin", "/opt/python/bin", "/bin")
+
+
+_PYTHON_NAME = re.compile(r"^python3(\.\d+)?$")
+
+
+_OPENSSL_SONAMES = ("libcrypto.so.3", "libcrypto.so.1.1", "libcrypto.so.1.0.0", "libcrypto.so.10")
+
+
+def open_root(path: str) -> FileRoot:
+    """A FileRoot for a directory given by the user (raises RootError when it is not one)."""
+    try:
+        if not os.path.isdir(path):
+            raise RootError("%s is not a directory" % path if os.path.exists(path) else "%s does not exist" % path)
+        os.listdir(path)
+    except OSError as exc:
+        raise RootError("cannot read %s: %s" % (path, exc.strerror or exc)) from None
+    return FileRoot(path)
+
+
+def find_python(root: FileRoot) -> str | None:
+    """The image's Python as its PATH would find it: `python3` first, then the newest `python3.X`."""
+    for folder in _PYTHON_FOLDERS:
+        try:
+            names = os.listdir(root.host(folder))
+        except OSError:
+            continue
+        found = sorted((n for n in names if _PYTHON_NAME.match(n)), key=lambda n: (n != "python3", _minor(n) * -1))
+        for name in found:
+            path = folder + "/" + name
+            try:
+                if os.path.isfile(root.host(path)):
+                    return path
+            except OSError:
+                continue
+    return None
+
+
+def _minor(name: str) -> int:
+    """The minor version in a name like python3.11 (0 when there is none)."""
+    _, _, minor = name.partition(".")
+    return int(minor) if minor.isdigit() else 0
+
+
+def ssl_module(root: FileRoot, real_exe: str, version: str) -> str | None:
+    """The `_ssl` extension module of an image's Python, from its lib-dynload folders."""
+    prefix = os.path.dirname(os.path.dirname(real_exe))
+    for folder in ("%s/lib/python%s/lib-dynload" % (prefix, version), "/usr/lib/python%s/lib-dynload" % version):
+        try:
+            names = sorted(os.listdir(root.host(folder)))
+        except OSError:
+            continue
+        module = next((n for n in names if n.startswith("_ssl.") and n.endswith(".so")), None)
+        if module is not None:
+            return folder + "/" + module
+    return None
+
+
+def _read_in_root(root: FileRoot, path: str) -> tuple[Mapping[str, Any], ElfFacts | None]:
+    """Build strings and ELF facts of a file inside a root."""
+    try:
+        host = root.host(path)
+    except OSError as exc:
+        return {"error": exc.strerror or str(exc)}, None
+    return probe.read_build_strings(host), elf_at(host)
+
+
+def openssl_of_image(
+    root: FileRoot, python: str | None, version: str | None, cache: Mapping[str, str]
+) -> tuple[list[LoadedLibrary], str | None]:
+    """The OpenSSL an image's Python would load (or, without Python, the loader's libcrypto), and `_ssl`'s file."""
+    linker: str | None = None
+    if python is not None:
+        real = root.resolve(python)
+        linker = ssl_module(root, real, version) if version else None
+        for candidate in [c for c in (linker, real) if c]:
+            strings, _ = _read_in_root(root, candidate)
+            if strings.get("openssldir"):  # linked into `_ssl` or into the interpreter itself
+                return [describe_file(candidate, strings, "static", root, in_use=True)], linker
+    elf = _read_in_root(root, linker)[1] if linker else None
+    wanted = [n for n in (elf.needed if elf else ()) if n.startswith("libcrypto.")] or list(_OPENSSL_SONAMES)
+    origin = os.path.dirname(linker) if linker else "/"
+    for soname in wanted:
+        path, _ = find_library(soname, root, origin, elf, {}, cache)
+        if path is None:
+            continue
+        libraries = [describe_file(path, _read_in_root(root, path)[0], "libcrypto", root, in_use=True)]
+        libssl, _ = find_library(soname.replace("libcrypto", "libssl", 1), root, origin, elf, {}, cache)
+        if libssl is not None:
+            libraries.append(describe_file(libssl, {}, "libssl", root))
+        return libraries, linker
+    return [], linker
+
+
+def facts_of_root(root: FileRoot) -> Facts:
+    """The facts of an unpacked image or chroot, from its files alone: nothing in it is run."""
+    cache = loader_cache(root)
+    python = find_python(root)
+    version = None
+    if python is not None:
+        match = re.search(r"python(3\.\d+)$", root.resolve(python))
+        version = match.group(1) if match else ""
+    libraries, module = openssl_of_image(root, python, version, cache)
+    library = next((lib for lib in libraries if lib.in_use), None)
+    if python is None and library is None:
+        raise RootError("%s holds no Python and no libcrypto: nothing in it reads CA certificates" % root.root)
+    prefix = os.path.dirname(os.path.dirname(python)) if python else ""
+    runtime = runtime_from_files(
+        library=library,
+        environ={},
+        root=root,
+        executable=python or "",
+        python=version,
+        prefix=prefix,
+        base_prefix=prefix,
+        hints=python_hints(python or "", prefix, {}, False) if python else (),
+        euid=0,
+        ssl_module=module,
+        certifi=find_certifi(root, version, [prefix], {}, True) if version else None,
+    )
+    if library is None:
+        runtime = replace(runtime, ssl_error="the image's Python has no OpenSSL: no _ssl module or libcrypto found")
+    subject = Subject(kind="root", executable=python, python=python is not None, observed="files", root=root.root)
+    known = {lib.realpath: lib.openssldir for lib in libraries}
+    return Facts(
+        runtime=runtime,
+        libraries=tuple(libraries),
+        system_libraries=system_libraries(known, root),
+        bundles=inventory(runtime, root),
+        subject=subject,
+    )

@@ -1,0 +1,186 @@
+"""`cadoctor inspect`: what files say about OpenSSL and CA certificates, read without running anything.
+
+A library or program: its OpenSSL flavour, version and compiled directories, and how it gets OpenSSL — it is
+libcrypto itself, carries a copy linked in, or needs one through the loader (followed through its
+dependencies, the way the loader of that root would resolve them). A CA file or directory: the same
+inventory `check` takes.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from cadoctor._facts import probe
+from cadoctor._facts.disk import open_regular
+from cadoctor._facts.elf import MAGIC, ElfError, ElfFacts, elf_at, read_elf
+from cadoctor._facts.fileroot import HOST, FileRoot
+from cadoctor._facts.loader import find_library, loader_cache
+from cadoctor._model import Bundle, LoadedLibrary
+from cadoctor._record import record, replace
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
+_OPENSSL_SONAME = re.compile(r"^lib(crypto|ssl)([-.].*)?\.so")
+
+
+_DEPTH = 6  # dependency levels followed to find the OpenSSL a program gets through other libraries
+
+
+@record
+class Dependency:
+    """The OpenSSL a binary gets through the loader: which soname, through which library, which file."""
+
+    soname: str
+    via: tuple[str, ...]
+    path: str | None
+    found_by: str
+    openssl: LoadedLibrary | None = None
+
+
+@record
+class Inspection:
+    """What one path holds.
+
+    Attributes:
+        kind: `binary` (ELF, or another format that carries OpenSSL), `bundle` (a CA file), `directory`
+            (a CA directory), or `other` (neither, or unreadable: `error` says which).
+        readable: False when the path could not be read at all (missing, unreadable, not a regular file).
+
+    """
+
+    path: str
+    kind: str
+    readable: bool
+    error: str | None = None
+    elf: ElfFacts | None = None
+    linkage: str | None = None
+    openssl: LoadedLibrary | None = None
+    dependencies: tuple[Dependency, ...] = ()
+    bundle: Bundle | None = None
+    size: int | None = None
+
+
+def _openssl_needs(elf: ElfFacts, path: str, root: FileRoot, cache: Mapping[str, str]) -> tuple[Dependency, ...]:
+    """Follow the needed libraries breadth-first until the OpenSSL sonames, as the root's loader would."""
+    found: dict[str, Dependency] = {}
+    queue: list[tuple[str, ElfFacts, tuple[str, ...]]] = [(path, elf, ())]
+    seen = {path}
+    for _ in range(_DEPTH):
+        following: list[tuple[str, ElfFacts, tuple[str, ...]]] = []
+        for owner, facts, via in queue:
+            for soname in facts.needed:
+                library, how = find_library(soname, root, os.path.dirname(owner), facts, {}, cache)
+                if _OPENSSL_SONAME.match(soname):
+                    if soname not in found:
+                        strings = probe.read_build_strings(root.host(library)) if library else {}
+                        openssl = None
+                        if library is not None and strings.get("openssldir"):
+                            from cadoctor._facts.files import describe_file
+
+                            openssl = describe_file(library, strings, "libcrypto", root)
+                        found[soname] = Dependency(soname, via, library, how, openssl)
+                    continue
+                if library is None or library in seen:
+                    continue
+                seen.add(library)
+                child = elf_at(root.host(library))
+                if child is not None:
+                    following.append((library, child, (*via, soname)))
+        if not following:
+            break
+        queue = following
+    return tuple(found.values())
+
+
+def _through_ssl_module(path: str, root: FileRoot, cache: Mapping[str, str]) -> tuple[Dependency, ...]:
+    """A Python interpreter gets OpenSSL through its `_ssl` extension module, which it loads on `import ssl`."""
+    from cadoctor._facts.image import ssl_module
+
+    try:
+        real = root.resolve(path)
+    except OSError:
+        return ()
+    match = re.search(r"python(3\.\d+)$", real)
+    module = ssl_module(root, real, match.group(1)) if match else None
+    elf = elf_at(root.host(module)) if module else None
+    if module is None or elf is None:
+        return ()
+    name = os.path.basename(module)
+    return tuple(replace(d, via=(name, *d.via)) for d in _openssl_needs(elf, module, root, cache))
+
+
+def inspect_path(path: str, root: FileRoot = HOST) -> Inspection:
+    """Inspect one path inside `root`: a binary, a CA bundle or directory, or something else."""
+    fd, info, file_type, error = open_regular(path, root)
+    if file_type == "directory":
+        from cadoctor._facts.bundle import inspect
+
+        bundle = inspect(path, ("inspected",), os.geteuid() if hasattr(os, "geteuid") else None, root)
+        return Inspection(path, "directory", True, bundle.error, bundle=bundle)
+    if fd is None or info is None:
+        return Inspection(path, "other", False, error or file_type)
+    try:
+        head = os.pread(fd, 4, 0)
+        elf: ElfFacts | None = None
+        elf_error: str | None = None
+        if head == MAGIC:
+            try:
+                elf = read_elf(fd)
+            except ElfError as exc:
+                elf_error = str(exc)
+    except OSError as exc:
+        return Inspection(path, "other", False, exc.strerror or str(exc))
+    finally:
+        os.close(fd)
+    host = root.host(path)
+    strings = probe.read_build_strings(host)
+    if head == MAGIC or strings.get("openssldir"):
+        return _binary(path, root, info.st_size, elf, elf_error, strings)
+    from cadoctor._facts.bundle import inspect
+
+    bundle = inspect(path, ("inspected",), os.geteuid() if hasattr(os, "geteuid") else None, root)
+    if bundle.certificates or bundle.marked:
+        return Inspection(path, "bundle", True, None, bundle=bundle, size=info.st_size)
+    return Inspection(
+        path,
+        "other",
+        True,
+        "neither a binary carrying OpenSSL nor a CA bundle: no ELF header, no OPENSSLDIR, no certificate",
+        size=info.st_size,
+    )
+
+
+def _binary(
+    path: str,
+    root: FileRoot,
+    size: int,
+    elf: ElfFacts | None,
+    elf_error: str | None,
+    strings: Mapping[str, Any],
+) -> Inspection:
+    """Describe a binary: the OpenSSL it is or carries, or the one the loader would give it."""
+    from cadoctor._facts.files import describe_file
+
+    name = (elf.soname if elf is not None else None) or os.path.basename(path)
+    is_openssl = _OPENSSL_SONAME.match(name) is not None
+    openssl = None
+    if strings.get("openssldir") or is_openssl:
+        role = ("libcrypto" if "crypto" in name else "libssl") if is_openssl else "static"
+        openssl = describe_file(path, strings, role, root)
+    dependencies: tuple[Dependency, ...] = ()
+    if elf is not None and not is_openssl and not strings.get("openssldir"):  # linked in: nothing to follow
+        cache = loader_cache(root)
+        dependencies = _openssl_needs(elf, path, root, cache) or _through_ssl_module(path, root, cache)
+    if is_openssl:
+        linkage = "is-openssl"
+    elif strings.get("openssldir"):
+        linkage = "static"
+    elif dependencies:
+        linkage = "dynamic"
+    else:
+        linkage = "none"
+    return Inspection(path, "binary", True, elf_error, elf, linkage, openssl, dependencies, size=size)

@@ -1,0 +1,171 @@
+"""Run the runtime probe in another interpreter (`check --python`) with bounded time and output.
+
+The command line imports this module for its error type on every run: the process machinery loads on use.
+"""
+
+from __future__ import annotations
+
+import os
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import subprocess
+    from collections.abc import Mapping
+    from typing import Any
+
+    from cadoctor._facts.proof import ProvenPython
+
+PROBE_TIMEOUT = 30.0  # seconds for another interpreter to start and answer
+
+
+OUTPUT_LIMIT = 16 << 20  # bytes of output accepted from it: the probe's answer is a few kilobytes
+
+
+_STDERR_KEPT = 4096
+
+
+class InterpreterError(Exception):
+    """Another interpreter could not be probed: missing, not runnable, too old, silent or babbling."""
+
+
+def _explain_failure(path: str, status: int | None, stderr: bytes) -> str:
+    """Say in one line why the interpreter gave no facts."""
+    text = stderr.decode("utf-8", "replace").strip()
+    last = text.splitlines()[-1] if text else ""
+    if status is not None and status < 0:
+        return "%s was killed by signal %d%s" % (path, -status, ": " + last if last else "")
+    if last:
+        return "%s failed (exit status %s): %s" % (path, status, last[:300])
+    return "%s exited with status %s and printed no facts" % (path, status)
+
+
+def _size(limit: int) -> str:
+    """A byte count in the unit people read."""
+    return "%d MiB" % (limit >> 20) if limit >= 1 << 20 else "%d KiB" % (limit >> 10)
+
+
+def exchange(
+    child: subprocess.Popen[bytes], payload: bytes, timeout: float, limit: int = OUTPUT_LIMIT
+) -> tuple[bytes, bytes]:
+    """Send `payload` to a child and read its stdout and the tail of its stderr, within time and size limits.
+
+    A child that reads nothing, writes without end or never closes its output cannot block or flood cadoctor:
+    every pipe goes through one selector with one deadline (raises InterpreterError).
+    """
+    import selectors
+    import time
+
+    deadline = time.monotonic() + timeout
+    out, err = bytearray(), bytearray()
+    pending = memoryview(payload)
+    with selectors.DefaultSelector() as selector:
+        if child.stdin is not None:
+            if pending:
+                os.set_blocking(child.stdin.fileno(), False)
+                selector.register(child.stdin, selectors.EVENT_WRITE)
+            else:
+                child.stdin.close()
+        for stream, sink in ((child.stdout, out), (child.stderr, err)):
+            if stream is not None:
+                selector.register(stream, selectors.EVENT_READ, sink)
+        while selector.get_map():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise InterpreterError("no answer within %.0f s" % timeout)
+            for key, _ in selector.select(left):
+                if key.fileobj is child.stdin:
+                    try:
+                        pending = pending[os.write(key.fd, pending[:65536]) :]
+                    except BlockingIOError:
+                        continue
+                    except BrokenPipeError:  # it stopped reading: what it printed tells the rest
+                        pending = pending[:0]
+                    if not pending:
+                        selector.unregister(key.fileobj)
+                        child.stdin.close()
+                    continue
+                chunk = os.read(key.fd, 65536)
+                if not chunk:
+                    selector.unregister(key.fileobj)
+                    continue
+                key.data.extend(chunk)
+                if key.data is err and len(err) > _STDERR_KEPT:
+                    del err[: len(err) - _STDERR_KEPT]
+                if len(out) > limit:
+                    raise InterpreterError("more than %s of output: not the probe's answer" % _size(limit))
+    return bytes(out), bytes(err)
+
+
+def spawn(
+    python: ProvenPython, args: list[str], *, env: Mapping[str, str] | None = None, cwd: str | None = None
+) -> subprocess.Popen[bytes]:
+    """Start a proven interpreter (the only program cadoctor runs) with every stream piped.
+
+    Raises InterpreterError when it cannot start.
+    """
+    import subprocess
+
+    try:
+        return subprocess.Popen(
+            [python.path, *args],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=None if env is None else dict(env),
+            cwd=cwd,
+        )
+    except OSError as exc:
+        raise InterpreterError(exc.strerror or str(exc)) from None
+
+
+def finish(
+    child: subprocess.Popen[bytes], payload: bytes, timeout: float, limit: int = OUTPUT_LIMIT
+) -> tuple[int, bytes, bytes]:
+    """Talk to a started child within the limits: its exit status, stdout and stderr's tail.
+
+    The child is killed when it overruns; raises InterpreterError with the reason it gave no usable answer.
+    """
+    import subprocess
+
+    try:
+        out, err = exchange(child, payload, timeout, limit)
+        status = child.wait(timeout=max(0.1, timeout))
+    except subprocess.TimeoutExpired:
+        raise InterpreterError("closed its output but did not exit within %.0f s" % timeout) from None
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+        for stream in (child.stdin, child.stdout, child.stderr):
+            if stream is not None:
+                stream.close()
+    return status, out, err
+
+
+def probe_interpreter(path: str, timeout: float = PROBE_TIMEOUT) -> dict[str, Any]:
+    """The runtime probe's facts as another interpreter sees them, in this environment and working directory.
+
+    Only an interpreter proven from its files is run (raises InterpreterError with the reason otherwise).
+    """
+    import json
+
+    from cadoctor._facts import probe
+    from cadoctor._facts.proof import NotProven, prove_python
+
+    try:
+        proven = prove_python(path)
+    except NotProven as exc:
+        raise InterpreterError("%s: %s" % (path or "''", exc)) from None
+    if proven.version < (3, 8):
+        raise InterpreterError("%s is Python %d.%d; the probe needs Python 3.8 or later" % (path, *proven.version))
+    try:
+        status, out, err = finish(spawn(proven, [os.path.abspath(probe.__file__)]), b"", timeout)
+    except InterpreterError as exc:
+        raise InterpreterError("%s: %s" % (path, exc)) from None
+    try:
+        facts = json.loads(out.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise InterpreterError(_explain_failure(path, status, err)) from None
+    if not isinstance(facts, dict) or facts.get("probe_version") != probe.PROBE_VERSION:
+        raise InterpreterError("%s answered, but not with the probe's facts" % path)
+    return facts

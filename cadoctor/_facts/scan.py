@@ -1,0 +1,183 @@
+"""`cadoctor ps`: every process on the host that uses OpenSSL, grouped by the library file it mapped (Linux).
+
+Each distinct file (device and inode, as /proc/PID/maps names it) is read once, whatever the number of
+processes mapping it; each distinct CA location is looked at once per root, without reading a certificate.
+A process that cannot be read is listed with the reason, never dropped.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from cadoctor._facts.disk import inspect_light
+from cadoctor._facts.fileroot import FileRoot
+from cadoctor._facts.files import build_strings, describe_file, sources_in_effect
+from cadoctor._facts.process import ProcessError, ProcessView, openssl_candidates, read_environ, read_process, user_name
+from cadoctor._record import record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
+    from cadoctor._model import LoadedLibrary
+
+
+@record
+class TrustVerdict:
+    """Whether the CA locations a process would read hold anything, from file facts alone."""
+
+    cafile: str | None
+    capaths: tuple[str, ...]
+    source: str
+    usable: bool
+    detail: str
+
+
+@record
+class ProcessEntry:
+    """One process using an OpenSSL copy, and what it trusts."""
+
+    pid: int
+    user: str
+    command: str
+    trust: TrustVerdict | None
+    root: str | None = None
+
+
+@record
+class LibraryGroup:
+    """One OpenSSL file (libcrypto, or a program that carries OpenSSL), and every process that maps it."""
+
+    device: str
+    inode: int
+    library: LoadedLibrary
+    processes: tuple[ProcessEntry, ...]
+
+
+@record
+class Unreadable:
+    """A process whose maps could not be read, and why."""
+
+    pid: int
+    user: str
+    command: str
+    reason: str
+
+
+@record
+class HostScan:
+    """Everything `cadoctor ps` saw (the facts; `diagnose_host` judges them)."""
+
+    groups: tuple[LibraryGroup, ...]
+    unreadable: tuple[Unreadable, ...]
+    processes: int
+    files_read: int
+
+
+def _command_of(view: ProcessView) -> str:
+    """The command line in one string, bounded."""
+    text = " ".join(view.cmdline) or "[%s]" % view.command
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _trust_of(
+    library: LoadedLibrary, environ: Mapping[str, str], root: FileRoot, seen: dict[Any, TrustVerdict]
+) -> TrustVerdict:
+    """What the process's default context would read, judged once per distinct location and root."""
+    sources = sources_in_effect(library, environ)
+    file_path = sources["cafile"]["path"]
+    dirs = tuple(c["path"] for c in sources["capaths"])
+    where = {sources["cafile"]["source"], *(c["source"] for c in sources["capaths"])}
+    source = ", ".join(sorted(where))
+    key = (root.root, file_path, dirs)
+    if key not in seen:
+        parts: list[str] = []
+        usable = False
+        if file_path:
+            bundle = inspect_light(file_path, ("in-effect:cafile",), None, root)
+            ok = bundle.kind == "file" and bool(bundle.size)
+            usable = usable or ok
+            parts.append("%s: %s" % (file_path, "%d bytes" % (bundle.size or 0) if ok else bundle.error or "empty"))
+        for directory in dirs:
+            bundle = inspect_light(directory, ("in-effect:capath",), None, root)
+            usable = usable or bundle.hash_links > 0
+            state = "%d hash links" % bundle.hash_links if bundle.kind == "directory" else bundle.error
+            parts.append("%s: %s" % (directory, state))
+        seen[key] = TrustVerdict(file_path, dirs, source, usable, "; ".join(parts))
+    verdict = seen[key]
+    return TrustVerdict(verdict.cafile, verdict.capaths, source, verdict.usable, verdict.detail)
+
+
+def _pids() -> list[int]:
+    """Every process ID /proc lists, except this one."""
+    own = os.getpid()
+    return sorted(int(n) for n in os.listdir("/proc") if n.isdigit() and int(n) != own)
+
+
+def scan() -> HostScan:
+    """Read every process once and group those using OpenSSL by library file (raises ProcessError off Linux)."""
+    if not sys.platform.startswith("linux"):
+        raise ProcessError("cadoctor ps reads Linux's /proc; on %s use check --python instead" % sys.platform)
+    strings_of: dict[tuple[str, int], Mapping[str, Any]] = {}
+    libraries: dict[tuple[str, int], LoadedLibrary] = {}
+    members: dict[tuple[str, int], list[ProcessEntry]] = {}
+    unreadable: list[Unreadable] = []
+    verdicts: dict[Any, TrustVerdict] = {}
+    examined = 0
+    for pid in _pids():
+        try:
+            view = read_process(pid, environment=False)
+        except ProcessError as exc:
+            if exc.denied:
+                unreadable.append(_unreadable(pid, str(exc)))
+            continue  # exited, a zombie or a kernel thread: no program, no OpenSSL
+        examined += 1
+        copies = _copies_in(view, strings_of)
+        if not copies:
+            continue
+        try:
+            environ = read_environ(pid)
+        except ProcessError as exc:
+            environ = None
+            if not exc.denied:
+                continue  # exited meanwhile
+        for mapped, library in copies:
+            libraries.setdefault(mapped.key, library)
+            trust = _trust_of(library, environ, view.root, verdicts) if environ is not None else None
+            root = None if view.root.is_host else view.root.root
+            members.setdefault(mapped.key, []).append(ProcessEntry(pid, view.user, _command_of(view), trust, root))
+    groups = tuple(
+        LibraryGroup(key[0], key[1], libraries[key], tuple(members[key]))
+        for key in sorted(members, key=lambda k: (-len(members[k]), libraries[k].path))
+    )
+    return HostScan(groups, tuple(unreadable), examined, len(strings_of))
+
+
+def _copies_in(
+    view: ProcessView, strings_of: dict[tuple[str, int], Mapping[str, Any]]
+) -> list[tuple[Any, LoadedLibrary]]:
+    """The OpenSSL copies a process maps (libcrypto or linked in), each file read once for all processes."""
+    found = []
+    for mapped, role in openssl_candidates(view):
+        if role == "libssl":
+            continue
+        strings = build_strings(view, mapped, strings_of)
+        if not strings.get("openssldir") and role == "static":
+            continue
+        library = describe_file(mapped.path, strings, role, view.root, deleted=mapped.deleted)
+        found.append((mapped, library))
+    return found
+
+
+def _unreadable(pid: int, reason: str) -> Unreadable:
+    """Name a process we may not read, from what /proc shows everyone."""
+    user, command = "?", "?"
+    try:
+        user = user_name(os.stat("/proc/%d" % pid).st_uid)
+        with open("/proc/%d/comm" % pid, encoding="utf-8", errors="replace") as handle:
+            command = "[%s]" % handle.read(64).strip()
+    except OSError:
+        pass
+    return Unreadable(pid, user, command, reason)

@@ -1,0 +1,303 @@
+"""Propose fixes from facts and findings: pure, ranked smallest safe change first, never weakening verification."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from cadoctor._fixes.bundles import best_bundle
+from cadoctor._fixes.hosts import host_fixes
+from cadoctor._fixes.shell import env_lines, sh_quote
+from cadoctor._locations import CA_PACKAGE_COMMANDS, LOCAL_ANCHORS
+from cadoctor._model import Facts, Finding, Fix, SystemLibrary
+from cadoctor._text import has_control
+
+KIND_RANK = {"env": 0, "code": 1, "library": 2, "command": 3}
+
+
+def _env_fix(summary: str, env: Mapping[str, str | None], addresses: tuple[str, ...], sample: str | None) -> Fix:
+    """An environment change with its shell, Dockerfile and systemd forms."""
+    return Fix(
+        kind="env", summary=summary, addresses=addresses, env=dict(env), lines=env_lines(env), sample_source=sample
+    )
+
+
+def _ssl_variables_to_unset(facts: Facts, findings: tuple[Finding, ...]) -> list[str]:
+    """The variables Python's ssl reads that name something unusable."""
+    runtime = facts.runtime
+    names = {f.evidence.get("variable") for f in findings if f.code == "env-path-invalid"}
+    return [n for n in (runtime.cafile_env, runtime.capath_env) if n and n in names]
+
+
+def _compiled_defaults_serve(facts: Facts) -> bool:
+    """Whether the compiled default file or directory would serve if no variable overrode them."""
+    cafile = facts.bundle(facts.runtime.compiled_cafile)
+    capath = facts.bundle(facts.runtime.compiled_capath)
+    return any(b is not None and b.usable and not b.exposures for b in (cafile, capath))
+
+
+def _drop_library_path(
+    facts: Facts, folders: set[str], why: str, addresses: tuple[str, ...], sample: str | None
+) -> Fix | None:
+    """Remove the LD_LIBRARY_PATH entries that pulled in the wrong library, if any did."""
+    entries = [e for e in facts.runtime.environment.get("LD_LIBRARY_PATH", "").split(os.pathsep) if e]
+    pulled = [e for e in entries if e in folders or e.rstrip("/") in folders]
+    if not pulled or has_control(os.pathsep.join(entries)):
+        return None
+    change = {"LD_LIBRARY_PATH": os.pathsep.join(e for e in entries if e not in pulled) or None}
+    return Fix(
+        kind="library",
+        summary="Drop %s from LD_LIBRARY_PATH %s" % (", ".join(pulled), why),
+        addresses=addresses,
+        env=change,
+        lines=env_lines(change),
+        sample_source=sample,
+    )
+
+
+def _ssl_import_fix(facts: Facts, finding: Finding) -> Fix | None:
+    """When `ssl` fails to load a library found through LD_LIBRARY_PATH, drop that entry."""
+    error = facts.runtime.ssl_error or ""
+    entries = facts.runtime.environment.get("LD_LIBRARY_PATH", "").split(os.pathsep)
+    named = {e.rstrip("/") for e in entries if e and e.rstrip("/") + "/" in error}
+    return _drop_library_path(facts, named, "so that ssl loads the system libraries", (finding.code,), None)
+
+
+def _library_fixes(facts: Facts, addresses: tuple[str, ...], sample: str | None) -> list[Fix]:
+    """Swap the libcrypto `ssl` uses for the loader's own copy, or drop the override that pulled it in."""
+    library = facts.ssl_library
+    if library is None or library.role != "libcrypto":
+        return []
+    fixes: list[Fix] = []
+    folders = {os.path.dirname(library.path), os.path.dirname(library.realpath)}
+    drop = _drop_library_path(facts, folders, "so the loader picks the system libcrypto", addresses, sample)
+    if drop is not None:
+        fixes.append(drop)
+    by_soname = {s.soname: s for s in facts.system_libraries}
+    crypto = by_soname.get(os.path.basename(library.path))
+    ssl_name = os.path.basename(library.path).replace("libcrypto", "libssl", 1)
+    libssl: SystemLibrary | None = by_soname.get(ssl_name)
+    if (
+        crypto is not None
+        and libssl is not None
+        and crypto.openssldir_exists
+        and (os.path.realpath(crypto.path) != library.realpath)
+    ):
+        preload = (crypto.path, libssl.path)
+        snippet = "\n".join(
+            [
+                "import ctypes",
+                *("ctypes.CDLL(%r, mode=ctypes.RTLD_GLOBAL)" % p for p in preload),
+                "import ssl  # must come after the preload",
+            ]
+        )
+        fixes.append(
+            Fix(
+                kind="library",
+                summary="Load the system libcrypto (OPENSSLDIR %s) before ssl is imported" % crypto.openssldir,
+                addresses=addresses,
+                preload=preload,
+                lines={"python": snippet, "shell": "export LD_PRELOAD=%s" % sh_quote(":".join(preload))},
+                sample_source=sample,
+            )
+        )
+    return fixes
+
+
+def _trust_fixes(facts: Facts, findings: tuple[Finding, ...], addresses: tuple[str, ...]) -> list[Fix]:
+    """Fixes for a trust store that is empty or names something unusable."""
+    runtime = facts.runtime
+    fixes: list[Fix] = []
+    unset = _ssl_variables_to_unset(facts, findings)
+    target = best_bundle(facts, exclude=runtime.cafile.path if runtime.cafile else None)
+    sample = target.path if target else None
+    if unset and _compiled_defaults_serve(facts):
+        change: dict[str, str | None] = {name: None for name in unset}
+        fixes.append(_env_fix("Unset %s: the compiled defaults serve" % " and ".join(unset), change, addresses, sample))
+    if target is not None and runtime.cafile_env:
+        change = {runtime.cafile_env: target.path}
+        if runtime.capath_env in unset:
+            change[runtime.capath_env] = None
+        fixes.append(
+            _env_fix(
+                "Point %s at %s (%d certificates)" % (runtime.cafile_env, target.path, target.certificates),
+                change,
+                addresses,
+                sample,
+            )
+        )
+        snippet = "import ssl\ncontext = ssl.create_default_context(cafile=%r)" % target.path
+        fixes.append(
+            Fix(
+                kind="code",
+                summary="Load %s explicitly where the code builds its context" % target.path,
+                addresses=addresses,
+                cafile=target.path,
+                lines={"python": snippet},
+                sample_source=sample,
+            )
+        )
+    fixes.extend(_library_fixes(facts, addresses, sample))
+    if target is None:
+        command = _ca_package_command(facts)
+        if command:
+            fixes.append(
+                Fix(
+                    kind="command",
+                    summary="Install the distribution's CA certificates",
+                    addresses=addresses,
+                    command=command,
+                    lines={"shell": command},
+                )
+            )
+    return fixes
+
+
+def _ca_package_command(facts: Facts) -> str | None:
+    """The distro command that installs CA certificates, from os-release."""
+    release = facts.runtime.os_release
+    ids = [release.get("ID", ""), *release.get("ID_LIKE", "").split()]
+    for distro, command in CA_PACKAGE_COMMANDS:
+        if distro in ids:
+            return command
+    return None
+
+
+def _private_ca_fix(facts: Facts, finding: Finding) -> Fix | None:
+    """Add a private CA to the OS store instead of replacing every root with it."""
+    ids = [facts.runtime.os_release.get("ID", ""), *facts.runtime.os_release.get("ID_LIKE", "").split()]
+    path = str(finding.evidence.get("path"))
+    variable = str(finding.evidence.get("variable"))
+    for (anchor, users), refresh in zip(
+        LOCAL_ANCHORS, ("update-ca-certificates", "update-ca-trust", "update-ca-certificates", "trust extract-compat")
+    ):
+        family = users.split(" (")[0].lower()
+        if any(i and i in family for i in ids):
+            name = os.path.basename(path) if path.endswith(".crt") else os.path.basename(path) + ".crt"
+            command = "cp %s %s && %s && unset %s" % (
+                sh_quote(path),
+                sh_quote(os.path.join(anchor, name)),
+                refresh,
+                variable,
+            )
+            return Fix(
+                kind="command",
+                summary="Add the private CA to the OS store instead of replacing all roots",
+                addresses=(finding.code,),
+                command=command,
+                lines={"shell": command},
+            )
+    return None
+
+
+def _explicit_locations_fixes(facts: Facts, finding: Finding) -> list[Fix]:
+    """LibreSSL ignores the variables: load what they name explicitly, when it holds certificates."""
+    env = facts.runtime.environment
+    cafile = facts.bundle(env.get("SSL_CERT_FILE"))
+    capath = facts.bundle(env.get("SSL_CERT_DIR"))
+    cafile_path = cafile.path if cafile is not None and cafile.usable else None
+    capath_path = capath.path if capath is not None and capath.usable else None
+    if cafile_path is None and capath_path is None:
+        return []
+    arguments = ", ".join("%s=%r" % pair for pair in (("cafile", cafile_path), ("capath", capath_path)) if pair[1])
+    snippet = "import ssl\ncontext = ssl.create_default_context()\ncontext.load_verify_locations(%s)" % arguments
+    return [
+        Fix(
+            kind="code",
+            summary="Load %s explicitly: this TLS library does not read the variables"
+            % " and ".join(p for p in (cafile_path, capath_path) if p),
+            addresses=(finding.code,),
+            cafile=cafile_path,
+            capath=capath_path,
+            lines={"python": snippet},
+        )
+    ]
+
+
+def _install_certificates_fix(facts: Facts, finding: Finding) -> Fix:
+    """The python.org installer's own step that puts certifi's roots where its OpenSSL looks."""
+    minor = ".".join(facts.runtime.python_version.split(".")[:2])
+    command = sh_quote("/Applications/Python %s/Install Certificates.command" % minor)
+    return Fix(
+        kind="command",
+        summary="Run the python.org installer's 'Install Certificates' step for Python %s" % minor,
+        addresses=(finding.code,),
+        command=command,
+        lines={"shell": command},
+    )
+
+
+def propose(facts: Facts, findings: tuple[Finding, ...]) -> tuple[Fix, ...]:
+    """Ranked fixes for the findings: env first, then code, library and command; one per real option."""
+    codes = {f.code for f in findings}
+    fixes: list[Fix] = []
+    trust_codes = tuple(sorted(codes & {"trust-store-empty", "openssldir-missing"}))
+    ssl_env = [f for f in findings if f.code == "env-path-invalid" and f.severity.value == "error"]
+    if "trust-store-empty" in codes or ssl_env:
+        fixes.extend(_trust_fixes(facts, findings, trust_codes + (("env-path-invalid",) if ssl_env else ())))
+    for finding in findings:
+        if finding.code == "override-replaces-defaults":
+            private = _private_ca_fix(facts, finding)
+            if private is not None:
+                fixes.append(private)
+        elif finding.code == "capath-unhashed":
+            command = "openssl rehash %s" % sh_quote(str(finding.evidence["path"]))
+            fixes.append(
+                Fix(
+                    kind="command",
+                    summary="Create the hash links OpenSSL looks for",
+                    addresses=(finding.code,),
+                    command=command,
+                    lines={"shell": command},
+                )
+            )
+        elif finding.code == "trust-writable":
+            paths = sorted({str(e["path"]) for e in finding.evidence["exposures"]})
+            command = "chown root %s && chmod go-w %s" % (
+                " ".join(map(sh_quote, paths)),
+                " ".join(map(sh_quote, paths)),
+            )
+            fixes.append(
+                Fix(
+                    kind="command",
+                    summary="Let only root change %s" % finding.evidence["path"],
+                    addresses=(finding.code,),
+                    command=command,
+                    lines={"shell": command},
+                )
+            )
+        elif finding.code == "openssl-config-broken" and facts.runtime.environment.get("OPENSSL_CONF"):
+            change: dict[str, str | None] = {"OPENSSL_CONF": None}
+            fixes.append(
+                _env_fix("Unset OPENSSL_CONF so the library reads its own configuration", change, (finding.code,), None)
+            )
+        elif finding.code == "runtime-known-issue" and finding.evidence.get("distribution") == "python.org-macos":
+            fixes.append(_install_certificates_fix(facts, finding))
+        elif finding.code == "libressl-ignores-env":
+            fixes.extend(_explicit_locations_fixes(facts, finding))
+        elif finding.code == "ssl-unavailable":
+            drop = _ssl_import_fix(facts, finding)
+            if drop is not None:
+                fixes.append(drop)
+        elif finding.code == "library-deleted":
+            fixes.append(
+                Fix(
+                    kind="command",
+                    summary="Restart the process so that it maps the current %s"
+                    % os.path.basename(str(finding.evidence["path"])),
+                    addresses=(finding.code,),
+                )
+            )
+    fixes.extend(host_fixes(facts, findings))
+    unique: dict[tuple[object, ...], Fix] = {}
+    for fix in fixes:
+        key = (
+            fix.kind,
+            tuple(sorted((fix.env or {}).items(), key=str)),
+            fix.preload,
+            fix.cafile,
+            fix.add_cafile,
+            fix.command,
+        )
+        unique.setdefault(key, fix)
+    return tuple(sorted(unique.values(), key=lambda f: KIND_RANK[f.kind]))

@@ -1,0 +1,191 @@
+"""Try each fix in a fresh child of the examined interpreter, with exactly that change applied."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import sys
+from collections.abc import Mapping
+
+from cadoctor._facts import probe
+from cadoctor._model import Facts, Fix
+from cadoctor._record import replace
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from subprocess import Popen
+    from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+
+TRIAL_TIMEOUT = 30.0
+
+
+TRIAL_OUTPUT_LIMIT = 1 << 20  # bytes accepted from a trial child: its outcome is a few kilobytes
+
+
+_PROBE_SCRIPT = os.path.abspath(probe.__file__)
+
+
+def _child_env(base: Mapping[str, str], change: Mapping[str, str | None] | None) -> dict[str, str]:
+    """The checked process's environment with one change applied."""
+    env = dict(base)
+    for name, value in (change or {}).items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    return env
+
+
+def _request(fix: Fix, facts: Facts, timeout: float) -> dict[str, Any]:
+    """What the child should try: preloads, explicit locations, and sample roots to verify."""
+    source = facts.bundle(fix.sample_source) if fix.sample_source else None
+    samples = [base64.b64encode(der).decode("ascii") for der in (source.samples if source else ())]
+    request: dict[str, Any] = {
+        "preload": list(fix.preload),
+        "cafile": fix.cafile,
+        "capath": fix.capath,
+        "add_cafile": fix.add_cafile,
+        "samples": samples,
+    }
+    if fix.trial_host is not None:
+        host = fix.trial_host
+        request["host"] = {"host": host.host, "port": host.port, "server_name": host.server_name, "timeout": timeout}
+    return request
+
+
+def _answer_problem(outcome: Any) -> str | None:
+    """Why a trial's answer is not the probe's outcome (a child's output is untrusted), or None when it is."""
+    if not isinstance(outcome, dict):
+        return "it answered %s, not the probe's outcome" % type(outcome).__name__
+    if outcome.get("probe_version") != probe.PROBE_VERSION:
+        return "it answered JSON, but not the probe's outcome"
+    shapes: tuple[tuple[str, tuple[type, ...]], ...] = (
+        ("error", (str, type(None))),
+        ("loaded", (int, type(None))),
+        ("roots", (dict, type(None))),
+        ("handshake", (dict, type(None))),
+        ("libraries", (dict, type(None))),
+    )
+    for key, kinds in shapes:
+        if not isinstance(outcome.get(key), kinds) or isinstance(outcome.get(key), bool):
+            return "its answer has a malformed %r" % key
+    roots = outcome.get("roots") or {}
+    if not roots.get("error") and not all(type(roots.get(k, 0)) is int for k in ("tried", "trusted")):
+        return "its answer has malformed root counts"
+    items = (outcome.get("libraries") or {}).get("items", [])
+    if not isinstance(items, list) or not all(isinstance(i, dict) and isinstance(i.get("path"), str) for i in items):
+        return "its answer has a malformed library list"
+    return None
+
+
+def _judge(fix: Fix, outcome: dict[str, Any] | None, problem: str | None, before: int, fresh: str) -> Fix:
+    """Turn a trial's outcome into verified and its evidence; an unusable answer leaves the fix untried."""
+    if outcome is None:
+        return replace(fix, verified=None, evidence="the trial could not run: %s" % problem)
+    if outcome.get("error"):
+        return replace(fix, verified=False, evidence="in a fresh %s: %s" % (fresh, outcome["error"]))
+    loaded = int(outcome.get("loaded") or 0)
+    parts = ["in a fresh %s the context loaded %d CA certificates (before: %d)" % (fresh, loaded, before)]
+    roots = outcome.get("roots")
+    ok = loaded > 0
+    if roots:
+        if roots.get("error"):
+            parts.append("root check unavailable: %s" % roots["error"])
+        else:
+            parts.append("%d of %d sample roots verified" % (roots["trusted"], roots["tried"]))
+            ok = roots["tried"] > 0 and roots["trusted"] == roots["tried"]
+    shake = outcome.get("handshake")
+    if shake is not None and fix.trial_host is not None:
+        target = fix.trial_host.target
+        if shake.get("ok") is True:
+            parts.append("a real handshake to %s succeeded (%s)" % (target, shake.get("protocol")))
+        else:
+            parts.append("a real handshake to %s failed: %s" % (target, shake.get("error")))
+        ok = shake.get("ok") is True
+    in_use = [lib for lib in (outcome.get("libraries") or {}).get("items", []) if lib.get("in_use")]
+    if in_use:
+        parts.append("ssl used %s (OPENSSLDIR %s)" % (in_use[0]["path"], in_use[0].get("openssldir")))
+    return replace(fix, verified=ok, evidence="; ".join(parts))
+
+
+def _outcome(child: Popen[bytes] | str, payload: bytes) -> tuple[dict[str, Any] | None, str | None]:
+    """A started trial's outcome, read with bounded time and output, or why it gave none."""
+    from cadoctor._facts.interpreter import InterpreterError, finish
+
+    if isinstance(child, str):
+        return None, child
+    try:
+        status, out, err = finish(child, payload, TRIAL_TIMEOUT, TRIAL_OUTPUT_LIMIT)
+    except InterpreterError as exc:
+        return None, str(exc)
+    try:
+        outcome = json.loads(out.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        tail = err.decode("utf-8", "replace").strip().splitlines()[-1:]
+        if status:
+            return None, "it exited with status %d%s" % (status, ": " + tail[0][:300] if tail else "")
+        return None, "it printed %s" % ("no JSON (%d bytes)" % len(out) if out.strip() else "nothing")
+    problem = _answer_problem(outcome)
+    return (None, problem) if problem else (outcome, None)
+
+
+def verify(
+    fixes: tuple[Fix, ...],
+    facts: Facts,
+    executable: str = sys.executable,
+    environment: Mapping[str, str] | None = None,
+    host_timeout: float = 10.0,
+) -> tuple[Fix, ...]:
+    """Run every triable fix in its own child of a proven interpreter, all at once, and record what each showed."""
+    triable = [
+        i for i, fix in enumerate(fixes) if fix.kind != "command" and not (fix.kind == "env" and fix.env is None)
+    ]
+    if not triable:
+        return fixes
+    from cadoctor._facts.interpreter import InterpreterError, spawn
+    from cadoctor._facts.proof import NotProven, prove_python
+
+    try:  # even this process's own sys.executable: embedded in uwsgi or a frozen app, it is no interpreter
+        proven = prove_python(executable, environment)
+    except NotProven as exc:
+        obstacle = "not tried: cadoctor runs only a proven Python interpreter, and %s is %s" % (executable, exc)
+        return tuple(replace(f, evidence=obstacle) if i in triable else f for i, f in enumerate(fixes))
+
+    fresh = "interpreter" if executable == sys.executable else executable  # name another interpreter
+    base = dict(os.environ if environment is None else environment)
+    before = facts.runtime.context_loaded
+    started: list[tuple[int, Popen[bytes] | str, bytes]] = []
+    for index in triable:  # all children start at once; each is then read within its own limits
+        fix = fixes[index]
+        payload = json.dumps(_request(fix, facts, host_timeout)).encode()
+        try:
+            child: Popen[bytes] | str = spawn(
+                proven, [_PROBE_SCRIPT, "--verify"], env=_child_env(base, fix.env), cwd="/"
+            )
+        except InterpreterError as exc:
+            child = str(exc)
+        started.append((index, child, payload))
+    results = list(fixes)
+    for index, child, payload in started:
+        outcome, problem = _outcome(child, payload)
+        results[index] = _judge(fixes[index], outcome, problem, before, fresh)
+    return tuple(results)
+
+
+def trial_obstacle(facts: Facts) -> str | None:
+    """Why fixes for this subject cannot be tried in a fresh copy of it here, or None when they can."""
+    subject = facts.subject
+    if subject is None or subject.kind == "interpreter":
+        return None
+    if subject.root is not None:
+        return "not tried: nothing from another root is run here"
+    if not subject.python:
+        return "not tried: the trial runs a Python interpreter and this is %s" % (subject.executable or "no Python")
+    if subject.uid is not None and hasattr(os, "geteuid") and subject.uid != os.geteuid():
+        return "not tried: the process runs as %s, and cadoctor runs no one else's interpreter" % subject.user
+    return None

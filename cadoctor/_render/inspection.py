@@ -1,0 +1,89 @@
+"""`cadoctor inspect` as JSON and as human lines."""
+
+from __future__ import annotations
+
+from cadoctor._model import SCHEMA_VERSION, LoadedLibrary, plain
+from cadoctor._render.terminal import printable_lines
+from cadoctor._version import __version__
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from cadoctor._facts.fileroot import FileRoot
+    from cadoctor._facts.inspection import Inspection
+
+# What `linkage` says, for readers of the JSON.
+LINKAGES = {
+    "is-openssl": "the file is OpenSSL's libcrypto or libssl",
+    "static": "OpenSSL is linked into the file",
+    "dynamic": "the file gets OpenSSL from the loader (directly or through another library)",
+    "none": "no OpenSSL in the file or its dependencies",
+}
+
+
+def to_document(inspections: list[Inspection], root: FileRoot) -> dict[str, Any]:
+    """The JSON document of an inspection (schema_version 1)."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "cadoctor_version": __version__,
+        "root": None if root.is_host else root.root,
+        "files": plain(inspections),
+    }
+
+
+def _openssl_line(library: LoadedLibrary) -> str:
+    """Flavour, version and compiled directories in one line."""
+    where = "exists" if library.openssldir_exists else "missing" if library.openssldir_exists is False else "n/a"
+    return "%s; OPENSSLDIR %s (%s here); ENGINESDIR %s; MODULESDIR %s" % (
+        library.version or library.flavour or "unknown version",
+        library.openssldir,
+        where,
+        library.enginesdir,
+        library.modulesdir,
+    )
+
+
+def to_text(inspections: list[Inspection]) -> str:
+    """Human lines: per path, what it is, and the OpenSSL or certificates in it."""
+    lines: list[str] = []
+    for item in inspections:
+        lines.append(item.path)
+        if not item.readable:
+            lines.append("  cannot read: %s" % item.error)
+            continue
+        if item.kind in ("bundle", "directory") and item.bundle is not None:
+            bundle = item.bundle
+            if item.kind == "directory":
+                lines.append(
+                    "  CA directory: %d hash links (%d wrong), %d certificate files without a link"
+                    % (bundle.hash_links, bundle.hash_mismatches, bundle.unlinked)
+                )
+            lines.append(
+                "  %d certificates (%d marked, %d unparseable, %d expired, %d duplicates)"
+                % (bundle.certificates, bundle.marked, bundle.unparseable, bundle.expired, bundle.duplicates)
+            )
+            for problem in bundle.problems:
+                lines.append("  problem: %s" % problem)
+            continue
+        if item.kind == "other":
+            lines.append("  %s" % item.error)
+            continue
+        if item.elf is not None:
+            elf = item.elf
+            soname = ", soname %s" % elf.soname if elf.soname else ""
+            lines.append("  ELF %d-bit %s, %s%s" % (elf.bits, elf.kind, elf.machine, soname))
+        if item.error:
+            lines.append("  damaged: %s" % item.error)
+        lines.append("  OpenSSL: %s" % LINKAGES[item.linkage or "none"])
+        if item.openssl is not None and item.openssl.openssldir:
+            lines.append("    %s" % _openssl_line(item.openssl))
+        for dependency in item.dependencies:
+            via = " via %s" % " -> ".join(dependency.via) if dependency.via else ""
+            lines.append(
+                "    needs %s%s: %s (%s)"
+                % (dependency.soname, via, dependency.path or "not found", dependency.found_by)
+            )
+            if dependency.openssl is not None:
+                lines.append("      %s" % _openssl_line(dependency.openssl))
+    return printable_lines(lines)

@@ -1,0 +1,222 @@
+"""Turn one report into JSON, shell exports or human text. Renderers format; they never compute."""
+
+from __future__ import annotations
+
+import enum
+import json
+
+from cadoctor._model import SCHEMA_VERSION, Bundle, Fix, HostCheck, Report, plain
+from cadoctor._text import printable
+from cadoctor._version import __version__
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, NoReturn, TextIO
+
+    from rich.console import Console
+
+
+class Format(str, enum.Enum):
+    """Output formats of `cadoctor check`."""
+
+    HUMAN = "human"
+    JSON = "json"
+    ENV = "env"
+
+
+def _assert_never(value: NoReturn) -> NoReturn:
+    """Fail loudly if a format has no renderer."""
+    raise AssertionError("unhandled format: %r" % (value,))
+
+
+def to_document(report: Report) -> dict[str, Any]:
+    """The versioned JSON document of a report."""
+    runtime = report.facts.runtime
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "cadoctor_version": __version__,
+        "status": report.status,
+        "findings": plain(report.findings),
+        "fixes": plain(report.fixes),
+        "python": {
+            "version": runtime.python_version,
+            "implementation": runtime.implementation,
+            "executable": runtime.executable,
+            "prefix": runtime.prefix,
+            "base_prefix": runtime.base_prefix,
+            "hints": list(runtime.hints),
+            "platform": runtime.system,
+            "os_release": dict(runtime.os_release),
+        },
+        "ssl": {
+            "available": runtime.ssl_available,
+            "error": runtime.ssl_error,
+            "openssl_version": runtime.openssl_version,
+            "openssl_version_info": list(runtime.openssl_version_info),
+            "module_file": runtime.ssl_module_file,
+            "default_context": {
+                "ok": runtime.context_ok,
+                "error": runtime.context_error,
+                "skipped": runtime.context_skipped,
+                "certificates": runtime.context_loaded,
+            },
+        },
+        "verify_paths": {
+            "cafile_env": runtime.cafile_env,
+            "capath_env": runtime.capath_env,
+            "compiled_cafile": runtime.compiled_cafile,
+            "compiled_capath": runtime.compiled_capath,
+            "cafile": plain(runtime.cafile),
+            "capaths": plain(runtime.capaths),
+        },
+        "environment": dict(runtime.environment),
+        "libraries_available": runtime.libraries_available,
+        "libraries_reason": runtime.libraries_reason,
+        "libraries": plain(report.facts.libraries),
+        "system_libraries": plain(report.facts.system_libraries),
+        "bundles": plain(report.facts.bundles),
+        "hosts": plain(report.facts.hosts),
+        "inventory": report.facts.inventory,
+        "subject": plain(report.facts.subject),
+    }
+
+
+def render_json(report: Report) -> str:
+    """The report as a JSON document (schema_version 1)."""
+    return json.dumps(to_document(report), indent=2, sort_keys=False) + "\n"
+
+
+def best_env_fix(report: Report) -> Fix | None:
+    """The first verified environment fix, which `--format env` prints."""
+    return next((f for f in report.fixes if f.kind == "env" and f.verified and f.env is not None), None)
+
+
+def render_env(report: Report) -> str:
+    """POSIX exports of the best verified env fix; empty when there is nothing to change."""
+    fix = best_env_fix(report)
+    return fix.lines["shell"] + "\n" if fix is not None else ""
+
+
+_MARK = {"error": ("x", "bold red"), "warning": ("!", "yellow"), "info": ("i", "cyan")}
+
+
+_VERDICT = {
+    "ok": ("OK", "bold green", "nothing at warning level or above"),
+    "warning": ("WARNING", "bold yellow", "trust works, but something will bite"),
+    "error": ("ERROR", "bold red", "trust is broken or unsafe now"),
+}
+
+
+def _bundle_line(bundle: Bundle) -> str:
+    """A bundle in a few words."""
+    if bundle.error and not bundle.certificates:
+        state = bundle.error
+    elif bundle.kind == "directory":
+        state = "%d hash links" % bundle.working_links
+        if bundle.unlinked:
+            state += ", %d unlinked files" % bundle.unlinked
+    elif not bundle.parsed:
+        state = "%d bytes, not read" % (bundle.size or 0)
+    else:
+        state = "%d certificates" % bundle.certificates
+    return "%s: %s (%s)" % (bundle.path, state, ", ".join(bundle.roles))
+
+
+def _host_line(host: HostCheck) -> str:
+    """One handshake in a few words."""
+    via = " via %s" % host.proxy if host.proxy else ""
+    if host.ok:
+        took = " in %.0f ms" % (host.seconds * 1000) if host.seconds is not None else ""
+        return "%s%s: ok, %s%s" % (host.target, via, host.protocol, took)
+    if host.code is None:
+        return "%s: %s" % (host.target, host.error)
+    return "%s%s: %s at %s (%s)" % (host.target, via, host.code, host.stage, host.reason or host.error)
+
+
+def _subject_line(report: Report) -> str:
+    """Who was examined: this Python, another interpreter, a process by PID, or an image's root."""
+    runtime = report.facts.runtime
+    subject = report.facts.subject
+    python = "Python %s %s" % (runtime.python_version, runtime.executable)
+    if subject is None or subject.kind == "interpreter":
+        return python
+    within = " in root %s" % subject.root if subject.root else ""
+    if subject.kind == "root":
+        return "Image %s: %s" % (subject.root, python if subject.python else "no Python found")
+    command = " ".join(subject.command)
+    if len(command) > 80:
+        command = command[:77] + "..."
+    program = python if subject.python else subject.executable or "?"
+    return "PID %d (%s, user %s)%s: %s" % (subject.pid or 0, command, subject.user, within, program)
+
+
+def render_human(report: Report, console: Console) -> None:
+    """A verdict first, then the evidence and the ranked fixes; every line's foreign text escaped."""
+    from rich.text import Text
+
+    def say(*parts: str | tuple[str, str], style: str = "") -> None:
+        """Print one line made of plain and styled parts, with control characters shown escaped."""
+        pieces = [printable(p) if isinstance(p, str) else (printable(p[0]), p[1]) for p in parts]
+        console.print(Text.assemble(*pieces, style=style))
+
+    runtime = report.facts.runtime
+    word, style, meaning = _VERDICT[report.status]
+    say(("cadoctor: ", "bold"), (word, style), " - %s" % meaning)
+    library = report.facts.ssl_library
+    where = " from %s (OPENSSLDIR %s)" % (library.path, library.openssldir) if library else ""
+    say("%s; %s%s" % (_subject_line(report), runtime.openssl_version or "no ssl", where))
+    if runtime.ssl_available:
+        sources = ["CA file %s [%s]" % (runtime.cafile.path, runtime.cafile.source)] if runtime.cafile else []
+        sources += ["CA dir %s [%s]" % (c.path, c.source) for c in runtime.capaths]
+        loaded = "a default context loads %d certificates" % runtime.context_loaded
+        if runtime.context_ok is None and runtime.context_skipped:
+            loaded = "certificates loaded %s" % runtime.context_skipped
+        say("Trust in effect: %s; %s" % ("; ".join(sources), loaded))
+    console.print()
+    if report.findings:
+        say("Findings", style="bold")
+        for finding in report.findings:
+            mark, mark_style = _MARK[finding.severity.value]
+            say("  ", (mark, mark_style), " ", (finding.code, mark_style), "  ", finding.summary)
+        console.print()
+    if report.fixes:
+        say("Fixes, smallest change first", style="bold")
+        for number, fix in enumerate(report.fixes, 1):
+            state = {True: ("verified", "green"), False: ("did not work", "red"), None: ("not tried", "dim")}
+            label, label_style = state[fix.verified]
+            say("  %d. [%s, " % (number, fix.kind), (label, label_style), "] ", fix.summary)
+            for name, text in fix.lines.items():
+                say("     %s:" % name, style="dim")
+                for line in text.splitlines():
+                    say("       " + line)
+            if fix.evidence:
+                say("     evidence: %s" % fix.evidence, style="dim")
+        console.print()
+    if report.facts.hosts:
+        say("Handshakes", style="bold")
+        for host in report.facts.hosts:
+            say("  " + _host_line(host))
+            for number, cert in enumerate(host.chain):
+                say("     %d. %s (issuer %s, until %s)" % (number, cert.subject, cert.issuer, cert.not_after))
+        console.print()
+    if report.facts.inventory == "light":
+        say("Bundles in effect (light look: every handshake succeeded; no certificate read)", style="bold")
+    else:
+        say("Bundles on disk", style="bold")
+    for bundle in report.facts.bundles:
+        say("  " + _bundle_line(bundle))
+
+
+def render(report: Report, fmt: Format, stream: TextIO) -> None:
+    """Write the report in the chosen format; only human output loads rich."""
+    if fmt is Format.HUMAN:
+        from rich.console import Console
+
+        # rich already turns colour off when the stream is not a terminal or NO_COLOR is set.
+        render_human(report, Console(file=stream, highlight=False, soft_wrap=True))
+    elif fmt is Format.JSON:
+        stream.write(render_json(report))
+    elif fmt is Format.ENV:
+        stream.write(render_env(report))
+    else:
+        _assert_never(fmt)

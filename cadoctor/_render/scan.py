@@ -1,0 +1,64 @@
+"""`cadoctor ps` as JSON and as human lines."""
+
+from __future__ import annotations
+
+from cadoctor._model import SCHEMA_VERSION, Finding, plain
+from cadoctor._render.terminal import printable_lines
+from cadoctor._version import __version__
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from cadoctor._facts.scan import HostScan
+
+
+def to_document(result: HostScan, findings: tuple[Finding, ...]) -> dict[str, Any]:
+    """The JSON document of a host scan and its findings (schema_version 1)."""
+    worst = max((f.severity.rank for f in findings), default=-1)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "cadoctor_version": __version__,
+        "status": "error" if worst >= 2 else "warning" if worst == 1 else "ok",
+        "findings": plain(findings),
+        "groups": plain(result.groups),
+        "unreadable": plain(result.unreadable),
+        "processes_examined": result.processes,
+        "files_read": result.files_read,
+    }
+
+
+def to_text(result: HostScan, findings: tuple[Finding, ...]) -> str:
+    """Human lines: each OpenSSL file with its trust and processes, then findings and unreadable PIDs."""
+    users = sum(len(g.processes) for g in result.groups)
+    lines = [
+        "cadoctor ps: %d OpenSSL files used by %d processes (%d processes examined, %d files read, %d unreadable)"
+        % (len(result.groups), users, result.processes, result.files_read, len(result.unreadable)),
+        "",
+    ]
+    for group in result.groups:
+        library = group.library
+        state = " (deleted)" if library.deleted else ""
+        where = "exists" if library.openssldir_exists else "missing"
+        lines.append("%s%s  [%s]" % (library.path, state, library.role))
+        lines.append("  %s; OPENSSLDIR %s (%s)" % (library.version or "unknown version", library.openssldir, where))
+        lines.append("  %7s  %-10s %-6s %s" % ("PID", "USER", "TRUST", "COMMAND"))
+        for process in group.processes:
+            trust = "?" if process.trust is None else "ok" if process.trust.usable else "EMPTY"
+            lines.append("  %7d  %-10s %-6s %s" % (process.pid, process.user[:10], trust, process.command))
+        verdicts = {p.trust.detail + " [" + p.trust.source + "]" for p in group.processes if p.trust is not None}
+        for detail in sorted(verdicts):
+            lines.append("  trust: %s" % detail)
+        lines.append("")
+    if findings:
+        lines.append("Findings")
+        marks = {"error": "x", "warning": "!", "info": "i"}
+        lines.extend("  %s %s  %s" % (marks[f.severity.value], f.code, f.summary) for f in findings)
+        lines.append("")
+    if result.unreadable:
+        lines.append("Not readable (they may use OpenSSL too)")
+        for item in result.unreadable:
+            lines.append("  %7d  %-10s %s: %s" % (item.pid, item.user[:10], item.command, item.reason))
+    while lines and not lines[-1]:
+        lines.pop()
+    return printable_lines(lines)

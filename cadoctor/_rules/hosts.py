@@ -1,0 +1,94 @@
+"""Findings for live handshakes: pure functions of the `HostCheck` facts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from cadoctor._model import Facts, Finding, HostCheck, Severity
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+_WHY = {
+    "host-unknown-ca": "the chain ends at {top}, which the default context does not trust; {holders}",
+    "host-incomplete-chain": "the server did not send {missing}, the certificate its chain needs (OpenSSL never "
+    "fetches a missing intermediate; browsers do, so the site may work there)",
+    "host-expired": "the server's certificate {subject} expired on {not_after}",
+    "host-not-yet-valid": "the server's certificate {subject} is valid only from {not_before}: check this host's clock",
+    "host-hostname-mismatch": "{verify_message}: the certificate does not name {server_name}; "
+    "no CA bundle changes that",
+    "host-client-cert-rejected": "the server sent the alert {reason}: it rejected our client certificate (or the lack "
+    "of one); local trust is not at fault",
+    "host-connection-reset": "the connection closed during the handshake ({error}): a proxy, a firewall or the "
+    "server itself ended it",
+    "host-not-tls": "the peer does not speak TLS there ({reason}): plain HTTP, or a proxy's port?",
+    "host-handshake-failure": "the handshake failed: {error}",
+    "host-unreachable": "{error}",
+    "host-timeout": "no answer within the timeout ({error})",
+}
+
+
+def _holders_text(host: HostCheck) -> str:
+    """Say which bundles hold the chain's root, and whether the chain verifies against them."""
+    if not host.holders:
+        return "no bundle on this host holds it"
+    parts = [
+        "%s (%s)" % (h.path, "the chain verifies against it" if h.verifies else "does not verify: %s" % h.reason)
+        for h in host.holders
+    ]
+    return "held by " + "; ".join(parts)
+
+
+def _evidence(host: HostCheck) -> dict[str, Any]:
+    """What the handshake showed, for the finding's evidence."""
+    evidence: dict[str, Any] = {
+        "target": host.target,
+        "host": host.host,
+        "port": host.port,
+        "proxy": host.proxy,
+        "stage": host.stage,
+        "error": host.error,
+        "reason": host.reason,
+        "verify_code": host.verify_code,
+        "verify_message": host.verify_message,
+        "chain": [c.subject for c in host.chain],
+    }
+    if host.top_issuer is not None:
+        evidence["top_issuer"] = host.top_issuer
+        evidence["holders"] = [{"path": h.path, "roles": list(h.roles), "verifies": h.verifies} for h in host.holders]
+    if host.missing_issuer is not None:
+        evidence["missing"] = host.missing_issuer
+    return evidence
+
+
+def host_findings(facts: Facts) -> Iterator[Finding]:
+    """One finding per failed handshake, classified; interception when a private root is in the OS store."""
+    for host in facts.hosts:
+        if host.code is None:
+            continue
+        leaf = host.chain[0] if host.chain else None
+        why = _WHY[host.code].format(
+            top=repr(host.top_issuer),
+            holders=_holders_text(host),
+            missing=repr(host.missing_issuer),
+            subject=repr(leaf.subject if leaf else None),
+            not_after=leaf.not_after if leaf else "?",
+            not_before=leaf.not_before if leaf else "?",
+            verify_message=(host.verify_message or "hostname mismatch").rstrip("."),
+            server_name=host.server_name,
+            reason=host.reason or host.error,
+            error=host.error,
+        )
+        via = " through the proxy %s" % host.proxy if host.proxy else ""
+        yield Finding(host.code, Severity.ERROR, "%s%s: %s" % (host.target, via, why), _evidence(host))
+        system_holders = [h.path for h in host.holders if "system" in h.roles or "local-anchors" in h.roles]
+        if host.code == "host-unknown-ca" and system_holders and host.public_root is False:
+            yield Finding(
+                "host-intercepted",
+                Severity.WARNING,
+                "%s: the chain's root %r is not a public root (certifi lacks it) but the OS store holds it (%s): "
+                "TLS interception, e.g. by a corporate proxy; clients that use certifi will fail"
+                % (host.target, host.top_issuer, ", ".join(system_holders)),
+                {"target": host.target, "root": host.top_issuer, "holders": system_holders},
+            )

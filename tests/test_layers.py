@@ -1,0 +1,130 @@
+"""The house plan, read from the source: layers import one way, nothing imports the CLI, no import cycles."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import cadoctor
+
+PACKAGE = Path(cadoctor.__file__).parent
+BASE = ("cadoctor._version", "cadoctor._model", "cadoctor._record", "cadoctor._locations", "cadoctor._text")
+ROOT_IMPORTERS = ("_selfcheck",)  # the self-check raises the public TrustPathError defined in the package itself
+# What each layer may import besides the standard library, the base modules and itself.
+ALLOWED = {
+    "_facts": (),
+    "_rules": (),
+    "_fixes": ("_facts", "_rules"),
+    "_render": (),
+    "_selfcheck": ("_facts",),
+    "_check": ("_facts", "_rules", "_fixes"),
+    "_cli": ("_facts", "_rules", "_fixes", "_render", "_check"),
+    "__init__": ("_check",),
+    "__main__": ("_cli",),
+    "selfcheck": ("_selfcheck",),
+}
+SIZE_LIMIT = 600
+PROBE_LIMIT = 1000  # the probe is sent whole to other interpreters: one self-contained file
+
+
+def _module_name(path: Path) -> str:
+    """`cadoctor._facts.probe` for cadoctor/_facts/probe.py."""
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _runtime_imports(tree: ast.Module) -> list[tuple[str, int]]:
+    """Every cadoctor module a file imports when it runs (top-level or lazy), with the line; not TYPE_CHECKING ones."""
+    skipped: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            skipped.update(id(child) for stmt in node.body for child in ast.walk(stmt))
+    found: list[tuple[str, int]] = []
+    for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "cadoctor":
+            for alias in node.names:
+                candidate = "%s.%s" % (node.module, alias.name)
+                found.append(
+                    (
+                        candidate
+                        if (PACKAGE.parent / candidate.replace(".", "/")).exists()
+                        or (PACKAGE.parent / (candidate.replace(".", "/") + ".py")).exists()
+                        else node.module,
+                        node.lineno,
+                    )
+                )
+        elif isinstance(node, ast.Import):
+            found.extend((a.name, node.lineno) for a in node.names if a.name.split(".")[0] == "cadoctor")
+    return found
+
+
+def _graph() -> dict[str, list[tuple[str, int]]]:
+    """Each package module and the cadoctor modules it imports at run time."""
+    return {
+        _module_name(path): _runtime_imports(ast.parse(path.read_text(), str(path)))
+        for path in sorted(PACKAGE.rglob("*.py"))
+    }
+
+
+def _layer(module: str) -> str:
+    """The layer a module belongs to: its first name below the package."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def test_layers_import_one_way() -> None:
+    """Rules and facts import no later layer, render imports no rule, and nothing but the entry imports the CLI."""
+    wrong = []
+    for module, imports in _graph().items():
+        if module in BASE:
+            allowed: tuple[str, ...] = ()
+        else:
+            allowed = ALLOWED[_layer(module)]
+        for imported, line in imports:
+            if imported in BASE or _layer(imported) == _layer(module):
+                continue
+            if imported == "cadoctor" and _layer(module) in ROOT_IMPORTERS:
+                continue
+            if not any(imported == "cadoctor." + a or imported.startswith("cadoctor.%s." % a) for a in allowed):
+                wrong.append("%s:%d imports %s" % (module, line, imported))
+    assert not wrong, "\n".join(wrong)
+
+
+def test_no_import_cycles() -> None:
+    """No two modules reach each other through imports, lazy ones included."""
+    graph = {m: {i for i, _ in imports if i != m} for m, imports in _graph().items()}
+    cycles = []
+    for start in graph:
+        stack, seen = [(start, [start])], set()
+        while stack:
+            node, path = stack.pop()
+            for nxt in graph.get(node, ()):
+                if nxt == start:
+                    cycles.append(" -> ".join([*path, start]))
+                elif nxt not in seen:
+                    seen.add(nxt)
+                    stack.append((nxt, [*path, nxt]))
+    assert not cycles, "\n".join(sorted(set(cycles)))
+
+
+def test_modules_stay_small() -> None:
+    """No module passes 600 lines, except the self-contained runtime probe, which stays under 1000."""
+    sizes = {_module_name(p): len(p.read_text().splitlines()) for p in PACKAGE.rglob("*.py")}
+    assert sizes["cadoctor._facts.probe"] <= PROBE_LIMIT
+    assert not {m: n for m, n in sizes.items() if n > SIZE_LIMIT and m != "cadoctor._facts.probe"}
+
+
+def test_the_probe_imports_only_the_standard_library() -> None:
+    """The runtime probe is sent whole to other interpreters: it imports nothing from cadoctor."""
+    probe = ast.parse((PACKAGE / "_facts" / "probe.py").read_text())
+    assert not _runtime_imports(probe)
+
+
+def test_the_probe_captures_every_variable_the_rules_know() -> None:
+    """The probe reads exactly the CA variables whose consumers the rules name, in the same order."""
+    from cadoctor._facts.probe import CA_VARIABLES
+    from cadoctor._rules.variables import CONSUMERS
+
+    assert tuple(CONSUMERS) == CA_VARIABLES
