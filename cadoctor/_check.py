@@ -13,6 +13,7 @@ from cadoctor._fixes.verify import trial_obstacle
 from cadoctor._fixes.verify import verify as run_trials
 from cadoctor._model import Facts, Fix, HostCheck, Report, Severity, Subject
 from cadoctor._record import replace
+from cadoctor._rules.clients import judge as judge_clients
 from cadoctor._rules.trust import diagnose
 
 TYPE_CHECKING = False
@@ -53,7 +54,7 @@ def report_for(
         fixes = run_trials(
             fixes, facts, executable=executable or sys.executable, environment=environment, host_timeout=timeout
         )
-    return Report(facts=facts, findings=findings, fixes=tuple(sorted(fixes, key=_rank)))
+    return Report(facts=facts, findings=findings, fixes=tuple(sorted(fixes, key=_rank)), clients=judge_clients(facts))
 
 
 def _default_context(client_cert: str | None, client_key: str | None) -> tuple[ssl.SSLContext | str, dict[str, Any]]:

@@ -93,6 +93,7 @@ class Bundle:
     parsed: bool = True  # False in a light inventory: file facts and hash-link names only, no certificate read
     identities: frozenset[str] = field(default=frozenset(), metadata=_INTERNAL, compare=False)
     samples: tuple[bytes, ...] = field(default=(), metadata=_INTERNAL, compare=False)
+    subjects: Mapping[str, bytes] = field(default_factory=dict, metadata=_INTERNAL, compare=False)  # DER, by identity
 
     @property
     def mostly_stale(self) -> bool:
@@ -195,6 +196,7 @@ class Runtime:
     libraries_reason: str | None
     environment: Mapping[str, str]
     certifi: str | None = None  # the bundle of this interpreter's certifi, if it has one
+    site_folders: tuple[str, ...] = ()  # where its distributions live (sys.path's folders, or its layout's)
 
 
 @record
@@ -289,6 +291,44 @@ class Subject:
 
 
 @record
+class Distribution:
+    """A TLS client (or injector) installed in the examined interpreter, read from its metadata files.
+
+    Attributes:
+        name: The normalised project name (`requests`, `pip-system-certs`).
+        path: Its `.dist-info` folder; `location` the site folder that holds it.
+        bundle: The CA bundle it ships and may fall back to (botocore, grpcio, httplib2), if present.
+        problem: Why its metadata could not be read; name and version then come from the folder's name.
+
+    """
+
+    name: str
+    version: str
+    path: str
+    location: str
+    bundle: str | None = None
+    problem: str | None = None
+
+
+@record
+class Injector:
+    """A `.pth` file that runs at every start of the interpreter and changes what every client trusts."""
+
+    name: str
+    path: str
+    line: str
+
+
+@record
+class LocalRoot:
+    """A root the system store holds that Mozilla's set (certifi) lacks: added by an administrator or a proxy."""
+
+    subject: str
+    found_in: tuple[str, ...]
+    identity: str = field(default="", metadata=_INTERNAL)
+
+
+@record
 class Facts:
     """Everything the rules look at: the runtime, its libraries, the bundles on disk, live handshakes."""
 
@@ -299,6 +339,9 @@ class Facts:
     hosts: tuple[HostCheck, ...] = ()
     inventory: str = "full"  # "light": only the sources in effect, unparsed (every --host handshake succeeded)
     subject: Subject | None = None  # None: this very interpreter
+    distributions: tuple[Distribution, ...] = ()
+    injectors: tuple[Injector, ...] = ()
+    local_roots: tuple[LocalRoot, ...] = ()
 
     def bundle(self, path: str | None) -> Bundle | None:
         """Find the inventory entry of a path."""
@@ -352,12 +395,52 @@ class Fix:
 
 
 @record
+class ClientTrust:
+    """What one client trusts: the kind of store, where it is, how many certificates it holds.
+
+    Attributes:
+        kind: `openssl-defaults`, `certifi`, `own-bundle`, `variable`, `truststore`, `compiled-in`, `missing`.
+        source: What put it in effect: `default`, a variable's name, an injector's `.pth`.
+
+    """
+
+    kind: str
+    path: str | None
+    certificates: int | None
+    source: str
+
+
+@record
+class Client:
+    """One TLS client of the examined interpreter, judged by its own rules.
+
+    Attributes:
+        family: The rule row that describes it (`requests`, `httpx`, `pip>=24.2`, ...).
+        variables: The CA variables it honours, in precedence order.
+        decided_in: The function in the library that makes the choice.
+        notes: What else changes its trust here (an injector, a bad variable, a fallback).
+        verdict: `ok`, or what is wrong with its store here, in a few words.
+
+    """
+
+    name: str
+    version: str
+    family: str
+    trust: ClientTrust
+    variables: tuple[str, ...]
+    decided_in: str
+    notes: tuple[str, ...] = ()
+    verdict: str = "ok"
+
+
+@record
 class Report:
     """The outcome of one check: facts, findings and ranked fixes."""
 
     facts: Facts
     findings: tuple[Finding, ...]
     fixes: tuple[Fix, ...]
+    clients: tuple[Client, ...] = ()
 
     @property
     def status(self) -> str:
@@ -424,6 +507,7 @@ def runtime_from_probe(facts: dict[str, Any]) -> tuple[Runtime, tuple[LoadedLibr
         libraries_reason=libraries.get("reason"),
         environment=dict(facts.get("environment") or {}),
         certifi=python.get("certifi"),
+        site_folders=tuple(python.get("site_folders") or ()),
     )
     loaded = tuple(_library_from_probe(item) for item in libraries.get("items", []))
     return runtime, loaded

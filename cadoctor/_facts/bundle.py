@@ -78,6 +78,7 @@ class _Tally:
     nonpositive_serials: int = 0
     identities: set[str] = field(default_factory=set)
     samples: list[bytes] = field(default_factory=list)
+    subjects: dict[str, bytes] = field(default_factory=dict)
 
     def problem(self, text: str) -> None:
         """Record why a block did not parse, once per kind."""
@@ -91,6 +92,7 @@ class _Tally:
         if cert.identity in self.identities:
             self.duplicates += 1
         self.identities.add(cert.identity)
+        self.subjects[cert.identity] = cert.subject
         self.strict_violations += cert.strict_violation
         self.nonpositive_serials += cert.nonpositive_serial
         if cert.not_after < now:
@@ -234,6 +236,7 @@ def _merge(tally: _Tally, own: _Tally) -> None:
     tally.unparseable += own.unparseable
     tally.problems.extend(p for p in own.problems if p not in tally.problems)
     tally.identities |= own.identities
+    tally.subjects.update(own.subjects)
     tally.expired += own.expired
     tally.not_yet_valid += own.not_yet_valid
     tally.strict_violations += own.strict_violations
@@ -294,6 +297,7 @@ def _directory_inventory(path: str, tally: _Tally, now: datetime.datetime, root:
         if not is_link:
             if certs:
                 loose[real] = own.identities
+                tally.subjects.update(own.subjects)
             continue
         links += 1
         if real not in merged and real in targets:

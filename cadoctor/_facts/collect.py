@@ -8,10 +8,11 @@ from collections.abc import Mapping
 
 from cadoctor._facts import probe
 from cadoctor._facts.disk import inspect_light
+from cadoctor._facts.distributions import discover
 from cadoctor._facts.fileroot import HOST, FileRoot
 from cadoctor._facts.loader import loader_cache
 from cadoctor._locations import KNOWN_DIRECTORIES, KNOWN_FILES, LOCAL_ANCHORS
-from cadoctor._model import Bundle, Facts, Runtime, SystemLibrary, runtime_from_probe
+from cadoctor._model import Bundle, Distribution, Facts, LocalRoot, Runtime, SystemLibrary, runtime_from_probe
 from cadoctor._record import replace
 
 TYPE_CHECKING = False
@@ -52,7 +53,13 @@ def _imported_certifi() -> str | None:
     return str(certifi.where())
 
 
-def candidate_paths(runtime: Runtime, *, light: bool = False, root: FileRoot = HOST) -> dict[str, list[str]]:
+def candidate_paths(
+    runtime: Runtime,
+    *,
+    light: bool = False,
+    root: FileRoot = HOST,
+    distributions: tuple[Distribution, ...] = (),
+) -> dict[str, list[str]]:
     """Name every CA file or directory worth inspecting, each with the roles that make it a candidate.
 
     `light` stops at what the process reads (the sources in effect, the compiled defaults, the CA variables),
@@ -90,16 +97,20 @@ def candidate_paths(runtime: Runtime, *, light: bool = False, root: FileRoot = H
     if "conda" in runtime.hints:
         add(os.path.join(runtime.prefix, "ssl", "cacert.pem"), "conda")
     add(runtime.certifi, "certifi")
+    for distribution in distributions:
+        add(distribution.bundle, "client:" + distribution.name)
     return roles
 
 
-def inventory(runtime: Runtime, root: FileRoot = HOST) -> tuple[Bundle, ...]:
+def inventory(
+    runtime: Runtime, root: FileRoot = HOST, distributions: tuple[Distribution, ...] = ()
+) -> tuple[Bundle, ...]:
     """Inspect every candidate once per real file: symlinked defaults share the inventory of their target."""
     from cadoctor._facts.bundle import inspect
 
     seen: dict[str, Bundle] = {}
     bundles: list[Bundle] = []
-    for path, roles in candidate_paths(runtime, root=root).items():
+    for path, roles in candidate_paths(runtime, root=root, distributions=distributions).items():
         try:
             real = root.resolve(path) if os.path.isabs(path) else path
         except OSError:
@@ -132,13 +143,42 @@ def facts_from_probe(probe_facts: dict[str, Any], *, light: bool = False, local:
         runtime = replace(runtime, certifi=_imported_certifi())
     overridden = any(name in runtime.environment for name in ("LD_LIBRARY_PATH", "LD_PRELOAD"))
     wants_loader = runtime.system.startswith("linux") and (overridden or not light)
+    distributions, injectors = discover(runtime.site_folders)
+    bundles = light_inventory(runtime) if light else inventory(runtime, distributions=distributions)
     return Facts(
         runtime=runtime,
         libraries=libraries,
         system_libraries=system_libraries({lib.realpath: lib.openssldir for lib in libraries}) if wants_loader else (),
-        bundles=light_inventory(runtime) if light else inventory(runtime),
+        bundles=bundles,
         inventory="light" if light else "full",
+        distributions=distributions,
+        injectors=injectors,
+        local_roots=() if light else local_roots(bundles),
     )
+
+
+def local_roots(bundles: tuple[Bundle, ...]) -> tuple[LocalRoot, ...]:
+    """Roots an administrator added to the system store: in a local anchor folder and in the system store.
+
+    Hosts under them work in clients that read the system store and fail in clients that carry their own copy
+    of Mozilla's set. (The system store minus certifi is no guide: a distribution's snapshot of Mozilla's set
+    keeps dozens of roots that a newer certifi dropped.)
+    """
+    from cadoctor._facts.der import MalformedDER, name_text
+
+    system = [b for b in bundles if "system" in b.roles and b.certificates]
+    found: dict[str, LocalRoot] = {}
+    for anchors in (b for b in bundles if "local-anchors" in b.roles):
+        for identity in sorted(anchors.identities):
+            holders = tuple(b.path for b in system if identity in b.identities)
+            if not holders or identity in found:
+                continue
+            try:
+                subject = name_text(anchors.subjects[identity])
+            except (KeyError, MalformedDER):
+                subject = "a certificate of %s" % anchors.path
+            found[identity] = LocalRoot(subject=subject, found_in=(anchors.path, *holders), identity=identity)
+    return tuple(found.values())
 
 
 def collect(*, light: bool = False, default_context: dict[str, Any] | None = None) -> Facts:

@@ -53,6 +53,14 @@ PLATFORM_VARIABLES = (
 
 # Variables that change which libraries or configuration OpenSSL uses.
 LIBRARY_VARIABLES = ("LD_LIBRARY_PATH", "LD_PRELOAD", "OPENSSL_CONF", "OPENSSL_MODULES", "OPENSSL_ENGINES")
+# Switches that change which store a client library uses (uv, pip, grpc).
+CLIENT_VARIABLES = (
+    "UV_SYSTEM_CERTS",
+    "UV_NATIVE_TLS",
+    "PIP_USE_FEATURE",
+    "PIP_USE_DEPRECATED",
+    "GRPC_USE_SYSTEM_ROOTS_OVER_LANGUAGE_CALLBACK",
+)
 
 
 _LIBRARY_NAME = re.compile(r"^lib(crypto|ssl)([-.].*)?\.(so|dylib)(\..*)?$|^lib(crypto|ssl)(-[\w.]+)?\.dll$")
@@ -211,7 +219,19 @@ def _python_facts() -> Dict[str, Any]:
         "base_prefix": getattr(sys, "base_prefix", prefix),
         "hints": hints,
         "certifi": certifi_location(),
+        "site_folders": site_folders(),
     }
+
+
+def site_folders() -> List[str]:
+    """The folders of sys.path where installed distributions can live (the probe's own folder left out)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    found: List[str] = []
+    for entry in sys.path:
+        folder = os.path.abspath(entry) if entry else ""
+        if folder and folder != here and folder not in found and os.path.isdir(folder):
+            found.append(folder)
+    return found
 
 
 def os_release(opener: Callable[[str], str] = str) -> Dict[str, str]:
@@ -561,7 +581,7 @@ def _describe_library(path: str, entry: Dict[str, Any], role: str, in_use: bool)
 def environment_facts(environ: Optional[Mapping[str, str]] = None) -> Dict[str, str]:
     """Copy the environment variables that shape trust, as the process (this one by default) sees them."""
     env = os.environ if environ is None else environ
-    names = list(CA_VARIABLES) + list(LIBRARY_VARIABLES)
+    names = list(CA_VARIABLES) + list(LIBRARY_VARIABLES) + list(CLIENT_VARIABLES)
     found = {name: env[name] for name in names if name in env}
     for name, value in env.items():
         if name.startswith("DYLD_"):

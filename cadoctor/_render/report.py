@@ -78,6 +78,10 @@ def to_document(report: Report) -> dict[str, Any]:
         "hosts": plain(report.facts.hosts),
         "inventory": report.facts.inventory,
         "subject": plain(report.facts.subject),
+        "clients": plain(report.clients),
+        "distributions": plain(report.facts.distributions),
+        "injectors": plain(report.facts.injectors),
+        "local_roots": plain(report.facts.local_roots),
     }
 
 
@@ -191,6 +195,16 @@ def render_human(report: Report, console: Console) -> None:
                     say("       " + line)
             if fix.evidence:
                 say("     evidence: %s" % fix.evidence, style="dim")
+        console.print()
+    if report.clients:
+        say("Clients (each by its own rules)", style="bold")
+        for client in report.clients:
+            trust = client.trust
+            where = " %s" % trust.path if trust.path else ""
+            count = " (%d certificates)" % trust.certificates if trust.certificates is not None else ""
+            source = "" if trust.source == "default" else " [%s]" % trust.source
+            verdict = ("ok", "green") if client.verdict == "ok" else (client.verdict, "yellow")
+            say("  %s %s: %s%s%s%s - " % (client.name, client.version, trust.kind, where, count, source), verdict)
         console.print()
     if report.facts.hosts:
         say("Handshakes", style="bold")

@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator, Mapping
 
 from cadoctor._model import Bundle, Facts, Finding, Severity
+from cadoctor._rules.clients import client_findings
 from cadoctor._rules.hosts import host_findings
 from cadoctor._rules.variables import CONSUMERS
 
@@ -549,6 +550,7 @@ RULES: tuple[Rule, ...] = (
     strict_verification,
     runtime_known_issue,
     host_findings,
+    client_findings,
 )
 
 

@@ -1,0 +1,11 @@
+"""Write the generated docs page: `python -m cadoctor._cli.docs > docs/clients.md`."""
+
+from __future__ import annotations
+
+import sys
+
+from cadoctor._render.clients import page
+from cadoctor._rules.clients import RULES, STDLIB
+
+if __name__ == "__main__":
+    sys.stdout.write(page((STDLIB, *RULES)))

@@ -1,0 +1,149 @@
+"""The TLS clients installed in an interpreter, learnt from their metadata files: a client is never imported.
+
+Importing requests or botocore to ask what it trusts would run its code (and cost more than the whole check);
+their `.dist-info` folders say what is installed, and the files they ship say where their own roots are.
+`.pth` files are read, never run: the ones that inject truststore change every client of the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from collections.abc import Iterable
+
+from cadoctor._facts.fileroot import HOST, FileRoot
+from cadoctor._model import Distribution, Injector
+
+# The distributions whose trust the client rules describe (a test keeps this in step with the rules' table).
+CLIENT_DISTRIBUTIONS = frozenset(
+    {
+        "requests",
+        "urllib3",
+        "httpx",
+        "httpx2",
+        "aiohttp",
+        "websockets",
+        "tornado",
+        "pymongo",
+        "redis",
+        "pip",
+        "uv",
+        "botocore",
+        "grpcio",
+        "google-auth",
+        "httplib2",
+        "azure-core",
+        "openai",
+        "anthropic",
+        "truststore",
+        "pip-system-certs",
+        "certifi",
+    }
+)
+# The bundle a distribution ships, relative to its site folder: what it trusts when nothing else is chosen.
+OWN_BUNDLES = {
+    "botocore": "botocore/cacert.pem",
+    "grpcio": "grpc/_cython/_credentials/roots.pem",
+    "httplib2": "httplib2/cacerts.txt",
+}
+# What an executable line of a `.pth` file imports when it injects the OS store into every client.
+_INJECTING = (("pip_system_certs", "pip-system-certs"), ("truststore", "truststore"))
+_LISTING_LIMIT = 20000  # entries of one site folder looked at
+_METADATA_LIMIT = 64 * 1024  # the headers come first; the description that follows is not needed
+_PTH_LIMIT = 16 * 1024
+_FOLDER_NAME = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._]*?)-([^-]+)\.dist-info$")
+
+
+def normalise(name: str) -> str:
+    """A project name as the packaging standards compare it: `Pip_System.Certs` is `pip-system-certs`."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _read_small(path: str, limit: int) -> str:
+    """The start of a regular file as text (raises OSError for anything else: a FIFO never blocks)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError("not a regular file")
+        return os.read(fd, limit).decode("utf-8", "replace")
+    finally:
+        os.close(fd)
+
+
+def _metadata(path: str) -> tuple[str | None, str | None, str | None]:
+    """Name and version from a METADATA file's headers, or why they could not be read."""
+    try:
+        text = _read_small(path, _METADATA_LIMIT)
+    except OSError as exc:
+        return None, None, "METADATA cannot be read: %s" % (getattr(exc, "strerror", None) or exc)
+    name = version = None
+    for line in text.splitlines():
+        if not line.strip():
+            break  # the headers end at the first blank line
+        key, sep, value = line.partition(":")
+        if sep and key.lower() == "name" and name is None:
+            name = value.strip()
+        elif sep and key.lower() == "version" and version is None:
+            version = value.strip()
+    if not name or not version:
+        return name, version, "METADATA names no %s" % ("version" if name else "project")
+    return name, version, None
+
+
+def _distribution(folder: str, entry: str, root: FileRoot) -> Distribution | None:
+    """A client distribution from its `.dist-info` folder, or None when it is not one the rules describe."""
+    match = _FOLDER_NAME.match(entry)
+    if match is None or normalise(match.group(1)) not in CLIENT_DISTRIBUTIONS:
+        return None
+    path = os.path.join(folder, entry)
+    name, version, problem = _metadata(root.host(os.path.join(path, "METADATA")))
+    if name is None or normalise(name) != normalise(match.group(1)) or version is None:
+        name, version = match.group(1), match.group(2)  # the folder's name is what pip wrote: trust it instead
+    key = normalise(name)
+    shipped = os.path.join(folder, OWN_BUNDLES[key]) if key in OWN_BUNDLES else None
+    return Distribution(
+        name=key,
+        version=version,
+        path=path,
+        location=folder,
+        bundle=shipped if shipped and root.exists(shipped) else None,
+        problem=problem,
+    )
+
+
+def _injector(folder: str, entry: str, root: FileRoot) -> Injector | None:
+    """A `.pth` file whose executable line imports truststore or pip-system-certs, read and never run."""
+    path = os.path.join(folder, entry)
+    try:
+        text = _read_small(root.host(path), _PTH_LIMIT)
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if not line.startswith(("import ", "import\t")):
+            continue
+        for marker, name in _INJECTING:
+            if marker in line:
+                return Injector(name=name, path=path, line=line.strip()[:200])
+    return None
+
+
+def discover(folders: Iterable[str], root: FileRoot = HOST) -> tuple[tuple[Distribution, ...], tuple[Injector, ...]]:
+    """The client distributions and trust injectors in these site folders; the first of a name wins, as in sys.path."""
+    found: dict[str, Distribution] = {}
+    injectors: list[Injector] = []
+    for folder in folders:
+        try:
+            entries = sorted(os.listdir(root.host(folder))[:_LISTING_LIMIT])
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.endswith(".dist-info"):
+                distribution = _distribution(folder, entry, root)
+                if distribution is not None and distribution.name not in found:
+                    found[distribution.name] = distribution
+            elif entry.endswith(".pth"):
+                injector = _injector(folder, entry, root)
+                if injector is not None:
+                    injectors.append(injector)
+    return tuple(sorted(found.values(), key=lambda d: d.name)), tuple(injectors)
