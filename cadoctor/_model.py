@@ -320,6 +320,16 @@ class Injector:
 
 
 @record
+class Setting:
+    """A configuration file's say in a client's trust: pip's `cert`, botocore's `ca_bundle`, uv's switches."""
+
+    client: str
+    key: str
+    value: str
+    source: str
+
+
+@record
 class LocalRoot:
     """A root the system store holds that Mozilla's set (certifi) lacks: added by an administrator or a proxy."""
 
@@ -342,6 +352,7 @@ class Facts:
     distributions: tuple[Distribution, ...] = ()
     injectors: tuple[Injector, ...] = ()
     local_roots: tuple[LocalRoot, ...] = ()
+    settings: tuple[Setting, ...] = ()
 
     def bundle(self, path: str | None) -> Bundle | None:
         """Find the inventory entry of a path."""

@@ -8,11 +8,20 @@ from collections.abc import Mapping
 
 from cadoctor._facts import probe
 from cadoctor._facts.disk import inspect_light
-from cadoctor._facts.distributions import discover
+from cadoctor._facts.distributions import client_settings, discover
 from cadoctor._facts.fileroot import HOST, FileRoot
 from cadoctor._facts.loader import loader_cache
 from cadoctor._locations import KNOWN_DIRECTORIES, KNOWN_FILES, LOCAL_ANCHORS
-from cadoctor._model import Bundle, Distribution, Facts, LocalRoot, Runtime, SystemLibrary, runtime_from_probe
+from cadoctor._model import (
+    Bundle,
+    Distribution,
+    Facts,
+    LocalRoot,
+    Runtime,
+    Setting,
+    SystemLibrary,
+    runtime_from_probe,
+)
 from cadoctor._record import replace
 
 TYPE_CHECKING = False
@@ -59,6 +68,7 @@ def candidate_paths(
     light: bool = False,
     root: FileRoot = HOST,
     distributions: tuple[Distribution, ...] = (),
+    settings: tuple[Setting, ...] = (),
 ) -> dict[str, list[str]]:
     """Name every CA file or directory worth inspecting, each with the roles that make it a candidate.
 
@@ -99,18 +109,24 @@ def candidate_paths(
     add(runtime.certifi, "certifi")
     for distribution in distributions:
         add(distribution.bundle, "client:" + distribution.name)
+    for setting in settings:
+        if setting.key in ("cert", "ca_bundle"):
+            add(setting.value, "setting:%s %s" % (setting.client, setting.key))
     return roles
 
 
 def inventory(
-    runtime: Runtime, root: FileRoot = HOST, distributions: tuple[Distribution, ...] = ()
+    runtime: Runtime,
+    root: FileRoot = HOST,
+    distributions: tuple[Distribution, ...] = (),
+    settings: tuple[Setting, ...] = (),
 ) -> tuple[Bundle, ...]:
     """Inspect every candidate once per real file: symlinked defaults share the inventory of their target."""
     from cadoctor._facts.bundle import inspect
 
     seen: dict[str, Bundle] = {}
     bundles: list[Bundle] = []
-    for path, roles in candidate_paths(runtime, root=root, distributions=distributions).items():
+    for path, roles in candidate_paths(runtime, root=root, distributions=distributions, settings=settings).items():
         try:
             real = root.resolve(path) if os.path.isabs(path) else path
         except OSError:
@@ -144,7 +160,8 @@ def facts_from_probe(probe_facts: dict[str, Any], *, light: bool = False, local:
     overridden = any(name in runtime.environment for name in ("LD_LIBRARY_PATH", "LD_PRELOAD"))
     wants_loader = runtime.system.startswith("linux") and (overridden or not light)
     distributions, injectors = discover(runtime.site_folders)
-    bundles = light_inventory(runtime) if light else inventory(runtime, distributions=distributions)
+    settings = client_settings(runtime.environment, runtime.prefix)
+    bundles = light_inventory(runtime) if light else inventory(runtime, distributions=distributions, settings=settings)
     return Facts(
         runtime=runtime,
         libraries=libraries,
@@ -154,6 +171,7 @@ def facts_from_probe(probe_facts: dict[str, Any], *, light: bool = False, local:
         distributions=distributions,
         injectors=injectors,
         local_roots=() if light else local_roots(bundles),
+        settings=settings,
     )
 
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from cadoctor._facts.fileroot import HOST, FileRoot
-from cadoctor._model import Distribution, Injector
+from cadoctor._model import Distribution, Injector, Setting
 
 # The distributions whose trust the client rules describe (a test keeps this in step with the rules' table).
 CLIENT_DISTRIBUTIONS = frozenset(
@@ -147,3 +147,74 @@ def discover(folders: Iterable[str], root: FileRoot = HOST) -> tuple[tuple[Distr
                 if injector is not None:
                     injectors.append(injector)
     return tuple(sorted(found.values(), key=lambda d: d.name)), tuple(injectors)
+
+
+# Configuration files that change a client's trust, in the order each client reads them (later ones win).
+_PIP_FILES = ("/etc/xdg/pip/pip.conf", "/etc/pip.conf", "{home}/.pip/pip.conf", "{config}/pip/pip.conf")
+_UV_FILES = ("/etc/uv/uv.toml", "{config}/uv/uv.toml")
+_CONFIG_LIMIT = 256 * 1024  # a configuration file larger than this is read only this far
+
+
+def _ini_value(path: str, sections: tuple[str, ...], key: str) -> str | None:
+    """A key's value in an INI file's sections (later sections win), read bounded and never blocking."""
+    import configparser
+
+    parser = configparser.RawConfigParser(strict=False, interpolation=None)
+    try:
+        parser.read_string(_read_small(path, _CONFIG_LIMIT), source=path)
+    except (OSError, configparser.Error, UnicodeError):
+        return None
+    value = None
+    for section in sections:
+        if parser.has_option(section, key):
+            value = parser.get(section, key).strip() or value
+    return value
+
+
+def _toml_flag(path: str, key: str) -> str | None:
+    """`true`/`false` of a top-level `key = true` line of a TOML file, read bounded (no TOML parser needed)."""
+    try:
+        text = _read_small(path, _CONFIG_LIMIT)
+    except OSError:
+        return None
+    for line in text.splitlines():
+        name, sep, value = line.partition("=")
+        if sep and name.strip() == key:
+            return value.split("#")[0].strip().lower()
+        if line.lstrip().startswith("["):
+            break  # a table begins: top-level keys are over
+    return None
+
+
+def client_settings(environ: Mapping[str, str], prefix: str, root: FileRoot = HOST) -> tuple[Setting, ...]:
+    """What configuration files set for the clients' trust: pip's `cert`, botocore's `ca_bundle`, uv's switches."""
+    home = environ.get("HOME") or ""
+    config = environ.get("XDG_CONFIG_HOME") or (home + "/.config" if home else "")
+    found: list[Setting] = []
+
+    def files(templates: tuple[str, ...]) -> list[str]:
+        """The templates filled in, without the ones needing an unknown home."""
+        return [t.format(home=home, config=config) for t in templates if not ("{" in t and not home)]
+
+    pip_files = files(_PIP_FILES) + ([prefix + "/pip.conf"] if prefix else [])
+    if environ.get("PIP_CONFIG_FILE"):
+        pip_files.append(environ["PIP_CONFIG_FILE"])
+    cert = None
+    for path in pip_files:
+        value = _ini_value(root.host(path), ("global", "download", "install"), "cert") if path else None
+        cert = Setting("pip", "cert", value, path) if value else cert
+    if cert is not None:
+        found.append(cert)
+    aws = environ.get("AWS_CONFIG_FILE") or (home + "/.aws/config" if home else "")
+    profile = environ.get("AWS_PROFILE") or "default"
+    section = "default" if profile == "default" else "profile " + profile
+    bundle = _ini_value(root.host(aws), (section,), "ca_bundle") if aws else None
+    if bundle:
+        found.append(Setting("botocore", "ca_bundle", bundle, aws))
+    uv_files = files(_UV_FILES) + ([environ["UV_CONFIG_FILE"]] if environ.get("UV_CONFIG_FILE") else [])
+    for key in ("system-certs", "native-tls"):
+        for path in uv_files:
+            flag = _toml_flag(root.host(path), key)
+            if flag is not None:
+                found.append(Setting("uv", key, flag, path))
+    return tuple(found)

@@ -123,10 +123,10 @@ def python_hints(executable: str, prefix: str, environ: Mapping[str, str], venv:
     return tuple(hints)
 
 
-def find_certifi(
+def site_folders(
     root: FileRoot, version: str, prefixes: list[str], environ: Mapping[str, str], system_site: bool
-) -> str | None:
-    """Where that interpreter would import certifi from: PYTHONPATH, its site-packages, the distro's dist-packages."""
+) -> tuple[str, ...]:
+    """Where that interpreter imports distributions from, in order: PYTHONPATH, its site-packages, dist-packages."""
     folders = [p for p in environ.get("PYTHONPATH", "").split(":") if p.startswith("/")]
     candidates = prefixes if system_site else prefixes[:1]
     for prefix in candidates:
@@ -134,11 +134,12 @@ def find_certifi(
             folders.append("%s/%s/python%s/site-packages" % (prefix, lib, version))
     if system_site:
         folders += ["/usr/local/lib/python%s/dist-packages" % version, "/usr/lib/python3/dist-packages"]
-    for folder in folders:
-        candidate = folder + "/certifi/cacert.pem"
-        if root.exists(candidate):
-            return candidate
-    return None
+    return tuple(f for f in dict.fromkeys(folders) if root.exists(f, directory=True))
+
+
+def find_certifi(root: FileRoot, folders: tuple[str, ...]) -> str | None:
+    """Where that interpreter would import certifi from: the first site folder that holds it."""
+    return next((f + "/certifi/cacert.pem" for f in folders if root.exists(f + "/certifi/cacert.pem")), None)
 
 
 def runtime_from_files(
@@ -153,7 +154,7 @@ def runtime_from_files(
     hints: tuple[str, ...],
     euid: int | None,
     ssl_module: str | None,
-    certifi: str | None,
+    folders: tuple[str, ...],
 ) -> Runtime:
     """A Runtime the rules can judge, built from a library's build strings and an environment."""
     compiled_cafile, compiled_capath = compiled_locations(library)
@@ -187,5 +188,6 @@ def runtime_from_files(
         libraries_available=True,
         libraries_reason=None,
         environment=probe.environment_facts(environ),
-        certifi=certifi,
+        certifi=find_certifi(root, folders),
+        site_folders=folders,
     )

@@ -7,10 +7,11 @@ import re
 from collections.abc import Mapping
 
 from cadoctor._facts import probe
-from cadoctor._facts.collect import inventory, system_libraries
+from cadoctor._facts.collect import inventory, local_roots, system_libraries
+from cadoctor._facts.distributions import client_settings, discover
 from cadoctor._facts.elf import elf_at
 from cadoctor._facts.fileroot import FileRoot, RootError
-from cadoctor._facts.files import describe_file, find_certifi, python_hints, runtime_from_files
+from cadoctor._facts.files import describe_file, python_hints, runtime_from_files, site_folders
 from cadoctor._facts.loader import find_library, loader_cache
 from cadoctor._model import Facts, LoadedLibrary, Subject
 from cadoctor._record import replace
@@ -139,16 +140,23 @@ def facts_of_root(root: FileRoot) -> Facts:
         hints=python_hints(python or "", prefix, {}, False) if python else (),
         euid=0,
         ssl_module=module,
-        certifi=find_certifi(root, version, [prefix], {}, True) if version else None,
+        folders=site_folders(root, version, [prefix], {}, True) if version else (),
     )
     if library is None:
         runtime = replace(runtime, ssl_error="the image's Python has no OpenSSL: no _ssl module or libcrypto found")
     subject = Subject(kind="root", executable=python, python=python is not None, observed="files", root=root.root)
     known = {lib.realpath: lib.openssldir for lib in libraries}
+    distributions, injectors = discover(runtime.site_folders, root)
+    settings = client_settings(runtime.environment, runtime.prefix, root)
+    bundles = inventory(runtime, root, distributions, settings)
     return Facts(
         runtime=runtime,
         libraries=tuple(libraries),
         system_libraries=system_libraries(known, root),
-        bundles=inventory(runtime, root),
+        bundles=bundles,
         subject=subject,
+        distributions=distributions,
+        injectors=injectors,
+        local_roots=local_roots(bundles),
+        settings=settings,
     )

@@ -6,9 +6,10 @@ import os
 import re
 from collections.abc import Mapping
 
-from cadoctor._facts.collect import inventory, system_libraries
+from cadoctor._facts.collect import inventory, local_roots, system_libraries
+from cadoctor._facts.distributions import client_settings, discover
 from cadoctor._facts.elf import elf_at
-from cadoctor._facts.files import build_strings, describe_file, find_certifi, python_hints, runtime_from_files
+from cadoctor._facts.files import build_strings, describe_file, python_hints, runtime_from_files, site_folders
 from cadoctor._facts.loader import DEFAULT_FOLDERS, search_folders
 from cadoctor._facts.process import (
     MappedFile,
@@ -144,11 +145,11 @@ def facts_of_process(view: ProcessView) -> Facts:
         hint = " (a Python that has not imported ssl yet: check --python %s)" % view.exe if version is not None else ""
         raise ProcessError("process %d (%s) maps no OpenSSL: it reads no CA certificates%s" % (pid, view.command, hint))
     executable, prefix, base_prefix, venv, system_site = (view.exe or "", "", "", False, True)
-    certifi = None
+    folders: tuple[str, ...] = ()
     if version is not None:
         executable, prefix, base_prefix, venv, system_site = _python_layout(view)
         if version:
-            certifi = find_certifi(view.root, version, [prefix, base_prefix], view.environ, system_site)
+            folders = site_folders(view.root, version, [prefix, base_prefix], view.environ, system_site)
     runtime = runtime_from_files(
         library=library,
         environ=view.environ,
@@ -160,7 +161,7 @@ def facts_of_process(view: ProcessView) -> Facts:
         hints=python_hints(executable, prefix, view.environ, venv) if version is not None else (),
         euid=view.euid,
         ssl_module=module,
-        certifi=certifi,
+        folders=folders,
     )
     subject = Subject(
         kind="process",
@@ -174,10 +175,17 @@ def facts_of_process(view: ProcessView) -> Facts:
         root=None if view.root.is_host else view.root.root,
     )
     known = {lib.realpath: lib.openssldir for lib in libraries}
+    distributions, injectors = discover(runtime.site_folders, view.root)
+    settings = client_settings(runtime.environment, runtime.prefix, view.root)
+    bundles = inventory(runtime, view.root, distributions, settings)
     return Facts(
         runtime=runtime,
         libraries=libraries,
         system_libraries=system_libraries(known, view.root),
-        bundles=inventory(runtime, view.root),
+        bundles=bundles,
         subject=subject,
+        distributions=distributions,
+        injectors=injectors,
+        local_roots=local_roots(bundles),
+        settings=settings,
     )

@@ -82,6 +82,7 @@ def to_document(report: Report) -> dict[str, Any]:
         "distributions": plain(report.facts.distributions),
         "injectors": plain(report.facts.injectors),
         "local_roots": plain(report.facts.local_roots),
+        "settings": plain(report.facts.settings),
     }
 
 

@@ -52,6 +52,13 @@ class ClientRule:
 
 
 _OPENSSL_VARIABLES = ("SSL_CERT_FILE", "SSL_CERT_DIR")
+# Configuration files' keys, named as the variables are: they take part in the same precedence lists.
+SETTINGS = {
+    "pip.conf cert": ("pip", "cert"),
+    "aws config ca_bundle": ("botocore", "ca_bundle"),
+    "uv.toml system-certs": ("uv", "system-certs"),
+    "uv.toml native-tls": ("uv", "native-tls"),
+}
 _REQUESTS_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
 
 
@@ -202,7 +209,7 @@ RULES: tuple[ClientRule, ...] = (
         "pip<24.2",
         "pip",
         CERTIFI,
-        (*_REQUESTS_VARIABLES, "PIP_CERT"),
+        (*_REQUESTS_VARIABLES, "PIP_CERT", "pip.conf cert"),
         True,
         True,
         "raises",
@@ -214,7 +221,7 @@ RULES: tuple[ClientRule, ...] = (
         "pip>=24.2",
         "pip",
         TRUSTSTORE,
-        (*_REQUESTS_VARIABLES, "PIP_CERT", *_OPENSSL_VARIABLES),
+        (*_REQUESTS_VARIABLES, "PIP_CERT", "pip.conf cert", *_OPENSSL_VARIABLES),
         False,
         False,
         "raises",
@@ -225,7 +232,7 @@ RULES: tuple[ClientRule, ...] = (
         "botocore",
         "botocore",
         OWN_OR_CERTIFI,
-        ("AWS_CA_BUNDLE", "REQUESTS_CA_BUNDLE"),
+        ("AWS_CA_BUNDLE", "aws config ca_bundle", "REQUESTS_CA_BUNDLE"),
         True,
         True,
         "raises",
@@ -277,14 +284,19 @@ RULES: tuple[ClientRule, ...] = (
         "fails closed",
         "uv binary (webpki-roots compiled in; --system-certs / UV_SYSTEM_CERTS for the OS store)",
         since=(0, 5),
-        switches=(("UV_SYSTEM_CERTS", SYSTEM), ("UV_NATIVE_TLS", SYSTEM)),
+        switches=(
+            ("UV_SYSTEM_CERTS", SYSTEM),
+            ("UV_NATIVE_TLS", SYSTEM),
+            ("uv.toml system-certs", SYSTEM),
+            ("uv.toml native-tls", SYSTEM),
+        ),
         ssl_module=False,
     ),
 )
 # The stdlib's urllib.request and http.client: always there, Python's own trust path.
 STDLIB = _openssl_row("urllib (stdlib)", "ssl.create_default_context -> load_default_certs (urllib.request)")
 # Variables some Python client reads: the ones whose being ignored by another client is worth saying.
-CLIENT_VARIABLES = tuple(dict.fromkeys(v for rule in RULES for v in rule.variables))
+CLIENT_VARIABLES = tuple(dict.fromkeys(v for rule in RULES for v in rule.variables if v not in SETTINGS))
 _TRUE = ("1", "true", "yes", "on")
 _KINDS_WITH_OWN_COPY = (CERTIFI, OWN, COMPILED_IN, "variable")
 
@@ -303,8 +315,18 @@ def rule_for(name: str, version: str) -> ClientRule | None:
     return None
 
 
+def values_of(facts: Facts) -> dict[str, str]:
+    """The CA variables and configuration keys in effect, by the names the rules use."""
+    values = {k: v for k, v in facts.runtime.environment.items() if v}
+    for name, (client, key) in SETTINGS.items():
+        setting = next((s for s in facts.settings if (s.client, s.key) == (client, key)), None)
+        if setting is not None:
+            values[name] = setting.value
+    return values
+
+
 def _switched(rule: ClientRule, environment: dict[str, str]) -> str | None:
-    """The store a switch variable moves the client to, if one is on."""
+    """The store a switch variable (or configuration key) moves the client to, if one is on."""
     for variable, kind in rule.switches:
         value = environment.get(variable, "").strip().lower()
         if value in _TRUE or (variable == "PIP_USE_FEATURE" and "truststore" in value):
@@ -335,7 +357,7 @@ def _usable(bundle: Bundle | None) -> bool:
 
 def _judge_one(name: str, version: str, rule: ClientRule, facts: Facts, own: str | None) -> Client:
     """One client's store and notes, by its row and the environment."""
-    environment = dict(facts.runtime.environment)
+    environment = values_of(facts)
     notes: list[str] = []
     kind = _switched(rule, environment) or rule.default
     trust = _store_of(kind, facts, own)
