@@ -156,18 +156,26 @@ _CONFIG_LIMIT = 256 * 1024  # a configuration file larger than this is read only
 
 
 def _ini_value(path: str, sections: tuple[str, ...], key: str) -> str | None:
-    """A key's value in an INI file's sections (later sections win), read bounded and never blocking."""
-    import configparser
+    """A key's value in an INI file's sections (the last one set wins), read bounded and never blocking.
 
-    parser = configparser.RawConfigParser(strict=False, interpolation=None)
+    Lines that are not a section, a comment or `key = value` are skipped: a damaged file still answers for
+    what it does say (pip itself stops on it, and says so).
+    """
     try:
-        parser.read_string(_read_small(path, _CONFIG_LIMIT), source=path)
-    except (OSError, configparser.Error, UnicodeError):
+        text = _read_small(path, _CONFIG_LIMIT)
+    except OSError:
         return None
-    value = None
-    for section in sections:
-        if parser.has_option(section, key):
-            value = parser.get(section, key).strip() or value
+    section, value = None, None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line[0] in "#;":
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1].strip()
+            continue
+        name, sep, rest = line.replace(":", "=", 1).partition("=") if "=" not in line else line.partition("=")
+        if sep and section in sections and name.strip().lower() == key and rest.strip():
+            value = rest.strip()
     return value
 
 

@@ -480,23 +480,30 @@ def _lacks_local_roots(clients: tuple[Client, ...], facts: Facts) -> Iterator[Fi
 
 
 def _variable_ignored(clients: tuple[Client, ...], facts: Facts) -> Iterator[Finding]:
-    """A CA variable is set that an installed client ignores, while it honours none of the variables set."""
-    environment = facts.runtime.environment
-    set_here = [v for v in CLIENT_VARIABLES if environment.get(v)]
+    """A CA variable is set that a client ignores, while that client honours none of the variables set.
+
+    A client counts when it keeps its own copy of the roots (certifi, its bundle, compiled in), or when the
+    variable's bundle holds certificates its store lacks: urllib ignoring a REQUESTS_CA_BUNDLE that names the
+    system bundle it reads anyway is no news.
+    """
+    values = values_of(facts)
+    set_here = [v for v in CLIENT_VARIABLES if values.get(v)]
     for variable in set_here:
+        target = facts.bundle(values[variable])
         deaf = [
             c
             for c in clients
             if variable not in c.variables
             and not any(v in set_here for v in c.variables)
-            and c.trust.kind != "truststore"
+            and c.trust.kind != TRUSTSTORE
+            and (
+                c.trust.kind in _KINDS_WITH_OWN_COPY
+                or (target is not None and _holds_more(target, facts.bundle(c.trust.path)))
+            )
         ]
         if not deaf:
             continue
-        target = facts.bundle(environment[variable])
-        missing = (
-            target is not None and target.parsed and any(_holds_more(target, facts.bundle(c.trust.path)) for c in deaf)
-        )
+        missing = target is not None and any(_holds_more(target, facts.bundle(c.trust.path)) for c in deaf)
         yield Finding(
             "client-variable-ignored",
             Severity.WARNING if missing else Severity.INFO,
@@ -508,13 +515,13 @@ def _variable_ignored(clients: tuple[Client, ...], facts: Facts) -> Iterator[Fin
                 "; ".join("%s reads %s" % (c.name, " > ".join(c.variables) or "no variable") for c in deaf),
                 ": the certificates it names that they lack stay untrusted there" if missing else "",
             ),
-            {"variable": variable, "path": environment[variable], "clients": [c.name for c in deaf]},
+            {"variable": variable, "path": values[variable], "clients": [c.name for c in deaf]},
         )
 
 
 def _holds_more(target: Bundle, store: Bundle | None) -> bool:
     """Whether a variable's bundle holds certificates that a client's own store lacks."""
-    return store is not None and store.parsed and bool(target.identities - store.identities)
+    return target.parsed and store is not None and store.parsed and bool(target.identities - store.identities)
 
 
 def _variable_replaces(clients: tuple[Client, ...], facts: Facts) -> Iterator[Finding]:
