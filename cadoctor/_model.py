@@ -94,6 +94,7 @@ class Bundle:
     identities: frozenset[str] = field(default=frozenset(), metadata=_INTERNAL, compare=False)
     samples: tuple[bytes, ...] = field(default=(), metadata=_INTERNAL, compare=False)
     subjects: Mapping[str, bytes] = field(default_factory=dict, metadata=_INTERNAL, compare=False)  # DER, by identity
+    ders: Mapping[str, bytes] = field(default_factory=dict, metadata=_INTERNAL, compare=False)  # the certificates
 
     @property
     def mostly_stale(self) -> bool:
@@ -336,6 +337,7 @@ class LocalRoot:
     subject: str
     found_in: tuple[str, ...]
     identity: str = field(default="", metadata=_INTERNAL)
+    der: bytes = field(default=b"", metadata=_INTERNAL, compare=False)
 
 
 @record
@@ -401,6 +403,8 @@ class Fix:
     sample_source: str | None = field(default=None, metadata=_INTERNAL)
     add_cafile: str | None = field(default=None, metadata=_INTERNAL)  # loaded on top of the defaults (code fixes)
     trial_host: HostCheck | None = field(default=None, metadata=_INTERNAL)  # verify with a real handshake to it
+    clients: tuple[str, ...] = ()  # the clients it is for: each one's own store is checked in the trial
+    trial_samples: tuple[bytes, ...] = field(default=(), metadata=_INTERNAL, compare=False)  # roots they must trust
     verified: bool | None = None
     evidence: str | None = None
 

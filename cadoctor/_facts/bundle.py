@@ -79,6 +79,7 @@ class _Tally:
     identities: set[str] = field(default_factory=set)
     samples: list[bytes] = field(default_factory=list)
     subjects: dict[str, bytes] = field(default_factory=dict)
+    ders: dict[str, bytes] = field(default_factory=dict)
 
     def problem(self, text: str) -> None:
         """Record why a block did not parse, once per kind."""
@@ -93,6 +94,7 @@ class _Tally:
             self.duplicates += 1
         self.identities.add(cert.identity)
         self.subjects[cert.identity] = cert.subject
+        self.ders[cert.identity] = cert.der
         self.strict_violations += cert.strict_violation
         self.nonpositive_serials += cert.nonpositive_serial
         if cert.not_after < now:
@@ -237,6 +239,7 @@ def _merge(tally: _Tally, own: _Tally) -> None:
     tally.problems.extend(p for p in own.problems if p not in tally.problems)
     tally.identities |= own.identities
     tally.subjects.update(own.subjects)
+    tally.ders.update(own.ders)
     tally.expired += own.expired
     tally.not_yet_valid += own.not_yet_valid
     tally.strict_violations += own.strict_violations
@@ -298,6 +301,7 @@ def _directory_inventory(path: str, tally: _Tally, now: datetime.datetime, root:
             if certs:
                 loose[real] = own.identities
                 tally.subjects.update(own.subjects)
+                tally.ders.update(own.ders)
             continue
         links += 1
         if real not in merged and real in targets:

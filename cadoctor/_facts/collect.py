@@ -195,7 +195,8 @@ def local_roots(bundles: tuple[Bundle, ...]) -> tuple[LocalRoot, ...]:
                 subject = name_text(anchors.subjects[identity])
             except (KeyError, MalformedDER):
                 subject = "a certificate of %s" % anchors.path
-            found[identity] = LocalRoot(subject=subject, found_in=(anchors.path, *holders), identity=identity)
+            der = anchors.ders.get(identity, b"")
+            found[identity] = LocalRoot(subject=subject, found_in=(anchors.path, *holders), identity=identity, der=der)
     return tuple(found.values())
 
 

@@ -863,6 +863,57 @@ def _der_encoding() -> Any:
     return getattr(_ssl, "ENCODING_DER", 2)
 
 
+def _client_store(name: str) -> Tuple[Optional[str], Any]:
+    """The CA file a client library would use here, as that library itself resolves it (or its SSLContext).
+
+    This imports the client in the trial child of the examined interpreter: the library decides, not a copy
+    of its rules. Returns (path, None) or (None, context) for clients that only expose a built context.
+    """
+    from importlib import import_module
+
+    if name in ("requests", "azure-core", "google-auth"):
+        requests = import_module("requests")
+        verify = requests.Session().merge_environment_settings("https://cadoctor.invalid/", {}, None, None, None)
+        return (requests.certs.where() if verify["verify"] is True else str(verify["verify"])), None
+    if name in ("httpx", "httpx2", "openai", "anthropic"):
+        modern = name in ("httpx2", "openai", "anthropic") and find_spec("httpx2") is not None
+        return None, import_module("httpx2" if modern else "httpx").create_ssl_context()
+    if name == "botocore":
+        configured = import_module("botocore.session").get_session().get_config_variable("ca_bundle")
+        return configured or os.environ.get("REQUESTS_CA_BUNDLE") or import_module("botocore.httpsession").where(), None
+    if name == "httplib2":
+        return import_module("httplib2").CA_CERTS, None
+    if name == "grpcio":
+        grpc = import_module("grpc")
+        variable = os.environ.get("GRPC_DEFAULT_SSL_ROOTS_FILE_PATH")
+        own = os.path.join(os.path.dirname(str(grpc.__file__)), "_cython", "_credentials", "roots.pem")
+        return (variable if variable and os.path.isfile(variable) else own), None  # C-core falls back the same way
+    return None, None  # Python's own default paths: checked with the default store
+
+
+def _client_trials(names: List[str], samples: List[bytes]) -> Dict[str, Any]:
+    """For each client, the store it resolves in this environment and how many sample roots that store trusts."""
+    import ssl
+
+    results: Dict[str, Any] = {}
+    for name in names:
+        try:
+            path, context = _client_store(name)
+            if context is not None:
+                held = set(context.get_ca_certs(binary_form=True))
+                result: Dict[str, Any] = {"store": "its SSLContext", "trusted": sum(der in held for der in samples)}
+                result.update({"tried": len(samples), "error": None})
+            else:
+                if path is not None:
+                    ssl.create_default_context(cafile=path)  # a file the library could not load fails here too
+                result = _verify_roots(samples, path, None)
+                result["store"] = path or "OpenSSL's default paths"
+        except Exception as exc:  # the client itself failed: that is the answer for it
+            result = {"store": None, "trusted": 0, "tried": len(samples), "error": "%s: %s" % (type(exc).__name__, exc)}
+        results[name] = result
+    return results
+
+
 def trial(request: Dict[str, Any]) -> Dict[str, Any]:
     """Apply one candidate fix in this fresh interpreter and report what trust it yields."""
     import ctypes
@@ -897,6 +948,8 @@ def trial(request: Dict[str, Any]) -> Dict[str, Any]:
         return outcome
     samples = [base64.b64decode(item) for item in request.get("samples", [])]
     outcome["roots"] = _verify_roots(samples, cafile, capath) if samples else None
+    if request.get("clients"):
+        outcome["clients"] = _client_trials(request["clients"], samples)
     target = request.get("host")
     if target:
         outcome["handshake"] = handshake(

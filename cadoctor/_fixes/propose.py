@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 
 from cadoctor._fixes.bundles import best_bundle
+from cadoctor._fixes.clients import client_fixes
 from cadoctor._fixes.hosts import host_fixes
 from cadoctor._fixes.shell import env_lines, sh_quote
 from cadoctor._locations import CA_PACKAGE_COMMANDS, LOCAL_ANCHORS
@@ -289,6 +290,7 @@ def propose(facts: Facts, findings: tuple[Finding, ...]) -> tuple[Fix, ...]:
                 )
             )
     fixes.extend(host_fixes(facts, findings))
+    fixes.extend(client_fixes(facts, findings))
     unique: dict[tuple[object, ...], Fix] = {}
     for fix in fixes:
         key = (

@@ -44,13 +44,15 @@ def _child_env(base: Mapping[str, str], change: Mapping[str, str | None] | None)
 def _request(fix: Fix, facts: Facts, timeout: float) -> dict[str, Any]:
     """What the child should try: preloads, explicit locations, and sample roots to verify."""
     source = facts.bundle(fix.sample_source) if fix.sample_source else None
-    samples = [base64.b64encode(der).decode("ascii") for der in (source.samples if source else ())]
+    ders = fix.trial_samples or (source.samples if source else ())
+    samples = [base64.b64encode(der).decode("ascii") for der in ders]
     request: dict[str, Any] = {
         "preload": list(fix.preload),
         "cafile": fix.cafile,
         "capath": fix.capath,
         "add_cafile": fix.add_cafile,
         "samples": samples,
+        "clients": list(fix.clients),
     }
     if fix.trial_host is not None:
         host = fix.trial_host
@@ -77,6 +79,15 @@ def _answer_problem(outcome: Any) -> str | None:
     roots = outcome.get("roots") or {}
     if not roots.get("error") and not all(type(roots.get(k, 0)) is int for k in ("tried", "trusted")):
         return "its answer has malformed root counts"
+    clients = outcome.get("clients")
+    if clients is not None and not (
+        isinstance(clients, dict)
+        and all(
+            isinstance(v, dict) and type(v.get("trusted")) is int and type(v.get("tried")) is int
+            for v in clients.values()
+        )
+    ):
+        return "its answer has malformed client results"
     items = (outcome.get("libraries") or {}).get("items", [])
     if not isinstance(items, list) or not all(isinstance(i, dict) and isinstance(i.get("path"), str) for i in items):
         return "its answer has a malformed library list"
@@ -107,6 +118,23 @@ def _judge(fix: Fix, outcome: dict[str, Any] | None, problem: str | None, before
         else:
             parts.append("a real handshake to %s failed: %s" % (target, shake.get("error")))
         ok = shake.get("ok") is True
+    if fix.clients:
+        results = outcome.get("clients") or {}
+        for name in fix.clients:
+            result = results.get(name) or {"error": "no answer for it", "trusted": 0, "tried": 0}
+            if result.get("error"):
+                parts.append("%s: %s" % (name, result["error"]))
+            else:
+                parts.append(
+                    "%s uses %s, which trusts %d of %d of the roots it lacked"
+                    % (name, result.get("store"), result["trusted"], result["tried"])
+                )
+        ok = ok and all(
+            not (results.get(n) or {}).get("error", "missing")
+            and results[n]["tried"] > 0
+            and results[n]["trusted"] == results[n]["tried"]
+            for n in fix.clients
+        )
     in_use = [lib for lib in (outcome.get("libraries") or {}).get("items", []) if lib.get("in_use")]
     if in_use:
         parts.append("ssl used %s (OPENSSLDIR %s)" % (in_use[0]["path"], in_use[0].get("openssldir")))
@@ -134,6 +162,13 @@ def _outcome(child: Popen[bytes] | str, payload: bytes) -> tuple[dict[str, Any] 
     return (None, problem) if problem else (outcome, None)
 
 
+def _triable(fix: Fix) -> bool:
+    """Whether a trial can apply the fix: a command changes the system, and code a trial cannot run is not tried."""
+    if fix.kind == "command" or (fix.kind == "env" and fix.env is None):
+        return False
+    return fix.kind != "code" or bool(fix.cafile or fix.capath or fix.add_cafile)
+
+
 def verify(
     fixes: tuple[Fix, ...],
     facts: Facts,
@@ -142,9 +177,7 @@ def verify(
     host_timeout: float = 10.0,
 ) -> tuple[Fix, ...]:
     """Run every triable fix in its own child of a proven interpreter, all at once, and record what each showed."""
-    triable = [
-        i for i, fix in enumerate(fixes) if fix.kind != "command" and not (fix.kind == "env" and fix.env is None)
-    ]
+    triable = [i for i, fix in enumerate(fixes) if _triable(fix)]
     if not triable:
         return fixes
     from cadoctor._facts.interpreter import InterpreterError, spawn
