@@ -193,3 +193,87 @@ def describe(der: bytes) -> ChainCertificate:
         self_issued=issuer == subject,
         der=der,
     )
+
+
+_BASIC_CONSTRAINTS = "2.5.29.19"
+Instant = tuple[int, int, int, int, int, int]  # year, month, day, hour, minute, second (UTC)
+
+
+@record
+class CertificateFacts:
+    """What a bundle inventory needs of one certificate, read from its DER with the standard library.
+
+    Attributes:
+        not_before, not_after: The validity period, as `(year, month, day, hour, minute, second)` in UTC.
+        serial_positive: Whether the serial number is above zero (some real roots carry 0 or a negative one).
+        strict_violation: A CA certificate that VERIFY_X509_STRICT rejects: basicConstraints CA not marked
+            critical, or no subject key identifier.
+
+    """
+
+    parts: CertificateParts
+    not_before: Instant
+    not_after: Instant
+    serial_positive: bool
+    strict_violation: bool
+
+
+def _instant(tag: int, content: bytes) -> Instant:
+    """A UTCTime or GeneralizedTime as (year, month, day, hour, minute, second), UTC."""
+    text = _time(tag, content)  # raises ValueError on anything that is not digits
+    date, _, clock = text.partition("T")
+    year, month, day = (int(n) for n in date.split("-"))
+    hour, minute, second = (int(n) for n in clock[:8].split(":"))
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        raise MalformedDER("bad time")
+    return year, month, day, hour, minute, second
+
+
+def certificate_facts(der: bytes) -> CertificateFacts:
+    """Parts, validity, serial sign and strict-mode fitness of a certificate (raises MalformedDER)."""
+    _, cert_start, cert_end = read_tlv(der, 0)
+    outer = _children(der, cert_start, cert_end)
+    if len(outer) != 3 or outer[0][0] != 0x30:
+        raise MalformedDER("not a certificate")
+    _, _, tbs_start, tbs_end = outer[0]
+    fields = _children(der, tbs_start, tbs_end)
+    if fields and fields[0][0] == 0xA0:
+        fields = fields[1:]
+    if len(fields) < 6 or fields[0][0] != 0x02:
+        raise MalformedDER("short TBSCertificate")
+    serial = der[fields[0][2] : fields[0][3]]
+    times = _children(der, fields[3][2], fields[3][3])
+    if len(times) != 2:
+        raise MalformedDER("bad validity")
+    try:
+        not_before = _instant(times[0][0], der[times[0][2] : times[0][3]])
+        not_after = _instant(times[1][0], der[times[1][2] : times[1][3]])
+    except (ValueError, UnicodeDecodeError):
+        raise MalformedDER("bad validity") from None
+    ca = critical = has_ski = False
+    for tag, _, start, _ in fields[6:]:
+        if tag != 0xA3:  # [3] extensions
+            continue
+        _, list_start, list_end = read_tlv(der, start)
+        for _, _, ext_start, ext_end in _children(der, list_start, list_end):
+            parts = _children(der, ext_start, ext_end)
+            oid = _oid(der[parts[0][2] : parts[0][3]])
+            if oid == _SKI:
+                has_ski = True
+            elif oid == _BASIC_CONSTRAINTS:
+                critical = len(parts) == 3 and parts[1][0] == 0x01 and der[parts[1][2] : parts[1][3]] != b"\x00"
+                value = der[parts[-1][2] : parts[-1][3]]
+                _, seq_start, seq_end = read_tlv(value, 0)
+                inner = _children(value, seq_start, seq_end)
+                ca = bool(inner) and inner[0][0] == 0x01 and value[inner[0][2] : inner[0][3]] != b"\x00"
+    return CertificateFacts(
+        parts=CertificateParts(
+            issuer=der[fields[2][1] : fields[2][3]],
+            subject=der[fields[4][1] : fields[4][3]],
+            public_key=der[fields[5][1] : fields[5][3]],
+        ),
+        not_before=not_before,
+        not_after=not_after,
+        serial_positive=bool(serial) and serial[0] < 0x80 and serial.strip(b"\x00") != b"",
+        strict_violation=ca and (not critical or not has_ski),
+    )
