@@ -144,3 +144,21 @@ def test_a_variable_a_client_ignores_is_named(tmp_path: Path, variable: str) -> 
     assert [f["evidence"]["variable"] for f in ignored] == [variable]
     deaf = {"SSL_CERT_FILE": ["requests"], "REQUESTS_CA_BUNDLE": ["httpx"]}[variable]
     assert ignored[0]["evidence"]["clients"] == deaf
+
+
+def test_a_plain_check_imports_no_client_and_no_cryptography() -> None:
+    """Clients are learnt from metadata: a plain check imports neither them nor cryptography."""
+    script = (
+        "import io, sys\n"
+        "before = set(sys.modules)\n"
+        "from cadoctor._cli.main import main\n"
+        "real, sys.stdout = sys.stdout, io.StringIO()\n"
+        "main(['check', '--format', 'json', '--no-verify'])\n"
+        "sys.stdout = real\n"
+        "heavy = ('cryptography', 'requests', 'httpx', 'botocore', 'grpc', 'certifi', 'urllib3')\n"
+        "print(sorted(m for m in set(sys.modules) - before if m.split('.')[0] in heavy))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], env=clean_env(), capture_output=True, text=True, timeout=CHILD_TIMEOUT
+    )
+    assert out.stdout.strip() == "[]", out.stderr

@@ -69,3 +69,32 @@ def test_garbage_is_malformed() -> None:
     for junk in (b"", b"\x30", b"\x30\x84\xff\xff\xff\xff", b"\x30\x03\x02\x01\x00"):
         with pytest.raises((MalformedDER, ValueError, IndexError)):
             describe(junk)
+
+
+def test_certificate_facts_agree_with_cryptography_on_real_roots() -> None:
+    """Validity, serial sign and strict-mode fitness read from DER match cryptography on every real root here."""
+    import glob
+    import warnings
+
+    import certifi
+    from cryptography import x509
+
+    from cadoctor._facts.bundle import all_certificates
+    from cadoctor._facts.der import certificate_facts
+
+    paths = [certifi.where(), *glob.glob("/etc/ssl/certs/ca-certificates.crt")]
+    ders = [der for path in paths for der in all_certificates(path)]
+    assert len(ders) > 100
+    for der in ders:
+        facts = certificate_facts(der)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # serial 0 on some real roots: cryptography warns, we record it
+            cert = x509.load_der_x509_certificate(der)
+            assert facts.not_before == cert.not_valid_before_utc.timetuple()[:6]
+            assert facts.not_after == cert.not_valid_after_utc.timetuple()[:6]
+            assert facts.serial_positive == (cert.serial_number > 0)
+            extensions = list(cert.extensions)
+        constraints = next((e for e in extensions if isinstance(e.value, x509.BasicConstraints)), None)
+        has_ski = any(isinstance(e.value, x509.SubjectKeyIdentifier) for e in extensions)
+        strict = constraints is not None and constraints.value.ca and (not constraints.critical or not has_ski)
+        assert facts.strict_violation == strict
