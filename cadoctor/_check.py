@@ -6,13 +6,14 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 
 from cadoctor._facts import probe
-from cadoctor._facts.collect import collect, facts_from_probe
+from cadoctor._facts.collect import client_stores, collect, facts_from_probe
 from cadoctor._facts.handshake import DEFAULT_TIMEOUT
 from cadoctor._fixes.propose import KIND_RANK, propose
 from cadoctor._fixes.verify import trial_obstacle
 from cadoctor._fixes.verify import verify as run_trials
 from cadoctor._model import Facts, Fix, HostCheck, Report, Severity, Subject
 from cadoctor._record import replace
+from cadoctor._rules.clients import host_verdicts
 from cadoctor._rules.clients import judge as judge_clients
 from cadoctor._rules.trust import diagnose
 
@@ -54,7 +55,11 @@ def report_for(
         fixes = run_trials(
             fixes, facts, executable=executable or sys.executable, environment=environment, host_timeout=timeout
         )
-    return Report(facts=facts, findings=findings, fixes=tuple(sorted(fixes, key=_rank)), clients=judge_clients(facts))
+    clients = judge_clients(facts)
+    hosts = tuple(replace(host, clients=host_verdicts(host, clients)) for host in facts.hosts)
+    return Report(
+        facts=replace(facts, hosts=hosts), findings=findings, fixes=tuple(sorted(fixes, key=_rank)), clients=clients
+    )
 
 
 def _default_context(client_cert: str | None, client_key: str | None) -> tuple[ssl.SSLContext | str, dict[str, Any]]:
@@ -157,12 +162,13 @@ def check(
     if all(not isinstance(item, HostCheck) and item.outcome.get("ok") for item in shaken):
         if not looked:
             look()
-        light = replace(looked[0], hosts=tuple(analyse(item, ()) for item in shaken))
+        stores = client_stores(looked[0])
+        light = replace(looked[0], hosts=tuple(analyse(item, (), stores) for item in shaken))
         report = report_for(light, verify=verify, timeout=timeout)
         if not report.fails(Severity.WARNING):
             return report
     if not probed:
         probed.append(probe.collect(loaded or None))
     facts = facts_from_probe(probed[0])
-    facts = replace(facts, hosts=tuple(analyse(item, facts.bundles) for item in shaken))
+    facts = replace(facts, hosts=tuple(analyse(item, facts.bundles, client_stores(facts)) for item in shaken))
     return report_for(facts, verify=verify, timeout=timeout)

@@ -231,6 +231,24 @@ class RootHolder:
 
 
 @record
+class StoreVerdict:
+    """Whether the chain a server sent verifies against one CA file (OpenSSL's verifier), and why not."""
+
+    path: str
+    ok: bool
+    reason: str | None = None
+
+
+@record
+class HostClient:
+    """Whether one client of the examined Python would accept a host's chain, by its own store."""
+
+    name: str
+    ok: bool | None
+    reason: str | None = None
+
+
+@record
 class HostCheck:
     """One live handshake with the process's default context, and what explains its outcome.
 
@@ -243,6 +261,7 @@ class HostCheck:
         missing_issuer: The certificate the server should have sent, when the chain is incomplete.
         holders: Bundles on disk that hold `top_issuer`, and whether the chain verifies against each.
         public_root: Whether certifi (the public roots) holds the chain's root; None when unknown.
+        clients: Whether each client of the examined Python would accept the chain, by its own store.
 
     """
 
@@ -265,6 +284,9 @@ class HostCheck:
     missing_issuer: str | None = None
     holders: tuple[RootHolder, ...] = ()
     public_root: bool | None = None
+    stores: tuple[StoreVerdict, ...] = field(default=(), metadata=_INTERNAL)  # the chain against client stores
+    stores_problem: str | None = field(default=None, metadata=_INTERNAL)  # why they could not be checked
+    clients: tuple[HostClient, ...] = ()
 
 
 @record
@@ -481,69 +503,6 @@ def plain(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [plain(v) for v in value]
     return value
-
-
-def runtime_from_probe(facts: dict[str, Any]) -> tuple[Runtime, tuple[LoadedLibrary, ...]]:
-    """Build the model from the runtime probe's JSON."""
-    python = facts["python"]
-    platform = facts["platform"]
-    ssl = facts["ssl"]
-    trust = facts.get("trust") or {}
-    context = facts.get("default_context") or {}
-    raw = ssl.get("default_verify_paths_raw") or {}
-    cafile = trust.get("cafile")
-    libraries = facts.get("libraries") or {}
-    runtime = Runtime(
-        python_version=python["version"],
-        implementation=python["implementation"],
-        executable=python["executable"],
-        prefix=python["prefix"],
-        base_prefix=python["base_prefix"],
-        hints=tuple(python["hints"]),
-        system=platform["system"],
-        os_release=dict(platform.get("os_release") or {}),
-        euid=platform.get("euid"),
-        ssl_available=bool(ssl["available"]),
-        ssl_error=ssl.get("error"),
-        openssl_version=ssl.get("openssl_version"),
-        openssl_version_info=tuple(ssl.get("version_info") or ()),
-        ssl_module_file=ssl.get("module_file"),
-        cafile_env=raw.get("cafile_env"),
-        capath_env=raw.get("capath_env"),
-        compiled_cafile=raw.get("cafile"),
-        compiled_capath=raw.get("capath"),
-        cafile=TrustSource(cafile["path"], cafile["source"]) if cafile else None,
-        capaths=tuple(TrustSource(c["path"], c["source"]) for c in trust.get("capaths", [])),
-        context_ok=context.get("ok"),
-        context_error=context.get("error"),
-        context_skipped=context.get("skipped"),
-        context_loaded=int(context.get("x509_ca") or 0),
-        libraries_available=bool(libraries.get("available")),
-        libraries_reason=libraries.get("reason"),
-        environment=dict(facts.get("environment") or {}),
-        certifi=python.get("certifi"),
-        site_folders=tuple(python.get("site_folders") or ()),
-    )
-    loaded = tuple(_library_from_probe(item) for item in libraries.get("items", []))
-    return runtime, loaded
-
-
-def _library_from_probe(item: dict[str, Any]) -> LoadedLibrary:
-    """Build one LoadedLibrary from the probe's JSON."""
-    return LoadedLibrary(
-        path=item["path"],
-        realpath=item["realpath"],
-        role=item["role"],
-        in_use=bool(item["in_use"]),
-        deleted=bool(item["deleted"]),
-        replaced=bool(item["replaced"]),
-        flavour=item.get("flavour"),
-        version=item.get("version"),
-        openssldir=item.get("openssldir"),
-        enginesdir=item.get("enginesdir"),
-        modulesdir=item.get("modulesdir"),
-        openssldir_exists=item.get("openssldir_exists"),
-    )
 
 
 def facts_to_json(facts: Facts) -> dict[str, Any]:

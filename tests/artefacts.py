@@ -544,3 +544,150 @@ def marker_lines(marker: PathLike) -> list[list[str]]:
     except FileNotFoundError:
         return []
     return [json.loads(line) for line in text.splitlines() if line]
+
+
+# ----- Client venvs: real TLS client libraries from PyPI, for tests that compare cadoctor with what they do -----
+#
+# Each is a venv of this interpreter whose product is its `bin/python`; the trial run imports what it must (and,
+# for the certifi-less venv, proves certifi is not importable) and prints `ready`. Pins are per Python minor
+# version, because several current releases have dropped 3.9 or 3.10 (requests ≥ 2.33, pip ≥ 26.1, websockets 17,
+# botocore 1.43+, pip-system-certs 5); a minor newer than the table uses its newest row. The newest row is the set
+# of versions that CLIENTS.md measured, so ground-truth tests there run the very versions that the table names.
+
+CLIENTS_VENV = "1"  # the client venvs' own recipe version (the pins are in the recipe digest anyway)
+CERTIFI = "certifi==2026.10.19.post1"
+CLIENT_PINS: dict[tuple[int, int], tuple[str, ...]] = {
+    (3, 9): (
+        "requests==2.32.5",  # 2.33+ needs Python 3.10
+        "httpx==0.28.1",
+        "urllib3==1.26.20",  # botocore requires urllib3<1.27 on Python < 3.10
+        CERTIFI,
+        "botocore==1.42.97",
+        "grpcio==1.80.1",
+        "httplib2==0.32.1",
+        "aiohttp==3.13.5",
+        "websockets==15.0.1",
+        "tornado==6.5.10",
+        "google-auth==2.50.0",
+        "azure-core==1.39.0",
+        "pymongo==4.18.3",
+        "redis==7.0.1",
+        "pip==26.0.1",  # 26.1+ needs Python 3.10
+    ),
+    (3, 10): (
+        "requests==2.34.2",
+        "httpx==0.28.1",
+        "urllib3==2.8.0",
+        CERTIFI,
+        "botocore==1.44.8",
+        "grpcio==1.85.3",
+        "httplib2==0.32.1",
+        "aiohttp==3.14.5",
+        "websockets==16.1.1",  # 17 needs Python 3.11
+        "tornado==6.5.10",  # 6.6 needs Python 3.11
+        "google-auth==2.63.0",
+        "azure-core==1.41.0",
+        "pymongo==4.18.3",  # 4.19+ needs Python 3.11
+        "redis==8.1.0",
+        "pip==26.3",
+    ),
+    (3, 11): (  # the versions CLIENTS.md measured
+        "requests==2.34.2",
+        "httpx==0.28.1",
+        "urllib3==2.8.0",
+        CERTIFI,
+        "botocore==1.44.8",
+        "grpcio==1.85.3",
+        "httplib2==0.32.1",
+        "aiohttp==3.14.5",
+        "websockets==17.4",
+        "tornado==6.6.1",
+        "google-auth==2.63.0",
+        "azure-core==1.41.0",
+        "pymongo==4.20.1",
+        "redis==8.1.0",
+        "pip==26.3",
+    ),
+}
+BOTOCORE_PINS: dict[tuple[int, int], tuple[str, ...]] = {
+    (3, 9): ("botocore==1.42.97",),
+    (3, 10): ("botocore==1.44.8",),
+}
+OLD_PIP = "24.1.2"  # the last pip whose default trust is its vendored certifi alone (24.2 added truststore)
+PIP_SYSTEM_CERTS_PINS: dict[tuple[int, int], tuple[str, ...]] = {
+    (3, 10): ("pip-system-certs==5.3", "requests==2.34.2", "pip==26.3"),  # 5.x needs Python 3.10
+}
+
+CLIENTS_CHECK = """\
+import aiohttp, azure.core, botocore.httpsession, certifi, google.auth, grpc, httplib2, httpx, pip, pymongo, redis
+import requests, tornado.httpclient, urllib3, websockets
+print("ready")
+"""
+BOTOCORE_CHECK = """\
+import importlib.util
+import botocore.httpsession
+assert importlib.util.find_spec("certifi") is None, "certifi is importable"
+assert botocore.httpsession.where().endswith("botocore/cacert.pem"), botocore.httpsession.where()
+print("ready")
+"""
+OLD_PIP_CHECK = """\
+import pip
+assert pip.__version__ == "OLD_PIP", pip.__version__
+print("ready")
+""".replace("OLD_PIP", OLD_PIP)
+PIP_SYSTEM_CERTS_CHECK = """\
+import ssl
+import requests
+assert "truststore" in ssl.SSLContext.__module__, "pip-system-certs did not inject truststore: %s" % ssl.SSLContext
+print("ready")
+"""
+
+
+def pins_for(table: Mapping[tuple[int, int], tuple[str, ...]], what: str) -> tuple[str, ...]:
+    """The row of `table` for this Python: its own minor, else the newest older one; skip below the oldest."""
+    usable = [version for version in table if version <= sys.version_info[:2]]
+    if not usable:
+        oldest = min(table)
+        pytest.skip("%s needs Python %d.%d or later" % (what, *oldest))
+    return table[max(usable)]
+
+
+def _venv_recipe(tool: str, requirements: tuple[str, ...], check: str) -> Recipe:
+    """A venv with `requirements`, whose product is its python and whose trial run is `python -W ignore -c check`."""
+    return Recipe(
+        tool=tool,
+        version=CLIENTS_VENV,
+        requirements=requirements,
+        product="venv/bin/python",
+        files=(),
+        build=None,
+        check=("-W", "ignore", "-c", check),  # quiet: old Pythons get deprecation warnings on stderr (= output)
+    )
+
+
+def clients_venv() -> Path:
+    """The python of a venv with the common TLS clients (requests, httpx, urllib3, botocore, grpcio, aiohttp, ...).
+
+    certifi is installed, so botocore and httplib2 use certifi's bundle here (CLIENTS.md rows `+certifi`).
+    """
+    recipe = _venv_recipe("clients", pins_for(CLIENT_PINS, "the clients venv"), CLIENTS_CHECK)
+    return _memo(recipe) / recipe.product
+
+
+def botocore_without_certifi_venv() -> Path:
+    """The python of a venv with botocore and its dependencies only: certifi is not importable there."""
+    recipe = _venv_recipe("botocore-no-certifi", pins_for(BOTOCORE_PINS, "botocore"), BOTOCORE_CHECK)
+    return _memo(recipe) / recipe.product
+
+
+def old_pip_venv() -> Path:
+    """The python of a venv whose pip is 24.1.2 (vendored certifi only; truststore only on request)."""
+    recipe = _venv_recipe("old-pip", ("pip==%s" % OLD_PIP,), OLD_PIP_CHECK)
+    return _memo(recipe) / recipe.product
+
+
+def pip_system_certs_venv() -> Path:
+    """The python of a venv with pip-system-certs 5.x and requests: its `.pth` injects truststore at every start."""
+    requirements = pins_for(PIP_SYSTEM_CERTS_PINS, "pip-system-certs 5")
+    recipe = _venv_recipe("pip-system-certs", requirements, PIP_SYSTEM_CERTS_CHECK)
+    return _memo(recipe) / recipe.product

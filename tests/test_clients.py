@@ -13,7 +13,7 @@ import pytest
 from conftest import CHILD_TIMEOUT, check_json, clean_env
 
 from cadoctor._facts.distributions import client_settings, discover
-from cadoctor._rules.clients import RULES, rule_for, version_key
+from cadoctor._rules.client_table import RULES, rule_for, version_key
 
 
 def _venv(tmp_path: Path) -> tuple[str, Path]:
@@ -38,7 +38,8 @@ def test_versions_pick_the_row_where_behaviour_flips() -> None:
     """pip 24.1 is certifi-only and 24.2 truststore; httpx 0.27 falls back on a missing file and 0.28 raises."""
     assert version_key("2026.10.19.post1") == (2026, 10, 19)
     assert rule_for("pip", "24.1.2").family == "pip<24.2"  # type: ignore[union-attr]
-    assert rule_for("pip", "24.2").family == "pip>=24.2"  # type: ignore[union-attr]
+    assert rule_for("pip", "24.2", "3.11.7").family == "pip>=24.2"  # type: ignore[union-attr]
+    assert rule_for("pip", "26.0.1", "3.9.18").default == "certifi"  # type: ignore[union-attr]
     assert rule_for("httpx", "0.27.2").missing == "falls back"  # type: ignore[union-attr]
     assert rule_for("httpx", "0.28.1").missing == "raises"  # type: ignore[union-attr]
     assert rule_for("openai", "3.57.0").default == "openssl-defaults"  # type: ignore[union-attr]
@@ -53,9 +54,15 @@ def test_every_row_names_the_function_that_decides() -> None:
     for first in RULES:
         for second in RULES:
             if first is not second and first.distribution == second.distribution:
-                assert (first.before is not None and second.since >= first.before) or (
-                    second.before is not None and first.since >= second.before
-                )
+                apart = _disjoint((first.since, first.before), (second.since, second.before))
+                assert apart or _disjoint(first.python, second.python), (first.family, second.family)
+
+
+def _disjoint(
+    one: tuple[tuple[int, ...], tuple[int, ...] | None], two: tuple[tuple[int, ...], tuple[int, ...] | None]
+) -> bool:
+    """Whether two [since, before) version ranges share no version."""
+    return (one[1] is not None and two[0] >= one[1]) or (two[1] is not None and one[0] >= two[1])
 
 
 def test_damaged_metadata_is_a_note_and_the_folder_name_serves(tmp_path: Path) -> None:

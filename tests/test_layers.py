@@ -133,7 +133,7 @@ def test_the_probe_captures_every_variable_the_rules_know() -> None:
 def test_discovery_looks_for_every_client_the_rules_describe() -> None:
     """The facts look for exactly the distributions the client rules (and injectors, certifi) name."""
     from cadoctor._facts.distributions import CLIENT_DISTRIBUTIONS
-    from cadoctor._rules.clients import RULES
+    from cadoctor._rules.client_table import RULES
 
     assert {rule.distribution for rule in RULES} | {"truststore", "pip-system-certs", "certifi"} == set(
         CLIENT_DISTRIBUTIONS
@@ -143,7 +143,7 @@ def test_discovery_looks_for_every_client_the_rules_describe() -> None:
 def test_the_clients_page_is_generated_from_the_rules() -> None:
     """docs/clients.md is what `python -m cadoctor._cli.docs` writes from the rules table."""
     from cadoctor._render.clients import page
-    from cadoctor._rules.clients import RULES, STDLIB
+    from cadoctor._rules.client_table import RULES, STDLIB
 
     text = (PACKAGE.parent / "docs" / "clients.md").read_text()
     assert text == page((STDLIB, *RULES)), "stale: run python -m cadoctor._cli.docs > docs/clients.md"

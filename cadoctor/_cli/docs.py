@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from cadoctor._render.clients import page
-from cadoctor._rules.clients import RULES, STDLIB
+from cadoctor._rules.client_table import RULES, STDLIB
 
 if __name__ == "__main__":
     sys.stdout.write(page((STDLIB, *RULES)))

@@ -11,6 +11,7 @@ from cadoctor._facts.disk import inspect_light
 from cadoctor._facts.distributions import client_settings, discover
 from cadoctor._facts.fileroot import HOST, FileRoot
 from cadoctor._facts.loader import loader_cache
+from cadoctor._facts.runtime import runtime_from_probe
 from cadoctor._locations import KNOWN_DIRECTORIES, KNOWN_FILES, LOCAL_ANCHORS
 from cadoctor._model import (
     Bundle,
@@ -20,7 +21,6 @@ from cadoctor._model import (
     Runtime,
     Setting,
     SystemLibrary,
-    runtime_from_probe,
 )
 from cadoctor._record import replace
 
@@ -173,6 +173,14 @@ def facts_from_probe(probe_facts: dict[str, Any], *, light: bool = False, local:
         local_roots=() if light else local_roots(bundles),
         settings=settings,
     )
+
+
+def client_stores(facts: Facts) -> list[str]:
+    """The CA files the clients of the examined Python may use: certifi, shipped bundles, files variables name."""
+    named = [facts.runtime.environment.get(name) for name in probe.CA_VARIABLES if name != "SSL_CERT_DIR"]
+    named += [s.value for s in facts.settings if s.key in ("cert", "ca_bundle")]
+    paths = [facts.runtime.certifi, *(d.bundle for d in facts.distributions), *named]
+    return [p for p in dict.fromkeys(paths) if p and os.path.isfile(p)]  # a FIFO or device is never opened
 
 
 def local_roots(bundles: tuple[Bundle, ...]) -> tuple[LocalRoot, ...]:

@@ -6,7 +6,7 @@ import base64
 from collections.abc import Callable, Iterable, Mapping
 
 from cadoctor._facts import probe
-from cadoctor._model import Bundle, ChainCertificate, HostCheck, RootHolder
+from cadoctor._model import Bundle, ChainCertificate, HostCheck, RootHolder, StoreVerdict
 from cadoctor._record import record
 
 TYPE_CHECKING = False
@@ -340,10 +340,20 @@ def shake(
     return Shaken(target, host, port, outcome, chain)
 
 
-def analyse(shaken: Shaken | HostCheck, bundles: Iterable[Bundle]) -> HostCheck:
-    """Classify a handshake, describe the chain, and attribute an untrusted root to the bundles that hold it."""
+def analyse(shaken: Shaken | HostCheck, bundles: Iterable[Bundle], stores: Iterable[str] = ()) -> HostCheck:
+    """Classify a handshake, describe the chain, attribute an untrusted root, and check it against `stores`.
+
+    `stores` are the CA files the clients of the examined Python use (certifi, their own bundles, the files
+    their variables name): the chain this one connection received is verified against each, offline.
+    """
     if isinstance(shaken, HostCheck):
         return shaken
+    checked: tuple[StoreVerdict, ...] | str = ()
+    cafiles = list(stores)
+    if cafiles and classify(shaken.outcome) in (None, *_NEEDS_CHAIN):
+        from cadoctor._facts.verifier import verdicts
+
+        checked = verdicts(shaken.chain, cafiles)
     outcome, server_name = shaken.outcome, shaken.host
     code = classify(outcome)
     chain = describe_chain(shaken.chain)
@@ -375,6 +385,8 @@ def analyse(shaken: Shaken | HostCheck, bundles: Iterable[Bundle]) -> HostCheck:
         missing_issuer=missing,
         holders=holders,
         public_root=public,
+        stores=checked if isinstance(checked, tuple) else (),
+        stores_problem=checked if isinstance(checked, str) else None,
     )
 
 

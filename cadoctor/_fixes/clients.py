@@ -11,7 +11,7 @@ from __future__ import annotations
 from cadoctor._fixes.bundles import trustworthy
 from cadoctor._fixes.shell import env_lines
 from cadoctor._model import Bundle, Facts, Finding, Fix
-from cadoctor._rules.clients import SETTINGS, rule_for
+from cadoctor._rules.client_table import SETTINGS, rule_for
 
 _CODE = """import truststore
 truststore.inject_into_ssl()  # first thing in the program, before any client object is built
@@ -28,13 +28,14 @@ def _target(facts: Facts) -> Bundle | None:
 
 
 def _cover(clients: list[str], facts: Facts) -> dict[str, list[str]]:
-    """The fewest variables that reach every client, each with the clients it serves (greedy set cover)."""
+    """The fewest unset variables that reach every client, each with the clients it serves (greedy set cover)."""
     versions = {d.name: d.version for d in facts.distributions}
     readers: dict[str, set[str]] = {}
     for name in clients:
-        rule = rule_for(name, versions.get(name, ""))
+        rule = rule_for(name, versions.get(name, ""), facts.runtime.python_version)
         for variable in rule.variables if rule else ():
-            if variable not in SETTINGS:
+            # a variable already set is someone's choice (a private root for urllib, say): never overwritten
+            if variable not in SETTINGS and not facts.runtime.environment.get(variable):
                 readers.setdefault(variable, set()).add(name)
     left, chosen = set(clients), {}
     order = list(readers)

@@ -9,7 +9,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from cadoctor._rules.clients import ClientRule
+    from cadoctor._rules.client_table import ClientRule
 
 _KINDS = {
     "openssl-defaults": "OpenSSL's default paths (`SSL_CERT_FILE`/`SSL_CERT_DIR`, else OPENSSLDIR): the OS store",
@@ -34,17 +34,23 @@ FOOTER = """
 - A `.pth` injector (pip-system-certs, or a `.pth` importing truststore) moves every client that verifies
   through Python's `ssl` module to the OS store at interpreter start; grpcio and uv are not reached.
 
-This page is generated from `cadoctor/_rules/clients.py`: `python -m cadoctor._cli.docs > docs/clients.md`.
+This page is generated from `cadoctor/_rules/client_table.py`: `python -m cadoctor._cli.docs > docs/clients.md`.
 """
 
 
-def _version_range(rule: ClientRule) -> str:
-    """`all`, `>= 0.28`, `< 24.2` or `2.3 - 2.16`."""
-    low = ".".join(map(str, rule.since)) if rule.since else ""
-    high = ".".join(map(str, rule.before)) if rule.before else ""
+def _range(since: tuple[int, ...], before: tuple[int, ...] | None) -> str:
+    """`all`, `>= 0.28`, `< 24.2` or `2.3 to < 2.16`."""
+    low = ".".join(map(str, since)) if since else ""
+    high = ".".join(map(str, before)) if before else ""
     if low and high:
         return "%s to < %s" % (low, high)
     return ">= %s" % low if low else "< %s" % high if high else "all"
+
+
+def _version_range(rule: ClientRule) -> str:
+    """The versions a row covers, and the Pythons when the row depends on them."""
+    pythons = "" if rule.python == ((), None) else " (Python %s)" % _range(*rule.python)
+    return _range(rule.since, rule.before) + pythons
 
 
 def rules_table(rules: Iterable[ClientRule]) -> str:

@@ -213,6 +213,9 @@ def render_human(report: Report, console: Console) -> None:
             say("  " + _host_line(host))
             for number, cert in enumerate(host.chain):
                 say("     %d. %s (issuer %s, until %s)" % (number, cert.subject, cert.issuer, cert.not_after))
+            for answer in host.clients:
+                shown = {True: ("ok", "green"), False: ("fails", "red"), None: ("not checked", "dim")}[answer.ok]
+                say("     %s: " % answer.name, shown, " (%s)" % answer.reason if answer.reason else "")
         console.print()
     if report.facts.inventory == "light":
         say("Bundles in effect (light look: every handshake succeeded; no certificate read)", style="bold")

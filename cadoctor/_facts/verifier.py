@@ -1,0 +1,93 @@
+"""Would this store accept that chain? Asked of the libcrypto already loaded, offline, as a client's handshake would.
+
+One connection serves every client: the chain a server sent is verified here against each client's own store
+(certifi, a bundle a library ships, a variable's file) with OpenSSL's own `X509_verify_cert` — the verifier
+those clients run — so the answer follows OpenSSL's rules, not a stricter RFC 5280 reading. Never loads a
+new copy of OpenSSL (the handle comes from `_ssl`, opened with RTLD_NOLOAD).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+
+from cadoctor._facts import probe
+from cadoctor._model import StoreVerdict
+
+
+class _Verifier:
+    """The libcrypto functions a chain verification needs, bound once."""
+
+    def __init__(self, handle: ctypes.CDLL) -> None:
+        vp, bind = ctypes.c_void_p, probe._bind
+        self.d2i = bind(handle, "d2i_X509", vp, [vp, ctypes.POINTER(ctypes.c_char_p), ctypes.c_long])
+        self.x509_free = bind(handle, "X509_free", None, [vp])
+        self.store_new = bind(handle, "X509_STORE_new", vp, [])
+        self.store_free = bind(handle, "X509_STORE_free", None, [vp])
+        self.load = bind(handle, "X509_STORE_load_locations", ctypes.c_int, [vp, ctypes.c_char_p, ctypes.c_char_p])
+        self.stack_new = bind(handle, "OPENSSL_sk_new_null", vp, [])
+        self.stack_push = bind(handle, "OPENSSL_sk_push", ctypes.c_int, [vp, vp])
+        self.stack_free = bind(handle, "OPENSSL_sk_free", None, [vp])
+        self.ctx_new = bind(handle, "X509_STORE_CTX_new", vp, [])
+        self.ctx_init = bind(handle, "X509_STORE_CTX_init", ctypes.c_int, [vp, vp, vp, vp])
+        self.ctx_free = bind(handle, "X509_STORE_CTX_free", None, [vp])
+        self.verify = bind(handle, "X509_verify_cert", ctypes.c_int, [vp])
+        self.error = bind(handle, "X509_STORE_CTX_get_error", ctypes.c_int, [vp])
+        self.error_text = bind(handle, "X509_verify_cert_error_string", ctypes.c_char_p, [ctypes.c_long])
+
+    def certificate(self, der: bytes) -> int | None:
+        """An X509 object from DER (None when it does not parse)."""
+        buffer = ctypes.c_char_p(der)
+        pointer: int | None = self.d2i(None, ctypes.byref(buffer), len(der))
+        return pointer or None
+
+    def check(self, chain: list[int], cafile: str) -> StoreVerdict:
+        """Verify the leaf with the rest as untrusted intermediates against one CA file."""
+        store = self.store_new()
+        untrusted = self.stack_new()
+        context = self.ctx_new()
+        try:
+            if self.load(store, os.fsencode(cafile), None) != 1:
+                return StoreVerdict(cafile, False, "the file holds no certificate OpenSSL can load")
+            for certificate in chain[1:]:
+                self.stack_push(untrusted, certificate)
+            self.ctx_init(context, store, chain[0], untrusted)
+            if self.verify(context) == 1:
+                return StoreVerdict(cafile, True)
+            text = self.error_text(self.error(context)) or b"verification failed"
+            return StoreVerdict(cafile, False, text.decode("utf-8", "replace"))
+        finally:
+            self.ctx_free(context)
+            self.stack_free(untrusted)
+            self.store_free(store)
+
+
+def _handle() -> ctypes.CDLL | None:
+    """The loaded libcrypto that `_ssl` uses, or None (another platform, or no such symbols)."""
+    import _ssl
+
+    module_file = getattr(_ssl, "__file__", None)
+    handle = probe._library_handle(module_file) if module_file else ctypes.CDLL(None)
+    if handle is None or getattr(handle, "OPENSSL_sk_new_null", None) is None:
+        return None
+    return handle
+
+
+def verdicts(chain: tuple[bytes, ...], cafiles: list[str]) -> tuple[StoreVerdict, ...] | str:
+    """The chain (leaf first) checked against each CA file, or why it could not be checked at all."""
+    if not chain:
+        return "the server's chain was not received"
+    handle = _handle()
+    if handle is None:
+        return "X509_verify_cert is not reachable in the loaded libcrypto (OpenSSL 1.1 or later is needed)"
+    verifier = _Verifier(handle)
+    certificates = [verifier.certificate(der) for der in chain]
+    try:
+        if any(c is None for c in certificates):
+            return "a certificate of the server's chain does not parse"
+        loaded = [c for c in certificates if c is not None]
+        return tuple(verifier.check(loaded, path) for path in dict.fromkeys(cafiles))
+    finally:
+        for certificate in certificates:
+            if certificate is not None:
+                verifier.x509_free(certificate)
