@@ -123,14 +123,20 @@ def check(
     """
     if sum(subject is not None for subject in (python, pid, root)) > 1:
         raise ValueError("python, pid and root name different subjects: choose one")
-    if (python is not None or pid is not None or root is not None) and hosts:
-        raise ValueError("hosts cannot be combined with another subject: the handshake would come from this one")
+    if (pid is not None or root is not None) and hosts:
+        raise ValueError("hosts cannot be combined with --pid or --root: the handshake would come from this one")
     if python is not None:
+        from cadoctor._facts.handshake import analyse, shake_in
         from cadoctor._facts.interpreter import probe_interpreter
 
         facts = facts_from_probe(probe_interpreter(python), local=False)
         subject = Subject(kind="interpreter", executable=python, python=True, observed="runtime")
-        return report_for(replace(facts, subject=subject), verify=verify, timeout=timeout, executable=python)
+        facts = replace(facts, subject=subject)
+        if hosts:  # made by that interpreter, checked here against each of its clients' stores
+            stores = client_stores(facts)
+            shaken = [shake_in(target, python, timeout) for target in hosts]
+            facts = replace(facts, hosts=tuple(analyse(item, facts.bundles, stores) for item in shaken))
+        return report_for(facts, verify=verify, timeout=timeout, executable=python)
     if root is not None:
         from cadoctor._facts.image import facts_of_root, open_root
 

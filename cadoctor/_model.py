@@ -445,6 +445,7 @@ class ClientTrust:
     path: str | None
     certificates: int | None
     source: str
+    also: tuple[str, ...] = ()  # files or folders loaded on top of it (pip adds every variable it reads)
 
 
 @record

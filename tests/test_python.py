@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import (
     ForeignOpenSSL,
+    GeneratedCA,
     check_json,
     clean_env,
     codes,
@@ -181,13 +182,27 @@ def test_a_silent_interpreter_is_given_up_on_time(tmp_path: Path) -> None:
     assert time.monotonic() - started < 5
 
 
-def test_host_and_python_together_are_a_usage_error() -> None:
-    """--host with --python is refused (exit 2, one line; ValueError from the API) rather than run from here."""
-    result = run_cadoctor(["check", "--python", sys.executable, "--host", "localhost:1"], clean_env())
+def test_host_with_pid_or_root_is_a_usage_error(tmp_path: Path) -> None:
+    """--host with --root is refused (exit 2, one line; ValueError from the API): the handshake would come from here."""
+    result = run_cadoctor(["check", "--root", str(tmp_path), "--host", "localhost:1"], clean_env())
     assert result.returncode == 2
-    assert result.stderr == "cadoctor: --host cannot be combined with --python: run cadoctor under that interpreter\n"
+    assert result.stderr == "cadoctor: --host cannot be combined with --root: the handshake would come from here\n"
     with pytest.raises(ValueError, match="cannot be combined"):
-        check(python=sys.executable, hosts=["localhost:1"])
+        check(root=str(tmp_path), hosts=["localhost:1"])
+
+
+def test_host_with_python_is_made_by_that_interpreter(tls_server: int, test_ca: GeneratedCA) -> None:
+    """--python with --host: the other interpreter makes the handshake, with the CA variables it is given."""
+    python = _pyenv("3.12")
+    status, report = check_json(
+        clean_env(SSL_CERT_FILE=str(test_ca.bundle)), "--python", python, "--host", "localhost:%d" % tls_server
+    )
+    host = report["hosts"][0]
+    assert (host["ok"], host["code"]) == (True, None)
+    status, report = check_json(clean_env(), "--python", python, "--host", "localhost:%d" % tls_server, "--no-verify")
+    assert status == 1
+    assert report["hosts"][0]["ok"] is False  # that interpreter, without the variable, does not trust the root
+    assert report["hosts"][0]["stage"] == "handshake"
 
 
 def test_the_probe_answers_json_on_every_supported_python() -> None:

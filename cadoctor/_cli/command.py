@@ -132,8 +132,8 @@ def run_check(options: CheckOptions) -> int:
     if len(subjects) > 1:
         error("%s name different subjects: choose one" % " and ".join(subjects))
         return EXIT_USAGE
-    if subjects and options.hosts:
-        error("--host cannot be combined with %s: run cadoctor under that interpreter" % subjects[0])
+    if subjects and subjects[0] != "--python" and options.hosts:
+        error("--host cannot be combined with %s: the handshake would come from here" % subjects[0])
         return EXIT_USAGE
     try:
         report = check(

@@ -177,10 +177,13 @@ def facts_from_probe(probe_facts: dict[str, Any], *, light: bool = False, local:
 
 def client_stores(facts: Facts) -> list[str]:
     """The CA files the clients of the examined Python may use: certifi, shipped bundles, files variables name."""
-    named = [facts.runtime.environment.get(name) for name in probe.CA_VARIABLES if name != "SSL_CERT_DIR"]
+    environment = facts.runtime.environment
+    named = [environment.get(name) for name in probe.CA_VARIABLES if name != "SSL_CERT_DIR"]
+    named += environment.get("SSL_CERT_DIR", "").split(os.pathsep)
     named += [s.value for s in facts.settings if s.key in ("cert", "ca_bundle")]
     paths = [facts.runtime.certifi, *(d.bundle for d in facts.distributions), *named]
-    return [p for p in dict.fromkeys(paths) if p and os.path.isfile(p)]  # a FIFO or device is never opened
+    # regular files and folders only: a FIFO or a device is never opened
+    return [p for p in dict.fromkeys(paths) if p and (os.path.isfile(p) or os.path.isdir(p))]
 
 
 def local_roots(bundles: tuple[Bundle, ...]) -> tuple[LocalRoot, ...]:

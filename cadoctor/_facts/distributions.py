@@ -205,7 +205,9 @@ def client_settings(environ: Mapping[str, str], prefix: str, root: FileRoot = HO
         return [t.format(home=home, config=config) for t in templates if not ("{" in t and not home)]
 
     pip_files = files(_PIP_FILES) + ([prefix + "/pip.conf"] if prefix else [])
-    if environ.get("PIP_CONFIG_FILE"):
+    if environ.get("PIP_CONFIG_FILE") == os.devnull:
+        pip_files = []  # pip reads no configuration file at all then
+    elif environ.get("PIP_CONFIG_FILE"):
         pip_files.append(environ["PIP_CONFIG_FILE"])
     cert = None
     for path in pip_files:

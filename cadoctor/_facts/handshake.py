@@ -340,6 +340,26 @@ def shake(
     return Shaken(target, host, port, outcome, chain)
 
 
+def shake_in(target: str, python: str, timeout: float) -> Shaken | HostCheck:
+    """The handshake made by another interpreter (`--python` with `--host`): its OpenSSL, its trust path.
+
+    The chain of a failed verification is fetched from here, as `shake` does: it is what the server sends.
+    """
+    from cadoctor._facts.interpreter import handshake_in
+
+    try:
+        host, port = parse_target(target)
+    except ValueError as exc:
+        return HostCheck(target, target, 0, target, None, False, "invalid", "host-unreachable", error=str(exc))
+    outcome = handshake_in(python, host, port, timeout)
+    if outcome.get("stage") == "context":
+        return HostCheck(target, host, port, host, None, False, "context", None, error=outcome.get("error"))
+    chain = tuple(base64.b64decode(item) for item in outcome.get("chain") or ())
+    if classify(outcome) in _NEEDS_CHAIN and not chain:
+        chain = fetch_chain(host, port, host, timeout)
+    return Shaken(target, host, port, outcome, chain)
+
+
 def analyse(shaken: Shaken | HostCheck, bundles: Iterable[Bundle], stores: Iterable[str] = ()) -> HostCheck:
     """Classify a handshake, describe the chain, attribute an untrusted root, and check it against `stores`.
 

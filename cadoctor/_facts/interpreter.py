@@ -142,6 +142,37 @@ def finish(
     return status, out, err
 
 
+def handshake_in(path: str, host: str, port: int, timeout: float) -> dict[str, Any]:
+    """One default-context handshake made by another (proven) interpreter, with its own OpenSSL and trust path.
+
+    The probe's trial does it; the outcome is the probe's handshake record (stage, error, chain, ...), or a
+    record saying why that interpreter could not make one.
+    """
+    import json
+
+    from cadoctor._facts import probe
+    from cadoctor._facts.proof import NotProven, prove_python
+
+    failed: dict[str, Any] = {"ok": False, "stage": "context", "error": None, "chain": []}
+    try:
+        proven = prove_python(path)
+    except NotProven as exc:
+        return {**failed, "error": "not tried: %s is %s" % (path, exc)}
+    request = {"host": {"host": host, "port": port, "server_name": host, "timeout": timeout}}
+    try:
+        child = spawn(proven, [os.path.abspath(probe.__file__), "--verify"], cwd="/")
+        _, out, _ = finish(child, json.dumps(request).encode(), timeout + PROBE_TIMEOUT)
+        answer = json.loads(out.decode("utf-8"))
+    except (InterpreterError, UnicodeDecodeError, ValueError) as exc:
+        return {**failed, "error": "not tried: %s could not make the handshake: %s" % (path, exc)}
+    if not isinstance(answer, dict) or answer.get("probe_version") != probe.PROBE_VERSION:
+        return {**failed, "error": "not tried: %s answered, but not with the probe's outcome" % path}
+    shake = answer.get("handshake")
+    if not isinstance(shake, dict):
+        return {**failed, "error": "not tried: %s" % (answer.get("error") or "that interpreter made no handshake")}
+    return shake
+
+
 def probe_interpreter(path: str, timeout: float = PROBE_TIMEOUT) -> dict[str, Any]:
     """The runtime probe's facts as another interpreter sees them, in this environment and working directory.
 

@@ -41,21 +41,25 @@ class _Verifier:
         pointer: int | None = self.d2i(None, ctypes.byref(buffer), len(der))
         return pointer or None
 
-    def check(self, chain: list[int], cafile: str) -> StoreVerdict:
-        """Verify the leaf with the rest as untrusted intermediates against one CA file."""
+    def check(self, chain: list[int], location: str) -> StoreVerdict:
+        """Verify the leaf with the rest as untrusted intermediates against one CA file or hashed folder."""
         store = self.store_new()
         untrusted = self.stack_new()
         context = self.ctx_new()
+        folder = os.path.isdir(location)
         try:
-            if self.load(store, os.fsencode(cafile), None) != 1:
-                return StoreVerdict(cafile, False, "the file holds no certificate OpenSSL can load")
+            loaded = self.load(
+                store, None if folder else os.fsencode(location), os.fsencode(location) if folder else None
+            )
+            if loaded != 1:
+                return StoreVerdict(location, False, "it holds no certificate OpenSSL can load")
             for certificate in chain[1:]:
                 self.stack_push(untrusted, certificate)
             self.ctx_init(context, store, chain[0], untrusted)
             if self.verify(context) == 1:
-                return StoreVerdict(cafile, True)
+                return StoreVerdict(location, True)
             text = self.error_text(self.error(context)) or b"verification failed"
-            return StoreVerdict(cafile, False, text.decode("utf-8", "replace"))
+            return StoreVerdict(location, False, text.decode("utf-8", "replace"))
         finally:
             self.ctx_free(context)
             self.stack_free(untrusted)
@@ -73,8 +77,8 @@ def _handle() -> ctypes.CDLL | None:
     return handle
 
 
-def verdicts(chain: tuple[bytes, ...], cafiles: list[str]) -> tuple[StoreVerdict, ...] | str:
-    """The chain (leaf first) checked against each CA file, or why it could not be checked at all."""
+def verdicts(chain: tuple[bytes, ...], locations: list[str]) -> tuple[StoreVerdict, ...] | str:
+    """The chain (leaf first) checked against each CA file or folder, or why it could not be checked at all."""
     if not chain:
         return "the server's chain was not received"
     handle = _handle()
@@ -86,7 +90,7 @@ def verdicts(chain: tuple[bytes, ...], cafiles: list[str]) -> tuple[StoreVerdict
         if any(c is None for c in certificates):
             return "a certificate of the server's chain does not parse"
         loaded = [c for c in certificates if c is not None]
-        return tuple(verifier.check(loaded, path) for path in dict.fromkeys(cafiles))
+        return tuple(verifier.check(loaded, path) for path in dict.fromkeys(locations))
     finally:
         for certificate in certificates:
             if certificate is not None:

@@ -99,6 +99,7 @@ def _judge_one(name: str, version: str, rule: ClientRule, facts: Facts, own: str
         if rule.replaces:
             trust = ClientTrust("variable", path, bundle.certificates if bundle else None, variable)
         else:
+            trust = replace(trust, also=(*trust.also, path))
             notes.append("adds %s=%s" % (variable, path))
     for injector in facts.injectors if rule.ssl_module else ():
         trust = ClientTrust(TRUSTSTORE, trust.path if trust.kind == OPENSSL else None, None, injector.path)
@@ -161,7 +162,9 @@ def host_verdicts(host: HostCheck, clients: tuple[Client, ...]) -> tuple[HostCli
         if not host.ok and not trust_failure:  # unreachable, not TLS, a name mismatch: the same for every client
             results.append(HostClient(client.name, False, failure))
         elif kind in (OPENSSL, TRUSTSTORE, SYSTEM):
-            results.append(HostClient(client.name, host.ok, None if host.ok else failure))
+            added = [by_path[p] for p in client.trust.also if p in by_path]
+            ok = host.ok or any(v.ok for v in added)
+            results.append(HostClient(client.name, ok, None if ok else failure))
         elif kind == "missing":
             results.append(HostClient(client.name, False, "its CA setting is unusable"))
         elif kind == COMPILED_IN:
