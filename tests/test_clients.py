@@ -39,7 +39,7 @@ def test_versions_pick_the_row_where_behaviour_flips() -> None:
     assert version_key("2026.10.19.post1") == (2026, 10, 19)
     assert rule_for("pip", "24.1.2").family == "pip<24.2"  # type: ignore[union-attr]
     assert rule_for("pip", "24.2", "3.11.7").family == "pip>=24.2"  # type: ignore[union-attr]
-    assert rule_for("pip", "26.0.1", "3.9.18").default == "certifi"  # type: ignore[union-attr]
+    assert rule_for("pip", "26.0.1", "3.9.18").default == "own-bundle"  # type: ignore[union-attr]
     assert rule_for("httpx", "0.27.2").missing == "falls back"  # type: ignore[union-attr]
     assert rule_for("httpx", "0.28.1").missing == "raises"  # type: ignore[union-attr]
     assert rule_for("openai", "3.57.0").default == "openssl-defaults"  # type: ignore[union-attr]

@@ -6,14 +6,17 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
+from importlib import resources
 from pathlib import Path
 
 import artefacts
 import clients
+import jsonschema
 import pytest
 from conftest import CHILD_TIMEOUT, GeneratedCA, make_ca
 
 pytestmark = pytest.mark.slow
+SCHEMA = json.loads(resources.files("cadoctor").joinpath("schema/report-v1.json").read_text())
 NAMES = {"urllib (stdlib)": "urllib"}  # cadoctor's name of a client -> the harness's, where they differ
 
 
@@ -51,6 +54,7 @@ def _predicted(
     )
     assert "Traceback" not in done.stderr, done.stderr
     report = json.loads(done.stdout)
+    jsonschema.validate(report, SCHEMA)
     return done.returncode, {NAMES.get(c["name"], c["name"]): c["ok"] for c in report["hosts"][0]["clients"]}
 
 
@@ -96,3 +100,91 @@ def test_s4_root_only_in_requests_ca_bundle(python: Path, port: int, ca: Generat
 def test_s5_root_only_in_curl_ca_bundle(python: Path, port: int, ca: GeneratedCA) -> None:
     """Root only in CURL_CA_BUNDLE: requests and pip accept it (after REQUESTS_CA_BUNDLE); botocore does not."""
     _compare(python, port, clients.client_env(CURL_CA_BUNDLE=str(ca.bundle)))
+
+
+def _clients_of(python: Path, env: dict[str, str]) -> dict[str, dict[str, object]]:
+    """`check --python` as JSON: each client of that interpreter by name."""
+    done = subprocess.run(
+        [sys.executable, "-m", "cadoctor", "check", "--format", "json", "--no-verify", "--python", str(python)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=CHILD_TIMEOUT,
+        check=False,
+    )
+    report = json.loads(done.stdout)
+    jsonschema.validate(report, SCHEMA)
+    return {c["name"]: c for c in report["clients"]}
+
+
+def _library_says(python: Path, code: str, env: dict[str, str]) -> str:
+    """What the library itself prints, imported in that venv (the ground truth for where it looks)."""
+    return subprocess.run(
+        [str(python), "-c", code], env=env, capture_output=True, text=True, timeout=CHILD_TIMEOUT, check=True
+    ).stdout.strip()
+
+
+def test_botocore_trusts_certifi_when_importable_and_its_own_bundle_otherwise() -> None:
+    """The bundle cadoctor names for botocore is the one botocore.httpsession.where() returns, certifi or not."""
+    env = clients.client_env()
+    for python in (artefacts.clients_venv(), artefacts.botocore_without_certifi_venv()):
+        trust = _clients_of(python, env)["botocore"]["trust"]
+        where = _library_says(python, "import botocore.httpsession as h; print(h.where())", env)
+        assert trust["path"] == where  # type: ignore[index]
+        assert trust["kind"] == ("certifi" if "/certifi/" in where else "own-bundle")  # type: ignore[index]
+
+
+def test_grpc_follows_its_roots_variable(ca: GeneratedCA) -> None:
+    """grpcio trusts its roots.pem, or the file GRPC_DEFAULT_SSL_ROOTS_FILE_PATH names."""
+    python = artefacts.clients_venv()
+    assert _clients_of(python, clients.client_env())["grpcio"]["trust"]["path"].endswith("roots.pem")  # type: ignore[index]
+    env = clients.client_env(GRPC_DEFAULT_SSL_ROOTS_FILE_PATH=str(ca.bundle))
+    trust = _clients_of(python, env)["grpcio"]["trust"]
+    assert (trust["kind"], trust["path"]) == ("variable", str(ca.bundle))  # type: ignore[index]
+
+
+def test_pip_24_1_is_its_certifi_only_and_a_current_pip_reads_the_os_store() -> None:
+    """pip 24.1 trusts its vendored certifi alone; the current pip trusts the OS store through truststore."""
+    env = clients.client_env()
+    old = _clients_of(artefacts.old_pip_venv(), env)["pip"]
+    assert (old["version"], old["trust"]["kind"]) == ("24.1.2", "own-bundle")  # type: ignore[index]
+    assert old["trust"]["path"].endswith("pip/_vendor/certifi/cacert.pem")  # type: ignore[index]
+    new = _clients_of(artefacts.clients_venv(), env)["pip"]
+    expected = "truststore" if sys.version_info >= (3, 10) else "own-bundle"  # pip turns truststore off below 3.10
+    assert new["trust"]["kind"] == expected  # type: ignore[index]
+
+
+def test_pip_system_certs_is_named_as_an_injector_and_moves_requests_to_the_os_store() -> None:
+    """pip-system-certs 5's .pth is found (not run) and requests in its venv is judged by truststore."""
+    python = artefacts.pip_system_certs_venv()
+    env = clients.client_env()
+    found = _clients_of(python, env)["requests"]
+    assert found["trust"]["kind"] == "truststore"  # type: ignore[index]
+    done = subprocess.run(
+        [sys.executable, "-m", "cadoctor", "check", "--format", "json", "--no-verify", "--python", str(python)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=CHILD_TIMEOUT,
+        check=False,
+    )
+    assert "client-injector" in {f["code"] for f in json.loads(done.stdout)["findings"]}
+
+
+def test_a_corporate_only_ssl_cert_file_breaks_httpx_not_urllib(ca: GeneratedCA) -> None:
+    """SSL_CERT_FILE with only a private root replaces httpx's store (public sites fail there), not urllib's."""
+    python = artefacts.clients_venv()
+    env = clients.client_env(SSL_CERT_FILE=str(ca.bundle))
+    done = subprocess.run(
+        [sys.executable, "-m", "cadoctor", "check", "--format", "json", "--no-verify", "--python", str(python)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=CHILD_TIMEOUT,
+        check=False,
+    )
+    report = json.loads(done.stdout)
+    replaces = [f for f in report["findings"] if f["code"] == "client-variable-replaces"]
+    assert len(replaces) == 1
+    assert "httpx" in replaces[0]["evidence"]["clients"]
+    assert "urllib (stdlib)" not in replaces[0]["evidence"]["clients"]

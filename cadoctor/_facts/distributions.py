@@ -46,6 +46,7 @@ OWN_BUNDLES = {
     "botocore": "botocore/cacert.pem",
     "grpcio": "grpc/_cython/_credentials/roots.pem",
     "httplib2": "httplib2/cacerts.txt",
+    "pip": "pip/_vendor/certifi/cacert.pem",  # pip vendors certifi: the environment's is not the one it reads
 }
 # What an executable line of a `.pth` file imports when it injects the OS store into every client.
 _INJECTING = (("pip_system_certs", "pip-system-certs"), ("truststore", "truststore"))

@@ -377,9 +377,15 @@ def default_context_obstacle() -> Optional[str]:
     return blocking_cafile(trust_sources(ssl_facts)["cafile"]["path"])
 
 
+INJECTED = "the default context is truststore's (injected at start): it asks the OS store on demand"
+
+
 def context_facts(context: Any) -> Dict[str, Any]:
     """Count what a new default context loaded: take it before any handshake, which loads directory roots lazily."""
-    stats = context.cert_store_stats()
+    try:
+        stats = context.cert_store_stats()
+    except NotImplementedError:  # truststore.SSLContext, injected by pip-system-certs or the program
+        return {"ok": True, "error": None, "skipped": INJECTED, "x509": 0, "x509_ca": 0}
     return {"ok": True, "error": None, "x509": stats.get("x509", 0), "x509_ca": stats.get("x509_ca", 0)}
 
 
@@ -942,7 +948,8 @@ def trial(request: Dict[str, Any]) -> Dict[str, Any]:
         context = ssl.create_default_context(cafile=cafile, capath=capath)
         if request.get("add_cafile"):
             context.load_verify_locations(cafile=request["add_cafile"])  # on top of the defaults
-        outcome["loaded"] = context.cert_store_stats().get("x509_ca", 0)
+        counted = context_facts(context)
+        outcome["loaded"] = None if counted.get("skipped") else counted["x509_ca"]
     except Exception as exc:
         outcome["error"] = "%s: %s" % (type(exc).__name__, exc)
         return outcome

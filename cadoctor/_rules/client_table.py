@@ -206,7 +206,7 @@ RULES: tuple[ClientRule, ...] = (
     ClientRule(
         "pip<24.2",
         "pip",
-        CERTIFI,
+        OWN,
         (*_REQUESTS_VARIABLES, "PIP_CERT", "pip.conf cert"),
         True,
         True,
@@ -230,7 +230,7 @@ RULES: tuple[ClientRule, ...] = (
     ClientRule(
         "pip>=24.2 on Python<3.10",
         "pip",
-        CERTIFI,
+        OWN,
         (*_REQUESTS_VARIABLES, "PIP_CERT", "pip.conf cert"),
         True,
         True,
