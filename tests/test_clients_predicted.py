@@ -8,6 +8,7 @@ import sys
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import artefacts
 import clients
@@ -102,8 +103,8 @@ def test_s5_root_only_in_curl_ca_bundle(python: Path, port: int, ca: GeneratedCA
     _compare(python, port, clients.client_env(CURL_CA_BUNDLE=str(ca.bundle)))
 
 
-def _clients_of(python: Path, env: dict[str, str]) -> dict[str, dict[str, object]]:
-    """`check --python` as JSON: each client of that interpreter by name."""
+def _report(python: Path, env: dict[str, str]) -> dict[str, Any]:
+    """`check --python` as JSON, validated against the schema."""
     done = subprocess.run(
         [sys.executable, "-m", "cadoctor", "check", "--format", "json", "--no-verify", "--python", str(python)],
         env=env,
@@ -112,9 +113,14 @@ def _clients_of(python: Path, env: dict[str, str]) -> dict[str, dict[str, object
         timeout=CHILD_TIMEOUT,
         check=False,
     )
-    report = json.loads(done.stdout)
+    report: dict[str, Any] = json.loads(done.stdout)
     jsonschema.validate(report, SCHEMA)
-    return {c["name"]: c for c in report["clients"]}
+    return report
+
+
+def _clients_of(python: Path, env: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """Each client of that interpreter by name."""
+    return {c["name"]: c for c in _report(python, env)["clients"]}
 
 
 def _library_says(python: Path, code: str, env: dict[str, str]) -> str:
@@ -130,60 +136,44 @@ def test_botocore_trusts_certifi_when_importable_and_its_own_bundle_otherwise() 
     for python in (artefacts.clients_venv(), artefacts.botocore_without_certifi_venv()):
         trust = _clients_of(python, env)["botocore"]["trust"]
         where = _library_says(python, "import botocore.httpsession as h; print(h.where())", env)
-        assert trust["path"] == where  # type: ignore[index]
-        assert trust["kind"] == ("certifi" if "/certifi/" in where else "own-bundle")  # type: ignore[index]
+        assert trust["path"] == where
+        assert trust["kind"] == ("certifi" if "/certifi/" in where else "own-bundle")
 
 
 def test_grpc_follows_its_roots_variable(ca: GeneratedCA) -> None:
     """grpcio trusts its roots.pem, or the file GRPC_DEFAULT_SSL_ROOTS_FILE_PATH names."""
     python = artefacts.clients_venv()
-    assert _clients_of(python, clients.client_env())["grpcio"]["trust"]["path"].endswith("roots.pem")  # type: ignore[index]
+    assert _clients_of(python, clients.client_env())["grpcio"]["trust"]["path"].endswith("roots.pem")
     env = clients.client_env(GRPC_DEFAULT_SSL_ROOTS_FILE_PATH=str(ca.bundle))
     trust = _clients_of(python, env)["grpcio"]["trust"]
-    assert (trust["kind"], trust["path"]) == ("variable", str(ca.bundle))  # type: ignore[index]
+    assert (trust["kind"], trust["path"]) == ("variable", str(ca.bundle))
 
 
 def test_pip_24_1_is_its_certifi_only_and_a_current_pip_reads_the_os_store() -> None:
     """pip 24.1 trusts its vendored certifi alone; the current pip trusts the OS store through truststore."""
     env = clients.client_env()
     old = _clients_of(artefacts.old_pip_venv(), env)["pip"]
-    assert (old["version"], old["trust"]["kind"]) == ("24.1.2", "own-bundle")  # type: ignore[index]
-    assert old["trust"]["path"].endswith("pip/_vendor/certifi/cacert.pem")  # type: ignore[index]
+    assert (old["version"], old["trust"]["kind"]) == ("24.1.2", "own-bundle")
+    assert old["trust"]["path"].endswith("pip/_vendor/certifi/cacert.pem")
     new = _clients_of(artefacts.clients_venv(), env)["pip"]
     expected = "truststore" if sys.version_info >= (3, 10) else "own-bundle"  # pip turns truststore off below 3.10
-    assert new["trust"]["kind"] == expected  # type: ignore[index]
+    assert new["trust"]["kind"] == expected
 
 
 def test_pip_system_certs_is_named_as_an_injector_and_moves_requests_to_the_os_store() -> None:
     """pip-system-certs 5's .pth is found (not run) and requests in its venv is judged by truststore."""
     python = artefacts.pip_system_certs_venv()
     env = clients.client_env()
-    found = _clients_of(python, env)["requests"]
-    assert found["trust"]["kind"] == "truststore"  # type: ignore[index]
-    done = subprocess.run(
-        [sys.executable, "-m", "cadoctor", "check", "--format", "json", "--no-verify", "--python", str(python)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=CHILD_TIMEOUT,
-        check=False,
-    )
-    assert "client-injector" in {f["code"] for f in json.loads(done.stdout)["findings"]}
+    report = _report(python, env)
+    requests = next(c for c in report["clients"] if c["name"] == "requests")
+    assert requests["trust"]["kind"] == "truststore"
+    assert "client-injector" in {f["code"] for f in report["findings"]}
 
 
 def test_a_corporate_only_ssl_cert_file_breaks_httpx_not_urllib(ca: GeneratedCA) -> None:
     """SSL_CERT_FILE with only a private root replaces httpx's store (public sites fail there), not urllib's."""
     python = artefacts.clients_venv()
-    env = clients.client_env(SSL_CERT_FILE=str(ca.bundle))
-    done = subprocess.run(
-        [sys.executable, "-m", "cadoctor", "check", "--format", "json", "--no-verify", "--python", str(python)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=CHILD_TIMEOUT,
-        check=False,
-    )
-    report = json.loads(done.stdout)
+    report = _report(python, clients.client_env(SSL_CERT_FILE=str(ca.bundle)))
     replaces = [f for f in report["findings"] if f["code"] == "client-variable-replaces"]
     assert len(replaces) == 1
     assert "httpx" in replaces[0]["evidence"]["clients"]

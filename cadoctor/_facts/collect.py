@@ -17,9 +17,11 @@ from cadoctor._model import (
     Bundle,
     Distribution,
     Facts,
+    LoadedLibrary,
     LocalRoot,
     Runtime,
     Setting,
+    Subject,
     SystemLibrary,
 )
 from cadoctor._record import replace
@@ -171,6 +173,26 @@ def facts_from_probe(probe_facts: dict[str, Any], *, light: bool = False, local:
         distributions=distributions,
         injectors=injectors,
         local_roots=() if light else local_roots(bundles),
+        settings=settings,
+    )
+
+
+def facts_on_disk(
+    runtime: Runtime, libraries: tuple[LoadedLibrary, ...], subject: Subject | None, root: FileRoot = HOST
+) -> Facts:
+    """Everything the disk tells about a runtime read from files: bundles, clients, settings, local roots."""
+    distributions, injectors = discover(runtime.site_folders, root)
+    settings = client_settings(runtime.environment, runtime.prefix, root)
+    bundles = inventory(runtime, root, distributions, settings)
+    return Facts(
+        runtime=runtime,
+        libraries=libraries,
+        system_libraries=system_libraries({lib.realpath: lib.openssldir for lib in libraries}, root),
+        bundles=bundles,
+        subject=subject,
+        distributions=distributions,
+        injectors=injectors,
+        local_roots=local_roots(bundles),
         settings=settings,
     )
 

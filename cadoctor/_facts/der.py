@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from cadoctor._model import ChainCertificate
 from cadoctor._record import record
 
@@ -98,6 +100,31 @@ def _children(data: bytes, start: int, end: int) -> list[tuple[int, int, int, in
     return found
 
 
+def _tbs_fields(der: bytes) -> list[tuple[int, int, int, int]]:
+    """The fields of a certificate's TBSCertificate, without the [0] version: serial, signature, issuer, ..."""
+    _, cert_start, _ = read_tlv(der, 0)
+    _, tbs_start, tbs_end = read_tlv(der, cert_start)
+    fields = _children(der, tbs_start, tbs_end)
+    if fields and fields[0][0] == 0xA0:
+        fields = fields[1:]
+    if len(fields) < 6:
+        raise MalformedDER("short TBSCertificate")
+    return fields
+
+
+def _extensions(
+    der: bytes, fields: list[tuple[int, int, int, int]]
+) -> Iterator[tuple[str, list[tuple[int, int, int, int]]]]:
+    """Each extension's OID and its parts (extnID, critical if present, extnValue)."""
+    for tag, _, start, _ in fields[6:]:
+        if tag != 0xA3:  # [3] extensions
+            continue
+        _, list_start, list_end = read_tlv(der, start)
+        for _, _, ext_start, ext_end in _children(der, list_start, list_end):
+            parts = _children(der, ext_start, ext_end)
+            yield _oid(der[parts[0][2] : parts[0][3]]), parts
+
+
 def _oid(content: bytes) -> str:
     """Dotted text of an OBJECT IDENTIFIER's content."""
     if not content:
@@ -156,33 +183,21 @@ def _time(tag: int, content: bytes) -> str:
 
 def describe(der: bytes) -> ChainCertificate:
     """Subject, issuer, validity and key identifiers of a certificate, read from its DER (stdlib only)."""
-    _, cert_start, _ = read_tlv(der, 0)
-    _, tbs_start, tbs_end = read_tlv(der, cert_start)
-    fields = _children(der, tbs_start, tbs_end)
-    if fields and fields[0][0] == 0xA0:
-        fields = fields[1:]
-    if len(fields) < 6:
-        raise MalformedDER("short TBSCertificate")
+    fields = _tbs_fields(der)
     issuer = der[fields[2][1] : fields[2][3]]
     subject = der[fields[4][1] : fields[4][3]]
     (before_tag, _, b_start, b_end), (after_tag, _, a_start, a_end) = _children(der, fields[3][2], fields[3][3])[:2]
     keys: dict[str, str] = {}
-    for tag, _, start, _ in fields[6:]:
-        if tag != 0xA3:  # [3] extensions
-            continue
-        _, list_start, list_end = read_tlv(der, start)
-        for _, _, ext_start, ext_end in _children(der, list_start, list_end):
-            parts = _children(der, ext_start, ext_end)
-            oid = _oid(der[parts[0][2] : parts[0][3]])
-            value = der[parts[-1][2] : parts[-1][3]]
-            if oid == _SKI:
-                _, k_start, k_end = read_tlv(value, 0)
-                keys["ski"] = value[k_start:k_end].hex(":")
-            elif oid == _AKI:
-                _, seq_start, seq_end = read_tlv(value, 0)
-                for inner_tag, _, k_start, k_end in _children(value, seq_start, seq_end):
-                    if inner_tag == 0x80:
-                        keys["aki"] = value[k_start:k_end].hex(":")
+    for oid, parts in _extensions(der, fields):
+        value = der[parts[-1][2] : parts[-1][3]]
+        if oid == _SKI:
+            _, k_start, k_end = read_tlv(value, 0)
+            keys["ski"] = value[k_start:k_end].hex(":")
+        elif oid == _AKI:
+            _, seq_start, seq_end = read_tlv(value, 0)
+            for inner_tag, _, k_start, k_end in _children(value, seq_start, seq_end):
+                if inner_tag == 0x80:
+                    keys["aki"] = value[k_start:k_end].hex(":")
     return ChainCertificate(
         subject=name_text(subject),
         issuer=name_text(issuer),
@@ -235,12 +250,9 @@ def certificate_facts(der: bytes) -> CertificateFacts:
     outer = _children(der, cert_start, cert_end)
     if len(outer) != 3 or outer[0][0] != 0x30:
         raise MalformedDER("not a certificate")
-    _, _, tbs_start, tbs_end = outer[0]
-    fields = _children(der, tbs_start, tbs_end)
-    if fields and fields[0][0] == 0xA0:
-        fields = fields[1:]
-    if len(fields) < 6 or fields[0][0] != 0x02:
-        raise MalformedDER("short TBSCertificate")
+    fields = _tbs_fields(der)
+    if fields[0][0] != 0x02:
+        raise MalformedDER("the TBSCertificate has no serial number")
     serial = der[fields[0][2] : fields[0][3]]
     times = _children(der, fields[3][2], fields[3][3])
     if len(times) != 2:
@@ -251,21 +263,15 @@ def certificate_facts(der: bytes) -> CertificateFacts:
     except (ValueError, UnicodeDecodeError):
         raise MalformedDER("bad validity") from None
     ca = critical = has_ski = False
-    for tag, _, start, _ in fields[6:]:
-        if tag != 0xA3:  # [3] extensions
-            continue
-        _, list_start, list_end = read_tlv(der, start)
-        for _, _, ext_start, ext_end in _children(der, list_start, list_end):
-            parts = _children(der, ext_start, ext_end)
-            oid = _oid(der[parts[0][2] : parts[0][3]])
-            if oid == _SKI:
-                has_ski = True
-            elif oid == _BASIC_CONSTRAINTS:
-                critical = len(parts) == 3 and parts[1][0] == 0x01 and der[parts[1][2] : parts[1][3]] != b"\x00"
-                value = der[parts[-1][2] : parts[-1][3]]
-                _, seq_start, seq_end = read_tlv(value, 0)
-                inner = _children(value, seq_start, seq_end)
-                ca = bool(inner) and inner[0][0] == 0x01 and value[inner[0][2] : inner[0][3]] != b"\x00"
+    for oid, parts in _extensions(der, fields):
+        if oid == _SKI:
+            has_ski = True
+        elif oid == _BASIC_CONSTRAINTS:
+            critical = len(parts) == 3 and parts[1][0] == 0x01 and der[parts[1][2] : parts[1][3]] != b"\x00"
+            value = der[parts[-1][2] : parts[-1][3]]
+            _, seq_start, seq_end = read_tlv(value, 0)
+            inner = _children(value, seq_start, seq_end)
+            ca = bool(inner) and inner[0][0] == 0x01 and value[inner[0][2] : inner[0][3]] != b"\x00"
     return CertificateFacts(
         parts=CertificateParts(
             issuer=der[fields[2][1] : fields[2][3]],

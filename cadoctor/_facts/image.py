@@ -7,8 +7,7 @@ import re
 from collections.abc import Mapping
 
 from cadoctor._facts import probe
-from cadoctor._facts.collect import inventory, local_roots, system_libraries
-from cadoctor._facts.distributions import client_settings, discover
+from cadoctor._facts.collect import facts_on_disk
 from cadoctor._facts.elf import elf_at
 from cadoctor._facts.fileroot import FileRoot, RootError
 from cadoctor._facts.files import describe_file, python_hints, runtime_from_files, site_folders
@@ -145,18 +144,4 @@ def facts_of_root(root: FileRoot) -> Facts:
     if library is None:
         runtime = replace(runtime, ssl_error="the image's Python has no OpenSSL: no _ssl module or libcrypto found")
     subject = Subject(kind="root", executable=python, python=python is not None, observed="files", root=root.root)
-    known = {lib.realpath: lib.openssldir for lib in libraries}
-    distributions, injectors = discover(runtime.site_folders, root)
-    settings = client_settings(runtime.environment, runtime.prefix, root)
-    bundles = inventory(runtime, root, distributions, settings)
-    return Facts(
-        runtime=runtime,
-        libraries=tuple(libraries),
-        system_libraries=system_libraries(known, root),
-        bundles=bundles,
-        subject=subject,
-        distributions=distributions,
-        injectors=injectors,
-        local_roots=local_roots(bundles),
-        settings=settings,
-    )
+    return facts_on_disk(runtime, tuple(libraries), subject, root)

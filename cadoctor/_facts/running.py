@@ -6,8 +6,7 @@ import os
 import re
 from collections.abc import Mapping
 
-from cadoctor._facts.collect import inventory, local_roots, system_libraries
-from cadoctor._facts.distributions import client_settings, discover
+from cadoctor._facts.collect import facts_on_disk
 from cadoctor._facts.elf import elf_at
 from cadoctor._facts.files import build_strings, describe_file, python_hints, runtime_from_files, site_folders
 from cadoctor._facts.loader import DEFAULT_FOLDERS, search_folders
@@ -174,18 +173,4 @@ def facts_of_process(view: ProcessView) -> Facts:
         command=view.cmdline or (view.command,),
         root=None if view.root.is_host else view.root.root,
     )
-    known = {lib.realpath: lib.openssldir for lib in libraries}
-    distributions, injectors = discover(runtime.site_folders, view.root)
-    settings = client_settings(runtime.environment, runtime.prefix, view.root)
-    bundles = inventory(runtime, view.root, distributions, settings)
-    return Facts(
-        runtime=runtime,
-        libraries=libraries,
-        system_libraries=system_libraries(known, view.root),
-        bundles=bundles,
-        subject=subject,
-        distributions=distributions,
-        injectors=injectors,
-        local_roots=local_roots(bundles),
-        settings=settings,
-    )
+    return facts_on_disk(runtime, libraries, subject, view.root)
