@@ -13,22 +13,28 @@ import time
 
 RUNS = int(os.environ.get("CADOCTOR_BENCH_RUNS", "7"))
 ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": os.environ.get("HOME", "/")}
+# The variable each installed client reads: set to one bundle, every client trusts what the others do.
+CLIENT_VARIABLES = ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "AWS_CA_BUNDLE", "GRPC_DEFAULT_SSL_ROOTS_FILE_PATH")
+CLIENT_VARIABLES += ("HTTPLIB2_CA_CERTS", "PIP_CERT")
+SYSTEM_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 
 
-def timed(argv: list[str]) -> tuple[float, int]:
+def timed(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, int]:
     """Wall time and peak RSS (KiB) of one child run."""
     start = time.perf_counter()
-    child = subprocess.Popen(argv, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    child = subprocess.Popen(argv, env=env or ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, _status, usage = os.wait4(child.pid, 0)
     return time.perf_counter() - start, usage.ru_maxrss
 
 
-def interleaved(commands: dict[str, list[str]], runs: int = RUNS) -> dict[str, tuple[float, int]]:
+def interleaved(
+    commands: dict[str, list[str]], runs: int = RUNS, env: dict[str, str] | None = None
+) -> dict[str, tuple[float, int]]:
     """Median wall time and max peak RSS of each command, runs interleaved so drift hits all alike."""
     samples: dict[str, list[tuple[float, int]]] = {name: [] for name in commands}
     for _ in range(runs):
         for name, argv in commands.items():
-            samples[name].append(timed(argv))
+            samples[name].append(timed(argv, env))
     return {n: (statistics.median(t for t, _ in s), max(m for _, m in s)) for n, s in samples.items()}
 
 
@@ -123,7 +129,8 @@ def host_check_ratio(py: str) -> tuple[float, float]:
             raise SystemExit("the benchmark chain has no intermediate")
         context: ssl.SSLContext = server_context(chain.leaf, chain.key, chain.intermediate)
         with serve(tls_handler(context)) as port:
-            env = {**ENV, "SSL_CERT_FILE": str(chain.root)}
+            # every client told about the root, by the variable it reads: the case where every client verifies
+            env = {**ENV, **{name: str(chain.root) for name in CLIENT_VARIABLES}}
             commands = {
                 "check": [py, "-m", "cadoctor", "check", "--format", "json", "--host", "localhost:%d" % port],
                 "handshake": [py, "-c", HANDSHAKE, str(port)],
@@ -257,9 +264,23 @@ def main() -> None:
     )
     ours, base = results["cadoctor check --format json"], results["python -m requests.help"]
     print(
-        "check --format json: %.0f ms (peak %.1f MiB); requests.help: %.0f ms; ratio %.2fx (target <= 1.5x)"
+        "check --format json, ten clients, the local roots missing from their stores (the fix verified by each "
+        "client in a child): %.0f ms (peak %.1f MiB); requests.help: %.0f ms; ratio %.2fx"
         % (ours[0] * 1000, ours[1] / 1024, base[0] * 1000, ours[0] / base[0])
     )
+    if os.path.isfile(SYSTEM_BUNDLE):
+        healthy = interleaved(
+            {
+                "check": [py, "-m", "cadoctor", "check", "--format", "json"],
+                "help": [py, "-m", "requests.help"],
+            },
+            env={**ENV, **{name: SYSTEM_BUNDLE for name in CLIENT_VARIABLES}},
+        )
+        print(
+            "check --format json, ten clients, each pointed at the system bundle (nothing to fix): %.0f ms; "
+            "requests.help: %.0f ms; ratio %.2fx (target <= 1.0x)"
+            % (healthy["check"][0] * 1000, healthy["help"][0] * 1000, healthy["check"][0] / healthy["help"][0])
+        )
     startup = interleaved(
         {
             "import ssl": [py, "-c", "import ssl"],
@@ -289,8 +310,8 @@ def main() -> None:
     )
     checked, shaken = host_check_ratio(py)
     print(
-        "check --host (handshake succeeds): %.0f ms; python -c one default-context handshake: %.0f ms; "
-        "ratio %.2fx (target <= 1.5x)" % (checked * 1000, shaken * 1000, checked / shaken)
+        "check --host (handshake succeeds, ten clients, each verifies): %.0f ms; python -c one default-context "
+        "handshake: %.0f ms; ratio %.2fx (target <= 1.3x)" % (checked * 1000, shaken * 1000, checked / shaken)
     )
     static = inspect_figures(py)
     if static is None:

@@ -6,7 +6,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 
 from cadoctor._facts import probe
-from cadoctor._facts.collect import client_stores, collect, facts_from_probe
+from cadoctor._facts.collect import collect, facts_from_probe, loadable
 from cadoctor._facts.handshake import DEFAULT_TIMEOUT
 from cadoctor._fixes.propose import KIND_RANK, propose
 from cadoctor._fixes.verify import trial_obstacle
@@ -23,6 +23,16 @@ if TYPE_CHECKING:
     from typing import Any
 
     from cadoctor._facts.handshake import Shaken
+
+
+def _client_stores(facts: Facts) -> list[str]:
+    """The stores the clients of the examined Python use besides the OS store: each host's chain is checked there."""
+    paths: list[str] = []
+    for client in judge_clients(facts):
+        if client.trust.kind not in ("openssl-defaults", "truststore", "system", "missing") and client.trust.path:
+            paths.append(client.trust.path)
+        paths.extend(client.trust.also)
+    return loadable(paths)
 
 
 def _rank(fix: Fix) -> tuple[int, int]:
@@ -133,7 +143,7 @@ def check(
         subject = Subject(kind="interpreter", executable=python, python=True, observed="runtime")
         facts = replace(facts, subject=subject)
         if hosts:  # made by that interpreter, checked here against each of its clients' stores
-            stores = client_stores(facts)
+            stores = _client_stores(facts)
             shaken = [whole_chain(shake_in(target, python, timeout), timeout) for target in hosts]
             facts = replace(facts, hosts=tuple(analyse(item, facts.bundles, stores) for item in shaken))
         return report_for(facts, verify=verify, timeout=timeout, executable=python)
@@ -168,7 +178,7 @@ def check(
     if all(not isinstance(item, HostCheck) and item.outcome.get("ok") for item in shaken):
         if not looked:
             look()
-        stores = client_stores(looked[0])
+        stores = _client_stores(looked[0])
         shaken = [whole_chain(item, timeout) for item in shaken] if stores else shaken
         light = replace(looked[0], hosts=tuple(analyse(item, (), stores) for item in shaken))
         report = report_for(light, verify=verify, timeout=timeout)
@@ -177,7 +187,7 @@ def check(
     if not probed:
         probed.append(probe.collect(loaded or None))
     facts = facts_from_probe(probed[0])
-    stores = client_stores(facts)
+    stores = _client_stores(facts)
     shaken = [whole_chain(item, timeout) for item in shaken] if stores else shaken
     facts = replace(facts, hosts=tuple(analyse(item, facts.bundles, stores) for item in shaken))
     return report_for(facts, verify=verify, timeout=timeout)

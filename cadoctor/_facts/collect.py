@@ -197,14 +197,8 @@ def facts_on_disk(
     )
 
 
-def client_stores(facts: Facts) -> list[str]:
-    """The CA files the clients of the examined Python may use: certifi, shipped bundles, files variables name."""
-    environment = facts.runtime.environment
-    named = [environment.get(name) for name in probe.CA_VARIABLES if name != "SSL_CERT_DIR"]
-    named += environment.get("SSL_CERT_DIR", "").split(os.pathsep)
-    named += [s.value for s in facts.settings if s.key in ("cert", "ca_bundle")]
-    paths = [facts.runtime.certifi, *(d.bundle for d in facts.distributions), *named]
-    # regular files and folders only: a FIFO or a device is never opened
+def loadable(paths: list[str]) -> list[str]:
+    """The paths that are regular files or folders, once each: a FIFO or a device is never handed to OpenSSL."""
     return [p for p in dict.fromkeys(paths) if p and (os.path.isfile(p) or os.path.isdir(p))]
 
 

@@ -8,10 +8,12 @@ new copy of OpenSSL (the handle comes from `_ssl`, opened with RTLD_NOLOAD).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 
 from cadoctor._facts import probe
+from cadoctor._facts.der import MalformedDER, certificate_parts, name_text
 from cadoctor._model import StoreVerdict
 
 
@@ -25,6 +27,7 @@ class _Verifier:
         self.store_new = bind(handle, "X509_STORE_new", vp, [])
         self.store_free = bind(handle, "X509_STORE_free", None, [vp])
         self.load = bind(handle, "X509_STORE_load_locations", ctypes.c_int, [vp, ctypes.c_char_p, ctypes.c_char_p])
+        self.add = bind(handle, "X509_STORE_add_cert", ctypes.c_int, [vp, vp])
         self.stack_new = bind(handle, "OPENSSL_sk_new_null", vp, [])
         self.stack_push = bind(handle, "OPENSSL_sk_push", ctypes.c_int, [vp, vp])
         self.stack_free = bind(handle, "OPENSSL_sk_free", None, [vp])
@@ -41,17 +44,17 @@ class _Verifier:
         pointer: int | None = self.d2i(None, ctypes.byref(buffer), len(der))
         return pointer or None
 
-    def check(self, chain: list[int], location: str) -> StoreVerdict:
+    def check(self, chain: list[int], location: str, issuers: set[bytes]) -> StoreVerdict:
         """Verify the leaf with the rest as untrusted intermediates against one CA file or hashed folder."""
         store = self.store_new()
         untrusted = self.stack_new()
         context = self.ctx_new()
-        folder = os.path.isdir(location)
         try:
-            loaded = self.load(
-                store, None if folder else os.fsencode(location), os.fsencode(location) if folder else None
-            )
-            if loaded != 1:
+            if os.path.isdir(location):  # looked up by subject hash on demand, as OpenSSL does for a CA path
+                loaded = self.load(store, None, os.fsencode(location)) == 1
+            else:
+                loaded = self._add_file(store, location, issuers)
+            if not loaded:
                 return StoreVerdict(location, False, "it holds no certificate OpenSSL can load")
             for certificate in chain[1:]:
                 self.stack_push(untrusted, certificate)
@@ -64,6 +67,85 @@ class _Verifier:
             self.ctx_free(context)
             self.stack_free(untrusted)
             self.store_free(store)
+
+    def _add_file(self, store: int, path: str, issuers: set[bytes]) -> bool:
+        """Add the certificates of a PEM file that a path from the chain can reach, found by subject name.
+
+        OpenSSL 3's d2i_X509 costs about 0.3 ms a certificate: decoding all 144 of a system bundle would cost more
+        than the handshake. Names are compared raw (the reader in `der` takes microseconds), then as folded
+        text, following issuers through the file: only what path building could use is decoded.
+        """
+        by_subject: dict[bytes, list[bytes]] = {}
+        for der in pem_certificates(path):
+            with contextlib.suppress(MalformedDER):
+                by_subject.setdefault(certificate_parts(der).subject, []).append(der)
+        by_text: dict[str, list[bytes]] | None = None
+        wanted, chosen, seen = list(issuers), [], set()
+        while wanted:
+            name = wanted.pop()
+            found = by_subject.get(name)
+            if found is None:  # OpenSSL compares names canonically: the same text in another string type matches
+                if by_text is None:
+                    by_text = {}
+                    for subject, ders in by_subject.items():
+                        by_text.setdefault(_folded(subject), []).extend(ders)
+                found = by_text.get(_folded(name), [])
+            for der in found:
+                if der not in seen:
+                    seen.add(der)
+                    chosen.append(der)
+                    wanted.append(certificate_parts(der).issuer)
+        added = 0
+        for der in chosen:
+            certificate = self.certificate(der)
+            if certificate is not None:
+                added += self.add(store, certificate) == 1
+                self.x509_free(certificate)
+        return added > 0 or bool(by_subject)  # a file of certificates none of which the chain reaches still loads
+
+
+def _folded(name: bytes) -> str:
+    """A name as text, case and spacing folded, near enough to OpenSSL's canonical form for a lookup."""
+    try:
+        return " ".join(name_text(name).casefold().split())
+    except MalformedDER:
+        return ""
+
+
+_BEGIN = (b"-----BEGIN CERTIFICATE-----", b"-----BEGIN TRUSTED CERTIFICATE-----")
+_FILE_LIMIT = 64 << 20
+
+
+def pem_certificates(path: str) -> list[bytes]:
+    """The DER of each certificate block of a PEM file, read bounded and never blocking (a linear scan)."""
+    import base64
+    import binascii
+    import stat
+
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return []
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return []
+        data = os.read(fd, _FILE_LIMIT)
+    finally:
+        os.close(fd)
+    found: list[bytes] = []
+    at = 0
+    while True:
+        starts = [(data.find(marker, at), marker) for marker in _BEGIN]
+        begin, marker = min(((i, m) for i, m in starts if i != -1), default=(-1, b""))
+        if begin == -1:
+            return found
+        body = begin + len(marker)
+        end = data.find(b"-----END", body)
+        if end == -1:
+            return found
+        with contextlib.suppress(binascii.Error, ValueError):
+            found.append(base64.b64decode(b"".join(data[body:end].split()), validate=True))
+        at = end
 
 
 def _handle() -> ctypes.CDLL | None:
@@ -90,7 +172,11 @@ def verdicts(chain: tuple[bytes, ...], locations: list[str]) -> tuple[StoreVerdi
         if any(c is None for c in certificates):
             return "a certificate of the server's chain does not parse"
         loaded = [c for c in certificates if c is not None]
-        return tuple(verifier.check(loaded, path) for path in dict.fromkeys(locations))
+        issuers: set[bytes] = set()
+        for der in chain:  # what a server sends is untrusted: a part that does not parse names no issuer
+            with contextlib.suppress(MalformedDER):
+                issuers.add(certificate_parts(der).issuer)
+        return tuple(verifier.check(loaded, path, issuers) for path in dict.fromkeys(locations))
     finally:
         for certificate in certificates:
             if certificate is not None:
