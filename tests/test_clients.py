@@ -169,3 +169,15 @@ def test_a_plain_check_imports_no_client_and_no_cryptography() -> None:
         [sys.executable, "-c", script], env=clean_env(), capture_output=True, text=True, timeout=CHILD_TIMEOUT
     )
     assert out.stdout.strip() == "[]", out.stderr
+
+
+def test_a_bad_ca_variable_says_what_it_does_to_each_client(tmp_path: Path) -> None:
+    """A missing REQUESTS_CA_BUNDLE: requests raises, httpx ignores it (their rows say so), in env-path-invalid."""
+    python, site = _venv(tmp_path)
+    shutil.copytree(Path(certifi.__file__).parent, site / "certifi")
+    _dist_info(site, "requests", "2.34.2", b"Metadata-Version: 2.1\nName: requests\nVersion: 2.34.2\n")
+    _dist_info(site, "httpx", "0.28.1", b"Metadata-Version: 2.1\nName: httpx\nVersion: 0.28.1\n")
+    env = clean_env(REQUESTS_CA_BUNDLE=str(tmp_path / "missing.pem"), PIP_CONFIG_FILE=os.devnull)
+    _, report = check_json(env, "--python", python, "--no-verify")
+    invalid = next(f for f in report["findings"] if f["code"] == "env-path-invalid")
+    assert invalid["evidence"]["clients"] == {"httpx": "ignores it", "requests": "raises"}

@@ -147,6 +147,25 @@ def judge(facts: Facts) -> tuple[Client, ...]:
     return tuple(judged)
 
 
+def path_effects(facts: Facts, variable: str) -> dict[str, str]:
+    """What a variable naming something unusable does to each installed client: its own rule decides."""
+    effects: dict[str, str] = {}
+    for client in judge(facts):
+        if client.name == "urllib (stdlib)":
+            continue  # the finding's consumers already speak for Python's own ssl
+        rule = rule_for(client.name, client.version, facts.runtime.python_version)
+        if rule is None or variable not in rule.variables:
+            effects[client.name] = "ignores it"
+        else:
+            effects[client.name] = {
+                "ignored": "ignores it",
+                "raises": "raises",
+                "falls back": "falls back to its default",
+                "fails closed": "fails closed (trusts nothing)",
+            }[rule.missing]
+    return effects
+
+
 def host_verdicts(host: HostCheck, clients: tuple[Client, ...]) -> tuple[HostClient, ...]:
     """Whether each client would accept the host's chain, each by its own store.
 

@@ -6,7 +6,7 @@ import os
 from collections.abc import Iterator, Mapping
 
 from cadoctor._model import Bundle, Facts, Finding, Severity
-from cadoctor._rules.clients import client_findings
+from cadoctor._rules.clients import client_findings, path_effects
 from cadoctor._rules.hosts import host_findings
 from cadoctor._rules.variables import CONSUMERS
 
@@ -200,11 +200,13 @@ def env_path_invalid(facts: Facts) -> Iterator[Finding]:
             severity = WARNING
             if name == runtime.cafile_env or (name == runtime.capath_env and not served):
                 severity = ERROR
+            effects = path_effects(facts, name)
+            told = "; ".join("%s %s" % pair for pair in effects.items())
             yield Finding(
                 "env-path-invalid",
                 severity,
-                "%s=%s %s; affects %s" % (name, entry, problem, consumers),
-                {"variable": name, "path": entry, "problem": problem, "consumers": consumers},
+                "%s=%s %s; affects %s%s" % (name, entry, problem, consumers, " (here: %s)" % told if told else ""),
+                {"variable": name, "path": entry, "problem": problem, "consumers": consumers, "clients": effects},
             )
 
 
