@@ -170,6 +170,18 @@ def name_text(name: bytes) -> str:
     return ",".join(reversed(rdns))
 
 
+def name_key(name: bytes) -> bytes:
+    """A Name's key for lookups, near OpenSSL's canonical form: case, spacing and string type folded away."""
+    _, start, end = read_tlv(name, 0)
+    parts = []
+    for _, _, set_start, set_end in _children(name, start, end):
+        for _, _, at_start, at_end in _children(name, set_start, set_end):
+            (_, oid_at, _, oid_end), (_, _, value_start, value_end) = _children(name, at_start, at_end)[:2]
+            value = b" ".join(name[value_start:value_end].lower().split())
+            parts.append(name[oid_at:oid_end] + b"=" + value)
+    return b"\x00".join(parts)
+
+
 def _time(tag: int, content: bytes) -> str:
     """ISO 8601 text of a UTCTime or GeneralizedTime (UTC, seconds)."""
     text = content.decode("ascii")

@@ -13,7 +13,7 @@ import ctypes
 import os
 
 from cadoctor._facts import probe
-from cadoctor._facts.der import MalformedDER, certificate_parts, name_text
+from cadoctor._facts.der import MalformedDER, certificate_parts, name_key
 from cadoctor._model import StoreVerdict
 
 
@@ -79,7 +79,7 @@ class _Verifier:
         for der in pem_certificates(path):
             with contextlib.suppress(MalformedDER):
                 by_subject.setdefault(certificate_parts(der).subject, []).append(der)
-        by_text: dict[str, list[bytes]] | None = None
+        by_text: dict[bytes, list[bytes]] | None = None
         wanted, chosen, seen = list(issuers), [], set()
         while wanted:
             name = wanted.pop()
@@ -104,12 +104,12 @@ class _Verifier:
         return added > 0 or bool(by_subject)  # a file of certificates none of which the chain reaches still loads
 
 
-def _folded(name: bytes) -> str:
-    """A name as text, case and spacing folded, near enough to OpenSSL's canonical form for a lookup."""
+def _folded(name: bytes) -> bytes:
+    """A name folded near enough to OpenSSL's canonical form for a lookup (empty when it does not parse)."""
     try:
-        return " ".join(name_text(name).casefold().split())
+        return name_key(name)
     except MalformedDER:
-        return ""
+        return b""
 
 
 _BEGIN = (b"-----BEGIN CERTIFICATE-----", b"-----BEGIN TRUSTED CERTIFICATE-----")
