@@ -116,7 +116,8 @@ def check(
     """Examine the trust path of the running interpreter (and live handshakes to `hosts`) and return the report.
 
     With `python`, examine that interpreter instead: the probe runs there, the rules here, and fixes are tried
-    in fresh children of it (raises `InterpreterError` when it cannot be probed, ValueError with `hosts`).
+    in fresh children of it (raises `InterpreterError` when it cannot be probed); with `hosts`, that interpreter
+    makes the handshakes.
 
     With `pid`, examine that running process from outside (Linux): its maps, environment and files, read in
     its own root; fixes are tried in a fresh copy of its interpreter only when it is a Python of this user in
