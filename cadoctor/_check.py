@@ -13,7 +13,7 @@ from cadoctor._fixes.verify import trial_obstacle
 from cadoctor._fixes.verify import verify as run_trials
 from cadoctor._model import Facts, Fix, HostCheck, Report, Severity, Subject
 from cadoctor._record import replace
-from cadoctor._rules.clients import host_verdicts
+from cadoctor._rules.clients import host_verdicts, own_stores
 from cadoctor._rules.clients import judge as judge_clients
 from cadoctor._rules.trust import diagnose
 
@@ -27,12 +27,7 @@ if TYPE_CHECKING:
 
 def _client_stores(facts: Facts) -> list[str]:
     """The stores the clients of the examined Python use besides the OS store: each host's chain is checked there."""
-    paths: list[str] = []
-    for client in judge_clients(facts):
-        if client.trust.kind not in ("openssl-defaults", "truststore", "system", "missing") and client.trust.path:
-            paths.append(client.trust.path)
-        paths.extend(client.trust.also)
-    return loadable(paths)
+    return loadable(own_stores(judge_clients(facts)))
 
 
 def _rank(fix: Fix) -> tuple[int, int]:

@@ -58,6 +58,7 @@ SETTINGS = {
     "uv.toml native-tls": ("uv", "native-tls"),
 }
 _REQUESTS_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+_PIP_VARIABLES = (*_REQUESTS_VARIABLES, "PIP_CERT", "pip.conf cert")  # pip's vendored requests, then its own
 
 
 def _openssl_row(distribution: str, decided_in: str) -> ClientRule:
@@ -207,7 +208,7 @@ RULES: tuple[ClientRule, ...] = (
         "pip<24.2",
         "pip",
         OWN,
-        (*_REQUESTS_VARIABLES, "PIP_CERT", "pip.conf cert"),
+        _PIP_VARIABLES,
         True,
         True,
         "raises",
@@ -219,7 +220,7 @@ RULES: tuple[ClientRule, ...] = (
         "pip>=24.2",
         "pip",
         TRUSTSTORE,
-        (*_REQUESTS_VARIABLES, "PIP_CERT", "pip.conf cert", *_OPENSSL_VARIABLES),
+        (*_PIP_VARIABLES, *_OPENSSL_VARIABLES),
         False,
         False,
         "raises",
@@ -231,7 +232,7 @@ RULES: tuple[ClientRule, ...] = (
         "pip>=24.2 on Python<3.10",
         "pip",
         OWN,
-        (*_REQUESTS_VARIABLES, "PIP_CERT", "pip.conf cert"),
+        _PIP_VARIABLES,
         True,
         True,
         "raises",

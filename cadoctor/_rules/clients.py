@@ -147,6 +147,16 @@ def judge(facts: Facts) -> tuple[Client, ...]:
     return tuple(judged)
 
 
+def own_stores(clients: tuple[Client, ...]) -> list[str]:
+    """The stores clients use besides the OS store: the default context's handshake does not speak for them."""
+    paths: list[str] = []
+    for client in clients:
+        if client.trust.kind not in (OPENSSL, TRUSTSTORE, SYSTEM, "missing") and client.trust.path:
+            paths.append(client.trust.path)
+        paths.extend(client.trust.also)
+    return list(dict.fromkeys(paths))
+
+
 def path_effects(facts: Facts, variable: str) -> dict[str, str]:
     """What a variable naming something unusable does to each installed client: its own rule decides."""
     effects: dict[str, str] = {}
