@@ -377,6 +377,7 @@ class Facts:
     injectors: tuple[Injector, ...] = ()
     local_roots: tuple[LocalRoot, ...] = ()
     settings: tuple[Setting, ...] = ()
+    mozilla: str | None = None  # a certifi bundle: Mozilla's set, standing in for roots compiled into a binary
 
     def bundle(self, path: str | None) -> Bundle | None:
         """Find the inventory entry of a path."""
@@ -426,6 +427,7 @@ class Fix:
     add_cafile: str | None = field(default=None, metadata=_INTERNAL)  # loaded on top of the defaults (code fixes)
     trial_host: HostCheck | None = field(default=None, metadata=_INTERNAL)  # verify with a real handshake to it
     clients: tuple[str, ...] = ()  # the clients it is for: each one's own store is checked in the trial
+    inject: str | None = field(default=None, metadata=_INTERNAL)  # a module the code injects first (truststore)
     trial_samples: tuple[bytes, ...] = field(default=(), metadata=_INTERNAL, compare=False)  # roots they must trust
     verified: bool | None = None
     evidence: str | None = None
@@ -446,6 +448,7 @@ class ClientTrust:
     certificates: int | None
     source: str
     also: tuple[str, ...] = ()  # files or folders loaded on top of it (pip adds every variable it reads)
+    stand_in: str | None = field(default=None, metadata=_INTERNAL)  # certifi: Mozilla's set, as compiled into uv
 
 
 @record

@@ -617,6 +617,9 @@ OLD_PIP = "24.1.2"  # the last pip whose default trust is its vendored certifi a
 PIP_SYSTEM_CERTS_PINS: dict[tuple[int, int], tuple[str, ...]] = {
     (3, 10): ("pip-system-certs==5.3", "requests==2.34.2", "pip==26.3"),  # 5.x needs Python 3.10
 }
+TRUSTSTORE_PINS: dict[tuple[int, int], tuple[str, ...]] = {
+    (3, 10): ("truststore==0.10.5", "requests==2.34.2", "httpx==0.28.1", CERTIFI),  # truststore needs Python 3.10
+}
 
 CLIENTS_CHECK = """\
 import aiohttp, azure.core, botocore.httpsession, certifi, google.auth, grpc, httplib2, httpx, pip, pymongo, redis
@@ -635,6 +638,15 @@ import pip
 assert pip.__version__ == "OLD_PIP", pip.__version__
 print("ready")
 """.replace("OLD_PIP", OLD_PIP)
+UV_CHECK = """\
+import os, sys
+assert os.access(os.path.join(os.path.dirname(sys.executable), "uv"), os.X_OK), "no uv binary beside python"
+print("ready")
+"""
+TRUSTSTORE_CHECK = """\
+import httpx, requests, truststore
+print("ready")
+"""
 PIP_SYSTEM_CERTS_CHECK = """\
 import ssl
 import requests
@@ -683,6 +695,18 @@ def botocore_without_certifi_venv() -> Path:
 def old_pip_venv() -> Path:
     """The python of a venv whose pip is 24.1.2 (vendored certifi only; truststore only on request)."""
     recipe = _venv_recipe("old-pip", ("pip==%s" % OLD_PIP,), OLD_PIP_CHECK)
+    return _memo(recipe) / recipe.product
+
+
+def uv_venv() -> Path:
+    """The python of a venv with uv 0.13.9 from PyPI (its binary beside python): the version CLIENTS.md measured."""
+    recipe = _venv_recipe("uv", ("uv==0.13.9",), UV_CHECK)
+    return _memo(recipe) / recipe.product
+
+
+def truststore_venv() -> Path:
+    """The python of a venv with truststore installed (not injected), requests and httpx: its code fix can be tried."""
+    recipe = _venv_recipe("truststore", pins_for(TRUSTSTORE_PINS, "truststore"), TRUSTSTORE_CHECK)
     return _memo(recipe) / recipe.product
 
 

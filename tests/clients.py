@@ -23,6 +23,7 @@ import contextlib
 import hashlib
 import json
 import os
+import shlex
 import shutil
 import socket
 import ssl
@@ -41,6 +42,7 @@ CHILD_TIMEOUT = 20.0  # the whole child: interpreter start, imports, one request
 CLIENT_TIMEOUT = 10.0  # what each library is told for connect/read
 SYSTEM_CERTS = Path("/etc/ssl/certs")
 SYSTEM_BUNDLE_NAME = "ca-certificates.crt"
+LOCAL_ANCHORS = Path("/usr/local/share/ca-certificates")  # Debian's folder for roots an administrator adds
 MARK = "CADOCTOR-OUTCOME "
 
 # ----- the server -----
@@ -330,6 +332,33 @@ def _pip_argv(python: os.PathLike[str] | str, url: str, scratch: str) -> list[st
     return [*argv, "--index-url", url, "--dest", scratch, "x"]
 
 
+def _uv_argv(python: os.PathLike[str] | str, url: str, env: Mapping[str, str]) -> list[str]:
+    """`uv pip install --dry-run --no-cache --index-url <url> x` with the venv's uv binary, for that venv.
+
+    Y: uv got an answer from the index (it then complains about its content or the missing project); N: it
+    failed on the peer's certificate ('invalid peer certificate'); X: it refused a CA setting. uv reads no
+    configuration file unless UV_CONFIG_FILE names one.
+    """
+    uv = os.path.join(os.path.dirname(os.fspath(python)), "uv")
+    argv = [uv, "pip", "install", "--dry-run", "--no-cache", "--python", os.fspath(python), "--index-url", url]
+    return [*argv, *([] if env.get("UV_CONFIG_FILE") else ["--no-config"]), "x"]
+
+
+def _classify_uv(output: str) -> Observation:
+    """Read uv's error: the certificate, or an answer from the index, or a refused CA setting."""
+    lines = output.splitlines()
+    refused = [line for line in lines if "SSL_CERT_FILE" in line or "SSL_CERT_DIR" in line]
+    verify = [line for line in lines if "invalid peer certificate" in line]
+    if verify:
+        return Observation("N", verify[0].strip())
+    answered = [line for line in lines if "Unsupported `Content-Type`" in line or "not found in the package" in line]
+    if answered:
+        return Observation("Y", answered[0].strip())
+    if refused:
+        return Observation("X", refused[0].strip())
+    raise OutcomeError("uv neither reached the index nor failed on certificates:\n%s" % output)
+
+
 def _measured() -> dict[str, str]:
     """Each client's name and what `outcome` measures for it: the docstrings of the child's run_* functions."""
     found: dict[str, str] = {}
@@ -342,6 +371,7 @@ def _measured() -> dict[str, str]:
 
 
 CLIENTS: dict[str, str] = _measured()  # client name -> what its outcome measures
+TOOLS = {"uv": " ".join((_uv_argv.__doc__ or "").split())}  # clients that are binaries of their own venv
 
 VERIFY_FAILED = ("CERTIFICATE_VERIFY_FAILED", "certificate verify failed")
 CA_SETTING_CLASSES = ("FileNotFoundError", "IsADirectoryError", "NotADirectoryError", "InvalidConfigError")
@@ -407,11 +437,13 @@ def observe(
     The child is `python` (a client venv's interpreter) started with exactly `env`, in an empty directory, after
     `prefix` (e.g. `OsStore.prefix`, to run it with a private /etc/ssl/certs).
     """
-    if client not in CLIENTS:
+    if client not in CLIENTS and client not in TOOLS:
         raise ValueError("unknown client %r; known: %s" % (client, ", ".join(CLIENTS)))
     with tempfile.TemporaryDirectory(prefix="cadoctor-client-") as scratch:
         if client == "pip":
             argv = _pip_argv(python, "https://%s:%d/simple/" % (server_name, port), scratch)
+        elif client == "uv":
+            argv = _uv_argv(python, "https://%s:%d/simple/" % (server_name, port), env)
         else:
             argv = [os.fspath(python), "-c", CHILD, client, server_name, str(port), "%g" % CLIENT_TIMEOUT]
         try:
@@ -430,6 +462,8 @@ def observe(
     output = done.stdout + done.stderr
     if client == "pip":
         return _classify_pip(output)
+    if client == "uv":
+        return _classify_uv(output)
     results = [line[len(MARK) :] for line in done.stdout.splitlines() if line.startswith(MARK)]
     if not results:
         raise OutcomeError("%s printed no outcome (exit %d):\n%s" % (client, done.returncode, output))
@@ -565,8 +599,11 @@ def _write_fresh(path: Path, data: bytes) -> None:
 
 
 @contextlib.contextmanager
-def os_store_with(*roots: Path, hash_links: bool = True) -> Iterator[OsStore]:
+def os_store_with(*roots: Path, hash_links: bool = True, anchors: bool = False) -> Iterator[OsStore]:
     """A copy of /etc/ssl/certs that also trusts `roots` (PEM files), usable through the yielded `OsStore`.
+
+    With `anchors`, the roots are also added to a copy of /usr/local/share/ca-certificates (the folder an
+    administrator adds roots to, from which update-ca-certificates builds the bundle): they are local roots.
 
     With `hash_links` (Debian): the whole directory, each root appended to ca-certificates.crt and linked as
     `<subject-hash>.N` (N past any existing link). Without (RHEL-like): a directory holding only the bundle, so a
@@ -594,6 +631,15 @@ def os_store_with(*roots: Path, hash_links: bool = True) -> Iterator[OsStore]:
                 (copy / ("%s.%d" % (stem, number))).symlink_to(own)
         _write_fresh(copy / SYSTEM_BUNDLE_NAME, bundle)
         script = 'mount --bind "$0" %s && exec "$@"' % SYSTEM_CERTS
+        if anchors:
+            if not LOCAL_ANCHORS.is_dir():
+                pytest.skip("no %s to mount local roots over" % LOCAL_ANCHORS)
+            folder = Path(scratch) / "anchors"
+            shutil.copytree(LOCAL_ANCHORS, folder, symlinks=True)  # the store's links into it keep working
+            for index, root in enumerate(roots):
+                _write_fresh(folder / ("cadoctor-extra-%d.crt" % index), root.read_bytes())
+            mount = "mount --bind %s %s" % (shlex.quote(str(folder)), LOCAL_ANCHORS)
+            script = 'mount --bind "$0" %s && %s && exec "$@"' % (SYSTEM_CERTS, mount)
         prefix = ("unshare", "-m", "--propagation", "private", "--", "/bin/sh", "-c", script, str(copy))
         yield OsStore(copy, prefix, hash_links)
 

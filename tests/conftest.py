@@ -319,3 +319,19 @@ def marker_script(path: Path, marker: Path) -> str:
     path.write_text('#!/bin/sh\necho "$0 $*" >> %s\n' % shlex.quote(str(marker)))
     path.chmod(0o755)
     return str(path)
+
+
+@pytest.fixture(scope="module")
+def ca(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> GeneratedCA:
+    """A private root that no store on the host holds, one per test module and named after it."""
+    module = request.module.__name__.rpartition(".")[2].removeprefix("test_")
+    return make_ca(tmp_path_factory.mktemp(module + "-ca"), "cadoctor %s Root" % module.replace("_", " ").title())
+
+
+@pytest.fixture(scope="module")
+def port(ca: GeneratedCA) -> Iterator[int]:
+    """A loopback server for the client tests (HTTP/1.1 404, gRPC UNIMPLEMENTED) presenting a leaf from `ca`."""
+    import clients
+
+    with clients.serve_clients(ca.cert, ca.key) as port:
+        yield port

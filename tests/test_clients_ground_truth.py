@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import artefacts
@@ -66,22 +65,9 @@ EXPECTED: dict[str, dict[str, str]] = {
 
 
 @pytest.fixture(scope="module")
-def ca(tmp_path_factory: pytest.TempPathFactory) -> GeneratedCA:
-    """The private root that the server's leaf chains to; no store on the host holds it."""
-    return make_ca(tmp_path_factory.mktemp("ground-truth-ca"), "cadoctor Ground Truth Root")
-
-
-@pytest.fixture(scope="module")
 def other_ca(tmp_path_factory: pytest.TempPathFactory) -> GeneratedCA:
     """An unrelated root, for variables that name a real bundle without the server's root."""
     return make_ca(tmp_path_factory.mktemp("ground-truth-other"), "cadoctor Unrelated Root")
-
-
-@pytest.fixture(scope="module")
-def port(ca: GeneratedCA) -> Iterator[int]:
-    """The loopback server (HTTP/1.1 404, gRPC UNIMPLEMENTED) presenting a leaf from `ca`."""
-    with clients.serve_clients(ca.cert, ca.key) as port:
-        yield port
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -14,24 +13,11 @@ import artefacts
 import clients
 import jsonschema
 import pytest
-from conftest import CHILD_TIMEOUT, GeneratedCA, make_ca
+from conftest import CHILD_TIMEOUT, GeneratedCA
 
 pytestmark = pytest.mark.slow
 SCHEMA = json.loads(resources.files("cadoctor").joinpath("schema/report-v1.json").read_text())
 NAMES = {"urllib (stdlib)": "urllib"}  # cadoctor's name of a client -> the harness's, where they differ
-
-
-@pytest.fixture(scope="module")
-def ca(tmp_path_factory: pytest.TempPathFactory) -> GeneratedCA:
-    """A private root that no store on the host holds."""
-    return make_ca(tmp_path_factory.mktemp("predicted-ca"), "cadoctor Predicted Root")
-
-
-@pytest.fixture(scope="module")
-def port(ca: GeneratedCA) -> Iterator[int]:
-    """The loopback server (HTTP/1.1 404, gRPC UNIMPLEMENTED) presenting a leaf from `ca`."""
-    with clients.serve_clients(ca.cert, ca.key) as port:
-        yield port
 
 
 @pytest.fixture(scope="module")
@@ -178,3 +164,39 @@ def test_a_corporate_only_ssl_cert_file_breaks_httpx_not_urllib(ca: GeneratedCA)
     assert len(replaces) == 1
     assert "httpx" in replaces[0]["evidence"]["clients"]
     assert "urllib (stdlib)" not in replaces[0]["evidence"]["clients"]
+
+
+@pytest.mark.parametrize(
+    "switch",
+    [{}, {"UV_SYSTEM_CERTS": "1"}, {"UV_NATIVE_TLS": "1"}, {"UV_CONFIG_FILE": "system-certs"}],
+    ids=["compiled-in", "UV_SYSTEM_CERTS", "UV_NATIVE_TLS", "uv.toml"],
+)
+def test_uv_is_judged_as_the_real_uv_behaves(
+    switch: dict[str, str], port: int, ca: GeneratedCA, tmp_path: Path
+) -> None:
+    """uv 0.13.9 from PyPI: its compiled-in roots fail a root only the OS store has; each switch to it helps."""
+    python = artefacts.uv_venv()
+    if switch.get("UV_CONFIG_FILE"):
+        config = tmp_path / "uv.toml"
+        config.write_text("system-certs = true\n")
+        switch = {"UV_CONFIG_FILE": str(config)}
+    env = clients.client_env(**switch)
+    with clients.os_store_with(ca.bundle) as store:
+        _, predicted = _predicted(python, port, env, store.prefix)
+        real = clients.outcome(python, "uv", port, env, prefix=store.prefix)
+    assert real == ("N" if not switch else "Y")
+    assert predicted["uv"] is (real == "Y")
+
+
+def test_botocore_reads_ca_bundle_from_its_config_file(port: int, ca: GeneratedCA, tmp_path: Path) -> None:
+    """`ca_bundle` in the AWS config file: the real botocore accepts the host, and cadoctor names that file."""
+    python = artefacts.clients_venv()
+    config = tmp_path / "aws-config"
+    config.write_text("[default]\nca_bundle = %s\n" % ca.bundle)
+    env = {**clients.client_env(), "AWS_CONFIG_FILE": str(config)}
+    status, predicted = _predicted(python, port, env)
+    assert clients.outcome(python, "botocore", port, env) == "Y"
+    assert predicted["botocore"] is True
+    trust = _clients_of(python, env)["botocore"]["trust"]
+    assert (trust["path"], trust["source"]) == (str(ca.bundle), "aws config ca_bundle")
+    assert status == 1  # the default context does not trust the private root: the host fails there

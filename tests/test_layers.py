@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 import cadoctor
 
 PACKAGE = Path(cadoctor.__file__).parent
@@ -116,10 +118,11 @@ def test_modules_stay_small() -> None:
     assert not {m: n for m, n in sizes.items() if n > SIZE_LIMIT and m != "cadoctor._facts.probe"}
 
 
-def test_the_probe_imports_only_the_standard_library() -> None:
-    """The runtime probe is sent whole to other interpreters: it imports nothing from cadoctor."""
-    probe = ast.parse((PACKAGE / "_facts" / "probe.py").read_text())
-    assert not _runtime_imports(probe)
+@pytest.mark.parametrize("script", ["probe.py", "through.py"])
+def test_scripts_run_in_other_interpreters_import_only_the_standard_library(script: str) -> None:
+    """The probe and the request trial run as files in other interpreters: they import nothing from cadoctor."""
+    tree = ast.parse((PACKAGE / "_facts" / script).read_text())
+    assert not _runtime_imports(tree)
 
 
 def test_the_probe_captures_every_variable_the_rules_know() -> None:

@@ -55,6 +55,17 @@ def system_libraries(known: Mapping[str, str | None] | None = None, root: FileRo
     return tuple(found)
 
 
+def mozilla_copy(runtime: Runtime) -> str | None:
+    """A copy of Mozilla's root set: the examined environment's certifi, else cadoctor's own (found, not imported)."""
+    if runtime.certifi:
+        return runtime.certifi
+    from importlib.util import find_spec
+
+    spec = find_spec("certifi")
+    bundle = os.path.join(os.path.dirname(spec.origin), "cacert.pem") if spec and spec.origin else None
+    return bundle if bundle and os.path.isfile(bundle) else None
+
+
 def _imported_certifi() -> str | None:
     """Find certifi's bundle by importing it in this process: for a package layout the probe could not read."""
     try:
@@ -174,6 +185,7 @@ def facts_from_probe(probe_facts: dict[str, Any], *, light: bool = False, local:
         injectors=injectors,
         local_roots=() if light else local_roots(bundles),
         settings=settings,
+        mozilla=mozilla_copy(runtime),
     )
 
 
@@ -194,6 +206,7 @@ def facts_on_disk(
         injectors=injectors,
         local_roots=local_roots(bundles),
         settings=settings,
+        mozilla=mozilla_copy(runtime),
     )
 
 

@@ -970,6 +970,8 @@ def trial(request: Dict[str, Any]) -> Dict[str, Any]:
 def main(argv: Optional[List[str]] = None) -> int:
     """Print the facts (or a trial's outcome) as one JSON document on stdout."""
     args = sys.argv[1:] if argv is None else argv
+    here = os.path.dirname(os.path.abspath(__file__))  # run as a script, its folder leads sys.path: not the program's
+    sys.path[:] = [entry for entry in sys.path if os.path.abspath(entry or ".") != here]
     result = trial(json.loads(sys.stdin.read(64 * 1024 * 1024))) if args[:1] == ["--verify"] else collect()
     sys.stdout.write(json.dumps(result, sort_keys=True))
     sys.stdout.write("\n")

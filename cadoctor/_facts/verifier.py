@@ -13,7 +13,7 @@ import ctypes
 import os
 
 from cadoctor._facts import probe
-from cadoctor._facts.der import MalformedDER, certificate_parts, name_key
+from cadoctor._facts.der import MalformedDER, certificate_parts, name_clue, name_key
 from cadoctor._model import StoreVerdict
 
 
@@ -44,7 +44,7 @@ class _Verifier:
         pointer: int | None = self.d2i(None, ctypes.byref(buffer), len(der))
         return pointer or None
 
-    def check(self, chain: list[int], location: str, issuers: set[bytes]) -> StoreVerdict:
+    def check(self, chain: list[int], location: str, issuers: set[bytes], supplied: set[bytes]) -> StoreVerdict:
         """Verify the leaf with the rest as untrusted intermediates against one CA file or hashed folder."""
         store = self.store_new()
         untrusted = self.stack_new()
@@ -53,7 +53,7 @@ class _Verifier:
             if os.path.isdir(location):  # looked up by subject hash on demand, as OpenSSL does for a CA path
                 loaded = self.load(store, None, os.fsencode(location)) == 1
             else:
-                loaded = self._add_file(store, location, issuers)
+                loaded = self._add_file(store, location, issuers, supplied)
             if not loaded:
                 return StoreVerdict(location, False, "it holds no certificate OpenSSL can load")
             for certificate in chain[1:]:
@@ -68,40 +68,52 @@ class _Verifier:
             self.stack_free(untrusted)
             self.store_free(store)
 
-    def _add_file(self, store: int, path: str, issuers: set[bytes]) -> bool:
+    def _add_file(self, store: int, path: str, issuers: set[bytes], supplied: set[bytes]) -> bool:
         """Add the certificates of a PEM file that a path from the chain can reach, found by subject name.
 
         OpenSSL 3's d2i_X509 costs about 0.3 ms a certificate: decoding all 144 of a system bundle would cost more
         than the handshake. Names are compared raw (the reader in `der` takes microseconds), then as folded
-        text, following issuers through the file: only what path building could use is decoded.
+        text, following issuers through the file: only what path building could use is decoded. A name the
+        chain's own certificates carry (an intermediate the server sent) is looked up raw only: a stored copy of
+        it has the same bytes, and folding every subject of the file for it would cost more than the rest.
         """
-        by_subject: dict[bytes, list[bytes]] = {}
-        for der in pem_certificates(path):
-            with contextlib.suppress(MalformedDER):
-                by_subject.setdefault(certificate_parts(der).subject, []).append(der)
-        by_text: dict[bytes, list[bytes]] | None = None
+        ders = pem_certificates(path)
+        subjects: dict[bytes, bytes | None] = {}
+
+        def subject(der: bytes) -> bytes | None:
+            """The certificate's subject (None when it does not parse), read once."""
+            if der not in subjects:
+                try:
+                    subjects[der] = certificate_parts(der).subject
+                except MalformedDER:
+                    subjects[der] = None
+            return subjects[der]
+
+        lowered: list[bytes] | None = None
         wanted, chosen, seen = list(issuers), [], set()
         while wanted:
             name = wanted.pop()
-            found = by_subject.get(name)
-            if found is None:  # OpenSSL compares names canonically: the same text in another string type matches
-                if by_text is None:
-                    by_text = {}
-                    for subject, ders in by_subject.items():
-                        by_text.setdefault(_folded(subject), []).extend(ders)
-                found = by_text.get(_folded(name), [])
+            found = [der for der in ders if name in der and subject(der) == name]
+            key = b"" if found or name in supplied else _folded(name)
+            if key:  # OpenSSL compares names canonically: the same name in another case or spacing matches
+                clue = name_clue(name)
+                lowered = lowered if lowered is not None else [der.lower() for der in ders]
+                candidates = [der for der, low in zip(ders, lowered) if clue in low]
+                found = [der for der in candidates if _folded(subject(der) or b"") == key]
             for der in found:
                 if der not in seen:
                     seen.add(der)
                     chosen.append(der)
-                    wanted.append(certificate_parts(der).issuer)
+                    with contextlib.suppress(MalformedDER):
+                        wanted.append(certificate_parts(der).issuer)
         added = 0
         for der in chosen:
             certificate = self.certificate(der)
             if certificate is not None:
                 added += self.add(store, certificate) == 1
                 self.x509_free(certificate)
-        return added > 0 or bool(by_subject)  # a file of certificates none of which the chain reaches still loads
+        # a file of certificates none of which the chain reaches still loads: one that parses is enough to know
+        return added > 0 or any(subject(der) is not None for der in ders)
 
 
 def _folded(name: bytes) -> bytes:
@@ -134,11 +146,14 @@ def pem_certificates(path: str) -> list[bytes]:
         os.close(fd)
     found: list[bytes] = []
     at = 0
-    while True:
-        starts = [(data.find(marker, at), marker) for marker in _BEGIN]
-        begin, marker = min(((i, m) for i, m in starts if i != -1), default=(-1, b""))
+    while True:  # one pass: each search starts where the last block ended
+        begin = data.find(b"-----BEGIN ", at)
         if begin == -1:
             return found
+        marker = next((m for m in _BEGIN if data.startswith(m, begin)), None)
+        if marker is None:
+            at = begin + 1
+            continue
         body = begin + len(marker)
         end = data.find(b"-----END", body)
         if end == -1:
@@ -173,10 +188,13 @@ def verdicts(chain: tuple[bytes, ...], locations: list[str]) -> tuple[StoreVerdi
             return "a certificate of the server's chain does not parse"
         loaded = [c for c in certificates if c is not None]
         issuers: set[bytes] = set()
+        supplied: set[bytes] = set()
         for der in chain:  # what a server sends is untrusted: a part that does not parse names no issuer
             with contextlib.suppress(MalformedDER):
-                issuers.add(certificate_parts(der).issuer)
-        return tuple(verifier.check(loaded, path, issuers) for path in dict.fromkeys(locations))
+                parts = certificate_parts(der)
+                issuers.add(parts.issuer)
+                supplied.add(parts.subject)
+        return tuple(verifier.check(loaded, path, issuers, supplied) for path in dict.fromkeys(locations))
     finally:
         for certificate in certificates:
             if certificate is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from cadoctor._fixes.bundles import trustworthy
 from cadoctor._fixes.shell import env_lines
-from cadoctor._model import Bundle, Facts, Finding, Fix
+from cadoctor._model import Bundle, Facts, Finding, Fix, HostCheck
 from cadoctor._rules.client_table import SETTINGS, rule_for
 
 _CODE = """import truststore
@@ -48,29 +48,50 @@ def _cover(clients: list[str], facts: Facts) -> dict[str, list[str]]:
     return chosen
 
 
+def _affected(facts: Facts, findings: tuple[Finding, ...]) -> tuple[list[str], HostCheck | None, str | None]:
+    """The clients that lack the local roots or fail a host, the first such host, and the finding to address."""
+    names: list[str] = []
+    host, code = None, None
+    for finding in findings:
+        if finding.code == "client-host-fails":
+            target = finding.evidence["target"]
+            host = host or next((h for h in facts.hosts if h.target == target), None)
+        elif finding.code != "client-lacks-local-roots":
+            continue
+        code = code or finding.code
+        names.extend(str(c["name"]) for c in finding.evidence["clients"] if str(c["name"]) not in names)
+    return names, host, code
+
+
 def client_fixes(facts: Facts, findings: tuple[Finding, ...]) -> list[Fix]:
-    """An env change that points the affected clients at the system bundle, and truststore as code."""
-    finding = next((f for f in findings if f.code == "client-lacks-local-roots"), None)
+    """An env change that points the affected clients at the system bundle, and truststore as code.
+
+    With a host some client fails, each fix is tried by a real request to it through those clients' libraries;
+    otherwise by asking each library which store it now resolves and whether that store trusts the local roots.
+    """
+    affected, host, code = _affected(facts, findings)
     target = _target(facts)
-    if finding is None or target is None:
+    if not affected or code is None or target is None:
         return []
-    affected = [str(c["name"]) for c in finding.evidence["clients"]]
+    addresses = tuple(sorted({f.code for f in findings if f.code in ("client-lacks-local-roots", "client-host-fails")}))
     cover = _cover(affected, facts)
     samples = tuple(root.der for root in facts.local_roots if root.der)
     fixes: list[Fix] = []
-    if cover:
+    if cover and (samples or host):
         change: dict[str, str | None] = {variable: target.path for variable in cover}
         served = sorted({name for names in cover.values() for name in names})
+        what = "the local roots included" if facts.local_roots else "the system store"
         fixes.append(
             Fix(
                 kind="env",
-                summary="Point %s at %s (%d certificates, the local roots included) for %s"
-                % (" and ".join(cover), target.path, target.certificates, ", ".join(served)),
-                addresses=(finding.code,),
+                summary="Point %s at %s (%d certificates, %s) for %s"
+                % (" and ".join(cover), target.path, target.certificates, what, ", ".join(served)),
+                addresses=addresses,
                 env=change,
                 lines=env_lines(change),
                 clients=tuple(served),
                 trial_samples=samples,
+                trial_host=host,
             )
         )
     ssl_clients = [name for name in affected if name not in ("grpcio", "uv")]
@@ -80,10 +101,12 @@ def client_fixes(facts: Facts, findings: tuple[Finding, ...]) -> list[Fix]:
                 kind="code",
                 summary="Let %s trust the OS store: truststore.inject_into_ssl() before any client is built "
                 "(pip install truststore)" % ", ".join(ssl_clients),
-                addresses=(finding.code,),
+                addresses=addresses,
                 lines={"python": _CODE},
                 clients=tuple(ssl_clients),
-                evidence="not tried: a trial cannot place code at the start of your program",
+                inject="truststore",
+                trial_host=host,
+                evidence=None if host else "not tried: without a host, a trial cannot show what truststore changes",
             )
         )
     return fixes

@@ -6,7 +6,7 @@ import base64
 import json
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from cadoctor._facts import probe
 from cadoctor._model import Facts, Fix
@@ -15,9 +15,6 @@ from cadoctor._record import replace
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from subprocess import Popen
-    from typing import Any
-TYPE_CHECKING = False
-if TYPE_CHECKING:
     from typing import Any
 
 
@@ -145,14 +142,16 @@ def _judge(fix: Fix, outcome: dict[str, Any] | None, problem: str | None, before
     return replace(fix, verified=ok, evidence="; ".join(parts))
 
 
-def _outcome(child: Popen[bytes] | str, payload: bytes) -> tuple[dict[str, Any] | None, str | None]:
+def _outcome(
+    child: Popen[bytes] | str, payload: bytes, timeout: float, problem_of: Callable[[Any], str | None]
+) -> tuple[dict[str, Any] | None, str | None]:
     """A started trial's outcome, read with bounded time and output, or why it gave none."""
     from cadoctor._facts.interpreter import InterpreterError, finish
 
     if isinstance(child, str):
         return None, child
     try:
-        status, out, err = finish(child, payload, TRIAL_TIMEOUT, TRIAL_OUTPUT_LIMIT)
+        status, out, err = finish(child, payload, timeout, TRIAL_OUTPUT_LIMIT)
     except InterpreterError as exc:
         return None, str(exc)
     try:
@@ -162,15 +161,81 @@ def _outcome(child: Popen[bytes] | str, payload: bytes) -> tuple[dict[str, Any] 
         if status:
             return None, "it exited with status %d%s" % (status, ": " + tail[0][:300] if tail else "")
         return None, "it printed %s" % ("no JSON (%d bytes)" % len(out) if out.strip() else "nothing")
-    problem = _answer_problem(outcome)
+    problem = problem_of(outcome)
     return (None, problem) if problem else (outcome, None)
+
+
+def _through_clients(fix: Fix) -> list[str]:
+    """The clients of a fix that a real request to its host can be made through."""
+    if fix.trial_host is None or not fix.clients:
+        return []
+    from cadoctor._facts.through import ROUTES
+
+    return [name for name in fix.clients if name in ROUTES]
 
 
 def _triable(fix: Fix) -> bool:
     """Whether a trial can apply the fix: a command changes the system, and code a trial cannot run is not tried."""
     if fix.kind == "command" or (fix.kind == "env" and fix.env is None):
         return False
+    if fix.kind == "code" and fix.inject:
+        return bool(_through_clients(fix))  # the trial injects first thing, as the fix says to
     return fix.kind != "code" or bool(fix.cafile or fix.capath or fix.add_cafile)
+
+
+def _through_request(fix: Fix, timeout: float) -> dict[str, Any]:
+    """What the request trial should do: inject, then one request to the host through each client."""
+    host = fix.trial_host
+    if host is None:
+        raise ValueError("a request trial needs the fix's host")
+    return {
+        "host": host.host,
+        "port": host.port,
+        "timeout": timeout,
+        "clients": _through_clients(fix),
+        "inject": fix.inject,
+    }
+
+
+def _through_problem(answer: Any) -> str | None:
+    """Why a request trial's answer is not one (a child's output is untrusted), or None when it is."""
+    from cadoctor._facts.through import THROUGH_VERSION
+
+    if not isinstance(answer, dict) or answer.get("through_version") != THROUGH_VERSION:
+        return "it answered, but not with the request trial's outcome"
+    if not isinstance(answer.get("error"), (str, type(None))) or not isinstance(answer.get("clients"), dict):
+        return "its answer is malformed"
+    for result in answer["clients"].values():
+        if not (
+            isinstance(result, dict)
+            and result.get("ok") in (True, False, None)
+            and isinstance(result.get("detail"), str)
+            and isinstance(result.get("via"), str)
+        ):
+            return "its answer has a malformed client result"
+    return None
+
+
+def _judge_through(fix: Fix, answer: dict[str, Any] | None, problem: str | None, fresh: str) -> Fix:
+    """A fix works when every client it is for completed a request to the host with it applied."""
+    if answer is None:
+        return replace(fix, verified=None, evidence="the trial could not run: %s" % problem)
+    if answer["error"]:
+        return replace(fix, verified=None, evidence="not tried: %s" % answer["error"])
+    target = fix.trial_host.target if fix.trial_host else "the host"
+    results = answer["clients"]
+    parts, verdicts = [], []
+    for name in _through_clients(fix):
+        result = results.get(name) or {"ok": None, "detail": "no answer for it", "via": name}
+        verdicts.append(result["ok"])
+        word = {True: "succeeded", False: "failed", None: "proved nothing"}[result["ok"]]
+        parts.append("%s (through %s) %s: %s" % (name, result["via"], word, result["detail"]))
+    unrouted = [name for name in fix.clients if name not in _through_clients(fix)]
+    if unrouted:
+        parts.append("no request is made through %s" % ", ".join(unrouted))
+    ok = False if False in verdicts else (True if verdicts and all(verdicts) else None)
+    lead = "in a fresh %s%s, a real request to %s" % (fresh, " with truststore injected" if fix.inject else "", target)
+    return replace(fix, verified=ok, evidence="%s: %s" % (lead, "; ".join(parts)))
 
 
 def verify(
@@ -199,18 +264,27 @@ def verify(
     started: list[tuple[int, Popen[bytes] | str, bytes]] = []
     for index in triable:  # all children start at once; each is then read within its own limits
         fix = fixes[index]
-        payload = json.dumps(_request(fix, facts, host_timeout)).encode()
+        if _through_clients(fix):
+            from cadoctor._facts import through
+
+            script, request = [os.path.abspath(through.__file__)], _through_request(fix, host_timeout)
+        else:
+            script, request = [_PROBE_SCRIPT, "--verify"], _request(fix, facts, host_timeout)
         try:
-            child: Popen[bytes] | str = spawn(
-                proven, [_PROBE_SCRIPT, "--verify"], env=_child_env(base, fix.env), cwd="/"
-            )
+            child: Popen[bytes] | str = spawn(proven, script, env=_child_env(base, fix.env), cwd="/")
         except InterpreterError as exc:
             child = str(exc)
-        started.append((index, child, payload))
+        started.append((index, child, json.dumps(request).encode()))
     results = list(fixes)
     for index, child, payload in started:
-        outcome, problem = _outcome(child, payload)
-        results[index] = _judge(fixes[index], outcome, problem, before, fresh)
+        fix = fixes[index]
+        if _through_clients(fix):
+            deadline = TRIAL_TIMEOUT + host_timeout * len(_through_clients(fix))
+            answer, problem = _outcome(child, payload, deadline, _through_problem)
+            results[index] = _judge_through(fix, answer, problem, fresh)
+        else:
+            outcome, problem = _outcome(child, payload, TRIAL_TIMEOUT, _answer_problem)
+            results[index] = _judge(fix, outcome, problem, before, fresh)
     return tuple(results)
 
 

@@ -33,6 +33,9 @@ FOOTER = """
 - *A > B*: only the first variable set counts; *A + B*: every one set is loaded.
 - A `.pth` injector (pip-system-certs, or a `.pth` importing truststore) moves every client that verifies
   through Python's `ssl` module to the OS store at interpreter start; grpcio and uv are not reached.
+- Under `--host`, the chain is checked against each client's own store; for roots compiled into a binary (uv),
+  certifi's copy of Mozilla's set stands in for them (the examined environment's certifi, else cadoctor's own).
+  A private root is in neither; a public root added or removed very recently may differ.
 
 This page is generated from `cadoctor/_rules/client_table.py`: `python -m cadoctor._cli.docs > docs/clients.md`.
 """

@@ -57,6 +57,8 @@ def _store_of(kind: str, facts: Facts, own: str | None) -> ClientTrust:
         return ClientTrust(kind, path, bundle.certificates if bundle else None, "default")
     if kind == OWN_OR_CERTIFI:
         kind, own = (CERTIFI, runtime.certifi) if runtime.certifi else (OWN, own)
+    if kind == COMPILED_IN:
+        return ClientTrust(kind, None, None, "default", stand_in=facts.mozilla)
     path = runtime.certifi if kind == CERTIFI else own
     bundle = facts.bundle(path)
     if kind in (CERTIFI, OWN) and path is None:
@@ -124,8 +126,20 @@ def _lacking(client: Client, facts: Facts) -> list[str]:
     return [root.subject for root in facts.local_roots if root.identity not in held]
 
 
+_JUDGED: list[tuple[Facts, tuple[Client, ...]]] = []  # the last facts judged: a check asks several times
+
+
 def judge(facts: Facts) -> tuple[Client, ...]:
     """Every TLS client of the examined interpreter (the stdlib's first), with its store and a verdict."""
+    if _JUDGED and _JUDGED[0][0] is facts:  # facts are immutable: the same object gets the same answer
+        return _JUDGED[0][1]
+    judged = _judge(facts)
+    _JUDGED[:] = [(facts, judged)]
+    return judged
+
+
+def _judge(facts: Facts) -> tuple[Client, ...]:
+    """Judge each client afresh."""
     clients = []
     stdlib_version = facts.runtime.python_version if facts.subject is None or facts.subject.python else ""
     if stdlib_version:
@@ -154,6 +168,8 @@ def own_stores(clients: tuple[Client, ...]) -> list[str]:
         if client.trust.kind not in (OPENSSL, TRUSTSTORE, SYSTEM, "missing") and client.trust.path:
             paths.append(client.trust.path)
         paths.extend(client.trust.also)
+        if client.trust.kind == COMPILED_IN and client.trust.stand_in:
+            paths.append(client.trust.stand_in)
     return list(dict.fromkeys(paths))
 
 
@@ -197,7 +213,13 @@ def host_verdicts(host: HostCheck, clients: tuple[Client, ...]) -> tuple[HostCli
         elif kind == "missing":
             results.append(HostClient(client.name, False, "its CA setting is unusable"))
         elif kind == COMPILED_IN:
-            results.append(HostClient(client.name, None, "roots compiled into the binary: not checked here"))
+            stand_in = by_path.get(client.trust.stand_in or "")
+            if stand_in is None:
+                results.append(HostClient(client.name, None, "roots compiled into the binary: not checked here"))
+            else:
+                template = "%s (against %s: Mozilla's set, standing in for the roots compiled into it)"
+                reason = None if stand_in.ok else template % (stand_in.reason, stand_in.path)
+                results.append(HostClient(client.name, stand_in.ok, reason))
         else:
             verdict = by_path.get(client.trust.path or "")
             if verdict is None:

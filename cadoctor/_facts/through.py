@@ -1,0 +1,261 @@
+"""One real request to a host through each client library, run as a script in a fresh child of the examined Python.
+
+A fix is shown to work for a client only when that client, with the fix applied, completes a TLS request to the
+host: any HTTP answer (even 404) or gRPC status proves the chain verified. A verification error says it did not;
+anything else (refused, timed out, not HTTP) proves nothing either way. Self-contained and stdlib-only, like the
+probe: the examined interpreter may have no cadoctor installed. It runs on Python 3.8.
+"""
+
+import json
+import os
+import sys
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
+
+THROUGH_VERSION = 1
+
+# cadoctor's client name -> the library a request is made through (the others are judged by their store alone)
+ROUTES = {
+    "requests": "requests",
+    "azure-core": "requests",  # its default transport is requests
+    "google-auth": "requests",  # google.auth.transport.requests
+    "httpx": "httpx",
+    "openai": "httpx",
+    "anthropic": "httpx",
+    "httpx2": "httpx2",
+    "urllib (stdlib)": "urllib",
+    "urllib3": "urllib3",
+    "httplib2": "httplib2",
+    "aiohttp": "aiohttp",
+    "botocore": "botocore",
+    "grpcio": "grpcio",
+    "pip": "pip",
+}
+
+Verdict = Tuple[Optional[bool], str]
+
+
+def _library(name: str) -> Any:
+    """A client library of the examined Python, imported by name: only this child ever imports one."""
+    from importlib import import_module
+
+    return import_module(name)
+
+
+def _links(exc: BaseException) -> List[BaseException]:
+    """The exception and everything it wraps: causes, contexts, and the errors libraries keep in attributes."""
+    seen: Set[int] = set()
+    found: List[BaseException] = []
+    todo = [exc]
+    while todo and len(found) < 32:
+        current = todo.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        found.append(current)
+        inner = [current.__cause__, current.__context__]
+        inner += [getattr(current, name, None) for name in ("reason", "error", "os_error", "certificate_error")]
+        inner += list(getattr(current, "args", ()) or ())[:4]
+        kwargs = getattr(current, "kwargs", None)
+        inner += list(kwargs.values())[:8] if isinstance(kwargs, dict) else []
+        todo.extend(item for item in inner if isinstance(item, BaseException))
+    return found
+
+
+def _failure(exc: BaseException) -> Verdict:
+    """A request's exception as a verdict: a TLS error is a failure, anything else proves nothing."""
+    import ssl
+
+    chain = _links(exc)
+    for link in chain:
+        if isinstance(link, ssl.SSLCertVerificationError):
+            return False, "certificate verify failed: %s" % (link.verify_message or link.reason or link)
+    for link in chain:
+        if isinstance(link, ssl.SSLError) or type(link).__name__ == "SSLError":
+            return False, "TLS failed: %s" % _short(link)
+    return None, "no answer to judge by: %s" % _short(exc)
+
+
+def _short(exc: BaseException) -> str:
+    """An exception in one bounded line."""
+    text = " ".join(str(exc).split())
+    return "%s: %s" % (type(exc).__name__, text[:300]) if text else type(exc).__name__
+
+
+def _answered(status: Any) -> Verdict:
+    """An HTTP answer of any status: the chain verified."""
+    return True, "the host answered HTTP %s" % status
+
+
+def _through_requests(url: str, timeout: float) -> Verdict:
+    """requests.get, which resolves verify= from REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE or certifi as it always does."""
+    with _library("requests").Session() as session:
+        response = session.get(url, timeout=timeout, allow_redirects=False)
+        return _answered(response.status_code)
+
+
+def _through_httpx(module: str) -> Callable[[str, float], Verdict]:
+    """httpx.get (or httpx2's): the SSL context its client builds at construction."""
+
+    def run(url: str, timeout: float) -> Verdict:
+        with _library(module).Client(timeout=timeout) as client:
+            return _answered(client.get(url).status_code)
+
+    return run
+
+
+def _through_urllib(url: str, timeout: float) -> Verdict:
+    """urllib.request.urlopen: Python's default context; an HTTP error status is still an answer."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (always https://)
+            return _answered(response.status)
+    except urllib.error.HTTPError as exc:
+        return _answered(exc.code)
+
+
+def _through_urllib3(url: str, timeout: float) -> Verdict:
+    """urllib3.PoolManager with its defaults."""
+    manager = _library("urllib3").PoolManager()
+    try:
+        return _answered(manager.request("GET", url, retries=False, timeout=timeout, redirect=False).status)
+    finally:
+        manager.clear()
+
+
+def _through_httplib2(url: str, timeout: float) -> Verdict:
+    """httplib2.Http, which reads HTTPLIB2_CA_CERTS or its own bundle."""
+    response, _ = _library("httplib2").Http(timeout=timeout).request(url, "GET")
+    return _answered(response.status)
+
+
+def _through_aiohttp(url: str, timeout: float) -> Verdict:
+    """aiohttp.ClientSession.get in a fresh event loop."""
+    import asyncio
+
+    aiohttp = _library("aiohttp")
+
+    async def fetch() -> int:
+        limit = aiohttp.ClientTimeout(total=timeout)
+        async with aiohttp.ClientSession(timeout=limit) as session, session.get(url, allow_redirects=False) as got:
+            return int(got.status)
+
+    return _answered(asyncio.run(fetch()))
+
+
+def _through_botocore(url: str, timeout: float) -> Verdict:
+    """An unsigned S3 client of a botocore session, `url` its endpoint: verify comes from the session's config."""
+    botocore = _library("botocore")
+    limits = {"connect_timeout": timeout, "read_timeout": timeout, "retries": {"total_max_attempts": 1}}
+    config = _library("botocore.config").Config(signature_version=botocore.UNSIGNED, **limits)  # no credentials
+    errors = _library("botocore.exceptions")
+    session = _library("botocore.session").get_session()
+    client = session.create_client("s3", endpoint_url=url, region_name="us-east-1", config=config)
+    try:
+        client.list_buckets()
+    except errors.ClientError as exc:
+        return _answered(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode"))
+    except errors.ResponseParserError:
+        return True, "the host answered (not with S3 XML)"
+    return _answered(200)
+
+
+def _through_grpc(host: str, port: int, timeout: float) -> Verdict:
+    """A call on a grpc secure channel with default credentials: any status but UNAVAILABLE proves the handshake."""
+    grpc = _library("grpc")
+    with grpc.secure_channel("%s:%d" % (host, port), grpc.ssl_channel_credentials()) as channel:
+        call = channel.unary_unary("/cadoctor.Trial/Check")
+        try:
+            call(b"", timeout=timeout)
+        except grpc.RpcError as exc:
+            code, details = exc.code(), " ".join(str(exc.details()).split())[:300]
+            if code not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+                return True, "the host answered gRPC %s" % code.name
+            if any(word in details.upper() for word in ("CERTIFICATE_VERIFY_FAILED", "HANDSHAKE", "SSL")):
+                return False, "TLS failed: %s" % details
+            return None, "no answer to judge by: %s %s" % (code.name, details)
+        return True, "the host answered gRPC OK"
+
+
+def _through_pip(url: str, timeout: float) -> Verdict:
+    """The session pip builds from its configuration for `pip download`, fetching one index page.
+
+    Its internals are not an API: when they change, the answer is 'not tried', never a guess.
+    """
+    try:
+        command = _library("pip._internal.commands").create_command("download")
+        options, _ = command.parse_args(["--retries", "0", "--timeout", "%g" % timeout, "--no-input"])
+        session = command._build_session(options)
+    except Exception as exc:
+        return None, "pip's session could not be built here: %s" % _short(exc)
+    with session:
+        return _answered(session.get(url + "simple/cadoctor-trial/", timeout=timeout).status_code)
+
+
+def _run(route: str, host: str, port: int, timeout: float) -> Verdict:
+    """One request through one library."""
+    name = "[%s]" % host if ":" in host else host
+    url = "https://%s:%d/" % (name, port)
+    if route == "grpcio":
+        return _through_grpc(name, port, timeout)
+    runners: Dict[str, Callable[[str, float], Verdict]] = {
+        "requests": _through_requests,
+        "httpx": _through_httpx("httpx"),
+        "httpx2": _through_httpx("httpx2"),
+        "urllib": _through_urllib,
+        "urllib3": _through_urllib3,
+        "httplib2": _through_httplib2,
+        "aiohttp": _through_aiohttp,
+        "botocore": _through_botocore,
+        "pip": _through_pip,
+    }
+    return runners[route](url, timeout)
+
+
+def _version(route: str) -> str:
+    """The installed version of the library a request went through, as its metadata says."""
+    if route == "urllib":
+        return "Python %d.%d" % sys.version_info[:2]
+    try:
+        from importlib.metadata import version
+
+        return "%s %s" % (route, version(route))
+    except Exception:
+        return route
+
+
+def trial(request: Dict[str, Any]) -> Dict[str, Any]:
+    """Apply the requested injection, then make one request to the host through each client's library."""
+    answer: Dict[str, Any] = {"through_version": THROUGH_VERSION, "error": None, "clients": {}}
+    if request.get("inject") == "truststore":
+        try:
+            _library("truststore").inject_into_ssl()  # first, before any client is built: as the fix says to do
+        except ImportError:
+            answer["error"] = "truststore is not installed in %s" % sys.executable
+            return answer
+    host, port, timeout = str(request["host"]), int(request["port"]), float(request["timeout"])
+    for name in request.get("clients", []):
+        route = ROUTES.get(name)
+        if route is None:
+            continue
+        try:
+            ok, detail = _run(route, host, port, timeout)
+        except Exception as exc:  # the library's own failure is the answer for it
+            ok, detail = _failure(exc)
+        answer["clients"][name] = {"ok": ok, "detail": detail, "via": _version(route)}
+    return answer
+
+
+def main() -> int:
+    """Read the request on stdin, answer one JSON document on stdout; what libraries print goes to stderr."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != here]  # cadoctor's modules shadow nothing
+    out, sys.stdout = sys.stdout, sys.stderr
+    answer = trial(json.loads(sys.stdin.read(1 << 20)))
+    out.write(json.dumps(answer, sort_keys=True) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
