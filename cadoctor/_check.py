@@ -15,6 +15,7 @@ from cadoctor._model import Facts, Fix, HostCheck, Report, Severity, Subject
 from cadoctor._record import replace
 from cadoctor._rules.clients import host_verdicts, own_stores
 from cadoctor._rules.clients import judge as judge_clients
+from cadoctor._rules.stacks import judge_stacks
 from cadoctor._rules.trust import diagnose
 
 TYPE_CHECKING = False
@@ -63,7 +64,11 @@ def report_for(
     clients = judge_clients(facts)
     hosts = tuple(replace(host, clients=host_verdicts(host, clients)) for host in facts.hosts)
     return Report(
-        facts=replace(facts, hosts=hosts), findings=findings, fixes=tuple(sorted(fixes, key=_rank)), clients=clients
+        facts=replace(facts, hosts=hosts),
+        findings=findings,
+        fixes=tuple(sorted(fixes, key=_rank)),
+        clients=clients,
+        stacks=judge_stacks(facts),
     )
 
 

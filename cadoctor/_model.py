@@ -137,6 +137,29 @@ class LoadedLibrary:
     enginesdir: str | None
     modulesdir: str | None
     openssldir_exists: bool | None = None
+    same_bytes_as: str | None = field(default=None, metadata=_INTERNAL)  # the loader's own copy, byte for byte
+
+
+@record
+class Stack:
+    """A TLS implementation in the examined process, and the part of the program that verifies with it.
+
+    Attributes:
+        consumer: Who verifies with it, by the stack rules' names (`node`, `python-ssl`, `libpq`, `librdkafka`,
+            `grpc-core`, `curl`, `mysql`, `cryptography`, `gnutls`, `nss`, `jsse`), or `program` when unknown.
+        implementation: `OpenSSL`, `BoringSSL`, `LibreSSL`, `AWS-LC`, `GnuTLS`, `NSS` or `JSSE`.
+        path: The file that carries it: a libcrypto, or the object OpenSSL is linked into.
+        library: For an OpenSSL-family copy, the path of its `libraries[]` entry.
+
+    """
+
+    consumer: str
+    implementation: str
+    path: str
+    version: str | None = None
+    library: str | None = None
+    store: str = ""  # what it trusts, by its own rules (filled in by the rules)
+    reads_default_paths: bool | None = None  # whether its OpenSSL's default paths count here (None: not OpenSSL)
 
 
 @record
@@ -378,6 +401,7 @@ class Facts:
     local_roots: tuple[LocalRoot, ...] = ()
     settings: tuple[Setting, ...] = ()
     mozilla: str | None = None  # a certifi bundle: Mozilla's set, standing in for roots compiled into a binary
+    stacks: tuple[Stack, ...] = ()  # every TLS implementation a process carries (--pid), and who uses each
 
     def bundle(self, path: str | None) -> Bundle | None:
         """Find the inventory entry of a path."""
@@ -482,6 +506,7 @@ class Report:
     findings: tuple[Finding, ...]
     fixes: tuple[Fix, ...]
     clients: tuple[Client, ...] = ()
+    stacks: tuple[Stack, ...] = ()  # the process's TLS stacks, each judged by its own rules
 
     @property
     def status(self) -> str:

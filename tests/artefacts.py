@@ -33,7 +33,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Union
@@ -617,6 +617,20 @@ OLD_PIP = "24.1.2"  # the last pip whose default trust is its vendored certifi a
 PIP_SYSTEM_CERTS_PINS: dict[tuple[int, int], tuple[str, ...]] = {
     (3, 10): ("pip-system-certs==5.3", "requests==2.34.2", "pip==26.3"),  # 5.x needs Python 3.10
 }
+STACK_PINS: dict[tuple[int, int], tuple[str, ...]] = {  # wheels that carry their own OpenSSL (or link one in)
+    (3, 9): (
+        "psycopg2-binary==2.9.12",
+        "pycurl==7.45.7",
+        "confluent-kafka==2.16.1",
+        "mysql-connector-python==9.4.0",
+    ),
+    (3, 11): (
+        "psycopg2-binary==2.9.13",
+        "pycurl==7.49.0",
+        "confluent-kafka==2.16.1",
+        "mysql-connector-python==26.10.0",
+    ),
+}
 TRUSTSTORE_PINS: dict[tuple[int, int], tuple[str, ...]] = {
     (3, 10): ("truststore==0.10.5", "requests==2.34.2", "httpx==0.28.1", CERTIFI),  # truststore needs Python 3.10
 }
@@ -638,6 +652,12 @@ import pip
 assert pip.__version__ == "OLD_PIP", pip.__version__
 print("ready")
 """.replace("OLD_PIP", OLD_PIP)
+STACKS_CHECK = """\
+import importlib.util
+import confluent_kafka, psycopg2, pycurl
+assert importlib.util.find_spec("pip") is None, "pip is still installed"
+print("ready")
+"""
 UV_CHECK = """\
 import os, sys
 assert os.access(os.path.join(os.path.dirname(sys.executable), "uv"), os.X_OK), "no uv binary beside python"
@@ -695,6 +715,26 @@ def botocore_without_certifi_venv() -> Path:
 def old_pip_venv() -> Path:
     """The python of a venv whose pip is 24.1.2 (vendored certifi only; truststore only on request)."""
     recipe = _venv_recipe("old-pip", ("pip==%s" % OLD_PIP,), OLD_PIP_CHECK)
+    return _memo(recipe) / recipe.product
+
+
+def _without_pip(python: Path, directory: Path, log: Path) -> None:
+    """Remove pip and setuptools: the venv then holds no Python TLS client, only the native stacks."""
+    run_step(
+        "uninstall pip", [str(python), "-m", "pip", "uninstall", "-y", "pip", "setuptools"], pip_env(), directory, log
+    )
+
+
+def stacks_venv() -> Path:
+    """The python of a venv with psycopg2-binary, pycurl, confluent-kafka and mysql-connector-python, and no pip.
+
+    Each wheel brings its own OpenSSL: libpq's libcrypto (OPENSSLDIR /host/tmp/libpq.build), pycurl's, OpenSSL
+    linked into librdkafka, and mysql's `mysql/vendor/libcrypto.so.3`, which takes over `ssl` when imported first.
+    """
+    recipe = replace(
+        _venv_recipe("native-stacks", pins_for(STACK_PINS, "the native stacks venv"), STACKS_CHECK),
+        build=_without_pip,
+    )
     return _memo(recipe) / recipe.product
 
 

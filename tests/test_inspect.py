@@ -133,3 +133,44 @@ def test_human_output_names_the_openssldir(foreign_openssl: ForeignOpenSSL) -> N
     result = run_cadoctor(["inspect", str(foreign_openssl.libcrypto)], clean_env())
     assert result.returncode == 0
     assert "OPENSSLDIR %s (missing here)" % foreign_openssl.openssldir in result.stdout
+
+
+def test_a_rhel_fips_build_string_gives_version_and_flavour(tmp_path: Path) -> None:
+    """RHEL 8's 'OpenSSL 1.1.1k  FIPS 25 Mar 2021' (a recorded string) is read as the version, flavour OpenSSL."""
+    library = tmp_path / "libcrypto.so.1.1"
+    strings = b'OPENSSLDIR: "/etc/pki/tls"\0OpenSSL 1.1.1k  FIPS 25 Mar 2021\0ENGINESDIR: "/usr/lib64/engines-1.1"\0'
+    library.write_bytes(b"\0" * 4096 + strings + b"\0" * 4096)
+    _, document = _inspect(str(library))
+    (item,) = document["files"]
+    assert item["openssl"]["version"] == "OpenSSL 1.1.1k  FIPS 25 Mar 2021"
+    assert item["openssl"]["flavour"] == "OpenSSL"
+    assert item["openssl"]["openssldir"] == "/etc/pki/tls"
+    human = run_cadoctor(["inspect", str(library)], clean_env()).stdout
+    assert "OpenSSL 1.1.1k  FIPS 25 Mar 2021" in human
+    assert "None" not in human
+    assert "n/a (n/a here)" not in human
+
+
+def test_a_library_that_cannot_be_found_is_named_not_none(tmp_path: Path) -> None:
+    """A program needing a library absent here: 'needs libX: not found' and linkage unknown, never 'no OpenSSL'."""
+    program = tmp_path / "needs-missing"
+    shutil.copy(sys.executable, program)
+    # make its first needed library unfindable: patch the soname string in the copy (same length, a name no one has)
+    data = bytearray(program.read_bytes())
+    _, document = _inspect(str(program))
+    (item,) = document["files"]
+    needed = item["elf"]["needed"]
+    if not needed:
+        pytest.skip("this interpreter is linked statically")
+    target = needed[0].encode()
+    at = data.find(b"\0" + target + b"\0") + 1
+    assert at > 0
+    data[at : at + len(target)] = b"x" * len(target)
+    program.write_bytes(bytes(data))
+    _, document = _inspect(str(program))
+    (item,) = document["files"]
+    missing = [d for d in item["dependencies"] if d["path"] is None]
+    assert missing, item
+    human = run_cadoctor(["inspect", str(program)], clean_env()).stdout
+    assert "not found" in human
+    assert "no OpenSSL in the file or its dependencies" not in human

@@ -6,6 +6,7 @@ import sys
 
 from cadoctor._render.clients import page
 from cadoctor._rules.client_table import RULES, STDLIB
+from cadoctor._rules.stack_table import STACK_RULES
 
 if __name__ == "__main__":
-    sys.stdout.write(page((STDLIB, *RULES)))
+    sys.stdout.write(page((STDLIB, *RULES), STACK_RULES))

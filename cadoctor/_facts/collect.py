@@ -175,10 +175,11 @@ def facts_from_probe(probe_facts: dict[str, Any], *, light: bool = False, local:
     distributions, injectors = discover(runtime.site_folders)
     settings = client_settings(runtime.environment, runtime.prefix)
     bundles = light_inventory(runtime) if light else inventory(runtime, distributions=distributions, settings=settings)
+    systems = system_libraries({lib.realpath: lib.openssldir for lib in libraries}) if wants_loader else ()
     return Facts(
         runtime=runtime,
-        libraries=libraries,
-        system_libraries=system_libraries({lib.realpath: lib.openssldir for lib in libraries}) if wants_loader else (),
+        libraries=tuple(_with_twins(lib, systems, HOST) for lib in libraries),
+        system_libraries=systems,
         bundles=bundles,
         inventory="light" if light else "full",
         distributions=distributions,
@@ -196,10 +197,11 @@ def facts_on_disk(
     distributions, injectors = discover(runtime.site_folders, root)
     settings = client_settings(runtime.environment, runtime.prefix, root)
     bundles = inventory(runtime, root, distributions, settings)
+    systems = system_libraries({lib.realpath: lib.openssldir for lib in libraries}, root)
     return Facts(
         runtime=runtime,
-        libraries=libraries,
-        system_libraries=system_libraries({lib.realpath: lib.openssldir for lib in libraries}, root),
+        libraries=tuple(_with_twins(lib, systems, root) for lib in libraries),
+        system_libraries=systems,
         bundles=bundles,
         subject=subject,
         distributions=distributions,
@@ -208,6 +210,27 @@ def facts_on_disk(
         settings=settings,
         mozilla=mozilla_copy(runtime),
     )
+
+
+_TWIN_LIMIT = 64 << 20  # bytes compared between a bundled copy and the loader's own
+
+
+def _with_twins(library: LoadedLibrary, systems: tuple[SystemLibrary, ...], root: FileRoot) -> LoadedLibrary:
+    """Mark a libcrypto/libssl that is byte for byte the copy the loader would pick (a PyInstaller `_internal`)."""
+    import filecmp
+
+    system = next((s for s in systems if s.soname == os.path.basename(library.path)), None)
+    if library.role not in ("libcrypto", "libssl") or system is None or library.deleted:
+        return library
+    try:
+        mine, theirs = root.host(library.realpath), root.host(system.path)
+        if os.path.samefile(mine, theirs) or os.path.getsize(mine) != os.path.getsize(theirs):
+            return library
+        if os.path.getsize(mine) <= _TWIN_LIMIT and filecmp.cmp(mine, theirs, shallow=False):
+            return replace(library, same_bytes_as=system.path)
+    except (OSError, ValueError):
+        pass
+    return library
 
 
 def loadable(paths: list[str]) -> list[str]:

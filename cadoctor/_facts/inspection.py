@@ -65,7 +65,15 @@ class Inspection:
 
 
 def _openssl_needs(elf: ElfFacts, path: str, root: FileRoot, cache: Mapping[str, str]) -> tuple[Dependency, ...]:
-    """Follow the needed libraries breadth-first until the OpenSSL sonames, as the root's loader would."""
+    """Follow the needed libraries breadth-first, as the root's loader would, to every OpenSSL on the way.
+
+    A libcrypto or libssl by soname ends a branch; so does any other library that carries OpenSSL linked in
+    (librdkafka behind confluent-kafka's `cimpl`), found by its build strings. A library that cannot be found
+    is listed too (its path None): what it would bring is unknown, never "no OpenSSL".
+    """
+    from cadoctor._facts.files import describe_file
+    from cadoctor._facts.stacks import NEVER_TLS
+
     found: dict[str, Dependency] = {}
     queue: list[tuple[str, ElfFacts, tuple[str, ...]]] = [(path, elf, ())]
     seen = {path}
@@ -74,17 +82,19 @@ def _openssl_needs(elf: ElfFacts, path: str, root: FileRoot, cache: Mapping[str,
         for owner, facts, via in queue:
             for soname in facts.needed:
                 library, how = find_library(soname, root, os.path.dirname(owner), facts, {}, cache)
-                if _OPENSSL_SONAME.match(soname):
-                    if soname not in found:
-                        strings = probe.read_build_strings(root.host(library)) if library else {}
-                        openssl = None
-                        if library is not None and strings.get("openssldir"):
-                            from cadoctor._facts.files import describe_file
-
-                            openssl = describe_file(library, strings, "libcrypto", root)
-                        found[soname] = Dependency(soname, via, library, how, openssl)
+                if soname in found or (library is not None and library in seen):
                     continue
-                if library is None or library in seen:
+                if library is None:
+                    found[soname] = Dependency(soname, via, None, how)
+                    continue
+                named = _OPENSSL_SONAME.match(soname) is not None
+                if not named and NEVER_TLS.match(soname):
+                    continue
+                strings = probe.read_build_strings(root.host(library))
+                if named or strings.get("openssldir"):
+                    role = ("libcrypto" if "crypto" in soname else "libssl") if named else "static"
+                    openssl = describe_file(library, strings, role, root) if strings.get("openssldir") else None
+                    found[soname] = Dependency(soname, via, library, how, openssl)
                     continue
                 seen.add(library)
                 child = elf_at(root.host(library))
@@ -179,8 +189,10 @@ def _binary(
         linkage = "is-openssl"
     elif strings.get("openssldir"):
         linkage = "static"
-    elif dependencies:
+    elif any(d.path is not None for d in dependencies):
         linkage = "dynamic"
+    elif dependencies:
+        linkage = "unknown"  # only libraries that cannot be found: what they bring is not known here
     else:
         linkage = "none"
     return Inspection(path, "binary", True, elf_error, elf, linkage, openssl, dependencies, size=size)

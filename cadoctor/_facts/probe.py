@@ -53,13 +53,15 @@ PLATFORM_VARIABLES = (
 
 # Variables that change which libraries or configuration OpenSSL uses.
 LIBRARY_VARIABLES = ("LD_LIBRARY_PATH", "LD_PRELOAD", "OPENSSL_CONF", "OPENSSL_MODULES", "OPENSSL_ENGINES")
-# Switches that change which store a client library uses (uv, pip, grpc).
+# Switches that change which store a client library or native stack uses (uv, pip, grpc, node, libpq).
 CLIENT_VARIABLES = (
     "UV_SYSTEM_CERTS",
     "UV_NATIVE_TLS",
     "PIP_USE_FEATURE",
     "PIP_USE_DEPRECATED",
     "GRPC_USE_SYSTEM_ROOTS_OVER_LANGUAGE_CALLBACK",
+    "NODE_OPTIONS",
+    "PGSSLROOTCERT",
     "HOME",
     "XDG_CONFIG_HOME",
     "PIP_CONFIG_FILE",
@@ -80,7 +82,12 @@ _VERSION_PATTERNS = (
     ("AWS-LC", b"AWS-LC", rb"AWS-LC[ -]?(\d+\.\d+\.\d+)?"),
     ("BoringSSL", b"BoringSSL", rb"BoringSSL()"),
     ("LibreSSL", b"LibreSSL ", rb"LibreSSL (\d+\.\d+\.\d+)"),
-    ("OpenSSL", b"OpenSSL ", rb"OpenSSL (\d+\.\d+\.\d+[a-z]?(?:-[\w.]+)?) +\d{1,2} \w{3} \d{4}"),
+    # a vendor's words may sit before the date: "OpenSSL 1.1.1k  FIPS 25 Mar 2021" (RHEL 8)
+    (
+        "OpenSSL",
+        b"OpenSSL ",
+        rb"OpenSSL (\d+\.\d+\.\d+[a-z]?(?:-[\w.]+)?)(?: +[A-Za-z][\w.-]{0,31}){0,3} +\d\d? \w{3} \d{4}",
+    ),
 )
 
 

@@ -33,6 +33,9 @@ _PYTHON_FILE = re.compile(r"^libpython(\d)\.(\d+)|\.cpython-(\d)(\d+)|^python(\d
 _SSL_MODULE = re.compile(r"^_ssl[.\w-]*\.so$")
 
 
+_SHARED_OBJECT = re.compile(r"\.so(\.[\d.]+)?$")
+
+
 class ProcessError(Exception):
     """The process cannot be read at all: gone, a zombie, a kernel thread, or not ours to read (`denied`)."""
 
@@ -244,7 +247,14 @@ def read_process(pid: int, *, environment: bool = True) -> ProcessView:
 
 
 def openssl_candidates(view: ProcessView) -> list[tuple[MappedFile, str]]:
-    """The mapped files that may hold OpenSSL, each with its role: libcrypto, libssl, or static (to be read)."""
+    """The mapped files that may hold OpenSSL, each with its role, to be read for build strings.
+
+    `libcrypto`/`libssl` by name; `static` for the executable and a `_ssl` module (OpenSSL linked into what
+    Python's `ssl` runs); `linked` for any other shared object, which may carry its own copy (librdkafka, grpc's
+    `cygrpc`, curl_cffi) — except the system libraries every process maps, which never do.
+    """
+    from cadoctor._facts.stacks import NEVER_TLS
+
     found: list[tuple[MappedFile, str]] = []
     for mapped in view.maps:
         name = os.path.basename(mapped.path)
@@ -252,6 +262,8 @@ def openssl_candidates(view: ProcessView) -> list[tuple[MappedFile, str]]:
             found.append((mapped, probe._role_of(mapped.path)))
         elif mapped.path == view.exe or _SSL_MODULE.match(name):
             found.append((mapped, "static"))
+        elif _SHARED_OBJECT.search(name) and not NEVER_TLS.match(name):
+            found.append((mapped, "linked"))
     return found
 
 

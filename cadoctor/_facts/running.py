@@ -7,24 +7,12 @@ import re
 from collections.abc import Mapping
 
 from cadoctor._facts.collect import facts_on_disk
-from cadoctor._facts.elf import elf_at
-from cadoctor._facts.files import build_strings, describe_file, python_hints, runtime_from_files, site_folders
-from cadoctor._facts.loader import DEFAULT_FOLDERS, search_folders
-from cadoctor._facts.process import (
-    MappedFile,
-    ProcessError,
-    ProcessView,
-    mapped_source,
-    openssl_candidates,
-    python_version,
-)
-from cadoctor._model import Facts, LoadedLibrary, Subject
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
-
-    from cadoctor._facts.elf import ElfFacts
+from cadoctor._facts.copies import libraries_of
+from cadoctor._facts.files import python_hints, runtime_from_files, site_folders
+from cadoctor._facts.process import ProcessError, ProcessView, python_version
+from cadoctor._facts.stacks import stacks_of
+from cadoctor._model import Facts, Stack, Subject
+from cadoctor._record import replace
 
 
 def _python_layout(view: ProcessView) -> tuple[str, str, str, bool, bool]:
@@ -62,102 +50,32 @@ def _python_layout(view: ProcessView) -> tuple[str, str, str, bool, bool]:
     return executable, prefix, base_prefix, True, system_site
 
 
-def _search_rank(path: str, view: ProcessView, origin: str, elf: ElfFacts | None) -> int:
-    """Where the dynamic loader's search for a dependency of `elf` (in `origin`) meets this library's folder."""
-    folder = os.path.dirname(path)
-    searched = [f for f, _ in search_folders(origin, elf, view.environ)]
-    if folder in searched:
-        return searched.index(folder)
-    system = folder in DEFAULT_FOLDERS or folder.startswith(tuple(d + "/" for d in DEFAULT_FOLDERS))
-    return len(searched) + (0 if system else 1)
-
-
-def _choose_in_use(
-    view: ProcessView, found: list[tuple[MappedFile, str, Mapping[str, Any]]]
-) -> tuple[int | None, str | None]:
-    """Which OpenSSL a Python's `ssl` (or the program itself) runs, and the `_ssl` module file, if any.
-
-    A copy linked into `_ssl` or the executable is the one in use; otherwise, among the mapped copies with the
-    soname `_ssl` (or the program) needs, the one the loader's search order meets first: RPATH,
-    LD_LIBRARY_PATH, RUNPATH, then the system folders. /proc shows where copies are, not the order they came.
-    """
-    carrying = [i for i, (_, role, strings) in enumerate(found) if role != "libssl" and strings.get("openssldir")]
-    module = next((m for m, role, _ in found if role == "static" and os.path.basename(m.path).startswith("_ssl")), None)
-    module_path = module.path if module is not None else None
-    if not carrying:
-        return None, module_path
-    linked_in = [i for i in carrying if found[i][1] == "static" and found[i][0] is module]
-    linked_in += [i for i in carrying if found[i][1] == "static" and found[i][0].path == view.exe]
-    if linked_in:
-        return linked_in[0], module_path
-    elf = elf_at(mapped_source(view, module)) if module is not None else None
-    origin = os.path.dirname(module.path) if module is not None else ""
-    wanted = elf.needed if elf is not None else ()
-    named = [i for i in carrying if os.path.basename(found[i][0].path) in wanted] or carrying
-    return min(named, key=lambda i: _search_rank(found[i][0].path, view, origin, elf)), module_path
-
-
-def libraries_of(
-    view: ProcessView, cache: dict[tuple[str, int], Mapping[str, Any]] | None = None
-) -> tuple[tuple[LoadedLibrary, ...], str | None]:
-    """Every OpenSSL the process mapped, which one is in use, and its `_ssl` module; each file read once."""
-    cache = {} if cache is None else cache
-    found: list[tuple[MappedFile, str, Mapping[str, Any]]] = []
-    for mapped, role in openssl_candidates(view):
-        strings = build_strings(view, mapped, cache)
-        if role == "static" and not strings.get("openssldir") and not os.path.basename(mapped.path).startswith("_ssl"):
-            continue
-        found.append((mapped, role, strings))
-    in_use, module = _choose_in_use(view, found)
-    libraries: list[LoadedLibrary] = []
-    for index, (mapped, role, strings) in enumerate(found):
-        if role == "static" and not strings.get("openssldir"):
-            continue  # a `_ssl` module that links OpenSSL dynamically: named as the module, not as a copy
-        replaced = False
-        if not mapped.deleted:
-            try:
-                info = view.root.stat(mapped.path)
-                replaced = info.st_ino != mapped.inode
-            except OSError:
-                replaced = False
-        libraries.append(
-            describe_file(
-                mapped.path,
-                strings,
-                role,
-                view.root,
-                in_use=index == in_use,
-                deleted=mapped.deleted,
-                replaced=replaced,
-            )
-        )
-    return tuple(sorted(libraries, key=lambda lib: lib.path)), module
-
-
 def facts_of_process(view: ProcessView) -> Facts:
     """The facts of a running process, read from outside (raises ProcessError when it maps no OpenSSL)."""
     pid = view.pid
     libraries, module = libraries_of(view)
     library = next((lib for lib in libraries if lib.in_use), None)
     version = python_version(view)
+    stacks = stacks_of(libraries, [m.path for m in view.maps], view.exe, version is not None)
     if library is None:
-        hint = " (a Python that has not imported ssl yet: check --python %s)" % view.exe if version is not None else ""
-        raise ProcessError("process %d (%s) maps no OpenSSL: it reads no CA certificates%s" % (pid, view.command, hint))
+        raise ProcessError(_without_openssl(view, stacks, version))
     executable, prefix, base_prefix, venv, system_site = (view.exe or "", "", "", False, True)
     folders: tuple[str, ...] = ()
+    frozen = _frozen_kind(view) if version is not None else None
+    environ, hints = _as_frozen(view, frozen) if frozen else (view.environ, ())
     if version is not None:
         executable, prefix, base_prefix, venv, system_site = _python_layout(view)
-        if version:
+        if version and not frozen:  # a frozen app imports from its own archive, not from site-packages
             folders = site_folders(view.root, version, [prefix, base_prefix], view.environ, system_site)
     runtime = runtime_from_files(
         library=library,
-        environ=view.environ,
+        environ=environ,
         root=view.root,
         executable=executable,
         python=version,
         prefix=prefix,
         base_prefix=base_prefix,
-        hints=python_hints(executable, prefix, view.environ, venv) if version is not None else (),
+        hints=(*python_hints(executable, prefix, view.environ, venv), *hints) if version is not None else (),
         euid=view.euid,
         ssl_module=module,
         folders=folders,
@@ -173,4 +91,46 @@ def facts_of_process(view: ProcessView) -> Facts:
         command=view.cmdline or (view.command,),
         root=None if view.root.is_host else view.root.root,
     )
-    return facts_on_disk(runtime, libraries, subject, view.root)
+    return replace(facts_on_disk(runtime, libraries, subject, view.root), stacks=stacks)
+
+
+def _frozen_kind(view: ProcessView) -> str | None:
+    """`pyinstaller` or `cx_freeze` when the process is a frozen application (by its files or bootloader)."""
+    from cadoctor._facts.proof import frozen_marker
+
+    marker = frozen_marker(view.root.host(view.exe or ""), view.environ) if view.exe else None
+    if marker is None:
+        return None
+    return "pyinstaller" if "PyInstaller" in marker else "cx_freeze" if "cx_Freeze" in marker else "frozen-other"
+
+
+def _as_frozen(view: ProcessView, kind: str) -> tuple[Mapping[str, str], tuple[str, ...]]:
+    """The environment its `ssl` really runs with, and the hints that say what the app is.
+
+    cx_Freeze's frozen `ssl` sets SSL_CERT_FILE to the app's `share/certs.pem` (a copy of the build machine's
+    roots) when the variable is unset or names nothing: inside the process, not in /proc/PID/environ.
+    """
+    environ = dict(view.environ)
+    certs = os.path.join(os.path.dirname(view.exe or ""), "share", "certs.pem")
+    current = environ.get("SSL_CERT_FILE")
+    if kind == "cx_freeze" and (not current or not view.root.exists(current)) and view.root.exists(certs):
+        environ["SSL_CERT_FILE"] = certs
+    return environ, ("frozen", kind)
+
+
+def _without_openssl(view: ProcessView, stacks: tuple[Stack, ...], version: str | None) -> str:
+    """Why a process without an OpenSSL of its own cannot be judged, in one line that claims nothing false."""
+    head = "process %d (%s)" % (view.pid, view.command)
+    others = [s for s in stacks if s.library is None]
+    if others:
+        named = ", ".join("%s (%s)" % (s.implementation, s.path) for s in others)
+        return "%s verifies TLS with %s, not OpenSSL: cadoctor cannot judge its trust" % (head, named)
+    if stacks:  # OpenSSL only inside libraries it loaded (librdkafka, cygrpc), not for the program itself
+        named = ", ".join("%s in %s (used by %s)" % (s.implementation, s.path, s.consumer) for s in stacks)
+        return "%s has no OpenSSL of its own, only %s" % (head, named)
+    if version is not None:
+        return "%s maps no OpenSSL: a Python that has not imported ssl yet (check --python %s)" % (head, view.exe)
+    return (
+        "%s maps no OpenSSL, GnuTLS, NSS or JVM: if it verifies TLS, it uses a stack linked in that cadoctor "
+        "cannot read (Go's crypto/tls, rustls)" % head
+    )

@@ -10,10 +10,19 @@ from __future__ import annotations
 import os
 import sys
 
+from cadoctor._facts.copies import copies_of
 from cadoctor._facts.disk import inspect_light
 from cadoctor._facts.fileroot import FileRoot
-from cadoctor._facts.files import build_strings, describe_file, sources_in_effect
-from cadoctor._facts.process import ProcessError, ProcessView, openssl_candidates, read_environ, read_process, user_name
+from cadoctor._facts.files import sources_in_effect
+from cadoctor._facts.process import (
+    ProcessError,
+    ProcessView,
+    python_version,
+    read_environ,
+    read_process,
+    user_name,
+)
+from cadoctor._facts.stacks import stacks_of
 from cadoctor._record import record
 
 TYPE_CHECKING = False
@@ -44,6 +53,8 @@ class ProcessEntry:
     command: str
     trust: TrustVerdict | None
     root: str | None = None
+    consumer: str = "program"  # who in the process verifies with this copy (see `_facts/stacks.py`)
+    options: tuple[str, ...] = ()  # its command line's and NODE_OPTIONS' `--` options: switches a stack may read
 
 
 @record
@@ -134,7 +145,8 @@ def scan() -> HostScan:
                 unreadable.append(_unreadable(pid, str(exc)))
             continue  # exited, a zombie or a kernel thread: no program, no OpenSSL
         examined += 1
-        copies = _copies_in(view, strings_of)
+        copies, _ = copies_of(view, strings_of)  # as --pid finds them: the same copy in use, the same consumers
+        copies = [(mapped, library) for mapped, library in copies if library.role != "libssl"]
         if not copies:
             continue
         try:
@@ -143,11 +155,19 @@ def scan() -> HostScan:
             environ = None
             if not exc.denied:
                 continue  # exited meanwhile
+        python = python_version(view) is not None
+        consumers = {
+            s.library: s.consumer for s in stacks_of(tuple(c[1] for c in copies), paths(view), view.exe, python)
+        }
+        options = _options(view, environ or {})
         for mapped, library in copies:
             libraries.setdefault(mapped.key, library)
             trust = _trust_of(library, environ, view.root, verdicts) if environ is not None else None
             root = None if view.root.is_host else view.root.root
-            members.setdefault(mapped.key, []).append(ProcessEntry(pid, view.user, _command_of(view), trust, root))
+            entry = ProcessEntry(
+                pid, view.user, _command_of(view), trust, root, consumers.get(library.path, "program"), options
+            )
+            members.setdefault(mapped.key, []).append(entry)
     groups = tuple(
         LibraryGroup(key[0], key[1], libraries[key], tuple(members[key]))
         for key in sorted(members, key=lambda k: (-len(members[k]), libraries[k].path))
@@ -155,20 +175,15 @@ def scan() -> HostScan:
     return HostScan(groups, tuple(unreadable), examined, len(strings_of))
 
 
-def _copies_in(
-    view: ProcessView, strings_of: dict[tuple[str, int], Mapping[str, Any]]
-) -> list[tuple[Any, LoadedLibrary]]:
-    """The OpenSSL copies a process maps (libcrypto or linked in), each file read once for all processes."""
-    found = []
-    for mapped, role in openssl_candidates(view):
-        if role == "libssl":
-            continue
-        strings = build_strings(view, mapped, strings_of)
-        if not strings.get("openssldir") and role == "static":
-            continue
-        library = describe_file(mapped.path, strings, role, view.root, deleted=mapped.deleted)
-        found.append((mapped, library))
-    return found
+def paths(view: ProcessView) -> list[str]:
+    """The paths of every file the process mapped."""
+    return [m.path for m in view.maps]
+
+
+def _options(view: ProcessView, environ: Mapping[str, str]) -> tuple[str, ...]:
+    """The `--` options of its command line and of NODE_OPTIONS (bounded): the switches a stack may read."""
+    words = [*view.cmdline, *environ.get("NODE_OPTIONS", "").split()]
+    return tuple(w[:100] for w in words if w.startswith("--"))[:50]
 
 
 def _unreadable(pid: int, reason: str) -> Unreadable:

@@ -9,6 +9,7 @@ from cadoctor._fixes.bundles import best_bundle
 from cadoctor._fixes.clients import client_fixes
 from cadoctor._fixes.hosts import host_fixes
 from cadoctor._fixes.shell import env_lines, sh_quote
+from cadoctor._fixes.stacks import stack_fixes
 from cadoctor._locations import CA_PACKAGE_COMMANDS, LOCAL_ANCHORS
 from cadoctor._model import Facts, Finding, Fix, SystemLibrary
 from cadoctor._text import has_control
@@ -274,6 +275,18 @@ def propose(facts: Facts, findings: tuple[Finding, ...]) -> tuple[Fix, ...]:
             )
         elif finding.code == "runtime-known-issue" and finding.evidence.get("distribution") == "python.org-macos":
             fixes.append(_install_certificates_fix(facts, finding))
+        elif finding.code == "runtime-known-issue" and finding.evidence.get("missing_local_roots"):
+            system = best_bundle(facts, exclude=str(finding.evidence.get("cafile")))
+            if system is not None and "system" in system.roles:  # cx_Freeze's ssl keeps an SSL_CERT_FILE set
+                change = {"SSL_CERT_FILE": system.path}
+                fixes.append(
+                    _env_fix(
+                        "Start the app with SSL_CERT_FILE=%s (the system store)" % system.path,
+                        change,
+                        (finding.code,),
+                        system.path,
+                    )
+                )
         elif finding.code == "libressl-ignores-env":
             fixes.extend(_explicit_locations_fixes(facts, finding))
         elif finding.code == "ssl-unavailable":
@@ -291,6 +304,7 @@ def propose(facts: Facts, findings: tuple[Finding, ...]) -> tuple[Fix, ...]:
             )
     fixes.extend(host_fixes(facts, findings))
     fixes.extend(client_fixes(facts, findings))
+    fixes.extend(stack_fixes(facts, findings))
     unique: dict[tuple[object, ...], Fix] = {}
     for fix in fixes:
         key = (

@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from cadoctor._rules.client_table import ClientRule
+    from cadoctor._rules.stack_table import StackRule
 
 _KINDS = {
     "openssl-defaults": "OpenSSL's default paths (`SSL_CERT_FILE`/`SSL_CERT_DIR`, else OPENSSLDIR): the OS store",
@@ -81,6 +82,38 @@ def rules_table(rules: Iterable[ClientRule]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def page(rules: Iterable[ClientRule]) -> str:
+STACKS_HEADER = """
+## Native TLS stacks
+
+`check --pid` and `ps` find every TLS implementation in a process (see [stacks](findings.md#stacks)) and judge
+each by its consumer's row. *Default paths* says when that copy's OpenSSL default paths (`SSL_CERT_FILE`,
+`SSL_CERT_DIR`, OPENSSLDIR) count: findings about them are made only then.
+
+"""
+
+
+def stacks_table(rules: Iterable[StackRule]) -> str:
+    """The native stack rules as one Markdown table."""
+    lines = [
+        "| consumer | trusts by default | default paths | switches | variables | fix | decided in |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for rule in rules:
+        lines.append(
+            "| %s | %s | %s | %s | %s | %s | %s |"
+            % (
+                rule.title,
+                rule.store,
+                rule.default_paths,
+                ", ".join("`%s`" % s for s in rule.switches) or "-",
+                ", ".join("`%s`" % v for v in rule.variables) or "-",
+                rule.fix.replace("|", "/") or "-",
+                rule.decided_in.replace("|", "/"),
+            )
+        )
+    return "\n".join(lines) + "\n"
+
+
+def page(rules: Iterable[ClientRule], stacks: Iterable[StackRule] = ()) -> str:
     """The whole docs page."""
-    return HEADER + rules_table(rules) + FOOTER
+    return HEADER + rules_table(rules) + FOOTER + STACKS_HEADER + stacks_table(stacks)

@@ -18,6 +18,7 @@ LINKAGES = {
     "is-openssl": "the file is OpenSSL's libcrypto or libssl",
     "static": "OpenSSL is linked into the file",
     "dynamic": "the file gets OpenSSL from the loader (directly or through another library)",
+    "unknown": "unknown: a library it needs cannot be found here",
     "none": "no OpenSSL in the file or its dependencies",
 }
 
@@ -33,15 +34,18 @@ def to_document(inspections: list[Inspection], root: FileRoot) -> dict[str, Any]
 
 
 def _openssl_line(library: LoadedLibrary) -> str:
-    """Flavour, version and compiled directories in one line."""
-    where = "exists" if library.openssldir_exists else "missing" if library.openssldir_exists is False else "n/a"
-    return "%s; OPENSSLDIR %s (%s here); ENGINESDIR %s; MODULESDIR %s" % (
-        library.version or library.flavour or "unknown version",
-        library.openssldir,
-        where,
-        library.enginesdir,
-        library.modulesdir,
+    """Flavour, version and compiled directories in one line; a directory the build did not set is `not set`."""
+    if library.openssldir in (None, "n/a"):
+        where = "OPENSSLDIR not set (%s reads no compiled directory)" % (library.flavour or "this build")
+    else:
+        state = "exists" if library.openssldir_exists else "missing" if library.openssldir_exists is False else "?"
+        where = "OPENSSLDIR %s (%s here)" % (library.openssldir, state)
+    extra = "".join(
+        "; %s %s" % (name, value)
+        for name, value in (("ENGINESDIR", library.enginesdir), ("MODULESDIR", library.modulesdir))
+        if value not in (None, "n/a")
     )
+    return "%s; %s%s" % (library.version or library.flavour or "unknown version", where, extra)
 
 
 def to_text(inspections: list[Inspection]) -> str:
@@ -80,10 +84,9 @@ def to_text(inspections: list[Inspection]) -> str:
             lines.append("    %s" % _openssl_line(item.openssl))
         for dependency in item.dependencies:
             via = " via %s" % " -> ".join(dependency.via) if dependency.via else ""
-            lines.append(
-                "    needs %s%s: %s (%s)"
-                % (dependency.soname, via, dependency.path or "not found", dependency.found_by)
-            )
+            where = "%s (%s)" % (dependency.path, dependency.found_by) if dependency.path else "not found"
+            carries = " (OpenSSL linked in)" if dependency.openssl and dependency.openssl.role == "static" else ""
+            lines.append("    needs %s%s: %s%s" % (dependency.soname, via, where, carries))
             if dependency.openssl is not None:
                 lines.append("      %s" % _openssl_line(dependency.openssl))
     return printable_lines(lines)

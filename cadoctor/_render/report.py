@@ -83,6 +83,7 @@ def to_document(report: Report) -> dict[str, Any]:
         "injectors": plain(report.facts.injectors),
         "local_roots": plain(report.facts.local_roots),
         "settings": plain(report.facts.settings),
+        "stacks": plain(report.stacks),
     }
 
 
@@ -176,7 +177,12 @@ def render_human(report: Report, console: Console) -> None:
         loaded = "a default context loads %d certificates" % runtime.context_loaded
         if runtime.context_ok is None and runtime.context_skipped:
             loaded = "certificates loaded %s" % runtime.context_skipped
-        say("Trust in effect: %s; %s" % ("; ".join(sources), loaded))
+        own = next((st for st in report.stacks if st.library == getattr(report.facts.ssl_library, "path", None)), None)
+        if own is not None and own.reads_default_paths is False:
+            say("Trust in effect: %s (%s)" % (own.store, own.consumer))
+            say("OpenSSL's default paths, which %s does not read here: %s" % (own.consumer, "; ".join(sources)))
+        else:
+            say("Trust in effect: %s; %s" % ("; ".join(sources), loaded))
     console.print()
     if report.findings:
         say("Findings", style="bold")
@@ -206,6 +212,16 @@ def render_human(report: Report, console: Console) -> None:
             source = "" if trust.source == "default" else " [%s]" % trust.source
             verdict = ("ok", "green") if client.verdict == "ok" else (client.verdict, "yellow")
             say("  %s %s: %s%s%s%s - " % (client.name, client.version, trust.kind, where, count, source), verdict)
+        console.print()
+    if report.stacks:
+        say("TLS stacks in the process (each by its own rules)", style="bold")
+        for stack in report.stacks:
+            version = stack.version or stack.implementation
+            if not version.startswith(stack.implementation):
+                version = "%s %s" % (stack.implementation, version)
+            paths = {True: "reads its default paths", False: "its default paths do not count", None: "not judged"}
+            say("  %s: %s in %s" % (stack.consumer, version, stack.path))
+            say("     trusts %s; %s" % (stack.store, paths[stack.reads_default_paths]), style="dim")
         console.print()
     if report.facts.hosts:
         say("Handshakes", style="bold")

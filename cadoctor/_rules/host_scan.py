@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from cadoctor._model import Finding, Severity
+from cadoctor._rules.stack_table import ALWAYS, SWITCHED, stack_rule
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from cadoctor._facts.scan import HostScan
+    from cadoctor._facts.scan import HostScan, ProcessEntry
 
 
 def diagnose_host(result: HostScan) -> tuple[Finding, ...]:
@@ -16,7 +17,8 @@ def diagnose_host(result: HostScan) -> tuple[Finding, ...]:
     findings: list[Finding] = []
     for group in result.groups:
         library = group.library
-        empty = [p for p in group.processes if p.trust is not None and not p.trust.usable]
+        # a process whose stack verifies without these paths (node, grpc core) trusts what its own rules say
+        empty = [p for p in group.processes if p.trust is not None and not p.trust.usable and _reads_paths(p)]
         if empty:
             findings.append(
                 Finding(
@@ -27,13 +29,20 @@ def diagnose_host(result: HostScan) -> tuple[Finding, ...]:
                     {"library": library.path, "pids": [p.pid for p in empty]},
                 )
             )
-        if library.openssldir_exists is False:
+        rules = {p.consumer: stack_rule(p.consumer) for p in group.processes}
+        depending = [r for r in rules.values() if r.default_paths in (ALWAYS, SWITCHED)]
+        if library.openssldir_exists is False and depending:
+            needs = "; ".join(
+                "%s finds no roots there%s (fix: %s)"
+                % (r.title, " with " + r.switches[0] if r.default_paths == SWITCHED else "", r.fix)
+                for r in depending
+            )
             findings.append(
                 Finding(
                     "openssldir-missing",
                     Severity.WARNING,
-                    "%s was compiled with OPENSSLDIR %s, which does not exist for PID %s"
-                    % (library.path, library.openssldir, _pid_list(group.processes)),
+                    "%s was compiled with OPENSSLDIR %s, which does not exist for PID %s: %s"
+                    % (library.path, library.openssldir, _pid_list(group.processes), needs),
                     {
                         "library": library.path,
                         "openssldir": library.openssldir,
@@ -52,6 +61,14 @@ def diagnose_host(result: HostScan) -> tuple[Finding, ...]:
                 )
             )
     return tuple(sorted(findings, key=lambda f: -f.severity.rank))
+
+
+def _reads_paths(process: ProcessEntry) -> bool:
+    """Whether this process's stack for the copy reads its default paths: always, or with a switch it was given."""
+    rule = stack_rule(process.consumer)
+    if rule.default_paths == ALWAYS:
+        return True
+    return rule.default_paths == SWITCHED and any(o.split("=")[0] in rule.switches for o in process.options)
 
 
 def _pid_list(processes: Any) -> str:

@@ -8,6 +8,7 @@ from collections.abc import Iterator, Mapping
 from cadoctor._model import Bundle, Facts, Finding, Severity
 from cadoctor._rules.clients import client_findings, path_effects
 from cadoctor._rules.hosts import host_findings
+from cadoctor._rules.stacks import about_default_paths, reads_default_paths, stack_findings
 from cadoctor._rules.variables import CONSUMERS
 
 TYPE_CHECKING = False
@@ -334,26 +335,6 @@ def certifi_lacks_system_roots(facts: Facts) -> Iterator[Finding]:
     )
 
 
-def multiple_openssl(facts: Facts) -> Iterator[Finding]:
-    """More than one OpenSSL lives in the process, each with its own OPENSSLDIR."""
-    copies = {lib.realpath: lib for lib in facts.libraries if lib.role in ("libcrypto", "static")}
-    if len(copies) > 1:
-        listed = sorted(copies.values(), key=lambda lib: not lib.in_use)
-        yield Finding(
-            "multiple-openssl",
-            WARNING,
-            "%d OpenSSL copies are loaded: %s"
-            % (
-                len(listed),
-                ", ".join(
-                    "%s (OPENSSLDIR %s%s)" % (lib.path, lib.openssldir, ", used by ssl" if lib.in_use else "")
-                    for lib in listed
-                ),
-            ),
-            {"libraries": [{"path": lib.path, "openssldir": lib.openssldir, "in_use": lib.in_use} for lib in listed]},
-        )
-
-
 def library_deleted(facts: Facts) -> Iterator[Finding]:
     """A mapped library changed on disk after it was loaded."""
     for lib in facts.libraries:
@@ -377,6 +358,8 @@ def library_override(facts: Facts) -> Iterator[Finding]:
         cause = _override_cause(env, lib.path, lib.realpath)
         system = next((s for s in facts.system_libraries if s.soname == os.path.basename(lib.path)), None)
         if cause is None or (system is not None and os.path.realpath(system.path) == lib.realpath):
+            continue
+        if lib.same_bytes_as:  # a bundled copy identical to the loader's own (PyInstaller's _internal): no change
             continue
         pulled.setdefault(cause, []).append((lib.path, system.path if system else None))
     for cause, loaded in pulled.items():
@@ -500,7 +483,9 @@ def runtime_known_issue(facts: Facts) -> Iterator[Finding]:
             "conda environment: ssl trusts the environment's own %s, not the OS store" % runtime.compiled_cafile,
             {"distribution": "conda", "cafile": runtime.compiled_cafile},
         )
-    if "frozen" in hints and library is not None and library.openssldir_exists is False:
+    if "cx_freeze" in hints and runtime.cafile is not None and runtime.cafile.path:
+        yield _cx_freeze_snapshot(facts, runtime.cafile.path)
+    if "frozen" in hints and library is not None and library.openssldir_exists is False and not served:
         yield Finding(
             "runtime-known-issue",
             WARNING,
@@ -531,6 +516,27 @@ def runtime_known_issue(facts: Facts) -> Iterator[Finding]:
             )
 
 
+def _cx_freeze_snapshot(facts: Facts, cafile: str) -> Finding:
+    """A cx_Freeze app trusts the copy of its build machine's roots that its frozen ssl names, never the OS store."""
+    bundle = facts.bundle(cafile)
+    missing = [r.subject for r in facts.local_roots if bundle is None or r.identity not in bundle.identities]
+    count = "%d certificates" % bundle.certificates if bundle is not None else "not read"
+    return Finding(
+        "runtime-known-issue",
+        WARNING if missing else INFO,
+        "cx_Freeze application: its frozen ssl sets SSL_CERT_FILE=%s at import (a copy of the build machine's roots, "
+        "%s), so the OS store is never read%s"
+        % (
+            cafile,
+            count,
+            ": it lacks %d root(s) added to this system's store (%s)" % (len(missing), ", ".join(missing))
+            if missing
+            else "; roots added to the system store later will not be trusted",
+        ),
+        {"distribution": "cx_freeze", "cafile": cafile, "missing_local_roots": missing},
+    )
+
+
 RULES: tuple[Rule, ...] = (
     ssl_unavailable,
     openssl_config_broken,
@@ -543,7 +549,6 @@ RULES: tuple[Rule, ...] = (
     bundle_unparseable,
     bundle_expired_roots,
     certifi_lacks_system_roots,
-    multiple_openssl,
     library_deleted,
     library_override,
     openssl_outdated,
@@ -553,10 +558,17 @@ RULES: tuple[Rule, ...] = (
     runtime_known_issue,
     host_findings,
     client_findings,
+    stack_findings,
 )
 
 
 def diagnose(facts: Facts) -> tuple[Finding, ...]:
-    """Apply every rule; findings come worst first, in rule order within a severity."""
+    """Apply every rule; findings come worst first, in rule order within a severity.
+
+    When the program's own stack does not read its OpenSSL's default paths (node without --use-openssl-ca),
+    the findings about those paths are left out: `stack-ignores-variable` says what it reads instead.
+    """
     findings = [finding for rule in RULES for finding in rule(facts)]
+    if not reads_default_paths(facts):
+        findings = [f for f in findings if not about_default_paths(f)]
     return tuple(sorted(findings, key=lambda f: -f.severity.rank))

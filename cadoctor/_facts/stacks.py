@@ -1,0 +1,110 @@
+"""Which TLS implementations a process carries, and which part of the program verifies with each.
+
+Recognised from what the process mapped: the OpenSSL-family copies (a libcrypto, or OpenSSL linked into any
+object: node, librdkafka, grpc's `cygrpc`), and the libraries of other implementations (GnuTLS, NSS, the JVM's
+JSSE). Who uses a copy is read from file names: the object that carries it, or a vendored libcrypto's neighbours
+in its wheel's `.libs` folder (psycopg2-binary's libpq beside its libcrypto). The rules judge each by its own
+trust (`_rules/stacks.py`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from cadoctor._model import LoadedLibrary, Stack
+
+# A mapped file's name -> who verifies with the TLS stack it carries or belongs to; first match wins.
+_CONSUMERS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^(libnode\.so|node$|nodejs$)"), "node"),
+    (re.compile(r"^libpq[-.]"), "libpq"),
+    (re.compile(r"^librdkafka[-.+]"), "librdkafka"),
+    (re.compile(r"^cygrpc\."), "grpc-core"),
+    (re.compile(r"^(_mysql_connector\.|libmysqlclient[-.])"), "mysql"),
+    (re.compile(r"^(libcurl[-.]|pycurl\.|curl$)"), "curl"),
+    (re.compile(r"^_rust\.abi3\.so$"), "cryptography"),
+    (re.compile(r"^(_ssl\.|libpython\d|python\d)"), "python-ssl"),
+)
+
+
+# The folder a wheel keeps its vendored libraries in -> who uses the libcrypto there (any path component matches).
+_PACKAGES = {
+    "psycopg2_binary.libs": "libpq",
+    "psycopg_binary.libs": "libpq",
+    "pycurl.libs": "curl",
+    "curl_cffi": "curl",
+    "confluent_kafka.libs": "librdkafka",
+    "mysql": "mysql",
+    "grpc": "grpc-core",
+    "cryptography": "cryptography",
+}
+
+
+# Libraries of TLS implementations that are not OpenSSL: cadoctor names them, and cannot judge their trust.
+_OTHER_IMPLEMENTATIONS: tuple[tuple[re.Pattern[str], str, str], ...] = (
+    (re.compile(r"^libgnutls\.so"), "GnuTLS", "gnutls"),
+    (re.compile(r"^libnss3\.so"), "NSS", "nss"),
+    (re.compile(r"^lib(jvm|java)\.so$"), "JSSE", "jsse"),
+)
+
+
+# Files the loader maps into nearly every process that never carry a TLS implementation: not read at all.
+NEVER_TLS = re.compile(
+    r"^(ld-linux.*|ld-musl.*|libc|libm|libdl|librt|libpthread|libutil|libresolv|libanl|libnsl|libnss_\w+|libmvec"
+    r"|libgcc_s|libstdc\+\+|libz|liblzma|libbz2|libzstd|liblz4|libffi|libexpat|libuuid|libmpdec|libsqlite3"
+    r"|libreadline|libncursesw?|libtinfo|libpcre\w*|libselinux|libcap|libsystemd|libgdbm\w*|libcrypt|libacl"
+    r"|libattr|libblkid|libmount|libgmp|libunistring|libidn2|libtasn1|libp11-kit|libhogweed|libnettle"
+    r"|libkeyutils|libcom_err|libgpg-error|libgcrypt|libedit|libbsd|libmd|libicu\w*)(-[0-9a-f]{8})?\.so[.\d]*$"
+)
+
+
+def consumer_of(name: str) -> str | None:
+    """Who verifies with the stack a file of this name carries or belongs to, if its name says."""
+    return next((consumer for pattern, consumer in _CONSUMERS if pattern.match(name)), None)
+
+
+def other_implementation(name: str) -> tuple[str, str] | None:
+    """(implementation, consumer) for a library of a TLS implementation that is not OpenSSL."""
+    return next(((impl, who) for pattern, impl, who in _OTHER_IMPLEMENTATIONS if pattern.match(name)), None)
+
+
+def _consumer_of_copy(library: LoadedLibrary, mapped: list[str], program: str) -> str:
+    """Who uses one OpenSSL copy: the object it is linked into, the program, its wheel, or its neighbours."""
+    own = consumer_of(os.path.basename(library.path))
+    if own is not None:
+        return own
+    if library.in_use:
+        return program
+    packaged = next((_PACKAGES[part] for part in library.path.split("/") if part in _PACKAGES), None)
+    if packaged is not None:
+        return packaged
+    folder = os.path.dirname(library.path)
+    for path in mapped:  # a vendored libcrypto serves the library shipped beside it (psycopg2_binary.libs)
+        if os.path.dirname(path) == folder and path != library.path:
+            neighbour = consumer_of(os.path.basename(path))
+            if neighbour is not None:
+                return neighbour
+    return "program"
+
+
+def stacks_of(
+    libraries: tuple[LoadedLibrary, ...], mapped: list[str], exe: str | None, python: bool
+) -> tuple[Stack, ...]:
+    """Every TLS implementation among the mapped files, each with who uses it (libssl files are not stacks)."""
+    program = "python-ssl" if python else (consumer_of(os.path.basename(exe or "")) or "program")
+    stacks = [
+        Stack(
+            consumer=_consumer_of_copy(library, mapped, program),
+            implementation=library.flavour or "OpenSSL",
+            path=library.path,
+            version=library.version,
+            library=library.path,
+        )
+        for library in libraries
+        if library.role != "libssl"
+    ]
+    for path in mapped:
+        found = other_implementation(os.path.basename(path))
+        if found is not None:
+            stacks.append(Stack(consumer=found[1], implementation=found[0], path=path))
+    return tuple(stacks)

@@ -1,0 +1,139 @@
+"""The native TLS stacks' rules: one row per consumer, saying what it trusts and when OpenSSL's paths count.
+
+A row is data, like the client table: where the trust comes from by default, whether the stack reads its
+OpenSSL's default paths (SSL_CERT_FILE, SSL_CERT_DIR, OPENSSLDIR) always, never, or only with a switch, the
+variables it honours, what fixes it, and the code that decides. Measured on Linux: node 20.20 and 24.19 with a
+loopback server (SSL_CERT_FILE ignored; NODE_EXTRA_CA_CERTS adds; --use-openssl-ca, in argv or NODE_OPTIONS,
+switches to OpenSSL's paths; --use-system-ca too from node 22.15).
+"""
+
+from __future__ import annotations
+
+from cadoctor._record import record
+
+ALWAYS, NEVER, SWITCHED, NOT_OPENSSL = "always", "never", "with a switch", "not OpenSSL"
+
+
+@record
+class StackRule:
+    """How one native TLS consumer chooses what it trusts."""
+
+    consumer: str
+    title: str  # how the report names it
+    store: str  # what it trusts by default, in words
+    default_paths: str  # ALWAYS, NEVER, SWITCHED or NOT_OPENSSL: when its OpenSSL's default paths count
+    switches: tuple[str, ...] = ()  # command-line flags (or NODE_OPTIONS entries) that make them count
+    variables: tuple[str, ...] = ()  # the variables it honours for trust
+    fix: str = ""  # the variable or option that fixes its trust
+    decided_in: str = ""
+
+
+STACK_RULES: tuple[StackRule, ...] = (
+    StackRule(
+        "python-ssl",
+        "Python's ssl",
+        "OpenSSL's default paths (SSL_CERT_FILE, SSL_CERT_DIR, else OPENSSLDIR)",
+        ALWAYS,
+        variables=("SSL_CERT_FILE", "SSL_CERT_DIR"),
+        fix="SSL_CERT_FILE",
+        decided_in="Modules/_ssl.c set_default_verify_paths -> X509_STORE_set_default_paths",
+    ),
+    StackRule(
+        "program",
+        "the program",
+        "OpenSSL's default paths, unless the program loads its own",
+        ALWAYS,
+        variables=("SSL_CERT_FILE", "SSL_CERT_DIR"),
+        fix="SSL_CERT_FILE",
+        decided_in="the program's calls to SSL_CTX_set_default_verify_paths",
+    ),
+    StackRule(
+        "node",
+        "node",
+        "its bundled Mozilla roots (compiled in) and NODE_EXTRA_CA_CERTS",
+        SWITCHED,
+        switches=("--use-openssl-ca", "--use-system-ca"),
+        variables=("NODE_EXTRA_CA_CERTS",),
+        fix="NODE_EXTRA_CA_CERTS",
+        decided_in="src/crypto/crypto_context.cc NewRootCertStore (bundled roots; --use-openssl-ca, --use-system-ca)",
+    ),
+    StackRule(
+        "libpq",
+        "libpq",
+        "sslrootcert (default ~/.postgresql/root.crt) or PGSSLROOTCERT; sslrootcert=system reads this copy's "
+        "default paths (libpq 16 and later)",
+        SWITCHED,
+        switches=("sslrootcert=system",),
+        variables=("PGSSLROOTCERT",),
+        fix="sslrootcert=<file> (or PGSSLROOTCERT), or SSL_CERT_FILE for sslrootcert=system",
+        decided_in="src/interfaces/libpq/fe-secure-openssl.c initialize_SSL",
+    ),
+    StackRule(
+        "librdkafka",
+        "librdkafka",
+        "ssl.ca.location, else its own probe of the usual CA paths (SSL_CERT_FILE is not read)",
+        NEVER,
+        fix="ssl.ca.location",
+        decided_in="src/rdkafka_ssl.c rd_kafka_ssl_probe_and_set_default_ca_location",
+    ),
+    StackRule(
+        "grpc-core",
+        "grpc core (BoringSSL)",
+        "grpc's roots.pem, or the file GRPC_DEFAULT_SSL_ROOTS_FILE_PATH names",
+        NEVER,
+        variables=("GRPC_DEFAULT_SSL_ROOTS_FILE_PATH",),
+        fix="GRPC_DEFAULT_SSL_ROOTS_FILE_PATH",
+        decided_in="src/core/lib/security/security_connector/ssl_utils.cc DefaultSslRootStore",
+    ),
+    StackRule(
+        "curl",
+        "libcurl",
+        "the CA bundle compiled into libcurl (CURLOPT_CAINFO), or the one the program sets",
+        NEVER,
+        variables=("CURL_CA_BUNDLE",),
+        fix="CURLOPT_CAINFO (curl --cacert, CURL_CA_BUNDLE for the curl tool)",
+        decided_in="lib/url.c Curl_init_userdefined (CURL_CA_BUNDLE at build time)",
+    ),
+    StackRule(
+        "mysql",
+        "mysql-connector",
+        "its ssl_ca option; without it the server's certificate is not verified against any store",
+        NEVER,
+        fix="ssl_ca=<file> with ssl_verify_cert=True",
+        decided_in="mysql/connector/connection_cext.py _open_connection (ssl_ca)",
+    ),
+    StackRule(
+        "cryptography",
+        "cryptography",
+        "nothing of its own: its OpenSSL serves its X.509 and crypto APIs, not TLS connections",
+        NEVER,
+        decided_in="src/rust/Cargo.toml (openssl linked into _rust.abi3.so)",
+    ),
+    StackRule(
+        "gnutls",
+        "GnuTLS",
+        "the system trust file it was built with (Debian: /etc/ssl/certs/ca-certificates.crt)",
+        NOT_OPENSSL,
+        decided_in="lib/system/certs.c gnutls_x509_trust_list_add_system_trust",
+    ),
+    StackRule(
+        "nss",
+        "NSS",
+        "its certificate database (~/.pki/nssdb, and the built-in roots of libnssckbi)",
+        NOT_OPENSSL,
+        decided_in="lib/ckfw/builtins (libnssckbi)",
+    ),
+    StackRule(
+        "jsse",
+        "Java (JSSE)",
+        "the JDK's cacerts keystore (Debian: /etc/ssl/certs/java/cacerts)",
+        NOT_OPENSSL,
+        fix="-Djavax.net.ssl.trustStore=<keystore>",
+        decided_in="sun/security/ssl/TrustStoreManager.java",
+    ),
+)
+
+
+def stack_rule(consumer: str) -> StackRule:
+    """The row of a consumer; an unknown one is judged as a program reading OpenSSL's default paths."""
+    return next((r for r in STACK_RULES if r.consumer == consumer), STACK_RULES[1])
