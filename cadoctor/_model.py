@@ -402,6 +402,7 @@ class Facts:
     settings: tuple[Setting, ...] = ()
     mozilla: str | None = None  # a certifi bundle: Mozilla's set, standing in for roots compiled into a binary
     stacks: tuple[Stack, ...] = ()  # every TLS implementation a process carries (--pid), and who uses each
+    extension_modules: tuple[str, ...] = field(default=(), metadata=_INTERNAL)  # what a --pid Python imported
 
     def bundle(self, path: str | None) -> Bundle | None:
         """Find the inventory entry of a path."""

@@ -112,13 +112,16 @@ def silent_port() -> Iterator[int]:
 
 
 def test_wget_is_named_as_gnutls_and_not_judged(silent_port: int) -> None:
-    """wget (GnuTLS): one line naming GnuTLS and exit 3, never 'reads no CA certificates'."""
+    """wget (GnuTLS): --pid names GnuTLS (exit 3), ps lists it by file, nothing says 'reads no CA certificates'."""
     wget = shutil.which("wget")
     if wget is None:
         pytest.skip("no wget on this machine")
     args = [wget, "-q", "-O", "/dev/null", "--tries=1", "--timeout=60", "https://127.0.0.1:%d/" % silent_port]
     with running(args, clean_env(), mapped="libgnutls") as child:
         done = run_cadoctor(["check", "--pid", str(child.pid)], clean_env())
+        listed = json.loads(run_cadoctor(["ps", "--format", "json"], clean_env()).stdout)
+    (gnutls,) = [g for g in listed["other_stacks"] if child.pid in [p["pid"] for p in g["processes"]]]
+    assert gnutls["implementation"] == "GnuTLS"
     assert done.returncode == 3
     assert "GnuTLS" in done.stderr
     assert "not OpenSSL" in done.stderr
@@ -251,3 +254,31 @@ def test_inspect_of_cimpl_finds_the_openssl_linked_into_librdkafka() -> None:
     assert done.returncode in (0, 1), done.stderr
     text = json.dumps(document)
     assert "OpenSSL 3." in text
+
+
+def test_mysql_imported_first_a_library_swap_is_verified_only_when_the_driver_still_imports() -> None:
+    """_mysql_connector imported before ssl: trials start from its libcrypto; the swap counts only if it survives.
+
+    The truth comes from the venv itself: its driver imported after the system libcrypto was preloaded
+    (mysql-connector 26 needs OpenSSL 3.2 symbols the system's 3.0 lacks; 9.4 on Python 3.9 does not).
+    """
+    code = "import _mysql_connector, ssl, sys; print('ready', flush=True); sys.stdin.read()"
+    with running([str(artefacts.stacks_venv()), "-c", code], clean_env()) as child:
+        status, report = check_json(clean_env(), "--pid", str(child.pid))
+    assert status == 1
+    assert "trust-store-empty" in codes(report, "error")
+    assert "mysql/vendor/libcrypto" in _stack(report, "python-ssl")["path"]
+    (swap,) = [f for f in report["fixes"] if f["kind"] == "library" and f["preload"]]
+    preload = "import ctypes\n" + "".join("ctypes.CDLL(%r, mode=ctypes.RTLD_GLOBAL)\n" % p for p in swap["preload"])
+    survives = _says(
+        [str(artefacts.stacks_venv()), "-c", preload + "import _mysql_connector; print('ok')"], clean_env()
+    )
+    if survives == "ok":
+        assert swap["verified"] is True, swap["evidence"]
+    else:
+        assert swap["verified"] is False
+        assert "_mysql_connector" in swap["evidence"]
+        assert "no longer import" in swap["evidence"]
+    (env_fix,) = [f for f in report["fixes"] if f["kind"] == "env" and "SSL_CERT_FILE" in (f["env"] or {})]
+    assert env_fix["verified"] is True, env_fix["evidence"]
+    assert "mysql/vendor/libcrypto" in env_fix["evidence"]  # the trial ran on the process's own copy

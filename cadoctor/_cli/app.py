@@ -11,7 +11,6 @@ import typer
 from cadoctor._cli.command import (
     EXIT_FINDINGS,
     EXIT_OK,
-    EXIT_PROBE,
     EXIT_USAGE,
     MIN_TIMEOUT,
     CheckOptions,
@@ -134,28 +133,9 @@ def ps(
     fail_on: FailOn = typer.Option(FailOn.ERROR, "--fail-on", help="Exit 1 for findings at or above this severity."),
 ) -> None:
     """List every process using OpenSSL, grouped by library file, with its OPENSSLDIR and trust (Linux)."""
-    import json
+    from cadoctor._cli.ps import run_ps
 
-    from cadoctor._facts.process import ProcessError
-    from cadoctor._facts.scan import scan
-    from cadoctor._model import Severity
-    from cadoctor._render.scan import to_document, to_text
-    from cadoctor._render.terminal import error
-    from cadoctor._rules.host_scan import diagnose_host
-
-    try:
-        result = scan()
-    except ProcessError as exc:
-        error(str(exc))
-        raise typer.Exit(EXIT_PROBE) from None
-    findings = diagnose_host(result)
-    if fmt is Output.JSON:
-        typer.echo(json.dumps(to_document(result, findings), indent=2))
-    else:
-        typer.echo(to_text(result, findings), nl=False)
-    threshold = None if fail_on is FailOn.NEVER else Severity(fail_on.value)
-    fails = threshold is not None and any(f.severity.rank >= threshold.rank for f in findings)
-    raise typer.Exit(EXIT_FINDINGS if fails else EXIT_OK)
+    raise typer.Exit(run_ps(fmt.value, fail_on.value))
 
 
 def run(argv: list[str]) -> int:

@@ -1,4 +1,4 @@
-"""The console entry point: each command loads only what it needs (`inspect` of a large binary, none of `check`)."""
+"""The console entry point: each command loads only what it needs (`inspect` and `ps`: neither typer nor `check`)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,12 @@ def main(argv: list[str] | None = None) -> int:
         inspection = parse_inspect(args)
         if inspection is not None:
             return run_inspect(*inspection)
+    if args[:1] == ["ps"]:
+        from cadoctor._cli.ps import parse_ps, run_ps
+
+        listing = parse_ps(args)
+        if listing is not None:
+            return run_ps(*listing)
     from cadoctor._cli.command import parse_check, run_check
 
     options = parse_check(args)

@@ -63,6 +63,17 @@ def _choose_in_use(
     return min(named, key=lambda i: _search_rank(found[i][0].path, view, origin, elf)), module_path
 
 
+_SMALLEST_COPY = 1 << 20  # bytes: no OpenSSL, BoringSSL or LibreSSL libcrypto links in smaller than this
+
+
+def _too_small(view: ProcessView, mapped: MappedFile) -> bool:
+    """Whether a shared object is too small to carry a TLS library of its own (then it is never read)."""
+    try:
+        return os.stat(mapped_source(view, mapped)).st_size < _SMALLEST_COPY
+    except OSError:
+        return False
+
+
 def copies_of(
     view: ProcessView, cache: dict[tuple[str, int], Mapping[str, Any]] | None = None
 ) -> tuple[list[tuple[MappedFile, LoadedLibrary]], str | None]:
@@ -70,6 +81,8 @@ def copies_of(
     cache = {} if cache is None else cache
     found: list[tuple[MappedFile, str, Mapping[str, Any]]] = []
     for mapped, role in openssl_candidates(view):
+        if role == "linked" and mapped.key not in cache and _too_small(view, mapped):
+            cache[mapped.key] = {}  # read once per file for every process: here, not at all
         strings = build_strings(view, mapped, cache)
         if role == "linked" and not strings.get("openssldir"):
             continue

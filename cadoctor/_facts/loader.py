@@ -1,14 +1,14 @@
 """The dynamic loader's search, redone without running anything: which file a soname becomes inside a root.
 
 Order as in ld.so(8): DT_RPATH (when there is no DT_RUNPATH), LD_LIBRARY_PATH, DT_RUNPATH, the loader cache
-(`/etc/ld.so.cache`, read with this host's `ldconfig -p -C`, never the root's own tools), then the default
-folders. Only the root's files are looked at.
+(`/etc/ld.so.cache`, parsed here: no tool is run), then the default folders. Only the root's files are looked
+at.
 """
 
 from __future__ import annotations
 
 import os
-import re
+import struct
 from collections.abc import Mapping
 
 from cadoctor._facts.fileroot import HOST, FileRoot
@@ -16,9 +16,6 @@ from cadoctor._facts.fileroot import HOST, FileRoot
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from cadoctor._facts.elf import ElfFacts
-
-LDCONFIG = ("/sbin/ldconfig", "/usr/sbin/ldconfig", "/usr/bin/ldconfig")
-
 
 DEFAULT_FOLDERS = (
     "/lib/x86_64-linux-gnu",
@@ -33,42 +30,56 @@ DEFAULT_FOLDERS = (
 )
 
 
-_CACHE_LINE = re.compile(r"^\s*(\S+) \(([^)]*)\) => (\S.*)$")
+_CACHE_MAGIC = b"glibc-ld.so.cache1.1"  # the format glibc has written since 2.32 (and beside the old one before)
+_CACHE_LIMIT = 16 << 20  # bytes: real caches are a few hundred KiB
+_ENTRY = struct.Struct("=iIIIQ")  # flags, key, value, osversion, hwcap
 
 
-# How `ldconfig -p` names the ABI of the running machine.
-_LOADER_ABI = {"x86_64": "x86-64", "aarch64": "AArch64", "ppc64le": "64bit", "s390x": "64bit"}
+# The architecture bits of an entry's flags for this machine (the low byte says ELF libc6: 3).
+_MACHINE_FLAGS = {"x86_64": 0x0300, "aarch64": 0x0A00, "ppc64le": 0x0500, "s390x": 0x0400}
+
+
+def _string(data: bytes, at: int) -> str | None:
+    """The NUL-terminated string at an offset of the cache, if it is one."""
+    end = data.find(b"\0", at, at + 4096)
+    return data[at:end].decode("utf-8", "surrogateescape") if 0 <= at < end else None
+
+
+def parse_loader_cache(data: bytes, machine: str) -> dict[str, str]:
+    """Soname to path for one machine from the bytes of an ld.so.cache (new format), never trusting them."""
+    base = data.find(_CACHE_MAGIC, 0, 1 << 16)
+    if base == -1 or len(data) < base + 48:
+        return {}
+    count = struct.unpack_from("=I", data, base + 20)[0]
+    wanted = _MACHINE_FLAGS.get(machine)
+    found: dict[str, str] = {}
+    for index in range(min(count, (len(data) - base - 48) // _ENTRY.size)):
+        flags, key, value, _, _ = _ENTRY.unpack_from(data, base + 48 + index * _ENTRY.size)
+        if flags & 0xFF != 3 or (wanted is not None and flags & 0xFF00 != wanted):
+            continue  # not an ELF libc6 library of this machine (a 32-bit one, another ABI)
+        name, path = _string(data, base + key), _string(data, base + value)
+        if name and path:
+            found.setdefault(name, path)
+    return found
 
 
 def loader_cache(root: FileRoot = HOST) -> dict[str, str]:
-    """Soname to path, as the loader cache of `root` lists them for this machine's ABI (empty if none)."""
-    tool = next((path for path in LDCONFIG if os.access(path, os.X_OK)), None)
-    if tool is None:
-        return {}
-    command = [tool, "-p"]
-    if not root.is_host:
-        try:
-            cache = root.host("/etc/ld.so.cache")
-        except OSError:
-            return {}
-        if not os.path.isfile(cache):
-            return {}
-        command += ["-C", cache]
-    import subprocess
+    """Soname to path, as the loader cache of `root` lists them for this machine (empty if none).
 
-    try:
-        listing = subprocess.run(
-            command, capture_output=True, text=True, timeout=5, check=False, env={"LC_ALL": "C"}
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
+    The cache file is read and parsed here, bounded; no tool is run for it (not even this host's ldconfig).
+    """
+    from cadoctor._facts.disk import open_regular
+
+    fd, _, _, _ = open_regular("/etc/ld.so.cache", root)
+    if fd is None:
         return {}
-    abi = _LOADER_ABI.get(os.uname().machine, "")
-    found: dict[str, str] = {}
-    for line in listing.splitlines():
-        match = _CACHE_LINE.match(line)
-        if match and (not abi or abi in match.group(2)):
-            found.setdefault(match.group(1), match.group(3))
-    return found
+    try:
+        data = os.read(fd, _CACHE_LIMIT)
+    except OSError:
+        return {}
+    finally:
+        os.close(fd)
+    return parse_loader_cache(data, os.uname().machine)
 
 
 def search_folders(origin: str, elf: ElfFacts | None, environ: Mapping[str, str]) -> list[tuple[str, str]]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import json
-import mmap
 import os
 import re
 import stat
@@ -21,7 +20,7 @@ import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
+    from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple
 
 PROBE_VERSION = 1
 
@@ -99,6 +98,7 @@ _STATIC_SCAN_LIMIT = 512 * 1024 * 1024
 
 
 _NEAR = 64 * 1024  # OpenSSL keeps its build strings together: look this close to OPENSSLDIR first
+_WINDOW = 512 << 10  # bytes mapped at a time when searching a file: a 120 MB binary costs one window of memory
 
 
 def _text(value: Any) -> str:
@@ -117,7 +117,7 @@ def _quoted_value(line: str) -> Optional[str]:
     return line[start + 1 : end]
 
 
-def _find_version(data: Union[mmap.mmap, bytes], span: Tuple[int, int]) -> Optional[Tuple[str, str]]:
+def _find_version(data: bytes, span: Tuple[int, int]) -> Optional[Tuple[str, str]]:
     """Find the flavour and version string: a fast search for each literal, the pattern only where it occurs."""
     for flavour, literal, pattern in _VERSION_PATTERNS:
         at = data.find(literal, *span)
@@ -136,7 +136,7 @@ def _flavour_of(version: Optional[str]) -> Optional[str]:
     return found[0] if found else None
 
 
-def _find_build_string(data: mmap.mmap, key: bytes, span: Tuple[int, int]) -> Optional[str]:
+def _find_build_string(data: bytes, key: bytes, span: Tuple[int, int]) -> Optional[str]:
     """Find `KEY: "value"` (or `KEY: n/a`) and return the value."""
     at = data.find(key + b": ", *span)
     while at != -1:
@@ -148,27 +148,56 @@ def _find_build_string(data: mmap.mmap, key: bytes, span: Tuple[int, int]) -> Op
     return None
 
 
-def _scan_build_strings(data: mmap.mmap, facts: Dict[str, Any]) -> None:
+def _offsets(handle: Any, literal: bytes) -> Iterator[int]:
+    """Where a literal occurs in a file, searched one mapped window at a time: never copied, one window resident."""
+    import mmap
+
+    size = min(os.fstat(handle.fileno()).st_size, _STATIC_SCAN_LIMIT)
+    at = 0
+    while at < size:
+        length = min(_WINDOW + len(literal) - 1, size - at)
+        with mmap.mmap(handle.fileno(), length, offset=at, access=mmap.ACCESS_READ) as window:
+            index = window.find(literal)
+            while -1 < index < _WINDOW:  # a match in the overlap is the next window's
+                yield at + index
+                index = window.find(literal, index + 1)
+        at += _WINDOW
+
+
+def _window(handle: Any, at: int, size: int) -> bytes:
+    """`size` bytes of the file from `at`."""
+    handle.seek(max(0, at))
+    return bytes(handle.read(size))
+
+
+def _scan_build_strings(handle: Any, facts: Dict[str, Any]) -> None:
     """Fill in the build strings: near OPENSSLDIR first, where OpenSSL keeps them together, then everywhere.
 
     Every flavour's libcrypto (and every program with OpenSSL linked in) holds `OPENSSLDIR: `, which
     OpenSSL_version prints; a file without it carries no OpenSSL build (a libssl), and is not searched further.
     """
-    anchor = data.find(b"OPENSSLDIR: ")
-    if anchor == -1:
+    anchor = next(_offsets(handle, b"OPENSSLDIR: "), None)
+    if anchor is None:
         return
-    spans = [(max(0, anchor - _NEAR), min(len(data), anchor + _NEAR)), (0, len(data))]
+    near = _window(handle, anchor - _NEAR, 2 * _NEAR)
     for key in _BUILD_KEYS:
-        for span in spans:
-            value = _find_build_string(data, key, span)
+        value = _find_build_string(near, key, (0, len(near)))
+        for at in _offsets(handle, key + b": ") if value is None else ():
+            value = _find_build_string(_window(handle, at, 4096), key, (0, 4096))
             if value is not None:
-                facts[key.decode().lower()] = value
                 break
-    for span in spans:
-        found = _find_version(data, span)
+        if value is not None:
+            facts[key.decode().lower()] = value
+    found = _find_version(near, (0, len(near)))
+    for _, literal, _ in _VERSION_PATTERNS if found is None else ():
+        for at in _offsets(handle, literal):
+            found = _find_version(_window(handle, at, 96), (0, 96))
+            if found is not None:
+                break
         if found is not None:
-            facts["flavour"], facts["version"] = found
             break
+    if found is not None:
+        facts["flavour"], facts["version"] = found
 
 
 def read_build_strings(path: str) -> Dict[str, Any]:
@@ -193,8 +222,8 @@ def read_build_strings(path: str) -> Dict[str, Any]:
         if info.st_size == 0:
             facts["error"] = "empty file"
             return facts
-        with mmap.mmap(fd, min(info.st_size, _STATIC_SCAN_LIMIT), access=mmap.ACCESS_READ) as data:
-            _scan_build_strings(data, facts)
+        with os.fdopen(os.dup(fd), "rb", buffering=0) as handle:
+            _scan_build_strings(handle, facts)
     except (OSError, ValueError) as exc:
         facts["error"] = str(exc)
     finally:
@@ -861,71 +890,28 @@ def _peer_chain(tls: Any) -> List[str]:
     """The certificates the peer sent, base64 DER, leaf first (only the leaf before Python 3.10)."""
     getter = getattr(tls, "get_unverified_chain", None) or getattr(tls._sslobj, "get_unverified_chain", None)
     ders: List[bytes] = []
+    der = getattr(sys.modules.get("_ssl"), "ENCODING_DER", 2)  # `_ssl.Certificate.public_bytes`' DER constant
     if getter is not None:
         for cert in getter() or ():
-            ders.append(cert if isinstance(cert, bytes) else cert.public_bytes(_der_encoding()))
+            ders.append(cert if isinstance(cert, bytes) else cert.public_bytes(der))
     else:
         leaf = tls.getpeercert(binary_form=True)
         ders = [leaf] if leaf else []
     return [base64.b64encode(der).decode("ascii") for der in ders]
 
 
-def _der_encoding() -> Any:
-    """The DER encoding constant of `_ssl.Certificate.public_bytes`."""
-    import _ssl
-
-    return getattr(_ssl, "ENCODING_DER", 2)
-
-
-def _client_store(name: str) -> Tuple[Optional[str], Any]:
-    """The CA file a client library would use here, as that library itself resolves it (or its SSLContext).
-
-    This imports the client in the trial child of the examined interpreter: the library decides, not a copy
-    of its rules. Returns (path, None) or (None, context) for clients that only expose a built context.
-    """
+def _import_all(names: List[str]) -> Dict[str, Optional[str]]:
+    """Import the program's own extension modules after a fix: each one's error, or None when it imports."""
     from importlib import import_module
 
-    if name in ("requests", "azure-core", "google-auth"):
-        requests = import_module("requests")
-        verify = requests.Session().merge_environment_settings("https://cadoctor.invalid/", {}, None, None, None)
-        return (requests.certs.where() if verify["verify"] is True else str(verify["verify"])), None
-    if name in ("httpx", "httpx2", "openai", "anthropic"):
-        modern = name in ("httpx2", "openai", "anthropic") and find_spec("httpx2") is not None
-        return None, import_module("httpx2" if modern else "httpx").create_ssl_context()
-    if name == "botocore":
-        configured = import_module("botocore.session").get_session().get_config_variable("ca_bundle")
-        return configured or os.environ.get("REQUESTS_CA_BUNDLE") or import_module("botocore.httpsession").where(), None
-    if name == "httplib2":
-        return import_module("httplib2").CA_CERTS, None
-    if name == "grpcio":
-        grpc = import_module("grpc")
-        variable = os.environ.get("GRPC_DEFAULT_SSL_ROOTS_FILE_PATH")
-        own = os.path.join(os.path.dirname(str(grpc.__file__)), "_cython", "_credentials", "roots.pem")
-        return (variable if variable and os.path.isfile(variable) else own), None  # C-core falls back the same way
-    return None, None  # Python's own default paths: checked with the default store
-
-
-def _client_trials(names: List[str], samples: List[bytes]) -> Dict[str, Any]:
-    """For each client, the store it resolves in this environment and how many sample roots that store trusts."""
-    import ssl
-
-    results: Dict[str, Any] = {}
-    for name in names:
+    errors: Dict[str, Optional[str]] = {}
+    for name in names[:20]:
         try:
-            path, context = _client_store(name)
-            if context is not None:
-                held = set(context.get_ca_certs(binary_form=True))
-                result: Dict[str, Any] = {"store": "its SSLContext", "trusted": sum(der in held for der in samples)}
-                result.update({"tried": len(samples), "error": None})
-            else:
-                if path is not None:
-                    ssl.create_default_context(cafile=path)  # a file the library could not load fails here too
-                result = _verify_roots(samples, path, None)
-                result["store"] = path or "OpenSSL's default paths"
-        except Exception as exc:  # the client itself failed: that is the answer for it
-            result = {"store": None, "trusted": 0, "tried": len(samples), "error": "%s: %s" % (type(exc).__name__, exc)}
-        results[name] = result
-    return results
+            import_module(name)
+            errors[name] = None
+        except Exception as exc:  # the module's own failure is the answer (a library swap it cannot live with)
+            errors[name] = "%s: %s" % (type(exc).__name__, exc)
+    return errors
 
 
 def trial(request: Dict[str, Any]) -> Dict[str, Any]:
@@ -963,14 +949,13 @@ def trial(request: Dict[str, Any]) -> Dict[str, Any]:
         return outcome
     samples = [base64.b64decode(item) for item in request.get("samples", [])]
     outcome["roots"] = _verify_roots(samples, cafile, capath) if samples else None
-    if request.get("clients"):
-        outcome["clients"] = _client_trials(request["clients"], samples)
     target = request.get("host")
     if target:
         outcome["handshake"] = handshake(
             context, target["host"], target["port"], target["server_name"], float(target["timeout"])
         )
     outcome["libraries"] = _library_facts(ssl_facts)
+    outcome["imports"] = _import_all(request.get("imports", []))
     return outcome
 
 

@@ -91,7 +91,29 @@ def facts_of_process(view: ProcessView) -> Facts:
         command=view.cmdline or (view.command,),
         root=None if view.root.is_host else view.root.root,
     )
-    return replace(facts_on_disk(runtime, libraries, subject, view.root), stacks=stacks)
+    modules = _extension_modules(view, folders)
+    return replace(facts_on_disk(runtime, libraries, subject, view.root), stacks=stacks, extension_modules=modules)
+
+
+_EXTENSION = re.compile(r"^(\w+)(\.[\w-]+)?\.(so|pyd)$")  # `_psycopg.cpython-311-x86_64-linux-gnu.so` -> `_psycopg`
+
+
+def _extension_modules(view: ProcessView, folders: tuple[str, ...]) -> tuple[str, ...]:
+    """The dotted names of the extension modules a Python process mapped from its site folders (its own code).
+
+    A fix's trial imports them after the change: a library swap the program's modules cannot live with fails
+    there, as it would in the program.
+    """
+    names: list[str] = []
+    for mapped in view.maps:
+        folder = next((f for f in folders if mapped.path.startswith(f.rstrip("/") + "/")), None)
+        if folder is None:
+            continue
+        parts = mapped.path[len(folder.rstrip("/")) + 1 :].split("/")
+        match = _EXTENSION.match(parts[-1])
+        if match and all(p.isidentifier() for p in parts[:-1]) and match.group(1).isidentifier():
+            names.append(".".join([*parts[:-1], match.group(1)]))
+    return tuple(dict.fromkeys(names))
 
 
 def _frozen_kind(view: ProcessView) -> str | None:

@@ -22,7 +22,7 @@ from cadoctor._facts.process import (
     read_process,
     user_name,
 )
-from cadoctor._facts.stacks import stacks_of
+from cadoctor._facts.stacks import other_implementation, stacks_of
 from cadoctor._record import record
 
 TYPE_CHECKING = False
@@ -68,6 +68,18 @@ class LibraryGroup:
 
 
 @record
+class OtherStackGroup:
+    """One library of a TLS implementation that is not OpenSSL (GnuTLS, NSS, the JVM's), and who maps it."""
+
+    device: str
+    inode: int
+    implementation: str
+    consumer: str
+    path: str
+    processes: tuple[ProcessEntry, ...]
+
+
+@record
 class Unreadable:
     """A process whose maps could not be read, and why."""
 
@@ -85,6 +97,7 @@ class HostScan:
     unreadable: tuple[Unreadable, ...]
     processes: int
     files_read: int
+    others: tuple[OtherStackGroup, ...] = ()  # stacks cadoctor names and cannot judge
 
 
 def _command_of(view: ProcessView) -> str:
@@ -136,6 +149,8 @@ def scan() -> HostScan:
     members: dict[tuple[str, int], list[ProcessEntry]] = {}
     unreadable: list[Unreadable] = []
     verdicts: dict[Any, TrustVerdict] = {}
+    others: dict[tuple[str, int], tuple[str, str, str]] = {}
+    users: dict[tuple[str, int], list[ProcessEntry]] = {}
     examined = 0
     for pid in _pids():
         try:
@@ -147,6 +162,12 @@ def scan() -> HostScan:
         examined += 1
         copies, _ = copies_of(view, strings_of)  # as --pid finds them: the same copy in use, the same consumers
         copies = [(mapped, library) for mapped, library in copies if library.role != "libssl"]
+        for mapped in view.maps:  # GnuTLS, NSS, a JVM: named by file, never read
+            found = other_implementation(os.path.basename(mapped.path))
+            if found is not None:
+                others.setdefault(mapped.key, (found[0], found[1], mapped.path))
+                entry = ProcessEntry(pid, view.user, _command_of(view), None, consumer=found[1])
+                users.setdefault(mapped.key, []).append(entry)
         if not copies:
             continue
         try:
@@ -172,7 +193,8 @@ def scan() -> HostScan:
         LibraryGroup(key[0], key[1], libraries[key], tuple(members[key]))
         for key in sorted(members, key=lambda k: (-len(members[k]), libraries[k].path))
     )
-    return HostScan(groups, tuple(unreadable), examined, len(strings_of))
+    foreign = tuple(OtherStackGroup(key[0], key[1], *others[key], tuple(users[key])) for key in sorted(others, key=str))
+    return HostScan(groups, tuple(unreadable), examined, len(strings_of), foreign)
 
 
 def paths(view: ProcessView) -> list[str]:

@@ -213,6 +213,53 @@ def _run(route: str, host: str, port: int, timeout: float) -> Verdict:
     return runners[route](url, timeout)
 
 
+def _resolved_store(name: str) -> Tuple[Optional[str], Any]:
+    """The CA file a client library uses here, as the library itself resolves it (or the SSLContext it builds).
+
+    The library decides, not a copy of its rules. Returns (path, None), or (None, context) for clients that
+    only expose a built context; (None, None) for clients on Python's own default paths.
+    """
+    if name in ("requests", "azure-core", "google-auth"):
+        requests = _library("requests")
+        verify = requests.Session().merge_environment_settings("https://cadoctor.invalid/", {}, None, None, None)
+        return (requests.certs.where() if verify["verify"] is True else str(verify["verify"])), None
+    if name in ("httpx", "httpx2", "openai", "anthropic"):
+        from importlib.util import find_spec
+
+        modern = name in ("httpx2", "openai", "anthropic") and find_spec("httpx2") is not None
+        return None, _library("httpx2" if modern else "httpx").create_ssl_context()
+    if name == "botocore":
+        configured = _library("botocore.session").get_session().get_config_variable("ca_bundle")
+        return configured or os.environ.get("REQUESTS_CA_BUNDLE") or _library("botocore.httpsession").where(), None
+    if name == "httplib2":
+        return _library("httplib2").CA_CERTS, None
+    if name == "grpcio":
+        variable = os.environ.get("GRPC_DEFAULT_SSL_ROOTS_FILE_PATH")
+        own = os.path.join(os.path.dirname(str(_library("grpc").__file__)), "_cython", "_credentials", "roots.pem")
+        return (variable if variable and os.path.isfile(variable) else own), None  # C-core falls back the same way
+    return None, None
+
+
+def _stores(names: List[str], samples: List[bytes]) -> Dict[str, Any]:
+    """For each client, the store it resolves in this environment and how many of the sample roots it holds."""
+    import ssl
+
+    results: Dict[str, Any] = {}
+    for name in names:
+        try:
+            path, built = _resolved_store(name)
+            # the file the library would load, loaded the way it would: one it cannot load fails here too
+            context = built or ssl.create_default_context(cafile=path or ssl.get_default_verify_paths().cafile)
+            held = set(context.get_ca_certs(binary_form=True))
+            store = path or ("its SSLContext" if built is not None else "OpenSSL's default CA file")
+            result = {"store": store, "trusted": sum(der in held for der in samples), "error": None}
+        except Exception as exc:  # the client itself failed: that is the answer for it
+            result = {"store": None, "trusted": 0, "error": _short(exc)}
+        result["tried"] = len(samples)
+        results[name] = result
+    return results
+
+
 def _version(route: str) -> str:
     """The installed version of the library a request went through, as its metadata says."""
     if route == "urllib":
@@ -226,8 +273,17 @@ def _version(route: str) -> str:
 
 
 def trial(request: Dict[str, Any]) -> Dict[str, Any]:
-    """Apply the requested injection, then make one request to the host through each client's library."""
+    """Apply the requested injection, then make one request to the host through each client's library.
+
+    Without a host, ask each library which store it resolves and whether that store holds the sample roots.
+    """
     answer: Dict[str, Any] = {"through_version": THROUGH_VERSION, "error": None, "clients": {}}
+    if "host" not in request:
+        import base64
+
+        samples = [base64.b64decode(item) for item in request.get("samples", [])]
+        answer["stores"] = _stores(list(request.get("clients", [])), samples)
+        return answer
     if request.get("inject") == "truststore":
         try:
             _library("truststore").inject_into_ssl()  # first, before any client is built: as the fix says to do

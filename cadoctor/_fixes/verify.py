@@ -38,18 +38,38 @@ def _child_env(base: Mapping[str, str], change: Mapping[str, str | None] | None)
     return env
 
 
+def reproduction(fix: Fix, facts: Facts) -> list[str]:
+    """The subject's own OpenSSL files to preload so the trial starts where the process is (empty when it would).
+
+    A process whose `ssl` runs a copy the loader would not pick by itself (mysql-connector's vendored libcrypto,
+    imported before `ssl`) is reproduced by loading that exact file first; a fix that swaps the library is tried
+    without it, since that is the change.
+    """
+    library = facts.ssl_library
+    if fix.preload or fix.kind == "library" or facts.subject is None or facts.subject.kind != "process":
+        return []
+    if library is None or library.role != "libcrypto" or library.deleted:
+        return []
+    own = {os.path.realpath(s.path) for s in facts.system_libraries}
+    if library.realpath in own:
+        return []
+    folder = os.path.dirname(library.path)
+    ssl_copies = [lib.path for lib in facts.libraries if lib.role == "libssl" and os.path.dirname(lib.path) == folder]
+    return [library.path, *ssl_copies]
+
+
 def _request(fix: Fix, facts: Facts, timeout: float) -> dict[str, Any]:
     """What the child should try: preloads, explicit locations, and sample roots to verify."""
     source = facts.bundle(fix.sample_source) if fix.sample_source else None
     ders = fix.trial_samples or (source.samples if source else ())
     samples = [base64.b64encode(der).decode("ascii") for der in ders]
     request: dict[str, Any] = {
-        "preload": list(fix.preload),
+        "preload": list(fix.preload) or reproduction(fix, facts),
+        "imports": list(facts.extension_modules),
         "cafile": fix.cafile,
         "capath": fix.capath,
         "add_cafile": fix.add_cafile,
         "samples": samples,
-        "clients": list(fix.clients),
     }
     if fix.trial_host is not None:
         host = fix.trial_host
@@ -76,27 +96,50 @@ def _answer_problem(outcome: Any) -> str | None:
     roots = outcome.get("roots") or {}
     if not roots.get("error") and not all(type(roots.get(k, 0)) is int for k in ("tried", "trusted")):
         return "its answer has malformed root counts"
-    clients = outcome.get("clients")
-    if clients is not None and not (
-        isinstance(clients, dict)
-        and all(
-            isinstance(v, dict) and type(v.get("trusted")) is int and type(v.get("tried")) is int
-            for v in clients.values()
-        )
-    ):
-        return "its answer has malformed client results"
     items = (outcome.get("libraries") or {}).get("items", [])
     if not isinstance(items, list) or not all(isinstance(i, dict) and isinstance(i.get("path"), str) for i in items):
         return "its answer has a malformed library list"
     return None
 
 
-def _judge(fix: Fix, outcome: dict[str, Any] | None, problem: str | None, before: int, fresh: str) -> Fix:
+def _not_reproduced(outcome: dict[str, Any], reproduced: list[str]) -> str | None:
+    """Why the trial did not start where the subject is (its ssl ran another libcrypto), or None."""
+    if not reproduced:
+        return None
+    in_use = [i["path"] for i in (outcome.get("libraries") or {}).get("items", []) if i.get("in_use")]
+    if in_use and os.path.realpath(in_use[0]) == os.path.realpath(reproduced[0]):
+        return None
+    return "could not reproduce the process: its ssl runs %s, the trial's ran %s" % (
+        reproduced[0],
+        in_use[0] if in_use else "no OpenSSL",
+    )
+
+
+def _broken_imports(outcome: dict[str, Any]) -> list[str]:
+    """The program's own modules that no longer import with the fix (a child's answer: checked, bounded)."""
+    imports = outcome.get("imports")
+    if not isinstance(imports, dict):
+        return []
+    return ["%s (%s)" % (name, str(error)[:300]) for name, error in list(imports.items())[:20] if error]
+
+
+def _judge(
+    fix: Fix, outcome: dict[str, Any] | None, problem: str | None, before: int, fresh: str, reproduced: list[str]
+) -> Fix:
     """Turn a trial's outcome into verified and its evidence; an unusable answer leaves the fix untried."""
     if outcome is None:
         return replace(fix, verified=None, evidence="the trial could not run: %s" % problem)
+    if reproduced and outcome.get("preloaded") != reproduced:
+        return replace(fix, verified=None, evidence="not shown: could not reproduce the process: %s" % outcome["error"])
     if outcome.get("error"):
         return replace(fix, verified=False, evidence="in a fresh %s: %s" % (fresh, outcome["error"]))
+    broken = _broken_imports(outcome)
+    if broken:
+        evidence = "in a fresh %s with this change, the program's own modules no longer import: %s"
+        return replace(fix, verified=False, evidence=evidence % (fresh, "; ".join(broken)))
+    elsewhere = _not_reproduced(outcome, reproduced)
+    if elsewhere:
+        return replace(fix, verified=None, evidence="not shown: %s" % elsewhere)
     loaded = outcome.get("loaded")
     if loaded is None:  # truststore's context: it loads nothing up front, the OS store answers each handshake
         parts = ["in a fresh %s the default context is truststore's (injected at start)" % fresh]
@@ -119,23 +162,6 @@ def _judge(fix: Fix, outcome: dict[str, Any] | None, problem: str | None, before
         else:
             parts.append("a real handshake to %s failed: %s" % (target, shake.get("error")))
         ok = shake.get("ok") is True
-    if fix.clients:
-        results = outcome.get("clients") or {}
-        for name in fix.clients:
-            result = results.get(name) or {"error": "no answer for it", "trusted": 0, "tried": 0}
-            if result.get("error"):
-                parts.append("%s: %s" % (name, result["error"]))
-            else:
-                parts.append(
-                    "%s uses %s, which trusts %d of %d of the roots it lacked"
-                    % (name, result.get("store"), result["trusted"], result["tried"])
-                )
-        ok = ok and all(
-            not (results.get(n) or {}).get("error", "missing")
-            and results[n]["tried"] > 0
-            and results[n]["trusted"] == results[n]["tried"]
-            for n in fix.clients
-        )
     in_use = [lib for lib in (outcome.get("libraries") or {}).get("items", []) if lib.get("in_use")]
     if in_use:
         parts.append("ssl used %s (OPENSSLDIR %s)" % (in_use[0]["path"], in_use[0].get("openssldir")))
@@ -174,6 +200,19 @@ def _through_clients(fix: Fix) -> list[str]:
     return [name for name in fix.clients if name in ROUTES]
 
 
+def _asks_libraries(fix: Fix) -> bool:
+    """Whether the fix is tried by its clients' libraries (a request to the host, or the store each resolves)."""
+    return bool(_through_clients(fix)) or (bool(fix.clients) and fix.trial_host is None)
+
+
+def _stores_request(fix: Fix) -> dict[str, Any]:
+    """What the libraries' trial should ask without a host: each client's store and the roots it must hold."""
+    return {
+        "clients": list(fix.clients),
+        "samples": [base64.b64encode(der).decode("ascii") for der in fix.trial_samples],
+    }
+
+
 def _triable(fix: Fix) -> bool:
     """Whether a trial can apply the fix: a command changes the system, and code a trial cannot run is not tried."""
     if fix.kind == "command" or (fix.kind == "env" and fix.env is None):
@@ -205,15 +244,42 @@ def _through_problem(answer: Any) -> str | None:
         return "it answered, but not with the request trial's outcome"
     if not isinstance(answer.get("error"), (str, type(None))) or not isinstance(answer.get("clients"), dict):
         return "its answer is malformed"
+    stores = answer.get("stores", {})
+    for result in stores.values() if isinstance(stores, dict) else [None]:
+        if not (
+            isinstance(result, dict)
+            and type(result.get("trusted")) is int
+            and type(result.get("tried")) is int
+            and isinstance(result.get("store"), (str, type(None)))
+            and isinstance(result.get("error"), (str, type(None)))
+        ):
+            return "its answer has a malformed store result"
     for result in answer["clients"].values():
         if not (
             isinstance(result, dict)
-            and result.get("ok") in (True, False, None)
+            and any(result.get("ok") is value for value in (True, False, None))
             and isinstance(result.get("detail"), str)
             and isinstance(result.get("via"), str)
         ):
             return "its answer has a malformed client result"
     return None
+
+
+def _judge_stores(fix: Fix, answer: dict[str, Any], fresh: str) -> Fix:
+    """Without a host, a fix works when the store each client then resolves holds every root it lacked."""
+    results = answer.get("stores") or {}
+    parts, ok = [], True
+    for name in fix.clients:
+        result = results.get(name) or {"error": "no answer for it", "trusted": 0, "tried": 0, "store": None}
+        if result["error"]:
+            parts.append("%s: %s" % (name, str(result["error"])[:300]))
+        else:
+            parts.append(
+                "%s uses %s, which trusts %d of %d of the roots it lacked"
+                % (name, result["store"], result["trusted"], result["tried"])
+            )
+        ok = ok and not result["error"] and 0 < result["tried"] == result["trusted"]
+    return replace(fix, verified=ok, evidence="in a fresh %s: %s" % (fresh, "; ".join(parts)))
 
 
 def _judge_through(fix: Fix, answer: dict[str, Any] | None, problem: str | None, fresh: str) -> Fix:
@@ -222,6 +288,8 @@ def _judge_through(fix: Fix, answer: dict[str, Any] | None, problem: str | None,
         return replace(fix, verified=None, evidence="the trial could not run: %s" % problem)
     if answer["error"]:
         return replace(fix, verified=None, evidence="not tried: %s" % answer["error"])
+    if fix.trial_host is None:
+        return _judge_stores(fix, answer, fresh)
     target = fix.trial_host.target if fix.trial_host else "the host"
     results = answer["clients"]
     parts, verdicts = [], []
@@ -264,10 +332,11 @@ def verify(
     started: list[tuple[int, Popen[bytes] | str, bytes]] = []
     for index in triable:  # all children start at once; each is then read within its own limits
         fix = fixes[index]
-        if _through_clients(fix):
+        if _asks_libraries(fix):
             from cadoctor._facts import through
 
-            script, request = [os.path.abspath(through.__file__)], _through_request(fix, host_timeout)
+            script = [os.path.abspath(through.__file__)]
+            request = _through_request(fix, host_timeout) if fix.trial_host else _stores_request(fix)
         else:
             script, request = [_PROBE_SCRIPT, "--verify"], _request(fix, facts, host_timeout)
         try:
@@ -278,13 +347,13 @@ def verify(
     results = list(fixes)
     for index, child, payload in started:
         fix = fixes[index]
-        if _through_clients(fix):
+        if _asks_libraries(fix):
             deadline = TRIAL_TIMEOUT + host_timeout * len(_through_clients(fix))
             answer, problem = _outcome(child, payload, deadline, _through_problem)
             results[index] = _judge_through(fix, answer, problem, fresh)
         else:
             outcome, problem = _outcome(child, payload, TRIAL_TIMEOUT, _answer_problem)
-            results[index] = _judge(fix, outcome, problem, before, fresh)
+            results[index] = _judge(fix, outcome, problem, before, fresh, reproduction(fix, facts))
     return tuple(results)
 
 

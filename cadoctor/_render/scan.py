@@ -23,6 +23,7 @@ def to_document(result: HostScan, findings: tuple[Finding, ...]) -> dict[str, An
         "findings": plain(findings),
         "groups": plain(result.groups),
         "unreadable": plain(result.unreadable),
+        "other_stacks": plain(result.others),
         "processes_examined": result.processes,
         "files_read": result.files_read,
     }
@@ -39,16 +40,21 @@ def to_text(result: HostScan, findings: tuple[Finding, ...]) -> str:
     for group in result.groups:
         library = group.library
         state = " (deleted)" if library.deleted else ""
-        where = "exists" if library.openssldir_exists else "missing"
+        where = {True: "exists", False: "missing", None: "not set"}[library.openssldir_exists]
         lines.append("%s%s  [%s]" % (library.path, state, library.role))
         lines.append("  %s; OPENSSLDIR %s (%s)" % (library.version or "unknown version", library.openssldir, where))
-        lines.append("  %7s  %-10s %-6s %s" % ("PID", "USER", "TRUST", "COMMAND"))
-        for process in group.processes:
+        lines.append("  %7s  %-10s %-6s %-12s %s" % ("PID", "USER", "TRUST", "USED BY", "COMMAND"))
+        for process in group.processes:  # TRUST: what the copy's default paths hold; USED BY: whose stack it is
             trust = "?" if process.trust is None else "ok" if process.trust.usable else "EMPTY"
-            lines.append("  %7d  %-10s %-6s %s" % (process.pid, process.user[:10], trust, process.command))
+            row = (process.pid, process.user[:10], trust, process.consumer[:12], process.command)
+            lines.append("  %7d  %-10s %-6s %-12s %s" % row)
         verdicts = {p.trust.detail + " [" + p.trust.source + "]" for p in group.processes if p.trust is not None}
         for detail in sorted(verdicts):
             lines.append("  trust: %s" % detail)
+        lines.append("")
+    for other in result.others:
+        lines.append("%s  [%s, not OpenSSL: not judged]" % (other.path, other.implementation))
+        lines.extend("  %7d  %-10s %s" % (p.pid, p.user[:10], p.command) for p in other.processes)
         lines.append("")
     if findings:
         lines.append("Findings")
