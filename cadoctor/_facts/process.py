@@ -8,6 +8,7 @@ namespace), otherwise by path inside the process's own root.
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import re
 import sys
@@ -87,18 +88,24 @@ class ProcessView:
     root: FileRoot = field(default=HOST, compare=False)
 
 
+_USERS: dict[int, str] = {}  # uid -> account name, looked up once per run
+
+
 def user_name(uid: int) -> str:
     """The account name of a uid, or the number when there is none."""
-    try:
-        import pwd
+    if uid not in _USERS:
+        try:
+            import pwd
 
-        return pwd.getpwuid(uid).pw_name
-    except (ImportError, KeyError):
-        return str(uid)
+            _USERS[uid] = pwd.getpwuid(uid).pw_name
+        except (ImportError, KeyError):
+            _USERS[uid] = str(uid)
+    return _USERS[uid]
 
 
+@functools.lru_cache(maxsize=1)
 def pid_limit() -> int:
-    """The kernel's largest process ID."""
+    """The kernel's largest process ID (read once per run)."""
     try:
         with open("/proc/sys/kernel/pid_max", "rb") as handle:
             return int(handle.read(32))
@@ -131,14 +138,24 @@ class _Reader:
         return ProcessError("cannot read /proc/%d/%s: %s" % (self.pid, name, exc.strerror or exc))
 
     def read(self, name: str) -> bytes:
-        """The bytes of /proc/PID/name, at most READ_LIMIT of them."""
+        """The bytes of /proc/PID/name, at most READ_LIMIT of them (plain reads: `ps` does this thousands of times)."""
+        chunks: list[bytes] = []
+        total = 0
         try:
-            with open("/proc/%d/%s" % (self.pid, name), "rb") as handle:
-                data = handle.read(READ_LIMIT)
+            fd = os.open("/proc/%d/%s" % (self.pid, name), os.O_RDONLY)
+            try:
+                while total < READ_LIMIT:
+                    chunk = os.read(fd, min(1 << 16, READ_LIMIT - total))
+                    if not chunk:
+                        break
+                    chunks.append(chunk)
+                    total += len(chunk)
+            finally:
+                os.close(fd)
         except OSError as exc:
             raise self.fail(name, exc) from None
         self.started = True
-        return data
+        return b"".join(chunks)
 
     def link(self, name: str) -> str:
         """The target of the /proc/PID/name link."""
