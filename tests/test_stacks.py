@@ -282,3 +282,17 @@ def test_mysql_imported_first_a_library_swap_is_verified_only_when_the_driver_st
     (env_fix,) = [f for f in report["fixes"] if f["kind"] == "env" and "SSL_CERT_FILE" in (f["env"] or {})]
     assert env_fix["verified"] is True, env_fix["evidence"]
     assert "mysql/vendor/libcrypto" in env_fix["evidence"]  # the trial ran on the process's own copy
+
+
+def test_uv_is_named_as_rustls_linked_into_it(silent_port: int, tmp_path: Path) -> None:
+    """uv (Rust, rustls linked in) waiting on a server: --pid names rustls in uv, never 'reads no CA certificates'."""
+    python = artefacts.uv_venv()
+    uv = python.parent / "uv"
+    url = "https://127.0.0.1:%d/simple/" % silent_port
+    args = [str(uv), "pip", "install", "--dry-run", "--no-cache", "--no-config", "--python", str(python)]
+    env = clean_env(UV_HTTP_TIMEOUT="60", UV_HTTP_RETRIES="0", HOME=str(tmp_path))
+    with running([*args, "--index-url", url, "x"], env, mapped="libc") as child:
+        done = run_cadoctor(["check", "--pid", str(child.pid)], clean_env())
+    assert done.returncode == 3, done.stderr
+    assert "rustls" in done.stderr
+    assert "reads no CA certificates" not in done.stderr

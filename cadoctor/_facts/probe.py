@@ -148,7 +148,7 @@ def _find_build_string(data: bytes, key: bytes, span: Tuple[int, int]) -> Option
     return None
 
 
-def _offsets(handle: Any, literal: bytes) -> Iterator[int]:
+def offsets(handle: Any, literal: bytes) -> Iterator[int]:
     """Where a literal occurs in a file, searched one mapped window at a time: never copied, one window resident."""
     import mmap
 
@@ -176,13 +176,13 @@ def _scan_build_strings(handle: Any, facts: Dict[str, Any]) -> None:
     Every flavour's libcrypto (and every program with OpenSSL linked in) holds `OPENSSLDIR: `, which
     OpenSSL_version prints; a file without it carries no OpenSSL build (a libssl), and is not searched further.
     """
-    anchor = next(_offsets(handle, b"OPENSSLDIR: "), None)
+    anchor = next(offsets(handle, b"OPENSSLDIR: "), None)
     if anchor is None:
         return
     near = _window(handle, anchor - _NEAR, 2 * _NEAR)
     for key in _BUILD_KEYS:
         value = _find_build_string(near, key, (0, len(near)))
-        for at in _offsets(handle, key + b": ") if value is None else ():
+        for at in offsets(handle, key + b": ") if value is None else ():
             value = _find_build_string(_window(handle, at, 4096), key, (0, 4096))
             if value is not None:
                 break
@@ -190,7 +190,7 @@ def _scan_build_strings(handle: Any, facts: Dict[str, Any]) -> None:
             facts[key.decode().lower()] = value
     found = _find_version(near, (0, len(near)))
     for _, literal, _ in _VERSION_PATTERNS if found is None else ():
-        for at in _offsets(handle, literal):
+        for at in offsets(handle, literal):
             found = _find_version(_window(handle, at, 96), (0, 96))
             if found is not None:
                 break

@@ -140,6 +140,28 @@ def _as_frozen(view: ProcessView, kind: str) -> tuple[Mapping[str, str], tuple[s
     return environ, ("frozen", kind)
 
 
+# Marks a program's own bytes carry when a TLS stack other than OpenSSL is linked into it, and what it trusts.
+_LINKED_MARKS = (
+    (b"\xff Go buildinf:", "Go's crypto/tls (it reads SSL_CERT_FILE, SSL_CERT_DIR and the usual system bundle paths)"),
+    (b"rustls", "rustls (its roots are compiled in, webpki-roots, or the OS store's through rustls-native-certs)"),
+)
+
+
+def _linked_tls(view: ProcessView) -> str | None:
+    """The TLS stack linked into a program that maps no TLS library, when its executable's bytes say which."""
+    from cadoctor._facts.probe import offsets
+    from cadoctor._facts.process import mapped_source
+
+    program = next((m for m in view.maps if m.path == view.exe), None)
+    if program is None:
+        return None
+    try:
+        with open(mapped_source(view, program), "rb", buffering=0) as handle:
+            return next((what for mark, what in _LINKED_MARKS if next(offsets(handle, mark), None) is not None), None)
+    except (OSError, ValueError):
+        return None
+
+
 def _without_openssl(view: ProcessView, stacks: tuple[Stack, ...], version: str | None) -> str:
     """Why a process without an OpenSSL of its own cannot be judged, in one line that claims nothing false."""
     head = "process %d (%s)" % (view.pid, view.command)
@@ -152,6 +174,13 @@ def _without_openssl(view: ProcessView, stacks: tuple[Stack, ...], version: str 
         return "%s has no OpenSSL of its own, only %s" % (head, named)
     if version is not None:
         return "%s maps no OpenSSL: a Python that has not imported ssl yet (check --python %s)" % (head, view.exe)
+    linked = _linked_tls(view)
+    if linked is not None:
+        return "%s verifies TLS with %s, linked into %s, not OpenSSL: cadoctor cannot judge its trust" % (
+            head,
+            linked,
+            view.exe,
+        )
     return (
         "%s maps no OpenSSL, GnuTLS, NSS or JVM: if it verifies TLS, it uses a stack linked in that cadoctor "
         "cannot read (Go's crypto/tls, rustls)" % head

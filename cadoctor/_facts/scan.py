@@ -194,7 +194,8 @@ def scan() -> HostScan:
         for key in sorted(members, key=lambda k: (-len(members[k]), libraries[k].path))
     )
     foreign = tuple(OtherStackGroup(key[0], key[1], *others[key], tuple(users[key])) for key in sorted(others, key=str))
-    return HostScan(groups, tuple(unreadable), examined, len(strings_of), foreign)
+    read = sum(1 for strings in strings_of.values() if strings)  # an object too small to carry OpenSSL: not read
+    return HostScan(groups, tuple(unreadable), examined, read, foreign)
 
 
 def paths(view: ProcessView) -> list[str]:
