@@ -146,7 +146,7 @@ class Stack:
 
     Attributes:
         consumer: Who verifies with it, by the stack rules' names (`node`, `python-ssl`, `libpq`, `librdkafka`,
-            `grpc-core`, `curl`, `mysql`, `cryptography`, `gnutls`, `nss`, `jsse`), or `program` when unknown.
+            `grpc-core`, `curl`, `libcurl`, `mysql`, `cryptography`, `gnutls`, `nss`, `jsse`), or `program`.
         implementation: `OpenSSL`, `BoringSSL`, `LibreSSL`, `AWS-LC`, `GnuTLS`, `NSS` or `JSSE`.
         path: The file that carries it: a libcrypto, or the object OpenSSL is linked into.
         library: For an OpenSSL-family copy, the path of its `libraries[]` entry.

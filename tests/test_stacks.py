@@ -238,7 +238,7 @@ def test_librdkafka_and_pycurl_copies_are_listed_and_a_healthy_import_passes_fai
     kafka = _stack(report, "librdkafka")
     assert "librdkafka" in kafka["path"]
     assert kafka["reads_default_paths"] is False
-    assert "pycurl.libs/libcrypto" in _stack(report, "curl")["path"]
+    assert "pycurl.libs/libcrypto" in _stack(report, "libcurl")["path"]
     assert "multiple-openssl" in codes(report, "info")
     assert status == 0, report["findings"]
     paths = {g["library"]["path"] for g in listed["groups"] if child.pid in [p["pid"] for p in g["processes"]]}
@@ -296,3 +296,18 @@ def test_uv_is_named_as_rustls_linked_into_it(silent_port: int, tmp_path: Path) 
     assert done.returncode == 3, done.stderr
     assert "rustls" in done.stderr
     assert "reads no CA certificates" not in done.stderr
+
+
+def test_the_curl_tool_is_judged_by_the_variables_it_reads(ca: GeneratedCA, port: int, silent_port: int) -> None:
+    """curl reads SSL_CERT_FILE (measured here): a private-only one is a warning for it, as the real curl shows."""
+    curl = shutil.which("curl")
+    if curl is None:
+        pytest.skip("no curl on this machine")
+    env = clean_env(SSL_CERT_FILE=str(ca.bundle))
+    args = [curl, "-sS", "-o", "/dev/null", "--max-time", "60", "https://127.0.0.1:%d/" % silent_port]
+    with running(args, env, mapped="libcrypto") as child:
+        _, report = check_json(clean_env(), "--pid", str(child.pid), "--no-verify")
+    assert _stack(report, "curl")["reads_default_paths"] is True
+    assert "override-replaces-defaults" in codes(report, "warning")
+    real = _says([curl, "-sS", "-o", "/dev/null", "-w", "%{http_code}", "https://localhost:%d/" % port], env)
+    assert real.startswith("200") or real.startswith("404"), real  # the private root alone verifies for curl

@@ -21,7 +21,8 @@ _CONSUMERS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^librdkafka[-.+]"), "librdkafka"),
     (re.compile(r"^cygrpc\."), "grpc-core"),
     (re.compile(r"^(_mysql_connector\.|libmysqlclient[-.])"), "mysql"),
-    (re.compile(r"^(libcurl[-.]|pycurl\.|curl$)"), "curl"),
+    (re.compile(r"^curl$"), "curl"),
+    (re.compile(r"^(libcurl[-.]|pycurl\.)"), "libcurl"),
     (re.compile(r"^_rust\.abi3\.so$"), "cryptography"),
     (re.compile(r"^(_ssl\.|libpython\d|python\d)"), "python-ssl"),
 )
@@ -31,8 +32,8 @@ _CONSUMERS: tuple[tuple[re.Pattern[str], str], ...] = (
 _PACKAGES = {
     "psycopg2_binary.libs": "libpq",
     "psycopg_binary.libs": "libpq",
-    "pycurl.libs": "curl",
-    "curl_cffi": "curl",
+    "pycurl.libs": "libcurl",
+    "curl_cffi": "libcurl",
     "confluent_kafka.libs": "librdkafka",
     "mysql": "mysql",
     "grpc": "grpc-core",

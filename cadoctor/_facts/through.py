@@ -1,9 +1,10 @@
-"""One real request to a host through each client library, run as a script in a fresh child of the examined Python.
+"""A fix tried by the client libraries themselves, run as a script in a fresh child of the examined Python.
 
-A fix is shown to work for a client only when that client, with the fix applied, completes a TLS request to the
-host: any HTTP answer (even 404) or gRPC status proves the chain verified. A verification error says it did not;
-anything else (refused, timed out, not HTTP) proves nothing either way. Self-contained and stdlib-only, like the
-probe: the examined interpreter may have no cadoctor installed. It runs on Python 3.8.
+With a host, a fix is shown to work for a client only when that client, with the fix applied, completes a TLS
+request to the host: any HTTP answer (even 404) or gRPC status proves the chain verified. A verification error
+says it did not; anything else (refused, timed out, not HTTP) proves nothing either way. Without a host, each
+library is asked which store it now resolves, and whether that store holds the roots it lacked. Self-contained
+and stdlib-only, like the probe: the examined interpreter may have no cadoctor installed. It runs on Python 3.8.
 """
 
 import json
@@ -248,6 +249,8 @@ def _stores(names: List[str], samples: List[bytes]) -> Dict[str, Any]:
     for name in names:
         try:
             path, built = _resolved_store(name)
+            if path and not os.path.isfile(path):  # a FIFO or a device is never opened: it could block
+                raise ValueError("%s is not a regular file" % path)
             # the file the library would load, loaded the way it would: one it cannot load fails here too
             context = built or ssl.create_default_context(cafile=path or ssl.get_default_verify_paths().cafile)
             held = set(context.get_ca_certs(binary_form=True))

@@ -87,11 +87,19 @@ STACK_RULES: tuple[StackRule, ...] = (
     ),
     StackRule(
         "curl",
+        "the curl tool",
+        "CURL_CA_BUNDLE, else SSL_CERT_FILE/SSL_CERT_DIR, else the CA bundle compiled into libcurl",
+        ALWAYS,  # measured with curl 7.88: SSL_CERT_FILE alone makes a private root trusted
+        variables=("CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR"),
+        fix="CURL_CA_BUNDLE or --cacert",
+        decided_in="src/tool_operate.c (CURL_CA_BUNDLE, SSL_CERT_DIR, SSL_CERT_FILE)",
+    ),
+    StackRule(
         "libcurl",
-        "the CA bundle compiled into libcurl (CURLOPT_CAINFO), or the one the program sets",
+        "libcurl",
+        "the CA bundle compiled into libcurl (CURLOPT_CAINFO), or the one the program sets; no variable",
         NEVER,
-        variables=("CURL_CA_BUNDLE",),
-        fix="CURLOPT_CAINFO (curl --cacert, CURL_CA_BUNDLE for the curl tool)",
+        fix="CURLOPT_CAINFO (pycurl: c.setopt(pycurl.CAINFO, <file>))",
         decided_in="lib/url.c Curl_init_userdefined (CURL_CA_BUNDLE at build time)",
     ),
     StackRule(
