@@ -75,7 +75,9 @@ def _too_small(view: ProcessView, mapped: MappedFile) -> bool:
 
 
 def copies_of(
-    view: ProcessView, cache: dict[tuple[str, int], Mapping[str, Any]] | None = None
+    view: ProcessView,
+    cache: dict[tuple[str, int], Mapping[str, Any]] | None = None,
+    memo: dict[tuple[str, str, str], Any] | None = None,
 ) -> tuple[list[tuple[MappedFile, LoadedLibrary]], str | None]:
     """Every OpenSSL the process mapped with the file it came from, which one is in use, and its `_ssl` module."""
     cache = {} if cache is None else cache
@@ -103,7 +105,14 @@ def copies_of(
             except OSError:
                 replaced = False
         library = describe_file(
-            mapped.path, strings, role, view.root, in_use=index == in_use, deleted=mapped.deleted, replaced=replaced
+            mapped.path,
+            strings,
+            role,
+            view.root,
+            in_use=index == in_use,
+            deleted=mapped.deleted,
+            replaced=replaced,
+            memo=memo,
         )
         libraries.append((mapped, library))
     return libraries, module

@@ -87,13 +87,19 @@ def describe_file(
     in_use: bool = False,
     deleted: bool = False,
     replaced: bool = False,
+    memo: dict[tuple[str, str, str], Any] | None = None,
 ) -> LoadedLibrary:
-    """A library (or a program carrying OpenSSL) as its own bytes describe it, judged inside `root`."""
+    """A library (or a program carrying OpenSSL) as its own bytes describe it, judged inside `root`.
+
+    `memo` keeps the file system's answers for one scan of many processes (`ps`), never longer.
+    """
     openssldir = strings.get("openssldir")
-    try:
-        real = path if deleted else root.resolve(path)
-    except OSError:
-        real = path
+    real = path if deleted else _resolved(root, path, memo)
+    exists = None
+    if openssldir and openssldir != "n/a":
+        exists = bool(
+            _asked(memo, (root.root, "directory", openssldir), lambda: root.exists(openssldir, directory=True))
+        )
     return LoadedLibrary(
         path=path,
         realpath=real,
@@ -106,8 +112,29 @@ def describe_file(
         openssldir=openssldir,
         enginesdir=strings.get("enginesdir"),
         modulesdir=strings.get("modulesdir"),
-        openssldir_exists=root.exists(openssldir, directory=True) if openssldir and openssldir != "n/a" else None,
+        openssldir_exists=exists,
     )
+
+
+def _asked(memo: dict[tuple[str, str, str], Any] | None, key: tuple[str, str, str], answer: Any) -> Any:
+    """An answer about the file system, from `memo` when the same question was asked in this scan."""
+    if memo is None:
+        return answer()
+    if key not in memo:
+        memo[key] = answer()
+    return memo[key]
+
+
+def _resolved(root: FileRoot, path: str, memo: dict[tuple[str, str, str], Any] | None) -> str:
+    """A path resolved inside `root` (the path itself when it cannot be)."""
+
+    def resolve() -> str:
+        try:
+            return root.resolve(path)
+        except OSError:
+            return path
+
+    return str(_asked(memo, (root.root, "resolve", path), resolve))
 
 
 def python_hints(executable: str, prefix: str, environ: Mapping[str, str], venv: bool) -> tuple[str, ...]:

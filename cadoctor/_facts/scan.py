@@ -150,6 +150,7 @@ def scan() -> HostScan:
     unreadable: list[Unreadable] = []
     verdicts: dict[Any, TrustVerdict] = {}
     others: dict[tuple[str, int], tuple[str, str, str]] = {}
+    memo: dict[tuple[str, str, str], Any] = {}  # file system answers, kept for this scan only
     users: dict[tuple[str, int], list[ProcessEntry]] = {}
     examined = 0
     for pid in _pids():
@@ -160,7 +161,7 @@ def scan() -> HostScan:
                 unreadable.append(_unreadable(pid, str(exc)))
             continue  # exited, a zombie or a kernel thread: no program, no OpenSSL
         examined += 1
-        copies, _ = copies_of(view, strings_of)  # as --pid finds them: the same copy in use, the same consumers
+        copies, _ = copies_of(view, strings_of, memo)  # as --pid finds them: the same copy in use, the same consumers
         copies = [(mapped, library) for mapped, library in copies if library.role != "libssl"]
         for mapped in view.maps:  # GnuTLS, NSS, a JVM: named by file, never read
             found = other_implementation(os.path.basename(mapped.path))

@@ -89,7 +89,7 @@ def _consumer_of_copy(library: LoadedLibrary, mapped: list[str], program: str) -
 
 
 def stacks_of(
-    libraries: tuple[LoadedLibrary, ...], mapped: list[str], exe: str | None, python: bool
+    libraries: tuple[LoadedLibrary, ...], mapped: list[str], exe: str | None, python: bool, others: bool = True
 ) -> tuple[Stack, ...]:
     """Every TLS implementation among the mapped files, each with who uses it (libssl files are not stacks)."""
     program = "python-ssl" if python else (consumer_of(os.path.basename(exe or "")) or "program")
@@ -104,7 +104,7 @@ def stacks_of(
         for library in libraries
         if library.role != "libssl"
     ]
-    for path in mapped:
+    for path in mapped if others else ():
         found = other_implementation(os.path.basename(path))
         if found is not None:
             stacks.append(Stack(consumer=found[1], implementation=found[0], path=path))
