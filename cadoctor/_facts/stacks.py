@@ -28,7 +28,8 @@ _CONSUMERS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
-# The folder a wheel keeps its vendored libraries in -> who uses the libcrypto there (any path component matches).
+# The folder a wheel keeps its vendored libraries in (its `.libs`, or its package in site-packages) -> who uses
+# the libcrypto there.
 _PACKAGES = {
     "psycopg2_binary.libs": "libpq",
     "psycopg_binary.libs": "libpq",
@@ -76,9 +77,10 @@ def _consumer_of_copy(library: LoadedLibrary, mapped: list[str], program: str) -
         return own
     if library.in_use:
         return program
-    packaged = next((_PACKAGES[part] for part in library.path.split("/") if part in _PACKAGES), None)
-    if packaged is not None:
-        return packaged
+    parts = library.path.split("/")
+    for before, part in zip(parts, parts[1:]):  # a wheel's folder in site-packages, or its `.libs` folder
+        if part in _PACKAGES and (part.endswith(".libs") or before in ("site-packages", "dist-packages")):
+            return _PACKAGES[part]
     folder = os.path.dirname(library.path)
     for path in mapped:  # a vendored libcrypto serves the library shipped beside it (psycopg2_binary.libs)
         if os.path.dirname(path) == folder and path != library.path:
