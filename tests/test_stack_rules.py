@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cadoctor._facts.stacks import stacks_of
+from cadoctor._facts.stacks import never_tls, stacks_of
 from cadoctor._model import LoadedLibrary
 
 SITE = "/venv/lib/python3.11/site-packages"
@@ -38,3 +38,21 @@ def test_the_copy_in_use_is_the_programs_own() -> None:
     (python,) = stacks_of((_copy(path, in_use=True),), [path], "/usr/bin/python3.11", python=True)
     (node,) = stacks_of((_copy("/opt/x/libcrypto.so.3", in_use=True),), [], "/usr/bin/node", python=False)
     assert (python.consumer, node.consumer) == ("python-ssl", "node")
+
+
+@pytest.mark.parametrize(
+    ("name", "skipped"),
+    [
+        ("libc.so.6", True),
+        ("ld-linux-x86-64.so.2", True),
+        ("libcrypt-bc2db45e.so.1", True),  # a wheel's renamed copy of a system library
+        ("libnss_files.so.2", True),  # glibc's name service module
+        ("libnss3.so", False),  # Mozilla's NSS: a TLS implementation
+        ("libcrypto.so.3", False),
+        ("libcrypto-fb8d5b21.so.3", False),
+        ("librdkafka-0cb94173.so.1", False),
+    ],
+)
+def test_only_system_libraries_that_never_carry_tls_are_skipped(name: str, skipped: bool) -> None:
+    """The libraries never read for build strings are glibc's and friends, never a TLS library or a vendor copy."""
+    assert never_tls(name) is skipped

@@ -72,7 +72,7 @@ def _openssl_needs(elf: ElfFacts, path: str, root: FileRoot, cache: Mapping[str,
     is listed too (its path None): what it would bring is unknown, never "no OpenSSL".
     """
     from cadoctor._facts.files import describe_file
-    from cadoctor._facts.stacks import NEVER_TLS
+    from cadoctor._facts.stacks import never_tls
 
     found: dict[str, Dependency] = {}
     queue: list[tuple[str, ElfFacts, tuple[str, ...]]] = [(path, elf, ())]
@@ -88,7 +88,7 @@ def _openssl_needs(elf: ElfFacts, path: str, root: FileRoot, cache: Mapping[str,
                     found[soname] = Dependency(soname, via, None, how)
                     continue
                 named = _OPENSSL_SONAME.match(soname) is not None
-                if not named and NEVER_TLS.match(soname):
+                if not named and never_tls(soname):
                     continue
                 strings = probe.read_build_strings(root.host(library))
                 if named or strings.get("openssldir"):

@@ -270,7 +270,7 @@ def openssl_candidates(view: ProcessView) -> list[tuple[MappedFile, str]]:
     Python's `ssl` runs); `linked` for any other shared object, which may carry its own copy (librdkafka, grpc's
     `cygrpc`, curl_cffi) — except the system libraries every process maps, which never do.
     """
-    from cadoctor._facts.stacks import NEVER_TLS
+    from cadoctor._facts.stacks import never_tls
 
     found: list[tuple[MappedFile, str]] = []
     for mapped in view.maps:
@@ -279,7 +279,7 @@ def openssl_candidates(view: ProcessView) -> list[tuple[MappedFile, str]]:
             found.append((mapped, probe._role_of(mapped.path)))
         elif mapped.path == view.exe or _SSL_MODULE.match(name):
             found.append((mapped, "static"))
-        elif _SHARED_OBJECT.search(name) and not NEVER_TLS.match(name):
+        elif _SHARED_OBJECT.search(name) and not never_tls(name):
             found.append((mapped, "linked"))
     return found
 

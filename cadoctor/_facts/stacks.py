@@ -50,14 +50,68 @@ _OTHER_IMPLEMENTATIONS: tuple[tuple[re.Pattern[str], str, str], ...] = (
 )
 
 
-# Files the loader maps into nearly every process that never carry a TLS implementation: not read at all.
-NEVER_TLS = re.compile(
-    r"^(ld-linux.*|ld-musl.*|libc|libm|libdl|librt|libpthread|libutil|libresolv|libanl|libnsl|libnss_\w+|libmvec"
-    r"|libgcc_s|libstdc\+\+|libz|liblzma|libbz2|libzstd|liblz4|libffi|libexpat|libuuid|libmpdec|libsqlite3"
-    r"|libreadline|libncursesw?|libtinfo|libpcre\w*|libselinux|libcap|libsystemd|libgdbm\w*|libcrypt|libacl"
-    r"|libattr|libblkid|libmount|libgmp|libunistring|libidn2|libtasn1|libp11-kit|libhogweed|libnettle"
-    r"|libkeyutils|libcom_err|libgpg-error|libgcrypt|libedit|libbsd|libmd|libicu\w*)(-[0-9a-f]{8})?\.so[.\d]*$"
+# Libraries the loader maps into nearly every process that never carry a TLS implementation: not read at all.
+_NEVER_TLS = frozenset(
+    [
+        "libc",
+        "libm",
+        "libdl",
+        "librt",
+        "libpthread",
+        "libutil",
+        "libresolv",
+        "libanl",
+        "libnsl",
+        "libmvec",
+        "libgcc_s",
+        "libstdc++",
+        "libz",
+        "liblzma",
+        "libbz2",
+        "libzstd",
+        "liblz4",
+        "libffi",
+        "libexpat",
+        "libuuid",
+        "libmpdec",
+        "libsqlite3",
+        "libreadline",
+        "libncurses",
+        "libncursesw",
+        "libtinfo",
+        "libselinux",
+        "libcap",
+        "libsystemd",
+        "libcrypt",
+        "libacl",
+        "libattr",
+        "libblkid",
+        "libmount",
+        "libgmp",
+        "libunistring",
+        "libidn2",
+        "libtasn1",
+        "libp11-kit",
+        "libhogweed",
+        "libnettle",
+        "libkeyutils",
+        "libcom_err",
+        "libgpg-error",
+        "libgcrypt",
+        "libedit",
+        "libbsd",
+        "libmd",
+    ]
 )
+_NEVER_TLS_PREFIXES = ("ld-linux", "ld-musl", "libnss_", "libpcre", "libgdbm", "libicu")
+
+
+def never_tls(name: str) -> bool:
+    """Whether a shared object's file name is one of the system libraries that never carry TLS (no regex)."""
+    stem = name.split(".so", 1)[0]
+    if len(stem) > 9 and stem[-9] == "-" and all(c in "0123456789abcdef" for c in stem[-8:]):
+        stem = stem[:-9]  # a wheel's renamed copy: libcrypt-bc2db45e.so.1
+    return stem in _NEVER_TLS or stem.startswith(_NEVER_TLS_PREFIXES)
 
 
 def consumer_of(name: str) -> str | None:
