@@ -143,3 +143,25 @@ def test_root_and_pid_together_are_a_usage_error() -> None:
     result = run_cadoctor(["check", "--root", "/", "--pid", str(os.getpid())], clean_env())
     assert result.returncode == 2
     assert result.stderr == "cadoctor: --pid and --root name different subjects: choose one\n"
+
+
+@pytest.mark.slow
+def test_an_images_wheels_bring_their_tls_stacks(tmp_path: Path) -> None:
+    """psycopg2-binary's and confluent-kafka's copies in the image's site folder are listed with who uses them."""
+    import artefacts
+
+    venv_site = next(artefacts.stacks_venv().parent.parent.glob("lib/python3.*/site-packages"))
+    root = _image(tmp_path, bundle=True)
+    site = root / "usr/lib/python3/dist-packages"
+    site.mkdir(parents=True)
+    for folder in ("psycopg2_binary.libs", "confluent_kafka.libs"):
+        shutil.copytree(venv_site / folder, site / folder)
+    (site / "outside.so.3").symlink_to(_openssl_files()[1])  # a link out of the image: never followed
+    _, report = check_json(clean_env(), "--root", str(root))
+    jsonschema.validate(report, SCHEMA)
+    consumers = {s["consumer"]: s for s in report["stacks"]}
+    assert consumers["libpq"]["path"].startswith("/usr/lib/python3/dist-packages/psycopg2_binary.libs/libcrypto")
+    assert consumers["librdkafka"]["implementation"] == "OpenSSL"
+    assert consumers["python-ssl"]["reads_default_paths"] is True
+    assert not any("outside" in s["path"] for s in report["stacks"])
+    assert not (tmp_path / "was-run").exists()

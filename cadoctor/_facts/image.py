@@ -12,7 +12,8 @@ from cadoctor._facts.elf import elf_at
 from cadoctor._facts.fileroot import FileRoot, RootError
 from cadoctor._facts.files import describe_file, python_hints, runtime_from_files, site_folders
 from cadoctor._facts.loader import find_library, loader_cache
-from cadoctor._model import Facts, LoadedLibrary, Subject
+from cadoctor._facts.stacks import never_tls, stacks_of
+from cadoctor._model import Facts, LoadedLibrary, Stack, Subject
 from cadoctor._record import replace
 
 TYPE_CHECKING = False
@@ -144,4 +145,42 @@ def facts_of_root(root: FileRoot) -> Facts:
     if library is None:
         runtime = replace(runtime, ssl_error="the image's Python has no OpenSSL: no _ssl module or libcrypto found")
     subject = Subject(kind="root", executable=python, python=python is not None, observed="files", root=root.root)
-    return facts_on_disk(runtime, tuple(libraries), subject, root)
+    facts = facts_on_disk(runtime, tuple(libraries), subject, root)
+    return replace(facts, stacks=installed_stacks(root, tuple(libraries), runtime.site_folders, python))
+
+
+_WALK_LIMIT = 200000  # files looked at in an image's site folders: a large one holds tens of thousands
+
+
+def installed_stacks(
+    root: FileRoot, libraries: tuple[LoadedLibrary, ...], folders: tuple[str, ...], python: str | None
+) -> tuple[Stack, ...]:
+    """The TLS stacks an image's Python would carry with its wheels, found in its site folders.
+
+    Vendored libcrypto copies, and OpenSSL linked into extension modules or their libraries (librdkafka,
+    cygrpc). An image runs nothing, so these are what its Python can load, not what a process loaded. Symbolic links are
+    not followed (they could lead out of the image); only shared objects of 1 MiB or more, or named libcrypto,
+    are read, each once.
+    """
+    found: list[LoadedLibrary] = []
+    seen: list[str] = []
+    visited = 0
+    for folder in folders:
+        top = root.host(folder)
+        for directory, _, names in os.walk(top):
+            visited += len(names)
+            if visited > _WALK_LIMIT:  # bounded: an image with more files than this is read no further
+                break
+            for name in names:
+                host = os.path.join(directory, name)
+                if os.path.islink(host) or ".so" not in name or never_tls(name):
+                    continue
+                path = folder + host[len(top) :]
+                seen.append(path)
+                named = probe._LIBRARY_NAME.match(name) is not None
+                if not named and os.path.getsize(host) < 1 << 20:
+                    continue
+                strings = probe.read_build_strings(host)
+                if strings.get("openssldir"):
+                    found.append(describe_file(path, strings, probe._role_of(path) if named else "static", root))
+    return stacks_of((*libraries, *found), seen, python, python is not None)

@@ -214,7 +214,8 @@ def render_human(report: Report, console: Console) -> None:
             say("  %s %s: %s%s%s%s - " % (client.name, client.version, trust.kind, where, count, source), verdict)
         console.print()
     if report.stacks:
-        say("TLS stacks in the process (each by its own rules)", style="bold")
+        where = "in the image's site folders" if report.facts.subject and report.facts.subject.kind == "root" else ""
+        say("TLS stacks %s(each by its own rules)" % (where + " " if where else ""), style="bold")
         for stack in report.stacks:
             version = stack.version or stack.implementation
             if not version.startswith(stack.implementation):
