@@ -158,6 +158,7 @@ class Stack:
     path: str
     version: str | None = None
     library: str | None = None
+    consumer_version: int | None = None  # the consumer's major version when its file names it (libpq.so.5.17: 17)
     store: str = ""  # what it trusts, by its own rules (filled in by the rules)
     reads_default_paths: bool | None = None  # whether its OpenSSL's default paths count here (None: not OpenSSL)
 

@@ -631,6 +631,7 @@ STACK_PINS: dict[tuple[int, int], tuple[str, ...]] = {  # wheels that carry thei
         "mysql-connector-python==26.10.0",
     ),
 }
+OLD_LIBPQ = "psycopg2-binary==2.9.6"  # libpq 15 (OpenSSL 1.1): before sslrootcert=system existed
 TRUSTSTORE_PINS: dict[tuple[int, int], tuple[str, ...]] = {
     (3, 10): ("truststore==0.10.5", "requests==2.34.2", "httpx==0.28.1", CERTIFI),  # truststore needs Python 3.10
 }
@@ -656,6 +657,11 @@ STACKS_CHECK = """\
 import importlib.util
 import confluent_kafka, psycopg2, pycurl
 assert importlib.util.find_spec("pip") is None, "pip is still installed"
+print("ready")
+"""
+OLD_LIBPQ_CHECK = """\
+import psycopg2
+assert psycopg2.__libpq_version__ // 10000 == 15, psycopg2.__libpq_version__
 print("ready")
 """
 UV_CHECK = """\
@@ -735,6 +741,12 @@ def stacks_venv() -> Path:
         _venv_recipe("native-stacks", pins_for(STACK_PINS, "the native stacks venv"), STACKS_CHECK),
         build=_without_pip,
     )
+    return _memo(recipe) / recipe.product
+
+
+def old_libpq_venv() -> Path:
+    """The python of a venv with psycopg2-binary 2.9.6, whose libpq 15 takes sslrootcert=system as a file name."""
+    recipe = _venv_recipe("old-libpq", (OLD_LIBPQ,), OLD_LIBPQ_CHECK)
     return _memo(recipe) / recipe.product
 
 

@@ -311,3 +311,20 @@ def test_the_curl_tool_is_judged_by_the_variables_it_reads(ca: GeneratedCA, port
     assert "override-replaces-defaults" in codes(report, "warning")
     real = _says([curl, "-sS", "-o", "/dev/null", "-w", "%{http_code}", "https://localhost:%d/" % port], env)
     assert real.startswith("200") or real.startswith("404"), real  # the private root alone verifies for curl
+
+
+def test_a_libpq_older_than_16_never_reads_its_copys_paths(ca: GeneratedCA, postgres_tls: int) -> None:
+    """psycopg2-binary 2.9.6 (libpq 15): its copy's missing OPENSSLDIR is no warning; sslrootcert=system is a file."""
+    python = artefacts.old_libpq_venv()
+    code = "import ssl, psycopg2, sys; print('ready', flush=True); sys.stdin.read()"
+    with running([str(python), "-c", code], clean_env()) as child:
+        _, report = check_json(clean_env(), "--pid", str(child.pid), "--no-verify")
+        scan = json.loads(run_cadoctor(["ps", "--format", "json"], clean_env()).stdout)
+    libpq = _stack(report, "libpq")
+    assert libpq["consumer_version"] == 15
+    assert libpq["reads_default_paths"] is False
+    assert "multiple-openssl" not in codes(report, "warning")
+    mine = [f for f in scan["findings"] if child.pid in f["evidence"].get("pids", [])]
+    assert not [f for f in mine if f["evidence"].get("library") == libpq["path"]], mine
+    said = _says([str(python), "-c", PG_CONNECT, str(postgres_tls)], clean_env(SSL_CERT_FILE=str(ca.bundle)))
+    assert '"system"' in said  # libpq 15 looks for a root certificate file named "system", whatever SSL_CERT_FILE says

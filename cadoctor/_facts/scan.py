@@ -54,6 +54,7 @@ class ProcessEntry:
     trust: TrustVerdict | None
     root: str | None = None
     consumer: str = "program"  # who in the process verifies with this copy (see `_facts/stacks.py`)
+    consumer_version: int | None = None  # its major version when file names say it (libpq)
     options: tuple[str, ...] = ()  # its command line's and NODE_OPTIONS' `--` options: switches a stack may read
 
 
@@ -178,16 +179,16 @@ def scan() -> HostScan:
             if not exc.denied:
                 continue  # exited meanwhile
         python = python_version(view) is not None
-        consumers = {
-            s.library: s.consumer for s in stacks_of(tuple(c[1] for c in copies), paths(view), view.exe, python)
-        }
+        stacks = stacks_of(tuple(c[1] for c in copies), paths(view), view.exe, python, others=False)
+        consumers = {s.library: (s.consumer, s.consumer_version) for s in stacks}
         options = _options(view, environ or {})
         for mapped, library in copies:
             libraries.setdefault(mapped.key, library)
             trust = _trust_of(library, environ, view.root, verdicts) if environ is not None else None
             root = None if view.root.is_host else view.root.root
+            consumer, version = consumers.get(library.path, ("program", None))
             entry = ProcessEntry(
-                pid, view.user, _command_of(view), trust, root, consumers.get(library.path, "program"), options
+                pid, view.user, _command_of(view), trust, root, consumer, consumer_version=version, options=options
             )
             members.setdefault(mapped.key, []).append(entry)
     groups = tuple(

@@ -144,22 +144,40 @@ def _consumer_of_copy(library: LoadedLibrary, mapped: list[str], program: str) -
     return "program"
 
 
+_LIBPQ_VERSION = re.compile(r"^libpq[-.\w]*\.so\.5\.(\d{1,3})$")  # libpq.so.5.NN: PostgreSQL NN's client
+
+
+def consumer_version(consumer: str, mapped: list[str]) -> int | None:
+    """The consumer's major version, when the file names of what is mapped say it (libpq only, today)."""
+    if consumer != "libpq":
+        return None
+    for path in mapped:
+        match = _LIBPQ_VERSION.match(os.path.basename(path))
+        if match:
+            return int(match.group(1))
+    return None
+
+
 def stacks_of(
     libraries: tuple[LoadedLibrary, ...], mapped: list[str], exe: str | None, python: bool, others: bool = True
 ) -> tuple[Stack, ...]:
     """Every TLS implementation among the mapped files, each with who uses it (libssl files are not stacks)."""
     program = "python-ssl" if python else (consumer_of(os.path.basename(exe or "")) or "program")
-    stacks = [
-        Stack(
-            consumer=_consumer_of_copy(library, mapped, program),
-            implementation=library.flavour or "OpenSSL",
-            path=library.path,
-            version=library.version,
-            library=library.path,
+    stacks = []
+    for library in libraries:
+        if library.role == "libssl":
+            continue
+        consumer = _consumer_of_copy(library, mapped, program)
+        stacks.append(
+            Stack(
+                consumer=consumer,
+                implementation=library.flavour or "OpenSSL",
+                path=library.path,
+                version=library.version,
+                library=library.path,
+                consumer_version=consumer_version(consumer, mapped),
+            )
         )
-        for library in libraries
-        if library.role != "libssl"
-    ]
     for path in mapped if others else ():
         found = other_implementation(os.path.basename(path))
         if found is not None:

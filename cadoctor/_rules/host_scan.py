@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cadoctor._model import Finding, Severity
-from cadoctor._rules.stack_table import ALWAYS, SWITCHED, stack_rule
+from cadoctor._rules.stack_table import ALWAYS, SWITCHED, default_paths_of, stack_rule
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -29,8 +29,8 @@ def diagnose_host(result: HostScan) -> tuple[Finding, ...]:
                     {"library": library.path, "pids": [p.pid for p in empty]},
                 )
             )
-        rules = {p.consumer: stack_rule(p.consumer) for p in group.processes}
-        depending = [r for r in rules.values() if r.default_paths in (ALWAYS, SWITCHED)]
+        rules = {p.consumer: (stack_rule(p.consumer), p.consumer_version) for p in group.processes}
+        depending = [r for r, version in rules.values() if default_paths_of(r, version) in (ALWAYS, SWITCHED)]
         if library.openssldir_exists is False and depending:
             needs = "; ".join(
                 "%s finds no roots there%s (fix: %s)"
@@ -66,9 +66,8 @@ def diagnose_host(result: HostScan) -> tuple[Finding, ...]:
 def _reads_paths(process: ProcessEntry) -> bool:
     """Whether this process's stack for the copy reads its default paths: always, or with a switch it was given."""
     rule = stack_rule(process.consumer)
-    if rule.default_paths == ALWAYS:
-        return True
-    return rule.default_paths == SWITCHED and any(o.split("=")[0] in rule.switches for o in process.options)
+    when = default_paths_of(rule, process.consumer_version)
+    return when == ALWAYS or (when == SWITCHED and any(o.split("=")[0] in rule.switches for o in process.options))
 
 
 def _pid_list(processes: Any) -> str:

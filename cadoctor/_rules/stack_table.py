@@ -26,6 +26,14 @@ class StackRule:
     variables: tuple[str, ...] = ()  # the variables it honours for trust
     fix: str = ""  # the variable or option that fixes its trust
     decided_in: str = ""
+    switch_since: int | None = None  # the consumer's major version that brought the switch (older: never)
+
+
+def default_paths_of(rule: StackRule, version: int | None) -> str:
+    """When a consumer's default paths count, for its version: before the switch existed, never."""
+    if rule.default_paths == SWITCHED and rule.switch_since and version is not None and version < rule.switch_since:
+        return NEVER
+    return rule.default_paths
 
 
 STACK_RULES: tuple[StackRule, ...] = (
@@ -67,6 +75,7 @@ STACK_RULES: tuple[StackRule, ...] = (
         variables=("PGSSLROOTCERT",),
         fix="sslrootcert=<file> (or PGSSLROOTCERT), or SSL_CERT_FILE for sslrootcert=system",
         decided_in="src/interfaces/libpq/fe-secure-openssl.c initialize_SSL",
+        switch_since=16,  # before 16, sslrootcert=system names a file called "system"
     ),
     StackRule(
         "librdkafka",

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from cadoctor._model import Facts, Finding, LoadedLibrary, Severity, Stack
 from cadoctor._record import replace
-from cadoctor._rules.stack_table import ALWAYS, NOT_OPENSSL, SWITCHED, StackRule, stack_rule
+from cadoctor._rules.stack_table import ALWAYS, NOT_OPENSSL, SWITCHED, StackRule, default_paths_of, stack_rule
 
 ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 
@@ -79,10 +79,12 @@ def judge_stacks(facts: Facts) -> tuple[Stack, ...]:
         elif stack is program:
             reads = reads_default_paths(facts)
         else:
-            reads = rule.default_paths == ALWAYS or (
-                rule.default_paths == SWITCHED and _switched_on(rule, facts) is not None
-            )
-        judged.append(replace(stack, store=rule.store, reads_default_paths=reads))
+            when = default_paths_of(rule, stack.consumer_version)
+            reads = when == ALWAYS or (when == SWITCHED and _switched_on(rule, facts) is not None)
+        store = rule.store
+        if default_paths_of(rule, stack.consumer_version) != rule.default_paths:
+            store += " (this version predates %s: it never reads them)" % " and ".join(rule.switches)
+        judged.append(replace(stack, store=store, reads_default_paths=reads))
     return tuple(judged)
 
 
@@ -135,11 +137,13 @@ def _multiple_openssl(facts: Facts) -> Iterator[Finding]:
     if len(copies) < 2:
         return
     consumers = {s.library: s.consumer for s in facts.stacks if s.library}
+    versions = {s.library: s.consumer_version for s in facts.stacks if s.library}
     listed = sorted(copies.values(), key=lambda lib: not lib.in_use)
     failing = []
     for lib in listed:
         rule = stack_rule(consumers.get(lib.path, "program"))
-        if not lib.in_use and rule.default_paths in (ALWAYS, SWITCHED) and not _copy_serves(lib, facts):
+        depends = default_paths_of(rule, versions.get(lib.path)) in (ALWAYS, SWITCHED)
+        if not lib.in_use and depends and not _copy_serves(lib, facts):
             failing.append((lib, rule))
     described = []
     for lib in listed:
