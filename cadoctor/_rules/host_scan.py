@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cadoctor._model import Finding, Severity
-from cadoctor._rules.stack_table import ALWAYS, SWITCHED, default_paths_of, stack_rule
+from cadoctor._rules.stack_table import ALWAYS, SWITCHED, default_paths_of, reads_paths, stack_rule
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -65,9 +65,7 @@ def diagnose_host(result: HostScan) -> tuple[Finding, ...]:
 
 def _reads_paths(process: ProcessEntry) -> bool:
     """Whether this process's stack for the copy reads its default paths: always, or with a switch it was given."""
-    rule = stack_rule(process.consumer)
-    when = default_paths_of(rule, process.consumer_version)
-    return when == ALWAYS or (when == SWITCHED and any(o.split("=")[0] in rule.switches for o in process.options))
+    return reads_paths(stack_rule(process.consumer), process.consumer_version, process.options)
 
 
 def _pid_list(processes: Any) -> str:

@@ -9,6 +9,8 @@ switches to OpenSSL's paths; --use-system-ca too from node 22.15).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from cadoctor._record import record
 
 ALWAYS, NEVER, SWITCHED, NOT_OPENSSL = "always", "never", "with a switch", "not OpenSSL"
@@ -34,6 +36,18 @@ def default_paths_of(rule: StackRule, version: int | None) -> str:
     if rule.default_paths == SWITCHED and rule.switch_since and version is not None and version < rule.switch_since:
         return NEVER
     return rule.default_paths
+
+
+def reads_paths(rule: StackRule, version: int | None, words: Iterable[str]) -> bool:
+    """Whether a consumer reads its OpenSSL's default paths: always, or with one of its switches among `words`.
+
+    `words` are the process's command line and the options it reads from its environment (NODE_OPTIONS); a
+    switch matches as a flag (`--use-openssl-ca`) or with a value (`--use-openssl-ca=...`, `sslrootcert=system`).
+    """
+    when = default_paths_of(rule, version)
+    if when != SWITCHED:
+        return when == ALWAYS
+    return any(word in rule.switches or word.split("=")[0] in rule.switches for word in words)
 
 
 STACK_RULES: tuple[StackRule, ...] = (

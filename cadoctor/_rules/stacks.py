@@ -13,7 +13,15 @@ from collections.abc import Iterator
 
 from cadoctor._model import Facts, Finding, LoadedLibrary, Severity, Stack
 from cadoctor._record import replace
-from cadoctor._rules.stack_table import ALWAYS, NOT_OPENSSL, SWITCHED, StackRule, default_paths_of, stack_rule
+from cadoctor._rules.stack_table import (
+    ALWAYS,
+    NOT_OPENSSL,
+    SWITCHED,
+    StackRule,
+    default_paths_of,
+    reads_paths,
+    stack_rule,
+)
 
 ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 
@@ -40,15 +48,14 @@ def program_stack(facts: Facts) -> Stack | None:
     return next((s for s in facts.stacks if s.library == library.path), None)
 
 
-def _switched_on(rule: StackRule, facts: Facts) -> str | None:
-    """The switch that makes the stack read its default paths, if the command line or NODE_OPTIONS has it."""
+def _words(rule: StackRule, facts: Facts) -> list[str]:
+    """The process's command line, and NODE_OPTIONS for node: where a stack's switches are given."""
     command = facts.subject.command if facts.subject is not None else ()
     options = facts.runtime.environment.get("NODE_OPTIONS", "") if rule.consumer == "node" else ""
     try:
-        words = [*command, *shlex.split(options)]
+        return [*command, *shlex.split(options)]
     except ValueError:  # an unbalanced quote: node would refuse to start, so nothing is switched
-        words = list(command)
-    return next((w for w in words if w.split("=")[0] in rule.switches or w in rule.switches), None)
+        return list(command)
 
 
 def reads_default_paths(facts: Facts) -> bool:
@@ -57,7 +64,7 @@ def reads_default_paths(facts: Facts) -> bool:
     if stack is None:
         return True
     rule = stack_rule(stack.consumer)
-    return rule.default_paths == ALWAYS or (rule.default_paths == SWITCHED and _switched_on(rule, facts) is not None)
+    return reads_paths(rule, stack.consumer_version, _words(rule, facts))
 
 
 def about_default_paths(finding: Finding) -> bool:
@@ -79,8 +86,7 @@ def judge_stacks(facts: Facts) -> tuple[Stack, ...]:
         elif stack is program:
             reads = reads_default_paths(facts)
         else:
-            when = default_paths_of(rule, stack.consumer_version)
-            reads = when == ALWAYS or (when == SWITCHED and _switched_on(rule, facts) is not None)
+            reads = reads_paths(rule, stack.consumer_version, _words(rule, facts))
         store = rule.store
         if default_paths_of(rule, stack.consumer_version) != rule.default_paths:
             store += " (this version predates %s: it never reads them)" % " and ".join(rule.switches)
