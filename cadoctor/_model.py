@@ -523,10 +523,22 @@ class Report:
         return any(f.severity.rank >= threshold.rank for f in self.findings)
 
 
+_SCALARS = frozenset((str, int, float, bool, type(None)))
+
+
+_PUBLIC: dict[type, tuple[str, ...]] = {}  # a record class -> its fields that JSON shows (`ps` turns thousands)
+
+
 def plain(value: Any) -> Any:
     """Turn model objects into JSON-able values, leaving internal fields out."""
-    if is_record(value):
-        return {f.name: plain(getattr(value, f.name)) for f in fields(value) if not f.metadata.get("internal")}
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    names = _PUBLIC.get(kind)
+    if names is None and is_record(value):
+        names = _PUBLIC[kind] = tuple(f.name for f in fields(value) if not f.metadata.get("internal"))
+    if names is not None:
+        return {name: plain(getattr(value, name)) for name in names}
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, Mapping):

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from conftest import ForeignOpenSSL
 
-from cadoctor._facts.elf import ElfError, ElfFacts, read_elf
+from cadoctor._facts.elf import ElfError, ElfFacts, data_spans, openssl_strings, read_elf
+from cadoctor._facts.probe import read_build_strings
 
 
 def _read(path: str | Path) -> ElfFacts:
@@ -81,3 +82,37 @@ def test_the_shell_is_read_like_any_program() -> None:
     shell = shutil.which("sh")
     assert shell is not None
     assert _read(os.path.realpath(shell)).interpreter is not None
+
+
+def test_build_strings_are_searched_only_where_constants_live(foreign_openssl: ForeignOpenSSL) -> None:
+    """A libcrypto's data segments, a part of the file, hold every build string a whole-file search finds."""
+    spans = data_spans(str(foreign_openssl.libcrypto))
+    assert spans is not None
+    assert sum(length for _, length in spans) < foreign_openssl.libcrypto.stat().st_size
+    whole = read_build_strings(str(foreign_openssl.libcrypto))
+    assert whole["openssldir"] == foreign_openssl.openssldir
+    assert openssl_strings(str(foreign_openssl.libcrypto)) == whole
+
+
+def test_a_large_program_gives_the_same_strings_from_its_data() -> None:
+    """The biggest program here with OpenSSL linked in (node) reads the same from its data segments as whole."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("no node on this machine")
+    whole = read_build_strings(os.path.realpath(node))
+    if not whole["openssldir"]:
+        pytest.skip("this node links OpenSSL dynamically")
+    assert openssl_strings(os.path.realpath(node)) == whole
+
+
+@pytest.mark.parametrize("keep", [0, 20, 2000])
+def test_a_file_whose_segments_cannot_be_read_is_searched_whole(
+    foreign_openssl: ForeignOpenSSL, tmp_path: Path, keep: int
+) -> None:
+    """Cut headers give no spans, and the search falls back to every byte of the file."""
+    whole = foreign_openssl.libcrypto.read_bytes()
+    at = whole.find(b"OPENSSLDIR: ")
+    cut = tmp_path / "cut.so"
+    cut.write_bytes(b"\0" * keep + whole[at - 4096 : at + 4096])
+    assert data_spans(str(cut)) is None
+    assert openssl_strings(str(cut))["openssldir"] == foreign_openssl.openssldir

@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -63,9 +64,9 @@ def test_each_file_is_read_once_however_many_processes_map_it(monkeypatch: pytes
     reads: list[str] = []
     real = probe.read_build_strings
 
-    def counting(path: str) -> dict[str, Any]:
+    def counting(path: str, spans: Any = None) -> dict[str, Any]:
         reads.append(os.path.realpath(path))
-        return real(path)
+        return real(path, spans)
 
     monkeypatch.setattr(probe, "read_build_strings", counting)
     code = "import ssl; " + WAIT
@@ -76,6 +77,40 @@ def test_each_file_is_read_once_however_many_processes_map_it(monkeypatch: pytes
     assert seen == ours  # only the processes this test started count: others on the machine come and go
     assert reads  # the files were read here, through the counter
     assert len(reads) == len(set(reads)) == result.files_read
+
+
+def _settled(pid: int) -> None:
+    """Wait until a process's maps stop changing (its loader is done)."""
+    before = ""
+    for _ in range(200):
+        now = Path("/proc/%d/maps" % pid).read_text()
+        if now == before:
+            return
+        before = now
+        time.sleep(0.02)
+    raise AssertionError("the maps of %d never settled" % pid)
+
+
+def test_processes_of_a_program_without_tls_are_read_no_further(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Four `sleep`s map the same files and no OpenSSL: at most one of them is read past its maps."""
+    from cadoctor._facts import scan as scanning
+    from cadoctor._facts.process import read_process as real
+
+    reads: list[int] = []
+
+    def counting(pid: int, **options: Any) -> Any:
+        reads.append(pid)
+        return real(pid, **options)
+
+    monkeypatch.setattr(scanning, "read_process", counting)
+    with contextlib.ExitStack() as stack:
+        ours = {stack.enter_context(running(["sleep", "60"], clean_env(), mapped="bin/sleep")).pid for _ in range(4)}
+        for pid in ours:
+            _settled(pid)
+        result = scan()
+    assert len(ours & set(reads)) <= 1
+    assert not {p.pid for g in result.groups for p in g.processes} & ours
+    assert result.processes >= len(ours)
 
 
 def test_an_env_override_is_judged_for_that_process(tmp_path: Path) -> None:

@@ -1,8 +1,9 @@
 """Just enough ELF to tell how a binary gets OpenSSL: its soname, the libraries it needs, its loader paths.
 
 Only the program headers are read (PT_DYNAMIC, PT_INTERP, and PT_LOAD to turn the string table's address into
-a file offset), never the section headers, which stripped binaries may lack. Every read is bounded and checked
-against the file's size, so a truncated or hostile file gives an `ElfError`, not a wrong answer.
+a file offset); the section headers, which stripped binaries may lack, only narrow where strings are searched.
+Every read is bounded and checked against the file's size, so a truncated or hostile file gives an `ElfError`,
+not a wrong answer.
 """
 
 from __future__ import annotations
@@ -12,10 +13,20 @@ import struct
 
 from cadoctor._record import record
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 MAGIC = b"\x7fELF"
 
 
 _PT_LOAD, _PT_DYNAMIC, _PT_INTERP = 1, 2, 3
+
+
+_SHT_PROGBITS, _SHF_ALLOC, _SHF_EXECINSTR = 1, 2, 4  # a section with contents, loaded, and code
+
+
+_MAX_SECTIONS = 65280  # below SHN_LORESERVE: beyond it the count is stored elsewhere (the file is searched whole)
 
 
 _DT_NULL, _DT_NEEDED, _DT_STRTAB, _DT_STRSZ, _DT_SONAME, _DT_RPATH, _DT_RUNPATH = 0, 1, 5, 10, 14, 15, 29
@@ -119,31 +130,13 @@ def elf_at(path: str, symbols: tuple[str, ...] = ()) -> ElfFacts | None:
 
 def read_elf(fd: int, symbols: tuple[str, ...] = ()) -> ElfFacts:
     """Read the linking facts of the ELF file open at `fd`, and which of `symbols` it names (raises ElfError)."""
-    size = os.fstat(fd).st_size
-    reader = _Reader(fd, size)
-    ident = reader.read(0, 16, "the identification bytes")
-    if ident[:4] != MAGIC:
-        raise ElfError("not an ELF file")
-    if ident[4] not in (1, 2) or ident[5] not in (1, 2):
-        raise ElfError("damaged ELF: unknown class %d or byte order %d" % (ident[4], ident[5]))
-    wide = ident[4] == 2
-    order = "<" if ident[5] == 1 else ">"
-    header_format = order + ("HHIQQQIHHHHHH" if wide else "HHIIIIIHHHHHH")
-    header = reader.read(16, struct.calcsize(header_format), "the file header")
-    e_type, machine, _, _, phoff, _, _, _, phentsize, phnum, _, _, _ = struct.unpack(header_format, header)
-    ph_format = order + ("IIQQQQQQ" if wide else "IIIIIIII")
-    if phnum > _MAX_HEADERS or (phnum and phentsize < struct.calcsize(ph_format)):
-        raise ElfError("damaged ELF: %d program headers of %d bytes" % (phnum, phentsize))
-    table = reader.read(phoff, phnum * phentsize, "the program headers")
+    reader = _Reader(fd, os.fstat(fd).st_size)
+    wide, order, header, headers = _headers(reader)
+    e_type, machine = header[0], header[1]
     loads: list[tuple[int, int, int]] = []  # (vaddr, offset, filesz)
     dynamic: tuple[int, int] | None = None
     interp: tuple[int, int] | None = None
-    for index in range(phnum):
-        fields = struct.unpack_from(ph_format, table, index * phentsize)
-        if wide:
-            p_type, _, offset, vaddr, _, filesz, _, _ = fields
-        else:
-            p_type, offset, vaddr, _, filesz, _, _, _ = fields
+    for p_type, _, offset, vaddr, filesz in headers:
         if p_type == _PT_LOAD:
             loads.append((vaddr, offset, filesz))
         elif p_type == _PT_DYNAMIC:
@@ -172,6 +165,66 @@ def read_elf(fd: int, symbols: tuple[str, ...] = ()) -> ElfFacts:
         runpath=runpath,
         symbols=named,
     )
+
+
+def _headers(reader: _Reader) -> tuple[bool, str, tuple[int, ...], list[tuple[int, int, int, int, int]]]:
+    """Class, byte order, the file header from e_type on, and the program headers (type, flags, offset, ...)."""
+    ident = reader.read(0, 16, "the identification bytes")
+    if ident[:4] != MAGIC:
+        raise ElfError("not an ELF file")
+    if ident[4] not in (1, 2) or ident[5] not in (1, 2):
+        raise ElfError("damaged ELF: unknown class %d or byte order %d" % (ident[4], ident[5]))
+    wide = ident[4] == 2
+    order = "<" if ident[5] == 1 else ">"
+    header_format = order + ("HHIQQQIHHHHHH" if wide else "HHIIIIIHHHHHH")
+    fields = struct.unpack(header_format, reader.read(16, struct.calcsize(header_format), "the file header"))
+    phoff, phentsize, phnum = fields[4], fields[8], fields[9]
+    ph_format = order + ("IIQQQQQQ" if wide else "IIIIIIII")
+    if phnum > _MAX_HEADERS or (phnum and phentsize < struct.calcsize(ph_format)):
+        raise ElfError("damaged ELF: %d program headers of %d bytes" % (phnum, phentsize))
+    table = reader.read(phoff, phnum * phentsize, "the program headers")
+    headers = []
+    for index in range(phnum):
+        entry = struct.unpack_from(ph_format, table, index * phentsize)
+        if wide:
+            p_type, flags, offset, vaddr, _, filesz, _, _ = entry
+        else:
+            p_type, offset, vaddr, _, filesz, _, flags, _ = entry
+        headers.append((p_type, flags, offset, vaddr, filesz))
+    return wide, order, fields, headers
+
+
+def data_spans(path: str) -> list[tuple[int, int]] | None:
+    """The parts of an ELF file that hold constant data, as (offset, length); None to search the whole file.
+
+    String constants live in allocated, non-executable PROGBITS sections (.rodata, .data.rel.ro, .data), never
+    in code: in a 100 MB program that skips most of the file. The section headers are only a shortcut here: a
+    file without them (or with any that do not fit the file) is searched whole.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return None
+    try:
+        reader = _Reader(fd, os.fstat(fd).st_size)
+        wide, order, header, _ = _headers(reader)
+        shoff, shentsize, shnum = header[5], header[10], header[11]
+        sh_format = order + ("IIQQQQIIQQ" if wide else "IIIIIIIIII")
+        if not shoff or not 0 < shnum <= _MAX_SECTIONS or shentsize < struct.calcsize(sh_format):
+            return None
+        table = reader.read(shoff, shnum * shentsize, "the section headers")
+        spans = []
+        for index in range(shnum):
+            _, kind, flags, _, offset, size = struct.unpack_from(sh_format, table, index * shentsize)[:6]
+            if kind == _SHT_PROGBITS and flags & _SHF_ALLOC and not flags & _SHF_EXECINSTR and size:
+                if offset + size > reader.size:
+                    return None
+                spans.append((offset, size))
+    except (ElfError, OSError, struct.error):
+        return None
+    finally:
+        os.close(fd)
+    return sorted(spans) or None
 
 
 def _dynamic_entries(
@@ -225,3 +278,10 @@ def _dynamic_entries(
         table = reader.read(base, min(strsz, _MAX_STRING_TABLE, max(0, reader.size - base)), "the string table")
         named = tuple(name for name in symbols if b"\0" + name.encode() + b"\0" in table)
     return soname, tuple(needed), tuple(rpath), tuple(runpath), named
+
+
+def openssl_strings(path: str) -> dict[str, Any]:
+    """OpenSSL's build strings in a file (`probe.read_build_strings`), searched only where ELF keeps constants."""
+    from cadoctor._facts import probe
+
+    return probe.read_build_strings(path, data_spans(path))

@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 
 from cadoctor._facts import probe
+from cadoctor._facts.elf import openssl_strings
 from cadoctor._facts.fileroot import FileRoot
 from cadoctor._facts.process import (
     MappedFile,
@@ -72,7 +73,7 @@ def build_strings(
     """The build strings of a mapped file, read once per file (device and inode) however many map it."""
     if mapped.key not in cache:
         try:
-            cache[mapped.key] = probe.read_build_strings(mapped_source(view, mapped))
+            cache[mapped.key] = openssl_strings(mapped_source(view, mapped))
         except OSError as exc:
             cache[mapped.key] = {"error": exc.strerror or str(exc)}
     return cache[mapped.key]

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 from cadoctor._facts import probe
 from cadoctor._facts.collect import facts_on_disk
-from cadoctor._facts.elf import elf_at
+from cadoctor._facts.elf import elf_at, openssl_strings
 from cadoctor._facts.fileroot import FileRoot, RootError
 from cadoctor._facts.files import describe_file, python_hints, runtime_from_files, site_folders
 from cadoctor._facts.loader import find_library, loader_cache
@@ -86,7 +86,7 @@ def _read_in_root(root: FileRoot, path: str) -> tuple[Mapping[str, Any], ElfFact
         host = root.host(path)
     except OSError as exc:
         return {"error": exc.strerror or str(exc)}, None
-    return probe.read_build_strings(host), elf_at(host)
+    return openssl_strings(host), elf_at(host)
 
 
 def openssl_of_image(
@@ -180,7 +180,7 @@ def installed_stacks(
                 named = probe._LIBRARY_NAME.match(name) is not None
                 if not named and os.path.getsize(host) < 1 << 20:
                     continue
-                strings = probe.read_build_strings(host)
+                strings = openssl_strings(host)
                 if strings.get("openssldir"):
                     found.append(describe_file(path, strings, probe._role_of(path) if named else "static", root))
     return stacks_of((*libraries, *found), seen, python, python is not None)

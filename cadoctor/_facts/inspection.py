@@ -11,9 +11,8 @@ from __future__ import annotations
 import os
 import re
 
-from cadoctor._facts import probe
 from cadoctor._facts.disk import open_regular
-from cadoctor._facts.elf import MAGIC, ElfError, ElfFacts, elf_at, read_elf
+from cadoctor._facts.elf import MAGIC, ElfError, ElfFacts, elf_at, openssl_strings, read_elf
 from cadoctor._facts.fileroot import HOST, FileRoot
 from cadoctor._facts.loader import find_library, loader_cache
 from cadoctor._model import Bundle, LoadedLibrary
@@ -90,7 +89,7 @@ def _openssl_needs(elf: ElfFacts, path: str, root: FileRoot, cache: Mapping[str,
                 named = _OPENSSL_SONAME.match(soname) is not None
                 if not named and never_tls(soname):
                     continue
-                strings = probe.read_build_strings(root.host(library))
+                strings = openssl_strings(root.host(library))
                 if named or strings.get("openssldir"):
                     role = ("libcrypto" if "crypto" in soname else "libssl") if named else "static"
                     openssl = describe_file(library, strings, role, root) if strings.get("openssldir") else None
@@ -147,7 +146,7 @@ def inspect_path(path: str, root: FileRoot = HOST) -> Inspection:
     finally:
         os.close(fd)
     host = root.host(path)
-    strings = probe.read_build_strings(host)
+    strings = openssl_strings(host)
     if head == MAGIC or strings.get("openssldir"):
         return _binary(path, root, info.st_size, elf, elf_error, strings)
     from cadoctor._facts.bundle import inspect

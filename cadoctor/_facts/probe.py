@@ -11,8 +11,6 @@ trial (preloads, explicit CA locations, sample roots) as JSON on stdin and print
 
 from __future__ import annotations
 
-import base64
-import json
 import os
 import re
 import stat
@@ -20,7 +18,7 @@ import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple
+    from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 PROBE_VERSION = 1
 
@@ -148,20 +146,21 @@ def _find_build_string(data: bytes, key: bytes, span: Tuple[int, int]) -> Option
     return None
 
 
-def offsets(handle: Any, literal: bytes) -> Iterator[int]:
-    """Where a literal occurs in a file, searched one mapped window at a time: never copied, one window resident."""
+def offsets(handle: Any, literal: bytes, spans: Optional[Sequence[Tuple[int, int]]] = None) -> Iterator[int]:
+    """Where a literal occurs in a file (or in its `spans`, (offset, length) each), one mapped window at a time."""
     import mmap
 
     size = min(os.fstat(handle.fileno()).st_size, _STATIC_SCAN_LIMIT)
-    at = 0
-    while at < size:
-        length = min(_WINDOW + len(literal) - 1, size - at)
-        with mmap.mmap(handle.fileno(), length, offset=at, access=mmap.ACCESS_READ) as window:
-            index = window.find(literal)
-            while -1 < index < _WINDOW:  # a match in the overlap is the next window's
-                yield at + index
-                index = window.find(literal, index + 1)
-        at += _WINDOW
+    for start, span in spans or [(0, size)]:
+        at, end = start - start % mmap.ALLOCATIONGRANULARITY, min(start + span, size)
+        while at < end:
+            length = min(_WINDOW + len(literal) - 1, end - at)
+            with mmap.mmap(handle.fileno(), length, offset=at, access=mmap.ACCESS_READ) as window:
+                index = window.find(literal)
+                while -1 < index < _WINDOW:  # a match in the overlap is the next window's
+                    yield at + index
+                    index = window.find(literal, index + 1)
+            at += _WINDOW
 
 
 def _window(handle: Any, at: int, size: int) -> bytes:
@@ -170,19 +169,19 @@ def _window(handle: Any, at: int, size: int) -> bytes:
     return bytes(handle.read(size))
 
 
-def _scan_build_strings(handle: Any, facts: Dict[str, Any]) -> None:
+def _scan_build_strings(handle: Any, facts: Dict[str, Any], spans: Optional[Sequence[Tuple[int, int]]]) -> None:
     """Fill in the build strings: near OPENSSLDIR first, where OpenSSL keeps them together, then everywhere.
 
     Every flavour's libcrypto (and every program with OpenSSL linked in) holds `OPENSSLDIR: `, which
     OpenSSL_version prints; a file without it carries no OpenSSL build (a libssl), and is not searched further.
     """
-    anchor = next(offsets(handle, b"OPENSSLDIR: "), None)
+    anchor = next(offsets(handle, b"OPENSSLDIR: ", spans), None)
     if anchor is None:
         return
     near = _window(handle, anchor - _NEAR, 2 * _NEAR)
     for key in _BUILD_KEYS:
         value = _find_build_string(near, key, (0, len(near)))
-        for at in offsets(handle, key + b": ") if value is None else ():
+        for at in offsets(handle, key + b": ", spans) if value is None else ():
             value = _find_build_string(_window(handle, at, 4096), key, (0, 4096))
             if value is not None:
                 break
@@ -190,7 +189,7 @@ def _scan_build_strings(handle: Any, facts: Dict[str, Any]) -> None:
             facts[key.decode().lower()] = value
     found = _find_version(near, (0, len(near)))
     for _, literal, _ in _VERSION_PATTERNS if found is None else ():
-        for at in offsets(handle, literal):
+        for at in offsets(handle, literal, spans):
             found = _find_version(_window(handle, at, 96), (0, 96))
             if found is not None:
                 break
@@ -200,8 +199,8 @@ def _scan_build_strings(handle: Any, facts: Dict[str, Any]) -> None:
         facts["flavour"], facts["version"] = found
 
 
-def read_build_strings(path: str) -> Dict[str, Any]:
-    """Read OpenSSL's flavour, version and compiled directories from a library file, without running it."""
+def read_build_strings(path: str, spans: Optional[Sequence[Tuple[int, int]]] = None) -> Dict[str, Any]:
+    """Read OpenSSL's flavour, version and compiled directories from a library file (or its `spans`), unrun."""
     facts: Dict[str, Any] = {
         "flavour": None,
         "version": None,
@@ -223,7 +222,7 @@ def read_build_strings(path: str) -> Dict[str, Any]:
             facts["error"] = "empty file"
             return facts
         with os.fdopen(os.dup(fd), "rb", buffering=0) as handle:
-            _scan_build_strings(handle, facts)
+            _scan_build_strings(handle, facts, spans)
     except (OSError, ValueError) as exc:
         facts["error"] = str(exc)
     finally:
@@ -444,19 +443,19 @@ def _linux_mapped_files() -> Tuple[Optional[Dict[str, Dict[str, Any]]], Optional
     files: Dict[str, Dict[str, Any]] = {}
     try:
         with open("/proc/self/maps", encoding="utf-8", errors="surrogateescape") as handle:
-            lines = handle.read().splitlines()
+            text = handle.read()
     except OSError as exc:
         return None, "cannot read /proc/self/maps: %s" % (exc.strerror or exc)
-    for path, _, inode, deleted, span in parse_maps(lines):
+    for path, _, inode, deleted, span in parse_maps(text):
         files[path] = {"inode": inode, "deleted": deleted, "range": span}
     return files, None
 
 
-def parse_maps(lines: List[str]) -> List[Tuple[str, str, int, bool, str]]:
+def parse_maps(text: str) -> List[Tuple[str, str, int, bool, str]]:
     """The files of a maps listing, once each, first mapping first: (path, device, inode, deleted, range)."""
     seen: Dict[str, Tuple[str, str, int, bool, str]] = {}
-    for line in lines:
-        parts = line.split(None, 5)
+    for line in text.splitlines():
+        parts = line.split(None, 5) if "/" in line else ()
         if len(parts) < 6 or not parts[5].startswith("/"):
             continue
         path = parts[5]
@@ -779,6 +778,8 @@ def open_connection(host: str, port: int, timeout: float, proxy: Optional[Dict[s
         authority = "[%s]:%d" % (host.strip("[]"), port) if ":" in host else "%s:%d" % (host, port)
         lines = ["CONNECT %s HTTP/1.1" % authority, "Host: %s" % authority]
         if proxy.get("auth"):
+            import base64
+
             lines.append("Proxy-Authorization: Basic " + base64.b64encode(proxy["auth"].encode()).decode("ascii"))
         sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
         reply = b""
@@ -897,6 +898,8 @@ def _peer_chain(tls: Any) -> List[str]:
     else:
         leaf = tls.getpeercert(binary_form=True)
         ders = [leaf] if leaf else []
+    import base64
+
     return [base64.b64encode(der).decode("ascii") for der in ders]
 
 
@@ -947,6 +950,8 @@ def trial(request: Dict[str, Any]) -> Dict[str, Any]:
     except Exception as exc:
         outcome["error"] = "%s: %s" % (type(exc).__name__, exc)
         return outcome
+    import base64
+
     samples = [base64.b64decode(item) for item in request.get("samples", [])]
     outcome["roots"] = _verify_roots(samples, cafile, capath) if samples else None
     target = request.get("host")
@@ -961,6 +966,8 @@ def trial(request: Dict[str, Any]) -> Dict[str, Any]:
 
 def main(argv: Optional[List[str]] = None) -> int:
     """Print the facts (or a trial's outcome) as one JSON document on stdout."""
+    import json
+
     args = sys.argv[1:] if argv is None else argv
     here = os.path.dirname(os.path.abspath(__file__))  # run as a script, its folder leads sys.path: not the program's
     sys.path[:] = [entry for entry in sys.path if os.path.abspath(entry or ".") != here]

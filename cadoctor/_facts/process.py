@@ -175,16 +175,15 @@ def _stat_fields(data: bytes) -> tuple[str, str, int, int, int]:
 
 def _uids(status: bytes) -> tuple[int, int]:
     """The real and effective uid from /proc/PID/status."""
-    for line in status.splitlines():
-        if line.startswith(b"Uid:"):
-            values = line.split()
-            return int(values[1]), int(values[2])
-    return -1, -1
+    at = status.find(b"\nUid:")
+    end = status.find(b"\n", at + 5)
+    values = status[at + 5 : end if end >= 0 else None].split() if at >= 0 else []
+    return (int(values[0]), int(values[1])) if len(values) >= 2 else (-1, -1)
 
 
 def parse_maps(text: str) -> tuple[MappedFile, ...]:
     """The files of a maps listing, once each, in address order."""
-    return tuple(MappedFile(*entry) for entry in probe.parse_maps(text.splitlines()))
+    return tuple(MappedFile(*entry) for entry in probe.parse_maps(text))
 
 
 def _environ(data: bytes) -> dict[str, str]:
@@ -197,16 +196,31 @@ def _environ(data: bytes) -> dict[str, str]:
     return found
 
 
+@functools.lru_cache(maxsize=1)
+def _own_root() -> tuple[str, int, int]:
+    """Our own mount namespace and root directory (read once: `ps` compares thousands of processes)."""
+    try:
+        ours = os.stat("/")
+        return os.readlink("/proc/self/ns/mnt"), ours.st_dev, ours.st_ino
+    except OSError:
+        return "", -1, -1
+
+
 def _root_of(pid: int) -> FileRoot:
     """The process's file system: this host's, or what it sees through /proc/PID/root (a container's)."""
     try:
-        same_namespace = os.readlink("/proc/%d/ns/mnt" % pid) == os.readlink("/proc/self/ns/mnt")
-        theirs, ours = os.stat("/proc/%d/root" % pid), os.stat("/")
+        namespace = os.readlink("/proc/%d/ns/mnt" % pid)
+        theirs = os.stat("/proc/%d/root" % pid)
     except OSError:
         return FileRoot("/proc/%d/root" % pid)
-    if same_namespace and (theirs.st_dev, theirs.st_ino) == (ours.st_dev, ours.st_ino):
+    if (namespace, theirs.st_dev, theirs.st_ino) == _own_root():
         return HOST
     return FileRoot("/proc/%d/root" % pid)
+
+
+def read_maps(pid: int) -> tuple[MappedFile, ...]:
+    """The files a process mapped (raises ProcessError)."""
+    return parse_maps(_Reader(pid).read("maps").decode("utf-8", "surrogateescape"))
 
 
 def read_environ(pid: int) -> dict[str, str]:
@@ -214,8 +228,11 @@ def read_environ(pid: int) -> dict[str, str]:
     return _environ(_Reader(pid).read("environ"))
 
 
-def read_process(pid: int, *, environment: bool = True) -> ProcessView:
-    """Read one process from /proc (raises ProcessError with the reason it cannot be read)."""
+def read_process(pid: int, *, environment: bool = True, maps: tuple[MappedFile, ...] | None = None) -> ProcessView:
+    """Read one process from /proc (raises ProcessError with the reason it cannot be read).
+
+    `maps` is its maps when the caller read them already (`ps` reads them first, to skip programs it judged).
+    """
     if not sys.platform.startswith("linux"):
         raise ProcessError("reading another process needs Linux's /proc (this is %s)" % sys.platform)
     if pid <= 0:
@@ -234,7 +251,8 @@ def read_process(pid: int, *, environment: bool = True) -> ProcessView:
             "process %d (%s) is a zombie: it has exited and its parent (PID %d) has not collected it"
             % (pid, name, ppid)
         )
-    maps = parse_maps(reader.read("maps").decode("utf-8", "surrogateescape"))
+    if maps is None:
+        maps = parse_maps(reader.read("maps").decode("utf-8", "surrogateescape"))
     environ = _environ(reader.read("environ")) if environment else {}
     cmdline = tuple(os.fsdecode(a) for a in reader.read("cmdline").split(b"\0")[:-1])
     exe: str | None = reader.link("exe")

@@ -15,10 +15,12 @@ from cadoctor._facts.disk import inspect_light
 from cadoctor._facts.fileroot import FileRoot
 from cadoctor._facts.files import sources_in_effect
 from cadoctor._facts.process import (
+    MappedFile,
     ProcessError,
     ProcessView,
     python_version,
     read_environ,
+    read_maps,
     read_process,
     user_name,
 )
@@ -111,6 +113,10 @@ def _trust_of(
     library: LoadedLibrary, environ: Mapping[str, str], root: FileRoot, seen: dict[Any, TrustVerdict]
 ) -> TrustVerdict:
     """What the process's default context would read, judged once per distinct location and root."""
+    variables = (environ.get("SSL_CERT_FILE"), environ.get("SSL_CERT_DIR"))  # all that OpenSSL reads of it
+    early = (root.root, library.path, library.openssldir, library.flavour, library.version, variables)
+    if early in seen:
+        return seen[early]
     sources = sources_in_effect(library, environ)
     file_path = sources["cafile"]["path"]
     dirs = tuple(c["path"] for c in sources["capaths"])
@@ -132,7 +138,8 @@ def _trust_of(
             parts.append("%s: %s" % (directory, state))
         seen[key] = TrustVerdict(file_path, dirs, source, usable, "; ".join(parts))
     verdict = seen[key]
-    return TrustVerdict(verdict.cafile, verdict.capaths, source, verdict.usable, verdict.detail)
+    seen[early] = TrustVerdict(verdict.cafile, verdict.capaths, source, verdict.usable, verdict.detail)
+    return seen[early]
 
 
 def _pids() -> list[int]:
@@ -153,24 +160,36 @@ def scan() -> HostScan:
     others: dict[tuple[str, int], tuple[str, str, str]] = {}
     memo: dict[tuple[str, str, str], Any] = {}  # file system answers, kept for this scan only
     users: dict[tuple[str, int], list[ProcessEntry]] = {}
+    programs: dict[Any, _Program] = {}  # processes of one program mapping the same files are judged once
+    idle: set[Any] = set()  # the mapped files of programs with no TLS stack: their processes are not read further
     examined = 0
     for pid in _pids():
         try:
-            view = read_process(pid, environment=False)
+            maps = read_maps(pid)
+        except ProcessError:
+            maps = ()  # read_process says why, naming the owner
+        files = tuple((m.path, m.key, m.deleted) for m in maps)
+        if maps and files in idle:
+            examined += 1
+            continue
+        try:
+            view = read_process(pid, environment=False, maps=maps or None)
         except ProcessError as exc:
             if exc.denied:
                 unreadable.append(_unreadable(pid, str(exc)))
             continue  # exited, a zombie or a kernel thread: no program, no OpenSSL
         examined += 1
-        copies, _ = copies_of(view, strings_of, memo)  # as --pid finds them: the same copy in use, the same consumers
-        copies = [(mapped, library) for mapped, library in copies if library.role != "libssl"]
-        for mapped in view.maps:  # GnuTLS, NSS, a JVM: named by file, never read
-            found = other_implementation(os.path.basename(mapped.path))
-            if found is not None:
-                others.setdefault(mapped.key, (found[0], found[1], mapped.path))
-                entry = ProcessEntry(pid, view.user, _command_of(view), None, consumer=found[1])
-                users.setdefault(mapped.key, []).append(entry)
-        if not copies:
+        identity = (view.root.root, view.exe, files)
+        program = programs.get(identity)
+        if program is None:
+            program = programs[identity] = _program(view, strings_of, memo)
+            if not program.copies and not program.others:
+                idle.add(files)
+        command = _command_of(view)
+        for mapped, implementation, consumer in program.others:  # GnuTLS, NSS, a JVM: named by file, never read
+            others.setdefault(mapped.key, (implementation, consumer, mapped.path))
+            users.setdefault(mapped.key, []).append(ProcessEntry(pid, view.user, command, None, consumer=consumer))
+        if not program.copies:
             continue
         try:
             environ = read_environ(pid)
@@ -178,17 +197,14 @@ def scan() -> HostScan:
             environ = None
             if not exc.denied:
                 continue  # exited meanwhile
-        python = python_version(view) is not None
-        stacks = stacks_of(tuple(c[1] for c in copies), paths(view), view.exe, python, others=False)
-        consumers = {s.library: (s.consumer, s.consumer_version) for s in stacks}
         options = _options(view, environ or {})
-        for mapped, library in copies:
+        root = None if view.root.is_host else view.root.root
+        for mapped, library in program.copies:
             libraries.setdefault(mapped.key, library)
             trust = _trust_of(library, environ, view.root, verdicts) if environ is not None else None
-            root = None if view.root.is_host else view.root.root
-            consumer, version = consumers.get(library.path, ("program", None))
+            consumer, version = program.consumers.get(library.path, ("program", None))
             entry = ProcessEntry(
-                pid, view.user, _command_of(view), trust, root, consumer, consumer_version=version, options=options
+                pid, view.user, command, trust, root, consumer, consumer_version=version, options=options
             )
             members.setdefault(mapped.key, []).append(entry)
     groups = tuple(
@@ -198,6 +214,30 @@ def scan() -> HostScan:
     foreign = tuple(OtherStackGroup(key[0], key[1], *others[key], tuple(users[key])) for key in sorted(others, key=str))
     read = sum(1 for strings in strings_of.values() if strings)  # an object too small to carry OpenSSL: not read
     return HostScan(groups, tuple(unreadable), examined, read, foreign)
+
+
+@record
+class _Program:
+    """What one set of mapped files means, whichever process mapped it: its OpenSSL copies and other stacks."""
+
+    copies: tuple[tuple[MappedFile, LoadedLibrary], ...]
+    others: tuple[tuple[MappedFile, str, str], ...]
+    consumers: Mapping[str, tuple[str, int | None]]
+
+
+def _program(view: ProcessView, strings_of: dict[tuple[str, int], Mapping[str, Any]], memo: dict[Any, Any]) -> _Program:
+    """Find the process's OpenSSL copies as --pid does (the same copy in use, the same consumers) and other stacks."""
+    copies, _ = copies_of(view, strings_of, memo)
+    copies = [(mapped, library) for mapped, library in copies if library.role != "libssl"]
+    others = []
+    for mapped in view.maps:
+        found = other_implementation(os.path.basename(mapped.path))
+        if found is not None:
+            others.append((mapped, found[0], found[1]))
+    python = python_version(view) is not None
+    stacks = stacks_of(tuple(c[1] for c in copies), paths(view), view.exe, python, others=False) if copies else ()
+    consumers = {s.library: (s.consumer, s.consumer_version) for s in stacks if s.library}
+    return _Program(tuple(copies), tuple(others), consumers)
 
 
 def paths(view: ProcessView) -> list[str]:
