@@ -7,6 +7,7 @@ A process that cannot be read is listed with the reason, never dropped.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
@@ -247,7 +248,12 @@ def paths(view: ProcessView) -> list[str]:
 
 def _options(view: ProcessView, environ: Mapping[str, str]) -> tuple[str, ...]:
     """The `--` options of its command line and of NODE_OPTIONS (bounded): the switches a stack may read."""
-    words = [*view.cmdline, *environ.get("NODE_OPTIONS", "").split()]
+    words = list(view.cmdline)
+    if environ.get("NODE_OPTIONS"):
+        import shlex
+
+        with contextlib.suppress(ValueError):  # split as a shell would; an unbalanced quote stops node starting
+            words += shlex.split(environ["NODE_OPTIONS"][:4096])
     return tuple(w[:100] for w in words if w.startswith("--"))[:50]
 
 
