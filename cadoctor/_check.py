@@ -56,7 +56,7 @@ def report_for(
         fixes = tuple(f for f in fixes if f.kind != "code" and not f.preload)
     obstacle = trial_obstacle(facts)
     if verify and obstacle is not None:
-        fixes = tuple(f if f.kind == "command" else replace(f, evidence=obstacle) for f in fixes)
+        fixes = tuple(f if f.kind in ("command", "server") else replace(f, evidence=obstacle) for f in fixes)
     elif verify:
         fixes = run_trials(
             fixes, facts, executable=executable or sys.executable, environment=environment, host_timeout=timeout
@@ -146,7 +146,7 @@ def check(
         if hosts:  # made by that interpreter, checked here against each of its clients' stores
             stores = _client_stores(facts)
             shaken = [whole_chain(shake_in(target, python, timeout), timeout) for target in hosts]
-            facts = replace(facts, hosts=tuple(analyse(item, facts.bundles, stores) for item in shaken))
+            facts = replace(facts, hosts=tuple(analyse(item, facts.bundles, stores, facts.mozilla) for item in shaken))
         return report_for(facts, verify=verify, timeout=timeout, executable=python)
     if root is not None:
         from cadoctor._facts.image import facts_of_root, open_root
@@ -181,7 +181,7 @@ def check(
             look()
         stores = _client_stores(looked[0])
         shaken = [whole_chain(item, timeout) for item in shaken] if stores else shaken
-        light = replace(looked[0], hosts=tuple(analyse(item, (), stores) for item in shaken))
+        light = replace(looked[0], hosts=tuple(analyse(item, (), stores, looked[0].mozilla) for item in shaken))
         report = report_for(light, verify=verify, timeout=timeout)
         if not report.fails(Severity.WARNING):
             return report
@@ -190,5 +190,5 @@ def check(
     facts = facts_from_probe(probed[0])
     stores = _client_stores(facts)
     shaken = [whole_chain(item, timeout) for item in shaken] if stores else shaken
-    facts = replace(facts, hosts=tuple(analyse(item, facts.bundles, stores) for item in shaken))
+    facts = replace(facts, hosts=tuple(analyse(item, facts.bundles, stores, facts.mozilla) for item in shaken))
     return report_for(facts, verify=verify, timeout=timeout)

@@ -235,6 +235,8 @@ class ChainCertificate:
     subject_key_id: str | None
     authority_key_id: str | None
     self_issued: bool
+    names: tuple[str, ...] = ()  # subjectAltName DNS names and IP addresses: the names it is valid for
+    ca_issuers: tuple[str, ...] = ()  # AIA caIssuers URIs: public CAs name where their intermediate is
     der: bytes = field(default=b"", metadata=_INTERNAL, compare=False)
 
 
@@ -430,7 +432,7 @@ class Fix:
     """One safe change that should make the process trust the right roots.
 
     Attributes:
-        kind: `env`, `code`, `library` or `command`.
+        kind: `env`, `code`, `library`, `command`, or `server` (the server's operator must change something).
         env: Variables to set (a value) or unset (None).
         lines: Ready-to-paste forms of the change (`shell`, `dockerfile`, `systemd`, `python`, ...).
         preload: Libraries to load with RTLD_GLOBAL before `import ssl` (library swaps).
@@ -455,6 +457,7 @@ class Fix:
     clients: tuple[str, ...] = ()  # the clients it is for: each one's own store is checked in the trial
     inject: str | None = field(default=None, metadata=_INTERNAL)  # a module the code injects first (truststore)
     trial_samples: tuple[bytes, ...] = field(default=(), metadata=_INTERNAL, compare=False)  # roots they must trust
+    merge: tuple[str, ...] = field(default=(), metadata=_INTERNAL)  # files the trial joins into the env's one path
     verified: bool | None = None
     evidence: str | None = None
 

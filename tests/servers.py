@@ -42,8 +42,9 @@ def make_chain(
     intermediate: bool = True,
     leaf_days: tuple[int, int] = (-1, 30),
     leaf_names: tuple[str, ...] = ("localhost",),
+    ca_issuers: str | None = None,
 ) -> Chain:
-    """Generate root → (intermediate →) leaf, with the leaf's validity and names under the test's control."""
+    """Generate root → (intermediate →) leaf, with the leaf's validity, names and AIA under the test's control."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -75,7 +76,11 @@ def make_chain(
         middle = ca(middle_name, middle_key, root_name, root_key)
         signer_name, signer_key = middle_name, middle_key
     key = ec.generate_private_key(ec.SECP256R1())
-    leaf = (
+    published = [
+        x509.AccessDescription(x509.oid.AuthorityInformationAccessOID.CA_ISSUERS, x509.UniformResourceIdentifier(u))
+        for u in ([ca_issuers] if ca_issuers else [])
+    ]
+    builder = (
         x509.CertificateBuilder()
         .subject_name(_name(leaf_names[0]))
         .issuer_name(_name(signer_name))
@@ -86,8 +91,10 @@ def make_chain(
         .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in leaf_names]), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(signer_key.public_key()), critical=False)
         .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .sign(signer_key, hashes.SHA256())
     )
+    if published:  # where a public CA publishes the issuer (AIA): what tells a missing intermediate from a private root
+        builder = builder.add_extension(x509.AuthorityInformationAccess(published), critical=False)
+    leaf = builder.sign(signer_key, hashes.SHA256())
     directory.mkdir(parents=True, exist_ok=True)
     pem = serialization.Encoding.PEM
     paths = {name: directory / ("%s.pem" % name) for name in ("root", "intermediate", "leaf", "key")}

@@ -97,9 +97,13 @@ def test_private_root_held_elsewhere_is_attributed_and_fixed(tmp_path: Path) -> 
     found = finding(report, "host-unknown-ca")
     assert chain.root_name in found["summary"]
     assert found["evidence"]["holders"][0]["path"] == str(chain.root)
-    env_fix = next(f for f in report["fixes"] if f["kind"] == "env")
-    assert env_fix["env"] == {"SSL_CERT_FILE": str(chain.root)}
-    assert env_fix["verified"] is True
+    env_fix = next(f for f in report["fixes"] if f["kind"] == "env")  # the root alone would drop the public roots
+    merged = str(chain.root.parent / "root+public-roots.pem")
+    assert env_fix["env"] == {"SSL_CERT_FILE": merged}
+    join = env_fix["lines"]["shell"].splitlines()[0]  # the OS's own bundle first, then the private root
+    assert join.startswith("cat '/")
+    assert join.endswith(" '%s' > '%s'" % (chain.root, merged))
+    assert env_fix["verified"] is True, env_fix["evidence"]
     assert "a real handshake to %s succeeded" % target in env_fix["evidence"]
     code_fix = next(f for f in report["fixes"] if f["kind"] == "code")
     assert code_fix["verified"] is True
@@ -107,14 +111,30 @@ def test_private_root_held_elsewhere_is_attributed_and_fixed(tmp_path: Path) -> 
 
 
 def test_leaf_only_server_names_the_missing_intermediate(tmp_path: Path) -> None:
-    """A server that sends only its leaf gives host-incomplete-chain naming the intermediate it left out."""
-    chain = make_chain(tmp_path / "pki")
+    """A leaf that names where its issuer is published (AIA), sent alone: host-incomplete-chain and a server fix."""
+    url = "http://ca.example.test/intermediate.der"
+    chain = make_chain(tmp_path / "pki", ca_issuers=url)
     with serve(tls_handler(server_context(chain.leaf, chain.key))) as port:
         status, report, host = host_check(clean_env(SSL_CERT_FILE=str(chain.root)), "localhost:%d" % port)
     assert (status, host["code"]) == (1, "host-incomplete-chain")
     assert host["missing_issuer"] == chain.intermediate_name
+    assert host["chain"][0]["ca_issuers"] == [url]
     assert chain.intermediate_name in finding(report, "host-incomplete-chain")["summary"]
-    assert not [f for f in report["fixes"] if "host-incomplete-chain" in f["addresses"]]
+    (fix,) = [f for f in report["fixes"] if "host-incomplete-chain" in f["addresses"]]
+    assert fix["kind"] == "server"
+    assert chain.intermediate_name in fix["summary"]
+    assert url in fix["summary"]
+
+
+def test_leaf_signed_by_a_private_root_is_not_called_an_incomplete_chain(tmp_path: Path) -> None:
+    """A leaf without AIA whose issuer no store holds (mkcert, trustme): host-unknown-ca, the intermediate caveat."""
+    chain = make_chain(tmp_path / "pki")
+    with serve(tls_handler(server_context(chain.leaf, chain.key))) as port:
+        status, report, host = host_check(clean_env(SSL_CERT_FILE=str(chain.root)), "localhost:%d" % port)
+    assert (status, host["code"]) == (1, "host-unknown-ca")
+    summary = finding(report, "host-unknown-ca")["summary"]
+    assert "if %r is an intermediate, the server must send it" % chain.intermediate_name in summary
+    assert not [f for f in report["fixes"] if f["kind"] == "server"]
 
 
 @pytest.mark.parametrize(
@@ -132,13 +152,18 @@ def test_leaf_validity(days: tuple[int, int], code: str, tmp_path: Path) -> None
 
 
 def test_wrong_name_offers_no_bundle_fix(tmp_path: Path) -> None:
-    """A certificate for another name gives host-hostname-mismatch and no fix at all."""
-    chain = make_chain(tmp_path / "pki", intermediate=False, leaf_names=("other.test",))
+    """A certificate for another name gives host-hostname-mismatch, no local fix, and the names it does carry."""
+    chain = make_chain(tmp_path / "pki", intermediate=False, leaf_names=("other.test", "www.other.test"))
     with serve(tls_handler(server_context(chain.leaf, chain.key))) as port:
         status, report, host = host_check(clean_env(SSL_CERT_FILE=str(chain.root)), "localhost:%d" % port)
     assert (status, host["code"], host["verify_code"]) == (1, "host-hostname-mismatch", 62)
     assert "localhost" in finding(report, "host-hostname-mismatch")["summary"]
-    assert not [f for f in report["fixes"] if any(a.startswith("host-") for a in f["addresses"])]
+    (server,) = [f for f in report["fixes"] if any(a.startswith("host-") for a in f["addresses"])]
+    assert (server["kind"], server["verified"]) == ("server", None)
+    assert "other.test, www.other.test, not localhost" in server["summary"]
+    assert server["lines"]["check"] == (
+        "openssl s_client -connect 'localhost:%d' -servername 'localhost' -showcerts </dev/null" % host["port"]
+    )
 
 
 def _client_auth_server(tmp_path: Path) -> tuple[ssl.SSLContext, Path]:

@@ -9,7 +9,6 @@ from collections.abc import Mapping
 from cadoctor._facts import probe
 from cadoctor._facts.disk import inspect_light
 from cadoctor._facts.distributions import client_settings, discover
-from cadoctor._facts.elf import openssl_strings
 from cadoctor._facts.fileroot import HOST, FileRoot
 from cadoctor._facts.loader import loader_cache
 from cadoctor._facts.runtime import runtime_from_probe
@@ -49,6 +48,8 @@ def system_libraries(known: Mapping[str, str | None] | None = None, root: FileRo
         except OSError:
             continue
         if real not in read:
+            from cadoctor._facts.elf import openssl_strings
+
             read[real] = openssl_strings(root.outer(real)).get("openssldir")
         openssldir = read[real]
         exists = root.exists(openssldir, directory=True) if openssldir and openssldir != "n/a" else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 
 from cadoctor._model import ChainCertificate
@@ -213,9 +214,15 @@ def describe(der: bytes) -> ChainCertificate:
     subject = der[fields[4][1] : fields[4][3]]
     (before_tag, _, b_start, b_end), (after_tag, _, a_start, a_end) = _children(der, fields[3][2], fields[3][3])[:2]
     keys: dict[str, str] = {}
+    names: list[str] = []
+    issuers: list[str] = []
     for oid, parts in _extensions(der, fields):
         value = der[parts[-1][2] : parts[-1][3]]
-        if oid == _SKI:
+        if oid == _SAN:
+            names += _general_names(value, {0x82, 0x87})
+        elif oid == _AIA:
+            issuers += _ca_issuers(value)
+        elif oid == _SKI:
             _, k_start, k_end = read_tlv(value, 0)
             keys["ski"] = value[k_start:k_end].hex(":")
         elif oid == _AKI:
@@ -231,11 +238,43 @@ def describe(der: bytes) -> ChainCertificate:
         subject_key_id=keys.get("ski"),
         authority_key_id=keys.get("aki"),
         self_issued=issuer == subject,
+        names=tuple(names[:_MAX_NAMES]),
+        ca_issuers=tuple(issuers[:_MAX_NAMES]),
         der=der,
     )
 
 
+def _general_names(value: bytes, wanted: set[int]) -> list[str]:
+    """The DNS names, IP addresses or URIs of a GeneralNames sequence (other kinds are left out)."""
+    _, start, end = read_tlv(value, 0)
+    found = []
+    for tag, _, at, stop in _children(value, start, end):
+        if tag not in wanted:
+            continue
+        if tag == 0x87:  # iPAddress: 4 or 16 bytes
+            import ipaddress
+
+            with contextlib.suppress(ValueError):
+                found.append(str(ipaddress.ip_address(value[at:stop])))
+        else:  # dNSName, uniformResourceIdentifier: IA5String
+            found.append(value[at:stop].decode("latin-1"))
+    return found
+
+
+def _ca_issuers(value: bytes) -> list[str]:
+    """The caIssuers URIs of an Authority Information Access extension: where a client may fetch the issuer."""
+    _, start, end = read_tlv(value, 0)
+    found = []
+    for _, _, at, stop in _children(value, start, end):
+        parts = _children(value, at, stop)
+        if len(parts) == 2 and _oid(value[parts[0][2] : parts[0][3]]) == _CA_ISSUERS and parts[1][0] == 0x86:
+            found.append(value[parts[1][2] : parts[1][3]].decode("latin-1"))
+    return found
+
+
 _BASIC_CONSTRAINTS = "2.5.29.19"
+_SAN, _AIA, _CA_ISSUERS = "2.5.29.17", "1.3.6.1.5.5.7.1.1", "1.3.6.1.5.5.7.48.2"
+_MAX_NAMES = 100  # a certificate's names kept for a report (some carry thousands)
 Instant = tuple[int, int, int, int, int, int]  # year, month, day, hour, minute, second (UTC)
 
 

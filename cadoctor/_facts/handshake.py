@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 from collections.abc import Callable, Iterable, Mapping
 
 from cadoctor._facts import probe
@@ -247,34 +248,17 @@ def _holder_certificates(bundle: Bundle, issuer_der: bytes) -> list[bytes]:
     return certificates_named(bundle.path, issuer_der) if bundle.kind in ("file", "directory") else []
 
 
-def _verifies(chain: tuple[ChainCertificate, ...], roots: list[bytes], server_name: str) -> tuple[bool, str | None]:
-    """Whether the presented chain verifies against these roots alone, offline, for this name."""
-    import ipaddress
-
-    from cryptography import x509
-    from cryptography.x509 import verification
-
-    try:
-        store = verification.Store([x509.load_der_x509_certificate(der) for der in roots])
-        subject: x509.DNSName | x509.IPAddress
-        try:
-            subject = x509.IPAddress(ipaddress.ip_address(server_name))
-        except ValueError:
-            subject = x509.DNSName(server_name)
-        verifier = verification.PolicyBuilder().store(store).build_server_verifier(subject)
-        leaf, *rest = (x509.load_der_x509_certificate(c.der) for c in chain)
-        verifier.verify(leaf, rest)
-    except (verification.VerificationError, ValueError) as exc:
-        return False, str(exc)
-    return True, None
-
-
 def attribute(
-    chain: tuple[ChainCertificate, ...], bundles: Iterable[Bundle], server_name: str
+    chain: tuple[ChainCertificate, ...], bundles: Iterable[Bundle], *, verify: bool = True
 ) -> tuple[str | None, tuple[RootHolder, ...], bool | None]:
-    """Which bundles hold the issuer the chain ends at, and whether the chain verifies against each of them."""
-    from cadoctor._facts.bundle import all_certificates
+    """Which bundles hold the issuer the chain ends at, and whether the chain verifies against each of them.
+
+    Each holder is asked of OpenSSL's own `X509_verify_cert` in the loaded libcrypto (the verifier the
+    clients run, with its rules, not a stricter RFC 5280 reading); the name is the handshake's to judge.
+    Without `verify` (a chain the handshake accepted) only who holds the root is found.
+    """
     from cadoctor._facts.der import MalformedDER, certificate_parts
+    from cadoctor._facts.verifier import verdicts
 
     if not chain:
         return None, (), None
@@ -284,17 +268,27 @@ def attribute(
     except MalformedDER:
         return None, (), None
     issuer_der = parts.subject if top.self_issued else parts.issuer
-    holders: list[RootHolder] = []
-    seen: set[str] = set()
+    found: dict[str, Bundle] = {}
+    roles: dict[str, tuple[str, ...]] = {}  # a file under several names (a compiled path, the OS's): every role
     for bundle in bundles:
         real = bundle.realpath or bundle.path
-        if real in seen:
-            continue
-        if not _holder_certificates(bundle, issuer_der):
-            continue
-        seen.add(real)
-        verifies, reason = _verifies(chain, all_certificates(bundle.path), server_name)
-        holders.append(RootHolder(bundle.path, bundle.roles, verifies, reason))
+        if real in found:
+            roles[real] += tuple(r for r in bundle.roles if r not in roles[real])
+            if "system" in bundle.roles and "system" not in found[real].roles:
+                found[real] = bundle  # named as the OS names it
+        elif _holder_certificates(bundle, issuer_der):
+            found[real], roles[real] = bundle, bundle.roles
+    checked = verdicts(tuple(c.der for c in chain), [b.path for b in found.values()]) if found and verify else ()
+    by_path = {v.path: v for v in checked} if isinstance(checked, tuple) else {}
+    holders = []
+    for real, bundle in found.items():
+        verdict = by_path.get(bundle.path)
+        if not verify:
+            holders.append(RootHolder(bundle.path, roles[real], None))
+        elif verdict is None:  # the loaded libcrypto cannot verify offline: say why, guess nothing
+            holders.append(RootHolder(bundle.path, roles[real], None, str(checked)))
+        else:
+            holders.append(RootHolder(bundle.path, roles[real], verdict.ok, verdict.reason))
     public = any("certifi" in h.roles for h in holders) if holders else None
     return top.subject if top.self_issued else top.issuer, tuple(holders), public
 
@@ -368,11 +362,60 @@ def shake_in(target: str, python: str, timeout: float) -> Shaken | HostCheck:
     return Shaken(target, host, port, outcome, chain)
 
 
-def analyse(shaken: Shaken | HostCheck, bundles: Iterable[Bundle], stores: Iterable[str] = ()) -> HostCheck:
+def _names(chain: tuple[ChainCertificate, ...]) -> set[bytes]:
+    """The raw subject and issuer names of a chain's certificates."""
+    from cadoctor._facts.der import MalformedDER, certificate_parts
+
+    names: set[bytes] = set()
+    for certificate in chain:
+        with contextlib.suppress(MalformedDER):
+            parts = certificate_parts(certificate.der)
+            names.update((parts.subject, parts.issuer))
+    return names
+
+
+def _holds_any(path: str, names: set[bytes]) -> bool:
+    """Whether a PEM file holds a subject of these names, raw or folded: no hashing, a successful check stays light."""
+    from cadoctor._facts.der import MalformedDER, certificate_parts, name_key
+    from cadoctor._facts.verifier import pem_certificates
+
+    subjects = []
+    for der in pem_certificates(path):
+        with contextlib.suppress(MalformedDER):
+            subjects.append(certificate_parts(der).subject)
+    if names & set(subjects):
+        return True
+    with contextlib.suppress(MalformedDER):
+        keys = {name_key(name) for name in names}
+        return any(name_key(subject) in keys for subject in subjects)
+    return False
+
+
+def _public(chain: tuple[ChainCertificate, ...], mozilla: str | None) -> bool | None:
+    """Whether the chain reaches Mozilla's set: a certificate of it, or its issuer, is there (None: cannot tell).
+
+    Any certificate counts, not only the top: a server may still send a cross-signed root whose own issuer has
+    left the set (ISRG Root X1 under DST Root CA X3).
+    """
+    return None if mozilla is None else _holds_any(mozilla, _names(chain))
+
+
+def _os_holders(chain: tuple[ChainCertificate, ...]) -> tuple[RootHolder, ...]:
+    """The distribution's CA files that hold the chain's root: where an accepted private root came from."""
+    from cadoctor._locations import KNOWN_FILES
+
+    names = _names(chain[-1:])
+    return tuple(RootHolder(path, ("system",), None) for path, _ in KNOWN_FILES if _holds_any(path, names))
+
+
+def analyse(
+    shaken: Shaken | HostCheck, bundles: Iterable[Bundle], stores: Iterable[str] = (), mozilla: str | None = None
+) -> HostCheck:
     """Classify a handshake, describe the chain, attribute an untrusted root, and check it against `stores`.
 
     `stores` are the CA files the clients of the examined Python use (certifi, their own bundles, the files
     their variables name): the chain this one connection received is verified against each, offline.
+    `mozilla` is a copy of Mozilla's root set: an accepted chain whose root it lacks is intercepted.
     """
     if isinstance(shaken, HostCheck):
         return shaken
@@ -389,9 +432,22 @@ def analyse(shaken: Shaken | HostCheck, bundles: Iterable[Bundle], stores: Itera
     holders: tuple[RootHolder, ...] = ()
     public: bool | None = None
     if code in ("host-unknown-ca", "host-incomplete-chain"):
-        top_issuer, holders, public = attribute(chain, bundles, server_name)
-        if code == "host-unknown-ca" and not holders and len(chain) == 1 and not chain[0].self_issued:
-            code = "host-incomplete-chain"  # the leaf alone, and its issuer is nowhere: the server must send it
+        top_issuer, holders, public = attribute(chain, bundles)
+        if chain and not chain[-1].self_issued and not holders:
+            # Its issuer is in no store here, certifi's public roots included. A public CA's leaf names where its
+            # issuer is published (AIA): sent alone, it lacks the intermediate the server must send. A leaf
+            # without one is signed by a private root (mkcert, trustme, a cluster's or a proxy's CA); above an
+            # intermediate the server did send, what is missing is a root no store here holds.
+            code = "host-incomplete-chain" if len(chain) == 1 and chain[0].ca_issuers else "host-unknown-ca"
+        elif holders:
+            code = "host-unknown-ca"  # a bundle here holds the issuer: trusting it is the question, not the server
+    elif code is None and chain:  # accepted: is its root a public one, or a private root trusted here?
+        whole = outcome.get("chain_whole") is not False or len(chain) > 1 or chain[0].self_issued
+        public = _public(chain, mozilla) if whole else None
+        if public is False:
+            top_issuer, holders, _ = attribute(chain, bundles, verify=False) if bundles else (None, (), None)
+            top_issuer = top_issuer or (chain[-1].subject if chain[-1].self_issued else chain[-1].issuer)
+            holders = holders or _os_holders(chain)
     missing = chain[-1].issuer if code == "host-incomplete-chain" and chain and not chain[-1].self_issued else None
     return HostCheck(
         target=shaken.target,

@@ -1,29 +1,47 @@
-"""Fixes for live handshakes: trust a root that a bundle here holds, verified by a handshake."""
+"""Fixes for live handshakes: trust a root a bundle here holds (verified by a handshake), or the server's change."""
 
 from __future__ import annotations
 
-from cadoctor._fixes.shell import env_lines
-from cadoctor._model import Facts, Finding, Fix
+from cadoctor._fixes.shell import env_lines, sh_quote
+from cadoctor._model import Facts, Finding, Fix, HostCheck
+from cadoctor._record import replace
+from cadoctor._text import has_control
+
+_SERVER_SIDE = ("host-incomplete-chain", "host-expired", "host-not-yet-valid", "host-hostname-mismatch")
 
 
 def host_fixes(facts: Facts, findings: tuple[Finding, ...]) -> list[Fix]:
-    """For an untrusted root that a bundle here holds: point at that bundle, or load it on top of the defaults."""
-    from cadoctor._fixes.bundles import trustworthy
-
+    """Trust an untrusted root a bundle here holds, keeping the public roots; or say what the server must change."""
     fixes: list[Fix] = []
-    variable = facts.runtime.cafile_env or "SSL_CERT_FILE"
     for host in facts.hosts:
-        if host.code != "host-unknown-ca":
+        if host.code == "host-unknown-ca":
+            fixes.extend(_trust_root(facts, host))
+        elif host.code in _SERVER_SIDE:
+            fixes.append(_server_fix(host))
+    return fixes
+
+
+def _trust_root(facts: Facts, host: HostCheck) -> list[Fix]:
+    """Point at the bundle that holds the root if it keeps the public roots, else join the two; or load it on top."""
+    from cadoctor._fixes.bundles import merged_fix, trustworthy
+    from cadoctor._rules.public_roots import lacks_public_roots
+
+    variable = facts.runtime.cafile_env or "SSL_CERT_FILE"
+    for holder in host.holders:
+        bundle = facts.bundle(holder.path)
+        if not holder.verifies or bundle is None or not trustworthy(bundle):
             continue
-        for holder in host.holders:
-            bundle = facts.bundle(holder.path)
-            if not holder.verifies or bundle is None or not trustworthy(bundle):
-                continue
+        fixes: list[Fix] = []
+        if lacks_public_roots(facts, bundle):  # alone in place of the defaults, it would break every public site
+            merged = merged_fix(facts, holder.path, ("host-unknown-ca",), variable)
+            if merged is not None:
+                fixes.append(replace(merged, trial_host=host))
+        else:
             change: dict[str, str | None] = {variable: holder.path}
             fixes.append(
                 Fix(
                     kind="env",
-                    summary="Point %s at %s, which holds %s (it replaces the default roots)"
+                    summary="Point %s at %s, which holds %s and the public roots"
                     % (variable, holder.path, host.top_issuer),
                     addresses=("host-unknown-ca",),
                     env=change,
@@ -31,19 +49,65 @@ def host_fixes(facts: Facts, findings: tuple[Finding, ...]) -> list[Fix]:
                     trial_host=host,
                 )
             )
-            snippet = (
-                "import ssl\ncontext = ssl.create_default_context()\n"
-                "context.load_verify_locations(cafile=%r)  # on top of the default roots" % holder.path
+        snippet = (
+            "import ssl\ncontext = ssl.create_default_context()\n"
+            "context.load_verify_locations(cafile=%r)  # on top of the default roots" % holder.path
+        )
+        fixes.append(
+            Fix(
+                kind="code",
+                summary="Load %s on top of the default roots where the code builds its context" % holder.path,
+                addresses=("host-unknown-ca",),
+                lines={"python": snippet},
+                add_cafile=holder.path,
+                trial_host=host,
             )
-            fixes.append(
-                Fix(
-                    kind="code",
-                    summary="Load %s on top of the default roots where the code builds its context" % holder.path,
-                    addresses=("host-unknown-ca",),
-                    lines={"python": snippet},
-                    add_cafile=holder.path,
-                    trial_host=host,
-                )
-            )
-            break
-    return fixes
+        )
+        return fixes
+    return []
+
+
+def _server_fix(host: HostCheck) -> Fix:
+    """What the server's operator must change for this failure, with the command that shows what it sends."""
+    import datetime
+
+    leaf = host.chain[0] if host.chain else None
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    name = host.server_name
+    if host.code == "host-incomplete-chain":
+        top = host.chain[-1] if host.chain else None
+        published = [u for u in (top.ca_issuers if top else ()) if not has_control(u) and " " not in u]
+        summary = "The server must send %r after its own certificate (a full-chain file: nginx ssl_certificate, " % (
+            host.missing_issuer
+        ) + "Apache SSLCertificateFile, HAProxy crt)%s" % (
+            "; its CA publishes it at %s" % published[0] if published else ""
+        )
+    elif host.code == "host-expired":
+        summary = "The server's certificate %r expired on %s (this host's clock: %s): its operator must renew it" % (
+            leaf.subject if leaf else None,
+            leaf.not_after if leaf else "?",
+            now,
+        )
+    elif host.code == "host-not-yet-valid":
+        summary = (
+            "The server's certificate %r is valid from %s and this host's clock says %s: if the clock is right, the "
+            "operator installed it too early; if not, set this host's clock (NTP)"
+            % (leaf.subject if leaf else None, leaf.not_before if leaf else "?", now)
+        )
+    else:
+        names = ", ".join((leaf.names if leaf else ())[:10]) or "no DNS name or IP address"
+        summary = "The certificate names %s, not %s: connect with a name it carries, or its operator must add %s" % (
+            names,
+            name,
+            name,
+        )
+    target = "%s:%d" % ("[%s]" % host.host if ":" in host.host else host.host, host.port)
+    check = "openssl s_client -connect %s -servername %s -showcerts </dev/null" % (sh_quote(target), sh_quote(name))
+    return Fix(
+        kind="server",
+        summary=summary,
+        addresses=(str(host.code),),
+        lines={"check": check},
+        evidence="a change on the server: nothing to apply here; see what it sends with the check line, then run "
+        "cadoctor check --host %s again" % host.target,
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from cadoctor._fixes.bundles import best_bundle
+from cadoctor._fixes.bundles import best_bundle, merged_fix
 from cadoctor._fixes.clients import client_fixes
 from cadoctor._fixes.hosts import host_fixes
 from cadoctor._fixes.shell import env_lines, sh_quote
@@ -14,7 +14,7 @@ from cadoctor._locations import CA_PACKAGE_COMMANDS, LOCAL_ANCHORS
 from cadoctor._model import Facts, Finding, Fix, SystemLibrary
 from cadoctor._text import has_control
 
-KIND_RANK = {"env": 0, "code": 1, "library": 2, "command": 3}
+KIND_RANK = {"env": 0, "code": 1, "library": 2, "command": 3, "server": 4}
 
 
 def _env_fix(summary: str, env: Mapping[str, str | None], addresses: tuple[str, ...], sample: str | None) -> Fix:
@@ -239,6 +239,10 @@ def propose(facts: Facts, findings: tuple[Finding, ...]) -> tuple[Fix, ...]:
         fixes.extend(_trust_fixes(facts, findings, trust_codes + (("env-path-invalid",) if ssl_env else ())))
     for finding in findings:
         if finding.code == "override-replaces-defaults":
+            variable = str(finding.evidence.get("variable"))
+            if variable == (facts.runtime.cafile_env or "SSL_CERT_FILE"):
+                merged = merged_fix(facts, str(finding.evidence.get("path")), (finding.code,), variable)
+                fixes.extend([merged] if merged is not None else [])
             private = _private_ca_fix(facts, finding)
             if private is not None:
                 fixes.append(private)

@@ -6,6 +6,7 @@ import base64
 import json
 import os
 import sys
+import tempfile
 from collections.abc import Callable, Mapping
 
 from cadoctor._facts import probe
@@ -16,6 +17,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from subprocess import Popen
     from typing import Any
+
+    from cadoctor._facts.proof import ProvenPython
 
 
 TRIAL_TIMEOUT = 30.0
@@ -215,7 +218,7 @@ def _stores_request(fix: Fix) -> dict[str, Any]:
 
 def _triable(fix: Fix) -> bool:
     """Whether a trial can apply the fix: a command changes the system, and code a trial cannot run is not tried."""
-    if fix.kind == "command" or (fix.kind == "env" and fix.env is None):
+    if fix.kind in ("command", "server") or (fix.kind == "env" and fix.env is None):
         return False
     if fix.kind == "code" and fix.inject:
         return bool(_through_clients(fix))  # the trial injects first thing, as the fix says to
@@ -317,7 +320,6 @@ def verify(
     triable = [i for i, fix in enumerate(fixes) if _triable(fix)]
     if not triable:
         return fixes
-    from cadoctor._facts.interpreter import InterpreterError, spawn
     from cadoctor._facts.proof import NotProven, prove_python
 
     try:  # even this process's own sys.executable: embedded in uwsgi or a frozen app, it is no interpreter
@@ -328,6 +330,35 @@ def verify(
 
     fresh = "interpreter" if executable == sys.executable else executable  # name another interpreter
     base = dict(os.environ if environment is None else environment)
+    with tempfile.TemporaryDirectory(prefix="cadoctor-trial-") as scratch:
+        return _run(fixes, facts, triable, proven, fresh, base, scratch, host_timeout)
+
+
+def _merged(fix: Fix, scratch: str, index: int) -> Mapping[str, str | None] | None:
+    """The fix's environment, with a joined file built in `scratch` as its lines build it (merged bundles)."""
+    if not fix.merge or not fix.env:
+        return fix.env
+    path = os.path.join(scratch, "merged-%d.pem" % index)
+    with open(path, "wb") as out:
+        for part in fix.merge:
+            with open(part, "rb") as source:
+                out.write(source.read(64 << 20).rstrip(b"\n") + b"\n")
+    return {name: path for name in fix.env}
+
+
+def _run(
+    fixes: tuple[Fix, ...],
+    facts: Facts,
+    triable: list[int],
+    proven: ProvenPython,
+    fresh: str,
+    base: dict[str, str],
+    scratch: str,
+    host_timeout: float,
+) -> tuple[Fix, ...]:
+    """Start every trial, then read each answer within its limits (`scratch` holds files the trials read)."""
+    from cadoctor._facts.interpreter import InterpreterError, spawn
+
     before = facts.runtime.context_loaded
     started: list[tuple[int, Popen[bytes] | str, bytes]] = []
     for index in triable:  # all children start at once; each is then read within its own limits
@@ -340,8 +371,10 @@ def verify(
         else:
             script, request = [_PROBE_SCRIPT, "--verify"], _request(fix, facts, host_timeout)
         try:
-            child: Popen[bytes] | str = spawn(proven, script, env=_child_env(base, fix.env), cwd="/")
-        except InterpreterError as exc:
+            child: Popen[bytes] | str = spawn(
+                proven, script, env=_child_env(base, _merged(fix, scratch, index)), cwd="/"
+            )
+        except (InterpreterError, OSError) as exc:
             child = str(exc)
         started.append((index, child, json.dumps(request).encode()))
     results = list(fixes)

@@ -194,7 +194,7 @@ def render_human(report: Report, console: Console) -> None:
         say("Fixes, smallest change first", style="bold")
         for number, fix in enumerate(report.fixes, 1):
             state = {True: ("verified", "green"), False: ("did not work", "red"), None: ("not tried", "dim")}
-            label, label_style = state[fix.verified]
+            label, label_style = ("on the server", "cyan") if fix.kind == "server" else state[fix.verified]
             say("  %d. [%s, " % (number, fix.kind), (label, label_style), "] ", fix.summary)
             for name, text in fix.lines.items():
                 say("     %s:" % name, style="dim")

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 _WHY = {
     "host-unknown-ca": "the chain ends at {top}, which the default context does not trust; {holders}",
     "host-incomplete-chain": "the server did not send {missing}, the certificate its chain needs (OpenSSL never "
-    "fetches a missing intermediate; browsers do, so the site may work there)",
+    "fetches a missing intermediate; browsers do, so the site may work there){published}",
     "host-expired": "the server's certificate {subject} expired on {not_after}",
     "host-not-yet-valid": "the server's certificate {subject} is valid only from {not_before}: check this host's clock",
     "host-hostname-mismatch": "{verify_message}: the certificate does not name {server_name}; "
@@ -31,6 +31,11 @@ _WHY = {
 
 def _holders_text(host: HostCheck) -> str:
     """Say which bundles hold the chain's root, and whether the chain verifies against them."""
+    if not host.holders and host.chain and not host.chain[-1].self_issued:
+        return (
+            "no bundle on this host holds it: trust that root if it is your CA's (a private CA, a cluster's, a "
+            "proxy's), or, if %r is an intermediate, the server must send it" % host.top_issuer
+        )
     if not host.holders:
         return "no bundle on this host holds it"
     parts = [
@@ -66,12 +71,16 @@ def host_findings(facts: Facts) -> Iterator[Finding]:
     """One finding per failed handshake, classified; interception when a private root is in the OS store."""
     for host in facts.hosts:
         if host.code is None:
+            yield from _intercepted(facts, host)
             continue
         leaf = host.chain[0] if host.chain else None
         why = _WHY[host.code].format(
             top=repr(host.top_issuer),
             holders=_holders_text(host),
             missing=repr(host.missing_issuer),
+            published="; its issuer is published at %s" % host.chain[-1].ca_issuers[0]
+            if host.chain and host.chain[-1].ca_issuers
+            else "",
             subject=repr(leaf.subject if leaf else None),
             not_after=leaf.not_after if leaf else "?",
             not_before=leaf.not_before if leaf else "?",
@@ -82,13 +91,28 @@ def host_findings(facts: Facts) -> Iterator[Finding]:
         )
         via = " through the proxy %s" % host.proxy if host.proxy else ""
         yield Finding(host.code, Severity.ERROR, "%s%s: %s" % (host.target, via, why), _evidence(host))
-        system_holders = [h.path for h in host.holders if "system" in h.roles or "local-anchors" in h.roles]
-        if host.code == "host-unknown-ca" and system_holders and host.public_root is False:
-            yield Finding(
-                "host-intercepted",
-                Severity.WARNING,
-                "%s: the chain's root %r is not a public root (certifi lacks it) but the OS store holds it (%s): "
-                "TLS interception, e.g. by a corporate proxy; clients that use certifi will fail"
-                % (host.target, host.top_issuer, ", ".join(system_holders)),
-                {"target": host.target, "root": host.top_issuer, "holders": system_holders},
-            )
+        if host.code == "host-unknown-ca":
+            yield from _intercepted(facts, host)
+
+
+def _intercepted(facts: Facts, host: HostCheck) -> Iterator[Finding]:
+    """A root Mozilla's set lacks but the OS store holds: interception, failed handshake or not, and who fails it."""
+    from cadoctor._rules.clients import host_verdicts, judge
+
+    system_holders = [h.path for h in host.holders if "system" in h.roles or "local-anchors" in h.roles]
+    if host.public_root is not False or not system_holders:
+        return
+    failing = [v.name for v in host_verdicts(host, judge(facts)) if v.ok is False]
+    clients = (
+        "; here %s fail%s it" % (", ".join(failing), "s" if len(failing) == 1 else "")
+        if failing
+        else "; clients that trust certifi or their own bundles fail it"
+    )
+    yield Finding(
+        "host-intercepted",
+        Severity.WARNING,
+        "%s: the chain's root %r is not a public root (Mozilla's set, certifi, lacks it) but the OS store holds it "
+        "(%s): TLS interception by a proxy, or a private CA the administrator trusts%s"
+        % (host.target, host.top_issuer, ", ".join(system_holders), clients),
+        {"target": host.target, "root": host.top_issuer, "holders": system_holders, "failing_clients": failing},
+    )

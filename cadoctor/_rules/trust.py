@@ -8,6 +8,7 @@ from collections.abc import Iterator, Mapping
 from cadoctor._model import Bundle, Facts, Finding, Severity
 from cadoctor._rules.clients import client_findings, path_effects
 from cadoctor._rules.hosts import host_findings
+from cadoctor._rules.public_roots import override_replaces_defaults
 from cadoctor._rules.stacks import about_default_paths, reads_default_paths, stack_findings
 from cadoctor._rules.variables import CONSUMERS
 
@@ -21,7 +22,6 @@ ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 
 
 # Variables whose file replaces, not extends, the client's roots.
-_REPLACING = tuple(name for name in CONSUMERS if name not in ("SSL_CERT_DIR", "NODE_EXTRA_CA_CERTS"))
 
 
 def _in_effect(facts: Facts) -> tuple[Bundle | None, list[Bundle]]:
@@ -208,28 +208,6 @@ def env_path_invalid(facts: Facts) -> Iterator[Finding]:
                 severity,
                 "%s=%s %s; affects %s%s" % (name, entry, problem, consumers, " (here: %s)" % told if told else ""),
                 {"variable": name, "path": entry, "problem": problem, "consumers": consumers, "clients": effects},
-            )
-
-
-def override_replaces_defaults(facts: Facts) -> Iterator[Finding]:
-    """A CA override holds only private roots: private sites work, public ones fail."""
-    reference = next((b for b in facts.bundles if "certifi" in b.roles and b.certificates), None) or next(
-        (b for b in facts.bundles if "system" in b.roles and b.kind == "file" and b.certificates), None
-    )
-    if reference is None:
-        return
-    for name in _REPLACING:
-        path = facts.runtime.environment.get(name)
-        bundle = facts.bundle(path) if path else None
-        if bundle is None or not bundle.certificates or bundle.path == reference.path:
-            continue
-        if not bundle.identities & reference.identities:
-            yield Finding(
-                "override-replaces-defaults",
-                WARNING,
-                "%s=%s holds %d certificates and none of the %d public roots in %s: public sites will fail"
-                % (name, path, bundle.certificates, reference.certificates, reference.path),
-                {"variable": name, "path": path, "certificates": bundle.certificates, "reference": reference.path},
             )
 
 

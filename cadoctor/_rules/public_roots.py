@@ -1,0 +1,81 @@
+"""Mozilla's public roots as a yardstick: whether a bundle holds any of them, or only a private CA."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from cadoctor._model import Bundle, Facts, Finding, Severity
+from cadoctor._rules.variables import CONSUMERS
+
+_REPLACING = tuple(name for name in CONSUMERS if name not in ("SSL_CERT_DIR", "NODE_EXTRA_CA_CERTS"))
+
+
+def public_reference(facts: Facts) -> Bundle | None:
+    """A bundle of the public roots to compare others with: certifi's, else the OS's bundle file."""
+    return next((b for b in facts.bundles if "certifi" in b.roles and b.certificates), None) or next(
+        (b for b in facts.bundles if "system" in b.roles and b.kind == "file" and b.certificates), None
+    )
+
+
+def lacks_public_roots(facts: Facts, bundle: Bundle) -> bool:
+    """Whether a bundle holds none of the public roots (a private CA's file): used alone, public sites fail."""
+    reference = public_reference(facts)
+    return reference is not None and bundle.path != reference.path and not bundle.identities & reference.identities
+
+
+def override_replaces_defaults(facts: Facts) -> Iterator[Finding]:
+    """A CA override holds only private roots: private sites work, public ones fail; judged by whom it breaks."""
+    from cadoctor._rules.clients import judge
+
+    reference = public_reference(facts)
+    if reference is None:
+        return
+    capaths = [facts.bundle(c.path) for c in facts.runtime.capaths]
+    served = [b.path for b in capaths if b is not None and b.kind == "directory" and b.working_links]
+    for name in _REPLACING:
+        path = facts.runtime.environment.get(name)
+        bundle = facts.bundle(path) if path else None
+        if bundle is None or not bundle.certificates or not lacks_public_roots(facts, bundle):
+            continue
+        replacing = [c.name for c in judge(facts) if c.trust.kind == "variable" and c.trust.path == path]
+        default = name == facts.runtime.cafile_env  # what the default context reads, and everything built on it
+        whole = "%s=%s holds %d certificates and none of the %d public roots in %s" % (
+            name,
+            path,
+            bundle.certificates,
+            reference.certificates,
+            reference.path,
+        )
+        if default and not served:
+            severity, effect = (
+                Severity.ERROR,
+                "no hashed folder serves them either: public sites fail for the default context",
+            )
+            effect += " (urllib, and every client on Python's ssl defaults)" + (
+                " and for %s" % ", ".join(replacing) if replacing else ""
+            )
+        elif default:
+            severity = Severity.WARNING
+            effect = "the default context still finds public roots in %s, but %s" % (
+                ", ".join(served),
+                "%s take%s it as the whole store and fail public sites"
+                % (", ".join(replacing), "s" if len(replacing) == 1 else "")
+                if replacing
+                else "a client that takes it as its whole store (httpx, uv) fails public sites",
+            )
+        else:
+            severity = Severity.WARNING
+            effect = "public sites fail in %s" % (", ".join(replacing) or "the clients that read it")
+        yield Finding(
+            "override-replaces-defaults",
+            severity,
+            "%s: %s" % (whole, effect),
+            {
+                "variable": name,
+                "path": path,
+                "certificates": bundle.certificates,
+                "reference": reference.path,
+                "default_context_fails": default and not served,
+                "clients": replacing,
+            },
+        )

@@ -1,0 +1,147 @@
+"""Host checks against trustme CAs: a private root is not a missing intermediate, attribution follows OpenSSL,
+interception is named when the handshake succeeds, and an override is judged by what it breaks."""
+
+from __future__ import annotations
+
+import json
+import ssl
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import artefacts
+import clients
+import pytest
+import trustme
+from conftest import CHILD_TIMEOUT, check_json, clean_env, system_bundle_or_skip
+from servers import serve, tls_handler
+
+
+def _serve_trustme(cert: trustme.LeafCert) -> Any:
+    """A loopback HTTPS server presenting a trustme leaf (and whatever chain trustme gives it)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    cert.configure_cert(context)
+    return serve(tls_handler(context))
+
+
+def _root_file(ca: trustme.CA, folder: Path) -> Path:
+    """The CA's root as a PEM file of its own, as a private CA hands it out."""
+    path = folder / "private-root.pem"
+    ca.cert_pem.write_to_path(str(path))
+    path.chmod(0o644)
+    return path
+
+
+def _host(report: dict[str, Any]) -> dict[str, Any]:
+    """The one host of a report."""
+    [host] = report["hosts"]
+    assert isinstance(host, dict)
+    return host
+
+
+def test_leaf_signed_by_the_root_is_an_unknown_ca_with_a_verified_fix(tmp_path: Path) -> None:
+    """trustme's default leaf, signed by its root: host-unknown-ca (no server blame), a merged bundle verified."""
+    ca = trustme.CA()
+    root = _root_file(ca, tmp_path)
+    with _serve_trustme(ca.issue_cert("localhost")) as port:
+        status, report = check_json(clean_env(REQUESTS_CA_BUNDLE=str(root)), "--host", "localhost:%d" % port)
+    host = _host(report)
+    assert (status, host["code"]) == (1, "host-unknown-ca")
+    assert "host-incomplete-chain" not in {f["code"] for f in report["findings"]}
+    assert not [f for f in report["fixes"] if f["kind"] == "server"]
+    fix = next(f for f in report["fixes"] if f["kind"] == "env")
+    assert fix["env"] == {"SSL_CERT_FILE": str(tmp_path / "private-root+public-roots.pem")}
+    assert fix["verified"] is True, fix["evidence"]
+    assert "a real handshake to localhost:%d succeeded" % port in fix["evidence"]
+
+
+def test_a_critical_subject_alt_name_is_attributed_as_openssl_does(tmp_path: Path) -> None:
+    """A trustme leaf's critical SAN beside a subject (RFC 5280-strict verifiers refuse it): the holder verifies,
+    and a `-W error` run shows no warning."""
+    from cryptography import x509
+
+    ca = trustme.CA()
+    leaf = ca.issue_cert("localhost")
+    der = ssl.PEM_cert_to_DER_cert(leaf.cert_chain_pems[0].bytes().decode())
+    san = x509.load_der_x509_certificate(der).extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    assert san.critical  # what this test is about: cryptography's verifier rejects it, OpenSSL does not
+    root = _root_file(ca, tmp_path)
+    env = clean_env(REQUESTS_CA_BUNDLE=str(root))
+    with _serve_trustme(leaf) as port:
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-W",
+                "error",
+                "-m",
+                "cadoctor",
+                "check",
+                "--format",
+                "json",
+                "--host",
+                "localhost:%d" % port,
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=CHILD_TIMEOUT,
+        )
+    assert done.stderr == "", done.stderr
+    host = _host(json.loads(done.stdout))
+    assert host["holders"] == [
+        {"path": str(root), "roles": ["env:REQUESTS_CA_BUNDLE"], "verifies": True, "reason": None}
+    ]
+
+
+@pytest.mark.slow
+def test_interception_is_named_when_the_handshake_succeeds(tmp_path: Path) -> None:
+    """A root absent from certifi but in the OS store (mount namespace): success, yet host-intercepted and who fails."""
+    ca = trustme.CA()
+    root = _root_file(ca, tmp_path)
+    python = str(artefacts.clients_venv())  # requests, httpx, botocore: each trusts its own store
+    with clients.os_store_with(root) as store, _serve_trustme(ca.issue_cert("localhost")) as port:
+        argv = [sys.executable, "-m", "cadoctor", "check", "--format", "json", "--python", python]
+        done = store.run([*argv, "--host", "localhost:%d" % port], clients.client_env(), timeout=180)
+    report = json.loads(done.stdout)
+    host = _host(report)
+    assert (host["ok"], host["public_root"]) == (True, False)
+    (found,) = [f for f in report["findings"] if f["code"] == "host-intercepted"]
+    assert found["severity"] == "warning"
+    assert "/etc/ssl/certs/ca-certificates.crt" in found["evidence"]["holders"]
+    failing = {c["name"] for c in host["clients"] if c["ok"] is False}
+    assert {"requests", "httpx"} <= failing
+    assert set(found["evidence"]["failing_clients"]) == failing
+    assert "requests" in found["summary"]
+
+
+@pytest.mark.slow
+def test_a_private_only_override_on_a_host_without_hash_links_is_an_error(tmp_path: Path) -> None:
+    """RHEL-like store (no hash links) and SSL_CERT_FILE at a private root alone: error, exit 1, merged fix verified."""
+    system_bundle_or_skip()
+    ca = trustme.CA()
+    root = _root_file(ca, tmp_path)
+    with clients.os_store_with(hash_links=False) as store:
+        argv = [sys.executable, "-m", "cadoctor", "check", "--format", "json"]
+        done = store.run(argv, clean_env(SSL_CERT_FILE=str(root)))
+    report = json.loads(done.stdout)
+    assert done.returncode == 1, done.stderr
+    (found,) = [f for f in report["findings"] if f["code"] == "override-replaces-defaults"]
+    assert found["severity"] == "error"
+    assert found["evidence"]["default_context_fails"] is True
+    fix = next(f for f in report["fixes"] if f["kind"] == "env" and "override-replaces-defaults" in f["addresses"])
+    assert fix["env"] == {"SSL_CERT_FILE": str(tmp_path / "private-root+public-roots.pem")}
+    assert fix["verified"] is True, fix["evidence"]
+
+
+def test_the_same_override_where_hash_links_serve_names_the_clients_it_breaks(tmp_path: Path) -> None:
+    """Debian's hashed /etc/ssl/certs still serves the default context: a warning that names who breaks."""
+    system_bundle_or_skip()
+    ca = trustme.CA()
+    root = _root_file(ca, tmp_path)
+    status, report = check_json(clean_env(SSL_CERT_FILE=str(root)))
+    (found,) = [f for f in report["findings"] if f["code"] == "override-replaces-defaults"]
+    assert found["severity"] == "warning"
+    assert found["evidence"]["default_context_fails"] is False
+    assert "the default context still finds public roots in" in found["summary"]
+    assert status == 0
