@@ -242,9 +242,23 @@ def _certificates_in_records(data: bytes) -> tuple[bytes, ...]:
 
 
 def _holder_certificates(bundle: Bundle, issuer_der: bytes) -> list[bytes]:
-    """The certificates of a bundle whose subject is `issuer_der`, found as OpenSSL finds them (by subject hash)."""
+    """A bundle's certificates named `issuer_der`, compared as OpenSSL compares names; a file from what it read."""
     from cadoctor._facts.bundle import certificates_named
+    from cadoctor._facts.der import MalformedDER, name_clue, name_key
 
+    if bundle.kind == "file" and bundle.subjects:
+        raw = [bundle.ders[i] for i, subject in bundle.subjects.items() if subject == issuer_der and i in bundle.ders]
+        if raw:
+            return raw
+        try:
+            key, clue = name_key(issuer_der), name_clue(issuer_der)
+            return [
+                bundle.ders[i]
+                for i, subject in bundle.subjects.items()
+                if clue in subject.lower() and i in bundle.ders and name_key(subject) == key
+            ]
+        except MalformedDER:
+            return []
     return certificates_named(bundle.path, issuer_der) if bundle.kind in ("file", "directory") else []
 
 
@@ -375,19 +389,26 @@ def _names(chain: tuple[ChainCertificate, ...]) -> set[bytes]:
 
 
 def _holds_any(path: str, names: set[bytes]) -> bool:
-    """Whether a PEM file holds a subject of these names, raw or folded: no hashing, a successful check stays light."""
-    from cadoctor._facts.der import MalformedDER, certificate_parts, name_key
+    """Whether a PEM file holds a subject of these names, raw or folded: no hashing, a successful check stays light.
+
+    A name's bytes, or the longest word of its folded form, must occur in a certificate before it is parsed.
+    """
+    from cadoctor._facts.der import MalformedDER, certificate_parts, name_clue, name_key
     from cadoctor._facts.verifier import pem_certificates
 
-    subjects = []
-    for der in pem_certificates(path):
+    keys: dict[bytes, bytes] = {}
+    for name in names:
         with contextlib.suppress(MalformedDER):
-            subjects.append(certificate_parts(der).subject)
-    if names & set(subjects):
-        return True
-    with contextlib.suppress(MalformedDER):
-        keys = {name_key(name) for name in names}
-        return any(name_key(subject) in keys for subject in subjects)
+            keys[name_key(name)] = name_clue(name)
+    for der in pem_certificates(path):
+        raw = any(name in der for name in names)
+        lowered = der.lower() if not raw else b""
+        if not raw and not any(clue and clue in lowered for clue in keys.values()):
+            continue
+        with contextlib.suppress(MalformedDER):
+            subject = certificate_parts(der).subject
+            if subject in names or name_key(subject) in keys:
+                return True
     return False
 
 
