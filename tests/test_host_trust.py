@@ -145,3 +145,21 @@ def test_the_same_override_where_hash_links_serve_names_the_clients_it_breaks(tm
     assert found["evidence"]["default_context_fails"] is False
     assert "the default context still finds public roots in" in found["summary"]
     assert status == 0
+
+
+def test_a_known_interception_product_is_named_even_when_no_store_holds_its_root(tmp_path: Path) -> None:
+    """A chain under "Zscaler Root CA" that nothing here trusts: host-unknown-ca and host-intercepted naming it."""
+    from servers import make_chain, server_context
+
+    chain = make_chain(tmp_path / "pki", "Zscaler Root CA")
+    assert chain.intermediate is not None
+    with serve(tls_handler(server_context(chain.leaf, chain.key, chain.intermediate))) as port:
+        status, report = check_json(clean_env(), "--host", "localhost:%d" % port, "--no-verify")
+    assert (status, _host(report)["code"]) == (1, "host-unknown-ca")
+    (found,) = [f for f in report["findings"] if f["code"] == "host-intercepted"]
+    assert found["evidence"]["product"] == "zscaler"
+    assert "TLS interception by zscaler" in found["summary"]
+    assert "add the proxy's root to the OS store" in found["summary"]
+    (wanted,) = [f for f in report["fixes"] if "host-unknown-ca" in f["addresses"]]  # no copy of the root here
+    assert (wanted["kind"], wanted["verified"]) == ("command", None)
+    assert "ROOT.pem" in wanted["lines"]["shell"]

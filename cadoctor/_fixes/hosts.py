@@ -64,7 +64,28 @@ def _trust_root(facts: Facts, host: HostCheck) -> list[Fix]:
             )
         )
         return fixes
-    return []
+    return [_root_wanted(facts, host)] if host.chain else []
+
+
+def _root_wanted(facts: Facts, host: HostCheck) -> Fix:
+    """No copy of the root here: the lines to add one, obtained from its owner (never from this connection)."""
+    from cadoctor._fixes.bundles import best_bundle
+
+    public = best_bundle(facts)
+    bundle = public.path if public is not None else "/etc/ssl/certs/ca-certificates.crt"
+    command = 'cat %s ROOT.pem > ca-bundle-with-root.pem\nexport SSL_CERT_FILE="$PWD/ca-bundle-with-root.pem"' % (
+        sh_quote(bundle)
+    )
+    return Fix(
+        kind="command",
+        summary="If %r is your CA's (a private CA, a cluster's, your proxy's), get its root certificate from its "
+        "operator as ROOT.pem and join it with the public roots (or add it to the OS store)" % host.top_issuer,
+        addresses=("host-unknown-ca",),
+        command=command,
+        lines={"shell": command},
+        evidence="not tried: no copy of that root is on this host, and one taken from this connection would "
+        "trust whoever answered",
+    )
 
 
 def _server_fix(host: HostCheck) -> Fix:

@@ -95,12 +95,54 @@ def host_findings(facts: Facts) -> Iterator[Finding]:
             yield from _intercepted(facts, host)
 
 
+# Products that intercept TLS, as their CAs name themselves (matched in the chain's names, case folded).
+INTERCEPTION_PRODUCTS = (
+    "zscaler",
+    "netskope",
+    "fortigate",
+    "fortinet",
+    "palo alto",
+    "blue coat",
+    "bluecoat",
+    "forcepoint",
+    "websense",
+    "cisco umbrella",
+    "opendns",
+    "sophos",
+    "mitmproxy",
+    "do_not_trust_fiddlerroot",
+    "fiddler",
+    "charles proxy",
+    "kaspersky",
+    "avast",
+    "eset ssl filter",
+    "bitdefender",
+    "check point",
+    "barracuda",
+    "smoothwall",
+    "lightspeed",
+    "securly",
+    "iboss",
+    "menlo security",
+    "cato networks",
+    "mcafee web gateway",
+    "skyhigh",
+)
+
+
+def interception_product(names: list[str]) -> str | None:
+    """The interception product a certificate name gives away, if any."""
+    folded = " ".join(names).lower()
+    return next((product for product in INTERCEPTION_PRODUCTS if product in folded), None)
+
+
 def _intercepted(facts: Facts, host: HostCheck) -> Iterator[Finding]:
-    """A root Mozilla's set lacks but the OS store holds: interception, failed handshake or not, and who fails it."""
+    """A root Mozilla's set lacks but the OS store holds, or a known interception product's: and who fails it."""
     from cadoctor._rules.clients import host_verdicts, judge
 
     system_holders = [h.path for h in host.holders if "system" in h.roles or "local-anchors" in h.roles]
-    if host.public_root is not False or not system_holders:
+    product = interception_product([c.issuer for c in host.chain] + [host.top_issuer or ""])
+    if host.public_root is True or not (system_holders or product) or (host.public_root is None and not product):
         return
     failing = [v.name for v in host_verdicts(host, judge(facts)) if v.ok is False]
     clients = (
@@ -108,11 +150,26 @@ def _intercepted(facts: Facts, host: HostCheck) -> Iterator[Finding]:
         if failing
         else "; clients that trust certifi or their own bundles fail it"
     )
+    where = (
+        "the OS store holds it (%s)" % ", ".join(system_holders)
+        if system_holders
+        else "no store here holds it: add the proxy's root to the OS store"
+    )
+    what = (
+        "TLS interception by %s" % product
+        if product
+        else "TLS interception by a proxy, or a private CA the administrator trusts"
+    )
     yield Finding(
         "host-intercepted",
         Severity.WARNING,
-        "%s: the chain's root %r is not a public root (Mozilla's set, certifi, lacks it) but the OS store holds it "
-        "(%s): TLS interception by a proxy, or a private CA the administrator trusts%s"
-        % (host.target, host.top_issuer, ", ".join(system_holders), clients),
-        {"target": host.target, "root": host.top_issuer, "holders": system_holders, "failing_clients": failing},
+        "%s: the chain's root %r is not a public root (Mozilla's set, certifi, lacks it); %s: %s%s"
+        % (host.target, host.top_issuer, where, what, clients),
+        {
+            "target": host.target,
+            "root": host.top_issuer,
+            "holders": system_holders,
+            "failing_clients": failing,
+            "product": product,
+        },
     )
