@@ -353,7 +353,10 @@ def whole_chain(shaken: Shaken | HostCheck, timeout: float) -> Shaken | HostChec
     if isinstance(shaken, HostCheck) or shaken.outcome.get("chain_whole") is not False or len(shaken.chain) > 1:
         return shaken
     chain = fetch_chain(shaken.host, shaken.port, shaken.host, timeout)
-    return replace(shaken, chain=chain) if len(chain) > len(shaken.chain) else shaken
+    if not chain:
+        return shaken
+    whole = {**shaken.outcome, "chain_whole": True}  # read from the wire: a leaf alone is all the server sent
+    return replace(shaken, chain=chain if len(chain) > len(shaken.chain) else shaken.chain, outcome=whole)
 
 
 def shake_in(target: str, python: str, timeout: float) -> Shaken | HostCheck:
