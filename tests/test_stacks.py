@@ -218,6 +218,22 @@ def test_libpqs_copy_is_judged_alike_by_pid_and_ps() -> None:
     assert "trust-store-empty" not in {f["code"] for f in mine}
 
 
+def test_pgsslrootcert_system_is_libpqs_switch_too(postgres_tls: int) -> None:
+    """PGSSLROOTCERT=system, no option in the code: libpq reads its default paths, and --pid and ps both say so."""
+    code = "import ssl, psycopg2, sys; print('ready', flush=True); sys.stdin.read()"
+    env = clean_env(PGSSLROOTCERT="system")
+    without = PG_CONNECT.replace('sslrootcert="system", ', "")
+    said = _says([str(artefacts.stacks_venv()), "-c", without, str(postgres_tls)], env)
+    assert "certificate verify failed" in said  # libpq itself takes the variable as the switch (not a file)
+    with running([str(artefacts.stacks_venv()), "-c", code], env) as child:
+        _, report = check_json(clean_env(), "--pid", str(child.pid), "--no-verify")
+        scan = json.loads(run_cadoctor(["ps", "--format", "json"], clean_env()).stdout)
+    assert _stack(report, "libpq")["reads_default_paths"] is True
+    entries = [p for g in scan["groups"] for p in g["processes"] if p["pid"] == child.pid and p["consumer"] == "libpq"]
+    assert entries
+    assert "sslrootcert=system" in entries[0]["options"]
+
+
 def test_libpq_with_sslrootcert_system_fails_a_root_only_the_os_store_has(ca: GeneratedCA, postgres_tls: int) -> None:
     """Root in the OS store: libpq's sslrootcert=system fails (its OPENSSLDIR is missing); SSL_CERT_FILE fixes it."""
     with clients.os_store_with(ca.bundle) as store:

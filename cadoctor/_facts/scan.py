@@ -249,12 +249,14 @@ def paths(view: ProcessView) -> list[str]:
 def _options(view: ProcessView, environ: Mapping[str, str]) -> tuple[str, ...]:
     """The `--` options of its command line and of NODE_OPTIONS (bounded): the switches a stack may read."""
     words = list(view.cmdline)
+    if environ.get("PGSSLROOTCERT") == "system":
+        words.append("sslrootcert=system")  # libpq's switch, given as its variable
     if environ.get("NODE_OPTIONS"):
         import shlex
 
         with contextlib.suppress(ValueError):  # split as a shell would; an unbalanced quote stops node starting
             words += shlex.split(environ["NODE_OPTIONS"][:4096])
-    return tuple(w[:100] for w in words if w.startswith("--"))[:50]
+    return tuple(w[:100] for w in words if w.startswith("--") or w.endswith("sslrootcert=system"))[:50]
 
 
 def _unreadable(pid: int, reason: str) -> Unreadable:

@@ -49,13 +49,15 @@ def program_stack(facts: Facts) -> Stack | None:
 
 
 def _words(rule: StackRule, facts: Facts) -> list[str]:
-    """The process's command line, and NODE_OPTIONS for node: where a stack's switches are given."""
-    command = facts.subject.command if facts.subject is not None else ()
+    """The process's command line, NODE_OPTIONS for node, PGSSLROOTCERT for libpq: where switches are given."""
+    command = list(facts.subject.command if facts.subject is not None else ())
+    if rule.consumer == "libpq" and facts.runtime.environment.get("PGSSLROOTCERT") == "system":
+        command.append("sslrootcert=system")  # the variable is the option's default
     options = facts.runtime.environment.get("NODE_OPTIONS", "") if rule.consumer == "node" else ""
     try:
         return [*command, *shlex.split(options)]
     except ValueError:  # an unbalanced quote: node would refuse to start, so nothing is switched
-        return list(command)
+        return command
 
 
 def reads_default_paths(facts: Facts) -> bool:
