@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import ssl
 from pathlib import Path
@@ -11,6 +12,8 @@ import pytest
 from conftest import clean_env, run_cadoctor
 from servers import answer_http, close_after_hello, make_chain, serve, server_context, tls_handler
 
+from cadoctor._rules.message_patterns import Text
+from cadoctor._rules.message_table import PATTERNS
 from cadoctor._rules.messages import explain
 
 # Messages as the libraries print them (formats from their sources and issue trackers), with the finding code
@@ -115,6 +118,22 @@ def test_library_message(message: str, code: str | None) -> None:
     assert found.known
     first = found.causes[0]
     assert (code in first.codes) if code else first.codes == ()
+
+
+def test_words_never_hide_a_match() -> None:
+    """On every message, each phrase is found exactly where its regex alone finds it: the word index only skips."""
+    phrases = [p for row in PATTERNS for p in row.phrases]
+    for message, _code in LIBRARY_MESSAGES:
+        text = Text(message)
+        for phrase in phrases:
+            alone = re.search(phrase.source, text.folded)
+            assert phrase.search(text) == (alone and alone.span()), (phrase.source, message)
+
+
+def test_words_are_whole_words() -> None:
+    """ENOTFOUND inside FileNotFoundError is not a DNS failure: phrases match whole words only."""
+    found = explain("context.load_verify_locations(ca_certs) FileNotFoundError: [Errno 2] No such file or directory")
+    assert all("host-unreachable" not in cause.codes for cause in found.causes)
 
 
 def test_corpus_is_large_enough() -> None:
