@@ -13,7 +13,7 @@ from conftest import clean_env, run_cadoctor
 from servers import answer_http, close_after_hello, make_chain, serve, server_context, tls_handler
 
 from cadoctor._rules.message_patterns import Text
-from cadoctor._rules.message_table import PATTERNS
+from cadoctor._rules.message_table import CONTEXTS, PATTERNS
 from cadoctor._rules.messages import explain
 
 # Messages as the libraries print them (formats from their sources and issue trackers), with the finding code
@@ -122,12 +122,49 @@ def test_library_message(message: str, code: str | None) -> None:
 
 def test_words_never_hide_a_match() -> None:
     """On every message, each phrase is found exactly where its regex alone finds it: the word index only skips."""
-    phrases = [p for row in PATTERNS for p in row.phrases]
+    phrases = [p for row in PATTERNS for p in row.phrases] + [p for row in CONTEXTS for p in row.phrases]
     for message, _code in LIBRARY_MESSAGES:
         text = Text(message)
         for phrase in phrases:
             alone = re.search(phrase.source, text.folded)
             assert phrase.search(text) == (alone and alone.span()), (phrase.source, message)
+
+
+SERVER_SIDE = [
+    "ERROR OpenSSL::SSL::SSLError: SSL_accept returned=1 errno=0 state=error: tlsv1 alert unknown ca",
+    "http: TLS handshake error from 10.1.2.3:52044: remote error: tls: bad certificate",
+    "*1 SSL_do_handshake() failed (SSL: error:0A000418:SSL routines::tlsv1 alert unknown ca:SSL alert number 48) "
+    "while SSL handshaking, client: 1.2.3.4, server: 0.0.0.0:443",
+    'File "/usr/lib/python3.11/ssl.py", line 1405, in accept\n    newsock = self.context.wrap_socket(newsock,\n'
+    "ssl.SSLError: [SSL: SSLV3_ALERT_CERTIFICATE_UNKNOWN] sslv3 alert certificate unknown (_ssl.c:1006)",
+]
+
+
+@pytest.mark.parametrize("message", SERVER_SIDE, ids=range(len(SERVER_SIDE)))
+def test_an_alert_the_server_received_means_the_client_rejected_its_certificate(message: str) -> None:
+    """A server's log receiving unknown_ca or bad_certificate says the client distrusts the server's chain."""
+    found = explain(message)
+    assert found.side == "server"
+    assert found.causes[0].codes == ("host-unknown-ca", "host-incomplete-chain")
+    assert all("host-client-cert-rejected" not in cause.codes for cause in found.causes)
+
+
+def test_an_alert_the_client_received_means_the_server_rejected_our_certificate() -> None:
+    """The same alert in a client's message is about our client certificate; with no side shown, both readings."""
+    client = explain("curl: (56) OpenSSL SSL_read: error:0A000412:SSL routines::sslv3 alert bad certificate, errno 0")
+    assert (client.side, client.causes[0].codes) == ("client", ("host-client-cert-rejected",))
+    either = explain("handshake: tlsv1 alert unknown ca")
+    assert either.side is None
+    assert either.causes[0].codes == ("host-client-cert-rejected", "host-unknown-ca")
+
+
+def test_a_weak_certificate_being_loaded_is_a_local_problem() -> None:
+    """`ca md too weak` while this program loads its own certificate is not the server's fix, unlike in a handshake."""
+    loading = explain('nginx: [emerg] SSL_CTX_use_certificate("/etc/nginx/cert.pem") failed (SSL: ee key too small)')
+    assert [c.name for c in loading.causes] == ["weak-local-certificate"]
+    assert loading.causes[0].codes == ()
+    handshake = explain("error:0A00018A:SSL routines:tls_process_ske_dhe:dh key too small")
+    assert handshake.causes[0].codes == ("host-handshake-failure",)
 
 
 def test_words_are_whole_words() -> None:
@@ -187,6 +224,9 @@ def test_cli_reads_stdin_and_prints_json() -> None:
     document = json.loads(result.stdout)
     assert document["known"] is True
     assert "host-unknown-ca" in document["causes"][0]["codes"]
+    assert (document["side"], document["side_evidence"]) == ("client", "curl: (")
+    server = run_cadoctor(["explain", SERVER_SIDE[0]], clean_env())
+    assert "printed by the server (it shows `SSL_accept`)" in server.stdout
     unknown = run_cadoctor(["explain", "the coffee machine is empty"], clean_env())
     assert unknown.returncode == 1
     assert "matches no TLS or CA error" in unknown.stdout

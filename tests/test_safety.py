@@ -29,7 +29,7 @@ from conftest import (
 from cadoctor._facts.proof import NotProven, prove_python
 from cadoctor._fixes.bundles import trustworthy
 from cadoctor._model import Bundle
-from cadoctor._rules.message_table import PATTERNS
+from cadoctor._rules.message_table import CONTEXTS, PATTERNS
 from cadoctor._rules.messages import explain, find_host
 from cadoctor._text import printable
 
@@ -295,6 +295,7 @@ def _phrases(source: str) -> list[str]:
 
 
 FAMILIES = {p.name: [*_phrases(p.source), *(x for a, b in p.ordered for x in (a, b))] for p in PATTERNS}
+FAMILIES.update({"context " + c.name: [x for p in c.phrases for x in _phrases(p.source)] for c in CONTEXTS})
 FAMILIES["hosts"] = ["host='a", "host: a", "connect to a", "cannot connect to host a", 'get "https://a', "https://a"]
 
 
@@ -311,7 +312,7 @@ def test_explain_takes_linear_time_on_adversarial_text(family: str) -> None:
 
 def test_every_phrase_names_a_word_of_the_folded_text() -> None:
     """Each phrase is lowercase without `_`, as the folded text is, and holds a whole word: absent ones are skipped."""
-    for phrase in [p for row in PATTERNS for p in row.phrases]:
+    for phrase in [p for row in PATTERNS for p in row.phrases] + [p for row in CONTEXTS for p in row.phrases]:
         assert phrase.words, phrase.source
         assert phrase.source == phrase.source.lower(), phrase.source
         assert "_" not in phrase.source, phrase.source

@@ -135,6 +135,29 @@ def phrases(source: str) -> tuple[Phrase, ...]:
     return tuple(found)
 
 
+def _first(found: tuple[Phrase, ...], text: Text) -> tuple[int, int] | None:
+    """The earliest place any of the phrases shows, or None."""
+    spans = [span for phrase in found if (span := phrase.search(text)) is not None]
+    return min(spans) if spans else None
+
+
+@record
+class Context:
+    """Phrases that show where a message comes from (the server's side, a file being loaded, a proxy)."""
+
+    name: str
+    phrases: tuple[Phrase, ...]
+
+    def search(self, text: Text) -> tuple[int, int] | None:
+        """The first phrase of this context in the text, or None."""
+        return _first(self.phrases, text)
+
+
+def context(name: str, source: str) -> Context:
+    """One context row."""
+    return Context(name, phrases(source))
+
+
 @record
 class Pattern:
     """One family of messages, with what it usually means and how to check it.
@@ -142,6 +165,8 @@ class Pattern:
     Attributes:
         source: Phrases that identify the family, as one regex; it has no unbounded repetition.
         ordered: Pairs of phrases that identify it when the second follows the first on the same line.
+        when: A context the text must show for this reading (`server`, `loading`, ...), or "".
+        unless: A context that rules this reading out, or "".
 
     """
 
@@ -152,6 +177,8 @@ class Pattern:
     check: str
     host_command: bool = True  # the check needs the failing host (`--host`)
     ordered: tuple[tuple[str, str], ...] = ()
+    when: str = ""
+    unless: str = ""
 
     @property
     def phrases(self) -> tuple[Phrase, ...]:
@@ -198,6 +225,8 @@ def pattern(
     check: str,
     host: bool = True,
     ordered: tuple[tuple[str, str], ...] = (),
+    when: str = "",
+    unless: str = "",
 ) -> Pattern:
     """One table row; its phrases are cut and compiled only when a text is first read against it."""
-    return Pattern(name, source, codes, cause, check, host, ordered)
+    return Pattern(name, source, codes, cause, check, host, ordered, when, unless)

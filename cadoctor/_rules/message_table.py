@@ -1,4 +1,4 @@
-r"""The message families `explain` knows, most specific first.
+r"""The message families `explain` knows, most specific first, and the contexts that say which side printed one.
 
 Phrases are written as the libraries print them, lowercase, with `_` read as a space (so OpenSSL's reason code
 `CERT_HAS_EXPIRED` and its reason string `cert has expired` are one phrase). Each alternative starts with a word
@@ -8,7 +8,58 @@ it holds whole (`\b` where the word opens the phrase), which is what lets a text
 
 from __future__ import annotations
 
-from cadoctor._rules.message_patterns import Pattern, pattern
+from cadoctor._rules.message_patterns import Context, Pattern, context, pattern
+
+# Where a message shows its side: the server logging a handshake it accepted, or a client connecting.
+CONTEXTS: tuple[Context, ...] = (
+    context(
+        "server",
+        r"\bssl accept\b|\bserver side=true\b|\bsslize\b|\bssl error on\b|\bhandler exception\b|"
+        r"\btls handshake error from\b|\bwhile ssl handshaking\b(?! to upstream)|\bin handshake \(server\b|"
+        r"\bssl3 get client hello\b|\bssl23 get client hello\b|\bssl3 get client certificate\b|"
+        r"\bssl3 get client key exchange\b|\btls process client hello\b|\btls process client certificate\b|"
+        r"\btls early post process client hello\b|\btls post process client hello\b|\bstatem srvr\.c\b|"
+        r"\bs3 srvr\.c\b|\bs23 srvr\.c\b|\btlsclienterror\b|\bserverhandshaker\b|\bsslserversocket\b|"
+        r"\bsslserversocketimpl\b|"
+        r"\btls server:|, in accept\b|\bserve forever\b|\bincoming connection\b|\bgunicorn\b|\bcheroot\b|"
+        r"\btomcat\.util\.net\b|\beclipse\.jetty\.server\b|\baspnetcore\.server\.kestrel\b|\bminissl\b",
+    ),
+    context(
+        "client",
+        r"\bssl connect\b|\bssl3 get server hello\b|\bssl23 get server hello\b|\bssl3 get server certificate\b|"
+        r"\btls process server certificate\b|\btls process server hello\b|\btls post process server certificate\b|"
+        r"\btls process ske dhe\b|\btls process key exchange\b|\bstatem clnt\.c\b|\bs3 clnt\.c\b|\bs23 clnt\.c\b|"
+        r"\bhttpsconnectionpool\b|\burllib3\b|\brequests\.exceptions\b|\burlopen error\b|\bhttpx\b|"
+        r"\baiohttp\.client|\bcannot connect to host\b|\bmax retries exceeded\b|\bcurl: \(|"
+        r"\bcurl error\b|\bfatal: unable to access\b|\bonconnectsecure\b|\bnpm err!|\bcould not fetch url\b|"
+        r"\bnassl\b|\bs client\b|\bin connection to\b|\berror trying to connect\b|\berror sending request\b|"
+        r"\bget \"https:|\bpost \"https:|\bclienthandshaker\b|\btls client:|\bto upstream\b|\bupstream ssl\b|"
+        r"\bopenssl ssl read:|\bserver hostname=|\bclient error \(connect\)",
+    ),
+    # A certificate or key being loaded by this program (to serve, or to present as a client certificate).
+    context(
+        "loading",
+        r"\bssl ctx use certificate|\bssl ctx use privatekey|\bload cert chain\b|\bcreatesecurecontext\b|"
+        r"/secure-context\b|\bsetcerts\b|\bah02562\b|\bah02565\b|\bfailed to configure certificate\b|"
+        r"\bcrt-list\b|\bunable to load chain certificate\b|\bssl ctx add1 chain cert\b|"
+        r"\bssl ctx add extra chain cert\b|\buse certificate chain file\b|\bcannot load certificate\b|"
+        r"\bsslcertificatefile\b|\bcertfile\b|\bkeyfile\b",
+    ),
+)
+
+
+# Alerts a peer sends when it rejects a certificate: which certificate depends on which side received it.
+_ALERTS = (
+    r"\btlsv1 alert unknown ca\b|\bsslv3 alert bad certificate\b|\bsslv3 alert certificate unknown\b|"
+    r"\balert certificate required\b|\btlsv1 alert access denied\b|\bsslv3 alert unsupported certificate\b|"
+    r"\breceived fatal alert: (bad certificate|certificate unknown|unknown ca|certificate required|"
+    r"access denied|unsupported certificate|badcertificate|unknownca|certificateunknown|"
+    r"certificaterequired)\b|\bremote error: tls: (bad certificate|unknown certificate authority|"
+    r"unknown certificate|certificate required|access denied)\b|\bssl error bad cert alert\b|"
+    r"\bssl error unknown ca alert\b|\bssl error certificate unknown alert\b|"
+    r"\breceived (server|client) alert: fatal - (unknown ca|bad certificate|certificate unknown|"
+    r"certificate required)\b|\bpeer does not recognize and trust the ca\b"
+)
 
 # Most specific first: the first rows that match decide the order of the causes shown.
 PATTERNS: tuple[Pattern, ...] = (
@@ -102,20 +153,63 @@ PATTERNS: tuple[Pattern, ...] = (
         "which names the certificate carries",
     ),
     pattern(
+        "server-rejects-client-certificate",
+        r"\bclient ssl certificate verify error\b|\bclient sent no required ssl certificate\b|"
+        r"\bpeer did not return a certificate\b|\bno certificate returned\b",
+        ("host-client-cert-rejected",),
+        "this message was printed by the server: it rejected the client's certificate (or its lack of one)",
+        "which CA the server accepts for client certificates, and the certificate the client presents",
+        host=False,
+    ),
+    pattern(
         "client-cert",
-        r"\btlsv1 alert unknown ca\b|\balert certificate required\b|\bcertificate required\b|"
-        r"\bsslv3 alert bad certificate\b|\balert certificate unknown\b|\btlsv1 alert access denied\b",
+        _ALERTS,
         ("host-client-cert-rejected",),
         "the server sent this alert: it rejected our client certificate (or the lack of one); local trust is not "
         "at fault",
         "whether the server requires a client certificate, and present it with --client-cert",
+        when="client",
+    ),
+    pattern(
+        "client-rejected-server-certificate",
+        _ALERTS,
+        ("host-unknown-ca", "host-incomplete-chain"),
+        "this message was printed by the server: the client rejected its certificate, because the client does not "
+        "trust the CA that issued it (a private or self-signed CA not installed on the client) or because the "
+        "server does not send its intermediate; send the full chain, or make the clients trust the CA",
+        "the server's chain as a client sees it (run from a client machine)",
+        when="server",
+    ),
+    pattern(
+        "certificate-alert",
+        _ALERTS,
+        ("host-client-cert-rejected", "host-unknown-ca"),
+        "the peer sent this alert: it rejected a certificate. If this program is the client, the server rejected "
+        "our client certificate (or the lack of one); if it is the server, the client does not trust the server's "
+        "certificate (its CA, or a missing intermediate)",
+        "which side printed it; from a client, the server's chain and whether it requires a client certificate",
+        when="side-unknown",
+    ),
+    pattern(
+        "weak-local-certificate",
+        r"\bca md too weak\b|\bee key too small\b|\bca key too small\b",
+        (),
+        "this program's own certificate or key (the one it loads to serve, or to present) is below its OpenSSL's "
+        "security level: a SHA-1 or MD5 signature (ca md too weak) or a key under 2048 bits (ee key too small). "
+        "It is refused when loaded, before any connection: reissue it with SHA-256 and a 2048-bit RSA or EC key",
+        "the certificate file the program loads (openssl x509 -noout -text -in FILE)",
+        host=False,
+        when="loading",
     ),
     pattern(
         "weak-crypto",
-        r"\bca md too weak\b|\bee key too small\b|\bdh key too small\b|\bunsafe legacy renegotiation disabled\b",
+        r"\bca md too weak\b|\bee key too small\b|\bca key too small\b|\bdh key too small\b|"
+        r"\bunsafe legacy renegotiation disabled\b",
         ("host-handshake-failure",),
-        "the server uses a key, signature or renegotiation that this OpenSSL's security level refuses",
+        "a key, signature or renegotiation is below what this OpenSSL's security level accepts: the server's "
+        "(the fix is on the server), or, when the message comes from loading a certificate, this program's own",
         "the server's TLS configuration (the fix is on the server)",
+        unless="loading",
     ),
     pattern(
         "no-common-protocol",

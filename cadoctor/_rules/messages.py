@@ -6,7 +6,11 @@ import re
 
 from cadoctor._record import field, record
 from cadoctor._rules.message_patterns import Text
-from cadoctor._rules.message_table import PATTERNS
+from cadoctor._rules.message_table import CONTEXTS, PATTERNS
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from cadoctor._rules.message_patterns import Pattern
 
 INPUT_LIMIT = 1 << 20  # characters of text examined: tracebacks are long, logs can be endless
 
@@ -30,6 +34,8 @@ class Explanation:
     known: bool
     host: str | None
     causes: tuple[Cause, ...] = field(default=())
+    side: str | None = None  # "client" or "server": the side that printed the message, when it shows
+    side_evidence: str | None = None  # the phrase that shows it (`SSL_accept`, `curl: (`)
 
 
 MATCH_SHOWN = 200  # characters of the matched text kept: a phrase and its neighbourhood, not a whole log line
@@ -105,6 +111,41 @@ def find_host(text: str, folded: str | None = None) -> str | None:
     return _node_host(text, folded)
 
 
+class _Reading:
+    """One text read against the table: each context searched at most once."""
+
+    def __init__(self, sample: str) -> None:
+        """Fold the sample for the table and cut it into words."""
+        self.sample = sample
+        self.text = Text(sample)
+        self._seen: dict[str, tuple[int, int] | None] = {}
+
+    def shows(self, name: str) -> tuple[int, int] | None:
+        """Where the text shows a context (`server`, `loading`, ...), or None."""
+        if name not in self._seen:
+            self._seen[name] = next((c.search(self.text) for c in CONTEXTS if c.name == name), None)
+        return self._seen[name]
+
+    def side(self) -> tuple[str | None, str | None]:
+        """The side that printed the text and the phrase that shows it: one side's phrases only, else unknown."""
+        server, client = self.shows("server"), self.shows("client")
+        if server is not None and client is None:
+            return "server", self.sample[server[0] : server[1]]
+        if client is not None and server is None:
+            return "client", self.sample[client[0] : client[1]]
+        return None, None
+
+    def applies(self, pattern: Pattern) -> bool:
+        """Whether the text shows the context a reading needs, and not the one that rules it out."""
+        if pattern.unless and self.shows(pattern.unless):
+            return False
+        if not pattern.when:
+            return True
+        if pattern.when in ("server", "client", "side-unknown"):
+            return (self.side()[0] or "side-unknown") == pattern.when
+        return self.shows(pattern.when) is not None
+
+
 def explain(text: str) -> Explanation:
     """Match the text against every known message family, most specific first."""
     import shlex
@@ -112,11 +153,11 @@ def explain(text: str) -> Explanation:
     sample = text[:INPUT_LIMIT]
     host_folded = sample.translate(_HOST_FOLD)
     host = find_host(sample, host_folded)
-    reading = Text(sample)
+    reading = _Reading(sample)
     causes: list[Cause] = []
     for pattern in PATTERNS:
-        span = pattern.search(reading)
-        if span is None:
+        span = pattern.search(reading.text)
+        if span is None or not reading.applies(pattern):
             continue
         matched = sample[span[0] : span[1]]
         command = "cadoctor check"
@@ -124,4 +165,5 @@ def explain(text: str) -> Explanation:
             command += " --host %s" % (shlex.quote(host) if host else "HOST[:PORT]")
         shown = matched if len(matched) <= MATCH_SHOWN else matched[:MATCH_SHOWN] + "..."
         causes.append(Cause(pattern.name, pattern.codes, shown, pattern.cause, pattern.check, command))
-    return Explanation(known=bool(causes), host=host, causes=tuple(causes))
+    side, evidence = reading.side() if causes else (None, None)
+    return Explanation(known=bool(causes), host=host, causes=tuple(causes), side=side, side_evidence=evidence)
