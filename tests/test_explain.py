@@ -7,6 +7,7 @@ import re
 import socket
 import ssl
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import clean_env, run_cadoctor
@@ -120,10 +121,39 @@ def test_library_message(message: str, code: str | None) -> None:
     assert (code in first.codes) if code else first.codes == ()
 
 
+# Real messages pasted in public GitHub threads, each with the cause its thread settled on (`codes`: the finding
+# codes acceptable as the first cause, none for a problem outside trust), the side that printed it, and the
+# thread (`source`, the citation).
+CORPUS = json.loads((Path(__file__).parent / "data" / "explain_corpus.json").read_text(encoding="utf-8"))
+
+
+def _right(entry: dict[str, Any]) -> bool:
+    """Whether the message is known and its first cause carries one of the entry's codes (or none, when none fit)."""
+    found = explain(entry["message"])
+    if not found.known:
+        return False
+    codes = found.causes[0].codes
+    return bool(set(entry["codes"]) & set(codes)) if entry["codes"] else codes == ()
+
+
+@pytest.mark.parametrize("entry", CORPUS, ids=["%s-%d" % (e["family"], i) for i, e in enumerate(CORPUS)])
+def test_real_message(entry: dict[str, Any]) -> None:
+    """A real message is known, and its first cause carries a code its thread settled on."""
+    assert _right(entry), (entry["message"], entry["codes"], explain(entry["message"]).causes[:1])
+
+
+def test_real_messages_first_cause_rate() -> None:
+    """At least 95% of the real messages get a right first cause, none is unrecognised, and the corpus is cited."""
+    assert len(CORPUS) >= 100
+    assert all(e["source"].startswith("https://github.com/") for e in CORPUS)
+    assert all(explain(e["message"]).known for e in CORPUS)
+    assert sum(map(_right, CORPUS)) >= 0.95 * len(CORPUS)
+
+
 def test_words_never_hide_a_match() -> None:
     """On every message, each phrase is found exactly where its regex alone finds it: the word index only skips."""
     phrases = [p for row in PATTERNS for p in row.phrases] + [p for row in CONTEXTS for p in row.phrases]
-    for message, _code in LIBRARY_MESSAGES:
+    for message in [e["message"] for e in CORPUS] + [m for m, _code in LIBRARY_MESSAGES]:
         text = Text(message)
         for phrase in phrases:
             alone = re.search(phrase.source, text.folded)
@@ -167,10 +197,33 @@ def test_a_weak_certificate_being_loaded_is_a_local_problem() -> None:
     assert handshake.causes[0].codes == ("host-handshake-failure",)
 
 
+def test_interception_comes_first_when_the_message_shows_it() -> None:
+    """A named interception product, or an untrusted root behind a proxy, puts host-intercepted first."""
+    named = explain(
+        'x509: certificate signed by unknown authority (... candidate authority certificate "Zscaler Root CA")'
+    )
+    proxied = explain("ProxyError: self signed certificate in certificate chain")
+    plain = explain("x509: certificate signed by unknown authority")
+    assert named.causes[0].codes[0] == proxied.causes[0].codes[0] == "host-intercepted"
+    assert plain.causes[0].codes[0] == "host-unknown-ca"
+
+
+def test_the_python_org_framework_is_read_as_its_known_issue() -> None:
+    """A python.org macOS framework traceback failing to verify points at Install Certificates.command first."""
+    found = explain(CORPUS[10]["message"])
+    assert "/Library/Frameworks/Python.framework" in CORPUS[10]["message"]
+    assert found.causes[0].codes[0] == "runtime-known-issue"
+    assert found.causes[0].command == "cadoctor check"
+
+
 def test_words_are_whole_words() -> None:
-    """ENOTFOUND inside FileNotFoundError is not a DNS failure: phrases match whole words only."""
-    found = explain("context.load_verify_locations(ca_certs) FileNotFoundError: [Errno 2] No such file or directory")
-    assert all("host-unreachable" not in cause.codes for cause in found.causes)
+    """ENOTFOUND inside FileNotFoundError is not a DNS failure, and Go's "is before" is not yet valid, not expired."""
+    oserror = explain(
+        "ssl_wrap_socket: context.load_verify_locations(ca_certs) FileNotFoundError: [Errno 2] No such file"
+    )
+    assert [c.codes for c in oserror.causes] == [("env-path-invalid",)]
+    go = explain("x509: certificate has expired or is not yet valid: current time 2017-11-28T17:25:51Z is before 2023")
+    assert [c.codes for c in go.causes] == [("host-not-yet-valid",)]
 
 
 def test_corpus_is_large_enough() -> None:
