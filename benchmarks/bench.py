@@ -233,13 +233,11 @@ def explain_figures(py: str) -> tuple[str, float, float, float, float]:
     """
     import re
 
-    from cadoctor._rules.messages import PATTERNS, explain
+    from cadoctor._rules.message_table import PATTERNS
+    from cadoctor._rules.messages import explain
 
     families = {
-        p.name: re.findall(
-            r"[a-z][a-z _'=:-]{3,}", p.regex.pattern + " ".join(a.pattern + b.pattern for a, b in p.ordered)
-        )
-        for p in PATTERNS
+        p.name: re.findall(r"[a-z][a-z _'=:-]{3,}", p.source + " ".join(a + b for a, b in p.ordered)) for p in PATTERNS
     }
     families["hosts"] = ["host='a", "host: a", "connect to a", "cannot connect to host a", 'get "https://a']
     worst = ("", 0.0, "")

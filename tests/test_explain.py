@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import ssl
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import clean_env, run_cadoctor
 from servers import answer_http, close_after_hello, make_chain, serve, server_context, tls_handler
 
+from cadoctor._rules.message_patterns import Text
+from cadoctor._rules.message_table import CONTEXTS, PATTERNS
 from cadoctor._rules.messages import explain
 
 # Messages as the libraries print them (formats from their sources and issue trackers), with the finding code
@@ -117,6 +121,111 @@ def test_library_message(message: str, code: str | None) -> None:
     assert (code in first.codes) if code else first.codes == ()
 
 
+# Real messages pasted in public GitHub threads, each with the cause its thread settled on (`codes`: the finding
+# codes acceptable as the first cause, none for a problem outside trust), the side that printed it, and the
+# thread (`source`, the citation).
+CORPUS = json.loads((Path(__file__).parent / "data" / "explain_corpus.json").read_text(encoding="utf-8"))
+
+
+def _right(entry: dict[str, Any]) -> bool:
+    """Whether the message is known and its first cause carries one of the entry's codes (or none, when none fit)."""
+    found = explain(entry["message"])
+    if not found.known:
+        return False
+    codes = found.causes[0].codes
+    return bool(set(entry["codes"]) & set(codes)) if entry["codes"] else codes == ()
+
+
+@pytest.mark.parametrize("entry", CORPUS, ids=["%s-%d" % (e["family"], i) for i, e in enumerate(CORPUS)])
+def test_real_message(entry: dict[str, Any]) -> None:
+    """A real message is known, and its first cause carries a code its thread settled on."""
+    assert _right(entry), (entry["message"], entry["codes"], explain(entry["message"]).causes[:1])
+
+
+def test_real_messages_first_cause_rate() -> None:
+    """At least 95% of the real messages get a right first cause, none is unrecognised, and the corpus is cited."""
+    assert len(CORPUS) >= 100
+    assert all(e["source"].startswith("https://github.com/") for e in CORPUS)
+    assert all(explain(e["message"]).known for e in CORPUS)
+    assert sum(map(_right, CORPUS)) >= 0.95 * len(CORPUS)
+
+
+def test_words_never_hide_a_match() -> None:
+    """On every message, each phrase is found exactly where its regex alone finds it: the word index only skips."""
+    phrases = [p for row in PATTERNS for p in row.phrases] + [p for row in CONTEXTS for p in row.phrases]
+    for message in [e["message"] for e in CORPUS] + [m for m, _code in LIBRARY_MESSAGES]:
+        text = Text(message)
+        for phrase in phrases:
+            alone = re.search(phrase.source, text.folded)
+            assert phrase.search(text) == (alone and alone.span()), (phrase.source, message)
+
+
+SERVER_SIDE = [
+    "ERROR OpenSSL::SSL::SSLError: SSL_accept returned=1 errno=0 state=error: tlsv1 alert unknown ca",
+    "http: TLS handshake error from 10.1.2.3:52044: remote error: tls: bad certificate",
+    "*1 SSL_do_handshake() failed (SSL: error:0A000418:SSL routines::tlsv1 alert unknown ca:SSL alert number 48) "
+    "while SSL handshaking, client: 1.2.3.4, server: 0.0.0.0:443",
+    'File "/usr/lib/python3.11/ssl.py", line 1405, in accept\n    newsock = self.context.wrap_socket(newsock,\n'
+    "ssl.SSLError: [SSL: SSLV3_ALERT_CERTIFICATE_UNKNOWN] sslv3 alert certificate unknown (_ssl.c:1006)",
+]
+
+
+@pytest.mark.parametrize("message", SERVER_SIDE, ids=range(len(SERVER_SIDE)))
+def test_an_alert_the_server_received_means_the_client_rejected_its_certificate(message: str) -> None:
+    """A server's log receiving unknown_ca or bad_certificate says the client distrusts the server's chain."""
+    found = explain(message)
+    assert found.side == "server"
+    assert found.causes[0].codes == ("host-unknown-ca", "host-incomplete-chain")
+    assert all("host-client-cert-rejected" not in cause.codes for cause in found.causes)
+
+
+def test_an_alert_the_client_received_means_the_server_rejected_our_certificate() -> None:
+    """The same alert in a client's message is about our client certificate; with no side shown, both readings."""
+    client = explain("curl: (56) OpenSSL SSL_read: error:0A000412:SSL routines::sslv3 alert bad certificate, errno 0")
+    assert (client.side, client.causes[0].codes) == ("client", ("host-client-cert-rejected",))
+    either = explain("handshake: tlsv1 alert unknown ca")
+    assert either.side is None
+    assert either.causes[0].codes == ("host-client-cert-rejected", "host-unknown-ca")
+
+
+def test_a_weak_certificate_being_loaded_is_a_local_problem() -> None:
+    """`ca md too weak` while this program loads its own certificate is not the server's fix, unlike in a handshake."""
+    loading = explain('nginx: [emerg] SSL_CTX_use_certificate("/etc/nginx/cert.pem") failed (SSL: ee key too small)')
+    assert [c.name for c in loading.causes] == ["weak-local-certificate"]
+    assert loading.causes[0].codes == ()
+    handshake = explain("error:0A00018A:SSL routines:tls_process_ske_dhe:dh key too small")
+    assert handshake.causes[0].codes == ("host-handshake-failure",)
+
+
+def test_interception_comes_first_when_the_message_shows_it() -> None:
+    """A named interception product, or an untrusted root behind a proxy, puts host-intercepted first."""
+    named = explain(
+        'x509: certificate signed by unknown authority (... candidate authority certificate "Zscaler Root CA")'
+    )
+    proxied = explain("ProxyError: self signed certificate in certificate chain")
+    plain = explain("x509: certificate signed by unknown authority")
+    assert named.causes[0].codes[0] == proxied.causes[0].codes[0] == "host-intercepted"
+    assert plain.causes[0].codes[0] == "host-unknown-ca"
+
+
+def test_the_python_org_framework_is_read_as_its_known_issue() -> None:
+    """A python.org macOS framework traceback failing to verify points at Install Certificates.command first."""
+    found = explain(CORPUS[10]["message"])
+    assert "/Library/Frameworks/Python.framework" in CORPUS[10]["message"]
+    assert found.causes[0].codes[0] == "runtime-known-issue"
+    assert found.causes[0].command == "cadoctor check"
+
+
+def test_words_are_whole_words() -> None:
+    """ENOTFOUND inside FileNotFoundError is not a DNS failure, and Go's "is before" is not yet valid, not expired."""
+    oserror = explain(
+        "ssl_wrap_socket: context.load_verify_locations(ca_certs) FileNotFoundError: [Errno 2] No such file"
+    )
+    assert [c.codes for c in oserror.causes] == [("env-path-invalid",)]
+    go = explain("x509: certificate has expired or is not yet valid: current time 2017-11-28T17:25:51Z is before 2023")
+    assert [c.codes for c in go.causes] == [("host-not-yet-valid",)]
+
+
 def test_corpus_is_large_enough() -> None:
     """At least 25 real-world messages, plus the ones this suite's handshakes raise."""
     assert len(LIBRARY_MESSAGES) >= 25
@@ -168,6 +277,9 @@ def test_cli_reads_stdin_and_prints_json() -> None:
     document = json.loads(result.stdout)
     assert document["known"] is True
     assert "host-unknown-ca" in document["causes"][0]["codes"]
+    assert (document["side"], document["side_evidence"]) == ("client", "curl: (")
+    server = run_cadoctor(["explain", SERVER_SIDE[0]], clean_env())
+    assert "printed by the server (it shows `SSL_accept`)" in server.stdout
     unknown = run_cadoctor(["explain", "the coffee machine is empty"], clean_env())
     assert unknown.returncode == 1
     assert "matches no TLS or CA error" in unknown.stdout

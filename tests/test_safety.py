@@ -29,7 +29,8 @@ from conftest import (
 from cadoctor._facts.proof import NotProven, prove_python
 from cadoctor._fixes.bundles import trustworthy
 from cadoctor._model import Bundle
-from cadoctor._rules.messages import PATTERNS, explain, find_host
+from cadoctor._rules.message_table import CONTEXTS, PATTERNS
+from cadoctor._rules.messages import explain, find_host
 from cadoctor._text import printable
 
 SSL_WAIT = "import ssl; " + WAIT  # a Python that has loaded OpenSSL, then waits on stdin
@@ -293,9 +294,8 @@ def _phrases(source: str) -> list[str]:
     return [m.group(0) for b in branches if (m := re.match(r"[a-z0-9 _'=:-]+", b.replace("\\b", "")))]
 
 
-FAMILIES = {
-    p.name: [*_phrases(p.regex.pattern), *(x for a, b in p.ordered for x in (a.pattern, b.pattern))] for p in PATTERNS
-}
+FAMILIES = {p.name: [*_phrases(p.source), *(x for a, b in p.ordered for x in (a, b))] for p in PATTERNS}
+FAMILIES.update({"context " + c.name: [x for p in c.phrases for x in _phrases(p.source)] for c in CONTEXTS})
 FAMILIES["hosts"] = ["host='a", "host: a", "connect to a", "cannot connect to host a", 'get "https://a', "https://a"]
 
 
@@ -308,6 +308,14 @@ def test_explain_takes_linear_time_on_adversarial_text(family: str) -> None:
         started = time.perf_counter()
         explain(text)
         assert time.perf_counter() - started < 1.0, (family, separator)
+
+
+def test_every_phrase_names_a_word_of_the_folded_text() -> None:
+    """Each phrase is lowercase without `_`, as the folded text is, and holds a whole word: absent ones are skipped."""
+    for phrase in [p for row in PATTERNS for p in row.phrases] + [p for row in CONTEXTS for p in row.phrases]:
+        assert phrase.words, phrase.source
+        assert phrase.source == phrase.source.lower(), phrase.source
+        assert "_" not in phrase.source, phrase.source
 
 
 @pytest.mark.parametrize("host", ["x;touch /tmp/pwned;", "$(id)", "`id`", "a b", "-oProxyCommand=x"])

@@ -18,6 +18,8 @@ def to_document(explanation: Explanation, text: str) -> dict[str, Any]:
         "known": explanation.known,
         "input_characters": len(text),
         "host": explanation.host,
+        "side": explanation.side,
+        "side_evidence": explanation.side_evidence,
         "causes": [
             {
                 "pattern": c.name,
@@ -40,6 +42,8 @@ def to_text(explanation: Explanation) -> str:
             "Run `cadoctor check` (and `cadoctor check --host HOST` for a failing host) to examine the trust path.\n"
         )
     lines = ["cadoctor: %d likely cause%s" % (len(explanation.causes), "" if len(explanation.causes) == 1 else "s")]
+    if explanation.side is not None:
+        lines.append("printed by the %s (it shows `%s`)" % (explanation.side, explanation.side_evidence))
     for number, cause in enumerate(explanation.causes, 1):
         codes = ", ".join(cause.codes) if cause.codes else "no finding code"
         lines.append("")
