@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import CHILD_TIMEOUT, clean_env
+from conftest import CHILD_TIMEOUT, clean_env, run_cadoctor
 
+import cadoctor
+
+COMMANDS = [[], ["check"], ["inspect"], ["explain"], ["ps"]]
 READER_LEFT = 141  # 128 + SIGPIPE, what `set -o pipefail` reports for a writer whose reader left
 
 
@@ -66,3 +70,22 @@ def test_head_of_the_report_keeps_the_health_answer() -> None:
         assert args != "check" or done.stdout.startswith("cadoctor: OK")
         assert status in ("0", "141"), (args, done.stderr)
         assert done.stderr == ""
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_answers_h_and_version(command: list[str]) -> None:
+    """-h prints the help and -V/--version the version, on the app and on every command, exit 0."""
+    helped = run_cadoctor([*command, "-h"], clean_env())
+    assert helped.returncode == 0
+    assert helped.stdout.startswith("Usage: cadoctor %s" % " ".join(command))
+    for flag in ("-V", "--version"):
+        shown = run_cadoctor([*command, flag], clean_env())
+        assert (shown.returncode, shown.stdout) == (0, "cadoctor %s\n" % cadoctor.__version__)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_shows_real_metavars(command: list[str]) -> None:
+    """No `<bool>`, `<str>` or `<list[str]>` type placeholders: every value is named for what it is."""
+    helped = run_cadoctor([*command, "--help"], clean_env(COLUMNS="200"))
+    assert helped.returncode == 0
+    assert not re.findall(r"<[a-z_\[\]| ]+>", helped.stdout), helped.stdout
