@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
+import pty
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from conftest import CHILD_TIMEOUT, clean_env, run_cadoctor
+from servers import never_answer, serve
 
 import cadoctor
 
@@ -89,3 +92,47 @@ def test_help_shows_real_metavars(command: list[str]) -> None:
     helped = run_cadoctor([*command, "--help"], clean_env(COLUMNS="200"))
     assert helped.returncode == 0
     assert not re.findall(r"<[a-z_\[\]| ]+>", helped.stdout), helped.stdout
+
+
+def test_unwritable_output_stops_before_the_work(tmp_path: Path) -> None:
+    """An --output that cannot be written exits 2 in one line before the probe runs (a missing PID is not reached)."""
+    for target in (tmp_path / "no" / "such" / "dir.json", tmp_path):
+        result = run_cadoctor(["check", "--pid", "999999999", "--output", str(target)], clean_env())
+        assert result.returncode == 2
+        assert result.stderr.startswith("cadoctor: cannot write %s: " % target)
+        assert result.stderr.count("\n") == 1
+
+
+def _stderr_on_terminal(args: list[str], env: dict[str, str]) -> tuple[int, str]:
+    """Run cadoctor with stderr on a pseudo-terminal (stdout a pipe); its exit status and what the terminal got."""
+    leader, follower = pty.openpty()
+    child = subprocess.Popen(
+        [sys.executable, "-m", "cadoctor", *args], env=env, stdout=subprocess.DEVNULL, stderr=follower
+    )
+    os.close(follower)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # EIO: the child closed its side
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(leader)
+    return child.wait(timeout=CHILD_TIMEOUT), seen.decode(errors="replace")
+
+
+def test_progress_only_on_a_terminal_while_a_host_is_slow() -> None:
+    """A handshake that hangs for more than a second names the host on a terminal's stderr, and never on a pipe."""
+    with serve(never_answer) as port:
+        target = "localhost:%d" % port
+        args = ["check", "--host", target, "--timeout", "2.5", "--no-verify", "--format", "json"]
+        started = time.monotonic()
+        status, terminal = _stderr_on_terminal(args, clean_env())
+        assert time.monotonic() - started > 1
+        piped = run_cadoctor(args, clean_env())
+    assert status == piped.returncode == 1
+    assert "waiting for %s" % target in terminal
+    assert terminal.endswith("\x1b[2K\r")  # erased before the report
+    assert piped.stderr == ""

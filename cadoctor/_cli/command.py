@@ -8,9 +8,12 @@ which owns every message and usage error. A test keeps both parsers agreeing on 
 
 from __future__ import annotations
 
+import contextlib
 import enum
+import errno
 import os
 import sys
+from collections.abc import Iterator
 
 from cadoctor._facts.fileroot import RootError
 from cadoctor._facts.handshake import DEFAULT_TIMEOUT, ClientCertificateError
@@ -19,11 +22,13 @@ from cadoctor._facts.process import ProcessError
 from cadoctor._record import record
 from cadoctor._render.report import Format
 from cadoctor._render.terminal import error
+from cadoctor._text import printable
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_PROBE = 0, 1, 2, 3
 
 
 MIN_TIMEOUT = 0.001
+PROGRESS_AFTER = 1.0  # seconds of silence before a terminal is told what the check waits for
 
 
 class FailOn(str, enum.Enum):
@@ -115,6 +120,46 @@ def parse_check(argv: list[str]) -> CheckOptions | None:
         return None
 
 
+def unwritable(path: str) -> str | None:
+    """Why a report could not be written to `path`, asked before the check spends seconds on handshakes."""
+    if os.path.isdir(path):
+        return "it is a directory"
+    if os.path.lexists(path):
+        return None if os.access(path, os.W_OK) else os.strerror(errno.EACCES)
+    folder = os.path.dirname(path) or "."
+    if not os.path.isdir(folder):
+        return os.strerror(errno.ENOENT) + " (no folder %s)" % folder
+    return None if os.access(folder, os.W_OK | os.X_OK) else os.strerror(errno.EACCES)
+
+
+@contextlib.contextmanager
+def progress(hosts: tuple[str, ...]) -> Iterator[None]:
+    """Say on a terminal's stderr what the check waits for, once a handshake has taken more than a second."""
+    if not hosts or not sys.stderr.isatty():
+        yield
+        return
+    import threading
+
+    shown = threading.Event()
+
+    def show() -> None:
+        """One line that the report will not have to share: it is erased when the check ends."""
+        shown.set()
+        sys.stderr.write("cadoctor: waiting for %s ...\r" % printable(", ".join(hosts)))
+        sys.stderr.flush()
+
+    timer = threading.Timer(PROGRESS_AFTER, show)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+        if shown.is_set():
+            sys.stderr.write("\x1b[2K\r")
+            sys.stderr.flush()
+
+
 def run_check(options: CheckOptions) -> int:
     """Check this interpreter, write the report, and turn the outcome into an exit code."""
     from cadoctor._check import check
@@ -135,17 +180,22 @@ def run_check(options: CheckOptions) -> int:
     if subjects and subjects[0] != "--python" and options.hosts:
         error("--host cannot be combined with %s: the handshake would come from here" % subjects[0])
         return EXIT_USAGE
+    reason = None if options.output is None else unwritable(options.output)
+    if reason is not None:
+        error("cannot write %s: %s" % (options.output, reason))
+        return EXIT_USAGE
     try:
-        report = check(
-            verify=options.verify,
-            hosts=options.hosts,
-            timeout=options.timeout,
-            client_cert=options.client_cert,
-            client_key=options.client_key,
-            python=options.python,
-            pid=options.pid,
-            root=options.root,
-        )
+        with progress(options.hosts):
+            report = check(
+                verify=options.verify,
+                hosts=options.hosts,
+                timeout=options.timeout,
+                client_cert=options.client_cert,
+                client_key=options.client_key,
+                python=options.python,
+                pid=options.pid,
+                root=options.root,
+            )
     except ClientCertificateError as exc:
         error(str(exc))
         return EXIT_USAGE
