@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import CHILD_TIMEOUT, clean_env, run_cadoctor
+from conftest import CHILD_TIMEOUT, ForeignOpenSSL, clean_env, run_cadoctor
 from servers import never_answer, serve
 
 import cadoctor
@@ -136,3 +136,21 @@ def test_progress_only_on_a_terminal_while_a_host_is_slow() -> None:
     assert "waiting for %s" % target in terminal
     assert terminal.endswith("\x1b[2K\r")  # erased before the report
     assert piped.stderr == ""
+
+
+def test_verdict_and_first_fix_lead_and_a_summary_ends(foreign_openssl: ForeignOpenSSL) -> None:
+    """The broken report opens with the verdict and the verified top fix, and its last line sums it up."""
+    env = clean_env(LD_LIBRARY_PATH=str(foreign_openssl.directory))
+    lines = run_cadoctor(["check"], env).stdout.splitlines()
+    assert lines[0] == "cadoctor: ERROR - trust is broken or unsafe now"
+    assert lines[1].startswith("Fix first: Point SSL_CERT_FILE at ")
+    assert lines[1].endswith("[env, verified]")
+    assert lines[2].startswith("  export SSL_CERT_FILE=")
+    assert re.fullmatch(r"cadoctor: ERROR - 1 error, \d warnings?, \d info; \d fixes \(\d verified\)", lines[-1])
+
+
+def test_healthy_summary_has_no_fix_line() -> None:
+    """A healthy report has no 'Fix first' line and ends with an OK summary."""
+    lines = run_cadoctor(["check", "--no-verify"], clean_env()).stdout.splitlines()
+    assert not lines[1].startswith("Fix first")
+    assert lines[-1].startswith("cadoctor: OK - ")
