@@ -16,7 +16,8 @@ import jsonschema
 import pytest
 from conftest import WAIT, ForeignOpenSSL, check_json, clean_env, codes, run_cadoctor, running
 
-from cadoctor._facts.process import ProcessError, read_process
+from cadoctor import ProcessError
+from cadoctor._facts.process import read_process
 from cadoctor._facts.running import facts_of_process
 
 SCHEMA = json.loads(resources.files("cadoctor").joinpath("schema/report-v1.json").read_text())

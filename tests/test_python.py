@@ -25,8 +25,8 @@ from conftest import (
     system_bundle_or_skip,
 )
 
-from cadoctor import check
-from cadoctor._facts.interpreter import InterpreterError, probe_interpreter
+from cadoctor import InterpreterError, check
+from cadoctor._facts.interpreter import probe_interpreter
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 

@@ -15,10 +15,8 @@ import os
 import sys
 from collections.abc import Iterator
 
-from cadoctor._facts.fileroot import RootError
-from cadoctor._facts.handshake import DEFAULT_TIMEOUT, ClientCertificateError
-from cadoctor._facts.interpreter import InterpreterError
-from cadoctor._facts.process import ProcessError
+from cadoctor._errors import ClientCertificateError, InterpreterError, ProcessError, RootError
+from cadoctor._facts.handshake import DEFAULT_TIMEOUT
 from cadoctor._record import record
 from cadoctor._render.report import Format
 from cadoctor._render.terminal import error

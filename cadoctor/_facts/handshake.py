@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable, Iterable, Mapping
 
+from cadoctor._errors import ClientCertificateError
 from cadoctor._facts import probe
 from cadoctor._model import Bundle, ChainCertificate, HostCheck, RootHolder, StoreVerdict
 from cadoctor._record import record, replace
@@ -120,10 +121,6 @@ def classify(outcome: Mapping[str, Any]) -> str | None:
     if reason == "UNEXPECTED_EOF_WHILE_READING" or error_type in _CLOSED or "eof occurred" in text:
         return "host-connection-reset"
     return "host-handshake-failure"
-
-
-class ClientCertificateError(ValueError):
-    """The client certificate or key given on the command line cannot be loaded."""
 
 
 def default_context(client_cert: str | None = None, client_key: str | None = None) -> ssl.SSLContext:

@@ -14,6 +14,7 @@ import re
 import sys
 from collections.abc import Mapping
 
+from cadoctor._errors import ProcessError
 from cadoctor._facts import probe
 from cadoctor._facts.fileroot import HOST, FileRoot
 from cadoctor._record import field, record
@@ -35,14 +36,6 @@ _SSL_MODULE = re.compile(r"^_ssl[.\w-]*\.so$")
 
 
 _SHARED_OBJECT = re.compile(r"\.so(\.[\d.]+)?$")
-
-
-class ProcessError(Exception):
-    """The process cannot be read at all: gone, a zombie, a kernel thread, or not ours to read (`denied`)."""
-
-    def __init__(self, message: str, *, denied: bool = False) -> None:
-        super().__init__(message)
-        self.denied = denied
 
 
 @record

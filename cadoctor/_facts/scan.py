@@ -10,12 +10,12 @@ from __future__ import annotations
 import os
 import sys
 
+from cadoctor._errors import ProcessError
 from cadoctor._facts.copies import copies_of
 from cadoctor._facts.disk import inspect_light
 from cadoctor._facts.fileroot import FileRoot
 from cadoctor._facts.files import sources_in_effect
 from cadoctor._facts.process import (
-    ProcessError,
     ProcessView,
     python_version,
     read_environ,

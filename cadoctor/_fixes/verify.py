@@ -172,7 +172,8 @@ def _outcome(
     child: Popen[bytes] | str, payload: bytes, timeout: float, problem_of: Callable[[Any], str | None]
 ) -> tuple[dict[str, Any] | None, str | None]:
     """A started trial's outcome, read with bounded time and output, or why it gave none."""
-    from cadoctor._facts.interpreter import InterpreterError, finish
+    from cadoctor._errors import InterpreterError
+    from cadoctor._facts.interpreter import finish
 
     if isinstance(child, str):
         return None, child
@@ -317,7 +318,8 @@ def verify(
     triable = [i for i, fix in enumerate(fixes) if _triable(fix)]
     if not triable:
         return fixes
-    from cadoctor._facts.interpreter import InterpreterError, spawn
+    from cadoctor._errors import InterpreterError
+    from cadoctor._facts.interpreter import spawn
     from cadoctor._facts.proof import NotProven, prove_python
 
     try:  # even this process's own sys.executable: embedded in uwsgi or a frozen app, it is no interpreter
