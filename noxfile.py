@@ -11,7 +11,7 @@ nox.options.sessions = ["tests", "lint", "typecheck"]
 nox.options.error_on_missing_interpreters = False
 ROOT = Path(__file__).parent
 PYTHONS = re.findall(r"Programming Language :: Python :: (3\.\d+)", (ROOT / "pyproject.toml").read_text())
-TEST_DEPS = ["pytest>=7", "jsonschema>=4"]
+TEST_DEPS = ["pytest>=7", "jsonschema>=4.18"]  # 4.18: referencing, which resolves one schema's $ref to another
 # About ten TLS clients, so that the check's figures include finding and judging them (and requests.help runs).
 BENCH_CLIENTS = ["requests", "httpx", "botocore", "grpcio", "aiohttp", "httplib2", "websockets", "tornado", "redis"]
 

@@ -1,18 +1,128 @@
-"""Contracts others build on: public exception types and a warning filter that works as documented."""
+"""Contracts others build on: a JSON Schema for every command's output, JSON on exit 3, public exception types."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
+from importlib import resources
 from pathlib import Path
+from typing import Any
 
+import jsonschema
 import pytest
-from conftest import CHILD_TIMEOUT, WAIT, clean_env, running
+from conftest import CHILD_TIMEOUT, WAIT, clean_env, make_ca, run_cadoctor, running
+from referencing import Registry, Resource
 
 import cadoctor
 
 ROOT = Path(__file__).parent.parent
+SHIPPED = resources.files("cadoctor").joinpath("schema")
+SCHEMAS = {entry.name: json.loads(entry.read_text()) for entry in SHIPPED.iterdir() if entry.name.endswith(".json")}
+REGISTRY: Registry[Any] = Registry().with_resources(
+    (schema["$id"], Resource.from_contents(schema)) for schema in SCHEMAS.values()
+)
+
+
+def validate(document: Any, name: str) -> None:
+    """Validate a document against a shipped schema, resolving references between the schemas as published."""
+    jsonschema.Draft202012Validator(SCHEMAS[name], registry=REGISTRY).validate(document)
+
+
+def _json_of(args: list[str], statuses: tuple[int, ...] = (0, 1)) -> dict[str, Any]:
+    """Run a cadoctor command with --format json and parse stdout."""
+    result = run_cadoctor([*args, "--format", "json"], clean_env())
+    assert result.returncode in statuses, result.stderr
+    document: dict[str, Any] = json.loads(result.stdout)
+    return document
+
+
+def test_every_schema_is_published_and_valid() -> None:
+    """Each shipped schema is a valid 2020-12 schema, copied unchanged to docs/schema/ and linked from docs/json.md."""
+    assert set(SCHEMAS) == {"report-v1.json", "ps-v1.json", "inspect-v1.json", "explain-v1.json"}
+    page = (ROOT / "docs" / "json.md").read_text()
+    for name, schema in SCHEMAS.items():
+        jsonschema.Draft202012Validator.check_schema(schema)
+        assert json.loads((ROOT / "docs" / "schema" / name).read_text()) == schema, name
+        assert "(schema/%s)" % name in page, name
+
+
+def test_ps_output_validates() -> None:
+    """Real `ps` output, holding a process this test started, validates against ps-v1.json."""
+    with running([sys.executable, "-c", "import ssl; " + WAIT], clean_env()) as child:
+        document = _json_of(["ps", "--fail-on", "never"], (0,))
+    validate(document, "ps-v1.json")
+    assert any(p["pid"] == child.pid for group in document["groups"] for p in group["processes"])
+
+
+def test_inspect_output_validates(tmp_path: Path) -> None:
+    """Real `inspect` output for libcrypto, _ssl, a CA file, a directory, text and a missing path validates."""
+    import _ssl
+
+    libcrypto = next(
+        (line.split()[-1] for line in Path("/proc/self/maps").read_text().splitlines() if "/libcrypto" in line),
+        None,
+    )
+    ca = make_ca(tmp_path / "ca")
+    (tmp_path / "notes.txt").write_text("hello")
+    paths = [str(p) for p in (_ssl.__file__, ca.bundle, tmp_path / "ca", tmp_path / "notes.txt", tmp_path / "gone")]
+    document = _json_of(["inspect", *paths, *([libcrypto] if libcrypto else [])], (3,))
+    validate(document, "inspect-v1.json")
+    kinds = {Path(f["path"]).name: f["kind"] for f in document["files"]}
+    assert (kinds["ca.pem"], kinds["ca"], kinds["notes.txt"]) == ("bundle", "directory", "other")
+
+
+@pytest.mark.parametrize(
+    ("text", "known"),
+    [("certificate verify failed: unable to get local issuer certificate (_ssl.c:1006)", True), ("hello", False)],
+)
+def test_explain_output_validates(text: str, known: bool) -> None:
+    """Real `explain` output, for a message it knows and one it does not, validates and carries cadoctor_version."""
+    document = _json_of(["explain", text])
+    validate(document, "explain-v1.json")
+    assert (document["known"], document["cadoctor_version"]) == (known, cadoctor.__version__)
+
+
+def _failed(args: list[str], tmp_path: Path) -> tuple[str, dict[str, Any]]:
+    """Run a check that cannot examine its subject with --format json; the stderr line and the stdout document."""
+    result = run_cadoctor(["check", *args, "--format", "json"], clean_env(), cwd=tmp_path)
+    assert result.returncode == 3
+    assert result.stderr.count("\n") == 1
+    document: dict[str, Any] = json.loads(result.stdout)
+    validate(document, "report-v1.json")
+    return result.stderr, document
+
+
+def test_a_check_that_cannot_run_still_prints_json(tmp_path: Path) -> None:
+    """Exit 3 with --format json prints a document with status `failed` and an `error` saying what could not be read."""
+    with running([sys.executable, "-S", "-c", WAIT], clean_env()) as child:
+        line, document = _failed(["--pid", str(child.pid)], tmp_path)
+    assert document["status"] == "failed"
+    assert document["error"]["kind"] == "process"
+    assert "maps no OpenSSL" in document["error"]["message"]
+    assert line == "cadoctor: %s\n" % document["error"]["message"]
+    assert _failed(["--python", str(tmp_path / "nothing")], tmp_path)[1]["error"]["kind"] == "interpreter"
+    (tmp_path / "file").write_text("")
+    assert _failed(["--root", str(tmp_path / "file")], tmp_path)[1]["error"]["kind"] == "root"
+
+
+def test_the_failure_document_goes_where_the_report_would(tmp_path: Path) -> None:
+    """With --output, the exit-3 document is written to that file and stdout stays empty."""
+    target = tmp_path / "report.json"
+    result = run_cadoctor(
+        ["check", "--python", str(tmp_path / "nothing"), "--format", "json", "--output", str(target)], clean_env()
+    )
+    assert (result.returncode, result.stdout) == (3, "")
+    validate(json.loads(target.read_text()), "report-v1.json")
+
+
+def test_reports_without_error_still_need_every_report_field() -> None:
+    """The schema's failure branch is only for documents with `error`: a report missing its fields is still invalid."""
+    with pytest.raises(jsonschema.ValidationError):
+        validate({"schema_version": 1, "cadoctor_version": "0", "status": "ok"}, "report-v1.json")
+    with pytest.raises(jsonschema.ValidationError):
+        validate({"schema_version": 1, "cadoctor_version": "0", "status": "ok", "error": {}}, "report-v1.json")
 
 
 def test_check_raises_the_public_exception_types(tmp_path: Path) -> None:

@@ -13,14 +13,18 @@ import enum
 import errno
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
-from cadoctor._errors import ClientCertificateError, InterpreterError, ProcessError, RootError
+from cadoctor._errors import CheckError, ClientCertificateError, InterpreterError, ProcessError, RootError
 from cadoctor._facts.handshake import DEFAULT_TIMEOUT
 from cadoctor._record import record
 from cadoctor._render.report import Format
 from cadoctor._render.terminal import error
 from cadoctor._text import printable
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import TextIO
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_PROBE = 0, 1, 2, 3
 
@@ -197,25 +201,47 @@ def run_check(options: CheckOptions) -> int:
     except ClientCertificateError as exc:
         error(str(exc))
         return EXIT_USAGE
-    except InterpreterError as exc:
-        error("cannot probe %s" % exc)
-        return EXIT_PROBE
-    except (ProcessError, RootError) as exc:
-        error(str(exc))
-        return EXIT_PROBE
+    except CheckError as exc:
+        return _cannot_check(options, exc)
     except Exception as exc:  # the probe never raises by design: anything here is a bug, reported in one line
         if os.environ.get("CADOCTOR_DEBUG"):
             raise
-        error("the probe could not run: %s: %s (CADOCTOR_DEBUG=1 shows where)" % (type(exc).__name__, exc))
-        return EXIT_PROBE
+        return _cannot_check(options, exc)
     threshold = None if options.fail_on is FailOn.NEVER else Severity(options.fail_on.value)
-    if options.output is None:
-        render(report, options.fmt, sys.stdout)
-    else:
-        try:
-            with open(options.output, "w", encoding="utf-8") as stream:
-                render(report, options.fmt, stream)
-        except OSError as exc:
-            error("cannot write %s: %s" % (options.output, exc.strerror or exc))
-            return EXIT_USAGE
+    if not _deliver(options, lambda stream: render(report, options.fmt, stream)):
+        return EXIT_USAGE
     return EXIT_FINDINGS if report.fails(threshold) else EXIT_OK
+
+
+_KINDS = {InterpreterError: "interpreter", ProcessError: "process", RootError: "root"}
+
+
+def _cannot_check(options: CheckOptions, exc: Exception) -> int:
+    """Exit 3 with one line on stderr and, with --format json, a document holding an `error` where the report goes."""
+    kind = next((name for cls, name in _KINDS.items() if isinstance(exc, cls)), "internal")
+    if kind == "interpreter":
+        message = "cannot probe %s" % exc
+    elif kind == "internal":
+        message = "the probe could not run: %s: %s (CADOCTOR_DEBUG=1 shows where)" % (type(exc).__name__, exc)
+    else:
+        message = str(exc)
+    error(message)
+    if options.fmt is Format.JSON:
+        from cadoctor._render.failure import render_failure
+
+        _deliver(options, lambda stream: stream.write(render_failure(kind, message)))
+    return EXIT_PROBE
+
+
+def _deliver(options: CheckOptions, write: Callable[[TextIO], object]) -> bool:
+    """Write to stdout or the --output file; False (after one line on stderr) when the file cannot be written."""
+    if options.output is None:
+        write(sys.stdout)
+        return True
+    try:
+        with open(options.output, "w", encoding="utf-8") as stream:
+            write(stream)
+    except OSError as exc:
+        error("cannot write %s: %s" % (options.output, exc.strerror or exc))
+        return False
+    return True
