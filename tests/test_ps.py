@@ -49,8 +49,10 @@ def test_processes_are_grouped_by_the_libcrypto_file_they_mapped(foreign_openssl
     (entry,) = [p for p in other["processes"] if p["pid"] == third.pid]
     assert entry["trust"]["usable"] is False
     assert entry["user"] == next(p for p in system["processes"] if p["pid"] == first.pid)["user"]
-    empty = next(f for f in document["findings"] if f["code"] == "trust-store-empty")
-    assert third.pid in empty["evidence"]["pids"]
+    # Other processes on the machine may have empty stores of their own: only this test's PIDs are asserted on.
+    empty = [f["evidence"]["pids"] for f in document["findings"] if f["code"] == "trust-store-empty"]
+    assert any(third.pid in pids for pids in empty)
+    assert not any(first.pid in pids or second.pid in pids for pids in empty)
     assert status == 1
     keys = {(g["device"], g["inode"]) for g in document["groups"]}
     assert len(keys) == len(document["groups"])  # one group per file
