@@ -53,3 +53,15 @@ def test_example_output_uses_known_codes() -> None:
     shown = set(re.findall(r"^\s+[x!i] ([a-z-]+)  ", README, re.MULTILINE))
     assert shown
     assert shown <= set(schema["knownCodes"])
+
+
+def test_ci_fails_without_the_oldest_supported_python() -> None:
+    """.ci/run's required leg is the oldest Python the package supports, run so that a missing interpreter fails CI."""
+    script = (ROOT / ".ci" / "run").read_text()
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    oldest = re.search(r"^OLDEST=(3\.\d+)", script, re.MULTILINE)
+    assert oldest is not None
+    assert 'requires-python = ">=%s"' % oldest.group(1) in pyproject
+    classifiers = re.findall(r"Programming Language :: Python :: (3\.\d+)", pyproject)
+    assert oldest.group(1) == min(classifiers, key=lambda v: int(v.split(".")[1]))
+    assert 'python3 -m nox --error-on-missing-interpreters -s "tests_matrix-$OLDEST"' in script
