@@ -45,7 +45,7 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """Mypy in strict mode over the package, the tests and this file."""
-    session.install(".", "mypy>=1.10", "nox", "types-jsonschema", *TEST_DEPS)
+    session.install(".", "mypy>=1.10", "nox", "types-jsonschema", "types-psutil", *TEST_DEPS)
     session.run("mypy")
 
 

@@ -154,7 +154,7 @@ def check(
 
         return report_for(facts_of_root(open_root(root)), verify=verify, timeout=timeout)
     if pid is not None:
-        from cadoctor._facts.process import read_process
+        from cadoctor._facts.processes import read_process
         from cadoctor._facts.running import facts_of_process
 
         view = read_process(pid)

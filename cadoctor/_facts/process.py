@@ -202,6 +202,12 @@ def _root_of(pid: int) -> FileRoot:
     return FileRoot("/proc/%d/root" % pid)
 
 
+def pids() -> list[int]:
+    """Every process ID /proc lists, except this one."""
+    own = os.getpid()
+    return sorted(int(n) for n in os.listdir("/proc") if n.isdigit() and int(n) != own)
+
+
 def read_environ(pid: int) -> dict[str, str]:
     """The environment of a process (raises ProcessError)."""
     return _environ(_Reader(pid).read("environ"))

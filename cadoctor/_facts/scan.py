@@ -8,9 +8,9 @@ A process that cannot be read is listed with the reason, never dropped.
 from __future__ import annotations
 
 import os
-import sys
 
 from cadoctor._errors import ProcessError
+from cadoctor._facts import processes
 from cadoctor._facts.copies import copies_of
 from cadoctor._facts.disk import inspect_light
 from cadoctor._facts.fileroot import FileRoot
@@ -18,8 +18,6 @@ from cadoctor._facts.files import sources_in_effect
 from cadoctor._facts.process import (
     ProcessView,
     python_version,
-    read_environ,
-    read_process,
     user_name,
 )
 from cadoctor._facts.stacks import other_implementation, stacks_of
@@ -135,16 +133,8 @@ def _trust_of(
     return TrustVerdict(verdict.cafile, verdict.capaths, source, verdict.usable, verdict.detail)
 
 
-def _pids() -> list[int]:
-    """Every process ID /proc lists, except this one."""
-    own = os.getpid()
-    return sorted(int(n) for n in os.listdir("/proc") if n.isdigit() and int(n) != own)
-
-
 def scan() -> HostScan:
-    """Read every process once and group those using OpenSSL by library file (raises ProcessError off Linux)."""
-    if not sys.platform.startswith("linux"):
-        raise ProcessError("cadoctor ps reads Linux's /proc; on %s use check --python instead" % sys.platform)
+    """Read every process once and group those using OpenSSL by library file (through psutil off Linux)."""
     strings_of: dict[tuple[str, int], Mapping[str, Any]] = {}
     libraries: dict[tuple[str, int], LoadedLibrary] = {}
     members: dict[tuple[str, int], list[ProcessEntry]] = {}
@@ -154,9 +144,9 @@ def scan() -> HostScan:
     memo: dict[tuple[str, str, str], Any] = {}  # file system answers, kept for this scan only
     users: dict[tuple[str, int], list[ProcessEntry]] = {}
     examined = 0
-    for pid in _pids():
+    for pid in processes.pids():
         try:
-            view = read_process(pid, environment=False)
+            view = processes.read_process(pid, environment=False)
         except ProcessError as exc:
             if exc.denied:
                 unreadable.append(_unreadable(pid, str(exc)))
@@ -173,7 +163,7 @@ def scan() -> HostScan:
         if not copies:
             continue
         try:
-            environ = read_environ(pid)
+            environ = processes.read_environ(pid)
         except ProcessError as exc:
             environ = None
             if not exc.denied:
@@ -214,6 +204,8 @@ def _options(view: ProcessView, environ: Mapping[str, str]) -> tuple[str, ...]:
 def _unreadable(pid: int, reason: str) -> Unreadable:
     """Name a process we may not read, from what /proc shows everyone."""
     user, command = "?", "?"
+    if not processes.PROCFS:
+        return Unreadable(pid, user, command, reason)
     try:
         user = user_name(os.stat("/proc/%d" % pid).st_uid)
         with open("/proc/%d/comm" % pid, encoding="utf-8", errors="replace") as handle:
