@@ -162,6 +162,33 @@ def progress(hosts: tuple[str, ...]) -> Iterator[None]:
             sys.stderr.flush()
 
 
+def started_as_command() -> bool:
+    """Whether this process is the `cadoctor` console script (pipx, uv tool, a venv's bin), not `python -m cadoctor`."""
+    name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    return name in ("cadoctor", "cadoctor.exe")
+
+
+def _users_python(options: CheckOptions) -> CheckOptions:
+    """Examine the user's Python instead of the command's own environment, saying so first (stderr)."""
+    from cadoctor._facts.active import user_python
+    from cadoctor._record import replace
+
+    found = user_python(os.environ)
+    if found is None:
+        return options
+    if found.path is None:
+        error(
+            "%s is %s (%s): examining %s, which cadoctor runs in; --python PATH examines another"
+            % (found.origin, found.found, found.why, sys.executable)
+        )
+        return options
+    error(
+        "examining %s, %s (not %s, which cadoctor runs in); --python PATH examines another"
+        % (found.path, found.origin, sys.executable)
+    )
+    return replace(options, python=found.path)
+
+
 def run_check(options: CheckOptions) -> int:
     """Check this interpreter, write the report, and turn the outcome into an exit code."""
     from cadoctor._check import check
@@ -182,6 +209,8 @@ def run_check(options: CheckOptions) -> int:
     if subjects and subjects[0] != "--python" and options.hosts:
         error("--host cannot be combined with %s: the handshake would come from here" % subjects[0])
         return EXIT_USAGE
+    if not subjects and started_as_command():
+        options = _users_python(options)
     reason = None if options.output is None else unwritable(options.output)
     if reason is not None:
         error("cannot write %s: %s" % (options.output, reason))
