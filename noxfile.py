@@ -34,6 +34,30 @@ def tests_matrix(session: nox.Session) -> None:
     _run_tests(session)
 
 
+def minimum_pins() -> list[str]:
+    """`name==X` for every `name>=X` among the dependencies and the build backend: the lowest versions we claim."""
+    text = (ROOT / "pyproject.toml").read_text()
+    claimed = re.search(r"^dependencies = \[(.*?)^\]", text, re.MULTILINE | re.DOTALL)
+    backend = re.search(r"^requires = \[(.*?)\]", text, re.MULTILINE)
+    if claimed is None or backend is None:
+        raise ValueError("pyproject.toml lists no dependencies or no build backend")
+    lowest = re.findall(r'"([A-Za-z0-9_.-]+)>=([^",;]+)"', claimed.group(1) + backend.group(1))
+    return ["%s==%s" % pair for pair in lowest]
+
+
+@nox.session(python=PYTHONS[0])
+def tests_minimum(session: nox.Session) -> None:
+    """The suite on the oldest Python with the lowest versions pyproject.toml allows, pinned by a constraints file.
+
+    Only what we claim is pinned (our direct dependencies and hatchling, also inside pip's build isolation);
+    what they pull in resolves as it would for a user installing those versions today.
+    """
+    constraints = Path(session.create_tmp()) / "minimum-versions.txt"
+    constraints.write_text("".join(pin + "\n" for pin in minimum_pins()))
+    session.env["PIP_CONSTRAINT"] = str(constraints)
+    _run_tests(session)
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
     """Ruff lint and format check."""
