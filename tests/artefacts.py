@@ -795,3 +795,21 @@ def install_tools_venv() -> tuple[Path, Path]:
     )
     directory = _memo(recipe)
     return directory / recipe.product, directory / "wheelhouse"
+
+
+ANSIBLE_PINS: dict[tuple[int, int], tuple[str, ...]] = {
+    (3, 9): ("ansible-core==2.15.13",),  # the last ansible-core whose controller runs on Python 3.9
+    (3, 10): ("ansible-core==2.17.14",),
+    (3, 11): ("ansible-core==2.19.14",),
+}
+ANSIBLE_CHECK = """\
+import os, sys
+assert os.access(os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), os.X_OK), "no ansible-playbook"
+print("ready")
+"""
+
+
+def ansible_venv() -> Path:
+    """The python of a venv with ansible-core from PyPI (ansible-playbook beside it), for the fleet recipe."""
+    recipe = _venv_recipe("ansible", pins_for(ANSIBLE_PINS, "ansible-core"), ANSIBLE_CHECK)
+    return _memo(recipe) / recipe.product

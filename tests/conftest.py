@@ -16,20 +16,34 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pytest
+from referencing import Registry, Resource
 
 from cadoctor._facts import probe
 
 SYSTEM_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
+SHIPPED = resources.files("cadoctor").joinpath("schema")
+SCHEMAS = {entry.name: json.loads(entry.read_text()) for entry in SHIPPED.iterdir() if entry.name.endswith(".json")}
+REGISTRY: Registry[Any] = Registry().with_resources(
+    (schema["$id"], Resource.from_contents(schema)) for schema in SCHEMAS.values()
+)
 CHILD_TIMEOUT = 120
 
 
 def pytest_report_header() -> list[str]:
     """Show the trust path the tests run against."""
     return ["openssl: %s; verify paths: %s" % (ssl.OPENSSL_VERSION, ssl.get_default_verify_paths())]
+
+
+def validate(document: Any, name: str) -> None:
+    """Validate a document against a shipped schema, resolving references between the schemas as published."""
+    import jsonschema
+
+    jsonschema.Draft202012Validator(SCHEMAS[name], registry=REGISTRY).validate(document)
 
 
 def clean_env(**extra: str) -> dict[str, str]:

@@ -6,28 +6,16 @@ import json
 import re
 import subprocess
 import sys
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
-from conftest import CHILD_TIMEOUT, WAIT, clean_env, make_ca, run_cadoctor, running
-from referencing import Registry, Resource
+from conftest import CHILD_TIMEOUT, SCHEMAS, WAIT, clean_env, make_ca, run_cadoctor, running, validate
 
 import cadoctor
 
 ROOT = Path(__file__).parent.parent
-SHIPPED = resources.files("cadoctor").joinpath("schema")
-SCHEMAS = {entry.name: json.loads(entry.read_text()) for entry in SHIPPED.iterdir() if entry.name.endswith(".json")}
-REGISTRY: Registry[Any] = Registry().with_resources(
-    (schema["$id"], Resource.from_contents(schema)) for schema in SCHEMAS.values()
-)
-
-
-def validate(document: Any, name: str) -> None:
-    """Validate a document against a shipped schema, resolving references between the schemas as published."""
-    jsonschema.Draft202012Validator(SCHEMAS[name], registry=REGISTRY).validate(document)
 
 
 def _json_of(args: list[str], statuses: tuple[int, ...] = (0, 1)) -> dict[str, Any]:
