@@ -311,6 +311,20 @@ def copy_bundle(tmp_path: Path, name: str = "bundle.pem") -> Path:
     return target
 
 
+def map_files_readable() -> bool:
+    """Whether this user may open /proc/PID/map_files entries (the bytes of deleted libraries): root, usually.
+
+    The kernel asks for CAP_SYS_ADMIN (CAP_CHECKPOINT_RESTORE since 5.9) even for one's own processes, so
+    another user reads a deleted library's OPENSSLDIR as unknown.
+    """
+    folder = "/proc/self/map_files"
+    try:
+        with open(os.path.join(folder, sorted(os.listdir(folder))[0]), "rb"):
+            return True
+    except (OSError, IndexError):
+        return False
+
+
 def maps_name(pid: int, part: str) -> bool:
     """Whether a process has mapped a file whose path contains `part`."""
     try:
