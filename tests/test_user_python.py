@@ -118,3 +118,35 @@ def test_python_m_and_the_api_examine_their_own_interpreter(tool: Path, user: Pa
         [str(tool / "bin" / "python"), "-c", code], env=env, capture_output=True, text=True, timeout=CHILD_TIMEOUT
     )
     assert done.stdout.strip() == str(tool)
+
+
+def test_a_pyenv_shim_is_read_not_run(tool: Path, tmp_path: Path) -> None:
+    """A pyenv shim on PATH is resolved from pyenv's files ($PYENV_VERSION, .python-version) and never run."""
+    root = tmp_path / "pyenv"
+    marker = tmp_path / "ran"
+    (root / "shims").mkdir(parents=True)
+    (root / "shims" / "python3").write_text("#!/bin/sh\ntouch %s\n" % marker)
+    (root / "shims" / "python3").chmod(0o755)
+    base = Path(sys.base_prefix) / "bin" / ("python%d.%d" % sys.version_info[:2])
+    for name in ("3.99.1", "3.99.2"):
+        (root / "versions" / name / "bin").mkdir(parents=True)
+        (root / "versions" / name / "bin" / "python3").symlink_to(base)
+    path = "%s:/usr/bin:/bin" % (root / "shims")
+    stderr, _ = _check([str(tool / "bin" / "cadoctor")], clean_env(PATH=path, PYENV_VERSION="3.99.2"))
+    assert stderr.startswith(
+        "cadoctor: examining %s, the python3 pyenv's shim" % (root / "versions/3.99.2/bin/python3")
+    )
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / ".python-version").write_text("3.99.1\n")
+    done = subprocess.run(
+        [str(tool / "bin" / "cadoctor"), "check", "--format", "json", "--no-verify"],
+        cwd=project,
+        env=clean_env(PATH=path),
+        capture_output=True,
+        text=True,
+        timeout=CHILD_TIMEOUT,
+        check=False,
+    )
+    assert done.stderr.startswith("cadoctor: examining %s" % (root / "versions/3.99.1/bin/python3"))
+    assert not marker.exists()
