@@ -169,7 +169,7 @@ def _first_fix(report: Report) -> list[str]:
     return [first, "  " + paste[0]] if len(paste) == 1 else [first]
 
 
-def summary_line(report: Report) -> str:
+def _summary_line(report: Report) -> str:
     """The last line: the verdict, the findings by severity and the fixes, for whoever reads only the tail."""
     counts = ["%d %s%s" % (n, name, "s" if n > 1 and name != "info" else "") for name, n in _counts(report) if n]
     verified = sum(1 for fix in report.fixes if fix.verified)
@@ -270,7 +270,7 @@ def render_human(report: Report, console: Console) -> None:
     for bundle in report.facts.bundles:
         say("  " + _bundle_line(bundle))
     console.print()
-    say(summary_line(report), style="bold")
+    say(_summary_line(report), style="bold")
 
 
 def render(report: Report, fmt: Format, stream: TextIO) -> None:
