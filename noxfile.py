@@ -11,7 +11,11 @@ nox.options.sessions = ["tests", "lint", "typecheck"]
 nox.options.error_on_missing_interpreters = False
 ROOT = Path(__file__).parent
 PYTHONS = re.findall(r"Programming Language :: Python :: (3\.\d+)", (ROOT / "pyproject.toml").read_text())
-TEST_DEPS = ["pytest>=7", "jsonschema>=4", "trustme>=1.0"]
+TEST_DEPS = [
+    "pytest>=7",
+    "jsonschema>=4.18",
+    "trustme>=1.0",
+]  # jsonschema 4.18: referencing, which resolves one schema's $ref to another
 # About ten TLS clients, so that the check's figures include finding and judging them (and requests.help runs).
 BENCH_CLIENTS = ["requests", "httpx", "botocore", "grpcio", "aiohttp", "httplib2", "websockets", "tornado", "redis"]
 
@@ -34,6 +38,30 @@ def tests_matrix(session: nox.Session) -> None:
     _run_tests(session)
 
 
+def minimum_pins() -> list[str]:
+    """`name==X` for every `name>=X` among the dependencies and the build backend: the lowest versions we claim."""
+    text = (ROOT / "pyproject.toml").read_text()
+    claimed = re.search(r"^dependencies = \[(.*?)^\]", text, re.MULTILINE | re.DOTALL)
+    backend = re.search(r"^requires = \[(.*?)\]", text, re.MULTILINE)
+    if claimed is None or backend is None:
+        raise ValueError("pyproject.toml lists no dependencies or no build backend")
+    lowest = re.findall(r'"([A-Za-z0-9_.-]+)>=([^",;]+)"', claimed.group(1) + backend.group(1))
+    return ["%s==%s" % pair for pair in lowest]
+
+
+@nox.session(python=PYTHONS[0])
+def tests_minimum(session: nox.Session) -> None:
+    """The suite on the oldest Python with the lowest versions pyproject.toml allows, pinned by a constraints file.
+
+    Only what we claim is pinned (our direct dependencies and hatchling, also inside pip's build isolation);
+    what they pull in resolves as it would for a user installing those versions today.
+    """
+    constraints = Path(session.create_tmp()) / "minimum-versions.txt"
+    constraints.write_text("".join(pin + "\n" for pin in minimum_pins()))
+    session.env["PIP_CONSTRAINT"] = str(constraints)
+    _run_tests(session)
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
     """Ruff lint and format check."""
@@ -45,7 +73,7 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """Mypy in strict mode over the package, the tests and this file."""
-    session.install(".", "mypy>=1.10", "nox", "types-jsonschema", *TEST_DEPS)
+    session.install(".", "mypy>=1.10", "nox", "types-jsonschema", "types-psutil", *TEST_DEPS)
     session.run("mypy")
 
 

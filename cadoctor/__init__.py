@@ -10,9 +10,25 @@ if TYPE_CHECKING:
     from typing import Any
 
     from cadoctor._check import check
+    from cadoctor._errors import CheckError, ClientCertificateError, InterpreterError, ProcessError, RootError
     from cadoctor._model import Finding, Fix, Report, Severity
 
-__all__ = ["Finding", "Fix", "Report", "Severity", "TrustPathError", "TrustPathWarning", "__version__", "check"]
+__all__ = [
+    "CheckError",
+    "ClientCertificateError",
+    "Finding",
+    "Fix",
+    "InterpreterError",
+    "ProcessError",
+    "Report",
+    "RootError",
+    "Severity",
+    "TrustPathError",
+    "TrustPathWarning",
+    "__version__",
+    "check",
+]
+_ERRORS = ("CheckError", "ClientCertificateError", "InterpreterError", "ProcessError", "RootError")
 
 
 class TrustPathWarning(Warning):
@@ -43,4 +59,8 @@ def __getattr__(name: str) -> Any:
         from cadoctor import _model
 
         return getattr(_model, name)
+    if name in _ERRORS:
+        from cadoctor import _errors
+
+        return getattr(_errors, name)
     raise AttributeError("module 'cadoctor' has no attribute %r" % name)

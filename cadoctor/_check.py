@@ -74,7 +74,8 @@ def report_for(
 
 def _default_context(client_cert: str | None, client_key: str | None) -> tuple[ssl.SSLContext | str, dict[str, Any]]:
     """The context handshakes use and what it loaded; or why none can be made, as text, when it cannot."""
-    from cadoctor._facts.handshake import ClientCertificateError, default_context
+    from cadoctor._errors import ClientCertificateError
+    from cadoctor._facts.handshake import default_context
 
     obstacle = probe.default_context_obstacle()  # a user's ssl.py is never imported, a FIFO never read
     if obstacle is not None:
@@ -153,7 +154,7 @@ def check(
 
         return report_for(facts_of_root(open_root(root)), verify=verify, timeout=timeout)
     if pid is not None:
-        from cadoctor._facts.process import read_process
+        from cadoctor._facts.processes import read_process
         from cadoctor._facts.running import facts_of_process
 
         view = read_process(pid)

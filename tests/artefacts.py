@@ -767,3 +767,49 @@ def pip_system_certs_venv() -> Path:
     requirements = pins_for(PIP_SYSTEM_CERTS_PINS, "pip-system-certs 5")
     recipe = _venv_recipe("pip-system-certs", requirements, PIP_SYSTEM_CERTS_CHECK)
     return _memo(recipe) / recipe.product
+
+
+PIPX = "pipx==1.18.4"
+# What installing cadoctor from a checkout fetches: the build backend, the dependencies, and what pipx puts in
+# its shared venv. Downloaded once, so that the README's install commands run offline (PIP_NO_INDEX).
+WHEELHOUSE = ("hatchling", "certifi", "cryptography", "psutil", "rich", "typer", "pip", "setuptools", "wheel")
+PIPX_CHECK = """\
+import os, sys
+assert os.access(os.path.join(os.path.dirname(sys.executable), "pipx"), os.X_OK), "no pipx beside python"
+print("ready")
+"""
+
+
+def _download_wheelhouse(python: Path, directory: Path, log: Path) -> None:
+    """Download every wheel the README's install routes need into `wheelhouse/`."""
+    argv = [str(python), "-m", "pip", "download", "--only-binary=:all:", "-d", str(directory / "wheelhouse")]
+    run_step("pip download", [*argv, *WHEELHOUSE], pip_env(), directory, log)
+
+
+def install_tools_venv() -> tuple[Path, Path]:
+    """The python of a venv with pipx from PyPI, and a wheelhouse from which cadoctor installs without an index."""
+    recipe = replace(
+        _venv_recipe("install-routes", (PIPX,), PIPX_CHECK),
+        files=(("wheelhouse.txt", "\n".join(WHEELHOUSE)),),  # in the digest: another list downloads afresh
+        build=_download_wheelhouse,
+    )
+    directory = _memo(recipe)
+    return directory / recipe.product, directory / "wheelhouse"
+
+
+ANSIBLE_PINS: dict[tuple[int, int], tuple[str, ...]] = {
+    (3, 9): ("ansible-core==2.15.13",),  # the last ansible-core whose controller runs on Python 3.9
+    (3, 10): ("ansible-core==2.17.14",),
+    (3, 11): ("ansible-core==2.19.14",),
+}
+ANSIBLE_CHECK = """\
+import os, sys
+assert os.access(os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), os.X_OK), "no ansible-playbook"
+print("ready")
+"""
+
+
+def ansible_venv() -> Path:
+    """The python of a venv with ansible-core from PyPI (ansible-playbook beside it), for the fleet recipe."""
+    recipe = _venv_recipe("ansible", pins_for(ANSIBLE_PINS, "ansible-core"), ANSIBLE_CHECK)
+    return _memo(recipe) / recipe.product

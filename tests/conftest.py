@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import glob
+import functools
 import json
 import os
 import select
@@ -16,20 +16,34 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pytest
+from referencing import Registry, Resource
 
 from cadoctor._facts import probe
 
 SYSTEM_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
+SHIPPED = resources.files("cadoctor").joinpath("schema")
+SCHEMAS = {entry.name: json.loads(entry.read_text()) for entry in SHIPPED.iterdir() if entry.name.endswith(".json")}
+REGISTRY: Registry[Any] = Registry().with_resources(
+    (schema["$id"], Resource.from_contents(schema)) for schema in SCHEMAS.values()
+)
 CHILD_TIMEOUT = 120
 
 
 def pytest_report_header() -> list[str]:
     """Show the trust path the tests run against."""
     return ["openssl: %s; verify paths: %s" % (ssl.OPENSSL_VERSION, ssl.get_default_verify_paths())]
+
+
+def validate(document: Any, name: str) -> None:
+    """Validate a document against a shipped schema, resolving references between the schemas as published."""
+    import jsonschema
+
+    jsonschema.Draft202012Validator(SCHEMAS[name], registry=REGISTRY).validate(document)
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -190,20 +204,71 @@ def tls_server(test_ca: GeneratedCA) -> Iterator[int]:
         yield port
 
 
-def interpreter_at_least(version: tuple[int, int]) -> str:
-    """Another CPython of at least `version` on this machine (pyenv or PATH), or skip."""
-    candidates = sorted(glob.glob("/root/.pyenv/versions/3.*/bin/python3"), reverse=True)
-    candidates += [p for p in (shutil.which("python3.%d" % minor) for minor in range(version[1], 20)) if p]
+MINORS = ("2.7", *("3.%d" % minor for minor in range(6, 16)))
+# Asks an interpreter its version and whether it has ssl, in syntax that Python 2.7 and 3.6 read too.
+_IDENTIFY = (
+    "import sys\ntry:\n    import ssl\nexcept ImportError:\n    ssl = None\n"
+    "sys.stdout.write('%d.%d %d' % (sys.version_info[0], sys.version_info[1], ssl is not None))"
+)
+
+
+def _pyenv_root() -> Path | None:
+    """Where pyenv keeps its versions for this user: $PYENV_ROOT, `pyenv root`, or ~/.pyenv; None without pyenv."""
+    configured = os.environ.get("PYENV_ROOT")
+    if not configured and shutil.which("pyenv"):
+        asked = subprocess.run(["pyenv", "root"], capture_output=True, text=True, timeout=CHILD_TIMEOUT, check=False)
+        configured = asked.stdout.strip() if asked.returncode == 0 else None
+    root = Path(configured or os.path.expanduser("~/.pyenv"))
+    try:
+        return root if (root / "versions").is_dir() else None
+    except OSError:  # another user's home
+        return None
+
+
+@functools.cache
+def pythons() -> dict[str, tuple[str, bool]]:
+    """The CPythons this user can run, newest patch release per minor version: `3.9` -> (path, has ssl).
+
+    Found in pyenv's versions (whoever's home it is in) and as `pythonX.Y` on PATH (pyenv's shims skipped: they
+    run only the selected versions); each is asked its version, so a name never decides.
+    """
+    candidates: list[str] = []
+    root = _pyenv_root()
+    if root is not None:
+        with contextlib.suppress(OSError):
+            installed = root.glob("versions/*/bin/python[23].*[0-9]")
+            candidates += [str(p) for p in sorted(installed, key=_release, reverse=True)]
+    shims = str(root / "shims") if root is not None else None
+    on_path = (shutil.which("python" + minor) for minor in MINORS)
+    candidates += [p for p in on_path if p and os.path.dirname(p) != shims]
+    known: dict[str, tuple[str, bool]] = {}
     for candidate in candidates:
-        probe = subprocess.run(
-            [candidate, "-I", "-S", "-c", "import sys, ssl; print(*sys.version_info[:2])"],
-            capture_output=True,
-            text=True,
-            timeout=CHILD_TIMEOUT,
-            check=False,
+        asked = subprocess.run(
+            [candidate, "-S", "-c", _IDENTIFY], capture_output=True, text=True, timeout=CHILD_TIMEOUT, check=False
         )
-        if probe.returncode == 0 and tuple(map(int, probe.stdout.split())) >= version:
-            return candidate
+        if asked.returncode == 0 and len(asked.stdout.split()) == 2:
+            minor, ssl_flag = asked.stdout.split()
+            known.setdefault(minor, (candidate, ssl_flag == "1"))  # the first is pyenv's newest patch release
+    return known
+
+
+def _release(path: Path) -> tuple[int, ...]:
+    """A pyenv version folder's release as numbers (3.9.18 after 3.9.2); non-numeric parts count as 0."""
+    return tuple(int(part) if part.isdigit() else 0 for part in path.parts[-3].split("."))
+
+
+def python_or_skip(minor: str) -> str:
+    """A CPython of this minor version (`3.12`) on this machine, or skip the test saying where it looked."""
+    if minor not in pythons():
+        pytest.skip("no Python %s here (looked in %s and PATH)" % (minor, _pyenv_root() or "no pyenv root"))
+    return pythons()[minor][0]
+
+
+def interpreter_at_least(version: tuple[int, int]) -> str:
+    """Another CPython of at least `version` with ssl on this machine (pyenv or PATH), or skip."""
+    for minor, (path, has_ssl) in sorted(pythons().items(), key=lambda item: tuple(map(int, item[0].split(".")))):
+        if has_ssl and tuple(map(int, minor.split("."))) >= version:
+            return path
     pytest.skip("no Python %d.%d or later with ssl on this machine" % version)
 
 
@@ -244,6 +309,20 @@ def copy_bundle(tmp_path: Path, name: str = "bundle.pem") -> Path:
     target = tmp_path / name
     shutil.copyfile(system_bundle_or_skip(), target)
     return target
+
+
+def map_files_readable() -> bool:
+    """Whether this user may open /proc/PID/map_files entries (the bytes of deleted libraries): root, usually.
+
+    The kernel asks for CAP_SYS_ADMIN (CAP_CHECKPOINT_RESTORE since 5.9) even for one's own processes, so
+    another user reads a deleted library's OPENSSLDIR as unknown.
+    """
+    folder = "/proc/self/map_files"
+    try:
+        with open(os.path.join(folder, sorted(os.listdir(folder))[0]), "rb"):
+            return True
+    except (OSError, IndexError):
+        return False
 
 
 def maps_name(pid: int, part: str) -> bool:

@@ -10,7 +10,14 @@ import pytest
 import cadoctor
 
 PACKAGE = Path(cadoctor.__file__).parent
-BASE = ("cadoctor._version", "cadoctor._model", "cadoctor._record", "cadoctor._locations", "cadoctor._text")
+BASE = (
+    "cadoctor._version",
+    "cadoctor._model",
+    "cadoctor._record",
+    "cadoctor._locations",
+    "cadoctor._text",
+    "cadoctor._errors",
+)
 ROOT_IMPORTERS = ("_selfcheck",)  # the self-check raises the public TrustPathError defined in the package itself
 # What each layer may import besides the standard library, the base modules and itself.
 ALLOWED = {

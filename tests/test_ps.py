@@ -50,8 +50,10 @@ def test_processes_are_grouped_by_the_libcrypto_file_they_mapped(foreign_openssl
     (entry,) = [p for p in other["processes"] if p["pid"] == third.pid]
     assert entry["trust"]["usable"] is False
     assert entry["user"] == next(p for p in system["processes"] if p["pid"] == first.pid)["user"]
-    empty = next(f for f in document["findings"] if f["code"] == "trust-store-empty")
-    assert third.pid in empty["evidence"]["pids"]
+    # Other processes on the machine may have empty stores of their own: only this test's PIDs are asserted on.
+    empty = [f["evidence"]["pids"] for f in document["findings"] if f["code"] == "trust-store-empty"]
+    assert any(third.pid in pids for pids in empty)
+    assert not any(first.pid in pids or second.pid in pids for pids in empty)
     assert status == 1
     keys = {(g["device"], g["inode"]) for g in document["groups"]}
     assert len(keys) == len(document["groups"])  # one group per file
@@ -93,8 +95,8 @@ def _settled(pid: int) -> None:
 
 def test_processes_of_a_program_without_tls_are_read_no_further(monkeypatch: pytest.MonkeyPatch) -> None:
     """Four `sleep`s map the same files and no OpenSSL: at most one of them is read past its maps."""
-    from cadoctor._facts import scan as scanning
-    from cadoctor._facts.process import read_process as real
+    from cadoctor._facts import processes
+    from cadoctor._facts.processes import read_process as real
 
     reads: list[int] = []
 
@@ -102,7 +104,7 @@ def test_processes_of_a_program_without_tls_are_read_no_further(monkeypatch: pyt
         reads.append(pid)
         return real(pid, **options)
 
-    monkeypatch.setattr(scanning, "read_process", counting)
+    monkeypatch.setattr(processes, "read_process", counting)
     with contextlib.ExitStack() as stack:
         ours = {stack.enter_context(running(["sleep", "60"], clean_env(), mapped="bin/sleep")).pid for _ in range(4)}
         for pid in ours:

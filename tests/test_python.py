@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import glob
 import json
 import os
 import subprocess
@@ -21,22 +20,16 @@ from conftest import (
     codes,
     marker_script,
     misbehaving_python,
+    python_or_skip,
+    pythons,
     run_cadoctor,
     system_bundle_or_skip,
 )
 
-from cadoctor import check
-from cadoctor._facts.interpreter import InterpreterError, probe_interpreter
+from cadoctor import InterpreterError, check
+from cadoctor._facts.interpreter import probe_interpreter
 
 SYSTEM_PYTHON = "/usr/bin/python3"
-
-
-def _pyenv(version: str) -> str:
-    """A pyenv interpreter of this minor version, or skip."""
-    found = sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/%s.*/bin/python%s" % (version, version))))
-    if not found:
-        pytest.skip("no Python %s on this machine" % version)
-    return found[-1]
 
 
 def _ask(python: str, code: str) -> str:
@@ -61,7 +54,7 @@ def test_the_system_interpreter_is_described_as_it_sees_itself() -> None:
 
 def test_a_venv_without_cadoctor_is_probed(tmp_path: Path) -> None:
     """A bare Python 3.8 venv (no cadoctor, no pip, no certifi) is probed, and named as a venv."""
-    base = _pyenv("3.8")
+    base = python_or_skip("3.8")
     venv = tmp_path / "venv"
     subprocess.run([base, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120, env=clean_env())
     python = str(venv / "bin" / "python")
@@ -76,7 +69,7 @@ def test_a_venv_without_cadoctor_is_probed(tmp_path: Path) -> None:
 
 def test_fixes_are_tried_in_the_examined_interpreter(foreign_openssl: ForeignOpenSSL) -> None:
     """On the foreign libcrypto, --python finds the empty trust store and verifies the env fix with that interpreter."""
-    python = _pyenv("3.12")
+    python = python_or_skip("3.12")
     system_bundle = system_bundle_or_skip()
     status, report = check_json(clean_env(LD_LIBRARY_PATH=str(foreign_openssl.directory)), "--python", python)
     assert status == 1
@@ -167,7 +160,7 @@ def test_a_proven_interpreter_that_misbehaves_is_one_line_and_exit_3(case: str, 
 @pytest.mark.parametrize("version", ["2.7", "3.6"])
 def test_an_interpreter_too_old_for_the_probe_is_named_with_its_version(version: str) -> None:
     """Python 2.7 and 3.6 cannot run the probe: the one line says which version it met."""
-    python = _pyenv(version)
+    python = python_or_skip(version)
     result = run_cadoctor(["check", "--python", python], clean_env())
     assert result.returncode == 3
     assert "is Python %s; the probe needs Python 3.8 or later" % version in result.stderr
@@ -193,7 +186,7 @@ def test_host_with_pid_or_root_is_a_usage_error(tmp_path: Path) -> None:
 
 def test_host_with_python_is_made_by_that_interpreter(tls_server: int, test_ca: GeneratedCA) -> None:
     """--python with --host: the other interpreter makes the handshake, with the CA variables it is given."""
-    python = _pyenv("3.12")
+    python = python_or_skip("3.12")
     status, report = check_json(
         clean_env(SSL_CERT_FILE=str(test_ca.bundle)), "--python", python, "--host", "localhost:%d" % tls_server
     )
@@ -208,13 +201,12 @@ def test_host_with_python_is_made_by_that_interpreter(tls_server: int, test_ca: 
 def test_the_probe_answers_json_on_every_supported_python() -> None:
     """The stdlib-only probe runs unchanged on each Python from 3.8 on that this machine has."""
     found = 0
-    for version in ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13"):
-        matches = sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/%s.*/bin/python%s" % (version, version))))
-        if not matches:
+    for version in ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14"):
+        if version not in pythons():
             continue
-        facts = probe_interpreter(matches[-1])
+        facts = probe_interpreter(pythons()[version][0])
         assert facts["python"]["version"].startswith(version + ".")
         assert json.dumps(facts)
         found += 1
     if not found:
-        pytest.skip("no pyenv interpreters here")
+        pytest.skip("no other interpreters here (pyenv or pythonX.Y on PATH)")

@@ -89,6 +89,17 @@ def test_the_system_interpreter_is_proven() -> None:
     assert prove_python("/usr/bin/python3").prefix == "/usr"
 
 
+def test_a_copied_venv_of_a_base_without_a_plain_python_is_proven(tmp_path: Path) -> None:
+    """A --copies venv of Debian's python3 (no /usr/bin/python) is proven by the pythonX.Y its python copies."""
+    if not os.path.exists("/usr/bin/python3") or os.path.exists("/usr/bin/python"):
+        pytest.skip("needs a /usr/bin with python3 and no plain python (Debian)")
+    venv = tmp_path / "venv"
+    subprocess.run(
+        ["/usr/bin/python3", "-m", "venv", "--without-pip", "--copies", str(venv)], check=True, env=clean_env()
+    )
+    assert prove_python(str(venv / "bin" / "python")).prefix == "/usr"
+
+
 def test_a_copy_of_the_interpreter_under_an_application_name_is_not_proven(tmp_path: Path) -> None:
     """The interpreter's bytes beside `_internal/base_library.zip` are a frozen app; alone they are no installation."""
     app = tmp_path / "app"

@@ -26,6 +26,8 @@ app = typer.Typer(
     no_args_is_help=True,
     help="Which CA certificates this Python trusts, why, and the smallest safe fix.",
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: the metavars below as written, and cheap to print into a pipe
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
@@ -36,36 +38,58 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+# Every command answers -V as the app does: a bug report can paste `cadoctor check -V` from any command line.
+VERSION = typer.Option(False, "--version", "-V", callback=_version, is_eager=True, help="Show the version.")
+FORMAT_HELP = "human or json."
+FAIL_ON_HELP = "Exit 1 for findings at or above LEVEL: error, warning, info or never."
+
+
 @app.callback()
-def _root(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
-) -> None:
+def _root(version: bool = VERSION) -> None:
     """Which CA certificates this Python trusts, why, and the smallest safe fix."""
 
 
 @app.command()
 def check(
-    fmt: Format = typer.Option(Format.HUMAN, "--format", "-f", help="human, json (schema_version 1) or env."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report to FILE instead of stdout."),
-    fail_on: FailOn = typer.Option(FailOn.ERROR, "--fail-on", help="Exit 1 for findings at or above this severity."),
+    fmt: Format = typer.Option(
+        Format.HUMAN, "--format", "-f", metavar="human|json|env", help="human, json (schema_version 1) or env."
+    ),
+    output: Optional[Path] = typer.Option(
+        None, "--output", "-o", metavar="FILE", help="Write the report to FILE instead of stdout."
+    ),
+    fail_on: FailOn = typer.Option(FailOn.ERROR, "--fail-on", metavar="LEVEL", help=FAIL_ON_HELP),
     verify: bool = typer.Option(True, "--verify/--no-verify", help="Try each fix in a fresh child interpreter."),
     host: Optional[List[str]] = typer.Option(
-        None, "--host", help="Handshake with HOST[:PORT] (repeatable; default port 443) and explain a failure."
+        None,
+        "--host",
+        metavar="HOST[:PORT]",
+        help="Handshake with HOST (repeatable; default port 443) and explain a failure.",
     ),
-    timeout: float = typer.Option(DEFAULT_TIMEOUT, "--timeout", min=MIN_TIMEOUT, help="Seconds per handshake."),
+    timeout: float = typer.Option(
+        DEFAULT_TIMEOUT, "--timeout", min=MIN_TIMEOUT, metavar="SECONDS", help="Seconds per handshake."
+    ),
     client_cert: Optional[str] = typer.Option(
-        None, "--client-cert", help="PEM client certificate (and key) to present."
+        None, "--client-cert", metavar="FILE", help="PEM client certificate (and key) to present."
     ),
-    client_key: Optional[str] = typer.Option(None, "--client-key", help="Key for --client-cert, if separate."),
+    client_key: Optional[str] = typer.Option(
+        None, "--client-key", metavar="FILE", help="Key for --client-cert, if separate."
+    ),
     python: Optional[str] = typer.Option(
-        None, "--python", help="Diagnose this interpreter instead (3.8+; cadoctor need not be installed in it)."
+        None,
+        "--python",
+        metavar="PATH",
+        help="Diagnose this interpreter instead (3.8+; cadoctor need not be installed in it).",
     ),
     pid: Optional[int] = typer.Option(
-        None, "--pid", help="Diagnose this running process from outside (Linux; any program using OpenSSL)."
+        None,
+        "--pid",
+        metavar="PID",
+        help="Diagnose this running process from outside (Linux; any program using OpenSSL).",
     ),
     root: Optional[str] = typer.Option(
-        None, "--root", help="Diagnose an unpacked image or chroot from its files; nothing in it is run."
+        None, "--root", metavar="DIR", help="Diagnose an unpacked image or chroot from its files; nothing in it is run."
     ),
+    version: bool = VERSION,
 ) -> None:
     """Diagnose this interpreter's CA trust path (and handshakes to --host) and suggest verified fixes."""
     options = CheckOptions(
@@ -93,10 +117,14 @@ class Output(str, enum.Enum):
 
 @app.command()
 def explain(
-    text: Optional[List[str]] = typer.Argument(None, help="The error message or traceback; '-' or none: stdin."),
-    fmt: Output = typer.Option(Output.HUMAN, "--format", "-f", help="human or json."),
+    text: Optional[List[str]] = typer.Argument(None, metavar="TEXT", hidden=True),
+    fmt: Output = typer.Option(Output.HUMAN, "--format", "-f", metavar="human|json", help=FORMAT_HELP),
+    version: bool = VERSION,
 ) -> None:
-    """Decode a TLS error message or traceback into likely causes and the command that checks each."""
+    """Decode a TLS error message or traceback into likely causes and the command that checks each.
+
+    TEXT is the message (several words are joined); '-' or none reads it from stdin.
+    """
     import json
     import sys
 
@@ -117,11 +145,17 @@ def explain(
 
 @app.command()
 def inspect(
-    paths: List[str] = typer.Argument(..., help="Libraries, programs, CA files or CA directories."),
-    fmt: Output = typer.Option(Output.HUMAN, "--format", "-f", help="human or json."),
-    root: Optional[str] = typer.Option(None, "--root", help="Read the paths inside this unpacked image or chroot."),
+    paths: List[str] = typer.Argument(..., metavar="PATH", hidden=True),
+    fmt: Output = typer.Option(Output.HUMAN, "--format", "-f", metavar="human|json", help=FORMAT_HELP),
+    root: Optional[str] = typer.Option(
+        None, "--root", metavar="DIR", help="Read the paths inside this unpacked image or chroot."
+    ),
+    version: bool = VERSION,
 ) -> None:
-    """Read OpenSSL's version, OPENSSLDIR and linkage from binaries, or inventory CA bundles, running nothing."""
+    """Read OpenSSL's version, OPENSSLDIR and linkage from binaries, or inventory CA bundles, running nothing.
+
+    Each PATH is a library, a program, a CA file or a CA directory.
+    """
     from cadoctor._cli.inspect import run_inspect
 
     raise typer.Exit(run_inspect(fmt.value, root, list(paths)))
@@ -129,8 +163,9 @@ def inspect(
 
 @app.command()
 def ps(
-    fmt: Output = typer.Option(Output.HUMAN, "--format", "-f", help="human or json."),
-    fail_on: FailOn = typer.Option(FailOn.ERROR, "--fail-on", help="Exit 1 for findings at or above this severity."),
+    fmt: Output = typer.Option(Output.HUMAN, "--format", "-f", metavar="human|json", help=FORMAT_HELP),
+    fail_on: FailOn = typer.Option(FailOn.ERROR, "--fail-on", metavar="LEVEL", help=FAIL_ON_HELP),
+    version: bool = VERSION,
 ) -> None:
     """List every process using OpenSSL, grouped by library file, with its OPENSSLDIR and trust (Linux)."""
     from cadoctor._cli.ps import run_ps

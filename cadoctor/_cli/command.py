@@ -8,22 +8,29 @@ which owns every message and usage error. A test keeps both parsers agreeing on 
 
 from __future__ import annotations
 
+import contextlib
 import enum
+import errno
 import os
 import sys
+from collections.abc import Callable, Iterator
 
-from cadoctor._facts.fileroot import RootError
-from cadoctor._facts.handshake import DEFAULT_TIMEOUT, ClientCertificateError
-from cadoctor._facts.interpreter import InterpreterError
-from cadoctor._facts.process import ProcessError
+from cadoctor._errors import CheckError, ClientCertificateError, InterpreterError, ProcessError, RootError
+from cadoctor._facts.handshake import DEFAULT_TIMEOUT
 from cadoctor._record import record
 from cadoctor._render.report import Format
 from cadoctor._render.terminal import error
+from cadoctor._text import printable
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import TextIO
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_PROBE = 0, 1, 2, 3
 
 
 MIN_TIMEOUT = 0.001
+PROGRESS_AFTER = 1.0  # seconds of silence before a terminal is told what the check waits for
 
 
 class FailOn(str, enum.Enum):
@@ -115,6 +122,73 @@ def parse_check(argv: list[str]) -> CheckOptions | None:
         return None
 
 
+def unwritable(path: str) -> str | None:
+    """Why a report could not be written to `path`, asked before the check spends seconds on handshakes."""
+    if os.path.isdir(path):
+        return "it is a directory"
+    if os.path.lexists(path):
+        return None if os.access(path, os.W_OK) else os.strerror(errno.EACCES)
+    folder = os.path.dirname(path) or "."
+    if not os.path.isdir(folder):
+        return os.strerror(errno.ENOENT) + " (no folder %s)" % folder
+    return None if os.access(folder, os.W_OK | os.X_OK) else os.strerror(errno.EACCES)
+
+
+@contextlib.contextmanager
+def progress(hosts: tuple[str, ...]) -> Iterator[None]:
+    """Say on a terminal's stderr what the check waits for, once a handshake has taken more than a second."""
+    if not hosts or not sys.stderr.isatty():
+        yield
+        return
+    import threading
+
+    shown = threading.Event()
+
+    def show() -> None:
+        """One line that the report will not have to share: it is erased when the check ends."""
+        shown.set()
+        sys.stderr.write("cadoctor: waiting for %s ...\r" % printable(", ".join(hosts)))
+        sys.stderr.flush()
+
+    timer = threading.Timer(PROGRESS_AFTER, show)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+        if shown.is_set():
+            sys.stderr.write("\x1b[2K\r")
+            sys.stderr.flush()
+
+
+def started_as_command() -> bool:
+    """Whether this process is the `cadoctor` console script (pipx, uv tool, a venv's bin), not `python -m cadoctor`."""
+    name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    return name in ("cadoctor", "cadoctor.exe")
+
+
+def _users_python(options: CheckOptions) -> CheckOptions:
+    """Examine the user's Python instead of the command's own environment, saying so first (stderr)."""
+    from cadoctor._facts.active import user_python
+    from cadoctor._record import replace
+
+    found = user_python(os.environ)
+    if found is None:
+        return options
+    if found.path is None:
+        error(
+            "%s is %s (%s): examining %s, which cadoctor runs in; --python PATH examines another"
+            % (found.origin, found.found, found.why, sys.executable)
+        )
+        return options
+    error(
+        "examining %s, %s (not %s, which cadoctor runs in); --python PATH examines another"
+        % (found.path, found.origin, sys.executable)
+    )
+    return replace(options, python=found.path)
+
+
 def run_check(options: CheckOptions) -> int:
     """Check this interpreter, write the report, and turn the outcome into an exit code."""
     from cadoctor._check import check
@@ -135,39 +209,68 @@ def run_check(options: CheckOptions) -> int:
     if subjects and subjects[0] != "--python" and options.hosts:
         error("--host cannot be combined with %s: the handshake would come from here" % subjects[0])
         return EXIT_USAGE
+    if not subjects and started_as_command():
+        options = _users_python(options)
+    reason = None if options.output is None else unwritable(options.output)
+    if reason is not None:
+        error("cannot write %s: %s" % (options.output, reason))
+        return EXIT_USAGE
     try:
-        report = check(
-            verify=options.verify,
-            hosts=options.hosts,
-            timeout=options.timeout,
-            client_cert=options.client_cert,
-            client_key=options.client_key,
-            python=options.python,
-            pid=options.pid,
-            root=options.root,
-        )
+        with progress(options.hosts):
+            report = check(
+                verify=options.verify,
+                hosts=options.hosts,
+                timeout=options.timeout,
+                client_cert=options.client_cert,
+                client_key=options.client_key,
+                python=options.python,
+                pid=options.pid,
+                root=options.root,
+            )
     except ClientCertificateError as exc:
         error(str(exc))
         return EXIT_USAGE
-    except InterpreterError as exc:
-        error("cannot probe %s" % exc)
-        return EXIT_PROBE
-    except (ProcessError, RootError) as exc:
-        error(str(exc))
-        return EXIT_PROBE
+    except CheckError as exc:
+        return _cannot_check(options, exc)
     except Exception as exc:  # the probe never raises by design: anything here is a bug, reported in one line
         if os.environ.get("CADOCTOR_DEBUG"):
             raise
-        error("the probe could not run: %s: %s (CADOCTOR_DEBUG=1 shows where)" % (type(exc).__name__, exc))
-        return EXIT_PROBE
+        return _cannot_check(options, exc)
     threshold = None if options.fail_on is FailOn.NEVER else Severity(options.fail_on.value)
-    if options.output is None:
-        render(report, options.fmt, sys.stdout)
-    else:
-        try:
-            with open(options.output, "w", encoding="utf-8") as stream:
-                render(report, options.fmt, stream)
-        except OSError as exc:
-            error("cannot write %s: %s" % (options.output, exc.strerror or exc))
-            return EXIT_USAGE
+    if not _deliver(options, lambda stream: render(report, options.fmt, stream)):
+        return EXIT_USAGE
     return EXIT_FINDINGS if report.fails(threshold) else EXIT_OK
+
+
+_KINDS = {InterpreterError: "interpreter", ProcessError: "process", RootError: "root"}
+
+
+def _cannot_check(options: CheckOptions, exc: Exception) -> int:
+    """Exit 3 with one line on stderr and, with --format json, a document holding an `error` where the report goes."""
+    kind = next((name for cls, name in _KINDS.items() if isinstance(exc, cls)), "internal")
+    if kind == "interpreter":
+        message = "cannot probe %s" % exc
+    elif kind == "internal":
+        message = "the probe could not run: %s: %s (CADOCTOR_DEBUG=1 shows where)" % (type(exc).__name__, exc)
+    else:
+        message = str(exc)
+    error(message)
+    if options.fmt is Format.JSON:
+        from cadoctor._render.failure import render_failure
+
+        _deliver(options, lambda stream: stream.write(render_failure(kind, message)))
+    return EXIT_PROBE
+
+
+def _deliver(options: CheckOptions, write: Callable[[TextIO], object]) -> bool:
+    """Write to stdout or the --output file; False (after one line on stderr) when the file cannot be written."""
+    if options.output is None:
+        write(sys.stdout)
+        return True
+    try:
+        with open(options.output, "w", encoding="utf-8") as stream:
+            write(stream)
+    except OSError as exc:
+        error("cannot write %s: %s" % (options.output, exc.strerror or exc))
+        return False
+    return True

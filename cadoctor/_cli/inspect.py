@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from cadoctor._facts.fileroot import HOST, RootError
+from cadoctor._errors import RootError
+from cadoctor._facts.fileroot import HOST
 from cadoctor._facts.inspection import Inspection, inspect_path
 from cadoctor._render.inspection import to_document, to_text
 

@@ -31,5 +31,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entry() -> None:
-    """The `cadoctor` console script and `python -m cadoctor`."""
-    sys.exit(main())
+    """The `cadoctor` console script and `python -m cadoctor`: a reader that leaves early is not a finding."""
+    from cadoctor._cli.pipe import run_watched
+
+    sys.exit(run_watched(main))

@@ -30,7 +30,7 @@ def run_ps(fmt: str, fail_on: str) -> int:
     import json
     import sys
 
-    from cadoctor._facts.process import ProcessError
+    from cadoctor._errors import ProcessError
     from cadoctor._facts.scan import scan
     from cadoctor._model import Severity
     from cadoctor._render.scan import to_document, to_text

@@ -17,10 +17,6 @@ import stat
 MAX_LINKS = 40  # the kernel's limit on symbolic links followed in one lookup
 
 
-class RootError(Exception):
-    """The root to examine is not a directory this process can read."""
-
-
 class FileRoot:
     """Paths as a process or image inside `root` names them, turned into paths this process can open."""
 

@@ -6,6 +6,7 @@ import base64
 import contextlib
 from collections.abc import Callable, Iterable, Mapping
 
+from cadoctor._errors import ClientCertificateError
 from cadoctor._facts import probe
 from cadoctor._model import Bundle, ChainCertificate, HostCheck, RootHolder, StoreVerdict
 from cadoctor._record import record, replace
@@ -121,10 +122,6 @@ def classify(outcome: Mapping[str, Any]) -> str | None:
     if reason == "UNEXPECTED_EOF_WHILE_READING" or error_type in _CLOSED or "eof occurred" in text:
         return "host-connection-reset"
     return "host-handshake-failure"
-
-
-class ClientCertificateError(ValueError):
-    """The client certificate or key given on the command line cannot be loaded."""
 
 
 def default_context(client_cert: str | None = None, client_key: str | None = None) -> ssl.SSLContext:

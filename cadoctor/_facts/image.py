@@ -6,10 +6,11 @@ import os
 import re
 from collections.abc import Mapping
 
+from cadoctor._errors import RootError
 from cadoctor._facts import probe
 from cadoctor._facts.collect import facts_on_disk
 from cadoctor._facts.elf import elf_at, openssl_strings
-from cadoctor._facts.fileroot import FileRoot, RootError
+from cadoctor._facts.fileroot import FileRoot
 from cadoctor._facts.files import describe_file, python_hints, runtime_from_files, site_folders
 from cadoctor._facts.loader import find_library, loader_cache
 from cadoctor._facts.stacks import never_tls, stacks_of

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 
+from cadoctor._errors import InterpreterError
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import subprocess
@@ -22,10 +24,6 @@ OUTPUT_LIMIT = 16 << 20  # bytes of output accepted from it: the probe's answer 
 
 
 _STDERR_KEPT = 4096
-
-
-class InterpreterError(Exception):
-    """Another interpreter could not be probed: missing, not runnable, too old, silent or babbling."""
 
 
 def _explain_failure(path: str, status: int | None, stderr: bytes) -> str:

@@ -14,6 +14,7 @@ import re
 import sys
 from collections.abc import Mapping
 
+from cadoctor._errors import ProcessError
 from cadoctor._facts import probe
 from cadoctor._facts.fileroot import HOST, FileRoot
 from cadoctor._record import field, record
@@ -35,14 +36,6 @@ _SSL_MODULE = re.compile(r"^_ssl[.\w-]*\.so$")
 
 
 _SHARED_OBJECT = re.compile(r"\.so(\.[\d.]+)?$")
-
-
-class ProcessError(Exception):
-    """The process cannot be read at all: gone, a zombie, a kernel thread, or not ours to read (`denied`)."""
-
-    def __init__(self, message: str, *, denied: bool = False) -> None:
-        super().__init__(message)
-        self.denied = denied
 
 
 @record
@@ -221,6 +214,12 @@ def _root_of(pid: int) -> FileRoot:
 def read_maps(pid: int) -> tuple[MappedFile, ...]:
     """The files a process mapped (raises ProcessError)."""
     return parse_maps(_Reader(pid).read("maps").decode("utf-8", "surrogateescape"))
+
+
+def pids() -> list[int]:
+    """Every process ID /proc lists, except this one."""
+    own = os.getpid()
+    return sorted(int(n) for n in os.listdir("/proc") if n.isdigit() and int(n) != own)
 
 
 def read_environ(pid: int) -> dict[str, str]:

@@ -216,11 +216,15 @@ def prove_python(path: str, environ: Mapping[str, str] | None = None) -> ProvenP
     if kind == "elf":
         _carries_python(real)
     found = _installation(real, kind)
-    if found is None:
-        home = _home(path)
-        base = _installation(os.path.realpath(os.path.join(home, os.path.basename(path))), kind) if home else None
-        if base is not None and _same_bytes(real, base[2]):
-            found = base
+    home = _home(path) if found is None else None
+    if home:
+        # A venv's `python` copies its base's `pythonX.Y`; Debian's /usr/bin has no `python` of that name.
+        names = [os.path.basename(path), *sorted(n for n in _listdir(home) if _VERSIONED.match(n))]
+        for name in names:
+            base = _installation(os.path.realpath(os.path.join(home, name)), kind)
+            if base is not None and _same_bytes(real, base[2]):
+                found = base
+                break
     if found is None:
         raise NotProven(
             "not the interpreter of a Python installation (no bin/pythonX.Y beside a lib/pythonX.Y/os.py is this file)"

@@ -6,10 +6,11 @@ import os
 import re
 from collections.abc import Mapping
 
+from cadoctor._errors import ProcessError
 from cadoctor._facts.collect import facts_on_disk
 from cadoctor._facts.copies import libraries_of
 from cadoctor._facts.files import python_hints, runtime_from_files, site_folders
-from cadoctor._facts.process import ProcessError, ProcessView, python_version
+from cadoctor._facts.process import ProcessView, python_version
 from cadoctor._facts.stacks import stacks_of
 from cadoctor._model import Facts, Stack, Subject
 from cadoctor._record import replace

@@ -9,22 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
 
+from cadoctor._errors import ProcessError
+from cadoctor._facts import processes
 from cadoctor._facts.copies import copies_of
 from cadoctor._facts.disk import inspect_light
 from cadoctor._facts.fileroot import FileRoot
 from cadoctor._facts.files import sources_in_effect
-from cadoctor._facts.process import (
-    MappedFile,
-    ProcessError,
-    ProcessView,
-    python_version,
-    read_environ,
-    read_maps,
-    read_process,
-    user_name,
-)
+from cadoctor._facts.process import MappedFile, ProcessView, python_version, user_name
 from cadoctor._facts.stacks import other_implementation, stacks_of
 from cadoctor._record import record
 
@@ -143,16 +135,8 @@ def _trust_of(
     return seen[early]
 
 
-def _pids() -> list[int]:
-    """Every process ID /proc lists, except this one."""
-    own = os.getpid()
-    return sorted(int(n) for n in os.listdir("/proc") if n.isdigit() and int(n) != own)
-
-
 def scan() -> HostScan:
-    """Read every process once and group those using OpenSSL by library file (raises ProcessError off Linux)."""
-    if not sys.platform.startswith("linux"):
-        raise ProcessError("cadoctor ps reads Linux's /proc; on %s use check --python instead" % sys.platform)
+    """Read every process once and group those using OpenSSL by library file (through psutil off Linux)."""
     strings_of: dict[tuple[str, int], Mapping[str, Any]] = {}
     libraries: dict[tuple[str, int], LoadedLibrary] = {}
     members: dict[tuple[str, int], list[ProcessEntry]] = {}
@@ -164,9 +148,9 @@ def scan() -> HostScan:
     programs: dict[Any, _Program] = {}  # processes of one program mapping the same files are judged once
     idle: set[Any] = set()  # the mapped files of programs with no TLS stack: their processes are not read further
     examined = 0
-    for pid in _pids():
+    for pid in processes.pids():
         try:
-            maps = read_maps(pid)
+            maps = processes.read_maps(pid)
         except ProcessError:
             maps = ()  # read_process says why, naming the owner
         files = tuple((m.path, m.key, m.deleted) for m in maps)
@@ -174,12 +158,13 @@ def scan() -> HostScan:
             examined += 1
             continue
         try:
-            view = read_process(pid, environment=False, maps=maps or None)
+            view = processes.read_process(pid, environment=False, maps=maps or None)
         except ProcessError as exc:
             if exc.denied:
                 unreadable.append(_unreadable(pid, str(exc)))
             continue  # exited, a zombie or a kernel thread: no program, no OpenSSL
         examined += 1
+        files = files or tuple((m.path, m.key, m.deleted) for m in view.maps)  # a reader without maps first
         identity = (view.root.root, view.exe, files)
         program = programs.get(identity)
         if program is None:
@@ -193,7 +178,7 @@ def scan() -> HostScan:
         if not program.copies:
             continue
         try:
-            environ = read_environ(pid)
+            environ = processes.read_environ(pid)
         except ProcessError as exc:
             environ = None
             if not exc.denied:
@@ -262,6 +247,8 @@ def _options(view: ProcessView, environ: Mapping[str, str]) -> tuple[str, ...]:
 def _unreadable(pid: int, reason: str) -> Unreadable:
     """Name a process we may not read, from what /proc shows everyone."""
     user, command = "?", "?"
+    if not processes.PROCFS:
+        return Unreadable(pid, user, command, reason)
     try:
         user = user_name(os.stat("/proc/%d" % pid).st_uid)
         with open("/proc/%d/comm" % pid, encoding="utf-8", errors="replace") as handle:

@@ -175,7 +175,8 @@ def _outcome(
     child: Popen[bytes] | str, payload: bytes, timeout: float, problem_of: Callable[[Any], str | None]
 ) -> tuple[dict[str, Any] | None, str | None]:
     """A started trial's outcome, read with bounded time and output, or why it gave none."""
-    from cadoctor._facts.interpreter import InterpreterError, finish
+    from cadoctor._errors import InterpreterError
+    from cadoctor._facts.interpreter import finish
 
     if isinstance(child, str):
         return None, child
@@ -357,7 +358,8 @@ def _run(
     host_timeout: float,
 ) -> tuple[Fix, ...]:
     """Start every trial, then read each answer within its limits (`scratch` holds files the trials read)."""
-    from cadoctor._facts.interpreter import InterpreterError, spawn
+    from cadoctor._errors import InterpreterError
+    from cadoctor._facts.interpreter import spawn
 
     before = facts.runtime.context_loaded
     started: list[tuple[int, Popen[bytes] | str, bytes]] = []

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from cadoctor._model import SCHEMA_VERSION
 from cadoctor._render.terminal import printable_lines
+from cadoctor._version import __version__
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -12,9 +14,10 @@ if TYPE_CHECKING:
 
 
 def to_document(explanation: Explanation, text: str) -> dict[str, Any]:
-    """The explanation as a versioned JSON document."""
+    """The explanation as a versioned JSON document (schema_version 1, like every other command's)."""
     return {
-        "schema_version": 1,
+        "schema_version": SCHEMA_VERSION,
+        "cadoctor_version": __version__,
         "known": explanation.known,
         "input_characters": len(text),
         "host": explanation.host,

@@ -156,6 +156,33 @@ def _subject_line(report: Report) -> str:
     return "PID %d (%s, user %s)%s: %s" % (subject.pid or 0, command, subject.user, within, program)
 
 
+_STATE = {True: "verified", False: "did not work", None: "not tried"}
+
+
+def _first_fix(report: Report) -> list[str]:
+    """The top-ranked fix in two lines, under the verdict: what to do before reading why."""
+    if not report.fixes or report.status == "ok":
+        return []
+    fix = report.fixes[0]
+    first = "Fix first: %s [%s, %s]" % (fix.summary, fix.kind, _STATE[fix.verified])
+    paste = next(iter(fix.lines.values()), "").splitlines()
+    return [first, "  " + paste[0]] if len(paste) == 1 else [first]
+
+
+def _summary_line(report: Report) -> str:
+    """The last line: the verdict, the findings by severity and the fixes, for whoever reads only the tail."""
+    counts = ["%d %s%s" % (n, name, "s" if n > 1 and name != "info" else "") for name, n in _counts(report) if n]
+    verified = sum(1 for fix in report.fixes if fix.verified)
+    fixes = "%d fixes (%d verified)" % (len(report.fixes), verified) if report.fixes else "no fixes"
+    return "cadoctor: %s - %s; %s" % (_VERDICT[report.status][0], ", ".join(counts) or "no findings", fixes)
+
+
+def _counts(report: Report) -> list[tuple[str, int]]:
+    """Findings per severity, worst first."""
+    severities = [f.severity.value for f in report.findings]
+    return [(name, severities.count(name)) for name in ("error", "warning", "info")]
+
+
 def render_human(report: Report, console: Console) -> None:
     """A verdict first, then the evidence and the ranked fixes; every line's foreign text escaped."""
     from rich.text import Text
@@ -168,6 +195,8 @@ def render_human(report: Report, console: Console) -> None:
     runtime = report.facts.runtime
     word, style, meaning = _VERDICT[report.status]
     say(("cadoctor: ", "bold"), (word, style), " - %s" % meaning)
+    for line in _first_fix(report):
+        say(line)
     library = report.facts.ssl_library
     where = " from %s (OPENSSLDIR %s)" % (library.path, library.openssldir) if library else ""
     say("%s; %s%s" % (_subject_line(report), runtime.openssl_version or "no ssl", where))
@@ -240,6 +269,8 @@ def render_human(report: Report, console: Console) -> None:
         say("Bundles on disk", style="bold")
     for bundle in report.facts.bundles:
         say("  " + _bundle_line(bundle))
+    console.print()
+    say(_summary_line(report), style="bold")
 
 
 def render(report: Report, fmt: Format, stream: TextIO) -> None:

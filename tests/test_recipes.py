@@ -1,0 +1,71 @@
+"""The fleet recipe of docs/recipes.md, run as written: the Ansible playbook against localhost, then the jq step."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import WAIT, ForeignOpenSSL, clean_env, running, validate
+
+import cadoctor
+
+PAGE = Path(__file__).parent.parent / "docs" / "recipes.md"
+CONSOLE_SCRIPT = """#!{python}
+import sys
+sys.path.insert(0, {source!r})
+from cadoctor._cli.main import entry
+sys.exit(entry())
+"""
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ps reads Linux's /proc")
+
+
+def _fleet_blocks() -> tuple[str, str]:
+    """The playbook and the aggregation commands of the page's fleet section, as printed."""
+    section = PAGE.read_text().split("## A fleet", 1)[1]
+    playbook = re.search(r"```yaml\n(.*?)```", section, re.DOTALL)
+    aggregation = re.search(r"```sh\n(.*?)```", section, re.DOTALL)
+    assert playbook is not None
+    assert aggregation is not None
+    return playbook.group(1), aggregation.group(1)
+
+
+@pytest.mark.slow
+def test_the_fleet_recipe_runs_as_written(foreign_openssl: ForeignOpenSSL, tmp_path: Path) -> None:
+    """ansible-core (from PyPI) runs the page's playbook on localhost, and its jq lines find a broken process there."""
+    from artefacts import ansible_venv
+
+    if shutil.which("jq", path="/usr/bin:/bin") is None:
+        pytest.skip("no jq in /usr/bin or /bin (apt-get install jq)")
+    ansible_python = ansible_venv()
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "cadoctor").write_text(
+        CONSOLE_SCRIPT.format(python=sys.executable, source=str(Path(cadoctor.__file__).parent.parent))
+    )
+    (bin_dir / "ansible-playbook").write_text('#!/bin/sh\nexec "%s" -m ansible.cli.playbook "$@"\n' % ansible_python)
+    for tool in ("cadoctor", "ansible-playbook"):
+        (bin_dir / tool).chmod(0o755)
+    playbook, aggregation = _fleet_blocks()
+    (tmp_path / "cadoctor.yml").write_text(playbook)
+    env = clean_env(PATH="%s:/usr/bin:/bin" % bin_dir, HOME=str(tmp_path), ANSIBLE_PYTHON_INTERPRETER="auto_silent")
+    # The page's inventory is the reader's; here it is this machine. Root becomes root with su (no sudo needed);
+    # another user scans its own processes, which include the one this test starts.
+    become = ["-e", "ansible_become_method=su"] if os.geteuid() == 0 else ["-e", "ansible_become=false"]
+    command = ["ansible-playbook", "-i", "localhost,", "-c", "local", *become, "cadoctor.yml"]
+    broken = clean_env(LD_LIBRARY_PATH=str(foreign_openssl.directory))
+    with running([sys.executable, "-c", "import ssl; " + WAIT], broken):
+        played = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert played.returncode == 0, played.stdout[-3000:] + played.stderr[-3000:]
+    validate(json.loads((tmp_path / "reports" / "localhost.json").read_text()), "ps-v1.json")
+    table = subprocess.run(
+        ["bash", "-c", aggregation], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=True
+    ).stdout.splitlines()
+    assert any(line.startswith("localhost\terror\ttrust-store-empty\t") for line in table), table
+    assert any(line.split()[1:2] == [foreign_openssl.openssldir] for line in table), table
