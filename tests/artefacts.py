@@ -769,7 +769,7 @@ def pip_system_certs_venv() -> Path:
     return _memo(recipe) / recipe.product
 
 
-PIPX = "pipx==1.18.4"
+PIPX = "pipx==1.18.4" if sys.version_info >= (3, 11) else "pipx==1.11.1"  # the newest for Pythons before 3.11
 # What installing cadoctor from a checkout fetches: the build backend, the dependencies, and what pipx puts in
 # its shared venv. Downloaded once, so that the README's install commands run offline (PIP_NO_INDEX).
 WHEELHOUSE = ("hatchling", "certifi", "cryptography", "psutil", "rich", "typer", "pip", "setuptools", "wheel")

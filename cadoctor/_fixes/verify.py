@@ -6,7 +6,6 @@ import base64
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Mapping
 
 from cadoctor._facts import probe
@@ -331,6 +330,8 @@ def verify(
 
     fresh = "interpreter" if executable == sys.executable else executable  # name another interpreter
     base = dict(os.environ if environment is None else environment)
+    import tempfile  # only when a fix is tried: a healthy check never needs it
+
     with tempfile.TemporaryDirectory(prefix="cadoctor-trial-") as scratch:
         return _run(fixes, facts, triable, proven, fresh, base, scratch, host_timeout)
 
