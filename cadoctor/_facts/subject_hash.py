@@ -18,9 +18,6 @@ _CANONICAL_STRINGS = {
 }
 
 
-_ASCII_SPACE = b" \t\n\v\f\r"
-
-
 def _encode_length(length: int) -> bytes:
     """Encode a DER length."""
     if length < 0x80:
@@ -35,19 +32,11 @@ def _tlv(tag: int, content: bytes) -> bytes:
 
 
 def _canonical_text(raw: bytes) -> bytes:
-    """Trim, fold inner white space to one space and lower-case ASCII, as OpenSSL's asn1_string_canon."""
-    stripped = raw.strip(_ASCII_SPACE)
-    out = bytearray()
-    previous_space = False
-    for byte in stripped:
-        if byte in _ASCII_SPACE:
-            if not previous_space:
-                out.append(0x20)
-            previous_space = True
-            continue
-        previous_space = False
-        out.append(byte + 32 if 0x41 <= byte <= 0x5A else byte)
-    return bytes(out)
+    """Trim, fold inner white space to one space and lower-case ASCII, as OpenSSL's asn1_string_canon.
+
+    `bytes.split()` splits on exactly the ASCII white space OpenSSL folds, and `bytes.lower()` lowers only A-Z.
+    """
+    return b" ".join(raw.split()).lower()
 
 
 def _canonical_entry(entry: bytes) -> bytes:
