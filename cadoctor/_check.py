@@ -31,6 +31,12 @@ def _client_stores(facts: Facts) -> list[str]:
     return loadable(own_stores(judge_clients(facts)))
 
 
+def _strict(facts: Facts) -> bool:
+    """Whether the examined Python verifies strictly by default (3.13 and later: X509_STRICT, PARTIAL_CHAIN)."""
+    parts = facts.runtime.python_version.split(".")[:2]
+    return len(parts) == 2 and parts[0].isdigit() and parts[1].isdigit() and (int(parts[0]), int(parts[1])) >= (3, 13)
+
+
 def _rank(fix: Fix) -> tuple[int, int]:
     """Smallest change first; within a kind, what was shown to work before what was not tried or failed."""
     return KIND_RANK[fix.kind], {True: 0, None: 1, False: 2}[fix.verified]
@@ -147,7 +153,10 @@ def check(
         if hosts:  # made by that interpreter, checked here against each of its clients' stores
             stores = _client_stores(facts)
             shaken = [whole_chain(shake_in(target, python, timeout), timeout) for target in hosts]
-            facts = replace(facts, hosts=tuple(analyse(item, facts.bundles, stores, facts.mozilla) for item in shaken))
+            facts = replace(
+                facts,
+                hosts=tuple(analyse(item, facts.bundles, stores, facts.mozilla, _strict(facts)) for item in shaken),
+            )
         return report_for(facts, verify=verify, timeout=timeout, executable=python)
     if root is not None:
         from cadoctor._facts.image import facts_of_root, open_root
@@ -182,7 +191,9 @@ def check(
             look()
         stores = _client_stores(looked[0])
         shaken = [whole_chain(item, timeout) for item in shaken] if stores else shaken
-        light = replace(looked[0], hosts=tuple(analyse(item, (), stores, looked[0].mozilla) for item in shaken))
+        light = replace(
+            looked[0], hosts=tuple(analyse(item, (), stores, looked[0].mozilla, _strict(looked[0])) for item in shaken)
+        )
         report = report_for(light, verify=verify, timeout=timeout)
         if not report.fails(Severity.WARNING):
             return report
@@ -191,5 +202,7 @@ def check(
     facts = facts_from_probe(probed[0])
     stores = _client_stores(facts)
     shaken = [whole_chain(item, timeout) for item in shaken] if stores else shaken
-    facts = replace(facts, hosts=tuple(analyse(item, facts.bundles, stores, facts.mozilla) for item in shaken))
+    facts = replace(
+        facts, hosts=tuple(analyse(item, facts.bundles, stores, facts.mozilla, _strict(facts)) for item in shaken)
+    )
     return report_for(facts, verify=verify, timeout=timeout)

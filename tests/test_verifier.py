@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import ssl
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +32,13 @@ def _certificate(subject: str, issuer: str, key: Any, signer: Any, ca: bool) -> 
         .not_valid_before(NOW - datetime.timedelta(days=1))
         .not_valid_after(NOW + datetime.timedelta(days=30))
         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-    )
-    if not ca:
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(signer.public_key()), critical=False)
+    )  # key identifiers: Python 3.13's strict default context rejects a chain without them, as OpenSSL's verifier
+    if ca:  # key usage too: strict verification wants it on a CA
+        usage = x509.KeyUsage(False, False, False, False, False, True, True, False, False)
+        builder = builder.add_extension(usage, critical=True)
+    else:
         builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
     return builder.sign(signer, hashes.SHA256())
 
@@ -61,7 +67,7 @@ def _chain(tmp_path: Path, issuer_spelling: str) -> tuple[tuple[bytes, ...], Pat
 
 def _verdict(chain: tuple[bytes, ...], store: Path) -> StoreVerdict:
     """The one verdict for `store` (the check itself must have run)."""
-    answer = verdicts(chain, [str(store)])
+    answer = verdicts(chain, [str(store)], strict=sys.version_info >= (3, 13))  # as this Python's default context
     assert not isinstance(answer, str), answer
     return answer[0]
 
@@ -113,3 +119,31 @@ def test_a_store_without_the_root_fails_with_openssls_reason(tmp_path: Path) -> 
     verdict = _verdict(chain, store)
     assert verdict.ok is False
     assert verdict.reason == "unable to get local issuer certificate"
+
+
+def test_strict_checks_what_python_3_13_checks(tmp_path: Path) -> None:
+    """A chain without key identifiers verifies with OpenSSL's defaults, and not with 3.13's strict flags."""
+    root_key, leaf_key = (ec.generate_private_key(ec.SECP256R1()) for _ in range(2))
+
+    def bare(subject: str, key: Any, ca: bool) -> x509.Certificate:
+        """A certificate signed by the root key, with basic constraints and nothing else."""
+        return (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "cadoctor Bare Root")]))
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(NOW - datetime.timedelta(days=1))
+            .not_valid_after(NOW + datetime.timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+            .sign(root_key, hashes.SHA256())
+        )
+
+    root, leaf = bare("cadoctor Bare Root", root_key, True), bare("localhost", leaf_key, False)
+    (tmp_path / "root.pem").write_bytes(_pem(root))
+    chain = (leaf.public_bytes(serialization.Encoding.DER),)
+    lenient = verdicts(chain, [str(tmp_path / "root.pem")])
+    strict = verdicts(chain, [str(tmp_path / "root.pem")], strict=True)
+    assert not isinstance(lenient, str)
+    assert not isinstance(strict, str)
+    assert (lenient[0].ok, strict[0].ok) == (True, False)

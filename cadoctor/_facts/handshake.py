@@ -260,7 +260,7 @@ def _holder_certificates(bundle: Bundle, issuer_der: bytes) -> list[bytes]:
 
 
 def attribute(
-    chain: tuple[ChainCertificate, ...], bundles: Iterable[Bundle], *, verify: bool = True
+    chain: tuple[ChainCertificate, ...], bundles: Iterable[Bundle], *, verify: bool = True, strict: bool = False
 ) -> tuple[str | None, tuple[RootHolder, ...], bool | None]:
     """Which bundles hold the issuer the chain ends at, and whether the chain verifies against each of them.
 
@@ -289,7 +289,8 @@ def attribute(
                 found[real] = bundle  # named as the OS names it
         elif _holder_certificates(bundle, issuer_der):
             found[real], roles[real] = bundle, bundle.roles
-    checked = verdicts(tuple(c.der for c in chain), [b.path for b in found.values()]) if found and verify else ()
+    paths = [b.path for b in found.values()]
+    checked = verdicts(tuple(c.der for c in chain), paths, strict) if found and verify else ()
     by_path = {v.path: v for v in checked} if isinstance(checked, tuple) else {}
     holders = []
     for real, bundle in found.items():
@@ -430,13 +431,18 @@ def _os_holders(chain: tuple[ChainCertificate, ...]) -> tuple[RootHolder, ...]:
 
 
 def analyse(
-    shaken: Shaken | HostCheck, bundles: Iterable[Bundle], stores: Iterable[str] = (), mozilla: str | None = None
+    shaken: Shaken | HostCheck,
+    bundles: Iterable[Bundle],
+    stores: Iterable[str] = (),
+    mozilla: str | None = None,
+    strict: bool = False,
 ) -> HostCheck:
     """Classify a handshake, describe the chain, attribute an untrusted root, and check it against `stores`.
 
     `stores` are the CA files the clients of the examined Python use (certifi, their own bundles, the files
     their variables name): the chain this one connection received is verified against each, offline.
     `mozilla` is a copy of Mozilla's root set: an accepted chain whose root it lacks is intercepted.
+    `strict`: the examined Python is 3.13 or later, whose default context verifies strictly (so do the checks).
     """
     if isinstance(shaken, HostCheck):
         return shaken
@@ -445,7 +451,7 @@ def analyse(
     if cafiles and classify(shaken.outcome) in (None, *_NEEDS_CHAIN):
         from cadoctor._facts.verifier import verdicts
 
-        checked = verdicts(shaken.chain, cafiles)
+        checked = verdicts(shaken.chain, cafiles, strict)
     outcome, server_name = shaken.outcome, shaken.host
     code = classify(outcome)
     chain = describe_chain(shaken.chain)
@@ -453,7 +459,7 @@ def analyse(
     holders: tuple[RootHolder, ...] = ()
     public: bool | None = None
     if code in ("host-unknown-ca", "host-incomplete-chain"):
-        top_issuer, holders, public = attribute(chain, bundles)
+        top_issuer, holders, public = attribute(chain, bundles, strict=strict)
         if chain and not chain[-1].self_issued and not holders:
             # Its issuer is in no store here, certifi's public roots included. A public CA's leaf names where its
             # issuer is published (AIA): sent alone, it lacks the intermediate the server must send. A leaf

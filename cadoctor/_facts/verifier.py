@@ -35,6 +35,7 @@ class _Verifier:
         self.ctx_init = bind(handle, "X509_STORE_CTX_init", ctypes.c_int, [vp, vp, vp, vp])
         self.ctx_free = bind(handle, "X509_STORE_CTX_free", None, [vp])
         self.verify = bind(handle, "X509_verify_cert", ctypes.c_int, [vp])
+        self.set_flags = bind(handle, "X509_STORE_CTX_set_flags", None, [vp, ctypes.c_ulong])
         self.error = bind(handle, "X509_STORE_CTX_get_error", ctypes.c_int, [vp])
         self.error_text = bind(handle, "X509_verify_cert_error_string", ctypes.c_char_p, [ctypes.c_long])
 
@@ -44,8 +45,13 @@ class _Verifier:
         pointer: int | None = self.d2i(None, ctypes.byref(buffer), len(der))
         return pointer or None
 
-    def check(self, chain: list[int], location: str, issuers: set[bytes], supplied: set[bytes]) -> StoreVerdict:
-        """Verify the leaf with the rest as untrusted intermediates against one CA file or hashed folder."""
+    def check(
+        self, chain: list[int], location: str, issuers: set[bytes], supplied: set[bytes], strict: bool = False
+    ) -> StoreVerdict:
+        """Verify the leaf with the rest as untrusted intermediates against one CA file or hashed folder.
+
+        `strict`: with the flags Python 3.13's default context sets (X509_STRICT and PARTIAL_CHAIN).
+        """
         store = self.store_new()
         untrusted = self.stack_new()
         context = self.ctx_new()
@@ -59,6 +65,8 @@ class _Verifier:
             for certificate in chain[1:]:
                 self.stack_push(untrusted, certificate)
             self.ctx_init(context, store, chain[0], untrusted)
+            if strict:
+                self.set_flags(context, _X509_STRICT | _PARTIAL_CHAIN)
             if self.verify(context) == 1:
                 return StoreVerdict(location, True)
             text = self.error_text(self.error(context)) or b"verification failed"
@@ -174,8 +182,14 @@ def _handle() -> ctypes.CDLL | None:
     return handle
 
 
-def verdicts(chain: tuple[bytes, ...], locations: list[str]) -> tuple[StoreVerdict, ...] | str:
-    """The chain (leaf first) checked against each CA file or folder, or why it could not be checked at all."""
+_X509_STRICT, _PARTIAL_CHAIN = 0x20, 0x80000  # X509_V_FLAG_X509_STRICT, X509_V_FLAG_PARTIAL_CHAIN
+
+
+def verdicts(chain: tuple[bytes, ...], locations: list[str], strict: bool = False) -> tuple[StoreVerdict, ...] | str:
+    """The chain (leaf first) checked against each CA file or folder, or why it could not be checked at all.
+
+    `strict` for a Python 3.13 or later, whose default context verifies with X509_STRICT and PARTIAL_CHAIN.
+    """
     if not chain:
         return "the server's chain was not received"
     handle = _handle()
@@ -194,7 +208,7 @@ def verdicts(chain: tuple[bytes, ...], locations: list[str]) -> tuple[StoreVerdi
                 parts = certificate_parts(der)
                 issuers.add(parts.issuer)
                 supplied.add(parts.subject)
-        return tuple(verifier.check(loaded, path, issuers, supplied) for path in dict.fromkeys(locations))
+        return tuple(verifier.check(loaded, path, issuers, supplied, strict) for path in dict.fromkeys(locations))
     finally:
         for certificate in certificates:
             if certificate is not None:
