@@ -46,7 +46,7 @@ def merged_fix(facts: Facts, private: str, addresses: tuple[str, ...], variable:
         return None  # the joined file lands beside the private one: a folder others can write would expose it
     stem, _ = os.path.splitext(private)
     merged = stem + "+public-roots.pem"
-    join = "cat %s %s > %s" % (sh_quote(public.path), sh_quote(private), sh_quote(merged))
+    join = "(cat %s; echo; cat %s) > %s" % (sh_quote(public.path), sh_quote(private), sh_quote(merged))
     change: dict[str, str | None] = {variable: merged}
     lines = {"shell": join + "\n" + shell_lines(change)}
     env = dockerfile_lines(change)

@@ -341,10 +341,12 @@ def _merged(fix: Fix, scratch: str, index: int) -> Mapping[str, str | None] | No
     if not fix.merge or not fix.env:
         return fix.env
     path = os.path.join(scratch, "merged-%d.pem" % index)
+    parts = []
+    for part in fix.merge:
+        with open(part, "rb") as source:
+            parts.append(source.read(64 << 20))
     with open(path, "wb") as out:
-        for part in fix.merge:
-            with open(part, "rb") as source:
-                out.write(source.read(64 << 20).rstrip(b"\n") + b"\n")
+        out.write(b"\n".join(parts))  # byte for byte what the fix's lines write: (cat A; echo; cat B)
     return {name: path for name in fix.env}
 
 
