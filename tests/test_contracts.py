@@ -63,13 +63,19 @@ def test_inspect_output_validates(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("text", "known"),
-    [("certificate verify failed: unable to get local issuer certificate (_ssl.c:1006)", True), ("hello", False)],
+    [
+        ("certificate verify failed: unable to get local issuer certificate (_ssl.c:1006)", True),
+        ("SSL_accept: error:0A000418:SSL routines::tlsv1 alert unknown ca", True),
+        ("hello", False),
+    ],
 )
 def test_explain_output_validates(text: str, known: bool) -> None:
-    """Real `explain` output, for a message it knows and one it does not, validates and carries cadoctor_version."""
+    """Real `explain` output validates, carries cadoctor_version, and has no field the schema does not name."""
     document = _json_of(["explain", text])
     validate(document, "explain-v1.json")
     assert (document["known"], document["cadoctor_version"]) == (known, cadoctor.__version__)
+    schema = json.loads((Path(cadoctor.__file__).parent / "schema" / "explain-v1.json").read_text())
+    assert set(document) == set(schema["properties"])
 
 
 def _failed(args: list[str], tmp_path: Path) -> tuple[str, dict[str, Any]]:
