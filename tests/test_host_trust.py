@@ -4,6 +4,7 @@ interception is named when the handshake succeeds, and an override is judged by 
 from __future__ import annotations
 
 import json
+import re
 import ssl
 import subprocess
 import sys
@@ -137,6 +138,9 @@ def test_a_private_only_override_on_a_host_without_hash_links_is_an_error(tmp_pa
 def test_the_same_override_where_hash_links_serve_names_the_clients_it_breaks(tmp_path: Path) -> None:
     """Debian's hashed /etc/ssl/certs still serves the default context: a warning that names who breaks."""
     system_bundle_or_skip()
+    capath = Path(ssl.get_default_verify_paths().openssl_capath)
+    if not capath.is_dir() or not any(re.fullmatch(r"[0-9a-f]{8}\.\d+", p.name) for p in capath.iterdir()):
+        pytest.skip("no hashed CA folder on this host (RHEL-like): the error case has its own test")
     ca = trustme.CA()
     root = _root_file(ca, tmp_path)
     status, report = check_json(clean_env(SSL_CERT_FILE=str(root)))
