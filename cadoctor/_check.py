@@ -65,7 +65,12 @@ def report_for(
         fixes = tuple(f if f.kind in ("command", "server") else replace(f, evidence=obstacle) for f in fixes)
     elif verify:
         fixes = run_trials(
-            fixes, facts, executable=executable or sys.executable, environment=environment, host_timeout=timeout
+            fixes,
+            facts,
+            executable=executable or sys.executable,
+            environment=environment,
+            host_timeout=timeout,
+            hosts_only=bool(facts.hosts),
         )
     clients = judge_clients(facts)
     hosts = tuple(replace(host, clients=host_verdicts(host, clients)) for host in facts.hosts)
@@ -144,15 +149,18 @@ def check(
     if (pid is not None or root is not None) and hosts:
         raise ValueError("hosts cannot be combined with --pid or --root: the handshake would come from this one")
     if python is not None:
-        from cadoctor._facts.handshake import analyse, shake_in, whole_chain
+        from cadoctor._facts.handshake import analyse, shake_in, sought_issuers, whole_chain
         from cadoctor._facts.interpreter import probe_interpreter
 
-        facts = facts_from_probe(probe_interpreter(python), local=False)
+        probed_there = probe_interpreter(python)
         subject = Subject(kind="interpreter", executable=python, python=True, observed="runtime")
+        # made by that interpreter, checked here against each of its clients' stores
+        shaken = [whole_chain(shake_in(target, python, timeout), timeout) for target in hosts]
+        failed = any(isinstance(item, HostCheck) or not item.outcome.get("ok") for item in shaken)
+        facts = facts_from_probe(probed_there, local=False, names=sought_issuers(shaken) if failed else None)
         facts = replace(facts, subject=subject)
-        if hosts:  # made by that interpreter, checked here against each of its clients' stores
+        if hosts:
             stores = _client_stores(facts)
-            shaken = [whole_chain(shake_in(target, python, timeout), timeout) for target in hosts]
             facts = replace(
                 facts,
                 hosts=tuple(analyse(item, facts.bundles, stores, facts.mozilla, _strict(facts)) for item in shaken),
@@ -173,7 +181,7 @@ def check(
         )
     if not hosts:
         return report_for(collect(), verify=verify, timeout=timeout)
-    from cadoctor._facts.handshake import analyse, whole_chain
+    from cadoctor._facts.handshake import analyse, sought_issuers, whole_chain
 
     context, loaded = _default_context(client_cert, client_key)
     probed: list[dict[str, Any]] = []
@@ -199,7 +207,8 @@ def check(
             return report
     if not probed:
         probed.append(probe.collect(loaded or None))
-    facts = facts_from_probe(probed[0])
+    failed = any(isinstance(item, HostCheck) or not item.outcome.get("ok") for item in shaken)
+    facts = facts_from_probe(probed[0], names=sought_issuers(shaken) if failed else None)
     stores = _client_stores(facts)
     shaken = [whole_chain(item, timeout) for item in shaken] if stores else shaken
     facts = replace(

@@ -28,6 +28,13 @@ LOCAL_ANCHORS: tuple[tuple[str, str], ...] = (
     ("/etc/pki/trust/anchors", "openSUSE, SLES (update-ca-certificates)"),
     ("/etc/ca-certificates/trust-source/anchors", "Arch (trust extract-compat)"),
 )
+# The command that adds a local anchor folder's roots to the OS store, by folder.
+ANCHOR_COMMANDS: dict[str, str] = {
+    "/usr/local/share/ca-certificates": "update-ca-certificates",
+    "/etc/pki/ca-trust/source/anchors": "update-ca-trust",
+    "/etc/pki/trust/anchors": "update-ca-certificates",
+    "/etc/ca-certificates/trust-source/anchors": "trust extract-compat",
+}
 # The distro command that installs (or refreshes) the CA package, by os-release ID or ID_LIKE.
 CA_PACKAGE_COMMANDS: tuple[tuple[str, str], ...] = (
     ("debian", "apt-get install --reinstall ca-certificates && update-ca-certificates"),

@@ -397,7 +397,8 @@ class Facts:
     system_libraries: tuple[SystemLibrary, ...]
     bundles: tuple[Bundle, ...]
     hosts: tuple[HostCheck, ...] = ()
-    inventory: str = "full"  # "light": only the sources in effect, unparsed (every --host handshake succeeded)
+    inventory: str = "full"  # "light": only the sources in effect, unparsed (every --host handshake succeeded);
+    # "host": a --host handshake failed, and only what its answer needs was read in full
     subject: Subject | None = None  # None: this very interpreter
     distributions: tuple[Distribution, ...] = ()
     injectors: tuple[Injector, ...] = ()

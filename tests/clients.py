@@ -599,11 +599,14 @@ def _write_fresh(path: Path, data: bytes) -> None:
 
 
 @contextlib.contextmanager
-def os_store_with(*roots: Path, hash_links: bool = True, anchors: bool = False) -> Iterator[OsStore]:
+def os_store_with(
+    *roots: Path, hash_links: bool = True, anchors: bool = False, in_store: bool = True
+) -> Iterator[OsStore]:
     """A copy of /etc/ssl/certs that also trusts `roots` (PEM files), usable through the yielded `OsStore`.
 
     With `anchors`, the roots are also added to a copy of /usr/local/share/ca-certificates (the folder an
     administrator adds roots to, from which update-ca-certificates builds the bundle): they are local roots.
+    Without `in_store` they are only there: added by the administrator, but update-ca-certificates not run.
 
     With `hash_links` (Debian): the whole directory, each root appended to ca-certificates.crt and linked as
     `<subject-hash>.N` (N past any existing link). Without (RHEL-like): a directory holding only the bundle, so a
@@ -618,7 +621,7 @@ def os_store_with(*roots: Path, hash_links: bool = True, anchors: bool = False) 
             shutil.copytree(SYSTEM_CERTS, copy, symlinks=True)
         else:
             copy.mkdir()
-        for index, root in enumerate(roots):
+        for index, root in enumerate(roots if in_store else ()):
             pem = root.read_bytes()
             bundle = bundle.rstrip(b"\n") + b"\n" + pem.rstrip(b"\n") + b"\n"
             if hash_links:

@@ -167,3 +167,42 @@ def test_a_known_interception_product_is_named_even_when_no_store_holds_its_root
     (wanted,) = [f for f in report["fixes"] if "host-unknown-ca" in f["addresses"]]  # no copy of the root here
     assert (wanted["kind"], wanted["verified"]) == ("command", None)
     assert "ROOT.pem" in wanted["lines"]["shell"]
+
+
+@pytest.mark.slow
+def test_a_failing_host_reads_in_full_only_where_its_root_is(tmp_path: Path) -> None:
+    """A root only in the local anchor folder (never linked): found there, and only that folder is read in full."""
+    ca = trustme.CA()
+    root = _root_file(ca, tmp_path)
+    with (
+        clients.os_store_with(root, anchors=True, in_store=False) as store,
+        _serve_trustme(ca.issue_cert("localhost")) as port,
+    ):
+        argv = [sys.executable, "-m", "cadoctor", "check", "--format", "json", "--host", "localhost:%d" % port]
+        done = store.run(argv, clean_env())
+    report = json.loads(done.stdout)
+    host = _host(report)
+    assert (done.returncode, report["inventory"], host["code"]) == (1, "host", "host-unknown-ca"), done.stderr
+    assert [(h["path"], h["verifies"]) for h in host["holders"]] == [(str(clients.LOCAL_ANCHORS), False)]
+    [fix] = report["fixes"]  # not "no copy of that root is here": the OS store was not rebuilt from its folder
+    assert (fix["kind"], fix["command"]) == ("command", "update-ca-certificates")
+    read = [b["path"] for b in report["bundles"] if b["parsed"]]
+    assert read == [str(clients.LOCAL_ANCHORS)]  # the system store and certifi hold no such name: looked at only
+    assert {"/etc/ssl/certs/ca-certificates.crt", "/etc/ssl/certs"} <= {b["path"] for b in report["bundles"]}
+
+
+def test_with_a_host_the_fixes_of_other_findings_wait_for_a_check_without_it(tmp_path: Path) -> None:
+    """A private-only override is tried by `check`; beside a failing --host, it is listed untried, with why."""
+    system_bundle_or_skip()
+    own, other = trustme.CA(), trustme.CA()
+    root = _root_file(own, tmp_path)
+    env = clean_env(SSL_CERT_FILE=str(root))
+    _, alone = check_json(env)
+    with _serve_trustme(other.issue_cert("localhost")) as port:
+        status, report = check_json(env, "--host", "localhost:%d" % port)
+    assert (status, _host(report)["code"]) == (1, "host-unknown-ca")
+    [tried] = [f for f in alone["fixes"] if "override-replaces-defaults" in f["addresses"] and f["kind"] == "env"]
+    [waiting] = [f for f in report["fixes"] if "override-replaces-defaults" in f["addresses"] and f["kind"] == "env"]
+    assert tried["verified"] is True, tried["evidence"]
+    assert (waiting["env"], waiting["verified"]) == (tried["env"], None)
+    assert waiting["evidence"].startswith("not tried: a check with --host tries the fixes for its hosts")

@@ -89,7 +89,10 @@ def test_private_root_held_elsewhere_is_attributed_and_fixed(tmp_path: Path) -> 
     with serve(tls_handler(server_context(chain.leaf, chain.key, chain.intermediate))) as port:
         target = "localhost:%d" % port
         status, report, host = host_check(clean_env(REQUESTS_CA_BUNDLE=str(chain.root)), target)
-    assert (status, report["inventory"]) == (1, "full")
+    assert (status, report["inventory"]) == (1, "host")
+    read = {b["path"] for b in report["bundles"] if b["parsed"]}  # the override, and the public roots to judge it
+    assert str(chain.root) in read
+    assert any("certifi" in b["roles"] for b in report["bundles"] if b["path"] in read)
     assert (host["code"], host["verify_code"], host["top_issuer"]) == ("host-unknown-ca", 20, chain.root_name)
     assert host["holders"] == [
         {"path": str(chain.root), "roles": ["env:REQUESTS_CA_BUNDLE"], "verifies": True, "reason": None}

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import io
 import os
-import signal
 import sys
 from collections.abc import Callable
 
-EXIT_READER_LEFT = 128 + int(signal.SIGPIPE) if hasattr(signal, "SIGPIPE") else 1
+EXIT_READER_LEFT = 128 + 13 if os.name == "posix" else 1  # 128 + SIGPIPE, 13 on every POSIX system
 
 
 class WatchedStdout(io.RawIOBase):

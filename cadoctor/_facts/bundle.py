@@ -130,6 +130,26 @@ def parse(der: bytes) -> _Parsed | None:
     )
 
 
+_BLOCKS: dict[bytes, _Parsed | str] = {}
+_BLOCK_MEMO = 4096  # blocks remembered: a system bundle, certifi and the copies clients ship of it
+
+
+def _block(text: bytes) -> _Parsed | str:
+    """One PEM block's certificate, or why it gives none; the same text in another bundle is decoded once."""
+    known = _BLOCKS.get(text)
+    if known is not None:
+        return known
+    try:
+        der = base64.b64decode(b"".join(text.split()), validate=True)
+    except (binascii.Error, ValueError):
+        found: _Parsed | str = "block is not valid base64"
+    else:
+        found = parse(der) or "block does not parse as an X.509 certificate"
+    if len(_BLOCKS) < _BLOCK_MEMO:
+        _BLOCKS[text] = found
+    return found
+
+
 def _read_blocks(fd: int, tally: _Tally, now: datetime.datetime) -> list[_Parsed]:
     """Stream a PEM file in chunks, parsing each certificate block the way OpenSSL's PEM reader would."""
     parsed: list[_Parsed] = []
@@ -179,14 +199,9 @@ def _read_blocks(fd: int, tally: _Tally, now: datetime.datetime) -> list[_Parsed
             if not line_start:
                 tally.problem("BEGIN line joined to the previous line (END/BEGIN on one line)")
                 continue
-            try:
-                der = base64.b64decode(b"".join(buffer[begin.end() : end].split()), validate=True)
-            except (binascii.Error, ValueError):
-                tally.problem("block is not valid base64")
-                continue
-            cert = parse(der)
-            if cert is None:
-                tally.problem("block does not parse as an X.509 certificate")
+            cert = _block(buffer[begin.end() : end])
+            if isinstance(cert, str):
+                tally.problem(cert)
             else:
                 tally.add(cert, now)
                 parsed.append(cert)
@@ -308,7 +323,7 @@ def inspect(path: str, roles: tuple[str, ...], euid: int | None = None, root: Fi
     if base.file_type == "directory":
         counts = _directory_inventory(path, tally, now, root)
         # A hash link is only as safe as the file it reaches, wherever that lives.
-        reached = tuple(e for target in counts.targets for e in exposures(target, euid, seen, root))
+        reached = tuple(e for target in counts.targets for e in exposures(target, euid, seen, root, resolved=True))
         directory = replace(
             base,
             kind="directory",

@@ -130,26 +130,60 @@ def candidate_paths(
     return roles
 
 
+def _chosen_by_user(roles: list[str]) -> bool:
+    """A file a CA variable names: an override, judged in full against the public roots (what it breaks)."""
+    return any(role.startswith("env:") for role in roles)
+
+
+def _public_file(path: str, roles: list[str], root: FileRoot) -> bool:
+    """Whether this is certifi's bundle, or a bundle file of the OS (not its hashed folder)."""
+    return "certifi" in roles or ("system" in roles and not root.exists(path, directory=True))
+
+
 def inventory(
     runtime: Runtime,
     root: FileRoot = HOST,
     distributions: tuple[Distribution, ...] = (),
     settings: tuple[Setting, ...] = (),
+    names: frozenset[bytes] | None = None,
 ) -> tuple[Bundle, ...]:
-    """Inspect every candidate once per real file: symlinked defaults share the inventory of their target."""
-    from cadoctor._facts.bundle import inspect
+    """Inspect every candidate once per real file: symlinked defaults share the inventory of their target.
 
+    With `names` (the issuers a failing host's chain needs), only what a host check needs is read in full: the
+    files a CA variable names, the public roots they are judged against (certifi, the OS's bundle files), and
+    every candidate that
+    holds one of the names (looked up as OpenSSL looks names up). The rest is looked at, as a light look does.
+    """
+    from cadoctor._facts.pem import holds_any
+
+    candidates = candidate_paths(runtime, root=root, distributions=distributions, settings=settings)
+    overridden = names is not None and any(_chosen_by_user(roles) for roles in candidates.values())
+    reals: dict[str, str] = {}
+    chosen: dict[str, bool] = {}  # by real file: read in full whatever it holds (under any of its names)
+    for path, roles in candidates.items():
+        try:
+            reals[path] = real = root.resolve(path) if os.path.isabs(path) else path
+        except OSError:
+            reals[path] = real = path
+        # an override is judged against the public roots, and a fix that keeps both joins it with the OS's bundle
+        wanted = names is None or _chosen_by_user(roles) or (overridden and _public_file(path, roles, root))
+        chosen[real] = chosen.get(real, False) or wanted
     seen: dict[str, Bundle] = {}
     bundles: list[Bundle] = []
-    for path, roles in candidate_paths(runtime, root=root, distributions=distributions, settings=settings).items():
-        try:
-            real = root.resolve(path) if os.path.isabs(path) else path
-        except OSError:
-            real = path
+    for path, roles in candidates.items():
+        real = reals[path]
         if real in seen and seen[real].realpath:
             bundles.append(replace(seen[real], path=path, roles=tuple(roles)))
             continue
-        bundle = inspect(path, tuple(roles), runtime.euid, root)
+        whole = chosen[real] or (
+            names is not None and os.path.isabs(path) and holds_any(path, names, loose="local-anchors" in roles)
+        )
+        if whole:
+            from cadoctor._facts.bundle import inspect  # parsing: datetime, hashlib, the DER reader
+
+            bundle = inspect(path, tuple(roles), runtime.euid, root)
+        else:
+            bundle = inspect_light(path, tuple(roles), runtime.euid, root)
         seen[real] = bundle
         bundles.append(bundle)
     return tuple(bundles)
@@ -164,26 +198,33 @@ def light_inventory(runtime: Runtime, root: FileRoot = HOST) -> tuple[Bundle, ..
     )
 
 
-def facts_from_probe(probe_facts: dict[str, Any], *, light: bool = False, local: bool = True) -> Facts:
+def facts_from_probe(
+    probe_facts: dict[str, Any], *, light: bool = False, local: bool = True, names: frozenset[bytes] | None = None
+) -> Facts:
     """Complete the runtime probe's facts with the loader cache and the disk inventory (or a light one).
 
     `local` says the probe ran in this process, which may then import certifi to find an unusual layout.
+    `names`: a failing host check's issuers: read in full only what the host needs (see `inventory`).
     """
     runtime, libraries = runtime_from_probe(probe_facts)
     if local and not light and runtime.certifi is None:
         runtime = replace(runtime, certifi=_imported_certifi())
     overridden = any(name in runtime.environment for name in ("LD_LIBRARY_PATH", "LD_PRELOAD"))
-    wants_loader = runtime.system.startswith("linux") and (overridden or not light)
+    # the loader's own choice of libcrypto: for the whole inventory, or when a variable overrides it
+    wants_loader = runtime.system.startswith("linux") and (overridden or (not light and names is None))
     distributions, injectors = discover(runtime.site_folders)
     settings = client_settings(runtime.environment, runtime.prefix)
-    bundles = light_inventory(runtime) if light else inventory(runtime, distributions=distributions, settings=settings)
+    if light:
+        bundles = light_inventory(runtime)
+    else:
+        bundles = inventory(runtime, distributions=distributions, settings=settings, names=names)
     systems = system_libraries({lib.realpath: lib.openssldir for lib in libraries}) if wants_loader else ()
     return Facts(
         runtime=runtime,
         libraries=tuple(_with_twins(lib, systems, HOST) for lib in libraries),
         system_libraries=systems,
         bundles=bundles,
-        inventory="light" if light else "full",
+        inventory="light" if light else ("full" if names is None else "host"),
         distributions=distributions,
         injectors=injectors,
         local_roots=() if light else local_roots(bundles),
@@ -219,8 +260,6 @@ _TWIN_LIMIT = 64 << 20  # bytes compared between a bundled copy and the loader's
 
 def _with_twins(library: LoadedLibrary, systems: tuple[SystemLibrary, ...], root: FileRoot) -> LoadedLibrary:
     """Mark a libcrypto/libssl that is byte for byte the copy the loader would pick (a PyInstaller `_internal`)."""
-    import filecmp
-
     system = next((s for s in systems if s.soname == os.path.basename(library.path)), None)
     if library.role not in ("libcrypto", "libssl") or system is None or library.deleted:
         return library
@@ -228,6 +267,8 @@ def _with_twins(library: LoadedLibrary, systems: tuple[SystemLibrary, ...], root
         mine, theirs = root.host(library.realpath), root.host(system.path)
         if os.path.samefile(mine, theirs) or os.path.getsize(mine) != os.path.getsize(theirs):
             return library
+        import filecmp  # only for two files of one size: compared byte for byte
+
         if os.path.getsize(mine) <= _TWIN_LIMIT and filecmp.cmp(mine, theirs, shallow=False):
             return replace(library, same_bytes_as=system.path)
     except (OSError, ValueError):

@@ -87,7 +87,7 @@ _ATTRIBUTE_NAMES = {
 }
 
 
-_SKI, _AKI = "2.5.29.14", "2.5.29.35"
+_SKI, _AKI = b"\x55\x1d\x0e", b"\x55\x1d\x23"  # 2.5.29.14, 2.5.29.35 as DER OID content
 
 
 def _children(data: bytes, start: int, end: int) -> list[tuple[int, int, int, int]]:
@@ -115,15 +115,17 @@ def _tbs_fields(der: bytes) -> list[tuple[int, int, int, int]]:
 
 def _extensions(
     der: bytes, fields: list[tuple[int, int, int, int]]
-) -> Iterator[tuple[str, list[tuple[int, int, int, int]]]]:
-    """Each extension's OID and its parts (extnID, critical if present, extnValue)."""
+) -> Iterator[tuple[bytes, list[tuple[int, int, int, int]]]]:
+    """Each extension's OID (its DER content: compared as bytes, never turned into text) and its parts."""
     for tag, _, start, _ in fields[6:]:
         if tag != 0xA3:  # [3] extensions
             continue
         _, list_start, list_end = read_tlv(der, start)
         for _, _, ext_start, ext_end in _children(der, list_start, list_end):
             parts = _children(der, ext_start, ext_end)
-            yield _oid(der[parts[0][2] : parts[0][3]]), parts
+            if not parts or parts[0][0] != 0x06:
+                raise MalformedDER("an extension without its OID")
+            yield der[parts[0][2] : parts[0][3]], parts
 
 
 def _oid(content: bytes) -> str:
@@ -267,13 +269,15 @@ def _ca_issuers(value: bytes) -> list[str]:
     found = []
     for _, _, at, stop in _children(value, start, end):
         parts = _children(value, at, stop)
-        if len(parts) == 2 and _oid(value[parts[0][2] : parts[0][3]]) == _CA_ISSUERS and parts[1][0] == 0x86:
+        if len(parts) == 2 and value[parts[0][2] : parts[0][3]] == _CA_ISSUERS and parts[1][0] == 0x86:
             found.append(value[parts[1][2] : parts[1][3]].decode("latin-1"))
     return found
 
 
-_BASIC_CONSTRAINTS = "2.5.29.19"
-_SAN, _AIA, _CA_ISSUERS = "2.5.29.17", "1.3.6.1.5.5.7.1.1", "1.3.6.1.5.5.7.48.2"
+_BASIC_CONSTRAINTS = b"\x55\x1d\x13"  # 2.5.29.19
+_SAN, _AIA = b"\x55\x1d\x11", b"\x2b\x06\x01\x05\x05\x07\x01\x01"  # 2.5.29.17, 1.3.6.1.5.5.7.1.1
+_CA_ISSUERS = b"\x2b\x06\x01\x05\x05\x07\x30\x02"  # 1.3.6.1.5.5.7.48.2
+_SKI_ELEMENT, _BASIC_CONSTRAINTS_ELEMENT = b"\x06\x03" + _SKI, b"\x06\x03" + _BASIC_CONSTRAINTS
 _MAX_NAMES = 100  # a certificate's names kept for a report (some carry thousands)
 Instant = tuple[int, int, int, int, int, int]  # year, month, day, hour, minute, second (UTC)
 
@@ -298,11 +302,17 @@ class CertificateFacts:
 
 
 def _instant(tag: int, content: bytes) -> Instant:
-    """A UTCTime or GeneralizedTime as (year, month, day, hour, minute, second), UTC."""
-    text = _time(tag, content)  # raises ValueError on anything that is not digits
-    date, _, clock = text.partition("T")
-    year, month, day = (int(n) for n in date.split("-"))
-    hour, minute, second = (int(n) for n in clock[:8].split(":"))
+    """A UTCTime or GeneralizedTime as (year, month, day, hour, minute, second), UTC (digits read in place)."""
+    digits = content.rstrip(b"Z")
+    if tag == 0x17:  # UTCTime: two-digit year, 1950-2049
+        year, rest = int(digits[:2]), digits[2:]
+        year += 1900 if year >= 50 else 2000
+    else:
+        year, rest = int(digits[:4]), digits[4:]
+    if not rest[:10].isdigit():  # int() alone would take signs, spaces and underscores
+        raise MalformedDER("bad time")
+    month, day, hour, minute = int(rest[0:2]), int(rest[2:4]), int(rest[4:6]), int(rest[6:8])
+    second = int(rest[8:10]) if rest[8:10] else 0
     if not (1 <= month <= 12 and 1 <= day <= 31):
         raise MalformedDER("bad time")
     return year, month, day, hour, minute, second
@@ -327,15 +337,23 @@ def certificate_facts(der: bytes) -> CertificateFacts:
     except (ValueError, UnicodeDecodeError):
         raise MalformedDER("bad validity") from None
     ca = critical = has_ski = False
-    for oid, parts in _extensions(der, fields):
-        if oid == _SKI:
-            has_ski = True
-        elif oid == _BASIC_CONSTRAINTS:
-            critical = len(parts) == 3 and parts[1][0] == 0x01 and der[parts[1][2] : parts[1][3]] != b"\x00"
-            value = der[parts[-1][2] : parts[-1][3]]
-            _, seq_start, seq_end = read_tlv(value, 0)
-            inner = _children(value, seq_start, seq_end)
-            ca = bool(inner) and inner[0][0] == 0x01 and value[inner[0][2] : inner[0][3]] != b"\x00"
+    for tag, _, start, _ in fields[6:]:
+        if tag != 0xA3:  # [3] extensions
+            continue
+        _, at, list_end = read_tlv(der, start)
+        while at < list_end:  # only the two extensions strict mode looks at are taken apart
+            _, ext_start, ext_end = read_tlv(der, at)
+            head = der[ext_start : ext_start + 5]  # the extnID element: OBJECT IDENTIFIER, length 3, 2.5.29.x
+            if head == _SKI_ELEMENT:
+                has_ski = True
+            elif head == _BASIC_CONSTRAINTS_ELEMENT:
+                parts = _children(der, ext_start, ext_end)
+                critical = len(parts) == 3 and parts[1][0] == 0x01 and der[parts[1][2] : parts[1][3]] != b"\x00"
+                value = der[parts[-1][2] : parts[-1][3]]
+                _, seq_start, seq_end = read_tlv(value, 0)
+                inner = _children(value, seq_start, seq_end)
+                ca = bool(inner) and inner[0][0] == 0x01 and value[inner[0][2] : inner[0][3]] != b"\x00"
+            at = ext_end
     return CertificateFacts(
         parts=CertificateParts(
             issuer=der[fields[2][1] : fields[2][3]],

@@ -70,14 +70,17 @@ def _read_only_mount(path: str) -> bool:
         return False
 
 
-def exposures(path: str, euid: int | None, seen: set[str] | None = None, root: FileRoot = HOST) -> tuple[Exposure, ...]:
+def exposures(
+    path: str, euid: int | None, seen: set[str] | None = None, root: FileRoot = HOST, resolved: bool = False
+) -> tuple[Exposure, ...]:
     """List what lets someone other than the owner change a trust source: itself and each parent.
 
     Paths in `seen` (and their parents) were examined already and are skipped; the walk adds to it.
+    `resolved`: the path is already where the file really is (read back from an open descriptor).
     """
     found: list[Exposure] = []
     try:
-        current = root.resolve(path)
+        current = path if resolved else root.resolve(path)
     except OSError:
         return ()
     is_system = current.startswith(SYSTEM_PREFIXES)

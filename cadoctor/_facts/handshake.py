@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import base64
+import binascii
 import contextlib
 from collections.abc import Callable, Iterable, Mapping
 
@@ -178,7 +178,7 @@ def fetch_chain(host: str, port: int, server_name: str, timeout: float) -> tuple
     if not hasattr(ssl.SSLObject, "get_unverified_chain") and not hasattr(ssl.SSLSocket, "get_unverified_chain"):
         return _chain_from_tls12(host, port, server_name, timeout)
     outcome = probe.handshake(_looker(), host, port, server_name, timeout, linger=False)
-    return tuple(base64.b64decode(item) for item in outcome.get("chain") or ())
+    return tuple(binascii.a2b_base64(item) for item in outcome.get("chain") or ())
 
 
 _CAPTURE_LIMIT = 1 << 20  # bytes of handshake read while looking for the Certificate message
@@ -239,24 +239,44 @@ def _certificates_in_records(data: bytes) -> tuple[bytes, ...]:
 
 
 def _holder_certificates(bundle: Bundle, issuer_der: bytes) -> list[bytes]:
-    """A bundle's certificates named `issuer_der`, compared as OpenSSL compares names; a file from what it read."""
-    from cadoctor._facts.bundle import certificates_named
-    from cadoctor._facts.der import MalformedDER, name_clue, name_key
+    """A bundle's certificates named `issuer_der`, compared as OpenSSL compares names; a file from what it read.
 
-    if bundle.kind == "file" and bundle.subjects:
-        raw = [bundle.ders[i] for i, subject in bundle.subjects.items() if subject == issuer_der and i in bundle.ders]
-        if raw:
-            return raw
-        try:
-            key, clue = name_key(issuer_der), name_clue(issuer_der)
-            return [
-                bundle.ders[i]
-                for i, subject in bundle.subjects.items()
-                if clue in subject.lower() and i in bundle.ders and name_key(subject) == key
-            ]
-        except MalformedDER:
-            return []
+    A bundle only looked at (a --host check's light look) holds none: the search that chose what to read in full
+    looked for this very name.
+    """
+    if not bundle.parsed:
+        return []
+    from cadoctor._facts.pem import named
+
+    if bundle.ders:  # what it was read to hold (a folder: linked, or left unlinked as a local anchor folder is)
+        return named(list(bundle.ders.values()), issuer_der)
+    from cadoctor._facts.bundle import certificates_named
+
     return certificates_named(bundle.path, issuer_der) if bundle.kind in ("file", "directory") else []
+
+
+def _sought(chain: tuple[ChainCertificate, ...]) -> bytes | None:
+    """The raw name of the issuer a chain ends at (the top's own, when it is a root), or None."""
+    from cadoctor._facts.der import MalformedDER, certificate_parts
+
+    if not chain:
+        return None
+    try:
+        parts = certificate_parts(chain[-1].der)
+    except MalformedDER:
+        return None
+    return parts.subject if chain[-1].self_issued else parts.issuer
+
+
+def sought_issuers(shaken: Iterable[Shaken | HostCheck]) -> frozenset[bytes]:
+    """The issuers failing handshakes need found on disk: a host check reads in full only the files holding them."""
+    names = set()
+    for item in shaken:
+        if isinstance(item, Shaken) and classify(item.outcome) in ("host-unknown-ca", "host-incomplete-chain"):
+            name = _sought(describe_chain(item.chain))
+            if name is not None:
+                names.add(name)
+    return frozenset(names)
 
 
 def attribute(
@@ -268,17 +288,12 @@ def attribute(
     clients run, with its rules, not a stricter RFC 5280 reading); the name is the handshake's to judge.
     Without `verify` (a chain the handshake accepted) only who holds the root is found.
     """
-    from cadoctor._facts.der import MalformedDER, certificate_parts
     from cadoctor._facts.verifier import verdicts
 
-    if not chain:
+    issuer_der = _sought(chain)
+    if issuer_der is None:
         return None, (), None
     top = chain[-1]
-    try:
-        parts = certificate_parts(top.der)
-    except MalformedDER:
-        return None, (), None
-    issuer_der = parts.subject if top.self_issued else parts.issuer
     found: dict[str, Bundle] = {}
     roles: dict[str, tuple[str, ...]] = {}  # a file under several names (a compiled path, the OS's): every role
     for bundle in bundles:
@@ -340,7 +355,7 @@ def shake(
     if isinstance(context, str):
         return HostCheck(target, host, port, host, None, False, "context", None, error="not tried: " + context)
     outcome = probe.handshake(context, host, port, host, timeout, meanwhile=meanwhile)
-    chain = tuple(base64.b64decode(item) for item in outcome.get("chain") or ())
+    chain = tuple(binascii.a2b_base64(item) for item in outcome.get("chain") or ())
     if classify(outcome) in _NEEDS_CHAIN and not chain:
         chain = fetch_chain(host, port, host, timeout)
     return Shaken(target, host, port, outcome, chain)
@@ -371,7 +386,7 @@ def shake_in(target: str, python: str, timeout: float) -> Shaken | HostCheck:
     outcome = handshake_in(python, host, port, timeout)
     if outcome.get("stage") == "context":
         return HostCheck(target, host, port, host, None, False, "context", None, error=outcome.get("error"))
-    chain = tuple(base64.b64decode(item) for item in outcome.get("chain") or ())
+    chain = tuple(binascii.a2b_base64(item) for item in outcome.get("chain") or ())
     if classify(outcome) in _NEEDS_CHAIN and not chain:
         chain = fetch_chain(host, port, host, timeout)
     return Shaken(target, host, port, outcome, chain)
@@ -389,45 +404,24 @@ def _names(chain: tuple[ChainCertificate, ...]) -> set[bytes]:
     return names
 
 
-def _holds_any(path: str, names: set[bytes]) -> bool:
-    """Whether a PEM file holds a subject of these names, raw or folded: no hashing, a successful check stays light.
-
-    A name's bytes, or the longest word of its folded form, must occur in a certificate before it is parsed.
-    """
-    from cadoctor._facts.der import MalformedDER, certificate_parts, name_clue, name_key
-    from cadoctor._facts.verifier import pem_certificates
-
-    keys: dict[bytes, bytes] = {}
-    for name in names:
-        with contextlib.suppress(MalformedDER):
-            keys[name_key(name)] = name_clue(name)
-    for der in pem_certificates(path):
-        raw = any(name in der for name in names)
-        lowered = der.lower() if not raw else b""
-        if not raw and not any(clue and clue in lowered for clue in keys.values()):
-            continue
-        with contextlib.suppress(MalformedDER):
-            subject = certificate_parts(der).subject
-            if subject in names or name_key(subject) in keys:
-                return True
-    return False
-
-
 def _public(chain: tuple[ChainCertificate, ...], mozilla: str | None) -> bool | None:
     """Whether the chain reaches Mozilla's set: a certificate of it, or its issuer, is there (None: cannot tell).
 
     Any certificate counts, not only the top: a server may still send a cross-signed root whose own issuer has
     left the set (ISRG Root X1 under DST Root CA X3).
     """
-    return None if mozilla is None else _holds_any(mozilla, _names(chain))
+    from cadoctor._facts.pem import holds_named
+
+    return None if mozilla is None else holds_named(mozilla, _names(chain))
 
 
 def _os_holders(chain: tuple[ChainCertificate, ...]) -> tuple[RootHolder, ...]:
     """The distribution's CA files that hold the chain's root: where an accepted private root came from."""
+    from cadoctor._facts.pem import holds_named
     from cadoctor._locations import KNOWN_FILES
 
     names = _names(chain[-1:])
-    return tuple(RootHolder(path, ("system",), None) for path, _ in KNOWN_FILES if _holds_any(path, names))
+    return tuple(RootHolder(path, ("system",), None) for path, _ in KNOWN_FILES if holds_named(path, names))
 
 
 def analyse(

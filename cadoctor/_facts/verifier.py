@@ -13,7 +13,8 @@ import ctypes
 import os
 
 from cadoctor._facts import probe
-from cadoctor._facts.der import MalformedDER, certificate_parts, name_clue, name_key
+from cadoctor._facts.der import MalformedDER, certificate_parts
+from cadoctor._facts.pem import named, pem_certificates, subject_of
 from cadoctor._model import StoreVerdict
 
 
@@ -86,29 +87,13 @@ class _Verifier:
         it has the same bytes, and folding every subject of the file for it would cost more than the rest.
         """
         ders = pem_certificates(path)
-        subjects: dict[bytes, bytes | None] = {}
-
-        def subject(der: bytes) -> bytes | None:
-            """The certificate's subject (None when it does not parse), read once."""
-            if der not in subjects:
-                try:
-                    subjects[der] = certificate_parts(der).subject
-                except MalformedDER:
-                    subjects[der] = None
-            return subjects[der]
-
         lowered: list[bytes] | None = None
         wanted, chosen, seen = list(issuers), [], set()
         while wanted:
             name = wanted.pop()
-            found = [der for der in ders if name in der and subject(der) == name]
-            key = b"" if found or name in supplied else _folded(name)
-            if key:  # OpenSSL compares names canonically: the same name in another case or spacing matches
-                clue = name_clue(name)
-                lowered = lowered if lowered is not None else [der.lower() for der in ders]
-                candidates = [der for der, low in zip(ders, lowered) if clue in low]
-                found = [der for der in candidates if _folded(subject(der) or b"") == key]
-            for der in found:
+            if lowered is None and name not in supplied and not any(name in der for der in ders):
+                lowered = [der.lower() for der in ders]  # a folded lookup ahead: lowercase the file once
+            for der in named(ders, name, lowered, fold=name not in supplied):
                 if der not in seen:
                     seen.add(der)
                     chosen.append(der)
@@ -121,54 +106,7 @@ class _Verifier:
                 added += self.add(store, certificate) == 1
                 self.x509_free(certificate)
         # a file of certificates none of which the chain reaches still loads: one that parses is enough to know
-        return added > 0 or any(subject(der) is not None for der in ders)
-
-
-def _folded(name: bytes) -> bytes:
-    """A name folded near enough to OpenSSL's canonical form for a lookup (empty when it does not parse)."""
-    try:
-        return name_key(name)
-    except MalformedDER:
-        return b""
-
-
-_BEGIN = (b"-----BEGIN CERTIFICATE-----", b"-----BEGIN TRUSTED CERTIFICATE-----")
-_FILE_LIMIT = 64 << 20
-
-
-def pem_certificates(path: str) -> list[bytes]:
-    """The DER of each certificate block of a PEM file, read bounded and never blocking (a linear scan)."""
-    import base64
-    import binascii
-    import stat
-
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError:
-        return []
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return []
-        data = os.read(fd, _FILE_LIMIT)
-    finally:
-        os.close(fd)
-    found: list[bytes] = []
-    at = 0
-    while True:  # one pass: each search starts where the last block ended
-        begin = data.find(b"-----BEGIN ", at)
-        if begin == -1:
-            return found
-        marker = next((m for m in _BEGIN if data.startswith(m, begin)), None)
-        if marker is None:
-            at = begin + 1
-            continue
-        body = begin + len(marker)
-        end = data.find(b"-----END", body)
-        if end == -1:
-            return found
-        with contextlib.suppress(binascii.Error, ValueError):
-            found.append(base64.b64decode(b"".join(data[body:end].split()), validate=True))
-        at = end
+        return added > 0 or any(subject_of(der) is not None for der in ders)
 
 
 def _handle() -> ctypes.CDLL | None:

@@ -8,26 +8,27 @@ from cadoctor._model import Bundle, Facts, Fix
 from cadoctor._text import has_control
 
 
-def trustworthy(bundle: Bundle) -> bool:
+def trustworthy(bundle: Bundle, unread: bool = False) -> bool:
     """A bundle we may point a process at: a regular file that parses, nobody else can write, mostly valid.
 
-    Its path must also be one a person can read and paste exactly: no control characters.
+    Its path must also be one a person can read and paste exactly: no control characters. `unread`: a file only
+    looked at (a host check's light look) may be named too, in lines a person runs, never in a tried fix.
     """
     return (
         not has_control(bundle.path)
         and bundle.kind == "file"
         and bundle.file_type == "regular"
-        and bundle.certificates > 0
+        and (bundle.certificates > 0 or (unread and not bundle.parsed and bool(bundle.size)))
         and not bundle.exposures
         and not bundle.mostly_stale
     )
 
 
-def best_bundle(facts: Facts, exclude: str | None = None) -> Bundle | None:
-    """The bundle a fix should name: the OS's own first, then certifi's."""
+def best_bundle(facts: Facts, exclude: str | None = None, unread: bool = False) -> Bundle | None:
+    """The bundle a fix should name: the OS's own first, then certifi's (`unread`: see `trustworthy`)."""
     for role in ("system", "certifi"):
         for bundle in facts.bundles:
-            if role in bundle.roles and bundle.path != exclude and trustworthy(bundle):
+            if role in bundle.roles and bundle.path != exclude and trustworthy(bundle, unread):
                 return bundle
     return None
 

@@ -64,14 +64,33 @@ def _trust_root(facts: Facts, host: HostCheck) -> list[Fix]:
             )
         )
         return fixes
+    anchored = [h.path for h in host.holders if "local-anchors" in h.roles]
+    if anchored:
+        return [_install_anchors(host, anchored[0])]
     return [_root_wanted(facts, host)] if host.chain else []
+
+
+def _install_anchors(host: HostCheck, folder: str) -> Fix:
+    """The root waits in a local anchor folder the OS store was not rebuilt from: the distribution's command."""
+    from cadoctor._locations import ANCHOR_COMMANDS
+
+    command = ANCHOR_COMMANDS.get(folder, "update-ca-certificates")
+    return Fix(
+        kind="command",
+        summary="%s holds %r, but the OS store was not rebuilt since it was put there: run %s (as root) to add it"
+        % (folder, host.top_issuer, command),
+        addresses=("host-unknown-ca",),
+        command=command,
+        lines={"shell": command},
+        evidence="not tried: it changes the OS store; run cadoctor check --host %s again afterwards" % host.target,
+    )
 
 
 def _root_wanted(facts: Facts, host: HostCheck) -> Fix:
     """No copy of the root here: the lines to add one, obtained from its owner (never from this connection)."""
     from cadoctor._fixes.bundles import best_bundle
 
-    public = best_bundle(facts)
+    public = best_bundle(facts, unread=True)
     bundle = public.path if public is not None else "/etc/ssl/certs/ca-certificates.crt"
     command = 'cat %s ROOT.pem > ca-bundle-with-root.pem\nexport SSL_CERT_FILE="$PWD/ca-bundle-with-root.pem"' % (
         sh_quote(bundle)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import sys
@@ -64,6 +63,8 @@ def _request(fix: Fix, facts: Facts, timeout: float) -> dict[str, Any]:
     """What the child should try: preloads, explicit locations, and sample roots to verify."""
     source = facts.bundle(fix.sample_source) if fix.sample_source else None
     ders = fix.trial_samples or (source.samples if source else ())
+    import base64  # only when a fix is tried
+
     samples = [base64.b64encode(der).decode("ascii") for der in ders]
     request: dict[str, Any] = {
         "preload": list(fix.preload) or reproduction(fix, facts),
@@ -210,10 +211,20 @@ def _asks_libraries(fix: Fix) -> bool:
 
 def _stores_request(fix: Fix) -> dict[str, Any]:
     """What the libraries' trial should ask without a host: each client's store and the roots it must hold."""
+    import base64  # only when a fix is tried
+
     return {
         "clients": list(fix.clients),
         "samples": [base64.b64encode(der).decode("ascii") for der in fix.trial_samples],
     }
+
+
+ELSEWHERE = "not tried: a check with --host tries the fixes for its hosts, and without --host this one"
+
+
+def _about_hosts(fix: Fix) -> bool:
+    """Whether a fix speaks to a host's handshake: tried against it, or for a finding of it."""
+    return fix.trial_host is not None or any(code.startswith("host-") for code in fix.addresses)
 
 
 def _triable(fix: Fix) -> bool:
@@ -315,9 +326,18 @@ def verify(
     executable: str = sys.executable,
     environment: Mapping[str, str] | None = None,
     host_timeout: float = 10.0,
+    hosts_only: bool = False,
 ) -> tuple[Fix, ...]:
-    """Run every triable fix in its own child of a proven interpreter, all at once, and record what each showed."""
+    """Run every triable fix in its own child of a proven interpreter, all at once, and record what each showed.
+
+    `hosts_only`: the check was asked about hosts, so only fixes that speak to them are tried; a trial of
+    another finding's fix asks each of its client libraries in a fresh child, which costs more than the check.
+    """
     triable = [i for i, fix in enumerate(fixes) if _triable(fix)]
+    if hosts_only:
+        waiting = {i for i in triable if not _about_hosts(fixes[i])}
+        fixes = tuple(replace(f, evidence=ELSEWHERE) if i in waiting else f for i, f in enumerate(fixes))
+        triable = [i for i in triable if i not in waiting]
     if not triable:
         return fixes
     from cadoctor._facts.proof import NotProven, prove_python

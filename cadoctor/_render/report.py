@@ -265,6 +265,8 @@ def render_human(report: Report, console: Console) -> None:
         console.print()
     if report.facts.inventory == "light":
         say("Bundles in effect (light look: every handshake succeeded; no certificate read)", style="bold")
+    elif report.facts.inventory == "host":
+        say("Bundles on disk (read in full: what CA variables name, where a failing host's issuer is)", style="bold")
     else:
         say("Bundles on disk", style="bold")
     for bundle in report.facts.bundles:

@@ -48,13 +48,18 @@ def _switched(rule: ClientRule, environment: dict[str, str]) -> str | None:
     return None
 
 
+def _count(bundle: Bundle | None) -> int | None:
+    """A store's certificate count, None where it was not read (a light look)."""
+    return bundle.certificates if bundle is not None and bundle.parsed else None
+
+
 def _store_of(kind: str, facts: Facts, own: str | None) -> ClientTrust:
     """Where a default store of that kind lives in the examined environment."""
     runtime = facts.runtime
     if kind in (OPENSSL, TRUSTSTORE, SYSTEM):
         path = runtime.cafile.path if runtime.cafile else (runtime.capaths[0].path if runtime.capaths else None)
         bundle = facts.bundle(path)
-        return ClientTrust(kind, path, bundle.certificates if bundle else None, "default")
+        return ClientTrust(kind, path, _count(bundle), "default")
     if kind == OWN_OR_CERTIFI:
         kind, own = (CERTIFI, runtime.certifi) if runtime.certifi else (OWN, own)
     if kind == COMPILED_IN:
@@ -63,7 +68,7 @@ def _store_of(kind: str, facts: Facts, own: str | None) -> ClientTrust:
     bundle = facts.bundle(path)
     if kind in (CERTIFI, OWN) and path is None:
         return ClientTrust("missing", None, 0, "default")
-    return ClientTrust(kind, path, bundle.certificates if bundle else None, "default")
+    return ClientTrust(kind, path, _count(bundle), "default")
 
 
 def _usable(bundle: Bundle | None, facts: Facts) -> bool:
@@ -99,7 +104,7 @@ def _judge_one(name: str, version: str, rule: ClientRule, facts: Facts, own: str
                 trust = ClientTrust("missing", path, 0, variable)
             continue
         if rule.replaces:
-            trust = ClientTrust("variable", path, bundle.certificates if bundle else None, variable)
+            trust = ClientTrust("variable", path, _count(bundle), variable)
         else:
             trust = replace(trust, also=(*trust.also, path))
             notes.append("adds %s=%s" % (variable, path))

@@ -8,7 +8,6 @@ consumer never reads its default paths (grpc's BoringSSL, librdkafka) is listed,
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Iterator
 
 from cadoctor._model import Facts, Finding, LoadedLibrary, Severity, Stack
@@ -55,6 +54,8 @@ def _words(rule: StackRule, facts: Facts) -> list[str]:
         command.append("sslrootcert=system")  # the variable is the option's default
     options = facts.runtime.environment.get("NODE_OPTIONS", "") if rule.consumer == "node" else ""
     try:
+        import shlex  # only for a process that has such options
+
         return [*command, *shlex.split(options)]
     except ValueError:  # an unbalanced quote: node would refuse to start, so nothing is switched
         return command

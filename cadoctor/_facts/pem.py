@@ -1,0 +1,142 @@
+"""The certificates of a PEM file, and those among them a name designates, compared as OpenSSL compares names.
+
+Reading every block of a bundle costs a base64 decode each; parsing each certificate costs far more, so names
+are first looked for in the raw bytes (or, folded, in the lowercased bytes) and only candidates are parsed.
+Each file is decoded once per run: a check looks at the same system bundle for several questions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Collection, Sequence
+
+from cadoctor._facts.der import MalformedDER, certificate_parts, name_clue, name_key
+
+_BEGIN = (b"-----BEGIN CERTIFICATE-----", b"-----BEGIN TRUSTED CERTIFICATE-----")
+_FILE_LIMIT = 64 << 20
+_DECODED: dict[tuple[int, int], tuple[tuple[int, int], list[bytes]]] = {}  # (device, inode): (size, mtime)
+
+
+def pem_certificates(path: str) -> list[bytes]:
+    """The DER of each certificate block of a PEM file, read bounded and never blocking (a linear scan)."""
+    import stat
+
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return []
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return []
+        key, version = (info.st_dev, info.st_ino), (info.st_size, info.st_mtime_ns)
+        known = _DECODED.get(key)  # the same file under another name (cert.pem and ca-certificates.crt) too
+        if known is not None and known[0] == version:
+            return known[1]
+        data = os.read(fd, _FILE_LIMIT)
+    finally:
+        os.close(fd)
+    found = _blocks(data)
+    _DECODED[key] = (version, found)
+    return found
+
+
+def _blocks(data: bytes) -> list[bytes]:
+    """Decode each certificate block in one pass: each search starts where the last block ended."""
+    import base64
+    import binascii
+
+    found: list[bytes] = []
+    at = 0
+    while True:
+        begin = data.find(b"-----BEGIN ", at)
+        if begin == -1:
+            return found
+        marker = next((m for m in _BEGIN if data.startswith(m, begin)), None)
+        if marker is None:
+            at = begin + 1
+            continue
+        body = begin + len(marker)
+        end = data.find(b"-----END", body)
+        if end == -1:
+            return found
+        with contextlib.suppress(binascii.Error, ValueError):
+            found.append(base64.b64decode(b"".join(data[body:end].split()), validate=True))
+        at = end
+
+
+def subject_of(der: bytes) -> bytes | None:
+    """A certificate's raw subject, or None when it does not parse."""
+    try:
+        return certificate_parts(der).subject
+    except MalformedDER:
+        return None
+
+
+def folded(name: bytes) -> bytes:
+    """A name folded near enough to OpenSSL's canonical form for a lookup (empty when it does not parse)."""
+    try:
+        return name_key(name)
+    except MalformedDER:
+        return b""
+
+
+def named(ders: Sequence[bytes], name: bytes, lowered: Sequence[bytes] | None = None, fold: bool = True) -> list[bytes]:
+    """The certificates whose subject is `name`: byte for byte, else the same name in another case or spacing.
+
+    `lowered`: the same certificates lowercased, when a caller looks up several names in one file.
+    `fold`: False to match byte for byte only (a name copied from a certificate the caller holds).
+    """
+    found = [der for der in ders if name in der and subject_of(der) == name]
+    key = folded(name) if fold and not found else b""
+    if not key:
+        return found
+    clue = name_clue(name)
+    lowered = lowered if lowered is not None else [der.lower() for der in ders]
+    return [der for der, low in zip(ders, lowered) if clue in low and folded(subject_of(der) or b"") == key]
+
+
+def holds_named(path: str, names: Collection[bytes]) -> bool:
+    """Whether a PEM file holds a certificate whose subject is one of `names` (lowercased only when needed)."""
+    ders = pem_certificates(path)
+    if any(named(ders, name, fold=False) for name in names):
+        return True
+    lowered = [der.lower() for der in ders]
+    return any(named(ders, name, lowered) for name in names)
+
+
+_LINK_LIMIT = 1000  # `<hash>.<n>` links followed for one name
+_CERT_SUFFIXES = (".pem", ".crt", ".cer")
+
+
+def holds_any(path: str, names: Collection[bytes], loose: bool = False) -> bool:
+    """Whether a CA file or hashed folder holds a certificate with one of these subjects, without parsing it all.
+
+    A folder answers through its `<hash>.<n>` links, as OpenSSL's lookup does (and, with `loose`, through its
+    certificate files too: a local anchor folder is never linked); a file through its decoded blocks, where only
+    a certificate that carries the name (raw, or its longest folded word) is parsed.
+    """
+    from cadoctor._facts.subject_hash import subject_hash
+
+    if not os.path.isdir(path):
+        return holds_named(path, names)
+    for name in names:
+        try:
+            prefix = os.path.join(path, subject_hash(name))
+        except MalformedDER:
+            continue
+        for index in range(_LINK_LIMIT):
+            link = "%s.%d" % (prefix, index)
+            if not os.path.lexists(link):
+                break
+            if holds_named(link, (name,)):
+                return True
+    if not loose:
+        return False
+    try:
+        with os.scandir(path) as entries:
+            files = [e.path for _, e in zip(range(20000), entries) if e.name.endswith(_CERT_SUFFIXES)]
+    except OSError:
+        return False
+    return any(holds_named(file, names) for file in files)
