@@ -140,9 +140,9 @@ def check(
 
     With hosts, the handshakes come first, with one default context whose load counts serve the probe too; with
     a single host, the probe and the light look run while the handshake waits for a late alert. When every
-    handshake succeeds and a light look at the sources in effect finds nothing at warning level, that
-    light report is the answer; otherwise the whole disk is inventoried, which failed handshakes need to find
-    where their root is.
+    handshake succeeds and a light look at the sources in effect finds nothing at warning level, that light
+    report is the answer; a warning brings the whole disk's inventory. A failed handshake reads in full only
+    what its answer needs: where the issuer its chain ends at is kept, and what CA variables name.
     """
     if sum(subject is not None for subject in (python, pid, root)) > 1:
         raise ValueError("python, pid and root name different subjects: choose one")

@@ -7,7 +7,6 @@ Each file is decoded once per run: a check looks at the same system bundle for s
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Collection, Sequence
 
@@ -16,6 +15,9 @@ from cadoctor._facts.der import MalformedDER, certificate_parts, name_clue, name
 _BEGIN = (b"-----BEGIN CERTIFICATE-----", b"-----BEGIN TRUSTED CERTIFICATE-----")
 _FILE_LIMIT = 64 << 20
 _DECODED: dict[tuple[int, int], tuple[tuple[int, int], list[bytes]]] = {}  # (device, inode): (size, mtime)
+_BLOCKS: dict[bytes, bytes | None] = {}  # a block's text: its DER (None: not base64); bundles share most roots
+_BLOCK_MEMO = 4096
+_LOWERED: dict[bytes, bytes] = {}  # a certificate's bytes lowercased, for the folded look-up of a name
 
 
 def pem_certificates(path: str) -> list[bytes]:
@@ -61,8 +63,18 @@ def _blocks(data: bytes) -> list[bytes]:
         end = data.find(b"-----END", body)
         if end == -1:
             return found
-        with contextlib.suppress(binascii.Error, ValueError):
-            found.append(base64.b64decode(b"".join(data[body:end].split()), validate=True))
+        text = data[body:end]
+        if text in _BLOCKS:
+            der = _BLOCKS[text]
+        else:
+            try:
+                der = base64.b64decode(b"".join(text.split()), validate=True)
+            except (binascii.Error, ValueError):
+                der = None
+            if len(_BLOCKS) < _BLOCK_MEMO:
+                _BLOCKS[text] = der
+        if der is not None:
+            found.append(der)
         at = end
 
 
@@ -102,7 +114,7 @@ def holds_named(path: str, names: Collection[bytes]) -> bool:
     ders = pem_certificates(path)
     if any(named(ders, name, fold=False) for name in names):
         return True
-    lowered = [der.lower() for der in ders]
+    lowered = [_LOWERED.get(der) or _LOWERED.setdefault(der, der.lower()) for der in ders]
     return any(named(ders, name, lowered) for name in names)
 
 

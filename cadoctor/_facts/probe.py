@@ -128,10 +128,9 @@ def _find_version(data: bytes, span: Tuple[int, int]) -> Optional[Tuple[str, str
 
 
 def _flavour_of(version: Optional[str]) -> Optional[str]:
-    """Name the flavour of a version string as OpenSSL_version(OPENSSL_VERSION) gives it."""
+    """Name the flavour of a version string as OpenSSL_version(OPENSSL_VERSION) gives it (its own name in it)."""
     text = (version or "").encode("utf-8", "replace")
-    found = _find_version(text, (0, len(text)))
-    return found[0] if found else None
+    return next((flavour for flavour, literal, _ in _VERSION_PATTERNS if literal in text), None)
 
 
 def _find_build_string(data: bytes, key: bytes, span: Tuple[int, int]) -> Optional[str]:
