@@ -14,6 +14,7 @@ from cadoctor._facts.der import MalformedDER, certificate_parts, name_clue, name
 
 _BEGIN = (b"-----BEGIN CERTIFICATE-----", b"-----BEGIN TRUSTED CERTIFICATE-----")
 _FILE_LIMIT = 64 << 20
+_FILE_MEMO = 64  # files whose certificates are kept decoded (the returned lists are shared: never change one)
 _DECODED: dict[tuple[int, int], tuple[tuple[int, int], list[bytes]]] = {}  # (device, inode): (size, mtime)
 _BLOCKS: dict[bytes, bytes | None] = {}  # a block's text: its DER (None: not base64); bundles share most roots
 _BLOCK_MEMO = 4096
@@ -40,6 +41,8 @@ def pem_certificates(path: str) -> list[bytes]:
     finally:
         os.close(fd)
     found = _blocks(data)
+    if len(_DECODED) >= _FILE_MEMO:  # a long-lived caller reads ever other files: keep the memory bounded
+        _DECODED.clear()
     _DECODED[key] = (version, found)
     return found
 
@@ -114,8 +117,18 @@ def holds_named(path: str, names: Collection[bytes]) -> bool:
     ders = pem_certificates(path)
     if any(named(ders, name, fold=False) for name in names):
         return True
-    lowered = [_LOWERED.get(der) or _LOWERED.setdefault(der, der.lower()) for der in ders]
+    lowered = [_lowered(der) for der in ders]
     return any(named(ders, name, lowered) for name in names)
+
+
+def _lowered(der: bytes) -> bytes:
+    """A certificate's bytes lowercased, once per run (bounded: a long-lived caller reads ever new bundles)."""
+    known = _LOWERED.get(der)
+    if known is None:
+        known = der.lower()
+        if len(_LOWERED) < _BLOCK_MEMO:
+            _LOWERED[der] = known
+    return known
 
 
 _LINK_LIMIT = 1000  # `<hash>.<n>` links followed for one name
