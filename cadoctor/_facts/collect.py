@@ -151,8 +151,8 @@ def inventory(
 
     With `names` (the issuers a failing host's chain needs), only what a host check needs is read in full: the
     files a CA variable names, the public roots they are judged against (certifi, the OS's bundle files), and
-    every candidate that
-    holds one of the names (looked up as OpenSSL looks names up). The rest is looked at, as a light look does.
+    every candidate that holds one of the names (looked up as OpenSSL looks names up). The rest is looked at,
+    as a light look does.
     """
     from cadoctor._facts.pem import holds_any
 
