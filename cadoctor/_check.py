@@ -11,7 +11,7 @@ from cadoctor._facts.handshake import DEFAULT_TIMEOUT
 from cadoctor._fixes.propose import KIND_RANK, propose
 from cadoctor._fixes.verify import trial_obstacle
 from cadoctor._fixes.verify import verify as run_trials
-from cadoctor._model import Facts, Fix, HostCheck, Report, Severity, Subject
+from cadoctor._model import Facts, Finding, Fix, HostCheck, Report, Severity, Subject
 from cadoctor._record import replace
 from cadoctor._rules.clients import host_verdicts, own_stores
 from cadoctor._rules.clients import judge as judge_clients
@@ -35,6 +35,14 @@ def _strict(facts: Facts) -> bool:
     """Whether the examined Python verifies strictly by default (3.13 and later: X509_STRICT, PARTIAL_CHAIN)."""
     parts = facts.runtime.python_version.split(".")[:2]
     return len(parts) == 2 and parts[0].isdigit() and parts[1].isdigit() and (int(parts[0]), int(parts[1])) >= (3, 13)
+
+
+def _focus(facts: Facts, findings: tuple[Finding, ...]) -> frozenset[str]:
+    """What a check with hosts must answer: the hosts' findings, and, when one failed, its default context's trust."""
+    from cadoctor._rules.stacks import about_default_paths
+
+    failed = not all(host.ok for host in facts.hosts)
+    return frozenset(f.code for f in findings if f.code.startswith("host-") or (failed and about_default_paths(f)))
 
 
 def _rank(fix: Fix) -> tuple[int, int]:
@@ -70,7 +78,7 @@ def report_for(
             executable=executable or sys.executable,
             environment=environment,
             host_timeout=timeout,
-            hosts_only=bool(facts.hosts),
+            focus=_focus(facts, findings) if facts.hosts else None,
         )
     clients = judge_clients(facts)
     hosts = tuple(replace(host, clients=host_verdicts(host, clients)) for host in facts.hosts)

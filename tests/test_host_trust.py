@@ -4,6 +4,7 @@ interception is named when the handshake succeeds, and an override is judged by 
 from __future__ import annotations
 
 import json
+import os
 import re
 import ssl
 import subprocess
@@ -192,17 +193,29 @@ def test_a_failing_host_reads_in_full_only_where_its_root_is(tmp_path: Path) -> 
 
 
 def test_with_a_host_the_fixes_of_other_findings_wait_for_a_check_without_it(tmp_path: Path) -> None:
-    """A private-only override is tried by `check`; beside a failing --host, it is listed untried, with why."""
+    """A private-only override is tried by `check`; beside a --host that works through it, it is listed untried."""
     system_bundle_or_skip()
-    own, other = trustme.CA(), trustme.CA()
+    own = trustme.CA()
     root = _root_file(own, tmp_path)
-    env = clean_env(SSL_CERT_FILE=str(root))
+    env = clean_env(SSL_CERT_FILE=str(root), REQUESTS_CA_BUNDLE=str(tmp_path / "missing.pem"))  # a warning: full
     _, alone = check_json(env)
-    with _serve_trustme(other.issue_cert("localhost")) as port:
+    with _serve_trustme(own.issue_cert("localhost")) as port:
         status, report = check_json(env, "--host", "localhost:%d" % port)
-    assert (status, _host(report)["code"]) == (1, "host-unknown-ca")
+    assert (status, _host(report)["ok"], report["inventory"]) == (1, True, "full")
     [tried] = [f for f in alone["fixes"] if "override-replaces-defaults" in f["addresses"] and f["kind"] == "env"]
     [waiting] = [f for f in report["fixes"] if "override-replaces-defaults" in f["addresses"] and f["kind"] == "env"]
     assert tried["verified"] is True, tried["evidence"]
     assert (waiting["env"], waiting["verified"]) == (tried["env"], None)
     assert waiting["evidence"].startswith("not tried: a check with --host tries the fixes for its hosts")
+
+
+def test_beside_a_failing_host_the_default_contexts_own_fix_is_tried(tmp_path: Path) -> None:
+    """SSL_CERT_FILE is a FIFO, so no default context and no handshake: unsetting it is tried all the same."""
+    fifo = tmp_path / "bundle.pem"
+    os.mkfifo(fifo)
+    ca = trustme.CA()
+    with _serve_trustme(ca.issue_cert("localhost")) as port:
+        status, report = check_json(clean_env(SSL_CERT_FILE=str(fifo)), "--host", "localhost:%d" % port)
+    assert (status, _host(report)["stage"]) == (1, "context")
+    [unset] = [f for f in report["fixes"] if f["kind"] == "env" and f["env"] == {"SSL_CERT_FILE": None}]
+    assert unset["verified"] is True, unset["evidence"]

@@ -219,12 +219,10 @@ def _stores_request(fix: Fix) -> dict[str, Any]:
     }
 
 
-ELSEWHERE = "not tried: a check with --host tries the fixes for its hosts, and without --host this one"
-
-
-def _about_hosts(fix: Fix) -> bool:
-    """Whether a fix speaks to a host's handshake: tried against it, or for a finding of it."""
-    return fix.trial_host is not None or any(code.startswith("host-") for code in fix.addresses)
+ELSEWHERE = (
+    "not tried: a check with --host tries the fixes for its hosts and for the trust its default context used; "
+    "without --host, this one too"
+)
 
 
 def _triable(fix: Fix) -> bool:
@@ -326,16 +324,17 @@ def verify(
     executable: str = sys.executable,
     environment: Mapping[str, str] | None = None,
     host_timeout: float = 10.0,
-    hosts_only: bool = False,
+    focus: frozenset[str] | None = None,
 ) -> tuple[Fix, ...]:
     """Run every triable fix in its own child of a proven interpreter, all at once, and record what each showed.
 
-    `hosts_only`: the check was asked about hosts, so only fixes that speak to them are tried; a trial of
-    another finding's fix asks each of its client libraries in a fresh child, which costs more than the check.
+    `focus`: the finding codes a check asked about hosts needs answered; only their fixes (and those tried
+    against a host) are tried. Another finding's trial may ask each of its client libraries in a fresh child,
+    which costs several times the check.
     """
     triable = [i for i, fix in enumerate(fixes) if _triable(fix)]
-    if hosts_only:
-        waiting = {i for i in triable if not _about_hosts(fixes[i])}
+    if focus is not None:
+        waiting = {i for i in triable if fixes[i].trial_host is None and not focus.intersection(fixes[i].addresses)}
         fixes = tuple(replace(f, evidence=ELSEWHERE) if i in waiting else f for i, f in enumerate(fixes))
         triable = [i for i in triable if i not in waiting]
     if not triable:
