@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Mapping, Sequence
 
-from cadoctor._facts import probe
+from cadoctor._facts import memo, probe
 from cadoctor._facts.collect import collect, facts_from_probe, loadable
 from cadoctor._facts.handshake import DEFAULT_TIMEOUT
 from cadoctor._fixes.propose import KIND_RANK, propose
@@ -152,6 +152,33 @@ def check(
     report is the answer; a warning brings the whole disk's inventory. A failed handshake reads in full only
     what its answer needs: where the issuer its chain ends at is kept, and what CA variables name.
     """
+    try:
+        return _examine(
+            verify=verify,
+            hosts=hosts,
+            timeout=timeout,
+            client_cert=client_cert,
+            client_key=client_key,
+            python=python,
+            pid=pid,
+            root=root,
+        )
+    finally:
+        memo.forget()  # a long-lived caller holds none of the decoded bundles between checks
+
+
+def _examine(
+    *,
+    verify: bool = True,
+    hosts: Sequence[str] = (),
+    timeout: float = DEFAULT_TIMEOUT,
+    client_cert: str | None = None,
+    client_key: str | None = None,
+    python: str | None = None,
+    pid: int | None = None,
+    root: str | None = None,
+) -> Report:
+    """Examine one subject (see `check`), keeping what it decodes for the run."""
     if sum(subject is not None for subject in (python, pid, root)) > 1:
         raise ValueError("python, pid and root name different subjects: choose one")
     if (pid is not None or root is not None) and hosts:

@@ -11,8 +11,9 @@ import os
 import re
 
 from cadoctor._facts.der import MalformedDER, certificate_facts, read_tlv
-from cadoctor._facts.disk import DIRECTORY_LIMIT, HASH_LINK, exposures, file_key, on_disk, open_regular
+from cadoctor._facts.disk import CERT_SUFFIXES, DIRECTORY_LIMIT, HASH_LINK, exposures, file_key, on_disk, open_regular
 from cadoctor._facts.fileroot import HOST, FileRoot
+from cadoctor._facts.memo import table
 from cadoctor._facts.subject_hash import subject_hash
 from cadoctor._model import Bundle
 from cadoctor._record import field, fields, record, replace
@@ -33,9 +34,6 @@ BLOCK_LIMIT = 1 << 20  # a single PEM block larger than this is not a certificat
 
 
 SAMPLE_ROOTS = 3
-
-
-_CERT_SUFFIXES = (".pem", ".crt", ".cer")
 
 
 _BEGIN = re.compile(rb"-----BEGIN (TRUSTED |X509 )?CERTIFICATE-----")
@@ -130,8 +128,9 @@ def parse(der: bytes) -> _Parsed | None:
     )
 
 
-_BLOCKS: dict[bytes, _Parsed | str] = {}
+_BLOCKS: dict[bytes, _Parsed | str] = table()
 _BLOCK_MEMO = 4096  # blocks remembered: a system bundle, certifi and the copies clients ship of it
+_BLOCK_TEXT_LIMIT = 16 << 10  # a block kept by its text: real certificates take a few kilobytes
 
 
 def _block(text: bytes) -> _Parsed | str:
@@ -145,7 +144,7 @@ def _block(text: bytes) -> _Parsed | str:
         found: _Parsed | str = "block is not valid base64"
     else:
         found = parse(der) or "block does not parse as an X.509 certificate"
-    if len(_BLOCKS) < _BLOCK_MEMO:
+    if len(_BLOCKS) < _BLOCK_MEMO and len(text) <= _BLOCK_TEXT_LIMIT:
         _BLOCKS[text] = found
     return found
 
@@ -270,7 +269,7 @@ def _directory_inventory(path: str, tally: _Tally, now: datetime.datetime, root:
         return _DirectoryCounts(error=exc.strerror or str(exc))
     for name in sorted(names):
         is_link = HASH_LINK.match(name) is not None
-        if not is_link and not name.endswith(_CERT_SUFFIXES):
+        if not is_link and not name.endswith(CERT_SUFFIXES):
             continue
         full = os.path.join(path, name)
         real = file_key(full, root)

@@ -28,6 +28,9 @@ DIRECTORY_LIMIT = 20000  # entries examined in one CA directory
 HASH_LINK = re.compile(r"^[0-9a-f]{8}\.\d+$")
 
 
+CERT_SUFFIXES = (".pem", ".crt", ".cer")  # what a certificate file in a CA folder is named, besides hash links
+
+
 _FILE_TYPES = (
     (stat.S_ISFIFO, "fifo"),
     (stat.S_ISCHR, "char-device"),

@@ -11,14 +11,17 @@ import os
 from collections.abc import Collection, Sequence
 
 from cadoctor._facts.der import MalformedDER, certificate_parts, name_clue, name_key
+from cadoctor._facts.memo import table
 
 _BEGIN = (b"-----BEGIN CERTIFICATE-----", b"-----BEGIN TRUSTED CERTIFICATE-----")
 _FILE_LIMIT = 64 << 20
 _FILE_MEMO = 64  # files whose certificates are kept decoded (the returned lists are shared: never change one)
-_DECODED: dict[tuple[int, int], tuple[tuple[int, int], list[bytes]]] = {}  # (device, inode): (size, mtime)
-_BLOCKS: dict[bytes, bytes | None] = {}  # a block's text: its DER (None: not base64); bundles share most roots
+_KEPT_LIMIT = 8 << 20  # bytes of certificates kept for one file: a larger bundle is decoded again when asked
+_BLOCK_TEXT_LIMIT = 16 << 10  # a block kept by its text: real certificates take a few kilobytes
+_DECODED: dict[tuple[int, int], tuple[tuple[int, int], list[bytes]]] = table()  # (device, inode): (size, mtime)
+_BLOCKS: dict[bytes, bytes | None] = table()  # a block's text: its DER (None: not base64); bundles share most roots
 _BLOCK_MEMO = 4096
-_LOWERED: dict[bytes, bytes] = {}  # a certificate's bytes lowercased, for the folded look-up of a name
+_LOWERED: dict[bytes, bytes] = table()  # a certificate's bytes lowercased, for the folded look-up of a name
 
 
 def pem_certificates(path: str) -> list[bytes]:
@@ -41,9 +44,10 @@ def pem_certificates(path: str) -> list[bytes]:
     finally:
         os.close(fd)
     found = _blocks(data)
-    if len(_DECODED) >= _FILE_MEMO:  # a long-lived caller reads ever other files: keep the memory bounded
-        _DECODED.clear()
-    _DECODED[key] = (version, found)
+    if sum(len(der) for der in found) <= _KEPT_LIMIT:
+        if len(_DECODED) >= _FILE_MEMO:
+            _DECODED.clear()
+        _DECODED[key] = (version, found)
     return found
 
 
@@ -74,7 +78,7 @@ def _blocks(data: bytes) -> list[bytes]:
                 der = base64.b64decode(b"".join(text.split()), validate=True)
             except (binascii.Error, ValueError):
                 der = None
-            if len(_BLOCKS) < _BLOCK_MEMO:
+            if len(_BLOCKS) < _BLOCK_MEMO and len(text) <= _BLOCK_TEXT_LIMIT:
                 _BLOCKS[text] = der
         if der is not None:
             found.append(der)
@@ -126,13 +130,12 @@ def _lowered(der: bytes) -> bytes:
     known = _LOWERED.get(der)
     if known is None:
         known = der.lower()
-        if len(_LOWERED) < _BLOCK_MEMO:
+        if len(_LOWERED) < _BLOCK_MEMO and len(der) <= _BLOCK_TEXT_LIMIT:
             _LOWERED[der] = known
     return known
 
 
 _LINK_LIMIT = 1000  # `<hash>.<n>` links followed for one name
-_CERT_SUFFIXES = (".pem", ".crt", ".cer")
 
 
 def holds_any(path: str, names: Collection[bytes], loose: bool = False) -> bool:
@@ -142,6 +145,7 @@ def holds_any(path: str, names: Collection[bytes], loose: bool = False) -> bool:
     certificate files too: a local anchor folder is never linked); a file through its decoded blocks, where only
     a certificate that carries the name (raw, or its longest folded word) is parsed.
     """
+    from cadoctor._facts.disk import CERT_SUFFIXES, DIRECTORY_LIMIT
     from cadoctor._facts.subject_hash import subject_hash
 
     if not os.path.isdir(path):
@@ -161,7 +165,7 @@ def holds_any(path: str, names: Collection[bytes], loose: bool = False) -> bool:
         return False
     try:
         with os.scandir(path) as entries:
-            files = [e.path for _, e in zip(range(20000), entries) if e.name.endswith(_CERT_SUFFIXES)]
+            files = [e.path for _, e in zip(range(DIRECTORY_LIMIT), entries) if e.name.endswith(CERT_SUFFIXES)]
     except OSError:
         return False
     return any(holds_named(file, names) for file in files)
