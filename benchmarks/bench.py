@@ -13,7 +13,16 @@ import tempfile
 import time
 
 RUNS = int(os.environ.get("CADOCTOR_BENCH_RUNS", "7"))
-ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": os.environ.get("HOME", "/")}
+# Built from nothing, as the tests' children are: no CA variable, and no pip or AWS configuration file of this
+# machine's (its /etc/pip.conf names a CA file, which every check would then read and verify against).
+ENV = {
+    "PATH": "/usr/bin:/bin",
+    "LANG": "C.UTF-8",
+    "HOME": os.environ.get("HOME", "/"),
+    "PIP_CONFIG_FILE": os.devnull,
+    "AWS_CONFIG_FILE": os.devnull,
+    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+}
 # The variable each installed client reads: set to one bundle, every client trusts what the others do.
 CLIENT_VARIABLES: tuple[str, ...] = (
     "SSL_CERT_FILE",
