@@ -152,101 +152,76 @@ def check(
     report is the answer; a warning brings the whole disk's inventory. A failed handshake reads in full only
     what its answer needs: where the issuer its chain ends at is kept, and what CA variables name.
     """
-    try:
-        return _examine(
-            verify=verify,
-            hosts=hosts,
-            timeout=timeout,
-            client_cert=client_cert,
-            client_key=client_key,
-            python=python,
-            pid=pid,
-            root=root,
-        )
-    finally:
-        memo.forget()  # a long-lived caller holds none of the decoded bundles between checks
+    with memo.kept():  # a long-lived caller holds none of the decoded bundles between checks
+        if sum(subject is not None for subject in (python, pid, root)) > 1:
+            raise ValueError("python, pid and root name different subjects: choose one")
+        if (pid is not None or root is not None) and hosts:
+            raise ValueError("hosts cannot be combined with --pid or --root: the handshake would come from this one")
+        if python is not None:
+            from cadoctor._facts.handshake import analyse, shake_in, sought_issuers, whole_chain
+            from cadoctor._facts.interpreter import probe_interpreter
 
+            probed_there = probe_interpreter(python)
+            subject = Subject(kind="interpreter", executable=python, python=True, observed="runtime")
+            # made by that interpreter, checked here against each of its clients' stores
+            shaken = [whole_chain(shake_in(target, python, timeout), timeout) for target in hosts]
+            failed = any(isinstance(item, HostCheck) or not item.outcome.get("ok") for item in shaken)
+            facts = facts_from_probe(probed_there, local=False, names=sought_issuers(shaken) if failed else None)
+            facts = replace(facts, subject=subject)
+            if hosts:
+                stores = _client_stores(facts)
+                facts = replace(
+                    facts,
+                    hosts=tuple(analyse(item, facts.bundles, stores, facts.mozilla, _strict(facts)) for item in shaken),
+                )
+            return report_for(facts, verify=verify, timeout=timeout, executable=python)
+        if root is not None:
+            from cadoctor._facts.image import facts_of_root, open_root
 
-def _examine(
-    *,
-    verify: bool = True,
-    hosts: Sequence[str] = (),
-    timeout: float = DEFAULT_TIMEOUT,
-    client_cert: str | None = None,
-    client_key: str | None = None,
-    python: str | None = None,
-    pid: int | None = None,
-    root: str | None = None,
-) -> Report:
-    """Examine one subject (see `check`), keeping what it decodes for the run."""
-    if sum(subject is not None for subject in (python, pid, root)) > 1:
-        raise ValueError("python, pid and root name different subjects: choose one")
-    if (pid is not None or root is not None) and hosts:
-        raise ValueError("hosts cannot be combined with --pid or --root: the handshake would come from this one")
-    if python is not None:
-        from cadoctor._facts.handshake import analyse, shake_in, sought_issuers, whole_chain
-        from cadoctor._facts.interpreter import probe_interpreter
+            return report_for(facts_of_root(open_root(root)), verify=verify, timeout=timeout)
+        if pid is not None:
+            from cadoctor._facts.processes import read_process
+            from cadoctor._facts.running import facts_of_process
 
-        probed_there = probe_interpreter(python)
-        subject = Subject(kind="interpreter", executable=python, python=True, observed="runtime")
-        # made by that interpreter, checked here against each of its clients' stores
-        shaken = [whole_chain(shake_in(target, python, timeout), timeout) for target in hosts]
-        failed = any(isinstance(item, HostCheck) or not item.outcome.get("ok") for item in shaken)
-        facts = facts_from_probe(probed_there, local=False, names=sought_issuers(shaken) if failed else None)
-        facts = replace(facts, subject=subject)
-        if hosts:
-            stores = _client_stores(facts)
-            facts = replace(
-                facts,
-                hosts=tuple(analyse(item, facts.bundles, stores, facts.mozilla, _strict(facts)) for item in shaken),
+            view = read_process(pid)
+            facts = facts_of_process(view)
+            return report_for(
+                facts, verify=verify, timeout=timeout, executable=facts.runtime.executable, environment=view.environ
             )
-        return report_for(facts, verify=verify, timeout=timeout, executable=python)
-    if root is not None:
-        from cadoctor._facts.image import facts_of_root, open_root
+        if not hosts:
+            return report_for(collect(), verify=verify, timeout=timeout)
+        from cadoctor._facts.handshake import analyse, sought_issuers, whole_chain
 
-        return report_for(facts_of_root(open_root(root)), verify=verify, timeout=timeout)
-    if pid is not None:
-        from cadoctor._facts.processes import read_process
-        from cadoctor._facts.running import facts_of_process
+        context, loaded = _default_context(client_cert, client_key)
+        probed: list[dict[str, Any]] = []
+        looked: list[Facts] = []
 
-        view = read_process(pid)
-        facts = facts_of_process(view)
-        return report_for(
-            facts, verify=verify, timeout=timeout, executable=facts.runtime.executable, environment=view.environ
-        )
-    if not hosts:
-        return report_for(collect(), verify=verify, timeout=timeout)
-    from cadoctor._facts.handshake import analyse, sought_issuers, whole_chain
+        def look() -> None:
+            """Probe the process and take the light look: what a successful handshake needs, done while it lingers."""
+            if not probed:
+                probed.append(probe.collect(loaded or None))
+            looked.append(facts_from_probe(probed[0], light=True))
 
-    context, loaded = _default_context(client_cert, client_key)
-    probed: list[dict[str, Any]] = []
-    looked: list[Facts] = []
-
-    def look() -> None:
-        """Probe the process and take the light look: what a successful handshake needs, done while it lingers."""
+        shaken = _shake_all(hosts, context, timeout, look)
+        if all(not isinstance(item, HostCheck) and item.outcome.get("ok") for item in shaken):
+            if not looked:
+                look()
+            stores = _client_stores(looked[0])
+            shaken = [whole_chain(item, timeout) for item in shaken] if stores else shaken
+            light = replace(
+                looked[0],
+                hosts=tuple(analyse(item, (), stores, looked[0].mozilla, _strict(looked[0])) for item in shaken),
+            )
+            report = report_for(light, verify=verify, timeout=timeout)
+            if not report.fails(Severity.WARNING):
+                return report
         if not probed:
             probed.append(probe.collect(loaded or None))
-        looked.append(facts_from_probe(probed[0], light=True))
-
-    shaken = _shake_all(hosts, context, timeout, look)
-    if all(not isinstance(item, HostCheck) and item.outcome.get("ok") for item in shaken):
-        if not looked:
-            look()
-        stores = _client_stores(looked[0])
+        failed = any(isinstance(item, HostCheck) or not item.outcome.get("ok") for item in shaken)
+        facts = facts_from_probe(probed[0], names=sought_issuers(shaken) if failed else None)
+        stores = _client_stores(facts)
         shaken = [whole_chain(item, timeout) for item in shaken] if stores else shaken
-        light = replace(
-            looked[0], hosts=tuple(analyse(item, (), stores, looked[0].mozilla, _strict(looked[0])) for item in shaken)
+        facts = replace(
+            facts, hosts=tuple(analyse(item, facts.bundles, stores, facts.mozilla, _strict(facts)) for item in shaken)
         )
-        report = report_for(light, verify=verify, timeout=timeout)
-        if not report.fails(Severity.WARNING):
-            return report
-    if not probed:
-        probed.append(probe.collect(loaded or None))
-    failed = any(isinstance(item, HostCheck) or not item.outcome.get("ok") for item in shaken)
-    facts = facts_from_probe(probed[0], names=sought_issuers(shaken) if failed else None)
-    stores = _client_stores(facts)
-    shaken = [whole_chain(item, timeout) for item in shaken] if stores else shaken
-    facts = replace(
-        facts, hosts=tuple(analyse(item, facts.bundles, stores, facts.mozilla, _strict(facts)) for item in shaken)
-    )
-    return report_for(facts, verify=verify, timeout=timeout)
+        return report_for(facts, verify=verify, timeout=timeout)

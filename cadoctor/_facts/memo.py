@@ -24,3 +24,14 @@ def forget() -> None:
     """Empty every table: the check has ended."""
     for kept in _TABLES:
         kept.clear()
+
+
+class kept:  # a lowercase name: it reads as `with memo.kept():`
+    """Keep the tables for one `with` block (one check), and empty them when it ends, however it ends."""
+
+    def __enter__(self) -> None:
+        """Nothing to open: the tables fill as the check reads."""
+
+    def __exit__(self, *exc: object) -> None:
+        """Empty the tables."""
+        forget()
