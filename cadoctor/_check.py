@@ -108,6 +108,11 @@ def _default_context(client_cert: str | None, client_key: str | None) -> tuple[s
     return context, probe.context_facts(context)
 
 
+def _succeeded(item: Shaken | HostCheck) -> bool:
+    """Whether a handshake went through."""
+    return not isinstance(item, HostCheck) and bool(item.outcome.get("ok"))
+
+
 def _shake_all(
     hosts: Sequence[str], context: ssl.SSLContext | str, timeout: float, meanwhile: Callable[[], None]
 ) -> list[Shaken | HostCheck]:
@@ -165,7 +170,7 @@ def check(
             subject = Subject(kind="interpreter", executable=python, python=True, observed="runtime")
             # made by that interpreter, checked here against each of its clients' stores
             shaken = [whole_chain(shake_in(target, python, timeout), timeout) for target in hosts]
-            failed = any(isinstance(item, HostCheck) or not item.outcome.get("ok") for item in shaken)
+            failed = not all(_succeeded(item) for item in shaken)
             facts = facts_from_probe(probed_there, local=False, names=sought_issuers(shaken) if failed else None)
             facts = replace(facts, subject=subject)
             if hosts:
@@ -203,7 +208,7 @@ def check(
             looked.append(facts_from_probe(probed[0], light=True))
 
         shaken = _shake_all(hosts, context, timeout, look)
-        if all(not isinstance(item, HostCheck) and item.outcome.get("ok") for item in shaken):
+        if all(_succeeded(item) for item in shaken):
             if not looked:
                 look()
             stores = _client_stores(looked[0])
@@ -217,7 +222,7 @@ def check(
                 return report
         if not probed:
             probed.append(probe.collect(loaded or None))
-        failed = any(isinstance(item, HostCheck) or not item.outcome.get("ok") for item in shaken)
+        failed = not all(_succeeded(item) for item in shaken)
         facts = facts_from_probe(probed[0], names=sought_issuers(shaken) if failed else None)
         stores = _client_stores(facts)
         shaken = [whole_chain(item, timeout) for item in shaken] if stores else shaken

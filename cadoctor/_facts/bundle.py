@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime
 import functools
 import hashlib
@@ -13,7 +11,7 @@ import re
 from cadoctor._facts.der import MalformedDER, certificate_facts, read_tlv
 from cadoctor._facts.disk import CERT_SUFFIXES, DIRECTORY_LIMIT, HASH_LINK, exposures, file_key, on_disk, open_regular
 from cadoctor._facts.fileroot import HOST, FileRoot
-from cadoctor._facts.memo import table
+from cadoctor._facts.pem import decoded
 from cadoctor._facts.subject_hash import subject_hash
 from cadoctor._model import Bundle
 from cadoctor._record import field, fields, record, replace
@@ -128,25 +126,12 @@ def parse(der: bytes) -> _Parsed | None:
     )
 
 
-_BLOCKS: dict[bytes, _Parsed | str] = table()
-_BLOCK_MEMO = 4096  # blocks remembered: a system bundle, certifi and the copies clients ship of it
-_BLOCK_TEXT_LIMIT = 16 << 10  # a block kept by its text: real certificates take a few kilobytes
-
-
 def _block(text: bytes) -> _Parsed | str:
-    """One PEM block's certificate, or why it gives none; the same text in another bundle is decoded once."""
-    known = _BLOCKS.get(text)
-    if known is not None:
-        return known
-    try:
-        der = base64.b64decode(b"".join(text.split()), validate=True)
-    except (binascii.Error, ValueError):
-        found: _Parsed | str = "block is not valid base64"
-    else:
-        found = parse(der) or "block does not parse as an X.509 certificate"
-    if len(_BLOCKS) < _BLOCK_MEMO and len(text) <= _BLOCK_TEXT_LIMIT:
-        _BLOCKS[text] = found
-    return found
+    """One PEM block's certificate, or why it gives none (decoded once a check, parsed once a run)."""
+    der = decoded(text)
+    if der is None:
+        return "block is not valid base64"
+    return parse(der) or "block does not parse as an X.509 certificate"
 
 
 def _read_blocks(fd: int, tally: _Tally, now: datetime.datetime) -> list[_Parsed]:

@@ -53,9 +53,6 @@ def pem_certificates(path: str) -> list[bytes]:
 
 def _blocks(data: bytes) -> list[bytes]:
     """Decode each certificate block in one pass: each search starts where the last block ended."""
-    import base64
-    import binascii
-
     found: list[bytes] = []
     at = 0
     while True:
@@ -70,19 +67,29 @@ def _blocks(data: bytes) -> list[bytes]:
         end = data.find(b"-----END", body)
         if end == -1:
             return found
-        text = data[body:end]
-        if text in _BLOCKS:
-            der = _BLOCKS[text]
-        else:
-            try:
-                der = base64.b64decode(b"".join(text.split()), validate=True)
-            except (binascii.Error, ValueError):
-                der = None
-            if len(_BLOCKS) < _BLOCK_MEMO and len(text) <= _BLOCK_TEXT_LIMIT:
-                _BLOCKS[text] = der
+        der = decoded(data[body:end])
         if der is not None:
             found.append(der)
         at = end
+
+
+def decoded(text: bytes) -> bytes | None:
+    """One PEM block's base64 decoded, as OpenSSL's reader would take it (None when it is not base64).
+
+    Bundles share most roots: a block's text seen before is not decoded again in the same check.
+    """
+    if text in _BLOCKS:
+        return _BLOCKS[text]
+    import base64
+    import binascii
+
+    try:
+        der: bytes | None = base64.b64decode(b"".join(text.split()), validate=True)
+    except (binascii.Error, ValueError):
+        der = None
+    if len(_BLOCKS) < _BLOCK_MEMO and len(text) <= _BLOCK_TEXT_LIMIT:
+        _BLOCKS[text] = der
+    return der
 
 
 def subject_of(der: bytes) -> bytes | None:
@@ -101,10 +108,9 @@ def folded(name: bytes) -> bytes:
         return b""
 
 
-def named(ders: Sequence[bytes], name: bytes, lowered: Sequence[bytes] | None = None, fold: bool = True) -> list[bytes]:
+def named(ders: Sequence[bytes], name: bytes, fold: bool = True) -> list[bytes]:
     """The certificates whose subject is `name`: byte for byte, else the same name in another case or spacing.
 
-    `lowered`: the same certificates lowercased, when a caller looks up several names in one file.
     `fold`: False to match byte for byte only (a name copied from a certificate the caller holds).
     """
     found = [der for der in ders if name in der and subject_of(der) == name]
@@ -112,21 +118,17 @@ def named(ders: Sequence[bytes], name: bytes, lowered: Sequence[bytes] | None = 
     if not key:
         return found
     clue = name_clue(name)
-    lowered = lowered if lowered is not None else [der.lower() for der in ders]
-    return [der for der, low in zip(ders, lowered) if clue in low and folded(subject_of(der) or b"") == key]
+    return [der for der in ders if clue in _lowered(der) and folded(subject_of(der) or b"") == key]
 
 
 def holds_named(path: str, names: Collection[bytes]) -> bool:
-    """Whether a PEM file holds a certificate whose subject is one of `names` (lowercased only when needed)."""
+    """Whether a PEM file holds a certificate whose subject is one of `names`."""
     ders = pem_certificates(path)
-    if any(named(ders, name, fold=False) for name in names):
-        return True
-    lowered = [_lowered(der) for der in ders]
-    return any(named(ders, name, lowered) for name in names)
+    return any(named(ders, name) for name in names)
 
 
 def _lowered(der: bytes) -> bytes:
-    """A certificate's bytes lowercased, once per run (bounded: a long-lived caller reads ever new bundles)."""
+    """A certificate's bytes lowercased, once per check (bundles share most roots)."""
     known = _LOWERED.get(der)
     if known is None:
         known = der.lower()

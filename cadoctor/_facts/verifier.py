@@ -87,13 +87,10 @@ class _Verifier:
         it has the same bytes, and folding every subject of the file for it would cost more than the rest.
         """
         ders = pem_certificates(path)
-        lowered: list[bytes] | None = None
         wanted, chosen, seen = list(issuers), [], set()
         while wanted:
             name = wanted.pop()
-            if lowered is None and name not in supplied and not any(name in der for der in ders):
-                lowered = [der.lower() for der in ders]  # a folded lookup ahead: lowercase the file once
-            for der in named(ders, name, lowered, fold=name not in supplied):
+            for der in named(ders, name, fold=name not in supplied):
                 if der not in seen:
                     seen.add(der)
                     chosen.append(der)
