@@ -83,7 +83,7 @@ def distinct_bundle(path: str, count: int) -> None:
 
 def inventory_rates(sizes: tuple[int, ...] = (1000, 5000, 10000)) -> list[tuple[int, float]]:
     """Certificates per second for bundles of distinct certificates: linear scaling keeps the rate flat."""
-    from cadoctor._facts import bundle
+    from cadoctor._facts.certs import bundle
 
     rates = []
     with tempfile.TemporaryDirectory() as scratch:

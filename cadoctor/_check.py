@@ -5,9 +5,10 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Mapping, Sequence
 
-from cadoctor._facts import memo, probe
-from cadoctor._facts.collect import collect, facts_from_probe, loadable
-from cadoctor._facts.handshake import DEFAULT_TIMEOUT
+from cadoctor._facts import memo
+from cadoctor._facts.child import probe
+from cadoctor._facts.subjects.this_process import collect, facts_from_probe, loadable
+from cadoctor._facts.tls.handshake import DEFAULT_TIMEOUT
 from cadoctor._fixes.propose import KIND_RANK, propose
 from cadoctor._fixes.verify import trial_obstacle
 from cadoctor._fixes.verify import verify as run_trials
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     import ssl
     from typing import Any
 
-    from cadoctor._facts.handshake import Shaken
+    from cadoctor._facts.tls.handshake import Shaken
 
 
 def _client_stores(facts: Facts) -> list[str]:
@@ -94,7 +95,7 @@ def report_for(
 def _default_context(client_cert: str | None, client_key: str | None) -> tuple[ssl.SSLContext | str, dict[str, Any]]:
     """The context handshakes use and what it loaded; or why none can be made, as text, when it cannot."""
     from cadoctor._errors import ClientCertificateError
-    from cadoctor._facts.handshake import default_context
+    from cadoctor._facts.tls.handshake import default_context
 
     obstacle = probe.default_context_obstacle()  # a user's ssl.py is never imported, a FIFO never read
     if obstacle is not None:
@@ -117,7 +118,7 @@ def _shake_all(
     hosts: Sequence[str], context: ssl.SSLContext | str, timeout: float, meanwhile: Callable[[], None]
 ) -> list[Shaken | HostCheck]:
     """Handshake with every host, several at once; a single host's wait for late alerts runs `meanwhile`."""
-    from cadoctor._facts.handshake import shake
+    from cadoctor._facts.tls.handshake import shake
 
     if len(hosts) == 1:
         return [shake(hosts[0], context, timeout, meanwhile)]
@@ -163,8 +164,8 @@ def check(
         if (pid is not None or root is not None) and hosts:
             raise ValueError("hosts cannot be combined with --pid or --root: the handshake would come from this one")
         if python is not None:
-            from cadoctor._facts.handshake import analyse, shake_in, sought_issuers, whole_chain
-            from cadoctor._facts.interpreter import probe_interpreter
+            from cadoctor._facts.interpreters.run import probe_interpreter
+            from cadoctor._facts.tls.handshake import analyse, shake_in, sought_issuers, whole_chain
 
             probed_there = probe_interpreter(python)
             subject = Subject(kind="interpreter", executable=python, python=True, observed="runtime")
@@ -181,12 +182,12 @@ def check(
                 )
             return report_for(facts, verify=verify, timeout=timeout, executable=python)
         if root is not None:
-            from cadoctor._facts.image import facts_of_root, open_root
+            from cadoctor._facts.subjects.image import facts_of_root, open_root
 
             return report_for(facts_of_root(open_root(root)), verify=verify, timeout=timeout)
         if pid is not None:
-            from cadoctor._facts.processes import read_process
-            from cadoctor._facts.running import facts_of_process
+            from cadoctor._facts.process import read_process
+            from cadoctor._facts.subjects.process import facts_of_process
 
             view = read_process(pid)
             facts = facts_of_process(view)
@@ -195,7 +196,7 @@ def check(
             )
         if not hosts:
             return report_for(collect(), verify=verify, timeout=timeout)
-        from cadoctor._facts.handshake import analyse, sought_issuers, whole_chain
+        from cadoctor._facts.tls.handshake import analyse, sought_issuers, whole_chain
 
         context, loaded = _default_context(client_cert, client_key)
         probed: list[dict[str, Any]] = []

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from referencing import Registry, Resource
 
-from cadoctor._facts import probe
+from cadoctor._facts.child import probe
 
 SYSTEM_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 SHIPPED = resources.files("cadoctor").joinpath("schema")

@@ -14,8 +14,8 @@ import pytest
 from conftest import check_json, clean_env, copy_bundle, make_ca, system_bundle_or_skip
 from cryptography import x509
 
-from cadoctor._facts.bundle import inspect
-from cadoctor._facts.subject_hash import subject_hash
+from cadoctor._facts.certs.bundle import inspect
+from cadoctor._facts.certs.subject_hash import subject_hash
 
 
 def _pem_blocks(path: Path) -> list[bytes]:
@@ -116,7 +116,7 @@ def test_huge_file_is_read_with_bounded_memory(tmp_path: Path) -> None:
     path = _make_huge(tmp_path)
     # VmHWM is this program's own peak: ru_maxrss may carry the parent's, recorded when the child replaced it
     code = (
-        "import sys; from cadoctor._facts.bundle import inspect;"
+        "import sys; from cadoctor._facts.certs.bundle import inspect;"
         "b = inspect(sys.argv[1], ('t',)); status = open('/proc/self/status').read();"
         "print(b.truncated, status.split('VmHWM:')[1].split()[0])"
     )
@@ -135,7 +135,7 @@ def test_unreadable_file_is_reported_as_permission_denied(tmp_path: Path) -> Non
     path.chmod(0o600)
     tmp_path.chmod(0o755)
     code = (
-        "import os, sys, cryptography.x509; from cadoctor._facts.bundle import inspect; os.setuid(65534);"
+        "import os, sys, cryptography.x509; from cadoctor._facts.certs.bundle import inspect; os.setuid(65534);"
         "print(inspect(sys.argv[1], ('t',)).error)"
     )
     out = subprocess.run(

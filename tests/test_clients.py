@@ -12,7 +12,7 @@ import certifi
 import pytest
 from conftest import CHILD_TIMEOUT, check_json, clean_env
 
-from cadoctor._facts.distributions import client_settings, discover
+from cadoctor._facts.interpreters.distributions import client_settings, discover
 from cadoctor._rules.client_table import RULES, rule_for, version_key
 
 

@@ -13,7 +13,7 @@ from conftest import system_bundle_or_skip
 from cryptography import x509
 from servers import make_chain
 
-from cadoctor._facts.der import MalformedDER, describe
+from cadoctor._facts.certs.der import MalformedDER, describe
 
 
 def _ders(*paths: str) -> list[bytes]:
@@ -79,8 +79,8 @@ def test_certificate_facts_agree_with_cryptography_on_real_roots() -> None:
     import certifi
     from cryptography import x509
 
-    from cadoctor._facts.bundle import all_certificates
-    from cadoctor._facts.der import certificate_facts
+    from cadoctor._facts.certs.bundle import all_certificates
+    from cadoctor._facts.certs.der import certificate_facts
 
     paths = [certifi.where(), *glob.glob("/etc/ssl/certs/ca-certificates.crt")]
     ders = [der for path in paths for der in all_certificates(path)]
@@ -105,7 +105,7 @@ def test_name_keys_fold_case_spacing_and_string_type() -> None:
     from cryptography import x509
     from cryptography.x509.oid import NameOID
 
-    from cadoctor._facts.der import name_key
+    from cadoctor._facts.certs.der import name_key
 
     printable = x509.Name(
         [x509.NameAttribute(NameOID.COMMON_NAME, "ACME  Root", _type=x509.name._ASN1Type.PrintableString)]

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from cadoctor._facts.bundle import inspect
-from cadoctor._facts.fileroot import HOST, FileRoot
+from cadoctor._facts.certs.bundle import inspect
+from cadoctor._facts.fs.fileroot import HOST, FileRoot
 
 
 @pytest.fixture

@@ -21,8 +21,8 @@ from conftest import (
     system_bundle_or_skip,
 )
 
-from cadoctor._facts import probe
-from cadoctor._facts.collect import facts_from_probe
+from cadoctor._facts.child import probe
+from cadoctor._facts.subjects.this_process import facts_from_probe
 from cadoctor._rules.trust import diagnose
 
 

@@ -374,7 +374,7 @@ def test_ten_megabyte_chain_is_bounded(tmp_path: Path) -> None:
 
 def test_chain_read_from_a_tls12_handshake(tmp_path: Path) -> None:
     """The pre-3.10 path reads leaf and intermediate from a TLS 1.2 Certificate message, directly and via a proxy."""
-    from cadoctor._facts.handshake import _chain_from_tls12, describe_chain
+    from cadoctor._facts.tls.handshake import _chain_from_tls12, describe_chain
 
     chain = make_chain(tmp_path / "pki")
     assert chain.intermediate is not None
@@ -445,8 +445,8 @@ def test_roots_a_handshake_loads_from_a_directory_are_not_counted_as_loaded(tmp_
     """The default context's count is taken before the handshake, which pulls roots from SSL_CERT_DIR lazily."""
     from cryptography import x509
 
-    from cadoctor._facts.der import certificate_parts
-    from cadoctor._facts.subject_hash import subject_hash
+    from cadoctor._facts.certs.der import certificate_parts
+    from cadoctor._facts.certs.subject_hash import subject_hash
 
     chain = make_chain(tmp_path / "pki")
     assert chain.intermediate is not None
@@ -479,13 +479,13 @@ def test_a_successful_host_check_stays_lean() -> None:
         "urllib.parse",
         "typer",
         "rich",
-        "cadoctor._facts.files",
-        "cadoctor._facts.running",
-        "cadoctor._facts.image",
-        "cadoctor._facts.scan",
-        "cadoctor._facts.elf",
-        "cadoctor._facts.inspection",
-        "cadoctor._facts.proof",
+        "cadoctor._facts.subjects.offline",
+        "cadoctor._facts.subjects.process",
+        "cadoctor._facts.subjects.image",
+        "cadoctor._facts.subjects.scan",
+        "cadoctor._facts.binary.elf",
+        "cadoctor._facts.subjects.inspection",
+        "cadoctor._facts.interpreters.proof",
     )
     chain_dir = Path(tempfile.mkdtemp(prefix="cadoctor-lean-"))
     try:

@@ -37,7 +37,7 @@ PROBE_LIMIT = 1000  # the probe is sent whole to other interpreters: one self-co
 
 
 def _module_name(path: Path) -> str:
-    """`cadoctor._facts.probe` for cadoctor/_facts/probe.py."""
+    """`cadoctor._facts.child.probe` for cadoctor/_facts/child/probe.py."""
     parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
@@ -121,20 +121,20 @@ def test_no_import_cycles() -> None:
 def test_modules_stay_small() -> None:
     """No module passes 600 lines, except the self-contained runtime probe, which stays under 1000."""
     sizes = {_module_name(p): len(p.read_text().splitlines()) for p in PACKAGE.rglob("*.py")}
-    assert sizes["cadoctor._facts.probe"] <= PROBE_LIMIT
-    assert not {m: n for m, n in sizes.items() if n > SIZE_LIMIT and m != "cadoctor._facts.probe"}
+    assert sizes["cadoctor._facts.child.probe"] <= PROBE_LIMIT
+    assert not {m: n for m, n in sizes.items() if n > SIZE_LIMIT and m != "cadoctor._facts.child.probe"}
 
 
-@pytest.mark.parametrize("script", ["probe.py", "through.py"])
+@pytest.mark.parametrize("script", ["probe.py", "client_trial.py"])
 def test_scripts_run_in_other_interpreters_import_only_the_standard_library(script: str) -> None:
     """The probe and the request trial run as files in other interpreters: they import nothing from cadoctor."""
-    tree = ast.parse((PACKAGE / "_facts" / script).read_text())
+    tree = ast.parse((PACKAGE / "_facts" / "child" / script).read_text())
     assert not _runtime_imports(tree)
 
 
 def test_the_probe_captures_every_variable_the_rules_know() -> None:
     """The probe reads exactly the CA variables whose consumers the rules name, in the same order."""
-    from cadoctor._facts.probe import CA_VARIABLES
+    from cadoctor._facts.child.probe import CA_VARIABLES
     from cadoctor._rules.variables import CONSUMERS
 
     assert tuple(CONSUMERS) == CA_VARIABLES
@@ -142,7 +142,7 @@ def test_the_probe_captures_every_variable_the_rules_know() -> None:
 
 def test_discovery_looks_for_every_client_the_rules_describe() -> None:
     """The facts look for exactly the distributions the client rules (and injectors, certifi) name."""
-    from cadoctor._facts.distributions import CLIENT_DISTRIBUTIONS
+    from cadoctor._facts.interpreters.distributions import CLIENT_DISTRIBUTIONS
     from cadoctor._rules.client_table import RULES
 
     assert {rule.distribution for rule in RULES} | {"truststore", "pip-system-certs", "certifi"} == set(

@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from cadoctor._facts.loader import loader_cache, parse_loader_cache
+from cadoctor._facts.binary.loader import loader_cache, parse_loader_cache
 
 _LINE = re.compile(r"^\s*(\S+) \(([^)]*)\) => (\S.*)$")
 _ABI = {"x86_64": "x86-64", "aarch64": "AArch64"}

@@ -11,7 +11,7 @@ from conftest import make_ca
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from cadoctor._facts.pem import holds_any, pem_certificates
+from cadoctor._facts.certs.pem import holds_any, pem_certificates
 
 
 def _root(folder: Path, name: str) -> bytes:

@@ -17,8 +17,8 @@ import pytest
 from conftest import WAIT, ForeignOpenSSL, check_json, clean_env, codes, map_files_readable, run_cadoctor, running
 
 from cadoctor import ProcessError
-from cadoctor._facts.process import read_process
-from cadoctor._facts.running import facts_of_process
+from cadoctor._facts.process.procfs import read_process
+from cadoctor._facts.subjects.process import facts_of_process
 
 SCHEMA = json.loads(resources.files("cadoctor").joinpath("schema/report-v1.json").read_text())
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="--pid reads Linux's /proc")

@@ -8,8 +8,9 @@ import pytest
 from conftest import WAIT, ForeignOpenSSL, clean_env, running
 
 import cadoctor
-from cadoctor._facts import portable, processes
-from cadoctor._facts.scan import scan
+from cadoctor._facts import process as processes
+from cadoctor._facts.process import portable
+from cadoctor._facts.subjects.scan import scan
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="compared with Linux's /proc reader")
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import ForeignOpenSSL, clean_env, map_files_readable, python_or_skip
 
-from cadoctor._facts import probe
+from cadoctor._facts.child import probe
 
 PROBE = Path(probe.__file__)
 SUPPORTED = ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14", "/usr/bin/python3")

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from conftest import WAIT, ForeignOpenSSL, clean_env, run_cadoctor, running
 
-from cadoctor._facts.scan import scan
+from cadoctor._facts.subjects.scan import scan
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ps reads Linux's /proc")
 
@@ -61,7 +61,7 @@ def test_processes_are_grouped_by_the_libcrypto_file_they_mapped(foreign_openssl
 
 def test_each_file_is_read_once_however_many_processes_map_it(monkeypatch: pytest.MonkeyPatch) -> None:
     """Five Pythons on one libcrypto, executable and _ssl module: one scan reads no file twice."""
-    from cadoctor._facts import probe
+    from cadoctor._facts.child import probe
 
     reads: list[str] = []
     real = probe.read_build_strings
@@ -95,8 +95,8 @@ def _settled(pid: int) -> None:
 
 def test_processes_of_a_program_without_tls_are_read_no_further(monkeypatch: pytest.MonkeyPatch) -> None:
     """Four `sleep`s map the same files and no OpenSSL: at most one of them is read past its maps."""
-    from cadoctor._facts import processes
-    from cadoctor._facts.processes import read_process as real
+    from cadoctor._facts import process as processes
+    from cadoctor._facts.process import read_process as real
 
     reads: list[int] = []
 

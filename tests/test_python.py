@@ -27,7 +27,7 @@ from conftest import (
 )
 
 from cadoctor import InterpreterError, check
-from cadoctor._facts.interpreter import probe_interpreter
+from cadoctor._facts.interpreters.run import probe_interpreter
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 

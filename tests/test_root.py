@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 from conftest import ForeignOpenSSL, check_json, clean_env, codes, run_cadoctor, system_bundle_or_skip
 
-from cadoctor._facts import probe
+from cadoctor._facts.child import probe
 
 SCHEMA = json.loads(resources.files("cadoctor").joinpath("schema/report-v1.json").read_text())
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="images are laid out from Linux files")

@@ -26,7 +26,7 @@ from conftest import (
     running,
 )
 
-from cadoctor._facts.proof import NotProven, prove_python
+from cadoctor._facts.interpreters.proof import NotProven, prove_python
 from cadoctor._fixes.bundles import trustworthy
 from cadoctor._model import Bundle
 from cadoctor._rules.message_table import CONTEXTS, PATTERNS

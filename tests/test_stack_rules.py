@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cadoctor._facts.stacks import never_tls, stacks_of
+from cadoctor._facts.binary.stacks import never_tls, stacks_of
 from cadoctor._model import LoadedLibrary
 
 SITE = "/venv/lib/python3.11/site-packages"

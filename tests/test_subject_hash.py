@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cadoctor._facts.subject_hash import subject_hash
+from cadoctor._facts.certs.subject_hash import subject_hash
 
 
 def test_matches_every_link_in_the_system_directory() -> None:

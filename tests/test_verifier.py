@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from servers import serve, server_context, tls_handler
 
-from cadoctor._facts.verifier import verdicts
+from cadoctor._facts.tls.verifier import verdicts
 from cadoctor._model import StoreVerdict
 
 NOW = datetime.datetime.now(datetime.timezone.utc)

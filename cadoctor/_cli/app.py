@@ -17,7 +17,7 @@ from cadoctor._cli.command import (
     FailOn,
     run_check,
 )
-from cadoctor._facts.handshake import DEFAULT_TIMEOUT
+from cadoctor._facts.tls.handshake import DEFAULT_TIMEOUT
 from cadoctor._render.report import Format
 from cadoctor._version import __version__
 

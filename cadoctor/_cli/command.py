@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Iterator
 
 from cadoctor._errors import CheckError, ClientCertificateError, InterpreterError, ProcessError, RootError
-from cadoctor._facts.handshake import DEFAULT_TIMEOUT
+from cadoctor._facts.tls.handshake import DEFAULT_TIMEOUT
 from cadoctor._record import record
 from cadoctor._render.report import Format
 from cadoctor._render.terminal import error
@@ -170,7 +170,7 @@ def started_as_command() -> bool:
 
 def _users_python(options: CheckOptions) -> CheckOptions:
     """Examine the user's Python instead of the command's own environment, saying so first (stderr)."""
-    from cadoctor._facts.active import user_python
+    from cadoctor._facts.interpreters.user_python import user_python
     from cadoctor._record import replace
 
     found = user_python(os.environ)

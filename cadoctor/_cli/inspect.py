@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from cadoctor._errors import RootError
-from cadoctor._facts.fileroot import HOST
-from cadoctor._facts.inspection import Inspection, inspect_path
+from cadoctor._facts.fs.fileroot import HOST
+from cadoctor._facts.subjects.inspection import Inspection, inspect_path
 from cadoctor._render.inspection import to_document, to_text
 
 
@@ -49,7 +49,7 @@ def run_inspect(fmt: str, root: str | None, paths: list[str]) -> int:
 
     view = HOST
     if root is not None:
-        from cadoctor._facts.image import open_root
+        from cadoctor._facts.subjects.image import open_root
         from cadoctor._render.terminal import error
 
         try:

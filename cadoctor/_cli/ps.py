@@ -31,7 +31,7 @@ def run_ps(fmt: str, fail_on: str) -> int:
     import sys
 
     from cadoctor._errors import ProcessError
-    from cadoctor._facts.scan import scan
+    from cadoctor._facts.subjects.scan import scan
     from cadoctor._model import Severity
     from cadoctor._render.scan import to_document, to_text
     from cadoctor._render.terminal import error

@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 
-from cadoctor._facts import probe
+from cadoctor._facts.child import probe
 from cadoctor._model import Facts, Fix
 from cadoctor._record import replace
 
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from subprocess import Popen
     from typing import Any
 
-    from cadoctor._facts.proof import ProvenPython
+    from cadoctor._facts.interpreters.proof import ProvenPython
 
 
 TRIAL_TIMEOUT = 30.0
@@ -176,7 +176,7 @@ def _outcome(
 ) -> tuple[dict[str, Any] | None, str | None]:
     """A started trial's outcome, read with bounded time and output, or why it gave none."""
     from cadoctor._errors import InterpreterError
-    from cadoctor._facts.interpreter import finish
+    from cadoctor._facts.interpreters.run import finish
 
     if isinstance(child, str):
         return None, child
@@ -199,7 +199,7 @@ def _through_clients(fix: Fix) -> list[str]:
     """The clients of a fix that a real request to its host can be made through."""
     if fix.trial_host is None or not fix.clients:
         return []
-    from cadoctor._facts.through import ROUTES
+    from cadoctor._facts.child.client_trial import ROUTES
 
     return [name for name in fix.clients if name in ROUTES]
 
@@ -250,7 +250,7 @@ def _through_request(fix: Fix, timeout: float) -> dict[str, Any]:
 
 def _through_problem(answer: Any) -> str | None:
     """Why a request trial's answer is not one (a child's output is untrusted), or None when it is."""
-    from cadoctor._facts.through import THROUGH_VERSION
+    from cadoctor._facts.child.client_trial import THROUGH_VERSION
 
     if not isinstance(answer, dict) or answer.get("through_version") != THROUGH_VERSION:
         return "it answered, but not with the request trial's outcome"
@@ -339,7 +339,7 @@ def verify(
         triable = [i for i in triable if i not in waiting]
     if not triable:
         return fixes
-    from cadoctor._facts.proof import NotProven, prove_python
+    from cadoctor._facts.interpreters.proof import NotProven, prove_python
 
     try:  # even this process's own sys.executable: embedded in uwsgi or a frozen app, it is no interpreter
         proven = prove_python(executable, environment)
@@ -381,14 +381,14 @@ def _run(
 ) -> tuple[Fix, ...]:
     """Start every trial, then read each answer within its limits (`scratch` holds files the trials read)."""
     from cadoctor._errors import InterpreterError
-    from cadoctor._facts.interpreter import spawn
+    from cadoctor._facts.interpreters.run import spawn
 
     before = facts.runtime.context_loaded
     started: list[tuple[int, Popen[bytes] | str, bytes]] = []
     for index in triable:  # all children start at once; each is then read within its own limits
         fix = fixes[index]
         if _asks_libraries(fix):
-            from cadoctor._facts import through
+            from cadoctor._facts.child import client_trial as through
 
             script = [os.path.abspath(through.__file__)]
             request = _through_request(fix, host_timeout) if fix.trial_host else _stores_request(fix)

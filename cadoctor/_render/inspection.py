@@ -10,8 +10,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from cadoctor._facts.fileroot import FileRoot
-    from cadoctor._facts.inspection import Inspection
+    from cadoctor._facts.fs.fileroot import FileRoot
+    from cadoctor._facts.subjects.inspection import Inspection
 
 # What `linkage` says, for readers of the JSON.
 LINKAGES = {

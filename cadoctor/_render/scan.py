@@ -10,7 +10,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from cadoctor._facts.scan import HostScan
+    from cadoctor._facts.subjects.scan import HostScan
 
 
 def to_document(result: HostScan, findings: tuple[Finding, ...]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from cadoctor._facts.scan import HostScan, ProcessEntry
+    from cadoctor._facts.subjects.scan import HostScan, ProcessEntry
 
 
 def diagnose_host(result: HostScan) -> tuple[Finding, ...]:

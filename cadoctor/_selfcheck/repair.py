@@ -54,7 +54,7 @@ def respond(chosen: str) -> Result:
 
 def _facts() -> dict[str, Any]:
     """Run the stdlib-only runtime probe on this process."""
-    from cadoctor._facts import probe
+    from cadoctor._facts.child import probe
 
     return probe.collect()
 
@@ -112,7 +112,7 @@ def _refusal(path: str) -> str | None:
         return "relative path"
     if not _usable_file(path):
         return _what_is_wrong(path)
-    from cadoctor._facts.disk import exposures
+    from cadoctor._facts.fs.disk import exposures
 
     found = exposures(path, os.geteuid() if hasattr(os, "geteuid") else None)
     if found:
@@ -132,7 +132,7 @@ def _refusal(path: str) -> str | None:
 
 def _candidates() -> list[tuple[str, str]]:
     """Bundles a fix may name, best first: the deployer's own, the system's, certifi's."""
-    from cadoctor._facts.probe import certifi_location
+    from cadoctor._facts.child.probe import certifi_location
     from cadoctor._locations import KNOWN_FILES
 
     found: list[tuple[str, str]] = []

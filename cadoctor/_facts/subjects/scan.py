@@ -11,13 +11,13 @@ import contextlib
 import os
 
 from cadoctor._errors import ProcessError
-from cadoctor._facts import processes
-from cadoctor._facts.copies import copies_of
-from cadoctor._facts.disk import inspect_light
-from cadoctor._facts.fileroot import FileRoot
-from cadoctor._facts.files import sources_in_effect
-from cadoctor._facts.process import MappedFile, ProcessView, python_version, user_name
-from cadoctor._facts.stacks import other_implementation, stacks_of
+from cadoctor._facts import process as processes
+from cadoctor._facts.binary.stacks import other_implementation, stacks_of
+from cadoctor._facts.fs.disk import inspect_light
+from cadoctor._facts.fs.fileroot import FileRoot
+from cadoctor._facts.process.copies import copies_of
+from cadoctor._facts.process.procfs import MappedFile, ProcessView, python_version, user_name
+from cadoctor._facts.subjects.offline import sources_in_effect
 from cadoctor._record import record
 
 TYPE_CHECKING = False

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Any
 
-    from cadoctor._facts.proof import ProvenPython
+    from cadoctor._facts.interpreters.proof import ProvenPython
 
 PROBE_TIMEOUT = 30.0  # seconds for another interpreter to start and answer
 
@@ -148,8 +148,8 @@ def handshake_in(path: str, host: str, port: int, timeout: float) -> dict[str, A
     """
     import json
 
-    from cadoctor._facts import probe
-    from cadoctor._facts.proof import NotProven, prove_python
+    from cadoctor._facts.child import probe
+    from cadoctor._facts.interpreters.proof import NotProven, prove_python
 
     failed: dict[str, Any] = {"ok": False, "stage": "context", "error": None, "chain": []}
     try:
@@ -178,8 +178,8 @@ def probe_interpreter(path: str, timeout: float = PROBE_TIMEOUT) -> dict[str, An
     """
     import json
 
-    from cadoctor._facts import probe
-    from cadoctor._facts.proof import NotProven, prove_python
+    from cadoctor._facts.child import probe
+    from cadoctor._facts.interpreters.proof import NotProven, prove_python
 
     try:
         proven = prove_python(path)

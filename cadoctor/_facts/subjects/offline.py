@@ -12,10 +12,10 @@ import os
 import re
 from collections.abc import Mapping
 
-from cadoctor._facts import probe
-from cadoctor._facts.elf import openssl_strings
-from cadoctor._facts.fileroot import FileRoot
-from cadoctor._facts.process import (
+from cadoctor._facts.binary.elf import openssl_strings
+from cadoctor._facts.child import probe
+from cadoctor._facts.fs.fileroot import FileRoot
+from cadoctor._facts.process.procfs import (
     MappedFile,
     ProcessView,
     mapped_source,

@@ -11,10 +11,10 @@ from __future__ import annotations
 import os
 import re
 
-from cadoctor._facts.disk import open_regular
-from cadoctor._facts.elf import MAGIC, ElfError, ElfFacts, elf_at, openssl_strings, read_elf
-from cadoctor._facts.fileroot import HOST, FileRoot
-from cadoctor._facts.loader import find_library, loader_cache
+from cadoctor._facts.binary.elf import MAGIC, ElfError, ElfFacts, elf_at, openssl_strings, read_elf
+from cadoctor._facts.binary.loader import find_library, loader_cache
+from cadoctor._facts.fs.disk import open_regular
+from cadoctor._facts.fs.fileroot import HOST, FileRoot
 from cadoctor._model import Bundle, LoadedLibrary
 from cadoctor._record import record, replace
 
@@ -70,8 +70,8 @@ def _openssl_needs(elf: ElfFacts, path: str, root: FileRoot, cache: Mapping[str,
     (librdkafka behind confluent-kafka's `cimpl`), found by its build strings. A library that cannot be found
     is listed too (its path None): what it would bring is unknown, never "no OpenSSL".
     """
-    from cadoctor._facts.files import describe_file
-    from cadoctor._facts.stacks import never_tls
+    from cadoctor._facts.binary.stacks import never_tls
+    from cadoctor._facts.subjects.offline import describe_file
 
     found: dict[str, Dependency] = {}
     queue: list[tuple[str, ElfFacts, tuple[str, ...]]] = [(path, elf, ())]
@@ -107,7 +107,7 @@ def _openssl_needs(elf: ElfFacts, path: str, root: FileRoot, cache: Mapping[str,
 
 def _through_ssl_module(path: str, root: FileRoot, cache: Mapping[str, str]) -> tuple[Dependency, ...]:
     """A Python interpreter gets OpenSSL through its `_ssl` extension module, which it loads on `import ssl`."""
-    from cadoctor._facts.image import ssl_module
+    from cadoctor._facts.subjects.image import ssl_module
 
     try:
         real = root.resolve(path)
@@ -126,7 +126,7 @@ def inspect_path(path: str, root: FileRoot = HOST) -> Inspection:
     """Inspect one path inside `root`: a binary, a CA bundle or directory, or something else."""
     fd, info, file_type, error = open_regular(path, root)
     if file_type == "directory":
-        from cadoctor._facts.bundle import inspect
+        from cadoctor._facts.certs.bundle import inspect
 
         bundle = inspect(path, ("inspected",), os.geteuid() if hasattr(os, "geteuid") else None, root)
         return Inspection(path, "directory", True, bundle.error, bundle=bundle)
@@ -149,7 +149,7 @@ def inspect_path(path: str, root: FileRoot = HOST) -> Inspection:
     strings = openssl_strings(host)
     if head == MAGIC or strings.get("openssldir"):
         return _binary(path, root, info.st_size, elf, elf_error, strings)
-    from cadoctor._facts.bundle import inspect
+    from cadoctor._facts.certs.bundle import inspect
 
     bundle = inspect(path, ("inspected",), os.geteuid() if hasattr(os, "geteuid") else None, root)
     if bundle.certificates or bundle.marked:
@@ -172,7 +172,7 @@ def _binary(
     strings: Mapping[str, Any],
 ) -> Inspection:
     """Describe a binary: the OpenSSL it is or carries, or the one the loader would give it."""
-    from cadoctor._facts.files import describe_file
+    from cadoctor._facts.subjects.offline import describe_file
 
     name = (elf.soname if elf is not None else None) or os.path.basename(path)
     is_openssl = _OPENSSL_SONAME.match(name) is not None

@@ -11,11 +11,11 @@ import os
 import struct
 from collections.abc import Mapping
 
-from cadoctor._facts.fileroot import HOST, FileRoot
+from cadoctor._facts.fs.fileroot import HOST, FileRoot
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from cadoctor._facts.elf import ElfFacts
+    from cadoctor._facts.binary.elf import ElfFacts
 
 DEFAULT_FOLDERS = (
     "/lib/x86_64-linux-gnu",
@@ -68,7 +68,7 @@ def loader_cache(root: FileRoot = HOST) -> dict[str, str]:
 
     The cache file is read and parsed here, bounded; no tool is run for it (not even this host's ldconfig).
     """
-    from cadoctor._facts.disk import open_regular
+    from cadoctor._facts.fs.disk import open_regular
 
     fd, _, _, _ = open_regular("/etc/ld.so.cache", root)
     if fd is None:

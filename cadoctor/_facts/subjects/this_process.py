@@ -6,12 +6,12 @@ import os
 import re
 from collections.abc import Mapping
 
-from cadoctor._facts import probe
-from cadoctor._facts.disk import inspect_light
-from cadoctor._facts.distributions import client_settings, discover
-from cadoctor._facts.fileroot import HOST, FileRoot
-from cadoctor._facts.loader import loader_cache
-from cadoctor._facts.runtime import runtime_from_probe
+from cadoctor._facts.binary.loader import loader_cache
+from cadoctor._facts.child import probe
+from cadoctor._facts.fs.disk import inspect_light
+from cadoctor._facts.fs.fileroot import HOST, FileRoot
+from cadoctor._facts.interpreters.distributions import client_settings, discover
+from cadoctor._facts.interpreters.runtime import runtime_from_probe
 from cadoctor._locations import KNOWN_DIRECTORIES, KNOWN_FILES, LOCAL_ANCHORS
 from cadoctor._model import (
     Bundle,
@@ -48,7 +48,7 @@ def system_libraries(known: Mapping[str, str | None] | None = None, root: FileRo
         except OSError:
             continue
         if real not in read:
-            from cadoctor._facts.elf import openssl_strings
+            from cadoctor._facts.binary.elf import openssl_strings
 
             read[real] = openssl_strings(root.outer(real)).get("openssldir")
         openssldir = read[real]
@@ -154,7 +154,7 @@ def inventory(
     every candidate that holds one of the names (looked up as OpenSSL looks names up). The rest is looked at,
     as a light look does.
     """
-    from cadoctor._facts.pem import holds_any
+    from cadoctor._facts.certs.pem import holds_any
 
     candidates = candidate_paths(runtime, root=root, distributions=distributions, settings=settings)
     overridden = names is not None and any(_chosen_by_user(roles) for roles in candidates.values())
@@ -179,7 +179,7 @@ def inventory(
             names is not None and os.path.isabs(path) and holds_any(path, names, loose="local-anchors" in roles)
         )
         if whole:
-            from cadoctor._facts.bundle import inspect  # parsing: datetime, hashlib, the DER reader
+            from cadoctor._facts.certs.bundle import inspect  # parsing: datetime, hashlib, the DER reader
 
             bundle = inspect(path, tuple(roles), runtime.euid, root)
         else:
@@ -288,7 +288,7 @@ def local_roots(bundles: tuple[Bundle, ...]) -> tuple[LocalRoot, ...]:
     of Mozilla's set. (The system store minus certifi is no guide: a distribution's snapshot of Mozilla's set
     keeps dozens of roots that a newer certifi dropped.)
     """
-    from cadoctor._facts.der import MalformedDER, name_text
+    from cadoctor._facts.certs.der import MalformedDER, name_text
 
     system = [b for b in bundles if "system" in b.roles and b.certificates]
     found: dict[str, LocalRoot] = {}

@@ -10,17 +10,17 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from cadoctor._facts.elf import elf_at
-from cadoctor._facts.files import build_strings, describe_file
-from cadoctor._facts.loader import DEFAULT_FOLDERS, search_folders
-from cadoctor._facts.process import MappedFile, ProcessView, mapped_source, openssl_candidates
+from cadoctor._facts.binary.elf import elf_at
+from cadoctor._facts.binary.loader import DEFAULT_FOLDERS, search_folders
+from cadoctor._facts.process.procfs import MappedFile, ProcessView, mapped_source, openssl_candidates
+from cadoctor._facts.subjects.offline import build_strings, describe_file
 from cadoctor._model import LoadedLibrary
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from cadoctor._facts.elf import ElfFacts
+    from cadoctor._facts.binary.elf import ElfFacts
 
 
 def _search_rank(path: str, view: ProcessView, origin: str, elf: ElfFacts | None) -> int:

@@ -12,7 +12,7 @@ import re
 import stat
 from collections.abc import Iterable, Mapping
 
-from cadoctor._facts.fileroot import HOST, FileRoot
+from cadoctor._facts.fs.fileroot import HOST, FileRoot
 from cadoctor._model import Distribution, Injector, Setting
 
 # The distributions whose trust the client rules describe (a test keeps this in step with the rules' table).

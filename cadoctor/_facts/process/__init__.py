@@ -1,11 +1,19 @@
-"""The one switch for reading other processes: /proc directly on Linux (`process.py`), psutil elsewhere."""
+"""Other processes read from outside, behind one switch: /proc directly on Linux (`procfs`), psutil elsewhere.
+
+Contract:
+- reads: a process's maps, environment, executable and root, without signalling, attaching to or running
+  anything in it; both backends give the same `ProcessView` and `MappedFile` records;
+- `copies` names the OpenSSL copies a process mapped and the one its program runs;
+- declared error: `cadoctor.ProcessError` (gone, a zombie or kernel thread, or `denied=True`: not ours to read).
+"""
 
 from __future__ import annotations
 
 import sys
 
-from cadoctor._facts import portable, process
-from cadoctor._facts.process import MappedFile, ProcessView
+from cadoctor._facts.process import portable
+from cadoctor._facts.process import procfs as process
+from cadoctor._facts.process.procfs import MappedFile, ProcessView
 
 PROCFS = sys.platform.startswith("linux")  # tests set it False to run the psutil reader on Linux
 

@@ -7,11 +7,11 @@ import re
 from collections.abc import Mapping
 
 from cadoctor._errors import ProcessError
-from cadoctor._facts.collect import facts_on_disk
-from cadoctor._facts.copies import libraries_of
-from cadoctor._facts.files import python_hints, runtime_from_files, site_folders
-from cadoctor._facts.process import ProcessView, python_version
-from cadoctor._facts.stacks import stacks_of
+from cadoctor._facts.binary.stacks import stacks_of
+from cadoctor._facts.process.copies import libraries_of
+from cadoctor._facts.process.procfs import ProcessView, python_version
+from cadoctor._facts.subjects.offline import python_hints, runtime_from_files, site_folders
+from cadoctor._facts.subjects.this_process import facts_on_disk
 from cadoctor._model import Facts, Stack, Subject
 from cadoctor._record import replace
 
@@ -119,7 +119,7 @@ def _extension_modules(view: ProcessView, folders: tuple[str, ...]) -> tuple[str
 
 def _frozen_kind(view: ProcessView) -> str | None:
     """`pyinstaller` or `cx_freeze` when the process is a frozen application (by its files or bootloader)."""
-    from cadoctor._facts.proof import frozen_marker
+    from cadoctor._facts.interpreters.proof import frozen_marker
 
     marker = frozen_marker(view.root.host(view.exe or ""), view.environ) if view.exe else None
     if marker is None:
@@ -150,8 +150,8 @@ _LINKED_MARKS = (
 
 def _linked_tls(view: ProcessView) -> str | None:
     """The TLS stack linked into a program that maps no TLS library, when its executable's bytes say which."""
-    from cadoctor._facts.probe import offsets
-    from cadoctor._facts.process import mapped_source
+    from cadoctor._facts.child.probe import offsets
+    from cadoctor._facts.process.procfs import mapped_source
 
     program = next((m for m in view.maps if m.path == view.exe), None)
     if program is None:

@@ -14,7 +14,7 @@ import shutil
 import sys
 from collections.abc import Mapping
 
-from cadoctor._facts.proof import NotProven, prove_python
+from cadoctor._facts.interpreters.proof import NotProven, prove_python
 from cadoctor._record import record
 
 

@@ -12,9 +12,9 @@ import contextlib
 import ctypes
 import os
 
-from cadoctor._facts import probe
-from cadoctor._facts.der import MalformedDER, certificate_parts
-from cadoctor._facts.pem import named, pem_certificates, subject_of
+from cadoctor._facts.certs.der import MalformedDER, certificate_parts
+from cadoctor._facts.certs.pem import named, pem_certificates, subject_of
+from cadoctor._facts.child import probe
 from cadoctor._model import StoreVerdict
 
 

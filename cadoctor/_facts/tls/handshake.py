@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import Callable, Iterable, Mapping
 
 from cadoctor._errors import ClientCertificateError
-from cadoctor._facts import probe
+from cadoctor._facts.child import probe
 from cadoctor._model import Bundle, ChainCertificate, HostCheck, RootHolder, StoreVerdict
 from cadoctor._record import record, replace
 
@@ -142,7 +142,7 @@ def default_context(client_cert: str | None = None, client_key: str | None = Non
 
 def describe_chain(ders: Iterable[bytes]) -> tuple[ChainCertificate, ...]:
     """Subject, issuer, validity and key identifiers of each certificate the server presented (read from DER)."""
-    from cadoctor._facts.der import MalformedDER, describe
+    from cadoctor._facts.certs.der import MalformedDER, describe
 
     described = []
     for der in ders:
@@ -246,18 +246,18 @@ def _holder_certificates(bundle: Bundle, issuer_der: bytes) -> list[bytes]:
     """
     if not bundle.parsed:
         return []
-    from cadoctor._facts.pem import named
+    from cadoctor._facts.certs.pem import named
 
     if bundle.ders:  # what it was read to hold (a folder: linked, or left unlinked as a local anchor folder is)
         return named(list(bundle.ders.values()), issuer_der)
-    from cadoctor._facts.bundle import certificates_named
+    from cadoctor._facts.certs.bundle import certificates_named
 
     return certificates_named(bundle.path, issuer_der) if bundle.kind in ("file", "directory") else []
 
 
 def _sought(chain: tuple[ChainCertificate, ...]) -> bytes | None:
     """The raw name of the issuer a chain ends at (the top's own, when it is a root), or None."""
-    from cadoctor._facts.der import MalformedDER, certificate_parts
+    from cadoctor._facts.certs.der import MalformedDER, certificate_parts
 
     if not chain:
         return None
@@ -288,7 +288,7 @@ def attribute(
     clients run, with its rules, not a stricter RFC 5280 reading); the name is the handshake's to judge.
     Without `verify` (a chain the handshake accepted) only who holds the root is found.
     """
-    from cadoctor._facts.verifier import verdicts
+    from cadoctor._facts.tls.verifier import verdicts
 
     issuer_der = _sought(chain)
     if issuer_der is None:
@@ -377,7 +377,7 @@ def shake_in(target: str, python: str, timeout: float) -> Shaken | HostCheck:
 
     The chain of a failed verification is fetched from here, as `shake` does: it is what the server sends.
     """
-    from cadoctor._facts.interpreter import handshake_in
+    from cadoctor._facts.interpreters.run import handshake_in
 
     try:
         host, port = parse_target(target)
@@ -394,7 +394,7 @@ def shake_in(target: str, python: str, timeout: float) -> Shaken | HostCheck:
 
 def _names(chain: tuple[ChainCertificate, ...]) -> set[bytes]:
     """The raw subject and issuer names of a chain's certificates."""
-    from cadoctor._facts.der import MalformedDER, certificate_parts
+    from cadoctor._facts.certs.der import MalformedDER, certificate_parts
 
     names: set[bytes] = set()
     for certificate in chain:
@@ -410,14 +410,14 @@ def _public(chain: tuple[ChainCertificate, ...], mozilla: str | None) -> bool | 
     Any certificate counts, not only the top: a server may still send a cross-signed root whose own issuer has
     left the set (ISRG Root X1 under DST Root CA X3).
     """
-    from cadoctor._facts.pem import holds_named
+    from cadoctor._facts.certs.pem import holds_named
 
     return None if mozilla is None else holds_named(mozilla, _names(chain))
 
 
 def _os_holders(chain: tuple[ChainCertificate, ...]) -> tuple[RootHolder, ...]:
     """The distribution's CA files that hold the chain's root: where an accepted private root came from."""
-    from cadoctor._facts.pem import holds_named
+    from cadoctor._facts.certs.pem import holds_named
     from cadoctor._locations import KNOWN_FILES
 
     names = _names(chain[-1:])
@@ -443,7 +443,7 @@ def analyse(
     checked: tuple[StoreVerdict, ...] | str = ()
     cafiles = list(stores)
     if cafiles and classify(shaken.outcome) in (None, *_NEEDS_CHAIN):
-        from cadoctor._facts.verifier import verdicts
+        from cadoctor._facts.tls.verifier import verdicts
 
         checked = verdicts(shaken.chain, cafiles, strict)
     outcome, server_name = shaken.outcome, shaken.host

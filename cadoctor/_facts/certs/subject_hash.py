@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from cadoctor._facts.der import MalformedDER, read_tlv
+from cadoctor._facts.certs.der import MalformedDER, read_tlv
 
 # Tags of the string types OpenSSL canonicalises (ASN1_MASK_CANON), with how each decodes to text.
 _CANONICAL_STRINGS = {

@@ -282,6 +282,6 @@ def _dynamic_entries(
 
 def openssl_strings(path: str) -> dict[str, Any]:
     """OpenSSL's build strings in a file (`probe.read_build_strings`), searched only where ELF keeps constants."""
-    from cadoctor._facts import probe
+    from cadoctor._facts.child import probe
 
     return probe.read_build_strings(path, data_spans(path))

@@ -8,11 +8,19 @@ import hashlib
 import os
 import re
 
-from cadoctor._facts.der import MalformedDER, certificate_facts, read_tlv
-from cadoctor._facts.disk import CERT_SUFFIXES, DIRECTORY_LIMIT, HASH_LINK, exposures, file_key, on_disk, open_regular
-from cadoctor._facts.fileroot import HOST, FileRoot
-from cadoctor._facts.pem import decoded
-from cadoctor._facts.subject_hash import subject_hash
+from cadoctor._facts.certs.der import MalformedDER, certificate_facts, read_tlv
+from cadoctor._facts.certs.pem import decoded
+from cadoctor._facts.certs.subject_hash import subject_hash
+from cadoctor._facts.fs.disk import (
+    CERT_SUFFIXES,
+    DIRECTORY_LIMIT,
+    HASH_LINK,
+    exposures,
+    file_key,
+    on_disk,
+    open_regular,
+)
+from cadoctor._facts.fs.fileroot import HOST, FileRoot
 from cadoctor._model import Bundle
 from cadoctor._record import field, fields, record, replace
 
@@ -20,7 +28,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from cadoctor._facts.disk import FileKey
+    from cadoctor._facts.fs.disk import FileKey
 
 CHUNK = 1 << 20
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Collection, Sequence
 
-from cadoctor._facts.der import MalformedDER, certificate_parts, name_clue, name_key
+from cadoctor._facts.certs.der import MalformedDER, certificate_parts, name_clue, name_key
 from cadoctor._facts.memo import table
 
 _BEGIN = (b"-----BEGIN CERTIFICATE-----", b"-----BEGIN TRUSTED CERTIFICATE-----")
@@ -147,8 +147,8 @@ def holds_any(path: str, names: Collection[bytes], loose: bool = False) -> bool:
     certificate files too: a local anchor folder is never linked); a file through its decoded blocks, where only
     a certificate that carries the name (raw, or its longest folded word) is parsed.
     """
-    from cadoctor._facts.disk import CERT_SUFFIXES, DIRECTORY_LIMIT
-    from cadoctor._facts.subject_hash import subject_hash
+    from cadoctor._facts.certs.subject_hash import subject_hash
+    from cadoctor._facts.fs.disk import CERT_SUFFIXES, DIRECTORY_LIMIT
 
     if not os.path.isdir(path):
         return holds_named(path, names)

@@ -14,7 +14,7 @@ import re
 import stat
 from collections.abc import Mapping
 
-from cadoctor._facts.elf import MAGIC, elf_at
+from cadoctor._facts.binary.elf import MAGIC, elf_at
 from cadoctor._record import record
 
 _MACH_O = (b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf", b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe")

@@ -11,7 +11,7 @@ import os
 import re
 import stat
 
-from cadoctor._facts.fileroot import HOST, FileRoot
+from cadoctor._facts.fs.fileroot import HOST, FileRoot
 from cadoctor._locations import SYSTEM_PREFIXES
 from cadoctor._model import Bundle, Exposure
 from cadoctor._record import replace

@@ -15,8 +15,8 @@ import sys
 from collections.abc import Mapping
 
 from cadoctor._errors import ProcessError
-from cadoctor._facts import probe
-from cadoctor._facts.fileroot import HOST, FileRoot
+from cadoctor._facts.child import probe
+from cadoctor._facts.fs.fileroot import HOST, FileRoot
 from cadoctor._record import field, record
 
 PF_KTHREAD = 0x00200000  # the flags bit of a kernel thread in /proc/PID/stat
@@ -287,7 +287,7 @@ def openssl_candidates(view: ProcessView) -> list[tuple[MappedFile, str]]:
     Python's `ssl` runs); `linked` for any other shared object, which may carry its own copy (librdkafka, grpc's
     `cygrpc`, curl_cffi) — except the system libraries every process maps, which never do.
     """
-    from cadoctor._facts.stacks import never_tls
+    from cadoctor._facts.binary.stacks import never_tls
 
     found: list[tuple[MappedFile, str]] = []
     for mapped in view.maps:

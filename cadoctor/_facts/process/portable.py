@@ -12,8 +12,8 @@ from __future__ import annotations
 import os
 
 from cadoctor._errors import ProcessError
-from cadoctor._facts.fileroot import HOST
-from cadoctor._facts.process import MappedFile, ProcessView
+from cadoctor._facts.fs.fileroot import HOST
+from cadoctor._facts.process.procfs import MappedFile, ProcessView
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
