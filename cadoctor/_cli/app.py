@@ -8,15 +8,8 @@ from typing import List, Optional
 
 import typer
 
-from cadoctor._cli.command import (
-    EXIT_FINDINGS,
-    EXIT_OK,
-    EXIT_USAGE,
-    MIN_TIMEOUT,
-    CheckOptions,
-    FailOn,
-    run_check,
-)
+from cadoctor._cli.command import MIN_TIMEOUT, CheckOptions, FailOn, run_check
+from cadoctor._cli.exits import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 from cadoctor._facts.tls.handshake import DEFAULT_TIMEOUT
 from cadoctor._render.report import Format
 from cadoctor._version import __version__

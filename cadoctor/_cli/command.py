@@ -15,6 +15,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 
+from cadoctor._cli.exits import EXIT_CANNOT_EXAMINE, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 from cadoctor._errors import CheckError, ClientCertificateError, InterpreterError, ProcessError, RootError
 from cadoctor._facts.tls.handshake import DEFAULT_TIMEOUT
 from cadoctor._record import record
@@ -25,9 +26,6 @@ from cadoctor._text import printable
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import TextIO
-
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_PROBE = 0, 1, 2, 3
-
 
 MIN_TIMEOUT = 0.001
 PROGRESS_AFTER = 1.0  # seconds of silence before a terminal is told what the check waits for
@@ -259,7 +257,7 @@ def _cannot_check(options: CheckOptions, exc: Exception) -> int:
         from cadoctor._render.failure import render_failure
 
         _deliver(options, lambda stream: stream.write(render_failure(kind, message)))
-    return EXIT_PROBE
+    return EXIT_CANNOT_EXAMINE
 
 
 def _deliver(options: CheckOptions, write: Callable[[TextIO], object]) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cadoctor._cli.exits import EXIT_CANNOT_EXAMINE, EXIT_FINDINGS, EXIT_OK
 from cadoctor._errors import RootError
 from cadoctor._facts.fs.fileroot import HOST
 from cadoctor._facts.subjects.inspection import Inspection, inspect_path
@@ -11,10 +12,10 @@ from cadoctor._render.inspection import to_document, to_text
 def exit_status(inspections: list[Inspection]) -> int:
     """3 when a path could not be read, 1 when one is damaged or is neither a binary nor a bundle, else 0."""
     if any(not item.readable for item in inspections):
-        return 3
+        return EXIT_CANNOT_EXAMINE
     if any(item.error and item.kind in ("other", "binary") for item in inspections):
-        return 1
-    return 0
+        return EXIT_FINDINGS
+    return EXIT_OK
 
 
 def parse_inspect(argv: list[str]) -> tuple[str, str | None, list[str]] | None:
@@ -56,7 +57,7 @@ def run_inspect(fmt: str, root: str | None, paths: list[str]) -> int:
             view = open_root(root)
         except RootError as exc:
             error(str(exc))
-            return 3
+            return EXIT_CANNOT_EXAMINE
     inspections = [inspect_path(path, view) for path in paths]
     if fmt == "json":
         sys.stdout.write(json.dumps(to_document(inspections, view), indent=2) + "\n")

@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Callable
 
-EXIT_READER_LEFT = 128 + 13 if os.name == "posix" else 1  # 128 + SIGPIPE, 13 on every POSIX system
+from cadoctor._cli.exits import EXIT_READER_LEFT
 
 
 class WatchedStdout(io.RawIOBase):

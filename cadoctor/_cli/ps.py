@@ -30,6 +30,7 @@ def run_ps(fmt: str, fail_on: str) -> int:
     import json
     import sys
 
+    from cadoctor._cli.exits import EXIT_CANNOT_EXAMINE, EXIT_FINDINGS, EXIT_OK
     from cadoctor._errors import ProcessError
     from cadoctor._facts.subjects.scan import scan
     from cadoctor._model import Severity
@@ -41,11 +42,12 @@ def run_ps(fmt: str, fail_on: str) -> int:
         result = scan()
     except ProcessError as exc:
         error(str(exc))
-        return 3
+        return EXIT_CANNOT_EXAMINE
     findings = diagnose_host(result)
     if fmt == "json":
         sys.stdout.write(json.dumps(to_document(result, findings), indent=2) + "\n")
     else:
         sys.stdout.write(to_text(result, findings))
     threshold = None if fail_on == "never" else Severity(fail_on)
-    return int(threshold is not None and any(f.severity.rank >= threshold.rank for f in findings))
+    failed = threshold is not None and any(f.severity.rank >= threshold.rank for f in findings)
+    return EXIT_FINDINGS if failed else EXIT_OK

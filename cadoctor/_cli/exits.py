@@ -1,0 +1,11 @@
+"""The exit codes of every command, named once: docs/exit-codes.md is their contract with build scripts."""
+
+from __future__ import annotations
+
+import os
+
+EXIT_OK = 0  # healthy, every path read, a message recognised
+EXIT_FINDINGS = 1  # findings at or above --fail-on; a damaged or unknown file (inspect); an unknown message (explain)
+EXIT_USAGE = 2  # an unknown option or value, an unwritable --output, a client certificate that cannot be loaded
+EXIT_CANNOT_EXAMINE = 3  # the subject cannot be examined: no probe, no process, no root, a path that cannot be read
+EXIT_READER_LEFT = 128 + 13 if os.name == "posix" else 1  # 128 + SIGPIPE, 13 on every POSIX system
