@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from conftest import ForeignOpenSSL
 
-from cadoctor._facts.binary.elf import ElfError, ElfFacts, data_spans, openssl_strings, read_elf
+from cadoctor._facts.binary.elf import ElfError, data_spans, openssl_strings, read_elf
 from cadoctor._facts.child.probe import read_build_strings
+from cadoctor._model.inspection import ElfFacts
 
 
 def _read(path: str | Path) -> ElfFacts:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from cadoctor._cli.exits import EXIT_CANNOT_EXAMINE, EXIT_FINDINGS, EXIT_OK
 from cadoctor._errors import RootError
 from cadoctor._facts.fs.fileroot import HOST
-from cadoctor._facts.subjects.inspection import Inspection, inspect_path
+from cadoctor._facts.subjects.inspection import inspect_path
+from cadoctor._model.inspection import Inspection
 from cadoctor._render.inspection import to_document, to_text
 
 

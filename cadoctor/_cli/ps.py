@@ -36,14 +36,14 @@ def run_ps(fmt: str, fail_on: str) -> int:
     from cadoctor._model import Severity
     from cadoctor._render.scan import to_document, to_text
     from cadoctor._render.terminal import error
-    from cadoctor._rules.host_scan import diagnose_host
+    from cadoctor._rules.processes import diagnose_ps, judge_trust
 
     try:
-        result = scan()
+        result = judge_trust(scan())
     except ProcessError as exc:
         error(str(exc))
         return EXIT_CANNOT_EXAMINE
-    findings = diagnose_host(result)
+    findings = diagnose_ps(result)
     if fmt == "json":
         sys.stdout.write(json.dumps(to_document(result, findings), indent=2) + "\n")
     else:

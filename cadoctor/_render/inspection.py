@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from cadoctor._facts.fs.fileroot import FileRoot
-    from cadoctor._facts.subjects.inspection import Inspection
+    from cadoctor._model.inspection import Inspection
 
 # What `linkage` says, for readers of the JSON.
 LINKAGES = {

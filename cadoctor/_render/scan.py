@@ -10,10 +10,10 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from cadoctor._facts.subjects.scan import HostScan
+    from cadoctor._model.processes import ProcessScan
 
 
-def to_document(result: HostScan, findings: tuple[Finding, ...]) -> dict[str, Any]:
+def to_document(result: ProcessScan, findings: tuple[Finding, ...]) -> dict[str, Any]:
     """The JSON document of a host scan and its findings (schema_version 1)."""
     worst = max((f.severity.rank for f in findings), default=-1)
     return {
@@ -29,7 +29,7 @@ def to_document(result: HostScan, findings: tuple[Finding, ...]) -> dict[str, An
     }
 
 
-def to_text(result: HostScan, findings: tuple[Finding, ...]) -> str:
+def to_text(result: ProcessScan, findings: tuple[Finding, ...]) -> str:
     """Human lines: each OpenSSL file with its trust and processes, then findings and unreadable PIDs."""
     users = sum(len(g.processes) for g in result.groups)
     lines = [

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import struct
 
-from cadoctor._record import record
+from cadoctor._model.inspection import ElfFacts
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -55,31 +55,6 @@ _MAX_STRING_TABLE = 16 << 20  # bytes of the dynamic string table searched for s
 
 class ElfError(ValueError):
     """The file starts like ELF but its headers cannot be read: truncated, damaged, or not really ELF."""
-
-
-@record
-class ElfFacts:
-    """What the program headers say about linking.
-
-    Attributes:
-        kind: `executable`, `position-independent executable`, `shared object`, ...
-        interpreter: The dynamic loader it asks for (PT_INTERP); None for a static or a library.
-        static: No PT_DYNAMIC: everything, OpenSSL included if present, is linked in.
-        symbols: Those of the names asked for that the dynamic string table holds (imported or exported).
-
-    """
-
-    bits: int
-    byte_order: str
-    kind: str
-    machine: str
-    interpreter: str | None
-    static: bool
-    soname: str | None
-    needed: tuple[str, ...]
-    rpath: tuple[str, ...]
-    runpath: tuple[str, ...]
-    symbols: tuple[str, ...] = ()
 
 
 def is_elf(head: bytes) -> bool:

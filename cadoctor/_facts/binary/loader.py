@@ -15,7 +15,7 @@ from cadoctor._facts.fs.fileroot import HOST, FileRoot
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from cadoctor._facts.binary.elf import ElfFacts
+    from cadoctor._model.inspection import ElfFacts
 
 DEFAULT_FOLDERS = (
     "/lib/x86_64-linux-gnu",

@@ -20,7 +20,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from cadoctor._facts.binary.elf import ElfFacts
+    from cadoctor._model.inspection import ElfFacts
 
 
 def _search_rank(path: str, view: ProcessView, origin: str, elf: ElfFacts | None) -> int:

@@ -21,7 +21,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from cadoctor._facts.binary.elf import ElfFacts
+    from cadoctor._model.inspection import ElfFacts
 
 _PYTHON_FOLDERS = ("/usr/local/bin", "/usr/bin", "/opt/python/bin", "/bin")
 

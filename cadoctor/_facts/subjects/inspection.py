@@ -11,12 +11,12 @@ from __future__ import annotations
 import os
 import re
 
-from cadoctor._facts.binary.elf import MAGIC, ElfError, ElfFacts, elf_at, openssl_strings, read_elf
+from cadoctor._facts.binary.elf import MAGIC, ElfError, elf_at, openssl_strings, read_elf
 from cadoctor._facts.binary.loader import find_library, loader_cache
 from cadoctor._facts.fs.disk import open_regular
 from cadoctor._facts.fs.fileroot import HOST, FileRoot
-from cadoctor._model import Bundle, LoadedLibrary
-from cadoctor._record import record, replace
+from cadoctor._model.inspection import Dependency, ElfFacts, Inspection
+from cadoctor._record import replace
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -27,40 +27,6 @@ _OPENSSL_SONAME = re.compile(r"^lib(crypto|ssl)([-.].*)?\.so")
 
 
 _DEPTH = 6  # dependency levels followed to find the OpenSSL a program gets through other libraries
-
-
-@record
-class Dependency:
-    """The OpenSSL a binary gets through the loader: which soname, through which library, which file."""
-
-    soname: str
-    via: tuple[str, ...]
-    path: str | None
-    found_by: str
-    openssl: LoadedLibrary | None = None
-
-
-@record
-class Inspection:
-    """What one path holds.
-
-    Attributes:
-        kind: `binary` (ELF, or another format that carries OpenSSL), `bundle` (a CA file), `directory`
-            (a CA directory), or `other` (neither, or unreadable: `error` says which).
-        readable: False when the path could not be read at all (missing, unreadable, not a regular file).
-
-    """
-
-    path: str
-    kind: str
-    readable: bool
-    error: str | None = None
-    elf: ElfFacts | None = None
-    linkage: str | None = None
-    openssl: LoadedLibrary | None = None
-    dependencies: tuple[Dependency, ...] = ()
-    bundle: Bundle | None = None
-    size: int | None = None
 
 
 def _openssl_needs(elf: ElfFacts, path: str, root: FileRoot, cache: Mapping[str, str]) -> tuple[Dependency, ...]:

@@ -18,82 +18,22 @@ from cadoctor._facts.fs.fileroot import FileRoot
 from cadoctor._facts.process.copies import copies_of
 from cadoctor._facts.process.procfs import MappedFile, ProcessView, python_version, user_name
 from cadoctor._facts.subjects.offline import sources_in_effect
-from cadoctor._record import record
+from cadoctor._model.processes import (
+    LibraryGroup,
+    OtherStackGroup,
+    ProcessEntry,
+    ProcessScan,
+    TrustVerdict,
+    Unreadable,
+)
+from cadoctor._record import record, replace
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Any
 
-    from cadoctor._model import LoadedLibrary
-
-
-@record
-class TrustVerdict:
-    """Whether the CA locations a process would read hold anything, from file facts alone."""
-
-    cafile: str | None
-    capaths: tuple[str, ...]
-    source: str
-    usable: bool
-    detail: str
-
-
-@record
-class ProcessEntry:
-    """One process using an OpenSSL copy, and what it trusts."""
-
-    pid: int
-    user: str
-    command: str
-    trust: TrustVerdict | None
-    root: str | None = None
-    consumer: str = "program"  # who in the process verifies with this copy (see `_facts/stacks.py`)
-    consumer_version: int | None = None  # its major version when file names say it (libpq)
-    options: tuple[str, ...] = ()  # its command line's and NODE_OPTIONS' `--` options: switches a stack may read
-
-
-@record
-class LibraryGroup:
-    """One OpenSSL file (libcrypto, or a program that carries OpenSSL), and every process that maps it."""
-
-    device: str
-    inode: int
-    library: LoadedLibrary
-    processes: tuple[ProcessEntry, ...]
-
-
-@record
-class OtherStackGroup:
-    """One library of a TLS implementation that is not OpenSSL (GnuTLS, NSS, the JVM's), and who maps it."""
-
-    device: str
-    inode: int
-    implementation: str
-    consumer: str
-    path: str
-    processes: tuple[ProcessEntry, ...]
-
-
-@record
-class Unreadable:
-    """A process whose maps could not be read, and why."""
-
-    pid: int
-    user: str
-    command: str
-    reason: str
-
-
-@record
-class HostScan:
-    """Everything `cadoctor ps` saw (the facts; `diagnose_host` judges them)."""
-
-    groups: tuple[LibraryGroup, ...]
-    unreadable: tuple[Unreadable, ...]
-    processes: int
-    files_read: int
-    others: tuple[OtherStackGroup, ...] = ()  # stacks cadoctor names and cannot judge
+    from cadoctor._model import Bundle, LoadedLibrary
 
 
 def _command_of(view: ProcessView) -> str:
@@ -105,7 +45,7 @@ def _command_of(view: ProcessView) -> str:
 def _trust_of(
     library: LoadedLibrary, environ: Mapping[str, str], root: FileRoot, seen: dict[Any, TrustVerdict]
 ) -> TrustVerdict:
-    """What the process's default context would read, judged once per distinct location and root."""
+    """What the process's default context would read, looked at once per distinct location and root."""
     variables = (environ.get("SSL_CERT_FILE"), environ.get("SSL_CERT_DIR"))  # all that OpenSSL reads of it
     early = (root.root, library.path, library.openssldir, library.flavour, library.version, variables)
     if early in seen:
@@ -118,24 +58,24 @@ def _trust_of(
     key = (root.root, file_path, dirs)
     if key not in seen:
         parts: list[str] = []
-        usable = False
+        looked: list[Bundle] = []
         if file_path:
             bundle = inspect_light(file_path, ("in-effect:cafile",), None, root)
-            ok = bundle.kind == "file" and bool(bundle.size)
-            usable = usable or ok
-            parts.append("%s: %s" % (file_path, "%d bytes" % (bundle.size or 0) if ok else bundle.error or "empty"))
+            looked.append(bundle)
+            held = bundle.kind == "file" and bool(bundle.size)
+            parts.append("%s: %s" % (file_path, "%d bytes" % (bundle.size or 0) if held else bundle.error or "empty"))
         for directory in dirs:
             bundle = inspect_light(directory, ("in-effect:capath",), None, root)
-            usable = usable or bundle.hash_links > 0
+            looked.append(bundle)
             state = "%d hash links" % bundle.hash_links if bundle.kind == "directory" else bundle.error
             parts.append("%s: %s" % (directory, state))
-        seen[key] = TrustVerdict(file_path, dirs, source, usable, "; ".join(parts))
+        seen[key] = TrustVerdict(file_path, dirs, source, detail="; ".join(parts), looked=tuple(looked))
     verdict = seen[key]
-    seen[early] = TrustVerdict(verdict.cafile, verdict.capaths, source, verdict.usable, verdict.detail)
+    seen[early] = replace(verdict, source=source)
     return seen[early]
 
 
-def scan() -> HostScan:
+def scan() -> ProcessScan:
     """Read every process once and group those using OpenSSL by library file (through psutil off Linux)."""
     strings_of: dict[tuple[str, int], Mapping[str, Any]] = {}
     libraries: dict[tuple[str, int], LoadedLibrary] = {}
@@ -199,7 +139,7 @@ def scan() -> HostScan:
     )
     foreign = tuple(OtherStackGroup(key[0], key[1], *others[key], tuple(users[key])) for key in sorted(others, key=str))
     read = sum(1 for strings in strings_of.values() if strings)  # an object too small to carry OpenSSL: not read
-    return HostScan(groups, tuple(unreadable), examined, read, foreign)
+    return ProcessScan(groups, tuple(unreadable), examined, read, foreign)
 
 
 @record

@@ -1,24 +1,52 @@
-"""The rules of `cadoctor ps`, pure: copies whose trust is empty, missing OPENSSLDIRs, deleted files."""
+"""The rules of `cadoctor ps`, pure: CA locations that hold nothing, missing OPENSSLDIRs, deleted libraries.
+
+They judge this machine's processes (in `hosts.py`, a host is a TLS peer).
+"""
 
 from __future__ import annotations
 
 from cadoctor._model import Finding, Severity
+from cadoctor._model.processes import ProcessEntry, ProcessScan, TrustVerdict
+from cadoctor._record import replace
 from cadoctor._rules.stack_table import ALWAYS, SWITCHED, default_paths_of, reads_paths, stack_rule
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from cadoctor._facts.subjects.scan import HostScan, ProcessEntry
+
+def usable(trust: TrustVerdict) -> bool:
+    """Whether the CA locations hold anything OpenSSL would find: a file of some bytes, or a folder's hash link."""
+    return any(
+        bundle.kind == "file" and bool(bundle.size) if "in-effect:cafile" in bundle.roles else bundle.hash_links > 0
+        for bundle in trust.looked
+    )
 
 
-def diagnose_host(result: HostScan) -> tuple[Finding, ...]:
-    """The rules of a host scan, pure: copies whose trust is empty, missing OPENSSLDIRs, deleted libraries."""
+def judge_trust(result: ProcessScan) -> ProcessScan:
+    """The scan with each process's CA locations judged `usable`, once per verdict the scan shares between them."""
+    judged: dict[int, TrustVerdict] = {}  # by identity: the scan hands one verdict to every process reading the same
+
+    def entry(process: ProcessEntry) -> ProcessEntry:
+        """The process with its trust judged."""
+        if process.trust is None:
+            return process
+        trust = judged.get(id(process.trust))
+        if trust is None:
+            trust = judged[id(process.trust)] = replace(process.trust, usable=usable(process.trust))
+        return replace(process, trust=trust)
+
+    groups = tuple(replace(g, processes=tuple(entry(p) for p in g.processes)) for g in result.groups)
+    return replace(result, groups=groups)
+
+
+def diagnose_ps(result: ProcessScan) -> tuple[Finding, ...]:
+    """The rules of a scan of this machine's processes: empty trust, missing OPENSSLDIRs, deleted libraries."""
     findings: list[Finding] = []
     for group in result.groups:
         library = group.library
         # a process whose stack verifies without these paths (node, grpc core) trusts what its own rules say
-        empty = [p for p in group.processes if p.trust is not None and not p.trust.usable and _reads_paths(p)]
+        empty = [p for p in group.processes if p.trust is not None and not usable(p.trust) and _reads_paths(p)]
         if empty:
             findings.append(
                 Finding(

@@ -1,0 +1,97 @@
+"""What a live handshake (`--host`) saw: the chain a server sent, who holds its root, what each store says."""
+
+from __future__ import annotations
+
+from cadoctor._model.document import INTERNAL
+from cadoctor._record import field, record
+
+
+@record
+class ChainCertificate:
+    """One certificate a server presented, described without trusting it."""
+
+    subject: str
+    issuer: str
+    not_before: str
+    not_after: str
+    subject_key_id: str | None
+    authority_key_id: str | None
+    self_issued: bool
+    names: tuple[str, ...] = ()  # subjectAltName DNS names and IP addresses: the names it is valid for
+    ca_issuers: tuple[str, ...] = ()  # AIA caIssuers URIs: public CAs name where their intermediate is
+    der: bytes = field(default=b"", metadata=INTERNAL, compare=False)
+
+
+@record
+class RootHolder:
+    """A bundle on disk that holds the issuer a server's chain ends at.
+
+    Attributes:
+        verifies: Whether the presented chain verifies against this bundle alone, offline (None: not tried).
+        reason: Why it does not verify, when it does not.
+
+    """
+
+    path: str
+    roles: tuple[str, ...]
+    verifies: bool | None
+    reason: str | None = None
+
+
+@record
+class StoreVerdict:
+    """Whether the chain a server sent verifies against one CA file (OpenSSL's verifier), and why not."""
+
+    path: str
+    ok: bool
+    reason: str | None = None
+
+
+@record
+class HostClient:
+    """Whether one client of the examined Python would accept a host's chain, by its own store."""
+
+    name: str
+    ok: bool | None
+    reason: str | None = None
+
+
+@record
+class HostCheck:
+    """One live handshake with the process's default context, and what explains its outcome.
+
+    Attributes:
+        target: As given on the command line; `host`, `port` and `server_name` as used.
+        stage: Where it stopped: resolve, connect, proxy, handshake, after-handshake, done (or invalid).
+        code: The `host-*` finding code that classifies a failure (None when the handshake succeeded).
+        reason: OpenSSL's reason (e.g. `CERTIFICATE_VERIFY_FAILED`, `TLSV1_ALERT_UNKNOWN_CA`).
+        chain: What the server presented, leaf first; `top_issuer` is the issuer the chain ends at.
+        missing_issuer: The certificate the server should have sent, when the chain is incomplete.
+        holders: Bundles on disk that hold `top_issuer`, and whether the chain verifies against each.
+        public_root: Whether certifi (the public roots) holds the chain's root; None when unknown.
+        clients: Whether each client of the examined Python would accept the chain, by its own store.
+
+    """
+
+    target: str
+    host: str
+    port: int
+    server_name: str
+    proxy: str | None
+    ok: bool
+    stage: str
+    code: str | None
+    error: str | None = None
+    reason: str | None = None
+    verify_code: int | None = None
+    verify_message: str | None = None
+    protocol: str | None = None
+    seconds: float | None = None
+    chain: tuple[ChainCertificate, ...] = ()
+    top_issuer: str | None = None
+    missing_issuer: str | None = None
+    holders: tuple[RootHolder, ...] = ()
+    public_root: bool | None = None
+    stores: tuple[StoreVerdict, ...] = field(default=(), metadata=INTERNAL)  # the chain against client stores
+    stores_problem: str | None = field(default=None, metadata=INTERNAL)  # why they could not be checked
+    clients: tuple[HostClient, ...] = ()

@@ -1,0 +1,84 @@
+"""What `cadoctor ps` saw: every process using OpenSSL, grouped by the library file it mapped."""
+
+from __future__ import annotations
+
+from cadoctor._model.document import INTERNAL
+from cadoctor._model.facts import Bundle, LoadedLibrary
+from cadoctor._record import field, record
+
+
+@record
+class TrustVerdict:
+    """The CA locations a process would read, what they hold from file facts alone, and whether that is anything.
+
+    Attributes:
+        source: What put the locations in effect (`SSL_CERT_FILE`, `OPENSSLDIR`, ...).
+        usable: Whether they hold anything OpenSSL would find: the ps rules' judgement (None until judged).
+        detail: What each location holds, in words: its size, its hash links, or why it cannot be read.
+        looked: The light look at each location, the file first: what `usable` is judged from.
+
+    """
+
+    cafile: str | None
+    capaths: tuple[str, ...]
+    source: str
+    usable: bool | None = None
+    detail: str = ""
+    looked: tuple[Bundle, ...] = field(default=(), metadata=INTERNAL, compare=False)
+
+
+@record
+class ProcessEntry:
+    """One process using an OpenSSL copy, and what it trusts."""
+
+    pid: int
+    user: str
+    command: str
+    trust: TrustVerdict | None
+    root: str | None = None
+    consumer: str = "program"  # who in the process verifies with this copy (see `_facts/binary/stacks.py`)
+    consumer_version: int | None = None  # its major version when file names say it (libpq)
+    options: tuple[str, ...] = ()  # its command line's and NODE_OPTIONS' `--` options: switches a stack may read
+
+
+@record
+class LibraryGroup:
+    """One OpenSSL file (libcrypto, or a program that carries OpenSSL), and every process that maps it."""
+
+    device: str
+    inode: int
+    library: LoadedLibrary
+    processes: tuple[ProcessEntry, ...]
+
+
+@record
+class OtherStackGroup:
+    """One library of a TLS implementation that is not OpenSSL (GnuTLS, NSS, the JVM's), and who maps it."""
+
+    device: str
+    inode: int
+    implementation: str
+    consumer: str
+    path: str
+    processes: tuple[ProcessEntry, ...]
+
+
+@record
+class Unreadable:
+    """A process whose maps could not be read, and why."""
+
+    pid: int
+    user: str
+    command: str
+    reason: str
+
+
+@record
+class ProcessScan:
+    """Everything `cadoctor ps` saw on this machine (the facts; `_rules/processes.py` judges them)."""
+
+    groups: tuple[LibraryGroup, ...]
+    unreadable: tuple[Unreadable, ...]
+    processes: int
+    files_read: int
+    others: tuple[OtherStackGroup, ...] = ()  # stacks cadoctor names and cannot judge
