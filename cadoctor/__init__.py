@@ -9,7 +9,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from cadoctor._check import check
+    from cadoctor._commands.check import check
     from cadoctor._errors import CheckError, ClientCertificateError, InterpreterError, ProcessError, RootError
     from cadoctor._model import Finding, Fix, Report, Severity
 
@@ -52,7 +52,7 @@ class TrustPathError(Exception):
 def __getattr__(name: str) -> Any:
     """Import the public API on first use, so that `import cadoctor` stays cheap."""
     if name == "check":
-        from cadoctor._check import check
+        from cadoctor._commands.check import check
 
         return check
     if name in ("Finding", "Fix", "Report", "Severity"):

@@ -12,6 +12,7 @@ import certifi
 import pytest
 from conftest import CHILD_TIMEOUT, check_json, clean_env
 
+from cadoctor._commands.check import CLIENTS
 from cadoctor._facts.interpreters.distributions import client_settings, discover
 from cadoctor._rules.client_table import RULES, rule_for, version_key
 
@@ -76,7 +77,7 @@ def test_damaged_metadata_is_a_note_and_the_folder_name_serves(tmp_path: Path) -
     with huge.open("wb") as handle:
         handle.truncate(200 << 20)  # sparse: 200 MB of NULs, never read whole
     _dist_info(site, "urllib3", "2.8.0", b"Metadata-Version: 2.1\nName: urllib3\nVersion: 2.8.0\n\nbody")
-    found, _ = discover([str(site)])
+    found, _ = discover([str(site)], CLIENTS)
     by_name = {d.name: d for d in found}
     assert {n: d.version for n, d in by_name.items()} == {
         "botocore": "1.44.8",
@@ -124,7 +125,7 @@ def test_an_injector_pth_is_read_and_named_not_run(tmp_path: Path) -> None:
     )
     _dist_info(site, "pip-system-certs", "5.3", b"Metadata-Version: 2.1\nName: pip-system-certs\nVersion: 5.3\n")
     _dist_info(site, "requests", "2.34.2", b"Metadata-Version: 2.1\nName: requests\nVersion: 2.34.2\n")
-    _found, injectors = discover([str(site)])
+    _found, injectors = discover([str(site)], CLIENTS)
     assert [i.name for i in injectors] == ["pip-system-certs"]
     assert not marker.exists()
     status, report = check_json(clean_env(), "--python", python, "--no-verify")

@@ -21,6 +21,7 @@ from conftest import (
     system_bundle_or_skip,
 )
 
+from cadoctor._commands.check import CLIENTS
 from cadoctor._facts.child import probe
 from cadoctor._facts.subjects.this_process import facts_from_probe
 from cadoctor._rules.trust import diagnose
@@ -111,11 +112,13 @@ def test_strict_verification_matches_what_python_313_rejects(tmp_path: Path) -> 
         if sys.version_info < (3, 13):
             assert handshake(port, env) == "handshake ok ok"
         assert "handshake failed" in handshake(port, env, strict_python)
-    found = diagnose(facts_from_probe(_facts_of(strict_python, env)))
+    found = diagnose(facts_from_probe(_facts_of(strict_python, env), clients=CLIENTS))
     strict = [f for f in found if f.code == "strict-verification"]
     assert (str(legacy.bundle), 1) in [(f.evidence["path"], f.evidence["certificates"]) for f in strict]
     if sys.version_info < (3, 13):
-        assert "strict-verification" not in {f.code for f in diagnose(facts_from_probe(_facts_of(sys.executable, env)))}
+        assert "strict-verification" not in {
+            f.code for f in diagnose(facts_from_probe(_facts_of(sys.executable, env), clients=CLIENTS))
+        }
 
 
 def test_serverless_platform_is_recognised() -> None:

@@ -26,9 +26,9 @@ ALLOWED = {
     "_fixes": ("_facts", "_rules"),
     "_render": (),
     "_selfcheck": ("_facts",),
-    "_check": ("_facts", "_rules", "_fixes"),
-    "_cli": ("_facts", "_rules", "_fixes", "_render", "_check"),
-    "__init__": ("_check",),
+    "_commands": ("_facts", "_rules", "_fixes"),
+    "_cli": ("_facts", "_rules", "_fixes", "_render", "_commands"),
+    "__init__": ("_commands",),
     "__main__": ("_cli",),
     "selfcheck": ("_selfcheck",),
 }
@@ -143,16 +143,6 @@ def test_the_probe_captures_every_variable_the_rules_know() -> None:
     from cadoctor._rules.variables import CONSUMERS
 
     assert tuple(CONSUMERS) == CA_VARIABLES
-
-
-def test_discovery_looks_for_every_client_the_rules_describe() -> None:
-    """The facts look for exactly the distributions the client rules (and injectors, certifi) name."""
-    from cadoctor._facts.interpreters.distributions import CLIENT_DISTRIBUTIONS
-    from cadoctor._rules.client_table import RULES
-
-    assert {rule.distribution for rule in RULES} | {"truststore", "pip-system-certs", "certifi"} == set(
-        CLIENT_DISTRIBUTIONS
-    )
 
 
 def test_the_clients_page_is_generated_from_the_rules() -> None:

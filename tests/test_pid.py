@@ -17,6 +17,7 @@ import pytest
 from conftest import WAIT, ForeignOpenSSL, check_json, clean_env, codes, map_files_readable, run_cadoctor, running
 
 from cadoctor import ProcessError
+from cadoctor._commands.check import CLIENTS
 from cadoctor._facts.process.procfs import read_process
 from cadoctor._facts.subjects.process import facts_of_process
 
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="--
 
 SELF_CHECK = (
     "import json, sys\n"
-    "from cadoctor._check import check\n"
+    "from cadoctor._commands.check import check\n"
     "from cadoctor._render.report import to_document\n"
     "print(json.dumps(to_document(check())), flush=True)\n"
     "sys.stdin.read()\n"
@@ -243,8 +244,8 @@ def test_another_users_process_is_refused_with_advice() -> None:
 def test_a_process_read_twice_gives_the_same_facts() -> None:
     """Reading a process does not change it: two reads give equal facts."""
     with running([sys.executable, "-c", "import ssl; " + WAIT], clean_env()) as child:
-        first = facts_of_process(read_process(child.pid))
-        second = facts_of_process(read_process(child.pid))
+        first = facts_of_process(read_process(child.pid), CLIENTS)
+        second = facts_of_process(read_process(child.pid), CLIENTS)
         assert child.poll() is None
     assert first == second
 

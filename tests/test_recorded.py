@@ -10,7 +10,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from cadoctor._check import report_for
+from cadoctor._commands.check import report_for
 from cadoctor._model import Bundle, Exposure, Facts, LoadedLibrary, Runtime, SystemLibrary, TrustSource
 from cadoctor._render.report import to_document
 

@@ -189,7 +189,7 @@ def _users_python(options: CheckOptions) -> CheckOptions:
 
 def run_check(options: CheckOptions) -> int:
     """Check this interpreter, write the report, and turn the outcome into an exit code."""
-    from cadoctor._check import check
+    from cadoctor._commands.check import check
     from cadoctor._model import Severity
     from cadoctor._render.report import render
 

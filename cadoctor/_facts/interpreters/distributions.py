@@ -10,37 +10,11 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 
 from cadoctor._facts.fs.fileroot import HOST, FileRoot
 from cadoctor._model import Distribution, Injector, Setting
 
-# The distributions whose trust the client rules describe (a test keeps this in step with the rules' table).
-CLIENT_DISTRIBUTIONS = frozenset(
-    {
-        "requests",
-        "urllib3",
-        "httpx",
-        "httpx2",
-        "aiohttp",
-        "websockets",
-        "tornado",
-        "pymongo",
-        "redis",
-        "pip",
-        "uv",
-        "botocore",
-        "grpcio",
-        "google-auth",
-        "httplib2",
-        "azure-core",
-        "openai",
-        "anthropic",
-        "truststore",
-        "pip-system-certs",
-        "certifi",
-    }
-)
 # The bundle a distribution ships, relative to its site folder: what it trusts when nothing else is chosen.
 OWN_BUNDLES = {
     "botocore": "botocore/cacert.pem",
@@ -92,10 +66,10 @@ def _metadata(path: str) -> tuple[str | None, str | None, str | None]:
     return name, version, None
 
 
-def _distribution(folder: str, entry: str, root: FileRoot) -> Distribution | None:
-    """A client distribution from its `.dist-info` folder, or None when it is not one the rules describe."""
+def _distribution(folder: str, entry: str, root: FileRoot, clients: Collection[str]) -> Distribution | None:
+    """A distribution from its `.dist-info` folder, or None when it is not one of `clients`."""
     match = _FOLDER_NAME.match(entry)
-    if match is None or normalise(match.group(1)) not in CLIENT_DISTRIBUTIONS:
+    if match is None or normalise(match.group(1)) not in clients:
         return None
     path = os.path.join(folder, entry)
     name, version, problem = _metadata(root.host(os.path.join(path, "METADATA")))
@@ -129,8 +103,14 @@ def _injector(folder: str, entry: str, root: FileRoot) -> Injector | None:
     return None
 
 
-def discover(folders: Iterable[str], root: FileRoot = HOST) -> tuple[tuple[Distribution, ...], tuple[Injector, ...]]:
-    """The client distributions and trust injectors in these site folders; the first of a name wins, as in sys.path."""
+def discover(
+    folders: Iterable[str], clients: Collection[str], root: FileRoot = HOST
+) -> tuple[tuple[Distribution, ...], tuple[Injector, ...]]:
+    """The distributions named in `clients` and the trust injectors in these site folders; the first of a name wins.
+
+    `clients` are normalised project names: the composition names what the client rules describe, as the facts
+    never read a rule.
+    """
     found: dict[str, Distribution] = {}
     injectors: list[Injector] = []
     for folder in folders:
@@ -140,7 +120,7 @@ def discover(folders: Iterable[str], root: FileRoot = HOST) -> tuple[tuple[Distr
             continue
         for entry in entries:
             if entry.endswith(".dist-info"):
-                distribution = _distribution(folder, entry, root)
+                distribution = _distribution(folder, entry, root, clients)
                 if distribution is not None and distribution.name not in found:
                     found[distribution.name] = distribution
             elif entry.endswith(".pth"):

@@ -13,7 +13,7 @@ from cadoctor._facts.binary.stacks import never_tls, stacks_of
 from cadoctor._facts.child import probe
 from cadoctor._facts.fs.fileroot import FileRoot
 from cadoctor._facts.subjects.offline import describe_file, python_hints, runtime_from_files, site_folders
-from cadoctor._facts.subjects.this_process import facts_on_disk
+from cadoctor._facts.subjects.this_process import facts_of_runtime
 from cadoctor._model import Facts, LoadedLibrary, Stack, Subject
 from cadoctor._record import replace
 
@@ -117,8 +117,11 @@ def openssl_of_image(
     return [], linker
 
 
-def facts_of_root(root: FileRoot) -> Facts:
-    """The facts of an unpacked image or chroot, from its files alone: nothing in it is run."""
+def facts_of_root(root: FileRoot, clients: frozenset[str]) -> Facts:
+    """The facts of an unpacked image or chroot, from its files alone: nothing in it is run.
+
+    `clients`: the distributions to look for in its Python's site folders.
+    """
     cache = loader_cache(root)
     python = find_python(root)
     version = None
@@ -146,7 +149,7 @@ def facts_of_root(root: FileRoot) -> Facts:
     if library is None:
         runtime = replace(runtime, ssl_error="the image's Python has no OpenSSL: no _ssl module or libcrypto found")
     subject = Subject(kind="root", executable=python, python=python is not None, observed="files", root=root.root)
-    facts = facts_on_disk(runtime, tuple(libraries), subject, root)
+    facts = facts_of_runtime(runtime, tuple(libraries), clients=clients, root=root, subject=subject)
     return replace(facts, stacks=installed_stacks(root, tuple(libraries), runtime.site_folders, python))
 
 

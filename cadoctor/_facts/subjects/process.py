@@ -11,7 +11,7 @@ from cadoctor._facts.binary.stacks import stacks_of
 from cadoctor._facts.process.copies import libraries_of
 from cadoctor._facts.process.procfs import ProcessView, python_version
 from cadoctor._facts.subjects.offline import python_hints, runtime_from_files, site_folders
-from cadoctor._facts.subjects.this_process import facts_on_disk
+from cadoctor._facts.subjects.this_process import facts_of_runtime
 from cadoctor._model import Facts, Stack, Subject
 from cadoctor._record import replace
 
@@ -51,8 +51,11 @@ def _python_layout(view: ProcessView) -> tuple[str, str, str, bool, bool]:
     return executable, prefix, base_prefix, True, system_site
 
 
-def facts_of_process(view: ProcessView) -> Facts:
-    """The facts of a running process, read from outside (raises ProcessError when it maps no OpenSSL)."""
+def facts_of_process(view: ProcessView, clients: frozenset[str]) -> Facts:
+    """The facts of a running process, read from outside (raises ProcessError when it maps no OpenSSL).
+
+    `clients`: the distributions to look for in its site folders.
+    """
     pid = view.pid
     libraries, module = libraries_of(view)
     library = next((lib for lib in libraries if lib.in_use), None)
@@ -93,7 +96,8 @@ def facts_of_process(view: ProcessView) -> Facts:
         root=None if view.root.is_host else view.root.root,
     )
     modules = _extension_modules(view, folders)
-    return replace(facts_on_disk(runtime, libraries, subject, view.root), stacks=stacks, extension_modules=modules)
+    facts = facts_of_runtime(runtime, libraries, clients=clients, root=view.root, subject=subject)
+    return replace(facts, stacks=stacks, extension_modules=modules)
 
 
 _EXTENSION = re.compile(r"^(\w+)(\.[\w-]+)?\.(so|pyd)$")  # `_psycopg.cpython-311-x86_64-linux-gnu.so` -> `_psycopg`

@@ -1,4 +1,4 @@
-"""Collect the facts of this process's trust path: the runtime probe, the loader's choices, the disk."""
+"""The facts of a runtime, probed (here or in `--python`) or read from files: the loader's choices, the disk."""
 
 from __future__ import annotations
 
@@ -199,57 +199,57 @@ def light_inventory(runtime: Runtime, root: FileRoot = HOST) -> tuple[Bundle, ..
 
 
 def facts_from_probe(
-    probe_facts: dict[str, Any], *, light: bool = False, local: bool = True, names: frozenset[bytes] | None = None
+    probe_facts: dict[str, Any],
+    *,
+    clients: frozenset[str],
+    local: bool = True,
+    light: bool = False,
+    names: frozenset[bytes] | None = None,
+    subject: Subject | None = None,
 ) -> Facts:
-    """Complete the runtime probe's facts with the loader cache and the disk inventory (or a light one).
+    """The facts of a probed interpreter: the runtime probe's answer, completed from the disk (see `facts_of_runtime`).
 
     `local` says the probe ran in this process, which may then import certifi to find an unusual layout.
-    `names`: a failing host check's issuers: read in full only what the host needs (see `inventory`).
     """
     runtime, libraries = runtime_from_probe(probe_facts)
     if local and not light and runtime.certifi is None:
         runtime = replace(runtime, certifi=_imported_certifi())
+    return facts_of_runtime(runtime, libraries, clients=clients, light=light, names=names, subject=subject)
+
+
+def facts_of_runtime(
+    runtime: Runtime,
+    libraries: tuple[LoadedLibrary, ...],
+    *,
+    clients: frozenset[str],
+    root: FileRoot = HOST,
+    light: bool = False,
+    names: frozenset[bytes] | None = None,
+    subject: Subject | None = None,
+) -> Facts:
+    """What the disk (of `root`) tells about a runtime, probed or read from files: the same `Facts` for every subject.
+
+    Bundles (a light inventory, or the whole disk's), the client distributions named in `clients` and their
+    settings, the loader's choice of libcrypto, local roots. `names`: a failing host check's issuers: read in full
+    only what the host needs (see `inventory`).
+    """
     overridden = any(name in runtime.environment for name in ("LD_LIBRARY_PATH", "LD_PRELOAD"))
     # the loader's own choice of libcrypto: for the whole inventory, or when a variable overrides it
     wants_loader = runtime.system.startswith("linux") and (overridden or (not light and names is None))
-    distributions, injectors = discover(runtime.site_folders)
-    settings = client_settings(runtime.environment, runtime.prefix)
-    if light:
-        bundles = light_inventory(runtime)
-    else:
-        bundles = inventory(runtime, distributions=distributions, settings=settings, names=names)
-    systems = system_libraries({lib.realpath: lib.openssldir for lib in libraries}) if wants_loader else ()
-    return Facts(
-        runtime=runtime,
-        libraries=tuple(_with_twins(lib, systems, HOST) for lib in libraries),
-        system_libraries=systems,
-        bundles=bundles,
-        inventory="light" if light else ("full" if names is None else "host"),
-        distributions=distributions,
-        injectors=injectors,
-        local_roots=() if light else local_roots(bundles),
-        settings=settings,
-        mozilla=mozilla_copy(runtime),
-    )
-
-
-def facts_on_disk(
-    runtime: Runtime, libraries: tuple[LoadedLibrary, ...], subject: Subject | None, root: FileRoot = HOST
-) -> Facts:
-    """Everything the disk tells about a runtime read from files: bundles, clients, settings, local roots."""
-    distributions, injectors = discover(runtime.site_folders, root)
+    distributions, injectors = discover(runtime.site_folders, clients, root)
     settings = client_settings(runtime.environment, runtime.prefix, root)
-    bundles = inventory(runtime, root, distributions, settings)
-    systems = system_libraries({lib.realpath: lib.openssldir for lib in libraries}, root)
+    bundles = light_inventory(runtime, root) if light else inventory(runtime, root, distributions, settings, names)
+    systems = system_libraries({lib.realpath: lib.openssldir for lib in libraries}, root) if wants_loader else ()
     return Facts(
         runtime=runtime,
         libraries=tuple(_with_twins(lib, systems, root) for lib in libraries),
         system_libraries=systems,
         bundles=bundles,
+        inventory="light" if light else ("full" if names is None else "host"),
         subject=subject,
         distributions=distributions,
         injectors=injectors,
-        local_roots=local_roots(bundles),
+        local_roots=() if light else local_roots(bundles),
         settings=settings,
         mozilla=mozilla_copy(runtime),
     )
@@ -304,12 +304,3 @@ def local_roots(bundles: tuple[Bundle, ...]) -> tuple[LocalRoot, ...]:
             der = anchors.ders.get(identity, b"")
             found[identity] = LocalRoot(subject=subject, found_in=(anchors.path, *holders), identity=identity, der=der)
     return tuple(found.values())
-
-
-def collect(*, light: bool = False, default_context: dict[str, Any] | None = None) -> Facts:
-    """Probe this very process, then the disk (a light inventory reads no certificate).
-
-    `default_context` is what a default context this process already made loaded (`probe.context_facts`):
-    making another one would read the whole CA file again.
-    """
-    return facts_from_probe(probe.collect(default_context), light=light)

@@ -1,22 +1,33 @@
-"""One check of this process: collect, handshake, diagnose, propose, verify."""
+"""`check`: open the subject, handshake, read its facts, diagnose, propose, verify; the report."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Mapping, Sequence
 
+from cadoctor._errors import ClientCertificateError
 from cadoctor._facts import memo
 from cadoctor._facts.child import probe
-from cadoctor._facts.subjects.this_process import collect, facts_from_probe, loadable
-from cadoctor._facts.tls.handshake import DEFAULT_TIMEOUT
+from cadoctor._facts.subjects import Examinee, facts_of, open_subject, tried_in
+from cadoctor._facts.subjects.this_process import loadable
+from cadoctor._facts.tls.handshake import (
+    DEFAULT_TIMEOUT,
+    analyse,
+    default_context,
+    shake,
+    shake_in,
+    sought_issuers,
+    whole_chain,
+)
 from cadoctor._fixes.propose import KIND_RANK, propose
 from cadoctor._fixes.verify import trial_obstacle
 from cadoctor._fixes.verify import verify as run_trials
-from cadoctor._model import Facts, Finding, Fix, HostCheck, Report, Severity, Subject
+from cadoctor._model import Facts, Finding, Fix, HostCheck, Report, Severity
 from cadoctor._record import replace
+from cadoctor._rules.client_table import RULES
 from cadoctor._rules.clients import host_verdicts, own_stores
 from cadoctor._rules.clients import judge as judge_clients
-from cadoctor._rules.stacks import judge_stacks
+from cadoctor._rules.stacks import about_default_paths, judge_stacks
 from cadoctor._rules.trust import diagnose
 
 TYPE_CHECKING = False
@@ -25,6 +36,10 @@ if TYPE_CHECKING:
     from typing import Any
 
     from cadoctor._facts.tls.handshake import Shaken
+
+# The distributions discovery looks for: every client the rules describe, the injectors they judge (truststore,
+# pip-system-certs) and certifi, which the report lists beside them. The facts never read a rule: named here.
+CLIENTS = frozenset({rule.distribution for rule in RULES} | {"truststore", "pip-system-certs", "certifi"})
 
 
 def _client_stores(facts: Facts) -> list[str]:
@@ -40,8 +55,6 @@ def _strict(facts: Facts) -> bool:
 
 def _focus(facts: Facts, findings: tuple[Finding, ...]) -> frozenset[str]:
     """What a check with hosts must answer: the hosts' findings, and, when one failed, its default context's trust."""
-    from cadoctor._rules.stacks import about_default_paths
-
     failed = not all(host.ok for host in facts.hosts)
     return frozenset(f.code for f in findings if f.code.startswith("host-") or (failed and about_default_paths(f)))
 
@@ -94,9 +107,6 @@ def report_for(
 
 def _default_context(client_cert: str | None, client_key: str | None) -> tuple[ssl.SSLContext | str, dict[str, Any]]:
     """The context handshakes use and what it loaded; or why none can be made, as text, when it cannot."""
-    from cadoctor._errors import ClientCertificateError
-    from cadoctor._facts.tls.handshake import default_context
-
     obstacle = probe.default_context_obstacle()  # a user's ssl.py is never imported, a FIFO never read
     if obstacle is not None:
         return obstacle, {}
@@ -118,8 +128,6 @@ def _shake_all(
     hosts: Sequence[str], context: ssl.SSLContext | str, timeout: float, meanwhile: Callable[[], None]
 ) -> list[Shaken | HostCheck]:
     """Handshake with every host, several at once; a single host's wait for late alerts runs `meanwhile`."""
-    from cadoctor._facts.tls.handshake import shake
-
     if len(hosts) == 1:
         return [shake(hosts[0], context, timeout, meanwhile)]
     from concurrent.futures import ThreadPoolExecutor
@@ -163,71 +171,75 @@ def check(
             raise ValueError("python, pid and root name different subjects: choose one")
         if (pid is not None or root is not None) and hosts:
             raise ValueError("hosts cannot be combined with --pid or --root: the handshake would come from this one")
-        if python is not None:
-            from cadoctor._facts.interpreters.run import probe_interpreter
-            from cadoctor._facts.tls.handshake import analyse, shake_in, sought_issuers, whole_chain
-
-            probed_there = probe_interpreter(python)
-            subject = Subject(kind="interpreter", executable=python, python=True, observed="runtime")
-            # made by that interpreter, checked here against each of its clients' stores
+        if hosts and python is None:
+            return _check_here(hosts, verify, timeout, client_cert, client_key)
+        examinee = open_subject(python=python, pid=pid, root=root)
+        shaken: list[Shaken | HostCheck] = []
+        if python is not None:  # made by that interpreter, checked here against each of its clients' stores
             shaken = [whole_chain(shake_in(target, python, timeout), timeout) for target in hosts]
-            failed = not all(_succeeded(item) for item in shaken)
-            facts = facts_from_probe(probed_there, local=False, names=sought_issuers(shaken) if failed else None)
-            facts = replace(facts, subject=subject)
-            if hosts:
-                stores = _client_stores(facts)
-                facts = replace(
-                    facts,
-                    hosts=tuple(analyse(item, facts.bundles, stores, facts.mozilla, _strict(facts)) for item in shaken),
-                )
-            return report_for(facts, verify=verify, timeout=timeout, executable=python)
-        if root is not None:
-            from cadoctor._facts.subjects.image import facts_of_root, open_root
+        facts = facts_of(examinee, clients=CLIENTS, names=_sought(shaken))
+        if shaken:
+            facts = _analysed(facts, shaken, _client_stores(facts))
+        return _report(examinee, facts, verify, timeout)
 
-            return report_for(facts_of_root(open_root(root)), verify=verify, timeout=timeout)
-        if pid is not None:
-            from cadoctor._facts.process import read_process
-            from cadoctor._facts.subjects.process import facts_of_process
 
-            view = read_process(pid)
-            facts = facts_of_process(view)
-            return report_for(
-                facts, verify=verify, timeout=timeout, executable=facts.runtime.executable, environment=view.environ
-            )
-        if not hosts:
-            return report_for(collect(), verify=verify, timeout=timeout)
-        from cadoctor._facts.tls.handshake import analyse, sought_issuers, whole_chain
+def _check_here(
+    hosts: Sequence[str], verify: bool, timeout: float, client_cert: str | None, client_key: str | None
+) -> Report:
+    """The interpreter running cadoctor, with hosts: handshakes first, with one default context the probe reuses.
 
-        context, loaded = _default_context(client_cert, client_key)
-        probed: list[dict[str, Any]] = []
-        looked: list[Facts] = []
+    The probe and the light look run while a single host's handshake waits for a late alert. When every
+    handshake succeeds and the light report finds nothing at warning level, it is the answer; otherwise the
+    disk is read as the handshakes' answer needs.
+    """
+    context, loaded = _default_context(client_cert, client_key)
+    opened: list[Examinee] = []
+    looked: list[Facts] = []
 
-        def look() -> None:
-            """Probe the process and take the light look: what a successful handshake needs, done while it lingers."""
-            if not probed:
-                probed.append(probe.collect(loaded or None))
-            looked.append(facts_from_probe(probed[0], light=True))
+    def look() -> None:
+        """Probe the process and take the light look: what a successful handshake needs, done while it lingers."""
+        if not opened:
+            opened.append(open_subject(default_context=loaded or None))
+        looked.append(facts_of(opened[0], clients=CLIENTS, light=True))
 
-        shaken = _shake_all(hosts, context, timeout, look)
-        if all(_succeeded(item) for item in shaken):
-            if not looked:
-                look()
-            stores = _client_stores(looked[0])
-            shaken = [whole_chain(item, timeout) for item in shaken] if stores else shaken
-            light = replace(
-                looked[0],
-                hosts=tuple(analyse(item, (), stores, looked[0].mozilla, _strict(looked[0])) for item in shaken),
-            )
-            report = report_for(light, verify=verify, timeout=timeout)
-            if not report.fails(Severity.WARNING):
-                return report
-        if not probed:
-            probed.append(probe.collect(loaded or None))
-        failed = not all(_succeeded(item) for item in shaken)
-        facts = facts_from_probe(probed[0], names=sought_issuers(shaken) if failed else None)
-        stores = _client_stores(facts)
-        shaken = [whole_chain(item, timeout) for item in shaken] if stores else shaken
-        facts = replace(
-            facts, hosts=tuple(analyse(item, facts.bundles, stores, facts.mozilla, _strict(facts)) for item in shaken)
-        )
-        return report_for(facts, verify=verify, timeout=timeout)
+    shaken = _shake_all(hosts, context, timeout, look)
+    if all(_succeeded(item) for item in shaken):
+        if not looked:
+            look()
+        stores, shaken = _chains_for(looked[0], shaken, timeout)
+        report = _report(opened[0], _analysed(looked[0], shaken, stores), verify, timeout)
+        if not report.fails(Severity.WARNING):
+            return report
+    if not opened:
+        opened.append(open_subject(default_context=loaded or None))
+    facts = facts_of(opened[0], clients=CLIENTS, names=_sought(shaken))
+    stores, shaken = _chains_for(facts, shaken, timeout)
+    return _report(opened[0], _analysed(facts, shaken, stores), verify, timeout)
+
+
+def _sought(shaken: Sequence[Shaken | HostCheck]) -> frozenset[bytes] | None:
+    """The issuers a failed handshake's chain needs, for a look at the disk that reads only them; None: read it all."""
+    return None if all(_succeeded(item) for item in shaken) else sought_issuers(shaken)
+
+
+def _chains_for(
+    facts: Facts, shaken: list[Shaken | HostCheck], timeout: float
+) -> tuple[list[str], list[Shaken | HostCheck]]:
+    """The stores of the examined Python's clients, and the handshakes with the whole chain where one will check it."""
+    stores = _client_stores(facts)
+    return stores, [whole_chain(item, timeout) for item in shaken] if stores else shaken
+
+
+def _analysed(facts: Facts, shaken: Sequence[Shaken | HostCheck], stores: list[str]) -> Facts:
+    """The facts with each handshake analysed: classified, its root attributed on disk, checked against `stores`.
+
+    A light look read no certificate: no bundle of it can hold an issuer.
+    """
+    bundles = () if facts.inventory == "light" else facts.bundles
+    return replace(facts, hosts=tuple(analyse(item, bundles, stores, facts.mozilla, _strict(facts)) for item in shaken))
+
+
+def _report(examinee: Examinee, facts: Facts, verify: bool, timeout: float) -> Report:
+    """The report on a subject's facts, its fixes tried in a fresh copy of it."""
+    executable, environment = tried_in(examinee, facts)
+    return report_for(facts, verify=verify, timeout=timeout, executable=executable, environment=environment)
