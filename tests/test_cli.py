@@ -7,11 +7,19 @@ import subprocess
 import sys
 from importlib import resources
 from pathlib import Path
+from typing import Any, get_args, get_origin
 
 import jsonschema
 import pytest
+import typer
 from conftest import ForeignOpenSSL, check_json, clean_env, copy_bundle, run_cadoctor
 
+from cadoctor._cli.app import app
+from cadoctor._cli.check import CHECK
+from cadoctor._cli.explain import EXPLAIN
+from cadoctor._cli.inspect import INSPECT
+from cadoctor._cli.options import Command, parse
+from cadoctor._cli.ps import PS
 from cadoctor._fixes.shell import env_lines, shell_lines
 from cadoctor._render.report import Format
 
@@ -186,11 +194,20 @@ COMMON = [
     ["check", "--timeout=0.001", "--client-key", "k.pem", "--host", "a:1"],
     ["check", "--python", "/usr/bin/python3", "--format", "json"],
     ["check", "--python=venv/bin/python", "--no-verify"],
+    ["check", "--pid", "1", "--format", "yaml", "--format=json"],
+    ["check", "--root=image", "-o", "r.json"],
+    ["inspect", "/etc/ssl/certs"],
+    ["inspect", "--format=json", "--root", "image", "a", "b c"],
+    ["inspect", "lib.so", "-f", "json", "--format", "human"],
+    ["ps"],
+    ["ps", "-f", "json", "--fail-on=never"],
+    ["ps", "--fail-on", "warning", "--format", "human"],
 ]
 LEFT_TO_TYPER = [
     [],
     ["--version"],
     ["check", "--help"],
+    ["check", "-V"],
     ["check", "--format", "yaml"],
     ["check", "--format"],
     ["check", "-o", "--no-verify"],
@@ -201,45 +218,84 @@ LEFT_TO_TYPER = [
     ["check", "--timeout", "0"],
     ["check", "--timeout", "soon"],
     ["check", "--timeout", "nan"],
+    ["check", "--pid", "one"],
+    ["check", "--verify=yes"],
     ["check", "--host"],
     ["check", "--python"],
+    ["inspect"],
+    ["inspect", "--format", "xml", "a"],
+    ["inspect", "-f=json", "a"],
+    ["inspect", "--root", "a"],
+    ["inspect", "--", "a"],
+    ["inspect", "-", "a"],
+    ["ps", "extra"],
+    ["ps", "--fail-on", "sometimes"],
+    ["ps", "-f=json"],
+    ["ps", "--format="],
 ]
+TABLES = {"check": CHECK, "inspect": INSPECT, "ps": PS}
+
+
+def _comparable(values: dict[str, Any]) -> dict[str, Any]:
+    """Parsed values as the command uses them: a path as written, a list as a tuple, no --host as none given."""
+    plain = {name: str(value) if isinstance(value, Path) else value for name, value in values.items()}
+    return {
+        name: tuple(value or ()) if isinstance(value, (list, tuple)) or name == "hosts" else value
+        for name, value in plain.items()
+    }
+
+
+def _typer_command(name: str) -> Any:
+    """The typer app's command of that name, as the click-like object typer builds."""
+    group = typer.main.get_command(app)
+    return group.get_command(group.make_context("cadoctor", [name]), name)  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("argv", COMMON)
 def test_fast_parser_agrees_with_typer(argv: list[str]) -> None:
-    """The common check invocations parse without typer, to exactly what typer would have parsed."""
-    import typer
-
-    from cadoctor._cli.app import app
-    from cadoctor._cli.command import CheckOptions, parse_check
-
-    fast = parse_check(argv)
+    """The common check, inspect and ps invocations parse without typer, to exactly what typer would have parsed."""
+    fast = parse(TABLES[argv[0]], argv)
     assert fast is not None
-    group = typer.main.get_command(app)
-    command = group.get_command(group.make_context("cadoctor", list(argv)), "check")  # type: ignore[attr-defined]
-    params = command.make_context("check", argv[1:]).params
-    output = None if params["output"] is None else str(params["output"])
-    typer_options = CheckOptions(
-        params["fmt"],
-        output,
-        params["fail_on"],
-        params["verify"],
-        tuple(params["host"] or ()),
-        params["timeout"],
-        params["client_cert"],
-        params["client_key"],
-        params["python"],
-    )
-    assert fast == typer_options
+    params = dict(_typer_command(argv[0]).make_context(argv[0], argv[1:]).params)
+    params.pop("version")
+    assert _comparable(fast) == _comparable(params)
 
 
 @pytest.mark.parametrize("argv", LEFT_TO_TYPER)
 def test_fast_parser_leaves_everything_else_to_typer(argv: list[str]) -> None:
-    """Help, other commands, unknown options and invalid values are not the fast parser's to answer."""
-    from cadoctor._cli.command import parse_check
+    """Help, the version, unknown options and words, invalid or missing values are not the fast parser's to answer."""
+    assert parse(TABLES.get(argv[0] if argv else "check", CHECK), argv) is None
 
-    assert parse_check(argv) is None
+
+ANNOTATIONS: dict[str, tuple[Any, ...]] = {
+    "text": (str, Path),  # typer reads --output as a Path, which the check takes as its str()
+    "int": (int,),
+    "float": (float,),
+    "switch": (bool,),
+}
+
+
+@pytest.mark.parametrize("table", [CHECK, EXPLAIN, INSPECT, PS], ids=lambda table: table.name)
+def test_typer_builds_every_option_from_the_table(table: Command) -> None:
+    """Each typer parameter of a command is its table's: spellings, default, metavar, help, type, limit; no other."""
+    params = {p.name: p for p in _typer_command(table.name).params if p.name != "version"}
+    assert set(params) == {option.name for option in table.options} | ({table.words} if table.words else set())
+    for option in table.options:
+        param = params[option.name]
+        assert (param.opts, param.secondary_opts) == (list(option.flags), [option.off] if option.off else [])
+        assert (param.metavar, param.help, param.min) == (option.metavar, option.help, option.minimum)
+        assert param.default == (None if option.value == "repeated" else option.default)
+        assert (param.multiple, param.is_flag) == (option.value == "repeated", option.value == "switch")
+        annotation = param.type_descriptor.annotation
+        if option.choices is not None:
+            assert annotation is option.choices
+        elif option.value == "repeated":
+            assert (get_origin(annotation), get_args(annotation)) == (list, (str,))
+        else:
+            assert annotation in ANNOTATIONS[option.value]
+    if table.words is not None:
+        words = params[table.words]
+        assert (words.metavar, words.required, words.nargs, words.hidden) == (table.metavar, table.required, -1, True)
 
 
 def test_json_check_does_not_import_the_cli_framework() -> None:

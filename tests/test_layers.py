@@ -27,7 +27,7 @@ ALLOWED = {
     "_render": (),
     "_selfcheck": ("_facts",),
     "_commands": ("_facts", "_rules", "_fixes"),
-    "_cli": ("_facts", "_rules", "_fixes", "_render", "_commands"),
+    "_cli": ("_commands", "_render", "_facts", "_rules"),  # of those two, only option defaults and limits
     "__init__": ("_commands",),
     "__main__": ("_cli",),
     "selfcheck": ("_selfcheck",),

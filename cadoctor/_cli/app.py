@@ -1,16 +1,18 @@
-"""The full command line (typer): help, usage errors, and every option of every command."""
+"""The full command line (typer): help, usage errors, and every option of every command, built from their tables."""
 
 from __future__ import annotations
 
-import enum
 from pathlib import Path
-from typing import List, Optional
+from typing import Any, List, Optional
 
 import typer
 
-from cadoctor._cli.command import MIN_TIMEOUT, CheckOptions, FailOn, run_check
-from cadoctor._cli.exits import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
-from cadoctor._facts.tls.handshake import DEFAULT_TIMEOUT
+from cadoctor._cli.check import CHECK, CheckOptions, run_check
+from cadoctor._cli.exits import EXIT_OK, EXIT_USAGE
+from cadoctor._cli.explain import EXPLAIN, run_explain
+from cadoctor._cli.inspect import INSPECT, run_inspect
+from cadoctor._cli.options import Command, FailOn, Output
+from cadoctor._cli.ps import PS, run_ps
 from cadoctor._render.report import Format
 from cadoctor._version import __version__
 
@@ -32,9 +34,21 @@ def _version(value: bool) -> None:
 
 
 # Every command answers -V as the app does: a bug report can paste `cadoctor check -V` from any command line.
+# The fast paths leave it (and -h) to this app: it is the one option no command's table holds.
 VERSION = typer.Option(False, "--version", "-V", callback=_version, is_eager=True, help="Show the version.")
-FORMAT_HELP = "human or json."
-FAIL_ON_HELP = "Exit 1 for findings at or above LEVEL: error, warning, info or never."
+
+
+def option(command: Command, name: str) -> Any:
+    """The typer option the command's table declares for `name`: its spellings, default, metavar and help."""
+    spec = command.option(name)
+    flags = ("%s/%s" % (spec.flags[0], spec.off),) if spec.off else spec.flags
+    default = None if spec.value == "repeated" else spec.default  # typer's "none given" for a list
+    return typer.Option(default, *flags, metavar=spec.metavar, help=spec.help, min=spec.minimum)
+
+
+def words(command: Command) -> Any:
+    """The typer argument that collects the command's words, hidden: its help says what they are."""
+    return typer.Argument(... if command.required else None, metavar=command.metavar, hidden=True)
 
 
 @app.callback()
@@ -44,44 +58,17 @@ def _root(version: bool = VERSION) -> None:
 
 @app.command()
 def check(
-    fmt: Format = typer.Option(
-        Format.HUMAN, "--format", "-f", metavar="human|json|env", help="human, json (schema_version 1) or env."
-    ),
-    output: Optional[Path] = typer.Option(
-        None, "--output", "-o", metavar="FILE", help="Write the report to FILE instead of stdout."
-    ),
-    fail_on: FailOn = typer.Option(FailOn.ERROR, "--fail-on", metavar="LEVEL", help=FAIL_ON_HELP),
-    verify: bool = typer.Option(True, "--verify/--no-verify", help="Try each fix in a fresh child interpreter."),
-    host: Optional[List[str]] = typer.Option(
-        None,
-        "--host",
-        metavar="HOST[:PORT]",
-        help="Handshake with HOST (repeatable; default port 443) and explain a failure.",
-    ),
-    timeout: float = typer.Option(
-        DEFAULT_TIMEOUT, "--timeout", min=MIN_TIMEOUT, metavar="SECONDS", help="Seconds per handshake."
-    ),
-    client_cert: Optional[str] = typer.Option(
-        None, "--client-cert", metavar="FILE", help="PEM client certificate (and key) to present."
-    ),
-    client_key: Optional[str] = typer.Option(
-        None, "--client-key", metavar="FILE", help="Key for --client-cert, if separate."
-    ),
-    python: Optional[str] = typer.Option(
-        None,
-        "--python",
-        metavar="PATH",
-        help="Diagnose this interpreter instead (3.8+; cadoctor need not be installed in it).",
-    ),
-    pid: Optional[int] = typer.Option(
-        None,
-        "--pid",
-        metavar="PID",
-        help="Diagnose this running process from outside (Linux; any program using OpenSSL).",
-    ),
-    root: Optional[str] = typer.Option(
-        None, "--root", metavar="DIR", help="Diagnose an unpacked image or chroot from its files; nothing in it is run."
-    ),
+    fmt: Format = option(CHECK, "fmt"),
+    output: Optional[Path] = option(CHECK, "output"),
+    fail_on: FailOn = option(CHECK, "fail_on"),
+    verify: bool = option(CHECK, "verify"),
+    hosts: Optional[List[str]] = option(CHECK, "hosts"),
+    timeout: float = option(CHECK, "timeout"),
+    client_cert: Optional[str] = option(CHECK, "client_cert"),
+    client_key: Optional[str] = option(CHECK, "client_key"),
+    python: Optional[str] = option(CHECK, "python"),
+    pid: Optional[int] = option(CHECK, "pid"),
+    root: Optional[str] = option(CHECK, "root"),
     version: bool = VERSION,
 ) -> None:
     """Diagnose this interpreter's CA trust path (and handshakes to --host) and suggest verified fixes."""
@@ -90,7 +77,7 @@ def check(
         output=None if output is None else str(output),
         fail_on=fail_on,
         verify=verify,
-        hosts=tuple(host or ()),
+        hosts=tuple(hosts or ()),
         timeout=timeout,
         client_cert=client_cert,
         client_key=client_key,
@@ -101,69 +88,41 @@ def check(
     raise typer.Exit(run_check(options))
 
 
-class Output(str, enum.Enum):
-    """Output formats of `explain`, `inspect` and `ps`."""
-
-    HUMAN = "human"
-    JSON = "json"
-
-
 @app.command()
 def explain(
-    text: Optional[List[str]] = typer.Argument(None, metavar="TEXT", hidden=True),
-    fmt: Output = typer.Option(Output.HUMAN, "--format", "-f", metavar="human|json", help=FORMAT_HELP),
+    text: Optional[List[str]] = words(EXPLAIN),
+    fmt: Output = option(EXPLAIN, "fmt"),
     version: bool = VERSION,
 ) -> None:
     """Decode a TLS error message or traceback into likely causes and the command that checks each.
 
     TEXT is the message (several words are joined); '-' or none reads it from stdin.
     """
-    import json
-    import sys
-
-    from cadoctor._render.explanation import to_document, to_text
-    from cadoctor._rules.messages import INPUT_LIMIT
-    from cadoctor._rules.messages import explain as decode
-
-    message = " ".join(text or [])
-    if not text or text == ["-"]:
-        message = sys.stdin.read(INPUT_LIMIT)
-    result = decode(message)
-    if fmt is Output.JSON:
-        typer.echo(json.dumps(to_document(result, message), indent=2))
-    else:
-        typer.echo(to_text(result), nl=False)
-    raise typer.Exit(EXIT_OK if result.known else EXIT_FINDINGS)
+    raise typer.Exit(run_explain(fmt, text or []))
 
 
 @app.command()
 def inspect(
-    paths: List[str] = typer.Argument(..., metavar="PATH", hidden=True),
-    fmt: Output = typer.Option(Output.HUMAN, "--format", "-f", metavar="human|json", help=FORMAT_HELP),
-    root: Optional[str] = typer.Option(
-        None, "--root", metavar="DIR", help="Read the paths inside this unpacked image or chroot."
-    ),
+    paths: List[str] = words(INSPECT),
+    fmt: Output = option(INSPECT, "fmt"),
+    root: Optional[str] = option(INSPECT, "root"),
     version: bool = VERSION,
 ) -> None:
     """Read OpenSSL's version, OPENSSLDIR and linkage from binaries, or inventory CA bundles, running nothing.
 
     Each PATH is a library, a program, a CA file or a CA directory.
     """
-    from cadoctor._cli.inspect import run_inspect
-
-    raise typer.Exit(run_inspect(fmt.value, root, list(paths)))
+    raise typer.Exit(run_inspect(fmt, root, paths))
 
 
 @app.command()
 def ps(
-    fmt: Output = typer.Option(Output.HUMAN, "--format", "-f", metavar="human|json", help=FORMAT_HELP),
-    fail_on: FailOn = typer.Option(FailOn.ERROR, "--fail-on", metavar="LEVEL", help=FAIL_ON_HELP),
+    fmt: Output = option(PS, "fmt"),
+    fail_on: FailOn = option(PS, "fail_on"),
     version: bool = VERSION,
 ) -> None:
     """List every process using OpenSSL, grouped by library file, with its OPENSSLDIR and trust (Linux)."""
-    from cadoctor._cli.ps import run_ps
-
-    raise typer.Exit(run_ps(fmt.value, fail_on.value))
+    raise typer.Exit(run_ps(fmt, fail_on))
 
 
 def run(argv: list[str]) -> int:

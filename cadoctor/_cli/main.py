@@ -8,23 +8,26 @@ import sys
 def main(argv: list[str] | None = None) -> int:
     """Run the command line and return its exit code instead of exiting."""
     args = sys.argv[1:] if argv is None else list(argv)
+    from cadoctor._cli.options import parse
+
     if args[:1] == ["inspect"]:
-        from cadoctor._cli.inspect import parse_inspect, run_inspect
+        from cadoctor._cli.inspect import INSPECT, run_inspect
 
-        inspection = parse_inspect(args)
-        if inspection is not None:
-            return run_inspect(*inspection)
+        values = parse(INSPECT, args)
+        if values is not None:
+            return run_inspect(values["fmt"], values["root"], values["paths"])
     if args[:1] == ["ps"]:
-        from cadoctor._cli.ps import parse_ps, run_ps
+        from cadoctor._cli.ps import PS, run_ps
 
-        listing = parse_ps(args)
-        if listing is not None:
-            return run_ps(*listing)
-    from cadoctor._cli.command import parse_check, run_check
+        values = parse(PS, args)
+        if values is not None:
+            return run_ps(values["fmt"], values["fail_on"])
+    if args[:1] == ["check"]:
+        from cadoctor._cli.check import CHECK, CheckOptions, run_check
 
-    options = parse_check(args)
-    if options is not None:
-        return run_check(options)
+        values = parse(CHECK, args)
+        if values is not None:
+            return run_check(CheckOptions(**values))
     from cadoctor._cli.app import run
 
     return run(args)

@@ -10,7 +10,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from cadoctor._facts.fs.fileroot import FileRoot
     from cadoctor._model.inspection import Inspection
 
 # What `linkage` says, for readers of the JSON.
@@ -23,12 +22,12 @@ LINKAGES = {
 }
 
 
-def to_document(inspections: list[Inspection], root: FileRoot) -> dict[str, Any]:
-    """The JSON document of an inspection (schema_version 1)."""
+def to_document(inspections: list[Inspection], root: str | None) -> dict[str, Any]:
+    """The JSON document of an inspection (schema_version 1); `root` is the image's, None for this host's files."""
     return {
         "schema_version": SCHEMA_VERSION,
         "cadoctor_version": __version__,
-        "root": None if root.is_host else root.root,
+        "root": root,
         "files": plain(inspections),
     }
 

@@ -1,21 +1,15 @@
-"""`cadoctor check` without the CLI framework: the common invocations are parsed and run here.
-
-Importing typer (and the click, rich and pydantic it pulls in) costs more than a whole healthy check, and
-build scripts run `cadoctor check --format json` on every image. So the closed set of `check` options is
-parsed here; anything else — help, other commands, unknown options, invalid values — goes to the typer app,
-which owns every message and usage error. A test keeps both parsers agreeing on what this one accepts.
-"""
+"""`cadoctor check` from its options to an exit status: its table, the checks before the work, the delivery."""
 
 from __future__ import annotations
 
 import contextlib
-import enum
 import errno
 import os
 import sys
 from collections.abc import Callable, Iterator
 
 from cadoctor._cli.exits import EXIT_CANNOT_EXAMINE, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
+from cadoctor._cli.options import FAIL_ON, Command, FailOn, Option
 from cadoctor._errors import CheckError, ClientCertificateError, InterpreterError, ProcessError, RootError
 from cadoctor._facts.tls.handshake import DEFAULT_TIMEOUT
 from cadoctor._record import record
@@ -30,19 +24,72 @@ if TYPE_CHECKING:
 MIN_TIMEOUT = 0.001
 PROGRESS_AFTER = 1.0  # seconds of silence before a terminal is told what the check waits for
 
-
-class FailOn(str, enum.Enum):
-    """The lowest severity that makes `check` exit 1."""
-
-    ERROR = "error"
-    WARNING = "warning"
-    INFO = "info"
-    NEVER = "never"
+CHECK = Command(
+    "check",
+    (
+        Option(
+            "fmt",
+            ("--format", "-f"),
+            "human, json (schema_version 1) or env.",
+            metavar="human|json|env",
+            choices=Format,
+            default=Format.HUMAN,
+        ),
+        Option("output", ("--output", "-o"), "Write the report to FILE instead of stdout.", metavar="FILE"),
+        FAIL_ON,
+        Option(
+            "verify",
+            ("--verify",),
+            "Try each fix in a fresh child interpreter.",
+            value="switch",
+            default=True,
+            off="--no-verify",
+        ),
+        Option(
+            "hosts",
+            ("--host",),
+            "Handshake with HOST (repeatable; default port 443) and explain a failure.",
+            metavar="HOST[:PORT]",
+            value="repeated",
+            default=(),
+        ),
+        Option(
+            "timeout",
+            ("--timeout",),
+            "Seconds per handshake.",
+            metavar="SECONDS",
+            value="float",
+            default=DEFAULT_TIMEOUT,
+            minimum=MIN_TIMEOUT,
+        ),
+        Option("client_cert", ("--client-cert",), "PEM client certificate (and key) to present.", metavar="FILE"),
+        Option("client_key", ("--client-key",), "Key for --client-cert, if separate.", metavar="FILE"),
+        Option(
+            "python",
+            ("--python",),
+            "Diagnose this interpreter instead (3.8+; cadoctor need not be installed in it).",
+            metavar="PATH",
+        ),
+        Option(
+            "pid",
+            ("--pid",),
+            "Diagnose this running process from outside (Linux; any program using OpenSSL).",
+            metavar="PID",
+            value="int",
+        ),
+        Option(
+            "root",
+            ("--root",),
+            "Diagnose an unpacked image or chroot from its files; nothing in it is run.",
+            metavar="DIR",
+        ),
+    ),
+)
 
 
 @record
 class CheckOptions:
-    """The options of one `cadoctor check` run, whichever parser read them."""
+    """The options of one `cadoctor check` run, whichever parser read them (the names are `CHECK`'s)."""
 
     fmt: Format = Format.HUMAN
     output: str | None = None
@@ -55,69 +102,6 @@ class CheckOptions:
     python: str | None = None
     pid: int | None = None
     root: str | None = None
-
-
-_VALUED = {
-    "--format": "fmt",
-    "-f": "fmt",
-    "--output": "output",
-    "-o": "output",
-    "--fail-on": "fail_on",
-    "--host": "hosts",
-    "--timeout": "timeout",
-    "--client-cert": "client_cert",
-    "--client-key": "client_key",
-    "--python": "python",
-    "--pid": "pid",
-    "--root": "root",
-}
-
-
-_FLAGS = {"--verify": True, "--no-verify": False}
-
-
-def parse_check(argv: list[str]) -> CheckOptions | None:
-    """Read `check` and its options; None for anything this small parser leaves to the full CLI."""
-    if not argv or argv[0] != "check":
-        return None
-    values: dict[str, str] = {}
-    hosts: list[str] = []
-    verify = True
-    rest = iter(argv[1:])
-    for arg in rest:
-        if arg in _FLAGS:
-            verify = _FLAGS[arg]
-            continue
-        name, eq, inline = arg.partition("=")
-        if name not in _VALUED or (eq and not name.startswith("--")):
-            return None
-        value = inline if eq else next(rest, None)
-        if not value or value.startswith("-"):
-            return None
-        if name == "--host":
-            hosts.append(value)
-        else:
-            values[_VALUED[name]] = value
-    try:
-        timeout = float(values.get("timeout", DEFAULT_TIMEOUT))
-        if not MIN_TIMEOUT <= timeout < float("inf"):
-            return None
-        pid = int(values["pid"]) if "pid" in values else None
-        return CheckOptions(
-            fmt=Format(values.get("fmt", Format.HUMAN.value)),
-            output=values.get("output"),
-            fail_on=FailOn(values.get("fail_on", FailOn.ERROR.value)),
-            verify=verify,
-            hosts=tuple(hosts),
-            timeout=timeout,
-            client_cert=values.get("client_cert"),
-            client_key=values.get("client_key"),
-            python=values.get("python"),
-            pid=pid,
-            root=values.get("root"),
-        )
-    except ValueError:
-        return None
 
 
 def unwritable(path: str) -> str | None:

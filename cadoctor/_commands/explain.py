@@ -1,0 +1,11 @@
+"""`explain`: a TLS error message or traceback decoded into its likely causes, and what checks each."""
+
+from __future__ import annotations
+
+from cadoctor._rules.messages import Explanation
+from cadoctor._rules.messages import explain as decode
+
+
+def explain(message: str) -> Explanation:
+    """The reading of a message: it is only text, so the rules alone answer (nothing is read, nothing is run)."""
+    return decode(message)
