@@ -14,6 +14,7 @@ import pytest
 from conftest import WAIT, ForeignOpenSSL, clean_env, run_cadoctor, running
 
 from cadoctor._facts.subjects.scan import scan
+from cadoctor._rules.processes import judge_trust
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ps reads Linux's /proc")
 
@@ -113,6 +114,19 @@ def test_processes_of_a_program_without_tls_are_read_no_further(monkeypatch: pyt
     assert len(ours & set(reads)) <= 1
     assert not {p.pid for g in result.groups for p in g.processes} & ours
     assert result.processes >= len(ours)
+
+
+def test_the_scan_looks_and_the_ps_rules_judge() -> None:
+    """scan() records what a process's CA locations hold and leaves `usable` unjudged; the ps rules decide it."""
+    with running([sys.executable, "-c", "import ssl; " + WAIT], clean_env()) as child:
+        result = scan()
+    (seen,) = [p for g in result.groups for p in g.processes if p.pid == child.pid]
+    assert seen.trust is not None
+    assert seen.trust.usable is None
+    assert [b.path for b in seen.trust.looked] == [p for p in (seen.trust.cafile, *seen.trust.capaths) if p]
+    (judged,) = [p for g in judge_trust(result).groups for p in g.processes if p.pid == child.pid]
+    assert judged.trust is not None
+    assert judged.trust.usable is True
 
 
 def test_an_env_override_is_judged_for_that_process(tmp_path: Path) -> None:

@@ -173,8 +173,7 @@ def _users_python(options: CheckOptions) -> CheckOptions:
 
 def run_check(options: CheckOptions) -> int:
     """Check this interpreter, write the report, and turn the outcome into an exit code."""
-    from cadoctor._commands.check import check
-    from cadoctor._model import Severity
+    from cadoctor._commands.check import check  # the whole machinery: `check --help` (typer) never loads it
     from cadoctor._render.report import render
 
     if options.pid is not None and options.pid < 1:
@@ -218,10 +217,9 @@ def run_check(options: CheckOptions) -> int:
         if os.environ.get("CADOCTOR_DEBUG"):
             raise
         return _cannot_check(options, exc)
-    threshold = None if options.fail_on is FailOn.NEVER else Severity(options.fail_on.value)
     if not _deliver(options, lambda stream: render(report, options.fmt, stream)):
         return EXIT_USAGE
-    return EXIT_FINDINGS if report.fails(threshold) else EXIT_OK
+    return EXIT_FINDINGS if options.fail_on.reached(report.findings) else EXIT_OK
 
 
 _KINDS = {InterpreterError: "interpreter", ProcessError: "process", RootError: "root"}

@@ -10,8 +10,9 @@ and proves they are the tables'.
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
+from cadoctor._model import Finding, Severity
 from cadoctor._record import record
 
 TYPE_CHECKING = False
@@ -26,6 +27,13 @@ class FailOn(str, enum.Enum):
     WARNING = "warning"
     INFO = "info"
     NEVER = "never"
+
+    def reached(self, findings: Iterable[Finding]) -> bool:
+        """Whether a finding is at or above this level (`never`: none is)."""
+        if self is FailOn.NEVER:
+            return False
+        level = Severity(self.value)
+        return any(finding.severity.rank >= level.rank for finding in findings)
 
 
 class Output(str, enum.Enum):

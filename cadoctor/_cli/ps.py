@@ -15,7 +15,6 @@ def run_ps(fmt: Output, fail_on: FailOn) -> int:
 
     from cadoctor._commands.ps import ps
     from cadoctor._errors import ProcessError
-    from cadoctor._model import Severity
     from cadoctor._render.scan import to_document, to_text
     from cadoctor._render.terminal import error
 
@@ -28,6 +27,4 @@ def run_ps(fmt: Output, fail_on: FailOn) -> int:
         sys.stdout.write(json.dumps(to_document(result, findings), indent=2) + "\n")
     else:
         sys.stdout.write(to_text(result, findings))
-    threshold = None if fail_on is FailOn.NEVER else Severity(fail_on.value)
-    failed = threshold is not None and any(f.severity.rank >= threshold.rank for f in findings)
-    return EXIT_FINDINGS if failed else EXIT_OK
+    return EXIT_FINDINGS if fail_on.reached(findings) else EXIT_OK
