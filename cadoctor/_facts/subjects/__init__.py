@@ -5,7 +5,7 @@ Contract:
   `Facts` whichever it is) and `tried_in` (where its fixes are tried); `scan` (every process, for `ps`) and
   `inspection` (files, for `inspect`) collect their own records of `_model`;
 - runs nothing but the probe in a proven interpreter (`--python`); `--pid` and `--root` are read from files;
-- reads the rules of nothing: the client distributions to look for are named by the caller;
+- reads no rule: the client distributions to look for are named by the caller (`check`, from its rules table);
 - declared errors: `cadoctor.CheckError` subclasses (`InterpreterError`, `ProcessError`, `RootError`) when a
   subject cannot be examined at all; anything less is a fact with its reason.
 
