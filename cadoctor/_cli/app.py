@@ -129,8 +129,8 @@ def explain(
     import sys
 
     from cadoctor._render.explanation import to_document, to_text
-    from cadoctor._rules.messages import INPUT_LIMIT
-    from cadoctor._rules.messages import explain as decode
+    from cadoctor._rules.explain.reading import INPUT_LIMIT
+    from cadoctor._rules.explain.reading import explain as decode
 
     message = " ".join(text or [])
     if not text or text == ["-"]:

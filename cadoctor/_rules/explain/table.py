@@ -8,7 +8,7 @@ opens the phrase), which is what lets a text that lacks it skip the family; `tes
 
 from __future__ import annotations
 
-from cadoctor._rules.message_patterns import Context, Pattern, context, pattern
+from cadoctor._rules.explain.phrases import Context, Pattern, context, pattern
 
 # Where a message shows its side: the server logging a handshake it accepted, or a client connecting.
 CONTEXTS: tuple[Context, ...] = (
