@@ -16,6 +16,7 @@ from cadoctor._model import Facts, Finding, Fix, HostCheck, Report, Severity, Su
 from cadoctor._record import replace
 from cadoctor._rules.clients import host_verdicts, own_stores
 from cadoctor._rules.clients import judge as judge_clients
+from cadoctor._rules.handshakes import classified
 from cadoctor._rules.stacks import judge_stacks
 from cadoctor._rules.trust import diagnose
 
@@ -65,6 +66,7 @@ def report_for(
     tried here (a non-Python program, another user's or another root's interpreter) keeps every fix untried,
     with the reason; fixes only Python can apply are not offered to a program that is not Python.
     """
+    facts = classified(facts)  # what each handshake's outcome means is a rule's to say, once, before anything reads it
     findings = diagnose(facts)
     fixes = propose(facts, findings)
     if facts.subject is not None and facts.subject.python is False:

@@ -1,4 +1,4 @@
-"""Live handshakes for `cadoctor check --host`: classify a failure, describe the chain, find who holds its root."""
+"""Live handshakes for `cadoctor check --host`: what a handshake saw, its chain described, who holds its root."""
 
 from __future__ import annotations
 
@@ -22,43 +22,37 @@ DEFAULT_PORT = 443
 DEFAULT_TIMEOUT = 10.0  # seconds per handshake
 
 
-_UNTRUSTED = {2, 18, 19, 20, 27}  # verify codes: no trusted root (or a self-signed leaf) in reach
+# OpenSSL's verify codes (X509_V_ERR_*) for a chain that reaches no root the context trusts.
+NO_TRUSTED_ROOT = frozenset(
+    {
+        2,  # UNABLE_TO_GET_ISSUER_CERT
+        18,  # DEPTH_ZERO_SELF_SIGNED_CERT
+        19,  # SELF_SIGNED_CERT_IN_CHAIN
+        20,  # UNABLE_TO_GET_ISSUER_CERT_LOCALLY
+        21,  # UNABLE_TO_VERIFY_LEAF_SIGNATURE
+        27,  # CERT_UNTRUSTED
+    }
+)
 
 
-_ALERTS_ABOUT_OUR_CERTIFICATE = {
-    "TLSV1_ALERT_UNKNOWN_CA",
-    "SSLV3_ALERT_BAD_CERTIFICATE",
-    "SSLV3_ALERT_CERTIFICATE_UNKNOWN",
-    "SSLV3_ALERT_UNSUPPORTED_CERTIFICATE",
-    "SSLV3_ALERT_CERTIFICATE_EXPIRED",
-    "SSLV3_ALERT_CERTIFICATE_REVOKED",
-    "TLSV13_ALERT_CERTIFICATE_REQUIRED",
-    "TLSV1_ALERT_ACCESS_DENIED",
+# Those, and the codes that reject what the server's certificates say (their dates, the names they are valid for).
+CERTIFICATES_REJECTED = NO_TRUSTED_ROOT | {
+    9,  # CERT_NOT_YET_VALID
+    10,  # CERT_HAS_EXPIRED
+    62,  # HOSTNAME_MISMATCH
+    63,  # EMAIL_MISMATCH
+    64,  # IP_ADDRESS_MISMATCH
 }
 
 
-_NOT_TLS = {
-    "WRONG_VERSION_NUMBER",
-    "RECORD_LAYER_FAILURE",
-    "PACKET_LENGTH_TOO_LONG",
-    "HTTP_REQUEST",
-    "HTTPS_PROXY_REQUEST",
-    "UNKNOWN_PROTOCOL",
-    "RECORD_LENGTH_MISMATCH",
-}
+def reached_no_trusted_root(outcome: Mapping[str, Any]) -> bool:
+    """Whether verification failed for want of a trusted root: who holds the chain's root is then sought."""
+    return outcome.get("verify_code") in NO_TRUSTED_ROOT
 
 
-_BY_VERIFY_CODE = {
-    9: "host-not-yet-valid",
-    10: "host-expired",
-    21: "host-incomplete-chain",
-    62: "host-hostname-mismatch",
-    63: "host-hostname-mismatch",  # email address mismatch
-    64: "host-hostname-mismatch",  # IP address mismatch
-}
-
-
-_CLOSED = {"SSLEOFError", "SSLZeroReturnError", "ConnectionResetError", "ConnectionAbortedError", "BrokenPipeError"}
+def rejected_certificates(outcome: Mapping[str, Any]) -> bool:
+    """Whether verification rejected the server's certificates (their root, dates or names): their chain is read."""
+    return outcome.get("verify_code") in CERTIFICATES_REJECTED
 
 
 def parse_target(text: str) -> tuple[str, int]:
@@ -94,34 +88,6 @@ def parse_target(text: str) -> tuple[str, int]:
     if not port_text.isdigit() or not 0 < int(port_text) < 65536:
         raise ValueError("invalid port %r in %r: expected 1-65535" % (port_text, text))
     return host, int(port_text)
-
-
-def classify(outcome: Mapping[str, Any]) -> str | None:
-    """Turn one handshake's outcome into a `host-*` code: the verify code, the alert, then the socket state."""
-    if outcome.get("ok"):
-        return None
-    stage = outcome.get("stage")
-    error_type = str(outcome.get("error_type") or "")
-    reason = str(outcome.get("reason") or "").upper()
-    text = str(outcome.get("error") or "").lower()
-    if stage in ("invalid", "resolve", "proxy"):
-        return "host-unreachable"
-    if error_type in ("timeout", "TimeoutError", "SSLTimeoutError") or "timed out" in text:
-        return "host-timeout"
-    if stage == "connect":
-        return "host-unreachable"
-    code = outcome.get("verify_code")
-    if code is not None:
-        if code in _BY_VERIFY_CODE:
-            return _BY_VERIFY_CODE[code]
-        return "host-unknown-ca" if code in _UNTRUSTED else "host-handshake-failure"
-    if reason in _ALERTS_ABOUT_OUR_CERTIFICATE:
-        return "host-client-cert-rejected"
-    if reason in _NOT_TLS:
-        return "host-not-tls"
-    if reason == "UNEXPECTED_EOF_WHILE_READING" or error_type in _CLOSED or "eof occurred" in text:
-        return "host-connection-reset"
-    return "host-handshake-failure"
 
 
 def default_context(client_cert: str | None = None, client_key: str | None = None) -> ssl.SSLContext:
@@ -272,7 +238,7 @@ def sought_issuers(shaken: Iterable[Shaken | HostCheck]) -> frozenset[bytes]:
     """The issuers failing handshakes need found on disk: a host check reads in full only the files holding them."""
     names = set()
     for item in shaken:
-        if isinstance(item, Shaken) and classify(item.outcome) in ("host-unknown-ca", "host-incomplete-chain"):
+        if isinstance(item, Shaken) and reached_no_trusted_root(item.outcome):
             name = _sought(describe_chain(item.chain))
             if name is not None:
                 names.add(name)
@@ -320,15 +286,6 @@ def attribute(
     return top.subject if top.self_issued else top.issuer, tuple(holders), public
 
 
-_NEEDS_CHAIN = (
-    "host-unknown-ca",
-    "host-incomplete-chain",
-    "host-expired",
-    "host-not-yet-valid",
-    "host-hostname-mismatch",
-)
-
-
 @record
 class Shaken:
     """The network part of one host check: what the handshake (and, on a verify failure, the chain fetch) saw."""
@@ -343,7 +300,7 @@ class Shaken:
 def shake(
     target: str, context: ssl.SSLContext | str, timeout: float, meanwhile: Callable[[], None] | None = None
 ) -> Shaken | HostCheck:
-    """Handshake with the default context, fetching the chain when verification failed (network only).
+    """Handshake with the default context, fetching the chain when verification rejected it (network only).
 
     `context` is the text of the reason when no default context could be made: the host is then not tried.
     `meanwhile` runs while a successful handshake waits for a late alert (see `probe.handshake`).
@@ -351,12 +308,12 @@ def shake(
     try:
         host, port = parse_target(target)
     except ValueError as exc:
-        return HostCheck(target, target, 0, target, None, False, "invalid", "host-unreachable", error=str(exc))
+        return HostCheck(target, target, 0, target, None, False, "invalid", None, error=str(exc))
     if isinstance(context, str):
         return HostCheck(target, host, port, host, None, False, "context", None, error="not tried: " + context)
     outcome = probe.handshake(context, host, port, host, timeout, meanwhile=meanwhile)
     chain = tuple(binascii.a2b_base64(item) for item in outcome.get("chain") or ())
-    if classify(outcome) in _NEEDS_CHAIN and not chain:
+    if rejected_certificates(outcome) and not chain:
         chain = fetch_chain(host, port, host, timeout)
     return Shaken(target, host, port, outcome, chain)
 
@@ -375,19 +332,19 @@ def whole_chain(shaken: Shaken | HostCheck, timeout: float) -> Shaken | HostChec
 def shake_in(target: str, python: str, timeout: float) -> Shaken | HostCheck:
     """The handshake made by another interpreter (`--python` with `--host`): its OpenSSL, its trust path.
 
-    The chain of a failed verification is fetched from here, as `shake` does: it is what the server sends.
+    The chain of a rejected verification is fetched from here, as `shake` does: it is what the server sends.
     """
     from cadoctor._facts.interpreters.run import handshake_in
 
     try:
         host, port = parse_target(target)
     except ValueError as exc:
-        return HostCheck(target, target, 0, target, None, False, "invalid", "host-unreachable", error=str(exc))
+        return HostCheck(target, target, 0, target, None, False, "invalid", None, error=str(exc))
     outcome = handshake_in(python, host, port, timeout)
     if outcome.get("stage") == "context":
         return HostCheck(target, host, port, host, None, False, "context", None, error=outcome.get("error"))
     chain = tuple(binascii.a2b_base64(item) for item in outcome.get("chain") or ())
-    if classify(outcome) in _NEEDS_CHAIN and not chain:
+    if rejected_certificates(outcome) and not chain:
         chain = fetch_chain(host, port, host, timeout)
     return Shaken(target, host, port, outcome, chain)
 
@@ -431,55 +388,49 @@ def analyse(
     mozilla: str | None = None,
     strict: bool = False,
 ) -> HostCheck:
-    """Classify a handshake, describe the chain, attribute an untrusted root, and check it against `stores`.
+    """Describe a handshake's chain, find who holds a root it did not trust, and check the chain against `stores`.
 
     `stores` are the CA files the clients of the examined Python use (certifi, their own bundles, the files
     their variables name): the chain this one connection received is verified against each, offline.
-    `mozilla` is a copy of Mozilla's root set: an accepted chain whose root it lacks is intercepted.
-    `strict`: the examined Python is 3.13 or later, whose default context verifies strictly (so do the checks).
+    `mozilla` is a copy of Mozilla's root set: whether an accepted chain's root is in it, and if not, who here
+    holds it (an interception's root). `strict`: the examined Python is 3.13 or later, whose default context
+    verifies strictly (so do the checks). What is gathered follows raw conditions (the handshake succeeded, a
+    verify code rejected the certificates or found no trusted root); `code` and `missing_issuer` are the rules'.
     """
     if isinstance(shaken, HostCheck):
         return shaken
+    outcome = shaken.outcome
+    accepted = bool(outcome.get("ok"))
     checked: tuple[StoreVerdict, ...] | str = ()
     cafiles = list(stores)
-    if cafiles and classify(shaken.outcome) in (None, *_NEEDS_CHAIN):
+    if cafiles and (accepted or rejected_certificates(outcome)):
         from cadoctor._facts.tls.verifier import verdicts
 
         checked = verdicts(shaken.chain, cafiles, strict)
-    outcome, server_name = shaken.outcome, shaken.host
-    code = classify(outcome)
     chain = describe_chain(shaken.chain)
     top_issuer: str | None = None
     holders: tuple[RootHolder, ...] = ()
     public: bool | None = None
-    if code in ("host-unknown-ca", "host-incomplete-chain"):
+    if reached_no_trusted_root(outcome):
         top_issuer, holders, public = attribute(chain, bundles, strict=strict)
-        if chain and not chain[-1].self_issued and not holders:
-            # Its issuer is in no store here, certifi's public roots included. A public CA's leaf names where its
-            # issuer is published (AIA): sent alone, it lacks the intermediate the server must send. A leaf
-            # without one is signed by a private root (mkcert, trustme, a cluster's or a proxy's CA); above an
-            # intermediate the server did send, what is missing is a root no store here holds.
-            code = "host-incomplete-chain" if len(chain) == 1 and chain[0].ca_issuers else "host-unknown-ca"
-        elif holders:
-            code = "host-unknown-ca"  # a bundle here holds the issuer: trusting it is the question, not the server
-    elif code is None and chain:  # accepted: is its root a public one, or a private root trusted here?
+    elif accepted and chain:  # is its root a public one, or a private root trusted here?
         whole = outcome.get("chain_whole") is not False or len(chain) > 1 or chain[0].self_issued
         public = _public(chain, mozilla) if whole else None
         if public is False:
             top_issuer, holders, _ = attribute(chain, bundles, verify=False) if bundles else (None, (), None)
             top_issuer = top_issuer or (chain[-1].subject if chain[-1].self_issued else chain[-1].issuer)
             holders = holders or _os_holders(chain)
-    missing = chain[-1].issuer if code == "host-incomplete-chain" and chain and not chain[-1].self_issued else None
     return HostCheck(
         target=shaken.target,
         host=shaken.host,
         port=shaken.port,
-        server_name=server_name,
+        server_name=shaken.host,
         proxy=outcome.get("proxy"),
-        ok=bool(outcome.get("ok")),
+        ok=accepted,
         stage=str(outcome.get("stage")),
-        code=code,
+        code=None,
         error=outcome.get("error"),
+        error_type=outcome.get("error_type"),
         reason=outcome.get("reason"),
         verify_code=outcome.get("verify_code"),
         verify_message=outcome.get("verify_message"),
@@ -487,14 +438,8 @@ def analyse(
         seconds=outcome.get("handshake_seconds"),
         chain=chain,
         top_issuer=top_issuer,
-        missing_issuer=missing,
         holders=holders,
         public_root=public,
         stores=checked if isinstance(checked, tuple) else (),
         stores_problem=checked if isinstance(checked, str) else None,
     )
-
-
-def check_host(target: str, context: ssl.SSLContext, timeout: float, bundles: Iterable[Bundle] = ()) -> HostCheck:
-    """Handshake with the default context; on failure, classify it, describe the chain and attribute its root."""
-    return analyse(shake(target, context, timeout), bundles)
