@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     import ssl
     from typing import Any
 
-    from cadoctor._facts.tls.handshake import Shaken
+    from cadoctor._facts.tls.handshake import Handshake
 
 
 def _client_stores(facts: Facts) -> list[str]:
@@ -111,23 +111,23 @@ def _default_context(client_cert: str | None, client_key: str | None) -> tuple[s
     return context, probe.context_facts(context)
 
 
-def _succeeded(item: Shaken | HostCheck) -> bool:
+def _succeeded(item: Handshake | HostCheck) -> bool:
     """Whether a handshake went through."""
     return not isinstance(item, HostCheck) and bool(item.outcome.get("ok"))
 
 
 def _shake_all(
     hosts: Sequence[str], context: ssl.SSLContext | str, timeout: float, meanwhile: Callable[[], None]
-) -> list[Shaken | HostCheck]:
+) -> list[Handshake | HostCheck]:
     """Handshake with every host, several at once; a single host's wait for late alerts runs `meanwhile`."""
-    from cadoctor._facts.tls.handshake import shake
+    from cadoctor._facts.tls.handshake import handshake
 
     if len(hosts) == 1:
-        return [shake(hosts[0], context, timeout, meanwhile)]
+        return [handshake(hosts[0], context, timeout, meanwhile)]
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=min(8, len(hosts))) as pool:
-        return list(pool.map(lambda target: shake(target, context, timeout), hosts))
+        return list(pool.map(lambda target: handshake(target, context, timeout), hosts))
 
 
 def check(
@@ -167,12 +167,13 @@ def check(
             raise ValueError("hosts cannot be combined with --pid or --root: the handshake would come from this one")
         if python is not None:
             from cadoctor._facts.interpreters.run import probe_interpreter
-            from cadoctor._facts.tls.handshake import analyse, shake_in, sought_issuers, whole_chain
+            from cadoctor._facts.tls.analysis import analyse, sought_issuers
+            from cadoctor._facts.tls.handshake import complete_chain, handshake_from
 
             probed_there = probe_interpreter(python)
             subject = Subject(kind="interpreter", executable=python, python=True, observed="runtime")
             # made by that interpreter, checked here against each of its clients' stores
-            shaken = [whole_chain(shake_in(target, python, timeout), timeout) for target in hosts]
+            shaken = [complete_chain(handshake_from(target, python, timeout), timeout) for target in hosts]
             failed = not all(_succeeded(item) for item in shaken)
             facts = facts_from_probe(probed_there, local=False, names=sought_issuers(shaken) if failed else None)
             facts = replace(facts, subject=subject)
@@ -198,7 +199,8 @@ def check(
             )
         if not hosts:
             return report_for(collect(), verify=verify, timeout=timeout)
-        from cadoctor._facts.tls.handshake import analyse, sought_issuers, whole_chain
+        from cadoctor._facts.tls.analysis import analyse, sought_issuers
+        from cadoctor._facts.tls.handshake import complete_chain
 
         context, loaded = _default_context(client_cert, client_key)
         probed: list[dict[str, Any]] = []
@@ -215,7 +217,7 @@ def check(
             if not looked:
                 look()
             stores = _client_stores(looked[0])
-            shaken = [whole_chain(item, timeout) for item in shaken] if stores else shaken
+            shaken = [complete_chain(item, timeout) for item in shaken] if stores else shaken
             light = replace(
                 looked[0],
                 hosts=tuple(analyse(item, (), stores, looked[0].mozilla, _strict(looked[0])) for item in shaken),
@@ -228,7 +230,7 @@ def check(
         failed = not all(_succeeded(item) for item in shaken)
         facts = facts_from_probe(probed[0], names=sought_issuers(shaken) if failed else None)
         stores = _client_stores(facts)
-        shaken = [whole_chain(item, timeout) for item in shaken] if stores else shaken
+        shaken = [complete_chain(item, timeout) for item in shaken] if stores else shaken
         facts = replace(
             facts, hosts=tuple(analyse(item, facts.bundles, stores, facts.mozilla, _strict(facts)) for item in shaken)
         )

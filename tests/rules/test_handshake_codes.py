@@ -11,14 +11,14 @@ import pytest
 from servers import make_chain
 
 from cadoctor._check import report_for
+from cadoctor._facts.tls.analysis import analyse
 from cadoctor._facts.tls.handshake import (
     CERTIFICATES_REJECTED,
     NO_TRUSTED_ROOT,
-    Shaken,
-    analyse,
+    Handshake,
+    handshake,
     reached_no_trusted_root,
     rejected_certificates,
-    shake,
 )
 from cadoctor._model import Facts, HostCheck, RootHolder, facts_from_json
 from cadoctor._record import replace
@@ -31,7 +31,7 @@ VERIFY_FAILED = {"stage": "handshake", "error_type": "SSLCertVerificationError",
 def _checked(outcome: dict[str, Any], chain: tuple[bytes, ...] = ()) -> HostCheck:
     """The host check the tls family builds from a raw outcome and the chain's DER, nothing on disk holding its root."""
     full = {"ok": False, "proxy": None, "error": None, "error_type": None, **outcome}
-    return analyse(Shaken("example.test", "example.test", 443, full, chain), ())
+    return analyse(Handshake("example.test", "example.test", 443, full, chain), ())
 
 
 def _code(**outcome: Any) -> str | None:
@@ -180,14 +180,14 @@ def test_the_verify_code_comes_before_the_alert_and_the_socket() -> None:
 def test_a_handshake_that_succeeded_or_was_never_tried_has_no_code() -> None:
     """Success has no code, and neither has a host not tried for want of a default context."""
     assert _code(ok=True, stage="done", protocol="TLSv1.3") is None
-    untried = shake("example.test:443", "SSL_CERT_FILE is a FIFO", 1.0)
+    untried = handshake("example.test:443", "SSL_CERT_FILE is a FIFO", 1.0)
     assert isinstance(untried, HostCheck)
     assert (untried.stage, host_code(untried)) == ("context", None)
 
 
 def test_a_target_that_names_no_endpoint_is_unreachable() -> None:
     """A target that does not parse is never tried, and the rule calls it unreachable."""
-    invalid = shake("https://example.test:99999", "never used", 1.0)
+    invalid = handshake("https://example.test:99999", "never used", 1.0)
     assert isinstance(invalid, HostCheck)
     assert (invalid.stage, host_code(invalid)) == ("invalid", "host-unreachable")
 
