@@ -221,7 +221,7 @@ def test_a_root_a_bundle_here_holds_makes_it_an_unknown_ca(tmp_path: Path) -> No
     assert (_classified(held).code, _classified(held).missing_issuer) == ("host-unknown-ca", None)
 
 
-def test_without_a_chain_the_verify_code_stands(tmp_path: Path) -> None:
+def test_without_a_chain_the_verify_code_stands() -> None:
     """No chain to read (the fetch found none): code 21 stays an incomplete chain, with no issuer to name."""
     host = _classified(_checked(_verify_failure(21)))
     assert (host.code, host.missing_issuer) == ("host-incomplete-chain", None)
