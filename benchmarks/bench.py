@@ -252,8 +252,8 @@ def explain_figures(py: str) -> tuple[str, float, float, float, float]:
     """
     import re
 
-    from cadoctor._rules.message_table import PATTERNS
-    from cadoctor._rules.messages import explain
+    from cadoctor._rules.explain.reading import explain
+    from cadoctor._rules.explain.table import PATTERNS
 
     families = {
         p.name: re.findall(r"[a-z][a-z _'=:-]{3,}", p.source + " ".join(a + b for a, b in p.ordered)) for p in PATTERNS

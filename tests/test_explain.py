@@ -13,9 +13,9 @@ import pytest
 from conftest import clean_env, run_cadoctor
 from servers import answer_http, close_after_hello, make_chain, serve, server_context, tls_handler
 
-from cadoctor._rules.message_patterns import Text
-from cadoctor._rules.message_table import CONTEXTS, PATTERNS
-from cadoctor._rules.messages import explain
+from cadoctor._rules.explain.phrases import Text
+from cadoctor._rules.explain.reading import explain
+from cadoctor._rules.explain.table import CONTEXTS, PATTERNS
 
 # Messages as the libraries print them (formats from their sources and issue trackers), with the finding code
 # the first likely cause must carry.

@@ -374,7 +374,8 @@ def test_ten_megabyte_chain_is_bounded(tmp_path: Path) -> None:
 
 def test_chain_read_from_a_tls12_handshake(tmp_path: Path) -> None:
     """The pre-3.10 path reads leaf and intermediate from a TLS 1.2 Certificate message, directly and via a proxy."""
-    from cadoctor._facts.tls.handshake import _chain_from_tls12, describe_chain
+    from cadoctor._facts.tls.fetch import chain_from_tls12
+    from cadoctor._facts.tls.holders import describe_chain
 
     chain = make_chain(tmp_path / "pki")
     assert chain.intermediate is not None
@@ -385,9 +386,9 @@ def test_chain_read_from_a_tls12_handshake(tmp_path: Path) -> None:
     ):
         for name in ("HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy"):  # this process's own environment
             patch.delenv(name, raising=False)
-        direct = _chain_from_tls12("localhost", port, "localhost", 5)
+        direct = chain_from_tls12("localhost", port, "localhost", 5)
         patch.setenv("HTTPS_PROXY", "http://127.0.0.1:%d" % proxy)
-        tunnelled = _chain_from_tls12("localhost", port, "localhost", 5)
+        tunnelled = chain_from_tls12("localhost", port, "localhost", 5)
     subjects = [c.subject for c in describe_chain(direct)]
     assert subjects == ["CN=localhost", chain.intermediate_name]
     assert tunnelled == direct

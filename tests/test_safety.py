@@ -29,8 +29,8 @@ from conftest import (
 from cadoctor._facts.interpreters.proof import NotProven, prove_python
 from cadoctor._fixes.bundles import trustworthy
 from cadoctor._model import Bundle
-from cadoctor._rules.message_table import CONTEXTS, PATTERNS
-from cadoctor._rules.messages import explain, find_host
+from cadoctor._rules.explain.reading import explain, find_host
+from cadoctor._rules.explain.table import CONTEXTS, PATTERNS
 from cadoctor._text import printable
 
 SSL_WAIT = "import ssl; " + WAIT  # a Python that has loaded OpenSSL, then waits on stdin

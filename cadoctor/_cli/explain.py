@@ -19,7 +19,7 @@ def run_explain(fmt: Output, text: Sequence[str]) -> int:
 
     from cadoctor._commands.explain import explain
     from cadoctor._render.explanation import to_document, to_text
-    from cadoctor._rules.messages import INPUT_LIMIT
+    from cadoctor._rules.explain.reading import INPUT_LIMIT
 
     message = " ".join(text)
     if not text or list(text) == ["-"]:

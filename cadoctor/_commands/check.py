@@ -10,14 +10,13 @@ from cadoctor._facts import memo
 from cadoctor._facts.child import probe
 from cadoctor._facts.subjects import Examinee, facts_of, open_subject, tried_in
 from cadoctor._facts.subjects.this_process import loadable
+from cadoctor._facts.tls.analysis import analyse, sought_issuers
 from cadoctor._facts.tls.handshake import (
     DEFAULT_TIMEOUT,
-    analyse,
+    complete_chain,
     default_context,
-    shake,
-    shake_in,
-    sought_issuers,
-    whole_chain,
+    handshake,
+    handshake_from,
 )
 from cadoctor._fixes.propose import KIND_RANK, propose
 from cadoctor._fixes.verify import trial_obstacle
@@ -27,6 +26,7 @@ from cadoctor._record import replace
 from cadoctor._rules.client_table import RULES
 from cadoctor._rules.clients import host_verdicts, own_stores
 from cadoctor._rules.clients import judge as judge_clients
+from cadoctor._rules.handshakes import classified
 from cadoctor._rules.stacks import about_default_paths, judge_stacks
 from cadoctor._rules.trust import diagnose
 
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     import ssl
     from typing import Any
 
-    from cadoctor._facts.tls.handshake import Shaken
+    from cadoctor._facts.tls.handshake import Handshake
 
 # The distributions discovery looks for: every client the rules describe, the injectors they judge (truststore,
 # pip-system-certs) and certifi, which the report lists beside them. The facts never read a rule: named here.
@@ -78,6 +78,7 @@ def report_for(
     tried here (a non-Python program, another user's or another root's interpreter) keeps every fix untried,
     with the reason; fixes only Python can apply are not offered to a program that is not Python.
     """
+    facts = classified(facts)  # each handshake's host-* code is a rule's judgement of the raw facts
     findings = diagnose(facts)
     fixes = propose(facts, findings)
     if facts.subject is not None and facts.subject.python is False:
@@ -119,21 +120,21 @@ def _default_context(client_cert: str | None, client_key: str | None) -> tuple[s
     return context, probe.context_facts(context)
 
 
-def _succeeded(item: Shaken | HostCheck) -> bool:
+def _succeeded(item: Handshake | HostCheck) -> bool:
     """Whether a handshake went through."""
     return not isinstance(item, HostCheck) and bool(item.outcome.get("ok"))
 
 
 def _shake_all(
     hosts: Sequence[str], context: ssl.SSLContext | str, timeout: float, meanwhile: Callable[[], None]
-) -> list[Shaken | HostCheck]:
+) -> list[Handshake | HostCheck]:
     """Handshake with every host, several at once; a single host's wait for late alerts runs `meanwhile`."""
     if len(hosts) == 1:
-        return [shake(hosts[0], context, timeout, meanwhile)]
+        return [handshake(hosts[0], context, timeout, meanwhile)]
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=min(8, len(hosts))) as pool:
-        return list(pool.map(lambda target: shake(target, context, timeout), hosts))
+        return list(pool.map(lambda target: handshake(target, context, timeout), hosts))
 
 
 def check(
@@ -174,9 +175,9 @@ def check(
         if hosts and python is None:
             return _check_here(hosts, verify, timeout, client_cert, client_key)
         examinee = open_subject(python=python, pid=pid, root=root)
-        shaken: list[Shaken | HostCheck] = []
+        shaken: list[Handshake | HostCheck] = []
         if python is not None:  # made by that interpreter, checked here against each of its clients' stores
-            shaken = [whole_chain(shake_in(target, python, timeout), timeout) for target in hosts]
+            shaken = [complete_chain(handshake_from(target, python, timeout), timeout) for target in hosts]
         facts = facts_of(examinee, clients=CLIENTS, names=_sought(shaken))
         if shaken:
             facts = _analysed(facts, shaken, _client_stores(facts))
@@ -217,20 +218,20 @@ def _check_here(
     return _report(opened[0], _analysed(facts, shaken, stores), verify, timeout)
 
 
-def _sought(shaken: Sequence[Shaken | HostCheck]) -> frozenset[bytes] | None:
+def _sought(shaken: Sequence[Handshake | HostCheck]) -> frozenset[bytes] | None:
     """The issuers a failed handshake's chain needs, for a look at the disk that reads only them; None: read it all."""
     return None if all(_succeeded(item) for item in shaken) else sought_issuers(shaken)
 
 
 def _chains_for(
-    facts: Facts, shaken: list[Shaken | HostCheck], timeout: float
-) -> tuple[list[str], list[Shaken | HostCheck]]:
+    facts: Facts, shaken: list[Handshake | HostCheck], timeout: float
+) -> tuple[list[str], list[Handshake | HostCheck]]:
     """The stores of the examined Python's clients, and the handshakes with the whole chain where one will check it."""
     stores = _client_stores(facts)
-    return stores, [whole_chain(item, timeout) for item in shaken] if stores else shaken
+    return stores, [complete_chain(item, timeout) for item in shaken] if stores else shaken
 
 
-def _analysed(facts: Facts, shaken: Sequence[Shaken | HostCheck], stores: list[str]) -> Facts:
+def _analysed(facts: Facts, shaken: Sequence[Handshake | HostCheck], stores: list[str]) -> Facts:
     """The facts with each handshake analysed: classified, its root attributed on disk, checked against `stores`.
 
     A light look read no certificate: no bundle of it can hold an issuer.

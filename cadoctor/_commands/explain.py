@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from cadoctor._rules.messages import Explanation
-from cadoctor._rules.messages import explain as decode
+from cadoctor._rules.explain.reading import Explanation
+from cadoctor._rules.explain.reading import explain as decode
 
 
 def explain(message: str) -> Explanation:

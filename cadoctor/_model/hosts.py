@@ -63,7 +63,7 @@ class HostCheck:
     Attributes:
         target: As given on the command line; `host`, `port` and `server_name` as used.
         stage: Where it stopped: resolve, connect, proxy, handshake, after-handshake, done (or invalid).
-        code: The `host-*` finding code that classifies a failure (None when the handshake succeeded).
+        code: The `host-*` finding code that classifies a failure, decided by `_rules.handshakes` (None: succeeded).
         reason: OpenSSL's reason (e.g. `CERTIFICATE_VERIFY_FAILED`, `TLSV1_ALERT_UNKNOWN_CA`).
         chain: What the server presented, leaf first; `top_issuer` is the issuer the chain ends at.
         missing_issuer: The certificate the server should have sent, when the chain is incomplete.
@@ -82,6 +82,7 @@ class HostCheck:
     stage: str
     code: str | None
     error: str | None = None
+    error_type: str | None = field(default=None, metadata=INTERNAL)  # the exception's class: a timeout, a reset
     reason: str | None = None
     verify_code: int | None = None
     verify_message: str | None = None

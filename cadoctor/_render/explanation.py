@@ -10,7 +10,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from cadoctor._rules.messages import Explanation
+    from cadoctor._rules.explain.reading import Explanation
 
 
 def to_document(explanation: Explanation, text: str) -> dict[str, Any]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from cadoctor._model import Facts, Finding, HostCheck, Severity
+from cadoctor._rules.clients import host_verdicts, judge
+from cadoctor._rules.interception import interception_product
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -95,51 +97,8 @@ def host_findings(facts: Facts) -> Iterator[Finding]:
             yield from _intercepted(facts, host)
 
 
-# Products that intercept TLS, as their CAs name themselves (matched in the chain's names, case folded).
-INTERCEPTION_PRODUCTS = (
-    "zscaler",
-    "netskope",
-    "fortigate",
-    "fortinet",
-    "palo alto",
-    "blue coat",
-    "bluecoat",
-    "forcepoint",
-    "websense",
-    "cisco umbrella",
-    "opendns",
-    "sophos",
-    "mitmproxy",
-    "do_not_trust_fiddlerroot",
-    "fiddler",
-    "charles proxy",
-    "kaspersky",
-    "avast",
-    "eset ssl filter",
-    "bitdefender",
-    "check point",
-    "barracuda",
-    "smoothwall",
-    "lightspeed",
-    "securly",
-    "iboss",
-    "menlo security",
-    "cato networks",
-    "mcafee web gateway",
-    "skyhigh",
-)
-
-
-def interception_product(names: list[str]) -> str | None:
-    """The interception product a certificate name gives away, if any."""
-    folded = " ".join(names).lower()
-    return next((product for product in INTERCEPTION_PRODUCTS if product in folded), None)
-
-
 def _intercepted(facts: Facts, host: HostCheck) -> Iterator[Finding]:
     """A root Mozilla's set lacks but the OS store holds, or a known interception product's: and who fails it."""
-    from cadoctor._rules.clients import host_verdicts, judge
-
     system_holders = [h.path for h in host.holders if "system" in h.roles or "local-anchors" in h.roles]
     product = interception_product([c.issuer for c in host.chain] + [host.top_issuer or ""])
     if host.public_root is True or not (system_holders or product) or (host.public_root is None and not product):

@@ -2,9 +2,11 @@
 
 Contract:
 - does: one handshake per host with the examined process's default context (through the HTTP proxy a client
-  here would use), reads the chain the server sent, and asks the already loaded libcrypto whether each store
-  would accept it (`verifier`, `X509_verify_cert`: OpenSSL's rules, not a stricter reading);
-- returns: raw outcomes (stage, error, verify code, chain) and `HostCheck` records with who holds the root;
+  here would use), reads the chain the server sent (`fetch`, on a connection that only looks), and asks the
+  already loaded libcrypto whether each store would accept it (`verifier`, `X509_verify_cert`: OpenSSL's rules,
+  not a stricter reading);
+- returns: raw outcomes (`handshake.Handshake`: stage, error, verify code, chain) and `HostCheck` records
+  (`analysis.analyse`) with the chain described and who holds its root (`holders`), gathered on raw conditions;
   the meaning of an outcome (its `host-*` code) is decided by `_rules.handshakes`, not here;
 - never: loads a new OpenSSL, sends more than a handshake, or waits past its timeout.
 """

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 
 from cadoctor._record import record
 
@@ -215,6 +216,18 @@ def _in_order(text: str, first: re.Pattern[str], then: re.Pattern[str]) -> tuple
         if after is not None:
             return found.start(), after.end()
         at = end + 1
+
+
+# What a regex reads as syntax outside a class: escaped, and only that, so a phrase still reads as its text.
+_SPECIAL = frozenset(".^$*+?{}[]\\|()")
+
+
+def whole_words(texts: Iterable[str]) -> str:
+    """One alternative per text, matched literally as whole words of the folded text (a table kept as plain text)."""
+    return "|".join(
+        r"\b%s\b" % "".join("\\" + char if char in _SPECIAL else char for char in text.translate(FOLD))
+        for text in texts
+    )
 
 
 def pattern(

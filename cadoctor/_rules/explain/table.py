@@ -4,11 +4,15 @@ Phrases are written as the libraries print them (from their sources: OpenSSL's r
 crypto/x509 errors, rustls' CertificateError, Java's PKIX exceptions, libpq, schannel, GnuTLS, NSS, mbed TLS),
 lowercase, with `_` read as a space. Each alternative starts with a word it holds whole (`\b` where the word
 opens the phrase), which is what lets a text that lacks it skip the family; `tests/test_safety.py` checks both.
+Two families are built from tables `check --host` reads too: the interception products and the alerts about a
+certificate.
 """
 
 from __future__ import annotations
 
-from cadoctor._rules.message_patterns import Context, Pattern, context, pattern
+from cadoctor._rules import interception
+from cadoctor._rules.certificate_alerts import CERTIFICATE_ALERTS
+from cadoctor._rules.explain.phrases import Context, Pattern, context, pattern, whole_words
 
 # Where a message shows its side: the server logging a handshake it accepted, or a client connecting.
 CONTEXTS: tuple[Context, ...] = (
@@ -75,32 +79,14 @@ _UNTRUSTED = (
 
 
 # Alerts a peer sends when it rejects a certificate: which certificate depends on which side received it.
-_ALERTS = (
-    r"\btlsv1 alert unknown ca\b|\bsslv3 alert bad certificate\b|\bsslv3 alert certificate unknown\b|"
-    r"\balert certificate required\b|\btlsv1 alert access denied\b|\bsslv3 alert unsupported certificate\b|"
-    r"\breceived fatal alert: (bad certificate|certificate unknown|unknown ca|certificate required|"
-    r"access denied|unsupported certificate|badcertificate|unknownca|certificateunknown|"
-    r"certificaterequired)\b|\bremote error: tls: (bad certificate|unknown certificate authority|"
-    r"unknown certificate|certificate required|access denied)\b|\bssl error bad cert alert\b|"
-    r"\bssl error unknown ca alert\b|\bssl error certificate unknown alert\b|"
-    r"\breceived (server|client) alert: fatal - (unknown ca|bad certificate|certificate unknown|"
-    r"certificate required)\b|\bpeer does not recognize and trust the ca\b"
-)
+_ALERTS = whole_words(phrase for alert in CERTIFICATE_ALERTS for phrase in alert.printed)
 
 
 # Most specific first: the first rows that match decide the order of the causes shown.
 PATTERNS: tuple[Pattern, ...] = (
     pattern(
         "interception-product",
-        r"\bzscaler\b|\bnetskope\b|\bfortinet\b|\bfortigate\b|\bbluecoat\b|\bblue coat\b|\bpalo alto\b|"
-        r"\bcisco umbrella\b|\bumbrella root\b|\bsophos\b|\bforcepoint\b|\bwebsense\b|\bmitmproxy\b|"
-        r"\bfiddler\b|\bfiddlerroot\b|\bcharles proxy\b|\bcharlesproxy\b|\bkaspersky\b|\bavast\b|"
-        r"\bavg (antivirus|internet security|web shield)|\beset\b|\bbitdefender\b|\bweb shield\b|"
-        r"\bwebgateway\b|\bweb gateway\b|\bcheck point\b|\bcheckpoint ssl\b|\buntangle\b|\bsmoothwall\b|"
-        r"\bbarracuda\b|\blightspeed\b|\bsecurly\b|\biboss\b|\bmenlo security\b|\bcontentkeeper\b|"
-        r"\bportswigger\b|\bburp suite\b|\breqable\b|\bproxyman\b|\bgateway ca - cloudflare\b|"
-        r"\bssl inspection\b|\btls inspection\b|\bhttps inspection\b|\bssl decryption\b|"
-        r"\bdeep packet inspection\b|\bman-in-the-middle\b|\bmitm detected\b",
+        whole_words(interception.NAMES),
         ("host-intercepted", "host-unknown-ca"),
         "the message names a TLS-intercepting proxy or security product: it re-signs every connection with its own "
         "root, which the OS store may hold but this client's own store (certifi, a bundled or container store) lacks",

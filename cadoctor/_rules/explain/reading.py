@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 
 from cadoctor._record import field, record
-from cadoctor._rules.message_patterns import Text
-from cadoctor._rules.message_table import CONTEXTS, PATTERNS
+from cadoctor._rules.explain.phrases import Text
+from cadoctor._rules.explain.table import CONTEXTS, PATTERNS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from cadoctor._rules.message_patterns import Pattern
+    from cadoctor._rules.explain.phrases import Pattern
 
 INPUT_LIMIT = 1 << 20  # characters of text examined: tracebacks are long, logs can be endless
 

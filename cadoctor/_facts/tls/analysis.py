@@ -1,0 +1,92 @@
+"""What one host check needs beside the handshake: its chain described, who holds its root, each store's verdict.
+
+What is gathered follows raw conditions (the handshake succeeded; a verify code rejected the server's
+certificates, or found no trusted root); what the outcome means, its `host-*` code, is `_rules.handshakes`'.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from cadoctor._facts.tls.handshake import Handshake, reached_no_trusted_root, rejected_certificates
+from cadoctor._facts.tls.holders import (
+    describe_chain,
+    find_root_holders,
+    issuer_sought,
+    os_holders,
+    reaches_public_roots,
+)
+from cadoctor._facts.tls.verifier import verdicts
+from cadoctor._model import Bundle, HostCheck, RootHolder, StoreVerdict
+
+
+def sought_issuers(made: Iterable[Handshake | HostCheck]) -> frozenset[bytes]:
+    """The issuers failing handshakes need found on disk: a host check reads in full only the files holding them."""
+    names = set()
+    for item in made:
+        if isinstance(item, Handshake) and reached_no_trusted_root(item.outcome):
+            name = issuer_sought(describe_chain(item.chain))
+            if name is not None:
+                names.add(name)
+    return frozenset(names)
+
+
+def analyse(
+    made: Handshake | HostCheck,
+    bundles: Iterable[Bundle],
+    stores: Iterable[str] = (),
+    mozilla: str | None = None,
+    strict: bool = False,
+) -> HostCheck:
+    """Describe a handshake's chain, find who holds a root it did not trust, and check the chain against `stores`.
+
+    `stores` are the CA files the clients of the examined Python use (certifi, their own bundles, the files
+    their variables name): the chain this one connection received is verified against each, offline.
+    `mozilla` is a copy of Mozilla's root set: whether an accepted chain's root is in it, and if not, who here
+    holds it (an interception's root). `strict`: the examined Python is 3.13 or later, whose default context
+    verifies strictly (so do the checks). The record leaves `code` and `missing_issuer` to the rules.
+    """
+    if isinstance(made, HostCheck):
+        return made
+    outcome = made.outcome
+    accepted = bool(outcome.get("ok"))
+    checked: tuple[StoreVerdict, ...] | str = ()
+    cafiles = list(stores)
+    if cafiles and (accepted or rejected_certificates(outcome)):
+        checked = verdicts(made.chain, cafiles, strict)
+    chain = describe_chain(made.chain)
+    top_issuer: str | None = None
+    holders: tuple[RootHolder, ...] = ()
+    public: bool | None = None
+    if reached_no_trusted_root(outcome):
+        top_issuer, holders, public = find_root_holders(chain, bundles, strict=strict)
+    elif accepted and chain:  # is its root a public one, or a private root trusted here?
+        whole = outcome.get("chain_whole") is not False or len(chain) > 1 or chain[0].self_issued
+        public = reaches_public_roots(chain, mozilla) if whole else None
+        if public is False:
+            top_issuer, holders, _ = find_root_holders(chain, bundles, verify=False) if bundles else (None, (), None)
+            top_issuer = top_issuer or (chain[-1].subject if chain[-1].self_issued else chain[-1].issuer)
+            holders = holders or os_holders(chain)
+    return HostCheck(
+        target=made.target,
+        host=made.host,
+        port=made.port,
+        server_name=made.host,
+        proxy=outcome.get("proxy"),
+        ok=accepted,
+        stage=str(outcome.get("stage")),
+        code=None,
+        error=outcome.get("error"),
+        error_type=outcome.get("error_type"),
+        reason=outcome.get("reason"),
+        verify_code=outcome.get("verify_code"),
+        verify_message=outcome.get("verify_message"),
+        protocol=outcome.get("protocol"),
+        seconds=outcome.get("handshake_seconds"),
+        chain=chain,
+        top_issuer=top_issuer,
+        holders=holders,
+        public_root=public,
+        stores=checked if isinstance(checked, tuple) else (),
+        stores_problem=checked if isinstance(checked, str) else None,
+    )

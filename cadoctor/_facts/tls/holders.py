@@ -1,0 +1,114 @@
+"""A server's chain described without trusting it, and who holds the root it ends at: bundles, Mozilla's set."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable
+
+from cadoctor._facts.certs.der import MalformedDER, certificate_parts, describe
+from cadoctor._facts.certs.pem import holds_named, named
+from cadoctor._facts.tls.verifier import verdicts
+from cadoctor._locations import KNOWN_FILES
+from cadoctor._model import Bundle, ChainCertificate, RootHolder
+
+
+def describe_chain(ders: Iterable[bytes]) -> tuple[ChainCertificate, ...]:
+    """Subject, issuer, validity and key identifiers of each certificate the server presented (read from DER)."""
+    described = []
+    for der in ders:
+        try:
+            described.append(describe(der))
+        except (MalformedDER, ValueError, IndexError):
+            continue
+    return tuple(described)
+
+
+def issuer_sought(chain: tuple[ChainCertificate, ...]) -> bytes | None:
+    """The raw name of the issuer a chain ends at (the top's own, when it is a root), or None."""
+    if not chain:
+        return None
+    try:
+        parts = certificate_parts(chain[-1].der)
+    except MalformedDER:
+        return None
+    return parts.subject if chain[-1].self_issued else parts.issuer
+
+
+def _holder_certificates(bundle: Bundle, issuer_der: bytes) -> list[bytes]:
+    """A bundle's certificates named `issuer_der`, compared as OpenSSL compares names; a file from what it read.
+
+    A bundle only looked at (a --host check's light look) holds none: the search that chose what to read in full
+    looked for this very name.
+    """
+    if not bundle.parsed:
+        return []
+    if bundle.ders:  # what it was read to hold (a folder: linked, or left unlinked as a local anchor folder is)
+        return named(list(bundle.ders.values()), issuer_der)
+    # Lazy: only a failed handshake's inventory gets here; a successful check never loads datetime and hashlib.
+    from cadoctor._facts.certs.bundle import certificates_named
+
+    return certificates_named(bundle.path, issuer_der) if bundle.kind in ("file", "directory") else []
+
+
+def find_root_holders(
+    chain: tuple[ChainCertificate, ...], bundles: Iterable[Bundle], *, verify: bool = True, strict: bool = False
+) -> tuple[str | None, tuple[RootHolder, ...], bool | None]:
+    """Which bundles hold the issuer the chain ends at, and whether the chain verifies against each of them.
+
+    Each holder is asked of OpenSSL's own `X509_verify_cert` in the loaded libcrypto (the verifier the
+    clients run, with its rules, not a stricter RFC 5280 reading); the name is the handshake's to judge.
+    Without `verify` (a chain the handshake accepted) only who holds the root is found.
+    """
+    issuer_der = issuer_sought(chain)
+    if issuer_der is None:
+        return None, (), None
+    top = chain[-1]
+    found: dict[str, Bundle] = {}
+    roles: dict[str, tuple[str, ...]] = {}  # a file under several names (a compiled path, the OS's): every role
+    for bundle in bundles:
+        real = bundle.realpath or bundle.path
+        if real in found:
+            roles[real] += tuple(r for r in bundle.roles if r not in roles[real])
+            if "system" in bundle.roles and "system" not in found[real].roles:
+                found[real] = bundle  # named as the OS names it
+        elif _holder_certificates(bundle, issuer_der):
+            found[real], roles[real] = bundle, bundle.roles
+    paths = [b.path for b in found.values()]
+    checked = verdicts(tuple(c.der for c in chain), paths, strict) if found and verify else ()
+    by_path = {v.path: v for v in checked} if isinstance(checked, tuple) else {}
+    holders = []
+    for real, bundle in found.items():
+        verdict = by_path.get(bundle.path)
+        if not verify:
+            holders.append(RootHolder(bundle.path, roles[real], None))
+        elif verdict is None:  # the loaded libcrypto cannot verify offline: say why, guess nothing
+            holders.append(RootHolder(bundle.path, roles[real], None, str(checked)))
+        else:
+            holders.append(RootHolder(bundle.path, roles[real], verdict.ok, verdict.reason))
+    public = any("certifi" in h.roles for h in holders) if holders else None
+    return top.subject if top.self_issued else top.issuer, tuple(holders), public
+
+
+def _names(chain: tuple[ChainCertificate, ...]) -> set[bytes]:
+    """The raw subject and issuer names of a chain's certificates."""
+    names: set[bytes] = set()
+    for certificate in chain:
+        with contextlib.suppress(MalformedDER):
+            parts = certificate_parts(certificate.der)
+            names.update((parts.subject, parts.issuer))
+    return names
+
+
+def reaches_public_roots(chain: tuple[ChainCertificate, ...], mozilla: str | None) -> bool | None:
+    """Whether the chain reaches Mozilla's set: a certificate of it, or its issuer, is there (None: cannot tell).
+
+    Any certificate counts, not only the top: a server may still send a cross-signed root whose own issuer has
+    left the set (ISRG Root X1 under DST Root CA X3).
+    """
+    return None if mozilla is None else holds_named(mozilla, _names(chain))
+
+
+def os_holders(chain: tuple[ChainCertificate, ...]) -> tuple[RootHolder, ...]:
+    """The distribution's CA files that hold the chain's root: where an accepted private root came from."""
+    names = _names(chain[-1:])
+    return tuple(RootHolder(path, ("system",), None) for path, _ in KNOWN_FILES if holds_named(path, names))

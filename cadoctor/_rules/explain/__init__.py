@@ -1,0 +1,11 @@
+"""`cadoctor explain`: a pasted TLS error message or traceback read against a table of message families.
+
+Contract:
+- reads: text only, at most `reading.INPUT_LIMIT` characters, in time linear in its length (`phrases`);
+- returns: an `Explanation` (`reading.explain`): the likely causes, most specific first, each with the finding
+  codes it points at and the `cadoctor check` command that confirms it, the host the message names, the side
+  that printed it;
+- shares: the interception products (`_rules.interception`) and the alerts that reject a certificate
+  (`_rules.certificate_alerts`) with `check --host`: its two rows are built from those tables;
+- never: runs a check, touches the network, or echoes a host that is not a valid name into a command.
+"""
