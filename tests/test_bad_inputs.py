@@ -15,7 +15,7 @@ from conftest import check_json, clean_env, copy_bundle, make_ca, system_bundle_
 from cryptography import x509
 
 from cadoctor._facts.certs.bundle import inspect
-from cadoctor._facts.certs.subject_hash import subject_hash
+from cadoctor._facts.certs.names import subject_hash
 
 
 def _pem_blocks(path: Path) -> list[bytes]:

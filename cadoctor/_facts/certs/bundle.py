@@ -9,8 +9,8 @@ import os
 import re
 
 from cadoctor._facts.certs.der import MalformedDER, certificate_facts, read_tlv
+from cadoctor._facts.certs.names import subject_hash, with_subject
 from cadoctor._facts.certs.pem import decoded
-from cadoctor._facts.certs.subject_hash import subject_hash
 from cadoctor._facts.fs.disk import (
     CERT_SUFFIXES,
     DIRECTORY_LIMIT,
@@ -350,59 +350,30 @@ def _finish(bundle: Bundle, tally: _Tally) -> Bundle:
     return replace(bundle, **values)
 
 
-_hash_of = functools.lru_cache(maxsize=8192)(subject_hash)
-
-
 def _parsed_in(path: str) -> list[_Parsed]:
-    """Every certificate OpenSSL would read from a CA file, or reach through a directory's hash links."""
-    now = datetime.datetime.now(datetime.timezone.utc)
-    files = [path]
-    if os.path.isdir(path):
-        try:
-            with os.scandir(path) as entries:
-                names = [e.name for _, e in zip(range(DIRECTORY_LIMIT), entries)]
-        except OSError:
-            return []
-        files = [os.path.join(path, n) for n in sorted(names) if HASH_LINK.match(n)]
-    found: list[_Parsed] = []
-    for name in files:
-        fd, _, _, _ = open_regular(name)
-        if fd is not None:
-            found.extend(_file_inventory(fd, _Tally(), now))
-    return found
-
-
-def all_certificates(path: str) -> list[bytes]:
-    """The DER of every certificate a CA file or hashed directory offers (each parse is cached)."""
-    return [cert.der for cert in _parsed_in(path)]
+    """Every certificate OpenSSL would read from a CA file."""
+    fd, _, _, _ = open_regular(path)
+    return _file_inventory(fd, _Tally(), datetime.datetime.now(datetime.timezone.utc)) if fd is not None else []
 
 
 def certificates_named(path: str, name_der: bytes) -> list[bytes]:
-    """The certificates of a CA file or directory whose subject is this name, matched as OpenSSL matches it.
+    """The certificates of a CA file or directory whose subject is this name, compared as OpenSSL compares names.
 
     In a directory only the `<hash>.<n>` links for the name's hash are read, as OpenSSL's lookup does.
     """
     try:
-        wanted = _hash_of(name_der)
+        wanted = subject_hash(name_der)
     except MalformedDER:
         return []
-    if os.path.isdir(path):
-        candidates: list[_Parsed] = []
-        now = datetime.datetime.now(datetime.timezone.utc)
-        for index in range(DIRECTORY_LIMIT):
-            fd, _, file_type, _ = open_regular(os.path.join(path, "%s.%d" % (wanted, index)))
-            if fd is None:
-                if file_type == "missing":
-                    break
-                continue
-            candidates.extend(_file_inventory(fd, _Tally(), now))
-    else:
-        candidates = _parsed_in(path)
-    matches = []
-    for cert in candidates:
-        try:
-            if _hash_of(cert.subject) == wanted:
-                matches.append(cert.der)
-        except MalformedDER:
+    if not os.path.isdir(path):
+        return with_subject([cert.der for cert in _parsed_in(path)], name_der)
+    candidates: list[_Parsed] = []
+    now = datetime.datetime.now(datetime.timezone.utc)
+    for index in range(DIRECTORY_LIMIT):
+        fd, _, file_type, _ = open_regular(os.path.join(path, "%s.%d" % (wanted, index)))
+        if fd is None:
+            if file_type == "missing":
+                break
             continue
-    return matches
+        candidates.extend(_file_inventory(fd, _Tally(), now))
+    return with_subject([cert.der for cert in candidates], name_der)

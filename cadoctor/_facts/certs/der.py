@@ -60,7 +60,15 @@ def certificate_parts(der: bytes) -> CertificateParts:
     return CertificateParts(issuer=elements[2], subject=elements[4], public_key=der[at:end])
 
 
-# How a DER string type decodes to text (ASN.1 tags of the string types names use).
+def subject_of(der: bytes) -> bytes | None:
+    """A certificate's raw subject, or None when it does not parse."""
+    try:
+        return certificate_parts(der).subject
+    except MalformedDER:
+        return None
+
+
+# How a DER string type decodes to text (ASN.1 tags of the string types names use), as OpenSSL converts it.
 STRING_CODECS = {
     0x0C: "utf-8",  # UTF8String
     0x12: "latin-1",  # NumericString
@@ -171,31 +179,6 @@ def name_text(name: bytes) -> str:
             attributes.append("%s=%s" % (_ATTRIBUTE_NAMES.get(oid, oid), text))
         rdns.append("+".join(attributes))
     return ",".join(reversed(rdns))
-
-
-def _folded_attributes(name: bytes) -> list[tuple[bytes, bytes]]:
-    """Each attribute of a Name as (its OID's DER, its value lowercased with spacing collapsed)."""
-    _, start, end = read_tlv(name, 0)
-    found = []
-    for _, _, set_start, set_end in _children(name, start, end):
-        for _, _, at_start, at_end in _children(name, set_start, set_end):
-            (_, oid_at, _, oid_end), (_, _, value_start, value_end) = _children(name, at_start, at_end)[:2]
-            found.append((name[oid_at:oid_end], b" ".join(name[value_start:value_end].lower().split())))
-    return found
-
-
-def name_key(name: bytes) -> bytes:
-    """A Name's key for lookups, near OpenSSL's canonical form: case, spacing and string type folded away."""
-    return b"\x00".join(oid + b"=" + value for oid, value in _folded_attributes(name))
-
-
-def name_clue(name: bytes) -> bytes:
-    """The longest word of a Name's folded values: any certificate whose subject has the same key holds it.
-
-    Searched for in lowercased DER, it rules out most of a bundle before any certificate is parsed.
-    """
-    words = [word for _, value in _folded_attributes(name) for word in value.split()]
-    return max(words, key=len, default=b"")
 
 
 def _time(tag: int, content: bytes) -> str:

@@ -246,10 +246,10 @@ def _holder_certificates(bundle: Bundle, issuer_der: bytes) -> list[bytes]:
     """
     if not bundle.parsed:
         return []
-    from cadoctor._facts.certs.pem import named
+    from cadoctor._facts.certs.names import with_subject
 
     if bundle.ders:  # what it was read to hold (a folder: linked, or left unlinked as a local anchor folder is)
-        return named(list(bundle.ders.values()), issuer_der)
+        return with_subject(list(bundle.ders.values()), issuer_der)
     from cadoctor._facts.certs.bundle import certificates_named
 
     return certificates_named(bundle.path, issuer_der) if bundle.kind in ("file", "directory") else []
