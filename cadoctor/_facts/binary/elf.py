@@ -82,11 +82,6 @@ class ElfFacts:
     symbols: tuple[str, ...] = ()
 
 
-def is_elf(head: bytes) -> bool:
-    """Whether bytes start like an ELF file."""
-    return head[:4] == MAGIC
-
-
 class _Reader:
     """Bounded reads at offsets of one open file."""
 
