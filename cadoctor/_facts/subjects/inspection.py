@@ -11,8 +11,9 @@ from __future__ import annotations
 import os
 import re
 
-from cadoctor._facts.binary.elf import MAGIC, ElfError, ElfFacts, elf_at, openssl_strings, read_elf
+from cadoctor._facts.binary.elf import MAGIC, ElfError, ElfFacts, elf_at, read_elf
 from cadoctor._facts.binary.loader import find_library, loader_cache
+from cadoctor._facts.binary.openssl_build import describe_file, openssl_strings
 from cadoctor._facts.fs.disk import open_regular
 from cadoctor._facts.fs.fileroot import HOST, FileRoot
 from cadoctor._model import Bundle, LoadedLibrary
@@ -71,7 +72,6 @@ def _openssl_needs(elf: ElfFacts, path: str, root: FileRoot, cache: Mapping[str,
     is listed too (its path None): what it would bring is unknown, never "no OpenSSL".
     """
     from cadoctor._facts.binary.stacks import never_tls
-    from cadoctor._facts.subjects.offline import describe_file
 
     found: dict[str, Dependency] = {}
     queue: list[tuple[str, ElfFacts, tuple[str, ...]]] = [(path, elf, ())]
@@ -172,8 +172,6 @@ def _binary(
     strings: Mapping[str, Any],
 ) -> Inspection:
     """Describe a binary: the OpenSSL it is or carries, or the one the loader would give it."""
-    from cadoctor._facts.subjects.offline import describe_file
-
     name = (elf.soname if elf is not None else None) or os.path.basename(path)
     is_openssl = _OPENSSL_SONAME.match(name) is not None
     openssl = None

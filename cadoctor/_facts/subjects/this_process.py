@@ -48,7 +48,7 @@ def system_libraries(known: Mapping[str, str | None] | None = None, root: FileRo
         except OSError:
             continue
         if real not in read:
-            from cadoctor._facts.binary.elf import openssl_strings
+            from cadoctor._facts.binary.openssl_build import openssl_strings
 
             read[real] = openssl_strings(root.outer(real)).get("openssldir")
         openssldir = read[real]
