@@ -6,8 +6,9 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 
 from cadoctor._facts import memo
+from cadoctor._facts.certs.stores import loadable
 from cadoctor._facts.child import probe
-from cadoctor._facts.subjects.this_process import collect, facts_from_probe, loadable
+from cadoctor._facts.subjects.this_process import collect, facts_from_probe
 from cadoctor._facts.tls.handshake import DEFAULT_TIMEOUT
 from cadoctor._fixes.propose import KIND_RANK, propose
 from cadoctor._fixes.verify import trial_obstacle
