@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 
-from cadoctor._facts.certs.der import MalformedDER, name_text
 from cadoctor._facts.child import probe
 from cadoctor._facts.fs.disk import inspect_light
 from cadoctor._facts.fs.fileroot import HOST, FileRoot
@@ -162,6 +161,8 @@ def local_roots(bundles: tuple[Bundle, ...]) -> tuple[LocalRoot, ...]:
     of Mozilla's set. (The system store minus certifi is no guide: a distribution's snapshot of Mozilla's set
     keeps dozens of roots that a newer certifi dropped.)
     """
+    from cadoctor._facts.certs.der import MalformedDER, name_text  # lazy: a light look names no local roots
+
     system = [b for b in bundles if "system" in b.roles and b.certificates]
     found: dict[str, LocalRoot] = {}
     for anchors in (b for b in bundles if "local-anchors" in b.roles):
