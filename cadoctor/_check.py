@@ -159,7 +159,7 @@ def check(
     report is the answer; a warning brings the whole disk's inventory. A failed handshake reads in full only
     what its answer needs: where the issuer its chain ends at is kept, and what CA variables name.
     """
-    with memo.kept():  # a long-lived caller holds none of the decoded bundles between checks
+    with memo.CheckScope():  # a long-lived caller holds none of the decoded bundles between checks
         if sum(subject is not None for subject in (python, pid, root)) > 1:
             raise ValueError("python, pid and root name different subjects: choose one")
         if (pid is not None or root is not None) and hosts:

@@ -10,7 +10,7 @@ import re
 
 from cadoctor._facts.certs.der import MalformedDER, certificate_facts, read_tlv
 from cadoctor._facts.certs.names import subject_hash, with_subject
-from cadoctor._facts.certs.pem import decoded
+from cadoctor._facts.certs.pem import decode_block
 from cadoctor._facts.fs.disk import (
     CERT_SUFFIXES,
     DIRECTORY_LIMIT,
@@ -105,7 +105,7 @@ def parse(der: bytes) -> _Parsed | None:
 
 def _block(text: bytes) -> _Parsed | str:
     """One PEM block's certificate, or why it gives none (decoded once a check, parsed once a run)."""
-    der = decoded(text)
+    der = decode_block(text)
     if der is None:
         return "block is not valid base64"
     return parse(der) or "block does not parse as an X.509 certificate"
@@ -291,7 +291,7 @@ def _directory_inventory(path: str, root: FileRoot) -> _DirectoryCounts:
     )
 
 
-def inspect(path: str, roles: tuple[str, ...], euid: int | None = None, root: FileRoot = HOST) -> Bundle:
+def inventory_bundle(path: str, roles: tuple[str, ...], euid: int | None = None, root: FileRoot = HOST) -> Bundle:
     """Describe one candidate CA file or directory (inside `root`) without ever blocking or reading it whole."""
     now = datetime.datetime.now(datetime.timezone.utc)
     seen: set[str] = set()

@@ -68,13 +68,13 @@ def _blocks(data: bytes) -> list[bytes]:
         end = data.find(b"-----END", body)
         if end == -1:
             return found
-        der = decoded(data[body:end])
+        der = decode_block(data[body:end])
         if der is not None:
             found.append(der)
         at = end
 
 
-def decoded(text: bytes) -> bytes | None:
+def decode_block(text: bytes) -> bytes | None:
     """One PEM block's base64 decoded, as OpenSSL's reader would take it (None when it is not base64).
 
     Bundles share most roots: a block's text seen before is not decoded again in the same check.
@@ -93,7 +93,7 @@ def decoded(text: bytes) -> bytes | None:
     return der
 
 
-def holds_named(path: str, names: Collection[bytes]) -> bool:
+def file_holds(path: str, names: Collection[bytes]) -> bool:
     """Whether a PEM file holds a certificate whose subject is one of `names`."""
     ders = pem_certificates(path)
     return any(with_subject(ders, name) for name in names)
@@ -102,7 +102,7 @@ def holds_named(path: str, names: Collection[bytes]) -> bool:
 _LINK_LIMIT = 1000  # `<hash>.<n>` links followed for one name
 
 
-def holds_any(path: str, names: Collection[bytes], loose: bool = False) -> bool:
+def store_holds(path: str, names: Collection[bytes], loose: bool = False) -> bool:
     """Whether a CA file or hashed folder holds a certificate with one of these subjects, without parsing it all.
 
     A folder answers through its `<hash>.<n>` links, as OpenSSL's lookup does (and, with `loose`, through its
@@ -110,7 +110,7 @@ def holds_any(path: str, names: Collection[bytes], loose: bool = False) -> bool:
     a certificate that carries the name (raw, or a clue of its canonical form) is parsed.
     """
     if not os.path.isdir(path):
-        return holds_named(path, names)
+        return file_holds(path, names)
     for name in names:
         try:
             prefix = os.path.join(path, subject_hash(name))
@@ -120,7 +120,7 @@ def holds_any(path: str, names: Collection[bytes], loose: bool = False) -> bool:
             link = "%s.%d" % (prefix, index)
             if not os.path.lexists(link):
                 break
-            if holds_named(link, (name,)):
+            if file_holds(link, (name,)):
                 return True
     if not loose:
         return False
@@ -129,4 +129,4 @@ def holds_any(path: str, names: Collection[bytes], loose: bool = False) -> bool:
             files = [e.path for _, e in zip(range(DIRECTORY_LIMIT), entries) if e.name.endswith(CERT_SUFFIXES)]
     except OSError:
         return False
-    return any(holds_named(file, names) for file in files)
+    return any(file_holds(file, names) for file in files)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 
 from cadoctor._facts.child import probe
-from cadoctor._facts.fs.disk import inspect_light
+from cadoctor._facts.fs.disk import stat_bundle
 from cadoctor._facts.fs.fileroot import HOST, FileRoot
 from cadoctor._locations import KNOWN_DIRECTORIES, KNOWN_FILES, LOCAL_ANCHORS
 from cadoctor._model import Bundle, Distribution, LocalRoot, Runtime, Setting
@@ -105,7 +105,7 @@ def inventory(
     every candidate that holds one of the names (looked up as OpenSSL looks names up). The rest is looked at,
     as a light look does.
     """
-    from cadoctor._facts.certs.pem import holds_any  # lazy: only a failing host's look-up of names needs it
+    from cadoctor._facts.certs.pem import store_holds  # lazy: only a failing host's look-up of names needs it
 
     candidates = candidate_paths(runtime, root=root, distributions=distributions, settings=settings)
     overridden = names is not None and any(_chosen_by_user(roles) for roles in candidates.values())
@@ -127,14 +127,14 @@ def inventory(
             bundles.append(replace(seen[real], path=path, roles=tuple(roles)))
             continue
         whole = chosen[real] or (
-            names is not None and os.path.isabs(path) and holds_any(path, names, loose="local-anchors" in roles)
+            names is not None and os.path.isabs(path) and store_holds(path, names, loose="local-anchors" in roles)
         )
         if whole:
-            from cadoctor._facts.certs.bundle import inspect  # parsing: datetime, hashlib, the DER reader
+            from cadoctor._facts.certs.bundle import inventory_bundle  # parsing: datetime, hashlib, the DER reader
 
-            bundle = inspect(path, tuple(roles), runtime.euid, root)
+            bundle = inventory_bundle(path, tuple(roles), runtime.euid, root)
         else:
-            bundle = inspect_light(path, tuple(roles), runtime.euid, root)
+            bundle = stat_bundle(path, tuple(roles), runtime.euid, root)
         seen[real] = bundle
         bundles.append(bundle)
     return tuple(bundles)
@@ -143,7 +143,7 @@ def inventory(
 def light_inventory(runtime: Runtime, root: FileRoot = HOST) -> tuple[Bundle, ...]:
     """The sources in effect and the paths CA variables name, without reading a certificate."""
     return tuple(
-        inspect_light(path, tuple(roles), runtime.euid, root)
+        stat_bundle(path, tuple(roles), runtime.euid, root)
         for path, roles in candidate_paths(runtime, light=True, root=root).items()
         if any(role.startswith(("in-effect:", "env:")) for role in roles)
     )

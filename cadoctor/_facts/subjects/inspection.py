@@ -126,9 +126,9 @@ def inspect_path(path: str, root: FileRoot = HOST) -> Inspection:
     """Inspect one path inside `root`: a binary, a CA bundle or directory, or something else."""
     fd, info, file_type, error = open_regular(path, root)
     if file_type == "directory":
-        from cadoctor._facts.certs.bundle import inspect
+        from cadoctor._facts.certs.bundle import inventory_bundle
 
-        bundle = inspect(path, ("inspected",), os.geteuid() if hasattr(os, "geteuid") else None, root)
+        bundle = inventory_bundle(path, ("inspected",), os.geteuid() if hasattr(os, "geteuid") else None, root)
         return Inspection(path, "directory", True, bundle.error, bundle=bundle)
     if fd is None or info is None:
         return Inspection(path, "other", False, error or file_type)
@@ -149,9 +149,9 @@ def inspect_path(path: str, root: FileRoot = HOST) -> Inspection:
     strings = openssl_strings(host)
     if head == MAGIC or strings.get("openssldir"):
         return _binary(path, root, info.st_size, elf, elf_error, strings)
-    from cadoctor._facts.certs.bundle import inspect
+    from cadoctor._facts.certs.bundle import inventory_bundle
 
-    bundle = inspect(path, ("inspected",), os.geteuid() if hasattr(os, "geteuid") else None, root)
+    bundle = inventory_bundle(path, ("inspected",), os.geteuid() if hasattr(os, "geteuid") else None, root)
     if bundle.certificates or bundle.marked:
         return Inspection(path, "bundle", True, None, bundle=bundle, size=info.st_size)
     return Inspection(

@@ -410,18 +410,18 @@ def _public(chain: tuple[ChainCertificate, ...], mozilla: str | None) -> bool | 
     Any certificate counts, not only the top: a server may still send a cross-signed root whose own issuer has
     left the set (ISRG Root X1 under DST Root CA X3).
     """
-    from cadoctor._facts.certs.pem import holds_named
+    from cadoctor._facts.certs.pem import file_holds
 
-    return None if mozilla is None else holds_named(mozilla, _names(chain))
+    return None if mozilla is None else file_holds(mozilla, _names(chain))
 
 
 def _os_holders(chain: tuple[ChainCertificate, ...]) -> tuple[RootHolder, ...]:
     """The distribution's CA files that hold the chain's root: where an accepted private root came from."""
-    from cadoctor._facts.certs.pem import holds_named
+    from cadoctor._facts.certs.pem import file_holds
     from cadoctor._locations import KNOWN_FILES
 
     names = _names(chain[-1:])
-    return tuple(RootHolder(path, ("system",), None) for path, _ in KNOWN_FILES if holds_named(path, names))
+    return tuple(RootHolder(path, ("system",), None) for path, _ in KNOWN_FILES if file_holds(path, names))
 
 
 def analyse(
