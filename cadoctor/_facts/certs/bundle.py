@@ -7,6 +7,7 @@ import functools
 import hashlib
 import os
 import re
+from collections.abc import Sequence
 
 from cadoctor._facts.certs.der import MalformedDER, certificate_facts, read_tlv
 from cadoctor._facts.certs.names import subject_hash, with_subject
@@ -180,7 +181,7 @@ def _file_inventory(fd: int) -> _Reading:
 
 
 def _with_certificates(
-    bundle: Bundle, read: list[_Parsed], failures: list[str], held: list[_Parsed], now: datetime.datetime
+    bundle: Bundle, read: Sequence[_Parsed], failures: Sequence[str], held: Sequence[_Parsed], now: datetime.datetime
 ) -> Bundle:
     """The bundle with what its certificates say: one place names the Bundle fields they fill.
 
@@ -287,7 +288,14 @@ def _directory_inventory(path: str, root: FileRoot) -> _DirectoryCounts:
     reached = {c.identity for c in linked}
     unlinked = sum(1 for idents in loose.values() if len(idents) == 1 and not idents & reached)
     return _DirectoryCounts(
-        links, mismatches, unlinked, None, tuple(linked_files), matched, tuple(linked), tuple(failures), tuple(held)
+        links=links,
+        mismatches=mismatches,
+        unlinked=unlinked,
+        targets=tuple(linked_files),
+        matched=matched,
+        linked=tuple(linked),
+        failures=tuple(failures),
+        held=tuple(held),
     )
 
 
@@ -313,7 +321,7 @@ def inventory_bundle(path: str, roles: tuple[str, ...], euid: int | None = None,
             unlinked=counts.unlinked,
             exposures=base.exposures + reached,
         )
-        return _with_certificates(directory, list(counts.linked), list(counts.failures), list(counts.held), now)
+        return _with_certificates(directory, counts.linked, counts.failures, counts.held, now)
     if fd is None:
         return base
     reading = _file_inventory(fd)
