@@ -105,7 +105,7 @@ def inventory(
     every candidate that holds one of the names (looked up as OpenSSL looks names up). The rest is looked at,
     as a light look does.
     """
-    from cadoctor._facts.certs.pem import store_holds  # lazy: only a failing host's look-up of names needs it
+    from cadoctor._facts.certs.pem import store_holds  # lazy: a light check (light_inventory) reads no PEM
 
     candidates = candidate_paths(runtime, root=root, distributions=distributions, settings=settings)
     overridden = names is not None and any(_chosen_by_user(roles) for roles in candidates.values())
