@@ -13,7 +13,8 @@ from conftest import system_bundle_or_skip
 from cryptography import x509
 from servers import make_chain
 
-from cadoctor._facts.certs.der import MalformedDER, describe
+from cadoctor._facts.certs.chain import describe
+from cadoctor._facts.certs.der import MalformedDER
 
 
 def _ders(*paths: str) -> list[bytes]:

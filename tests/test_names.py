@@ -22,8 +22,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from cadoctor._facts.certs.bundle import inventory_bundle
+from cadoctor._facts.certs.chain import describe
 from cadoctor._facts.certs.der import MalformedDER, subject_of
-from cadoctor._facts.certs.names import canonical_name, subject_hash, with_subject
+from cadoctor._facts.certs.names import canonical_name, same_name, subject_hash, with_subject
 from cadoctor._facts.certs.pem import pem_certificates
 
 CN, ORG, UNIT = b"\x06\x03\x55\x04\x03", b"\x06\x03\x55\x04\x0a", b"\x06\x03\x55\x04\x0b"  # attribute types, as DER
@@ -68,6 +70,13 @@ class Libcrypto:
         self._cmp.restype, self._cmp.argtypes = ctypes.c_int, [pointer, pointer]
         self._free = handle.X509_NAME_free
         self._free.argtypes = [pointer]
+        self._d2i_x509 = handle.d2i_X509
+        self._d2i_x509.restype = pointer
+        self._d2i_x509.argtypes = [pointer, ctypes.POINTER(ctypes.c_char_p), ctypes.c_long]
+        self._flags = handle.X509_get_extension_flags
+        self._flags.restype, self._flags.argtypes = ctypes.c_uint32, [pointer]
+        self._x509_free = handle.X509_free
+        self._x509_free.argtypes = [pointer]
         self._read: dict[bytes, int | None] = {}  # DER: X509_NAME (None: refused), freed by close()
 
     def name(self, der: bytes) -> int | None:
@@ -90,6 +99,16 @@ class Libcrypto:
         """Whether `X509_NAME_cmp` finds two names equal, or None when OpenSSL cannot read one of them."""
         one, other = self.name(first), self.name(second)
         return None if one is None or other is None else self._cmp(one, other) == 0
+
+    def self_issued(self, certificate: bytes) -> bool:
+        """Whether OpenSSL marks a certificate self-issued (EXFLAG_SI: X509_NAME_cmp of its issuer and subject)."""
+        buffer = ctypes.c_char_p(certificate)
+        x509 = self._d2i_x509(None, ctypes.byref(buffer), len(certificate))
+        assert x509, "OpenSSL refuses the certificate"
+        try:
+            return bool(self._flags(x509) & 0x20)
+        finally:
+            self._x509_free(x509)
 
     def close(self) -> None:
         """Free every name read."""
@@ -169,14 +188,14 @@ def test_a_respelled_root_name_finds_exactly_what_the_loaded_libcrypto_matches(l
         assert with_subject(ders, wanted) == expected
 
 
-def _root(subject: x509.Name) -> bytes:
-    """A self-signed root CA with this subject, as DER."""
+def _root(subject: x509.Name, issuer: x509.Name | None = None) -> bytes:
+    """A root CA with this subject, signed by its own key (`issuer` names it otherwise), as DER."""
     key = ec.generate_private_key(ec.SECP256R1())
     now = datetime.datetime.now(datetime.timezone.utc)
     certificate = (
         x509.CertificateBuilder()
         .subject_name(subject)
-        .issuer_name(subject)
+        .issuer_name(subject if issuer is None else issuer)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now)
@@ -203,6 +222,21 @@ def test_a_subject_in_any_string_type_is_found_among_real_roots(kind: int, libcr
     assert with_subject(ders, wanted) == [root]
     assert with_subject(ders, wanted, exact=True) == []
     assert with_subject(ders, _cn(UTF8, "cadoctor Wide Rooted")) == []
+
+
+@pytest.mark.parametrize(("issuer", "self_issued"), [("acme   ROOT", True), ("acme roots", False)])
+def test_a_root_whose_issuer_respells_its_subject_is_self_issued_as_openssl_says(
+    issuer: str, self_issued: bool, libcrypto: Libcrypto, tmp_path: Path
+) -> None:
+    """Self-issued is X509_NAME_cmp of issuer and subject: a chain's top and a bundle's sample roots judge alike."""
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ACME Root", _type=ASN1.PrintableString)])
+    der = _root(subject, x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer, _type=ASN1.UTF8String)]))
+    assert libcrypto.self_issued(der) is self_issued
+    assert same_name(subject.public_bytes(), _cn(UTF8, issuer)) is self_issued
+    assert describe(der).self_issued is self_issued
+    bundle = tmp_path / "root.pem"
+    bundle.write_bytes(x509.load_der_x509_certificate(der).public_bytes(serialization.Encoding.PEM))
+    assert inventory_bundle(str(bundle), ("t",)).samples == ((der,) if self_issued else ())
 
 
 # Pairs of names and whether OpenSSL holds them one name: every kind of folding, and what it leaves alone.

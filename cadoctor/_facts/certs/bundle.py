@@ -10,7 +10,7 @@ import re
 from collections.abc import Sequence
 
 from cadoctor._facts.certs.der import MalformedDER, certificate_facts, read_tlv
-from cadoctor._facts.certs.names import subject_hash, with_subject
+from cadoctor._facts.certs.names import same_name, subject_hash, with_subject
 from cadoctor._facts.certs.pem import decode_block
 from cadoctor._facts.fs.disk import (
     CERT_SUFFIXES,
@@ -100,7 +100,7 @@ def parse(der: bytes) -> _Parsed | None:
         not_after=not_after,
         strict_violation=facts.strict_violation,
         nonpositive_serial=not facts.serial_positive,
-        self_issued=parts.issuer == parts.subject,
+        self_issued=same_name(parts.issuer, parts.subject),
     )
 
 

@@ -105,6 +105,16 @@ def canonical_name(name: bytes) -> bytes:
     return _encoded(_canonical_rdns(name))
 
 
+def same_name(first: bytes, second: bytes) -> bool:
+    """Whether OpenSSL holds two DER names one (`X509_NAME_cmp` finds them equal): equal bytes, or canonically."""
+    if first == second:
+        return True
+    try:
+        return canonical_name(first) == canonical_name(second)
+    except MalformedDER:  # a name OpenSSL cannot read equals nothing else
+        return False
+
+
 def subject_hash(name: bytes) -> str:
     """The 8 hex digits OpenSSL names a `<hash>.<n>` link after (`openssl x509 -subject_hash`)."""
     import hashlib  # only a folder's look-up needs it: a successful `check --host` never does

@@ -142,7 +142,8 @@ def default_context(client_cert: str | None = None, client_key: str | None = Non
 
 def describe_chain(ders: Iterable[bytes]) -> tuple[ChainCertificate, ...]:
     """Subject, issuer, validity and key identifiers of each certificate the server presented (read from DER)."""
-    from cadoctor._facts.certs.der import MalformedDER, describe
+    from cadoctor._facts.certs.chain import describe
+    from cadoctor._facts.certs.der import MalformedDER
 
     described = []
     for der in ders:
