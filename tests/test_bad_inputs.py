@@ -14,8 +14,8 @@ import pytest
 from conftest import check_json, clean_env, copy_bundle, make_ca, system_bundle_or_skip
 from cryptography import x509
 
-from cadoctor._facts.certs.bundle import inspect
-from cadoctor._facts.certs.subject_hash import subject_hash
+from cadoctor._facts.certs.bundle import inventory_bundle
+from cadoctor._facts.certs.names import subject_hash
 
 
 def _pem_blocks(path: Path) -> list[bytes]:
@@ -116,8 +116,8 @@ def test_huge_file_is_read_with_bounded_memory(tmp_path: Path) -> None:
     path = _make_huge(tmp_path)
     # VmHWM is this program's own peak: ru_maxrss may carry the parent's, recorded when the child replaced it
     code = (
-        "import sys; from cadoctor._facts.certs.bundle import inspect;"
-        "b = inspect(sys.argv[1], ('t',)); status = open('/proc/self/status').read();"
+        "import sys; from cadoctor._facts.certs.bundle import inventory_bundle;"
+        "b = inventory_bundle(sys.argv[1], ('t',)); status = open('/proc/self/status').read();"
         "print(b.truncated, status.split('VmHWM:')[1].split()[0])"
     )
     out = subprocess.run([sys.executable, "-c", code, path], capture_output=True, text=True, check=True, timeout=120)
@@ -135,8 +135,8 @@ def test_unreadable_file_is_reported_as_permission_denied(tmp_path: Path) -> Non
     path.chmod(0o600)
     tmp_path.chmod(0o755)
     code = (
-        "import os, sys, cryptography.x509; from cadoctor._facts.certs.bundle import inspect; os.setuid(65534);"
-        "print(inspect(sys.argv[1], ('t',)).error)"
+        "import os, sys, cryptography.x509; from cadoctor._facts.certs.bundle import inventory_bundle;"
+        "os.setuid(65534); print(inventory_bundle(sys.argv[1], ('t',)).error)"
     )
     out = subprocess.run(
         [sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=60, check=True, env=clean_env()
@@ -162,7 +162,7 @@ def test_truncated_bundle_is_reported(tmp_path: Path) -> None:
     data = Path(system_bundle_or_skip()).read_bytes()
     path = tmp_path / "cut.pem"
     path.write_bytes(data[: len(data) // 2])
-    bundle = inspect(str(path), ("t",))
+    bundle = inventory_bundle(str(path), ("t",))
     assert bundle.certificates > 0
     assert "truncated block at end of file" in bundle.problems
 
@@ -184,7 +184,7 @@ def test_directory_without_hash_links_is_capath_unhashed(tmp_path: Path) -> None
 def test_non_utf8_file_name_is_handled(tmp_path: Path) -> None:
     """A bundle path that is not valid UTF-8 is inspected and reported without a crash."""
     path = _make_non_utf8_name(tmp_path)
-    bundle = inspect(path, ("t",))
+    bundle = inventory_bundle(path, ("t",))
     assert bundle.certificates > 0
     status, _report = check_json(clean_env(SSL_CERT_FILE=path), "--no-verify")
     assert status == 0
@@ -249,5 +249,5 @@ def test_trusted_certificate_blocks_are_read(tmp_path: Path) -> None:
         timeout=30,
     )
     assert trusted.read_bytes().startswith(b"-----BEGIN TRUSTED CERTIFICATE-----")
-    bundle = inspect(str(trusted), ("t",))
+    bundle = inventory_bundle(str(trusted), ("t",))
     assert (bundle.certificates, bundle.unparseable) == (1, 0)

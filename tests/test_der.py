@@ -13,7 +13,8 @@ from conftest import system_bundle_or_skip
 from cryptography import x509
 from servers import make_chain
 
-from cadoctor._facts.certs.der import MalformedDER, describe
+from cadoctor._facts.certs.chain import describe
+from cadoctor._facts.certs.der import MalformedDER
 
 
 def _ders(*paths: str) -> list[bytes]:
@@ -79,11 +80,10 @@ def test_certificate_facts_agree_with_cryptography_on_real_roots() -> None:
     import certifi
     from cryptography import x509
 
-    from cadoctor._facts.certs.bundle import all_certificates
     from cadoctor._facts.certs.der import certificate_facts
 
     paths = [certifi.where(), *glob.glob("/etc/ssl/certs/ca-certificates.crt")]
-    ders = [der for path in paths for der in all_certificates(path)]
+    ders = _ders(*paths)
     assert len(ders) > 100
     for der in ders:
         facts = certificate_facts(der)
@@ -98,19 +98,3 @@ def test_certificate_facts_agree_with_cryptography_on_real_roots() -> None:
         has_ski = any(isinstance(e.value, x509.SubjectKeyIdentifier) for e in extensions)
         strict = constraints is not None and constraints.value.ca and (not constraints.critical or not has_ski)
         assert facts.strict_violation == strict
-
-
-def test_name_keys_fold_case_spacing_and_string_type() -> None:
-    """PrintableString `ACME  Root` and UTF8String `acme root` are one name for a lookup, as for OpenSSL."""
-    from cryptography import x509
-    from cryptography.x509.oid import NameOID
-
-    from cadoctor._facts.certs.der import name_key
-
-    printable = x509.Name(
-        [x509.NameAttribute(NameOID.COMMON_NAME, "ACME  Root", _type=x509.name._ASN1Type.PrintableString)]
-    )
-    utf8 = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "acme root", _type=x509.name._ASN1Type.UTF8String)])
-    other = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "acme other")])
-    assert name_key(printable.public_bytes()) == name_key(utf8.public_bytes())
-    assert name_key(printable.public_bytes()) != name_key(other.public_bytes())

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cadoctor._facts.certs.bundle import inspect
+from cadoctor._facts.certs.bundle import inventory_bundle
 from cadoctor._facts.fs.fileroot import HOST, FileRoot
 
 
@@ -69,7 +69,7 @@ def test_the_host_view_leaves_paths_to_the_kernel() -> None:
 
 def test_a_directory_inventory_follows_links_inside_the_root(image: Path) -> None:
     """The CA directory of an image is read through its own links: the host's certificates are never counted."""
-    bundle = inspect("/etc/ssl/certs", ("system",), 0, FileRoot(str(image)))
+    bundle = inventory_bundle("/etc/ssl/certs", ("system",), 0, FileRoot(str(image)))
     assert bundle.kind == "directory"
     assert bundle.certificates == 0  # the image's inside.crt is not a certificate; the host's would be
     assert bundle.realpath == "/etc/ssl/certs"

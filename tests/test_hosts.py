@@ -447,7 +447,7 @@ def test_roots_a_handshake_loads_from_a_directory_are_not_counted_as_loaded(tmp_
     from cryptography import x509
 
     from cadoctor._facts.certs.der import certificate_parts
-    from cadoctor._facts.certs.subject_hash import subject_hash
+    from cadoctor._facts.certs.names import subject_hash
 
     chain = make_chain(tmp_path / "pki")
     assert chain.intermediate is not None

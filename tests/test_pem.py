@@ -11,7 +11,7 @@ from conftest import make_ca
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from cadoctor._facts.certs.pem import holds_any, pem_certificates
+from cadoctor._facts.certs.pem import pem_certificates, store_holds
 
 
 def _root(folder: Path, name: str) -> bytes:
@@ -33,7 +33,7 @@ def test_a_name_is_found_in_a_bundle_as_openssl_compares_names(spelling: str, fo
     others = [_root(tmp_path, "cadoctor Other %d" % n) for n in range(20)]
     bundle = tmp_path / "bundle.pem"
     bundle.write_bytes(b"".join([*others[:10], _root(tmp_path, "cadoctor Pem Root"), *others[10:]]))
-    assert holds_any(str(bundle), [_name(spelling)]) is found
+    assert store_holds(str(bundle), [_name(spelling)]) is found
 
 
 def test_a_hashed_folder_answers_through_its_links_and_an_anchor_folder_through_its_files(tmp_path: Path) -> None:
@@ -43,9 +43,9 @@ def test_a_hashed_folder_answers_through_its_links_and_an_anchor_folder_through_
     root = folder / "private.crt"
     root.write_bytes(_root(tmp_path, "cadoctor Folder Root"))
     wanted = [_name("cadoctor Folder Root")]
-    assert (holds_any(str(folder), wanted), holds_any(str(folder), wanted, loose=True)) == (False, True)
+    assert (store_holds(str(folder), wanted), store_holds(str(folder), wanted, loose=True)) == (False, True)
     os.symlink("private.crt", folder / ("%s.0" % clients.subject_hash(root)))  # named by the openssl command
-    assert holds_any(str(folder), wanted) is True
+    assert store_holds(str(folder), wanted) is True
 
 
 def test_a_bundle_that_changed_on_disk_is_read_again(tmp_path: Path) -> None:

@@ -7,9 +7,9 @@ from collections.abc import Callable, Mapping, Sequence
 
 from cadoctor._errors import ClientCertificateError
 from cadoctor._facts import memo
+from cadoctor._facts.certs.stores import loadable
 from cadoctor._facts.child import probe
 from cadoctor._facts.subjects import Examinee, facts_of, open_subject, tried_in
-from cadoctor._facts.subjects.this_process import loadable
 from cadoctor._facts.tls.analysis import analyse, sought_issuers
 from cadoctor._facts.tls.handshake import (
     DEFAULT_TIMEOUT,
@@ -167,7 +167,7 @@ def check(
     report is the answer; a warning brings the whole disk's inventory. A failed handshake reads in full only
     what its answer needs: where the issuer its chain ends at is kept, and what CA variables name.
     """
-    with memo.kept():  # a long-lived caller holds none of the decoded bundles between checks
+    with memo.CheckScope():  # a long-lived caller holds none of the decoded bundles between checks
         if sum(subject is not None for subject in (python, pid, root)) > 1:
             raise ValueError("python, pid and root name different subjects: choose one")
         if (pid is not None or root is not None) and hosts:

@@ -26,8 +26,8 @@ def forget() -> None:
         kept.clear()
 
 
-class kept:  # a lowercase name: it reads as `with memo.kept():`
-    """Keep the tables for one `with` block (one check), and empty them when it ends, however it ends."""
+class CheckScope:
+    """The tables kept for one `with` block (one check), emptied when it ends, however it ends."""
 
     def __enter__(self) -> None:
         """Nothing to open: the tables fill as the check reads."""

@@ -13,10 +13,6 @@ import struct
 
 from cadoctor._model.inspection import ElfFacts
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
-
 MAGIC = b"\x7fELF"
 
 
@@ -55,11 +51,6 @@ _MAX_STRING_TABLE = 16 << 20  # bytes of the dynamic string table searched for s
 
 class ElfError(ValueError):
     """The file starts like ELF but its headers cannot be read: truncated, damaged, or not really ELF."""
-
-
-def is_elf(head: bytes) -> bool:
-    """Whether bytes start like an ELF file."""
-    return head[:4] == MAGIC
 
 
 class _Reader:
@@ -253,10 +244,3 @@ def _dynamic_entries(
         table = reader.read(base, min(strsz, _MAX_STRING_TABLE, max(0, reader.size - base)), "the string table")
         named = tuple(name for name in symbols if b"\0" + name.encode() + b"\0" in table)
     return soname, tuple(needed), tuple(rpath), tuple(runpath), named
-
-
-def openssl_strings(path: str) -> dict[str, Any]:
-    """OpenSSL's build strings in a file (`probe.read_build_strings`), searched only where ELF keeps constants."""
-    from cadoctor._facts.child import probe
-
-    return probe.read_build_strings(path, data_spans(path))

@@ -7,10 +7,11 @@ import functools
 import hashlib
 import os
 import re
+from collections.abc import Sequence
 
 from cadoctor._facts.certs.der import MalformedDER, certificate_facts, read_tlv
-from cadoctor._facts.certs.pem import decoded
-from cadoctor._facts.certs.subject_hash import subject_hash
+from cadoctor._facts.certs.names import same_name, subject_hash, with_subject
+from cadoctor._facts.certs.pem import decode_block
 from cadoctor._facts.fs.disk import (
     CERT_SUFFIXES,
     DIRECTORY_LIMIT,
@@ -22,12 +23,10 @@ from cadoctor._facts.fs.disk import (
 )
 from cadoctor._facts.fs.fileroot import HOST, FileRoot
 from cadoctor._model import Bundle
-from cadoctor._record import field, fields, record, replace
+from cadoctor._record import field, record, replace
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
-
     from cadoctor._facts.fs.disk import FileKey
 
 CHUNK = 1 << 20
@@ -63,47 +62,18 @@ class _Parsed:
 
 
 @record(frozen=False)
-class _Tally:
-    """Running counts while one file or directory is read; the fields shared with Bundle carry its names."""
+class _Reading:
+    """What reading one CA file met: its certificates in order (duplicates too), and why each other block gave none.
 
-    certificates: int = 0
-    marked: int = 0
-    unparseable: int = 0
-    problems: list[str] = field(default_factory=list)
+    Only what the reader sees is kept here; what a Bundle says of the certificates is worked out once, by
+    `_with_certificates`.
+    """
+
+    certificates: list[_Parsed] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    marked: int = 0  # BEGIN markers met, whether their block gave a certificate or not
     der: bool = False
     truncated: bool = False
-    expired: int = 0
-    not_yet_valid: int = 0
-    duplicates: int = 0
-    strict_violations: int = 0
-    nonpositive_serials: int = 0
-    identities: set[str] = field(default_factory=set)
-    samples: list[bytes] = field(default_factory=list)
-    subjects: dict[str, bytes] = field(default_factory=dict)
-    ders: dict[str, bytes] = field(default_factory=dict)
-
-    def problem(self, text: str) -> None:
-        """Record why a block did not parse, once per kind."""
-        self.unparseable += 1
-        if text not in self.problems:
-            self.problems.append(text)
-
-    def add(self, cert: _Parsed, now: datetime.datetime) -> None:
-        """Count one parsed certificate: identity, validity, strict-mode fitness, sample roots."""
-        self.certificates += 1
-        if cert.identity in self.identities:
-            self.duplicates += 1
-        self.identities.add(cert.identity)
-        self.subjects[cert.identity] = cert.subject
-        self.ders[cert.identity] = cert.der
-        self.strict_violations += cert.strict_violation
-        self.nonpositive_serials += cert.nonpositive_serial
-        if cert.not_after < now:
-            self.expired += 1
-        elif cert.not_before > now:
-            self.not_yet_valid += 1
-        elif cert.self_issued and len(self.samples) < SAMPLE_ROOTS:
-            self.samples.append(cert.der)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -130,21 +100,20 @@ def parse(der: bytes) -> _Parsed | None:
         not_after=not_after,
         strict_violation=facts.strict_violation,
         nonpositive_serial=not facts.serial_positive,
-        self_issued=parts.issuer == parts.subject,
+        self_issued=same_name(parts.issuer, parts.subject),
     )
 
 
 def _block(text: bytes) -> _Parsed | str:
     """One PEM block's certificate, or why it gives none (decoded once a check, parsed once a run)."""
-    der = decoded(text)
+    der = decode_block(text)
     if der is None:
         return "block is not valid base64"
     return parse(der) or "block does not parse as an X.509 certificate"
 
 
-def _read_blocks(fd: int, tally: _Tally, now: datetime.datetime) -> list[_Parsed]:
+def _read_blocks(fd: int, reading: _Reading) -> None:
     """Stream a PEM file in chunks, parsing each certificate block the way OpenSSL's PEM reader would."""
-    parsed: list[_Parsed] = []
     buffer = b""
     scanned = 0
     eof = False
@@ -154,15 +123,15 @@ def _read_blocks(fd: int, tally: _Tally, now: datetime.datetime) -> list[_Parsed
         scanned += len(data)
         eof = not data
         if scanned >= SCAN_LIMIT and not eof:
-            tally.truncated = True
+            reading.truncated = True
             eof = True
         if first:
             first = False
             if data[:1] == b"\x30" and _BEGIN.search(data) is None:
-                tally.der = True
-                tally.marked += 1
-                tally.problem("DER-encoded file: OpenSSL reads CA files as PEM only")
-                return parsed
+                reading.der = True
+                reading.marked += 1
+                reading.failures.append("DER-encoded file: OpenSSL reads CA files as PEM only")
+                return
         buffer += data
         at = 0
         while True:
@@ -174,67 +143,81 @@ def _read_blocks(fd: int, tally: _Tally, now: datetime.datetime) -> list[_Parsed
             end = buffer.find(_END, begin.end())
             if end == -1:
                 if eof:
-                    tally.marked += 1
-                    tally.problem("truncated block at end of file")
+                    reading.marked += 1
+                    reading.failures.append("truncated block at end of file")
                     at = len(buffer)
                 elif len(buffer) - begin.start() > BLOCK_LIMIT:
-                    tally.marked += 1
-                    tally.problem("block larger than 1 MiB")
+                    reading.marked += 1
+                    reading.failures.append("block larger than 1 MiB")
                     at = begin.end()
                     continue
                 else:
                     at = begin.start()
                 break
-            tally.marked += 1
+            reading.marked += 1
             line_start = begin.start() == 0 or buffer[begin.start() - 1 : begin.start()] in (b"\n", b"\r")
             at = end + len(_END)
             if not line_start:
-                tally.problem("BEGIN line joined to the previous line (END/BEGIN on one line)")
+                reading.failures.append("BEGIN line joined to the previous line (END/BEGIN on one line)")
                 continue
             cert = _block(buffer[begin.end() : end])
             if isinstance(cert, str):
-                tally.problem(cert)
+                reading.failures.append(cert)
             else:
-                tally.add(cert, now)
-                parsed.append(cert)
+                reading.certificates.append(cert)
         buffer = buffer[at:]
-    return parsed
 
 
-def _file_inventory(fd: int, tally: _Tally, now: datetime.datetime) -> list[_Parsed]:
+def _file_inventory(fd: int) -> _Reading:
     """Read one open file, always closing it."""
+    reading = _Reading()
     try:
-        return _read_blocks(fd, tally, now)
+        _read_blocks(fd, reading)
     except OSError as exc:
-        tally.problem("read failed: %s" % (exc.strerror or exc))
-        return []
+        reading.failures.append("read failed: %s" % (exc.strerror or exc))
     finally:
         os.close(fd)
+    return reading
 
 
-def _merge(tally: _Tally, own: _Tally) -> None:
-    """Add the counts of one file that a hash link reaches to its directory's tally."""
-    tally.unparseable += own.unparseable
-    tally.problems.extend(p for p in own.problems if p not in tally.problems)
-    tally.identities |= own.identities
-    tally.subjects.update(own.subjects)
-    tally.ders.update(own.ders)
-    tally.expired += own.expired
-    tally.not_yet_valid += own.not_yet_valid
-    tally.strict_violations += own.strict_violations
-    tally.nonpositive_serials += own.nonpositive_serials
-    tally.samples.extend(own.samples[: max(0, SAMPLE_ROOTS - len(tally.samples))])
+def _with_certificates(
+    bundle: Bundle, read: Sequence[_Parsed], failures: Sequence[str], held: Sequence[_Parsed], now: datetime.datetime
+) -> Bundle:
+    """The bundle with what its certificates say: one place names the Bundle fields they fill.
+
+    `read`: the certificates OpenSSL would load (a folder's: those its hash links reach), duplicates included,
+    with `failures` saying why each other block gave none; `held`: every certificate it holds, in the order read
+    (a local anchor folder's unlinked files too).
+    """
+    current = [c for c in read if c.not_before <= now <= c.not_after]
+    return replace(
+        bundle,
+        unparseable=len(failures),
+        problems=tuple(dict.fromkeys(failures)),
+        expired=sum(1 for c in read if c.not_after < now),
+        not_yet_valid=sum(1 for c in read if c.not_after >= now and c.not_before > now),
+        strict_violations=sum(c.strict_violation for c in read),
+        nonpositive_serials=sum(c.nonpositive_serial for c in read),
+        samples=tuple(c.der for c in current if c.self_issued)[:SAMPLE_ROOTS],
+        identities=frozenset(c.identity for c in held),
+        subjects={c.identity: c.subject for c in held},
+        ders={c.identity: c.der for c in held},
+    )
 
 
 @record
 class _DirectoryCounts:
-    """What a directory's listing showed, besides the certificates themselves."""
+    """What a directory's listing showed, and the certificates its files hold."""
 
     links: int = 0
     mismatches: int = 0
     unlinked: int = 0
     error: str | None = None
     targets: tuple[str, ...] = ()  # the files the hash links reach, for who-can-write checks
+    matched: int = 0  # links whose first certificate has the hash the link is named after
+    linked: tuple[_Parsed, ...] = ()  # what the hash links reach, each file once: what OpenSSL can look up
+    failures: tuple[str, ...] = ()  # why each block of those files gave no certificate
+    held: tuple[_Parsed, ...] = ()  # what the folder holds, linked or not, in the order its names sort
 
 
 def _real_path(fd: int, path: str, root: FileRoot) -> str:
@@ -247,14 +230,17 @@ def _real_path(fd: int, path: str, root: FileRoot) -> str:
         return os.path.realpath(path)
 
 
-def _directory_inventory(path: str, tally: _Tally, now: datetime.datetime, root: FileRoot) -> _DirectoryCounts:
+def _directory_inventory(path: str, root: FileRoot) -> _DirectoryCounts:
     """Count hash links (and wrong ones) and certificate files that no link reaches."""
-    links = mismatches = 0
+    links = mismatches = matched = 0
     targets: dict[FileKey, str] = {}
     loose: dict[FileKey, set[str]] = {}
-    files: dict[FileKey, tuple[list[_Parsed], _Tally]] = {}
+    files: dict[FileKey, _Reading] = {}
     merged: set[FileKey] = set()
-    linked: list[str] = []
+    linked_files: list[str] = []
+    linked: list[_Parsed] = []
+    failures: list[str] = []
+    held: list[_Parsed] = []
     try:
         with os.scandir(root.host(path)) as entries:
             names = [entry.name for _, entry in zip(range(DIRECTORY_LIMIT), entries)]
@@ -267,142 +253,120 @@ def _directory_inventory(path: str, tally: _Tally, now: datetime.datetime, root:
         full = os.path.join(path, name)
         real = file_key(full, root)
         if real not in files:
-            own = _Tally()
             fd, _, file_type, _ = open_regular(full, root)
             if fd is not None:
                 targets[real] = _real_path(fd, full, root)
-            certs = _file_inventory(fd, own, now) if fd is not None else []
-            if fd is None and is_link:
-                own.problem("hash link %s leads to no readable file (%s)" % (name, file_type))
-            files[real] = (certs, own)
-        certs, own = files[real]
+                files[real] = _file_inventory(fd)
+            else:
+                files[real] = _Reading()
+                if is_link:
+                    files[real].failures.append("hash link %s leads to no readable file (%s)" % (name, file_type))
+        own = files[real]
+        certs = own.certificates
         if not is_link:
             if certs:
-                loose[real] = own.identities
-                tally.subjects.update(own.subjects)
-                tally.ders.update(own.ders)
+                loose[real] = {c.identity for c in certs}
+                held.extend(certs)
             continue
         links += 1
         if real not in merged and real in targets:
-            linked.append(targets[real])
+            linked_files.append(targets[real])
         if real not in merged:
             merged.add(real)
-            _merge(tally, own)
+            linked.extend(certs)
+            failures.extend(own.failures)
+            held.extend(certs)
         try:
             matches = bool(certs) and subject_hash(certs[0].subject) == name.split(".")[0]
         except MalformedDER:
             matches = False
         if matches:
-            tally.certificates += 1
+            matched += 1
         else:
             mismatches += 1
     # What `openssl rehash` would link: single-certificate files. Bundles in a directory are never looked up by hash.
-    unlinked = sum(1 for idents in loose.values() if len(idents) == 1 and not idents & tally.identities)
-    tally.marked = links + unlinked
-    for idents in loose.values():
-        tally.identities |= idents  # what the directory holds, linked or not (local anchors are never linked)
-    return _DirectoryCounts(links, mismatches, unlinked, None, tuple(linked))
+    reached = {c.identity for c in linked}
+    unlinked = sum(1 for idents in loose.values() if len(idents) == 1 and not idents & reached)
+    return _DirectoryCounts(
+        links=links,
+        mismatches=mismatches,
+        unlinked=unlinked,
+        targets=tuple(linked_files),
+        matched=matched,
+        linked=tuple(linked),
+        failures=tuple(failures),
+        held=tuple(held),
+    )
 
 
-def inspect(path: str, roles: tuple[str, ...], euid: int | None = None, root: FileRoot = HOST) -> Bundle:
+def inventory_bundle(path: str, roles: tuple[str, ...], euid: int | None = None, root: FileRoot = HOST) -> Bundle:
     """Describe one candidate CA file or directory (inside `root`) without ever blocking or reading it whole."""
     now = datetime.datetime.now(datetime.timezone.utc)
     seen: set[str] = set()
     base, fd, info = on_disk(path, roles, euid, seen, parsed=True, root=root)
     if info is None:
         return base
-    tally = _Tally()
     if base.file_type == "directory":
-        counts = _directory_inventory(path, tally, now, root)
+        counts = _directory_inventory(path, root)
         # A hash link is only as safe as the file it reaches, wherever that lives.
         reached = tuple(e for target in counts.targets for e in exposures(target, euid, seen, root, resolved=True))
         directory = replace(
             base,
             kind="directory",
             error=counts.error,
+            certificates=counts.matched,
+            marked=counts.links + counts.unlinked,
             hash_links=counts.links,
             hash_mismatches=counts.mismatches,
             unlinked=counts.unlinked,
             exposures=base.exposures + reached,
         )
-        return _finish(directory, tally)
+        return _with_certificates(directory, counts.linked, counts.failures, counts.held, now)
     if fd is None:
         return base
-    _file_inventory(fd, tally, now)
+    reading = _file_inventory(fd)
+    certs = reading.certificates
     error = None
     if info.st_size == 0:
         error = "empty file"
-    elif tally.certificates == 0:
+    elif not certs:
         error = "no certificate could be parsed"
-    return _finish(replace(base, kind="file", error=error), tally)
-
-
-def _finish(bundle: Bundle, tally: _Tally) -> Bundle:
-    """Copy the tally into the bundle's facts, field by field under the same names."""
-    values: dict[str, Any] = {}
-    for name in (f.name for f in fields(_Tally)):
-        value = getattr(tally, name)
-        if isinstance(value, set):
-            value = frozenset(value)
-        elif isinstance(value, list):
-            value = tuple(value)
-        values[name] = value
-    return replace(bundle, **values)
-
-
-_hash_of = functools.lru_cache(maxsize=8192)(subject_hash)
+    file = replace(
+        base,
+        kind="file",
+        error=error,
+        certificates=len(certs),
+        marked=reading.marked,
+        der=reading.der,
+        truncated=reading.truncated,
+        duplicates=len(certs) - len({c.identity for c in certs}),
+    )
+    return _with_certificates(file, certs, reading.failures, certs, now)
 
 
 def _parsed_in(path: str) -> list[_Parsed]:
-    """Every certificate OpenSSL would read from a CA file, or reach through a directory's hash links."""
-    now = datetime.datetime.now(datetime.timezone.utc)
-    files = [path]
-    if os.path.isdir(path):
-        try:
-            with os.scandir(path) as entries:
-                names = [e.name for _, e in zip(range(DIRECTORY_LIMIT), entries)]
-        except OSError:
-            return []
-        files = [os.path.join(path, n) for n in sorted(names) if HASH_LINK.match(n)]
-    found: list[_Parsed] = []
-    for name in files:
-        fd, _, _, _ = open_regular(name)
-        if fd is not None:
-            found.extend(_file_inventory(fd, _Tally(), now))
-    return found
-
-
-def all_certificates(path: str) -> list[bytes]:
-    """The DER of every certificate a CA file or hashed directory offers (each parse is cached)."""
-    return [cert.der for cert in _parsed_in(path)]
+    """Every certificate OpenSSL would read from a CA file."""
+    fd, _, _, _ = open_regular(path)
+    return _file_inventory(fd).certificates if fd is not None else []
 
 
 def certificates_named(path: str, name_der: bytes) -> list[bytes]:
-    """The certificates of a CA file or directory whose subject is this name, matched as OpenSSL matches it.
+    """The certificates of a CA file or directory whose subject is this name, compared as OpenSSL compares names.
 
     In a directory only the `<hash>.<n>` links for the name's hash are read, as OpenSSL's lookup does.
     """
     try:
-        wanted = _hash_of(name_der)
+        wanted = subject_hash(name_der)
     except MalformedDER:
         return []
-    if os.path.isdir(path):
-        candidates: list[_Parsed] = []
-        now = datetime.datetime.now(datetime.timezone.utc)
-        for index in range(DIRECTORY_LIMIT):
-            fd, _, file_type, _ = open_regular(os.path.join(path, "%s.%d" % (wanted, index)))
-            if fd is None:
-                if file_type == "missing":
-                    break
-                continue
-            candidates.extend(_file_inventory(fd, _Tally(), now))
-    else:
-        candidates = _parsed_in(path)
-    matches = []
-    for cert in candidates:
-        try:
-            if _hash_of(cert.subject) == wanted:
-                matches.append(cert.der)
-        except MalformedDER:
+    if not os.path.isdir(path):
+        return with_subject([cert.der for cert in _parsed_in(path)], name_der)
+    candidates: list[_Parsed] = []
+    for index in range(DIRECTORY_LIMIT):
+        fd, _, file_type, _ = open_regular(os.path.join(path, "%s.%d" % (wanted, index)))
+        if fd is None:
+            if file_type == "missing":
+                break
             continue
-    return matches
+        candidates.extend(_file_inventory(fd).certificates)
+    return with_subject([cert.der for cert in candidates], name_der)

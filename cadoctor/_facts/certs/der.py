@@ -1,11 +1,7 @@
-"""The little DER reading cadoctor needs: element bounds, and the raw names and key of a certificate."""
+"""The little DER reading cadoctor needs: element bounds, a certificate's raw names and key, what inventories count."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
-
-from cadoctor._model import ChainCertificate
 from cadoctor._record import record
 
 
@@ -60,7 +56,15 @@ def certificate_parts(der: bytes) -> CertificateParts:
     return CertificateParts(issuer=elements[2], subject=elements[4], public_key=der[at:end])
 
 
-# How a DER string type decodes to text (ASN.1 tags of the string types names use).
+def subject_of(der: bytes) -> bytes | None:
+    """A certificate's raw subject, or None when it does not parse."""
+    try:
+        return certificate_parts(der).subject
+    except MalformedDER:
+        return None
+
+
+# How a DER string type decodes to text (ASN.1 tags of the string types names use), as OpenSSL converts it.
 STRING_CODECS = {
     0x0C: "utf-8",  # UTF8String
     0x12: "latin-1",  # NumericString
@@ -87,10 +91,7 @@ _ATTRIBUTE_NAMES = {
 }
 
 
-_SKI, _AKI = b"\x55\x1d\x0e", b"\x55\x1d\x23"  # 2.5.29.14, 2.5.29.35 as DER OID content
-
-
-def _children(data: bytes, start: int, end: int) -> list[tuple[int, int, int, int]]:
+def children(data: bytes, start: int, end: int) -> list[tuple[int, int, int, int]]:
     """The elements inside a constructed element: (tag, element start, content start, content end)."""
     found = []
     at = start
@@ -101,31 +102,16 @@ def _children(data: bytes, start: int, end: int) -> list[tuple[int, int, int, in
     return found
 
 
-def _tbs_fields(der: bytes) -> list[tuple[int, int, int, int]]:
+def tbs_fields(der: bytes) -> list[tuple[int, int, int, int]]:
     """The fields of a certificate's TBSCertificate, without the [0] version: serial, signature, issuer, ..."""
     _, cert_start, _ = read_tlv(der, 0)
     _, tbs_start, tbs_end = read_tlv(der, cert_start)
-    fields = _children(der, tbs_start, tbs_end)
+    fields = children(der, tbs_start, tbs_end)
     if fields and fields[0][0] == 0xA0:
         fields = fields[1:]
     if len(fields) < 6:
         raise MalformedDER("short TBSCertificate")
     return fields
-
-
-def _extensions(
-    der: bytes, fields: list[tuple[int, int, int, int]]
-) -> Iterator[tuple[bytes, list[tuple[int, int, int, int]]]]:
-    """Each extension's OID (its DER content: compared as bytes, never turned into text) and its parts."""
-    for tag, _, start, _ in fields[6:]:
-        if tag != 0xA3:  # [3] extensions
-            continue
-        _, list_start, list_end = read_tlv(der, start)
-        for _, _, ext_start, ext_end in _children(der, list_start, list_end):
-            parts = _children(der, ext_start, ext_end)
-            if not parts or parts[0][0] != 0x06:
-                raise MalformedDER("an extension without its OID")
-            yield der[parts[0][2] : parts[0][3]], parts
 
 
 def _oid(content: bytes) -> str:
@@ -156,10 +142,10 @@ def name_text(name: bytes) -> str:
     """An RFC 4514 string for a DER Name (last RDN first), without a parser library."""
     _, start, end = read_tlv(name, 0)
     rdns = []
-    for _, _, set_start, set_end in _children(name, start, end):
+    for _, _, set_start, set_end in children(name, start, end):
         attributes = []
-        for _, _, at_start, at_end in _children(name, set_start, set_end):
-            (_, _, oid_start, oid_end), (value_tag, value_at, value_start, value_end) = _children(
+        for _, _, at_start, at_end in children(name, set_start, set_end):
+            (_, _, oid_start, oid_end), (value_tag, value_at, value_start, value_end) = children(
                 name, at_start, at_end
             )[:2]
             oid = _oid(name[oid_start:oid_end])
@@ -173,112 +159,8 @@ def name_text(name: bytes) -> str:
     return ",".join(reversed(rdns))
 
 
-def _folded_attributes(name: bytes) -> list[tuple[bytes, bytes]]:
-    """Each attribute of a Name as (its OID's DER, its value lowercased with spacing collapsed)."""
-    _, start, end = read_tlv(name, 0)
-    found = []
-    for _, _, set_start, set_end in _children(name, start, end):
-        for _, _, at_start, at_end in _children(name, set_start, set_end):
-            (_, oid_at, _, oid_end), (_, _, value_start, value_end) = _children(name, at_start, at_end)[:2]
-            found.append((name[oid_at:oid_end], b" ".join(name[value_start:value_end].lower().split())))
-    return found
-
-
-def name_key(name: bytes) -> bytes:
-    """A Name's key for lookups, near OpenSSL's canonical form: case, spacing and string type folded away."""
-    return b"\x00".join(oid + b"=" + value for oid, value in _folded_attributes(name))
-
-
-def name_clue(name: bytes) -> bytes:
-    """The longest word of a Name's folded values: any certificate whose subject has the same key holds it.
-
-    Searched for in lowercased DER, it rules out most of a bundle before any certificate is parsed.
-    """
-    words = [word for _, value in _folded_attributes(name) for word in value.split()]
-    return max(words, key=len, default=b"")
-
-
-def _time(tag: int, content: bytes) -> str:
-    """ISO 8601 text of a UTCTime or GeneralizedTime (UTC, seconds)."""
-    text = content.decode("ascii")
-    if tag == 0x17:  # UTCTime: two-digit year, 1950-2049
-        year = int(text[:2])
-        text = str(1900 + year if year >= 50 else 2000 + year) + text[2:]
-    digits = text.rstrip("Z")
-    date = "%s-%s-%s" % (digits[:4], digits[4:6], digits[6:8])
-    return "%sT%s:%s:%s+00:00" % (date, digits[8:10], digits[10:12], digits[12:14])
-
-
-def describe(der: bytes) -> ChainCertificate:
-    """Subject, issuer, validity and key identifiers of a certificate, read from its DER (stdlib only)."""
-    fields = _tbs_fields(der)
-    issuer = der[fields[2][1] : fields[2][3]]
-    subject = der[fields[4][1] : fields[4][3]]
-    (before_tag, _, b_start, b_end), (after_tag, _, a_start, a_end) = _children(der, fields[3][2], fields[3][3])[:2]
-    keys: dict[str, str] = {}
-    names: list[str] = []
-    issuers: list[str] = []
-    for oid, parts in _extensions(der, fields):
-        value = der[parts[-1][2] : parts[-1][3]]
-        if oid == _SAN:
-            names += _general_names(value, {0x82, 0x87})
-        elif oid == _AIA:
-            issuers += _ca_issuers(value)
-        elif oid == _SKI:
-            _, k_start, k_end = read_tlv(value, 0)
-            keys["ski"] = value[k_start:k_end].hex(":")
-        elif oid == _AKI:
-            _, seq_start, seq_end = read_tlv(value, 0)
-            for inner_tag, _, k_start, k_end in _children(value, seq_start, seq_end):
-                if inner_tag == 0x80:
-                    keys["aki"] = value[k_start:k_end].hex(":")
-    return ChainCertificate(
-        subject=name_text(subject),
-        issuer=name_text(issuer),
-        not_before=_time(before_tag, der[b_start:b_end]),
-        not_after=_time(after_tag, der[a_start:a_end]),
-        subject_key_id=keys.get("ski"),
-        authority_key_id=keys.get("aki"),
-        self_issued=issuer == subject,
-        names=tuple(names[:_MAX_NAMES]),
-        ca_issuers=tuple(issuers[:_MAX_NAMES]),
-        der=der,
-    )
-
-
-def _general_names(value: bytes, wanted: set[int]) -> list[str]:
-    """The DNS names, IP addresses or URIs of a GeneralNames sequence (other kinds are left out)."""
-    _, start, end = read_tlv(value, 0)
-    found = []
-    for tag, _, at, stop in _children(value, start, end):
-        if tag not in wanted:
-            continue
-        if tag == 0x87:  # iPAddress: 4 or 16 bytes
-            import ipaddress
-
-            with contextlib.suppress(ValueError):
-                found.append(str(ipaddress.ip_address(value[at:stop])))
-        else:  # dNSName, uniformResourceIdentifier: IA5String
-            found.append(value[at:stop].decode("latin-1"))
-    return found
-
-
-def _ca_issuers(value: bytes) -> list[str]:
-    """The caIssuers URIs of an Authority Information Access extension: where a client may fetch the issuer."""
-    _, start, end = read_tlv(value, 0)
-    found = []
-    for _, _, at, stop in _children(value, start, end):
-        parts = _children(value, at, stop)
-        if len(parts) == 2 and value[parts[0][2] : parts[0][3]] == _CA_ISSUERS and parts[1][0] == 0x86:
-            found.append(value[parts[1][2] : parts[1][3]].decode("latin-1"))
-    return found
-
-
-_BASIC_CONSTRAINTS = b"\x55\x1d\x13"  # 2.5.29.19
-_SAN, _AIA = b"\x55\x1d\x11", b"\x2b\x06\x01\x05\x05\x07\x01\x01"  # 2.5.29.17, 1.3.6.1.5.5.7.1.1
-_CA_ISSUERS = b"\x2b\x06\x01\x05\x05\x07\x30\x02"  # 1.3.6.1.5.5.7.48.2
+_SKI, _BASIC_CONSTRAINTS = b"\x55\x1d\x0e", b"\x55\x1d\x13"  # 2.5.29.14, 2.5.29.19 as DER OID content
 _SKI_ELEMENT, _BASIC_CONSTRAINTS_ELEMENT = b"\x06\x03" + _SKI, b"\x06\x03" + _BASIC_CONSTRAINTS
-_MAX_NAMES = 100  # a certificate's names kept for a report (some carry thousands)
 Instant = tuple[int, int, int, int, int, int]  # year, month, day, hour, minute, second (UTC)
 
 
@@ -321,14 +203,14 @@ def _instant(tag: int, content: bytes) -> Instant:
 def certificate_facts(der: bytes) -> CertificateFacts:
     """Parts, validity, serial sign and strict-mode fitness of a certificate (raises MalformedDER)."""
     _, cert_start, cert_end = read_tlv(der, 0)
-    outer = _children(der, cert_start, cert_end)
+    outer = children(der, cert_start, cert_end)
     if len(outer) != 3 or outer[0][0] != 0x30:
         raise MalformedDER("not a certificate")
-    fields = _tbs_fields(der)
+    fields = tbs_fields(der)
     if fields[0][0] != 0x02:
         raise MalformedDER("the TBSCertificate has no serial number")
     serial = der[fields[0][2] : fields[0][3]]
-    times = _children(der, fields[3][2], fields[3][3])
+    times = children(der, fields[3][2], fields[3][3])
     if len(times) != 2:
         raise MalformedDER("bad validity")
     try:
@@ -347,11 +229,11 @@ def certificate_facts(der: bytes) -> CertificateFacts:
             if head == _SKI_ELEMENT:
                 has_ski = True
             elif head == _BASIC_CONSTRAINTS_ELEMENT:
-                parts = _children(der, ext_start, ext_end)
+                parts = children(der, ext_start, ext_end)
                 critical = len(parts) == 3 and parts[1][0] == 0x01 and der[parts[1][2] : parts[1][3]] != b"\x00"
                 value = der[parts[-1][2] : parts[-1][3]]
                 _, seq_start, seq_end = read_tlv(value, 0)
-                inner = _children(value, seq_start, seq_end)
+                inner = children(value, seq_start, seq_end)
                 ca = bool(inner) and inner[0][0] == 0x01 and value[inner[0][2] : inner[0][3]] != b"\x00"
             at = ext_end
     return CertificateFacts(

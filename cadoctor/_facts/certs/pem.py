@@ -1,16 +1,18 @@
-"""The certificates of a PEM file, and those among them a name designates, compared as OpenSSL compares names.
+"""The certificates of a PEM file, and whether a file or a hashed folder holds a name, as OpenSSL looks it up.
 
-Reading every block of a bundle costs a base64 decode each; parsing each certificate costs far more, so names
-are first looked for in the raw bytes (or, folded, in the lowercased bytes) and only candidates are parsed.
-Each file is decoded once per run: a check looks at the same system bundle for several questions.
+Reading every block of a bundle costs a base64 decode each; parsing each certificate costs far more, so a name
+is looked for in the bytes first (`names.with_subject`) and only candidates are parsed. Each file is decoded
+once per check: a check looks at the same system bundle for several questions.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 
-from cadoctor._facts.certs.der import MalformedDER, certificate_parts, name_clue, name_key
+from cadoctor._facts.certs.der import MalformedDER
+from cadoctor._facts.certs.names import subject_hash, with_subject
+from cadoctor._facts.fs.disk import CERT_SUFFIXES, DIRECTORY_LIMIT
 from cadoctor._facts.memo import table
 
 _BEGIN = (b"-----BEGIN CERTIFICATE-----", b"-----BEGIN TRUSTED CERTIFICATE-----")
@@ -21,7 +23,6 @@ _BLOCK_TEXT_LIMIT = 16 << 10  # a block kept by its text: real certificates take
 _DECODED: dict[tuple[int, int], tuple[tuple[int, int], list[bytes]]] = table()  # (device, inode): (size, mtime)
 _BLOCKS: dict[bytes, bytes | None] = table()  # a block's text: its DER (None: not base64); bundles share most roots
 _BLOCK_MEMO = 4096
-_LOWERED: dict[bytes, bytes] = table()  # a certificate's bytes lowercased, for the folded look-up of a name
 
 
 def pem_certificates(path: str) -> list[bytes]:
@@ -67,13 +68,13 @@ def _blocks(data: bytes) -> list[bytes]:
         end = data.find(b"-----END", body)
         if end == -1:
             return found
-        der = decoded(data[body:end])
+        der = decode_block(data[body:end])
         if der is not None:
             found.append(der)
         at = end
 
 
-def decoded(text: bytes) -> bytes | None:
+def decode_block(text: bytes) -> bytes | None:
     """One PEM block's base64 decoded, as OpenSSL's reader would take it (None when it is not base64).
 
     Bundles share most roots: a block's text seen before is not decoded again in the same check.
@@ -92,66 +93,24 @@ def decoded(text: bytes) -> bytes | None:
     return der
 
 
-def subject_of(der: bytes) -> bytes | None:
-    """A certificate's raw subject, or None when it does not parse."""
-    try:
-        return certificate_parts(der).subject
-    except MalformedDER:
-        return None
-
-
-def folded(name: bytes) -> bytes:
-    """A name folded near enough to OpenSSL's canonical form for a lookup (empty when it does not parse)."""
-    try:
-        return name_key(name)
-    except MalformedDER:
-        return b""
-
-
-def named(ders: Sequence[bytes], name: bytes, fold: bool = True) -> list[bytes]:
-    """The certificates whose subject is `name`: byte for byte, else the same name in another case or spacing.
-
-    `fold`: False to match byte for byte only (a name copied from a certificate the caller holds).
-    """
-    found = [der for der in ders if name in der and subject_of(der) == name]
-    key = folded(name) if fold and not found else b""
-    if not key:
-        return found
-    clue = name_clue(name)
-    return [der for der in ders if clue in _lowered(der) and folded(subject_of(der) or b"") == key]
-
-
-def holds_named(path: str, names: Collection[bytes]) -> bool:
+def file_holds(path: str, names: Collection[bytes]) -> bool:
     """Whether a PEM file holds a certificate whose subject is one of `names`."""
     ders = pem_certificates(path)
-    return any(named(ders, name) for name in names)
-
-
-def _lowered(der: bytes) -> bytes:
-    """A certificate's bytes lowercased, once per check (bundles share most roots)."""
-    known = _LOWERED.get(der)
-    if known is None:
-        known = der.lower()
-        if len(_LOWERED) < _BLOCK_MEMO and len(der) <= _BLOCK_TEXT_LIMIT:
-            _LOWERED[der] = known
-    return known
+    return any(with_subject(ders, name) for name in names)
 
 
 _LINK_LIMIT = 1000  # `<hash>.<n>` links followed for one name
 
 
-def holds_any(path: str, names: Collection[bytes], loose: bool = False) -> bool:
+def store_holds(path: str, names: Collection[bytes], loose: bool = False) -> bool:
     """Whether a CA file or hashed folder holds a certificate with one of these subjects, without parsing it all.
 
     A folder answers through its `<hash>.<n>` links, as OpenSSL's lookup does (and, with `loose`, through its
     certificate files too: a local anchor folder is never linked); a file through its decoded blocks, where only
-    a certificate that carries the name (raw, or its longest folded word) is parsed.
+    a certificate that carries the name (raw, or a clue of its canonical form) is parsed.
     """
-    from cadoctor._facts.certs.subject_hash import subject_hash
-    from cadoctor._facts.fs.disk import CERT_SUFFIXES, DIRECTORY_LIMIT
-
     if not os.path.isdir(path):
-        return holds_named(path, names)
+        return file_holds(path, names)
     for name in names:
         try:
             prefix = os.path.join(path, subject_hash(name))
@@ -161,7 +120,7 @@ def holds_any(path: str, names: Collection[bytes], loose: bool = False) -> bool:
             link = "%s.%d" % (prefix, index)
             if not os.path.lexists(link):
                 break
-            if holds_named(link, (name,)):
+            if file_holds(link, (name,)):
                 return True
     if not loose:
         return False
@@ -170,4 +129,4 @@ def holds_any(path: str, names: Collection[bytes], loose: bool = False) -> bool:
             files = [e.path for _, e in zip(range(DIRECTORY_LIMIT), entries) if e.name.endswith(CERT_SUFFIXES)]
     except OSError:
         return False
-    return any(holds_named(file, names) for file in files)
+    return any(file_holds(file, names) for file in files)

@@ -151,7 +151,7 @@ def on_disk(
     return facts, fd, info
 
 
-def inspect_light(path: str, roles: tuple[str, ...], euid: int | None = None, root: FileRoot = HOST) -> Bundle:
+def stat_bundle(path: str, roles: tuple[str, ...], euid: int | None = None, root: FileRoot = HOST) -> Bundle:
     """File facts, who can write it, and for a directory its hash-link names: no certificate is read."""
     base, fd, info = on_disk(path, roles, euid, set(), parsed=False, root=root)
     if fd is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cadoctor._facts.binary.openssl_build import loaded_library
 from cadoctor._model import LoadedLibrary, Runtime, TrustSource
 
 TYPE_CHECKING = False
@@ -55,18 +56,14 @@ def runtime_from_probe(facts: dict[str, Any]) -> tuple[Runtime, tuple[LoadedLibr
 
 
 def _library_from_probe(item: dict[str, Any]) -> LoadedLibrary:
-    """Build one LoadedLibrary from the probe's JSON."""
-    return LoadedLibrary(
-        path=item["path"],
-        realpath=item["realpath"],
-        role=item["role"],
+    """One library the probe described: its build strings are the item's own keys."""
+    return loaded_library(
+        item["path"],
+        item["realpath"],
+        item["role"],
+        item,
         in_use=bool(item["in_use"]),
         deleted=bool(item["deleted"]),
         replaced=bool(item["replaced"]),
-        flavour=item.get("flavour"),
-        version=item.get("version"),
-        openssldir=item.get("openssldir"),
-        enginesdir=item.get("enginesdir"),
-        modulesdir=item.get("modulesdir"),
         openssldir_exists=item.get("openssldir_exists"),
     )

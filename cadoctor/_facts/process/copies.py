@@ -12,8 +12,8 @@ from collections.abc import Mapping
 
 from cadoctor._facts.binary.elf import elf_at
 from cadoctor._facts.binary.loader import DEFAULT_FOLDERS, search_folders
+from cadoctor._facts.binary.openssl_build import describe_file, openssl_strings
 from cadoctor._facts.process.procfs import MappedFile, ProcessView, mapped_source, openssl_candidates
-from cadoctor._facts.subjects.offline import build_strings, describe_file
 from cadoctor._model import LoadedLibrary
 
 TYPE_CHECKING = False
@@ -63,6 +63,18 @@ def _choose_in_use(
     return min(named, key=lambda i: _search_rank(found[i][0].path, view, origin, elf)), module_path
 
 
+def _build_strings(
+    view: ProcessView, mapped: MappedFile, cache: dict[tuple[str, int], Mapping[str, Any]]
+) -> Mapping[str, Any]:
+    """The build strings of a mapped file, read once per file (device and inode) however many map it."""
+    if mapped.key not in cache:
+        try:
+            cache[mapped.key] = openssl_strings(mapped_source(view, mapped))
+        except OSError as exc:
+            cache[mapped.key] = {"error": exc.strerror or str(exc)}
+    return cache[mapped.key]
+
+
 _SMALLEST_COPY = 1 << 20  # bytes: no OpenSSL, BoringSSL or LibreSSL libcrypto links in smaller than this
 
 
@@ -85,7 +97,7 @@ def copies_of(
     for mapped, role in openssl_candidates(view):
         if role == "linked" and mapped.key not in cache and _too_small(view, mapped):
             cache[mapped.key] = {}  # read once per file for every process: here, not at all
-        strings = build_strings(view, mapped, cache)
+        strings = _build_strings(view, mapped, cache)
         if role == "linked" and not strings.get("openssldir"):
             continue
         if role == "static" and not strings.get("openssldir") and not os.path.basename(mapped.path).startswith("_ssl"):

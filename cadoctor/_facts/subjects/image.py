@@ -7,12 +7,13 @@ import re
 from collections.abc import Mapping
 
 from cadoctor._errors import RootError
-from cadoctor._facts.binary.elf import elf_at, openssl_strings
+from cadoctor._facts.binary.elf import elf_at
 from cadoctor._facts.binary.loader import find_library, loader_cache
+from cadoctor._facts.binary.openssl_build import describe_file, openssl_strings
 from cadoctor._facts.binary.stacks import never_tls, stacks_of
 from cadoctor._facts.child import probe
 from cadoctor._facts.fs.fileroot import FileRoot
-from cadoctor._facts.subjects.offline import describe_file, python_hints, runtime_from_files, site_folders
+from cadoctor._facts.subjects.offline import python_hints, runtime_from_files, site_folders
 from cadoctor._facts.subjects.this_process import facts_of_runtime
 from cadoctor._model import Facts, LoadedLibrary, Stack, Subject
 from cadoctor._record import replace

@@ -11,8 +11,9 @@ from __future__ import annotations
 import os
 import re
 
-from cadoctor._facts.binary.elf import MAGIC, ElfError, elf_at, openssl_strings, read_elf
+from cadoctor._facts.binary.elf import MAGIC, ElfError, elf_at, read_elf
 from cadoctor._facts.binary.loader import find_library, loader_cache
+from cadoctor._facts.binary.openssl_build import describe_file, openssl_strings
 from cadoctor._facts.fs.disk import open_regular
 from cadoctor._facts.fs.fileroot import HOST, FileRoot
 from cadoctor._model.inspection import Dependency, ElfFacts, Inspection
@@ -37,7 +38,6 @@ def _openssl_needs(elf: ElfFacts, path: str, root: FileRoot, cache: Mapping[str,
     is listed too (its path None): what it would bring is unknown, never "no OpenSSL".
     """
     from cadoctor._facts.binary.stacks import never_tls
-    from cadoctor._facts.subjects.offline import describe_file
 
     found: dict[str, Dependency] = {}
     queue: list[tuple[str, ElfFacts, tuple[str, ...]]] = [(path, elf, ())]
@@ -92,9 +92,9 @@ def inspect_path(path: str, root: FileRoot = HOST) -> Inspection:
     """Inspect one path inside `root`: a binary, a CA bundle or directory, or something else."""
     fd, info, file_type, error = open_regular(path, root)
     if file_type == "directory":
-        from cadoctor._facts.certs.bundle import inspect
+        from cadoctor._facts.certs.bundle import inventory_bundle
 
-        bundle = inspect(path, ("inspected",), os.geteuid() if hasattr(os, "geteuid") else None, root)
+        bundle = inventory_bundle(path, ("inspected",), os.geteuid() if hasattr(os, "geteuid") else None, root)
         return Inspection(path, "directory", True, bundle.error, bundle=bundle)
     if fd is None or info is None:
         return Inspection(path, "other", False, error or file_type)
@@ -115,9 +115,9 @@ def inspect_path(path: str, root: FileRoot = HOST) -> Inspection:
     strings = openssl_strings(host)
     if head == MAGIC or strings.get("openssldir"):
         return _binary(path, root, info.st_size, elf, elf_error, strings)
-    from cadoctor._facts.certs.bundle import inspect
+    from cadoctor._facts.certs.bundle import inventory_bundle
 
-    bundle = inspect(path, ("inspected",), os.geteuid() if hasattr(os, "geteuid") else None, root)
+    bundle = inventory_bundle(path, ("inspected",), os.geteuid() if hasattr(os, "geteuid") else None, root)
     if bundle.certificates or bundle.marked:
         return Inspection(path, "bundle", True, None, bundle=bundle, size=info.st_size)
     return Inspection(
@@ -138,8 +138,6 @@ def _binary(
     strings: Mapping[str, Any],
 ) -> Inspection:
     """Describe a binary: the OpenSSL it is or carries, or the one the loader would give it."""
-    from cadoctor._facts.subjects.offline import describe_file
-
     name = (elf.soname if elf is not None else None) or os.path.basename(path)
     is_openssl = _OPENSSL_SONAME.match(name) is not None
     openssl = None

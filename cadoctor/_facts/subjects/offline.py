@@ -1,25 +1,18 @@
-"""A trust path learnt from files alone, shared by `--pid`, `--root` and `ps`: build strings, CA locations, runtime.
+"""A trust path learnt from files alone, shared by `--pid`, `--root` and `ps`: CA locations in effect, runtime.
 
-Nothing is run. The OpenSSL in use and its compiled directories come from the library file itself; the CA
-locations follow from them and the environment the way OpenSSL derives them; the disk is read inside the
-subject's own root. What only a running default context could tell (how many certificates it loaded) is
-marked as not measured, and the rules judge the files it would read instead.
+Nothing is run. The OpenSSL in use and its compiled directories come from the library file itself
+(`binary.openssl_build`); the CA locations follow from them and the environment the way OpenSSL derives them;
+the disk is read inside the subject's own root. What only a running default context could tell (how many
+certificates it loaded) is marked as not measured, and the rules judge the files it would read instead.
 """
 
 from __future__ import annotations
 
-import os
-import re
 from collections.abc import Mapping
 
-from cadoctor._facts.binary.elf import openssl_strings
+from cadoctor._facts.binary.openssl_build import compiled_locations, version_info
 from cadoctor._facts.child import probe
 from cadoctor._facts.fs.fileroot import FileRoot
-from cadoctor._facts.process.procfs import (
-    MappedFile,
-    ProcessView,
-    mapped_source,
-)
 from cadoctor._model import LoadedLibrary, Runtime, TrustSource
 
 TYPE_CHECKING = False
@@ -30,112 +23,12 @@ if TYPE_CHECKING:
 NOT_MEASURED = "not measured: read from files, no context was made there"
 
 
-# BoringSSL and AWS-LC have no OPENSSLDIR ("n/a"): their default locations are fixed.
-_FIXED_LOCATIONS = ("/etc/ssl/cert.pem", "/etc/ssl/certs")
-
-
-_NUMBERS = re.compile(r"(\d+)\.(\d+)\.(\d+)([a-z]?)")
-
-
-def version_info(version: str | None) -> tuple[int, ...]:
-    """The tuple `ssl.OPENSSL_VERSION_INFO` would show for a version string (OpenSSL's numbering)."""
-    match = _NUMBERS.search(version or "")
-    if match is None:
-        return ()
-    major, minor, patch = (int(g) for g in match.groups()[:3])
-    letter = match.group(4)
-    if major >= 3:  # 3.x encodes MNN00PP0: Python reads it with the 1.x layout
-        return (major, minor, 0, patch, 0)
-    return (major, minor, patch, ord(letter) - ord("a") + 1 if letter else 0, 15)
-
-
-def compiled_locations(library: LoadedLibrary | None) -> tuple[str | None, str | None]:
-    """The default CA file and directory a library derives from its OPENSSLDIR."""
-    if library is None:
-        return None, None
-    openssldir = library.openssldir
-    if openssldir is None or openssldir == "n/a" or library.flavour in ("BoringSSL", "AWS-LC"):
-        return _FIXED_LOCATIONS
-    return os.path.join(openssldir, "cert.pem"), os.path.join(openssldir, "certs")
-
-
 def sources_in_effect(library: LoadedLibrary | None, environ: Mapping[str, str]) -> dict[str, Any]:
     """The CA file and directories a default context on `library` reads in `environ`, as OpenSSL picks them."""
     cafile, capath = compiled_locations(library)
     raw = {"cafile_env": "SSL_CERT_FILE", "cafile": cafile, "capath_env": "SSL_CERT_DIR", "capath": capath}
     version = library.version if library else None
     return probe.trust_sources({"default_verify_paths_raw": raw, "openssl_version": version}, environ)
-
-
-def build_strings(
-    view: ProcessView, mapped: MappedFile, cache: dict[tuple[str, int], Mapping[str, Any]]
-) -> Mapping[str, Any]:
-    """The build strings of a mapped file, read once per file (device and inode) however many map it."""
-    if mapped.key not in cache:
-        try:
-            cache[mapped.key] = openssl_strings(mapped_source(view, mapped))
-        except OSError as exc:
-            cache[mapped.key] = {"error": exc.strerror or str(exc)}
-    return cache[mapped.key]
-
-
-def describe_file(
-    path: str,
-    strings: Mapping[str, Any],
-    role: str,
-    root: FileRoot,
-    *,
-    in_use: bool = False,
-    deleted: bool = False,
-    replaced: bool = False,
-    memo: dict[tuple[str, str, str], Any] | None = None,
-) -> LoadedLibrary:
-    """A library (or a program carrying OpenSSL) as its own bytes describe it, judged inside `root`.
-
-    `memo` keeps the file system's answers for one scan of many processes (`ps`), never longer.
-    """
-    openssldir = strings.get("openssldir")
-    real = path if deleted else _resolved(root, path, memo)
-    exists = None
-    if openssldir and openssldir != "n/a":
-        exists = bool(
-            _asked(memo, (root.root, "directory", openssldir), lambda: root.exists(openssldir, directory=True))
-        )
-    return LoadedLibrary(
-        path=path,
-        realpath=real,
-        role=role,
-        in_use=in_use,
-        deleted=deleted,
-        replaced=replaced,
-        flavour=strings.get("flavour"),
-        version=strings.get("version"),
-        openssldir=openssldir,
-        enginesdir=strings.get("enginesdir"),
-        modulesdir=strings.get("modulesdir"),
-        openssldir_exists=exists,
-    )
-
-
-def _asked(memo: dict[tuple[str, str, str], Any] | None, key: tuple[str, str, str], answer: Any) -> Any:
-    """An answer about the file system, from `memo` when the same question was asked in this scan."""
-    if memo is None:
-        return answer()
-    if key not in memo:
-        memo[key] = answer()
-    return memo[key]
-
-
-def _resolved(root: FileRoot, path: str, memo: dict[tuple[str, str, str], Any] | None) -> str:
-    """A path resolved inside `root` (the path itself when it cannot be)."""
-
-    def resolve() -> str:
-        try:
-            return root.resolve(path)
-        except OSError:
-            return path
-
-    return str(_asked(memo, (root.root, "resolve", path), resolve))
 
 
 def python_hints(executable: str, prefix: str, environ: Mapping[str, str], venv: bool) -> tuple[str, ...]:

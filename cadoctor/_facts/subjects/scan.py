@@ -13,7 +13,7 @@ import os
 from cadoctor._errors import ProcessError
 from cadoctor._facts import process as processes
 from cadoctor._facts.binary.stacks import other_implementation, stacks_of
-from cadoctor._facts.fs.disk import inspect_light
+from cadoctor._facts.fs.disk import stat_bundle
 from cadoctor._facts.fs.fileroot import FileRoot
 from cadoctor._facts.process.copies import copies_of
 from cadoctor._facts.process.procfs import MappedFile, ProcessView, python_version, user_name
@@ -60,12 +60,12 @@ def _trust_of(
         parts: list[str] = []
         looked: list[Bundle] = []
         if file_path:
-            bundle = inspect_light(file_path, ("in-effect:cafile",), None, root)
+            bundle = stat_bundle(file_path, ("in-effect:cafile",), None, root)
             looked.append(bundle)
             held = bundle.kind == "file" and bool(bundle.size)
             parts.append("%s: %s" % (file_path, "%d bytes" % (bundle.size or 0) if held else bundle.error or "empty"))
         for directory in dirs:
-            bundle = inspect_light(directory, ("in-effect:capath",), None, root)
+            bundle = stat_bundle(directory, ("in-effect:capath",), None, root)
             looked.append(bundle)
             state = "%d hash links" % bundle.hash_links if bundle.kind == "directory" else bundle.error
             parts.append("%s: %s" % (directory, state))

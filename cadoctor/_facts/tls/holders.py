@@ -5,8 +5,10 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable
 
-from cadoctor._facts.certs.der import MalformedDER, certificate_parts, describe
-from cadoctor._facts.certs.pem import holds_named, named
+from cadoctor._facts.certs.chain import describe
+from cadoctor._facts.certs.der import MalformedDER, certificate_parts
+from cadoctor._facts.certs.names import with_subject
+from cadoctor._facts.certs.pem import file_holds
 from cadoctor._facts.tls.verifier import verdicts
 from cadoctor._locations import KNOWN_FILES
 from cadoctor._model import Bundle, ChainCertificate, RootHolder
@@ -43,7 +45,7 @@ def _holder_certificates(bundle: Bundle, issuer_der: bytes) -> list[bytes]:
     if not bundle.parsed:
         return []
     if bundle.ders:  # what it was read to hold (a folder: linked, or left unlinked as a local anchor folder is)
-        return named(list(bundle.ders.values()), issuer_der)
+        return with_subject(list(bundle.ders.values()), issuer_der)
     # Lazy: only a failed handshake's inventory gets here; a successful check never loads datetime and hashlib.
     from cadoctor._facts.certs.bundle import certificates_named
 
@@ -105,10 +107,10 @@ def reaches_public_roots(chain: tuple[ChainCertificate, ...], mozilla: str | Non
     Any certificate counts, not only the top: a server may still send a cross-signed root whose own issuer has
     left the set (ISRG Root X1 under DST Root CA X3).
     """
-    return None if mozilla is None else holds_named(mozilla, _names(chain))
+    return None if mozilla is None else file_holds(mozilla, _names(chain))
 
 
 def os_holders(chain: tuple[ChainCertificate, ...]) -> tuple[RootHolder, ...]:
     """The distribution's CA files that hold the chain's root: where an accepted private root came from."""
     names = _names(chain[-1:])
-    return tuple(RootHolder(path, ("system",), None) for path, _ in KNOWN_FILES if holds_named(path, names))
+    return tuple(RootHolder(path, ("system",), None) for path, _ in KNOWN_FILES if file_holds(path, names))

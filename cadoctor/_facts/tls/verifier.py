@@ -12,8 +12,9 @@ import contextlib
 import ctypes
 import os
 
-from cadoctor._facts.certs.der import MalformedDER, certificate_parts
-from cadoctor._facts.certs.pem import named, pem_certificates, subject_of
+from cadoctor._facts.certs.der import MalformedDER, certificate_parts, subject_of
+from cadoctor._facts.certs.names import with_subject
+from cadoctor._facts.certs.pem import pem_certificates
 from cadoctor._facts.child import probe
 from cadoctor._model import StoreVerdict
 
@@ -81,16 +82,16 @@ class _Verifier:
         """Add the certificates of a PEM file that a path from the chain can reach, found by subject name.
 
         OpenSSL 3's d2i_X509 costs about 0.3 ms a certificate: decoding all 144 of a system bundle would cost more
-        than the handshake. Names are compared raw (the reader in `der` takes microseconds), then as folded
-        text, following issuers through the file: only what path building could use is decoded. A name the
+        than the handshake. Names are compared raw (the reader in `der` takes microseconds), then canonical
+        (`names`), following issuers through the file: only what path building could use is decoded. A name the
         chain's own certificates carry (an intermediate the server sent) is looked up raw only: a stored copy of
-        it has the same bytes, and folding every subject of the file for it would cost more than the rest.
+        it has the same bytes, and canonicalising subjects of the file for it would cost more than the rest.
         """
         ders = pem_certificates(path)
         wanted, chosen, seen = list(issuers), [], set()
         while wanted:
             name = wanted.pop()
-            for der in named(ders, name, fold=name not in supplied):
+            for der in with_subject(ders, name, exact=name in supplied):
                 if der not in seen:
                     seen.add(der)
                     chosen.append(der)
