@@ -1,0 +1,895 @@
+"""The trust rules, one branch at a time: facts built here, the exact findings each rule yields."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from records import (
+    CERTIFI,
+    COMPILED_CAFILE,
+    COMPILED_CAPATH,
+    LIBCRYPTO,
+    OPENSSLDIR,
+    SYSTEM_BUNDLE,
+    bundle,
+    directory,
+    distribution,
+    facts,
+    healthy_bundles,
+    library,
+    local_root,
+    missing,
+    process_subject,
+    runtime,
+    stack,
+    system_library,
+    with_bundles,
+    with_environment,
+)
+
+from cadoctor._model import Bundle, Exposure, Facts, Finding, Severity, TrustSource
+from cadoctor._record import replace
+from cadoctor._rules import trust
+from cadoctor._rules.variables import CONSUMERS
+
+ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
+OPENSSL_USERS = CONSUMERS["SSL_CERT_FILE"]
+
+Rule = Callable[[Facts], Iterator[Finding]]
+
+
+def found(rule: Rule, examined: Facts) -> list[Finding]:
+    """What one rule says about the facts."""
+    return list(rule(examined))
+
+
+def unserved(**changes: object) -> Facts:
+    """Facts whose default context loaded nothing and whose hashed folder has no link: nothing serves."""
+    empty_dir = directory(COMPILED_CAPATH, "in-effect:capath", "compiled-capath", hash_links=0)
+    base = with_bundles(facts(runtime=runtime(context_loaded=0)), empty_dir)
+    return replace(base, **changes)
+
+
+# ssl-unavailable, openssl-config-broken
+
+
+def test_a_healthy_interpreter_has_no_finding() -> None:
+    """Facts where the compiled defaults serve 140 roots give no finding at all."""
+    assert trust.diagnose(facts()) == ()
+
+
+def test_ssl_that_cannot_be_imported_is_an_error_naming_the_interpreter() -> None:
+    """An ssl module that fails to import is ssl-unavailable, with the error and the executable."""
+    examined = facts(runtime=runtime(ssl_available=False, ssl_error="libssl.so.3: cannot open shared object file"))
+    assert found(trust.ssl_unavailable, examined) == [
+        Finding(
+            "ssl-unavailable",
+            ERROR,
+            "Python cannot import ssl: libssl.so.3: cannot open shared object file",
+            {"error": "libssl.so.3: cannot open shared object file", "executable": "/usr/bin/python3.12"},
+        )
+    ]
+
+
+def test_a_context_that_fails_names_the_library_default_configuration() -> None:
+    """A failing default context without OPENSSL_CONF names OPENSSLDIR/openssl.cnf as the configuration read."""
+    examined = facts(runtime=runtime(context_ok=False, context_error="no such provider"))
+    assert found(trust.openssl_config_broken, examined) == [
+        Finding(
+            "openssl-config-broken",
+            ERROR,
+            "ssl.create_default_context() fails: no such provider (configuration: /usr/lib/ssl/openssl.cnf)",
+            {"error": "no such provider", "openssl_conf": None, "default_config": "/usr/lib/ssl/openssl.cnf"},
+        )
+    ]
+
+
+def test_a_context_that_fails_under_openssl_conf_names_that_file() -> None:
+    """With OPENSSL_CONF set, the summary names it as the configuration, and the evidence keeps both."""
+    examined = facts(
+        runtime=runtime(context_ok=False, context_error="bad", environment={"OPENSSL_CONF": "/srv/openssl.cnf"})
+    )
+    (finding,) = found(trust.openssl_config_broken, examined)
+    assert finding.summary.endswith("(configuration: /srv/openssl.cnf)")
+    assert finding.evidence == {
+        "error": "bad",
+        "openssl_conf": "/srv/openssl.cnf",
+        "default_config": OPENSSLDIR + "/openssl.cnf",
+    }
+
+
+def test_a_failing_context_without_a_known_library_has_no_default_configuration() -> None:
+    """Without the library in use (or its OPENSSLDIR), no default configuration is guessed."""
+    examined = facts(runtime=runtime(context_ok=False, context_error="bad"), libraries=())
+    (finding,) = found(trust.openssl_config_broken, examined)
+    assert (finding.evidence["default_config"], finding.summary) == (
+        None,
+        "ssl.create_default_context() fails: bad (configuration: None)",
+    )
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"context_ok": None}, {"context_ok": True}, {"ssl_available": False, "context_ok": False}],
+)
+def test_a_context_not_made_or_made_fine_is_no_configuration_problem(changes: dict[str, object]) -> None:
+    """Only a context that was made and failed, with ssl importable, says the configuration is broken."""
+    assert found(trust.openssl_config_broken, facts(runtime=runtime(**changes))) == []
+
+
+# trust-store-empty
+
+
+def test_a_default_context_that_trusts_nothing_is_an_error_describing_each_source() -> None:
+    """No certificate loaded and a folder without links: trust-store-empty, each source described."""
+    examined = with_bundles(unserved(), missing(COMPILED_CAFILE, "in-effect:cafile", "compiled-cafile"))
+    assert found(trust.trust_store_empty, examined) == [
+        Finding(
+            "trust-store-empty",
+            ERROR,
+            "The default context trusts nothing: CA file /usr/lib/ssl/cert.pem (does not exist), CA directories "
+            "/usr/lib/ssl/certs (0 hash links, 0 wrong, 0 unlinked certificate files)",
+            {
+                "cafile": COMPILED_CAFILE,
+                "cafile_source": "compiled",
+                "capaths": [COMPILED_CAPATH],
+                "certificates_loaded": 0,
+            },
+        )
+    ]
+
+
+def test_an_empty_store_says_what_an_uninspected_file_and_no_folder_are() -> None:
+    """A CA file never inspected reads 'not inspected'; no CA directory reads 'none'."""
+    examined = unserved(
+        runtime=runtime(context_loaded=0, cafile=TrustSource("/elsewhere.pem", "env:SSL_CERT_FILE"), capaths=())
+    )
+    (finding,) = found(trust.trust_store_empty, examined)
+    assert finding.summary == (
+        "The default context trusts nothing: CA file /elsewhere.pem (not inspected), CA directories none"
+    )
+    assert (finding.evidence["cafile_source"], finding.evidence["capaths"]) == ("env:SSL_CERT_FILE", [])
+
+
+def test_an_empty_store_counts_the_certificates_of_a_file_that_loaded_none() -> None:
+    """A context that was made and loaded nothing is believed over a CA file that parses; the file is counted."""
+    examined = unserved(runtime=runtime(context_loaded=0, capaths=()))
+    (finding,) = found(trust.trust_store_empty, examined)
+    assert finding.summary == (
+        "The default context trusts nothing: CA file /usr/lib/ssl/cert.pem (140 certificates), CA directories none"
+    )
+
+
+def test_without_a_context_a_usable_ca_file_serves() -> None:
+    """When no context was made (a process read from outside), a CA file holding certificates counts as served."""
+    examined = unserved(runtime=runtime(context_loaded=0, context_ok=None))
+    assert found(trust.trust_store_empty, examined) == []
+
+
+def test_without_a_context_an_empty_ca_file_does_not_serve() -> None:
+    """When no context was made, a CA file with no certificate and no linked folder is an empty store."""
+    empty = bundle(COMPILED_CAFILE, "in-effect:cafile", certificates=0, marked=0, size=0)
+    examined = with_bundles(unserved(runtime=runtime(context_loaded=0, context_ok=None)), empty)
+    assert [f.code for f in found(trust.trust_store_empty, examined)] == ["trust-store-empty"]
+
+
+def test_a_hashed_folder_alone_serves() -> None:
+    """A folder with working hash links serves even when the context loaded nothing (folders load lazily)."""
+    examined = facts(runtime=runtime(context_loaded=0))
+    assert found(trust.trust_store_empty, examined) == []
+
+
+@pytest.mark.parametrize("changes", [{"ssl_available": False}, {"context_ok": False}])
+def test_no_empty_store_is_claimed_when_no_context_could_be_judged(changes: dict[str, object]) -> None:
+    """Without ssl, or with a context that failed, the empty store is not claimed on top of that failure."""
+    assert found(trust.trust_store_empty, unserved(runtime=runtime(context_loaded=0, **changes))) == []
+
+
+# openssldir-missing, default-cafile-missing, default-capath-missing
+
+
+def test_a_missing_openssldir_is_a_warning_naming_the_library() -> None:
+    """A libcrypto built for a directory this host lacks is openssldir-missing, a warning."""
+    examined = facts(libraries=(library(openssldir="/build/ssl", openssldir_exists=False),))
+    assert found(trust.openssldir_missing, examined) == [
+        Finding(
+            "openssldir-missing",
+            WARNING,
+            "%s was compiled with OPENSSLDIR /build/ssl, which does not exist here" % LIBCRYPTO,
+            {"library": LIBCRYPTO, "openssldir": "/build/ssl", "version": "OpenSSL 3.0.13 30 Jan 2024"},
+        )
+    ]
+
+
+def test_a_missing_openssldir_on_windows_with_the_system_store_loaded_is_info() -> None:
+    """On Windows, where ssl loads the system store, a missing OPENSSLDIR is the normal case: info."""
+    examined = facts(
+        runtime=runtime(system="win32"), libraries=(library(openssldir="C:/build/ssl", openssldir_exists=False),)
+    )
+    assert [(f.code, f.severity) for f in found(trust.openssldir_missing, examined)] == [("openssldir-missing", INFO)]
+
+
+@pytest.mark.parametrize("exists", [True, None])
+def test_an_openssldir_that_exists_or_was_not_looked_at_is_no_finding(exists: bool | None) -> None:
+    """Only an OPENSSLDIR known to be absent is reported; an unknown one is not guessed at."""
+    assert found(trust.openssldir_missing, facts(libraries=(library(openssldir_exists=exists),))) == []
+
+
+def test_no_library_in_use_means_no_openssldir_finding() -> None:
+    """Without the libcrypto in use (statically linked, unknown), the rule has nothing to judge."""
+    assert found(trust.openssldir_missing, facts(libraries=(library(in_use=False, openssldir_exists=False),))) == []
+
+
+def test_missing_compiled_defaults_are_info_and_a_warning_when_nothing_else_serves() -> None:
+    """A missing compiled CA file is info; a missing compiled folder is a warning when the file does not serve."""
+    examined = with_bundles(
+        facts(), missing(COMPILED_CAFILE, "compiled-cafile"), missing(COMPILED_CAPATH, "compiled-capath")
+    )
+    assert found(trust.default_paths_missing, examined) == [
+        Finding(
+            "default-cafile-missing",
+            INFO,
+            "The compiled default CA file /usr/lib/ssl/cert.pem does not exist",
+            {"path": COMPILED_CAFILE},
+        ),
+        Finding(
+            "default-capath-missing",
+            WARNING,
+            "The compiled default CA directory /usr/lib/ssl/certs does not exist",
+            {"path": COMPILED_CAPATH},
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("runtime_changes", "cafile_usable"),
+    [
+        ({"capaths": (TrustSource("/srv/certs", "env:SSL_CERT_DIR"),)}, False),  # a variable overrides the folder
+        ({"cafile": TrustSource("/srv/ca.pem", "env:SSL_CERT_FILE")}, False),  # a variable overrides the file
+        ({}, True),  # the compiled file serves
+        ({"system": "win32"}, False),  # Windows loads its own store
+    ],
+)
+def test_a_missing_compiled_folder_is_info_when_something_else_serves(
+    runtime_changes: dict[str, object], cafile_usable: bool
+) -> None:
+    """A missing compiled folder matters little when a variable overrides it, the file serves, or Windows loads."""
+    cafile = (
+        bundle(COMPILED_CAFILE, "compiled-cafile") if cafile_usable else missing(COMPILED_CAFILE, "compiled-cafile")
+    )
+    examined = with_bundles(
+        facts(runtime=runtime(**runtime_changes)), cafile, missing(COMPILED_CAPATH, "compiled-capath")
+    )
+    capath = [f for f in found(trust.default_paths_missing, examined) if f.code == "default-capath-missing"]
+    assert [f.severity for f in capath] == [INFO]
+
+
+def test_compiled_defaults_not_inspected_or_present_say_nothing() -> None:
+    """Compiled paths that exist, or were never inventoried, give no default-path finding; nor does a missing ssl."""
+    assert found(trust.default_paths_missing, facts()) == []
+    assert found(trust.default_paths_missing, facts(bundles=())) == []
+    gone = with_bundles(facts(runtime=runtime(ssl_available=False)), missing(COMPILED_CAFILE, "compiled-cafile"))
+    assert found(trust.default_paths_missing, gone) == []
+
+
+# env-path-invalid
+
+
+@pytest.mark.parametrize(
+    ("variable", "target", "problem"),
+    [
+        ("SSL_CERT_FILE", Bundle("ca.pem", (), "other", "relative", error="relative path"), "is relative (ca.pem)"),
+        ("SSL_CERT_FILE", missing("/srv/ca.pem"), "does not exist"),
+        (
+            "SSL_CERT_FILE",
+            Bundle("/srv/ca.pem", (), "other", "symlink-loop", error="symbolic link loop"),
+            "symbolic link loop",
+        ),
+        (
+            "SSL_CERT_FILE",
+            Bundle("/srv/ca.pem", (), "other", "unreadable", error="permission denied"),
+            "permission denied",
+        ),
+        ("SSL_CERT_FILE", directory("/srv/ca.pem"), "is a directory, not a file"),
+        (
+            "SSL_CERT_FILE",
+            Bundle("/srv/ca.pem", (), "other", "fifo", error="a fifo, not a regular file"),
+            "a fifo, not a regular file",
+        ),
+        ("SSL_CERT_FILE", bundle("/srv/ca.pem", size=0, certificates=0, marked=0), "is an empty file"),
+        (
+            "SSL_CERT_FILE",
+            bundle("/srv/ca.pem", certificates=0, marked=2),
+            "holds no parseable certificate (2 blocks marked)",
+        ),
+        ("SSL_CERT_DIR", bundle("/srv/ca.pem"), "is a regular, not a directory"),
+        ("SSL_CERT_DIR", missing("/srv/ca.pem"), "does not exist"),
+    ],
+)
+def test_each_unusable_target_of_a_variable_is_named(variable: str, target: Bundle, problem: str) -> None:
+    """What a CA variable names is judged by what that variable needs: a file with certificates, or a folder."""
+    examined = with_bundles(with_environment(facts(), **{variable: target.path}), target)
+    (finding,) = found(trust.env_path_invalid, examined)
+    assert finding.code == "env-path-invalid"
+    assert finding.evidence == {
+        "variable": variable,
+        "path": target.path,
+        "problem": problem,
+        "consumers": OPENSSL_USERS,
+        "clients": {},
+    }
+    assert finding.summary == "%s=%s %s; affects %s" % (variable, target.path, problem, OPENSSL_USERS)
+
+
+@pytest.mark.parametrize(
+    ("variable", "target"),
+    [
+        ("SSL_CERT_FILE", bundle("/srv/ca.pem")),
+        ("SSL_CERT_FILE", bundle("/srv/ca.pem", parsed=False, certificates=0)),  # a light look: not read, not judged
+        ("SSL_CERT_DIR", directory("/srv/ca.pem")),
+        ("REQUESTS_CA_BUNDLE", bundle("/srv/ca.pem")),
+    ],
+)
+def test_a_usable_target_is_no_finding(variable: str, target: Bundle) -> None:
+    """A variable naming a file of certificates (or a folder, for SSL_CERT_DIR) is fine, as is an unread file."""
+    examined = with_bundles(with_environment(facts(), **{variable: target.path}), target)
+    assert found(trust.env_path_invalid, examined) == []
+
+
+def test_an_uninspected_target_is_not_judged() -> None:
+    """A variable whose target was not inventoried (a light look) gives no finding rather than a guess."""
+    assert found(trust.env_path_invalid, with_environment(facts(), SSL_CERT_FILE="/srv/unseen.pem")) == []
+
+
+def test_an_empty_variable_is_a_warning_but_an_empty_folder_entry_is_skipped() -> None:
+    """REQUESTS_CA_BUNDLE='' is 'set but empty'; an empty entry in SSL_CERT_DIR's list is only a separator."""
+    examined = with_bundles(
+        with_environment(facts(), REQUESTS_CA_BUNDLE="", SSL_CERT_DIR=os.pathsep + "/srv/certs"),
+        directory("/srv/certs"),
+    )
+    assert found(trust.env_path_invalid, examined) == [
+        Finding(
+            "env-path-invalid",
+            WARNING,
+            "REQUESTS_CA_BUNDLE is set but empty",
+            {"variable": "REQUESTS_CA_BUNDLE", "value": "", "consumers": CONSUMERS["REQUESTS_CA_BUNDLE"]},
+        )
+    ]
+
+
+def test_each_entry_of_the_folder_list_is_judged_on_its_own() -> None:
+    """SSL_CERT_DIR holds a list: only the entry that is not a folder is reported."""
+    examined = with_bundles(
+        with_environment(facts(), SSL_CERT_DIR="/srv/certs%s/srv/file.pem" % os.pathsep),
+        directory("/srv/certs"),
+        bundle("/srv/file.pem"),
+    )
+    assert [f.evidence["path"] for f in found(trust.env_path_invalid, examined)] == ["/srv/file.pem"]
+
+
+@pytest.mark.parametrize(
+    ("variable", "served", "severity"),
+    [
+        ("SSL_CERT_FILE", True, ERROR),  # the file Python's ssl reads: an error even when a folder serves
+        ("SSL_CERT_DIR", True, WARNING),  # the folder, while something else serves: a warning
+        ("SSL_CERT_DIR", False, ERROR),  # the folder, when nothing serves: an error
+        ("REQUESTS_CA_BUNDLE", False, WARNING),  # another client's variable: a warning
+    ],
+)
+def test_the_severity_follows_whether_python_ssl_reads_the_variable(
+    variable: str, served: bool, severity: Severity
+) -> None:
+    """A bad SSL_CERT_FILE is an error; a bad SSL_CERT_DIR only when nothing else serves; others warn."""
+    base = facts() if served else unserved()
+    examined = with_bundles(with_environment(base, **{variable: "/srv/gone"}), missing("/srv/gone"))
+    assert [f.severity for f in found(trust.env_path_invalid, examined)] == [severity]
+
+
+def test_an_invalid_variable_says_what_each_installed_client_does_with_it() -> None:
+    """The finding names each client's own reaction to the bad variable: requests raises, urllib3 ignores it."""
+    examined = with_bundles(
+        with_environment(
+            facts(distributions=(distribution("requests", "2.32.3"), distribution("urllib3", "2.2.1"))),
+            REQUESTS_CA_BUNDLE="/srv/gone",
+        ),
+        missing("/srv/gone"),
+    )
+    (finding,) = found(trust.env_path_invalid, examined)
+    assert finding.evidence["clients"] == {"requests": "raises", "urllib3": "ignores it"}
+    assert finding.summary.endswith("(here: requests raises; urllib3 ignores it)")
+
+
+# capath-unhashed
+
+
+def test_a_folder_of_certificates_without_links_is_an_error_when_no_file_serves() -> None:
+    """Certificate files no link reaches, in the only source: capath-unhashed as an error."""
+    unlinked = directory(COMPILED_CAPATH, "in-effect:capath", hash_links=0, unlinked=12)
+    examined = with_bundles(facts(), unlinked, missing(COMPILED_CAFILE, "in-effect:cafile"))
+    assert found(trust.capath_unhashed, examined) == [
+        Finding(
+            "capath-unhashed",
+            ERROR,
+            "/usr/lib/ssl/certs holds 12 certificate files but no hash links: OpenSSL finds nothing there",
+            {"path": COMPILED_CAPATH, "unlinked": 12, "hash_links": 0},
+        )
+    ]
+
+
+def test_an_unhashed_folder_beside_a_serving_file_is_a_warning() -> None:
+    """The same folder next to a CA file that serves is a warning."""
+    unlinked = directory(COMPILED_CAPATH, "in-effect:capath", hash_links=3, hash_mismatches=3, unlinked=12)
+    (finding,) = found(trust.capath_unhashed, with_bundles(facts(), unlinked))
+    assert (finding.severity, finding.evidence["unlinked"]) == (WARNING, 12)
+
+
+def test_wrong_links_and_unreached_files_are_counted_in_a_warning() -> None:
+    """A folder with some working links but wrong ones and unreached files is a warning with both counts."""
+    partial = directory(COMPILED_CAPATH, "in-effect:capath", hash_links=10, hash_mismatches=2, unlinked=1)
+    assert found(trust.capath_unhashed, with_bundles(facts(), partial)) == [
+        Finding(
+            "capath-unhashed",
+            WARNING,
+            "/usr/lib/ssl/certs has 2 hash links that do not match their certificate and 1 certificate files no link "
+            "reaches",
+            {"path": COMPILED_CAPATH, "hash_mismatches": 2, "unlinked": 1},
+        )
+    ]
+
+
+def test_a_folder_in_effect_that_is_a_file_or_fully_linked_is_not_unhashed() -> None:
+    """Only directories are judged, and a fully linked one passes; an empty folder with nothing unlinked too."""
+    as_file = bundle(COMPILED_CAPATH, "in-effect:capath")
+    empty = directory(COMPILED_CAPATH, "in-effect:capath", hash_links=0)
+    assert found(trust.capath_unhashed, with_bundles(facts(), as_file)) == []
+    assert found(trust.capath_unhashed, facts()) == []
+    assert found(trust.capath_unhashed, with_bundles(facts(), empty)) == []
+
+
+# bundle-unparseable, bundle-expired-roots
+
+
+def test_blocks_that_do_not_parse_are_a_warning_with_the_problems() -> None:
+    """A bundle whose marked blocks do not all parse is bundle-unparseable, with its counts and problems."""
+    broken = bundle(SYSTEM_BUNDLE, "system", certificates=139, unparseable=1, problems=("block 7: bad base64",))
+    assert found(trust.bundle_unparseable, with_bundles(facts(), broken)) == [
+        Finding(
+            "bundle-unparseable",
+            WARNING,
+            "%s: 1 of 140 certificate blocks do not parse (block 7: bad base64)" % SYSTEM_BUNDLE,
+            {
+                "path": SYSTEM_BUNDLE,
+                "parsed": 139,
+                "marked": 140,
+                "problems": ["block 7: bad base64"],
+                "truncated_scan": False,
+            },
+        )
+    ]
+
+
+def test_unparseable_blocks_in_a_local_anchor_folder_are_left_to_the_os_tools() -> None:
+    """The local anchor folders are inputs to update-ca-certificates, not stores: they are not judged."""
+    anchors = directory("/usr/local/share/ca-certificates", "local-anchors", unparseable=2, marked=3)
+    assert found(trust.bundle_unparseable, with_bundles(facts(), anchors)) == []
+
+
+@pytest.mark.parametrize(
+    ("expired", "not_yet_valid", "version", "severity"),
+    [
+        (1, 0, (3, 0, 0, 13, 0), INFO),  # OpenSSL >= 1.1 skips a few stale roots
+        (0, 1, (3, 0, 0, 13, 0), INFO),
+        (1, 0, (1, 0, 2, 11, 0), WARNING),  # an OpenSSL before 1.1 picks an expired root and fails
+        (60, 10, (3, 0, 0, 13, 0), WARNING),  # half the bundle stale bites on any version
+    ],
+)
+def test_stale_roots_in_effect_are_info_unless_old_openssl_or_mostly_stale(
+    expired: int, not_yet_valid: int, version: tuple[int, ...], severity: Severity
+) -> None:
+    """Expired or not yet valid roots in effect: info, a warning on OpenSSL < 1.1 or when half are stale."""
+    stale = bundle(COMPILED_CAFILE, "in-effect:cafile", expired=expired, not_yet_valid=not_yet_valid)
+    examined = with_bundles(facts(runtime=runtime(openssl_version_info=version)), stale)
+    assert found(trust.bundle_expired_roots, examined) == [
+        Finding(
+            "bundle-expired-roots",
+            severity,
+            "%s: %d expired and %d not yet valid of 140 certificates" % (COMPILED_CAFILE, expired, not_yet_valid),
+            {"path": COMPILED_CAFILE, "expired": expired, "not_yet_valid": not_yet_valid, "certificates": 140},
+        )
+    ]
+
+
+def test_stale_roots_outside_the_sources_in_effect_are_not_counted() -> None:
+    """A bundle the default context does not read may hold expired roots without a finding."""
+    examined = with_bundles(facts(), bundle(SYSTEM_BUNDLE, "system", expired=140))
+    assert found(trust.bundle_expired_roots, examined) == []
+
+
+# certifi-lacks-system-roots
+
+
+def _certifi_and_system(*certifi_roles: str, system_identities: frozenset[str]) -> Facts:
+    """certifi's bundle (the public roots) and the OS's (the public roots and maybe more)."""
+    return with_bundles(
+        facts(),
+        bundle(CERTIFI, "certifi", *certifi_roles),
+        bundle(SYSTEM_BUNDLE, "system", identities=system_identities),
+    )
+
+
+def test_roots_the_os_has_and_certifi_lacks_are_info_while_nothing_relies_on_certifi() -> None:
+    """certifi lacking the OS's extra roots is info when no client here is told to use certifi's file."""
+    examined = _certifi_and_system(system_identities=frozenset({"public-root-1", "corp-root"}))
+    assert found(trust.certifi_lacks_system_roots, examined) == [
+        Finding(
+            "certifi-lacks-system-roots",
+            INFO,
+            "1 roots of %s are not in certifi's %s" % (SYSTEM_BUNDLE, CERTIFI),
+            {
+                "system": SYSTEM_BUNDLE,
+                "certifi": CERTIFI,
+                "missing": 1,
+                "local_anchors": [],
+                "certifi_in_effect_as": [],
+            },
+        )
+    ]
+
+
+def test_certifi_relied_on_and_local_anchors_make_it_a_warning_naming_them() -> None:
+    """When a variable names certifi's file, it is a warning; the anchor folders holding the roots are named."""
+    examined = _certifi_and_system("env:REQUESTS_CA_BUNDLE", system_identities=frozenset({"corp-root"}))
+    anchors = directory("/usr/local/share/ca-certificates", "local-anchors", identities=frozenset({"corp-root"}))
+    examined = with_bundles(examined, anchors, directory("/etc/pki/trust/anchors", "local-anchors"))
+    (finding,) = found(trust.certifi_lacks_system_roots, examined)
+    assert finding.severity == WARNING
+    assert finding.summary.endswith(" (including locally added CAs from /usr/local/share/ca-certificates)")
+    assert finding.evidence["local_anchors"] == ["/usr/local/share/ca-certificates"]
+    assert finding.evidence["certifi_in_effect_as"] == ["env:REQUESTS_CA_BUNDLE"]
+
+
+@pytest.mark.parametrize(
+    "bundles",
+    [
+        (bundle(CERTIFI, "certifi"), bundle(SYSTEM_BUNDLE, "system")),  # the same roots
+        (bundle(SYSTEM_BUNDLE, "system", "certifi", identities=frozenset({"x"})),),  # certifi is the OS bundle
+        (bundle(CERTIFI, "certifi", certificates=0), bundle(SYSTEM_BUNDLE, "system", identities=frozenset({"x"}))),
+        (bundle(CERTIFI, "certifi"), directory("/etc/ssl/certs", "system", identities=frozenset({"x"}))),
+    ],
+)
+def test_certifi_is_compared_only_with_a_different_system_file(bundles: tuple[Bundle, ...]) -> None:
+    """No finding without a certifi that parses, a system bundle file apart from it, and a root it lacks."""
+    examined = replace(facts(), bundles=(*healthy_bundles()[:2], *bundles))
+    assert found(trust.certifi_lacks_system_roots, examined) == []
+
+
+# library-deleted, library-override
+
+
+@pytest.mark.parametrize(
+    ("deleted", "replaced", "what"), [(True, False, "was deleted"), (False, True, "was replaced by another file")]
+)
+def test_a_library_changed_on_disk_after_loading_is_a_warning(deleted: bool, replaced: bool, what: str) -> None:
+    """A mapped library deleted or replaced since it was loaded: the process runs old code until restarted."""
+    examined = facts(libraries=(library(deleted=deleted, replaced=replaced),))
+    assert found(trust.library_deleted, examined) == [
+        Finding(
+            "library-deleted",
+            WARNING,
+            "%s %s after it was loaded: the process runs the old code until restarted" % (LIBCRYPTO, what),
+            {"path": LIBCRYPTO, "deleted": deleted, "replaced": replaced},
+        )
+    ]
+
+
+def test_libraries_pulled_in_by_ld_library_path_are_one_warning_per_variable(tmp_path: Path) -> None:
+    """libcrypto and libssl from an LD_LIBRARY_PATH folder are one library-override naming both and the system's."""
+    folder = str(tmp_path)
+    crypto, ssl = folder + "/libcrypto.so.3", folder + "/libssl.so.3"
+    examined = facts(
+        runtime=runtime(environment={"LD_LIBRARY_PATH": folder + "/"}),
+        libraries=(
+            library(crypto),
+            library(ssl, role="libssl", in_use=False),
+            library(folder + "/libz.so", role="other"),
+        ),
+        system_libraries=(system_library("libcrypto.so.3", folder + "/sys/libcrypto.so.3"),),
+    )
+    assert found(trust.library_override, examined) == [
+        Finding(
+            "library-override",
+            WARNING,
+            "LD_LIBRARY_PATH made the process load %s instead of %s/sys/libcrypto.so.3, %s" % (crypto, folder, ssl),
+            {
+                "variable": "LD_LIBRARY_PATH",
+                "value": folder + "/",
+                "loaded": [crypto, ssl],
+                "system": [folder + "/sys/libcrypto.so.3", None],
+            },
+        )
+    ]
+
+
+@pytest.mark.parametrize("variable", ["LD_PRELOAD", "DYLD_INSERT_LIBRARIES"])
+def test_a_preloaded_library_is_blamed_on_the_preload_variable(variable: str, tmp_path: Path) -> None:
+    """A libcrypto named in LD_PRELOAD (space or colon separated) is attributed to it, before any folder list."""
+    path = "%s/libcrypto.so.3" % tmp_path
+    environment = {variable: "/x/libfoo.so %s" % path, "LD_LIBRARY_PATH": str(tmp_path)}
+    (finding,) = found(
+        trust.library_override, facts(runtime=runtime(environment=environment), libraries=(library(path),))
+    )
+    assert (finding.evidence["variable"], finding.evidence["loaded"], finding.evidence["system"]) == (
+        variable,
+        [path],
+        [None],
+    )
+
+
+def test_the_loaders_own_copy_or_an_identical_one_is_no_override(tmp_path: Path) -> None:
+    """A library that is the system's (same real path) or byte for byte the same is no override."""
+    path = "%s/libcrypto.so.3" % tmp_path
+    environment = {"LD_LIBRARY_PATH": str(tmp_path)}
+    same = facts(
+        runtime=runtime(environment=environment),
+        libraries=(library(path),),
+        system_libraries=(system_library("libcrypto.so.3", path),),
+    )
+    identical = facts(runtime=runtime(environment=environment), libraries=(library(path, same_bytes_as="/usr/lib/x"),))
+    unrelated = facts(runtime=runtime(environment={"LD_LIBRARY_PATH": "/opt/other"}), libraries=(library(path),))
+    assert found(trust.library_override, same) == []
+    assert found(trust.library_override, identical) == []
+    assert found(trust.library_override, unrelated) == []
+
+
+# openssl-outdated, libressl-ignores-env
+
+
+@pytest.mark.parametrize("name", ["LibreSSL 3.3.6", "BoringSSL", "AWS-LC 1.20"])
+def test_a_tls_library_other_than_openssl_is_a_warning(name: str) -> None:
+    """ssl on LibreSSL, BoringSSL or AWS-LC: trust paths and variables behave differently."""
+    examined = facts(runtime=runtime(openssl_version=name))
+    assert found(trust.openssl_outdated, examined) == [
+        Finding(
+            "openssl-outdated",
+            WARNING,
+            "ssl runs on %s, not OpenSSL: trust paths and variables behave differently" % name,
+            {"version": name},
+        )
+    ]
+
+
+def test_an_openssl_before_111_is_a_warning() -> None:
+    """OpenSSL 1.1.0 and older are outdated; 1.1.1 is not."""
+    old = facts(runtime=runtime(openssl_version="OpenSSL 1.0.2k-fips", openssl_version_info=(1, 0, 2, 11, 15)))
+    current = facts(runtime=runtime(openssl_version="OpenSSL 1.1.1w", openssl_version_info=(1, 1, 1, 23, 15)))
+    assert found(trust.openssl_outdated, old) == [
+        Finding(
+            "openssl-outdated",
+            WARNING,
+            "ssl runs on OpenSSL 1.0.2k-fips, older than OpenSSL 1.1.1",
+            {"version": "OpenSSL 1.0.2k-fips"},
+        )
+    ]
+    assert found(trust.openssl_outdated, current) == []
+
+
+def test_no_ssl_module_is_not_an_outdated_one() -> None:
+    """Without ssl, the version is not judged (ssl-unavailable says enough)."""
+    examined = facts(runtime=runtime(ssl_available=False, openssl_version=None, openssl_version_info=()))
+    assert found(trust.openssl_outdated, examined) == []
+
+
+def test_libressl_with_the_variables_set_says_they_are_ignored() -> None:
+    """On LibreSSL, SSL_CERT_FILE and SSL_CERT_DIR are named as ignored; unset, nothing is said."""
+    libre = runtime(openssl_version="LibreSSL 3.3.6", environment={"SSL_CERT_FILE": "/a", "SSL_CERT_DIR": "/b"})
+    assert found(trust.libressl_ignores_env, facts(runtime=libre)) == [
+        Finding(
+            "libressl-ignores-env",
+            INFO,
+            "SSL_CERT_FILE and SSL_CERT_DIR is set, but LibreSSL ignores it: only load_verify_locations works",
+            {"variables": ["SSL_CERT_FILE", "SSL_CERT_DIR"], "version": "LibreSSL 3.3.6"},
+        )
+    ]
+    assert found(trust.libressl_ignores_env, facts(runtime=replace(libre, environment={}))) == []
+    assert found(trust.libressl_ignores_env, with_environment(facts(), SSL_CERT_FILE="/a")) == []
+
+
+# trust-writable
+
+
+def test_a_source_in_effect_others_can_write_is_an_error_with_each_exposure() -> None:
+    """A CA file in effect whose folder is world-writable is trust-writable, the mode shown in octal."""
+    exposure = Exposure("/usr/lib/ssl", 0, 0o777, "writable by every user")
+    writable = bundle(COMPILED_CAFILE, "in-effect:cafile", exposures=(exposure,))
+    assert found(trust.trust_writable, with_bundles(facts(), writable)) == [
+        Finding(
+            "trust-writable",
+            ERROR,
+            "/usr/lib/ssl/cert.pem can be changed by others: /usr/lib/ssl is writable by every user",
+            {
+                "path": COMPILED_CAFILE,
+                "exposures": [{"path": "/usr/lib/ssl", "uid": 0, "mode": "0777", "reason": "writable by every user"}],
+            },
+        )
+    ]
+
+
+def test_exposures_count_only_for_sources_in_use_that_exist() -> None:
+    """A writable bundle nobody reads, or a source that is not a file or folder, is not trust-writable."""
+    exposure = (Exposure("/srv", 1000, 0o775, "writable by group 50"),)
+    unused = bundle("/srv/spare.pem", "system", exposures=exposure)
+    named = bundle("/srv/named.pem", "env:REQUESTS_CA_BUNDLE", exposures=exposure)
+    device = Bundle("/srv/dev", ("in-effect:cafile",), "other", "char-device", exposures=exposure)
+    codes = [f.evidence["path"] for f in found(trust.trust_writable, with_bundles(facts(), unused, named, device))]
+    assert codes == ["/srv/named.pem"]
+
+
+# strict-verification
+
+
+def test_python_313_reports_roots_strict_verification_rejects() -> None:
+    """From Python 3.13 on, CA certificates in effect that break X509_STRICT are info, with the count."""
+    legacy = bundle(COMPILED_CAFILE, "in-effect:cafile", strict_violations=3)
+    examined = with_bundles(facts(runtime=runtime(python_version="3.13.1")), legacy)
+    assert found(trust.strict_verification, examined) == [
+        Finding(
+            "strict-verification",
+            INFO,
+            "/usr/lib/ssl/cert.pem: 3 CA certificates lack a critical basicConstraints or a subject key identifier; "
+            "Python 3.13.1 rejects chains that end at them",
+            {"path": COMPILED_CAFILE, "certificates": 3},
+        )
+    ]
+
+
+@pytest.mark.parametrize("version", ["3.12.7", "", "node 20"])
+def test_older_pythons_and_programs_are_not_strict(version: str) -> None:
+    """Before 3.13, or for a program that is not Python (no version to read), strictness does not apply."""
+    legacy = bundle(COMPILED_CAFILE, "in-effect:cafile", strict_violations=3)
+    examined = with_bundles(facts(runtime=runtime(python_version=version)), legacy)
+    assert found(trust.strict_verification, examined) == []
+
+
+# runtime-known-issue
+
+
+def _issues(examined: Facts) -> list[tuple[Severity, dict[str, object]]]:
+    """The known issues of a runtime, by severity and evidence."""
+    return [(f.severity, dict(f.evidence)) for f in found(trust.runtime_known_issue, examined)]
+
+
+def test_the_python_org_macos_framework_without_certificates_is_a_warning() -> None:
+    """python.org's macOS build that trusts nothing: run 'Install Certificates.command'."""
+    examined = unserved(runtime=runtime(hints=("python.org-macos",), context_loaded=0))
+    assert _issues(examined) == [(WARNING, {"distribution": "python.org-macos", "expected": COMPILED_CAFILE})]
+    assert _issues(facts(runtime=runtime(hints=("python.org-macos",)))) == []
+
+
+def test_conda_is_info_naming_its_own_cafile() -> None:
+    """A conda environment trusts its own CA file: said as info."""
+    examined = facts(runtime=runtime(hints=("conda",)))
+    assert _issues(examined) == [(INFO, {"distribution": "conda", "cafile": COMPILED_CAFILE})]
+
+
+def test_a_frozen_app_with_a_build_machine_openssldir_is_a_warning_when_nothing_serves() -> None:
+    """A frozen app carrying a missing OPENSSLDIR warns only when nothing serves."""
+    lib = (library(openssldir="/build/ssl", openssldir_exists=False),)
+    served = facts(runtime=runtime(hints=("frozen",)), libraries=lib)
+    broken = unserved(runtime=runtime(hints=("frozen",), context_loaded=0), libraries=lib)
+    assert _issues(served) == []
+    assert _issues(broken) == [(WARNING, {"distribution": "frozen", "openssldir": "/build/ssl"})]
+
+
+def test_nix_without_nix_ssl_cert_file_warns_only_when_nothing_serves() -> None:
+    """Nix's Python without NIX_SSL_CERT_FILE: a warning when nothing serves, info otherwise, silent when set."""
+    assert _issues(unserved(runtime=runtime(hints=("nix",), context_loaded=0))) == [(WARNING, {"distribution": "nix"})]
+    assert _issues(facts(runtime=runtime(hints=("nix",)))) == [(INFO, {"distribution": "nix"})]
+    assert _issues(facts(runtime=runtime(hints=("nix",), environment={"NIX_SSL_CERT_FILE": "/x"}))) == []
+
+
+def test_python_build_standalone_warns_when_its_guessed_paths_do_not_serve() -> None:
+    """python-build-standalone looks in /etc/ssl: a warning only when that serves nothing."""
+    examined = unserved(runtime=runtime(hints=("python-build-standalone",), context_loaded=0))
+    assert _issues(examined) == [(WARNING, {"distribution": "python-build-standalone"})]
+    assert _issues(facts(runtime=runtime(hints=("python-build-standalone",)))) == []
+
+
+def test_each_serverless_platform_is_info() -> None:
+    """Lambda, Azure Functions and Cloud Run are each named as info, in that order."""
+    examined = facts(runtime=runtime(hints=("google-cloud-run", "aws-lambda", "azure-functions")))
+    assert _issues(examined) == [
+        (INFO, {"distribution": "aws-lambda"}),
+        (INFO, {"distribution": "azure-functions"}),
+        (INFO, {"distribution": "google-cloud-run"}),
+    ]
+
+
+def test_a_cx_freeze_app_lacking_local_roots_warns_and_names_them() -> None:
+    """A cx_Freeze app's snapshot of roots that lacks a root of this system's store is a warning naming it."""
+    snapshot = "/opt/app/lib/certifi/cacert.pem"
+    examined = with_bundles(
+        facts(
+            runtime=runtime(hints=("cx_freeze", "frozen"), cafile=TrustSource(snapshot, "env:SSL_CERT_FILE")),
+            local_roots=(local_root("CN=Corp Root", "corp-root"), local_root("CN=Held", "public-root-1")),
+        ),
+        bundle(snapshot, "in-effect:cafile"),
+    )
+    assert found(trust.runtime_known_issue, examined) == [
+        Finding(
+            "runtime-known-issue",
+            WARNING,
+            "cx_Freeze application: its frozen ssl sets SSL_CERT_FILE=%s at import (a copy of the build machine's "
+            "roots, 140 certificates), so the OS store is never read: it lacks 1 root(s) added to this system's "
+            "store (CN=Corp Root)" % snapshot,
+            {"distribution": "cx_freeze", "cafile": snapshot, "missing_local_roots": ["CN=Corp Root"]},
+        )
+    ]
+
+
+def test_a_cx_freeze_app_holding_every_local_root_is_info_and_an_unread_snapshot_is_said() -> None:
+    """Without a missing local root it is info; a snapshot never read is 'not read' and lacks every local root."""
+    snapshot = "/opt/app/lib/certifi/cacert.pem"
+    base = facts(runtime=runtime(hints=("cx_freeze",), cafile=TrustSource(snapshot, "env:SSL_CERT_FILE")))
+    (held,) = found(trust.runtime_known_issue, with_bundles(base, bundle(snapshot, "in-effect:cafile")))
+    assert held.severity == INFO
+    assert held.summary.endswith("; roots added to the system store later will not be trusted")
+    unread = replace(base, local_roots=(local_root("CN=Corp Root", "corp-root"),))
+    (finding,) = found(trust.runtime_known_issue, unread)
+    assert "(a copy of the build machine's roots, not read)" in finding.summary
+    assert finding.evidence["missing_local_roots"] == ["CN=Corp Root"]
+
+
+def test_a_cx_freeze_app_without_a_ca_file_says_nothing_of_its_snapshot() -> None:
+    """No CA file in effect: there is no snapshot to speak of."""
+    assert _issues(facts(runtime=runtime(hints=("cx_freeze",), cafile=None))) == []
+
+
+# diagnose
+
+
+def test_findings_come_worst_first_in_rule_order_within_a_severity() -> None:
+    """diagnose sorts by severity only, so rules of equal severity keep the order of the RULES table."""
+    examined = with_bundles(
+        facts(
+            runtime=runtime(
+                hints=("conda", "aws-lambda"),
+                openssl_version="LibreSSL 3.3.6",
+                environment={"SSL_CERT_FILE": "/srv/gone"},
+            ),
+            libraries=(library(deleted=True),),
+        ),
+        missing("/srv/gone"),
+    )
+    assert [(f.code, f.severity) for f in trust.diagnose(examined)] == [
+        ("env-path-invalid", ERROR),
+        ("library-deleted", WARNING),
+        ("openssl-outdated", WARNING),
+        ("libressl-ignores-env", INFO),
+        ("runtime-known-issue", INFO),
+        ("runtime-known-issue", INFO),
+    ]
+
+
+def test_a_program_whose_stack_ignores_the_default_paths_drops_the_findings_about_them() -> None:
+    """For node without --use-openssl-ca, default-path findings are dropped and stack-ignores-variable says why."""
+    examined = with_bundles(
+        facts(
+            runtime=runtime(python_version="", environment={"SSL_CERT_FILE": "/srv/gone"}),
+            libraries=(library(openssldir="/build/ssl", openssldir_exists=False),),
+            stacks=(stack("node"),),
+            subject=process_subject("/usr/bin/node", "node", "server.js"),
+        ),
+        missing("/srv/gone"),
+    )
+    codes = [f.code for f in trust.diagnose(examined)]
+    assert codes == ["stack-ignores-variable"]
+    switched = replace(examined, subject=process_subject("/usr/bin/node", "node", "--use-openssl-ca", "server.js"))
+    assert [f.code for f in trust.diagnose(switched)] == ["env-path-invalid", "openssldir-missing"]
+
+
+def test_the_rules_table_holds_each_rule_once() -> None:
+    """Every rule function appears once in RULES, so no finding is produced twice."""
+    assert len(set(trust.RULES)) == len(trust.RULES)
