@@ -10,7 +10,7 @@ import pytest
 
 from cadoctor._fixes.hosts import host_fixes
 from cadoctor._fixes.shell import env_lines
-from cadoctor._model import Facts, Fix, HostCheck
+from cadoctor._model import Exposure, Facts, Fix, HostCheck
 from cadoctor._record import replace
 
 RECORDS = str(Path(__file__).resolve().parents[1] / "rules")  # records.py: the factories the rules' tests share
@@ -80,6 +80,19 @@ def test_a_holder_of_only_the_private_root_is_joined_with_the_public_roots() -> 
         checked,
     )
     assert (code.kind, code.add_cafile) == ("code", PRIVATE)
+
+
+def test_a_private_holder_with_no_public_bundle_to_join_is_only_loaded_on_top() -> None:
+    """When the public roots' only bundle may not be named (others can write it), no joined file is offered."""
+    writable = (Exposure("/etc/ssl", 1000, 0o777, "writable by every user"),)
+    examined = facts(
+        bundles=(
+            bundle(SYSTEM_BUNDLE, "system", exposures=writable),
+            bundle(PRIVATE, "env:REQUESTS_CA_BUNDLE", certificates=1, identities=CORP),
+        )
+    )
+    checked = host("host-unknown-ca", holders=(holder(PRIVATE, "env:REQUESTS_CA_BUNDLE"),))
+    assert [(fix.kind, fix.add_cafile) for fix in fixes_for(checked, examined)] == [("code", PRIVATE)]
 
 
 def test_holders_that_do_not_verify_are_unread_or_untrustworthy_are_skipped() -> None:
