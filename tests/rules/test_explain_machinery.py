@@ -160,3 +160,27 @@ def test_a_long_match_is_shown_cut_and_the_command_names_the_host() -> None:
     assert any(cause.command == "cadoctor check --host api.example.test" for cause in answer.causes)
     assert answer.side == "client"
     assert answer.side_evidence == "HTTPSConnectionPool"
+
+
+@pytest.mark.parametrize(
+    ("message", "side", "reading"),
+    [
+        ("SSL_accept failed: tlsv1 alert unknown ca", "server", "client-rejected-server-certificate"),
+        ("urllib3 ... SSLError: tlsv1 alert unknown ca", "client", "client-cert"),
+        ("SSLError: tlsv1 alert unknown ca", None, "certificate-alert"),
+        ("SSL_accept ... urllib3: tlsv1 alert unknown ca", None, "certificate-alert"),  # both sides: unknown
+    ],
+)
+def test_an_alert_is_read_by_the_side_that_printed_it(message: str, side: str | None, reading: str) -> None:
+    """One side's phrases name the side; both or neither leave it unknown, and the reading follows."""
+    answer = explain(message)
+    assert answer.side == side
+    assert [cause.name for cause in answer.causes if "alert" in cause.name or "client" in cause.name] == [reading]
+
+
+def test_a_context_can_rule_a_reading_out() -> None:
+    """`ca md too weak` while loading this program's certificate is its own problem, not the server's weak crypto."""
+    loading = [cause.name for cause in explain("SSL_CTX_use_certificate: ca md too weak").causes]
+    handshake = [cause.name for cause in explain("handshake: ca md too weak").causes]
+    assert ("weak-local-certificate" in loading, "weak-crypto" in loading) == (True, False)
+    assert ("weak-local-certificate" in handshake, "weak-crypto" in handshake) == (False, True)
