@@ -137,6 +137,7 @@ def test_a_target_is_a_host_name_or_address_with_a_real_port(host: str, port: st
         ("Error { host: 'node.example.test', code: 'X', port: 444 }", "node.example.test:444"),
         ("host: 'far.example.test'" + " " * 500 + "port: 444", None),  # the port is too far to belong to it
         ("host='bad_name!', port=1", None),
+        ("host='-bad.test', port=1 then host='good.test', port=8443", "good.test:8443"),  # the first that parses
     ],
 )
 def test_the_host_of_the_failing_connection_is_read_from_the_message(message: str, host: str | None) -> None:
