@@ -34,6 +34,7 @@ COMPILED_CAPATH = "/usr/lib/ssl/certs"
 SYSTEM_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 CERTIFI = "/srv/app/venv/lib/python3.12/site-packages/certifi/cacert.pem"
 PRIVATE = "/srv/app/private-ca.pem"
+GRPC_ROOTS = "/srv/app/venv/lib/python3.12/site-packages/grpc/_cython/_credentials/roots.pem"
 LIBCRYPTO = "/usr/lib/x86_64-linux-gnu/libcrypto.so.3"
 PUBLIC_ROOTS = frozenset({"public-root-1", "public-root-2", "public-root-3"})
 
@@ -141,6 +142,13 @@ def facts(**changes: Any) -> Facts:
     return replace(base, **changes)
 
 
+def unserved(**changes: Any) -> Facts:
+    """Facts whose default context loaded nothing and whose hashed folder has no link: nothing serves."""
+    empty_dir = directory(COMPILED_CAPATH, "in-effect:capath", "compiled-capath", hash_links=0)
+    base = with_bundles(facts(runtime=runtime(context_loaded=0)), empty_dir)
+    return replace(base, **changes)
+
+
 def with_bundles(base: Facts, *added: Bundle) -> Facts:
     """The facts with more bundles, or with these replacing the ones of the same path."""
     paths = {b.path for b in added}
@@ -150,6 +158,14 @@ def with_bundles(base: Facts, *added: Bundle) -> Facts:
 def with_environment(base: Facts, **variables: str) -> Facts:
     """The facts with variables added to the examined process's environment."""
     return replace(base, runtime=replace(base.runtime, environment={**base.runtime.environment, **variables}))
+
+
+def with_clients(*clients: tuple[str, str], certifi: bool = True, **changes: Any) -> Facts:
+    """Healthy facts with these clients installed (grpcio with its roots.pem) and, unless told not to, certifi."""
+    installed = tuple(distribution(n, v, GRPC_ROOTS if n == "grpcio" else None) for n, v in clients)
+    base = facts(runtime=runtime(certifi=CERTIFI if certifi else None), distributions=installed)
+    base = with_bundles(base, bundle(CERTIFI, "certifi")) if certifi else base
+    return replace(base, **changes)
 
 
 def certificate(subject: str, issuer: str | None = None, **changes: Any) -> ChainCertificate:

@@ -1,4 +1,4 @@
-"""The client rules: each client's store by its row of the table, its verdict, and the findings about clients."""
+"""The client rules: the table's rows, and each client's store by its row, the variables and switches set."""
 
 from __future__ import annotations
 
@@ -7,67 +7,34 @@ from records import (
     CERTIFI,
     COMPILED_CAFILE,
     COMPILED_CAPATH,
+    GRPC_ROOTS,
     PRIVATE,
-    PUBLIC_ROOTS,
     SYSTEM_BUNDLE,
     bundle,
     directory,
     distribution,
     facts,
-    host,
     local_root,
     missing,
     process_subject,
     runtime,
     with_bundles,
+    with_clients,
     with_environment,
 )
 
-from cadoctor._model import (
-    Bundle,
-    Client,
-    ClientTrust,
-    Facts,
-    Finding,
-    HostClient,
-    Injector,
-    Setting,
-    Severity,
-    StoreVerdict,
-    TrustSource,
-)
+from cadoctor._model import Bundle, ClientTrust, Facts, Finding, Injector, Setting, Severity, TrustSource
 from cadoctor._record import replace
 from cadoctor._rules import client_table
-from cadoctor._rules.clients import client_findings, host_verdicts, judge, own_stores, path_effects, values_of
+from cadoctor._rules.clients import client_findings, judge, values_of
 
 UV_BINARY_ROOTS = "/srv/app/venv/lib/python3.12/site-packages/certifi/mozilla.pem"
 BOTOCORE_BUNDLE = "/srv/app/venv/lib/python3.12/site-packages/botocore/cacert.pem"
-GRPC_ROOTS = "/srv/app/venv/lib/python3.12/site-packages/grpc/_cython/_credentials/roots.pem"
-CORP = frozenset({"corp-root"})
-
-
-def installed(*clients: tuple[str, str], certifi: bool = True, **changes: object) -> Facts:
-    """Healthy facts with these clients installed (grpcio with its roots.pem) and, unless told not to, certifi."""
-    base = facts(
-        runtime=runtime(certifi=CERTIFI if certifi else None),
-        distributions=tuple(
-            distribution(name, version, GRPC_ROOTS if name == "grpcio" else None) for name, version in clients
-        ),
-    )
-    base = with_bundles(base, bundle(CERTIFI, "certifi")) if certifi else base
-    return replace(base, **changes)
 
 
 def trust_of(examined: Facts) -> dict[str, ClientTrust]:
     """Each judged client's store, by name."""
     return {client.name: client.trust for client in judge(examined)}
-
-
-def client(
-    name: str, kind: str, path: str | None = None, also: tuple[str, ...] = (), stand_in: str | None = None
-) -> Client:
-    """A judged client with a store of that kind."""
-    return Client(name, "1.0", name, ClientTrust(kind, path, 140, "default", also, stand_in), (), "")
 
 
 # The table
@@ -138,7 +105,7 @@ def test_values_are_the_variables_set_and_the_configuration_keys_by_their_rule_n
 
 def test_with_nothing_set_each_client_trusts_its_default_store() -> None:
     """urllib reads the CA file in effect, requests certifi, grpcio its own bundle, uv its compiled-in roots."""
-    examined = installed(("requests", "2.32.3"), ("grpcio", "1.66.0"), ("uv", "0.5.4"), mozilla=UV_BINARY_ROOTS)
+    examined = with_clients(("requests", "2.32.3"), ("grpcio", "1.66.0"), ("uv", "0.5.4"), mozilla=UV_BINARY_ROOTS)
     assert trust_of(examined) == {
         "urllib (stdlib)": ClientTrust("openssl-defaults", COMPILED_CAFILE, 140, "default"),
         "requests": ClientTrust("certifi", CERTIFI, 140, "default"),
@@ -158,9 +125,9 @@ def test_the_openssl_store_is_the_first_folder_when_no_file_is_in_effect() -> No
 
 def test_own_or_certifi_takes_certifi_when_there_is_one_else_the_bundle_shipped() -> None:
     """botocore and httplib2 use certifi when importable, else their own bundle; without either, nothing."""
-    with_certifi = installed(("botocore", "1.35.0"))
-    without = installed(certifi=False, distributions=(distribution("botocore", "1.35.0", BOTOCORE_BUNDLE),))
-    neither = installed(("botocore", "1.35.0"), certifi=False)
+    with_certifi = with_clients(("botocore", "1.35.0"))
+    without = with_clients(certifi=False, distributions=(distribution("botocore", "1.35.0", BOTOCORE_BUNDLE),))
+    neither = with_clients(("botocore", "1.35.0"), certifi=False)
     assert trust_of(with_certifi)["botocore"] == ClientTrust("certifi", CERTIFI, 140, "default")
     assert trust_of(without)["botocore"] == ClientTrust("own-bundle", BOTOCORE_BUNDLE, None, "default")
     assert trust_of(neither)["botocore"] == ClientTrust("missing", None, 0, "default")
@@ -169,7 +136,9 @@ def test_own_or_certifi_takes_certifi_when_there_is_one_else_the_bundle_shipped(
 
 def test_a_store_read_lightly_has_no_certificate_count() -> None:
     """A bundle looked at without being parsed (a light look) gives no count rather than zero."""
-    examined = with_bundles(installed(("requests", "2.32.3")), bundle(CERTIFI, "certifi", parsed=False, certificates=0))
+    examined = with_bundles(
+        with_clients(("requests", "2.32.3")), bundle(CERTIFI, "certifi", parsed=False, certificates=0)
+    )
     assert trust_of(examined)["requests"].certificates is None
 
 
@@ -189,7 +158,7 @@ def test_a_switch_moves_a_client_to_another_store(
     name: str, version: str, variable: str, value: str, kind: str
 ) -> None:
     """A switch variable set to a true value (or pip's feature list naming truststore) moves the client's store."""
-    examined = with_environment(installed((name, version)), **{variable: value})
+    examined = with_environment(with_clients((name, version)), **{variable: value})
     (judged,) = [c for c in judge(examined) if c.name == name]
     assert (judged.trust.kind, judged.trust.source) == (kind, "switch")
     assert judged.notes == ("a switch variable moves it to %s" % kind,)
@@ -197,21 +166,21 @@ def test_a_switch_moves_a_client_to_another_store(
 
 def test_a_switch_in_a_configuration_file_counts_as_its_variable() -> None:
     """uv.toml's system-certs = true moves uv to the OS store, as UV_SYSTEM_CERTS would."""
-    examined = installed(("uv", "0.5.4"), settings=(Setting("uv", "system-certs", "true", "/srv/uv.toml"),))
+    examined = with_clients(("uv", "0.5.4"), settings=(Setting("uv", "system-certs", "true", "/srv/uv.toml"),))
     assert trust_of(examined)["uv"].kind == "system"
 
 
 @pytest.mark.parametrize("value", ["0", "false", "off", ""])
 def test_a_switch_set_to_a_false_value_moves_nothing(value: str) -> None:
     """Only true values switch: UV_SYSTEM_CERTS=0 leaves uv on its compiled-in roots."""
-    examined = with_environment(installed(("uv", "0.5.4")), UV_SYSTEM_CERTS=value)
+    examined = with_environment(with_clients(("uv", "0.5.4")), UV_SYSTEM_CERTS=value)
     assert trust_of(examined)["uv"].kind == "compiled-in"
 
 
 def test_a_replacing_variable_becomes_the_whole_store() -> None:
     """REQUESTS_CA_BUNDLE naming a usable file replaces requests' certifi; urllib still reads its own defaults."""
     examined = with_bundles(
-        with_environment(installed(("requests", "2.32.3")), REQUESTS_CA_BUNDLE=SYSTEM_BUNDLE),
+        with_environment(with_clients(("requests", "2.32.3")), REQUESTS_CA_BUNDLE=SYSTEM_BUNDLE),
         bundle(SYSTEM_BUNDLE, "system", "env:REQUESTS_CA_BUNDLE"),
     )
     assert trust_of(examined)["requests"] == ClientTrust("variable", SYSTEM_BUNDLE, 140, "REQUESTS_CA_BUNDLE")
@@ -222,7 +191,7 @@ def test_only_the_first_variable_set_counts_for_a_first_only_client() -> None:
     """requests reads REQUESTS_CA_BUNDLE > CURL_CA_BUNDLE: with both set, the second is not even looked at."""
     examined = with_bundles(
         with_environment(
-            installed(("requests", "2.32.3")), REQUESTS_CA_BUNDLE=SYSTEM_BUNDLE, CURL_CA_BUNDLE="/srv/gone"
+            with_clients(("requests", "2.32.3")), REQUESTS_CA_BUNDLE=SYSTEM_BUNDLE, CURL_CA_BUNDLE="/srv/gone"
         ),
         missing("/srv/gone"),
     )
@@ -233,7 +202,7 @@ def test_only_the_first_variable_set_counts_for_a_first_only_client() -> None:
 def test_an_adding_client_loads_every_variable_on_top_of_its_store() -> None:
     """pip >= 24.2 keeps truststore and adds each variable set, in order, each said in a note."""
     examined = with_bundles(
-        with_environment(installed(("pip", "24.2")), PIP_CERT=PRIVATE, REQUESTS_CA_BUNDLE=SYSTEM_BUNDLE),
+        with_environment(with_clients(("pip", "24.2")), PIP_CERT=PRIVATE, REQUESTS_CA_BUNDLE=SYSTEM_BUNDLE),
         bundle(PRIVATE, "env:PIP_CERT"),
     )
     (_, pip) = judge(examined)
@@ -255,7 +224,7 @@ def test_an_unusable_variable_is_noted_with_what_the_client_does(
 ) -> None:
     """A variable naming nothing usable: clients that raise or fail closed trust nothing, others fall back."""
     examined = with_bundles(
-        with_environment(installed((name, version)), **{variable: "/srv/gone"}), missing("/srv/gone")
+        with_environment(with_clients((name, version)), **{variable: "/srv/gone"}), missing("/srv/gone")
     )
     (judged,) = [c for c in judge(examined) if c.name == name]
     assert judged.notes == ("%s=/srv/gone is unusable: this client %s" % (variable, effect),)
@@ -283,7 +252,7 @@ def test_a_variable_read_lightly_is_judged_by_the_file_alone(
     inventory: str, target: Bundle | None, usable: bool
 ) -> None:
     """Without certificates read, a variable's target counts when it is a non-empty file or a folder."""
-    examined = with_environment(installed(("requests", "2.32.3"), inventory=inventory), REQUESTS_CA_BUNDLE=PRIVATE)
+    examined = with_environment(with_clients(("requests", "2.32.3"), inventory=inventory), REQUESTS_CA_BUNDLE=PRIVATE)
     if target is not None:
         examined = with_bundles(examined, target)
     assert (trust_of(examined)["requests"].kind == "variable") is usable
@@ -292,7 +261,7 @@ def test_a_variable_read_lightly_is_judged_by_the_file_alone(
 def test_an_injector_moves_every_ssl_client_to_truststore() -> None:
     """A .pth injecting truststore moves urllib and requests to the OS store, never grpcio's own TLS."""
     pth = "/srv/app/venv/lib/python3.12/site-packages/pip-system-certs.pth"
-    examined = installed(
+    examined = with_clients(
         ("requests", "2.32.3"),
         ("grpcio", "1.66.0"),
         injectors=(Injector("pip-system-certs", pth, "import pip_system_certs.bootstrap"),),
@@ -312,7 +281,7 @@ def test_a_process_that_is_not_python_has_no_stdlib_client() -> None:
 
 def test_judging_the_same_facts_twice_gives_the_same_answer() -> None:
     """judge keeps the last answer for the very same facts object (a check asks several times)."""
-    examined = installed(("requests", "2.32.3"))
+    examined = with_clients(("requests", "2.32.3"))
     assert judge(examined) is judge(examined)
     assert judge(replace(examined)) == judge(examined)
 
@@ -322,7 +291,7 @@ def test_judging_the_same_facts_twice_gives_the_same_answer() -> None:
 
 def test_clients_with_their_own_copy_lack_the_local_roots_and_say_how_many() -> None:
     """certifi and a client's bundle lack the administrator's roots; the OS store's clients do not."""
-    examined = installed(
+    examined = with_clients(
         ("requests", "2.32.3"),
         ("botocore", "1.35.0"),
         local_roots=(local_root("CN=Corp Root", "corp-root"), local_root("CN=Lab Root", "lab-root")),
@@ -353,7 +322,7 @@ def test_clients_with_their_own_copy_lack_the_local_roots_and_say_how_many() -> 
 
 def test_one_client_lacking_one_root_is_said_in_the_singular() -> None:
     """One client and one root: 'trusts', 'root', 'it'."""
-    examined = installed(("requests", "2.32.3"), local_roots=(local_root("CN=Corp Root", "corp-root"),))
+    examined = with_clients(("requests", "2.32.3"), local_roots=(local_root("CN=Corp Root", "corp-root"),))
     (finding,) = [f for f in client_findings(examined) if f.code == "client-lacks-local-roots"]
     assert finding.summary == (
         "requests (certifi) trusts a store without the 1 root added to the system store (CN=Corp Root): hosts "
@@ -365,232 +334,12 @@ def test_one_client_lacking_one_root_is_said_in_the_singular() -> None:
 def test_a_store_not_read_holds_no_local_root() -> None:
     """A client's store that was not parsed (or not found) is taken to lack every local root."""
     unread = with_bundles(
-        installed(("requests", "2.32.3"), local_roots=(local_root("CN=Corp Root", "public-root-1"),)),
+        with_clients(("requests", "2.32.3"), local_roots=(local_root("CN=Corp Root", "public-root-1"),)),
         bundle(CERTIFI, "certifi", parsed=False),
     )
     assert judge(unread)[1].verdict == "lacks 1 local root"
-    held = installed(("requests", "2.32.3"), local_roots=(local_root("CN=Public", "public-root-1"),))
+    held = with_clients(("requests", "2.32.3"), local_roots=(local_root("CN=Public", "public-root-1"),))
     assert judge(held)[1].verdict == "ok"
-
-
-# own_stores, path_effects
-
-
-def test_own_stores_are_every_store_besides_the_os_one_once() -> None:
-    """The paths a handshake of the default context cannot speak for: own bundles, additions, stand-ins."""
-    clients = (
-        client("urllib", "openssl-defaults", COMPILED_CAFILE, also=(PRIVATE,)),
-        client("requests", "certifi", CERTIFI),
-        client("httpx", "certifi", CERTIFI),
-        client("uv", "compiled-in", None, stand_in=UV_BINARY_ROOTS),
-        client("broken", "missing", "/srv/gone"),
-        client("pip", "truststore", COMPILED_CAFILE),
-    )
-    assert own_stores(clients) == [PRIVATE, CERTIFI, UV_BINARY_ROOTS]
-
-
-def test_path_effects_name_each_client_by_its_own_rule() -> None:
-    """A variable's effect per client: ignored by those that do not read it, else what their row says."""
-    examined = installed(
-        ("requests", "2.32.3"), ("httpx", "0.27.0"), ("uv", "0.5.4"), ("httpx2", "2.1.0"), ("left-pad", "1.0")
-    )
-    assert path_effects(examined, "SSL_CERT_FILE") == {
-        "requests": "ignores it",
-        "httpx": "falls back to its default",
-        "uv": "fails closed (trusts nothing)",
-        "httpx2": "raises",
-    }
-    grpc = installed(("grpcio", "1.66.0"))
-    assert path_effects(grpc, "SSL_CERT_FILE") == {"grpcio": "ignores it"}
-
-
-# host_verdicts
-
-
-def test_a_failure_that_is_not_about_trust_fails_every_client_alike() -> None:
-    """A name mismatch or an unreachable host fails each client with the same reason, whatever its store."""
-    mismatch = host("host-hostname-mismatch", verify_message="Hostname mismatch")
-    clients = (client("urllib", "openssl-defaults"), client("requests", "certifi", CERTIFI))
-    assert host_verdicts(mismatch, clients) == (
-        HostClient("urllib", False, "Hostname mismatch"),
-        HostClient("requests", False, "Hostname mismatch"),
-    )
-    unreachable = host("host-unreachable", verify_message=None, reason=None, error="connection refused")
-    assert host_verdicts(unreachable, clients[:1]) == (HostClient("urllib", False, "connection refused"),)
-
-
-def test_os_store_clients_take_the_handshake_answer_or_a_file_they_add() -> None:
-    """Clients on the OS store pass when the handshake did, or when a file they add verifies the chain."""
-    failed = host("host-unknown-ca", stores=(StoreVerdict(PRIVATE, True),))
-    clients = (
-        client("urllib", "openssl-defaults"),
-        client("pip", "truststore", also=(PRIVATE,)),
-        client("grpc", "system", also=("/srv/other.pem",)),
-    )
-    assert host_verdicts(failed, clients) == (
-        HostClient("urllib", False, "unable to get local issuer certificate"),
-        HostClient("pip", True, None),
-        HostClient("grpc", False, "unable to get local issuer certificate"),
-    )
-    assert host_verdicts(host(None), clients[:1]) == (HostClient("urllib", True, None),)
-
-
-def test_own_store_clients_take_the_offline_verdict_against_their_store() -> None:
-    """Clients with their own store get that store's verdict, or None with the reason it was not checked."""
-    checked = host(
-        None,
-        stores=(StoreVerdict(CERTIFI, False, "unable to get local issuer certificate"), StoreVerdict(PRIVATE, True)),
-    )
-    clients = (
-        client("requests", "certifi", CERTIFI),
-        client("botocore", "variable", PRIVATE),
-        client("httplib2", "own-bundle", "/srv/unchecked.pem"),
-        client("broken", "missing"),
-    )
-    assert host_verdicts(checked, clients) == (
-        HostClient("requests", False, "unable to get local issuer certificate (against %s)" % CERTIFI),
-        HostClient("botocore", True, None),
-        HostClient("httplib2", None, "its store was not checked"),
-        HostClient("broken", False, "its CA setting is unusable"),
-    )
-    unchecked = replace(checked, stores=(), stores_problem="the verifier could not run")
-    assert host_verdicts(unchecked, clients[:1]) == (HostClient("requests", None, "the verifier could not run"),)
-
-
-def test_compiled_in_roots_are_judged_by_mozillas_set_standing_in() -> None:
-    """uv's compiled-in roots are judged against certifi's copy of Mozilla's set, when it was checked."""
-    uv = (client("uv", "compiled-in", stand_in=UV_BINARY_ROOTS),)
-    refused = host(None, stores=(StoreVerdict(UV_BINARY_ROOTS, False, "self-signed certificate in chain"),))
-    assert host_verdicts(refused, uv) == (
-        HostClient(
-            "uv",
-            False,
-            "self-signed certificate in chain (against %s: Mozilla's set, standing in for the roots compiled into it)"
-            % UV_BINARY_ROOTS,
-        ),
-    )
-    accepted = host(None, stores=(StoreVerdict(UV_BINARY_ROOTS, True),))
-    assert host_verdicts(accepted, uv) == (HostClient("uv", True, None),)
-    assert host_verdicts(host(None), uv) == (
-        HostClient("uv", None, "roots compiled into the binary: not checked here"),
-    )
-
-
-# client_findings
-
-
-def test_a_host_the_default_context_verified_but_a_client_fails_is_an_error() -> None:
-    """The handshake passed, but requests (certifi) would not: client-host-fails names it with its reason."""
-    checked = host(None, stores=(StoreVerdict(CERTIFI, False, "unable to get local issuer certificate"),))
-    examined = installed(("requests", "2.32.3"), hosts=(checked, host("host-hostname-mismatch")))
-    reason = "unable to get local issuer certificate (against %s)" % CERTIFI
-    assert [f for f in client_findings(examined) if f.code == "client-host-fails"] == [
-        Finding(
-            "client-host-fails",
-            Severity.ERROR,
-            "app.example.test verified with the default context, but requests would fail it: requests: %s" % reason,
-            {"target": "app.example.test", "clients": [{"name": "requests", "reason": reason}]},
-        )
-    ]
-
-
-def test_a_variable_a_client_ignores_is_a_warning_when_it_names_roots_that_client_lacks() -> None:
-    """REQUESTS_CA_BUNDLE with a private root: urllib ignores it and lacks that root, so the root stays untrusted."""
-    examined = with_bundles(
-        with_environment(installed(), REQUESTS_CA_BUNDLE=PRIVATE),
-        bundle(PRIVATE, "env:REQUESTS_CA_BUNDLE", identities=PUBLIC_ROOTS | CORP),
-    )
-    assert [f for f in client_findings(examined) if f.code == "client-variable-ignored"] == [
-        Finding(
-            "client-variable-ignored",
-            Severity.WARNING,
-            "REQUESTS_CA_BUNDLE is set, but urllib (stdlib) ignores it (urllib (stdlib) reads SSL_CERT_FILE > "
-            "SSL_CERT_DIR): the certificates it names that they lack stay untrusted there",
-            {"variable": "REQUESTS_CA_BUNDLE", "path": PRIVATE, "clients": ["urllib (stdlib)"]},
-        )
-    ]
-
-
-def test_a_variable_ignored_by_clients_with_their_own_copy_is_info_when_it_adds_nothing() -> None:
-    """httplib2 and botocore keep certifi; a REQUESTS_CA_BUNDLE holding the same roots is only info."""
-    examined = with_environment(
-        installed(("httplib2", "0.22.0"), ("botocore", "1.35.0")), REQUESTS_CA_BUNDLE=SYSTEM_BUNDLE
-    )
-    (finding,) = [f for f in client_findings(examined) if f.code == "client-variable-ignored"]
-    assert finding.severity == Severity.INFO
-    assert finding.summary == ("REQUESTS_CA_BUNDLE is set, but httplib2 ignores it (httplib2 reads HTTPLIB2_CA_CERTS)")
-    assert finding.evidence["clients"] == ["httplib2"]  # botocore reads REQUESTS_CA_BUNDLE itself
-
-
-def test_no_client_is_deaf_when_each_honours_a_variable_set_or_uses_truststore() -> None:
-    """A client that honours another variable set, or trusts through truststore, is not called deaf."""
-    examined = with_environment(
-        installed(("pip", "24.2"), ("requests", "2.32.3")),
-        REQUESTS_CA_BUNDLE=SYSTEM_BUNDLE,
-        SSL_CERT_FILE=SYSTEM_BUNDLE,
-    )
-    assert [f for f in client_findings(examined) if f.code == "client-variable-ignored"] == []
-
-
-def test_a_variable_that_replaces_a_store_with_only_private_roots_is_a_warning() -> None:
-    """requests told to use a file of one private root fails every public site."""
-    examined = with_bundles(
-        with_environment(installed(("requests", "2.32.3"), ("httpx", "0.28.1")), REQUESTS_CA_BUNDLE=PRIVATE),
-        bundle(PRIVATE, "env:REQUESTS_CA_BUNDLE", certificates=1, identities=CORP),
-    )
-    assert [f for f in client_findings(examined) if f.code == "client-variable-replaces"] == [
-        Finding(
-            "client-variable-replaces",
-            Severity.WARNING,
-            "REQUESTS_CA_BUNDLE=%s holds 1 certificates and none of the public roots, and it replaces the whole "
-            "store of requests: public sites fail there" % PRIVATE,
-            {"variable": "REQUESTS_CA_BUNDLE", "path": PRIVATE, "clients": ["requests"]},
-        )
-    ]
-
-
-@pytest.mark.parametrize(
-    "target",
-    [
-        bundle(PRIVATE, certificates=1, identities=CORP | {"public-root-1"}),  # it keeps a public root
-        bundle(PRIVATE, certificates=1, identities=CORP, parsed=False),  # not read
-    ],
-)
-def test_a_replacing_variable_keeping_public_roots_or_unread_is_no_finding(target: Bundle) -> None:
-    """A private bundle that also holds a public root, or was not read, is not said to break public sites."""
-    examined = with_bundles(with_environment(installed(("requests", "2.32.3")), REQUESTS_CA_BUNDLE=PRIVATE), target)
-    assert [f for f in client_findings(examined) if f.code == "client-variable-replaces"] == []
-
-
-def test_without_certifi_there_is_no_yardstick_for_replacement() -> None:
-    """No certifi bundle with certificates: which roots are public is not known, so nothing is said."""
-    examined = with_bundles(
-        with_environment(installed(("requests", "2.32.3"), certifi=False), REQUESTS_CA_BUNDLE=PRIVATE),
-        bundle(PRIVATE, certificates=1, identities=CORP),
-    )
-    assert [f for f in client_findings(examined) if f.code == "client-variable-replaces"] == []
-
-
-@pytest.mark.parametrize(
-    ("name", "tail"),
-    [
-        ("pip-system-certs", "; pip-system-certs before 5 also ignores verify= paths and the CA variables"),
-        ("truststore", ""),
-    ],
-)
-def test_an_injector_is_info_with_its_line(name: str, tail: str) -> None:
-    """A .pth that injects truststore is client-injector, info, with pip-system-certs' older quirk named."""
-    pth = "/srv/site/%s.pth" % name
-    examined = facts(injectors=(Injector(name, pth, "import x"),))
-    assert [f for f in client_findings(examined) if f.code == "client-injector"] == [
-        Finding(
-            "client-injector",
-            Severity.INFO,
-            "%s (%s) injects truststore into every interpreter start of this environment: its clients trust the "
-            "OS store%s" % (name, pth, tail),
-            {"injector": name, "path": pth, "line": "import x"},
-        )
-    ]
 
 
 def test_the_runtime_source_of_a_client_store_is_the_cafile_in_effect() -> None:

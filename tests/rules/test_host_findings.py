@@ -10,14 +10,11 @@ import pytest
 from records import (
     CERTIFI,
     SYSTEM_BUNDLE,
-    bundle,
     certificate,
-    distribution,
     facts,
     holder,
     host,
-    runtime,
-    with_bundles,
+    with_clients,
 )
 
 from cadoctor._model import Finding, HostCheck, Severity, StoreVerdict
@@ -168,15 +165,7 @@ def test_a_successful_handshake_with_a_public_root_has_no_finding() -> None:
 
 def _intercepted(checked: HostCheck, *clients: tuple[str, str]) -> list[Finding]:
     """The interception findings for a host, with these clients installed beside certifi."""
-    examined = with_bundles(
-        facts(
-            runtime=runtime(certifi=CERTIFI),
-            distributions=tuple(distribution(name, version) for name, version in clients),
-            hosts=(checked,),
-        ),
-        bundle(CERTIFI, "certifi"),
-    )
-    return [f for f in host_findings(examined) if f.code == "host-intercepted"]
+    return [f for f in host_findings(with_clients(*clients, hosts=(checked,))) if f.code == "host-intercepted"]
 
 
 def test_a_private_root_the_os_store_holds_is_interception_naming_the_clients_that_fail() -> None:
