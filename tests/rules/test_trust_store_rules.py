@@ -172,6 +172,23 @@ def test_a_hashed_folder_alone_serves() -> None:
     assert found(trust.trust_store_empty, examined) == []
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="_trust_served counts a CA directory in effect by Bundle.usable, which is True for a file with "
+    "certificates: SSL_CERT_DIR naming a file (OpenSSL looks for <file>/<hash>.0 and finds nothing) hides "
+    "trust-store-empty",
+)
+def test_a_file_named_as_the_ca_directory_does_not_serve() -> None:
+    """SSL_CERT_DIR naming a file of certificates serves nothing: with no CA file and nothing loaded, it is empty."""
+    examined = with_bundles(
+        facts(
+            runtime=runtime(context_loaded=0, cafile=None, capaths=(TrustSource("/srv/ca.pem", "env:SSL_CERT_DIR"),))
+        ),
+        bundle("/srv/ca.pem", "in-effect:capath", "env:SSL_CERT_DIR"),
+    )
+    assert [f.code for f in found(trust.trust_store_empty, examined)] == ["trust-store-empty"]
+
+
 @pytest.mark.parametrize("changes", [{"ssl_available": False}, {"context_ok": False}])
 def test_no_empty_store_is_claimed_when_no_context_could_be_judged(changes: dict[str, object]) -> None:
     """Without ssl, or with a context that failed, the empty store is not claimed on top of that failure."""
