@@ -15,6 +15,7 @@ TEST_DEPS = [
     "pytest>=7",
     "jsonschema>=4.18",
     "trustme>=1.0",
+    "hypothesis>=6",
 ]  # jsonschema 4.18: referencing, which resolves one schema's $ref to another
 # About ten TLS clients, so that the check's figures include finding and judging them (and requests.help runs).
 BENCH_CLIENTS = ["requests", "httpx", "botocore", "grpcio", "aiohttp", "httplib2", "websockets", "tornado", "redis"]
