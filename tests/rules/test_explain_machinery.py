@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cadoctor._rules.message_patterns import FOLD, Text, alternatives, pattern, phrases, words_in
-from cadoctor._rules.messages import MATCH_SHOWN, explain, find_host, valid_target
+from cadoctor._rules.explain.phrases import FOLD, Text, alternatives, pattern, phrases, words_in
+from cadoctor._rules.explain.reading import MATCH_SHOWN, explain, find_host, valid_target
 
 
 @pytest.mark.parametrize(

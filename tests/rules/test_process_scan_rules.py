@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import pytest
-from records import LIBCRYPTO, library
+from records import LIBCRYPTO, bundle, library, missing
 
-# The scan's records and its rules, in one place: both may move (records to the model, the module's name).
-from cadoctor._facts.subjects.scan import HostScan, LibraryGroup, ProcessEntry, TrustVerdict
 from cadoctor._model import Finding, LoadedLibrary, Severity
+from cadoctor._model.processes import LibraryGroup, ProcessEntry, ProcessScan, TrustVerdict
 from cadoctor._record import replace
-from cadoctor._rules.host_scan import diagnose_host
+from cadoctor._rules.processes import diagnose_ps, judge_trust
 
+# What the scan's light looks saw at the compiled locations: nothing there, or a bundle of some bytes.
 EMPTY = TrustVerdict(
-    "/usr/lib/ssl/cert.pem", ("/usr/lib/ssl/certs",), "compiled", False, "/usr/lib/ssl/cert.pem: does not exist"
+    "/usr/lib/ssl/cert.pem",
+    ("/usr/lib/ssl/certs",),
+    "compiled",
+    detail="/usr/lib/ssl/cert.pem: does not exist",
+    looked=(missing("/usr/lib/ssl/cert.pem", "in-effect:cafile"), missing("/usr/lib/ssl/certs", "in-effect:capath")),
 )
-SERVED = TrustVerdict("/usr/lib/ssl/cert.pem", ("/usr/lib/ssl/certs",), "compiled", True, "200000 bytes")
+SERVED = TrustVerdict(
+    "/usr/lib/ssl/cert.pem",
+    ("/usr/lib/ssl/certs",),
+    "compiled",
+    detail="200000 bytes",
+    looked=(bundle("/usr/lib/ssl/cert.pem", "in-effect:cafile"), missing("/usr/lib/ssl/certs", "in-effect:capath")),
+)
 
 
 def process(pid: int, trust: TrustVerdict | None = EMPTY, consumer: str = "program", **changes: object) -> ProcessEntry:
@@ -22,15 +32,15 @@ def process(pid: int, trust: TrustVerdict | None = EMPTY, consumer: str = "progr
     return replace(ProcessEntry(pid, "root", "/usr/sbin/daemon", trust, consumer=consumer), **changes)
 
 
-def scan(*processes: ProcessEntry, copy: LoadedLibrary | None = None) -> HostScan:
+def scan(*processes: ProcessEntry, copy: LoadedLibrary | None = None) -> ProcessScan:
     """A scan that found one OpenSSL file mapped by these processes."""
     group = LibraryGroup("fd:01", 1234, copy or library(in_use=False), processes)
-    return HostScan((group,), (), len(processes), 1)
+    return ProcessScan((group,), (), len(processes), 1)
 
 
 def test_processes_whose_copy_trusts_nothing_are_one_error_per_copy() -> None:
     """Processes reading default paths that hold nothing: trust-store-empty naming the copy, the detail, the PIDs."""
-    assert diagnose_host(scan(process(10), process(11), process(12, SERVED))) == (
+    assert diagnose_ps(scan(process(10), process(11), process(12, SERVED))) == (
         Finding(
             "trust-store-empty",
             Severity.ERROR,
@@ -53,19 +63,19 @@ def test_a_process_whose_stack_does_not_read_the_paths_is_not_empty(
     consumer: str, options: tuple[str, ...], counted: bool
 ) -> None:
     """Only processes whose stack reads the default paths (always, or by a switch they were given) trust nothing."""
-    found = diagnose_host(scan(process(10, consumer=consumer, options=options)))
+    found = diagnose_ps(scan(process(10, consumer=consumer, options=options)))
     assert [f.code for f in found] == (["trust-store-empty"] if counted else [])
 
 
 def test_a_process_whose_trust_was_not_judged_is_not_counted() -> None:
     """A process without a verdict (its environment unreadable) is not said to trust nothing."""
-    assert diagnose_host(scan(process(10, trust=None))) == ()
+    assert diagnose_ps(scan(process(10, trust=None))) == ()
 
 
 def test_a_missing_openssldir_names_what_each_consumer_depending_on_it_loses() -> None:
     """A copy whose OPENSSLDIR is absent: each consumer that reads it, with its switch and fix, in a warning."""
     copy = library(in_use=False, openssldir="/build/ssl", openssldir_exists=False)
-    found = diagnose_host(
+    found = diagnose_ps(
         scan(
             process(10, SERVED),
             process(11, SERVED, consumer="node"),
@@ -89,12 +99,12 @@ def test_a_missing_openssldir_names_what_each_consumer_depending_on_it_loses() -
 def test_a_missing_openssldir_that_no_consumer_reads_is_no_finding() -> None:
     """When every consumer of the copy trusts by other means, its missing OPENSSLDIR does not matter."""
     copy = library(in_use=False, openssldir="/build/ssl", openssldir_exists=False)
-    assert diagnose_host(scan(process(10, SERVED, consumer="grpc-core"), copy=copy)) == ()
+    assert diagnose_ps(scan(process(10, SERVED, consumer="grpc-core"), copy=copy)) == ()
 
 
 def test_a_deleted_copy_is_a_warning_and_findings_come_worst_first() -> None:
     """A copy deleted after it was mapped asks for a restart; the error about trust comes before it."""
-    found = diagnose_host(scan(process(10), copy=library(in_use=False, deleted=True)))
+    found = diagnose_ps(scan(process(10), copy=library(in_use=False, deleted=True)))
     assert found == (
         Finding(
             "trust-store-empty",
@@ -113,11 +123,17 @@ def test_a_deleted_copy_is_a_warning_and_findings_come_worst_first() -> None:
 
 def test_a_long_list_of_pids_is_cut_after_ten() -> None:
     """Twelve processes are named by their first ten PIDs and a count of the rest."""
-    (finding,) = diagnose_host(scan(*(process(pid) for pid in range(100, 112))))
+    (finding,) = diagnose_ps(scan(*(process(pid) for pid in range(100, 112))))
     assert finding.summary.endswith("PID 100, 101, 102, 103, 104, 105, 106, 107, 108, 109 and 2 more")
     assert finding.evidence["pids"] == list(range(100, 112))
 
 
 def test_a_scan_without_groups_has_no_finding() -> None:
     """Nothing mapped OpenSSL: nothing to say."""
-    assert diagnose_host(HostScan((), (), 0, 0)) == ()
+    assert diagnose_ps(ProcessScan((), (), 0, 0)) == ()
+
+
+def test_the_rules_judge_what_the_scan_looked_at() -> None:
+    """A file of some bytes serves, a missing file and a folder without hash links do not: judged once per verdict."""
+    judged = judge_trust(scan(process(10), process(11, SERVED)))
+    assert [p.trust.usable for p in judged.groups[0].processes if p.trust is not None] == [False, True]
