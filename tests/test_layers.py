@@ -18,7 +18,6 @@ BASE = (
     "cadoctor._text",
     "cadoctor._errors",
 )
-ROOT_IMPORTERS = ("_selfcheck",)  # the self-check raises the public TrustPathError defined in the package itself
 # What each layer may import besides the standard library, the base modules and itself.
 ALLOWED = {
     "_facts": (),
@@ -93,8 +92,6 @@ def test_layers_import_one_way() -> None:
             allowed = ALLOWED[_layer(module)]
         for imported, line in imports:
             if imported in BASE or _layer(imported) == _layer(module):
-                continue
-            if imported == "cadoctor" and _layer(module) in ROOT_IMPORTERS:
                 continue
             if not any(imported == "cadoctor." + a or imported.startswith("cadoctor.%s." % a) for a in allowed):
                 wrong.append("%s:%d imports %s" % (module, line, imported))

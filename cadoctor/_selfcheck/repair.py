@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any, NamedTuple
 
+from cadoctor._errors import TrustPathError, TrustPathWarning
 from cadoctor._selfcheck.quick import (
     _APPLIED,
     BUNDLE_VARIABLE,
@@ -43,8 +44,6 @@ def respond(chosen: str) -> Result:
     suggestion = None if choice is None else "%s=%s (%s, %d CA certificates)" % (variable, *choice[:3])
     line = _one_line(_summary(problems, suggestion, choice))
     if chosen == "strict":
-        from cadoctor import TrustPathError
-
         raise TrustPathError(line, Result(False, chosen, tuple(problems), suggestion, line))
     _emit(line)
     if chosen == "fix":
@@ -181,8 +180,6 @@ def _emit(line: str) -> None:
     """Warn and log one line; logging is imported only when there is something to say."""
     import logging
     import warnings
-
-    from cadoctor import TrustPathWarning
 
     warnings.warn(TrustPathWarning(line), stacklevel=4)  # _emit, respond, run: point at whoever ran the check
     logging.getLogger(LOGGER).warning(line)
