@@ -2,6 +2,10 @@
 
 Only the standard library, and on the healthy path only modules the interpreter has already loaded (plus
 `ssl`, which the function imports anyway): serverless functions pay for every import at every cold start.
+
+Its public names are what the repair path (`repair`, `run`) shares with it: the process's record of what the
+self-checks did (`APPLIED`, `ANSWERED`, `WATCHED`), the stat-only judgement of a CA location (`usable_file`,
+`hashed_directory`, `what_is_wrong`), and the one log line (`one_line`, `log`).
 """
 
 from __future__ import annotations
@@ -29,14 +33,15 @@ _DIRECTORY_LIMIT = 20000  # entries looked at in one CA directory
 
 
 # The variables that change the answer of a deeper look; while they stay the same, it is not repeated.
-_WATCHED = ("SSL_CERT_FILE", "SSL_CERT_DIR", "LD_LIBRARY_PATH", "LD_PRELOAD", "OPENSSL_CONF", "CADOCTOR_CA_BUNDLE")
+WATCHED = ("SSL_CERT_FILE", "SSL_CERT_DIR", "LD_LIBRARY_PATH", "LD_PRELOAD", "OPENSSL_CONF", "CADOCTOR_CA_BUNDLE")
 
 
 # What `fix` changed in this process, variable -> value: reported by every later run, never applied twice.
-_APPLIED: dict[str, str] = {}
+APPLIED: dict[str, str] = {}
 
 
-_ANSWERED: dict[tuple[str | None, ...], Result] = {}
+# What a deeper look answered, by mode and the watched variables' values: said once, then returned quietly.
+ANSWERED: dict[tuple[str | None, ...], Result] = {}
 
 
 _ANSWERED_MODES: set[str] = set()  # unknown mode values already warned about
@@ -82,7 +87,7 @@ class Result:
         """Record the outcome; `applied` is the process-wide record of what `fix` changed."""
         self.ok, self.mode, self.findings = ok, mode, findings
         self.suggestion, self.line = suggestion, line
-        self.applied = dict(_APPLIED)
+        self.applied = dict(APPLIED)
 
     def __repr__(self) -> str:
         """Show the outcome in logs and test failures."""
@@ -95,7 +100,7 @@ class Result:
         )
 
 
-def _usable_file(path: str) -> bool:
+def usable_file(path: str) -> bool:
     """A regular, non-empty, readable file: what OpenSSL can load without blocking."""
     try:
         info = os.stat(path)
@@ -104,7 +109,7 @@ def _usable_file(path: str) -> bool:
     return stat.S_ISREG(info.st_mode) and info.st_size > 0 and os.access(path, os.R_OK)
 
 
-def _hashed_directory(path: str) -> bool:
+def hashed_directory(path: str) -> bool:
     """A directory holding at least one `<hash>.<n>` entry that reaches a file."""
     try:
         with os.scandir(path) as entries:
@@ -118,7 +123,7 @@ def _hashed_directory(path: str) -> bool:
     return False
 
 
-def _what_is_wrong(path: str) -> str:
+def what_is_wrong(path: str) -> str:
     """Say in a few words why a CA file cannot serve."""
     if not os.path.isabs(path):
         return "is a relative path"
@@ -167,29 +172,29 @@ def quick_check() -> str | None:
         file_env, cafile, from_env, directories = _trust_sources()
     except AttributeError:  # a file of the user's shadows the standard library's ssl
         return "ssl is not the standard library's module"
-    if from_env and not _usable_file(str(cafile)):
-        return "%s %s" % (file_env, _what_is_wrong(str(cafile)))
-    if cafile and _usable_file(cafile):
+    if from_env and not usable_file(str(cafile)):
+        return "%s %s" % (file_env, what_is_wrong(str(cafile)))
+    if cafile and usable_file(cafile):
         return None
-    if any(_hashed_directory(d) for d in directories):
+    if any(hashed_directory(d) for d in directories):
         return None
     if sys.platform == "win32":
         return None  # ssl loads the Windows certificate store; the OpenSSL paths are normally absent there
     return "no CA file and no hashed CA directory in effect"
 
 
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
     """Keep a log line on one line whatever the paths hold (only a problem is logged: the import waits for it)."""
     from cadoctor._text import printable
 
     return printable(text)
 
 
-def _log(line: str) -> None:
+def log(line: str) -> None:
     """Log one line at warning level, so that it shows even where logging was never configured."""
     import logging
 
-    logging.getLogger(LOGGER).warning(_one_line(line))
+    logging.getLogger(LOGGER).warning(one_line(line))
 
 
 def resolve_mode(mode: str | None) -> str:
@@ -203,9 +208,9 @@ def resolve_mode(mode: str | None) -> str:
     _ANSWERED_MODES.add(value)
     import warnings
 
-    message = _one_line(
+    message = one_line(
         "cadoctor selfcheck: %s=%r is not one of %s; using warn" % (MODE_VARIABLE, value, ", ".join(MODES))
     )
     warnings.warn(message, RuntimeWarning, stacklevel=3)
-    _log(message)
+    log(message)
     return "warn"
