@@ -6,7 +6,8 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 
 from cadoctor._facts import memo
-from cadoctor._facts.child import probe
+from cadoctor._facts.child.facts import interpreter_facts
+from cadoctor._facts.child.ssl_module import context_facts, default_context_obstacle
 from cadoctor._facts.subjects.this_process import collect, facts_from_probe, loadable
 from cadoctor._facts.tls.handshake import DEFAULT_TIMEOUT
 from cadoctor._fixes.propose import KIND_RANK, propose
@@ -18,6 +19,7 @@ from cadoctor._rules.clients import host_verdicts, own_stores
 from cadoctor._rules.clients import judge as judge_clients
 from cadoctor._rules.stacks import judge_stacks
 from cadoctor._rules.trust import diagnose
+from cadoctor._variables import for_child
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -97,7 +99,7 @@ def _default_context(client_cert: str | None, client_key: str | None) -> tuple[s
     from cadoctor._errors import ClientCertificateError
     from cadoctor._facts.tls.handshake import default_context
 
-    obstacle = probe.default_context_obstacle()  # a user's ssl.py is never imported, a FIFO never read
+    obstacle = default_context_obstacle()  # a user's ssl.py is never imported, a FIFO never read
     if obstacle is not None:
         return obstacle, {}
     try:
@@ -106,7 +108,7 @@ def _default_context(client_cert: str | None, client_key: str | None) -> tuple[s
         raise
     except Exception as exc:  # what the probe reports as context_error, seen from the handshake's side
         return "the default context cannot be made: %s: %s" % (type(exc).__name__, exc), {}
-    return context, probe.context_facts(context)
+    return context, context_facts(context)
 
 
 def _succeeded(item: Shaken | HostCheck) -> bool:
@@ -205,7 +207,7 @@ def check(
         def look() -> None:
             """Probe the process and take the light look: what a successful handshake needs, done while it lingers."""
             if not probed:
-                probed.append(probe.collect(loaded or None))
+                probed.append(interpreter_facts(for_child(), loaded or None))
             looked.append(facts_from_probe(probed[0], light=True))
 
         shaken = _shake_all(hosts, context, timeout, look)
@@ -222,7 +224,7 @@ def check(
             if not report.fails(Severity.WARNING):
                 return report
         if not probed:
-            probed.append(probe.collect(loaded or None))
+            probed.append(interpreter_facts(for_child(), loaded or None))
         failed = not all(_succeeded(item) for item in shaken)
         facts = facts_from_probe(probed[0], names=sought_issuers(shaken) if failed else None)
         stores = _client_stores(facts)

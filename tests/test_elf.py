@@ -11,7 +11,7 @@ import pytest
 from conftest import ForeignOpenSSL
 
 from cadoctor._facts.binary.elf import ElfError, ElfFacts, data_spans, openssl_strings, read_elf
-from cadoctor._facts.child.probe import read_build_strings
+from cadoctor._facts.child.build_strings import read_build_strings
 
 
 def _read(path: str | Path) -> ElfFacts:

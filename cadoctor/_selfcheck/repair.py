@@ -1,4 +1,4 @@
-"""The self-check's deeper look, reached only when the stat calls suspect a problem: probe, findings, a safe fix."""
+"""The self-check's deeper look, reached only when the stat calls suspect a problem: facts, findings, a safe fix."""
 
 from __future__ import annotations
 
@@ -52,14 +52,15 @@ def respond(chosen: str) -> Result:
 
 
 def _facts() -> dict[str, Any]:
-    """Run the stdlib-only runtime probe on this process."""
-    from cadoctor._facts.child import probe
+    """The child's facts of this very process (stdlib only), as another interpreter's child would give them."""
+    from cadoctor._facts.child.facts import interpreter_facts
+    from cadoctor._variables import for_child
 
-    return probe.collect()
+    return interpreter_facts(for_child())
 
 
 def diagnose() -> list[Problem]:
-    """The deeper look: the runtime probe's facts turned into findings, worst first."""
+    """The deeper look: the child's facts of this process turned into findings, worst first."""
     facts = _facts()
     ssl_facts = facts["ssl"]
     if not ssl_facts.get("available"):
@@ -131,7 +132,7 @@ def _refusal(path: str) -> str | None:
 
 def _candidates() -> list[tuple[str, str]]:
     """Bundles a fix may name, best first: the deployer's own, the system's, certifi's."""
-    from cadoctor._facts.child.probe import certifi_location
+    from cadoctor._facts.child.interpreter import certifi_location
     from cadoctor._locations import KNOWN_FILES
 
     found: list[tuple[str, str]] = []

@@ -281,7 +281,7 @@ def _dynamic_entries(
 
 
 def openssl_strings(path: str) -> dict[str, Any]:
-    """OpenSSL's build strings in a file (`probe.read_build_strings`), searched only where ELF keeps constants."""
-    from cadoctor._facts.child import probe
+    """OpenSSL's build strings in a file (`read_build_strings`), searched only where ELF keeps constants."""
+    from cadoctor._facts.child import build_strings
 
-    return probe.read_build_strings(path, data_spans(path))
+    return build_strings.read_build_strings(path, data_spans(path))

@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 
 from cadoctor._facts.binary.loader import loader_cache
-from cadoctor._facts.child import probe
+from cadoctor._facts.child.facts import interpreter_facts
 from cadoctor._facts.fs.disk import inspect_light
 from cadoctor._facts.fs.fileroot import HOST, FileRoot
 from cadoctor._facts.interpreters.distributions import client_settings, discover
@@ -25,6 +25,7 @@ from cadoctor._model import (
     SystemLibrary,
 )
 from cadoctor._record import replace
+from cadoctor._variables import CA_VARIABLES, for_child
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -104,7 +105,7 @@ def candidate_paths(
         add(capath.path, "in-effect:capath")
     add(runtime.compiled_cafile, "compiled-cafile")
     add(runtime.compiled_capath, "compiled-capath")
-    for name in probe.CA_VARIABLES:
+    for name in CA_VARIABLES:
         value = runtime.environment.get(name)
         if value is None:
             continue
@@ -309,7 +310,7 @@ def local_roots(bundles: tuple[Bundle, ...]) -> tuple[LocalRoot, ...]:
 def collect(*, light: bool = False, default_context: dict[str, Any] | None = None) -> Facts:
     """Probe this very process, then the disk (a light inventory reads no certificate).
 
-    `default_context` is what a default context this process already made loaded (`probe.context_facts`):
+    `default_context` is what a default context this process already made loaded (`ssl_module.context_facts`):
     making another one would read the whole CA file again.
     """
-    return facts_from_probe(probe.collect(default_context), light=light)
+    return facts_from_probe(interpreter_facts(for_child(), default_context), light=light)

@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import Callable, Iterable, Mapping
 
 from cadoctor._errors import ClientCertificateError
-from cadoctor._facts.child import probe
+from cadoctor._facts.child import connect
 from cadoctor._model import Bundle, ChainCertificate, HostCheck, RootHolder, StoreVerdict
 from cadoctor._record import record, replace
 
@@ -177,7 +177,7 @@ def fetch_chain(host: str, port: int, server_name: str, timeout: float) -> tuple
 
     if not hasattr(ssl.SSLObject, "get_unverified_chain") and not hasattr(ssl.SSLSocket, "get_unverified_chain"):
         return _chain_from_tls12(host, port, server_name, timeout)
-    outcome = probe.handshake(_looker(), host, port, server_name, timeout, linger=False)
+    outcome = connect.handshake(_looker(), host, port, server_name, timeout, linger=False)
     return tuple(binascii.a2b_base64(item) for item in outcome.get("chain") or ())
 
 
@@ -192,7 +192,7 @@ def _chain_from_tls12(host: str, port: int, server_name: str, timeout: float) ->
     session = _looker(ssl.TLSVersion.TLSv1_2).wrap_bio(incoming, outgoing, server_hostname=server_name)
     received = bytearray()
     try:
-        with probe.open_connection(host, port, timeout, probe.proxy_for(host, port)) as sock:
+        with connect.open_connection(host, port, timeout, connect.proxy_for(host, port)) as sock:
             while len(received) < _CAPTURE_LIMIT:
                 try:
                     session.do_handshake()
@@ -346,7 +346,7 @@ def shake(
     """Handshake with the default context, fetching the chain when verification failed (network only).
 
     `context` is the text of the reason when no default context could be made: the host is then not tried.
-    `meanwhile` runs while a successful handshake waits for a late alert (see `probe.handshake`).
+    `meanwhile` runs while a successful handshake waits for a late alert (see `connect.handshake`).
     """
     try:
         host, port = parse_target(target)
@@ -354,7 +354,7 @@ def shake(
         return HostCheck(target, target, 0, target, None, False, "invalid", "host-unreachable", error=str(exc))
     if isinstance(context, str):
         return HostCheck(target, host, port, host, None, False, "context", None, error="not tried: " + context)
-    outcome = probe.handshake(context, host, port, host, timeout, meanwhile=meanwhile)
+    outcome = connect.handshake(context, host, port, host, timeout, meanwhile=meanwhile)
     chain = tuple(binascii.a2b_base64(item) for item in outcome.get("chain") or ())
     if classify(outcome) in _NEEDS_CHAIN and not chain:
         chain = fetch_chain(host, port, host, timeout)
