@@ -1,7 +1,8 @@
-"""The self-check behind `import cadoctor.selfcheck`: a few stat calls when healthy, a stdlib-only probe otherwise.
+"""The self-check behind `import cadoctor.selfcheck`: a few stat calls when healthy, the child's facts otherwise.
 
-Only the standard library, and on the healthy path only modules the interpreter has already loaded (plus
-`ssl`, which the function imports anyway): serverless functions pay for every import at every cold start.
+Only the standard library, and on the healthy path only modules the interpreter has already loaded, plus `ssl`
+(which the function imports anyway) and the child's `openssl_paths`, the one resolution of OpenSSL's default
+paths (about 0.2 ms): serverless functions pay for every import at every cold start.
 
 Its public names are what the repair path (`repair`, `run`) shares with it: the process's record of what the
 self-checks did (`APPLIED`, `ANSWERED`, `WATCHED`), the stat-only judgement of a CA location (`usable_file`,
@@ -13,6 +14,8 @@ from __future__ import annotations
 import os
 import stat
 import sys
+
+from cadoctor._facts.child.openssl_paths import trust_sources
 
 MODES = ("warn", "fix", "strict", "off")
 
@@ -144,39 +147,26 @@ def what_is_wrong(path: str) -> str:
     return "holds no certificate OpenSSL loads"
 
 
-def _trust_sources() -> tuple[str, str | None, bool, list[str]]:
-    """The CA file and directories a default context reads, resolved as the loaded library resolves them."""
-    import _ssl
-    import ssl
-
-    file_env, cafile, dir_env, capath = _ssl.get_default_verify_paths()
-    honours_env = not str(ssl.OPENSSL_VERSION).startswith("LibreSSL")  # LibreSSL never reads the variables
-    from_env = honours_env and file_env in os.environ
-    if from_env:
-        cafile = os.environ[file_env]
-    if honours_env and dir_env in os.environ:
-        directories = [d for d in os.environ[dir_env].split(os.pathsep) if d]
-    else:
-        directories = [capath] if capath else []
-    return file_env, cafile, from_env, directories
-
-
 def quick_check() -> str | None:
     """None when trust looks served (a few stat calls); otherwise why a deeper look is needed."""
     try:
-        import _ssl  # noqa: F401
-        import ssl  # noqa: F401
+        import _ssl
+        import ssl
     except Exception as exc:  # any failure to import is itself the finding
         return "ssl does not import: %s" % exc
     try:
-        file_env, cafile, from_env, directories = _trust_sources()
+        file_env, cafile, dir_env, capath = _ssl.get_default_verify_paths()
+        version = ssl.OPENSSL_VERSION
     except AttributeError:  # a file of the user's shadows the standard library's ssl
         return "ssl is not the standard library's module"
-    if from_env and not usable_file(str(cafile)):
+    raw = {"cafile_env": file_env, "cafile": cafile, "capath_env": dir_env, "capath": capath}
+    sources = trust_sources({"default_verify_paths_raw": raw, "openssl_version": version})
+    cafile = sources["cafile"]["path"]
+    if sources["cafile"]["source"] != "compiled" and not usable_file(str(cafile)):
         return "%s %s" % (file_env, what_is_wrong(str(cafile)))
     if cafile and usable_file(cafile):
         return None
-    if any(hashed_directory(d) for d in directories):
+    if any(hashed_directory(c["path"]) for c in sources["capaths"] if c["path"]):
         return None
     if sys.platform == "win32":
         return None  # ssl loads the Windows certificate store; the OpenSSL paths are normally absent there
