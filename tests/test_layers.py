@@ -39,7 +39,7 @@ CHILD = PACKAGE / "_facts" / "child"  # also runs in other interpreters, as a fo
 
 
 def _module_name(path: Path) -> str:
-    """`cadoctor._facts.child.probe` for cadoctor/_facts/child/probe.py."""
+    """`cadoctor._facts.child.jobs` for cadoctor/_facts/child/jobs.py."""
     parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
