@@ -8,16 +8,15 @@ reach each other by relative imports, as they do in cadoctor's own process (`cad
 
 import os
 import sys
+import types
+from importlib import import_module
+from importlib.machinery import ModuleSpec
 
 PACKAGE = "_cadoctor_child"
 
 
 def main() -> int:
     """Register the folder as a package of its own and run the job the request on stdin names."""
-    import types
-    from importlib import import_module
-    from importlib.machinery import ModuleSpec
-
     folder = os.path.dirname(os.path.abspath(__file__))
     sys.path[:] = [entry for entry in sys.path if os.path.abspath(entry or ".") != folder]
     spec = ModuleSpec(PACKAGE, None, is_package=True)
