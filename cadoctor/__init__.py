@@ -10,7 +10,15 @@ if TYPE_CHECKING:
     from typing import Any
 
     from cadoctor._commands.check import check
-    from cadoctor._errors import CheckError, ClientCertificateError, InterpreterError, ProcessError, RootError
+    from cadoctor._errors import (
+        CheckError,
+        ClientCertificateError,
+        InterpreterError,
+        ProcessError,
+        RootError,
+        TrustPathError,
+        TrustPathWarning,
+    )
     from cadoctor._model import Finding, Fix, Report, Severity
 
 __all__ = [
@@ -28,25 +36,15 @@ __all__ = [
     "__version__",
     "check",
 ]
-_ERRORS = ("CheckError", "ClientCertificateError", "InterpreterError", "ProcessError", "RootError")
-
-
-class TrustPathWarning(Warning):
-    """The self-check found a problem in this process's CA trust path (`CADOCTOR_SELFCHECK=warn` or `fix`)."""
-
-
-class TrustPathError(Exception):
-    """The self-check found a problem and `CADOCTOR_SELFCHECK=strict` asks a broken deployment to fail loudly.
-
-    Attributes:
-        result: The self-check's result (`cadoctor.selfcheck.Result`), with its findings and suggested fix.
-
-    """
-
-    def __init__(self, message: str, result: object = None) -> None:
-        """Keep the self-check's result beside the message."""
-        super().__init__(message)
-        self.result = result
+_ERRORS = (
+    "CheckError",
+    "ClientCertificateError",
+    "InterpreterError",
+    "ProcessError",
+    "RootError",
+    "TrustPathError",
+    "TrustPathWarning",
+)
 
 
 def __getattr__(name: str) -> Any:

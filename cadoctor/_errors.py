@@ -1,7 +1,7 @@
-"""The exceptions `cadoctor.check()` raises when a subject cannot be examined at all, exported by `cadoctor`.
+"""The public exceptions, exported by `cadoctor`: what `check()` raises, and the self-check's warning and error.
 
-They live in a base module so that the probes raise the very classes users catch (`cadoctor.ProcessError`),
-without a fact module importing the package's public surface.
+They live in a base module so that the facts and the self-check raise the very classes users catch
+(`cadoctor.ProcessError`, `cadoctor.TrustPathError`), without importing the package's public surface.
 """
 
 from __future__ import annotations
@@ -35,3 +35,25 @@ class RootError(CheckError):
 
 class ClientCertificateError(ValueError):
     """The client certificate or key given (`client_cert=`, `client_key=`) cannot be loaded: a usage error."""
+
+
+class TrustPathWarning(Warning):
+    """The self-check found a problem in this process's CA trust path (`CADOCTOR_SELFCHECK=warn` or `fix`)."""
+
+    __module__ = "cadoctor"  # its public name: what warnings print and what `-W error::cadoctor.TrustPathWarning` names
+
+
+class TrustPathError(Exception):
+    """The self-check found a problem and `CADOCTOR_SELFCHECK=strict` asks a broken deployment to fail loudly.
+
+    Attributes:
+        result: The self-check's result (`cadoctor.selfcheck.Result`), with its findings and suggested fix.
+
+    """
+
+    __module__ = "cadoctor"  # its public name, as tracebacks print it
+
+    def __init__(self, message: str, result: object = None) -> None:
+        """Keep the self-check's result beside the message."""
+        super().__init__(message)
+        self.result = result

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from referencing import Registry, Resource
 
-from cadoctor._facts.child import probe
+from cadoctor._facts.child import build_strings
 
 SYSTEM_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 SHIPPED = resources.files("cadoctor").joinpath("schema")
@@ -106,7 +106,7 @@ def foreign_openssl(tmp_path_factory: pytest.TempPathFactory) -> ForeignOpenSSL:
     if not sys.platform.startswith("linux"):
         pytest.skip("the libcrypto copy is built on Linux")
     crypto, libssl = _loaded_openssl()
-    original = probe.read_build_strings(str(crypto))["openssldir"]
+    original = build_strings.read_build_strings(str(crypto))["openssldir"]
     assert original, "the system libcrypto names its OPENSSLDIR"
     replacement = ("/cadoctor-missing-" + "x" * len(original))[: len(original)]
     assert not os.path.exists(replacement)
@@ -363,23 +363,29 @@ def running(args: list[str], env: dict[str, str], mapped: str | None = None) -> 
 WAIT = "import sys; print('ready', flush=True); sys.stdin.read()"
 
 
+# Reads the request first (and leaves it for the child) when cadoctor's child folder runs, to act on one job only.
 MISBEHAVIOUR_MODULE = """
-import os, sys
-_args = sys.argv
+import io, json, os, sys
+_job = None
+if sys.argv[:1] and os.path.isfile(os.path.join(sys.argv[0], "jobs.py")):
+    _request = sys.stdin.read()
+    sys.stdin = io.StringIO(_request)
+    _job = json.loads(_request).get("job")
 if {condition}:
 {body}
 """
 WHEN = {
-    "probe": "_args[:1] and _args[0].endswith('probe.py') and '--verify' not in _args",
-    "trial": "'--verify' in _args[1:]",
+    "probe": "_job == 'facts'",
+    "trial": "_job == 'fix-trial'",
 }
 
 
 def misbehaving_python(folder: Path, body: str, when: str = "probe") -> str:
-    """A real interpreter (a venv of this one) that runs `body` at startup when cadoctor runs the probe or a trial.
+    """A real interpreter (a venv of this one) that runs `body` at startup when cadoctor's child does one job.
 
-    The venv's `.pth` imports a module that acts only for cadoctor's own script, so the interpreter is a proven
-    CPython whose answers cadoctor must not trust: it is how a broken site-packages or a hostile one behaves.
+    `when` names the job: the facts of the interpreter (`probe`) or a fix trial (`trial`). The venv's `.pth`
+    imports a module that acts only for cadoctor's own child, so the interpreter is a proven CPython whose
+    answers cadoctor must not trust: it is how a broken site-packages or a hostile one behaves.
     """
     venv = folder / "misbehaving"
     subprocess.run(

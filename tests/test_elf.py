@@ -12,7 +12,7 @@ from conftest import ForeignOpenSSL
 
 from cadoctor._facts.binary.elf import ElfError, data_spans, read_elf
 from cadoctor._facts.binary.openssl_build import openssl_strings
-from cadoctor._facts.child.probe import read_build_strings
+from cadoctor._facts.child.build_strings import read_build_strings
 from cadoctor._model.inspection import ElfFacts
 
 

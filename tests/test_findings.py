@@ -22,9 +22,10 @@ from conftest import (
 )
 
 from cadoctor._commands.check import CLIENTS
-from cadoctor._facts.child import probe
+from cadoctor._facts.child import jobs
 from cadoctor._facts.subjects.this_process import facts_from_probe
 from cadoctor._rules.trust import diagnose
+from cadoctor._variables import for_child
 
 
 def test_ssl_that_cannot_load_its_library_is_diagnosed(tmp_path: Path) -> None:
@@ -90,9 +91,10 @@ def test_certifi_lacking_system_roots_warns_when_in_use(tmp_path: Path) -> None:
 
 
 def _facts_of(executable: str, env: dict[str, str]) -> dict[str, object]:
-    """Run the stdlib-only probe in another interpreter and return its JSON facts."""
+    """Run the stdlib-only child in another interpreter and return its facts."""
     out = subprocess.run(
-        [executable, "-I", "-S", probe.__file__],
+        [executable, "-I", "-S", jobs.FOLDER],
+        input=json.dumps({"job": jobs.FACTS, "variables": for_child()}),
         env=env,
         capture_output=True,
         text=True,

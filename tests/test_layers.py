@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 import cadoctor
 
 PACKAGE = Path(cadoctor.__file__).parent
+STDLIB = sys.stdlib_module_names
 BASE = (
     "cadoctor._version",
     "cadoctor._model",
@@ -17,8 +19,8 @@ BASE = (
     "cadoctor._locations",
     "cadoctor._text",
     "cadoctor._errors",
+    "cadoctor._variables",
 )
-ROOT_IMPORTERS = ("_selfcheck",)  # the self-check raises the public TrustPathError defined in the package itself
 # What each layer may import besides the standard library, the base modules and itself.
 ALLOWED = {
     "_facts": (),
@@ -33,17 +35,29 @@ ALLOWED = {
     "selfcheck": ("_selfcheck",),
 }
 SIZE_LIMIT = 600
-PROBE_LIMIT = 1000  # the probe is sent whole to other interpreters: one self-contained file
+CHILD = PACKAGE / "_facts" / "child"  # also runs in other interpreters, as a folder of its own
 
 
 def _module_name(path: Path) -> str:
-    """`cadoctor._facts.child.probe` for cadoctor/_facts/child/probe.py."""
+    """`cadoctor._facts.child.jobs` for cadoctor/_facts/child/jobs.py."""
     parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def _runtime_imports(tree: ast.Module) -> list[tuple[str, int]]:
-    """Every cadoctor module a file imports when it runs (top-level or lazy), with the line; not TYPE_CHECKING ones."""
+def _imported_from(node: ast.ImportFrom, path: Path) -> str:
+    """The absolute name of the module an import-from reads, a relative one resolved inside `path`'s package."""
+    if not node.level:
+        return node.module or ""
+    package = _module_name(path if path.name == "__init__.py" else path.parent / "__init__.py").split(".")
+    base = package[: len(package) - node.level + 1]
+    return ".".join([*base, node.module] if node.module else base)
+
+
+def _runtime_imports(tree: ast.Module, path: Path) -> list[tuple[str, int]]:
+    """Every cadoctor module a file imports when it runs (top-level or lazy), with the line; not TYPE_CHECKING ones.
+
+    Relative imports count under the absolute names they resolve to, so that they are in the graph too.
+    """
     skipped: set[int] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
@@ -52,15 +66,17 @@ def _runtime_imports(tree: ast.Module) -> list[tuple[str, int]]:
     for node in ast.walk(tree):
         if id(node) in skipped:
             continue
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "cadoctor":
+        module = _imported_from(node, path) if isinstance(node, ast.ImportFrom) else ""
+        if module.split(".")[0] == "cadoctor":
+            assert isinstance(node, ast.ImportFrom)
             for alias in node.names:
-                candidate = "%s.%s" % (node.module, alias.name)
+                candidate = "%s.%s" % (module, alias.name)
                 found.append(
                     (
                         candidate
                         if (PACKAGE.parent / candidate.replace(".", "/")).exists()
                         or (PACKAGE.parent / (candidate.replace(".", "/") + ".py")).exists()
-                        else node.module,
+                        else module,
                         node.lineno,
                     )
                 )
@@ -72,7 +88,7 @@ def _runtime_imports(tree: ast.Module) -> list[tuple[str, int]]:
 def _graph() -> dict[str, list[tuple[str, int]]]:
     """Each package module and the cadoctor modules it imports at run time."""
     return {
-        _module_name(path): _runtime_imports(ast.parse(path.read_text(), str(path)))
+        _module_name(path): _runtime_imports(ast.parse(path.read_text(), str(path)), path)
         for path in sorted(PACKAGE.rglob("*.py"))
     }
 
@@ -99,8 +115,6 @@ def test_layers_import_one_way() -> None:
         for imported, line in imports:
             if _is_base(imported) or _layer(imported) == _layer(module):
                 continue
-            if imported == "cadoctor" and _layer(module) in ROOT_IMPORTERS:
-                continue
             if not any(imported == "cadoctor." + a or imported.startswith("cadoctor.%s." % a) for a in allowed):
                 wrong.append("%s:%d imports %s" % (module, line, imported))
     assert not wrong, "\n".join(wrong)
@@ -124,25 +138,26 @@ def test_no_import_cycles() -> None:
 
 
 def test_modules_stay_small() -> None:
-    """No module passes 600 lines, except the self-contained runtime probe, which stays under 1000."""
+    """No module passes 600 lines, the child's included."""
     sizes = {_module_name(p): len(p.read_text().splitlines()) for p in PACKAGE.rglob("*.py")}
-    assert sizes["cadoctor._facts.child.probe"] <= PROBE_LIMIT
-    assert not {m: n for m, n in sizes.items() if n > SIZE_LIMIT and m != "cadoctor._facts.child.probe"}
+    assert not {m: n for m, n in sizes.items() if n > SIZE_LIMIT}
 
 
-@pytest.mark.parametrize("script", ["probe.py", "client_trial.py"])
-def test_scripts_run_in_other_interpreters_import_only_the_standard_library(script: str) -> None:
-    """The probe and the request trial run as files in other interpreters: they import nothing from cadoctor."""
-    tree = ast.parse((PACKAGE / "_facts" / "child" / script).read_text())
-    assert not _runtime_imports(tree)
-
-
-def test_the_probe_captures_every_variable_the_rules_know() -> None:
-    """The probe reads exactly the CA variables whose consumers the rules name, in the same order."""
-    from cadoctor._facts.child.probe import CA_VARIABLES
-    from cadoctor._rules.variables import CONSUMERS
-
-    assert tuple(CONSUMERS) == CA_VARIABLES
+@pytest.mark.parametrize("path", sorted(CHILD.glob("*.py")), ids=lambda path: path.name)
+def test_the_child_imports_only_the_standard_library_and_itself(path: Path) -> None:
+    """Each module of the child imports the standard library, or a sibling by a relative import: nothing else."""
+    wrong = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            names = [node.module or ""]
+        elif isinstance(node, ast.ImportFrom):
+            names = [] if node.level == 1 else ["%s%s" % ("." * node.level, node.module or "")]
+        else:
+            continue
+        wrong += ["%d: %s" % (node.lineno, name) for name in names if name.split(".")[0] not in STDLIB]
+    assert not wrong, wrong
 
 
 def test_the_clients_page_is_generated_from_the_rules() -> None:

@@ -62,16 +62,16 @@ def test_processes_are_grouped_by_the_libcrypto_file_they_mapped(foreign_openssl
 
 def test_each_file_is_read_once_however_many_processes_map_it(monkeypatch: pytest.MonkeyPatch) -> None:
     """Five Pythons on one libcrypto, executable and _ssl module: one scan reads no file twice."""
-    from cadoctor._facts.child import probe
+    from cadoctor._facts.child import build_strings
 
     reads: list[str] = []
-    real = probe.read_build_strings
+    real = build_strings.read_build_strings
 
     def counting(path: str, spans: Any = None) -> dict[str, Any]:
         reads.append(os.path.realpath(path))
         return real(path, spans)
 
-    monkeypatch.setattr(probe, "read_build_strings", counting)
+    monkeypatch.setattr(build_strings, "read_build_strings", counting)
     code = "import ssl; " + WAIT
     with contextlib.ExitStack() as stack:
         ours = {stack.enter_context(running([sys.executable, "-c", code], clean_env())).pid for _ in range(5)}

@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 from conftest import ForeignOpenSSL, check_json, clean_env, codes, run_cadoctor, system_bundle_or_skip
 
-from cadoctor._facts.child import probe
+from cadoctor._facts.child import build_strings
 
 SCHEMA = json.loads(resources.files("cadoctor").joinpath("schema/report-v1.json").read_text())
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="images are laid out from Linux files")
@@ -64,7 +64,7 @@ def _image(top: Path, *, bundle: bool, libcrypto: Path | None = None) -> Path:
 def _original_openssldir() -> str:
     """The OPENSSLDIR this machine's libcrypto was built with (the image's copy has the same)."""
     _, crypto, _ = _openssl_files()
-    value = probe.read_build_strings(str(crypto))["openssldir"]
+    value = build_strings.read_build_strings(str(crypto))["openssldir"]
     assert value
     return str(value)
 

@@ -235,7 +235,10 @@ TRIAL_ANSWERS = {
     "huge": ("os.write(1, b'x' * (10 << 20)); os._exit(0)", "more than 1 MiB of output"),
     "nothing": ("os._exit(0)", "it printed nothing"),
     "not-utf-8": ("os.write(1, b'\\xff\\xfe{}'); os._exit(0)", "it printed no JSON"),
-    "wrong-shape": ("print(json.dumps({'probe_version': 1, 'loaded': 'many'}), flush=True); os._exit(0)", "'loaded'"),
+    "wrong-shape": (
+        "print(json.dumps({'child_version': 2, 'job': 'fix-trial', 'loaded': 'many'}), flush=True); os._exit(0)",
+        "'loaded'",
+    ),
 }
 
 

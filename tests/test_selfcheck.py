@@ -264,3 +264,15 @@ def test_fix_leaves_a_working_user_variable_alone(
     seen = selfcheck(broken(foreign_openssl, CADOCTOR_SELFCHECK="fix", SSL_CERT_FILE=str(test_ca.bundle)), tls_server)
     assert (seen["result"]["ok"], seen["result"]["applied"], seen["logs"]) == (True, {}, [])
     assert seen["handshake"] == "ok ok"
+
+
+def test_the_stat_look_resolves_the_variables_as_openssl_does(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The healthy path's look takes SSL_CERT_FILE when set, even empty, and judges that file alone."""
+    from cadoctor._selfcheck.quick import quick_check
+
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\n")
+    expected = {str(tmp_path / "missing.pem"): "SSL_CERT_FILE does not exist", "": "SSL_CERT_FILE is a relative path"}
+    for value, reason in {**expected, str(bundle): None}.items():
+        monkeypatch.setenv("SSL_CERT_FILE", value)
+        assert quick_check() == reason

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from cadoctor._errors import ClientCertificateError
 from cadoctor._facts import memo
 from cadoctor._facts.certs.stores import loadable
-from cadoctor._facts.child import probe
+from cadoctor._facts.child.ssl_module import context_facts, default_context_obstacle
 from cadoctor._facts.subjects import Examinee, facts_of, open_subject, tried_in
 from cadoctor._facts.tls.analysis import analyse, sought_issuers
 from cadoctor._facts.tls.handshake import (
@@ -108,7 +108,7 @@ def report_for(
 
 def _default_context(client_cert: str | None, client_key: str | None) -> tuple[ssl.SSLContext | str, dict[str, Any]]:
     """The context handshakes use and what it loaded; or why none can be made, as text, when it cannot."""
-    obstacle = probe.default_context_obstacle()  # a user's ssl.py is never imported, a FIFO never read
+    obstacle = default_context_obstacle()  # a user's ssl.py is never imported, a FIFO never read
     if obstacle is not None:
         return obstacle, {}
     try:
@@ -117,7 +117,7 @@ def _default_context(client_cert: str | None, client_key: str | None) -> tuple[s
         raise
     except Exception as exc:  # what the probe reports as context_error, seen from the handshake's side
         return "the default context cannot be made: %s: %s" % (type(exc).__name__, exc), {}
-    return context, probe.context_facts(context)
+    return context, context_facts(context)
 
 
 def _succeeded(item: Handshake | HostCheck) -> bool:

@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 
-from cadoctor._facts.child import probe
+from cadoctor._facts.child import jobs
 from cadoctor._model import Facts, Fix
 from cadoctor._record import replace
 
@@ -23,9 +23,6 @@ TRIAL_TIMEOUT = 30.0
 
 
 TRIAL_OUTPUT_LIMIT = 1 << 20  # bytes accepted from a trial child: its outcome is a few kilobytes
-
-
-_PROBE_SCRIPT = os.path.abspath(probe.__file__)
 
 
 def _child_env(base: Mapping[str, str], change: Mapping[str, str | None] | None) -> dict[str, str]:
@@ -67,6 +64,7 @@ def _request(fix: Fix, facts: Facts, timeout: float) -> dict[str, Any]:
 
     samples = [base64.b64encode(der).decode("ascii") for der in ders]
     request: dict[str, Any] = {
+        "job": jobs.FIX_TRIAL,
         "preload": list(fix.preload) or reproduction(fix, facts),
         "imports": list(facts.extension_modules),
         "cafile": fix.cafile,
@@ -84,7 +82,7 @@ def _answer_problem(outcome: Any) -> str | None:
     """Why a trial's answer is not the probe's outcome (a child's output is untrusted), or None when it is."""
     if not isinstance(outcome, dict):
         return "it answered %s, not the probe's outcome" % type(outcome).__name__
-    if outcome.get("probe_version") != probe.PROBE_VERSION:
+    if not jobs.is_answer(outcome, jobs.FIX_TRIAL):
         return "it answered JSON, but not the probe's outcome"
     shapes: tuple[tuple[str, tuple[type, ...]], ...] = (
         ("error", (str, type(None))),
@@ -214,6 +212,7 @@ def _stores_request(fix: Fix) -> dict[str, Any]:
     import base64  # only when a fix is tried
 
     return {
+        "job": jobs.CLIENT_TRIAL,
         "clients": list(fix.clients),
         "samples": [base64.b64encode(der).decode("ascii") for der in fix.trial_samples],
     }
@@ -240,6 +239,7 @@ def _through_request(fix: Fix, timeout: float) -> dict[str, Any]:
     if host is None:
         raise ValueError("a request trial needs the fix's host")
     return {
+        "job": jobs.CLIENT_TRIAL,
         "host": host.host,
         "port": host.port,
         "timeout": timeout,
@@ -250,9 +250,7 @@ def _through_request(fix: Fix, timeout: float) -> dict[str, Any]:
 
 def _through_problem(answer: Any) -> str | None:
     """Why a request trial's answer is not one (a child's output is untrusted), or None when it is."""
-    from cadoctor._facts.child.client_trial import THROUGH_VERSION
-
-    if not isinstance(answer, dict) or answer.get("through_version") != THROUGH_VERSION:
+    if not jobs.is_answer(answer, jobs.CLIENT_TRIAL):
         return "it answered, but not with the request trial's outcome"
     if not isinstance(answer.get("error"), (str, type(None))) or not isinstance(answer.get("clients"), dict):
         return "its answer is malformed"
@@ -388,15 +386,12 @@ def _run(
     for index in triable:  # all children start at once; each is then read within its own limits
         fix = fixes[index]
         if _asks_libraries(fix):
-            from cadoctor._facts.child import client_trial as through
-
-            script = [os.path.abspath(through.__file__)]
             request = _through_request(fix, host_timeout) if fix.trial_host else _stores_request(fix)
         else:
-            script, request = [_PROBE_SCRIPT, "--verify"], _request(fix, facts, host_timeout)
+            request = _request(fix, facts, host_timeout)
         try:
             child: Popen[bytes] | str = spawn(
-                proven, script, env=_child_env(base, _merged(fix, scratch, index)), cwd="/"
+                proven, [jobs.FOLDER], env=_child_env(base, _merged(fix, scratch, index)), cwd="/"
             )
         except (InterpreterError, OSError) as exc:
             child = str(exc)

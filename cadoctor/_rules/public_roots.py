@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from cadoctor._model import Bundle, Facts, Finding, Severity
-from cadoctor._rules.variables import CONSUMERS
+from cadoctor._variables import CA_VARIABLES
 
-_REPLACING = tuple(name for name in CONSUMERS if name not in ("SSL_CERT_DIR", "NODE_EXTRA_CA_CERTS"))
+_REPLACING = tuple(name for name in CA_VARIABLES if name not in ("SSL_CERT_DIR", "NODE_EXTRA_CA_CERTS"))
 
 
 def public_reference(facts: Facts) -> Bundle | None:

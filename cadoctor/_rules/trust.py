@@ -10,7 +10,7 @@ from cadoctor._rules.clients import client_findings, path_effects
 from cadoctor._rules.hosts import host_findings
 from cadoctor._rules.public_roots import override_replaces_defaults
 from cadoctor._rules.stacks import about_default_paths, reads_default_paths, stack_findings
-from cadoctor._rules.variables import CONSUMERS
+from cadoctor._variables import CA_VARIABLES
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -179,7 +179,7 @@ def env_path_invalid(facts: Facts) -> Iterator[Finding]:
     """A CA variable names something that cannot serve as CA certificates."""
     runtime = facts.runtime
     served = _trust_served(facts)
-    for name, consumers in CONSUMERS.items():
+    for name, consumers in CA_VARIABLES.items():
         value = runtime.environment.get(name)
         if value is None:
             continue

@@ -1,7 +1,12 @@
-"""The self-check behind `import cadoctor.selfcheck`: a few stat calls when healthy, a stdlib-only probe otherwise.
+"""The self-check behind `import cadoctor.selfcheck`: a few stat calls when healthy, the child's facts otherwise.
 
-Only the standard library, and on the healthy path only modules the interpreter has already loaded (plus
-`ssl`, which the function imports anyway): serverless functions pay for every import at every cold start.
+Only the standard library, and on the healthy path only modules the interpreter has already loaded, plus `ssl`
+(which the function imports anyway) and the child's `openssl_paths`, the one resolution of OpenSSL's default
+paths (about 0.2 ms): serverless functions pay for every import at every cold start.
+
+Its public names are what the repair path (`repair`, `run`) shares with it: the process's record of what the
+self-checks did (`APPLIED`, `ANSWERED`, `WATCHED`), the stat-only judgement of a CA location (`usable_file`,
+`hashed_directory`, `what_is_wrong`), and the one log line (`one_line`, `log`).
 """
 
 from __future__ import annotations
@@ -9,6 +14,8 @@ from __future__ import annotations
 import os
 import stat
 import sys
+
+from cadoctor._facts.child.openssl_paths import trust_sources
 
 MODES = ("warn", "fix", "strict", "off")
 
@@ -29,14 +36,15 @@ _DIRECTORY_LIMIT = 20000  # entries looked at in one CA directory
 
 
 # The variables that change the answer of a deeper look; while they stay the same, it is not repeated.
-_WATCHED = ("SSL_CERT_FILE", "SSL_CERT_DIR", "LD_LIBRARY_PATH", "LD_PRELOAD", "OPENSSL_CONF", "CADOCTOR_CA_BUNDLE")
+WATCHED = ("SSL_CERT_FILE", "SSL_CERT_DIR", "LD_LIBRARY_PATH", "LD_PRELOAD", "OPENSSL_CONF", "CADOCTOR_CA_BUNDLE")
 
 
 # What `fix` changed in this process, variable -> value: reported by every later run, never applied twice.
-_APPLIED: dict[str, str] = {}
+APPLIED: dict[str, str] = {}
 
 
-_ANSWERED: dict[tuple[str | None, ...], Result] = {}
+# What a deeper look answered, by mode and the watched variables' values: said once, then returned quietly.
+ANSWERED: dict[tuple[str | None, ...], Result] = {}
 
 
 _ANSWERED_MODES: set[str] = set()  # unknown mode values already warned about
@@ -82,7 +90,7 @@ class Result:
         """Record the outcome; `applied` is the process-wide record of what `fix` changed."""
         self.ok, self.mode, self.findings = ok, mode, findings
         self.suggestion, self.line = suggestion, line
-        self.applied = dict(_APPLIED)
+        self.applied = dict(APPLIED)
 
     def __repr__(self) -> str:
         """Show the outcome in logs and test failures."""
@@ -95,7 +103,7 @@ class Result:
         )
 
 
-def _usable_file(path: str) -> bool:
+def usable_file(path: str) -> bool:
     """A regular, non-empty, readable file: what OpenSSL can load without blocking."""
     try:
         info = os.stat(path)
@@ -104,7 +112,7 @@ def _usable_file(path: str) -> bool:
     return stat.S_ISREG(info.st_mode) and info.st_size > 0 and os.access(path, os.R_OK)
 
 
-def _hashed_directory(path: str) -> bool:
+def hashed_directory(path: str) -> bool:
     """A directory holding at least one `<hash>.<n>` entry that reaches a file."""
     try:
         with os.scandir(path) as entries:
@@ -118,7 +126,7 @@ def _hashed_directory(path: str) -> bool:
     return False
 
 
-def _what_is_wrong(path: str) -> str:
+def what_is_wrong(path: str) -> str:
     """Say in a few words why a CA file cannot serve."""
     if not os.path.isabs(path):
         return "is a relative path"
@@ -139,57 +147,44 @@ def _what_is_wrong(path: str) -> str:
     return "holds no certificate OpenSSL loads"
 
 
-def _trust_sources() -> tuple[str, str | None, bool, list[str]]:
-    """The CA file and directories a default context reads, resolved as the loaded library resolves them."""
-    import _ssl
-    import ssl
-
-    file_env, cafile, dir_env, capath = _ssl.get_default_verify_paths()
-    honours_env = not str(ssl.OPENSSL_VERSION).startswith("LibreSSL")  # LibreSSL never reads the variables
-    from_env = honours_env and file_env in os.environ
-    if from_env:
-        cafile = os.environ[file_env]
-    if honours_env and dir_env in os.environ:
-        directories = [d for d in os.environ[dir_env].split(os.pathsep) if d]
-    else:
-        directories = [capath] if capath else []
-    return file_env, cafile, from_env, directories
-
-
 def quick_check() -> str | None:
     """None when trust looks served (a few stat calls); otherwise why a deeper look is needed."""
     try:
-        import _ssl  # noqa: F401
-        import ssl  # noqa: F401
+        import _ssl
+        import ssl
     except Exception as exc:  # any failure to import is itself the finding
         return "ssl does not import: %s" % exc
     try:
-        file_env, cafile, from_env, directories = _trust_sources()
+        file_env, cafile, dir_env, capath = _ssl.get_default_verify_paths()
+        version = ssl.OPENSSL_VERSION
     except AttributeError:  # a file of the user's shadows the standard library's ssl
         return "ssl is not the standard library's module"
-    if from_env and not _usable_file(str(cafile)):
-        return "%s %s" % (file_env, _what_is_wrong(str(cafile)))
-    if cafile and _usable_file(cafile):
+    raw = {"cafile_env": file_env, "cafile": cafile, "capath_env": dir_env, "capath": capath}
+    sources = trust_sources({"default_verify_paths_raw": raw, "openssl_version": version})
+    cafile = sources["cafile"]["path"]
+    if sources["cafile"]["source"] != "compiled" and not usable_file(str(cafile)):
+        return "%s %s" % (file_env, what_is_wrong(str(cafile)))
+    if cafile and usable_file(cafile):
         return None
-    if any(_hashed_directory(d) for d in directories):
+    if any(hashed_directory(c["path"]) for c in sources["capaths"] if c["path"]):
         return None
     if sys.platform == "win32":
         return None  # ssl loads the Windows certificate store; the OpenSSL paths are normally absent there
     return "no CA file and no hashed CA directory in effect"
 
 
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
     """Keep a log line on one line whatever the paths hold (only a problem is logged: the import waits for it)."""
     from cadoctor._text import printable
 
     return printable(text)
 
 
-def _log(line: str) -> None:
+def log(line: str) -> None:
     """Log one line at warning level, so that it shows even where logging was never configured."""
     import logging
 
-    logging.getLogger(LOGGER).warning(_one_line(line))
+    logging.getLogger(LOGGER).warning(one_line(line))
 
 
 def resolve_mode(mode: str | None) -> str:
@@ -203,9 +198,9 @@ def resolve_mode(mode: str | None) -> str:
     _ANSWERED_MODES.add(value)
     import warnings
 
-    message = _one_line(
+    message = one_line(
         "cadoctor selfcheck: %s=%r is not one of %s; using warn" % (MODE_VARIABLE, value, ", ".join(MODES))
     )
     warnings.warn(message, RuntimeWarning, stacklevel=3)
-    _log(message)
+    log(message)
     return "warn"

@@ -1,21 +1,22 @@
-"""The self-check's deeper look, reached only when the stat calls suspect a problem: probe, findings, a safe fix."""
+"""The self-check's deeper look, reached only when the stat calls suspect a problem: facts, findings, a safe fix."""
 
 from __future__ import annotations
 
 import os
 from typing import Any, NamedTuple
 
+from cadoctor._errors import TrustPathError, TrustPathWarning
 from cadoctor._selfcheck.quick import (
-    _APPLIED,
+    APPLIED,
     BUNDLE_VARIABLE,
     LOGGER,
     Problem,
     Result,
-    _hashed_directory,
-    _log,
-    _one_line,
-    _usable_file,
-    _what_is_wrong,
+    hashed_directory,
+    log,
+    one_line,
+    usable_file,
+    what_is_wrong,
 )
 
 _MARKERS = (b"-----BEGIN CERTIFICATE-----", b"-----BEGIN TRUSTED CERTIFICATE-----")
@@ -41,10 +42,8 @@ def respond(chosen: str) -> Result:
     variable = _cafile_variable()
     choice = choose_bundle(variable) if _env_fix_helps(problems) else None
     suggestion = None if choice is None else "%s=%s (%s, %d CA certificates)" % (variable, *choice[:3])
-    line = _one_line(_summary(problems, suggestion, choice))
+    line = one_line(_summary(problems, suggestion, choice))
     if chosen == "strict":
-        from cadoctor import TrustPathError
-
         raise TrustPathError(line, Result(False, chosen, tuple(problems), suggestion, line))
     _emit(line)
     if chosen == "fix":
@@ -53,14 +52,15 @@ def respond(chosen: str) -> Result:
 
 
 def _facts() -> dict[str, Any]:
-    """Run the stdlib-only runtime probe on this process."""
-    from cadoctor._facts.child import probe
+    """The child's facts of this very process (stdlib only), as another interpreter's child would give them."""
+    from cadoctor._facts.child.facts import interpreter_facts
+    from cadoctor._variables import for_child
 
-    return probe.collect()
+    return interpreter_facts(for_child())
 
 
 def diagnose() -> list[Problem]:
-    """The deeper look: the runtime probe's facts turned into findings, worst first."""
+    """The deeper look: the child's facts of this process turned into findings, worst first."""
     facts = _facts()
     ssl_facts = facts["ssl"]
     if not ssl_facts.get("available"):
@@ -69,7 +69,7 @@ def diagnose() -> list[Problem]:
     trust = facts.get("trust") or {}
     cafile = trust.get("cafile") or {}
     directories = [c["path"] for c in trust.get("capaths", []) if c.get("path")]
-    served = bool(context.get("x509_ca")) or any(_hashed_directory(d) for d in directories)
+    served = bool(context.get("x509_ca")) or any(hashed_directory(d) for d in directories)
     problems: list[Problem] = []
     if context.get("ok") is False:
         problems.append(
@@ -78,12 +78,12 @@ def diagnose() -> list[Problem]:
     elif not served:
         problems.append(Problem("trust-store-empty", "error", _empty_evidence(facts, cafile, directories)))
     source = str(cafile.get("source", ""))
-    if source.startswith("env:") and not _usable_file(str(cafile.get("path"))):
+    if source.startswith("env:") and not usable_file(str(cafile.get("path"))):
         problems.append(
             Problem(
                 "env-path-invalid",
                 "warning" if served else "error",
-                "%s=%s %s" % (source[4:], cafile.get("path"), _what_is_wrong(str(cafile.get("path")))),
+                "%s=%s %s" % (source[4:], cafile.get("path"), what_is_wrong(str(cafile.get("path")))),
             )
         )
     return sorted(problems, key=lambda p: p.severity != "error")
@@ -110,8 +110,8 @@ def _refusal(path: str) -> str | None:
     """Why a bundle must not be named by a fix, or None when it qualifies (checked without parsing)."""
     if not os.path.isabs(path):
         return "relative path"
-    if not _usable_file(path):
-        return _what_is_wrong(path)
+    if not usable_file(path):
+        return what_is_wrong(path)
     from cadoctor._facts.fs.disk import exposures
 
     found = exposures(path, os.geteuid() if hasattr(os, "geteuid") else None)
@@ -132,7 +132,7 @@ def _refusal(path: str) -> str | None:
 
 def _candidates() -> list[tuple[str, str]]:
     """Bundles a fix may name, best first: the deployer's own, the system's, certifi's."""
-    from cadoctor._facts.child.probe import certifi_location
+    from cadoctor._facts.child.interpreter import certifi_location
     from cadoctor._locations import KNOWN_FILES
 
     found: list[tuple[str, str]] = []
@@ -182,8 +182,6 @@ def _emit(line: str) -> None:
     import logging
     import warnings
 
-    from cadoctor import TrustPathWarning
-
     warnings.warn(TrustPathWarning(line), stacklevel=4)  # _emit, respond, run: point at whoever ran the check
     logging.getLogger(LOGGER).warning(line)
 
@@ -225,15 +223,15 @@ def _apply(variable: str, choice: Choice | None) -> None:
     The choice was confirmed with this very variable set: a default context loaded its certificates.
     """
     if choice is None:
-        _log("cadoctor selfcheck: fix: nothing changed, no bundle qualifies")
+        log("cadoctor selfcheck: fix: nothing changed, no bundle qualifies")
         return
     user_value = os.environ.get(variable)
-    if user_value is not None and _usable_file(user_value) and _loaded_with(variable, user_value) > 0:
-        _log("cadoctor selfcheck: fix: nothing changed, %s=%s is set and loads certificates" % (variable, user_value))
+    if user_value is not None and usable_file(user_value) and _loaded_with(variable, user_value) > 0:
+        log("cadoctor selfcheck: fix: nothing changed, %s=%s is set and loads certificates" % (variable, user_value))
         return
     os.environ[variable] = choice.path
-    _APPLIED[variable] = choice.path
-    _log(
+    APPLIED[variable] = choice.path
+    log(
         "cadoctor selfcheck: fix: set %s=%s (%s; was %s); a default context now loads %d CA certificates"
         % (variable, choice.path, choice.origin, "unset" if user_value is None else repr(user_value), choice.loaded)
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from cadoctor._selfcheck.quick import _ANSWERED, _WATCHED, Result, quick_check, resolve_mode
+from cadoctor._selfcheck.quick import ANSWERED, WATCHED, Result, quick_check, resolve_mode
 
 
 def run(mode: str | None = None) -> Result:
@@ -18,11 +18,11 @@ def run(mode: str | None = None) -> Result:
     reason = quick_check()
     if reason is None:
         return Result(ok=True, mode=chosen)
-    key = (chosen, *(os.environ.get(name) for name in _WATCHED))
-    if key in _ANSWERED:
-        return _ANSWERED[key]  # said once already: stay quiet and cheap until something changes
+    key = (chosen, *(os.environ.get(name) for name in WATCHED))
+    if key in ANSWERED:
+        return ANSWERED[key]  # said once already: stay quiet and cheap until something changes
     from cadoctor._selfcheck import repair
 
     result = repair.respond(chosen)
-    _ANSWERED[key] = result
+    ANSWERED[key] = result
     return result

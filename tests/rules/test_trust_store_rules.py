@@ -30,7 +30,7 @@ from records import (
 from cadoctor._model import Bundle, Facts, Finding, Severity, TrustSource
 from cadoctor._record import replace
 from cadoctor._rules import trust
-from cadoctor._rules.variables import CONSUMERS
+from cadoctor._variables import CA_VARIABLES as CONSUMERS
 
 ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 OPENSSL_USERS = CONSUMERS["SSL_CERT_FILE"]

@@ -11,7 +11,7 @@ import os
 import re
 from collections.abc import Mapping
 
-from cadoctor._facts.child import probe
+from cadoctor._facts.child import build_strings
 from cadoctor._model import LoadedLibrary
 
 TYPE_CHECKING = False
@@ -29,10 +29,10 @@ _NUMBERS = re.compile(r"(\d+)\.(\d+)\.(\d+)([a-z]?)")
 
 
 def openssl_strings(path: str) -> dict[str, Any]:
-    """OpenSSL's build strings in a file (`probe.read_build_strings`), searched only where ELF keeps constants."""
+    """OpenSSL's build strings in a file (`read_build_strings`), searched only where ELF keeps constants."""
     from cadoctor._facts.binary.elf import data_spans  # lazy: a successful `check --host` reads no ELF
 
-    return probe.read_build_strings(path, data_spans(path))
+    return build_strings.read_build_strings(path, data_spans(path))
 
 
 def version_info(version: str | None) -> tuple[int, ...]:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import os
 
-from cadoctor._facts.child import probe
 from cadoctor._facts.fs.disk import stat_bundle
 from cadoctor._facts.fs.fileroot import HOST, FileRoot
 from cadoctor._locations import KNOWN_DIRECTORIES, KNOWN_FILES, LOCAL_ANCHORS
 from cadoctor._model import Bundle, Distribution, LocalRoot, Runtime, Setting
 from cadoctor._record import replace
+from cadoctor._variables import CA_VARIABLES
 
 
 def mozilla_copy(runtime: Runtime) -> str | None:
@@ -55,7 +55,7 @@ def candidate_paths(
         add(capath.path, "in-effect:capath")
     add(runtime.compiled_cafile, "compiled-cafile")
     add(runtime.compiled_capath, "compiled-capath")
-    for name in probe.CA_VARIABLES:
+    for name in CA_VARIABLES:
         value = runtime.environment.get(name)
         if value is None:
             continue

@@ -1,18 +1,15 @@
-"""A fix tried by the client libraries themselves, run as a script in a fresh child of the examined Python.
+"""The client trial: a fix tried by the client libraries themselves, in a fresh child of the examined Python.
 
 With a host, a fix is shown to work for a client only when that client, with the fix applied, completes a TLS
 request to the host: any HTTP answer (even 404) or gRPC status proves the chain verified. A verification error
 says it did not; anything else (refused, timed out, not HTTP) proves nothing either way. Without a host, each
-library is asked which store it now resolves, and whether that store holds the roots it lacked. Self-contained
-and stdlib-only, like the probe: the examined interpreter may have no cadoctor installed. It runs on Python 3.8.
+library is asked which store it now resolves, and whether that store holds the roots it lacked. This job alone
+ever imports a client library: the examined interpreter's own, which may have no cadoctor installed.
 """
 
-import json
 import os
 import sys
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
-
-THROUGH_VERSION = 1
 
 # cadoctor's client name -> the library a request is made through (the others are judged by their store alone)
 ROUTES = {
@@ -280,7 +277,7 @@ def trial(request: Dict[str, Any]) -> Dict[str, Any]:
 
     Without a host, ask each library which store it resolves and whether that store holds the sample roots.
     """
-    answer: Dict[str, Any] = {"through_version": THROUGH_VERSION, "error": None, "clients": {}}
+    answer: Dict[str, Any] = {"error": None, "clients": {}}
     if "host" not in request:
         import base64
 
@@ -304,17 +301,3 @@ def trial(request: Dict[str, Any]) -> Dict[str, Any]:
             ok, detail = _failure(exc)
         answer["clients"][name] = {"ok": ok, "detail": detail, "via": _version(route)}
     return answer
-
-
-def main() -> int:
-    """Read the request on stdin, answer one JSON document on stdout; what libraries print goes to stderr."""
-    here = os.path.dirname(os.path.abspath(__file__))
-    sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != here]  # cadoctor's modules shadow nothing
-    out, sys.stdout = sys.stdout, sys.stderr
-    answer = trial(json.loads(sys.stdin.read(1 << 20)))
-    out.write(json.dumps(answer, sort_keys=True) + "\n")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,4 +1,4 @@
-"""Run the runtime probe in another interpreter (`check --python`) with bounded time and output.
+"""Run the child in another interpreter (`check --python`, fix trials) with bounded time and output.
 
 The command line imports this module for its error type on every run: the process machinery loads on use.
 """
@@ -143,12 +143,12 @@ def finish(
 def handshake_in(path: str, host: str, port: int, timeout: float) -> dict[str, Any]:
     """One default-context handshake made by another (proven) interpreter, with its own OpenSSL and trust path.
 
-    The probe's trial does it; the outcome is the probe's handshake record (stage, error, chain, ...), or a
+    The child's fix trial does it; the outcome is its handshake record (stage, error, chain, ...), or a
     record saying why that interpreter could not make one.
     """
     import json
 
-    from cadoctor._facts.child import probe
+    from cadoctor._facts.child import jobs
     from cadoctor._facts.interpreters.proof import NotProven, prove_python
 
     failed: dict[str, Any] = {"ok": False, "stage": "context", "error": None, "chain": []}
@@ -156,14 +156,14 @@ def handshake_in(path: str, host: str, port: int, timeout: float) -> dict[str, A
         proven = prove_python(path)
     except NotProven as exc:
         return {**failed, "error": "not tried: %s is %s" % (path, exc)}
-    request = {"host": {"host": host, "port": port, "server_name": host, "timeout": timeout}}
+    request = {"job": jobs.FIX_TRIAL, "host": {"host": host, "port": port, "server_name": host, "timeout": timeout}}
     try:
-        child = spawn(proven, [os.path.abspath(probe.__file__), "--verify"], cwd="/")
+        child = spawn(proven, [jobs.FOLDER], cwd="/")
         _, out, _ = finish(child, json.dumps(request).encode(), timeout + PROBE_TIMEOUT)
         answer = json.loads(out.decode("utf-8"))
     except (InterpreterError, UnicodeDecodeError, ValueError) as exc:
         return {**failed, "error": "not tried: %s could not make the handshake: %s" % (path, exc)}
-    if not isinstance(answer, dict) or answer.get("probe_version") != probe.PROBE_VERSION:
+    if not jobs.is_answer(answer, jobs.FIX_TRIAL):
         return {**failed, "error": "not tried: %s answered, but not with the probe's outcome" % path}
     shake = answer.get("handshake")
     if not isinstance(shake, dict):
@@ -172,14 +172,15 @@ def handshake_in(path: str, host: str, port: int, timeout: float) -> dict[str, A
 
 
 def probe_interpreter(path: str, timeout: float = PROBE_TIMEOUT) -> dict[str, Any]:
-    """The runtime probe's facts as another interpreter sees them, in this environment and working directory.
+    """The child's facts of another interpreter, as it sees itself in this environment and working directory.
 
     Only an interpreter proven from its files is run (raises InterpreterError with the reason otherwise).
     """
     import json
 
-    from cadoctor._facts.child import probe
+    from cadoctor._facts.child import jobs
     from cadoctor._facts.interpreters.proof import NotProven, prove_python
+    from cadoctor._variables import for_child
 
     try:
         proven = prove_python(path)
@@ -187,14 +188,15 @@ def probe_interpreter(path: str, timeout: float = PROBE_TIMEOUT) -> dict[str, An
         raise InterpreterError("%s: %s" % (path or "''", exc)) from None
     if proven.version < (3, 8):
         raise InterpreterError("%s is Python %d.%d; the probe needs Python 3.8 or later" % (path, *proven.version))
+    request = json.dumps({"job": jobs.FACTS, "variables": for_child()}).encode()
     try:
-        status, out, err = finish(spawn(proven, [os.path.abspath(probe.__file__)]), b"", timeout)
+        status, out, err = finish(spawn(proven, [jobs.FOLDER]), request, timeout)
     except InterpreterError as exc:
         raise InterpreterError("%s: %s" % (path, exc)) from None
     try:
         facts = json.loads(out.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         raise InterpreterError(_explain_failure(path, status, err)) from None
-    if not isinstance(facts, dict) or facts.get("probe_version") != probe.PROBE_VERSION:
+    if not jobs.is_answer(facts, jobs.FACTS):
         raise InterpreterError("%s answered, but not with the probe's facts" % path)
     return facts

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Mapping
 
 from cadoctor._errors import ProcessError
-from cadoctor._facts.child import probe
+from cadoctor._facts.child import libraries
 from cadoctor._facts.fs.fileroot import HOST, FileRoot
 from cadoctor._record import field, record
 
@@ -176,7 +176,7 @@ def _uids(status: bytes) -> tuple[int, int]:
 
 def parse_maps(text: str) -> tuple[MappedFile, ...]:
     """The files of a maps listing, once each, in address order."""
-    return tuple(MappedFile(*entry) for entry in probe.parse_maps(text))
+    return tuple(MappedFile(*entry) for entry in libraries.parse_maps(text))
 
 
 def _environ(data: bytes) -> dict[str, str]:
@@ -292,8 +292,8 @@ def openssl_candidates(view: ProcessView) -> list[tuple[MappedFile, str]]:
     found: list[tuple[MappedFile, str]] = []
     for mapped in view.maps:
         name = os.path.basename(mapped.path)
-        if probe._LIBRARY_NAME.match(name):
-            found.append((mapped, probe._role_of(mapped.path)))
+        if libraries.LIBRARY_NAME.match(name):
+            found.append((mapped, libraries.role_of(mapped.path)))
         elif mapped.path == view.exe or _SSL_MODULE.match(name):
             found.append((mapped, "static"))
         elif _SHARED_OBJECT.search(name) and not never_tls(name):

@@ -56,7 +56,7 @@ def open_subject(
 ) -> Examinee:
     """Open the one subject named (none: this interpreter); raises the `CheckError` that says why it cannot be.
 
-    `default_context` is what a default context this process already made loaded (`probe.context_facts`):
+    `default_context` is what a default context this process already made loaded (`child.ssl_module.context_facts`):
     probing this interpreter would otherwise make another one and read the whole CA file again.
     """
     if python is not None:
@@ -71,9 +71,10 @@ def open_subject(
         from cadoctor._facts.subjects.image import open_root
 
         return Examinee("root", files=open_root(root))
-    from cadoctor._facts.child import probe
+    from cadoctor._facts.child.facts import interpreter_facts
+    from cadoctor._variables import for_child
 
-    return Examinee("this", probed=probe.collect(default_context))
+    return Examinee("this", probed=interpreter_facts(for_child(), default_context))
 
 
 def facts_of(

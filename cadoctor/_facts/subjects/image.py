@@ -11,7 +11,7 @@ from cadoctor._facts.binary.elf import elf_at
 from cadoctor._facts.binary.loader import find_library, loader_cache
 from cadoctor._facts.binary.openssl_build import describe_file, openssl_strings
 from cadoctor._facts.binary.stacks import never_tls, stacks_of
-from cadoctor._facts.child import probe
+from cadoctor._facts.child.libraries import LIBRARY_NAME, role_of
 from cadoctor._facts.fs.fileroot import FileRoot
 from cadoctor._facts.subjects.offline import python_hints, runtime_from_files, site_folders
 from cadoctor._facts.subjects.this_process import facts_of_runtime
@@ -182,10 +182,10 @@ def installed_stacks(
                     continue
                 path = folder + host[len(top) :]
                 seen.append(path)
-                named = probe._LIBRARY_NAME.match(name) is not None
+                named = LIBRARY_NAME.match(name) is not None
                 if not named and os.path.getsize(host) < 1 << 20:
                     continue
                 strings = openssl_strings(host)
                 if strings.get("openssldir"):
-                    found.append(describe_file(path, strings, probe._role_of(path) if named else "static", root))
+                    found.append(describe_file(path, strings, role_of(path) if named else "static", root))
     return stacks_of((*libraries, *found), seen, python, python is not None)

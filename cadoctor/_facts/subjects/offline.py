@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from cadoctor._facts.binary.openssl_build import compiled_locations, version_info
-from cadoctor._facts.child import probe
+from cadoctor._facts.child.interpreter import environment_facts, os_release
+from cadoctor._facts.child.openssl_paths import trust_sources
 from cadoctor._facts.fs.fileroot import FileRoot
 from cadoctor._model import LoadedLibrary, Runtime, TrustSource
+from cadoctor._variables import PLATFORM_VARIABLES, for_child
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -28,7 +30,7 @@ def sources_in_effect(library: LoadedLibrary | None, environ: Mapping[str, str])
     cafile, capath = compiled_locations(library)
     raw = {"cafile_env": "SSL_CERT_FILE", "cafile": cafile, "capath_env": "SSL_CERT_DIR", "capath": capath}
     version = library.version if library else None
-    return probe.trust_sources({"default_verify_paths_raw": raw, "openssl_version": version}, environ)
+    return trust_sources({"default_verify_paths_raw": raw, "openssl_version": version}, environ)
 
 
 def python_hints(executable: str, prefix: str, environ: Mapping[str, str], venv: bool) -> tuple[str, ...]:
@@ -40,7 +42,7 @@ def python_hints(executable: str, prefix: str, environ: Mapping[str, str], venv:
         hints.append("nix")
     if "/.pyenv/versions/" in prefix:
         hints.append("pyenv")
-    hints.extend(platform for variable, platform in probe.PLATFORM_VARIABLES if variable in environ)
+    hints.extend(platform for variable, platform in PLATFORM_VARIABLES if variable in environ)
     return tuple(hints)
 
 
@@ -89,7 +91,7 @@ def runtime_from_files(
         base_prefix=base_prefix,
         hints=hints,
         system="linux",
-        os_release=probe.os_release(root.host),
+        os_release=os_release(root.host),
         euid=euid,
         ssl_available=library is not None,
         ssl_error=None if library is not None else "no OpenSSL found",
@@ -108,7 +110,7 @@ def runtime_from_files(
         context_loaded=0,
         libraries_available=True,
         libraries_reason=None,
-        environment=probe.environment_facts(environ),
+        environment=environment_facts(for_child(), environ),
         certifi=find_certifi(root, folders),
         site_folders=folders,
     )

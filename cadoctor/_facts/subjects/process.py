@@ -154,7 +154,7 @@ _LINKED_MARKS = (
 
 def _linked_tls(view: ProcessView) -> str | None:
     """The TLS stack linked into a program that maps no TLS library, when its executable's bytes say which."""
-    from cadoctor._facts.child.probe import offsets
+    from cadoctor._facts.child.build_strings import offsets
     from cadoctor._facts.process.procfs import mapped_source
 
     program = next((m for m in view.maps if m.path == view.exe), None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import binascii
 
-from cadoctor._facts.child import probe
+from cadoctor._facts.child import connect
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ def fetch_chain(host: str, port: int, server_name: str, timeout: float) -> tuple
 
     if not hasattr(ssl.SSLObject, "get_unverified_chain") and not hasattr(ssl.SSLSocket, "get_unverified_chain"):
         return chain_from_tls12(host, port, server_name, timeout)
-    outcome = probe.handshake(_looker(), host, port, server_name, timeout, linger=False)
+    outcome = connect.handshake(_looker(), host, port, server_name, timeout, linger=False)
     return tuple(binascii.a2b_base64(item) for item in outcome.get("chain") or ())
 
 
@@ -51,7 +51,7 @@ def chain_from_tls12(host: str, port: int, server_name: str, timeout: float) -> 
     session = _looker(ssl.TLSVersion.TLSv1_2).wrap_bio(incoming, outgoing, server_hostname=server_name)
     received = bytearray()
     try:
-        with probe.open_connection(host, port, timeout, probe.proxy_for(host, port)) as sock:
+        with connect.open_connection(host, port, timeout, connect.proxy_for(host, port)) as sock:
             while len(received) < _CAPTURE_LIMIT:
                 try:
                     session.do_handshake()

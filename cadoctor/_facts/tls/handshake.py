@@ -6,7 +6,7 @@ import binascii
 from collections.abc import Callable, Mapping
 
 from cadoctor._errors import ClientCertificateError
-from cadoctor._facts.child import probe
+from cadoctor._facts.child import connect
 from cadoctor._facts.tls.fetch import fetch_chain
 from cadoctor._model import HostCheck
 from cadoctor._record import record, replace
@@ -136,7 +136,7 @@ def handshake(
     """Handshake with the default context, fetching the chain when verification rejected it (network only).
 
     `context` is the text of the reason when no default context could be made: the host is then not tried.
-    `meanwhile` runs while a successful handshake waits for a late alert (see `probe.handshake`).
+    `meanwhile` runs while a successful handshake waits for a late alert (see `connect.handshake`).
     """
     try:
         host, port = parse_target(target)
@@ -144,7 +144,8 @@ def handshake(
         return _invalid(target, exc)
     if isinstance(context, str):
         return HostCheck(target, host, port, host, None, False, "context", None, error="not tried: " + context)
-    return _seen(target, host, port, probe.handshake(context, host, port, host, timeout, meanwhile=meanwhile), timeout)
+    outcome = connect.handshake(context, host, port, host, timeout, meanwhile=meanwhile)
+    return _seen(target, host, port, outcome, timeout)
 
 
 def handshake_from(target: str, python: str, timeout: float) -> Handshake | HostCheck:

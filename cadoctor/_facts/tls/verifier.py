@@ -15,7 +15,7 @@ import os
 from cadoctor._facts.certs.der import MalformedDER, certificate_parts, subject_of
 from cadoctor._facts.certs.names import with_subject
 from cadoctor._facts.certs.pem import pem_certificates
-from cadoctor._facts.child import probe
+from cadoctor._facts.child import libraries
 from cadoctor._model import StoreVerdict
 
 
@@ -23,7 +23,7 @@ class _Verifier:
     """The libcrypto functions a chain verification needs, bound once."""
 
     def __init__(self, handle: ctypes.CDLL) -> None:
-        vp, bind = ctypes.c_void_p, probe._bind
+        vp, bind = ctypes.c_void_p, libraries.bind
         self.d2i = bind(handle, "d2i_X509", vp, [vp, ctypes.POINTER(ctypes.c_char_p), ctypes.c_long])
         self.x509_free = bind(handle, "X509_free", None, [vp])
         self.store_new = bind(handle, "X509_STORE_new", vp, [])
@@ -112,7 +112,7 @@ def _handle() -> ctypes.CDLL | None:
     import _ssl
 
     module_file = getattr(_ssl, "__file__", None)
-    handle = probe._library_handle(module_file) if module_file else ctypes.CDLL(None)
+    handle = libraries.library_handle(module_file) if module_file else ctypes.CDLL(None)
     if handle is None or getattr(handle, "OPENSSL_sk_new_null", None) is None:
         return None
     return handle
