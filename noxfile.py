@@ -12,6 +12,7 @@ nox.options.error_on_missing_interpreters = False
 ROOT = Path(__file__).parent
 PYTHONS = re.findall(r"Programming Language :: Python :: (3\.\d+)", (ROOT / "pyproject.toml").read_text())
 TEST_DEPS = [
+    "cryptography>=42",  # the tests' second opinion on certificates; the package reads DER itself (how-it-works.md)
     "pytest>=7",
     "jsonschema>=4.18",
     "trustme>=1.0",
