@@ -14,6 +14,7 @@ import re
 from cadoctor._facts.binary.elf import MAGIC, ElfError, elf_at, read_elf
 from cadoctor._facts.binary.loader import find_library, loader_cache
 from cadoctor._facts.binary.openssl_build import describe_file, openssl_strings
+from cadoctor._facts.child.libraries import LIBRARY_NAME, role_of
 from cadoctor._facts.fs.disk import open_regular
 from cadoctor._facts.fs.fileroot import HOST, FileRoot
 from cadoctor._model.inspection import Dependency, ElfFacts, Inspection
@@ -23,9 +24,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Any
-
-_OPENSSL_SONAME = re.compile(r"^lib(crypto|ssl)([-.].*)?\.so")
-
 
 _DEPTH = 6  # dependency levels followed to find the OpenSSL a program gets through other libraries
 
@@ -52,12 +50,12 @@ def _openssl_needs(elf: ElfFacts, path: str, root: FileRoot, cache: Mapping[str,
                 if library is None:
                     found[soname] = Dependency(soname, via, None, how)
                     continue
-                named = _OPENSSL_SONAME.match(soname) is not None
+                named = LIBRARY_NAME.match(soname) is not None
                 if not named and never_tls(soname):
                     continue
                 strings = openssl_strings(root.host(library))
                 if named or strings.get("openssldir"):
-                    role = ("libcrypto" if "crypto" in soname else "libssl") if named else "static"
+                    role = role_of(soname)
                     openssl = describe_file(library, strings, role, root) if strings.get("openssldir") else None
                     found[soname] = Dependency(soname, via, library, how, openssl)
                     continue
@@ -139,10 +137,10 @@ def _binary(
 ) -> Inspection:
     """Describe a binary: the OpenSSL it is or carries, or the one the loader would give it."""
     name = (elf.soname if elf is not None else None) or os.path.basename(path)
-    is_openssl = _OPENSSL_SONAME.match(name) is not None
+    is_openssl = LIBRARY_NAME.match(name) is not None
     openssl = None
     if strings.get("openssldir") or is_openssl:
-        role = ("libcrypto" if "crypto" in name else "libssl") if is_openssl else "static"
+        role = role_of(name)
         openssl = describe_file(path, strings, role, root)
     dependencies: tuple[Dependency, ...] = ()
     if elf is not None and not is_openssl and not strings.get("openssldir"):  # linked in: nothing to follow

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 
 from cadoctor._facts.binary.loader import loader_cache
 from cadoctor._facts.certs.stores import inventory, light_inventory, local_roots, mozilla_copy
+from cadoctor._facts.child.libraries import LIBRARY_NAME
 from cadoctor._facts.fs.fileroot import HOST, FileRoot
 from cadoctor._facts.interpreters.distributions import client_settings, discover
 from cadoctor._facts.interpreters.runtime import runtime_from_probe
@@ -18,8 +18,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-_OPENSSL_SONAME = re.compile(r"^lib(?:crypto|ssl)\.so[.\d]*$")
-
 
 def system_libraries(known: Mapping[str, str | None] | None = None, root: FileRoot = HOST) -> tuple[SystemLibrary, ...]:
     """Ask the dynamic loader's cache (of `root`) which libcrypto/libssl it picks when nothing overrides it.
@@ -29,7 +27,7 @@ def system_libraries(known: Mapping[str, str | None] | None = None, root: FileRo
     found: list[SystemLibrary] = []
     read = dict(known or {})
     for soname, path in loader_cache(root).items():
-        if not _OPENSSL_SONAME.match(soname):
+        if not LIBRARY_NAME.match(soname):
             continue
         try:
             real = root.resolve(path)
