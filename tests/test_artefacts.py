@@ -1,4 +1,4 @@
-"""Smoke tests of tests/artefacts.py: the real frozen apps and the wheel's node build, start, record and stop."""
+"""Smoke tests of tests/helpers/artefacts.py: the real frozen apps and the wheel's node build, start and stop."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import artefacts
 import pytest
+from helpers import TESTS, artefacts
+from helpers.environment import child_env
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the artefacts are read through /proc")
 
@@ -76,9 +77,10 @@ def test_artefacts_are_built_once_and_reused_by_another_process() -> None:
     stamp = executable.parents[2] / "artefact.json"
     built = stamp.stat().st_mtime_ns
     assert artefacts.pyinstaller_app() == executable
-    env = artefacts.base_env(PYTHONPATH=str(Path(__file__).parent), CADOCTOR_ARTEFACTS=str(artefacts.cache_root()))
+    env = child_env(PYTHONPATH=str(TESTS), CADOCTOR_ARTEFACTS=str(artefacts.cache_root()))
     code = (
-        "import artefacts, time; t = time.monotonic(); print(artefacts.pyinstaller_app()); print(time.monotonic() - t)"
+        "import time; from helpers import artefacts; t = time.monotonic(); print(artefacts.pyinstaller_app());"
+        " print(time.monotonic() - t)"
     )
     started = time.monotonic()
     done = subprocess.run(
@@ -96,7 +98,7 @@ def test_unreachable_registry_skips_instead_of_failing(tmp_path: Path, retries: 
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))  # bound but not listening: connections are refused
         index = "http://127.0.0.1:%d/simple/" % closed.getsockname()[1]
-        env = artefacts.base_env(PIP_CONFIG_FILE=os.devnull, PIP_INDEX_URL=index, PIP_RETRIES=retries)
+        env = child_env(PIP_INDEX_URL=index, PIP_RETRIES=retries)
         with pytest.raises(pytest.skip.Exception, match=r"pip cannot reach the package registry.*Connection refused"):
             artefacts.pip_install(sys.executable, ["cadoctor-no-such-package==0"], env, tmp_path / "log")
 
@@ -104,7 +106,7 @@ def test_unreachable_registry_skips_instead_of_failing(tmp_path: Path, retries: 
 def test_untrusted_registry_fails_instead_of_skipping(tmp_path: Path, tls_server: int) -> None:
     """An index that answers with a certificate pip does not trust is a failure to show, not a network outage."""
     index = "https://localhost:%d/simple/" % tls_server
-    env = artefacts.base_env(PIP_CONFIG_FILE=os.devnull, PIP_INDEX_URL=index, PIP_RETRIES="0")
+    env = child_env(PIP_INDEX_URL=index, PIP_RETRIES="0")
     with pytest.raises(artefacts.BuildError, match="No matching distribution found"):
         artefacts.pip_install(sys.executable, ["cadoctor-no-such-package==0"], env, tmp_path / "log")
     assert "CERTIFICATE_VERIFY_FAILED" in (tmp_path / "log").read_text()
@@ -115,7 +117,7 @@ def test_failed_step_raises_with_its_whole_output(tmp_path: Path) -> None:
     log = tmp_path / "log"
     argv = [sys.executable, "-c", "print('first line'); print('last line'); raise SystemExit(3)"]
     with pytest.raises(artefacts.BuildError, match=r"(?s)exited 3.*first line\nlast line") as raised:
-        artefacts.run_step("example", argv, artefacts.base_env(), tmp_path, log)
+        artefacts.run_step("example", argv, child_env(), tmp_path, log)
     assert raised.value.returncode == 3
     assert "last line" in log.read_text()
 

@@ -11,8 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import check_json, clean_env, copy_bundle, make_ca, system_bundle_or_skip
 from cryptography import x509
+from helpers.environment import child_env
+from helpers.os_store import copy_bundle, system_bundle_or_skip
+from helpers.pki import make_ca
+from helpers.runs import check_json
 
 from cadoctor._facts.certs.bundle import inventory_bundle
 from cadoctor._facts.certs.names import subject_hash
@@ -96,7 +99,7 @@ def test_bad_ssl_cert_file_gives_a_finding(case: str, tmp_path: Path) -> None:
     """Each bad SSL_CERT_FILE is an env-path-invalid error naming the problem, with exit 1 and no traceback."""
     maker, problem, expected = CASES[case]
     path = maker(tmp_path)
-    status, report = check_json(clean_env(SSL_CERT_FILE=path), "--no-verify")
+    status, report = check_json(child_env(SSL_CERT_FILE=path), "--no-verify")
     assert status == 1
     assert expected <= codes_of(report)
     finding = next(f for f in report["findings"] if f["code"] == "env-path-invalid")
@@ -139,7 +142,7 @@ def test_unreadable_file_is_reported_as_permission_denied(tmp_path: Path) -> Non
         "os.setuid(65534); print(inventory_bundle(sys.argv[1], ('t',)).error)"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=60, check=True, env=clean_env()
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=60, check=True, env=child_env()
     )
     assert out.stdout.strip() == "permission denied"
 
@@ -150,7 +153,7 @@ def test_joined_end_begin_lines_are_counted_as_unparseable(tmp_path: Path) -> No
     joined = blocks[0].rstrip(b"\n") + blocks[1] + blocks[2]
     path = tmp_path / "joined.pem"
     path.write_bytes(joined)
-    _status, report = check_json(clean_env(SSL_CERT_FILE=str(path)), "--no-verify")
+    _status, report = check_json(child_env(SSL_CERT_FILE=str(path)), "--no-verify")
     finding = next(f for f in report["findings"] if f["code"] == "bundle-unparseable")
     assert finding["evidence"]["marked"] == 3
     assert finding["evidence"]["parsed"] == 2
@@ -173,7 +176,7 @@ def test_directory_without_hash_links_is_capath_unhashed(tmp_path: Path) -> None
     folder.mkdir()
     for index, block in enumerate(_pem_blocks(Path(system_bundle_or_skip()))[:4]):
         (folder / ("ca%d.pem" % index)).write_bytes(block)
-    env = clean_env(SSL_CERT_DIR=str(folder), SSL_CERT_FILE=str(tmp_path / "none.pem"))
+    env = child_env(SSL_CERT_DIR=str(folder), SSL_CERT_FILE=str(tmp_path / "none.pem"))
     _status, report = check_json(env, "--no-verify")
     finding = next(f for f in report["findings"] if f["code"] == "capath-unhashed")
     assert finding["severity"] == "error"
@@ -186,14 +189,14 @@ def test_non_utf8_file_name_is_handled(tmp_path: Path) -> None:
     path = _make_non_utf8_name(tmp_path)
     bundle = inventory_bundle(path, ("t",))
     assert bundle.certificates > 0
-    status, _report = check_json(clean_env(SSL_CERT_FILE=path), "--no-verify")
+    status, _report = check_json(child_env(SSL_CERT_FILE=path), "--no-verify")
     assert status == 0
 
 
 def test_colon_separated_ssl_cert_dir_uses_every_entry(tmp_path: Path) -> None:
     """Each SSL_CERT_DIR entry is a trust source; a missing one is reported while a good one serves."""
     system_bundle_or_skip()
-    env = clean_env(SSL_CERT_DIR="%s:/etc/ssl/certs" % (tmp_path / "nope"), SSL_CERT_FILE=str(tmp_path / "x.pem"))
+    env = child_env(SSL_CERT_DIR="%s:/etc/ssl/certs" % (tmp_path / "nope"), SSL_CERT_FILE=str(tmp_path / "x.pem"))
     _status, report = check_json(env, "--no-verify")
     assert [c["path"] for c in report["verify_paths"]["capaths"]] == [str(tmp_path / "nope"), "/etc/ssl/certs"]
     assert "trust-store-empty" not in codes_of(report)
@@ -207,7 +210,7 @@ def test_world_writable_bundle_is_trust_writable(tmp_path: Path) -> None:
     """A CA file in effect that every user can write is an error, and no fix points at it."""
     bundle = copy_bundle(tmp_path)
     bundle.chmod(0o666)
-    status, report = check_json(clean_env(SSL_CERT_FILE=str(bundle)))
+    status, report = check_json(child_env(SSL_CERT_FILE=str(bundle)))
     assert status == 1
     finding = next(f for f in report["findings"] if f["code"] == "trust-writable")
     assert "writable by every user" in finding["summary"]
@@ -227,7 +230,7 @@ def test_hash_link_to_a_writable_file_is_trust_writable(tmp_path: Path) -> None:
     directory.mkdir()
     name = subject_hash(x509.load_pem_x509_certificate(target.read_bytes()).subject.public_bytes())
     (directory / ("%s.0" % name)).symlink_to(target)
-    status, report = check_json(clean_env(SSL_CERT_DIR=str(directory)), "--no-verify")
+    status, report = check_json(child_env(SSL_CERT_DIR=str(directory)), "--no-verify")
     assert status == 1
     finding = next(f for f in report["findings"] if f["code"] == "trust-writable")
     assert finding["evidence"]["path"] == str(directory)

@@ -13,7 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ForeignOpenSSL, GeneratedCA, clean_env, map_files_readable, python_or_skip
+from helpers.environment import child_env
+from helpers.interpreters import python_or_skip
+from helpers.openssl import ForeignOpenSSL, map_files_readable
+from helpers.pki import GeneratedCA
 
 from cadoctor._facts.child import build_strings, jobs
 from cadoctor._facts.child.openssl_paths import trust_sources
@@ -56,11 +59,12 @@ def root_der(ca: GeneratedCA) -> str:
 def test_the_facts_job_runs_on_other_interpreters(minor: str, ca: GeneratedCA, tmp_path: Path) -> None:
     """The facts job copies exactly the variables the request names and marks the platforms it names."""
     python = supported_python(minor)
-    env = clean_env(SSL_CERT_FILE=str(ca.bundle), K_SERVICE="api", DYLD_CADOCTOR="1", CADOCTOR_UNNAMED="1")
+    env = child_env(SSL_CERT_FILE=str(ca.bundle), K_SERVICE="api", DYLD_CADOCTOR="1", CADOCTOR_UNNAMED="1")
     facts = ask(python, {"job": jobs.FACTS, "variables": for_child()}, env, tmp_path)
     assert facts["ssl"]["available"]
     assert any(lib["in_use"] for lib in facts["libraries"]["items"])
-    assert facts["environment"] == {"SSL_CERT_FILE": str(ca.bundle), "HOME": env["HOME"], "DYLD_CADOCTOR": "1"}
+    copied = {"SSL_CERT_FILE", "HOME", "DYLD_CADOCTOR", "PIP_CONFIG_FILE", "AWS_CONFIG_FILE"}  # not K_SERVICE, ...
+    assert facts["environment"] == {name: env[name] for name in copied}
     assert "google-cloud-run" in facts["python"]["hints"]
     assert facts["trust"]["cafile"] == {"path": str(ca.bundle), "source": "env:SSL_CERT_FILE"}
     assert facts["default_context"]["x509_ca"] == 1
@@ -78,7 +82,7 @@ def test_the_fix_trial_runs_on_other_interpreters(minor: str, ca: GeneratedCA, p
         "imports": ["json"],
         "host": {"host": "127.0.0.1", "port": port, "server_name": "localhost", "timeout": 10},
     }
-    outcome = ask(python, request, clean_env(), tmp_path)
+    outcome = ask(python, request, child_env(), tmp_path)
     assert (outcome["error"], outcome["loaded"], outcome["imports"]) == (None, 1, {"json": None})
     assert (outcome["roots"]["trusted"], outcome["roots"]["tried"]) == (1, 1)
     assert outcome["handshake"]["ok"] is True, outcome["handshake"]
@@ -89,7 +93,7 @@ def test_the_fix_trial_runs_on_other_interpreters(minor: str, ca: GeneratedCA, p
 def test_the_client_trial_runs_on_other_interpreters(minor: str, ca: GeneratedCA, port: int, tmp_path: Path) -> None:
     """The client trial finds the root in the store urllib resolves, and a real urllib request succeeds."""
     python = supported_python(minor)
-    env = clean_env(SSL_CERT_FILE=str(ca.bundle))
+    env = child_env(SSL_CERT_FILE=str(ca.bundle))
     stores = ask(
         python, {"job": jobs.CLIENT_TRIAL, "clients": ["urllib (stdlib)"], "samples": [root_der(ca)]}, env, tmp_path
     )
@@ -118,7 +122,7 @@ def test_the_childs_modules_never_shadow_the_programs(tmp_path: Path) -> None:
     for name in ("connect", "jobs"):
         (program / (name + ".py")).write_text("raise ImportError('the program\\'s own %s')\n" % name)
     request = {"job": jobs.FIX_TRIAL, "imports": ["connect", "jobs"]}
-    outcome = ask(sys.executable, request, clean_env(PYTHONPATH=str(program)), program)
+    outcome = ask(sys.executable, request, child_env(PYTHONPATH=str(program)), program)
     assert outcome["imports"] == {
         "connect": "ImportError: the program's own connect",
         "jobs": "ImportError: the program's own jobs",
@@ -190,7 +194,7 @@ def test_deleted_and_second_openssl_are_seen(foreign_openssl: ForeignOpenSSL, tm
         "import ctypes, os, sys, ssl; ctypes.CDLL(sys.argv[2]); os.unlink(sys.argv[1]);"
         "from cadoctor._cli.main import main; sys.exit(main(['check', '--format', 'json', '--no-verify']))"
     )
-    env = clean_env(LD_LIBRARY_PATH=str(loaded))
+    env = child_env(LD_LIBRARY_PATH=str(loaded))
     out = subprocess.run(
         [sys.executable, "-c", code, str(loaded / foreign_openssl.libcrypto.name), str(second)],
         env=env,

@@ -12,7 +12,10 @@ from typing import Any, get_args, get_origin
 import jsonschema
 import pytest
 import typer
-from conftest import ForeignOpenSSL, check_json, clean_env, copy_bundle, run_cadoctor
+from helpers.environment import child_env
+from helpers.openssl import ForeignOpenSSL
+from helpers.os_store import copy_bundle
+from helpers.runs import check_json, run_cadoctor
 
 from cadoctor._cli.app import app
 from cadoctor._cli.check import CHECK
@@ -28,14 +31,14 @@ SCHEMA = json.loads(resources.files("cadoctor").joinpath("schema/report-v1.json"
 
 def test_healthy_json_validates_against_the_schema() -> None:
     """Real output of a healthy check validates against the shipped schema."""
-    _status, report = check_json(clean_env())
+    _status, report = check_json(child_env())
     jsonschema.validate(report, SCHEMA)
     assert report["schema_version"] == 1
 
 
 def test_broken_json_validates_and_uses_known_codes(foreign_openssl: ForeignOpenSSL) -> None:
     """Real output of a broken check validates, and every code it uses is a documented one."""
-    _status, report = check_json(clean_env(LD_LIBRARY_PATH=str(foreign_openssl.directory)))
+    _status, report = check_json(child_env(LD_LIBRARY_PATH=str(foreign_openssl.directory)))
     jsonschema.validate(report, SCHEMA)
     assert {f["code"] for f in report["findings"]} <= set(SCHEMA["knownCodes"])
 
@@ -55,26 +58,26 @@ def test_schema_in_docs_matches_the_package() -> None:
 
 def test_fail_on_warning_and_never(tmp_path: Path) -> None:
     """--fail-on moves the exit threshold: a warning fails at 'warning' and nothing fails at 'never'."""
-    env = clean_env(REQUESTS_CA_BUNDLE=str(tmp_path / "absent.pem"))
+    env = child_env(REQUESTS_CA_BUNDLE=str(tmp_path / "absent.pem"))
     assert check_json(env, "--no-verify")[0] == 0
     assert check_json(env, "--no-verify", "--fail-on", "warning")[0] == 1
-    assert check_json(clean_env(SSL_CERT_FILE="/dev/zero"), "--no-verify", "--fail-on", "never")[0] == 0
+    assert check_json(child_env(SSL_CERT_FILE="/dev/zero"), "--no-verify", "--fail-on", "never")[0] == 0
 
 
 def test_usage_errors_exit_2(tmp_path: Path) -> None:
     """An unknown option, a bad --format, and an unwritable --output exit 2 with one line on stderr."""
-    assert run_cadoctor(["check", "--bogus"], clean_env()).returncode == 2
-    assert run_cadoctor(["check", "--format", "yaml"], clean_env()).returncode == 2
-    result = run_cadoctor(["check", "--output", str(tmp_path / "no" / "such" / "dir.json")], clean_env())
+    assert run_cadoctor(["check", "--bogus"], child_env()).returncode == 2
+    assert run_cadoctor(["check", "--format", "yaml"], child_env()).returncode == 2
+    result = run_cadoctor(["check", "--output", str(tmp_path / "no" / "such" / "dir.json")], child_env())
     assert result.returncode == 2
     assert result.stderr.startswith("cadoctor: cannot write")
     assert "Traceback" not in result.stderr
 
 
-def test_output_file_receives_the_report(tmp_path: Path) -> None:
+def test_output_file_receives_the_report(tmp_path: Path, pip_conf: str) -> None:
     """--output writes the report to a file and nothing to stdout."""
     target = tmp_path / "report.json"
-    result = run_cadoctor(["check", "--format", "json", "--output", str(target)], clean_env())
+    result = run_cadoctor(["check", "--format", "json", "--output", str(target)], child_env(PIP_CONFIG_FILE=pip_conf))
     assert result.returncode == 0
     assert result.stdout == ""
     assert json.loads(target.read_text())["status"] == "ok"
@@ -83,7 +86,7 @@ def test_output_file_receives_the_report(tmp_path: Path) -> None:
 def test_human_output_is_plain_without_a_terminal(foreign_openssl: ForeignOpenSSL) -> None:
     """Human output starts with the verdict and carries no colour codes when not on a TTY or with NO_COLOR."""
     for extra in ({}, {"NO_COLOR": "1"}):
-        result = run_cadoctor(["check"], clean_env(LD_LIBRARY_PATH=str(foreign_openssl.directory), **extra))
+        result = run_cadoctor(["check"], child_env(LD_LIBRARY_PATH=str(foreign_openssl.directory), **extra))
         assert result.returncode == 1
         assert result.stdout.startswith("cadoctor: ERROR")
         assert "\x1b[" not in result.stdout
@@ -91,9 +94,9 @@ def test_human_output_is_plain_without_a_terminal(foreign_openssl: ForeignOpenSS
         assert "export SSL_CERT_FILE=" in result.stdout
 
 
-def test_env_format_is_empty_when_healthy() -> None:
+def test_env_format_is_empty_when_healthy(pip_conf: str) -> None:
     """--format env prints nothing on a healthy interpreter."""
-    result = run_cadoctor(["check", "--format", "env"], clean_env())
+    result = run_cadoctor(["check", "--format", "env"], child_env(PIP_CONFIG_FILE=pip_conf))
     assert (result.returncode, result.stdout) == (0, "")
 
 
@@ -101,7 +104,7 @@ def test_version_and_module_entry_point() -> None:
     """`python -m cadoctor --version` names the version."""
     import cadoctor
 
-    result = run_cadoctor(["--version"], clean_env())
+    result = run_cadoctor(["--version"], child_env())
     assert result.stdout.strip() == "cadoctor %s" % cadoctor.__version__
 
 
@@ -153,10 +156,10 @@ def test_every_format_has_a_renderer(tmp_path: Path) -> None:
 
 def test_private_override_replaces_defaults(tmp_path: Path) -> None:
     """SSL_CERT_FILE holding only a private CA warns that public sites will fail."""
-    from conftest import make_ca
+    from helpers.pki import make_ca
 
     ca = make_ca(tmp_path / "ca")
-    status, report = check_json(clean_env(SSL_CERT_FILE=str(ca.bundle)), "--no-verify")
+    status, report = check_json(child_env(SSL_CERT_FILE=str(ca.bundle)), "--no-verify")
     assert status == 0
     finding = next(f for f in report["findings"] if f["code"] == "override-replaces-defaults")
     assert finding["severity"] == "warning"
@@ -167,7 +170,7 @@ def test_broken_openssl_conf_is_reported_and_fixed(tmp_path: Path) -> None:
     """OPENSSL_CONF that makes context creation fail is an error, and unsetting it is a verified fix."""
     conf = tmp_path / "openssl.cnf"
     conf.write_text("openssl_conf = x\n[x]\nproviders = p\n[p]\nbogus = b\n[b]\nactivate = 1\n")
-    status, report = check_json(clean_env(OPENSSL_CONF=str(conf)))
+    status, report = check_json(child_env(OPENSSL_CONF=str(conf)))
     assert status == 1
     assert "openssl-config-broken" in {f["code"] for f in report["findings"] if f["severity"] == "error"}
     fix = next(f for f in report["fixes"] if f["env"] == {"OPENSSL_CONF": None})
@@ -177,7 +180,7 @@ def test_broken_openssl_conf_is_reported_and_fixed(tmp_path: Path) -> None:
 def test_unset_is_offered_when_the_compiled_defaults_serve(tmp_path: Path) -> None:
     """A dangling SSL_CERT_FILE on a host whose defaults work gets 'unset' as the first, verified fix."""
     copy_bundle(tmp_path)
-    _status, report = check_json(clean_env(SSL_CERT_FILE=str(tmp_path / "gone.pem")))
+    _status, report = check_json(child_env(SSL_CERT_FILE=str(tmp_path / "gone.pem")))
     first = report["fixes"][0]
     assert first["env"] == {"SSL_CERT_FILE": None}
     assert first["verified"] is True
@@ -307,5 +310,5 @@ def test_json_check_does_not_import_the_cli_framework() -> None:
         "    code = main(['check', '--format', 'json', '--no-verify'])\n"
         "print(code, sorted(m for m in ('typer', 'click', 'rich', 'pydantic') if m in sys.modules))\n"
     )
-    out = subprocess.run([sys.executable, "-c", script], env=clean_env(), capture_output=True, text=True, timeout=60)
+    out = subprocess.run([sys.executable, "-c", script], env=child_env(), capture_output=True, text=True, timeout=60)
     assert out.stdout.split(None, 1) == ["0", "[]\n"], out.stderr

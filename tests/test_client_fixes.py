@@ -9,18 +9,18 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import artefacts
-import clients
 import pytest
-from conftest import GeneratedCA
+from helpers import clients, os_store, venvs
+from helpers.environment import child_env
+from helpers.pki import GeneratedCA
 
 pytestmark = pytest.mark.slow
 
 
-def _check(store: clients.OsStore, python: Path, *extra: str) -> tuple[int, dict[str, Any]]:
+def _check(store: os_store.OsStore, python: Path, *extra: str) -> tuple[int, dict[str, Any]]:
     """`cadoctor check --python <venv> --format json` with the fixes tried, run on top of the private OS store."""
     argv = [sys.executable, "-m", "cadoctor", "check", "--format", "json", "--python", str(python), *extra]
-    done = store.run(argv, clients.client_env(), timeout=180)
+    done = store.run(argv, child_env(), timeout=180)
     assert "Traceback" not in done.stderr, done.stderr
     report: dict[str, Any] = json.loads(done.stdout)
     return done.returncode, report
@@ -35,8 +35,8 @@ def _fix(report: dict[str, Any], kind: str) -> dict[str, Any]:
 
 def test_local_roots_are_named_and_the_fix_is_verified_by_each_client(ca: GeneratedCA) -> None:
     """A root added by the administrator: requests, httpx and botocore are named, and each library confirms the fix."""
-    python = artefacts.clients_venv()
-    with clients.os_store_with(ca.bundle, anchors=True) as store:
+    python = venvs.clients_venv()
+    with os_store.os_store_with(ca.bundle, anchors=True) as store:
         _, report = _check(store, python)
     (finding,) = [f for f in report["findings"] if f["code"] == "client-lacks-local-roots"]
     assert {"requests", "httpx", "botocore"} <= {c["name"] for c in finding["evidence"]["clients"]}
@@ -54,13 +54,13 @@ def test_local_roots_are_named_and_the_fix_is_verified_by_each_client(ca: Genera
 
 def test_with_the_host_the_fix_is_verified_by_real_requests_and_applying_it_works(ca: GeneratedCA, port: int) -> None:
     """With --host: exit 1, the fix succeeds in a real request through each client, and so does requests.get."""
-    python = artefacts.clients_venv()
-    with clients.os_store_with(ca.bundle, anchors=True) as store:
+    python = venvs.clients_venv()
+    with os_store.os_store_with(ca.bundle, anchors=True) as store:
         status, report = _check(store, python, "--host", "localhost:%d" % port)
         fix = _fix(report, "env")
-        before = clients.outcome(python, "requests", port, clients.client_env(), prefix=store.prefix)
+        before = clients.outcome(python, "requests", port, child_env(), prefix=store.prefix)
         after = {
-            name: clients.outcome(python, name, port, clients.client_env(**fix["env"]), prefix=store.prefix)
+            name: clients.outcome(python, name, port, child_env(**fix["env"]), prefix=store.prefix)
             for name in ("requests", "botocore", "httpx")
         }
     assert status == 1
@@ -78,10 +78,10 @@ def test_with_the_host_the_fix_is_verified_by_real_requests_and_applying_it_work
 
 def test_a_fix_that_does_not_reach_the_host_is_shown_failed_by_the_request(ca: GeneratedCA, port: int) -> None:
     """Root only in SSL_CERT_FILE: the system bundle offered to requests lacks it, and the real request says so."""
-    python = artefacts.clients_venv()
+    python = venvs.clients_venv()
     argv = [sys.executable, "-m", "cadoctor", "check", "--format", "json", "--python", str(python)]
     argv += ["--host", "localhost:%d" % port]
-    env = clients.client_env(SSL_CERT_FILE=str(ca.bundle))
+    env = child_env(SSL_CERT_FILE=str(ca.bundle))
     done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=180, check=False)
     assert done.returncode == 1, done.stderr
     fix = _fix(json.loads(done.stdout), "env")
@@ -93,8 +93,8 @@ def test_a_fix_that_does_not_reach_the_host_is_shown_failed_by_the_request(ca: G
 
 def test_the_truststore_fix_is_verified_by_requests_made_after_injecting_it(ca: GeneratedCA, port: int) -> None:
     """truststore installed: injecting it first makes requests and httpx accept a root only the OS store has."""
-    python = artefacts.truststore_venv()
-    with clients.os_store_with(ca.bundle) as store:
+    python = venvs.truststore_venv()
+    with os_store.os_store_with(ca.bundle) as store:
         status, report = _check(store, python, "--host", "localhost:%d" % port)
     assert status == 1
     fix = _fix(report, "code")
@@ -106,8 +106,8 @@ def test_the_truststore_fix_is_verified_by_requests_made_after_injecting_it(ca: 
 
 def test_without_truststore_installed_its_fix_is_not_claimed(ca: GeneratedCA, port: int) -> None:
     """truststore absent: the code fix says it was not tried and why, never that it works."""
-    python = artefacts.clients_venv()
-    with clients.os_store_with(ca.bundle) as store:
+    python = venvs.clients_venv()
+    with os_store.os_store_with(ca.bundle) as store:
         _, report = _check(store, python, "--host", "localhost:%d" % port)
     fix = _fix(report, "code")
     assert fix["verified"] is None

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import certifi
 import pytest
-from conftest import CHILD_TIMEOUT, check_json, clean_env
+from helpers.environment import child_env
+from helpers.runs import CHILD_TIMEOUT, check_json
 
 from cadoctor._commands.check import CLIENTS
 from cadoctor._facts.interpreters.distributions import client_settings, discover
@@ -21,7 +22,7 @@ def _venv(tmp_path: Path) -> tuple[str, Path]:
     """A bare venv of this interpreter (no pip) and its site-packages folder."""
     venv = tmp_path / "venv"
     subprocess.run(
-        [sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, env=clean_env(), timeout=CHILD_TIMEOUT
+        [sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, env=child_env(), timeout=CHILD_TIMEOUT
     )
     return str(venv / "bin" / "python"), next(venv.glob("lib/python3*/site-packages"))
 
@@ -103,7 +104,7 @@ def test_bad_site_folders_and_config_files_give_answers_not_tracebacks(tmp_path:
     (home / ".config" / "pip" / "pip.conf").write_text("[[[ this is not INI\ncert = \n")
     (home / ".aws").mkdir()
     os.mkfifo(home / ".aws" / "config")
-    env = clean_env(HOME=str(home))
+    env = child_env(HOME=str(home))
     status, report = check_json(env, "--python", python, "--no-verify")
     assert status in (0, 1)
     assert [d["name"] for d in report["distributions"]] == ["requests"]
@@ -128,7 +129,7 @@ def test_an_injector_pth_is_read_and_named_not_run(tmp_path: Path) -> None:
     _found, injectors = discover([str(site)], CLIENTS)
     assert [i.name for i in injectors] == ["pip-system-certs"]
     assert not marker.exists()
-    status, report = check_json(clean_env(), "--python", python, "--no-verify")
+    status, report = check_json(child_env(), "--python", python, "--no-verify")
     assert status in (0, 1)
     assert "client-injector" in {f["code"] for f in report["findings"]}
     requests = next(c for c in report["clients"] if c["name"] == "requests")
@@ -146,7 +147,7 @@ def test_a_variable_a_client_ignores_is_named(tmp_path: Path, variable: str) -> 
     bundle = "/etc/ssl/certs/ca-certificates.crt"
     if not os.path.isfile(bundle):
         pytest.skip("no system bundle here")
-    status, report = check_json(clean_env(**{variable: bundle}), "--python", python, "--no-verify")
+    status, report = check_json(child_env(**{variable: bundle}), "--python", python, "--no-verify")
     assert status in (0, 1)
     ignored = [f for f in report["findings"] if f["code"] == "client-variable-ignored"]
     assert [f["evidence"]["variable"] for f in ignored] == [variable]
@@ -167,7 +168,7 @@ def test_a_plain_check_imports_no_client_and_no_cryptography() -> None:
         "print(sorted(m for m in set(sys.modules) - before if m.split('.')[0] in heavy))\n"
     )
     out = subprocess.run(
-        [sys.executable, "-c", script], env=clean_env(), capture_output=True, text=True, timeout=CHILD_TIMEOUT
+        [sys.executable, "-c", script], env=child_env(), capture_output=True, text=True, timeout=CHILD_TIMEOUT
     )
     assert out.stdout.strip() == "[]", out.stderr
 
@@ -178,7 +179,7 @@ def test_a_bad_ca_variable_says_what_it_does_to_each_client(tmp_path: Path) -> N
     shutil.copytree(Path(certifi.__file__).parent, site / "certifi")
     _dist_info(site, "requests", "2.34.2", b"Metadata-Version: 2.1\nName: requests\nVersion: 2.34.2\n")
     _dist_info(site, "httpx", "0.28.1", b"Metadata-Version: 2.1\nName: httpx\nVersion: 0.28.1\n")
-    env = clean_env(REQUESTS_CA_BUNDLE=str(tmp_path / "missing.pem"), PIP_CONFIG_FILE=os.devnull)
+    env = child_env(REQUESTS_CA_BUNDLE=str(tmp_path / "missing.pem"))
     _, report = check_json(env, "--python", python, "--no-verify")
     invalid = next(f for f in report["findings"] if f["code"] == "env-path-invalid")
     assert invalid["evidence"]["clients"] == {"httpx": "ignores it", "requests": "raises"}

@@ -6,10 +6,10 @@ import socket
 import sys
 from pathlib import Path
 
-import artefacts
-import clients
 import pytest
-from conftest import GeneratedCA, make_ca
+from helpers import clients, os_store, venvs
+from helpers.environment import child_env
+from helpers.pki import GeneratedCA, make_ca
 
 pytestmark = [
     pytest.mark.slow,
@@ -73,7 +73,7 @@ def other_ca(tmp_path_factory: pytest.TempPathFactory) -> GeneratedCA:
 @pytest.fixture(scope="module")
 def python() -> Path:
     """The clients venv's interpreter."""
-    return artefacts.clients_venv()
+    return venvs.clients_venv()
 
 
 def _matrix(python: Path, port: int, env: dict[str, str], prefix: tuple[str, ...] = ()) -> dict[str, str]:
@@ -83,44 +83,42 @@ def _matrix(python: Path, port: int, env: dict[str, str], prefix: tuple[str, ...
 
 def test_s1_root_only_in_the_os_store(python: Path, port: int, ca: GeneratedCA) -> None:
     """With the root only in a private copy of /etc/ssl/certs, OpenSSL-default clients and pip verify, no others."""
-    with clients.os_store_with(ca.bundle) as store:
-        observed = _matrix(python, port, clients.client_env(), store.prefix)
+    with os_store.os_store_with(ca.bundle) as store:
+        observed = _matrix(python, port, child_env(), store.prefix)
     assert observed == EXPECTED["S1"]
 
 
 def test_s2_root_only_in_ssl_cert_file(python: Path, port: int, ca: GeneratedCA) -> None:
     """SSL_CERT_FILE reaches OpenSSL-default clients, httpx and pip, but not requests, botocore, grpcio or httplib2."""
-    observed = _matrix(python, port, clients.client_env(SSL_CERT_FILE=str(ca.bundle)))
+    observed = _matrix(python, port, child_env(SSL_CERT_FILE=str(ca.bundle)))
     assert observed == EXPECTED["S2"]
 
 
 def test_s4_root_only_in_requests_ca_bundle(python: Path, port: int, ca: GeneratedCA) -> None:
     """REQUESTS_CA_BUNDLE reaches requests, botocore and pip only."""
-    observed = _matrix(python, port, clients.client_env(REQUESTS_CA_BUNDLE=str(ca.bundle)))
+    observed = _matrix(python, port, child_env(REQUESTS_CA_BUNDLE=str(ca.bundle)))
     assert observed == EXPECTED["S4"]
 
 
 def test_grpcio_honours_only_its_own_roots_variable(python: Path, port: int, ca: GeneratedCA) -> None:
     """GRPC_DEFAULT_SSL_ROOTS_FILE_PATH makes grpcio verify (Y); a missing one silently falls back to roots.pem (N)."""
-    with_roots = clients.observe(
-        python, "grpcio", port, clients.client_env(GRPC_DEFAULT_SSL_ROOTS_FILE_PATH=str(ca.bundle))
-    )
+    with_roots = clients.observe(python, "grpcio", port, child_env(GRPC_DEFAULT_SSL_ROOTS_FILE_PATH=str(ca.bundle)))
     assert with_roots.code == "Y", with_roots
     assert "UNIMPLEMENTED" in with_roots.evidence
-    missing = clients.client_env(GRPC_DEFAULT_SSL_ROOTS_FILE_PATH=str(ca.bundle.parent / "missing.pem"))
+    missing = child_env(GRPC_DEFAULT_SSL_ROOTS_FILE_PATH=str(ca.bundle.parent / "missing.pem"))
     assert clients.outcome(python, "grpcio", port, missing) == "N"
 
 
 def test_botocore_bundle_depends_on_whether_certifi_is_importable(python: Path, port: int, ca: GeneratedCA) -> None:
     """botocore.httpsession.where() is certifi's bundle where certifi imports and botocore's own where it doesn't."""
     where = "import botocore.httpsession as h; print(h.where())"
-    with_certifi = clients.python_output(python, where, clients.client_env())
-    bare = artefacts.botocore_without_certifi_venv()
-    without = clients.python_output(bare, where, clients.client_env())
+    with_certifi = clients.python_output(python, where, child_env())
+    bare = venvs.botocore_without_certifi_venv()
+    without = clients.python_output(bare, where, child_env())
     assert with_certifi.endswith("/certifi/cacert.pem"), with_certifi
     assert without.endswith("/botocore/cacert.pem"), without
-    assert clients.outcome(bare, "botocore", port, clients.client_env()) == "N"
-    assert clients.outcome(bare, "botocore", port, clients.client_env(AWS_CA_BUNDLE=str(ca.bundle))) == "Y"
+    assert clients.outcome(bare, "botocore", port, child_env()) == "N"
+    assert clients.outcome(bare, "botocore", port, child_env(AWS_CA_BUNDLE=str(ca.bundle))) == "Y"
 
 
 def test_botocore_prefers_aws_ca_bundle_over_requests_ca_bundle(
@@ -128,9 +126,9 @@ def test_botocore_prefers_aws_ca_bundle_over_requests_ca_bundle(
 ) -> None:
     """AWS_CA_BUNDLE > REQUESTS_CA_BUNDLE: only the first counts, in either order of right and wrong root."""
     right, wrong = str(ca.bundle), str(other_ca.bundle)
-    env = clients.client_env(AWS_CA_BUNDLE=right, REQUESTS_CA_BUNDLE=wrong)
+    env = child_env(AWS_CA_BUNDLE=right, REQUESTS_CA_BUNDLE=wrong)
     assert clients.outcome(python, "botocore", port, env) == "Y"
-    env = clients.client_env(AWS_CA_BUNDLE=wrong, REQUESTS_CA_BUNDLE=right)
+    env = child_env(AWS_CA_BUNDLE=wrong, REQUESTS_CA_BUNDLE=right)
     assert clients.outcome(python, "botocore", port, env) == "N"
 
 
@@ -148,7 +146,7 @@ def test_a_client_that_refuses_its_ca_setting_is_x(
     python: Path, port: int, tmp_path: Path, client: str, variables: dict[str, str]
 ) -> None:
     """A variable naming a missing file makes these clients raise: X."""
-    env = clients.client_env(**{k: str(tmp_path / v) if v else v for k, v in variables.items()})
+    env = child_env(**{k: str(tmp_path / v) if v else v for k, v in variables.items()})
     observed = clients.observe(python, client, port, env)
     assert observed.code == "X", observed
 
@@ -158,58 +156,56 @@ def test_botocore_empty_requests_ca_bundle_is_an_error_or_no_verification(python
     checked = clients.python_output(
         python,
         "import botocore, botocore.endpoint as e; print(hasattr(e.EndpointCreator, '_validate_verify_value'))",
-        clients.client_env(),
+        child_env(),
     )
-    observed = clients.observe(python, "botocore", port, clients.client_env(REQUESTS_CA_BUNDLE=""))
+    observed = clients.observe(python, "botocore", port, child_env(REQUESTS_CA_BUNDLE=""))
     assert observed.code == ("X" if checked == "True" else "Y"), observed
-    assert clients.outcome(python, "botocore", port, clients.client_env()) == "N"
+    assert clients.outcome(python, "botocore", port, child_env()) == "N"
 
 
 def test_pip_24_1_trusts_only_its_vendored_certifi(port: int, ca: GeneratedCA) -> None:
     """pip 24.1.2 ignores the OS store (S1 = N) and takes REQUESTS_CA_BUNDLE (S4 = Y)."""
-    old = artefacts.old_pip_venv()
-    with clients.os_store_with(ca.bundle) as store:
-        assert clients.outcome(old, "pip", port, clients.client_env(), prefix=store.prefix) == "N"
-    assert clients.outcome(old, "pip", port, clients.client_env(REQUESTS_CA_BUNDLE=str(ca.bundle))) == "Y"
+    old = venvs.old_pip_venv()
+    with os_store.os_store_with(ca.bundle) as store:
+        assert clients.outcome(old, "pip", port, child_env(), prefix=store.prefix) == "N"
+    assert clients.outcome(old, "pip", port, child_env(REQUESTS_CA_BUNDLE=str(ca.bundle))) == "Y"
 
 
 def test_pip_system_certs_makes_requests_trust_the_os_store(port: int, ca: GeneratedCA) -> None:
     """With pip-system-certs 5 in the venv, requests verifies against the OS store (S1 = Y) and SSL_CERT_FILE (S2)."""
-    injected = artefacts.pip_system_certs_venv()
-    with clients.os_store_with(ca.bundle) as store:
-        assert clients.outcome(injected, "requests", port, clients.client_env(), prefix=store.prefix) == "Y"
-    assert clients.outcome(injected, "requests", port, clients.client_env(SSL_CERT_FILE=str(ca.bundle))) == "Y"
+    injected = venvs.pip_system_certs_venv()
+    with os_store.os_store_with(ca.bundle) as store:
+        assert clients.outcome(injected, "requests", port, child_env(), prefix=store.prefix) == "Y"
+    assert clients.outcome(injected, "requests", port, child_env(SSL_CERT_FILE=str(ca.bundle))) == "Y"
 
 
 def test_the_private_os_store_never_touches_the_real_one(python: Path, port: int, ca: GeneratedCA) -> None:
     """Inside the namespace the copy (bundle and hashed link) is /etc/ssl/certs; outside nothing changed at all."""
-    before = clients.snapshot()
-    with clients.os_store_with(ca.bundle) as store:
-        stem = clients.subject_hash(ca.bundle)
-        listing = store.run(["/bin/sh", "-c", "ls /etc/ssl/certs"], clients.client_env())
+    before = os_store.snapshot()
+    with os_store.os_store_with(ca.bundle) as store:
+        stem = os_store.subject_hash(ca.bundle)
+        listing = store.run(["/bin/sh", "-c", "ls /etc/ssl/certs"], child_env())
         assert listing.returncode == 0, listing.stderr
         assert "%s.0" % stem in listing.stdout.split()
-        assert not (clients.SYSTEM_CERTS / ("%s.0" % stem)).exists()
-        assert clients.snapshot() == before
-        assert clients.snapshot(store.directory) != before
-    assert clients.snapshot() == before
-    done = clients.run_in_os_store(
-        ["/bin/cat", "/etc/ssl/certs/ca-certificates.crt"], clients.client_env(), [ca.bundle]
-    )
+        assert not (os_store.SYSTEM_CERTS / ("%s.0" % stem)).exists()
+        assert os_store.snapshot() == before
+        assert os_store.snapshot(store.directory) != before
+    assert os_store.snapshot() == before
+    done = os_store.run_in_os_store(["/bin/cat", "/etc/ssl/certs/ca-certificates.crt"], child_env(), [ca.bundle])
     assert done.returncode == 0, done.stderr
     assert ca.bundle.read_text().strip() in done.stdout
-    assert clients.snapshot() == before
+    assert os_store.snapshot() == before
 
 
 def test_without_hash_links_only_the_bundle_file_finds_the_root(python: Path, port: int, ca: GeneratedCA) -> None:
     """RHEL-like store: urllib verifies through the bundle, but not when SSL_CERT_FILE leaves it the hashed dir."""
-    elsewhere = clients.client_env(SSL_CERT_FILE="/nonexistent/cadoctor.pem")  # D1: capath alone remains
-    with clients.os_store_with(ca.bundle) as debian:
-        assert clients.outcome(python, "urllib", port, clients.client_env(), prefix=debian.prefix) == "Y"
+    elsewhere = child_env(SSL_CERT_FILE="/nonexistent/cadoctor.pem")  # D1: capath alone remains
+    with os_store.os_store_with(ca.bundle) as debian:
+        assert clients.outcome(python, "urllib", port, child_env(), prefix=debian.prefix) == "Y"
         assert clients.outcome(python, "urllib", port, elsewhere, prefix=debian.prefix) == "Y"
-    with clients.os_store_with(ca.bundle, hash_links=False) as rhel:
-        assert sorted(p.name for p in rhel.directory.iterdir()) == [clients.SYSTEM_BUNDLE_NAME]
-        assert clients.outcome(python, "urllib", port, clients.client_env(), prefix=rhel.prefix) == "Y"
+    with os_store.os_store_with(ca.bundle, hash_links=False) as rhel:
+        assert sorted(p.name for p in rhel.directory.iterdir()) == [os_store.SYSTEM_BUNDLE_NAME]
+        assert clients.outcome(python, "urllib", port, child_env(), prefix=rhel.prefix) == "Y"
         assert clients.outcome(python, "urllib", port, elsewhere, prefix=rhel.prefix) == "N"
 
 
@@ -219,4 +215,4 @@ def test_a_refused_connection_is_a_harness_error_not_a_verdict(python: Path) -> 
         probe.bind(("127.0.0.1", 0))
         closed = probe.getsockname()[1]
     with pytest.raises(clients.OutcomeError, match="not about certificates"):
-        clients.outcome(python, "requests", closed, clients.client_env())
+        clients.outcome(python, "requests", closed, child_env())

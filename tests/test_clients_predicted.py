@@ -9,11 +9,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import artefacts
-import clients
 import jsonschema
 import pytest
-from conftest import CHILD_TIMEOUT, GeneratedCA
+from helpers import clients, os_store, venvs
+from helpers.environment import child_env
+from helpers.pki import GeneratedCA
+from helpers.runs import CHILD_TIMEOUT
 
 pytestmark = pytest.mark.slow
 SCHEMA = json.loads(resources.files("cadoctor").joinpath("schema/report-v1.json").read_text())
@@ -23,7 +24,7 @@ NAMES = {"urllib (stdlib)": "urllib"}  # cadoctor's name of a client -> the harn
 @pytest.fixture(scope="module")
 def python() -> Path:
     """The venv with the real clients from PyPI."""
-    return artefacts.clients_venv()
+    return venvs.clients_venv()
 
 
 def _predicted(
@@ -59,8 +60,8 @@ def _compare(python: Path, port: int, env: dict[str, str], prefix: tuple[str, ..
 
 def test_s1_root_only_in_the_os_store(python: Path, port: int, ca: GeneratedCA) -> None:
     """Root only in the OS store: cadoctor says which clients fail (requests, httpx, botocore, grpcio) and exits 1."""
-    with clients.os_store_with(ca.bundle) as store:
-        status, real = _compare(python, port, clients.client_env(), store.prefix)
+    with os_store.os_store_with(ca.bundle) as store:
+        status, real = _compare(python, port, child_env(), store.prefix)
     assert real["urllib"] == "Y"
     assert real["requests"] == "N"
     assert status == 1  # client-host-fails: the default context verified a host that requests would fail
@@ -68,25 +69,25 @@ def test_s1_root_only_in_the_os_store(python: Path, port: int, ca: GeneratedCA) 
 
 def test_s2_root_only_in_ssl_cert_file(python: Path, port: int, ca: GeneratedCA) -> None:
     """Root only in SSL_CERT_FILE: httpx and urllib accept it, requests and botocore do not, as cadoctor says."""
-    _compare(python, port, clients.client_env(SSL_CERT_FILE=str(ca.bundle)))
+    _compare(python, port, child_env(SSL_CERT_FILE=str(ca.bundle)))
 
 
 def test_s3_root_only_in_a_hashed_ssl_cert_dir(python: Path, port: int, ca: GeneratedCA, tmp_path: Path) -> None:
     """Root only in a hashed SSL_CERT_DIR: the OpenSSL-default clients and httpx accept it."""
     directory = tmp_path / "certs"
     directory.mkdir()
-    (directory / ("%s.0" % clients.subject_hash(ca.bundle))).write_bytes(ca.bundle.read_bytes())
-    _compare(python, port, clients.client_env(SSL_CERT_DIR=str(directory)))
+    (directory / ("%s.0" % os_store.subject_hash(ca.bundle))).write_bytes(ca.bundle.read_bytes())
+    _compare(python, port, child_env(SSL_CERT_DIR=str(directory)))
 
 
 def test_s4_root_only_in_requests_ca_bundle(python: Path, port: int, ca: GeneratedCA) -> None:
     """Root only in REQUESTS_CA_BUNDLE: requests, botocore and pip accept it; urllib and httpx do not."""
-    _compare(python, port, clients.client_env(REQUESTS_CA_BUNDLE=str(ca.bundle)))
+    _compare(python, port, child_env(REQUESTS_CA_BUNDLE=str(ca.bundle)))
 
 
 def test_s5_root_only_in_curl_ca_bundle(python: Path, port: int, ca: GeneratedCA) -> None:
     """Root only in CURL_CA_BUNDLE: requests and pip accept it (after REQUESTS_CA_BUNDLE); botocore does not."""
-    _compare(python, port, clients.client_env(CURL_CA_BUNDLE=str(ca.bundle)))
+    _compare(python, port, child_env(CURL_CA_BUNDLE=str(ca.bundle)))
 
 
 def _report(python: Path, env: dict[str, str]) -> dict[str, Any]:
@@ -118,8 +119,8 @@ def _library_says(python: Path, code: str, env: dict[str, str]) -> str:
 
 def test_botocore_trusts_certifi_when_importable_and_its_own_bundle_otherwise() -> None:
     """The bundle cadoctor names for botocore is the one botocore.httpsession.where() returns, certifi or not."""
-    env = clients.client_env()
-    for python in (artefacts.clients_venv(), artefacts.botocore_without_certifi_venv()):
+    env = child_env()
+    for python in (venvs.clients_venv(), venvs.botocore_without_certifi_venv()):
         trust = _clients_of(python, env)["botocore"]["trust"]
         where = _library_says(python, "import botocore.httpsession as h; print(h.where())", env)
         assert trust["path"] == where
@@ -128,28 +129,28 @@ def test_botocore_trusts_certifi_when_importable_and_its_own_bundle_otherwise() 
 
 def test_grpc_follows_its_roots_variable(ca: GeneratedCA) -> None:
     """grpcio trusts its roots.pem, or the file GRPC_DEFAULT_SSL_ROOTS_FILE_PATH names."""
-    python = artefacts.clients_venv()
-    assert _clients_of(python, clients.client_env())["grpcio"]["trust"]["path"].endswith("roots.pem")
-    env = clients.client_env(GRPC_DEFAULT_SSL_ROOTS_FILE_PATH=str(ca.bundle))
+    python = venvs.clients_venv()
+    assert _clients_of(python, child_env())["grpcio"]["trust"]["path"].endswith("roots.pem")
+    env = child_env(GRPC_DEFAULT_SSL_ROOTS_FILE_PATH=str(ca.bundle))
     trust = _clients_of(python, env)["grpcio"]["trust"]
     assert (trust["kind"], trust["path"]) == ("variable", str(ca.bundle))
 
 
 def test_pip_24_1_is_its_certifi_only_and_a_current_pip_reads_the_os_store() -> None:
     """pip 24.1 trusts its vendored certifi alone; the current pip trusts the OS store through truststore."""
-    env = clients.client_env()
-    old = _clients_of(artefacts.old_pip_venv(), env)["pip"]
+    env = child_env()
+    old = _clients_of(venvs.old_pip_venv(), env)["pip"]
     assert (old["version"], old["trust"]["kind"]) == ("24.1.2", "own-bundle")
     assert old["trust"]["path"].endswith("pip/_vendor/certifi/cacert.pem")
-    new = _clients_of(artefacts.clients_venv(), env)["pip"]
+    new = _clients_of(venvs.clients_venv(), env)["pip"]
     expected = "truststore" if sys.version_info >= (3, 10) else "own-bundle"  # pip turns truststore off below 3.10
     assert new["trust"]["kind"] == expected
 
 
 def test_pip_system_certs_is_named_as_an_injector_and_moves_requests_to_the_os_store() -> None:
     """pip-system-certs 5's .pth is found (not run) and requests in its venv is judged by truststore."""
-    python = artefacts.pip_system_certs_venv()
-    env = clients.client_env()
+    python = venvs.pip_system_certs_venv()
+    env = child_env()
     report = _report(python, env)
     requests = next(c for c in report["clients"] if c["name"] == "requests")
     assert requests["trust"]["kind"] == "truststore"
@@ -158,8 +159,8 @@ def test_pip_system_certs_is_named_as_an_injector_and_moves_requests_to_the_os_s
 
 def test_a_corporate_only_ssl_cert_file_breaks_httpx_not_urllib(ca: GeneratedCA) -> None:
     """SSL_CERT_FILE with only a private root replaces httpx's store (public sites fail there), not urllib's."""
-    python = artefacts.clients_venv()
-    report = _report(python, clients.client_env(SSL_CERT_FILE=str(ca.bundle)))
+    python = venvs.clients_venv()
+    report = _report(python, child_env(SSL_CERT_FILE=str(ca.bundle)))
     replaces = [f for f in report["findings"] if f["code"] == "client-variable-replaces"]
     assert len(replaces) == 1
     assert "httpx" in replaces[0]["evidence"]["clients"]
@@ -175,13 +176,13 @@ def test_uv_is_judged_as_the_real_uv_behaves(
     switch: dict[str, str], port: int, ca: GeneratedCA, tmp_path: Path
 ) -> None:
     """uv 0.13.9 from PyPI: its compiled-in roots fail a root only the OS store has; each switch to it helps."""
-    python = artefacts.uv_venv()
+    python = venvs.uv_venv()
     if switch.get("UV_CONFIG_FILE"):
         config = tmp_path / "uv.toml"
         config.write_text("system-certs = true\n")
         switch = {"UV_CONFIG_FILE": str(config)}
-    env = clients.client_env(**switch)
-    with clients.os_store_with(ca.bundle) as store:
+    env = child_env(**switch)
+    with os_store.os_store_with(ca.bundle) as store:
         _, predicted = _predicted(python, port, env, store.prefix)
         real = clients.outcome(python, "uv", port, env, prefix=store.prefix)
     assert real == ("N" if not switch else "Y")
@@ -190,10 +191,10 @@ def test_uv_is_judged_as_the_real_uv_behaves(
 
 def test_botocore_reads_ca_bundle_from_its_config_file(port: int, ca: GeneratedCA, tmp_path: Path) -> None:
     """`ca_bundle` in the AWS config file: the real botocore accepts the host, and cadoctor names that file."""
-    python = artefacts.clients_venv()
+    python = venvs.clients_venv()
     config = tmp_path / "aws-config"
     config.write_text("[default]\nca_bundle = %s\n" % ca.bundle)
-    env = {**clients.client_env(), "AWS_CONFIG_FILE": str(config)}
+    env = child_env(AWS_CONFIG_FILE=str(config))
     status, predicted = _predicted(python, port, env)
     assert clients.outcome(python, "botocore", port, env) == "Y"
     assert predicted["botocore"] is True

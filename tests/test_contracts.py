@@ -11,7 +11,10 @@ from typing import Any
 
 import jsonschema
 import pytest
-from conftest import CHILD_TIMEOUT, SCHEMAS, WAIT, clean_env, make_ca, run_cadoctor, running, validate
+from helpers.environment import child_env
+from helpers.pki import make_ca
+from helpers.processes import WAIT, running
+from helpers.runs import CHILD_TIMEOUT, SCHEMAS, run_cadoctor, validate
 
 import cadoctor
 
@@ -20,7 +23,7 @@ ROOT = Path(__file__).parent.parent
 
 def _json_of(args: list[str], statuses: tuple[int, ...] = (0, 1)) -> dict[str, Any]:
     """Run a cadoctor command with --format json and parse stdout."""
-    result = run_cadoctor([*args, "--format", "json"], clean_env())
+    result = run_cadoctor([*args, "--format", "json"], child_env())
     assert result.returncode in statuses, result.stderr
     document: dict[str, Any] = json.loads(result.stdout)
     return document
@@ -38,7 +41,7 @@ def test_every_schema_is_published_and_valid() -> None:
 
 def test_ps_output_validates() -> None:
     """Real `ps` output, holding a process this test started, validates against ps-v1.json."""
-    with running([sys.executable, "-c", "import ssl; " + WAIT], clean_env()) as child:
+    with running([sys.executable, "-c", "import ssl; " + WAIT], child_env()) as child:
         document = _json_of(["ps", "--fail-on", "never"], (0,))
     validate(document, "ps-v1.json")
     assert any(p["pid"] == child.pid for group in document["groups"] for p in group["processes"])
@@ -80,7 +83,7 @@ def test_explain_output_validates(text: str, known: bool) -> None:
 
 def _failed(args: list[str], tmp_path: Path) -> tuple[str, dict[str, Any]]:
     """Run a check that cannot examine its subject with --format json; the stderr line and the stdout document."""
-    result = run_cadoctor(["check", *args, "--format", "json"], clean_env(), cwd=tmp_path)
+    result = run_cadoctor(["check", *args, "--format", "json"], child_env(), cwd=tmp_path)
     assert result.returncode == 3
     assert result.stderr.count("\n") == 1
     document: dict[str, Any] = json.loads(result.stdout)
@@ -90,7 +93,7 @@ def _failed(args: list[str], tmp_path: Path) -> tuple[str, dict[str, Any]]:
 
 def test_a_check_that_cannot_run_still_prints_json(tmp_path: Path) -> None:
     """Exit 3 with --format json prints a document with status `failed` and an `error` saying what could not be read."""
-    with running([sys.executable, "-S", "-c", WAIT], clean_env()) as child:
+    with running([sys.executable, "-S", "-c", WAIT], child_env()) as child:
         line, document = _failed(["--pid", str(child.pid)], tmp_path)
     assert document["status"] == "failed"
     assert document["error"]["kind"] == "process"
@@ -105,7 +108,7 @@ def test_the_failure_document_goes_where_the_report_would(tmp_path: Path) -> Non
     """With --output, the exit-3 document is written to that file and stdout stays empty."""
     target = tmp_path / "report.json"
     result = run_cadoctor(
-        ["check", "--python", str(tmp_path / "nothing"), "--format", "json", "--output", str(target)], clean_env()
+        ["check", "--python", str(tmp_path / "nothing"), "--format", "json", "--output", str(target)], child_env()
     )
     assert (result.returncode, result.stdout) == (3, "")
     validate(json.loads(target.read_text()), "report-v1.json")
@@ -121,7 +124,7 @@ def test_reports_without_error_still_need_every_report_field() -> None:
 
 def test_check_raises_the_public_exception_types(tmp_path: Path) -> None:
     """`cadoctor.check()` raises `cadoctor.ProcessError`, `InterpreterError` and `RootError`, all `CheckError`s."""
-    with running([sys.executable, "-S", "-c", WAIT], clean_env()) as child, pytest.raises(cadoctor.ProcessError):
+    with running([sys.executable, "-S", "-c", WAIT], child_env()) as child, pytest.raises(cadoctor.ProcessError):
         cadoctor.check(pid=child.pid, verify=False)
     with pytest.raises(cadoctor.InterpreterError):
         cadoctor.check(python=str(tmp_path / "nothing"))
@@ -148,11 +151,11 @@ def test_documented_warning_filter_works() -> None:
     section = page[page.index("## `cadoctor.TrustPathWarning`") :]
     code = re.search(r"```python\n(.*?)```", section, re.DOTALL)
     assert code is not None
-    broken = clean_env(SSL_CERT_FILE="/nonexistent/cadoctor-test.pem", CADOCTOR_SELFCHECK="warn")
+    broken = child_env(SSL_CERT_FILE="/nonexistent/cadoctor-test.pem", CADOCTOR_SELFCHECK="warn")
     done = subprocess.run(
         [sys.executable, "-c", code.group(1)], env=broken, capture_output=True, text=True, timeout=CHILD_TIMEOUT
     )
     assert done.returncode == 1
     assert done.stderr.splitlines()[-1].startswith("cadoctor.TrustPathWarning: cadoctor selfcheck: env-path-invalid")
-    healthy = subprocess.run([sys.executable, "-c", code.group(1)], env=clean_env(), timeout=CHILD_TIMEOUT)
+    healthy = subprocess.run([sys.executable, "-c", code.group(1)], env=child_env(), timeout=CHILD_TIMEOUT)
     assert healthy.returncode == 0

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import certifi
 import pytest
-from conftest import system_bundle_or_skip
 from cryptography import x509
-from servers import make_chain
+from helpers.os_store import system_bundle_or_skip
+from helpers.pki import make_chain
 
 from cadoctor._facts.certs.chain import describe
 from cadoctor._facts.certs.der import MalformedDER

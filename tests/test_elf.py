@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ForeignOpenSSL
+from helpers.openssl import ForeignOpenSSL
 
 from cadoctor._facts.binary.elf import ElfError, data_spans, read_elf
 from cadoctor._facts.binary.openssl_build import openssl_strings

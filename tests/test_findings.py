@@ -7,19 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import (
-    CHILD_TIMEOUT,
-    check_json,
-    clean_env,
-    codes,
-    copy_bundle,
-    handshake,
-    interpreter_at_least,
-    make_ca,
-    run_cadoctor,
-    serve_tls,
-    system_bundle_or_skip,
-)
+from helpers.environment import child_env
+from helpers.interpreters import handshake, interpreter_at_least
+from helpers.os_store import copy_bundle, system_bundle_or_skip
+from helpers.pki import make_ca
+from helpers.runs import CHILD_TIMEOUT, check_json, codes, run_cadoctor
+from helpers.servers import serve_tls
 
 from cadoctor._commands.check import CLIENTS
 from cadoctor._facts.child import jobs
@@ -28,10 +21,10 @@ from cadoctor._rules.trust import diagnose
 from cadoctor._variables import for_child
 
 
-def test_ssl_that_cannot_load_its_library_is_diagnosed(tmp_path: Path) -> None:
+def test_ssl_that_cannot_load_its_library_is_diagnosed(tmp_path: Path, pip_conf: str) -> None:
     """A broken libssl found through LD_LIBRARY_PATH gives ssl-unavailable and a verified fix dropping that entry."""
     (tmp_path / "libssl.so.3").write_bytes(b"")
-    status, report = check_json(clean_env(LD_LIBRARY_PATH="%s:/opt/elsewhere" % tmp_path))
+    status, report = check_json(child_env(LD_LIBRARY_PATH="%s:/opt/elsewhere" % tmp_path, PIP_CONFIG_FILE=pip_conf))
     assert status == 1
     finding = next(f for f in report["findings"] if f["code"] == "ssl-unavailable")
     assert finding["severity"] == "error"
@@ -44,7 +37,7 @@ def test_ssl_that_cannot_load_its_library_is_diagnosed(tmp_path: Path) -> None:
 def test_bundle_of_expired_roots_is_a_warning(tmp_path: Path) -> None:
     """SSL_CERT_FILE holding only an expired CA warns, with the counts as evidence."""
     expired = make_ca(tmp_path / "old", days=(-400, -5))
-    _status, report = check_json(clean_env(SSL_CERT_FILE=str(expired.bundle)), "--no-verify")
+    _status, report = check_json(child_env(SSL_CERT_FILE=str(expired.bundle)), "--no-verify")
     finding = next(f for f in report["findings"] if f["code"] == "bundle-expired-roots")
     assert finding["severity"] == "warning"
     assert (finding["evidence"]["expired"], finding["evidence"]["certificates"]) == (1, 1)
@@ -55,7 +48,7 @@ def test_a_few_stale_roots_in_a_full_bundle_are_info(tmp_path: Path) -> None:
     bundle = copy_bundle(tmp_path)
     for name, days in (("old", (-400, -5)), ("future", (30, 400))):
         bundle.write_bytes(bundle.read_bytes() + make_ca(tmp_path / name, name, days=days).bundle.read_bytes())
-    status, report = check_json(clean_env(SSL_CERT_FILE=str(bundle)), "--no-verify")
+    status, report = check_json(child_env(SSL_CERT_FILE=str(bundle)), "--no-verify")
     assert status == 0
     finding = next(
         f for f in report["findings"] if f["code"] == "bundle-expired-roots" and f["evidence"]["path"] == str(bundle)
@@ -80,8 +73,8 @@ def test_certifi_lacking_system_roots_warns_when_in_use(tmp_path: Path) -> None:
     system = system_bundle_or_skip()
     bundle = _shadow_certifi(tmp_path)
     pythonpath = str(tmp_path / "shadow")
-    _status, quiet = check_json(clean_env(PYTHONPATH=pythonpath), "--no-verify")
-    _status, loud = check_json(clean_env(PYTHONPATH=pythonpath, REQUESTS_CA_BUNDLE=str(bundle)), "--no-verify")
+    _status, quiet = check_json(child_env(PYTHONPATH=pythonpath), "--no-verify")
+    _status, loud = check_json(child_env(PYTHONPATH=pythonpath, REQUESTS_CA_BUNDLE=str(bundle)), "--no-verify")
     assert "certifi-lacks-system-roots" in codes(quiet, "info")
     finding = next(f for f in loud["findings"] if f["code"] == "certifi-lacks-system-roots")
     assert finding["severity"] == "warning"
@@ -109,7 +102,7 @@ def test_strict_verification_matches_what_python_313_rejects(tmp_path: Path) -> 
     """A legacy CA fails a real handshake on Python >= 3.13 only, and only there is strict-verification reported."""
     strict_python = interpreter_at_least((3, 13))
     legacy = make_ca(tmp_path / "legacy", "cadoctor Legacy Root", strict=False)
-    env = clean_env(SSL_CERT_FILE=str(legacy.bundle))
+    env = child_env(SSL_CERT_FILE=str(legacy.bundle))
     with serve_tls(legacy) as port:
         if sys.version_info < (3, 13):
             assert handshake(port, env) == "handshake ok ok"
@@ -125,7 +118,7 @@ def test_strict_verification_matches_what_python_313_rejects(tmp_path: Path) -> 
 
 def test_serverless_platform_is_recognised() -> None:
     """On AWS Lambda (its variable set) a healthy check adds the serverless hint at info level and exits 0."""
-    status, report = check_json(clean_env(AWS_LAMBDA_FUNCTION_NAME="orders"), "--no-verify")
+    status, report = check_json(child_env(AWS_LAMBDA_FUNCTION_NAME="orders"), "--no-verify")
     assert status == 0
     finding = next(f for f in report["findings"] if f["code"] == "runtime-known-issue")
     assert (finding["severity"], finding["evidence"]) == ("info", {"distribution": "aws-lambda"})
@@ -136,7 +129,7 @@ def test_directory_of_bundles_is_not_called_unhashed(tmp_path: Path) -> None:
     directory = tmp_path / "certs"
     directory.mkdir()
     copy_bundle(directory, "ca-bundle.crt")
-    _status, report = check_json(clean_env(SSL_CERT_DIR=str(directory)), "--no-verify")
+    _status, report = check_json(child_env(SSL_CERT_DIR=str(directory)), "--no-verify")
     entry = next(b for b in report["bundles"] if b["path"] == str(directory))
     assert (entry["hash_links"], entry["unlinked"]) == (0, 0)
     assert "capath-unhashed" not in codes(report)
@@ -147,7 +140,7 @@ def test_a_script_named_ssl_is_reported_without_running_it(tmp_path: Path) -> No
     """A user's ssl.py in the working directory gives ssl-unavailable naming it, and its code never runs."""
     shadow = tmp_path / "ssl.py"
     shadow.write_text("open(%r, 'w').close()\nprint('not json')\n" % str(tmp_path / "RAN"))
-    result = run_cadoctor(["check", "--format", "json", "--no-verify"], clean_env(), cwd=tmp_path)
+    result = run_cadoctor(["check", "--format", "json", "--no-verify"], child_env(), cwd=tmp_path)
     assert result.returncode == 1, result.stderr
     report = json.loads(result.stdout)
     finding = next(f for f in report["findings"] if f["code"] == "ssl-unavailable")

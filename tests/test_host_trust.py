@@ -12,12 +12,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import artefacts
-import clients
 import pytest
 import trustme
-from conftest import CHILD_TIMEOUT, check_json, clean_env, system_bundle_or_skip
-from servers import serve, tls_handler
+from helpers import os_store, venvs
+from helpers.environment import child_env
+from helpers.os_store import system_bundle_or_skip
+from helpers.runs import CHILD_TIMEOUT, check_json
+from helpers.servers import serve, tls_handler
 
 
 def _serve_trustme(cert: trustme.LeafCert) -> Any:
@@ -47,7 +48,7 @@ def test_leaf_signed_by_the_root_is_an_unknown_ca_with_a_verified_fix(tmp_path: 
     ca = trustme.CA()
     root = _root_file(ca, tmp_path)
     with _serve_trustme(ca.issue_cert("localhost")) as port:
-        status, report = check_json(clean_env(REQUESTS_CA_BUNDLE=str(root)), "--host", "localhost:%d" % port)
+        status, report = check_json(child_env(REQUESTS_CA_BUNDLE=str(root)), "--host", "localhost:%d" % port)
     host = _host(report)
     assert (status, host["code"]) == (1, "host-unknown-ca")
     assert "host-incomplete-chain" not in {f["code"] for f in report["findings"]}
@@ -69,7 +70,7 @@ def test_a_critical_subject_alt_name_is_attributed_as_openssl_does(tmp_path: Pat
     san = x509.load_der_x509_certificate(der).extensions.get_extension_for_class(x509.SubjectAlternativeName)
     assert san.critical  # what this test is about: cryptography's verifier rejects it, OpenSSL does not
     root = _root_file(ca, tmp_path)
-    env = clean_env(REQUESTS_CA_BUNDLE=str(root))
+    env = child_env(REQUESTS_CA_BUNDLE=str(root))
     with _serve_trustme(leaf) as port:
         done = subprocess.run(
             [
@@ -101,10 +102,10 @@ def test_interception_is_named_when_the_handshake_succeeds(tmp_path: Path) -> No
     """A root absent from certifi but in the OS store (mount namespace): success, yet host-intercepted and who fails."""
     ca = trustme.CA()
     root = _root_file(ca, tmp_path)
-    python = str(artefacts.clients_venv())  # requests, httpx, botocore: each trusts its own store
-    with clients.os_store_with(root) as store, _serve_trustme(ca.issue_cert("localhost")) as port:
+    python = str(venvs.clients_venv())  # requests, httpx, botocore: each trusts its own store
+    with os_store.os_store_with(root) as store, _serve_trustme(ca.issue_cert("localhost")) as port:
         argv = [sys.executable, "-m", "cadoctor", "check", "--format", "json", "--python", python]
-        done = store.run([*argv, "--host", "localhost:%d" % port], clients.client_env(), timeout=180)
+        done = store.run([*argv, "--host", "localhost:%d" % port], child_env(), timeout=180)
     report = json.loads(done.stdout)
     host = _host(report)
     assert (host["ok"], host["public_root"]) == (True, False)
@@ -123,9 +124,9 @@ def test_a_private_only_override_on_a_host_without_hash_links_is_an_error(tmp_pa
     system_bundle_or_skip()
     ca = trustme.CA()
     root = _root_file(ca, tmp_path)
-    with clients.os_store_with(hash_links=False) as store:
+    with os_store.os_store_with(hash_links=False) as store:
         argv = [sys.executable, "-m", "cadoctor", "check", "--format", "json"]
-        done = store.run(argv, clean_env(SSL_CERT_FILE=str(root)))
+        done = store.run(argv, child_env(SSL_CERT_FILE=str(root)))
     report = json.loads(done.stdout)
     assert done.returncode == 1, done.stderr
     (found,) = [f for f in report["findings"] if f["code"] == "override-replaces-defaults"]
@@ -144,7 +145,7 @@ def test_the_same_override_where_hash_links_serve_names_the_clients_it_breaks(tm
         pytest.skip("no hashed CA folder on this host (RHEL-like): the error case has its own test")
     ca = trustme.CA()
     root = _root_file(ca, tmp_path)
-    status, report = check_json(clean_env(SSL_CERT_FILE=str(root)))
+    status, report = check_json(child_env(SSL_CERT_FILE=str(root)))
     (found,) = [f for f in report["findings"] if f["code"] == "override-replaces-defaults"]
     assert found["severity"] == "warning"
     assert found["evidence"]["default_context_fails"] is False
@@ -154,12 +155,13 @@ def test_the_same_override_where_hash_links_serve_names_the_clients_it_breaks(tm
 
 def test_a_known_interception_product_is_named_even_when_no_store_holds_its_root(tmp_path: Path) -> None:
     """A chain under "Zscaler Root CA" that nothing here trusts: host-unknown-ca and host-intercepted naming it."""
-    from servers import make_chain, server_context
+    from helpers.pki import make_chain
+    from helpers.servers import server_context
 
     chain = make_chain(tmp_path / "pki", "Zscaler Root CA")
     assert chain.intermediate is not None
     with serve(tls_handler(server_context(chain.leaf, chain.key, chain.intermediate))) as port:
-        status, report = check_json(clean_env(), "--host", "localhost:%d" % port, "--no-verify")
+        status, report = check_json(child_env(), "--host", "localhost:%d" % port, "--no-verify")
     assert (status, _host(report)["code"]) == (1, "host-unknown-ca")
     (found,) = [f for f in report["findings"] if f["code"] == "host-intercepted"]
     assert found["evidence"]["product"] == "zscaler"
@@ -176,19 +178,19 @@ def test_a_failing_host_reads_in_full_only_where_its_root_is(tmp_path: Path) -> 
     ca = trustme.CA()
     root = _root_file(ca, tmp_path)
     with (
-        clients.os_store_with(root, anchors=True, in_store=False) as store,
+        os_store.os_store_with(root, anchors=True, in_store=False) as store,
         _serve_trustme(ca.issue_cert("localhost")) as port,
     ):
         argv = [sys.executable, "-m", "cadoctor", "check", "--format", "json", "--host", "localhost:%d" % port]
-        done = store.run(argv, clean_env())
+        done = store.run(argv, child_env())
     report = json.loads(done.stdout)
     host = _host(report)
     assert (done.returncode, report["inventory"], host["code"]) == (1, "host", "host-unknown-ca"), done.stderr
-    assert [(h["path"], h["verifies"]) for h in host["holders"]] == [(str(clients.LOCAL_ANCHORS), False)]
+    assert [(h["path"], h["verifies"]) for h in host["holders"]] == [(str(os_store.LOCAL_ANCHORS), False)]
     [fix] = report["fixes"]  # not "no copy of that root is here": the OS store was not rebuilt from its folder
     assert (fix["kind"], fix["command"]) == ("command", "update-ca-certificates")
     read = [b["path"] for b in report["bundles"] if b["parsed"]]
-    assert read == [str(clients.LOCAL_ANCHORS)]  # the system store and certifi hold no such name: looked at only
+    assert read == [str(os_store.LOCAL_ANCHORS)]  # the system store and certifi hold no such name: looked at only
     assert {"/etc/ssl/certs/ca-certificates.crt", "/etc/ssl/certs"} <= {b["path"] for b in report["bundles"]}
 
 
@@ -197,7 +199,7 @@ def test_with_a_host_the_fixes_of_other_findings_wait_for_a_check_without_it(tmp
     system_bundle_or_skip()
     own = trustme.CA()
     root = _root_file(own, tmp_path)
-    env = clean_env(SSL_CERT_FILE=str(root), REQUESTS_CA_BUNDLE=str(tmp_path / "missing.pem"))  # a warning: full
+    env = child_env(SSL_CERT_FILE=str(root), REQUESTS_CA_BUNDLE=str(tmp_path / "missing.pem"))  # a warning: full
     _, alone = check_json(env)
     with _serve_trustme(own.issue_cert("localhost")) as port:
         status, report = check_json(env, "--host", "localhost:%d" % port)
@@ -215,7 +217,7 @@ def test_beside_a_failing_host_the_default_contexts_own_fix_is_tried(tmp_path: P
     os.mkfifo(fifo)
     ca = trustme.CA()
     with _serve_trustme(ca.issue_cert("localhost")) as port:
-        status, report = check_json(clean_env(SSL_CERT_FILE=str(fifo)), "--host", "localhost:%d" % port)
+        status, report = check_json(child_env(SSL_CERT_FILE=str(fifo)), "--host", "localhost:%d" % port)
     assert (status, _host(report)["stage"]) == (1, "context")
     [unset] = [f for f in report["fixes"] if f["kind"] == "env" and f["env"] == {"SSL_CERT_FILE": None}]
     assert unset["verified"] is True, unset["evidence"]

@@ -16,13 +16,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CHILD_TIMEOUT, check_json, clean_env, make_ca, run_cadoctor, system_bundle_or_skip
 from cryptography.hazmat.primitives import serialization
-from servers import (
+from helpers.environment import child_env
+from helpers.os_store import system_bundle_or_skip
+from helpers.pki import make_ca, make_chain
+from helpers.runs import CHILD_TIMEOUT, check_json, run_cadoctor
+from helpers.servers import (
     answer_http,
     close_after_hello,
     connect_proxy,
-    make_chain,
     never_answer,
     reset_after_hello,
     send_garbage,
@@ -43,7 +45,7 @@ def trusting_env(root: Path) -> dict[str, str]:
     """SSL_CERT_FILE at the test root, and PIP_CERT at a merged bundle: pip below 3.10 reads only its own roots."""
     merged = root.with_name("merged-for-pip.pem")
     merged.write_bytes(Path(system_bundle_or_skip()).read_bytes() + root.read_bytes())
-    return clean_env(SSL_CERT_FILE=str(root), PIP_CERT=str(merged))
+    return child_env(SSL_CERT_FILE=str(root), PIP_CERT=str(merged))
 
 
 def finding(report: dict[str, Any], code: str) -> dict[str, Any]:
@@ -76,7 +78,7 @@ def test_success_with_a_trust_problem_gets_the_full_inventory(tmp_path: Path) ->
     assert chain.intermediate is not None
     chain.root.chmod(0o666)
     with serve(tls_handler(server_context(chain.leaf, chain.key, chain.intermediate))) as port:
-        status, report, host = host_check(clean_env(SSL_CERT_FILE=str(chain.root)), "localhost:%d" % port)
+        status, report, host = host_check(child_env(SSL_CERT_FILE=str(chain.root)), "localhost:%d" % port)
     assert (status, host["ok"], report["inventory"]) == (1, True, "full")
     assert "trust-writable" in {f["code"] for f in report["findings"]}
     assert any(b["parsed"] and b["certificates"] for b in report["bundles"])
@@ -88,7 +90,7 @@ def test_private_root_held_elsewhere_is_attributed_and_fixed(tmp_path: Path) -> 
     assert chain.intermediate is not None
     with serve(tls_handler(server_context(chain.leaf, chain.key, chain.intermediate))) as port:
         target = "localhost:%d" % port
-        status, report, host = host_check(clean_env(REQUESTS_CA_BUNDLE=str(chain.root)), target)
+        status, report, host = host_check(child_env(REQUESTS_CA_BUNDLE=str(chain.root)), target)
     assert (status, report["inventory"]) == (1, "host")
     read = {b["path"] for b in report["bundles"] if b["parsed"]}  # the override, and the public roots to judge it
     assert str(chain.root) in read
@@ -121,7 +123,7 @@ def test_leaf_only_server_names_the_missing_intermediate(tmp_path: Path) -> None
     url = "http://ca.example.test/intermediate.der"
     chain = make_chain(tmp_path / "pki", ca_issuers=url)
     with serve(tls_handler(server_context(chain.leaf, chain.key))) as port:
-        status, report, host = host_check(clean_env(SSL_CERT_FILE=str(chain.root)), "localhost:%d" % port)
+        status, report, host = host_check(child_env(SSL_CERT_FILE=str(chain.root)), "localhost:%d" % port)
     assert (status, host["code"]) == (1, "host-incomplete-chain")
     assert host["missing_issuer"] == chain.intermediate_name
     assert host["chain"][0]["ca_issuers"] == [url]
@@ -136,7 +138,7 @@ def test_leaf_signed_by_a_private_root_is_not_called_an_incomplete_chain(tmp_pat
     """A leaf without AIA whose issuer no store holds (mkcert, trustme): host-unknown-ca, the intermediate caveat."""
     chain = make_chain(tmp_path / "pki")
     with serve(tls_handler(server_context(chain.leaf, chain.key))) as port:
-        status, report, host = host_check(clean_env(SSL_CERT_FILE=str(chain.root)), "localhost:%d" % port)
+        status, report, host = host_check(child_env(SSL_CERT_FILE=str(chain.root)), "localhost:%d" % port)
     assert (status, host["code"]) == (1, "host-unknown-ca")
     summary = finding(report, "host-unknown-ca")["summary"]
     assert "if %r is an intermediate, the server must send it" % chain.intermediate_name in summary
@@ -151,7 +153,7 @@ def test_leaf_validity(days: tuple[int, int], code: str, tmp_path: Path) -> None
     chain = make_chain(tmp_path / "pki", intermediate=False, leaf_days=days)
     with serve(tls_handler(server_context(chain.leaf, chain.key))) as port:
         status, _report, host = host_check(
-            clean_env(SSL_CERT_FILE=str(chain.root)), "localhost:%d" % port, "--no-verify"
+            child_env(SSL_CERT_FILE=str(chain.root)), "localhost:%d" % port, "--no-verify"
         )
     assert (status, host["code"]) == (1, code)
     assert host["chain"][0]["subject"] == "CN=localhost"
@@ -161,7 +163,7 @@ def test_wrong_name_offers_no_bundle_fix(tmp_path: Path) -> None:
     """A certificate for another name gives host-hostname-mismatch, no local fix, and the names it does carry."""
     chain = make_chain(tmp_path / "pki", intermediate=False, leaf_names=("other.test", "www.other.test"))
     with serve(tls_handler(server_context(chain.leaf, chain.key))) as port:
-        status, report, host = host_check(clean_env(SSL_CERT_FILE=str(chain.root)), "localhost:%d" % port)
+        status, report, host = host_check(child_env(SSL_CERT_FILE=str(chain.root)), "localhost:%d" % port)
     assert (status, host["code"], host["verify_code"]) == (1, "host-hostname-mismatch", 62)
     assert "localhost" in finding(report, "host-hostname-mismatch")["summary"]
     (server,) = [f for f in report["fixes"] if any(a.startswith("host-") for a in f["addresses"])]
@@ -186,7 +188,7 @@ def test_server_requiring_a_client_certificate(tmp_path: Path) -> None:
     """Without a client certificate, the server's certificate_required alert gives host-client-cert-rejected."""
     context, root = _client_auth_server(tmp_path)
     with serve(tls_handler(context)) as port:
-        status, _report, host = host_check(clean_env(SSL_CERT_FILE=str(root)), "localhost:%d" % port, "--no-verify")
+        status, _report, host = host_check(child_env(SSL_CERT_FILE=str(root)), "localhost:%d" % port, "--no-verify")
     assert (status, host["code"], host["reason"]) == (
         1,
         "host-client-cert-rejected",
@@ -201,7 +203,7 @@ def test_server_rejecting_our_client_certificate(tmp_path: Path) -> None:
     stranger = make_chain(tmp_path / "stranger", "cadoctor Stranger Root", intermediate=False)
     with serve(tls_handler(context)) as port:
         _status, _report, host = host_check(
-            clean_env(SSL_CERT_FILE=str(root)),
+            child_env(SSL_CERT_FILE=str(root)),
             "localhost:%d" % port,
             "--client-cert",
             str(stranger.leaf),
@@ -216,7 +218,7 @@ def test_server_rejecting_our_client_certificate(tmp_path: Path) -> None:
 def test_connection_closed_during_the_handshake(behaviour: Any) -> None:
     """A peer that closes or resets after the ClientHello gives host-connection-reset."""
     with serve(behaviour) as port:
-        status, _report, host = host_check(clean_env(), "localhost:%d" % port, "--no-verify")
+        status, _report, host = host_check(child_env(), "localhost:%d" % port, "--no-verify")
     assert (status, host["code"], host["stage"]) == (1, "host-connection-reset", "handshake")
 
 
@@ -224,7 +226,7 @@ def test_connection_closed_during_the_handshake(behaviour: Any) -> None:
 def test_peer_that_does_not_speak_tls(behaviour: Any) -> None:
     """A plain HTTP server, or one sending garbage, gives host-not-tls."""
     with serve(behaviour) as port:
-        status, _report, host = host_check(clean_env(), "localhost:%d" % port, "--no-verify")
+        status, _report, host = host_check(child_env(), "localhost:%d" % port, "--no-verify")
     assert (status, host["code"]) == (1, "host-not-tls")
 
 
@@ -238,7 +240,7 @@ def test_no_common_protocol(tmp_path: Path) -> None:
         context.minimum_version = ssl.TLSVersion.TLSv1_1
         context.maximum_version = ssl.TLSVersion.TLSv1_1
     with serve(tls_handler(context)) as port:
-        _status, _report, host = host_check(clean_env(SSL_CERT_FILE=str(chain.root)), "localhost:%d" % port)
+        _status, _report, host = host_check(child_env(SSL_CERT_FILE=str(chain.root)), "localhost:%d" % port)
     assert host["code"] == "host-handshake-failure"
 
 
@@ -247,7 +249,7 @@ def test_nothing_listening() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    status, _report, host = host_check(clean_env(), "127.0.0.1:%d" % port, "--no-verify")
+    status, _report, host = host_check(child_env(), "127.0.0.1:%d" % port, "--no-verify")
     assert (status, host["code"], host["stage"]) == (1, "host-unreachable", "connect")
 
 
@@ -255,7 +257,7 @@ def test_silent_server_times_out_within_the_timeout() -> None:
     """A server that never answers gives host-timeout, and the whole check stays near the timeout."""
     with serve(never_answer) as port:
         started = time.monotonic()
-        status, _report, host = host_check(clean_env(), "localhost:%d" % port, "--timeout", "0.5", "--no-verify")
+        status, _report, host = host_check(child_env(), "localhost:%d" % port, "--timeout", "0.5", "--no-verify")
         elapsed = time.monotonic() - started
     assert (status, host["code"]) == (1, "host-timeout")
     assert elapsed < 0.5 + 5, "the check took %.1f s with a 0.5 s timeout" % elapsed
@@ -270,7 +272,7 @@ def test_classification_through_a_connect_proxy(tmp_path: Path) -> None:
         connect_proxy() as proxy,
     ):
         proxy_url = "http://127.0.0.1:%d" % proxy
-        env = clean_env(HTTPS_PROXY=proxy_url, REQUESTS_CA_BUNDLE=str(chain.root))
+        env = child_env(HTTPS_PROXY=proxy_url, REQUESTS_CA_BUNDLE=str(chain.root))
         _status, report, host = host_check(env, "localhost:%d" % port)
         _status, _report, bypassed = host_check({**env, "NO_PROXY": "localhost"}, "localhost:%d" % port, "--no-verify")
     assert (host["code"], host["proxy"], host["top_issuer"]) == ("host-unknown-ca", proxy_url, chain.root_name)
@@ -282,7 +284,7 @@ def test_classification_through_a_connect_proxy(tmp_path: Path) -> None:
 def test_proxy_refusing_connect_is_reported_as_such() -> None:
     """A proxy that answers CONNECT with 403 is named in the finding."""
     with connect_proxy(refuse=True) as proxy:
-        env = clean_env(https_proxy="http://127.0.0.1:%d" % proxy)
+        env = child_env(https_proxy="http://127.0.0.1:%d" % proxy)
         _status, report, host = host_check(env, "localhost:1", "--no-verify")
     assert (host["code"], host["stage"]) == ("host-unreachable", "proxy")
     assert "refused CONNECT localhost:1: HTTP/1.1 403 Forbidden" in finding(report, "host-unreachable")["summary"]
@@ -301,7 +303,7 @@ def test_proxy_refusing_connect_is_reported_as_such() -> None:
 )
 def test_invalid_targets_are_findings(target: str, words: str) -> None:
     """Invalid hosts and ports give a host-unreachable finding saying why, and exit 1."""
-    status, report, host = host_check(clean_env(), target, "--no-verify")
+    status, report, host = host_check(child_env(), target, "--no-verify")
     assert (status, host["code"]) == (1, "host-unreachable")
     assert words in finding(report, "host-unreachable")["summary"]
 
@@ -317,7 +319,7 @@ def test_ipv6_literal(tmp_path: Path) -> None:
     except OSError:
         pytest.skip("no IPv6 loopback here")
     try:
-        _status, _report, host = host_check(clean_env(SSL_CERT_FILE=str(chain.root)), "[::1]:%d" % port)
+        _status, _report, host = host_check(child_env(SSL_CERT_FILE=str(chain.root)), "[::1]:%d" % port)
     finally:
         server.__exit__(None, None, None)
     assert (host["host"], host["port"], host["code"], host["verify_code"]) == (
@@ -335,7 +337,7 @@ def test_name_that_does_not_resolve() -> None:
     argv = ["unshare", "--net", "--map-root-user", sys.executable, "-m", "cadoctor", "check", "--format", "json"]
     result = subprocess.run(
         [*argv, "--no-verify", "--host", "no-such-host.test"],
-        env=clean_env(),
+        env=child_env(),
         capture_output=True,
         text=True,
         timeout=CHILD_TIMEOUT,
@@ -360,7 +362,7 @@ def test_ten_megabyte_chain_is_bounded(tmp_path: Path) -> None:
         started = time.monotonic()
         result = run_cadoctor(
             ["check", "--format", "json", "--no-verify", "--host", "localhost:%d" % port, "--timeout", "20"],
-            clean_env(SSL_CERT_FILE=str(chain.root)),
+            child_env(SSL_CERT_FILE=str(chain.root)),
         )
         elapsed = time.monotonic() - started
     assert result.returncode == 1, result.stderr
@@ -400,7 +402,7 @@ def test_unloadable_client_certificate_is_a_usage_error(content: bytes | None, t
     path = tmp_path / "client.pem"
     if content is not None:
         path.write_bytes(content)
-    result = run_cadoctor(["check", "--no-verify", "--host", "localhost:1", "--client-cert", str(path)], clean_env())
+    result = run_cadoctor(["check", "--no-verify", "--host", "localhost:1", "--client-cert", str(path)], child_env())
     assert result.returncode == 2
     assert result.stderr.startswith("cadoctor: cannot load the client certificate %s" % path)
     assert len(result.stderr.splitlines()) == 1
@@ -415,7 +417,7 @@ def test_fifo_ca_file_is_never_read_for_a_handshake(tmp_path: Path) -> None:
     os.mkfifo(fifo)
     with serve(tls_handler(server_context(chain.leaf, chain.key, chain.intermediate))) as port:
         started = time.monotonic()
-        status, report, host = host_check(clean_env(SSL_CERT_FILE=str(fifo)), "localhost:%d" % port)
+        status, report, host = host_check(child_env(SSL_CERT_FILE=str(fifo)), "localhost:%d" % port)
     assert time.monotonic() - started < CHILD_TIMEOUT / 2
     assert (status, host["ok"], host["stage"], host["code"]) == (1, False, "context", None)
     assert host["error"] == "not tried: %s is not a regular file: OpenSSL could block reading it" % fifo
@@ -432,7 +434,7 @@ def test_a_shadowing_ssl_module_is_never_run_by_a_host_check(tmp_path: Path) -> 
     (work / "ssl.py").write_text("open(%r, 'w').close()\n" % str(marker))
     with serve(tls_handler(server_context(chain.leaf, chain.key, chain.intermediate))) as port:
         result = run_cadoctor(
-            ["check", "--format", "json", "--host", "localhost:%d" % port], clean_env(), cwd=str(work)
+            ["check", "--format", "json", "--host", "localhost:%d" % port], child_env(), cwd=str(work)
         )
     report = json.loads(result.stdout)
     [host] = report["hosts"]

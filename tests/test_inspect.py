@@ -11,12 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ForeignOpenSSL, clean_env, run_cadoctor, system_bundle_or_skip
+from helpers.environment import child_env
+from helpers.openssl import ForeignOpenSSL
+from helpers.os_store import system_bundle_or_skip
+from helpers.runs import run_cadoctor
 
 
 def _inspect(*args: str) -> tuple[int, dict[str, Any]]:
     """Run `cadoctor inspect --format json` and parse it."""
-    result = run_cadoctor(["inspect", "--format", "json", *args], clean_env())
+    result = run_cadoctor(["inspect", "--format", "json", *args], child_env())
     assert "Traceback" not in result.stderr, result.stderr
     return result.returncode, json.loads(result.stdout)
 
@@ -123,14 +126,14 @@ def test_inspect_inside_a_root_follows_that_roots_links(tmp_path: Path) -> None:
     status, document = _inspect("--root", str(root), "/etc/ssl/cert.pem")
     assert document["root"] == str(root)
     assert (status, document["files"][0]["error"]) == (3, "does not exist")
-    result = run_cadoctor(["inspect", "--root", str(tmp_path / "nothing"), "/x"], clean_env())
+    result = run_cadoctor(["inspect", "--root", str(tmp_path / "nothing"), "/x"], child_env())
     assert result.returncode == 3
     assert result.stderr.count("\n") == 1
 
 
 def test_human_output_names_the_openssldir(foreign_openssl: ForeignOpenSSL) -> None:
     """The human form says what the file is and where its OPENSSLDIR points."""
-    result = run_cadoctor(["inspect", str(foreign_openssl.libcrypto)], clean_env())
+    result = run_cadoctor(["inspect", str(foreign_openssl.libcrypto)], child_env())
     assert result.returncode == 0
     assert "OPENSSLDIR %s (missing here)" % foreign_openssl.openssldir in result.stdout
 
@@ -145,7 +148,7 @@ def test_a_rhel_fips_build_string_gives_version_and_flavour(tmp_path: Path) -> N
     assert item["openssl"]["version"] == "OpenSSL 1.1.1k  FIPS 25 Mar 2021"
     assert item["openssl"]["flavour"] == "OpenSSL"
     assert item["openssl"]["openssldir"] == "/etc/pki/tls"
-    human = run_cadoctor(["inspect", str(library)], clean_env()).stdout
+    human = run_cadoctor(["inspect", str(library)], child_env()).stdout
     assert "OpenSSL 1.1.1k  FIPS 25 Mar 2021" in human
     assert "None" not in human
     assert "n/a (n/a here)" not in human
@@ -171,6 +174,6 @@ def test_a_library_that_cannot_be_found_is_named_not_none(tmp_path: Path) -> Non
     (item,) = document["files"]
     missing = [d for d in item["dependencies"] if d["path"] is None]
     assert missing, item
-    human = run_cadoctor(["inspect", str(program)], clean_env()).stdout
+    human = run_cadoctor(["inspect", str(program)], child_env()).stdout
     assert "not found" in human
     assert "no OpenSSL in the file or its dependencies" not in human

@@ -11,8 +11,10 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import CHILD_TIMEOUT, ForeignOpenSSL, clean_env, run_cadoctor
-from servers import never_answer, serve
+from helpers.environment import child_env
+from helpers.openssl import ForeignOpenSSL
+from helpers.runs import CHILD_TIMEOUT, run_cadoctor
+from helpers.servers import never_answer, serve
 
 import cadoctor
 
@@ -29,7 +31,7 @@ def _into_closed_pipe(args: list[str]) -> subprocess.CompletedProcess[bytes]:
             [sys.executable, "-m", "cadoctor", *args],
             stdout=writer,
             stderr=subprocess.PIPE,
-            env=clean_env(),
+            env=child_env(),
             timeout=CHILD_TIMEOUT,
             check=False,
         )
@@ -56,14 +58,14 @@ def test_a_reader_that_left_is_not_a_finding(args: list[str]) -> None:
     assert (result.returncode, result.stderr.decode()) == (READER_LEFT, "")
 
 
-def test_head_of_the_report_keeps_the_health_answer() -> None:
+def test_head_of_the_report_keeps_the_health_answer(pip_conf: str) -> None:
     """`cadoctor check | head -1` (and `--help | head -1`) exit 0 or 141, whichever side of the race wins."""
     if not Path("/bin/bash").exists():
         pytest.skip("no bash for PIPESTATUS")
     for args in ("check", "--help") * 3:
         done = subprocess.run(
             ["/bin/bash", "-c", '"$0" -m cadoctor %s | head -1; echo "${PIPESTATUS[0]}"' % args, sys.executable],
-            env=clean_env(),
+            env=child_env(PIP_CONFIG_FILE=pip_conf),
             capture_output=True,
             text=True,
             timeout=CHILD_TIMEOUT,
@@ -78,18 +80,18 @@ def test_head_of_the_report_keeps_the_health_answer() -> None:
 @pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_answers_h_and_version(command: list[str]) -> None:
     """-h prints the help and -V/--version the version, on the app and on every command, exit 0."""
-    helped = run_cadoctor([*command, "-h"], clean_env())
+    helped = run_cadoctor([*command, "-h"], child_env())
     assert helped.returncode == 0
     assert helped.stdout.startswith("Usage: cadoctor %s" % " ".join(command))
     for flag in ("-V", "--version"):
-        shown = run_cadoctor([*command, flag], clean_env())
+        shown = run_cadoctor([*command, flag], child_env())
         assert (shown.returncode, shown.stdout) == (0, "cadoctor %s\n" % cadoctor.__version__)
 
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_help_shows_real_metavars(command: list[str]) -> None:
     """No `<bool>`, `<str>` or `<list[str]>` type placeholders: every value is named for what it is."""
-    helped = run_cadoctor([*command, "--help"], clean_env(COLUMNS="200"))
+    helped = run_cadoctor([*command, "--help"], child_env(COLUMNS="200"))
     assert helped.returncode == 0
     assert not re.findall(r"<[a-z_\[\]| ]+>", helped.stdout), helped.stdout
 
@@ -97,7 +99,7 @@ def test_help_shows_real_metavars(command: list[str]) -> None:
 def test_unwritable_output_stops_before_the_work(tmp_path: Path) -> None:
     """An --output that cannot be written exits 2 in one line before the probe runs (a missing PID is not reached)."""
     for target in (tmp_path / "no" / "such" / "dir.json", tmp_path):
-        result = run_cadoctor(["check", "--pid", "999999999", "--output", str(target)], clean_env())
+        result = run_cadoctor(["check", "--pid", "999999999", "--output", str(target)], child_env())
         assert result.returncode == 2
         assert result.stderr.startswith("cadoctor: cannot write %s: " % target)
         assert result.stderr.count("\n") == 1
@@ -129,9 +131,9 @@ def test_progress_only_on_a_terminal_while_a_host_is_slow() -> None:
         target = "localhost:%d" % port
         args = ["check", "--host", target, "--timeout", "2.5", "--no-verify", "--format", "json"]
         started = time.monotonic()
-        status, terminal = _stderr_on_terminal(args, clean_env())
+        status, terminal = _stderr_on_terminal(args, child_env())
         assert time.monotonic() - started > 1
-        piped = run_cadoctor(args, clean_env())
+        piped = run_cadoctor(args, child_env())
     assert status == piped.returncode == 1
     assert "waiting for %s" % target in terminal
     assert terminal.endswith("\x1b[2K\r")  # erased before the report
@@ -140,7 +142,7 @@ def test_progress_only_on_a_terminal_while_a_host_is_slow() -> None:
 
 def test_verdict_and_first_fix_lead_and_a_summary_ends(foreign_openssl: ForeignOpenSSL) -> None:
     """The broken report opens with the verdict and the verified top fix, and its last line sums it up."""
-    env = clean_env(LD_LIBRARY_PATH=str(foreign_openssl.directory))
+    env = child_env(LD_LIBRARY_PATH=str(foreign_openssl.directory))
     lines = run_cadoctor(["check"], env).stdout.splitlines()
     assert lines[0] == "cadoctor: ERROR - trust is broken or unsafe now"
     assert lines[1].startswith("Fix first: Point SSL_CERT_FILE at ")
@@ -149,8 +151,8 @@ def test_verdict_and_first_fix_lead_and_a_summary_ends(foreign_openssl: ForeignO
     assert re.fullmatch(r"cadoctor: ERROR - 1 error, \d warnings?, \d info; \d fixes \(\d verified\)", lines[-1])
 
 
-def test_healthy_summary_has_no_fix_line() -> None:
+def test_healthy_summary_has_no_fix_line(pip_conf: str) -> None:
     """A healthy report has no 'Fix first' line and ends with an OK summary."""
-    lines = run_cadoctor(["check", "--no-verify"], clean_env()).stdout.splitlines()
+    lines = run_cadoctor(["check", "--no-verify"], child_env(PIP_CONFIG_FILE=pip_conf)).stdout.splitlines()
     assert not lines[1].startswith("Fix first")
     assert lines[-1].startswith("cadoctor: OK - ")

@@ -7,22 +7,18 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import (
-    ForeignOpenSSL,
-    GeneratedCA,
-    check_json,
-    clean_env,
-    codes,
-    handshake,
-    run_cadoctor,
-    system_bundle_or_skip,
-)
+from helpers.environment import child_env
+from helpers.interpreters import handshake
+from helpers.openssl import ForeignOpenSSL
+from helpers.os_store import system_bundle_or_skip
+from helpers.pki import GeneratedCA
+from helpers.runs import check_json, codes, run_cadoctor
 
 
 def test_foreign_libcrypto_is_diagnosed_with_verified_fixes(foreign_openssl: ForeignOpenSSL) -> None:
     """A child on the foreign copy reports its path and OPENSSLDIR, empty trust, and verified env and library fixes."""
     system_bundle = system_bundle_or_skip()
-    status, report = check_json(clean_env(LD_LIBRARY_PATH=str(foreign_openssl.directory)))
+    status, report = check_json(child_env(LD_LIBRARY_PATH=str(foreign_openssl.directory)))
     assert status == 1
     in_use = [lib for lib in report["libraries"] if lib["in_use"]]
     assert [lib["path"] for lib in in_use] == [str(foreign_openssl.libcrypto)]
@@ -48,7 +44,7 @@ def test_foreign_libcrypto_is_diagnosed_with_verified_fixes(foreign_openssl: For
 
 def test_env_fix_applied_makes_the_check_pass(foreign_openssl: ForeignOpenSSL) -> None:
     """With the suggested SSL_CERT_FILE set, the same foreign-libcrypto check exits 0."""
-    env = clean_env(LD_LIBRARY_PATH=str(foreign_openssl.directory), SSL_CERT_FILE=system_bundle_or_skip())
+    env = child_env(LD_LIBRARY_PATH=str(foreign_openssl.directory), SSL_CERT_FILE=system_bundle_or_skip())
     status, report = check_json(env)
     assert status == 0
     assert "trust-store-empty" not in codes(report)
@@ -60,14 +56,14 @@ def test_env_output_fixes_a_real_handshake(
     foreign_openssl: ForeignOpenSSL, test_ca: GeneratedCA, tls_server: int
 ) -> None:
     """A loopback handshake fails on the foreign libcrypto and succeeds once SSL_CERT_FILE names the CA's bundle."""
-    env = clean_env(LD_LIBRARY_PATH=str(foreign_openssl.directory))
+    env = child_env(LD_LIBRARY_PATH=str(foreign_openssl.directory))
     assert "handshake failed" in handshake(tls_server, env)
     assert handshake(tls_server, {**env, "SSL_CERT_FILE": str(test_ca.bundle)}) == "handshake ok ok"
 
 
 def test_env_format_exports_the_verified_fix(foreign_openssl: ForeignOpenSSL, tmp_path: Path) -> None:
     """`--format env` prints the verified fix, and evaluating it in sh makes the check pass."""
-    env = clean_env(LD_LIBRARY_PATH=str(foreign_openssl.directory))
+    env = child_env(LD_LIBRARY_PATH=str(foreign_openssl.directory))
     exports = run_cadoctor(["check", "--format", "env"], env)
     assert exports.returncode == 1
     assert exports.stdout.startswith("export SSL_CERT_FILE=")
@@ -79,10 +75,10 @@ def test_env_format_exports_the_verified_fix(foreign_openssl: ForeignOpenSSL, tm
     assert "trust-store-empty" not in codes(json.loads(after.stdout))
 
 
-def test_healthy_machine_has_no_warning() -> None:
+def test_healthy_machine_has_no_warning(pip_conf: str) -> None:
     """This Debian host with the CA variables removed comes out healthy: exit 0, nothing at warning or above."""
     system_bundle_or_skip()
-    status, report = check_json(clean_env())
+    status, report = check_json(child_env(PIP_CONFIG_FILE=pip_conf))
     assert status == 0
     assert report["status"] == "ok"
     assert codes(report, "warning") == set()

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import certifi
 import pytest
-from conftest import system_bundle_or_skip
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from helpers.os_store import system_bundle_or_skip
 
 from cadoctor._facts.certs.bundle import inventory_bundle
 from cadoctor._facts.certs.chain import describe

@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import clients
 import pytest
-from conftest import make_ca
 from cryptography import x509
 from cryptography.x509.oid import NameOID
+from helpers import os_store
+from helpers.pki import make_ca
 
 from cadoctor._facts.certs.pem import pem_certificates, store_holds
 
@@ -44,7 +44,7 @@ def test_a_hashed_folder_answers_through_its_links_and_an_anchor_folder_through_
     root.write_bytes(_root(tmp_path, "cadoctor Folder Root"))
     wanted = [_name("cadoctor Folder Root")]
     assert (store_holds(str(folder), wanted), store_holds(str(folder), wanted, loose=True)) == (False, True)
-    os.symlink("private.crt", folder / ("%s.0" % clients.subject_hash(root)))  # named by the openssl command
+    os.symlink("private.crt", folder / ("%s.0" % os_store.subject_hash(root)))  # named by the openssl command
     assert store_holds(str(folder), wanted) is True
 
 

@@ -14,7 +14,10 @@ from typing import Any
 
 import jsonschema
 import pytest
-from conftest import WAIT, ForeignOpenSSL, check_json, clean_env, codes, map_files_readable, run_cadoctor, running
+from helpers.environment import child_env
+from helpers.openssl import ForeignOpenSSL, map_files_readable
+from helpers.processes import WAIT, running
+from helpers.runs import check_json, codes, run_cadoctor
 
 from cadoctor import ProcessError
 from cadoctor._commands.check import CLIENTS
@@ -44,14 +47,14 @@ def _comparable(report: dict[str, Any]) -> tuple[list[Any], list[Any]]:
 
 def test_the_foreign_libcrypto_child_seen_from_outside_matches_its_own_check(foreign_openssl: ForeignOpenSSL) -> None:
     """A Python on a libcrypto whose OPENSSLDIR is missing gets the same findings and fixes by --pid as from inside."""
-    env = clean_env(LD_LIBRARY_PATH=str(foreign_openssl.directory))
+    env = child_env(LD_LIBRARY_PATH=str(foreign_openssl.directory))
     child = subprocess.Popen(
         [sys.executable, "-c", SELF_CHECK], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
     try:
         assert child.stdout is not None
         inside = json.loads(child.stdout.readline())
-        status, outside = check_json(clean_env(), "--pid", str(child.pid))
+        status, outside = check_json(child_env(), "--pid", str(child.pid))
     finally:
         child.kill()
         child.communicate()
@@ -83,11 +86,11 @@ def test_a_libcrypto_deleted_after_loading_is_reported_from_the_bytes_still_mapp
     if not map_files_readable():
         pytest.skip("the bytes of a deleted library are behind /proc/PID/map_files, which needs CAP_SYS_ADMIN")
     copy = _copy_openssl(foreign_openssl.libcrypto, tmp_path / "lib")
-    env = clean_env(LD_LIBRARY_PATH=str(copy))
+    env = child_env(LD_LIBRARY_PATH=str(copy))
     with running([sys.executable, "-c", "import ssl; " + WAIT], env) as child:
         for name in ("libcrypto.so.3", "libssl.so.3"):
             (copy / name).unlink()
-        status, report = check_json(clean_env(), "--pid", str(child.pid), "--no-verify")
+        status, report = check_json(child_env(), "--pid", str(child.pid), "--no-verify")
     deleted = [f for f in report["findings"] if f["code"] == "library-deleted"]
     assert {f["evidence"]["path"] for f in deleted} == {str(copy / "libcrypto.so.3"), str(copy / "libssl.so.3")}
     library = next(lib for lib in report["libraries"] if lib["in_use"])
@@ -100,8 +103,8 @@ def test_a_libcrypto_deleted_after_loading_is_reported_from_the_bytes_still_mapp
 def test_two_openssl_copies_in_one_process_are_both_named(foreign_openssl: ForeignOpenSSL) -> None:
     """A process that loads a second libcrypto from another folder gets multiple-openssl with both OPENSSLDIRs."""
     code = "import ctypes, ssl; ctypes.CDLL(%r); " % str(foreign_openssl.libcrypto) + WAIT
-    with running([sys.executable, "-c", code], clean_env()) as child:
-        status, report = check_json(clean_env(), "--pid", str(child.pid), "--no-verify")
+    with running([sys.executable, "-c", code], child_env()) as child:
+        status, report = check_json(child_env(), "--pid", str(child.pid), "--no-verify")
     finding = next(f for f in report["findings"] if f["code"] == "multiple-openssl")
     dirs = {lib["openssldir"] for lib in finding["evidence"]["libraries"]}
     assert dirs == {foreign_openssl.openssldir, foreign_openssl.original}
@@ -116,13 +119,13 @@ def test_a_program_that_is_not_python_gets_what_applies(tmp_path: Path) -> None:
     openssl = shutil.which("openssl")
     if openssl is None:
         pytest.skip("no openssl command here")
-    from conftest import make_ca
+    from helpers.pki import make_ca
 
     ca = make_ca(tmp_path / "ca")
     missing = str(tmp_path / "nothing.pem")
     args = [openssl, "s_server", "-accept", "127.0.0.1:0", "-cert", str(ca.cert), "-key", str(ca.key), "-naccept", "1"]
-    with running(args, clean_env(SSL_CERT_FILE=missing), mapped="libssl") as child:
-        status, report = check_json(clean_env(), "--pid", str(child.pid))
+    with running(args, child_env(SSL_CERT_FILE=missing), mapped="libssl") as child:
+        status, report = check_json(child_env(), "--pid", str(child.pid))
     jsonschema.validate(report, SCHEMA)
     assert report["subject"]["python"] is False
     assert report["python"]["version"] == ""
@@ -139,8 +142,8 @@ def test_a_program_with_openssl_linked_in_is_read_from_its_executable() -> None:
     node = shutil.which("node")
     if node is None:
         pytest.skip("no node here")
-    with running([node, "-e", "console.log('ready'); setInterval(() => {}, 1000)"], clean_env()) as child:
-        status, report = check_json(clean_env(), "--pid", str(child.pid), "--no-verify")
+    with running([node, "-e", "console.log('ready'); setInterval(() => {}, 1000)"], child_env()) as child:
+        status, report = check_json(child_env(), "--pid", str(child.pid), "--no-verify")
     library = next(lib for lib in report["libraries"] if lib["in_use"])
     if library["role"] != "static":
         pytest.skip("this node links OpenSSL dynamically")
@@ -152,8 +155,8 @@ def test_a_program_with_openssl_linked_in_is_read_from_its_executable() -> None:
 
 def test_a_process_without_openssl_gets_one_line() -> None:
     """A process that maps no OpenSSL exits 3 with one line, naming why."""
-    with running([sys.executable, "-S", "-c", WAIT], clean_env()) as child:
-        result = run_cadoctor(["check", "--pid", str(child.pid)], clean_env())
+    with running([sys.executable, "-S", "-c", WAIT], child_env()) as child:
+        result = run_cadoctor(["check", "--pid", str(child.pid)], child_env())
     assert result.returncode == 3
     assert result.stderr.count("\n") == 1
     assert "maps no OpenSSL" in result.stderr
@@ -191,7 +194,7 @@ def _kernel_thread() -> int:
 )
 def test_pids_that_are_no_process_to_read_get_one_line(pid: Any, status: int, words: str) -> None:
     """PID 0, a negative, huge or unused PID and a kernel thread each give one line and the right exit code."""
-    result = run_cadoctor(["check", "--pid", pid()], clean_env())
+    result = run_cadoctor(["check", "--pid", pid()], child_env())
     assert (result.returncode, result.stdout) == (status, "")
     assert result.stderr.count("\n") == 1, result.stderr
     assert words in result.stderr
@@ -205,7 +208,7 @@ def test_a_zombie_gets_one_line_naming_its_parent() -> None:
         while Path("/proc/%d/stat" % child.pid).read_bytes().rpartition(b")")[2].split()[0] != b"Z":
             assert time.monotonic() < deadline
             time.sleep(0.01)
-        result = run_cadoctor(["check", "--pid", str(child.pid)], clean_env())
+        result = run_cadoctor(["check", "--pid", str(child.pid)], child_env())
     finally:
         child.wait()
     assert result.returncode == 3
@@ -243,7 +246,7 @@ def test_another_users_process_is_refused_with_advice() -> None:
 
 def test_a_process_read_twice_gives_the_same_facts() -> None:
     """Reading a process does not change it: two reads give equal facts."""
-    with running([sys.executable, "-c", "import ssl; " + WAIT], clean_env()) as child:
+    with running([sys.executable, "-c", "import ssl; " + WAIT], child_env()) as child:
         first = facts_of_process(read_process(child.pid), CLIENTS)
         second = facts_of_process(read_process(child.pid), CLIENTS)
         assert child.poll() is None
@@ -263,9 +266,9 @@ def test_a_process_in_another_mount_namespace_is_judged_by_its_own_files(tmp_pat
     probe = subprocess.run([unshare, "--mount", "true"], capture_output=True, check=False)
     if probe.returncode != 0:
         pytest.skip("cannot make a mount namespace here: %s" % probe.stderr.decode().strip())
-    env = clean_env(SSL_CERT_FILE=str(bundle))
+    env = child_env(SSL_CERT_FILE=str(bundle))
     with running([*args, sys.executable], env) as child:
-        status, report = check_json(clean_env(), "--pid", str(child.pid), "--no-verify")
+        status, report = check_json(child_env(), "--pid", str(child.pid), "--no-verify")
     assert bundle.stat().st_size > 0  # on this side of the namespace, the bundle is whole
     assert report["subject"]["root"] == "/proc/%d/root" % child.pid
     finding = next(f for f in report["findings"] if f["code"] == "env-path-invalid")

@@ -11,7 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import WAIT, ForeignOpenSSL, clean_env, run_cadoctor, running
+from helpers.environment import child_env
+from helpers.openssl import ForeignOpenSSL
+from helpers.processes import WAIT, running
+from helpers.runs import run_cadoctor
 
 from cadoctor._facts.subjects.scan import scan
 from cadoctor._rules.processes import judge_trust
@@ -21,7 +24,7 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ps
 
 def _ps(*args: str) -> tuple[int, dict[str, Any]]:
     """Run `cadoctor ps --format json` and parse it."""
-    result = run_cadoctor(["ps", "--format", "json", *args], clean_env())
+    result = run_cadoctor(["ps", "--format", "json", *args], child_env())
     assert "Traceback" not in result.stderr, result.stderr
     return result.returncode, json.loads(result.stdout)
 
@@ -34,10 +37,10 @@ def _group_of(document: dict[str, Any], pid: int) -> dict[str, Any]:
 def test_processes_are_grouped_by_the_libcrypto_file_they_mapped(foreign_openssl: ForeignOpenSSL) -> None:
     """Two Pythons on the system libcrypto share a group; one on the foreign copy has its own, flagged empty."""
     code = "import ssl; " + WAIT
-    foreign = clean_env(LD_LIBRARY_PATH=str(foreign_openssl.directory))
+    foreign = child_env(LD_LIBRARY_PATH=str(foreign_openssl.directory))
     with (
-        running([sys.executable, "-c", code], clean_env()) as first,
-        running([sys.executable, "-c", code], clean_env()) as second,
+        running([sys.executable, "-c", code], child_env()) as first,
+        running([sys.executable, "-c", code], child_env()) as second,
         running([sys.executable, "-c", code], foreign) as third,
     ):
         status, document = _ps()
@@ -74,7 +77,7 @@ def test_each_file_is_read_once_however_many_processes_map_it(monkeypatch: pytes
     monkeypatch.setattr(build_strings, "read_build_strings", counting)
     code = "import ssl; " + WAIT
     with contextlib.ExitStack() as stack:
-        ours = {stack.enter_context(running([sys.executable, "-c", code], clean_env())).pid for _ in range(5)}
+        ours = {stack.enter_context(running([sys.executable, "-c", code], child_env())).pid for _ in range(5)}
         result = scan()
     seen = {p.pid for g in result.groups for p in g.processes if p.pid in ours}
     assert seen == ours  # only the processes this test started count: others on the machine come and go
@@ -107,7 +110,7 @@ def test_processes_of_a_program_without_tls_are_read_no_further(monkeypatch: pyt
 
     monkeypatch.setattr(processes, "read_process", counting)
     with contextlib.ExitStack() as stack:
-        ours = {stack.enter_context(running(["sleep", "60"], clean_env(), mapped="bin/sleep")).pid for _ in range(4)}
+        ours = {stack.enter_context(running(["sleep", "60"], child_env(), mapped="bin/sleep")).pid for _ in range(4)}
         for pid in ours:
             _settled(pid)
         result = scan()
@@ -118,7 +121,7 @@ def test_processes_of_a_program_without_tls_are_read_no_further(monkeypatch: pyt
 
 def test_the_scan_looks_and_the_ps_rules_judge() -> None:
     """scan() records what a process's CA locations hold and leaves `usable` unjudged; the ps rules decide it."""
-    with running([sys.executable, "-c", "import ssl; " + WAIT], clean_env()) as child:
+    with running([sys.executable, "-c", "import ssl; " + WAIT], child_env()) as child:
         result = scan()
     (seen,) = [p for g in result.groups for p in g.processes if p.pid == child.pid]
     assert seen.trust is not None
@@ -132,7 +135,7 @@ def test_the_scan_looks_and_the_ps_rules_judge() -> None:
 def test_an_env_override_is_judged_for_that_process(tmp_path: Path) -> None:
     """A process whose SSL_CERT_FILE names a missing file is flagged, though its library's defaults serve."""
     missing = str(tmp_path / "nothing.pem")
-    env = clean_env(SSL_CERT_FILE=missing, SSL_CERT_DIR=str(tmp_path))
+    env = child_env(SSL_CERT_FILE=missing, SSL_CERT_DIR=str(tmp_path))
     with running([sys.executable, "-c", "import ssl; " + WAIT], env) as child:
         status, document = _ps("--fail-on", "never")
     entry = next(p for p in _group_of(document, child.pid)["processes"] if p["pid"] == child.pid)
@@ -169,8 +172,8 @@ def test_a_process_this_user_may_not_read_is_listed_not_dropped() -> None:
 
 def test_human_output_shows_groups_and_processes() -> None:
     """The human table names the library, its OPENSSLDIR and the PID of a process using it."""
-    with running([sys.executable, "-c", "import ssl; " + WAIT], clean_env()) as child:
-        result = run_cadoctor(["ps", "--fail-on", "never"], clean_env())
+    with running([sys.executable, "-c", "import ssl; " + WAIT], child_env()) as child:
+        result = run_cadoctor(["ps", "--fail-on", "never"], child_env())
     assert result.returncode == 0
     assert "OPENSSLDIR" in result.stdout
     assert " %d " % child.pid in result.stdout

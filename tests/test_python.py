@@ -12,19 +12,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import (
-    ForeignOpenSSL,
-    GeneratedCA,
-    check_json,
-    clean_env,
-    codes,
-    marker_script,
-    misbehaving_python,
-    python_or_skip,
-    pythons,
-    run_cadoctor,
-    system_bundle_or_skip,
-)
+from helpers.environment import child_env
+from helpers.interpreters import marker_script, misbehaving_python, python_or_skip, pythons
+from helpers.openssl import ForeignOpenSSL
+from helpers.os_store import system_bundle_or_skip
+from helpers.pki import GeneratedCA
+from helpers.runs import check_json, codes, run_cadoctor
 
 from cadoctor import InterpreterError, check
 from cadoctor._facts.interpreters.run import probe_interpreter
@@ -35,7 +28,7 @@ SYSTEM_PYTHON = "/usr/bin/python3"
 def _ask(python: str, code: str) -> str:
     """What an interpreter prints for a line of code, in a clean environment."""
     return subprocess.run(
-        [python, "-c", code], env=clean_env(), capture_output=True, text=True, check=True, timeout=60
+        [python, "-c", code], env=child_env(), capture_output=True, text=True, check=True, timeout=60
     ).stdout.strip()
 
 
@@ -43,7 +36,7 @@ def test_the_system_interpreter_is_described_as_it_sees_itself() -> None:
     """--python /usr/bin/python3 reports that interpreter's version, executable and OpenSSL, not this one's."""
     if not os.access(SYSTEM_PYTHON, os.X_OK):
         pytest.skip("no %s here" % SYSTEM_PYTHON)
-    status, report = check_json(clean_env(), "--python", SYSTEM_PYTHON, "--no-verify")
+    status, report = check_json(child_env(), "--python", SYSTEM_PYTHON, "--no-verify")
     assert status in (0, 1)
     assert report["python"]["executable"] == _ask(SYSTEM_PYTHON, "import sys; print(sys.executable)")
     assert report["python"]["version"] == _ask(SYSTEM_PYTHON, "import sys; print('%d.%d.%d' % sys.version_info[:3])")
@@ -56,11 +49,11 @@ def test_a_venv_without_cadoctor_is_probed(tmp_path: Path) -> None:
     """A bare Python 3.8 venv (no cadoctor, no pip, no certifi) is probed, and named as a venv."""
     base = python_or_skip("3.8")
     venv = tmp_path / "venv"
-    subprocess.run([base, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120, env=clean_env())
+    subprocess.run([base, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120, env=child_env())
     python = str(venv / "bin" / "python")
-    alone = subprocess.run([python, "-c", "import cadoctor"], capture_output=True, env=clean_env(), cwd=tmp_path)
+    alone = subprocess.run([python, "-c", "import cadoctor"], capture_output=True, env=child_env(), cwd=tmp_path)
     assert alone.returncode != 0
-    status, report = check_json(clean_env(), "--python", python)
+    status, report = check_json(child_env(), "--python", python)
     assert status in (0, 1)
     assert report["python"]["version"].startswith("3.8.")
     assert "venv" in report["python"]["hints"]
@@ -71,7 +64,7 @@ def test_fixes_are_tried_in_the_examined_interpreter(foreign_openssl: ForeignOpe
     """On the foreign libcrypto, --python finds the empty trust store and verifies the env fix with that interpreter."""
     python = python_or_skip("3.12")
     system_bundle = system_bundle_or_skip()
-    status, report = check_json(clean_env(LD_LIBRARY_PATH=str(foreign_openssl.directory)), "--python", python)
+    status, report = check_json(child_env(LD_LIBRARY_PATH=str(foreign_openssl.directory)), "--python", python)
     assert status == 1
     assert report["python"]["version"].startswith("3.12.")
     assert "trust-store-empty" in codes(report, "error")
@@ -123,7 +116,7 @@ def test_what_is_not_a_proven_interpreter_is_never_run(case: str, tmp_path: Path
     python = make(tmp_path)
     (tmp_path / "venv").mkdir(exist_ok=True)
     (tmp_path / "venv" / "pyvenv.cfg").write_text("home = %s\n" % os.path.dirname(sys.executable))
-    result = run_cadoctor(["check", "--python", python], clean_env())
+    result = run_cadoctor(["check", "--python", python], child_env())
     assert result.returncode == 3, result.stderr
     assert result.stdout == ""
     assert result.stderr.count("\n") == 1, result.stderr
@@ -148,7 +141,7 @@ def test_a_proven_interpreter_that_misbehaves_is_one_line_and_exit_3(case: str, 
     """A real interpreter whose startup breaks the probe's answer gives exit 3 and one line, never a traceback."""
     body, words = MISBEHAVING[case]
     python = misbehaving_python(tmp_path, body)
-    result = run_cadoctor(["check", "--python", python], clean_env())
+    result = run_cadoctor(["check", "--python", python], child_env())
     assert result.returncode == 3, result.stderr
     assert result.stdout == ""
     assert result.stderr.count("\n") == 1, result.stderr
@@ -161,7 +154,7 @@ def test_a_proven_interpreter_that_misbehaves_is_one_line_and_exit_3(case: str, 
 def test_an_interpreter_too_old_for_the_probe_is_named_with_its_version(version: str) -> None:
     """Python 2.7 and 3.6 cannot run the probe: the one line says which version it met."""
     python = python_or_skip(version)
-    result = run_cadoctor(["check", "--python", python], clean_env())
+    result = run_cadoctor(["check", "--python", python], child_env())
     assert result.returncode == 3
     assert "is Python %s; the probe needs Python 3.8 or later" % version in result.stderr
 
@@ -177,7 +170,7 @@ def test_a_silent_interpreter_is_given_up_on_time(tmp_path: Path) -> None:
 
 def test_host_with_pid_or_root_is_a_usage_error(tmp_path: Path) -> None:
     """--host with --root is refused (exit 2, one line; ValueError from the API): the handshake would come from here."""
-    result = run_cadoctor(["check", "--root", str(tmp_path), "--host", "localhost:1"], clean_env())
+    result = run_cadoctor(["check", "--root", str(tmp_path), "--host", "localhost:1"], child_env())
     assert result.returncode == 2
     assert result.stderr == "cadoctor: --host cannot be combined with --root: the handshake would come from here\n"
     with pytest.raises(ValueError, match="cannot be combined"):
@@ -188,11 +181,11 @@ def test_host_with_python_is_made_by_that_interpreter(tls_server: int, test_ca: 
     """--python with --host: the other interpreter makes the handshake, with the CA variables it is given."""
     python = python_or_skip("3.12")
     status, report = check_json(
-        clean_env(SSL_CERT_FILE=str(test_ca.bundle)), "--python", python, "--host", "localhost:%d" % tls_server
+        child_env(SSL_CERT_FILE=str(test_ca.bundle)), "--python", python, "--host", "localhost:%d" % tls_server
     )
     host = report["hosts"][0]
     assert (host["ok"], host["code"]) == (True, None)
-    status, report = check_json(clean_env(), "--python", python, "--host", "localhost:%d" % tls_server, "--no-verify")
+    status, report = check_json(child_env(), "--python", python, "--host", "localhost:%d" % tls_server, "--no-verify")
     assert status == 1
     assert report["hosts"][0]["ok"] is False  # that interpreter, without the variable, does not trust the root
     assert report["hosts"][0]["stage"] == "handshake"

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import clean_env
+from helpers.environment import child_env
 
 from cadoctor._record import FrozenInstanceError, field, fields, is_record, record, replace
 
@@ -136,5 +136,5 @@ def test_the_model_loads_without_dataclasses_or_inspect() -> None:
         "import sys; before = set(sys.modules); import cadoctor._model; "
         "print(sorted({'dataclasses', 'inspect'} & (set(sys.modules) - before)))"
     )
-    out = subprocess.run([sys.executable, "-c", script], env=clean_env(), capture_output=True, text=True, timeout=60)
+    out = subprocess.run([sys.executable, "-c", script], env=child_env(), capture_output=True, text=True, timeout=60)
     assert out.stdout == "[]\n", out.stderr

@@ -9,7 +9,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from recorded_facts import facts_from_json
+from helpers.recorded import facts_from_json
 
 from cadoctor._commands.check import report_for
 from cadoctor._render.report import to_document

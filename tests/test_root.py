@@ -11,7 +11,11 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from conftest import ForeignOpenSSL, check_json, clean_env, codes, run_cadoctor, system_bundle_or_skip
+from helpers import venvs
+from helpers.environment import child_env
+from helpers.openssl import ForeignOpenSSL
+from helpers.os_store import system_bundle_or_skip
+from helpers.runs import check_json, codes, run_cadoctor
 
 from cadoctor._facts.child import build_strings
 
@@ -75,7 +79,7 @@ def test_an_image_without_a_bundle_trusts_nothing_even_where_the_host_has_one(tm
         pytest.skip("the image is laid out for Debian's OPENSSLDIR")
     system_bundle_or_skip()
     root = _image(tmp_path, bundle=False)
-    status, report = check_json(clean_env(), "--root", str(root))
+    status, report = check_json(child_env(), "--root", str(root))
     jsonschema.validate(report, SCHEMA)
     assert status == 1
     assert "trust-store-empty" in codes(report, "error")
@@ -102,7 +106,7 @@ def test_an_image_with_its_bundle_is_healthy(tmp_path: Path) -> None:
     if _original_openssldir() != "/usr/lib/ssl":
         pytest.skip("the image is laid out for Debian's OPENSSLDIR")
     root = _image(tmp_path, bundle=True)
-    status, report = check_json(clean_env(), "--root", str(root))
+    status, report = check_json(child_env(), "--root", str(root))
     assert "trust-store-empty" not in codes(report)
     cafile = next(b for b in report["bundles"] if b["path"] == "/usr/lib/ssl/cert.pem")
     assert cafile["realpath"] == "/etc/ssl/certs/ca-certificates.crt"
@@ -119,7 +123,7 @@ def test_an_image_with_its_bundle_is_healthy(tmp_path: Path) -> None:
 def test_an_image_whose_libcrypto_names_a_missing_openssldir(tmp_path: Path, foreign_openssl: ForeignOpenSSL) -> None:
     """An image shipping a libcrypto built for another OPENSSLDIR gets openssldir-missing for it."""
     root = _image(tmp_path, bundle=True, libcrypto=foreign_openssl.libcrypto)
-    status, report = check_json(clean_env(), "--root", str(root))
+    status, report = check_json(child_env(), "--root", str(root))
     finding = next(f for f in report["findings"] if f["code"] == "openssldir-missing")
     assert finding["evidence"]["openssldir"] == foreign_openssl.openssldir
     assert "trust-store-empty" in codes(report, "error")
@@ -134,7 +138,7 @@ def test_a_root_that_is_no_image_gets_one_line(tmp_path: Path, kind: str) -> Non
         target.write_text("not a directory")
     elif kind == "empty-directory":
         target.mkdir()
-    result = run_cadoctor(["check", "--root", str(target)], clean_env())
+    result = run_cadoctor(["check", "--root", str(target)], child_env())
     assert result.returncode == 3
     assert result.stderr.count("\n") == 1
     assert str(target) in result.stderr
@@ -143,7 +147,7 @@ def test_a_root_that_is_no_image_gets_one_line(tmp_path: Path, kind: str) -> Non
 
 def test_root_and_pid_together_are_a_usage_error() -> None:
     """--root with --pid names two subjects: exit 2 and one line."""
-    result = run_cadoctor(["check", "--root", "/", "--pid", str(os.getpid())], clean_env())
+    result = run_cadoctor(["check", "--root", "/", "--pid", str(os.getpid())], child_env())
     assert result.returncode == 2
     assert result.stderr == "cadoctor: --pid and --root name different subjects: choose one\n"
 
@@ -151,16 +155,14 @@ def test_root_and_pid_together_are_a_usage_error() -> None:
 @pytest.mark.slow
 def test_an_images_wheels_bring_their_tls_stacks(tmp_path: Path) -> None:
     """psycopg2-binary's and confluent-kafka's copies in the image's site folder are listed with who uses them."""
-    import artefacts
-
-    venv_site = next(artefacts.stacks_venv().parent.parent.glob("lib/python3.*/site-packages"))
+    venv_site = next(venvs.stacks_venv().parent.parent.glob("lib/python3.*/site-packages"))
     root = _image(tmp_path, bundle=True)
     site = root / "usr/lib/python3/dist-packages"
     site.mkdir(parents=True)
     for folder in ("psycopg2_binary.libs", "confluent_kafka.libs"):
         shutil.copytree(venv_site / folder, site / folder)
     (site / "outside.so.3").symlink_to(_openssl_files()[1])  # a link out of the image: never followed
-    _, report = check_json(clean_env(), "--root", str(root))
+    _, report = check_json(child_env(), "--root", str(root))
     jsonschema.validate(report, SCHEMA)
     consumers = {s["consumer"]: s for s in report["stacks"]}
     assert consumers["libpq"]["path"].startswith("/usr/lib/python3/dist-packages/psycopg2_binary.libs/libcrypto")

@@ -13,7 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CHILD_TIMEOUT, SYSTEM_BUNDLE, ForeignOpenSSL, GeneratedCA, clean_env, system_bundle_or_skip
+from helpers.environment import child_env
+from helpers.openssl import ForeignOpenSSL
+from helpers.os_store import SYSTEM_BUNDLE, system_bundle_or_skip
+from helpers.pki import GeneratedCA
+from helpers.runs import CHILD_TIMEOUT
 
 # Imports the self-check with warnings and log records captured, then optionally does one handshake.
 CHILD = r"""
@@ -77,7 +81,7 @@ def selfcheck(env: dict[str, str], port: int | None = None, *, prefix: list[str]
 
 def broken(foreign: ForeignOpenSSL, **extra: str) -> dict[str, str]:
     """The motivating failure: the libcrypto copy whose OPENSSLDIR is missing, no CA variables."""
-    return clean_env(LD_LIBRARY_PATH=str(foreign.directory), **extra)
+    return child_env(LD_LIBRARY_PATH=str(foreign.directory), **extra)
 
 
 def test_warn_emits_the_warning_and_one_log_line(foreign_openssl: ForeignOpenSSL) -> None:
@@ -169,7 +173,7 @@ def test_strict_raises_and_off_is_silent(foreign_openssl: ForeignOpenSSL) -> Non
 def test_healthy_import_is_silent_and_stdlib_only() -> None:
     """On this healthy interpreter the import emits nothing and loads none of the heavy dependencies."""
     system_bundle_or_skip()
-    seen = selfcheck(clean_env())
+    seen = selfcheck(child_env())
     assert (seen["warnings"], seen["logs"], seen["stderr"], seen["modules"]) == ([], [], "", [])
     assert seen["result"] == seen["again"]
     assert seen["result"]["ok"] is True
@@ -212,7 +216,7 @@ def test_bad_ssl_cert_file_is_reported_and_replaced(kind: str, tmp_path: Path) -
     system = system_bundle_or_skip()
     make, words = BAD_CA_FILES[kind]
     value = make(tmp_path)
-    seen = selfcheck(clean_env(SSL_CERT_FILE=value, CADOCTOR_SELFCHECK="fix"))
+    seen = selfcheck(child_env(SSL_CERT_FILE=value, CADOCTOR_SELFCHECK="fix"))
     assert seen["result"]["codes"] == ["env-path-invalid"]
     assert seen["result"]["severities"] == ["warning"]  # the hashed system directory still serves
     assert "SSL_CERT_FILE=%s %s" % (value, words) in seen["logs"][0]

@@ -12,11 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import artefacts
-import clients
 import pytest
-from conftest import CHILD_TIMEOUT, GeneratedCA, check_json, clean_env, codes, run_cadoctor, running
-from servers import serve
+from helpers import artefacts, os_store, venvs
+from helpers.environment import child_env
+from helpers.pki import GeneratedCA
+from helpers.processes import running
+from helpers.runs import CHILD_TIMEOUT, check_json, codes, run_cadoctor
+from helpers.servers import serve
 
 pytestmark = [
     pytest.mark.slow,
@@ -54,9 +56,9 @@ def _stack(report: dict[str, Any], consumer: str) -> dict[str, Any]:
 
 def test_node_ignores_ssl_cert_file_and_node_extra_ca_certs_fixes_it(ca: GeneratedCA, port: int) -> None:
     """A private-root-only SSL_CERT_FILE: no 'public sites fail' for node; NODE_EXTRA_CA_CERTS named and real."""
-    env = clean_env(SSL_CERT_FILE=str(ca.bundle))
+    env = child_env(SSL_CERT_FILE=str(ca.bundle))
     with _node(env) as node:
-        status, report = check_json(clean_env(), "--pid", str(node.pid))
+        status, report = check_json(child_env(), "--pid", str(node.pid))
     assert status == 0  # a warning (node does not trust what SSL_CERT_FILE holds): not an error
     found = codes(report)
     assert "override-replaces-defaults" not in found
@@ -74,9 +76,9 @@ def test_node_ignores_ssl_cert_file_and_node_extra_ca_certs_fixes_it(ca: Generat
 
 def test_node_with_use_openssl_ca_is_judged_by_its_default_paths(ca: GeneratedCA, port: int) -> None:
     """NODE_OPTIONS=--use-openssl-ca: SSL_CERT_FILE now replaces node's roots, as cadoctor then says."""
-    env = clean_env(SSL_CERT_FILE=str(ca.bundle), NODE_OPTIONS="--use-openssl-ca")
+    env = child_env(SSL_CERT_FILE=str(ca.bundle), NODE_OPTIONS="--use-openssl-ca")
     with _node(env) as node:
-        _, report = check_json(clean_env(), "--pid", str(node.pid))
+        _, report = check_json(child_env(), "--pid", str(node.pid))
     assert "stack-ignores-variable" not in codes(report)
     assert "override-replaces-defaults" in codes(report, "warning")
     assert _stack(report, "node")["reads_default_paths"] is True
@@ -85,13 +87,13 @@ def test_node_with_use_openssl_ca_is_judged_by_its_default_paths(ca: GeneratedCA
 
 def test_node_with_an_empty_os_store_is_no_error() -> None:
     """/etc/ssl/certs empty (private mount namespace): node keeps its bundled roots; neither --pid nor ps errs."""
-    clients.namespace_or_skip()
+    os_store.namespace_or_skip()
     with tempfile.TemporaryDirectory(prefix="cadoctor-empty-certs-") as empty:
         mount = 'mount --bind "$0" /etc/ssl/certs && exec "$@"'
         prefix = ("unshare", "-m", "--propagation", "private", "--", "/bin/sh", "-c", mount, empty)
-        with _node(clean_env(), prefix) as node:
-            status, report = check_json(clean_env(), "--pid", str(node.pid))
-            listed = run_cadoctor(["ps", "--format", "json"], clean_env())
+        with _node(child_env(), prefix) as node:
+            status, report = check_json(child_env(), "--pid", str(node.pid))
+            listed = run_cadoctor(["ps", "--format", "json"], child_env())
     assert not codes(report, "error"), report["findings"]
     assert status != 3
     scan = json.loads(listed.stdout)
@@ -117,9 +119,9 @@ def test_wget_is_named_as_gnutls_and_not_judged(silent_port: int) -> None:
     if wget is None:
         pytest.skip("no wget on this machine")
     args = [wget, "-q", "-O", "/dev/null", "--tries=1", "--timeout=60", "https://127.0.0.1:%d/" % silent_port]
-    with running(args, clean_env(), mapped="libgnutls") as child:
-        done = run_cadoctor(["check", "--pid", str(child.pid)], clean_env())
-        listed = json.loads(run_cadoctor(["ps", "--format", "json"], clean_env()).stdout)
+    with running(args, child_env(), mapped="libgnutls") as child:
+        done = run_cadoctor(["check", "--pid", str(child.pid)], child_env())
+        listed = json.loads(run_cadoctor(["ps", "--format", "json"], child_env()).stdout)
     (gnutls,) = [g for g in listed["other_stacks"] if child.pid in [p["pid"] for p in g["processes"]]]
     assert gnutls["implementation"] == "GnuTLS"
     assert done.returncode == 3
@@ -139,8 +141,8 @@ def test_a_jvm_is_named_as_jsse(tmp_path: Path) -> None:
         "public class Idle { public static void main(String[] a) throws Exception {"
         ' System.out.println("ready"); System.in.read(); } }\n'
     )
-    with running([java, str(program)], clean_env()) as child:
-        done = run_cadoctor(["check", "--pid", str(child.pid)], clean_env())
+    with running([java, str(program)], child_env()) as child:
+        done = run_cadoctor(["check", "--pid", str(child.pid)], child_env())
     assert done.returncode == 3, done.stderr
     assert "JSSE" in done.stderr
     assert "reads no CA certificates" not in done.stderr
@@ -148,12 +150,12 @@ def test_a_jvm_is_named_as_jsse(tmp_path: Path) -> None:
 
 def test_grpc_boringssl_is_listed_and_is_no_warning() -> None:
     """grpcio imported: its BoringSSL in cygrpc is a grpc-core stack, multiple-openssl is info, ps lists it."""
-    python = artefacts.clients_venv()
+    python = venvs.clients_venv()
     code = "import ssl, grpc, sys; print('ready', flush=True); sys.stdin.read()"
-    env = clean_env(SSL_CERT_FILE="/etc/ssl/certs/ca-certificates.crt")
+    env = child_env(SSL_CERT_FILE="/etc/ssl/certs/ca-certificates.crt")
     with running([str(python), "-c", code], env) as child:
-        status, report = check_json(clean_env(), "--pid", str(child.pid), "--fail-on", "warning", "--no-verify")
-        listed = json.loads(run_cadoctor(["ps", "--format", "json"], clean_env()).stdout)
+        status, report = check_json(child_env(), "--pid", str(child.pid), "--fail-on", "warning", "--no-verify")
+        listed = json.loads(run_cadoctor(["ps", "--format", "json"], child_env()).stdout)
     grpc = _stack(report, "grpc-core")
     assert grpc["implementation"] == "BoringSSL"
     assert "cygrpc" in grpc["path"]
@@ -196,15 +198,15 @@ def postgres_tls(ca: GeneratedCA) -> Iterator[int]:
 
 def _libpq_says(port: int, env: dict[str, str], prefix: tuple[str, ...] = ()) -> str:
     """What psycopg2's libpq says connecting with sslrootcert=system (the TLS part is all that matters here)."""
-    return _says([*prefix, str(artefacts.stacks_venv()), "-c", PG_CONNECT, str(port)], env)
+    return _says([*prefix, str(venvs.stacks_venv()), "-c", PG_CONNECT, str(port)], env)
 
 
 def test_libpqs_copy_is_judged_alike_by_pid_and_ps() -> None:
     """psycopg2-binary imported: its libcrypto's missing OPENSSLDIR is a warning for libpq in both, never EMPTY."""
     code = "import ssl, psycopg2, sys; print('ready', flush=True); sys.stdin.read()"
-    with running([str(artefacts.stacks_venv()), "-c", code], clean_env()) as child:
-        _, report = check_json(clean_env(), "--pid", str(child.pid), "--no-verify")
-        scan = json.loads(run_cadoctor(["ps", "--format", "json"], clean_env()).stdout)
+    with running([str(venvs.stacks_venv()), "-c", code], child_env()) as child:
+        _, report = check_json(child_env(), "--pid", str(child.pid), "--no-verify")
+        scan = json.loads(run_cadoctor(["ps", "--format", "json"], child_env()).stdout)
     libpq = _stack(report, "libpq")
     assert "psycopg2_binary.libs/libcrypto" in libpq["path"]
     (multiple,) = [f for f in report["findings"] if f["code"] == "multiple-openssl"]
@@ -221,13 +223,13 @@ def test_libpqs_copy_is_judged_alike_by_pid_and_ps() -> None:
 def test_pgsslrootcert_system_is_libpqs_switch_too(postgres_tls: int) -> None:
     """PGSSLROOTCERT=system, no option in the code: libpq reads its default paths, and --pid and ps both say so."""
     code = "import ssl, psycopg2, sys; print('ready', flush=True); sys.stdin.read()"
-    env = clean_env(PGSSLROOTCERT="system")
+    env = child_env(PGSSLROOTCERT="system")
     without = PG_CONNECT.replace('sslrootcert="system", ', "")
-    said = _says([str(artefacts.stacks_venv()), "-c", without, str(postgres_tls)], env)
+    said = _says([str(venvs.stacks_venv()), "-c", without, str(postgres_tls)], env)
     assert "certificate verify failed" in said  # libpq itself takes the variable as the switch (not a file)
-    with running([str(artefacts.stacks_venv()), "-c", code], env) as child:
-        _, report = check_json(clean_env(), "--pid", str(child.pid), "--no-verify")
-        scan = json.loads(run_cadoctor(["ps", "--format", "json"], clean_env()).stdout)
+    with running([str(venvs.stacks_venv()), "-c", code], env) as child:
+        _, report = check_json(child_env(), "--pid", str(child.pid), "--no-verify")
+        scan = json.loads(run_cadoctor(["ps", "--format", "json"], child_env()).stdout)
     assert _stack(report, "libpq")["reads_default_paths"] is True
     entries = [p for g in scan["groups"] for p in g["processes"] if p["pid"] == child.pid and p["consumer"] == "libpq"]
     assert entries
@@ -236,9 +238,9 @@ def test_pgsslrootcert_system_is_libpqs_switch_too(postgres_tls: int) -> None:
 
 def test_libpq_with_sslrootcert_system_fails_a_root_only_the_os_store_has(ca: GeneratedCA, postgres_tls: int) -> None:
     """Root in the OS store: libpq's sslrootcert=system fails (its OPENSSLDIR is missing); SSL_CERT_FILE fixes it."""
-    with clients.os_store_with(ca.bundle) as store:
-        alone = _libpq_says(postgres_tls, clean_env(), store.prefix)
-        fixed = _libpq_says(postgres_tls, clean_env(SSL_CERT_FILE="/etc/ssl/certs/ca-certificates.crt"), store.prefix)
+    with os_store.os_store_with(ca.bundle) as store:
+        alone = _libpq_says(postgres_tls, child_env(), store.prefix)
+        fixed = _libpq_says(postgres_tls, child_env(SSL_CERT_FILE="/etc/ssl/certs/ca-certificates.crt"), store.prefix)
     assert "certificate verify failed" in alone
     assert "certificate verify failed" not in fixed
     assert "SSL SYSCALL error" in fixed or "EOF" in fixed  # past the handshake: the fake server then hangs up
@@ -247,10 +249,10 @@ def test_libpq_with_sslrootcert_system_fails_a_root_only_the_os_store_has(ca: Ge
 def test_librdkafka_and_pycurl_copies_are_listed_and_a_healthy_import_passes_fail_on_warning() -> None:
     """pycurl and confluent-kafka imported (no pip, no clients): their copies listed, --fail-on warning exits 0."""
     code = "import ssl, pycurl, confluent_kafka, sys; print('ready', flush=True); sys.stdin.read()"
-    env = clean_env(SSL_CERT_FILE="/etc/ssl/certs/ca-certificates.crt")
-    with running([str(artefacts.stacks_venv()), "-c", code], env) as child:
-        status, report = check_json(clean_env(), "--pid", str(child.pid), "--fail-on", "warning", "--no-verify")
-        listed = json.loads(run_cadoctor(["ps", "--format", "json"], clean_env()).stdout)
+    env = child_env(SSL_CERT_FILE="/etc/ssl/certs/ca-certificates.crt")
+    with running([str(venvs.stacks_venv()), "-c", code], env) as child:
+        status, report = check_json(child_env(), "--pid", str(child.pid), "--fail-on", "warning", "--no-verify")
+        listed = json.loads(run_cadoctor(["ps", "--format", "json"], child_env()).stdout)
     kafka = _stack(report, "librdkafka")
     assert "librdkafka" in kafka["path"]
     assert kafka["reads_default_paths"] is False
@@ -263,9 +265,9 @@ def test_librdkafka_and_pycurl_copies_are_listed_and_a_healthy_import_passes_fai
 
 def test_inspect_of_cimpl_finds_the_openssl_linked_into_librdkafka() -> None:
     """`cadoctor inspect cimpl.so` follows its dependency librdkafka and names the OpenSSL linked into it."""
-    venv = artefacts.stacks_venv().parent.parent
+    venv = venvs.stacks_venv().parent.parent
     (module,) = venv.glob("lib/python3.*/site-packages/confluent_kafka/cimpl*.so")
-    done = run_cadoctor(["inspect", "--format", "json", str(module)], clean_env())
+    done = run_cadoctor(["inspect", "--format", "json", str(module)], child_env())
     document = json.loads(done.stdout)
     assert done.returncode in (0, 1), done.stderr
     text = json.dumps(document)
@@ -279,16 +281,14 @@ def test_mysql_imported_first_a_library_swap_is_verified_only_when_the_driver_st
     (mysql-connector 26 needs OpenSSL 3.2 symbols the system's 3.0 lacks; 9.4 on Python 3.9 does not).
     """
     code = "import _mysql_connector, ssl, sys; print('ready', flush=True); sys.stdin.read()"
-    with running([str(artefacts.stacks_venv()), "-c", code], clean_env()) as child:
-        status, report = check_json(clean_env(), "--pid", str(child.pid))
+    with running([str(venvs.stacks_venv()), "-c", code], child_env()) as child:
+        status, report = check_json(child_env(), "--pid", str(child.pid))
     assert status == 1
     assert "trust-store-empty" in codes(report, "error")
     assert "mysql/vendor/libcrypto" in _stack(report, "python-ssl")["path"]
     (swap,) = [f for f in report["fixes"] if f["kind"] == "library" and f["preload"]]
     preload = "import ctypes\n" + "".join("ctypes.CDLL(%r, mode=ctypes.RTLD_GLOBAL)\n" % p for p in swap["preload"])
-    survives = _says(
-        [str(artefacts.stacks_venv()), "-c", preload + "import _mysql_connector; print('ok')"], clean_env()
-    )
+    survives = _says([str(venvs.stacks_venv()), "-c", preload + "import _mysql_connector; print('ok')"], child_env())
     if survives == "ok":
         assert swap["verified"] is True, swap["evidence"]
     else:
@@ -302,13 +302,13 @@ def test_mysql_imported_first_a_library_swap_is_verified_only_when_the_driver_st
 
 def test_uv_is_named_as_rustls_linked_into_it(silent_port: int, tmp_path: Path) -> None:
     """uv (Rust, rustls linked in) waiting on a server: --pid names rustls in uv, never 'reads no CA certificates'."""
-    python = artefacts.uv_venv()
+    python = venvs.uv_venv()
     uv = python.parent / "uv"
     url = "https://127.0.0.1:%d/simple/" % silent_port
     args = [str(uv), "pip", "install", "--dry-run", "--no-cache", "--no-config", "--python", str(python)]
-    env = clean_env(UV_HTTP_TIMEOUT="60", UV_HTTP_RETRIES="0", HOME=str(tmp_path))
+    env = child_env(UV_HTTP_TIMEOUT="60", UV_HTTP_RETRIES="0", HOME=str(tmp_path))
     with running([*args, "--index-url", url, "x"], env, mapped="libc") as child:
-        done = run_cadoctor(["check", "--pid", str(child.pid)], clean_env())
+        done = run_cadoctor(["check", "--pid", str(child.pid)], child_env())
     assert done.returncode == 3, done.stderr
     assert "rustls" in done.stderr
     assert "reads no CA certificates" not in done.stderr
@@ -319,10 +319,10 @@ def test_the_curl_tool_is_judged_by_the_variables_it_reads(ca: GeneratedCA, port
     curl = shutil.which("curl")
     if curl is None:
         pytest.skip("no curl on this machine")
-    env = clean_env(SSL_CERT_FILE=str(ca.bundle))
+    env = child_env(SSL_CERT_FILE=str(ca.bundle))
     args = [curl, "-sS", "-o", "/dev/null", "--max-time", "60", "https://127.0.0.1:%d/" % silent_port]
     with running(args, env, mapped="libcrypto") as child:
-        _, report = check_json(clean_env(), "--pid", str(child.pid), "--no-verify")
+        _, report = check_json(child_env(), "--pid", str(child.pid), "--no-verify")
     assert _stack(report, "curl")["reads_default_paths"] is True
     assert "override-replaces-defaults" in codes(report, "warning")
     real = _says([curl, "-sS", "-o", "/dev/null", "-w", "%{http_code}", "https://localhost:%d/" % port], env)
@@ -331,16 +331,16 @@ def test_the_curl_tool_is_judged_by_the_variables_it_reads(ca: GeneratedCA, port
 
 def test_a_libpq_older_than_16_never_reads_its_copys_paths(ca: GeneratedCA, postgres_tls: int) -> None:
     """psycopg2-binary 2.9.6 (libpq 15): its copy's missing OPENSSLDIR is no warning; sslrootcert=system is a file."""
-    python = artefacts.old_libpq_venv()
+    python = venvs.old_libpq_venv()
     code = "import ssl, psycopg2, sys; print('ready', flush=True); sys.stdin.read()"
-    with running([str(python), "-c", code], clean_env()) as child:
-        _, report = check_json(clean_env(), "--pid", str(child.pid), "--no-verify")
-        scan = json.loads(run_cadoctor(["ps", "--format", "json"], clean_env()).stdout)
+    with running([str(python), "-c", code], child_env()) as child:
+        _, report = check_json(child_env(), "--pid", str(child.pid), "--no-verify")
+        scan = json.loads(run_cadoctor(["ps", "--format", "json"], child_env()).stdout)
     libpq = _stack(report, "libpq")
     assert libpq["consumer_version"] == 15
     assert libpq["reads_default_paths"] is False
     assert "multiple-openssl" not in codes(report, "warning")
     mine = [f for f in scan["findings"] if child.pid in f["evidence"].get("pids", [])]
     assert not [f for f in mine if f["evidence"].get("library") == libpq["path"]], mine
-    said = _says([str(python), "-c", PG_CONNECT, str(postgres_tls)], clean_env(SSL_CERT_FILE=str(ca.bundle)))
+    said = _says([str(python), "-c", PG_CONNECT, str(postgres_tls)], child_env(SSL_CERT_FILE=str(ca.bundle)))
     assert '"system"' in said  # libpq 15 looks for a root certificate file named "system", whatever SSL_CERT_FILE says

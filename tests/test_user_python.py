@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CHILD_TIMEOUT, clean_env
+from helpers.environment import child_env
+from helpers.runs import CHILD_TIMEOUT
 
 import cadoctor
 
@@ -29,7 +30,7 @@ if __name__ == "__main__":
 def _venv(folder: Path) -> Path:
     """A real venv of the interpreter running the tests, without pip."""
     subprocess.run(
-        [sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True, timeout=CHILD_TIMEOUT, env=clean_env()
+        [sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True, timeout=CHILD_TIMEOUT, env=child_env()
     )
     return folder
 
@@ -70,7 +71,7 @@ def _check(argv: list[str], env: dict[str, str]) -> tuple[str, dict[str, Any]]:
 
 def test_the_active_venv_is_examined(tool: Path, user: Path) -> None:
     """With $VIRTUAL_ENV set to another venv, the command examines that venv's Python and says so first."""
-    stderr, report = _check([str(tool / "bin" / "cadoctor")], clean_env(VIRTUAL_ENV=str(user)))
+    stderr, report = _check([str(tool / "bin" / "cadoctor")], child_env(VIRTUAL_ENV=str(user)))
     assert report["python"]["executable"] == str(user / "bin" / "python")
     assert report["python"]["prefix"] == str(user)
     assert report["subject"]["kind"] == "interpreter"
@@ -81,7 +82,7 @@ def test_the_active_venv_is_examined(tool: Path, user: Path) -> None:
 
 def test_the_python3_on_path_is_examined(tool: Path, user: Path) -> None:
     """Without $VIRTUAL_ENV, the command examines the python3 on PATH."""
-    env = clean_env(PATH="%s:/usr/bin:/bin" % (user / "bin"))
+    env = child_env(PATH="%s:/usr/bin:/bin" % (user / "bin"))
     stderr, report = _check([str(tool / "bin" / "cadoctor")], env)
     assert report["python"]["prefix"] == str(user)
     assert re.match(r"cadoctor: examining \S+, the python3 on PATH", stderr)
@@ -89,7 +90,7 @@ def test_the_python3_on_path_is_examined(tool: Path, user: Path) -> None:
 
 def test_the_commands_own_environment_when_it_is_the_active_one(tool: Path) -> None:
     """When the command's venv is the active one (or its python3 is first on PATH), it examines itself, silently."""
-    for env in (clean_env(VIRTUAL_ENV=str(tool)), clean_env(PATH="%s:/usr/bin:/bin" % (tool / "bin"))):
+    for env in (child_env(VIRTUAL_ENV=str(tool)), child_env(PATH="%s:/usr/bin:/bin" % (tool / "bin"))):
         stderr, report = _check([str(tool / "bin" / "cadoctor")], env)
         assert report["python"]["prefix"] == str(tool)
         assert stderr == ""
@@ -102,7 +103,7 @@ def test_a_script_on_path_is_never_run(tool: Path, tmp_path: Path) -> None:
     marker = tmp_path / "ran"
     (shims / "python3").write_text('#!/bin/sh\ntouch %s\nexec /usr/bin/python3 "$@"\n' % marker)
     (shims / "python3").chmod(0o755)
-    stderr, report = _check([str(tool / "bin" / "cadoctor")], clean_env(PATH="%s:/usr/bin:/bin" % shims))
+    stderr, report = _check([str(tool / "bin" / "cadoctor")], child_env(PATH="%s:/usr/bin:/bin" % shims))
     assert report["python"]["prefix"] == str(tool)
     assert stderr.startswith("cadoctor: the python3 on PATH is %s (a script" % (shims / "python3"))
     assert not marker.exists()
@@ -110,7 +111,7 @@ def test_a_script_on_path_is_never_run(tool: Path, tmp_path: Path) -> None:
 
 def test_python_m_and_the_api_examine_their_own_interpreter(tool: Path, user: Path) -> None:
     """`python -m cadoctor` and `cadoctor.check()` name their interpreter themselves: no redirection."""
-    env = clean_env(VIRTUAL_ENV=str(user))
+    env = child_env(VIRTUAL_ENV=str(user))
     stderr, report = _check([str(tool / "bin" / "python"), "-m", "cadoctor"], env)
     assert (report["python"]["prefix"], stderr) == (str(tool), "")
     code = "import cadoctor; print(cadoctor.check(verify=False).facts.runtime.prefix)"
@@ -132,7 +133,7 @@ def test_a_pyenv_shim_is_read_not_run(tool: Path, tmp_path: Path) -> None:
         (root / "versions" / name / "bin").mkdir(parents=True)
         (root / "versions" / name / "bin" / "python3").symlink_to(base)
     path = "%s:/usr/bin:/bin" % (root / "shims")
-    stderr, _ = _check([str(tool / "bin" / "cadoctor")], clean_env(PATH=path, PYENV_VERSION="3.99.2"))
+    stderr, _ = _check([str(tool / "bin" / "cadoctor")], child_env(PATH=path, PYENV_VERSION="3.99.2"))
     assert stderr.startswith(
         "cadoctor: examining %s, the python3 pyenv's shim" % (root / "versions/3.99.2/bin/python3")
     )
@@ -142,7 +143,7 @@ def test_a_pyenv_shim_is_read_not_run(tool: Path, tmp_path: Path) -> None:
     done = subprocess.run(
         [str(tool / "bin" / "cadoctor"), "check", "--format", "json", "--no-verify"],
         cwd=project,
-        env=clean_env(PATH=path),
+        env=child_env(PATH=path),
         capture_output=True,
         text=True,
         timeout=CHILD_TIMEOUT,

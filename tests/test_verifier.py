@@ -13,7 +13,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from servers import serve, server_context, tls_handler
+from helpers.servers import serve, server_context, tls_handler
 
 from cadoctor._facts.tls.verifier import verdicts
 from cadoctor._model import StoreVerdict

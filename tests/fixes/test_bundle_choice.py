@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from helpers.records import PRIVATE, SYSTEM_BUNDLE, bundle, directory, facts
 
 from cadoctor._fixes.bundles import best_bundle, merged_fix, trustworthy
 from cadoctor._model import Bundle, Exposure, Fix
-
-RECORDS = str(Path(__file__).resolve().parents[1] / "rules")  # records.py: the factories the rules' tests share
-if RECORDS not in sys.path:
-    sys.path.insert(0, RECORDS)
-from records import PRIVATE, SYSTEM_BUNDLE, bundle, directory, facts  # noqa: E402
 
 CERTIFI = "/srv/venv/certifi/cacert.pem"
 WRITABLE = (Exposure("/srv", 1000, 0o777, "writable by every user"),)

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from recorded_facts import facts_from_json
-from servers import make_chain
+from helpers.pki import make_chain
+from helpers.recorded import facts_from_json
 
 from cadoctor._commands.check import report_for
 from cadoctor._facts.tls.analysis import analyse

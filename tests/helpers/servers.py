@@ -1,116 +1,17 @@
-"""Real peers on 127.0.0.1 for the handshake tests: a small PKI, TLS servers, misbehaving TCP servers, a proxy."""
+"""Real peers on 127.0.0.1: TLS servers, misbehaving TCP servers, a CONNECT proxy, and the one the clients ask."""
 
 from __future__ import annotations
 
 import contextlib
-import datetime
 import select
 import socket
 import ssl
 import struct
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-
-@dataclass(frozen=True)
-class Chain:
-    """A root, an optional intermediate and a leaf for localhost, as PEM files."""
-
-    root: Path
-    intermediate: Path | None
-    leaf: Path
-    key: Path
-    root_name: str
-    intermediate_name: str | None
-
-
-def _name(common_name: str) -> Any:
-    """An X.509 name with one CN."""
-    from cryptography import x509
-    from cryptography.x509.oid import NameOID
-
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-
-
-def make_chain(
-    directory: Path,
-    root_name: str = "cadoctor Chain Root",
-    *,
-    intermediate: bool = True,
-    leaf_days: tuple[int, int] = (-1, 30),
-    leaf_names: tuple[str, ...] = ("localhost",),
-    ca_issuers: str | None = None,
-) -> Chain:
-    """Generate root → (intermediate →) leaf, with the leaf's validity, names and AIA under the test's control."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    now = datetime.datetime.now(datetime.timezone.utc)
-
-    def ca(subject: str, key: Any, issuer: str, issuer_key: Any) -> Any:
-        return (
-            x509.CertificateBuilder()
-            .subject_name(_name(subject))
-            .issuer_name(_name(issuer))
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(days=2))
-            .not_valid_after(now + datetime.timedelta(days=60))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), critical=False)
-            .sign(issuer_key, hashes.SHA256())
-        )
-
-    root_key = ec.generate_private_key(ec.SECP256R1())
-    root = ca(root_name, root_key, root_name, root_key)
-    signer_name, signer_key, middle = root_name, root_key, None
-    if intermediate:
-        middle_key = ec.generate_private_key(ec.SECP256R1())
-        middle_name = root_name.replace("Root", "Intermediate")
-        middle = ca(middle_name, middle_key, root_name, root_key)
-        signer_name, signer_key = middle_name, middle_key
-    key = ec.generate_private_key(ec.SECP256R1())
-    published = [
-        x509.AccessDescription(x509.oid.AuthorityInformationAccessOID.CA_ISSUERS, x509.UniformResourceIdentifier(u))
-        for u in ([ca_issuers] if ca_issuers else [])
-    ]
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(_name(leaf_names[0]))
-        .issuer_name(_name(signer_name))
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now + datetime.timedelta(days=leaf_days[0]))
-        .not_valid_after(now + datetime.timedelta(days=leaf_days[1]))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in leaf_names]), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(signer_key.public_key()), critical=False)
-        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-    )
-    if published:  # where a public CA publishes the issuer (AIA): what tells a missing intermediate from a private root
-        builder = builder.add_extension(x509.AuthorityInformationAccess(published), critical=False)
-    leaf = builder.sign(signer_key, hashes.SHA256())
-    directory.mkdir(parents=True, exist_ok=True)
-    pem = serialization.Encoding.PEM
-    paths = {name: directory / ("%s.pem" % name) for name in ("root", "intermediate", "leaf", "key")}
-    paths["root"].write_bytes(root.public_bytes(pem))
-    if middle is not None:
-        paths["intermediate"].write_bytes(middle.public_bytes(pem))
-    paths["leaf"].write_bytes(leaf.public_bytes(pem))
-    paths["key"].write_bytes(key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
-    return Chain(
-        paths["root"],
-        paths["intermediate"] if middle is not None else None,
-        paths["leaf"],
-        paths["key"],
-        "CN=" + root_name,
-        "CN=" + signer_name if middle is not None else None,
-    )
+from helpers.pki import GeneratedCA
 
 
 @contextlib.contextmanager
@@ -163,6 +64,15 @@ def tls_handler(context: ssl.SSLContext) -> Callable[[socket.socket], None]:
                 tls.recv(1)
 
     return handle
+
+
+@contextlib.contextmanager
+def serve_tls(ca: GeneratedCA) -> Iterator[int]:
+    """Run a TLS server on 127.0.0.1 presenting a certificate from `ca`; yield its port."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(ca.cert), str(ca.key))
+    with serve(tls_handler(context)) as port:
+        yield port
 
 
 def server_context(cert: Path, key: Path, *chain: Path) -> ssl.SSLContext:
@@ -239,6 +149,97 @@ def connect_proxy(refuse: bool = False) -> Iterator[int]:
                     if not data:
                         return
                     pipes[side].sendall(data)
+
+    with serve(handle) as port:
+        yield port
+
+
+# The server every real client asks (tests/helpers/clients.py): HTTP/1.1 gets 404, gRPC gets UNIMPLEMENTED.
+
+H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+H2_DATA, H2_HEADERS, H2_SETTINGS, H2_PING, H2_GOAWAY, H2_CONTINUATION = 0x0, 0x1, 0x4, 0x6, 0x7, 0x9
+H2_END_STREAM, H2_ACK, H2_END_HEADERS = 0x1, 0x1, 0x4
+HTTP_404 = (
+    b"HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: 10\r\nConnection: close\r\n\r\nnot found\n"
+)
+
+
+def _hpack_literal(name: bytes, value: bytes) -> bytes:
+    """One header as an HPACK literal without indexing, new name, no Huffman (both shorter than 127 bytes)."""
+    return bytes([0x00, len(name)]) + name + bytes([len(value)]) + value
+
+
+# ":status: 200" (static index 8), "content-type: application/grpc" (literal, static name 31), then the status.
+GRPC_UNIMPLEMENTED = (
+    b"\x88"
+    + b"\x0f\x10"
+    + bytes([len(b"application/grpc")])
+    + b"application/grpc"
+    + _hpack_literal(b"grpc-status", b"12")
+    + _hpack_literal(b"grpc-message", b"cadoctor test server")
+)
+
+
+def _frame(kind: int, flags: int, stream: int, payload: bytes = b"") -> bytes:
+    """One HTTP/2 frame."""
+    return struct.pack(">I", len(payload))[1:] + bytes([kind, flags]) + struct.pack(">I", stream) + payload
+
+
+def _read_exact(conn: ssl.SSLSocket, size: int) -> bytes:
+    """Exactly `size` bytes, or EOFError."""
+    data = b""
+    while len(data) < size:
+        chunk = conn.recv(size - len(data))
+        if not chunk:
+            raise EOFError
+        data += chunk
+    return data
+
+
+def _answer_http1(conn: ssl.SSLSocket) -> None:
+    """Read one request head and answer 404 (and close)."""
+    request = b""
+    while b"\r\n\r\n" not in request and len(request) < 65536:
+        chunk = conn.recv(4096)
+        if not chunk:
+            return
+        request += chunk
+    conn.sendall(HTTP_404)
+
+
+def _answer_grpc(conn: ssl.SSLSocket) -> None:
+    """Speak just enough HTTP/2 for gRPC: settings, pings, and UNIMPLEMENTED (trailers-only) for every call."""
+    if _read_exact(conn, len(H2_PREFACE)) != H2_PREFACE:
+        return
+    conn.sendall(_frame(H2_SETTINGS, 0, 0))
+    while True:
+        head = _read_exact(conn, 9)
+        length = int.from_bytes(head[:3], "big")
+        kind, flags, stream = head[3], head[4], int.from_bytes(head[5:9], "big") & 0x7FFFFFFF
+        payload = _read_exact(conn, length)
+        if kind == H2_SETTINGS and not flags & H2_ACK:
+            conn.sendall(_frame(H2_SETTINGS, H2_ACK, 0))
+        elif kind == H2_PING and not flags & H2_ACK:
+            conn.sendall(_frame(H2_PING, H2_ACK, 0, payload))
+        elif kind in (H2_HEADERS, H2_CONTINUATION) and flags & H2_END_HEADERS:
+            conn.sendall(_frame(H2_HEADERS, H2_END_STREAM | H2_END_HEADERS, stream, GRPC_UNIMPLEMENTED))
+        elif kind == H2_GOAWAY:
+            return
+
+
+@contextlib.contextmanager
+def serve_clients(cert: Path, key: Path) -> Iterator[int]:
+    """A TLS server on 127.0.0.1 presenting `cert`: HTTP/1.1 gets 404, HTTP/2 (ALPN h2) gets gRPC UNIMPLEMENTED."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(cert), str(key))
+    context.set_alpn_protocols(["h2", "http/1.1"])
+
+    def handle(raw: socket.socket) -> None:
+        with context.wrap_socket(raw, server_side=True) as conn, contextlib.suppress(EOFError):
+            if conn.selected_alpn_protocol() == "h2":
+                _answer_grpc(conn)
+            else:
+                _answer_http1(conn)
 
     with serve(handle) as port:
         yield port

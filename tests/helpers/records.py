@@ -2,9 +2,6 @@
 
 Paths here are names only: no rule opens a file, so nothing depends on this machine's files. Where a rule
 resolves a name (`os.path.realpath` on a library), the tests pass paths under `tmp_path`.
-
-The tests under `tests/fixes/` import this module by path (see their first lines): a `conftest.py` in these
-folders would shadow the suite's own `conftest` module that other tests import by name.
 """
 
 from __future__ import annotations

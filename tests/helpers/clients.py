@@ -1,140 +1,31 @@
 """Ground truth from real TLS clients: one request through a named library, in a fresh interpreter of a client venv.
 
-- `serve_clients(cert, key)`: a loopback server on 127.0.0.1 that answers every HTTP/1.1 request with `404` and,
-  when the client offers ALPN `h2` (gRPC does), every gRPC call with the trailers-only status UNIMPLEMENTED. A
-  client that gets either answer completed a verified handshake, so "any answer" is a clean Y.
-- `outcome(python, client, port, env)`: "Y" (verified: an HTTP or gRPC answer came back), "N" (certificate
-  verification failed) or "X" (the client raised because of its CA setting: a missing or unreadable bundle, an
-  empty path it rejects). Anything else (refused, timed out, a crash) raises `OutcomeError` with the child's
-  output, so a broken harness never passes for a verdict. `observe` returns the same with the evidence.
-- `os_store_with(*roots)` / `run_in_os_store(argv, env, roots)`: run a command in a private mount namespace whose
-  `/etc/ssl/certs` is a bind-mounted copy of the real one with the roots added to `ca-certificates.crt` and as
-  `<subject-hash>.N` links (or, with `hash_links=False`, a RHEL-like directory holding only the bundle). The real
-  `/etc/ssl/certs` is only ever read. Skips unless root with a working `unshare -m`.
+- `outcome(python, client, port, env)`: "Y" (verified: an HTTP or gRPC answer came back from
+  `servers.serve_clients`), "N" (certificate verification failed) or "X" (the client raised because of its CA
+  setting: a missing or unreadable bundle, an empty path it rejects). Anything else (refused, timed out, a crash)
+  raises `OutcomeError` with the child's output, so a broken harness never passes for a verdict. `observe`
+  returns the same with the evidence.
+- `Measurements`: each (interpreter, client, scenario) measured once per session, for every test that needs it.
 
-Client venvs come from `artefacts.clients_venv()` and friends; `client_env()` is the clean environment to start
-from (it keeps host pip and AWS config files out, which CLIENTS.md also switched off).
+Client venvs come from `venvs.clients_venv()` and friends; `environment.child_env()` is the clean environment
+to start from (it keeps host pip and AWS config files out, which CLIENTS.md also switched off); a private OS
+store comes from `os_store`.
 """
 
 from __future__ import annotations
 
 import ast
-import contextlib
-import hashlib
 import json
 import os
-import shlex
-import shutil
-import socket
-import ssl
-import struct
 import subprocess
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
-
-import pytest
-from servers import serve
 
 CHILD_TIMEOUT = 20.0  # the whole child: interpreter start, imports, one request
 CLIENT_TIMEOUT = 10.0  # what each library is told for connect/read
-SYSTEM_CERTS = Path("/etc/ssl/certs")
-SYSTEM_BUNDLE_NAME = "ca-certificates.crt"
-LOCAL_ANCHORS = Path("/usr/local/share/ca-certificates")  # Debian's folder for roots an administrator adds
 MARK = "CADOCTOR-OUTCOME "
-
-# ----- the server -----
-
-H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
-H2_DATA, H2_HEADERS, H2_SETTINGS, H2_PING, H2_GOAWAY, H2_CONTINUATION = 0x0, 0x1, 0x4, 0x6, 0x7, 0x9
-H2_END_STREAM, H2_ACK, H2_END_HEADERS = 0x1, 0x1, 0x4
-HTTP_404 = (
-    b"HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: 10\r\nConnection: close\r\n\r\nnot found\n"
-)
-
-
-def _hpack_literal(name: bytes, value: bytes) -> bytes:
-    """One header as an HPACK literal without indexing, new name, no Huffman (both shorter than 127 bytes)."""
-    return bytes([0x00, len(name)]) + name + bytes([len(value)]) + value
-
-
-# ":status: 200" (static index 8), "content-type: application/grpc" (literal, static name 31), then the status.
-GRPC_UNIMPLEMENTED = (
-    b"\x88"
-    + b"\x0f\x10"
-    + bytes([len(b"application/grpc")])
-    + b"application/grpc"
-    + _hpack_literal(b"grpc-status", b"12")
-    + _hpack_literal(b"grpc-message", b"cadoctor test server")
-)
-
-
-def _frame(kind: int, flags: int, stream: int, payload: bytes = b"") -> bytes:
-    """One HTTP/2 frame."""
-    return struct.pack(">I", len(payload))[1:] + bytes([kind, flags]) + struct.pack(">I", stream) + payload
-
-
-def _read_exact(conn: ssl.SSLSocket, size: int) -> bytes:
-    """Exactly `size` bytes, or EOFError."""
-    data = b""
-    while len(data) < size:
-        chunk = conn.recv(size - len(data))
-        if not chunk:
-            raise EOFError
-        data += chunk
-    return data
-
-
-def _answer_http1(conn: ssl.SSLSocket) -> None:
-    """Read one request head and answer 404 (and close)."""
-    request = b""
-    while b"\r\n\r\n" not in request and len(request) < 65536:
-        chunk = conn.recv(4096)
-        if not chunk:
-            return
-        request += chunk
-    conn.sendall(HTTP_404)
-
-
-def _answer_grpc(conn: ssl.SSLSocket) -> None:
-    """Speak just enough HTTP/2 for gRPC: settings, pings, and UNIMPLEMENTED (trailers-only) for every call."""
-    if _read_exact(conn, len(H2_PREFACE)) != H2_PREFACE:
-        return
-    conn.sendall(_frame(H2_SETTINGS, 0, 0))
-    while True:
-        head = _read_exact(conn, 9)
-        length = int.from_bytes(head[:3], "big")
-        kind, flags, stream = head[3], head[4], int.from_bytes(head[5:9], "big") & 0x7FFFFFFF
-        payload = _read_exact(conn, length)
-        if kind == H2_SETTINGS and not flags & H2_ACK:
-            conn.sendall(_frame(H2_SETTINGS, H2_ACK, 0))
-        elif kind == H2_PING and not flags & H2_ACK:
-            conn.sendall(_frame(H2_PING, H2_ACK, 0, payload))
-        elif kind in (H2_HEADERS, H2_CONTINUATION) and flags & H2_END_HEADERS:
-            conn.sendall(_frame(H2_HEADERS, H2_END_STREAM | H2_END_HEADERS, stream, GRPC_UNIMPLEMENTED))
-        elif kind == H2_GOAWAY:
-            return
-
-
-@contextlib.contextmanager
-def serve_clients(cert: Path, key: Path) -> Iterator[int]:
-    """A TLS server on 127.0.0.1 presenting `cert`: HTTP/1.1 gets 404, HTTP/2 (ALPN h2) gets gRPC UNIMPLEMENTED."""
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(str(cert), str(key))
-    context.set_alpn_protocols(["h2", "http/1.1"])
-
-    def handle(raw: socket.socket) -> None:
-        with context.wrap_socket(raw, server_side=True) as conn, contextlib.suppress(EOFError):
-            if conn.selected_alpn_protocol() == "h2":
-                _answer_grpc(conn)
-            else:
-                _answer_http1(conn)
-
-    with serve(handle) as port:
-        yield port
-
 
 # ----- the clients -----
 
@@ -325,7 +216,7 @@ def _pip_argv(python: os.PathLike[str] | str, url: str, scratch: str) -> list[st
 
     Y: pip logged the index's 404 for GET /simple/x/; N: it logged an SSL error naming CERTIFICATE_VERIFY_FAILED;
     X: it refused its CA setting ('Could not find a suitable TLS CA certificate bundle', another OSError). pip reads
-    its config files unless PIP_CONFIG_FILE is os.devnull, as `client_env` sets it.
+    its config files unless PIP_CONFIG_FILE is os.devnull, as `environment.child_env` sets it.
     """
     argv = [os.fspath(python), "-m", "pip", "download", "--no-deps", "--no-cache-dir", "--retries", "0"]
     argv += ["--timeout", "%g" % CLIENT_TIMEOUT, "--disable-pip-version-check", "--no-input", "-vv"]
@@ -394,20 +285,6 @@ class Observation:
 
     code: str  # "Y", "N" or "X"
     evidence: str  # the client's answer, or the exception chain / pip's output that decided it
-
-
-def client_env(**extra: str) -> dict[str, str]:
-    """A clean child environment: no CA, proxy, Python or pip variables; host pip and AWS config files kept out."""
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "LANG": "C.UTF-8",
-        "HOME": os.path.expanduser("~"),
-        "PIP_CONFIG_FILE": os.devnull,  # pip then reads no config file at all (this host's /etc/pip.conf has cert=)
-        "AWS_CONFIG_FILE": os.devnull,  # no ca_bundle from ~/.aws/config
-        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-    }
-    env.update(extra)
-    return env
 
 
 def outcome(
@@ -514,147 +391,3 @@ def python_output(
     )
     assert done.returncode == 0, "python -c %r exited %d: %s%s" % (code, done.returncode, done.stdout, done.stderr)
     return done.stdout.strip()
-
-
-# ----- a private OS store -----
-
-
-@dataclass(frozen=True)
-class OsStore:
-    """A private copy of /etc/ssl/certs with extra roots, and the argv prefix that runs a command on top of it."""
-
-    directory: Path  # the copy; it is mounted on /etc/ssl/certs only inside the commands run through `prefix`
-    prefix: tuple[str, ...]  # `unshare -m --propagation private -- sh -c 'mount --bind ... && exec "$@"' <copy>`
-    hash_links: bool
-
-    def run(
-        self, argv: Sequence[str], env: Mapping[str, str], timeout: float = CHILD_TIMEOUT
-    ) -> subprocess.CompletedProcess[str]:
-        """Run `argv` with exactly `env` where /etc/ssl/certs is this copy."""
-        return subprocess.run(
-            [*self.prefix, *argv],
-            env=dict(env),
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-
-
-def subject_hash(pem: Path) -> str:
-    """OpenSSL's subject hash of a PEM certificate (the `<hash>` of its `<hash>.N` link)."""
-    openssl = shutil.which("openssl")
-    if openssl is None:
-        pytest.skip("the openssl command is needed to name hashed links")
-    done = subprocess.run(
-        [openssl, "x509", "-subject_hash", "-noout", "-in", str(pem)],
-        capture_output=True,
-        text=True,
-        timeout=CHILD_TIMEOUT,
-        check=True,
-    )
-    return done.stdout.strip()
-
-
-def namespace_or_skip() -> None:
-    """Skip unless this process may make a private mount namespace and bind-mount in it (root, unshare, mount)."""
-    if not SYSTEM_CERTS.is_dir() or not (SYSTEM_CERTS / SYSTEM_BUNDLE_NAME).is_file():
-        pytest.skip("no Debian-style %s/%s on this host" % (SYSTEM_CERTS, SYSTEM_BUNDLE_NAME))
-    if os.geteuid() != 0:
-        pytest.skip("a private mount namespace over /etc/ssl/certs needs root")
-    if shutil.which("unshare") is None or shutil.which("mount") is None:
-        pytest.skip("unshare and mount (util-linux) are needed for a private mount namespace")
-    with tempfile.TemporaryDirectory(prefix="cadoctor-mount-trial-") as scratch:
-        trial = subprocess.run(
-            ["unshare", "-m", "--propagation", "private", "--", "mount", "--bind", scratch, scratch],
-            capture_output=True,
-            text=True,
-            timeout=CHILD_TIMEOUT,
-            check=False,
-        )
-    if trial.returncode != 0:
-        pytest.skip("unshare -m cannot bind-mount here: %s" % (trial.stderr.strip() or trial.returncode))
-
-
-def snapshot(directory: Path = SYSTEM_CERTS) -> str:
-    """A digest of a directory's names, link targets and file contents (to prove it was not changed)."""
-    digest = hashlib.sha256()
-    for entry in sorted(directory.iterdir()):
-        digest.update(entry.name.encode() + b"\0")
-        if entry.is_symlink():
-            digest.update(b"-> " + os.readlink(entry).encode())
-        elif entry.is_file():
-            digest.update(hashlib.sha256(entry.read_bytes()).digest())
-        digest.update(b"\n")
-    return digest.hexdigest()
-
-
-def _write_fresh(path: Path, data: bytes) -> None:
-    """Replace `path` in the copy by a new regular file: never write through a link that may lead out of the copy."""
-    if path.is_symlink() or path.exists():
-        path.unlink()
-    with path.open("xb") as stream:
-        stream.write(data)
-
-
-@contextlib.contextmanager
-def os_store_with(
-    *roots: Path, hash_links: bool = True, anchors: bool = False, in_store: bool = True
-) -> Iterator[OsStore]:
-    """A copy of /etc/ssl/certs that also trusts `roots` (PEM files), usable through the yielded `OsStore`.
-
-    With `anchors`, the roots are also added to a copy of /usr/local/share/ca-certificates (the folder an
-    administrator adds roots to, from which update-ca-certificates builds the bundle): they are local roots.
-    Without `in_store` they are only there: added by the administrator, but update-ca-certificates not run.
-
-    With `hash_links` (Debian): the whole directory, each root appended to ca-certificates.crt and linked as
-    `<subject-hash>.N` (N past any existing link). Without (RHEL-like): a directory holding only the bundle, so a
-    lookup by hashed name (capath, SSL_CERT_DIR) finds nothing. The copy lives in a temporary directory that is
-    removed afterwards; the real directory is read, never written.
-    """
-    namespace_or_skip()
-    with tempfile.TemporaryDirectory(prefix="cadoctor-os-store-") as scratch:
-        copy = Path(scratch) / "certs"
-        bundle = (SYSTEM_CERTS / SYSTEM_BUNDLE_NAME).read_bytes()
-        if hash_links:
-            shutil.copytree(SYSTEM_CERTS, copy, symlinks=True)
-        else:
-            copy.mkdir()
-        for index, root in enumerate(roots if in_store else ()):
-            pem = root.read_bytes()
-            bundle = bundle.rstrip(b"\n") + b"\n" + pem.rstrip(b"\n") + b"\n"
-            if hash_links:
-                own = "cadoctor-extra-%d.pem" % index
-                _write_fresh(copy / own, pem)
-                stem = subject_hash(root)
-                number = 0
-                while os.path.lexists(copy / ("%s.%d" % (stem, number))):
-                    number += 1
-                (copy / ("%s.%d" % (stem, number))).symlink_to(own)
-        _write_fresh(copy / SYSTEM_BUNDLE_NAME, bundle)
-        script = 'mount --bind "$0" %s && exec "$@"' % SYSTEM_CERTS
-        if anchors:
-            if not LOCAL_ANCHORS.is_dir():
-                pytest.skip("no %s to mount local roots over" % LOCAL_ANCHORS)
-            folder = Path(scratch) / "anchors"
-            shutil.copytree(LOCAL_ANCHORS, folder, symlinks=True)  # the store's links into it keep working
-            for index, root in enumerate(roots):
-                _write_fresh(folder / ("cadoctor-extra-%d.crt" % index), root.read_bytes())
-            mount = "mount --bind %s %s" % (shlex.quote(str(folder)), LOCAL_ANCHORS)
-            script = 'mount --bind "$0" %s && %s && exec "$@"' % (SYSTEM_CERTS, mount)
-        prefix = ("unshare", "-m", "--propagation", "private", "--", "/bin/sh", "-c", script, str(copy))
-        yield OsStore(copy, prefix, hash_links)
-
-
-def run_in_os_store(
-    argv: Sequence[str],
-    env: Mapping[str, str],
-    extra_roots: Sequence[Path],
-    *,
-    hash_links: bool = True,
-    timeout: float = CHILD_TIMEOUT,
-) -> subprocess.CompletedProcess[str]:
-    """Run `argv` with exactly `env` in a private mount namespace whose /etc/ssl/certs also trusts `extra_roots`."""
-    with os_store_with(*extra_roots, hash_links=hash_links) as store:
-        return store.run(argv, env, timeout)
