@@ -11,6 +11,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+from helpers import CHECKOUT
 from helpers.environment import child_env
 from helpers.pki import make_ca
 from helpers.processes import WAIT, running
@@ -18,7 +19,7 @@ from helpers.runs import CHILD_TIMEOUT, SCHEMAS, run_cadoctor, validate
 
 import cadoctor
 
-ROOT = Path(__file__).parent.parent
+ROOT = CHECKOUT
 
 
 def _json_of(args: list[str], statuses: tuple[int, ...] = (0, 1)) -> dict[str, Any]:

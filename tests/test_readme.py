@@ -11,10 +11,11 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
+from helpers import CHECKOUT
 from helpers.environment import child_env
 from helpers.runs import run_cadoctor
 
-ROOT = Path(__file__).parent.parent
+ROOT = CHECKOUT
 README = (ROOT / "README.md").read_text()
 PIPX_ROUTE = "pipx install . && cadoctor check"
 VENV_ROUTE = "python3 -m venv .venv && .venv/bin/python -m pip install . && .venv/bin/cadoctor check"

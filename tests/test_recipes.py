@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import CHECKOUT
 from helpers.environment import child_env
 from helpers.openssl import ForeignOpenSSL
 from helpers.processes import WAIT, running
@@ -18,7 +19,7 @@ from helpers.runs import validate
 
 import cadoctor
 
-PAGE = Path(__file__).parent.parent / "docs" / "recipes.md"
+PAGE = CHECKOUT / "docs" / "recipes.md"
 CONSOLE_SCRIPT = """#!{python}
 import sys
 sys.path.insert(0, {source!r})

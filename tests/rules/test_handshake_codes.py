@@ -258,7 +258,7 @@ def test_classifying_twice_changes_nothing_and_facts_without_hosts_pass_through(
 
 def _recorded_facts() -> Facts:
     """Real facts, recorded on another platform, without hosts."""
-    data = json.loads((Path(__file__).parent.parent / "recorded" / "conda-env.json").read_text())
+    data = json.loads((Path(__file__).parent / "recorded" / "conda-env.json").read_text())
     return facts_from_json(data["facts"])
 
 

@@ -12,6 +12,7 @@ from typing import Any, get_args, get_origin
 import jsonschema
 import pytest
 import typer
+from helpers import CHECKOUT
 from helpers.environment import child_env
 from helpers.openssl import ForeignOpenSSL
 from helpers.os_store import copy_bundle
@@ -45,14 +46,14 @@ def test_broken_json_validates_and_uses_known_codes(foreign_openssl: ForeignOpen
 
 def test_every_known_code_is_documented() -> None:
     """Each finding code in the schema has its own anchor in docs/findings.md."""
-    text = (Path(__file__).parent.parent / "docs" / "findings.md").read_text()
+    text = (CHECKOUT / "docs" / "findings.md").read_text()
     for code in SCHEMA["knownCodes"]:
         assert "{#%s}" % code in text, code
 
 
 def test_schema_in_docs_matches_the_package() -> None:
     """The schema published in the docs is the one the package ships."""
-    published = Path(__file__).parent.parent / "docs" / "schema" / "report-v1.json"
+    published = CHECKOUT / "docs" / "schema" / "report-v1.json"
     assert json.loads(published.read_text()) == SCHEMA
 
 

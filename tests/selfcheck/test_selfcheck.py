@@ -19,6 +19,8 @@ from helpers.os_store import SYSTEM_BUNDLE, system_bundle_or_skip
 from helpers.pki import GeneratedCA
 from helpers.runs import CHILD_TIMEOUT
 
+import cadoctor
+
 # Imports the self-check with warnings and log records captured, then optionally does one handshake.
 CHILD = r"""
 import json, logging, socket, ssl, sys, warnings
@@ -249,7 +251,7 @@ def test_read_only_filesystem_and_no_home(
 def test_self_check_needs_only_the_standard_library(foreign_openssl: ForeignOpenSSL, tmp_path: Path) -> None:
     """With site-packages out of reach (no cryptography, certifi, psutil, typer), warn and fix still work."""
     system = system_bundle_or_skip()
-    package = Path(__file__).parent.parent / "cadoctor"
+    package = Path(cadoctor.__file__).parent  # the installed package, as the suite tests it
     shutil.copytree(package, tmp_path / "cadoctor", ignore=shutil.ignore_patterns("__pycache__"))
     env = broken(foreign_openssl, CADOCTOR_SELFCHECK="fix", PYTHONPATH=str(tmp_path))
     out = subprocess.run(
