@@ -13,13 +13,15 @@ import jsonschema
 import pytest
 from helpers import CHECKOUT
 from helpers.environment import child_env
+from helpers.openssl import ForeignOpenSSL
 from helpers.pki import make_ca
 from helpers.processes import WAIT, running
-from helpers.runs import CHILD_TIMEOUT, SCHEMAS, run_cadoctor, validate
+from helpers.runs import CHILD_TIMEOUT, SCHEMAS, check_json, run_cadoctor, validate
 
 import cadoctor
 
 ROOT = CHECKOUT
+SCHEMA = SCHEMAS["report-v1.json"]
 
 
 def _json_of(args: list[str], statuses: tuple[int, ...] = (0, 1)) -> dict[str, Any]:
@@ -160,3 +162,24 @@ def test_documented_warning_filter_works() -> None:
     assert done.stderr.splitlines()[-1].startswith("cadoctor.TrustPathWarning: cadoctor selfcheck: env-path-invalid")
     healthy = subprocess.run([sys.executable, "-c", code.group(1)], env=child_env(), timeout=CHILD_TIMEOUT)
     assert healthy.returncode == 0
+
+
+def test_healthy_json_validates_against_the_schema() -> None:
+    """Real output of a healthy check validates against the shipped schema."""
+    _status, report = check_json(child_env())
+    jsonschema.validate(report, SCHEMA)
+    assert report["schema_version"] == 1
+
+
+def test_broken_json_validates_and_uses_known_codes(foreign_openssl: ForeignOpenSSL) -> None:
+    """Real output of a broken check validates, and every code it uses is a documented one."""
+    _status, report = check_json(child_env(LD_LIBRARY_PATH=str(foreign_openssl.directory)))
+    jsonschema.validate(report, SCHEMA)
+    assert {f["code"] for f in report["findings"]} <= set(SCHEMA["knownCodes"])
+
+
+def test_every_known_code_is_documented() -> None:
+    """Each finding code in the schema has its own anchor in docs/findings.md."""
+    text = (CHECKOUT / "docs" / "findings.md").read_text()
+    for code in SCHEMA["knownCodes"]:
+        assert "{#%s}" % code in text, code

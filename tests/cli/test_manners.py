@@ -1,4 +1,4 @@
-"""Command-line manners: a closed pipe, -h and -V everywhere, real metavars, --output first, progress, summary."""
+"""Command-line manners: a closed pipe, -h and -V everywhere, real metavars, --output first, progress on a terminal."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 from helpers.environment import child_env
-from helpers.openssl import ForeignOpenSSL
 from helpers.runs import CHILD_TIMEOUT, run_cadoctor
 from helpers.servers import never_answer, serve
 
@@ -138,21 +137,3 @@ def test_progress_only_on_a_terminal_while_a_host_is_slow() -> None:
     assert "waiting for %s" % target in terminal
     assert terminal.endswith("\x1b[2K\r")  # erased before the report
     assert piped.stderr == ""
-
-
-def test_verdict_and_first_fix_lead_and_a_summary_ends(foreign_openssl: ForeignOpenSSL) -> None:
-    """The broken report opens with the verdict and the verified top fix, and its last line sums it up."""
-    env = child_env(LD_LIBRARY_PATH=str(foreign_openssl.directory))
-    lines = run_cadoctor(["check"], env).stdout.splitlines()
-    assert lines[0] == "cadoctor: ERROR - trust is broken or unsafe now"
-    assert lines[1].startswith("Fix first: Point SSL_CERT_FILE at ")
-    assert lines[1].endswith("[env, verified]")
-    assert lines[2].startswith("  export SSL_CERT_FILE=")
-    assert re.fullmatch(r"cadoctor: ERROR - 1 error, \d warnings?, \d info; \d fixes \(\d verified\)", lines[-1])
-
-
-def test_healthy_summary_has_no_fix_line(pip_conf: str) -> None:
-    """A healthy report has no 'Fix first' line and ends with an OK summary."""
-    lines = run_cadoctor(["check", "--no-verify"], child_env(PIP_CONFIG_FILE=pip_conf)).stdout.splitlines()
-    assert not lines[1].startswith("Fix first")
-    assert lines[-1].startswith("cadoctor: OK - ")

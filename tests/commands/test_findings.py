@@ -1,4 +1,4 @@
-"""Finding codes reproduced for real: broken libraries, stale and legacy CAs, an old certifi, a serverless hint."""
+"""Finding codes reproduced for real: broken libraries and configs, stale, legacy and private CAs, a serverless hint."""
 
 from __future__ import annotations
 
@@ -146,3 +146,36 @@ def test_a_script_named_ssl_is_reported_without_running_it(tmp_path: Path) -> No
     finding = next(f for f in report["findings"] if f["code"] == "ssl-unavailable")
     assert str(shadow) in finding["summary"]
     assert not (tmp_path / "RAN").exists()
+
+
+def test_private_override_replaces_defaults(tmp_path: Path) -> None:
+    """SSL_CERT_FILE holding only a private CA warns that public sites will fail."""
+    from helpers.pki import make_ca
+
+    ca = make_ca(tmp_path / "ca")
+    status, report = check_json(child_env(SSL_CERT_FILE=str(ca.bundle)), "--no-verify")
+    assert status == 0
+    finding = next(f for f in report["findings"] if f["code"] == "override-replaces-defaults")
+    assert finding["severity"] == "warning"
+    assert finding["evidence"]["certificates"] == 1
+
+
+def test_broken_openssl_conf_is_reported_and_fixed(tmp_path: Path) -> None:
+    """OPENSSL_CONF that makes context creation fail is an error, and unsetting it is a verified fix."""
+    conf = tmp_path / "openssl.cnf"
+    conf.write_text("openssl_conf = x\n[x]\nproviders = p\n[p]\nbogus = b\n[b]\nactivate = 1\n")
+    status, report = check_json(child_env(OPENSSL_CONF=str(conf)))
+    assert status == 1
+    assert "openssl-config-broken" in {f["code"] for f in report["findings"] if f["severity"] == "error"}
+    fix = next(f for f in report["fixes"] if f["env"] == {"OPENSSL_CONF": None})
+    assert fix["verified"] is True
+
+
+def test_unset_is_offered_when_the_compiled_defaults_serve(tmp_path: Path) -> None:
+    """A dangling SSL_CERT_FILE on a host whose defaults work gets 'unset' as the first, verified fix."""
+    copy_bundle(tmp_path)
+    _status, report = check_json(child_env(SSL_CERT_FILE=str(tmp_path / "gone.pem")))
+    first = report["fixes"][0]
+    assert first["env"] == {"SSL_CERT_FILE": None}
+    assert first["verified"] is True
+    assert first["lines"]["shell"] == "unset SSL_CERT_FILE"

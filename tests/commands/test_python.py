@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 import sysconfig
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from helpers.environment import child_env
-from helpers.interpreters import marker_script, misbehaving_python, python_or_skip, pythons
+from helpers.interpreters import marker_script, misbehaving_python, python_or_skip
 from helpers.openssl import ForeignOpenSSL
 from helpers.os_store import system_bundle_or_skip
 from helpers.pki import GeneratedCA
 from helpers.runs import check_json, codes, run_cadoctor
 
-from cadoctor import InterpreterError, check
-from cadoctor._facts.interpreters.run import probe_interpreter
+from cadoctor import check
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 
@@ -159,15 +156,6 @@ def test_an_interpreter_too_old_for_the_probe_is_named_with_its_version(version:
     assert "is Python %s; the probe needs Python 3.8 or later" % version in result.stderr
 
 
-def test_a_silent_interpreter_is_given_up_on_time(tmp_path: Path) -> None:
-    """An interpreter that never answers is abandoned at the deadline (and killed), not waited for."""
-    python = misbehaving_python(tmp_path, "import time; time.sleep(60)")
-    started = time.monotonic()
-    with pytest.raises(InterpreterError, match="no answer within"):
-        probe_interpreter(python, timeout=0.5)
-    assert time.monotonic() - started < 5
-
-
 def test_host_with_pid_or_root_is_a_usage_error(tmp_path: Path) -> None:
     """--host with --root is refused (exit 2, one line; ValueError from the API): the handshake would come from here."""
     result = run_cadoctor(["check", "--root", str(tmp_path), "--host", "localhost:1"], child_env())
@@ -189,17 +177,3 @@ def test_host_with_python_is_made_by_that_interpreter(tls_server: int, test_ca: 
     assert status == 1
     assert report["hosts"][0]["ok"] is False  # that interpreter, without the variable, does not trust the root
     assert report["hosts"][0]["stage"] == "handshake"
-
-
-def test_the_probe_answers_json_on_every_supported_python() -> None:
-    """The stdlib-only probe runs unchanged on each Python from 3.8 on that this machine has."""
-    found = 0
-    for version in ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14"):
-        if version not in pythons():
-            continue
-        facts = probe_interpreter(pythons()[version][0])
-        assert facts["python"]["version"].startswith(version + ".")
-        assert json.dumps(facts)
-        found += 1
-    if not found:
-        pytest.skip("no other interpreters here (pyenv or pythonX.Y on PATH)")

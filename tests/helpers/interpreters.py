@@ -150,3 +150,21 @@ def marker_script(path: Path, marker: Path) -> str:
     path.write_text('#!/bin/sh\necho "$0 $*" >> %s\n' % shlex.quote(str(marker)))
     path.chmod(0o755)
     return str(path)
+
+
+def bare_venv(tmp_path: Path) -> tuple[str, Path]:
+    """A bare venv of this interpreter (no pip) and its site-packages folder."""
+    venv = tmp_path / "venv"
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, env=child_env(), timeout=CHILD_TIMEOUT
+    )
+    return str(venv / "bin" / "python"), next(venv.glob("lib/python3*/site-packages"))
+
+
+def dist_info(site: Path, name: str, version: str, metadata: bytes | None) -> Path:
+    """A `.dist-info` folder as pip writes it, with the given METADATA bytes (None: no METADATA at all)."""
+    folder = site / ("%s-%s.dist-info" % (name.replace("-", "_"), version))
+    folder.mkdir()
+    if metadata is not None:
+        (folder / "METADATA").write_bytes(metadata)
+    return folder

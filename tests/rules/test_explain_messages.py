@@ -1,4 +1,4 @@
-"""`cadoctor explain` on real messages: ones raised by this suite's own handshakes, and ones from the libraries."""
+"""explain's reading of real messages: ones raised by this suite's own handshakes, and ones from the libraries."""
 
 from __future__ import annotations
 
@@ -10,9 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers.environment import child_env
 from helpers.pki import make_chain
-from helpers.runs import run_cadoctor
 from helpers.servers import answer_http, close_after_hello, serve, server_context, tls_handler
 
 from cadoctor._rules.explain.phrases import Text
@@ -270,26 +268,3 @@ def test_messages_raised_by_real_handshakes(tmp_path: Path) -> None:
         seen["host-not-tls"] = _raised(port)
     for code, found in seen.items():
         assert any(code in cause.codes for cause in explain(found).causes), (code, found)
-
-
-def test_cli_reads_stdin_and_prints_json() -> None:
-    """`explain -` reads stdin; --format json gives the causes; unknown text exits 1 and says so."""
-    result = run_cadoctor(["explain", "--format", "json", "-"], child_env(), input=LIBRARY_MESSAGES[6][0])
-    assert result.returncode == 0, result.stderr
-    document = json.loads(result.stdout)
-    assert document["known"] is True
-    assert "host-unknown-ca" in document["causes"][0]["codes"]
-    assert (document["side"], document["side_evidence"]) == ("client", "curl: (")
-    server = run_cadoctor(["explain", SERVER_SIDE[0]], child_env())
-    assert "printed by the server (it shows `SSL_accept`)" in server.stdout
-    unknown = run_cadoctor(["explain", "the coffee machine is empty"], child_env())
-    assert unknown.returncode == 1
-    assert "matches no TLS or CA error" in unknown.stdout
-
-
-def test_huge_input_is_bounded() -> None:
-    """Megabytes of log on stdin are read only up to the limit, and answered quickly."""
-    text = "noise " * 1_000_000 + "certificate has expired"
-    result = run_cadoctor(["explain"], child_env(), input=text)
-    assert result.returncode == 1  # the message lies beyond the first MiB: unknown, and said so
-    assert "Traceback" not in result.stderr
