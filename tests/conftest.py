@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import ssl
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers import venvs
+from helpers.clients import Measurements
 from helpers.openssl import ForeignOpenSSL, foreign_copy
 from helpers.os_store import system_bundle_or_skip
 from helpers.pki import GeneratedCA, make_ca
@@ -16,6 +20,13 @@ from helpers.servers import serve_clients, serve_tls
 def pytest_report_header() -> list[str]:
     """Show the trust path the tests run against."""
     return ["openssl: %s; verify paths: %s" % (ssl.OPENSSL_VERSION, ssl.get_default_verify_paths())]
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skip a test marked `root` when this user is not root, saying what it needs root for."""
+    needs = item.get_closest_marker("root")
+    if needs is not None and os.geteuid() != 0:
+        pytest.skip("needs root: %s" % (needs.args[0] if needs.args else "run as root"))
 
 
 @pytest.fixture(scope="session")
@@ -61,3 +72,18 @@ def port(ca: GeneratedCA) -> Iterator[int]:
     """A loopback server for the client tests (HTTP/1.1 404, gRPC UNIMPLEMENTED) presenting a leaf from `ca`."""
     with serve_clients(ca.cert, ca.key) as port:
         yield port
+
+
+@pytest.fixture(scope="session")
+def clients_python() -> Path:
+    """The interpreter of the venv with the real clients from PyPI (built once, from the package index)."""
+    return venvs.clients_venv()
+
+
+@pytest.fixture(scope="session")
+def truth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Measurements]:
+    """The real clients' verdicts on one loopback server and its private root, each measured once per session."""
+    ca = make_ca(tmp_path_factory.mktemp("truth-ca"), "cadoctor Client Truth Root")
+    with contextlib.ExitStack() as stack:
+        port = stack.enter_context(serve_clients(ca.cert, ca.key))
+        yield Measurements(ca, port, tmp_path_factory.mktemp("truth"), stack)

@@ -1,4 +1,8 @@
-"""Real client libraries against a loopback server: the harness reproduces the measured rows of CLIENTS.md here."""
+"""Real client libraries against a loopback server: the harness reproduces the measured rows of CLIENTS.md here.
+
+The verdicts of the scenarios (S1, S2, S4, ...) are the session's one measurement (`truth`), which
+test_clients_predicted.py holds cadoctor's prediction against.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +15,9 @@ from helpers import clients, os_store, venvs
 from helpers.environment import child_env
 from helpers.pki import GeneratedCA, make_ca
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the measured rows are Linux (Debian) ones"),
-]
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="the measured rows are Linux (Debian) ones"
+)
 
 # CLIENTS.md, main table, columns S1 (root only in the OS store), S2 (only in SSL_CERT_FILE) and S4 (only in
 # REQUESTS_CA_BUNDLE), for the clients venv (certifi installed: rows botocore+certifi and httplib2+certifi).
@@ -70,68 +73,65 @@ def other_ca(tmp_path_factory: pytest.TempPathFactory) -> GeneratedCA:
     return make_ca(tmp_path_factory.mktemp("ground-truth-other"), "cadoctor Unrelated Root")
 
 
-@pytest.fixture(scope="module")
-def python() -> Path:
-    """The clients venv's interpreter."""
-    return venvs.clients_venv()
-
-
-def _matrix(python: Path, port: int, env: dict[str, str], prefix: tuple[str, ...] = ()) -> dict[str, str]:
-    """Every client's verdict on the server under `env` (run after `prefix`)."""
-    return {client: clients.outcome(python, client, port, env, prefix=prefix) for client in clients.CLIENTS}
-
-
-def test_s1_root_only_in_the_os_store(python: Path, port: int, ca: GeneratedCA) -> None:
+@pytest.mark.slow
+@pytest.mark.index
+@pytest.mark.root("a private mount namespace over /etc/ssl/certs")
+def test_s1_root_only_in_the_os_store(clients_python: Path, truth: clients.Measurements) -> None:
     """With the root only in a private copy of /etc/ssl/certs, OpenSSL-default clients and pip verify, no others."""
-    with os_store.os_store_with(ca.bundle) as store:
-        observed = _matrix(python, port, child_env(), store.prefix)
-    assert observed == EXPECTED["S1"]
+    assert truth.matrix(clients_python, "S1") == EXPECTED["S1"]
 
 
-def test_s2_root_only_in_ssl_cert_file(python: Path, port: int, ca: GeneratedCA) -> None:
+@pytest.mark.slow
+@pytest.mark.index
+def test_s2_root_only_in_ssl_cert_file(clients_python: Path, truth: clients.Measurements) -> None:
     """SSL_CERT_FILE reaches OpenSSL-default clients, httpx and pip, but not requests, botocore, grpcio or httplib2."""
-    observed = _matrix(python, port, child_env(SSL_CERT_FILE=str(ca.bundle)))
-    assert observed == EXPECTED["S2"]
+    assert truth.matrix(clients_python, "S2") == EXPECTED["S2"]
 
 
-def test_s4_root_only_in_requests_ca_bundle(python: Path, port: int, ca: GeneratedCA) -> None:
+@pytest.mark.slow
+@pytest.mark.index
+def test_s4_root_only_in_requests_ca_bundle(clients_python: Path, truth: clients.Measurements) -> None:
     """REQUESTS_CA_BUNDLE reaches requests, botocore and pip only."""
-    observed = _matrix(python, port, child_env(REQUESTS_CA_BUNDLE=str(ca.bundle)))
-    assert observed == EXPECTED["S4"]
+    assert truth.matrix(clients_python, "S4") == EXPECTED["S4"]
 
 
-def test_grpcio_honours_only_its_own_roots_variable(python: Path, port: int, ca: GeneratedCA) -> None:
+@pytest.mark.index
+def test_grpcio_honours_only_its_own_roots_variable(clients_python: Path, truth: clients.Measurements) -> None:
     """GRPC_DEFAULT_SSL_ROOTS_FILE_PATH makes grpcio verify (Y); a missing one silently falls back to roots.pem (N)."""
-    with_roots = clients.observe(python, "grpcio", port, child_env(GRPC_DEFAULT_SSL_ROOTS_FILE_PATH=str(ca.bundle)))
+    with_roots = truth.observe(clients_python, "grpcio", "grpc-roots")
     assert with_roots.code == "Y", with_roots
     assert "UNIMPLEMENTED" in with_roots.evidence
-    missing = child_env(GRPC_DEFAULT_SSL_ROOTS_FILE_PATH=str(ca.bundle.parent / "missing.pem"))
-    assert clients.outcome(python, "grpcio", port, missing) == "N"
+    missing = child_env(GRPC_DEFAULT_SSL_ROOTS_FILE_PATH=str(truth.ca.bundle.parent / "missing.pem"))
+    assert clients.outcome(clients_python, "grpcio", truth.port, missing) == "N"
 
 
-def test_botocore_bundle_depends_on_whether_certifi_is_importable(python: Path, port: int, ca: GeneratedCA) -> None:
+@pytest.mark.index
+def test_botocore_bundle_depends_on_whether_certifi_is_importable(
+    clients_python: Path, truth: clients.Measurements
+) -> None:
     """botocore.httpsession.where() is certifi's bundle where certifi imports and botocore's own where it doesn't."""
-    where = "import botocore.httpsession as h; print(h.where())"
-    with_certifi = clients.python_output(python, where, child_env())
+    with_certifi = truth.says(clients_python, clients.BOTOCORE_WHERE)
     bare = venvs.botocore_without_certifi_venv()
-    without = clients.python_output(bare, where, child_env())
+    without = truth.says(bare, clients.BOTOCORE_WHERE)
     assert with_certifi.endswith("/certifi/cacert.pem"), with_certifi
     assert without.endswith("/botocore/cacert.pem"), without
-    assert clients.outcome(bare, "botocore", port, child_env()) == "N"
-    assert clients.outcome(bare, "botocore", port, child_env(AWS_CA_BUNDLE=str(ca.bundle))) == "Y"
+    assert truth.outcome(bare, "botocore", "none") == "N"
+    assert clients.outcome(bare, "botocore", truth.port, child_env(AWS_CA_BUNDLE=str(truth.ca.bundle))) == "Y"
 
 
+@pytest.mark.index
 def test_botocore_prefers_aws_ca_bundle_over_requests_ca_bundle(
-    python: Path, port: int, ca: GeneratedCA, other_ca: GeneratedCA
+    clients_python: Path, truth: clients.Measurements, other_ca: GeneratedCA
 ) -> None:
     """AWS_CA_BUNDLE > REQUESTS_CA_BUNDLE: only the first counts, in either order of right and wrong root."""
-    right, wrong = str(ca.bundle), str(other_ca.bundle)
+    right, wrong = str(truth.ca.bundle), str(other_ca.bundle)
     env = child_env(AWS_CA_BUNDLE=right, REQUESTS_CA_BUNDLE=wrong)
-    assert clients.outcome(python, "botocore", port, env) == "Y"
+    assert clients.outcome(clients_python, "botocore", truth.port, env) == "Y"
     env = child_env(AWS_CA_BUNDLE=wrong, REQUESTS_CA_BUNDLE=right)
-    assert clients.outcome(python, "botocore", port, env) == "N"
+    assert clients.outcome(clients_python, "botocore", truth.port, env) == "N"
 
 
+@pytest.mark.index
 @pytest.mark.parametrize(
     ("client", "variables"),
     [
@@ -143,43 +143,48 @@ def test_botocore_prefers_aws_ca_bundle_over_requests_ca_bundle(
     ],
 )
 def test_a_client_that_refuses_its_ca_setting_is_x(
-    python: Path, port: int, tmp_path: Path, client: str, variables: dict[str, str]
+    clients_python: Path, truth: clients.Measurements, tmp_path: Path, client: str, variables: dict[str, str]
 ) -> None:
     """A variable naming a missing file makes these clients raise: X."""
     env = child_env(**{k: str(tmp_path / v) if v else v for k, v in variables.items()})
-    observed = clients.observe(python, client, port, env)
+    observed = clients.observe(clients_python, client, truth.port, env)
     assert observed.code == "X", observed
 
 
-def test_botocore_empty_requests_ca_bundle_is_an_error_or_no_verification(python: Path, port: int) -> None:
+@pytest.mark.index
+def test_botocore_empty_requests_ca_bundle_is_an_error_or_no_verification(
+    clients_python: Path, truth: clients.Measurements
+) -> None:
     """REQUESTS_CA_BUNDLE='' raises (X) where botocore checks it (#3751), else turns verification off (Y)."""
-    checked = clients.python_output(
-        python,
+    checked = truth.says(
+        clients_python,
         "import botocore, botocore.endpoint as e; print(hasattr(e.EndpointCreator, '_validate_verify_value'))",
-        child_env(),
     )
-    observed = clients.observe(python, "botocore", port, child_env(REQUESTS_CA_BUNDLE=""))
+    observed = clients.observe(clients_python, "botocore", truth.port, child_env(REQUESTS_CA_BUNDLE=""))
     assert observed.code == ("X" if checked == "True" else "Y"), observed
-    assert clients.outcome(python, "botocore", port, child_env()) == "N"
+    assert truth.outcome(clients_python, "botocore", "none") == "N"
 
 
-def test_pip_24_1_trusts_only_its_vendored_certifi(port: int, ca: GeneratedCA) -> None:
+@pytest.mark.index
+@pytest.mark.root("a private mount namespace over /etc/ssl/certs")
+def test_pip_24_1_trusts_only_its_vendored_certifi(truth: clients.Measurements) -> None:
     """pip 24.1.2 ignores the OS store (S1 = N) and takes REQUESTS_CA_BUNDLE (S4 = Y)."""
     old = venvs.old_pip_venv()
-    with os_store.os_store_with(ca.bundle) as store:
-        assert clients.outcome(old, "pip", port, child_env(), prefix=store.prefix) == "N"
-    assert clients.outcome(old, "pip", port, child_env(REQUESTS_CA_BUNDLE=str(ca.bundle))) == "Y"
+    assert truth.outcome(old, "pip", "S1") == "N"
+    assert truth.outcome(old, "pip", "S4") == "Y"
 
 
-def test_pip_system_certs_makes_requests_trust_the_os_store(port: int, ca: GeneratedCA) -> None:
+@pytest.mark.index
+@pytest.mark.root("a private mount namespace over /etc/ssl/certs")
+def test_pip_system_certs_makes_requests_trust_the_os_store(truth: clients.Measurements) -> None:
     """With pip-system-certs 5 in the venv, requests verifies against the OS store (S1 = Y) and SSL_CERT_FILE (S2)."""
     injected = venvs.pip_system_certs_venv()
-    with os_store.os_store_with(ca.bundle) as store:
-        assert clients.outcome(injected, "requests", port, child_env(), prefix=store.prefix) == "Y"
-    assert clients.outcome(injected, "requests", port, child_env(SSL_CERT_FILE=str(ca.bundle))) == "Y"
+    assert truth.outcome(injected, "requests", "S1") == "Y"
+    assert truth.outcome(injected, "requests", "S2") == "Y"
 
 
-def test_the_private_os_store_never_touches_the_real_one(python: Path, port: int, ca: GeneratedCA) -> None:
+@pytest.mark.root("a private mount namespace over /etc/ssl/certs")
+def test_the_private_os_store_never_touches_the_real_one(ca: GeneratedCA) -> None:
     """Inside the namespace the copy (bundle and hashed link) is /etc/ssl/certs; outside nothing changed at all."""
     before = os_store.snapshot()
     with os_store.os_store_with(ca.bundle) as store:
@@ -197,22 +202,27 @@ def test_the_private_os_store_never_touches_the_real_one(python: Path, port: int
     assert os_store.snapshot() == before
 
 
-def test_without_hash_links_only_the_bundle_file_finds_the_root(python: Path, port: int, ca: GeneratedCA) -> None:
+@pytest.mark.index
+@pytest.mark.root("a private mount namespace over /etc/ssl/certs")
+def test_without_hash_links_only_the_bundle_file_finds_the_root(
+    clients_python: Path, truth: clients.Measurements
+) -> None:
     """RHEL-like store: urllib verifies through the bundle, but not when SSL_CERT_FILE leaves it the hashed dir."""
+    python, port = clients_python, truth.port
     elsewhere = child_env(SSL_CERT_FILE="/nonexistent/cadoctor.pem")  # D1: capath alone remains
-    with os_store.os_store_with(ca.bundle) as debian:
-        assert clients.outcome(python, "urllib", port, child_env(), prefix=debian.prefix) == "Y"
-        assert clients.outcome(python, "urllib", port, elsewhere, prefix=debian.prefix) == "Y"
-    with os_store.os_store_with(ca.bundle, hash_links=False) as rhel:
+    assert truth.outcome(python, "urllib", "S1") == "Y"  # Debian's store: the bundle and the hashed links
+    assert clients.outcome(python, "urllib", port, elsewhere, prefix=truth.prefix("S1")) == "Y"
+    with os_store.os_store_with(truth.ca.bundle, hash_links=False) as rhel:
         assert sorted(p.name for p in rhel.directory.iterdir()) == [os_store.SYSTEM_BUNDLE_NAME]
         assert clients.outcome(python, "urllib", port, child_env(), prefix=rhel.prefix) == "Y"
         assert clients.outcome(python, "urllib", port, elsewhere, prefix=rhel.prefix) == "N"
 
 
-def test_a_refused_connection_is_a_harness_error_not_a_verdict(python: Path) -> None:
+@pytest.mark.index
+def test_a_refused_connection_is_a_harness_error_not_a_verdict(clients_python: Path) -> None:
     """Nothing listening is neither Y, N nor X: outcome raises OutcomeError instead of guessing."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed = probe.getsockname()[1]
     with pytest.raises(clients.OutcomeError, match="not about certificates"):
-        clients.outcome(python, "requests", closed, child_env())
+        clients.outcome(clients_python, "requests", closed, child_env())

@@ -15,13 +15,19 @@ store comes from `os_store`.
 from __future__ import annotations
 
 import ast
+import contextlib
 import json
 import os
 import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+from helpers.environment import child_env
+from helpers.os_store import OsStore, os_store_with, subject_hash
+from helpers.pki import GeneratedCA
 
 CHILD_TIMEOUT = 20.0  # the whole child: interpreter start, imports, one request
 CLIENT_TIMEOUT = 10.0  # what each library is told for connect/read
@@ -391,3 +397,78 @@ def python_output(
     )
     assert done.returncode == 0, "python -c %r exited %d: %s%s" % (code, done.returncode, done.stdout, done.stderr)
     return done.stdout.strip()
+
+
+BOTOCORE_WHERE = "import botocore.httpsession as h; print(h.where())"  # the bundle botocore verifies with
+
+# Where the server's root is, by CLIENTS.md's column (and `none`: in no store at all): the variables naming it.
+SCENARIOS: dict[str, str] = {
+    "none": "",
+    "S1": "",  # only in the OS store: a private copy of /etc/ssl/certs, see `Measurements.prefix`
+    "S2": "SSL_CERT_FILE",
+    "S3": "SSL_CERT_DIR",  # a folder holding the root under its subject-hash name
+    "S4": "REQUESTS_CA_BUNDLE",
+    "S5": "CURL_CA_BUNDLE",
+    "grpc-roots": "GRPC_DEFAULT_SSL_ROOTS_FILE_PATH",
+}
+
+
+class Measurements:
+    """The real clients' verdicts on one loopback server, each (interpreter, client, scenario) measured once.
+
+    The CLIENTS.md agreement (tests/clients/test_clients_ground_truth.py) and cadoctor's prediction
+    (test_clients_predicted.py) both assert against these, measured the first time either asks: one session
+    runs each real client once per scenario. The OS store of S1 is entered on first use, so only S1 needs root.
+    """
+
+    def __init__(self, ca: GeneratedCA, port: int, scratch: Path, stack: contextlib.ExitStack) -> None:
+        self.ca = ca
+        self.port = port
+        self._scratch = scratch
+        self._stack = stack
+        self._store: OsStore | None = None
+        self._seen: dict[tuple[str, str, str], Observation] = {}
+        self._said: dict[tuple[str, str], str] = {}
+
+    def env(self, scenario: str) -> dict[str, str]:
+        """The clean environment of a scenario: the one variable that names the root, if any."""
+        variable = SCENARIOS[scenario]
+        if not variable:
+            return child_env()
+        if variable == "SSL_CERT_DIR":
+            folder = self._scratch / "hashed"
+            if not folder.is_dir():
+                folder.mkdir()
+                (folder / ("%s.0" % subject_hash(self.ca.bundle))).write_bytes(self.ca.bundle.read_bytes())
+            return child_env(SSL_CERT_DIR=str(folder))
+        return child_env(**{variable: str(self.ca.bundle)})
+
+    def prefix(self, scenario: str) -> tuple[str, ...]:
+        """What runs a command in the scenario: S1's private OS store (root), nothing for the others."""
+        if scenario != "S1":
+            return ()
+        if self._store is None:
+            self._store = self._stack.enter_context(os_store_with(self.ca.bundle))
+        return self._store.prefix
+
+    def observe(self, python: os.PathLike[str] | str, client: str, scenario: str) -> Observation:
+        """One request through `client` in `python` under the scenario, made once per session."""
+        key = (os.fspath(python), client, scenario)
+        if key not in self._seen:
+            self._seen[key] = observe(python, client, self.port, self.env(scenario), prefix=self.prefix(scenario))
+        return self._seen[key]
+
+    def outcome(self, python: os.PathLike[str] | str, client: str, scenario: str) -> str:
+        """Y, N or X, as `observe` measured it."""
+        return self.observe(python, client, scenario).code
+
+    def matrix(self, python: os.PathLike[str] | str, scenario: str) -> dict[str, str]:
+        """Every client's verdict in the scenario (a column of CLIENTS.md)."""
+        return {client: self.outcome(python, client, scenario) for client in CLIENTS}
+
+    def says(self, python: os.PathLike[str] | str, code: str) -> str:
+        """What the library itself prints, imported in that venv with a clean environment, asked once."""
+        key = (os.fspath(python), code)
+        if key not in self._said:
+            self._said[key] = python_output(python, code, child_env())
+        return self._said[key]
