@@ -26,7 +26,7 @@ def _maps(pid: int) -> str:
     return Path("/proc/%d/maps" % pid).read_text()
 
 
-@pytest.mark.slow
+@pytest.mark.index
 @pytest.mark.parametrize("app", FROZEN)
 def test_frozen_app_runs_from_its_own_directory_and_records_its_argv(app: Callable[[], Path], tmp_path: Path) -> None:
     """A frozen app is its own executable, maps a libcrypto from its own directory, and records exactly one run."""
@@ -42,7 +42,7 @@ def test_frozen_app_runs_from_its_own_directory_and_records_its_argv(app: Callab
     assert artefacts.marker_lines(marker) == [[str(executable)]]
 
 
-@pytest.mark.slow
+@pytest.mark.index
 @pytest.mark.parametrize("app", FROZEN)
 def test_frozen_app_given_an_argument_prints_42_before_ready(app: Callable[[], Path], tmp_path: Path) -> None:
     """An argument makes a frozen app print 42 first, which start() keeps apart in before_ready."""
@@ -53,7 +53,7 @@ def test_frozen_app_given_an_argument_prints_42_before_ready(app: Callable[[], P
     assert artefacts.marker_lines(marker) == [[str(app()), "--version"]]
 
 
-@pytest.mark.slow
+@pytest.mark.index
 def test_wheel_node_lives_in_site_packages_and_loads_tls(tmp_path: Path) -> None:
     """The wheel's node sits under a venv's site-packages and runs its tls script with only the given environment."""
     node = artefacts.wheel_node()
@@ -70,7 +70,7 @@ def test_wheel_node_lives_in_site_packages_and_loads_tls(tmp_path: Path) -> None
     assert artefacts.marker_lines(marker) == [[str(node), str(artefacts.node_script())]]
 
 
-@pytest.mark.slow
+@pytest.mark.index
 def test_artefacts_are_built_once_and_reused_by_another_process() -> None:
     """A second call, and a fresh interpreter on the same cache, reuse the finished directory without rebuilding it."""
     executable = artefacts.pyinstaller_app()

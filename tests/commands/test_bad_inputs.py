@@ -91,7 +91,9 @@ CASES: dict[str, tuple[Callable[[Path], str], str, set[str]]] = {
 }
 
 
-@pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.parametrize(
+    "case", [pytest.param(case, marks=pytest.mark.slow) if case == "huge" else case for case in sorted(CASES)]
+)
 def test_bad_ssl_cert_file_gives_a_finding(case: str, tmp_path: Path) -> None:
     """Each bad SSL_CERT_FILE is an env-path-invalid error naming the problem, with exit 1 and no traceback."""
     maker, problem, expected = CASES[case]

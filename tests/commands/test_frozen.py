@@ -11,7 +11,7 @@ from helpers.pki import GeneratedCA
 from helpers.runs import check_json, codes
 
 pytestmark = [
-    pytest.mark.slow,
+    pytest.mark.index,
     pytest.mark.skipif(not sys.platform.startswith("linux"), reason="--pid reads Linux's /proc"),
 ]
 
@@ -44,6 +44,7 @@ def test_a_cx_freeze_app_is_judged_by_what_its_frozen_ssl_reads() -> None:
     assert "OS store is never read" in issue["summary"]
 
 
+@pytest.mark.root("a private mount namespace over /etc/ssl/certs")
 def test_a_cx_freeze_app_lacking_a_local_root_is_told_to_use_the_system_store(ca: GeneratedCA) -> None:
     """A root added to the system store: the app's snapshot lacks it, a warning names it, SSL_CERT_FILE is proposed."""
     if not (artefacts.cx_freeze_app().parent / "share" / "certs.pem").exists():

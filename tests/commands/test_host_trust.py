@@ -97,7 +97,8 @@ def test_a_critical_subject_alt_name_is_attributed_as_openssl_does(tmp_path: Pat
     ]
 
 
-@pytest.mark.slow
+@pytest.mark.index
+@pytest.mark.root("a private mount namespace over /etc/ssl/certs")
 def test_interception_is_named_when_the_handshake_succeeds(tmp_path: Path) -> None:
     """A root absent from certifi but in the OS store (mount namespace): success, yet host-intercepted and who fails."""
     ca = trustme.CA()
@@ -118,7 +119,7 @@ def test_interception_is_named_when_the_handshake_succeeds(tmp_path: Path) -> No
     assert "requests" in found["summary"]
 
 
-@pytest.mark.slow
+@pytest.mark.root("a private mount namespace over /etc/ssl/certs")
 def test_a_private_only_override_on_a_host_without_hash_links_is_an_error(tmp_path: Path) -> None:
     """RHEL-like store (no hash links) and SSL_CERT_FILE at a private root alone: error, exit 1, merged fix verified."""
     system_bundle_or_skip()
@@ -172,7 +173,7 @@ def test_a_known_interception_product_is_named_even_when_no_store_holds_its_root
     assert "ROOT.pem" in wanted["lines"]["shell"]
 
 
-@pytest.mark.slow
+@pytest.mark.root("a private mount namespace over /etc/ssl/certs")
 def test_a_failing_host_reads_in_full_only_where_its_root_is(tmp_path: Path) -> None:
     """A root only in the local anchor folder (never linked): found there, and only that folder is read in full."""
     ca = trustme.CA()

@@ -351,6 +351,7 @@ def test_name_that_does_not_resolve() -> None:
     assert (host["code"], host["stage"]) == ("host-unreachable", "resolve")
 
 
+@pytest.mark.slow
 def test_ten_megabyte_chain_is_bounded(tmp_path: Path) -> None:
     """A server presenting a 10 MB certificate chain is refused by the TLS layer: a finding, quickly."""
     chain = make_chain(tmp_path / "pki", intermediate=False)

@@ -211,6 +211,7 @@ def test_a_zombie_gets_one_line_naming_its_parent() -> None:
     assert str(os.getpid()) in result.stderr
 
 
+@pytest.mark.root("a mount namespace of its own for the process")
 def test_a_process_in_another_mount_namespace_is_judged_by_its_own_files(tmp_path: Path) -> None:
     """A bundle that is empty only inside the process's mount namespace is read as it sees it, not as we do."""
     unshare = shutil.which("unshare")

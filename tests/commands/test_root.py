@@ -152,7 +152,7 @@ def test_root_and_pid_together_are_a_usage_error() -> None:
     assert result.stderr == "cadoctor: --pid and --root name different subjects: choose one\n"
 
 
-@pytest.mark.slow
+@pytest.mark.index
 def test_an_images_wheels_bring_their_tls_stacks(tmp_path: Path) -> None:
     """psycopg2-binary's and confluent-kafka's copies in the image's site folder are listed with who uses them."""
     venv_site = next(venvs.stacks_venv().parent.parent.glob("lib/python3.*/site-packages"))

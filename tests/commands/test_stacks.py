@@ -20,10 +20,7 @@ from helpers.processes import running
 from helpers.runs import CHILD_TIMEOUT, check_json, codes, run_cadoctor
 from helpers.servers import serve
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not sys.platform.startswith("linux"), reason="--pid and ps read Linux's /proc"),
-]
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="--pid and ps read Linux's /proc")
 
 NODE_GET = """
 require('https').get('https://localhost:' + process.argv[1] + '/', (r) => { console.log('Y ' + r.statusCode); })
@@ -54,6 +51,7 @@ def _stack(report: dict[str, Any], consumer: str) -> dict[str, Any]:
     return found[0]
 
 
+@pytest.mark.index
 def test_node_ignores_ssl_cert_file_and_node_extra_ca_certs_fixes_it(ca: GeneratedCA, port: int) -> None:
     """A private-root-only SSL_CERT_FILE: no 'public sites fail' for node; NODE_EXTRA_CA_CERTS named and real."""
     env = child_env(SSL_CERT_FILE=str(ca.bundle))
@@ -74,6 +72,7 @@ def test_node_ignores_ssl_cert_file_and_node_extra_ca_certs_fixes_it(ca: Generat
     assert _node_request(port, {**env, **fix["env"]}) == "Y 404"  # and with the suggested fix
 
 
+@pytest.mark.index
 def test_node_with_use_openssl_ca_is_judged_by_its_default_paths(ca: GeneratedCA, port: int) -> None:
     """NODE_OPTIONS=--use-openssl-ca: SSL_CERT_FILE now replaces node's roots, as cadoctor then says."""
     env = child_env(SSL_CERT_FILE=str(ca.bundle), NODE_OPTIONS="--use-openssl-ca")
@@ -85,6 +84,8 @@ def test_node_with_use_openssl_ca_is_judged_by_its_default_paths(ca: GeneratedCA
     assert _node_request(port, env) == "Y 404"
 
 
+@pytest.mark.index
+@pytest.mark.root("a private mount namespace over /etc/ssl/certs")
 def test_node_with_an_empty_os_store_is_no_error() -> None:
     """/etc/ssl/certs empty (private mount namespace): node keeps its bundled roots; neither --pid nor ps errs."""
     os_store.namespace_or_skip()
@@ -148,6 +149,7 @@ def test_a_jvm_is_named_as_jsse(tmp_path: Path) -> None:
     assert "reads no CA certificates" not in done.stderr
 
 
+@pytest.mark.index
 def test_grpc_boringssl_is_listed_and_is_no_warning() -> None:
     """grpcio imported: its BoringSSL in cygrpc is a grpc-core stack, multiple-openssl is info, ps lists it."""
     python = venvs.clients_venv()
@@ -201,6 +203,7 @@ def _libpq_says(port: int, env: dict[str, str], prefix: tuple[str, ...] = ()) ->
     return _says([*prefix, str(venvs.stacks_venv()), "-c", PG_CONNECT, str(port)], env)
 
 
+@pytest.mark.index
 def test_libpqs_copy_is_judged_alike_by_pid_and_ps() -> None:
     """psycopg2-binary imported: its libcrypto's missing OPENSSLDIR is a warning for libpq in both, never EMPTY."""
     code = "import ssl, psycopg2, sys; print('ready', flush=True); sys.stdin.read()"
@@ -220,6 +223,7 @@ def test_libpqs_copy_is_judged_alike_by_pid_and_ps() -> None:
     assert "trust-store-empty" not in {f["code"] for f in mine}
 
 
+@pytest.mark.index
 def test_pgsslrootcert_system_is_libpqs_switch_too(postgres_tls: int) -> None:
     """PGSSLROOTCERT=system, no option in the code: libpq reads its default paths, and --pid and ps both say so."""
     code = "import ssl, psycopg2, sys; print('ready', flush=True); sys.stdin.read()"
@@ -236,6 +240,8 @@ def test_pgsslrootcert_system_is_libpqs_switch_too(postgres_tls: int) -> None:
     assert "sslrootcert=system" in entries[0]["options"]
 
 
+@pytest.mark.index
+@pytest.mark.root("a private mount namespace over /etc/ssl/certs")
 def test_libpq_with_sslrootcert_system_fails_a_root_only_the_os_store_has(ca: GeneratedCA, postgres_tls: int) -> None:
     """Root in the OS store: libpq's sslrootcert=system fails (its OPENSSLDIR is missing); SSL_CERT_FILE fixes it."""
     with os_store.os_store_with(ca.bundle) as store:
@@ -246,6 +252,7 @@ def test_libpq_with_sslrootcert_system_fails_a_root_only_the_os_store_has(ca: Ge
     assert "SSL SYSCALL error" in fixed or "EOF" in fixed  # past the handshake: the fake server then hangs up
 
 
+@pytest.mark.index
 def test_librdkafka_and_pycurl_copies_are_listed_and_a_healthy_import_passes_fail_on_warning() -> None:
     """pycurl and confluent-kafka imported (no pip, no clients): their copies listed, --fail-on warning exits 0."""
     code = "import ssl, pycurl, confluent_kafka, sys; print('ready', flush=True); sys.stdin.read()"
@@ -263,6 +270,7 @@ def test_librdkafka_and_pycurl_copies_are_listed_and_a_healthy_import_passes_fai
     assert kafka["path"] in paths
 
 
+@pytest.mark.index
 def test_inspect_of_cimpl_finds_the_openssl_linked_into_librdkafka() -> None:
     """`cadoctor inspect cimpl.so` follows its dependency librdkafka and names the OpenSSL linked into it."""
     venv = venvs.stacks_venv().parent.parent
@@ -274,6 +282,7 @@ def test_inspect_of_cimpl_finds_the_openssl_linked_into_librdkafka() -> None:
     assert "OpenSSL 3." in text
 
 
+@pytest.mark.index
 def test_mysql_imported_first_a_library_swap_is_verified_only_when_the_driver_still_imports() -> None:
     """_mysql_connector imported before ssl: trials start from its libcrypto; the swap counts only if it survives.
 
@@ -300,6 +309,7 @@ def test_mysql_imported_first_a_library_swap_is_verified_only_when_the_driver_st
     assert "mysql/vendor/libcrypto" in env_fix["evidence"]  # the trial ran on the process's own copy
 
 
+@pytest.mark.index
 def test_uv_is_named_as_rustls_linked_into_it(silent_port: int, tmp_path: Path) -> None:
     """uv (Rust, rustls linked in) waiting on a server: --pid names rustls in uv, never 'reads no CA certificates'."""
     python = venvs.uv_venv()
@@ -329,6 +339,7 @@ def test_the_curl_tool_is_judged_by_the_variables_it_reads(ca: GeneratedCA, port
     assert real.startswith("200") or real.startswith("404"), real  # the private root alone verifies for curl
 
 
+@pytest.mark.index
 def test_a_libpq_older_than_16_never_reads_its_copys_paths(ca: GeneratedCA, postgres_tls: int) -> None:
     """psycopg2-binary 2.9.6 (libpq 15): its copy's missing OPENSSLDIR is no warning; sslrootcert=system is a file."""
     python = venvs.old_libpq_venv()

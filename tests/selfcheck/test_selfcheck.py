@@ -226,14 +226,14 @@ def test_bad_ssl_cert_file_is_reported_and_replaced(kind: str, tmp_path: Path) -
     assert "(system bundle; was %r)" % value in seen["logs"][1]
 
 
+# --map-root-user maps this user only: as another user, root's / and /tmp show as the overflow uid there
+@pytest.mark.root("in a user namespace, only root's folders show as root's, which the fix requires")
 def test_read_only_filesystem_and_no_home(
     foreign_openssl: ForeignOpenSSL, test_ca: GeneratedCA, tls_server: int
 ) -> None:
     """On a read-only / with no HOME, fix trusts a shipped bundle whose mode bits say 0666, as in many zips."""
     if shutil.which("unshare") is None:
         pytest.skip("no unshare here")
-    if os.geteuid() != 0:  # --map-root-user maps this user only: root's / and /tmp show as the overflow uid there
-        pytest.skip("as another user than root, the namespace shows root's folders as uid 65534, rightly refused")
     prefix = ["unshare", "--mount", "--map-root-user", "sh", "-c", 'mount -o remount,bind,ro / && exec "$@"', "sh"]
     probe = subprocess.run([*prefix, "sh", "-c", "touch /cadoctor-ro-probe"], capture_output=True, check=False)
     if probe.returncode == 0 or b"Read-only" not in probe.stderr:

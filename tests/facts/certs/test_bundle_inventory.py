@@ -16,6 +16,7 @@ from helpers.pki import make_ca
 from cadoctor._facts.certs.bundle import inventory_bundle
 
 
+@pytest.mark.slow
 def test_huge_file_is_read_with_bounded_memory(tmp_path: Path) -> None:
     """Inspecting a 200 MB file reads at most the scan limit and keeps memory far below the file's size."""
     if not os.path.exists("/proc/self/status"):
@@ -37,10 +38,9 @@ def test_huge_file_is_read_with_bounded_memory(tmp_path: Path) -> None:
     assert int(max_rss_kib) < 120 * 1024
 
 
+@pytest.mark.root("to become another user")
 def test_unreadable_file_is_reported_as_permission_denied(tmp_path: Path) -> None:
     """A bundle the process may not read is reported as such (checked as an unprivileged user)."""
-    if not hasattr(os, "setuid") or os.geteuid() != 0:
-        pytest.skip("needs root to switch to an unprivileged user")
     path = tmp_path / "secret.pem"
     path.write_bytes(b"x")
     path.chmod(0o600)

@@ -55,6 +55,7 @@ def root_der(ca: GeneratedCA) -> str:
     return base64.b64encode(ssl.PEM_cert_to_DER_cert(ca.bundle.read_text())).decode("ascii")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("minor", SUPPORTED)
 def test_the_facts_job_runs_on_other_interpreters(minor: str, ca: GeneratedCA, tmp_path: Path) -> None:
     """The facts job copies exactly the variables the request names and marks the platforms it names."""
@@ -71,6 +72,7 @@ def test_the_facts_job_runs_on_other_interpreters(minor: str, ca: GeneratedCA, t
     assert jobs.FOLDER not in facts["python"]["site_folders"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("minor", SUPPORTED)
 def test_the_fix_trial_runs_on_other_interpreters(minor: str, ca: GeneratedCA, port: int, tmp_path: Path) -> None:
     """The fix trial loads the named CA file, verifies the sample root, and makes a real handshake with it."""
@@ -89,6 +91,7 @@ def test_the_fix_trial_runs_on_other_interpreters(minor: str, ca: GeneratedCA, p
     assert any(lib["in_use"] for lib in outcome["libraries"]["items"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("minor", SUPPORTED)
 def test_the_client_trial_runs_on_other_interpreters(minor: str, ca: GeneratedCA, port: int, tmp_path: Path) -> None:
     """The client trial finds the root in the store urllib resolves, and a real urllib request succeeds."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
 from helpers.environment import child_env
 from helpers.interpreters import bare_venv, dist_info
 from helpers.runs import check_json
@@ -13,6 +14,7 @@ from cadoctor._commands.check import CLIENTS
 from cadoctor._facts.interpreters.distributions import client_settings, discover
 
 
+@pytest.mark.slow
 def test_damaged_metadata_is_a_note_and_the_folder_name_serves(tmp_path: Path) -> None:
     """Garbage, missing, FIFO and 200 MB METADATA files: each client is still found, with the problem said."""
     _, site = bare_venv(tmp_path)
@@ -40,6 +42,7 @@ def test_damaged_metadata_is_a_note_and_the_folder_name_serves(tmp_path: Path) -
     assert by_name["grpcio"].problem is not None
 
 
+@pytest.mark.slow
 def test_bad_site_folders_and_config_files_give_answers_not_tracebacks(tmp_path: Path) -> None:
     """A .pth that raises, an unparseable pip.conf, a FIFO and a 200 MB ~/.aws/config: check --python answers."""
     python, site = bare_venv(tmp_path)

@@ -22,6 +22,7 @@ def test_a_silent_interpreter_is_given_up_on_time(tmp_path: Path) -> None:
     assert time.monotonic() - started < 5
 
 
+@pytest.mark.slow
 def test_the_probe_answers_json_on_every_supported_python() -> None:
     """The stdlib-only probe runs unchanged on each Python from 3.8 on that this machine has."""
     found = 0

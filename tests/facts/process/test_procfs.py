@@ -13,10 +13,9 @@ from cadoctor._facts.process.procfs import read_process
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the reader of Linux's /proc")
 
 
+@pytest.mark.root("to become another user")
 def test_another_users_process_is_refused_with_advice() -> None:
     """Reading a process of another user without the right gives 'access denied' and says who may read it."""
-    if os.geteuid() != 0:
-        pytest.skip("needs root to become another user")
     target = os.getpid()
     reader, writer = os.pipe()
     child = os.fork()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sys
 import time
@@ -86,3 +87,27 @@ def test_the_scan_looks_and_the_ps_rules_judge() -> None:
     (judged,) = [p for g in judge_trust(result).groups for p in g.processes if p.pid == child.pid]
     assert judged.trust is not None
     assert judged.trust.usable is True
+
+
+@pytest.mark.root("to become another user")
+def test_a_process_this_user_may_not_read_is_listed_not_dropped() -> None:
+    """Run as nobody, ps lists this test's (root's) process as unreadable, with the reason."""
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:
+        os.close(reader)
+        try:
+            os.setgid(65534)
+            os.setuid(65534)
+            found = [u.pid for u in scan().unreadable if "access denied" in u.reason]
+            message = json.dumps(found)
+        except BaseException as exc:  # reported to the parent, which fails the test
+            message = json.dumps("crashed: %r" % exc)
+        os.write(writer, message.encode())
+        os._exit(0)
+    os.close(writer)
+    with os.fdopen(reader, "rb") as pipe:
+        found = json.loads(pipe.read().decode())
+    os.waitpid(child, 0)
+    assert isinstance(found, list), found
+    assert os.getpid() in found
