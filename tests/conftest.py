@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from helpers import venvs
 from helpers.clients import Measurements
+from helpers.environment import child_env
 from helpers.openssl import ForeignOpenSSL, foreign_copy
 from helpers.os_store import system_bundle_or_skip
 from helpers.pki import GeneratedCA, make_ca
@@ -45,6 +46,18 @@ def pip_conf(tmp_path_factory: pytest.TempPathFactory) -> str:
     path = tmp_path_factory.mktemp("pip") / "pip.conf"
     path.write_text("[global]\ncert = %s\n" % system_bundle_or_skip())
     return str(path)
+
+
+@pytest.fixture
+def in_process_env(monkeypatch: pytest.MonkeyPatch, pip_conf: str) -> dict[str, str]:
+    """This process's environment made exactly a healthy child's, for the API called in-process; restored after."""
+    env = child_env(PIP_CONFIG_FILE=pip_conf)
+    for name in list(os.environ):
+        if name not in env and not name.startswith("PYTEST_"):  # pytest's own variables stay
+            monkeypatch.delenv(name)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return env
 
 
 @pytest.fixture

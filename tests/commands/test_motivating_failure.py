@@ -11,8 +11,11 @@ from helpers.environment import child_env
 from helpers.interpreters import handshake
 from helpers.openssl import ForeignOpenSSL
 from helpers.os_store import system_bundle_or_skip
-from helpers.pki import GeneratedCA
+from helpers.pki import GeneratedCA, pem_count
 from helpers.runs import check_json, codes, run_cadoctor
+
+import cadoctor
+from cadoctor._render.report import to_document
 
 
 def test_foreign_libcrypto_is_diagnosed_with_verified_fixes(foreign_openssl: ForeignOpenSSL) -> None:
@@ -30,7 +33,7 @@ def test_foreign_libcrypto_is_diagnosed_with_verified_fixes(foreign_openssl: For
     override = next(f for f in report["findings"] if f["code"] == "library-override")
     assert override["evidence"]["variable"] == "LD_LIBRARY_PATH"
     system = next(b for b in report["bundles"] if b["path"] == system_bundle)
-    assert system["certificates"] > 0
+    assert system["certificates"] == pem_count(system_bundle)
     assert report["ssl"]["default_context"]["certificates"] == 0
     first = report["fixes"][0]
     assert first["kind"] == "env"
@@ -86,11 +89,12 @@ def test_healthy_machine_has_no_warning(pip_conf: str) -> None:
     assert report["fixes"] == []
 
 
-def test_python_api_returns_the_report() -> None:
-    """`cadoctor.check()` returns the report object the CLI renders."""
-    import cadoctor
-
+def test_python_api_returns_the_report(in_process_env: dict[str, str]) -> None:
+    """`cadoctor.check()` returns the report the CLI renders: on this healthy host, ok, with the same findings."""
     report = cadoctor.check(verify=False)
+    status, rendered = check_json(in_process_env, "--no-verify")
     assert isinstance(report, cadoctor.Report)
-    assert report.status in ("ok", "warning", "error")
-    assert report.facts.runtime.ssl_available
+    assert (report.status, status, rendered["status"]) == ("ok", 0, "ok")
+    document = to_document(report)
+    assert (document["findings"], document["fixes"]) == (rendered["findings"], rendered["fixes"])
+    assert report.facts.runtime.ssl_available is True

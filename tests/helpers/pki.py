@@ -167,3 +167,8 @@ def make_chain(
         "CN=" + root_name,
         "CN=" + signer_name if middle is not None else None,
     )
+
+
+def pem_count(path: str | Path) -> int:
+    """The whole certificate blocks of a PEM file, counted by their END lines: what an inventory should count."""
+    return Path(path).read_bytes().count(b"-----END CERTIFICATE-----")

@@ -56,3 +56,13 @@ def check_json(env: dict[str, str], *extra: str, prefix: Sequence[str] = ()) -> 
 def codes(report: dict[str, Any], severity: str | None = None) -> set[str]:
     """The finding codes of a JSON report, optionally of one severity."""
     return {f["code"] for f in report["findings"] if severity is None or f["severity"] == severity}
+
+
+SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
+
+
+def exit_for(report: dict[str, Any], fail_on: str = "error") -> int:
+    """The exit status a check's report implies: 1 with a finding at or above `fail_on` (docs/exit-codes.md), else 0."""
+    if fail_on == "never":
+        return 0
+    return int(any(SEVERITY_RANK[f["severity"]] >= SEVERITY_RANK[fail_on] for f in report["findings"]))

@@ -2,28 +2,44 @@
 
 from __future__ import annotations
 
+import io
+import json
 import re
 from pathlib import Path
 
+import pytest
 from helpers.environment import child_env
 from helpers.openssl import ForeignOpenSSL
 from helpers.runs import run_cadoctor
 
-from cadoctor._render.report import Format
+import cadoctor
+from cadoctor._render.report import Format, render, to_document
 
 
-def test_every_format_has_a_renderer(tmp_path: Path) -> None:
-    """Every Format value renders a real report without error."""
-    import io
+def _rendered(report: cadoctor.Report, fmt: Format) -> str:
+    """What `render` writes for a report in one format."""
+    stream = io.StringIO()
+    render(report, fmt, stream)
+    return stream.getvalue()
 
-    import cadoctor
-    from cadoctor._render.report import render
 
-    report = cadoctor.check(verify=False)
-    for fmt in Format:
-        stream = io.StringIO()
-        render(report, fmt, stream)
-        assert fmt is Format.ENV or stream.getvalue()
+def test_every_format_has_a_renderer(
+    in_process_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Every format renders real reports: the human verdict first, JSON that is the document, env's verified fix."""
+    healthy = cadoctor.check(verify=False)
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "gone.pem"))
+    broken = cadoctor.check()  # the compiled defaults serve: unsetting the variable is the verified fix
+    assert list(Format) == [Format.HUMAN, Format.JSON, Format.ENV]
+    verdicts = {"ok": "nothing at warning level or above", "error": "trust is broken or unsafe now"}
+    for report, status in ((healthy, "ok"), (broken, "error")):
+        assert report.status == status
+        human = _rendered(report, Format.HUMAN).splitlines()
+        assert human[0] == "cadoctor: %s - %s" % (status.upper(), verdicts[status])
+        assert human[-1].startswith("cadoctor: %s - " % status.upper())
+        assert json.loads(_rendered(report, Format.JSON)) == to_document(report)
+    assert _rendered(healthy, Format.ENV) == ""
+    assert _rendered(broken, Format.ENV) == "unset SSL_CERT_FILE\n"
 
 
 def test_human_output_is_plain_without_a_terminal(foreign_openssl: ForeignOpenSSL) -> None:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import struct
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from helpers.environment import child_env
 from helpers.openssl import ForeignOpenSSL
 
 from cadoctor._facts.binary.elf import ElfError, data_spans, read_elf
@@ -80,10 +84,26 @@ def test_text_is_not_elf(tmp_path: Path) -> None:
 
 
 def test_the_shell_is_read_like_any_program() -> None:
-    """/bin/sh parses: a real program of this machine, whatever its libc."""
+    """/bin/sh, whatever its libc: the loader it names and the libraries it needs are what a running sh maps."""
     shell = shutil.which("sh")
     assert shell is not None
-    assert _read(os.path.realpath(shell)).interpreter is not None
+    program = os.path.realpath(shell)
+    facts = _read(program)
+    # `; :` keeps the shell from exec'ing cat, so /proc/$$ stays the shell's own
+    maps = subprocess.run(
+        [program, "-c", "cat /proc/$$/maps; :"], env=child_env(), capture_output=True, text=True, timeout=60, check=True
+    ).stdout
+    mapped = {line.split()[-1] for line in maps.splitlines() if line.split()[-1].startswith("/")} - {program}
+    assert facts.interpreter is not None
+    loader = os.path.realpath(facts.interpreter)
+    assert loader in mapped
+    sonames = set()
+    for path in mapped - {loader}:
+        with contextlib.suppress(ElfError, OSError):  # locale files and the like are mapped too
+            sonames.add(_read(path).soname)
+    assert set(facts.needed) == sonames
+    assert (facts.static, facts.soname, facts.bits) == (False, None, struct.calcsize("P") * 8)
+    assert facts.kind in ("executable", "position-independent executable")
 
 
 def test_build_strings_are_searched_only_where_constants_live(foreign_openssl: ForeignOpenSSL) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from helpers.environment import child_env
 from helpers.interpreters import bare_venv, dist_info
-from helpers.runs import check_json
+from helpers.runs import check_json, exit_for
 
 from cadoctor._commands.check import CLIENTS
 from cadoctor._facts.interpreters.distributions import client_settings, discover
@@ -35,11 +35,13 @@ def test_damaged_metadata_is_a_note_and_the_folder_name_serves(tmp_path: Path) -
         "requests": "2.34.2",
         "urllib3": "2.8.0",
     }
-    assert by_name["urllib3"].problem is None
-    assert "cannot be read" in (by_name["httpx"].problem or "")
-    assert "not a regular file" in (by_name["botocore"].problem or "")
-    assert by_name["requests"].problem is not None
-    assert by_name["grpcio"].problem is not None
+    assert {n: d.problem for n, d in by_name.items()} == {
+        "botocore": "METADATA cannot be read: not a regular file",
+        "grpcio": "METADATA names no project",  # its first bytes are NULs: the rest is never read
+        "httpx": "METADATA cannot be read: No such file or directory",
+        "requests": "METADATA names no project",
+        "urllib3": None,
+    }
 
 
 @pytest.mark.slow
@@ -55,7 +57,7 @@ def test_bad_site_folders_and_config_files_give_answers_not_tracebacks(tmp_path:
     os.mkfifo(home / ".aws" / "config")
     env = child_env(HOME=str(home))
     status, report = check_json(env, "--python", python, "--no-verify")
-    assert status in (0, 1)
+    assert status == exit_for(report)
     assert [d["name"] for d in report["distributions"]] == ["requests"]
     assert [s for s in report["settings"] if s["source"].startswith(str(home))] == []
     (home / ".aws" / "config").unlink()
@@ -79,7 +81,7 @@ def test_an_injector_pth_is_read_and_named_not_run(tmp_path: Path) -> None:
     assert [i.name for i in injectors] == ["pip-system-certs"]
     assert not marker.exists()
     status, report = check_json(child_env(), "--python", python, "--no-verify")
-    assert status in (0, 1)
+    assert status == exit_for(report)
     assert "client-injector" in {f["code"] for f in report["findings"]}
     requests = next(c for c in report["clients"] if c["name"] == "requests")
     assert requests["trust"]["kind"] == "truststore"

@@ -31,7 +31,7 @@ def test_the_probe_answers_json_on_every_supported_python() -> None:
             continue
         facts = probe_interpreter(pythons()[version][0])
         assert facts["python"]["version"].startswith(version + ".")
-        assert json.dumps(facts)
+        assert json.loads(json.dumps(facts)) == facts  # JSON through and through, as the child answered
         found += 1
     if not found:
         pytest.skip("no other interpreters here (pyenv or pythonX.Y on PATH)")

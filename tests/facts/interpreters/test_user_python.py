@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from helpers.environment import child_env
-from helpers.runs import CHILD_TIMEOUT
+from helpers.runs import CHILD_TIMEOUT, exit_for
 
 import cadoctor
 
@@ -64,8 +64,8 @@ def _check(argv: list[str], env: dict[str, str]) -> tuple[str, dict[str, Any]]:
         timeout=CHILD_TIMEOUT,
         check=False,
     )
-    assert done.returncode in (0, 1), done.stderr
     report: dict[str, Any] = json.loads(done.stdout)
+    assert done.returncode == exit_for(report), done.stderr
     return done.stderr, report
 
 
