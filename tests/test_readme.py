@@ -14,6 +14,7 @@ import pytest
 from helpers import CHECKOUT
 from helpers.environment import child_env
 from helpers.runs import run_cadoctor
+from helpers.venvs import install_tools_venv, uv_venv
 
 ROOT = CHECKOUT
 README = (ROOT / "README.md").read_text()
@@ -110,8 +111,6 @@ def test_readme_install_routes_work_from_a_clean_clone(route: str, tmp_path: Pat
     Offline: pip and uv take the wheels from a wheelhouse downloaded once (tests/helpers/venvs.py), so the commands
     run exactly as written, with only the index replaced.
     """
-    from helpers.venvs import install_tools_venv, uv_venv
-
     tools, wheelhouse = install_tools_venv()
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()

@@ -16,6 +16,7 @@ from helpers.environment import child_env
 from helpers.openssl import ForeignOpenSSL
 from helpers.processes import WAIT, running
 from helpers.runs import validate
+from helpers.venvs import ansible_venv
 
 import cadoctor
 
@@ -44,8 +45,6 @@ def _fleet_blocks() -> tuple[str, str]:
 @pytest.mark.slow
 def test_the_fleet_recipe_runs_as_written(foreign_openssl: ForeignOpenSSL, tmp_path: Path) -> None:
     """ansible-core (from PyPI) runs the page's playbook on localhost, and its jq lines find a broken process there."""
-    from helpers.venvs import ansible_venv
-
     if shutil.which("jq", path="/usr/bin:/bin") is None:
         pytest.skip("no jq in /usr/bin or /bin (apt-get install jq)")
     ansible_python = ansible_venv()

@@ -17,8 +17,9 @@ import trustme
 from helpers import os_store, venvs
 from helpers.environment import child_env
 from helpers.os_store import system_bundle_or_skip
+from helpers.pki import make_chain
 from helpers.runs import CHILD_TIMEOUT, check_json
-from helpers.servers import serve, tls_handler
+from helpers.servers import serve, server_context, tls_handler
 
 
 def _serve_trustme(cert: trustme.LeafCert) -> Any:
@@ -156,9 +157,6 @@ def test_the_same_override_where_hash_links_serve_names_the_clients_it_breaks(tm
 
 def test_a_known_interception_product_is_named_even_when_no_store_holds_its_root(tmp_path: Path) -> None:
     """A chain under "Zscaler Root CA" that nothing here trusts: host-unknown-ca and host-intercepted naming it."""
-    from helpers.pki import make_chain
-    from helpers.servers import server_context
-
     chain = make_chain(tmp_path / "pki", "Zscaler Root CA")
     assert chain.intermediate is not None
     with serve(tls_handler(server_context(chain.leaf, chain.key, chain.intermediate))) as port:

@@ -108,7 +108,7 @@ def test_private_root_held_elsewhere_is_attributed_and_fixed(tmp_path: Path) -> 
     join = env_fix["lines"]["shell"].splitlines()[0]  # the OS's own bundle first, then the private root
     assert join.startswith("(cat '/")
     assert join.endswith("; echo; cat '%s') > '%s'" % (chain.root, merged))
-    subprocess.run(["sh", "-c", join], check=True, timeout=CHILD_TIMEOUT)  # the line as a user runs it
+    subprocess.run(["sh", "-c", join], env=child_env(), check=True, timeout=CHILD_TIMEOUT)  # the line as a user runs it
     loaded = ssl.create_default_context(cafile=merged).cert_store_stats()["x509_ca"]
     assert loaded > 100  # the public roots and the private one, all readable by OpenSSL
     assert env_fix["verified"] is True, env_fix["evidence"]

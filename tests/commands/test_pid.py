@@ -16,6 +16,7 @@ import jsonschema
 import pytest
 from helpers.environment import child_env
 from helpers.openssl import ForeignOpenSSL, map_files_readable
+from helpers.pki import make_ca
 from helpers.processes import WAIT, running
 from helpers.runs import check_json, codes, exit_for, run_cadoctor
 
@@ -114,8 +115,6 @@ def test_a_program_that_is_not_python_gets_what_applies(tmp_path: Path) -> None:
     openssl = shutil.which("openssl")
     if openssl is None:
         pytest.skip("no openssl command here")
-    from helpers.pki import make_ca
-
     ca = make_ca(tmp_path / "ca")
     missing = str(tmp_path / "nothing.pem")
     args = [openssl, "s_server", "-accept", "127.0.0.1:0", "-cert", str(ca.cert), "-key", str(ca.key), "-naccept", "1"]

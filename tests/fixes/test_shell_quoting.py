@@ -6,6 +6,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from helpers.environment import child_env
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -50,10 +51,8 @@ SETTINGS = settings(database=None, deadline=None, max_examples=150)  # no .hypot
 
 
 def sh(script: str) -> bytes:
-    """What /bin/sh writes when it runs the script, in an environment built from nothing."""
-    done = subprocess.run(
-        [b"/bin/sh", b"-c", script.encode("utf-8")], env={"PATH": "/usr/bin:/bin"}, capture_output=True, timeout=30
-    )
+    """What /bin/sh writes when it runs the script, in the clean child environment."""
+    done = subprocess.run([b"/bin/sh", b"-c", script.encode("utf-8")], env=child_env(), capture_output=True, timeout=30)
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -191,7 +190,9 @@ HOSTILE = [
 def test_shell_lines_cannot_inject(value: str, tmp_path: Path) -> None:
     """Evaluating the export line in sh sets exactly the value and runs nothing."""
     script = shell_lines({"SSL_CERT_FILE": value}) + '\nprintf %s "$SSL_CERT_FILE"'
-    out = subprocess.run(["sh", "-c", script], cwd=tmp_path, capture_output=True, timeout=30, check=True)
+    out = subprocess.run(
+        ["sh", "-c", script], cwd=tmp_path, env=child_env(), capture_output=True, timeout=30, check=True
+    )
     assert out.stdout.decode() == value
     assert not (tmp_path / "PWNED").exists()
 
