@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import resource
@@ -11,18 +12,29 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 RUNS = int(os.environ.get("CADOCTOR_BENCH_RUNS", "7"))
-# Built from nothing, as the tests' children are: no CA variable, and no pip or AWS configuration file of this
-# machine's (its /etc/pip.conf names a CA file, which every check would then read and verify against).
-ENV = {
-    "PATH": "/usr/bin:/bin",
-    "LANG": "C.UTF-8",
-    "HOME": os.environ.get("HOME", "/"),
-    "PIP_CONFIG_FILE": os.devnull,
-    "AWS_CONFIG_FILE": os.devnull,
-    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-}
+TESTS = Path(__file__).resolve().parent.parent / "tests"
+
+
+def _child_env() -> dict[str, str]:
+    """The tests' one clean environment (tests/helpers/environment.py), loaded from its file by path.
+
+    The bench session installs the package, not the tests: the module is read by `spec_from_file_location`, which
+    leaves sys.path alone. It is built from nothing: no CA variable, and no pip or AWS configuration file of this
+    machine's (its /etc/pip.conf names a CA file, which every check would then read and verify against).
+    """
+    spec = importlib.util.spec_from_file_location("cadoctor_tests_environment", TESTS / "helpers" / "environment.py")
+    if spec is None or spec.loader is None:
+        raise SystemExit("no tests/helpers/environment.py beside the benchmarks")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    env: dict[str, str] = module.child_env()
+    return env
+
+
+ENV = _child_env()
 # The variable each installed client reads: set to one bundle, every client trusts what the others do.
 CLIENT_VARIABLES: tuple[str, ...] = (
     "SSL_CERT_FILE",
@@ -143,8 +155,9 @@ def host_check_ratio(py: str, failing: bool = False) -> tuple[float, float, floa
     import pathlib
     import ssl
 
-    sys.path.insert(0, str(pathlib.Path(__file__).parent.parent / "tests"))
-    from servers import make_chain, serve, server_context, tls_handler
+    sys.path.insert(0, str(TESTS))
+    from helpers.pki import make_chain
+    from helpers.servers import serve, server_context, tls_handler
 
     with tempfile.TemporaryDirectory() as scratch:
         chain = make_chain(pathlib.Path(scratch) / "pki")

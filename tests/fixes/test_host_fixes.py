@@ -3,29 +3,14 @@
 from __future__ import annotations
 
 import re
-import sys
-from pathlib import Path
 
 import pytest
+from helpers.records import PRIVATE, SYSTEM_BUNDLE, bundle, certificate, facts, holder, host, with_bundles
 
 from cadoctor._fixes.hosts import host_fixes
 from cadoctor._fixes.shell import env_lines
 from cadoctor._model import Exposure, Facts, Fix, HostCheck
 from cadoctor._record import replace
-
-RECORDS = str(Path(__file__).resolve().parents[1] / "rules")  # records.py: the factories the rules' tests share
-if RECORDS not in sys.path:
-    sys.path.insert(0, RECORDS)
-from records import (  # noqa: E402
-    PRIVATE,
-    SYSTEM_BUNDLE,
-    bundle,
-    certificate,
-    facts,
-    holder,
-    host,
-    with_bundles,
-)
 
 ROOT = "CN=Example Private Root"
 CORP = frozenset({"corp-root"})

@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
-
-from cadoctor._fixes.propose import KIND_RANK, propose
-from cadoctor._fixes.shell import env_lines
-from cadoctor._model import Bundle, Exposure, Facts, Finding, Fix, Severity, TrustSource
-from cadoctor._record import replace
-from cadoctor._rules.trust import diagnose
-
-RECORDS = str(Path(__file__).resolve().parents[1] / "rules")  # records.py: the factories the rules' tests share
-if RECORDS not in sys.path:
-    sys.path.insert(0, RECORDS)
-from records import (  # noqa: E402
+from helpers.records import (
     COMPILED_CAFILE,
     COMPILED_CAPATH,
     PRIVATE,
@@ -31,6 +20,12 @@ from records import (  # noqa: E402
     with_bundles,
     with_environment,
 )
+
+from cadoctor._fixes.propose import KIND_RANK, propose
+from cadoctor._fixes.shell import env_lines
+from cadoctor._model import Bundle, Exposure, Facts, Finding, Fix, Severity, TrustSource
+from cadoctor._record import replace
+from cadoctor._rules.trust import diagnose
 
 ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 WRITABLE = (Exposure("/srv", 1000, 0o777, "writable by every user"),)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 import pytest
+from helpers.environment import child_env
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -49,10 +51,8 @@ SETTINGS = settings(database=None, deadline=None, max_examples=150)  # no .hypot
 
 
 def sh(script: str) -> bytes:
-    """What /bin/sh writes when it runs the script, in an environment built from nothing."""
-    done = subprocess.run(
-        [b"/bin/sh", b"-c", script.encode("utf-8")], env={"PATH": "/usr/bin:/bin"}, capture_output=True, timeout=30
-    )
+    """What /bin/sh writes when it runs the script, in the clean child environment."""
+    done = subprocess.run([b"/bin/sh", b"-c", script.encode("utf-8")], env=child_env(), capture_output=True, timeout=30)
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -173,3 +173,37 @@ def test_env_lines_offer_every_form_that_can_express_the_change() -> None:
         "systemd": "UnsetEnvironment=SSL_CERT_FILE",
     }
     assert env_lines({"SSL_CERT_FILE": "/srv/a\nb"}) == {"shell": "export SSL_CERT_FILE='/srv/a\nb'"}
+
+
+HOSTILE = [
+    "/tmp/a b/c.pem",
+    "/tmp/it's.pem",
+    "/tmp/$(touch PWNED).pem",
+    "/tmp/`touch PWNED`.pem",
+    '/tmp/"; touch PWNED; ".pem',
+    "/tmp/line\nbreak; touch PWNED.pem",
+    "/tmp/back\\slash.pem",
+]
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_shell_lines_cannot_inject(value: str, tmp_path: Path) -> None:
+    """Evaluating the export line in sh sets exactly the value and runs nothing."""
+    script = shell_lines({"SSL_CERT_FILE": value}) + '\nprintf %s "$SSL_CERT_FILE"'
+    out = subprocess.run(
+        ["sh", "-c", script], cwd=tmp_path, env=child_env(), capture_output=True, timeout=30, check=True
+    )
+    assert out.stdout.decode() == value
+    assert not (tmp_path / "PWNED").exists()
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_dockerfile_and_systemd_lines_escape_or_refuse(value: str) -> None:
+    """Dockerfile and systemd forms escape quotes and expansions, and are omitted for values with newlines."""
+    lines = env_lines({"SSL_CERT_FILE": value})
+    if "\n" in value:
+        assert set(lines) == {"shell"}
+        return
+    assert '\\"' in lines["dockerfile"] or '"' not in value
+    assert "$(" not in lines["dockerfile"].replace("\\$(", "")
+    assert lines["systemd"].startswith('Environment="SSL_CERT_FILE=')

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
+from helpers.records import PRIVATE, bundle, facts, missing, with_bundles, with_environment
 
 from cadoctor._fixes.shell import env_lines
 from cadoctor._fixes.stacks import stack_fixes
 from cadoctor._model import Bundle, Exposure, Finding, Fix, Severity
-
-RECORDS = str(Path(__file__).resolve().parents[1] / "rules")  # records.py: the factories the rules' tests share
-if RECORDS not in sys.path:
-    sys.path.insert(0, RECORDS)
-from records import PRIVATE, bundle, facts, missing, with_bundles, with_environment  # noqa: E402
 
 
 def ignored(consumer: str = "node", path: str = PRIVATE) -> Finding:

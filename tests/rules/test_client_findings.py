@@ -5,7 +5,7 @@ findings about clients (a host one fails, local roots lacking, variables ignored
 from __future__ import annotations
 
 import pytest
-from records import (
+from helpers.records import (
     CERTIFI,
     COMPILED_CAFILE,
     PRIVATE,

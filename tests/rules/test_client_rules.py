@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from records import (
+from helpers.records import (
     CERTIFI,
     COMPILED_CAFILE,
     COMPILED_CAPATH,

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from recorded_facts import facts_from_json
-from servers import make_chain
+from helpers.pki import make_chain
+from helpers.recorded import facts_from_json
 
 from cadoctor._commands.check import report_for
 from cadoctor._facts.tls.analysis import analyse
@@ -258,7 +258,7 @@ def test_classifying_twice_changes_nothing_and_facts_without_hosts_pass_through(
 
 def _recorded_facts() -> Facts:
     """Real facts, recorded on another platform, without hosts."""
-    data = json.loads((Path(__file__).parent.parent / "recorded" / "conda-env.json").read_text())
+    data = json.loads((Path(__file__).parent / "recorded" / "conda-env.json").read_text())
     return facts_from_json(data["facts"])
 
 

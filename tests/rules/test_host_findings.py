@@ -7,15 +7,7 @@ elsewhere; here every host arrives with its code, and no chain names a product.
 from __future__ import annotations
 
 import pytest
-from records import (
-    CERTIFI,
-    SYSTEM_BUNDLE,
-    certificate,
-    facts,
-    holder,
-    host,
-    with_clients,
-)
+from helpers.records import CERTIFI, SYSTEM_BUNDLE, certificate, facts, holder, host, with_clients
 
 from cadoctor._model import Finding, HostCheck, Severity, StoreVerdict
 from cadoctor._record import replace

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from records import LIBCRYPTO, bundle, library, missing
+from helpers.records import LIBCRYPTO, bundle, library, missing
 
 from cadoctor._model import Finding, LoadedLibrary, Severity
 from cadoctor._model.processes import LibraryGroup, ProcessEntry, ProcessScan, TrustVerdict

@@ -3,16 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from records import (
-    LIBCRYPTO,
-    OPENSSLDIR,
-    facts,
-    library,
-    process_subject,
-    runtime,
-    stack,
-    with_environment,
-)
+from helpers.records import LIBCRYPTO, OPENSSLDIR, facts, library, process_subject, runtime, stack, with_environment
 
 from cadoctor._model import Facts, Finding, Severity, Stack
 from cadoctor._record import replace

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from records import (
+from helpers.records import (
     CERTIFI,
     COMPILED_CAFILE,
     LIBCRYPTO,

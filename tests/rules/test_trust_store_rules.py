@@ -8,7 +8,7 @@ import os
 from collections.abc import Callable, Iterator
 
 import pytest
-from records import (
+from helpers.records import (
     COMPILED_CAFILE,
     COMPILED_CAPATH,
     LIBCRYPTO,

@@ -1,0 +1,140 @@
+"""Command-line manners: a closed pipe, -h and -V everywhere, real metavars, --output first, progress on a terminal."""
+
+from __future__ import annotations
+
+import os
+import pty
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from helpers.environment import child_env
+from helpers.runs import CHILD_TIMEOUT, run_cadoctor
+from helpers.servers import never_answer, serve
+
+import cadoctor
+
+COMMANDS = [[], ["check"], ["inspect"], ["explain"], ["ps"]]
+READER_LEFT = 141  # 128 + SIGPIPE, what `set -o pipefail` reports for a writer whose reader left
+
+
+def _into_closed_pipe(args: list[str]) -> subprocess.CompletedProcess[bytes]:
+    """Run `python -m cadoctor ARGS` with stdout a pipe whose reader has already gone."""
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "cadoctor", *args],
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            env=child_env(),
+            timeout=CHILD_TIMEOUT,
+            check=False,
+        )
+    finally:
+        os.close(writer)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["check"],
+        ["check", "--format", "json", "--no-verify"],
+        ["--help"],
+        ["check", "--help"],
+        ["explain", "unable to get local issuer certificate"],
+        ["inspect", "/etc/ssl/certs"],
+        ["ps", "--fail-on", "never"],
+        ["--version"],
+    ],
+)
+def test_a_reader_that_left_is_not_a_finding(args: list[str]) -> None:
+    """Writing into a pipe whose reader has gone exits 141, silently: never 1 (findings), never a traceback."""
+    result = _into_closed_pipe(args)
+    assert (result.returncode, result.stderr.decode()) == (READER_LEFT, "")
+
+
+def test_head_of_the_report_keeps_the_health_answer(pip_conf: str) -> None:
+    """`cadoctor check | head -1` (and `--help | head -1`) exit 0 or 141, whichever side of the race wins."""
+    if not Path("/bin/bash").exists():
+        pytest.skip("no bash for PIPESTATUS")
+    for args in ("check", "--help") * 3:
+        done = subprocess.run(
+            ["/bin/bash", "-c", '"$0" -m cadoctor %s | head -1; echo "${PIPESTATUS[0]}"' % args, sys.executable],
+            env=child_env(PIP_CONFIG_FILE=pip_conf),
+            capture_output=True,
+            text=True,
+            timeout=CHILD_TIMEOUT,
+            check=False,
+        )
+        status = done.stdout.splitlines()[-1]
+        assert args != "check" or done.stdout.startswith("cadoctor: OK")
+        assert status in ("0", "141"), (args, done.stderr)
+        assert done.stderr == ""
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_answers_h_and_version(command: list[str]) -> None:
+    """-h prints the help and -V/--version the version, on the app and on every command, exit 0."""
+    helped = run_cadoctor([*command, "-h"], child_env())
+    assert helped.returncode == 0
+    assert helped.stdout.startswith("Usage: cadoctor %s" % " ".join(command))
+    for flag in ("-V", "--version"):
+        shown = run_cadoctor([*command, flag], child_env())
+        assert (shown.returncode, shown.stdout) == (0, "cadoctor %s\n" % cadoctor.__version__)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_shows_real_metavars(command: list[str]) -> None:
+    """No `<bool>`, `<str>` or `<list[str]>` type placeholders: every value is named for what it is."""
+    helped = run_cadoctor([*command, "--help"], child_env(COLUMNS="200"))
+    assert helped.returncode == 0
+    assert not re.findall(r"<[a-z_\[\]| ]+>", helped.stdout), helped.stdout
+
+
+def test_unwritable_output_stops_before_the_work(tmp_path: Path) -> None:
+    """An --output that cannot be written exits 2 in one line before the probe runs (a missing PID is not reached)."""
+    for target in (tmp_path / "no" / "such" / "dir.json", tmp_path):
+        result = run_cadoctor(["check", "--pid", "999999999", "--output", str(target)], child_env())
+        assert result.returncode == 2
+        assert result.stderr.startswith("cadoctor: cannot write %s: " % target)
+        assert result.stderr.count("\n") == 1
+
+
+def _stderr_on_terminal(args: list[str], env: dict[str, str]) -> tuple[int, str]:
+    """Run cadoctor with stderr on a pseudo-terminal (stdout a pipe); its exit status and what the terminal got."""
+    leader, follower = pty.openpty()
+    child = subprocess.Popen(
+        [sys.executable, "-m", "cadoctor", *args], env=env, stdout=subprocess.DEVNULL, stderr=follower
+    )
+    os.close(follower)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # EIO: the child closed its side
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(leader)
+    return child.wait(timeout=CHILD_TIMEOUT), seen.decode(errors="replace")
+
+
+@pytest.mark.slow
+def test_progress_only_on_a_terminal_while_a_host_is_slow() -> None:
+    """A handshake that hangs for more than a second names the host on a terminal's stderr, and never on a pipe."""
+    with serve(never_answer) as port:
+        target = "localhost:%d" % port
+        args = ["check", "--host", target, "--timeout", "2.5", "--no-verify", "--format", "json"]
+        started = time.monotonic()
+        status, terminal = _stderr_on_terminal(args, child_env())
+        assert time.monotonic() - started > 1
+        piped = run_cadoctor(args, child_env())
+    assert status == piped.returncode == 1
+    assert "waiting for %s" % target in terminal
+    assert terminal.endswith("\x1b[2K\r")  # erased before the report
+    assert piped.stderr == ""

@@ -1,0 +1,118 @@
+"""Fixes for clients whose store lacks a root the OS store has: proposed, verified by that client, and working."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import clients, os_store, venvs
+from helpers.environment import child_env
+from helpers.pki import GeneratedCA
+
+pytestmark = [pytest.mark.slow, pytest.mark.index]  # every client's venv from PyPI, each trying the fixes
+
+
+def _check(store: os_store.OsStore, python: Path, *extra: str) -> tuple[int, dict[str, Any]]:
+    """`cadoctor check --python <venv> --format json` with the fixes tried, run on top of the private OS store."""
+    argv = [sys.executable, "-m", "cadoctor", "check", "--format", "json", "--python", str(python), *extra]
+    done = store.run(argv, child_env(), timeout=180)
+    assert "Traceback" not in done.stderr, done.stderr
+    report: dict[str, Any] = json.loads(done.stdout)
+    return done.returncode, report
+
+
+def _fix(report: dict[str, Any], kind: str) -> dict[str, Any]:
+    """The one fix of `kind` proposed for clients."""
+    fixes: list[dict[str, Any]] = [f for f in report["fixes"] if f["kind"] == kind and f["clients"]]
+    assert len(fixes) == 1, fixes
+    return fixes[0]
+
+
+@pytest.mark.root("a private mount namespace over /etc/ssl/certs")
+def test_local_roots_are_named_and_the_fix_is_verified_by_each_client(ca: GeneratedCA) -> None:
+    """A root added by the administrator: requests, httpx and botocore are named, and each library confirms the fix."""
+    python = venvs.clients_venv()
+    with os_store.os_store_with(ca.bundle, anchors=True) as store:
+        _, report = _check(store, python)
+    (finding,) = [f for f in report["findings"] if f["code"] == "client-lacks-local-roots"]
+    assert {"requests", "httpx", "botocore"} <= {c["name"] for c in finding["evidence"]["clients"]}
+    assert ca.name in finding["summary"]
+    fix = _fix(report, "env")
+    assert fix["env"]["REQUESTS_CA_BUNDLE"] == "/etc/ssl/certs/ca-certificates.crt"
+    assert {"requests", "botocore"} <= set(fix["clients"])
+    assert fix["verified"] is True, fix["evidence"]
+    trusted = re.search(
+        r"requests uses /etc/ssl/certs/ca-certificates\.crt, which trusts (\d+) of (\d+)", fix["evidence"]
+    )
+    assert trusted is not None, fix["evidence"]
+    assert trusted[1] == trusted[2] != "0", fix["evidence"]
+
+
+@pytest.mark.root("a private mount namespace over /etc/ssl/certs")
+def test_with_the_host_the_fix_is_verified_by_real_requests_and_applying_it_works(ca: GeneratedCA, port: int) -> None:
+    """With --host: exit 1, the fix succeeds in a real request through each client, and so does requests.get."""
+    python = venvs.clients_venv()
+    with os_store.os_store_with(ca.bundle, anchors=True) as store:
+        status, report = _check(store, python, "--host", "localhost:%d" % port)
+        fix = _fix(report, "env")
+        before = clients.outcome(python, "requests", port, child_env(), prefix=store.prefix)
+        after = {
+            name: clients.outcome(python, name, port, child_env(**fix["env"]), prefix=store.prefix)
+            for name in ("requests", "botocore", "httpx")
+        }
+    assert status == 1
+    verdicts = {c["name"]: c["ok"] for c in report["hosts"][0]["clients"]}
+    assert verdicts["requests"] is False
+    assert verdicts["urllib (stdlib)"] is True
+    assert fix["verified"] is True, fix["evidence"]
+    assert "a real request to localhost:%d" % port in fix["evidence"]
+    assert "requests (through requests 2." in fix["evidence"]
+    assert "succeeded: the host answered HTTP 404" in fix["evidence"]
+    assert "botocore (through botocore 1." in fix["evidence"]
+    assert before == "N"
+    assert after == {"requests": "Y", "botocore": "Y", "httpx": "Y"}
+
+
+def test_a_fix_that_does_not_reach_the_host_is_shown_failed_by_the_request(ca: GeneratedCA, port: int) -> None:
+    """Root only in SSL_CERT_FILE: the system bundle offered to requests lacks it, and the real request says so."""
+    python = venvs.clients_venv()
+    argv = [sys.executable, "-m", "cadoctor", "check", "--format", "json", "--python", str(python)]
+    argv += ["--host", "localhost:%d" % port]
+    env = child_env(SSL_CERT_FILE=str(ca.bundle))
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=180, check=False)
+    assert done.returncode == 1, done.stderr
+    fix = _fix(json.loads(done.stdout), "env")
+    assert "requests" in fix["clients"]
+    assert fix["verified"] is False, fix["evidence"]
+    assert "requests (through requests 2." in fix["evidence"]
+    assert "certificate verify failed" in fix["evidence"]
+
+
+@pytest.mark.root("a private mount namespace over /etc/ssl/certs")
+def test_the_truststore_fix_is_verified_by_requests_made_after_injecting_it(ca: GeneratedCA, port: int) -> None:
+    """truststore installed: injecting it first makes requests and httpx accept a root only the OS store has."""
+    python = venvs.truststore_venv()
+    with os_store.os_store_with(ca.bundle) as store:
+        status, report = _check(store, python, "--host", "localhost:%d" % port)
+    assert status == 1
+    fix = _fix(report, "code")
+    assert "truststore.inject_into_ssl()" in fix["lines"]["python"]
+    assert fix["verified"] is True, fix["evidence"]
+    assert "with truststore injected" in fix["evidence"]
+    assert {"requests", "httpx"} <= set(fix["clients"])
+
+
+@pytest.mark.root("a private mount namespace over /etc/ssl/certs")
+def test_without_truststore_installed_its_fix_is_not_claimed(ca: GeneratedCA, port: int) -> None:
+    """truststore absent: the code fix says it was not tried and why, never that it works."""
+    python = venvs.clients_venv()
+    with os_store.os_store_with(ca.bundle) as store:
+        _, report = _check(store, python, "--host", "localhost:%d" % port)
+    fix = _fix(report, "code")
+    assert fix["verified"] is None
+    assert "truststore is not installed" in fix["evidence"]
