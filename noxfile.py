@@ -25,7 +25,7 @@ BENCH_CLIENTS = ["requests", "httpx", "botocore", "grpcio", "aiohttp", "httplib2
 def _run_tests(session: nox.Session) -> None:
     """Install the built package (not the source tree) and run pytest against it."""
     session.install(".", *TEST_DEPS)
-    session.run("python", "-m", "pytest", *session.posargs)
+    session.run("pytest", *session.posargs)  # not `python -m`: that would put the checkout on sys.path
 
 
 @nox.session

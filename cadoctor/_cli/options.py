@@ -3,7 +3,7 @@
 Importing typer (and what it pulls in) costs more than a whole healthy check, and build scripts run `cadoctor
 check --format json` on every image. So `parse` reads the common invocations from a command's table without
 typer; anything else — help, `-V`, unknown options, invalid values — goes to the typer app, which builds every
-option from the same table and owns every message and usage error. tests/test_cli.py walks typer's parameters
+option from the same table and owns every message and usage error. tests/cli/test_cli.py walks typer's parameters
 and proves they are the tables'.
 """
 
