@@ -100,6 +100,43 @@ def discover(
     return found.distributions, found.injectors
 
 
+_SITES_TIMEOUT = 15.0  # seconds for a process's interpreter to start and list its folders
+
+
+def folders_of_interpreter(
+    executable: str, environ: Mapping[str, str], cwd: str, flags: Sequence[str] = ()
+) -> tuple[str, ...] | None:
+    """The folders a proven interpreter imports from, as it reports them in this environment (None: no answer).
+
+    A running process's interpreter, started afresh with its environment, working directory and site flags,
+    says what its own `sys.path` holds: its user site, its venv's, its `.pth` files' folders.
+    """
+    import json
+
+    from cadoctor._errors import InterpreterError
+    from cadoctor._facts.child import jobs
+    from cadoctor._facts.interpreters.proof import NotProven, prove_python
+    from cadoctor._facts.interpreters.run import finish, spawn
+
+    try:
+        proven = prove_python(executable)
+    except NotProven:
+        return None
+    if proven.version < (3, 8):
+        return None
+    environment = {k: v for k, v in environ.items() if k != "PYTHONINSPECT"}  # no interactive prompt after it
+    try:
+        child = spawn(proven, [*flags, jobs.FOLDER], env=environment, cwd=cwd)
+        _, out, _ = finish(child, json.dumps({"job": jobs.SITES}).encode(), _SITES_TIMEOUT)
+        answer = json.loads(out.decode("utf-8"))
+    except (InterpreterError, UnicodeDecodeError, ValueError):
+        return None
+    folders = answer.get("site_folders") if jobs.is_answer(answer, jobs.SITES) else None
+    if not isinstance(folders, list) or not all(isinstance(f, str) and f.startswith("/") for f in folders):
+        return None
+    return tuple(folders)
+
+
 def _read_small(path: str, limit: int) -> str:
     """The start of a regular file as text (raises OSError for anything else: a FIFO never blocks)."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
