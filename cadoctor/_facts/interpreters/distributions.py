@@ -14,13 +14,13 @@ import os
 import re
 import stat
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from typing import NamedTuple
 
 from cadoctor._facts.child.distributions import installed
 from cadoctor._facts.child.files import Files
 from cadoctor._facts.child.resolvers import Resolvers
 from cadoctor._facts.fs.fileroot import HOST, FileRoot
 from cadoctor._model import Distribution, Injector, Setting
+from cadoctor._record import record
 
 # The bundle a distribution ships, relative to its site folder: what the rules table's model falls back to.
 OWN_BUNDLES = {
@@ -31,7 +31,8 @@ OWN_BUNDLES = {
 }
 
 
-class Installed(NamedTuple):
+@record
+class Installed:
     """What discovery found in an interpreter's folders.
 
     Attributes:
