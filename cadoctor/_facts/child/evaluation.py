@@ -220,9 +220,9 @@ class Evaluator:
                 held = scope.names[name]
                 if isinstance(held, Thunk):
                     return self._thunk(held)
-                if isinstance(held, Lazy):
-                    node = self.modules.definition(scope.module, held)
-                    held = (Class if type(node).__name__ == "ClassDef" else Function)(scope.module, node)
+                if isinstance(held, Lazy):  # a class stays text: only the members asked for are parsed
+                    made = Class(scope.module, held) if held.kind == "class" else None
+                    held = made or Function(scope.module, self.modules.definition(scope.module, held))
                     scope.names[name] = held
                 return held
             for source in scope.star:
@@ -286,9 +286,9 @@ class Evaluator:
                 return Unknown("%s is not read here" % dotted)
             return Ref(target.name, name)  # looked up when its value is needed: a call of it may never be made
         if isinstance(target, Class):
-            for node in target.definition.body:
-                if getattr(node, "name", None) == name and type(node).__name__ in ("FunctionDef", "AsyncFunctionDef"):
-                    return Function(target.module, node)
+            member = self.modules.member(target.module, target.definition, name)
+            if member is not None:
+                return Function(target.module, member)
             return Unknown("%s does not define %s itself" % (target.definition.name, name))
         if isinstance(target, Resource):
             if name == "parent":

@@ -115,12 +115,12 @@ class Thunk:
 
 
 class Lazy:
-    """A top-level definition kept as text, parsed when it is used."""
+    """A definition (`def` or `class`) kept as text, parsed when it is used; a class's members one by one."""
 
-    __slots__ = ("line", "name", "node", "text")
+    __slots__ = ("indent", "kind", "line", "name", "node", "text")
 
-    def __init__(self, name: str, line: int, text: str) -> None:
-        self.name, self.line, self.text = name, line, text
+    def __init__(self, kind: str, name: str, line: int, text: str, indent: str = "") -> None:
+        self.kind, self.name, self.line, self.text, self.indent = kind, name, line, text, indent
         self.node: Any = None
 
 
@@ -157,60 +157,96 @@ class Stop(Exception):
     """Too many steps, calls or modules: the question gets no answer."""
 
 
-_TRIPLE = re.compile(r"\"\"\"|'''")
-_LINE = re.compile(r"^(?=[^\s#])", re.M)
 _DEFINITION = re.compile(r"(?:async[ \t]+)?(def|class)[ \t]+(\w+)")
 _CONTINUATION = re.compile(r"(?:else|elif|except|finally)\b|[)\]}]")
+_STARTS: Dict[str, Any] = {}  # by indentation: the pattern of a line that starts a statement there
 
 
-def blocks(text: str) -> List[Tuple[str, int, str]]:
-    """The top-level statements of a source, cut at lines that start in column 0: (definition name or '', line, text).
-
-    A line inside a triple-quoted string is not a start, nor `else:`, a closing bracket or the definition under
-    a decorator. A cut that is still wrong (a string that holds a statement-like line) makes a block fail to
-    parse, and the module is then parsed whole.
-    """
-    quoted: List[Tuple[int, int]] = []
+def _quoted(text: str) -> List[Tuple[int, int]]:
+    """Where the triple-quoted strings of a source are, roughly: paired delimiters, in order (found by `find`)."""
+    marks = []
+    for quote in ('"""', "'''"):
+        at = text.find(quote)
+        while at != -1:
+            marks.append((at, quote))
+            at = text.find(quote, at + 3)
+    marks.sort()
+    regions: List[Tuple[int, int]] = []
     opened: Optional[Tuple[int, str]] = None
-    for match in _TRIPLE.finditer(text):
+    for at, quote in marks:
         if opened is None:
-            opened = (match.start(), match.group())
-        elif match.group() == opened[1]:
-            quoted.append((opened[0], match.end()))
+            opened = (at, quote)
+        elif quote == opened[1] and at >= opened[0] + 3:
+            regions.append((opened[0], at + 3))
             opened = None
     if opened is not None:
-        quoted.append((opened[0], len(text)))
-    starts: List[int] = []
+        regions.append((opened[0], len(text)))
+    return regions
+
+
+def blocks(text: str, indent: str = "") -> List[Tuple[str, str, int, str]]:
+    """The statements of a source at one indentation: (`def`, `class` or '', its name or '', first line, text).
+
+    A statement starts on a line that begins with `indent` and then no space or comment, and neither inside a
+    triple-quoted string, nor `else:`, a closing bracket or the definition under a decorator. A cut that is
+    still wrong (a string that holds a statement-like line) makes a piece fail to parse, and the caller then
+    parses the whole. `text` starts with a statement at that indentation.
+    """
+    pattern = _STARTS.get(indent)
+    if pattern is None:
+        pattern = _STARTS[indent] = re.compile("\n%s(?=[^\\s#])" % re.escape(indent))
+    quoted = _quoted(text)
+    starts: List[int] = [0]
     region = 0
-    decorated = False  # the last line that started in column 0 was a decorator: the definition follows it
-    for match in _LINE.finditer(text):
-        at = match.start()
+    decorated = text.startswith("@", len(indent))  # a decorator line: the definition it decorates follows
+    width = len(indent)
+    for match in pattern.finditer(text):
+        at = match.start() + 1
         while region < len(quoted) and quoted[region][1] <= at:
             region += 1
         if region < len(quoted) and quoted[region][0] < at:
             continue
-        if not starts or not (decorated or _CONTINUATION.match(text, at)):
+        if not (decorated or _CONTINUATION.match(text, at + width)):
             starts.append(at)
-        decorated = text.startswith("@", at)
+        decorated = text.startswith("@", at + width)
     found = []
     line = 1
     for index, at in enumerate(starts):
         chunk = text[at : starts[index + 1] if index + 1 < len(starts) else len(text)]
-        header = _DEFINITION.match(chunk)
-        if chunk.startswith("@"):
-            header = next((m for m in (_DEFINITION.match(part) for part in chunk.split("\n")) if m), None)
+        header = _DEFINITION.match(chunk, width)
+        if chunk.startswith("@", width):
+            header = next((m for m in (_DEFINITION.match(part, width) for part in chunk.split("\n")) if m), None)
         line += text.count("\n", starts[index - 1] if index else 0, at)
-        found.append((header.group(2) if header else "", line, chunk))
+        found.append((header.group(1) if header else "", header.group(2) if header else "", line, chunk))
     return found
 
 
-def parse(text: str, line: int = 1) -> List[Any]:
-    """The statements of a piece of source that starts at `line` (raises SyntaxError, ValueError, RecursionError)."""
+def parse(text: str, line: int = 1, indented: bool = False) -> List[Any]:
+    """The statements of a piece of source that starts at `line`, indented or not (raises SyntaxError and the like)."""
+    if indented:  # a class's member: parsed as the body of an `if`, its indentation kept
+        text, line = "if 1:\n" + text, line - 1
     tree = compile("\n" * (line - 1) + text, "<source>", "exec", _ast.PyCF_ONLY_AST, dont_inherit=True)
-    return list(tree.body)  # type: ignore[attr-defined]  # a Module: compile's AST flag makes one
+    body = list(tree.body)  # type: ignore[attr-defined]  # a Module: compile's AST flag makes one
+    return list(body[0].body) if indented else body
 
 
 _PARSE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError)
+
+
+def _at_line(statements: Sequence[Any], name: str, line: int) -> Any:
+    """The definition of `name` among parsed statements, the one at that line if several (else the last)."""
+    named = [n for n in statements if getattr(n, "name", None) == name]
+    return next((n for n in named if getattr(n, "lineno", 0) >= line), named[-1] if named else None)
+
+
+def _body_indent(text: str) -> str:
+    """The indentation of a class's body: that of the first line after its header that holds code."""
+    header_end = text.find(":\n")
+    for row in text[header_end + 2 if header_end != -1 else 0 :].split("\n"):
+        stripped = row.lstrip()
+        if stripped and not stripped.startswith("#"):
+            return row[: len(row) - len(stripped)]
+    return ""
 
 
 def syntax(exc: BaseException) -> str:
@@ -238,6 +274,17 @@ class Modules:
     def __init__(self, files: Files, folders: Sequence[str]) -> None:
         self.files, self.folders = files, list(folders)
         self.located: Dict[str, Module] = {}
+        self.compiled: Dict[str, Dict[str, str]] = {}
+
+    def _compiled(self, folder: str) -> Dict[str, str]:
+        """The compiled modules of a folder by module name (`_ssl` for `_ssl.cpython-311-x86_64-linux-gnu.so`)."""
+        known = self.compiled.get(folder)
+        if known is None:
+            known = self.compiled[folder] = {}
+            for entry in sorted(self.files.listing(folder), reverse=True):
+                if entry.endswith((".so", ".pyd")):
+                    known[entry.split(".", 1)[0]] = entry
+        return known
 
     def _find(self, name: str, locations: Sequence[str]) -> Optional[Tuple[str, List[str]]]:
         """A name in these folders, as FileFinder looks: (its source file or '' for a namespace; its search path)."""
@@ -247,9 +294,9 @@ class Modules:
             base = folder.rstrip("/") + "/" + name
             if name in names and "__init__.py" in self.files.listing(base):
                 return base + "/__init__.py", [base]
-            compiled = sorted(n for n in names if n.startswith(name + ".") and n.endswith((".so", ".pyd")))
+            compiled = self._compiled(folder).get(name)
             if compiled:
-                return folder.rstrip("/") + "/" + compiled[0], []
+                return folder.rstrip("/") + "/" + compiled, []
             if name + ".py" in names:
                 return base + ".py", []
             if name in names and self.files.is_dir(base):
@@ -292,7 +339,7 @@ class Modules:
             found: List[Any] = []
             pending: List[str] = []  # statements between two definitions: parsed together, in one compile
             first = 1
-            for name, line, chunk in blocks(module.text):
+            for kind, name, line, chunk in blocks(module.text):
                 if not name:
                     first = first if pending else line
                     pending.append(chunk)
@@ -300,7 +347,7 @@ class Modules:
                 if pending:
                     found.extend(parse("".join(pending), first))
                     pending = []
-                found.append(Lazy(name, line, chunk))
+                found.append(Lazy(kind, name, line, chunk))
             if pending:
                 found.extend(parse("".join(pending), first))
             return found
@@ -316,13 +363,40 @@ class Modules:
         """The parsed node of a definition kept as text (the whole module is parsed if its piece does not)."""
         if lazy.node is None:
             try:
-                lazy.node = next(n for n in parse(lazy.text, lazy.line) if hasattr(n, "name"))
+                parsed = parse(lazy.text, lazy.line, indented=bool(lazy.indent))
+                lazy.node = next(n for n in parsed if getattr(n, "name", None) == lazy.name)
             except (*_PARSE_ERRORS, StopIteration):
                 try:
                     whole = parse(module.text)
                 except _PARSE_ERRORS as exc:
                     raise Stop("%s does not parse: %s" % (module.file, syntax(exc))) from None
-                lazy.node = next((n for n in whole if getattr(n, "name", None) == lazy.name), None)
+                lazy.node = _at_line(whole, lazy.name, lazy.line)
                 if lazy.node is None:
                     raise Stop("%s: %s cannot be read" % (module.file, lazy.name)) from None
         return lazy.node
+
+    def member(self, module: Module, definition: Any, name: str) -> Any:
+        """A class's own method of that name (None if it defines none): from its text, only that method parsed."""
+        if isinstance(definition, Lazy) and definition.node is None:
+            indent = _body_indent(definition.text)
+            if indent:
+                try:
+                    pieces = blocks(definition.text[definition.text.index("\n" + indent) + 1 :], indent)
+                except ValueError:
+                    pieces = []
+                body_line = definition.line + definition.text[: definition.text.index("\n" + indent)].count("\n") + 1
+                found = [p for p in pieces if p[0] == "def" and p[1] == name]
+                if found:
+                    kind, _, line, text = found[-1]  # the last definition of a name is the one the class keeps
+                    return self.definition(module, Lazy(kind, name, body_line + line - 1, text, indent))
+            definition = self.definition(module, definition)
+        if isinstance(definition, Lazy):
+            definition = definition.node
+        return next(
+            (
+                node
+                for node in reversed(definition.body)
+                if getattr(node, "name", None) == name and type(node).__name__ in ("FunctionDef", "AsyncFunctionDef")
+            ),
+            None,
+        )

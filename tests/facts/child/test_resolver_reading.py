@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from importlib import util
@@ -295,3 +296,45 @@ def test_a_client_that_is_not_installed_or_has_no_resolver_is_left_to_the_model(
     }
     assert resolvers.resolve("grpcio")["kind"] == MODEL
     assert resolvers.certifi()["store"] is None
+
+
+UNREADABLE = """
+import json, sys
+from cadoctor._facts.child.distributions import installed
+from cadoctor._facts.child.resolvers import Resolvers
+site = sys.argv[1]
+print(json.dumps([Resolvers([site], sys.version_info[:3]).resolve("certifi"), installed([site], ["certifi"])]))
+"""
+
+
+def test_an_unreadable_resolver_source_and_metadata_give_reasons() -> None:
+    """certifi/core.py and METADATA that the examining user may not read: each a reason, as another user reads them."""
+    import cadoctor
+
+    top = Path(tempfile.mkdtemp(prefix="cadoctor-unreadable-"))
+    try:
+        top.chmod(0o755)
+        package = top / "certifi"
+        package.mkdir()
+        (package / "__init__.py").write_text("from .core import where\n")
+        (package / "core.py").write_text("def where():\n    return '/x.pem'\n")
+        (package / "core.py").chmod(0)
+        (top / "certifi-2024.1.1.dist-info").mkdir()
+        (top / "certifi-2024.1.1.dist-info" / "METADATA").write_text("Name: certifi\nVersion: 2024.1.1\n")
+        (top / "certifi-2024.1.1.dist-info" / "METADATA").chmod(0)
+        argv = [sys.executable]
+        if os.geteuid() == 0:  # root reads every file: the reader is another user, as a service's would be
+            if not shutil.which("setpriv") or not os.path.exists("/usr/bin/python3"):
+                pytest.skip("needs setpriv and /usr/bin/python3 to read as another user")
+            argv = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3"]
+        env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONPATH": str(Path(cadoctor.__file__).parents[1])}
+        done = subprocess.run(
+            [*argv, "-c", UNREADABLE, str(top)], env=env, capture_output=True, text=True, timeout=CHILD_TIMEOUT
+        )
+        answer, found = json.loads(done.stdout)
+    finally:
+        shutil.rmtree(top)
+    assert answer["kind"] == MODEL
+    assert "Permission denied" in answer["decided"]
+    assert found["distributions"][0]["version"] == "2024.1.1"  # from the entry's name
+    assert "Permission denied" in found["distributions"][0]["problem"]
