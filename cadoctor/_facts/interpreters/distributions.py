@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-import stat
 from collections.abc import Collection, Iterable, Mapping, Sequence
 
 from cadoctor._facts.child.distributions import installed
@@ -138,32 +137,29 @@ def folders_of_interpreter(
     return tuple(folders)
 
 
-def _read_small(path: str, limit: int) -> str:
-    """The start of a regular file as text (raises OSError for anything else: a FIFO never blocks)."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError("not a regular file")
-        return os.read(fd, limit).decode("utf-8", "replace")
-    finally:
-        os.close(fd)
-
-
 # Configuration files that change a client's trust, in the order each client reads them (later ones win).
 _PIP_FILES = ("/etc/xdg/pip/pip.conf", "/etc/pip.conf", "{home}/.pip/pip.conf", "{config}/pip/pip.conf")
 _UV_FILES = ("/etc/uv/uv.toml", "{config}/uv/uv.toml")
 _CONFIG_LIMIT = 256 * 1024  # a configuration file larger than this is read only this far
 
 
-def _ini_value(path: str, sections: tuple[str, ...], key: str) -> str | None:
-    """A key's value in an INI file's sections (the last one set wins), read bounded and never blocking.
+def _text(files: Files, path: str) -> str | None:
+    """The start of a configuration file as text, None when it cannot be read (a FIFO never blocks)."""
+    try:
+        return files.read(path, _CONFIG_LIMIT).decode("utf-8", "replace")
+    except OSError:
+        return None
+
+
+def _ini_value(files: Files, path: str, sections: tuple[str, ...], key: str) -> str | None:
+    """A key's value in an INI file's sections (the last one set wins; '' when set empty), read bounded.
 
     Lines that are not a section, a comment or `key = value` are skipped: a damaged file still answers for
-    what it does say (pip itself stops on it, and says so).
+    what it does say (pip itself stops on it, and says so). An empty value is a fact too: pip ignores it,
+    botocore refuses to build a client.
     """
-    try:
-        text = _read_small(path, _CONFIG_LIMIT)
-    except OSError:
+    text = _text(files, path)
+    if text is None:
         return None
     section, value = None, None
     for raw in text.splitlines():
@@ -174,16 +170,15 @@ def _ini_value(path: str, sections: tuple[str, ...], key: str) -> str | None:
             section = line[1:-1].strip()
             continue
         name, sep, rest = line.replace(":", "=", 1).partition("=") if "=" not in line else line.partition("=")
-        if sep and section in sections and name.strip().lower() == key and rest.strip():
+        if sep and section in sections and name.strip().lower() == key:
             value = rest.strip()
     return value
 
 
-def _toml_flag(path: str, key: str) -> str | None:
+def _toml_flag(files: Files, path: str, key: str) -> str | None:
     """`true`/`false` of a top-level `key = true` line of a TOML file, read bounded (no TOML parser needed)."""
-    try:
-        text = _read_small(path, _CONFIG_LIMIT)
-    except OSError:
+    text = _text(files, path)
+    if text is None:
         return None
     for line in text.splitlines():
         name, sep, value = line.partition("=")
@@ -195,7 +190,11 @@ def _toml_flag(path: str, key: str) -> str | None:
 
 
 def client_settings(environ: Mapping[str, str], prefix: str, root: FileRoot = HOST) -> tuple[Setting, ...]:
-    """What configuration files set for the clients' trust: pip's `cert`, botocore's `ca_bundle`, uv's switches."""
+    """What configuration files set for the clients' trust: pip's `cert`, botocore's `ca_bundle`, uv's switches.
+
+    A key set empty is kept with the value '' (each client has its own answer to it).
+    """
+    reader = Files(None if root.is_host else root.host)
     home = environ.get("HOME") or ""
     config = environ.get("XDG_CONFIG_HOME") or (home + "/.config" if home else "")
     found: list[Setting] = []
@@ -211,20 +210,20 @@ def client_settings(environ: Mapping[str, str], prefix: str, root: FileRoot = HO
         pip_files.append(environ["PIP_CONFIG_FILE"])
     cert = None
     for path in pip_files:
-        value = _ini_value(root.host(path), ("global", "download", "install"), "cert") if path else None
-        cert = Setting("pip", "cert", value, path) if value else cert
+        value = _ini_value(reader, path, ("global", "download", "install"), "cert") if path else None
+        cert = Setting("pip", "cert", value, path) if value is not None else cert
     if cert is not None:
         found.append(cert)
     aws = environ.get("AWS_CONFIG_FILE") or (home + "/.aws/config" if home else "")
-    profile = environ.get("AWS_PROFILE") or "default"
+    profile = environ.get("AWS_PROFILE") or environ.get("AWS_DEFAULT_PROFILE") or "default"
     section = "default" if profile == "default" else "profile " + profile
-    bundle = _ini_value(root.host(aws), (section,), "ca_bundle") if aws else None
-    if bundle:
+    bundle = _ini_value(reader, aws, (section,), "ca_bundle") if aws else None
+    if bundle is not None:
         found.append(Setting("botocore", "ca_bundle", bundle, aws))
     uv_files = files(_UV_FILES) + ([environ["UV_CONFIG_FILE"]] if environ.get("UV_CONFIG_FILE") else [])
     for key in ("system-certs", "native-tls"):
         for path in uv_files:
-            flag = _toml_flag(root.host(path), key)
+            flag = _toml_flag(reader, path, key)
             if flag is not None:
                 found.append(Setting("uv", key, flag, path))
     return tuple(found)
