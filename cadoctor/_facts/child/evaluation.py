@@ -91,16 +91,21 @@ class Evaluator:
         self.read_count += 1
         if self.read_count > READ_LIMIT:
             raise Stop("more than %d modules read" % READ_LIMIT)
+        self._deeper()
         module.state = 1
         scope = module.scope
         scope.names.update({"__file__": module.file, "__name__": module.name, "__package__": module.package})
-        self._deeper()
         try:
             self._run(self.modules.statements(module), scope, top=True)
-        except NotImportable as failed:
-            module.problem = "%s imports %s, which is not importable here" % (module.file, failed.args[0])
         except _Return:
             pass
+        except (NotImportable, Stop) as failed:  # its import fails, or it was not read to the end: it defines nothing
+            said = " imports %s, which is not importable here" if isinstance(failed, NotImportable) else ": %s"
+            module.problem = module.file + said % failed.args[0]
+            scope.names.clear()
+            del scope.star[:]
+            if isinstance(failed, Stop):
+                raise
         finally:
             self.depth -= 1
             module.state = 2
@@ -240,7 +245,11 @@ class Evaluator:
             return Unknown("a value that refers to itself")
         if thunk.state == 0:
             thunk.state = 1
-            thunk.value = self.value(thunk.node, thunk.scope)
+            try:
+                thunk.value = self.value(thunk.node, thunk.scope)
+            except BaseException:
+                thunk.state = 0  # a question stopped half-way: the next one evaluates it afresh
+                raise
             thunk.state = 2
         return thunk.value
 
