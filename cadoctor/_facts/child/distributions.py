@@ -15,6 +15,7 @@ import posixpath
 import re
 
 from .files import Files, reason
+from .source import FOLDER_LIMIT
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -118,7 +119,7 @@ def installed(folders: Iterable[str], wanted: Collection[str], files: Optional[F
     files = files or Files()
     found: Dict[str, Dict[str, Any]] = {}
     injectors: List[Dict[str, str]] = []
-    for folder in dict.fromkeys(folders):
+    for folder in list(dict.fromkeys(folders))[:FOLDER_LIMIT]:
         for entry in sorted(files.listing(folder)):
             low = entry.lower()
             if low.endswith(_SUFFIXES):

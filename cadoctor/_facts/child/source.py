@@ -20,7 +20,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-SOURCE_LIMIT = 1 << 20  # bytes of one module read: a resolver's module is a few kB, urllib3's largest 45 kB
+SOURCE_LIMIT = 256 << 10  # bytes of a module read: resolvers' modules are a few kB, urllib3's largest 45 kB
+FOLDER_LIMIT = 256  # folders of a path searched: a sys.path longer than this is not a real one
 LOCATED_LIMIT = 512  # modules located (found, not read) for one interpreter: each of urllib3's imports is one
 
 
@@ -272,7 +273,7 @@ class Modules:
     """The modules of one interpreter, located in `folders` (in its order) and read through `files`, once each."""
 
     def __init__(self, files: Files, folders: Sequence[str]) -> None:
-        self.files, self.folders = files, list(folders)
+        self.files, self.folders = files, list(folders)[:FOLDER_LIMIT]
         self.located: Dict[str, Module] = {}
         self.compiled: Dict[str, Dict[str, str]] = {}
 

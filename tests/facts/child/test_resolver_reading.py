@@ -230,7 +230,7 @@ def test_urllib3s_pool_default_decides_openssl_defaults_or_a_file(tmp_path: Path
 DAMAGED = {
     "garbage": b"\xff\xfe\x00\x01 not python at all \x00\x00",
     "syntax error": b"def where(:\n    return '/x'\n",
-    "too large": b"# " + b"x" * (1 << 20) + b"\ndef where():\n    return '/x'\n",
+    "too large": b"# " + b"x" * (256 << 10) + b"\ndef where():\n    return '/x'\n",
     "nested too deeply": b"def where():\n    return " + b"(" * 200000 + b"'/x'" + b")" * 200000 + b"\n",
     "computed": b"import random\n\ndef where():\n    return '/tmp/%d.pem' % random.randrange(1 << 30)\n",
     "read from a file": b"def where():\n    with open('/etc/where') as f:\n        return f.read()\n",
