@@ -20,7 +20,11 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-SOURCE_LIMIT = 256 << 10  # bytes of a module read: resolvers' modules are a few kB, urllib3's largest 45 kB
+SOURCE_LIMIT = 128 << 10  # bytes of a module read: resolvers' modules are a few kB, urllib3's largest 45 kB
+# Source parsed for one interpreter, in all: the resolvers here parse about 25 kB, their pieces only. A syntax
+# tree costs about 60 bytes per byte of real code (2.5 MiB for urllib3's 45 kB connectionpool.py), up to 500
+# for a file of bare literals: at worst about 30 MiB and 150 ms here.
+PARSE_LIMIT = 64 << 10
 FOLDER_LIMIT = 256  # folders of a path searched: a sys.path longer than this is not a real one
 LOCATED_LIMIT = 512  # modules located (found, not read) for one interpreter: each of urllib3's imports is one
 
@@ -276,6 +280,7 @@ class Modules:
         self.files, self.folders = files, list(folders)[:FOLDER_LIMIT]
         self.located: Dict[str, Module] = {}
         self.compiled: Dict[str, Dict[str, str]] = {}
+        self.parsed = 0  # bytes of source parsed so far
 
     def _compiled(self, folder: str) -> Dict[str, str]:
         """The compiled modules of a folder by module name (`_ssl` for `_ssl.cpython-311-x86_64-linux-gnu.so`)."""
@@ -337,6 +342,21 @@ class Modules:
             return []
         module.text = data.decode("utf-8", "replace")
         try:
+            return self._statements(module)
+        except Stop as stopped:
+            module.problem = "%s: %s" % (module.file, stopped)
+            return []
+
+    def _parse(self, text: str, line: int = 1, indented: bool = False) -> List[Any]:
+        """`parse`, counted against the source this interpreter's reading may parse in all (raises Stop)."""
+        self.parsed += len(text)
+        if self.parsed > PARSE_LIMIT:
+            raise Stop("more than %d kB of source to parse" % (PARSE_LIMIT >> 10))
+        return parse(text, line, indented)
+
+    def _statements(self, module: Module) -> List[Any]:
+        """A module's top-level statements from its text: cut into pieces, else parsed whole."""
+        try:
             found: List[Any] = []
             pending: List[str] = []  # statements between two definitions: parsed together, in one compile
             first = 1
@@ -346,16 +366,16 @@ class Modules:
                     pending.append(chunk)
                     continue
                 if pending:
-                    found.extend(parse("".join(pending), first))
+                    found.extend(self._parse("".join(pending), first))
                     pending = []
                 found.append(Lazy(kind, name, line, chunk))
             if pending:
-                found.extend(parse("".join(pending), first))
+                found.extend(self._parse("".join(pending), first))
             return found
         except _PARSE_ERRORS:
             pass
         try:
-            return parse(module.text)
+            return self._parse(module.text)
         except _PARSE_ERRORS as exc:
             module.problem = "%s does not parse: %s" % (module.file, syntax(exc))
             return []
@@ -364,11 +384,11 @@ class Modules:
         """The parsed node of a definition kept as text (the whole module is parsed if its piece does not)."""
         if lazy.node is None:
             try:
-                parsed = parse(lazy.text, lazy.line, indented=bool(lazy.indent))
+                parsed = self._parse(lazy.text, lazy.line, indented=bool(lazy.indent))
                 lazy.node = next(n for n in parsed if getattr(n, "name", None) == lazy.name)
             except (*_PARSE_ERRORS, StopIteration):
                 try:
-                    whole = parse(module.text)
+                    whole = self._parse(module.text)
                 except _PARSE_ERRORS as exc:
                     raise Stop("%s does not parse: %s" % (module.file, syntax(exc))) from None
                 lazy.node = _at_line(whole, lazy.name, lazy.line)
