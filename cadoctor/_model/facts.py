@@ -174,8 +174,9 @@ class Runtime:
         certifi: The store this interpreter's `certifi.where()` names, what certifi-based clients trust here:
             the `cacert.pem` beside it upstream, the OS bundle in Debian's python3-certifi; when `where()`
             cannot be read, the `cacert.pem` beside it (None: no certifi). `certifi_decided` says how.
-        certifi_mozilla: The copy of Mozilla's set that certifi ships, unless its `where()` names another store
-            (then the file left beside it is no one's and not a yardstick).
+        certifi_mozilla: The copy of Mozilla's set that certifi ships, when its `where()` names it (upstream's;
+            the path even when the file is gone) or cannot be read; None when `where()` names another store (then
+            the file left beside it is no one's, and no yardstick).
         site_folders: Where its distributions live, in import order; `site_source` says how they were learnt:
             `sys.path` (the interpreter said so: this one, `--python`, a fresh copy of `--pid`'s) or `layout`
             (derived from its files: an image, or a process whose interpreter cannot be run here).

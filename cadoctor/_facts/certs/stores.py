@@ -24,7 +24,7 @@ def mozilla_copy(runtime: Runtime) -> str | None:
     Mozilla's set: where the examined certifi's `where()` names another store (Debian's: the OS bundle), that
     store is not it, and cadoctor's own certifi stands in, if its `where()` is upstream's.
     """
-    if runtime.certifi_mozilla:
+    if runtime.certifi_mozilla and os.path.isfile(runtime.certifi_mozilla):
         return runtime.certifi_mozilla
     if runtime.certifi and runtime.certifi_decided is None:
         return runtime.certifi  # learnt without reading its resolver (recorded facts): the file beside certifi
@@ -34,7 +34,7 @@ def mozilla_copy(runtime: Runtime) -> str | None:
 
     folders = [p for p in sys.path if p and os.path.isdir(p)]
     pristine = Resolvers(folders, sys.version_info[:3], sys.platform).certifi()["pristine"]
-    return pristine if isinstance(pristine, str) else None
+    return pristine if isinstance(pristine, str) and os.path.isfile(pristine) else None
 
 
 def candidate_paths(

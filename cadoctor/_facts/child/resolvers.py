@@ -136,18 +136,19 @@ class Resolvers:
     def certifi(self) -> Dict[str, Any]:
         """What certifi's `where()` names, the `cacert.pem` its package ships, and that file when `where()` names it.
 
-        A `where()` that names the file beside it is upstream's: that file is a copy of Mozilla's set. One that
-        names another (Debian's: the OS bundle) makes certifi-based clients trust that store, and the file left
-        beside it is no one's. Without a certifi on the path, every value is None.
+        A `where()` that names the file beside it is upstream's: that file (`pristine`, even when it is gone) is a
+        copy of Mozilla's set. One that names another (Debian's: the OS bundle) makes certifi-based clients trust
+        that store, and the file left beside it (`shipped`, when there) is no one's. Without a certifi on the
+        path, every value is None.
         """
         try:
             package = self.modules.locate("certifi")
         except (NotImportable, Stop):
             return {"kind": None, "store": None, "decided": None, "shipped": None, "pristine": None}
         answer = self.resolve("certifi")
-        shipped = posixpath.join(package.search[0], "cacert.pem") if package.search else None
-        answer["shipped"] = shipped if shipped and self.files.is_file(shipped) else None
-        answer["pristine"] = answer["shipped"] if answer["kind"] == FILE and answer["store"] == shipped else None
+        beside = posixpath.join(package.search[0], "cacert.pem") if package.search else None
+        answer["shipped"] = beside if beside and self.files.is_file(beside) else None
+        answer["pristine"] = beside if answer["kind"] == FILE and answer["store"] == beside else None
         return answer
 
     def _folder(self, module_name: str) -> str:

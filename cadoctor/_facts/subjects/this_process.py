@@ -120,7 +120,7 @@ def _with_certifi(runtime: Runtime, certifi: Mapping[str, str | None]) -> Runtim
     if certifi.get("kind") is None:
         return runtime
     store = certifi["store"] if certifi["kind"] == "file" else (certifi["shipped"] or runtime.certifi)
-    mozilla = certifi["shipped"] if certifi["kind"] != "file" or certifi["pristine"] else None
+    mozilla = certifi["pristine"] if certifi["kind"] == "file" else certifi["shipped"]
     return replace(runtime, certifi=store, certifi_decided=certifi["decided"], certifi_mozilla=mozilla)
 
 
