@@ -5,8 +5,9 @@ from `where()`, so do the certifi that Debian's pip vendors and, through them, r
 Debian's urllib3 hard-wires that bundle as `ca_certs`. Importing a client to ask costs 20-300 ms and runs it
 (httplib2 raises during import for a bad HTTPLIB2_CA_CERTS); reading the deciding function's source costs about
 a millisecond and runs nothing (`evaluation`). What the source does not make certain is said, and the rules
-table's model is left to decide. One implementation for every subject: the child runs it against its own
-path, an image's files are read through an opener mapping paths into its root.
+table's model is left to decide. One implementation for every subject, stdlib-only like the rest of the child:
+it reads the folders the examined interpreter imports from, in its order (as its child reported them, or as its
+layout gives them), with that interpreter's version; an image's files are read through an opener into its root.
 """
 
 from __future__ import annotations
