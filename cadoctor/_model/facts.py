@@ -171,6 +171,15 @@ class Runtime:
         compiled_cafile, compiled_capath: `_ssl.get_default_verify_paths()` before Python hides missing paths.
         context_ok: Whether creating a default context worked; None when it was not attempted (`context_skipped`).
         context_loaded: Certificates a fresh default context holds (directories load lazily and count 0).
+        certifi: The store this interpreter's `certifi.where()` names, what certifi-based clients trust here:
+            the `cacert.pem` beside it upstream, the OS bundle in Debian's python3-certifi; when `where()`
+            cannot be read, the `cacert.pem` beside it (None: no certifi). `certifi_decided` says how.
+        certifi_mozilla: The copy of Mozilla's set that certifi ships, when its `where()` names it (upstream's;
+            the path even when the file is gone) or cannot be read; None when `where()` names another store (then
+            the file left beside it is no one's, and no yardstick).
+        site_folders: Where its distributions live, in import order; `site_source` says how they were learnt:
+            `sys.path` (the interpreter said so: this one, `--python`, a fresh copy of `--pid`'s) or `layout`
+            (derived from its files: an image, or a process whose interpreter cannot be run here).
 
     """
 
@@ -201,8 +210,11 @@ class Runtime:
     libraries_available: bool
     libraries_reason: str | None
     environment: Mapping[str, str]
-    certifi: str | None = None  # the bundle of this interpreter's certifi, if it has one
-    site_folders: tuple[str, ...] = ()  # where its distributions live (sys.path's folders, or its layout's)
+    certifi: str | None = None
+    site_folders: tuple[str, ...] = ()
+    certifi_decided: str | None = None
+    certifi_mozilla: str | None = None
+    site_source: str = "sys.path"
 
 
 @record
@@ -235,9 +247,17 @@ class Distribution:
 
     Attributes:
         name: The normalised project name (`requests`, `pip-system-certs`).
-        path: Its `.dist-info` folder; `location` the site folder that holds it.
-        bundle: The CA bundle it ships and may fall back to (botocore, grpcio, httplib2), if present.
-        problem: Why its metadata could not be read; name and version then come from the folder's name.
+        path: Its `.dist-info` or `.egg-info` (a folder, or a single file: `metadata` says which); `location`
+            the site folder that holds it.
+        bundle: The CA bundle it ships and may fall back to (botocore, grpcio, httplib2, pip), if present.
+        problem: Why its metadata could not be read; name and version then come from the entry's name.
+        store: The CA file (or folder) its own resolver names when no variable is set, read from the deciding
+            source (`certifi/core.py where()`, `httplib2/certs.py where()`, ...): Debian's name the OS bundle.
+        store_kind: `file` (`store` is that path), `openssl-defaults` (the resolver names none: the ssl
+            module's default verify paths, as upstream urllib3) or `model` (not read or not certain: the rules
+            table's model of the client applies).
+        store_decided: How the store was decided, in words, or why the source could not tell.
+        shadowed: Metadata of the same project later on the path: installed, but never imported while this is.
 
     """
 
@@ -247,6 +267,11 @@ class Distribution:
     location: str
     bundle: str | None = None
     problem: str | None = None
+    store: str | None = None
+    store_kind: str = "model"
+    store_decided: str = ""
+    metadata: str = "dist-info"
+    shadowed: tuple[str, ...] = ()
 
 
 @record

@@ -47,6 +47,10 @@ def to_document(report: Report) -> dict[str, Any]:
             "hints": list(runtime.hints),
             "platform": runtime.system,
             "os_release": dict(runtime.os_release),
+            "certifi": runtime.certifi,
+            "certifi_decided": runtime.certifi_decided,
+            "site_folders": list(runtime.site_folders),
+            "site_source": runtime.site_source,
         },
         "ssl": {
             "available": runtime.ssl_available,
@@ -84,6 +88,7 @@ def to_document(report: Report) -> dict[str, Any]:
         "local_roots": plain(report.facts.local_roots),
         "settings": plain(report.facts.settings),
         "stacks": plain(report.stacks),
+        "mozilla": report.facts.mozilla,
     }
 
 

@@ -18,14 +18,23 @@ from cadoctor._variables import CA_VARIABLES
 
 
 def mozilla_copy(runtime: Runtime) -> str | None:
-    """A copy of Mozilla's root set: the examined environment's certifi, else cadoctor's own (found, not imported)."""
-    if runtime.certifi:
-        return runtime.certifi
-    from importlib.util import find_spec
+    """A copy of Mozilla's root set: the examined certifi's own, else cadoctor's (its resolver read, not imported).
 
-    spec = find_spec("certifi")
-    bundle = os.path.join(os.path.dirname(spec.origin), "cacert.pem") if spec and spec.origin else None
-    return bundle if bundle and os.path.isfile(bundle) else None
+    The yardstick of public roots (what an override lacks, whether a root is an interception's) must be
+    Mozilla's set: where the examined certifi's `where()` names another store (Debian's: the OS bundle), that
+    store is not it, and cadoctor's own certifi stands in, if its `where()` is upstream's.
+    """
+    if runtime.certifi_mozilla and os.path.isfile(runtime.certifi_mozilla):
+        return runtime.certifi_mozilla
+    if runtime.certifi and runtime.certifi_decided is None:
+        return runtime.certifi  # learnt without reading its resolver (recorded facts): the file beside certifi
+    import sys
+
+    from cadoctor._facts.child.resolvers import Resolvers
+
+    folders = [p for p in sys.path if p and os.path.isdir(p)]
+    pristine = Resolvers(folders, sys.version_info[:3], sys.platform).certifi()["pristine"]
+    return pristine if isinstance(pristine, str) and os.path.isfile(pristine) else None
 
 
 def candidate_paths(
@@ -72,9 +81,12 @@ def candidate_paths(
             add(path, "local-anchors")
     if "conda" in runtime.hints:
         add(os.path.join(runtime.prefix, "ssl", "cacert.pem"), "conda")
-    add(runtime.certifi, "certifi")
+    # `certifi`: its file, a copy of Mozilla's set; `certifi-where`: another store its where() names (Debian's)
+    patched = runtime.certifi_decided is not None and runtime.certifi != runtime.certifi_mozilla
+    add(runtime.certifi, "certifi-where" if patched else "certifi")
     for distribution in distributions:
         add(distribution.bundle, "client:" + distribution.name)
+        add(distribution.store, "client:" + distribution.name)
     for setting in settings:
         if setting.key in ("cert", "ca_bundle"):
             add(setting.value, "setting:%s %s" % (setting.client, setting.key))

@@ -1,7 +1,8 @@
 """The one child protocol: a JSON request on stdin naming its job, one JSON answer on stdout with one version key.
 
 The jobs: the facts of an interpreter (`facts`), a trial of a fix (`fix-trial`), a trial through the client
-libraries (`client-trial`). Another interpreter runs them as `python FOLDER` (see `__main__`); cadoctor's own
+libraries (`client-trial`), the folders an interpreter imports from (`sites`: what a fresh copy of a running
+process's interpreter reports). Another interpreter runs them as `python FOLDER` (see `__main__`); cadoctor's own
 process imports the same modules as `cadoctor._facts.child` and checks each answer with `is_answer`.
 """
 
@@ -20,7 +21,7 @@ VERSION = 2  # 1 was two protocols: the probe's (`probe_version`) and the reques
 VERSION_KEY = "child_version"
 
 
-FACTS, FIX_TRIAL, CLIENT_TRIAL = "facts", "fix-trial", "client-trial"
+FACTS, FIX_TRIAL, CLIENT_TRIAL, SITES = "facts", "fix-trial", "client-trial", "sites"
 
 
 FOLDER = os.path.dirname(os.path.abspath(__file__))  # what another interpreter runs: `python FOLDER`
@@ -45,6 +46,10 @@ def answer(request: Any) -> Dict[str, Any]:
         from .client_trial import trial as client_trial
 
         result = client_trial(request)
+    elif job == SITES:
+        from .interpreter import site_folders
+
+        result = {"site_folders": site_folders()}
     else:
         result = {"error": "no such job: %r" % (job,)}
     result[VERSION_KEY] = VERSION

@@ -4,7 +4,9 @@ Contract:
 - one dispatch for every subject `check` names: `open_subject` (what can fail), then `facts_of` (the same
   `Facts` whichever it is) and `tried_in` (where its fixes are tried); `scan` (every process, for `ps`) and
   `inspection` (files, for `inspect`) collect their own records of `_model`;
-- runs nothing but the probe in a proven interpreter (`--python`); `--pid` and `--root` are read from files;
+- runs nothing but the child in a proven interpreter: the probe (`--python`), and for a `--pid` Python of this
+  user on this host, a fresh copy of its interpreter with its environment, which reports its import folders;
+  everything else of `--pid` and `--root` is read from files;
 - reads no rule: the client distributions to look for are named by the caller (`check`, from its rules table);
 - declared errors: `cadoctor.CheckError` subclasses (`InterpreterError`, `ProcessError`, `RootError`) when a
   subject cannot be examined at all; anything less is a fact with its reason.

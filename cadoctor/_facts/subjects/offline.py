@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from cadoctor._facts.binary.openssl_build import compiled_locations, version_info
+from cadoctor._facts.child.distributions import pth_folders
+from cadoctor._facts.child.files import Files
 from cadoctor._facts.child.interpreter import environment_facts, os_release
 from cadoctor._facts.child.openssl_paths import trust_sources
 from cadoctor._facts.fs.fileroot import FileRoot
@@ -47,22 +49,60 @@ def python_hints(executable: str, prefix: str, environ: Mapping[str, str], venv:
 
 
 def site_folders(
-    root: FileRoot, version: str, prefixes: list[str], environ: Mapping[str, str], system_site: bool
+    root: FileRoot,
+    version: str,
+    prefixes: list[str],
+    environ: Mapping[str, str],
+    system_site: bool,
+    *,
+    home: str | None = None,
+    user_site: bool = True,
 ) -> tuple[str, ...]:
-    """Where that interpreter imports distributions from, in order: PYTHONPATH, its site-packages, dist-packages."""
+    """Where an interpreter imports distributions from, derived from its files as its own `site` module would.
+
+    In order: PYTHONPATH, the user site (`home`'s, or PYTHONUSERBASE's; not in a venv without the system
+    site, nor with PYTHONNOUSERSITE), then each prefix's site folders, each followed by the folders its `.pth`
+    files add. A prefix's folders are its own layout's: `lib/pythonX.Y/site-packages`, and the dist-packages
+    folders only when that interpreter's own `site.py` is Debian's, which reads them. Never another Python's.
+    """
+    files = Files(None if root.is_host else root.host)
     folders = [p for p in environ.get("PYTHONPATH", "").split(":") if p.startswith("/")]
-    candidates = prefixes if system_site else prefixes[:1]
+    candidates = list(dict.fromkeys(prefixes if system_site else prefixes[:1]))
+    venv = len(dict.fromkeys(prefixes)) > 1 or not system_site
+    userbase = environ.get("PYTHONUSERBASE") or (home + "/.local" if home else "")
+    if userbase and user_site and system_site and not environ.get("PYTHONNOUSERSITE"):
+        folders.append("%s/lib/python%s/site-packages" % (userbase, version))
+    debian = _reads_dist_packages(files, prefixes[-1], version)
     for prefix in candidates:
-        for lib in ("lib", "lib64"):
-            folders.append("%s/%s/python%s/site-packages" % (prefix, lib, version))
-    if system_site:
-        folders += ["/usr/local/lib/python%s/dist-packages" % version, "/usr/lib/python3/dist-packages"]
-    return tuple(f for f in dict.fromkeys(folders) if root.exists(f, directory=True))
+        own = ["%s/%s/python%s/site-packages" % (prefix, lib, version) for lib in ("lib", "lib64")]
+        if debian:
+            lib = "%s/lib/python%s" % (prefix, version)
+            dist = ("%s/local/lib/python%s" % (prefix, version), prefix + "/lib/python3", lib)
+            own = [*own[: 1 if venv else 0], *(folder + "/dist-packages" for folder in dist)]
+        folders.extend(own)
+    found: list[str] = []
+    for folder in dict.fromkeys(folders):
+        if folder not in found and root.exists(folder, directory=True):
+            found.append(folder)
+            found.extend(f for f in pth_folders(files, folder) if f not in found)
+    return tuple(found)
 
 
-def find_certifi(root: FileRoot, folders: tuple[str, ...]) -> str | None:
-    """Where that interpreter would import certifi from: the first site folder that holds it."""
-    return next((f + "/certifi/cacert.pem" for f in folders if root.exists(f + "/certifi/cacert.pem")), None)
+_SITE_LIMIT = 256 * 1024  # bytes of an interpreter's site.py read to learn its layout
+
+
+def _reads_dist_packages(files: Files, prefix: str, version: str) -> bool:
+    """Whether the interpreter of `prefix` has Debian's `site.py`, which adds the dist-packages folders.
+
+    Without a readable `site.py`, a /usr interpreter of a Debian or Ubuntu system is taken to be Debian's.
+    """
+    try:
+        return b"dist-packages" in files.read("%s/lib/python%s/site.py" % (prefix, version), _SITE_LIMIT)
+    except OSError:
+        pass
+    release = os_release(files.opener)
+    family = ("%s %s" % (release.get("ID", ""), release.get("ID_LIKE", ""))).split()
+    return prefix == "/usr" and bool({"debian", "ubuntu"} & set(family))
 
 
 def runtime_from_files(
@@ -78,6 +118,7 @@ def runtime_from_files(
     euid: int | None,
     ssl_module: str | None,
     folders: tuple[str, ...],
+    site_source: str = "layout",
 ) -> Runtime:
     """A Runtime the rules can judge, built from a library's build strings and an environment."""
     compiled_cafile, compiled_capath = compiled_locations(library)
@@ -111,6 +152,7 @@ def runtime_from_files(
         libraries_available=True,
         libraries_reason=None,
         environment=environment_facts(for_child(), environ),
-        certifi=find_certifi(root, folders),
+        certifi=None,  # what certifi's where() names there: read with the distributions (`facts_of_runtime`)
         site_folders=folders,
+        site_source=site_source,
     )

@@ -67,10 +67,18 @@ def facts_of_process(view: ProcessView, clients: frozenset[str]) -> Facts:
     folders: tuple[str, ...] = ()
     frozen = _frozen_kind(view) if version is not None else None
     environ, hints = _as_frozen(view, frozen) if frozen else (view.environ, ())
+    source = "layout"
     if version is not None:
         executable, prefix, base_prefix, venv, system_site = _python_layout(view)
         if version and not frozen:  # a frozen app imports from its own archive, not from site-packages
-            folders = site_folders(view.root, version, [prefix, base_prefix], view.environ, system_site)
+            reported = _reported_folders(view, executable)
+            if reported is not None:
+                folders, source = reported, "sys.path"
+            else:
+                home = view.environ.get("HOME") or _home_of(view.uid)
+                user = view.uid == view.euid and not _no_user_site(view.cmdline)
+                layout = [prefix, base_prefix]
+                folders = site_folders(view.root, version, layout, view.environ, system_site, home=home, user_site=user)
     runtime = runtime_from_files(
         library=library,
         environ=environ,
@@ -83,6 +91,7 @@ def facts_of_process(view: ProcessView, clients: frozenset[str]) -> Facts:
         euid=view.euid,
         ssl_module=module,
         folders=folders,
+        site_source=source,
     )
     subject = Subject(
         kind="process",
@@ -98,6 +107,59 @@ def facts_of_process(view: ProcessView, clients: frozenset[str]) -> Facts:
     modules = _extension_modules(view, folders)
     facts = facts_of_runtime(runtime, libraries, clients=clients, root=view.root, subject=subject)
     return replace(facts, stacks=stacks, extension_modules=modules)
+
+
+def _reported_folders(view: ProcessView, executable: str) -> tuple[str, ...] | None:
+    """The folders the process's interpreter imports from, as a fresh copy of it reports them, or None.
+
+    Only on this host, for a process of this user whose interpreter is proven (what its fixes' trials run):
+    that copy runs with the process's environment, working directory and site flags (`-s`, `-S`, `-E`, `-I`),
+    and reports its sys.path. Anything less (another user's process, a container's root, an interpreter that
+    does not answer) leaves the folders to its layout.
+    """
+    if not view.root.is_host or not executable or view.uid != getattr(os, "geteuid", lambda: -1)():
+        return None
+    from cadoctor._facts.interpreters.distributions import folders_of_interpreter
+
+    try:
+        cwd = os.readlink("/proc/%d/cwd" % view.pid)
+    except OSError:
+        cwd = "/"
+    return folders_of_interpreter(executable, view.environ, cwd, _site_flags(view.cmdline))
+
+
+_FLAG_ARGUMENT = frozenset("WXcm")  # options that take a value (-c and -m end the interpreter's options)
+
+
+def _site_flags(cmdline: tuple[str, ...]) -> tuple[str, ...]:
+    """The interpreter options of a command line that change where it imports from: -s, -S, -E (and -I's)."""
+    flags: list[str] = []
+    for argument in cmdline[1:]:
+        if not argument.startswith("-") or argument.startswith("--") or argument == "-":
+            break
+        for letter in argument[1:]:
+            if letter in "sSE":
+                flags.append("-" + letter)
+            elif letter == "I":
+                flags.extend(("-E", "-s"))
+            elif letter in _FLAG_ARGUMENT:
+                return tuple(dict.fromkeys(flags))
+    return tuple(dict.fromkeys(flags))
+
+
+def _no_user_site(cmdline: tuple[str, ...]) -> bool:
+    """Whether the interpreter was started without its user site (-s or -I)."""
+    return "-s" in _site_flags(cmdline)
+
+
+def _home_of(uid: int) -> str | None:
+    """A user's home folder from the password database, None when it has none."""
+    try:
+        import pwd
+
+        return pwd.getpwuid(uid).pw_dir or None
+    except (ImportError, KeyError):
+        return None
 
 
 _EXTENSION = re.compile(r"^(\w+)(\.[\w-]+)?\.(so|pyd)$")  # `_psycopg.cpython-311-x86_64-linux-gnu.so` -> `_psycopg`

@@ -9,7 +9,7 @@ from cadoctor._facts.binary.loader import loader_cache
 from cadoctor._facts.certs.stores import inventory, light_inventory, local_roots, mozilla_copy
 from cadoctor._facts.child.libraries import LIBRARY_NAME
 from cadoctor._facts.fs.fileroot import HOST, FileRoot
-from cadoctor._facts.interpreters.distributions import client_settings, discover
+from cadoctor._facts.interpreters.distributions import client_settings, read_installed
 from cadoctor._facts.interpreters.runtime import runtime_from_probe
 from cadoctor._model import Facts, LoadedLibrary, Runtime, Subject, SystemLibrary
 from cadoctor._record import replace
@@ -90,7 +90,9 @@ def facts_of_runtime(
     overridden = any(name in runtime.environment for name in ("LD_LIBRARY_PATH", "LD_PRELOAD"))
     # the loader's own choice of libcrypto: for the whole inventory, or when a variable overrides it
     wants_loader = runtime.system.startswith("linux") and (overridden or (not light and names is None))
-    distributions, injectors = discover(runtime.site_folders, clients, root)
+    found = read_installed(runtime.site_folders, clients, root, python=runtime.python_version, system=runtime.system)
+    runtime = _with_certifi(runtime, found.certifi)
+    distributions, injectors = found.distributions, found.injectors
     settings = client_settings(runtime.environment, runtime.prefix, root)
     bundles = light_inventory(runtime, root) if light else inventory(runtime, root, distributions, settings, names)
     systems = system_libraries({lib.realpath: lib.openssldir for lib in libraries}, root) if wants_loader else ()
@@ -107,6 +109,19 @@ def facts_of_runtime(
         settings=settings,
         mozilla=mozilla_copy(runtime),
     )
+
+
+def _with_certifi(runtime: Runtime, certifi: Mapping[str, str | None]) -> Runtime:
+    """The runtime with what its certifi's `where()` names (its resolver read), and its copy of Mozilla's set.
+
+    Without an answer from the source (no certifi on its folders, or `where()` not certain) the runtime keeps
+    what the probe found beside certifi's module: the rules table's model.
+    """
+    if certifi.get("kind") is None:
+        return runtime
+    store = certifi["store"] if certifi["kind"] == "file" else (certifi["shipped"] or runtime.certifi)
+    mozilla = certifi["pristine"] if certifi["kind"] == "file" else certifi["shipped"]
+    return replace(runtime, certifi=store, certifi_decided=certifi["decided"], certifi_mozilla=mozilla)
 
 
 _TWIN_LIMIT = 64 << 20  # bytes compared between a bundled copy and the loader's own
