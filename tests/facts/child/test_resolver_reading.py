@@ -72,7 +72,7 @@ def _version(python: str) -> tuple[int, ...]:
 @pytest.mark.parametrize("minor", ["3.9", "3.11", "3.13"])
 def test_upstream_certifi_names_the_cacert_pem_beside_it(tmp_path: Path, minor: str) -> None:
     """Upstream certifi's where() (importlib.resources, by version branch) names its own cacert.pem, as imported."""
-    from conftest import python_or_skip
+    from helpers.interpreters import python_or_skip
 
     python = python_or_skip(minor)
     site = tmp_path / "site"
@@ -179,7 +179,7 @@ def _resolve_as(resolvers: Resolvers, client: str, deciding: tuple[str, str]) ->
 @pytest.mark.parametrize("minor", ["3.9", "3.12"])
 def test_version_branches_are_the_examined_interpreters(tmp_path: Path, minor: str) -> None:
     """`sys.version_info` branches are taken for the examined interpreter's version, not cadoctor's."""
-    from conftest import python_or_skip
+    from helpers.interpreters import python_or_skip
 
     python = python_or_skip(minor)
     site = _write(

@@ -68,7 +68,7 @@ print(json.dumps({
 
 def _debian_tree() -> Path:
     """The unpacked packages (`usr/lib/python3/dist-packages`), fetched and unpacked once into the test cache."""
-    from artefacts import cache_root
+    from helpers.artefacts import cache_root
 
     if not (shutil.which("apt-get") and shutil.which("dpkg") and os.path.exists(DEBIAN_PYTHON)):
         pytest.skip("needs Debian's apt-get, dpkg and /usr/bin/python3")
@@ -199,7 +199,8 @@ def _image(top: Path, tree: Path, minor: str, local: Path | None = None) -> Path
 @pytest.mark.parametrize("shadowed", [False, True])
 def test_an_image_of_debians_clients_names_the_same_stores(tmp_path: Path, shadowed: bool) -> None:
     """--root reads the same resolvers from the image's files: Debian's stores, or a PyPI certifi in /usr/local."""
-    from conftest import check_json, clean_env
+    from helpers.environment import child_env as clean_env
+    from helpers.runs import check_json
 
     tree = _debian_tree()
     minor = _debian_minor()

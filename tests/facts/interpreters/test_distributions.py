@@ -36,9 +36,9 @@ def test_damaged_metadata_is_a_note_and_the_folder_name_serves(tmp_path: Path) -
         "urllib3": "2.8.0",
     }
     assert {n: d.problem for n, d in by_name.items()} == {
-        "botocore": "METADATA cannot be read: not a regular file",
+        "botocore": "METADATA cannot be read: not a regular file (a FIFO); PKG-INFO cannot be read: No such file or directory",
         "grpcio": "METADATA names no project",  # its first bytes are NULs: the rest is never read
-        "httpx": "METADATA cannot be read: No such file or directory",
+        "httpx": "METADATA cannot be read: No such file or directory; PKG-INFO cannot be read: No such file or directory",
         "requests": "METADATA names no project",
         "urllib3": None,
     }

@@ -52,7 +52,10 @@ def _real_path(argv: list[str], env: dict[str, str]) -> list[str]:
 
 def test_a_pyenv_process_is_read_with_its_user_site_and_not_debians_folders() -> None:
     """--pid of a pyenv Python: the folders its fresh copy reports, its user site's client found, no dist-packages."""
-    from conftest import check_json, clean_env, pythons, running
+    from helpers.environment import child_env as clean_env
+    from helpers.interpreters import pythons
+    from helpers.processes import running
+    from helpers.runs import check_json
 
     python = next((p for p, _ in pythons().values() if "/.pyenv/versions/" in p), None)
     if python is None:
@@ -88,7 +91,9 @@ def shared_home() -> Iterator[Path]:
 
 def test_another_users_process_is_read_from_its_layout_with_its_user_site(shared_home: Path) -> None:
     """Another user's process is not run again: its folders come from its interpreter's layout, as site makes them."""
-    from conftest import check_json, clean_env, running
+    from helpers.environment import child_env as clean_env
+    from helpers.processes import running
+    from helpers.runs import check_json
 
     if os.geteuid() != 0 or not shutil.which("setpriv"):
         pytest.skip("needs root and setpriv to start a process as another user")
