@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import ssl
 import subprocess
 import sys
 from collections.abc import Callable
@@ -145,26 +146,30 @@ def test_unreadable_file_is_reported_as_permission_denied(tmp_path: Path) -> Non
 
 
 def test_joined_end_begin_lines_are_counted_as_unparseable(tmp_path: Path) -> None:
-    """A bundle whose END and BEGIN lines were glued together reports parsed versus marked blocks."""
+    """A bundle whose END and BEGIN lines were glued together loads nothing in OpenSSL, and the finding says where."""
     blocks = _pem_blocks(Path(system_bundle_or_skip()))[:3]
     joined = blocks[0].rstrip(b"\n") + blocks[1] + blocks[2]
     path = tmp_path / "joined.pem"
     path.write_bytes(joined)
+    with pytest.raises(ssl.SSLError):  # the ground truth: OpenSSL's CA file reader rejects the whole file
+        ssl.create_default_context(cafile=str(path))
     _status, report = check_json(clean_env(SSL_CERT_FILE=str(path)), "--no-verify")
     finding = next(f for f in report["findings"] if f["code"] == "bundle-unparseable")
-    assert finding["evidence"]["marked"] == 3
-    assert finding["evidence"]["parsed"] == 2
-    assert "joined" in finding["summary"]
+    assert (finding["evidence"]["marked"], finding["evidence"]["parsed"]) == (3, 0)
+    assert finding["severity"] == "error"
+    assert "bad end line" in finding["summary"] and "glued" in finding["summary"]
 
 
 def test_truncated_bundle_is_reported(tmp_path: Path) -> None:
-    """A bundle cut in the middle of a block reports the truncated block and keeps the ones before it."""
+    """A bundle cut in the middle of a block loads nothing as a CA file, as OpenSSL's own reader loads it."""
     data = Path(system_bundle_or_skip()).read_bytes()
     path = tmp_path / "cut.pem"
     path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ssl.SSLError):
+        ssl.create_default_context(cafile=str(path))
     bundle = inventory_bundle(str(path), ("t",))
-    assert bundle.certificates > 0
-    assert "truncated block at end of file" in bundle.problems
+    assert bundle.certificates == 0 < bundle.marked == bundle.unparseable
+    assert "cut short at the end of the file" in bundle.problems[0]
 
 
 def test_directory_without_hash_links_is_capath_unhashed(tmp_path: Path) -> None:

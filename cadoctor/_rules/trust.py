@@ -238,22 +238,31 @@ def capath_unhashed(facts: Facts) -> Iterator[Finding]:
 
 
 def bundle_unparseable(facts: Facts) -> Iterator[Finding]:
-    """A bundle holds blocks that do not parse."""
+    """A bundle carries certificates that OpenSSL does not load: damaged blocks, or blocks it never reads.
+
+    What counts is OpenSSL's own reading (the loaded libcrypto's, where the file is not plain PEM): one bad block
+    and a CA file loads nothing at all, an error for everything that reads it; some blocks skipped is a warning.
+    """
     for bundle in facts.bundles:
-        if bundle.unparseable and "local-anchors" not in bundle.roles:
-            yield Finding(
-                "bundle-unparseable",
-                WARNING,
-                "%s: %d of %d certificate blocks do not parse (%s)"
-                % (bundle.path, bundle.unparseable, bundle.marked, "; ".join(bundle.problems)),
-                {
-                    "path": bundle.path,
-                    "parsed": bundle.certificates,
-                    "marked": bundle.marked,
-                    "problems": list(bundle.problems),
-                    "truncated_scan": bundle.truncated,
-                },
-            )
+        if not bundle.unparseable or "local-anchors" in bundle.roles:
+            continue
+        nothing = bundle.certificates == 0 and bundle.kind == "file"
+        what = "loads none" if nothing else "loads %d" % bundle.certificates
+        yield Finding(
+            "bundle-unparseable",
+            ERROR if nothing else WARNING,
+            "%s: OpenSSL %s of the %d certificates it carries (%s)"
+            % (bundle.path, what, bundle.marked, "; ".join(bundle.problems) or "blocks that do not parse"),
+            {
+                "path": bundle.path,
+                "parsed": bundle.certificates,
+                "marked": bundle.marked,
+                "unloaded": bundle.unparseable,
+                "problems": list(bundle.problems),
+                "truncated_scan": bundle.truncated,
+                "read_by": bundle.read_by,
+            },
+        )
 
 
 def bundle_expired_roots(facts: Facts) -> Iterator[Finding]:
