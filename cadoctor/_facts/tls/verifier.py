@@ -17,6 +17,7 @@ from cadoctor._facts.certs.names import with_subject
 from cadoctor._facts.certs.pem import pem_certificates
 from cadoctor._facts.child import libraries
 from cadoctor._model import StoreVerdict
+from cadoctor._record import replace
 
 
 class _Verifier:
@@ -48,11 +49,11 @@ class _Verifier:
         return pointer or None
 
     def check(
-        self, chain: list[int], location: str, issuers: set[bytes], supplied: set[bytes], strict: bool = False
+        self, chain: list[int], location: str, issuers: set[bytes], supplied: set[bytes], flags: int = 0
     ) -> StoreVerdict:
         """Verify the leaf with the rest as untrusted intermediates against one CA file or hashed folder.
 
-        `strict`: with the flags Python 3.13's default context sets (X509_STRICT and PARTIAL_CHAIN).
+        `flags`: the verification flags of the context that verifies (`X509_V_FLAG_*`, as `ssl.VERIFY_*`).
         """
         store = self.store_new()
         untrusted = self.stack_new()
@@ -67,8 +68,8 @@ class _Verifier:
             for certificate in chain[1:]:
                 self.stack_push(untrusted, certificate)
             self.ctx_init(context, store, chain[0], untrusted)
-            if strict:
-                self.set_flags(context, _X509_STRICT | _PARTIAL_CHAIN)
+            if flags:
+                self.set_flags(context, flags)
             if self.verify(context) == 1:
                 return StoreVerdict(location, True)
             text = self.error_text(self.error(context)) or b"verification failed"
@@ -79,13 +80,15 @@ class _Verifier:
             self.store_free(store)
 
     def _add_file(self, store: int, path: str, issuers: set[bytes], supplied: set[bytes]) -> bool:
-        """Add the certificates of a PEM file that a path from the chain can reach, found by subject name.
+        """Add the certificates OpenSSL loads from a CA file that a path from the chain can reach, found by name.
 
         OpenSSL 3's d2i_X509 costs about 0.3 ms a certificate: decoding all 144 of a system bundle would cost more
         than the handshake. Names are compared raw (the reader in `der` takes microseconds), then canonical
         (`names`), following issuers through the file: only what path building could use is decoded. A name the
         chain's own certificates carry (an intermediate the server sent) is looked up raw only: a stored copy of
         it has the same bytes, and canonicalising subjects of the file for it would cost more than the rest.
+        What the file gives is what OpenSSL loads from it (`pem_certificates`): a file with one damaged block
+        gives nothing, as it gives a client nothing.
         """
         ders = pem_certificates(path)
         wanted, chosen, seen = list(issuers), [], set()
@@ -118,13 +121,22 @@ def _handle() -> ctypes.CDLL | None:
     return handle
 
 
-_X509_STRICT, _PARTIAL_CHAIN = 0x20, 0x80000  # X509_V_FLAG_X509_STRICT, X509_V_FLAG_PARTIAL_CHAIN
+X509_STRICT, PARTIAL_CHAIN = 0x20, 0x80000  # X509_V_FLAG_X509_STRICT, X509_V_FLAG_PARTIAL_CHAIN (ssl.VERIFY_*)
 
 
-def verdicts(chain: tuple[bytes, ...], locations: list[str], strict: bool = False) -> tuple[StoreVerdict, ...] | str:
+def default_flags(strict: bool) -> int:
+    """The verification flags of a default context: Python 3.13 and later set X509_STRICT and PARTIAL_CHAIN."""
+    return X509_STRICT | PARTIAL_CHAIN if strict else 0
+
+
+def verdicts(
+    chain: tuple[bytes, ...], locations: list[str], strict: bool = False, *, anchors: bool = False
+) -> tuple[StoreVerdict, ...] | str:
     """The chain (leaf first) checked against each CA file or folder, or why it could not be checked at all.
 
     `strict` for a Python 3.13 or later, whose default context verifies with X509_STRICT and PARTIAL_CHAIN.
+    With `anchors`, each verdict also says whether the store anchors the chain only at a certificate that is not
+    a root (`partial_chain`: it verifies with PARTIAL_CHAIN and not without, whatever `strict` says).
     """
     if not chain:
         return "the server's chain was not received"
@@ -144,7 +156,16 @@ def verdicts(chain: tuple[bytes, ...], locations: list[str], strict: bool = Fals
                 parts = certificate_parts(der)
                 issuers.add(parts.issuer)
                 supplied.add(parts.subject)
-        return tuple(verifier.check(loaded, path, issuers, supplied, strict) for path in dict.fromkeys(locations))
+        flags = default_flags(strict)
+        found = []
+        for path in dict.fromkeys(locations):
+            verdict = verifier.check(loaded, path, issuers, supplied, flags)
+            if anchors:  # without the flag, then with it alone (X509_STRICT is not the question here)
+                whole = verdict.ok if not flags else verifier.check(loaded, path, issuers, supplied, 0).ok
+                partial = not whole and verifier.check(loaded, path, issuers, supplied, PARTIAL_CHAIN).ok
+                verdict = replace(verdict, partial_chain=partial)
+            found.append(verdict)
+        return tuple(found)
     finally:
         for certificate in certificates:
             if certificate is not None:
