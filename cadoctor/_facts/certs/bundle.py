@@ -181,6 +181,14 @@ class _DirectoryCounts:
     reader: str | None = None  # the OpenSSL that read a file of it the scan could not decide alone
 
 
+def _hashed_as(certificate: _Parsed, wanted: str) -> bool:
+    """Whether a certificate's subject hash is the one a link is named after."""
+    try:
+        return subject_hash(certificate.subject) == wanted
+    except MalformedDER:
+        return False
+
+
 def _real_path(fd: int, path: str, root: FileRoot) -> str:
     """Where an open file really is: one readlink on Linux instead of a walk of every component."""
     if not root.is_host:
@@ -241,10 +249,8 @@ def _directory_inventory(path: str, root: FileRoot) -> _DirectoryCounts:
             failures.extend("%s: %s" % (name, failure) for failure in own.failures)
             unloaded += own.unloaded
             held.extend(certs)
-        try:
-            matches = bool(certs) and subject_hash(certs[0].subject) == name.split(".")[0]
-        except MalformedDER:
-            matches = False
+        # OpenSSL's lookup loads every certificate of the file and takes the one with the name it looks up
+        matches = any(_hashed_as(c, name.split(".")[0]) for c in certs)
         if matches:
             matched += 1
         else:
@@ -297,6 +303,8 @@ def inventory_bundle(path: str, roles: tuple[str, ...], euid: int | None = None,
     error = None
     if info.st_size == 0:
         error = "empty file"
+    elif not certs and reading.crls:
+        error = "no certificate, only %d CRL(s)" % reading.crls
     elif not certs and reading.marked and reading.reader:
         error = "OpenSSL loads none of its %d certificates" % reading.marked
     elif not certs:
