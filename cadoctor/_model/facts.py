@@ -82,6 +82,8 @@ class Bundle:
     samples: tuple[bytes, ...] = field(default=(), metadata=INTERNAL, compare=False)
     subjects: Mapping[str, bytes] = field(default_factory=dict, metadata=INTERNAL, compare=False)  # DER, by identity
     ders: Mapping[str, bytes] = field(default_factory=dict, metadata=INTERNAL, compare=False)  # the certificates
+    # what it carries that OpenSSL does not load (a damaged file, a DER block): by identity, the DER
+    dropped: Mapping[str, bytes] = field(default_factory=dict, metadata=INTERNAL, compare=False)
 
     @property
     def mostly_stale(self) -> bool:

@@ -170,6 +170,8 @@ def _env_problem(name: str, bundle: Bundle) -> str | None:
         return bundle.error
     if bundle.size == 0:
         return "is an empty file"
+    if bundle.certificates == 0 and bundle.parsed and bundle.read_by and bundle.marked:
+        return "holds no parseable certificate (%d marked, and OpenSSL loads none of them)" % bundle.marked
     if bundle.certificates == 0 and bundle.parsed:
         return "holds no parseable certificate (%d blocks marked)" % bundle.marked
     return None
@@ -243,9 +245,12 @@ def bundle_unparseable(facts: Facts) -> Iterator[Finding]:
     What counts is OpenSSL's own reading (the loaded libcrypto's, where the file is not plain PEM): one bad block
     and a CA file loads nothing at all, an error for everything that reads it; some blocks skipped is a warning.
     """
+    reported: set[str] = set()
     for bundle in facts.bundles:
-        if not bundle.unparseable or "local-anchors" in bundle.roles:
-            continue
+        real = bundle.realpath or bundle.path
+        if not bundle.unparseable or "local-anchors" in bundle.roles or real in reported:
+            continue  # a file reached under several names (cert.pem, ca-certificates.crt) is reported once
+        reported.add(real)
         nothing = bundle.certificates == 0 and bundle.kind == "file"
         what = "loads none" if nothing else "loads %d" % bundle.certificates
         yield Finding(
@@ -530,10 +535,10 @@ RULES: tuple[Rule, ...] = (
     trust_store_empty,
     openssldir_missing,
     default_paths_missing,
+    bundle_unparseable,  # before env-path-invalid: a damaged file says more than "nothing usable there"
     env_path_invalid,
     override_replaces_defaults,
     capath_unhashed,
-    bundle_unparseable,
     bundle_expired_roots,
     certifi_lacks_system_roots,
     library_deleted,

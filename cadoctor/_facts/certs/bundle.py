@@ -66,6 +66,7 @@ class _Reading:
     der: bool = False
     truncated: bool = False
     reader: str | None = None  # the OpenSSL that read it, where the scan alone could not decide
+    dropped: list[_Parsed] = field(default_factory=list)  # certificates it carries that OpenSSL does not load
 
 
 @functools.lru_cache(maxsize=4096)
@@ -131,6 +132,7 @@ def _file_inventory(fd: int, hashed: bool = False) -> _Reading:
         der=found.der_file,
         truncated=found.truncated,
         reader=found.reader,
+        dropped=[parse(der) or _outline(der) for der in found.dropped],
     )
 
 
@@ -177,6 +179,7 @@ class _DirectoryCounts:
     linked: tuple[_Parsed, ...] = ()  # what the hash links reach, each file once: what OpenSSL can look up
     failures: tuple[str, ...] = ()  # why the certificates of those files that OpenSSL does not load give none
     unloaded: int = 0  # how many those are
+    dropped: tuple[_Parsed, ...] = ()  # the certificates those files carry that OpenSSL does not load
     held: tuple[_Parsed, ...] = ()  # what the folder holds, linked or not, in the order its names sort
     reader: str | None = None  # the OpenSSL that read a file of it the scan could not decide alone
 
@@ -210,6 +213,7 @@ def _directory_inventory(path: str, root: FileRoot) -> _DirectoryCounts:
     linked: list[_Parsed] = []
     failures: list[str] = []
     unloaded = 0
+    dropped: list[_Parsed] = []
     held: list[_Parsed] = []
     reader: str | None = None
     try:
@@ -248,6 +252,7 @@ def _directory_inventory(path: str, root: FileRoot) -> _DirectoryCounts:
             linked.extend(certs)
             failures.extend("%s: %s" % (name, failure) for failure in own.failures)
             unloaded += own.unloaded
+            dropped.extend(own.dropped)
             held.extend(certs)
         # OpenSSL's lookup loads every certificate of the file and takes the one with the name it looks up
         matches = any(_hashed_as(c, name.split(".")[0]) for c in certs)
@@ -267,6 +272,7 @@ def _directory_inventory(path: str, root: FileRoot) -> _DirectoryCounts:
         linked=tuple(linked),
         failures=tuple(failures),
         unloaded=unloaded,
+        dropped=tuple(dropped),
         held=tuple(held),
         reader=reader,
     )
@@ -294,6 +300,7 @@ def inventory_bundle(path: str, roles: tuple[str, ...], euid: int | None = None,
             unlinked=counts.unlinked,
             exposures=base.exposures + reached,
             read_by=counts.reader,
+            dropped={c.identity: c.der for c in counts.dropped},
         )
         return _with_certificates(directory, counts.linked, (counts.unloaded, counts.failures), counts.held, now)
     if fd is None:
@@ -320,6 +327,7 @@ def inventory_bundle(path: str, roles: tuple[str, ...], euid: int | None = None,
         truncated=reading.truncated,
         duplicates=len(certs) - len({c.identity for c in certs}),
         read_by=reading.reader,
+        dropped={c.identity: c.der for c in reading.dropped},
     )
     return _with_certificates(file, certs, (reading.unloaded, reading.failures), certs, now)
 

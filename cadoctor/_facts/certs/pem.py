@@ -17,7 +17,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Collection
 
-from cadoctor._facts.certs.der import MalformedDER, certificate_parts, read_tlv
+from cadoctor._facts.certs.der import MalformedDER, certificate_parts, children, read_tlv
 from cadoctor._facts.certs.names import subject_hash, with_subject
 from cadoctor._facts.fs.disk import CERT_SUFFIXES, DIRECTORY_LIMIT
 from cadoctor._facts.memo import table
@@ -40,7 +40,8 @@ _BOM = b"\xef\xbb\xbf"
 _FILE_MEMO = 64  # files whose certificates are kept decoded (the returned lists are shared: never change one)
 _KEPT_LIMIT = 8 << 20  # bytes of certificates kept for one file: a larger bundle is decoded again when asked
 _BLOCK_TEXT_LIMIT = 16 << 10  # a block kept by its text: real certificates take a few kilobytes
-_DECODED: dict[tuple[int, int, bool], tuple[tuple[int, int], list[bytes]]] = table()  # (dev, inode, hashed)
+# (device, inode, hashed): ((size, mtime), what OpenSSL loads, what the file carries that it does not load)
+_DECODED: dict[tuple[int, int, bool], tuple[tuple[int, int], list[bytes], list[bytes]]] = table()
 _BLOCKS: dict[bytes, bytes | None] = table()  # a block's text: its DER (None: not base64); bundles share most roots
 _BLOCK_MEMO = 4096
 
@@ -91,6 +92,8 @@ class CertificateReading:
         certificates: The DER of each certificate OpenSSL loads from it, in order, duplicates included.
         marked: Certificates the file carries: certificate blocks, and DER certificates between them.
         problems: Why each marked certificate that does not load gives none, as OpenSSL drops it.
+        dropped: The DER of the certificates the file carries (readable as certificates) that OpenSSL does not
+            load: what a reader of the file may believe it holds.
         reader: The OpenSSL that read it, when the scan alone could not decide (None: plain PEM, scanned).
 
     """
@@ -98,6 +101,7 @@ class CertificateReading:
     certificates: tuple[bytes, ...]
     marked: int
     problems: tuple[str, ...] = ()
+    dropped: tuple[bytes, ...] = ()
     crls: int = 0
     der_file: bool = False
     truncated: bool = False
@@ -142,7 +146,7 @@ class _Scanner:
         while at != -1 and len(self.scan.embedded) < _EMBEDDED_LIMIT:
             try:
                 _, _, stop = read_tlv(gap, at)
-                certificate_parts(gap[at:stop])
+                _certificate_outline(gap[at:stop])
             except MalformedDER:
                 at = gap.find(b"\x30\x82", at + 1)
                 continue
@@ -163,7 +167,10 @@ class _Scanner:
         while True:
             begin = _BEGIN.search(self.buffer, at)
             if begin is None:
-                # keep a tail long enough to hold a marker split across chunks
+                # Keep what follows for the next chunk: a marker or a DER certificate may be split across them
+                # (the text kept between blocks is bounded: past a block's limit, only a marker's length).
+                if not eof and len(self.buffer) - at <= BLOCK_LIMIT:
+                    break
                 keep = len(self.buffer) if eof else max(at, len(self.buffer) - 80)
                 self._gap(at, keep)
                 at = keep
@@ -241,13 +248,24 @@ def scan_pem(fd: int, limit: int = SCAN_LIMIT) -> PemScan:
         return scanner.scan
 
 
+def _certificate_outline(der: bytes) -> None:
+    """Raise MalformedDER unless `der` is shaped as a certificate (bytes that merely start like DER are not one).
+
+    A certificate is a SEQUENCE of two SEQUENCEs and a BIT STRING, the first of which holds names and a key.
+    """
+    _, start, end = read_tlv(der, 0)
+    if end != len(der) or [tag for tag, _, _, _ in children(der, start, end)] != [0x30, 0x30, 0x03]:
+        raise MalformedDER("not shaped as a certificate")
+    certificate_parts(der)
+
+
 def _der_file(scan: PemScan, data: bytes) -> PemScan:
     """A file that is one DER certificate, not PEM: OpenSSL's CA file readers take PEM only."""
     scan.der_file = True
     scan.odd.append("a DER file")
     try:
         _, _, end = read_tlv(data, 0)
-        certificate_parts(data[:end])
+        _certificate_outline(data[:end])
         scan.embedded.append((1, data[:end]))
     except MalformedDER:
         scan.blocks.append(CertificateBlock(1, None, "DER-encoded file that is not a certificate"))
@@ -326,10 +344,14 @@ def read_certificates(
     if reading is None:
         return _scanned(scan, marked, valid)
     problems = _dropped(scan, reading, marked, hashed, fd)
+    loaded = Counter(reading.certificates)
+    carried = [block.der for block in scan.blocks if block.der is not None] + [der for _, der in scan.embedded]
+    dropped = tuple(der for der in dict.fromkeys(carried) if not loaded[der] and _structured(der))
     return CertificateReading(
         reading.certificates,
         marked,
         problems,
+        dropped,
         crls=reading.crls,
         der_file=scan.der_file,
         truncated=scan.truncated,
@@ -427,8 +449,11 @@ def _subject_text(der: bytes) -> str:
         return "unreadable subject"
 
 
-def pem_certificates(path: str, *, hashed: bool = False) -> list[bytes]:
-    """The DER of each certificate OpenSSL loads from a CA file (or, `hashed`, a link's file), never blocking."""
+def pem_certificates(path: str, *, hashed: bool = False, carried: bool = False) -> list[bytes]:
+    """The DER of each certificate OpenSSL loads from a CA file (or, `hashed`, a link's file), never blocking.
+
+    With `carried`, the certificates the file carries that OpenSSL does not load come after them.
+    """
     import stat
 
     try:
@@ -441,36 +466,40 @@ def pem_certificates(path: str, *, hashed: bool = False) -> list[bytes]:
             return []
         key, version = (info.st_dev, info.st_ino, hashed), (info.st_size, info.st_mtime_ns)
         known = _DECODED.get(key)  # the same file under another name (cert.pem and ca-certificates.crt) too
-        if known is not None and known[0] == version:
-            return known[1]
-        found = list(read_certificates(fd, hashed=hashed).certificates)
+        if known is None or known[0] != version:
+            reading = read_certificates(fd, hashed=hashed)
+            known = (version, list(reading.certificates), list(reading.dropped))
+            if sum(len(der) for der in reading.certificates) <= _KEPT_LIMIT:
+                if len(_DECODED) >= _FILE_MEMO:
+                    _DECODED.clear()
+                _DECODED[key] = known
     finally:
         os.close(fd)
-    if sum(len(der) for der in found) <= _KEPT_LIMIT:
-        if len(_DECODED) >= _FILE_MEMO:
-            _DECODED.clear()
-        _DECODED[key] = (version, found)
-    return found
+    return known[1] + known[2] if carried and known[2] else known[1]
 
 
-def file_holds(path: str, names: Collection[bytes], *, hashed: bool = False) -> bool:
-    """Whether a CA file (or, `hashed`, a link's file) loads a certificate whose subject is one of `names`."""
-    ders = pem_certificates(path, hashed=hashed)
+def file_holds(path: str, names: Collection[bytes], *, hashed: bool = False, carried: bool = False) -> bool:
+    """Whether a CA file (or, `hashed`, a link's file) loads a certificate whose subject is one of `names`.
+
+    With `carried`, a certificate the file carries and OpenSSL does not load counts too.
+    """
+    ders = pem_certificates(path, hashed=hashed, carried=carried)
     return any(with_subject(ders, name) for name in names)
 
 
 _LINK_LIMIT = 1000  # `<hash>.<n>` links followed for one name
 
 
-def store_holds(path: str, names: Collection[bytes], loose: bool = False) -> bool:
+def store_holds(path: str, names: Collection[bytes], loose: bool = False, carried: bool = False) -> bool:
     """Whether a CA file or hashed folder holds a certificate with one of these subjects, without parsing it all.
 
     A folder answers through its `<hash>.<n>` links, as OpenSSL's lookup does (and, with `loose`, through its
     certificate files too: a local anchor folder is never linked); a file through what OpenSSL loads from it,
-    where only a certificate that carries the name (raw, or a clue of its canonical form) is parsed.
+    where only a certificate that carries the name (raw, or a clue of its canonical form) is parsed. With
+    `carried`, a certificate a file carries and OpenSSL does not load counts too (the file's damage is the news).
     """
     if not os.path.isdir(path):
-        return file_holds(path, names)
+        return file_holds(path, names, carried=carried)
     for name in names:
         try:
             prefix = os.path.join(path, subject_hash(name))
@@ -480,7 +509,7 @@ def store_holds(path: str, names: Collection[bytes], loose: bool = False) -> boo
             link = "%s.%d" % (prefix, index)
             if not os.path.lexists(link):
                 break
-            if file_holds(link, (name,), hashed=True):
+            if file_holds(link, (name,), hashed=True, carried=carried):
                 return True
     if not loose:
         return False
@@ -489,4 +518,4 @@ def store_holds(path: str, names: Collection[bytes], loose: bool = False) -> boo
             files = [e.path for _, e in zip(range(DIRECTORY_LIMIT), entries) if e.name.endswith(CERT_SUFFIXES)]
     except OSError:
         return False
-    return any(file_holds(file, names, hashed=True) for file in files)
+    return any(file_holds(file, names, hashed=True, carried=carried) for file in files)

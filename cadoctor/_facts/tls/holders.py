@@ -153,6 +153,7 @@ def find_root_holders(
     found: dict[str, Bundle] = {}
     roles: dict[str, tuple[str, ...]] = {}  # a file under several names (a compiled path, the OS's): every role
     anchors: dict[str, str | None] = {}  # the intermediate a holder trusts in place of a root
+    unloaded: dict[str, Bundle] = {}  # files that carry the issuer where OpenSSL does not load it
     for bundle in bundles:
         real = bundle.realpath or bundle.path
         if real in found:
@@ -165,17 +166,22 @@ def find_root_holders(
             found[real], roles[real] = bundle, bundle.roles
             anchors[real] = None if top.self_issued else _anchor(held, issuer_der)
             continue
+        if with_subject(list(bundle.dropped.values()), issuer_der):  # there, but OpenSSL never loads it
+            found[real], roles[real], unloaded[real] = bundle, bundle.roles, bundle
         member = next((subject for identity, subject in members if identity in bundle.identities), None)
         if member is not None and bundle.parsed:
             found[real], roles[real], anchors[real] = bundle, bundle.roles, member
-    paths = [b.path for b in found.values()]
+    paths = [b.path for real, b in found.items() if real not in unloaded]
     partial = verify and any(anchor is not None for anchor in anchors.values())
     checked = verdicts(tuple(c.der for c in chain), paths, strict, anchors=partial) if found and verify else ()
     by_path = {v.path: v for v in checked} if isinstance(checked, tuple) else {}
     holders = []
     for real, bundle in found.items():
         verdict = by_path.get(bundle.path)
-        if not verify:
+        if real in unloaded:
+            why = "; ".join(bundle.problems) or "a block of it OpenSSL skips"
+            holders.append(RootHolder(bundle.path, roles[real], False, "OpenSSL does not load it from there: " + why))
+        elif not verify:
             holders.append(RootHolder(bundle.path, roles[real], None))
         elif verdict is None:  # the loaded libcrypto cannot verify offline: say why, guess nothing
             holders.append(RootHolder(bundle.path, roles[real], None, str(checked)))

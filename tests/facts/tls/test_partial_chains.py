@@ -51,8 +51,9 @@ def _env(cafile: Path) -> dict[str, str]:
 
 def _host_finding(report: dict[str, Any], code: str) -> dict[str, Any]:
     """The one finding with this code."""
-    [found] = [f for f in report["findings"] if f["code"] == code]
-    return found
+    found: list[dict[str, Any]] = [f for f in report["findings"] if f["code"] == code]
+    assert len(found) == 1, found
+    return found[0]
 
 
 @pytest.mark.parametrize("server", ["whole_chain_server", "leaf_only_server"])
