@@ -27,7 +27,7 @@ from cadoctor._facts.fs.disk import (
 )
 from cadoctor._facts.fs.fileroot import HOST, FileRoot
 from cadoctor._model import Bundle
-from cadoctor._record import field, record, replace
+from cadoctor._record import record, replace
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -50,23 +50,26 @@ class _Parsed:
     self_issued: bool
 
 
-@record(frozen=False)
 class _Reading:
     """What reading one CA file met: the certificates OpenSSL loads, in order (duplicates too), and why not more.
 
     Only what the reader sees is kept here; what a Bundle says of the certificates is worked out once, by
-    `_with_certificates`.
+    `_with_certificates`. A slotted class, not a record: a hashed folder makes one per file.
     """
 
-    certificates: list[_Parsed] = field(default_factory=list)
-    failures: list[str] = field(default_factory=list)
-    marked: int = 0  # certificates the file carries (blocks, DER between them), loaded or not
-    unloaded: int = 0  # of those, the ones OpenSSL does not load
-    crls: int = 0
-    der: bool = False
-    truncated: bool = False
-    reader: str | None = None  # the OpenSSL that read it, where the scan alone could not decide
-    dropped: list[_Parsed] = field(default_factory=list)  # certificates it carries that OpenSSL does not load
+    __slots__ = ("certificates", "crls", "der", "dropped", "failures", "marked", "reader", "truncated", "unloaded")
+
+    def __init__(self, marked: int = 0, unloaded: int = 0) -> None:
+        """Nothing read yet: `marked` and `unloaded` say what a file that could not be opened counts as."""
+        self.certificates: list[_Parsed] = []
+        self.failures: list[str] = []
+        self.marked = marked  # certificates the file carries (blocks, DER between them), loaded or not
+        self.unloaded = unloaded  # of those, the ones OpenSSL does not load
+        self.crls = 0
+        self.der = False
+        self.truncated = False
+        self.reader: str | None = None  # the OpenSSL that read it, where the scan alone could not decide
+        self.dropped: list[_Parsed] = []  # certificates it carries that OpenSSL does not load
 
 
 @functools.lru_cache(maxsize=4096)
@@ -123,17 +126,17 @@ def _file_inventory(fd: int, hashed: bool = False) -> _Reading:
         found = read_certificates(fd, hashed=hashed, valid=_parses)
     finally:
         os.close(fd)
-    return _Reading(
-        certificates=[parse(der) or _outline(der) for der in found.certificates],
-        failures=list(found.problems),
-        marked=found.marked,
-        unloaded=found.unloaded,
-        crls=found.crls,
-        der=found.der_file,
-        truncated=found.truncated,
-        reader=found.reader,
-        dropped=[parse(der) or _outline(der) for der in found.dropped],
+    reading = _Reading(found.marked, found.unloaded)
+    reading.certificates = [parse(der) or _outline(der) for der in found.certificates]
+    reading.failures = list(found.problems)
+    reading.crls, reading.der, reading.truncated, reading.reader = (
+        found.crls,
+        found.der_file,
+        found.truncated,
+        found.reader,
     )
+    reading.dropped = [parse(der) or _outline(der) for der in found.dropped]
+    return reading
 
 
 def _with_certificates(

@@ -21,7 +21,6 @@ from cadoctor._facts.certs.der import MalformedDER, certificate_parts, children,
 from cadoctor._facts.certs.names import subject_hash, with_subject
 from cadoctor._facts.fs.disk import CERT_SUFFIXES, DIRECTORY_LIMIT
 from cadoctor._facts.memo import table
-from cadoctor._record import field, record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -46,45 +45,53 @@ _BLOCKS: dict[bytes, bytes | None] = table()  # a block's text: its DER (None: n
 _BLOCK_MEMO = 4096
 
 
-@record
+# The scan's two values are plain slotted classes, not records: a bundle makes one per block, a hashed folder one
+# scan per file, and a check reads a few hundred of each (a record's generic constructor costs several times more).
+
+
 class CertificateBlock:
     """One `-----BEGIN CERTIFICATE-----` (or TRUSTED, or X509) block as scanned.
 
     Attributes:
-        line: The line its BEGIN marker is on (1 for the first).
+        offset: Where its BEGIN marker is in the file (lines are counted only when a problem names them).
         der: Its decoded body (None: it does not decode, or never ends).
         problem: Why the scan takes no certificate from it (None: it reads as plain PEM).
 
     """
 
-    line: int
-    der: bytes | None
-    problem: str | None = None
+    __slots__ = ("der", "offset", "problem")
+
+    def __init__(self, offset: int, der: bytes | None, problem: str | None = None) -> None:
+        """Describe one block."""
+        self.offset, self.der, self.problem = offset, der, problem
 
 
-@record(frozen=False)
 class PemScan:
     """What a scan of one file met: its certificate blocks, and whatever makes it more than plain PEM.
 
     Attributes:
         odd: Why OpenSSL's own reading must decide (a NUL byte, a bare CR, a BOM, a damaged block, ...).
         others: PEM objects of other types (private keys, CRLs, unknown labels): OpenSSL parses some of them.
-        embedded: DER certificates found outside any block, with their line: OpenSSL never loads those.
-        nul_line: The first line that begins with a NUL byte: OpenSSL's stdio reading ends there.
+        embedded: DER certificates found outside any block, with their offset: OpenSSL never loads those.
+        nul_at: Where the first line that begins with a NUL byte starts: OpenSSL's stdio reading ends there.
+        error: Why the file could not be read to its end.
 
     """
 
-    blocks: list[CertificateBlock] = field(default_factory=list)
-    odd: list[str] = field(default_factory=list)
-    others: int = 0
-    embedded: list[tuple[int, bytes]] = field(default_factory=list)
-    nul_line: int | None = None
-    truncated: bool = False
-    der_file: bool = False
-    error: str | None = None  # the read failed
+    __slots__ = ("blocks", "der_file", "embedded", "error", "nul_at", "odd", "others", "truncated")
+
+    def __init__(self) -> None:
+        """An empty scan, filled as the file is read."""
+        self.blocks: list[CertificateBlock] = []
+        self.odd: list[str] = []
+        self.others = 0
+        self.embedded: list[tuple[int, bytes]] = []
+        self.nul_at: int | None = None
+        self.truncated = False
+        self.der_file = False
+        self.error: str | None = None
 
 
-@record
 class CertificateReading:
     """The certificates a file gives OpenSSL, and why its other blocks give none.
 
@@ -98,14 +105,23 @@ class CertificateReading:
 
     """
 
-    certificates: tuple[bytes, ...]
-    marked: int
-    problems: tuple[str, ...] = ()
-    dropped: tuple[bytes, ...] = ()
-    crls: int = 0
-    der_file: bool = False
-    truncated: bool = False
-    reader: str | None = None
+    __slots__ = ("certificates", "crls", "der_file", "dropped", "marked", "problems", "reader", "truncated")
+
+    def __init__(
+        self,
+        certificates: tuple[bytes, ...],
+        marked: int,
+        problems: tuple[str, ...] = (),
+        dropped: tuple[bytes, ...] = (),
+        *,
+        crls: int = 0,
+        der_file: bool = False,
+        truncated: bool = False,
+        reader: str | None = None,
+    ) -> None:
+        """What a reading found."""
+        self.certificates, self.marked, self.problems, self.dropped = certificates, marked, problems, dropped
+        self.crls, self.der_file, self.truncated, self.reader = crls, der_file, truncated, reader
 
     @property
     def unloaded(self) -> int:
@@ -119,29 +135,20 @@ class _Scanner:
     def __init__(self) -> None:
         self.scan = PemScan()
         self.buffer = b""
-        self.line = 1  # the line `counted` is on
-        self.counted = 0  # the offset in `buffer` up to which lines are counted
+        self.consumed = 0  # where in the file the buffer starts
         self.last = b"\n"  # the byte before the buffer: at the file's start, a line begins
-
-    def _line_at(self, offset: int) -> int:
-        """The line an offset of the buffer is on (counted on from the furthest offset asked so far)."""
-        if offset < self.counted:
-            return self.line - self.buffer.count(b"\n", offset, self.counted)
-        self.line += self.buffer.count(b"\n", self.counted, offset)
-        self.counted = offset
-        return self.line
 
     def _gap(self, start: int, end: int) -> None:
         """Look at text between blocks: binary bytes there may be a DER certificate, or end OpenSSL's reading."""
-        gap = self.buffer[start:end]
-        if _BINARY.search(gap) is None:
+        if _BINARY.search(self.buffer, start, end) is None:  # text, as between the blocks of every real bundle
             return
+        gap = self.buffer[start:end]
         self._note("binary bytes between the blocks (a DER certificate, a NUL byte)")
-        if self.scan.nul_line is None:
+        if self.scan.nul_at is None:
             before = self.buffer[start - 1 : start] if start else self.last
             nul = 0 if gap[:1] == b"\x00" and before == b"\n" else gap.find(b"\n\x00") + 1 or -1
             if nul >= 0:  # fgets hands back an empty line there, which OpenSSL takes for the end of the file
-                self.scan.nul_line = self._line_at(start + nul)
+                self.scan.nul_at = self.consumed + start + nul
         at = gap.find(b"\x30\x82")
         while at != -1 and len(self.scan.embedded) < _EMBEDDED_LIMIT:
             try:
@@ -150,7 +157,7 @@ class _Scanner:
             except MalformedDER:
                 at = gap.find(b"\x30\x82", at + 1)
                 continue
-            self.scan.embedded.append((self._line_at(start + at), gap[at:stop]))
+            self.scan.embedded.append((self.consumed + start + at, gap[at:stop]))
             at = gap.find(b"\x30\x82", stop)
 
     def _note(self, reason: str) -> None:
@@ -192,20 +199,23 @@ class _Scanner:
                 self._note(block.problem)
             self.scan.blocks.append(block)
             at = (len(self.buffer) if eof else begin.end()) if end == -1 else end + 9
-        self._line_at(at)
         self.last = self.buffer[at - 1 : at] or self.last
         self.buffer = self.buffer[at:]
-        self.counted = 0
+        self.consumed += at
 
     def _block(self, begin: re.Match[bytes], end: int, eof: bool) -> CertificateBlock:
         """One certificate block (its END at `end`, -1: none), and why OpenSSL might not take it as written."""
-        line = self._line_at(begin.start())
+        offset = self.consumed + begin.start()
         if end == -1:
-            return CertificateBlock(line, None, "block cut short at the end of the file" if eof else "block over 1 MiB")
+            return CertificateBlock(
+                offset, None, "block cut short at the end of the file" if eof else "block over 1 MiB"
+            )
         end_marker = b"-----END " + begin.group(1) + b"-----"
         after = self.buffer[end + len(end_marker) : end + len(end_marker) + 1]
         before = self.buffer[begin.start() - 1 : begin.start()] if begin.start() else self.last
-        der = _certificate_part(decode_block(self.buffer[begin.end() : end]))
+        der = decode_block(self.buffer[begin.end() : end])
+        if begin.group(1) == b"TRUSTED CERTIFICATE":  # trust settings follow the certificate in that form
+            der = _certificate_part(der)
         bare_cr = self.buffer.startswith(b"\r", begin.end()) and not self.buffer.startswith(b"\r\n", begin.end())
         problem = None
         if bare_cr or before == b"\r":
@@ -216,7 +226,7 @@ class _Scanner:
             problem = "its END line is not alone on its line (glued to what follows)"
         elif der is None:
             problem = "its body is not base64"
-        return CertificateBlock(line, der, problem)
+        return CertificateBlock(offset, der, problem)
 
 
 def scan_pem(fd: int, limit: int = SCAN_LIMIT) -> PemScan:
@@ -266,20 +276,20 @@ def _der_file(scan: PemScan, data: bytes) -> PemScan:
     try:
         _, _, end = read_tlv(data, 0)
         _certificate_outline(data[:end])
-        scan.embedded.append((1, data[:end]))
+        scan.embedded.append((0, data[:end]))
     except MalformedDER:
-        scan.blocks.append(CertificateBlock(1, None, "DER-encoded file that is not a certificate"))
+        scan.blocks.append(CertificateBlock(0, None, "DER-encoded file that is not a certificate"))
     return scan
 
 
 def _utf16_file(scan: PemScan, data: bytes) -> PemScan:
     """A PEM file saved as UTF-16 (a Windows editor's "Unicode"): OpenSSL reads bytes, and finds no BEGIN line."""
     scan.odd.append("UTF-16 text")
-    text = data.decode("utf-16", "replace")
-    for found in _BEGIN.finditer(text.encode("ascii", "replace")):
-        if found.group(1) in _CERTIFICATE_LABELS:
-            line = text.count("\n", 0, found.start()) + 1
-            scan.blocks.append(CertificateBlock(line, None, "the file is UTF-16 text (OpenSSL reads PEM as bytes)"))
+    text = data.decode("utf-16", "replace").encode("ascii", "replace")
+    for found in _BEGIN.finditer(text):
+        if found.group(1) in _CERTIFICATE_LABELS:  # two bytes a character, after the byte-order mark
+            offset = 2 + 2 * found.start()
+            scan.blocks.append(CertificateBlock(offset, None, "the file is UTF-16 text (OpenSSL reads PEM as bytes)"))
     return scan
 
 
@@ -307,9 +317,10 @@ def _certificate_part(der: bytes | None) -> bytes | None:
     if der is None:
         return None
     try:
-        return der[: read_tlv(der, 0)[2]]
+        end = read_tlv(der, 0)[2]
     except MalformedDER:
         return der
+    return der if end == len(der) else der[:end]
 
 
 def _structured(der: bytes) -> bool:
@@ -342,7 +353,7 @@ def read_certificates(
 
     reading = read_as_openssl(fd, hashed=hashed) if not scan.truncated else None
     if reading is None:
-        return _scanned(scan, marked, valid)
+        return _scanned(scan, marked, valid, fd)
     problems = _dropped(scan, reading, marked, hashed, fd)
     loaded = Counter(reading.certificates)
     carried = [block.der for block in scan.blocks if block.der is not None] + [der for _, der in scan.embedded]
@@ -359,16 +370,40 @@ def read_certificates(
     )
 
 
-def _scanned(scan: PemScan, marked: int, valid: Callable[[bytes], bool]) -> CertificateReading:
+def _line_numbers(fd: int, offsets: Collection[int | None]) -> dict[int, int]:
+    """The line each byte offset of an open file is on (1 for the first), counted in one bounded pass.
+
+    Only a file with a problem to name gets here: a plain file's scan never counts its lines.
+    """
+    wanted = sorted({offset for offset in offsets if offset is not None})
+    found: dict[int, int] = {}
+    line, at = 1, 0
+    for offset in wanted:
+        while at < offset:
+            try:
+                data = os.pread(fd, min(CHUNK, offset - at), at)
+            except (OSError, AttributeError):
+                return found
+            if not data:
+                return found
+            line += data.count(b"\n")
+            at += len(data)
+        found[offset] = line
+    return found
+
+
+def _scanned(scan: PemScan, marked: int, valid: Callable[[bytes], bool], fd: int) -> CertificateReading:
     """The scan's own reading, where OpenSSL cannot be asked: each block that decodes to a certificate counts."""
     ders: list[bytes] = []
-    problems: list[str] = []
+    failed: list[CertificateBlock] = []
     for block in scan.blocks:
         if block.problem is None and block.der is not None and valid(block.der):
             ders.append(block.der)
         else:
-            problems.append("line %d: %s" % (block.line, block.problem or "not a certificate"))
-    problems.extend("line %d: a DER certificate outside any PEM block" % line for line, _ in scan.embedded)
+            failed.append(block)
+    lines = _line_numbers(fd, [b.offset for b in failed] + [offset for offset, _ in scan.embedded])
+    problems = ["line %d: %s" % (lines.get(b.offset, 0), b.problem or "not a certificate") for b in failed]
+    problems.extend("line %d: a DER certificate outside any PEM block" % lines.get(o, 0) for o, _ in scan.embedded)
     return CertificateReading(tuple(ders), marked, tuple(problems), der_file=scan.der_file, truncated=scan.truncated)
 
 
@@ -382,59 +417,51 @@ def _blocks_at(lines: list[int]) -> str:
     return "%d blocks (%s)" % (len(lines), where)
 
 
-def _line_of(fd: int, offset: int) -> int:
-    """The line of a byte offset, counted from the file itself (only where OpenSSL stopped)."""
-    try:
-        return os.pread(fd, offset, 0).count(b"\n") if offset > 0 else 1
-    except (OSError, AttributeError):
-        return 0
-
-
 def _dropped(scan: PemScan, reading: OpenSSLReading, marked: int, hashed: bool, fd: int) -> tuple[str, ...]:
     """Why each marked certificate that OpenSSL does not load gives none, grouped by reason, as OpenSSL drops it."""
-    problems: list[str] = []
+    offsets = [b.offset for b in scan.blocks] + [o for o, _ in scan.embedded] + [scan.nul_at, reading.stopped_at]
+    lines = _line_numbers(fd, offsets)
     if reading.error is not None and not (hashed and reading.error == "no start line"):
-        where = _line_of(fd, reading.stopped_at) if reading.stopped_at is not None else 0
-        at = " at line %d" % where if where else ""
-        block = next((b for b in reversed(scan.blocks) if where and b.line <= where), None)
+        # the reading had consumed the line it stopped at: the line of its last byte
+        where = lines.get(reading.stopped_at, 1) - 1 if reading.stopped_at else 0
+        at = " at line %d" % where if where > 0 else ""
+        block = next((b for b in reversed(scan.blocks) if where and lines.get(b.offset, 0) <= where), None)
         if block is not None and block.problem is not None:  # what the scan saw there says it in words
-            at += " (the block at line %d: %s)" % (block.line, block.problem)
+            at += " (the block at line %d: %s)" % (lines.get(block.offset, 0), block.problem)
         if hashed:
-            problems.append(
+            return (
                 "OpenSSL stops reading%s: %s; only the %d certificate(s) before it load"
-                % (at, reading.error, len(reading.certificates))
+                % (at, reading.error, len(reading.certificates)),
             )
-        else:
-            problems.append(
-                "OpenSSL stops reading%s: %s; it then loads none of this file's %d certificate(s)"
-                % (at, reading.error, marked)
-            )
-        return tuple(problems)
+        return (
+            "OpenSSL stops reading%s: %s; it then loads none of this file's %d certificate(s)"
+            % (at, reading.error, marked),
+        )
     loaded = Counter(reading.certificates)
+    nul_line = lines.get(scan.nul_at) if scan.nul_at is not None else None
     reasons: dict[str, list[int]] = {}
     for block in scan.blocks:
         if block.der is not None and loaded[block.der] > 0:
             loaded[block.der] -= 1
             continue
-        if scan.nul_line is not None and block.line > scan.nul_line:
-            reason = "OpenSSL's reading ends at line %d, which begins with a NUL byte" % scan.nul_line
+        line = lines.get(block.offset, 0)
+        if nul_line is not None and line > nul_line:
+            reason = "OpenSSL's reading ends at line %d, which begins with a NUL byte" % nul_line
         elif block.problem is not None:
             reason = "%s: OpenSSL skips it" % block.problem
         else:
             reason = "OpenSSL does not load it"
-        reasons.setdefault(reason, []).append(block.line)
-    for reason, lines in reasons.items():
-        problems.append("%s: %s" % (_blocks_at(lines), reason))
-    for line, der in scan.embedded:
+        reasons.setdefault(reason, []).append(line)
+    problems = ["%s: %s" % (_blocks_at(found), reason) for reason, found in reasons.items()]
+    for offset, der in scan.embedded:
         if loaded[der] > 0:
             continue
         problems.append(
             "line %d: a DER certificate (%s) outside any PEM block: OpenSSL reads CA files as PEM only, and skips it"
-            % (line, _subject_text(der))
+            % (lines.get(offset, 0), _subject_text(der))
         )
-    accounted = sum(len(lines) for lines in reasons.values()) + len(scan.embedded)
-    missing = marked - len(reading.certificates)
-    if missing > accounted:
+    accounted = sum(len(found) for found in reasons.values()) + len(scan.embedded)
+    if marked - len(reading.certificates) > accounted:
         problems.append("OpenSSL loads %d of the %d certificates marked" % (len(reading.certificates), marked))
     return tuple(problems)
 
