@@ -49,13 +49,15 @@ class RootHolder:
 class StoreVerdict:
     """Whether the chain a server sent verifies against one CA file (OpenSSL's verifier), and why not.
 
-    `partial_chain`: it verifies only with VERIFY_X509_PARTIAL_CHAIN (the file trusts an intermediate, not a root).
+    `partial_chain`: it verifies only with VERIFY_X509_PARTIAL_CHAIN (the file trusts an intermediate, not a root);
+    `rejected`: the subject of the certificate verification failed at.
     """
 
     path: str
     ok: bool
     reason: str | None = None
     partial_chain: bool = False
+    rejected: str | None = None
 
 
 @record
@@ -82,6 +84,8 @@ class HostCheck:
             whether the chain verifies against each.
         partial_anchor: The certificate a successful handshake's default context anchored the chain at when it is
             not a root: it verified only because the context sets VERIFY_X509_PARTIAL_CHAIN (Python 3.13+).
+        strict_rejected: The certificate VERIFY_X509_STRICT rejected, when that is why verification failed (a
+            certificate the server sent, or a root of a store in effect).
         public_root: Whether certifi (the public roots) holds the chain's root; None when unknown.
         clients: Whether each client of the examined Python would accept the chain, by its own store.
 
@@ -108,6 +112,7 @@ class HostCheck:
     holders: tuple[RootHolder, ...] = ()
     public_root: bool | None = None
     partial_anchor: str | None = None
+    strict_rejected: str | None = None
     stores: tuple[StoreVerdict, ...] = field(default=(), metadata=INTERNAL)  # the chain against client stores
     stores_problem: str | None = field(default=None, metadata=INTERNAL)  # why they could not be checked
     clients: tuple[HostClient, ...] = ()

@@ -20,6 +20,7 @@ _WHY = {
     "host-not-yet-valid": "the server's certificate {subject} is valid only from {not_before}: check this host's clock",
     "host-hostname-mismatch": "{verify_message}: the certificate does not name {server_name}; "
     "no CA bundle changes that",
+    "host-strict-rejected": "{verify_message}: {strict}",
     "host-client-cert-rejected": "the server sent the alert {reason}: it rejected our client certificate (or the lack "
     "of one); local trust is not at fault",
     "host-connection-reset": "the connection closed during the handshake ({error}): a proxy, a firewall or the "
@@ -50,6 +51,29 @@ def _holders_text(host: HostCheck, python: str) -> str:
     if partial:
         text += "; " + "; ".join(_partial_text(h, python) for h in partial)
     return text
+
+
+def _strict_text(host: HostCheck, python: str) -> str:
+    """Why a chain that reaches a trusted root fails in Python 3.13+, which certificate, and who can change it."""
+    rejected = host.strict_rejected
+    sent = rejected is not None and any(c.subject == rejected for c in host.chain)
+    which = "%r" % rejected if rejected else "a certificate of the chain"
+    if sent:
+        fix = (
+            "%s is one the server sends: its issuer must reissue it to RFC 5280's rules (a proxy that mints "
+            "certificates must be fixed or updated); no CA bundle changes that" % which
+        )
+    else:
+        fix = (
+            "%s is the root a store here supplies: reissue that CA with RFC 5280's extensions (a critical "
+            "basicConstraints, a keyUsage, key identifiers)" % which
+        )
+    return (
+        "the chain reaches a root trusted here, but Python %s's default context verifies with "
+        "VERIFY_X509_STRICT (RFC 5280's rules), and Pythons before 3.13 accept this chain; %s, or, where the code "
+        "builds its context for this host only, clear the flag there (ctx.verify_flags &= ~ssl.VERIFY_X509_STRICT; "
+        "verification stays on)" % (python, fix)
+    )
 
 
 def _partial_text(holder: RootHolder, python: str) -> str:
@@ -95,6 +119,8 @@ def _evidence(host: HostCheck) -> dict[str, Any]:
         ]
     if host.missing_issuer is not None:
         evidence["missing"] = host.missing_issuer
+    if host.strict_rejected is not None:
+        evidence["strict_rejected"] = host.strict_rejected
     return evidence
 
 
@@ -118,6 +144,7 @@ def host_findings(facts: Facts) -> Iterator[Finding]:
             not_before=leaf.not_before if leaf else "?",
             verify_message=(host.verify_message or "hostname mismatch").rstrip("."),
             server_name=host.server_name,
+            strict=_strict_text(host, facts.runtime.python_version),
             reason=host.reason or host.error,
             error=host.error,
         )

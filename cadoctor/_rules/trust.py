@@ -448,7 +448,7 @@ def strict_verification(facts: Facts) -> Iterator[Finding]:
         yield Finding(
             "strict-verification",
             INFO,
-            "%s: %d CA certificates lack a critical basicConstraints or a subject key identifier; "
+            "%s: %d CA certificates lack a critical basicConstraints, a key usage or a subject key identifier; "
             "Python %s rejects chains that end at them"
             % (bundle.path, bundle.strict_violations, facts.runtime.python_version),
             {"path": bundle.path, "certificates": bundle.strict_violations},

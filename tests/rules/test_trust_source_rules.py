@@ -331,7 +331,8 @@ def test_python_313_reports_roots_strict_verification_rejects() -> None:
         Finding(
             "strict-verification",
             INFO,
-            "/usr/lib/ssl/cert.pem: 3 CA certificates lack a critical basicConstraints or a subject key identifier; "
+            "/usr/lib/ssl/cert.pem: 3 CA certificates lack a critical basicConstraints, a key usage or a subject key "
+            "identifier; "
             "Python 3.13.1 rejects chains that end at them",
             {"path": COMPILED_CAFILE, "certificates": 3},
         )

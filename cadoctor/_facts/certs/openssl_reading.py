@@ -24,6 +24,10 @@ import os
 from cadoctor._facts.child import libraries
 from cadoctor._record import record
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 OPENSSL_READ_LIMIT = 8 << 20  # bytes of a file handed to OpenSSL (real bundles take ~250 KB): it holds them all
 
 
@@ -72,13 +76,8 @@ class _Reader:
         self.version = version.decode("ascii", "replace") if version else "OpenSSL"
 
     def der(self, x509: int) -> bytes | None:
-        """A certificate object's DER (i2d_X509 into a buffer of its length)."""
-        size = self.i2d(x509, None)
-        if size <= 0:
-            return None
-        buffer = ctypes.create_string_buffer(size)
-        pointer = ctypes.c_void_p(ctypes.addressof(buffer))  # i2d writes there and moves the pointer on
-        return buffer.raw[:size] if self.i2d(x509, ctypes.byref(pointer)) == size else None
+        """A certificate object's DER."""
+        return certificate_der(self.i2d, x509)
 
     def reasons(self) -> list[str]:
         """The reasons OpenSSL queued, first (the cause) to last, as `openssl` prints them; the queue emptied."""
@@ -161,9 +160,35 @@ class _Reader:
         return where if where >= 0 else None
 
 
+def certificate_der(i2d: Any, x509: int) -> bytes | None:
+    """An X509 object's DER, through a bound `i2d_X509` (argtypes: the object, a pointer to a buffer pointer)."""
+    size = i2d(x509, None)
+    if size <= 0:
+        return None
+    buffer = ctypes.create_string_buffer(size)
+    pointer = ctypes.c_void_p(ctypes.addressof(buffer))  # i2d writes there and moves the pointer on
+    return buffer.raw[:size] if i2d(x509, ctypes.byref(pointer)) == size else None
+
+
 _BIO_CLOSE = 0x01
 _BIO_C_FILE_TELL = 133
 _NO_START_LINE = "no start line"  # PEM_R_NO_START_LINE's text: a reader met the end of the file, no BEGIN line
+
+
+def loaded_libcrypto() -> ctypes.CDLL | None:
+    """The libcrypto `_ssl` uses, opened with RTLD_NOLOAD (never a new copy); None: not OpenSSL 1.1 or later."""
+    try:
+        import _ssl
+    except ImportError:
+        return None
+    module_file = getattr(_ssl, "__file__", None)
+    try:  # `_ssl` built into the interpreter: its OpenSSL is in the main program
+        handle = libraries.library_handle(module_file) if module_file else ctypes.CDLL(None)
+    except OSError:
+        return None
+    if handle is None or getattr(handle, "OPENSSL_sk_num", None) is None:
+        return None
+    return handle
 
 
 _READERS: list[_Reader | None] = []
@@ -174,15 +199,12 @@ def _reader() -> _Reader | None:
     if _READERS:
         return _READERS[0]
     reader: _Reader | None = None
-    try:
-        import _ssl
-
-        module_file = getattr(_ssl, "__file__", None)
-        handle = libraries.library_handle(module_file) if module_file else ctypes.CDLL(None)
-        if handle is not None and getattr(handle, "OPENSSL_sk_num", None) is not None:
+    handle = loaded_libcrypto()
+    if handle is not None:
+        try:
             reader = _Reader(handle, ctypes.CDLL(None))
-    except (ImportError, OSError, AttributeError):
-        reader = None
+        except (OSError, AttributeError):
+            reader = None
     _READERS.append(reader)
     return reader
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from cadoctor._facts.tls.handshake import Handshake, reached_no_trusted_root, rejected_certificates
+from cadoctor._facts.tls.handshake import Handshake, reached_no_trusted_root, rejected_certificates, rejected_strictly
 from cadoctor._facts.tls.holders import (
     describe_chain,
     find_root_holders,
@@ -34,6 +34,17 @@ def sought_issuers(made: Iterable[Handshake | HostCheck]) -> frozenset[bytes]:
     return frozenset(names)
 
 
+def strict_rejection(chain: tuple[bytes, ...], bundles: Iterable[Bundle]) -> str | None:
+    """The certificate VERIFY_X509_STRICT rejects in this chain: one the server sent, or the root a store supplies.
+
+    It is asked of the stores a default context reads (its CA file and folders), with 3.13's flags.
+    """
+    in_effect = [b for b in bundles if any(role.startswith("in-effect:") for role in b.roles)]
+    sources = [b.path for b in in_effect if b.kind in ("file", "directory")]
+    checked = verdicts(chain, sources, strict=True) if sources else ()
+    return next((v.rejected for v in checked if not v.ok and v.rejected), None) if isinstance(checked, tuple) else None
+
+
 def analyse(
     made: Handshake | HostCheck,
     bundles: Iterable[Bundle],
@@ -51,6 +62,7 @@ def analyse(
     """
     if isinstance(made, HostCheck):
         return made
+    bundles = tuple(bundles)
     outcome = made.outcome
     accepted = bool(outcome.get("ok"))
     checked: tuple[StoreVerdict, ...] | str = ()
@@ -62,6 +74,9 @@ def analyse(
     holders: tuple[RootHolder, ...] = ()
     public: bool | None = None
     anchored: str | None = None
+    strictly: str | None = None
+    if rejected_strictly(outcome):  # which certificate the strict rules refused, asked of the stores in effect
+        strictly = strict_rejection(made.chain, bundles)
     if reached_no_trusted_root(outcome):
         top_issuer, holders, public = find_root_holders(chain, bundles, strict=strict)
     elif accepted and outcome.get("anchor"):  # verified up to an intermediate: only PARTIAL_CHAIN let it through
@@ -96,6 +111,7 @@ def analyse(
         holders=holders,
         public_root=public,
         partial_anchor=anchored,
+        strict_rejected=strictly,
         stores=checked if isinstance(checked, tuple) else (),
         stores_problem=checked if isinstance(checked, str) else None,
     )

@@ -12,8 +12,9 @@ import contextlib
 import ctypes
 import os
 
-from cadoctor._facts.certs.der import MalformedDER, certificate_parts, subject_of
+from cadoctor._facts.certs.der import MalformedDER, certificate_parts, name_text, subject_of
 from cadoctor._facts.certs.names import with_subject
+from cadoctor._facts.certs.openssl_reading import certificate_der, loaded_libcrypto
 from cadoctor._facts.certs.pem import pem_certificates
 from cadoctor._facts.child import libraries
 from cadoctor._model import StoreVerdict
@@ -41,6 +42,8 @@ class _Verifier:
         self.set_flags = bind(handle, "X509_STORE_CTX_set_flags", None, [vp, ctypes.c_ulong])
         self.error = bind(handle, "X509_STORE_CTX_get_error", ctypes.c_int, [vp])
         self.error_text = bind(handle, "X509_verify_cert_error_string", ctypes.c_char_p, [ctypes.c_long])
+        self.current = bind(handle, "X509_STORE_CTX_get_current_cert", vp, [vp])
+        self.i2d = bind(handle, "i2d_X509", ctypes.c_int, [vp, ctypes.POINTER(vp)])
 
     def certificate(self, der: bytes) -> int | None:
         """An X509 object from DER (None when it does not parse)."""
@@ -73,11 +76,22 @@ class _Verifier:
             if self.verify(context) == 1:
                 return StoreVerdict(location, True)
             text = self.error_text(self.error(context)) or b"verification failed"
-            return StoreVerdict(location, False, text.decode("utf-8", "replace"))
+            return StoreVerdict(location, False, text.decode("utf-8", "replace"), rejected=self._rejected(context))
         finally:
             self.ctx_free(context)
             self.stack_free(untrusted)
             self.store_free(store)
+
+    def _rejected(self, context: int) -> str | None:
+        """The subject of the certificate verification failed at (OpenSSL's current certificate), or None."""
+        current = self.current(context)
+        der = certificate_der(self.i2d, current) if current else None
+        if der is None:
+            return None
+        try:
+            return name_text(certificate_parts(der).subject)
+        except (MalformedDER, ValueError):
+            return None
 
     def _add_file(self, store: int, path: str, issuers: set[bytes], supplied: set[bytes]) -> bool:
         """Add the certificates OpenSSL loads from a CA file that a path from the chain can reach, found by name.
@@ -110,17 +124,6 @@ class _Verifier:
         return added > 0 or any(subject_of(der) is not None for der in ders)
 
 
-def _handle() -> ctypes.CDLL | None:
-    """The loaded libcrypto that `_ssl` uses, or None (another platform, or no such symbols)."""
-    import _ssl
-
-    module_file = getattr(_ssl, "__file__", None)
-    handle = libraries.library_handle(module_file) if module_file else ctypes.CDLL(None)
-    if handle is None or getattr(handle, "OPENSSL_sk_new_null", None) is None:
-        return None
-    return handle
-
-
 X509_STRICT, PARTIAL_CHAIN = 0x20, 0x80000  # X509_V_FLAG_X509_STRICT, X509_V_FLAG_PARTIAL_CHAIN (ssl.VERIFY_*)
 
 
@@ -140,8 +143,8 @@ def verdicts(
     """
     if not chain:
         return "the server's chain was not received"
-    handle = _handle()
-    if handle is None:
+    handle = loaded_libcrypto()
+    if handle is None or getattr(handle, "X509_verify_cert", None) is None:
         return "X509_verify_cert is not reachable in the loaded libcrypto (OpenSSL 1.1 or later is needed)"
     verifier = _Verifier(handle)
     certificates = [verifier.certificate(der) for der in chain]
