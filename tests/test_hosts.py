@@ -102,6 +102,7 @@ def test_private_root_held_elsewhere_is_attributed_and_fixed(tmp_path: Path) -> 
             "reason": None,
             "partial_chain": False,
             "anchor": None,
+            "dropped": False,
         }
     ]
     found = finding(report, "host-unknown-ca")

@@ -34,6 +34,8 @@ class RootHolder:
             the chain verifies against it with VERIFY_X509_PARTIAL_CHAIN (set by Python 3.13's default context)
             and not without it (older Pythons, contexts built without the flag).
         anchor: The subject of that certificate.
+        dropped: The bundle carries the issuer, but OpenSSL does not load it from there (a damaged file, a DER
+            block between PEM blocks: see `bundle-unparseable`).
 
     """
 
@@ -43,6 +45,7 @@ class RootHolder:
     reason: str | None = None
     partial_chain: bool = False
     anchor: str | None = None
+    dropped: bool = False
 
 
 @record

@@ -253,11 +253,19 @@ def bundle_unparseable(facts: Facts) -> Iterator[Finding]:
         reported.add(real)
         nothing = bundle.certificates == 0 and bundle.kind == "file"
         what = "loads none" if nothing else "loads %d" % bundle.certificates
+        # a failed handshake's root among what it drops: this file is why that host is not trusted
+        needed = [h.target for h in facts.hosts for r in h.holders if r.dropped and r.path == bundle.path]
         yield Finding(
             "bundle-unparseable",
-            ERROR if nothing else WARNING,
-            "%s: OpenSSL %s of the %d certificates it carries (%s)"
-            % (bundle.path, what, bundle.marked, "; ".join(bundle.problems) or "blocks that do not parse"),
+            ERROR if nothing or needed else WARNING,
+            "%s: OpenSSL %s of the %d certificates it carries (%s)%s"
+            % (
+                bundle.path,
+                what,
+                bundle.marked,
+                "; ".join(bundle.problems) or "blocks that do not parse",
+                "; among those it drops is the root %s needs" % " and ".join(needed) if needed else "",
+            ),
             {
                 "path": bundle.path,
                 "parsed": bundle.certificates,
@@ -266,6 +274,7 @@ def bundle_unparseable(facts: Facts) -> Iterator[Finding]:
                 "problems": list(bundle.problems),
                 "truncated_scan": bundle.truncated,
                 "read_by": bundle.read_by,
+                "hosts": needed,
             },
         )
 

@@ -78,7 +78,7 @@ def test_a_root_appended_to_a_bundle_without_a_final_newline(tmp_path: Path) -> 
     [host] = report["hosts"]
     assert host["code"] == "host-unknown-ca"
     [holder] = [h for h in host["holders"] if h["path"] == str(bundle)]
-    assert holder["verifies"] is False
+    assert (holder["verifies"], holder["dropped"]) == (False, True)
     assert holder["reason"].startswith("OpenSSL does not load it from there")
 
 
@@ -139,11 +139,12 @@ def test_a_der_root_appended_to_the_system_bundle(corporate: Any) -> None:
             assert _in_store(store, env, "-c", HANDSHAKE, str(port)).startswith("handshake failed")
             target = "localhost:%d" % port
             report = json.loads(_in_store(store, env, "-m", "cadoctor", "check", "--format", "json", "--host", target))
-    unparseable = [f for f in report["findings"] if f["code"] == "bundle-unparseable"]
-    assert len(unparseable) == 1, report["findings"]
-    assert "a DER certificate (CN=cadoctor Store Corporate Root)" in unparseable[0]["summary"]
-    assert unparseable[0]["severity"] == "warning"  # the other roots still load
+    first = _first(report)  # the other roots still load, but the one this host needs is what the file drops
+    assert (first["code"], first["severity"]) == ("bundle-unparseable", "error")
+    assert "a DER certificate (CN=cadoctor Store Corporate Root)" in first["summary"]
+    assert first["evidence"]["hosts"] == [target]
+    assert [f["code"] for f in report["findings"]].count("bundle-unparseable") == 1
     [host] = report["hosts"]
     assert host["code"] == "host-unknown-ca"
     [holder] = [h for h in host["holders"] if h["path"] == "/etc/ssl/certs/ca-certificates.crt"]
-    assert holder["verifies"] is False
+    assert (holder["verifies"], holder["dropped"]) == (False, True)

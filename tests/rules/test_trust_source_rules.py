@@ -59,6 +59,7 @@ def test_blocks_that_do_not_parse_are_a_warning_with_the_problems() -> None:
                 "problems": ["block 7: bad base64"],
                 "truncated_scan": False,
                 "read_by": None,
+                "hosts": [],
             },
         )
     ]

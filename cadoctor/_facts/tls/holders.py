@@ -180,7 +180,8 @@ def find_root_holders(
         verdict = by_path.get(bundle.path)
         if real in unloaded:
             why = "; ".join(bundle.problems) or "a block of it OpenSSL skips"
-            holders.append(RootHolder(bundle.path, roles[real], False, "OpenSSL does not load it from there: " + why))
+            reason = "OpenSSL does not load it from there: " + why
+            holders.append(RootHolder(bundle.path, roles[real], False, reason, dropped=True))
         elif not verify:
             holders.append(RootHolder(bundle.path, roles[real], None))
         elif verdict is None:  # the loaded libcrypto cannot verify offline: say why, guess nothing
