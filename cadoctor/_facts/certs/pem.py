@@ -130,7 +130,7 @@ class CertificateReading:
 
 
 class _Scanner:
-    """A streaming scan: chunks in, blocks out, a line count kept as it goes (linear in the file's size)."""
+    """A streaming scan: chunks in, blocks out with their byte offsets (linear in the file's size)."""
 
     def __init__(self) -> None:
         self.scan = PemScan()
