@@ -234,10 +234,11 @@ def _chains_for(
 def _analysed(facts: Facts, shaken: Sequence[Handshake | HostCheck], stores: list[str]) -> Facts:
     """The facts with each handshake analysed: classified, its root attributed on disk, checked against `stores`.
 
-    A light look read no certificate: no bundle of it can hold an issuer.
+    A light look read no certificate: no bundle of it holds an issuer, but its sources in effect are named.
     """
-    bundles = () if facts.inventory == "light" else facts.bundles
-    return replace(facts, hosts=tuple(analyse(item, bundles, stores, facts.mozilla, _strict(facts)) for item in shaken))
+    return replace(
+        facts, hosts=tuple(analyse(item, facts.bundles, stores, facts.mozilla, _strict(facts)) for item in shaken)
+    )
 
 
 def _report(examinee: Examinee, facts: Facts, verify: bool, timeout: float) -> Report:

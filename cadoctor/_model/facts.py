@@ -37,9 +37,13 @@ class Bundle:
         kind: `file`, `directory`, or `other` (missing, FIFO, device, unreadable).
         file_type: `regular`, `directory`, `missing`, `fifo`, `char-device`, `symlink-loop`, ...
         error: Why it could not be read, if it could not.
-        certificates: Certificates that parse.
-        marked: `BEGIN CERTIFICATE` blocks (files) or certificate files (directories).
-        unparseable: Blocks that are marked but do not parse, with `problems` saying why.
+        certificates: Certificates OpenSSL loads (a directory: hash links that reach their certificate).
+        marked: Certificates a file carries, loaded or not (`BEGIN CERTIFICATE` blocks, DER between them), or a
+            directory's hash links and unlinked certificate files.
+        unparseable: Marked certificates OpenSSL does not load, with `problems` saying why, as OpenSSL drops them
+            (a CA file with one bad block loads none; a hashed folder's file, those before it).
+        crls: Certificate revocation lists OpenSSL loads from the file.
+        read_by: The OpenSSL whose own reading of the file decided (it was not plain PEM); None: scanned.
         hash_links: `<hash>.<n>` entries of a directory; `hash_mismatches` of them name the wrong hash.
         unlinked: Single-certificate files of a directory that no hash link reaches (what `openssl rehash` would
             link; multi-certificate bundles in a directory are never looked up by hash and are not counted).
@@ -60,6 +64,8 @@ class Bundle:
     marked: int = 0
     unparseable: int = 0
     problems: tuple[str, ...] = ()
+    crls: int = 0
+    read_by: str | None = None
     der: bool = False
     truncated: bool = False
     expired: int = 0
@@ -76,6 +82,8 @@ class Bundle:
     samples: tuple[bytes, ...] = field(default=(), metadata=INTERNAL, compare=False)
     subjects: Mapping[str, bytes] = field(default_factory=dict, metadata=INTERNAL, compare=False)  # DER, by identity
     ders: Mapping[str, bytes] = field(default_factory=dict, metadata=INTERNAL, compare=False)  # the certificates
+    # what it carries that OpenSSL does not load (a damaged file, a DER block): by identity, the DER
+    dropped: Mapping[str, bytes] = field(default_factory=dict, metadata=INTERNAL, compare=False)
 
     @property
     def mostly_stale(self) -> bool:

@@ -24,11 +24,18 @@ class ChainCertificate:
 
 @record
 class RootHolder:
-    """A bundle on disk that holds the issuer a server's chain ends at.
+    """A bundle on disk that holds the issuer a server's chain ends at, or trusts a certificate of the chain itself.
 
     Attributes:
-        verifies: Whether the presented chain verifies against this bundle alone, offline (None: not tried).
+        verifies: Whether the presented chain verifies against this bundle alone, offline, with the examined
+            Python's verification flags (None: not tried).
         reason: Why it does not verify, when it does not.
+        partial_chain: The bundle trusts a certificate of the path that is not a root (`anchor`, an intermediate):
+            the chain verifies against it with VERIFY_X509_PARTIAL_CHAIN (set by Python 3.13's default context)
+            and not without it (older Pythons, contexts built without the flag).
+        anchor: The subject of that certificate.
+        dropped: The bundle carries the issuer, but OpenSSL does not load it from there (a damaged file, a DER
+            block between PEM blocks: see `bundle-unparseable`).
 
     """
 
@@ -36,15 +43,24 @@ class RootHolder:
     roles: tuple[str, ...]
     verifies: bool | None
     reason: str | None = None
+    partial_chain: bool = False
+    anchor: str | None = None
+    dropped: bool = False
 
 
 @record
 class StoreVerdict:
-    """Whether the chain a server sent verifies against one CA file (OpenSSL's verifier), and why not."""
+    """Whether the chain a server sent verifies against one CA file (OpenSSL's verifier), and why not.
+
+    `partial_chain`: it verifies only with VERIFY_X509_PARTIAL_CHAIN (the file trusts an intermediate, not a root);
+    `rejected`: the subject of the certificate verification failed at.
+    """
 
     path: str
     ok: bool
     reason: str | None = None
+    partial_chain: bool = False
+    rejected: str | None = None
 
 
 @record
@@ -67,7 +83,12 @@ class HostCheck:
         reason: OpenSSL's reason (e.g. `CERTIFICATE_VERIFY_FAILED`, `TLSV1_ALERT_UNKNOWN_CA`).
         chain: What the server presented, leaf first; `top_issuer` is the issuer the chain ends at.
         missing_issuer: The certificate the server should have sent, when the chain is incomplete.
-        holders: Bundles on disk that hold `top_issuer`, and whether the chain verifies against each.
+        holders: Bundles on disk that hold `top_issuer` (or trust a certificate of the chain as its anchor), and
+            whether the chain verifies against each.
+        partial_anchor: The certificate a successful handshake's default context anchored the chain at when it is
+            not a root: it verified only because the context sets VERIFY_X509_PARTIAL_CHAIN (Python 3.13+).
+        strict_rejected: The certificate VERIFY_X509_STRICT rejected, when that is why verification failed (a
+            certificate the server sent, or a root of a store in effect).
         public_root: Whether certifi (the public roots) holds the chain's root; None when unknown.
         clients: Whether each client of the examined Python would accept the chain, by its own store.
 
@@ -93,6 +114,8 @@ class HostCheck:
     missing_issuer: str | None = None
     holders: tuple[RootHolder, ...] = ()
     public_root: bool | None = None
+    partial_anchor: str | None = None
+    strict_rejected: str | None = None
     stores: tuple[StoreVerdict, ...] = field(default=(), metadata=INTERNAL)  # the chain against client stores
     stores_problem: str | None = field(default=None, metadata=INTERNAL)  # why they could not be checked
     clients: tuple[HostClient, ...] = ()

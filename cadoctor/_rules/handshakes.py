@@ -24,6 +24,9 @@ _BY_VERIFY_CODE = {
     62: "host-hostname-mismatch",  # HOSTNAME_MISMATCH
     63: "host-hostname-mismatch",  # EMAIL_MISMATCH
     64: "host-hostname-mismatch",  # IP_ADDRESS_MISMATCH
+    # RFC 5280's rules that only VERIFY_X509_STRICT applies (Python 3.13's default context): OpenSSL's codes
+    # 76-77 (signature algorithms) and 80-94 (extensions: key identifiers, basic constraints, key usage, ...)
+    **{strict: "host-strict-rejected" for strict in (76, 77, *range(80, 95))},
 }
 
 

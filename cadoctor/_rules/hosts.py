@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from cadoctor._model import Facts, Finding, HostCheck, Severity
+from cadoctor._model import Facts, Finding, HostCheck, RootHolder, Severity
 from cadoctor._rules.clients import host_verdicts, judge
 from cadoctor._rules.interception import interception_product
 
@@ -20,6 +20,7 @@ _WHY = {
     "host-not-yet-valid": "the server's certificate {subject} is valid only from {not_before}: check this host's clock",
     "host-hostname-mismatch": "{verify_message}: the certificate does not name {server_name}; "
     "no CA bundle changes that",
+    "host-strict-rejected": "{verify_message}: {strict}",
     "host-client-cert-rejected": "the server sent the alert {reason}: it rejected our client certificate (or the lack "
     "of one); local trust is not at fault",
     "host-connection-reset": "the connection closed during the handshake ({error}): a proxy, a firewall or the "
@@ -31,20 +32,64 @@ _WHY = {
 }
 
 
-def _holders_text(host: HostCheck) -> str:
-    """Say which bundles hold the chain's root, and whether the chain verifies against them."""
-    if not host.holders and host.chain and not host.chain[-1].self_issued:
-        return (
+def _holders_text(host: HostCheck, python: str) -> str:
+    """Say which bundles hold the chain's root (or trust an intermediate of it), and whether the chain verifies."""
+    roots = [h for h in host.holders if not h.partial_chain]
+    if not roots and host.chain and not host.chain[-1].self_issued:
+        text = (
             "no bundle on this host holds it: trust that root if it is your CA's (a private CA, a cluster's, a "
             "proxy's), or, if %r is an intermediate, the server must send it" % host.top_issuer
         )
-    if not host.holders:
-        return "no bundle on this host holds it"
-    parts = [
-        "%s (%s)" % (h.path, "the chain verifies against it" if h.verifies else "does not verify: %s" % h.reason)
-        for h in host.holders
-    ]
-    return "held by " + "; ".join(parts)
+    elif not roots:
+        text = "no bundle on this host holds it"
+    else:
+        text = "held by " + "; ".join(
+            "%s (%s)" % (h.path, "the chain verifies against it" if h.verifies else "does not verify: %s" % h.reason)
+            for h in roots
+        )
+    partial = [h for h in host.holders if h.partial_chain]
+    if partial:
+        text += "; " + "; ".join(_partial_text(h, python) for h in partial)
+    return text
+
+
+def _strict_text(host: HostCheck, python: str) -> str:
+    """Why a chain that reaches a trusted root fails in Python 3.13+, which certificate, and who can change it."""
+    rejected = host.strict_rejected
+    sent = rejected is not None and any(c.subject == rejected for c in host.chain)
+    which = "%r" % rejected if rejected else "a certificate of the chain"
+    if sent:
+        fix = (
+            "%s is one the server sends: its issuer must reissue it to RFC 5280's rules (a proxy that mints "
+            "certificates must be fixed or updated); no CA bundle changes that" % which
+        )
+    else:
+        fix = (
+            "%s is the root a store here supplies: reissue that CA with RFC 5280's extensions (a critical "
+            "basicConstraints, a keyUsage, key identifiers)" % which
+        )
+    return (
+        "the chain reaches a root trusted here, but Python %s's default context verifies with "
+        "VERIFY_X509_STRICT (RFC 5280's rules), and Pythons before 3.13 accept this chain; %s, or, where the code "
+        "builds its context for this host only, clear the flag there (ctx.verify_flags &= ~ssl.VERIFY_X509_STRICT; "
+        "verification stays on)" % (python, fix)
+    )
+
+
+def _partial_text(holder: RootHolder, python: str) -> str:
+    """What a store that trusts an intermediate in place of a root means to this Python and to older ones."""
+    if holder.verifies:
+        return (
+            "%s trusts %r, an intermediate, in place of a root: the chain verifies there only because Python %s's "
+            "default context sets VERIFY_X509_PARTIAL_CHAIN; Pythons before 3.13, and contexts built without the "
+            "flag, fail there unless the root that issued it is added" % (holder.path, holder.anchor, python)
+        )
+    return (
+        "%s trusts %r, an intermediate, in place of a root: Python 3.13 and later accept the chain there (their "
+        "default context sets VERIFY_X509_PARTIAL_CHAIN), Python %s does not; add the root that issued it to that "
+        "store, or set ctx.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN where the code builds its context"
+        % (holder.path, holder.anchor, python)
+    )
 
 
 def _evidence(host: HostCheck) -> dict[str, Any]:
@@ -63,9 +108,19 @@ def _evidence(host: HostCheck) -> dict[str, Any]:
     }
     if host.top_issuer is not None:
         evidence["top_issuer"] = host.top_issuer
-        evidence["holders"] = [{"path": h.path, "roles": list(h.roles), "verifies": h.verifies} for h in host.holders]
+        evidence["holders"] = [
+            {
+                "path": h.path,
+                "roles": list(h.roles),
+                "verifies": h.verifies,
+                **({"partial_chain": True, "anchor": h.anchor} if h.partial_chain else {}),
+            }
+            for h in host.holders
+        ]
     if host.missing_issuer is not None:
         evidence["missing"] = host.missing_issuer
+    if host.strict_rejected is not None:
+        evidence["strict_rejected"] = host.strict_rejected
     return evidence
 
 
@@ -73,12 +128,13 @@ def host_findings(facts: Facts) -> Iterator[Finding]:
     """One finding per failed handshake, classified; interception when a private root is in the OS store."""
     for host in facts.hosts:
         if host.code is None:
+            yield from _partial_chain(facts, host)
             yield from _intercepted(facts, host)
             continue
         leaf = host.chain[0] if host.chain else None
         why = _WHY[host.code].format(
             top=repr(host.top_issuer),
-            holders=_holders_text(host),
+            holders=_holders_text(host, facts.runtime.python_version),
             missing=repr(host.missing_issuer),
             published="; its issuer is published at %s" % host.chain[-1].ca_issuers[0]
             if host.chain and host.chain[-1].ca_issuers
@@ -88,6 +144,7 @@ def host_findings(facts: Facts) -> Iterator[Finding]:
             not_before=leaf.not_before if leaf else "?",
             verify_message=(host.verify_message or "hostname mismatch").rstrip("."),
             server_name=host.server_name,
+            strict=_strict_text(host, facts.runtime.python_version),
             reason=host.reason or host.error,
             error=host.error,
         )
@@ -95,6 +152,29 @@ def host_findings(facts: Facts) -> Iterator[Finding]:
         yield Finding(host.code, Severity.ERROR, "%s%s: %s" % (host.target, via, why), _evidence(host))
         if host.code == "host-unknown-ca":
             yield from _intercepted(facts, host)
+
+
+def _partial_chain(facts: Facts, host: HostCheck) -> Iterator[Finding]:
+    """A handshake that succeeded only because the default context anchors the chain at an intermediate."""
+    if host.partial_anchor is None:
+        return
+    stores = [h.path for h in host.holders if h.partial_chain]
+    where = ", ".join(stores) if stores else "the default context's store"
+    yield Finding(
+        "host-partial-chain",
+        Severity.INFO,
+        "%s: the chain verified only because Python %s's default context sets VERIFY_X509_PARTIAL_CHAIN: %s "
+        "trusts %r, an intermediate, and no root above it; Pythons before 3.13, and clients that build their own "
+        "context without the flag, fail this host: add the root %r to that store"
+        % (host.target, facts.runtime.python_version, where, host.partial_anchor, host.top_issuer),
+        {
+            "target": host.target,
+            "anchor": host.partial_anchor,
+            "root": host.top_issuer,
+            "stores": stores,
+            "python": facts.runtime.python_version,
+        },
+    )
 
 
 def _intercepted(facts: Facts, host: HostCheck) -> Iterator[Finding]:

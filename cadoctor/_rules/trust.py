@@ -170,6 +170,8 @@ def _env_problem(name: str, bundle: Bundle) -> str | None:
         return bundle.error
     if bundle.size == 0:
         return "is an empty file"
+    if bundle.certificates == 0 and bundle.parsed and bundle.read_by and bundle.marked:
+        return "holds no parseable certificate (%d marked, and OpenSSL loads none of them)" % bundle.marked
     if bundle.certificates == 0 and bundle.parsed:
         return "holds no parseable certificate (%d blocks marked)" % bundle.marked
     return None
@@ -238,22 +240,43 @@ def capath_unhashed(facts: Facts) -> Iterator[Finding]:
 
 
 def bundle_unparseable(facts: Facts) -> Iterator[Finding]:
-    """A bundle holds blocks that do not parse."""
+    """A bundle carries certificates that OpenSSL does not load: damaged blocks, or blocks it never reads.
+
+    What counts is OpenSSL's own reading (the loaded libcrypto's, where the file is not plain PEM): one bad block
+    and a CA file loads nothing at all, an error for everything that reads it; some blocks skipped is a warning.
+    """
+    reported: set[str] = set()
     for bundle in facts.bundles:
-        if bundle.unparseable and "local-anchors" not in bundle.roles:
-            yield Finding(
-                "bundle-unparseable",
-                WARNING,
-                "%s: %d of %d certificate blocks do not parse (%s)"
-                % (bundle.path, bundle.unparseable, bundle.marked, "; ".join(bundle.problems)),
-                {
-                    "path": bundle.path,
-                    "parsed": bundle.certificates,
-                    "marked": bundle.marked,
-                    "problems": list(bundle.problems),
-                    "truncated_scan": bundle.truncated,
-                },
-            )
+        real = bundle.realpath or bundle.path
+        if not bundle.unparseable or "local-anchors" in bundle.roles or real in reported:
+            continue  # a file reached under several names (cert.pem, ca-certificates.crt) is reported once
+        reported.add(real)
+        nothing = bundle.certificates == 0 and bundle.kind == "file"
+        what = "loads none" if nothing else "loads %d" % bundle.certificates
+        # a failed handshake's root among what it drops: this file is why that host is not trusted
+        needed = [h.target for h in facts.hosts for r in h.holders if r.dropped and r.path == bundle.path]
+        yield Finding(
+            "bundle-unparseable",
+            ERROR if nothing or needed else WARNING,
+            "%s: OpenSSL %s of the %d certificates it carries (%s)%s"
+            % (
+                bundle.path,
+                what,
+                bundle.marked,
+                "; ".join(bundle.problems) or "blocks that do not parse",
+                "; among those it drops is the root %s needs" % " and ".join(needed) if needed else "",
+            ),
+            {
+                "path": bundle.path,
+                "parsed": bundle.certificates,
+                "marked": bundle.marked,
+                "unloaded": bundle.unparseable,
+                "problems": list(bundle.problems),
+                "truncated_scan": bundle.truncated,
+                "read_by": bundle.read_by,
+                "hosts": needed,
+            },
+        )
 
 
 def bundle_expired_roots(facts: Facts) -> Iterator[Finding]:
@@ -434,7 +457,7 @@ def strict_verification(facts: Facts) -> Iterator[Finding]:
         yield Finding(
             "strict-verification",
             INFO,
-            "%s: %d CA certificates lack a critical basicConstraints or a subject key identifier; "
+            "%s: %d CA certificates lack a critical basicConstraints, a key usage or a subject key identifier; "
             "Python %s rejects chains that end at them"
             % (bundle.path, bundle.strict_violations, facts.runtime.python_version),
             {"path": bundle.path, "certificates": bundle.strict_violations},
@@ -521,10 +544,10 @@ RULES: tuple[Rule, ...] = (
     trust_store_empty,
     openssldir_missing,
     default_paths_missing,
+    bundle_unparseable,  # before env-path-invalid: a damaged file says more than "nothing usable there"
     env_path_invalid,
     override_replaces_defaults,
     capath_unhashed,
-    bundle_unparseable,
     bundle_expired_roots,
     certifi_lacks_system_roots,
     library_deleted,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import ssl
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -112,16 +113,19 @@ def codes_of(report: dict[str, Any]) -> set[str]:
 
 
 def test_joined_end_begin_lines_are_counted_as_unparseable(tmp_path: Path) -> None:
-    """A bundle whose END and BEGIN lines were glued together reports parsed versus marked blocks."""
+    """A bundle whose END and BEGIN lines were glued together loads nothing in OpenSSL, and the finding says where."""
     blocks = _pem_blocks(Path(system_bundle_or_skip()))[:3]
     joined = blocks[0].rstrip(b"\n") + blocks[1] + blocks[2]
     path = tmp_path / "joined.pem"
     path.write_bytes(joined)
+    with pytest.raises(ssl.SSLError):  # the ground truth: OpenSSL's CA file reader rejects the whole file
+        ssl.create_default_context(cafile=str(path))
     _status, report = check_json(child_env(SSL_CERT_FILE=str(path)), "--no-verify")
     finding = next(f for f in report["findings"] if f["code"] == "bundle-unparseable")
-    assert finding["evidence"]["marked"] == 3
-    assert finding["evidence"]["parsed"] == 2
-    assert "joined" in finding["summary"]
+    assert (finding["evidence"]["marked"], finding["evidence"]["parsed"]) == (3, 0)
+    assert finding["severity"] == "error"
+    assert "bad end line" in finding["summary"]
+    assert "glued" in finding["summary"]
 
 
 def test_directory_without_hash_links_is_capath_unhashed(tmp_path: Path) -> None:

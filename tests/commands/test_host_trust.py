@@ -94,7 +94,15 @@ def test_a_critical_subject_alt_name_is_attributed_as_openssl_does(tmp_path: Pat
     assert done.stderr == "", done.stderr
     host = _host(json.loads(done.stdout))
     assert host["holders"] == [
-        {"path": str(root), "roles": ["env:REQUESTS_CA_BUNDLE"], "verifies": True, "reason": None}
+        {
+            "path": str(root),
+            "roles": ["env:REQUESTS_CA_BUNDLE"],
+            "verifies": True,
+            "reason": None,
+            "partial_chain": False,
+            "anchor": None,
+            "dropped": False,
+        }
     ]
 
 

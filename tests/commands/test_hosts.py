@@ -97,7 +97,15 @@ def test_private_root_held_elsewhere_is_attributed_and_fixed(tmp_path: Path) -> 
     assert any("certifi" in b["roles"] for b in report["bundles"] if b["path"] in read)
     assert (host["code"], host["verify_code"], host["top_issuer"]) == ("host-unknown-ca", 20, chain.root_name)
     assert host["holders"] == [
-        {"path": str(chain.root), "roles": ["env:REQUESTS_CA_BUNDLE"], "verifies": True, "reason": None}
+        {
+            "path": str(chain.root),
+            "roles": ["env:REQUESTS_CA_BUNDLE"],
+            "verifies": True,
+            "reason": None,
+            "partial_chain": False,
+            "anchor": None,
+            "dropped": False,
+        }
     ]
     found = finding(report, "host-unknown-ca")
     assert chain.root_name in found["summary"]

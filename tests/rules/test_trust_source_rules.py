@@ -44,19 +44,22 @@ def found(rule: Rule, examined: Facts) -> list[Finding]:
 
 
 def test_blocks_that_do_not_parse_are_a_warning_with_the_problems() -> None:
-    """A bundle whose marked blocks do not all parse is bundle-unparseable, with its counts and problems."""
+    """A bundle whose marked blocks do not all load in OpenSSL is bundle-unparseable, with its counts and problems."""
     broken = bundle(SYSTEM_BUNDLE, "system", certificates=139, unparseable=1, problems=("block 7: bad base64",))
     assert found(trust.bundle_unparseable, with_bundles(facts(), broken)) == [
         Finding(
             "bundle-unparseable",
             WARNING,
-            "%s: 1 of 140 certificate blocks do not parse (block 7: bad base64)" % SYSTEM_BUNDLE,
+            "%s: OpenSSL loads 139 of the 140 certificates it carries (block 7: bad base64)" % SYSTEM_BUNDLE,
             {
                 "path": SYSTEM_BUNDLE,
                 "parsed": 139,
                 "marked": 140,
+                "unloaded": 1,
                 "problems": ["block 7: bad base64"],
                 "truncated_scan": False,
+                "read_by": None,
+                "hosts": [],
             },
         )
     ]
@@ -329,7 +332,8 @@ def test_python_313_reports_roots_strict_verification_rejects() -> None:
         Finding(
             "strict-verification",
             INFO,
-            "/usr/lib/ssl/cert.pem: 3 CA certificates lack a critical basicConstraints or a subject key identifier; "
+            "/usr/lib/ssl/cert.pem: 3 CA certificates lack a critical basicConstraints, a key usage or a subject key "
+            "identifier; "
             "Python 3.13.1 rejects chains that end at them",
             {"path": COMPILED_CAFILE, "certificates": 3},
         )

@@ -1,4 +1,9 @@
-"""Inventory of one CA file or directory: what OpenSSL would really find there, read with bounded cost."""
+"""Inventory of one CA file or directory: what OpenSSL really finds there, read with bounded cost.
+
+The certificates counted are the ones OpenSSL loads (`pem.read_certificates`: the scan of a plain PEM file, the
+loaded libcrypto's own reading of anything else), so a count, a holder and a damaged block mean what they mean
+to the clients that read the file.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,11 @@ import datetime
 import functools
 import hashlib
 import os
-import re
 from collections.abc import Sequence
 
-from cadoctor._facts.certs.der import MalformedDER, certificate_facts, read_tlv
+from cadoctor._facts.certs.der import MalformedDER, certificate_facts, certificate_parts, read_tlv
 from cadoctor._facts.certs.names import same_name, subject_hash, with_subject
-from cadoctor._facts.certs.pem import decode_block
+from cadoctor._facts.certs.pem import read_certificates
 from cadoctor._facts.fs.disk import (
     CERT_SUFFIXES,
     DIRECTORY_LIMIT,
@@ -23,28 +27,13 @@ from cadoctor._facts.fs.disk import (
 )
 from cadoctor._facts.fs.fileroot import HOST, FileRoot
 from cadoctor._model import Bundle
-from cadoctor._record import field, record, replace
+from cadoctor._record import record, replace
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from cadoctor._facts.fs.disk import FileKey
 
-CHUNK = 1 << 20
-
-
-SCAN_LIMIT = 64 << 20  # read at most this much of one file: enough for any real bundle
-
-
-BLOCK_LIMIT = 1 << 20  # a single PEM block larger than this is not a certificate
-
-
 SAMPLE_ROOTS = 3
-
-
-_BEGIN = re.compile(rb"-----BEGIN (TRUSTED |X509 )?CERTIFICATE-----")
-
-
-_END = b"-----END "
 
 
 @record
@@ -61,19 +50,26 @@ class _Parsed:
     self_issued: bool
 
 
-@record(frozen=False)
 class _Reading:
-    """What reading one CA file met: its certificates in order (duplicates too), and why each other block gave none.
+    """What reading one CA file met: the certificates OpenSSL loads, in order (duplicates too), and why not more.
 
     Only what the reader sees is kept here; what a Bundle says of the certificates is worked out once, by
-    `_with_certificates`.
+    `_with_certificates`. A slotted class, not a record: a hashed folder makes one per file.
     """
 
-    certificates: list[_Parsed] = field(default_factory=list)
-    failures: list[str] = field(default_factory=list)
-    marked: int = 0  # BEGIN markers met, whether their block gave a certificate or not
-    der: bool = False
-    truncated: bool = False
+    __slots__ = ("certificates", "crls", "der", "dropped", "failures", "marked", "reader", "truncated", "unloaded")
+
+    def __init__(self, marked: int = 0, unloaded: int = 0) -> None:
+        """Nothing read yet: `marked` and `unloaded` say what a file that could not be opened counts as."""
+        self.certificates: list[_Parsed] = []
+        self.failures: list[str] = []
+        self.marked = marked  # certificates the file carries (blocks, DER between them), loaded or not
+        self.unloaded = unloaded  # of those, the ones OpenSSL does not load
+        self.crls = 0
+        self.der = False
+        self.truncated = False
+        self.reader: str | None = None  # the OpenSSL that read it, where the scan alone could not decide
+        self.dropped: list[_Parsed] = []  # certificates it carries that OpenSSL does not load
 
 
 @functools.lru_cache(maxsize=4096)
@@ -104,95 +100,63 @@ def parse(der: bytes) -> _Parsed | None:
     )
 
 
-def _block(text: bytes) -> _Parsed | str:
-    """One PEM block's certificate, or why it gives none (decoded once a check, parsed once a run)."""
-    der = decode_block(text)
-    if der is None:
-        return "block is not valid base64"
-    return parse(der) or "block does not parse as an X.509 certificate"
+def _outline(der: bytes) -> _Parsed:
+    """What is known of a certificate OpenSSL loads and the DER reader does not fully read: its names and key.
 
-
-def _read_blocks(fd: int, reading: _Reading) -> None:
-    """Stream a PEM file in chunks, parsing each certificate block the way OpenSSL's PEM reader would."""
-    buffer = b""
-    scanned = 0
-    eof = False
-    first = True
-    while not eof:
-        data = os.read(fd, CHUNK)
-        scanned += len(data)
-        eof = not data
-        if scanned >= SCAN_LIMIT and not eof:
-            reading.truncated = True
-            eof = True
-        if first:
-            first = False
-            if data[:1] == b"\x30" and _BEGIN.search(data) is None:
-                reading.der = True
-                reading.marked += 1
-                reading.failures.append("DER-encoded file: OpenSSL reads CA files as PEM only")
-                return
-        buffer += data
-        at = 0
-        while True:
-            begin = _BEGIN.search(buffer, at)
-            if begin is None:
-                # keep a tail long enough to hold a marker split across chunks
-                at = max(at, len(buffer) - 40)
-                break
-            end = buffer.find(_END, begin.end())
-            if end == -1:
-                if eof:
-                    reading.marked += 1
-                    reading.failures.append("truncated block at end of file")
-                    at = len(buffer)
-                elif len(buffer) - begin.start() > BLOCK_LIMIT:
-                    reading.marked += 1
-                    reading.failures.append("block larger than 1 MiB")
-                    at = begin.end()
-                    continue
-                else:
-                    at = begin.start()
-                break
-            reading.marked += 1
-            line_start = begin.start() == 0 or buffer[begin.start() - 1 : begin.start()] in (b"\n", b"\r")
-            at = end + len(_END)
-            if not line_start:
-                reading.failures.append("BEGIN line joined to the previous line (END/BEGIN on one line)")
-                continue
-            cert = _block(buffer[begin.end() : end])
-            if isinstance(cert, str):
-                reading.failures.append(cert)
-            else:
-                reading.certificates.append(cert)
-        buffer = buffer[at:]
-
-
-def _file_inventory(fd: int) -> _Reading:
-    """Read one open file, always closing it."""
-    reading = _Reading()
+    Its validity is unknown, so it counts as neither expired nor not yet valid.
+    """
+    lowest = datetime.datetime.min.replace(tzinfo=datetime.timezone.utc)
+    highest = datetime.datetime.max.replace(tzinfo=datetime.timezone.utc)
     try:
-        _read_blocks(fd, reading)
-    except OSError as exc:
-        reading.failures.append("read failed: %s" % (exc.strerror or exc))
+        parts = certificate_parts(der)
+    except MalformedDER:
+        return _Parsed(der, hashlib.sha256(der).hexdigest(), b"", lowest, highest, False, False, False)
+    identity = hashlib.sha256(parts.subject + parts.public_key).hexdigest()
+    return _Parsed(der, identity, parts.subject, lowest, highest, False, False, same_name(parts.issuer, parts.subject))
+
+
+def _parses(der: bytes) -> bool:
+    """Whether the DER reader reads a certificate whole: where it does not, OpenSSL's reading decides."""
+    return parse(der) is not None
+
+
+def _file_inventory(fd: int, hashed: bool = False) -> _Reading:
+    """Read one open file as OpenSSL loads it (as a CA file, or `hashed` as a folder's link), always closing it."""
+    try:
+        found = read_certificates(fd, hashed=hashed, valid=_parses)
     finally:
         os.close(fd)
+    reading = _Reading(found.marked, found.unloaded)
+    reading.certificates = [parse(der) or _outline(der) for der in found.certificates]
+    reading.failures = list(found.problems)
+    reading.crls, reading.der, reading.truncated, reading.reader = (
+        found.crls,
+        found.der_file,
+        found.truncated,
+        found.reader,
+    )
+    reading.dropped = [parse(der) or _outline(der) for der in found.dropped]
     return reading
 
 
 def _with_certificates(
-    bundle: Bundle, read: Sequence[_Parsed], failures: Sequence[str], held: Sequence[_Parsed], now: datetime.datetime
+    bundle: Bundle,
+    read: Sequence[_Parsed],
+    unloaded: tuple[int, Sequence[str]],
+    held: Sequence[_Parsed],
+    now: datetime.datetime,
 ) -> Bundle:
     """The bundle with what its certificates say: one place names the Bundle fields they fill.
 
-    `read`: the certificates OpenSSL would load (a folder's: those its hash links reach), duplicates included,
-    with `failures` saying why each other block gave none; `held`: every certificate it holds, in the order read
-    (a local anchor folder's unlinked files too).
+    `read`: the certificates OpenSSL loads (a folder's: those its hash links reach), duplicates included;
+    `unloaded`: how many marked certificates it does not load, and why, as OpenSSL drops them; `held`: every
+    certificate it holds, in the order read (a local anchor folder's unlinked files too).
     """
     current = [c for c in read if c.not_before <= now <= c.not_after]
+    count, failures = unloaded
     return replace(
         bundle,
-        unparseable=len(failures),
+        unparseable=count,
         problems=tuple(dict.fromkeys(failures)),
         expired=sum(1 for c in read if c.not_after < now),
         not_yet_valid=sum(1 for c in read if c.not_after >= now and c.not_before > now),
@@ -216,8 +180,19 @@ class _DirectoryCounts:
     targets: tuple[str, ...] = ()  # the files the hash links reach, for who-can-write checks
     matched: int = 0  # links whose first certificate has the hash the link is named after
     linked: tuple[_Parsed, ...] = ()  # what the hash links reach, each file once: what OpenSSL can look up
-    failures: tuple[str, ...] = ()  # why each block of those files gave no certificate
+    failures: tuple[str, ...] = ()  # why the certificates of those files that OpenSSL does not load give none
+    unloaded: int = 0  # how many those are
+    dropped: tuple[_Parsed, ...] = ()  # the certificates those files carry that OpenSSL does not load
     held: tuple[_Parsed, ...] = ()  # what the folder holds, linked or not, in the order its names sort
+    reader: str | None = None  # the OpenSSL that read a file of it the scan could not decide alone
+
+
+def _hashed_as(certificate: _Parsed, wanted: str) -> bool:
+    """Whether a certificate's subject hash is the one a link is named after."""
+    try:
+        return subject_hash(certificate.subject) == wanted
+    except MalformedDER:
+        return False
 
 
 def _real_path(fd: int, path: str, root: FileRoot) -> str:
@@ -240,7 +215,10 @@ def _directory_inventory(path: str, root: FileRoot) -> _DirectoryCounts:
     linked_files: list[str] = []
     linked: list[_Parsed] = []
     failures: list[str] = []
+    unloaded = 0
+    dropped: list[_Parsed] = []
     held: list[_Parsed] = []
+    reader: str | None = None
     try:
         with os.scandir(root.host(path)) as entries:
             names = [entry.name for _, entry in zip(range(DIRECTORY_LIMIT), entries)]
@@ -256,11 +234,12 @@ def _directory_inventory(path: str, root: FileRoot) -> _DirectoryCounts:
             fd, _, file_type, _ = open_regular(full, root)
             if fd is not None:
                 targets[real] = _real_path(fd, full, root)
-                files[real] = _file_inventory(fd)
+                files[real] = _file_inventory(fd, hashed=True)  # what OpenSSL's hash lookup loads from it
+                reader = reader or files[real].reader
             else:
-                files[real] = _Reading()
+                files[real] = _Reading(marked=1, unloaded=1)
                 if is_link:
-                    files[real].failures.append("hash link %s leads to no readable file (%s)" % (name, file_type))
+                    files[real].failures.append("leads to no readable file (%s)" % file_type)
         own = files[real]
         certs = own.certificates
         if not is_link:
@@ -274,12 +253,12 @@ def _directory_inventory(path: str, root: FileRoot) -> _DirectoryCounts:
         if real not in merged:
             merged.add(real)
             linked.extend(certs)
-            failures.extend(own.failures)
+            failures.extend("%s: %s" % (name, failure) for failure in own.failures)
+            unloaded += own.unloaded
+            dropped.extend(own.dropped)
             held.extend(certs)
-        try:
-            matches = bool(certs) and subject_hash(certs[0].subject) == name.split(".")[0]
-        except MalformedDER:
-            matches = False
+        # OpenSSL's lookup loads every certificate of the file and takes the one with the name it looks up
+        matches = any(_hashed_as(c, name.split(".")[0]) for c in certs)
         if matches:
             matched += 1
         else:
@@ -295,7 +274,10 @@ def _directory_inventory(path: str, root: FileRoot) -> _DirectoryCounts:
         matched=matched,
         linked=tuple(linked),
         failures=tuple(failures),
+        unloaded=unloaded,
+        dropped=tuple(dropped),
         held=tuple(held),
+        reader=reader,
     )
 
 
@@ -320,8 +302,10 @@ def inventory_bundle(path: str, roles: tuple[str, ...], euid: int | None = None,
             hash_mismatches=counts.mismatches,
             unlinked=counts.unlinked,
             exposures=base.exposures + reached,
+            read_by=counts.reader,
+            dropped={c.identity: c.der for c in counts.dropped},
         )
-        return _with_certificates(directory, counts.linked, counts.failures, counts.held, now)
+        return _with_certificates(directory, counts.linked, (counts.unloaded, counts.failures), counts.held, now)
     if fd is None:
         return base
     reading = _file_inventory(fd)
@@ -329,6 +313,10 @@ def inventory_bundle(path: str, roles: tuple[str, ...], euid: int | None = None,
     error = None
     if info.st_size == 0:
         error = "empty file"
+    elif not certs and reading.crls:
+        error = "no certificate, only %d CRL(s)" % reading.crls
+    elif not certs and reading.marked and reading.reader:
+        error = "OpenSSL loads none of its %d certificates" % reading.marked
     elif not certs:
         error = "no certificate could be parsed"
     file = replace(
@@ -337,15 +325,18 @@ def inventory_bundle(path: str, roles: tuple[str, ...], euid: int | None = None,
         error=error,
         certificates=len(certs),
         marked=reading.marked,
+        crls=reading.crls,
         der=reading.der,
         truncated=reading.truncated,
         duplicates=len(certs) - len({c.identity for c in certs}),
+        read_by=reading.reader,
+        dropped={c.identity: c.der for c in reading.dropped},
     )
-    return _with_certificates(file, certs, reading.failures, certs, now)
+    return _with_certificates(file, certs, (reading.unloaded, reading.failures), certs, now)
 
 
 def _parsed_in(path: str) -> list[_Parsed]:
-    """Every certificate OpenSSL would read from a CA file."""
+    """Every certificate OpenSSL loads from a CA file."""
     fd, _, _, _ = open_regular(path)
     return _file_inventory(fd).certificates if fd is not None else []
 
@@ -368,5 +359,5 @@ def certificates_named(path: str, name_der: bytes) -> list[bytes]:
             if file_type == "missing":
                 break
             continue
-        candidates.extend(_file_inventory(fd).certificates)
+        candidates.extend(_file_inventory(fd, hashed=True).certificates)
     return with_subject([cert.der for cert in candidates], name_der)

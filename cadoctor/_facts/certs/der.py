@@ -161,6 +161,7 @@ def name_text(name: bytes) -> str:
 
 _SKI, _BASIC_CONSTRAINTS = b"\x55\x1d\x0e", b"\x55\x1d\x13"  # 2.5.29.14, 2.5.29.19 as DER OID content
 _SKI_ELEMENT, _BASIC_CONSTRAINTS_ELEMENT = b"\x06\x03" + _SKI, b"\x06\x03" + _BASIC_CONSTRAINTS
+_KEY_USAGE_ELEMENT = b"\x06\x03\x55\x1d\x0f"  # 2.5.29.15
 Instant = tuple[int, int, int, int, int, int]  # year, month, day, hour, minute, second (UTC)
 
 
@@ -172,7 +173,7 @@ class CertificateFacts:
         not_before, not_after: The validity period, as `(year, month, day, hour, minute, second)` in UTC.
         serial_positive: Whether the serial number is above zero (some real roots carry 0 or a negative one).
         strict_violation: A CA certificate that VERIFY_X509_STRICT rejects: basicConstraints CA not marked
-            critical, or no subject key identifier.
+            critical, no subject key identifier, or no key usage (OpenSSL 3's `check_extensions`).
 
     """
 
@@ -218,16 +219,18 @@ def certificate_facts(der: bytes) -> CertificateFacts:
         not_after = _instant(times[1][0], der[times[1][2] : times[1][3]])
     except (ValueError, UnicodeDecodeError):
         raise MalformedDER("bad validity") from None
-    ca = critical = has_ski = False
+    ca = critical = has_ski = has_key_usage = False
     for tag, _, start, _ in fields[6:]:
         if tag != 0xA3:  # [3] extensions
             continue
         _, at, list_end = read_tlv(der, start)
-        while at < list_end:  # only the two extensions strict mode looks at are taken apart
+        while at < list_end:  # only the extensions strict mode looks at in a CA are taken apart
             _, ext_start, ext_end = read_tlv(der, at)
             head = der[ext_start : ext_start + 5]  # the extnID element: OBJECT IDENTIFIER, length 3, 2.5.29.x
             if head == _SKI_ELEMENT:
                 has_ski = True
+            elif head == _KEY_USAGE_ELEMENT:
+                has_key_usage = True
             elif head == _BASIC_CONSTRAINTS_ELEMENT:
                 parts = children(der, ext_start, ext_end)
                 critical = len(parts) == 3 and parts[1][0] == 0x01 and der[parts[1][2] : parts[1][3]] != b"\x00"
@@ -245,5 +248,5 @@ def certificate_facts(der: bytes) -> CertificateFacts:
         not_before=not_before,
         not_after=not_after,
         serial_positive=bool(serial) and serial[0] < 0x80 and serial.strip(b"\x00") != b"",
-        strict_violation=ca and (not critical or not has_ski),
+        strict_violation=ca and (not critical or not has_ski or not has_key_usage),
     )

@@ -114,8 +114,8 @@ def inventory(
 
     With `names` (the issuers a failing host's chain needs), only what a host check needs is read in full: the
     files a CA variable names, the public roots they are judged against (certifi, the OS's bundle files), and
-    every candidate that holds one of the names (looked up as OpenSSL looks names up). The rest is looked at,
-    as a light look does.
+    every candidate that holds one of the names (looked up as OpenSSL looks names up), or carries it where OpenSSL
+    does not load it (a damaged file is then the answer). The rest is looked at, as a light look does.
     """
     from cadoctor._facts.certs.pem import store_holds  # lazy: a light check (light_inventory) reads no PEM
 
@@ -139,7 +139,9 @@ def inventory(
             bundles.append(replace(seen[real], path=path, roles=tuple(roles)))
             continue
         whole = chosen[real] or (
-            names is not None and os.path.isabs(path) and store_holds(path, names, loose="local-anchors" in roles)
+            names is not None
+            and os.path.isabs(path)
+            and store_holds(path, names, loose="local-anchors" in roles, carried=True)
         )
         if whole:
             from cadoctor._facts.certs.bundle import inventory_bundle  # parsing: datetime, hashlib, the DER reader

@@ -154,6 +154,7 @@ def handshake(
             result["handshake_seconds"] = time.monotonic() - started
             result["protocol"] = tls.version()
             result["chain"] = _peer_chain(tls)
+            result["anchor"] = _verified_anchor(tls)
             result["chain_whole"] = sys.version_info >= (3, 10)  # before, ssl shows the leaf alone
             result["stage"] = "after-handshake"
             if linger:
@@ -188,6 +189,22 @@ def handshake(
     if deferred:
         raise deferred[0]
     return result
+
+
+def _verified_anchor(tls: Any) -> Optional[str]:
+    """The certificate verification anchored the chain at, as base64 DER (None before Python 3.10).
+
+    A root, or an intermediate trusted as one where the context sets VERIFY_X509_PARTIAL_CHAIN.
+    """
+    getter = getattr(tls, "get_verified_chain", None) or getattr(tls._sslobj, "get_verified_chain", None)
+    chain = getter() if getter is not None else None
+    if not chain:
+        return None
+    top = chain[-1]
+    der = top if isinstance(top, bytes) else top.public_bytes(getattr(sys.modules.get("_ssl"), "ENCODING_DER", 2))
+    import base64
+
+    return base64.b64encode(der).decode("ascii")
 
 
 def _peer_chain(tls: Any) -> List[str]:

@@ -8,27 +8,41 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from cadoctor._facts.tls.handshake import Handshake, reached_no_trusted_root, rejected_certificates
+from cadoctor._facts.tls.handshake import Handshake, reached_no_trusted_root, rejected_certificates, rejected_strictly
 from cadoctor._facts.tls.holders import (
     describe_chain,
     find_root_holders,
-    issuer_sought,
     os_holders,
+    partial_anchor,
     reaches_public_roots,
+    sought_names,
 )
 from cadoctor._facts.tls.verifier import verdicts
 from cadoctor._model import Bundle, HostCheck, RootHolder, StoreVerdict
 
 
 def sought_issuers(made: Iterable[Handshake | HostCheck]) -> frozenset[bytes]:
-    """The issuers failing handshakes need found on disk: a host check reads in full only the files holding them."""
-    names = set()
+    """The names failing handshakes need found on disk: a host check reads in full only the files holding them.
+
+    The issuer each chain ends at, and the intermediates the server sent: a store that trusts one of those
+    instead of a root anchors a partial chain.
+    """
+    names: set[bytes] = set()
     for item in made:
         if isinstance(item, Handshake) and reached_no_trusted_root(item.outcome):
-            name = issuer_sought(describe_chain(item.chain))
-            if name is not None:
-                names.add(name)
+            names.update(sought_names(describe_chain(item.chain)))
     return frozenset(names)
+
+
+def strict_rejection(chain: tuple[bytes, ...], bundles: Iterable[Bundle]) -> str | None:
+    """The certificate VERIFY_X509_STRICT rejects in this chain: one the server sent, or the root a store supplies.
+
+    It is asked of the stores a default context reads (its CA file and folders), with 3.13's flags.
+    """
+    in_effect = [b for b in bundles if any(role.startswith("in-effect:") for role in b.roles)]
+    sources = [b.path for b in in_effect if b.kind in ("file", "directory")]
+    checked = verdicts(chain, sources, strict=True) if sources else ()
+    return next((v.rejected for v in checked if not v.ok and v.rejected), None) if isinstance(checked, tuple) else None
 
 
 def analyse(
@@ -48,6 +62,7 @@ def analyse(
     """
     if isinstance(made, HostCheck):
         return made
+    bundles = tuple(bundles)
     outcome = made.outcome
     accepted = bool(outcome.get("ok"))
     checked: tuple[StoreVerdict, ...] | str = ()
@@ -58,9 +73,17 @@ def analyse(
     top_issuer: str | None = None
     holders: tuple[RootHolder, ...] = ()
     public: bool | None = None
+    anchored: str | None = None
+    strictly: str | None = None
+    if rejected_strictly(outcome):  # which certificate the strict rules refused, asked of the stores in effect
+        strictly = strict_rejection(made.chain, bundles)
     if reached_no_trusted_root(outcome):
         top_issuer, holders, public = find_root_holders(chain, bundles, strict=strict)
-    elif accepted and chain:  # is its root a public one, or a private root trusted here?
+    elif accepted and outcome.get("anchor"):  # verified up to an intermediate: only PARTIAL_CHAIN let it through
+        anchor, holders = partial_anchor(outcome["anchor"], bundles)
+        if anchor is not None:
+            anchored, top_issuer = anchor.subject, anchor.issuer
+    if anchored is None and accepted and chain:  # is its root a public one, or a private root trusted here?
         whole = outcome.get("chain_whole") is not False or len(chain) > 1 or chain[0].self_issued
         public = reaches_public_roots(chain, mozilla) if whole else None
         if public is False:
@@ -87,6 +110,8 @@ def analyse(
         top_issuer=top_issuer,
         holders=holders,
         public_root=public,
+        partial_anchor=anchored,
+        strict_rejected=strictly,
         stores=checked if isinstance(checked, tuple) else (),
         stores_problem=checked if isinstance(checked, str) else None,
     )

@@ -35,14 +35,48 @@ NO_TRUSTED_ROOT = frozenset(
 )
 
 
+# The codes only X509_V_FLAG_X509_STRICT raises (Python 3.13's default context sets it): RFC 5280's rules for
+# the extensions of each certificate of a chain that otherwise reaches a trusted root (OpenSSL 3's check_extensions).
+STRICT_REJECTED = frozenset(
+    {
+        76,  # SIGNATURE_ALGORITHM_MISMATCH
+        77,  # SIGNATURE_ALGORITHM_INCONSISTENCY
+        80,  # PATHLEN_INVALID_FOR_NON_CA
+        81,  # PATHLEN_WITHOUT_KU_KEY_CERT_SIGN
+        82,  # KU_KEY_CERT_SIGN_INVALID_FOR_NON_CA
+        83,  # ISSUER_NAME_EMPTY
+        84,  # SUBJECT_NAME_EMPTY
+        85,  # MISSING_AUTHORITY_KEY_IDENTIFIER
+        86,  # MISSING_SUBJECT_KEY_IDENTIFIER
+        87,  # EMPTY_SUBJECT_ALT_NAME
+        88,  # EMPTY_SUBJECT_SAN_NOT_CRITICAL
+        89,  # CA_BCONS_NOT_CRITICAL
+        90,  # AUTHORITY_KEY_IDENTIFIER_CRITICAL
+        91,  # SUBJECT_KEY_IDENTIFIER_CRITICAL
+        92,  # CA_CERT_MISSING_KEY_USAGE
+        93,  # EXTENSIONS_REQUIRE_VERSION_3
+        94,  # EC_KEY_EXPLICIT_PARAMS
+    }
+)
+
+
 # Those, and the codes that reject what the server's certificates say (their dates, the names they are valid for).
-CERTIFICATES_REJECTED = NO_TRUSTED_ROOT | {
-    9,  # CERT_NOT_YET_VALID
-    10,  # CERT_HAS_EXPIRED
-    62,  # HOSTNAME_MISMATCH
-    63,  # EMAIL_MISMATCH
-    64,  # IP_ADDRESS_MISMATCH
-}
+CERTIFICATES_REJECTED = (
+    NO_TRUSTED_ROOT
+    | {
+        9,  # CERT_NOT_YET_VALID
+        10,  # CERT_HAS_EXPIRED
+        62,  # HOSTNAME_MISMATCH
+        63,  # EMAIL_MISMATCH
+        64,  # IP_ADDRESS_MISMATCH
+    }
+    | STRICT_REJECTED
+)
+
+
+def rejected_strictly(outcome: Mapping[str, Any]) -> bool:
+    """Whether verification failed on a rule only VERIFY_X509_STRICT applies: which certificate broke it is sought."""
+    return outcome.get("verify_code") in STRICT_REJECTED
 
 
 def reached_no_trusted_root(outcome: Mapping[str, Any]) -> bool:

@@ -36,6 +36,48 @@ def issuer_sought(chain: tuple[ChainCertificate, ...]) -> bytes | None:
     return parts.subject if chain[-1].self_issued else parts.issuer
 
 
+def sought_names(chain: tuple[ChainCertificate, ...]) -> set[bytes]:
+    """The names a store must hold to anchor a chain: the issuer it ends at, and each intermediate the server sent.
+
+    A store that trusts an intermediate (not a root) anchors the chain with VERIFY_X509_PARTIAL_CHAIN.
+    """
+    names: set[bytes] = set()
+    sought = issuer_sought(chain)
+    if sought is not None:
+        names.add(sought)
+    for certificate in chain[1:]:
+        with contextlib.suppress(MalformedDER):
+            names.add(certificate_parts(certificate.der).subject)
+    return names
+
+
+def partial_anchor(
+    anchor_b64: str, bundles: Iterable[Bundle]
+) -> tuple[ChainCertificate | None, tuple[RootHolder, ...]]:
+    """The certificate a handshake anchored its chain at when it is not a root, and the stores in effect that trust it.
+
+    Such a handshake succeeded only through VERIFY_X509_PARTIAL_CHAIN (Python 3.13+); (None, ()) when the anchor
+    is a root, as it is with any default context before Python 3.13.
+    """
+    import binascii
+
+    from cadoctor._facts.certs.pem import store_holds
+
+    try:
+        described = describe(binascii.a2b_base64(anchor_b64))
+        parts = certificate_parts(described.der)
+    except (MalformedDER, ValueError, IndexError, binascii.Error):
+        return None, ()
+    if described.self_issued:
+        return None, ()
+    holders = []
+    for bundle in bundles:
+        in_effect = any(role.startswith("in-effect:") for role in bundle.roles)
+        if in_effect and bundle.kind in ("file", "directory") and store_holds(bundle.path, (parts.subject,)):
+            holders.append(RootHolder(bundle.path, bundle.roles, True, None, True, described.subject))
+    return described, tuple(holders)
+
+
 def _holder_certificates(bundle: Bundle, issuer_der: bytes) -> list[bytes]:
     """A bundle's certificates named `issuer_der`, compared as OpenSSL compares names; a file from what it read.
 
@@ -52,6 +94,43 @@ def _holder_certificates(bundle: Bundle, issuer_der: bytes) -> list[bytes]:
     return certificates_named(bundle.path, issuer_der) if bundle.kind in ("file", "directory") else []
 
 
+def _identity(der: bytes) -> str | None:
+    """A certificate's identity as inventories key it: its subject and key (re-issued copies compare equal)."""
+    import hashlib
+
+    try:
+        parts = certificate_parts(der)
+    except MalformedDER:
+        return None
+    return hashlib.sha256(parts.subject + parts.public_key).hexdigest()
+
+
+def _chain_members(chain: tuple[ChainCertificate, ...]) -> list[tuple[str, str]]:
+    """The identity and subject of each certificate the server sent above its leaf, topmost first."""
+    members = []
+    for certificate in reversed(chain[1:]):
+        identity = _identity(certificate.der)
+        if identity is not None:
+            members.append((identity, certificate.subject))
+    return members
+
+
+def _anchor(held: list[bytes], issuer_der: bytes) -> str | None:
+    """The subject of the issuer a store holds when none of its copies is self-issued (an intermediate), else None."""
+    from cadoctor._facts.certs.der import name_text
+    from cadoctor._facts.certs.names import same_name
+
+    for der in held:
+        with contextlib.suppress(MalformedDER):
+            parts = certificate_parts(der)
+            if same_name(parts.issuer, parts.subject):
+                return None
+    try:
+        return name_text(issuer_der)
+    except (MalformedDER, ValueError):
+        return None
+
+
 def find_root_holders(
     chain: tuple[ChainCertificate, ...], bundles: Iterable[Bundle], *, verify: bool = True, strict: bool = False
 ) -> tuple[str | None, tuple[RootHolder, ...], bool | None]:
@@ -59,34 +138,59 @@ def find_root_holders(
 
     Each holder is asked of OpenSSL's own `X509_verify_cert` in the loaded libcrypto (the verifier the
     clients run, with its rules, not a stricter RFC 5280 reading); the name is the handshake's to judge.
+    A bundle that trusts an intermediate of the path instead (the one the chain ends at, or one the server
+    sent) is a holder too: it verifies only with VERIFY_X509_PARTIAL_CHAIN, which Python 3.13's default context
+    sets and older ones do not (`partial_chain`, with the intermediate as `anchor`).
     Without `verify` (a chain the handshake accepted) only who holds the root is found.
     """
     issuer_der = issuer_sought(chain)
     if issuer_der is None:
         return None, (), None
     top = chain[-1]
+    bundles = tuple(bundles)
+    # a light look read no certificate: none of its bundles can trust one of the chain's (and hashlib stays unloaded)
+    members = _chain_members(chain) if any(b.parsed for b in bundles) else []
     found: dict[str, Bundle] = {}
     roles: dict[str, tuple[str, ...]] = {}  # a file under several names (a compiled path, the OS's): every role
+    anchors: dict[str, str | None] = {}  # the intermediate a holder trusts in place of a root
+    unloaded: dict[str, Bundle] = {}  # files that carry the issuer where OpenSSL does not load it
     for bundle in bundles:
         real = bundle.realpath or bundle.path
         if real in found:
             roles[real] += tuple(r for r in bundle.roles if r not in roles[real])
             if "system" in bundle.roles and "system" not in found[real].roles:
                 found[real] = bundle  # named as the OS names it
-        elif _holder_certificates(bundle, issuer_der):
+            continue
+        held = _holder_certificates(bundle, issuer_der)
+        if held:
             found[real], roles[real] = bundle, bundle.roles
-    paths = [b.path for b in found.values()]
-    checked = verdicts(tuple(c.der for c in chain), paths, strict) if found and verify else ()
+            anchors[real] = None if top.self_issued else _anchor(held, issuer_der)
+            continue
+        if with_subject(list(bundle.dropped.values()), issuer_der):  # there, but OpenSSL never loads it
+            found[real], roles[real], unloaded[real] = bundle, bundle.roles, bundle
+        member = next((subject for identity, subject in members if identity in bundle.identities), None)
+        if member is not None and bundle.parsed:
+            found[real], roles[real], anchors[real] = bundle, bundle.roles, member
+    paths = [b.path for real, b in found.items() if real not in unloaded]
+    partial = verify and any(anchor is not None for anchor in anchors.values())
+    checked = verdicts(tuple(c.der for c in chain), paths, strict, anchors=partial) if found and verify else ()
     by_path = {v.path: v for v in checked} if isinstance(checked, tuple) else {}
     holders = []
     for real, bundle in found.items():
         verdict = by_path.get(bundle.path)
-        if not verify:
+        if real in unloaded:
+            why = "; ".join(bundle.problems) or "a block of it OpenSSL skips"
+            reason = "OpenSSL does not load it from there: " + why
+            holders.append(RootHolder(bundle.path, roles[real], False, reason, dropped=True))
+        elif not verify:
             holders.append(RootHolder(bundle.path, roles[real], None))
         elif verdict is None:  # the loaded libcrypto cannot verify offline: say why, guess nothing
             holders.append(RootHolder(bundle.path, roles[real], None, str(checked)))
         else:
-            holders.append(RootHolder(bundle.path, roles[real], verdict.ok, verdict.reason))
+            anchor = anchors.get(real) if verdict.partial_chain else None
+            holders.append(
+                RootHolder(bundle.path, roles[real], verdict.ok, verdict.reason, verdict.partial_chain, anchor)
+            )
     public = any("certifi" in h.roles for h in holders) if holders else None
     return top.subject if top.self_issued else top.issuer, tuple(holders), public
 

@@ -12,11 +12,13 @@ import contextlib
 import ctypes
 import os
 
-from cadoctor._facts.certs.der import MalformedDER, certificate_parts, subject_of
+from cadoctor._facts.certs.der import MalformedDER, certificate_parts, name_text, subject_of
 from cadoctor._facts.certs.names import with_subject
+from cadoctor._facts.certs.openssl_reading import certificate_der, loaded_libcrypto
 from cadoctor._facts.certs.pem import pem_certificates
 from cadoctor._facts.child import libraries
 from cadoctor._model import StoreVerdict
+from cadoctor._record import replace
 
 
 class _Verifier:
@@ -40,6 +42,8 @@ class _Verifier:
         self.set_flags = bind(handle, "X509_STORE_CTX_set_flags", None, [vp, ctypes.c_ulong])
         self.error = bind(handle, "X509_STORE_CTX_get_error", ctypes.c_int, [vp])
         self.error_text = bind(handle, "X509_verify_cert_error_string", ctypes.c_char_p, [ctypes.c_long])
+        self.current = bind(handle, "X509_STORE_CTX_get_current_cert", vp, [vp])
+        self.i2d = bind(handle, "i2d_X509", ctypes.c_int, [vp, ctypes.POINTER(vp)])
 
     def certificate(self, der: bytes) -> int | None:
         """An X509 object from DER (None when it does not parse)."""
@@ -48,11 +52,11 @@ class _Verifier:
         return pointer or None
 
     def check(
-        self, chain: list[int], location: str, issuers: set[bytes], supplied: set[bytes], strict: bool = False
+        self, chain: list[int], location: str, issuers: set[bytes], supplied: set[bytes], flags: int = 0
     ) -> StoreVerdict:
         """Verify the leaf with the rest as untrusted intermediates against one CA file or hashed folder.
 
-        `strict`: with the flags Python 3.13's default context sets (X509_STRICT and PARTIAL_CHAIN).
+        `flags`: the verification flags of the context that verifies (`X509_V_FLAG_*`, as `ssl.VERIFY_*`).
         """
         store = self.store_new()
         untrusted = self.stack_new()
@@ -67,25 +71,38 @@ class _Verifier:
             for certificate in chain[1:]:
                 self.stack_push(untrusted, certificate)
             self.ctx_init(context, store, chain[0], untrusted)
-            if strict:
-                self.set_flags(context, _X509_STRICT | _PARTIAL_CHAIN)
+            if flags:
+                self.set_flags(context, flags)
             if self.verify(context) == 1:
                 return StoreVerdict(location, True)
             text = self.error_text(self.error(context)) or b"verification failed"
-            return StoreVerdict(location, False, text.decode("utf-8", "replace"))
+            return StoreVerdict(location, False, text.decode("utf-8", "replace"), rejected=self._rejected(context))
         finally:
             self.ctx_free(context)
             self.stack_free(untrusted)
             self.store_free(store)
 
+    def _rejected(self, context: int) -> str | None:
+        """The subject of the certificate verification failed at (OpenSSL's current certificate), or None."""
+        current = self.current(context)
+        der = certificate_der(self.i2d, current) if current else None
+        if der is None:
+            return None
+        try:
+            return name_text(certificate_parts(der).subject)
+        except (MalformedDER, ValueError):
+            return None
+
     def _add_file(self, store: int, path: str, issuers: set[bytes], supplied: set[bytes]) -> bool:
-        """Add the certificates of a PEM file that a path from the chain can reach, found by subject name.
+        """Add the certificates OpenSSL loads from a CA file that a path from the chain can reach, found by name.
 
         OpenSSL 3's d2i_X509 costs about 0.3 ms a certificate: decoding all 144 of a system bundle would cost more
         than the handshake. Names are compared raw (the reader in `der` takes microseconds), then canonical
         (`names`), following issuers through the file: only what path building could use is decoded. A name the
         chain's own certificates carry (an intermediate the server sent) is looked up raw only: a stored copy of
         it has the same bytes, and canonicalising subjects of the file for it would cost more than the rest.
+        What the file gives is what OpenSSL loads from it (`pem_certificates`): a file with one damaged block
+        gives nothing, as it gives a client nothing.
         """
         ders = pem_certificates(path)
         wanted, chosen, seen = list(issuers), [], set()
@@ -107,29 +124,27 @@ class _Verifier:
         return added > 0 or any(subject_of(der) is not None for der in ders)
 
 
-def _handle() -> ctypes.CDLL | None:
-    """The loaded libcrypto that `_ssl` uses, or None (another platform, or no such symbols)."""
-    import _ssl
-
-    module_file = getattr(_ssl, "__file__", None)
-    handle = libraries.library_handle(module_file) if module_file else ctypes.CDLL(None)
-    if handle is None or getattr(handle, "OPENSSL_sk_new_null", None) is None:
-        return None
-    return handle
+X509_STRICT, PARTIAL_CHAIN = 0x20, 0x80000  # X509_V_FLAG_X509_STRICT, X509_V_FLAG_PARTIAL_CHAIN (ssl.VERIFY_*)
 
 
-_X509_STRICT, _PARTIAL_CHAIN = 0x20, 0x80000  # X509_V_FLAG_X509_STRICT, X509_V_FLAG_PARTIAL_CHAIN
+def default_flags(strict: bool) -> int:
+    """The verification flags of a default context: Python 3.13 and later set X509_STRICT and PARTIAL_CHAIN."""
+    return X509_STRICT | PARTIAL_CHAIN if strict else 0
 
 
-def verdicts(chain: tuple[bytes, ...], locations: list[str], strict: bool = False) -> tuple[StoreVerdict, ...] | str:
+def verdicts(
+    chain: tuple[bytes, ...], locations: list[str], strict: bool = False, *, anchors: bool = False
+) -> tuple[StoreVerdict, ...] | str:
     """The chain (leaf first) checked against each CA file or folder, or why it could not be checked at all.
 
     `strict` for a Python 3.13 or later, whose default context verifies with X509_STRICT and PARTIAL_CHAIN.
+    With `anchors`, each verdict also says whether the store anchors the chain only at a certificate that is not
+    a root (`partial_chain`: it verifies with PARTIAL_CHAIN and not without, whatever `strict` says).
     """
     if not chain:
         return "the server's chain was not received"
-    handle = _handle()
-    if handle is None:
+    handle = loaded_libcrypto()
+    if handle is None or getattr(handle, "X509_verify_cert", None) is None:
         return "X509_verify_cert is not reachable in the loaded libcrypto (OpenSSL 1.1 or later is needed)"
     verifier = _Verifier(handle)
     certificates = [verifier.certificate(der) for der in chain]
@@ -144,7 +159,16 @@ def verdicts(chain: tuple[bytes, ...], locations: list[str], strict: bool = Fals
                 parts = certificate_parts(der)
                 issuers.add(parts.issuer)
                 supplied.add(parts.subject)
-        return tuple(verifier.check(loaded, path, issuers, supplied, strict) for path in dict.fromkeys(locations))
+        flags = default_flags(strict)
+        found = []
+        for path in dict.fromkeys(locations):
+            verdict = verifier.check(loaded, path, issuers, supplied, flags)
+            if anchors:  # without the flag, then with it alone (X509_STRICT is not the question here)
+                whole = verdict.ok if not flags else verifier.check(loaded, path, issuers, supplied, 0).ok
+                partial = not whole and verifier.check(loaded, path, issuers, supplied, PARTIAL_CHAIN).ok
+                verdict = replace(verdict, partial_chain=partial)
+            found.append(verdict)
+        return tuple(found)
     finally:
         for certificate in certificates:
             if certificate is not None:

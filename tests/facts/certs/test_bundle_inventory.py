@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import ssl
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 from helpers.environment import child_env
 from helpers.os_store import system_bundle_or_skip
-from helpers.pki import make_ca, pem_count
+from helpers.pki import make_ca
 
 from cadoctor._facts.certs.bundle import inventory_bundle
 
@@ -56,13 +57,15 @@ def test_unreadable_file_is_reported_as_permission_denied(tmp_path: Path) -> Non
 
 
 def test_truncated_bundle_is_reported(tmp_path: Path) -> None:
-    """A bundle cut in the middle of a block reports the truncated block and keeps the ones before it."""
+    """A bundle cut in the middle of a block loads nothing as a CA file, as OpenSSL's own reader loads it."""
     data = Path(system_bundle_or_skip()).read_bytes()
     path = tmp_path / "cut.pem"
     path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ssl.SSLError):
+        ssl.create_default_context(cafile=str(path))
     bundle = inventory_bundle(str(path), ("t",))
-    assert bundle.certificates == pem_count(path)  # every block before the cut
-    assert "truncated block at end of file" in bundle.problems
+    assert bundle.certificates == 0 < bundle.marked == bundle.unparseable
+    assert "cut short at the end of the file" in bundle.problems[0]
 
 
 def test_trusted_certificate_blocks_are_read(tmp_path: Path) -> None:

@@ -96,5 +96,7 @@ def test_certificate_facts_agree_with_cryptography_on_real_roots() -> None:
             extensions = list(cert.extensions)
         constraints = next((e for e in extensions if isinstance(e.value, x509.BasicConstraints)), None)
         has_ski = any(isinstance(e.value, x509.SubjectKeyIdentifier) for e in extensions)
-        strict = constraints is not None and constraints.value.ca and (not constraints.critical or not has_ski)
+        has_usage = any(isinstance(e.value, x509.KeyUsage) for e in extensions)  # CA_CERT_MISSING_KEY_USAGE
+        complete = constraints is not None and constraints.critical and has_ski and has_usage
+        strict = constraints is not None and constraints.value.ca and not complete
         assert facts.strict_violation == strict

@@ -96,18 +96,25 @@ def test_a_root_is_found_the_way_openssl_compares_names(spelling: str, tmp_path:
     assert verdict.ok is (spelling != "cadoctor Fold Rooted")
 
 
-def test_a_root_among_many_and_a_damaged_block_is_found(tmp_path: Path) -> None:
-    """The root after 150 unrelated certificates and a block that does not decode still verifies the chain."""
+def test_a_root_among_many_is_found_and_a_damaged_block_voids_the_file(tmp_path: Path) -> None:
+    """The root after 150 unrelated certificates verifies the chain; one block that does not decode makes OpenSSL
+    load none of the file, and the verdict fails as a client's context does."""
     chain, root, _, _ = _chain(tmp_path, "cadoctor Fold Root")
     others = []
     for index in range(150):
         key = ec.generate_private_key(ec.SECP256R1())
         others.append(_certificate("Other Root %d" % index, "Other Root %d" % index, key, key, ca=True))
-    damaged = b"-----BEGIN CERTIFICATE-----\n!!not base64!!\n-----END CERTIFICATE-----\n"
     store = tmp_path / "store.pem"
-    store.write_bytes(_pem(*others) + damaged + root.read_bytes())
-    verdict = _verdict(chain, store)
-    assert verdict.ok is True, verdict
+    store.write_bytes(_pem(*others) + root.read_bytes())
+    assert _verdict(chain, store).ok is True
+    damaged = tmp_path / "damaged.pem"
+    damaged.write_bytes(_pem(*others) + b"-----BEGIN CERTIFICATE-----\n!!not base64!!\n-----END CERTIFICATE-----\n")
+    with damaged.open("ab") as handle:
+        handle.write(root.read_bytes())
+    with pytest.raises(ssl.SSLError):  # the ground truth: OpenSSL's CA file reader takes all of a file or none
+        ssl.create_default_context(cafile=str(damaged))
+    verdict = _verdict(chain, damaged)
+    assert (verdict.ok, verdict.reason) == (False, "it holds no certificate OpenSSL can load")
 
 
 def test_a_store_without_the_root_fails_with_openssls_reason(tmp_path: Path) -> None:
