@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+from cadoctor._fixes.anchors import anchor_fixes
 from cadoctor._fixes.bundles import best_bundle, merged_fix
 from cadoctor._fixes.clients import client_fixes
 from cadoctor._fixes.hosts import host_fixes
@@ -297,6 +298,8 @@ def propose(facts: Facts, findings: tuple[Finding, ...]) -> tuple[Fix, ...]:
             drop = _ssl_import_fix(facts, finding)
             if drop is not None:
                 fixes.append(drop)
+        elif finding.code.startswith("local-anchor-"):
+            fixes.extend(anchor_fixes(facts, finding))
         elif finding.code == "library-deleted":
             fixes.append(
                 Fix(

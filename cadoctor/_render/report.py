@@ -82,6 +82,8 @@ def to_document(report: Report) -> dict[str, Any]:
         "distributions": plain(report.facts.distributions),
         "injectors": plain(report.facts.injectors),
         "local_roots": plain(report.facts.local_roots),
+        "anchor_tool": plain(report.facts.anchor_tool),
+        "anchors": plain(report.facts.anchors),
         "settings": plain(report.facts.settings),
         "stacks": plain(report.stacks),
     }

@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 
 from cadoctor._facts.binary.loader import loader_cache
+from cadoctor._facts.certs.anchors import read_anchors, store_tool, with_anchors
 from cadoctor._facts.certs.stores import inventory, light_inventory, local_roots, mozilla_copy
 from cadoctor._facts.child.libraries import LIBRARY_NAME
 from cadoctor._facts.fs.fileroot import HOST, FileRoot
@@ -94,6 +95,9 @@ def facts_of_runtime(
     settings = client_settings(runtime.environment, runtime.prefix, root)
     bundles = light_inventory(runtime, root) if light else inventory(runtime, root, distributions, settings, names)
     systems = system_libraries({lib.realpath: lib.openssldir for lib in libraries}, root) if wants_loader else ()
+    tool = None if light else store_tool(runtime.os_release, root)
+    anchors = read_anchors(tool, root) if tool is not None else ()
+    bundles = with_anchors(bundles, anchors)
     return Facts(
         runtime=runtime,
         libraries=tuple(_with_twins(lib, systems, root) for lib in libraries),
@@ -104,6 +108,8 @@ def facts_of_runtime(
         distributions=distributions,
         injectors=injectors,
         local_roots=() if light else local_roots(bundles),
+        anchor_tool=tool,
+        anchors=anchors,
         settings=settings,
         mozilla=mozilla_copy(runtime),
     )
