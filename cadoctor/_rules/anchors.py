@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from cadoctor._locations import STORE_TOOLS, StoreTool
 from cadoctor._model import Anchor, AnchorTool, Facts, Finding, Severity
 
-ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
+ERROR, WARNING = Severity.ERROR, Severity.WARNING
 
 
 def _rules_of(tool: AnchorTool) -> StoreTool:
@@ -152,7 +152,7 @@ def _ignored(facts: Facts, tool: AnchorTool, rules: StoreTool) -> Iterator[Findi
         if anchor.in_store is True and anchor.reason != "several":
             continue  # its roots are in the store all the same (another file added them)
         hosts = _needed_by(facts, [anchor])
-        severity = ERROR if hosts else (INFO if anchor.reason == "unselected" else WARNING)
+        severity = ERROR if hosts else WARNING
         need = "; %s need%s it" % (", ".join(hosts), "s" if len(hosts) == 1 else "") if hosts else ""
         yield Finding(
             "local-anchor-ignored", severity, _why(rules, tool, anchor) + need, _evidence(tool, [anchor], hosts)

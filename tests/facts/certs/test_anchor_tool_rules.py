@@ -197,7 +197,7 @@ def test_a_pem_name_is_never_taken_and_the_rename_fixes_it() -> None:
 
 
 def test_a_der_crt_is_linked_but_unreadable_and_the_conversion_fixes_it() -> None:
-    """A DER `corp.crt` (update-ca-certificates-der-crt): linked and appended, trusted by nothing; converting fixes it."""
+    """A DER `corp.crt` (update-ca-certificates-der-crt): linked and appended, trusted by nothing; converting helps."""
     ca = trustme.CA()
     with store_copy() as store, loopback(ca) as port:
         (store.anchors / "corp.crt").write_bytes(ssl.PEM_cert_to_DER_cert(ca.cert_pem.bytes().decode()))
