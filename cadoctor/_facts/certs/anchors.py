@@ -325,8 +325,10 @@ def _selection(tool: StoreTool, root: FileRoot, store: _Store) -> Iterator[Ancho
     for relative in selected:  # added means linked: the link is made when the file is added
         path = "%s/%s" % (tool.selected, relative)
         link = _link_name(tool, relative)
-        try:
-            target = os.readlink(root.host(link)) if link else None
+        try:  # the link itself, not what it leads to: its folder resolved inside the root, its name read
+            target = (
+                os.readlink(os.path.join(root.host(os.path.dirname(link)), os.path.basename(link))) if link else None
+            )
         except OSError:
             target = None
         if target != path and root.exists(path):
