@@ -6,13 +6,12 @@ import os
 from collections.abc import Mapping
 
 from cadoctor._facts.binary.loader import loader_cache
-from cadoctor._facts.certs.anchors import read_anchors, store_tool, with_anchors
 from cadoctor._facts.certs.stores import inventory, light_inventory, local_roots, mozilla_copy
 from cadoctor._facts.child.libraries import LIBRARY_NAME
 from cadoctor._facts.fs.fileroot import HOST, FileRoot
 from cadoctor._facts.interpreters.distributions import client_settings, discover
 from cadoctor._facts.interpreters.runtime import runtime_from_probe
-from cadoctor._model import Facts, LoadedLibrary, Runtime, Subject, SystemLibrary
+from cadoctor._model import Anchor, AnchorTool, Facts, LoadedLibrary, Runtime, Subject, SystemLibrary
 from cadoctor._record import replace
 
 TYPE_CHECKING = False
@@ -95,9 +94,11 @@ def facts_of_runtime(
     settings = client_settings(runtime.environment, runtime.prefix, root)
     bundles = light_inventory(runtime, root) if light else inventory(runtime, root, distributions, settings, names)
     systems = system_libraries({lib.realpath: lib.openssldir for lib in libraries}, root) if wants_loader else ()
-    tool = None if light else store_tool(runtime.os_release, root)
-    anchors = read_anchors(tool, root) if tool is not None else ()
-    bundles = with_anchors(bundles, anchors)
+    tool, anchors = (None, ()) if light else _anchors(runtime, root)
+    if anchors:  # who holds a failing host's root must see every anchor its tool reads (sub-folders, DER)
+        from cadoctor._facts.certs.anchors import with_anchors
+
+        bundles = with_anchors(bundles, anchors)
     return Facts(
         runtime=runtime,
         libraries=tuple(_with_twins(lib, systems, root) for lib in libraries),
@@ -113,6 +114,14 @@ def facts_of_runtime(
         settings=settings,
         mozilla=mozilla_copy(runtime),
     )
+
+
+def _anchors(runtime: Runtime, root: FileRoot) -> tuple[AnchorTool | None, tuple[Anchor, ...]]:
+    """The tool that builds the OS store and the files it reads, judged by its rules (a light look reads none)."""
+    from cadoctor._facts.certs.anchors import read_anchors, store_tool  # lazy: parsing, which a light look avoids
+
+    tool = store_tool(runtime.os_release, root)
+    return tool, read_anchors(tool, root) if tool is not None else ()
 
 
 _TWIN_LIMIT = 64 << 20  # bytes compared between a bundled copy and the loader's own
