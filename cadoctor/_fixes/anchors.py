@@ -119,14 +119,14 @@ def _basis(tool: AnchorTool, rules: StoreTool) -> str:
 
 def anchor_fixes(facts: Facts, finding: Finding) -> list[Fix]:
     """The fix for one local-anchor finding: the rebuild for waiting roots, the exact change for an ignored file."""
-    tool = facts.anchor_tool
+    tool = next((t for t in facts.anchor_tools if t.name == finding.evidence.get("tool")), None)
     if tool is None:
         return []
     rules = _rules_of(tool)
     paths = [str(p) for p in finding.evidence.get("paths", [])]
     if any(has_control(p) for p in paths):
         return []  # a name no shell line should carry: the finding says what is wrong, the fix is by hand
-    anchors = [a for a in facts.anchors if a.path in paths]
+    anchors = [a for a in facts.anchors if a.path in paths and a.tool == tool.name]
     addresses = (finding.code, "host-unknown-ca") if finding.evidence.get("hosts") else (finding.code,)
     if finding.code == "local-anchor-pending":
         command = _rebuild(tool, rules, fresh=False)

@@ -280,12 +280,15 @@ class LocalRoot:
 
 @record
 class AnchorTool:
-    """The tool that builds the examined system's OS store from anchor files, as its own files show it.
+    """A tool that builds the examined system's OS store from anchor files, as the system's own files show it.
+
+    The system's own (its program's text, else os-release) comes first; another tool's is listed when the system
+    carries its tree (anchor folder and bundle), as a copied or emulated RHEL tree on Debian does.
 
     Attributes:
         name: Its row of the store tools' rules (`_locations.STORE_TOOLS`: `debian`, `alpine`, `rhel`, ...).
         command: What rebuilds the store; `program`: where the tool is installed (None: it is not).
-        decided_by: What told which tool applies: its program's own text, or os-release.
+        decided_by: What told which tool applies: its program's own text, os-release, or its tree.
         bundle: The file it builds, whose content says whether a root is already in the store.
 
     """
@@ -303,6 +306,7 @@ class Anchor:
 
     Attributes:
         path: The file, as the examined system names it; `folder`: the anchor folder it was found under.
+        tool: The store tool whose rules judge it (its `AnchorTool.name`).
         form: `pem`, `der`, `trusted` (PEM with p11-kit's trust flags), `none` (no certificate), `unreadable`.
         certificates: The certificates it holds as the tool reads them; `subjects`: their names.
         taken: Whether the tool takes it, and OpenSSL then finds its certificates in the store it builds.
@@ -316,6 +320,7 @@ class Anchor:
 
     path: str
     folder: str
+    tool: str
     form: str
     certificates: int
     subjects: tuple[str, ...]
@@ -343,8 +348,8 @@ class Facts:
     distributions: tuple[Distribution, ...] = ()
     injectors: tuple[Injector, ...] = ()
     local_roots: tuple[LocalRoot, ...] = ()
-    anchor_tool: AnchorTool | None = None  # the tool that builds the OS store from anchor files, by its rules
-    anchors: tuple[Anchor, ...] = ()  # the files it reads (or never will) where roots are added
+    anchor_tools: tuple[AnchorTool, ...] = ()  # the tools that build the OS store from anchor files: the system's first
+    anchors: tuple[Anchor, ...] = ()  # the files they read (or never will) where roots are added
     settings: tuple[Setting, ...] = ()
     mozilla: str | None = None  # a certifi bundle: Mozilla's set, standing in for roots compiled into a binary
     stacks: tuple[Stack, ...] = ()  # every TLS implementation a process carries (--pid), and who uses each

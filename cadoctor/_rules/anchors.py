@@ -109,7 +109,7 @@ def _why(rules: StoreTool, tool: AnchorTool, anchor: Anchor) -> str:
 
 def _pending(facts: Facts, tool: AnchorTool, rules: StoreTool) -> Iterator[Finding]:
     """Roots the tool will take that its bundle does not hold yet: it was not run since they were put there."""
-    waiting = [a for a in facts.anchors if a.taken and a.reason is None and a.in_store is False]
+    waiting = [a for a in _of(facts, tool) if a.taken and a.reason is None and a.in_store is False]
     if not waiting:
         return
     hosts = _needed_by(facts, waiting)
@@ -146,7 +146,7 @@ def _in_image(facts: Facts) -> bool:
 
 def _ignored(facts: Facts, tool: AnchorTool, rules: StoreTool) -> Iterator[Finding]:
     """Files the tool never takes (or takes without OpenSSL finding them), one finding each: each has its own fix."""
-    for anchor in facts.anchors:
+    for anchor in _of(facts, tool):
         if anchor.form == "unreadable" or anchor.reason is None:
             continue
         if anchor.in_store is True and anchor.reason != "several":
@@ -161,7 +161,7 @@ def _ignored(facts: Facts, tool: AnchorTool, rules: StoreTool) -> Iterator[Findi
 
 def _unreadable(facts: Facts, tool: AnchorTool) -> Iterator[Finding]:
     """Files cadoctor cannot read: whether they hold a root, and whether the store has it, is unknown."""
-    for anchor in facts.anchors:
+    for anchor in _of(facts, tool):
         if anchor.form != "unreadable":
             continue
         hosts = _unattributed(facts)
@@ -181,12 +181,15 @@ def _unreadable(facts: Facts, tool: AnchorTool) -> Iterator[Finding]:
         )
 
 
+def _of(facts: Facts, tool: AnchorTool) -> list[Anchor]:
+    """The files one tool judges."""
+    return [anchor for anchor in facts.anchors if anchor.tool == tool.name]
+
+
 def anchor_findings(facts: Facts) -> Iterator[Finding]:
-    """Roots waiting for the store tool, files it never takes, files cadoctor cannot read."""
-    tool = facts.anchor_tool
-    if tool is None or not facts.anchors:
-        return
-    rules = _rules_of(tool)
-    yield from _pending(facts, tool, rules)
-    yield from _ignored(facts, tool, rules)
-    yield from _unreadable(facts, tool)
+    """Roots waiting for each store tool, files it never takes, files cadoctor cannot read."""
+    for tool in facts.anchor_tools:
+        rules = _rules_of(tool)
+        yield from _pending(facts, tool, rules)
+        yield from _ignored(facts, tool, rules)
+        yield from _unreadable(facts, tool)

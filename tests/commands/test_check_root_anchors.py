@@ -65,8 +65,8 @@ def test_an_images_anchors_are_judged_and_fixed_in_the_image_never_run(tmp_path:
     _, report = check_json(clean_env(), "--root", str(root))
     validate(report, "report-v1.json")
     assert not (tmp_path / "was-run").exists()
-    assert report["anchor_tool"]["name"] == "debian"
-    assert report["anchor_tool"]["program"] == "/usr/sbin/update-ca-certificates"  # the image's, named as there
+    [tool] = report["anchor_tools"]
+    assert (tool["name"], tool["program"]) == ("debian", "/usr/sbin/update-ca-certificates")  # the image's own
     found = {f["code"]: f for f in report["findings"] if f["code"].startswith("local-anchor-")}
     assert set(found) == {"local-anchor-pending", "local-anchor-ignored"}
     assert found["local-anchor-pending"]["evidence"]["paths"] == [LOCAL + "/waiting.crt"]

@@ -42,13 +42,13 @@ ROOT = "CN=Example Private Root"  # the root `records.host` ends at
 
 def anchor(path: str, folder: str = LOCAL, **changes: Any) -> Anchor:
     """A PEM file of one root that its tool takes, not yet in the store."""
-    base = Anchor(path, folder, "pem", 1, (ROOT,), taken=True, in_store=False)
+    base = Anchor(path, folder, "debian", "pem", 1, (ROOT,), taken=True, in_store=False)
     return replace(base, **changes)
 
 
 def examined(tool: AnchorTool, *anchors: Anchor, **changes: Any) -> Facts:
     """A healthy interpreter whose OS store's tool reads these files."""
-    return facts(anchor_tool=tool, anchors=anchors, **changes)
+    return facts(anchor_tools=(tool,), anchors=tuple(replace(a, tool=tool.name) for a in anchors), **changes)
 
 
 def codes(examined: Facts) -> list[tuple[str, str]]:

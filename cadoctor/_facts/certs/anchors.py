@@ -50,14 +50,27 @@ def _head(path: str, root: FileRoot, limit: int) -> bytes | None:
         os.close(fd)
 
 
-def store_tool(os_release: Mapping[str, str], root: FileRoot = HOST) -> AnchorTool | None:
-    """The tool that builds this system's OS store: the one whose program is there, else os-release's (or None)."""
-    programs: dict[str, bytes | None] = {}
+def store_tools(os_release: Mapping[str, str], root: FileRoot = HOST) -> tuple[AnchorTool, ...]:
+    """The tools that build this system's OS store: its own first, then any other whose tree it carries."""
+    programs = {p: _head(p, root, _PROGRAM_LIMIT) for tool in STORE_TOOLS for p in tool.programs}
+    own = _own_tool(os_release, programs)
+    found = [own] if own is not None else []
+    for tool in STORE_TOOLS:
+        if any(t.name == tool.name or set(rules_of(t.name).anchors) & set(tool.anchors) for t in found):
+            continue  # one folder, one tool: Alpine's and Debian's share theirs, and the system's own decides
+        folder = next((f for f in tool.anchors if root.exists(f, directory=True)), None)
+        if folder is not None and root.exists(tool.bundle):
+            installed = next((p for p in tool.programs if programs.get(p) is not None), None)
+            why = "its tree (%s and %s)" % (folder, tool.bundle)
+            found.append(AnchorTool(tool.name, tool.command, installed, why, tool.bundle))
+    return tuple(found)
+
+
+def _own_tool(os_release: Mapping[str, str], programs: Mapping[str, bytes | None]) -> AnchorTool | None:
+    """The system's own tool: the one whose program's text is there, else os-release's (or None)."""
     for tool in STORE_TOOLS:
         for program in tool.programs:
-            if program not in programs:
-                programs[program] = _head(program, root, _PROGRAM_LIMIT)
-            text = programs[program]
+            text = programs.get(program)
             if text is not None and tool.marker in text:
                 return AnchorTool(tool.name, tool.command, program, "its program %s" % program, tool.bundle)
     ids = [os_release.get("ID", ""), *os_release.get("ID_LIKE", "").split()]
@@ -232,11 +245,13 @@ def _judge(
         reason = placed if file_type == "unreadable" else "not-regular"
         problem = error if file_type != "missing" else "a link to nothing"
         taken = file_type == "unreadable" and placed is None  # its tool runs as root: it may read what we cannot
-        return Anchor(path, folder, "unreadable", 0, (), taken=taken, reason=reason, problem=problem)
+        return Anchor(path, folder, tool.name, "unreadable", 0, (), taken=taken, reason=reason, problem=problem)
     try:
         data = os.read(fd, _FILE_LIMIT)
     except OSError as exc:
-        return Anchor(path, folder, "unreadable", 0, (), taken=placed is None, reason=placed, problem=str(exc))
+        return Anchor(
+            path, folder, tool.name, "unreadable", 0, (), taken=placed is None, reason=placed, problem=str(exc)
+        )
     finally:
         os.close(fd)
     content = _Content(data, anywhere=tool.converts)
@@ -255,7 +270,7 @@ def _judge(
     elif reason is None and not tool.converts and len(ders) > 1:
         reason = "several"  # copied into the bundle whole; `openssl rehash` skips it: no hash link
     wanted = [d for d in ders if not tool.ca_only or _authority(d)] or ders
-    return _anchor(path, folder, content, wanted, reason in (None, "several"), reason, store)
+    return _anchor(tool, path, folder, content, wanted, reason in (None, "several"), reason, store)
 
 
 def _authority(der: bytes) -> bool:
@@ -275,7 +290,14 @@ def _blocks(der: bytes, blocked: set[object]) -> bool:
 
 
 def _anchor(
-    path: str, folder: str, content: _Content, ders: list[bytes], taken: bool, reason: str | None, store: _Store
+    tool: StoreTool,
+    path: str,
+    folder: str,
+    content: _Content,
+    ders: list[bytes],
+    taken: bool,
+    reason: str | None,
+    store: _Store,
 ) -> Anchor:
     """The record of a read anchor file: its certificates, and whether the store holds them."""
     subjects, identities = [], set()
@@ -292,6 +314,7 @@ def _anchor(
     return Anchor(
         path=path,
         folder=folder,
+        tool=tool.name,
         form=content.form,
         certificates=len(ders),
         subjects=tuple(subjects),
@@ -334,7 +357,7 @@ def _selection(tool: StoreTool, root: FileRoot, store: _Store) -> Iterator[Ancho
         if target != path and root.exists(path):
             data = _head(path, root, _FILE_LIMIT) or b""
             content = _Content(data, anywhere=False)
-            yield _anchor(path, tool.selected, content, content.ders, True, None, store)
+            yield _anchor(tool, path, tool.selected, content, content.ders, True, None, store)
     for path, _ in _walk(tool.selected, root):
         relative = path[len(tool.selected) + 1 :]
         if relative in named or not path.endswith(".crt"):
@@ -342,7 +365,7 @@ def _selection(tool: StoreTool, root: FileRoot, store: _Store) -> Iterator[Ancho
         data = _head(path, root, _FILE_LIMIT) or b""
         content = _Content(data, anywhere=False)
         if content.ders:
-            yield _anchor(path, tool.selected, content, content.ders, False, "unselected", store)
+            yield _anchor(tool, path, tool.selected, content, content.ders, False, "unselected", store)
 
 
 def read_anchors(tool: AnchorTool, root: FileRoot = HOST) -> tuple[Anchor, ...]:

@@ -94,7 +94,7 @@ def facts_of_runtime(
     settings = client_settings(runtime.environment, runtime.prefix, root)
     bundles = light_inventory(runtime, root) if light else inventory(runtime, root, distributions, settings, names)
     systems = system_libraries({lib.realpath: lib.openssldir for lib in libraries}, root) if wants_loader else ()
-    tool, anchors = (None, ()) if light else _anchors(runtime, root)
+    tools, anchors = ((), ()) if light else _anchors(runtime, root)
     if anchors:  # who holds a failing host's root must see every anchor its tool reads (sub-folders, DER)
         from cadoctor._facts.certs.anchors import with_anchors
 
@@ -109,19 +109,19 @@ def facts_of_runtime(
         distributions=distributions,
         injectors=injectors,
         local_roots=() if light else local_roots(bundles),
-        anchor_tool=tool,
+        anchor_tools=tools,
         anchors=anchors,
         settings=settings,
         mozilla=mozilla_copy(runtime),
     )
 
 
-def _anchors(runtime: Runtime, root: FileRoot) -> tuple[AnchorTool | None, tuple[Anchor, ...]]:
-    """The tool that builds the OS store and the files it reads, judged by its rules (a light look reads none)."""
-    from cadoctor._facts.certs.anchors import read_anchors, store_tool  # lazy: parsing, which a light look avoids
+def _anchors(runtime: Runtime, root: FileRoot) -> tuple[tuple[AnchorTool, ...], tuple[Anchor, ...]]:
+    """The tools that build the OS store and the files they read, judged by their rules (a light look reads none)."""
+    from cadoctor._facts.certs.anchors import read_anchors, store_tools  # lazy: parsing, which a light look avoids
 
-    tool = store_tool(runtime.os_release, root)
-    return tool, read_anchors(tool, root) if tool is not None else ()
+    tools = store_tools(runtime.os_release, root)
+    return tools, tuple(anchor for tool in tools for anchor in read_anchors(tool, root))
 
 
 _TWIN_LIMIT = 64 << 20  # bytes compared between a bundled copy and the loader's own

@@ -20,7 +20,7 @@ import trustme
 from clients import namespace_or_skip
 from conftest import CHILD_TIMEOUT, clean_env
 
-from cadoctor._facts.certs.anchors import read_anchors, store_tool
+from cadoctor._facts.certs.anchors import read_anchors, store_tools
 from cadoctor._facts.child.interpreter import os_release
 from cadoctor._facts.fs.fileroot import FileRoot
 from cadoctor._model import Anchor, AnchorTool
@@ -49,9 +49,9 @@ def _put(root: FileRoot, path: str, data: bytes, mode: int = 0o644) -> None:
 
 def _tool(root: FileRoot) -> AnchorTool:
     """The store tool the root's own files name."""
-    tool = store_tool(os_release(root.host), root)
-    assert tool is not None
-    return tool
+    tools = store_tools(os_release(root.host), root)
+    assert tools
+    return tools[0]
 
 
 def _by_name(anchors: tuple[Anchor, ...]) -> dict[str, tuple[bool, str | None]]:
@@ -88,7 +88,7 @@ def test_without_its_program_os_release_names_the_tool_and_says_it_is_missing(tm
     """A final image stage without update-ca-certificates: Debian's rules, and no program to run."""
     tool = _tool(_root(tmp_path, "ubuntu"))
     assert (tool.name, tool.program, tool.decided_by) == ("debian", None, "os-release ID ubuntu")
-    assert store_tool({"ID": "plan9"}, _root(tmp_path / "other", "plan9")) is None
+    assert store_tools({"ID": "plan9"}, _root(tmp_path / "other", "plan9")) == ()
 
 
 def test_debian_takes_crt_names_at_any_depth_and_links_only_single_pem_files(tmp_path: Path) -> None:
@@ -221,6 +221,25 @@ def test_rhel_rules_are_what_p11_kits_trust_extract_does(tmp_path: Path) -> None
     assert bundle.read_bytes().count(b"-----BEGIN CERTIFICATE-----") == 4  # pem, hidden, der, two's own (pem once)
 
 
+def test_another_tools_tree_on_the_system_is_judged_by_that_tool(tmp_path: Path) -> None:
+    """A Debian system carrying an RHEL tree (anchors and extracted bundle): both tools, each file by its own."""
+    root = _root(tmp_path, "debian")
+    ca = trustme.CA()
+    _put(root, LOCAL + "/corp.pem", ca.cert_pem.bytes())
+    _put(root, RHEL_SOURCE + "/anchors/corp.pem", ca.cert_pem.bytes())
+    _put(root, RHEL_BUNDLE, trustme.CA().cert_pem.bytes())
+    tools = store_tools(os_release(root.host), root)
+    assert [(t.name, t.decided_by) for t in tools] == [
+        ("debian", "os-release ID debian"),
+        ("rhel", "its tree (%s/anchors and %s)" % (RHEL_SOURCE, RHEL_BUNDLE)),
+    ]
+    found = [(a.tool, a.path, a.taken, a.in_store) for t in tools for a in read_anchors(t, root)]
+    assert found == [
+        ("debian", LOCAL + "/corp.pem", False, False),
+        ("rhel", RHEL_SOURCE + "/anchors/corp.pem", True, False),  # taken by update-ca-trust, not extracted yet
+    ]
+
+
 def test_suse_reads_its_own_anchor_folders(tmp_path: Path) -> None:
     """openSUSE: /etc/pki/trust/anchors by p11-kit's rules; its bundle under /var/lib/ca-certificates."""
     root = _root(tmp_path, "opensuse-leap")
@@ -284,10 +303,11 @@ def test_check_is_not_slowed_by_reading_anchors() -> None:
     """Reading this host's anchor folders costs a few milliseconds, the store's look-ups included."""
     import time
 
-    tool = store_tool(os_release())
-    if tool is None:
+    tools = store_tools(os_release())
+    if not tools:
         pytest.skip("no store tool on this host")
     start = time.perf_counter()
-    read_anchors(tool)
+    for tool in tools:
+        read_anchors(tool)
     assert time.perf_counter() - start < 0.5, "reading the anchors took too long"
     assert sys.modules["cadoctor._facts.certs.anchors"]
