@@ -11,6 +11,7 @@ from cadoctor._fixes.propose import propose
 from cadoctor._model import Anchor, AnchorTool, Facts, Subject
 from cadoctor._record import replace
 from cadoctor._rules.anchors import anchor_findings
+from cadoctor._rules.trust import diagnose
 
 DEBIAN = AnchorTool(
     "debian",
@@ -193,6 +194,8 @@ def test_an_unreadable_file_is_said_to_be_unknown_never_absent() -> None:
     assert "cannot read" in finding.summary
     assert "may be in it" in finding.summary
     assert shells(checked) == ["chmod a+r -- '%s/corp.crt'" % LOCAL]
+    [unknown] = [f for f in diagnose(checked) if f.code == "host-unknown-ca"]
+    assert "no bundle cadoctor could read holds it (it could not read %s/corp.crt)" % LOCAL in unknown.summary
     root_wanted = [f for f in propose(checked, tuple(anchor_findings(checked))) if "host-unknown-ca" in f.addresses]
     assert any("could read here (not %s/corp.crt)" % LOCAL in (f.evidence or "") for f in root_wanted)
 
