@@ -135,13 +135,18 @@ class _Content:
 
     def __init__(self, data: bytes, anywhere: bool) -> None:
         self.ders: list[bytes] = []
-        self.trusted = False
         self.der = False
         self.private_key = _KEY.search(data) is not None
-        for begin in _BEGIN.finditer(data):
+        self.trusted = data.startswith(b"[p11-kit-object-v1]")  # p11-kit's own format carries its trust
+        at = 0
+        while True:  # each search starts where the last block ended: linear in the file's size
+            begin = _BEGIN.search(data, at)
+            if begin is None:
+                break
             end = data.find(b"-----END ", begin.end())
             if end == -1:
                 break
+            at = end
             # OpenSSL's PEM reader takes a block only from the start of a line; p11-kit's anywhere
             line_start = begin.start() == 0 or data[begin.start() - 1 : begin.start()] in (b"\n", b"\r")
             der = decode_block(data[begin.end() : end])
@@ -256,8 +261,8 @@ def _judge(
         os.close(fd)
     content = _Content(data, anywhere=tool.converts)
     ders = content.ders
-    if not ders and not (looks_like_root or content.private_key):
-        return None
+    if not ders and (content.trusted or not (looks_like_root or content.private_key)):
+        return None  # no root, and nothing meant as one (p11-kit's objects without a certificate included)
     reason = placed
     if reason is None and not ders:
         reason = "no-certificate"
@@ -392,8 +397,8 @@ def read_anchors(tool: AnchorTool, root: FileRoot = HOST) -> tuple[Anchor, ...]:
             continue
         for name in names:
             anchor = _judge(rules, "%s/%s" % (folder, name), folder, 0, root, store, blocked)
-            if anchor is not None and anchor.taken and anchor.form != "trusted":
-                found.append(replace(anchor, taken=False, reason="not-anchor"))
+            if anchor is not None and anchor.taken:  # a root only with its own trust flags
+                found.append(anchor if anchor.form == "trusted" else replace(anchor, taken=False, reason="not-anchor"))
     found.extend(_selection(rules, root, store))
     return tuple(found)
 

@@ -299,6 +299,32 @@ def test_a_link_loop_in_an_anchor_folder_ends(tmp_path: Path) -> None:
     assert _by_name(read_anchors(_tool(root), root)) == {"corp.crt": (True, None)}
 
 
+def test_a_hostile_anchor_is_read_in_time_linear_in_its_size(tmp_path: Path) -> None:
+    """A megabyte of BEGIN lines before one END: read once, in well under a second, and judged to hold nothing."""
+    import time
+
+    root = _root(tmp_path, "rhel")
+    _put(
+        root,
+        RHEL_SOURCE + "/anchors/evil.crt",
+        b"-----BEGIN CERTIFICATE-----\n" * 37000 + b"-----END CERTIFICATE-----\n",
+    )
+    start = time.perf_counter()
+    [anchor] = read_anchors(_tool(root), root)
+    assert time.perf_counter() - start < 1.0
+    assert (anchor.form, anchor.reason) == ("none", "no-certificate")
+
+
+def test_p11_kits_own_format_is_a_root_with_its_trust(tmp_path: Path) -> None:
+    """A `.p11-kit` file (what `trust anchor --store` writes) beside the anchors folder carries its trust: taken."""
+    root = _root(tmp_path, "rhel")
+    text = b"[p11-kit-object-v1]\nclass: certificate\ntrusted: true\n" + trustme.CA().cert_pem.bytes()
+    _put(root, RHEL_SOURCE + "/corp.p11-kit", text)
+    _put(root, RHEL_SOURCE + "/blocklist-only.p11-kit", b"[p11-kit-object-v1]\nclass: x-certificate-extension\n")
+    [anchor] = read_anchors(_tool(root), root)
+    assert (anchor.form, anchor.taken, anchor.reason) == ("trusted", True, None)
+
+
 def test_check_is_not_slowed_by_reading_anchors() -> None:
     """Reading this host's anchor folders costs a few milliseconds, the store's look-ups included."""
     import time
