@@ -315,7 +315,10 @@ def _anchor(
             subjects.append(name_text(parsed.subject))
         except MalformedDER:
             subjects.append("an unreadable name")
-    in_store = all(store.holds(der) for der in ders) if store.readable and ders else (False if ders else None)
+    if content.trusted or not ders:  # trust flags (distrust, other purposes) decide what reaches the bundle
+        in_store = None
+    else:
+        in_store = all(store.holds(der) for der in ders) if store.readable else False
     return Anchor(
         path=path,
         folder=folder,
@@ -397,8 +400,10 @@ def read_anchors(tool: AnchorTool, root: FileRoot = HOST) -> tuple[Anchor, ...]:
             continue
         for name in names:
             anchor = _judge(rules, "%s/%s" % (folder, name), folder, 0, root, store, blocked)
-            if anchor is not None and anchor.taken:  # a root only with its own trust flags
-                found.append(anchor if anchor.form == "trusted" else replace(anchor, taken=False, reason="not-anchor"))
+            # a plain certificate here is no root; one with trust flags (the distribution's own
+            # ca-bundle.trust.p11-kit) is judged by flags cadoctor does not read: left alone
+            if anchor is not None and anchor.taken and anchor.form != "trusted":
+                found.append(replace(anchor, taken=False, reason="not-anchor"))
     found.extend(_selection(rules, root, store))
     return tuple(found)
 

@@ -315,14 +315,20 @@ def test_a_hostile_anchor_is_read_in_time_linear_in_its_size(tmp_path: Path) -> 
     assert (anchor.form, anchor.reason) == ("none", "no-certificate")
 
 
-def test_p11_kits_own_format_is_a_root_with_its_trust(tmp_path: Path) -> None:
-    """A `.p11-kit` file (what `trust anchor --store` writes) beside the anchors folder carries its trust: taken."""
+def test_p11_kits_own_format_is_left_to_its_trust_flags(tmp_path: Path) -> None:
+    """`.p11-kit` files carry per-certificate trust cadoctor does not read: RHEL's own trust source says nothing."""
     root = _root(tmp_path, "rhel")
-    text = b"[p11-kit-object-v1]\nclass: certificate\ntrusted: true\n" + trustme.CA().cert_pem.bytes()
-    _put(root, RHEL_SOURCE + "/corp.p11-kit", text)
+    text = b"[p11-kit-object-v1]\nclass: certificate\nx-distrusted: true\n" + trustme.CA().cert_pem.bytes()
+    _put(root, "/usr/share/pki/ca-trust-source/ca-bundle.trust.p11-kit", text)
+    _put(root, RHEL_SOURCE + "/anchors/corp.p11-kit", text)
     _put(root, RHEL_SOURCE + "/blocklist-only.p11-kit", b"[p11-kit-object-v1]\nclass: x-certificate-extension\n")
     [anchor] = read_anchors(_tool(root), root)
-    assert (anchor.form, anchor.taken, anchor.reason) == ("trusted", True, None)
+    assert (anchor.path, anchor.form, anchor.taken, anchor.in_store) == (
+        RHEL_SOURCE + "/anchors/corp.p11-kit",
+        "trusted",
+        True,
+        None,  # whether its flags let it into the bundle is not guessed: no finding either way
+    )
 
 
 def test_check_is_not_slowed_by_reading_anchors() -> None:
