@@ -64,6 +64,8 @@ def _trust_root(facts: Facts, host: HostCheck) -> list[Fix]:
             )
         )
         return fixes
+    if any(host.top_issuer in anchor.subjects for anchor in facts.anchors):
+        return []  # the anchor's own finding fixes it: the exact change its tool needs, then the rebuild
     anchored = [h.path for h in host.holders if "local-anchors" in h.roles]
     if anchored:
         return [_install_anchors(host, anchored[0])]
@@ -102,9 +104,17 @@ def _root_wanted(facts: Facts, host: HostCheck) -> Fix:
         addresses=("host-unknown-ca",),
         command=command,
         lines={"shell": command},
-        evidence="not tried: no copy of that root is on this host, and one taken from this connection would "
-        "trust whoever answered",
+        evidence="not tried: no copy of that root %s, and one taken from this connection would trust whoever "
+        "answered" % _not_found(facts),
     )
+
+
+def _not_found(facts: Facts) -> str:
+    """Where the root was not found: on this host, or in what cadoctor could read of it."""
+    unread = [a.path for a in facts.anchors if a.form == "unreadable"]
+    if not unread:
+        return "is on this host"
+    return "was found in what cadoctor could read here (not %s)" % ", ".join(unread)
 
 
 def _server_fix(host: HostCheck) -> Fix:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+from cadoctor._fixes.anchors import anchor_fixes
 from cadoctor._fixes.bundles import best_bundle, merged_fix
 from cadoctor._fixes.clients import client_fixes
 from cadoctor._fixes.hosts import host_fixes
 from cadoctor._fixes.shell import env_lines, sh_quote
 from cadoctor._fixes.stacks import stack_fixes
-from cadoctor._locations import CA_PACKAGE_COMMANDS, LOCAL_ANCHORS
+from cadoctor._locations import ANCHOR_COMMANDS, CA_PACKAGE_COMMANDS, LOCAL_ANCHORS, STORE_TOOLS
 from cadoctor._model import Facts, Finding, Fix, SystemLibrary
 from cadoctor._text import has_control
 
@@ -166,29 +167,35 @@ def _ca_package_command(facts: Facts) -> str | None:
 
 
 def _private_ca_fix(facts: Facts, finding: Finding) -> Fix | None:
-    """Add a private CA to the OS store instead of replacing every root with it."""
-    ids = [facts.runtime.os_release.get("ID", ""), *facts.runtime.os_release.get("ID_LIKE", "").split()]
+    """Add a private CA to the OS store instead of replacing every root with it: the system's own store tool's way."""
     path = str(finding.evidence.get("path"))
     variable = str(finding.evidence.get("variable"))
-    for (anchor, users), refresh in zip(
-        LOCAL_ANCHORS, ("update-ca-certificates", "update-ca-trust", "update-ca-certificates", "trust extract-compat")
-    ):
+    folder_and_command = _anchor_folder(facts)
+    if folder_and_command is None:
+        return None
+    anchor, refresh = folder_and_command
+    name = os.path.basename(path) if path.endswith(".crt") else os.path.basename(path) + ".crt"
+    command = "cp %s %s && %s && unset %s" % (sh_quote(path), sh_quote(os.path.join(anchor, name)), refresh, variable)
+    return Fix(
+        kind="command",
+        summary="Add the private CA to the OS store instead of replacing all roots",
+        addresses=(finding.code,),
+        command=command,
+        lines={"shell": command},
+    )
+
+
+def _anchor_folder(facts: Facts) -> tuple[str, str] | None:
+    """Where a root is added to the OS store and what rebuilds it: the system's own tool, else its os-release's."""
+    if facts.anchor_tools:
+        tool = facts.anchor_tools[0]
+        folder = next(t.anchors[0] for t in STORE_TOOLS if t.name == tool.name)
+        return folder, tool.command
+    ids = [facts.runtime.os_release.get("ID", ""), *facts.runtime.os_release.get("ID_LIKE", "").split()]
+    for anchor, users in LOCAL_ANCHORS:
         family = users.split(" (")[0].lower()
         if any(i and i in family for i in ids):
-            name = os.path.basename(path) if path.endswith(".crt") else os.path.basename(path) + ".crt"
-            command = "cp %s %s && %s && unset %s" % (
-                sh_quote(path),
-                sh_quote(os.path.join(anchor, name)),
-                refresh,
-                variable,
-            )
-            return Fix(
-                kind="command",
-                summary="Add the private CA to the OS store instead of replacing all roots",
-                addresses=(finding.code,),
-                command=command,
-                lines={"shell": command},
-            )
+            return anchor, ANCHOR_COMMANDS[anchor]
     return None
 
 
@@ -297,6 +304,8 @@ def propose(facts: Facts, findings: tuple[Finding, ...]) -> tuple[Fix, ...]:
             drop = _ssl_import_fix(facts, finding)
             if drop is not None:
                 fixes.append(drop)
+        elif finding.code.startswith("local-anchor-"):
+            fixes.extend(anchor_fixes(facts, finding))
         elif finding.code == "library-deleted":
             fixes.append(
                 Fix(

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from cadoctor._model.document import SCHEMA_VERSION, plain
 from cadoctor._model.facts import (
+    Anchor,
+    AnchorTool,
     Bundle,
     Distribution,
     Exposure,
@@ -28,6 +30,8 @@ from cadoctor._model.report import Client, ClientTrust, Finding, Fix, Report, Se
 
 __all__ = [
     "SCHEMA_VERSION",
+    "Anchor",
+    "AnchorTool",
     "Bundle",
     "ChainCertificate",
     "Client",

@@ -312,6 +312,61 @@ class LocalRoot:
 
 
 @record
+class AnchorTool:
+    """A tool that builds the examined system's OS store from anchor files, as the system's own files show it.
+
+    The system's own (its program's text, else os-release) comes first; another tool's is listed when the system
+    carries its tree (anchor folder and bundle), as a copied or emulated RHEL tree on Debian does.
+
+    Attributes:
+        name: Its row of the store tools' rules (`_locations.STORE_TOOLS`: `debian`, `alpine`, `rhel`, ...).
+        command: What rebuilds the store; `program`: where the tool is installed (None: it is not).
+        decided_by: What told which tool applies: its program's own text, os-release, or its tree.
+        bundle: The file it builds, whose content says whether a root is already in the store.
+
+    """
+
+    name: str
+    command: str
+    program: str | None
+    decided_by: str
+    bundle: str
+
+
+@record
+class Anchor:
+    """A file the OS store's tool reads, or will never read, where roots are added: judged by that tool's rules.
+
+    Attributes:
+        path: The file, as the examined system names it; `folder`: the anchor folder it was found under.
+        tool: The store tool whose rules judge it (its `AnchorTool.name`).
+        form: `pem`, `der`, `trusted` (PEM with p11-kit's trust flags), `none` (no certificate), `unreadable`.
+        certificates: The certificates it holds as the tool reads them; `subjects`: their names.
+        taken: Whether the tool takes it, and OpenSSL then finds its certificates in the store it builds.
+        reason: Why not, or not wholly: `name`, `hidden`, `sub-folder`, `der`, `several` (no hash link),
+            `no-certificate`, `not-regular`, `not-ca`, `blocklisted`, `unselected`, `not-anchor`.
+        in_store: Whether the bundle the tool builds holds every certificate of it now (None: unknown).
+        problem: Why cadoctor could not read it (then `form` is `unreadable`).
+        private_key: It holds a private key, which a copying tool puts into the world-readable bundle.
+
+    """
+
+    path: str
+    folder: str
+    tool: str
+    form: str
+    certificates: int
+    subjects: tuple[str, ...]
+    taken: bool
+    reason: str | None = None
+    in_store: bool | None = None
+    problem: str | None = None
+    private_key: bool = False
+    identities: frozenset[str] = field(default=frozenset(), metadata=INTERNAL, compare=False)
+    ders: tuple[bytes, ...] = field(default=(), metadata=INTERNAL, compare=False)
+
+
+@record
 class Facts:
     """Everything the rules look at: the runtime, its libraries, the bundles on disk, live handshakes."""
 
@@ -326,6 +381,8 @@ class Facts:
     distributions: tuple[Distribution, ...] = ()
     injectors: tuple[Injector, ...] = ()
     local_roots: tuple[LocalRoot, ...] = ()
+    anchor_tools: tuple[AnchorTool, ...] = ()  # the tools that build the OS store from anchor files: the system's first
+    anchors: tuple[Anchor, ...] = ()  # the files they read (or never will) where roots are added
     settings: tuple[Setting, ...] = ()
     mozilla: str | None = None  # a certifi bundle: Mozilla's set, standing in for roots compiled into a binary
     stacks: tuple[Stack, ...] = ()  # every TLS implementation a process carries (--pid), and who uses each

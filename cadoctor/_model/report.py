@@ -48,6 +48,8 @@ class Fix:
         lines: Ready-to-paste forms of the change (`shell`, `dockerfile`, `systemd`, `python`, ...).
         preload: Libraries to load with RTLD_GLOBAL before `import ssl` (library swaps).
         cafile, capath: Locations passed to `load_verify_locations` (code fixes).
+        root: The file-system root a `command` acts inside (an image or chroot given by `--root`), its paths
+            named as there; None: this host. Its lines then say how to run it there (`chroot`, a Dockerfile `RUN`).
         verified: True or False once tried in a fresh child interpreter; None when it cannot be tried here.
         evidence: What the trial observed.
 
@@ -62,6 +64,7 @@ class Fix:
     cafile: str | None = None
     capath: str | None = None
     command: str | None = None
+    root: str | None = None
     sample_source: str | None = field(default=None, metadata=INTERNAL)
     add_cafile: str | None = field(default=None, metadata=INTERNAL)  # loaded on top of the defaults (code fixes)
     trial_host: HostCheck | None = field(default=None, metadata=INTERNAL)  # verify with a real handshake to it

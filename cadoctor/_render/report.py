@@ -86,6 +86,8 @@ def to_document(report: Report) -> dict[str, Any]:
         "distributions": plain(report.facts.distributions),
         "injectors": plain(report.facts.injectors),
         "local_roots": plain(report.facts.local_roots),
+        "anchor_tools": plain(report.facts.anchor_tools),
+        "anchors": plain(report.facts.anchors),
         "settings": plain(report.facts.settings),
         "stacks": plain(report.stacks),
         "mozilla": report.facts.mozilla,

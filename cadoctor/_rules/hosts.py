@@ -32,16 +32,24 @@ _WHY = {
 }
 
 
-def _holders_text(host: HostCheck, python: str) -> str:
-    """Say which bundles hold the chain's root (or trust an intermediate of it), and whether the chain verifies."""
+def _holders_text(host: HostCheck, python: str, unread: list[str]) -> str:
+    """Say which bundles hold the chain's root (or trust an intermediate of it), and whether the chain verifies.
+
+    `unread`: files where roots are added that cadoctor could not read; one of them may hold it.
+    """
+    nowhere = (
+        "no bundle cadoctor could read holds it (it could not read %s)" % ", ".join(unread)
+        if unread
+        else "no bundle on this host holds it"
+    )
     roots = [h for h in host.holders if not h.partial_chain]
     if not roots and host.chain and not host.chain[-1].self_issued:
         text = (
-            "no bundle on this host holds it: trust that root if it is your CA's (a private CA, a cluster's, a "
-            "proxy's), or, if %r is an intermediate, the server must send it" % host.top_issuer
+            "%s: trust that root if it is your CA's (a private CA, a cluster's, a proxy's), or, if %r is an "
+            "intermediate, the server must send it" % (nowhere, host.top_issuer)
         )
     elif not roots:
-        text = "no bundle on this host holds it"
+        text = nowhere
     else:
         text = "held by " + "; ".join(
             "%s (%s)" % (h.path, "the chain verifies against it" if h.verifies else "does not verify: %s" % h.reason)
@@ -134,7 +142,9 @@ def host_findings(facts: Facts) -> Iterator[Finding]:
         leaf = host.chain[0] if host.chain else None
         why = _WHY[host.code].format(
             top=repr(host.top_issuer),
-            holders=_holders_text(host, facts.runtime.python_version),
+            holders=_holders_text(
+                host, facts.runtime.python_version, [a.path for a in facts.anchors if a.form == "unreadable"]
+            ),
             missing=repr(host.missing_issuer),
             published="; its issuer is published at %s" % host.chain[-1].ca_issuers[0]
             if host.chain and host.chain[-1].ca_issuers

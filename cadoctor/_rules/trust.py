@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator, Mapping
 
 from cadoctor._model import Bundle, Facts, Finding, Severity
+from cadoctor._rules.anchors import anchor_findings
 from cadoctor._rules.clients import client_findings, path_effects
 from cadoctor._rules.hosts import host_findings
 from cadoctor._rules.public_roots import override_replaces_defaults
@@ -557,6 +558,7 @@ RULES: tuple[Rule, ...] = (
     trust_writable,
     strict_verification,
     runtime_known_issue,
+    anchor_findings,
     host_findings,
     client_findings,
     stack_findings,

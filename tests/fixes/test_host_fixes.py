@@ -105,7 +105,7 @@ def test_holders_that_do_not_verify_are_unread_or_untrustworthy_are_skipped() ->
 @pytest.mark.parametrize(
     ("folder", "command"),
     [
-        ("/etc/pki/ca-trust/source/anchors", "update-ca-trust"),
+        ("/etc/pki/ca-trust/source/anchors", "update-ca-trust extract"),
         ("/usr/local/share/ca-certificates", "update-ca-certificates"),
         ("/srv/anchors", "update-ca-certificates"),  # a folder not in the table: the common command
     ],

@@ -281,9 +281,9 @@ def test_ssl_that_fails_to_load_a_library_from_ld_library_path_drops_that_entry(
     ("release", "anchor", "refresh"),
     [
         ({"ID": "ubuntu", "ID_LIKE": "debian"}, "/usr/local/share/ca-certificates", "update-ca-certificates"),
-        ({"ID": "fedora"}, "/etc/pki/ca-trust/source/anchors", "update-ca-trust"),
+        ({"ID": "fedora"}, "/etc/pki/ca-trust/source/anchors", "update-ca-trust extract"),
         ({"ID": "opensuse-leap", "ID_LIKE": "suse opensuse"}, "/etc/pki/trust/anchors", "update-ca-certificates"),
-        ({"ID": "arch"}, "/etc/ca-certificates/trust-source/anchors", "trust extract-compat"),
+        ({"ID": "arch"}, "/etc/ca-certificates/trust-source/anchors", "update-ca-trust"),
     ],
 )
 def test_a_private_ca_is_added_to_the_os_store_by_its_distributions_tool(

@@ -11,7 +11,7 @@ from cadoctor._facts.child.libraries import LIBRARY_NAME
 from cadoctor._facts.fs.fileroot import HOST, FileRoot
 from cadoctor._facts.interpreters.distributions import client_settings, read_installed
 from cadoctor._facts.interpreters.runtime import runtime_from_probe
-from cadoctor._model import Facts, LoadedLibrary, Runtime, Subject, SystemLibrary
+from cadoctor._model import Anchor, AnchorTool, Facts, LoadedLibrary, Runtime, Subject, SystemLibrary
 from cadoctor._record import replace
 
 TYPE_CHECKING = False
@@ -96,6 +96,11 @@ def facts_of_runtime(
     settings = client_settings(runtime.environment, runtime.prefix, root)
     bundles = light_inventory(runtime, root) if light else inventory(runtime, root, distributions, settings, names)
     systems = system_libraries({lib.realpath: lib.openssldir for lib in libraries}, root) if wants_loader else ()
+    tools, anchors = ((), ()) if light else _anchors(runtime, root)
+    if anchors:  # who holds a failing host's root must see every anchor its tool reads (sub-folders, DER)
+        from cadoctor._facts.certs.anchors import with_anchors
+
+        bundles = with_anchors(bundles, anchors)
     return Facts(
         runtime=runtime,
         libraries=tuple(_with_twins(lib, systems, root) for lib in libraries),
@@ -106,6 +111,8 @@ def facts_of_runtime(
         distributions=distributions,
         injectors=injectors,
         local_roots=() if light else local_roots(bundles),
+        anchor_tools=tools,
+        anchors=anchors,
         settings=settings,
         mozilla=mozilla_copy(runtime),
     )
@@ -122,6 +129,14 @@ def _with_certifi(runtime: Runtime, certifi: Mapping[str, str | None]) -> Runtim
     store = certifi["store"] if certifi["kind"] == "file" else (certifi["shipped"] or runtime.certifi)
     mozilla = certifi["pristine"] if certifi["kind"] == "file" else certifi["shipped"]
     return replace(runtime, certifi=store, certifi_decided=certifi["decided"], certifi_mozilla=mozilla)
+
+
+def _anchors(runtime: Runtime, root: FileRoot) -> tuple[tuple[AnchorTool, ...], tuple[Anchor, ...]]:
+    """The tools that build the OS store and the files they read, judged by their rules (a light look reads none)."""
+    from cadoctor._facts.certs.anchors import read_anchors, store_tools  # lazy: parsing, which a light look avoids
+
+    tools = store_tools(runtime.os_release, root)
+    return tools, tuple(anchor for tool in tools for anchor in read_anchors(tool, root))
 
 
 _TWIN_LIMIT = 64 << 20  # bytes compared between a bundled copy and the loader's own
