@@ -203,6 +203,7 @@ class Runtime:
     environment: Mapping[str, str]
     certifi: str | None = None  # the bundle of this interpreter's certifi, if it has one
     site_folders: tuple[str, ...] = ()  # where its distributions live (sys.path's folders, or its layout's)
+    cwd: str | None = None  # the working directory a relative CA path is resolved against (None: not known)
 
 
 @record

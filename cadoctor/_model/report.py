@@ -78,8 +78,14 @@ class ClientTrust:
     """What one client trusts: the kind of store, where it is, how many certificates it holds.
 
     Attributes:
-        kind: `openssl-defaults`, `certifi`, `own-bundle`, `variable`, `truststore`, `compiled-in`, `missing`.
-        source: What put it in effect: `default`, a variable's name, an injector's `.pth`.
+        kind: `openssl-defaults`, `certifi`, `own-bundle`, `variable`, `truststore`, `compiled-in`, `system`,
+            `missing`.
+        source: What put it in effect: `default`, a variable's or setting's name, `switch`, an injector's `.pth`.
+        effect: What a CA value makes the client do instead of verifying with a store: `raises`, `hangs`,
+            `aborts`, `verification off`; `yields nothing` when the value it took holds no certificate. None when
+            it verifies with its store.
+        own_path: Its store is the file at `path`, judged on its own, although its kind is one the default
+            context also reads (the OS store as uv or grpc read it, truststore's fallback file).
 
     """
 
@@ -87,8 +93,11 @@ class ClientTrust:
     path: str | None
     certificates: int | None
     source: str
-    also: tuple[str, ...] = ()  # files or folders loaded on top of it (pip adds every variable it reads)
+    also: tuple[str, ...] = ()  # files or folders loaded on top of it (pip adds the variable it reads)
     stand_in: str | None = field(default=None, metadata=INTERNAL)  # certifi: Mozilla's set, as compiled into uv
+    effect: str | None = None
+    own_path: bool = field(default=False, metadata=INTERNAL, compare=False)
+    unchecked: tuple[str, ...] = field(default=(), metadata=INTERNAL, compare=False)  # read file by file (uv)
 
 
 @record
@@ -101,6 +110,7 @@ class Client:
         decided_in: The function in the library that makes the choice.
         notes: What else changes its trust here (an injector, a bad variable, a fallback).
         verdict: `ok`, or what is wrong with its store here, in a few words.
+        effects: What it does with each CA variable or setting set here (`client_values` effects, or `not read`).
 
     """
 
@@ -112,6 +122,7 @@ class Client:
     decided_in: str
     notes: tuple[str, ...] = ()
     verdict: str = "ok"
+    effects: Mapping[str, str] = field(default_factory=dict, metadata=INTERNAL, compare=False)  # by value it reads
 
 
 @record

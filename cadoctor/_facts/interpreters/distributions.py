@@ -155,8 +155,8 @@ def _ini_value(path: str, sections: tuple[str, ...], key: str) -> str | None:
             section = line[1:-1].strip()
             continue
         name, sep, rest = line.replace(":", "=", 1).partition("=") if "=" not in line else line.partition("=")
-        if sep and section in sections and name.strip().lower() == key and rest.strip():
-            value = rest.strip()
+        if sep and section in sections and name.strip().lower() == key:
+            value = rest.strip()  # an empty value too: botocore refuses it, or stops verifying
     return value
 
 
@@ -193,14 +193,14 @@ def client_settings(environ: Mapping[str, str], prefix: str, root: FileRoot = HO
     cert = None
     for path in pip_files:
         value = _ini_value(root.host(path), ("global", "download", "install"), "cert") if path else None
-        cert = Setting("pip", "cert", value, path) if value else cert
+        cert = Setting("pip", "cert", value, path) if value is not None else cert
     if cert is not None:
         found.append(cert)
     aws = environ.get("AWS_CONFIG_FILE") or (home + "/.aws/config" if home else "")
     profile = environ.get("AWS_PROFILE") or "default"
     section = "default" if profile == "default" else "profile " + profile
     bundle = _ini_value(root.host(aws), (section,), "ca_bundle") if aws else None
-    if bundle:
+    if bundle is not None:
         found.append(Setting("botocore", "ca_bundle", bundle, aws))
     uv_files = files(_UV_FILES) + ([environ["UV_CONFIG_FILE"]] if environ.get("UV_CONFIG_FILE") else [])
     for key in ("system-certs", "native-tls"):

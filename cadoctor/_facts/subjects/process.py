@@ -96,8 +96,18 @@ def facts_of_process(view: ProcessView, clients: frozenset[str]) -> Facts:
         root=None if view.root.is_host else view.root.root,
     )
     modules = _extension_modules(view, folders)
+    if view.root.is_host:  # its relative CA paths are resolved against its working directory
+        runtime = replace(runtime, cwd=_working_directory(pid))
     facts = facts_of_runtime(runtime, libraries, clients=clients, root=view.root, subject=subject)
     return replace(facts, stacks=stacks, extension_modules=modules)
+
+
+def _working_directory(pid: int) -> str | None:
+    """A process's working directory (None when it cannot be read: another user's process, a deleted folder)."""
+    try:
+        return os.readlink("/proc/%d/cwd" % pid)
+    except OSError:
+        return None
 
 
 _EXTENSION = re.compile(r"^(\w+)(\.[\w-]+)?\.(so|pyd)$")  # `_psycopg.cpython-311-x86_64-linux-gnu.so` -> `_psycopg`
