@@ -39,12 +39,37 @@ class Finding:
 
 
 @record
+class ConfigEdit:
+    """One key of a client's configuration file to set or remove: what a `config` fix changes.
+
+    Attributes:
+        file: The configuration file, as the client finds it.
+        section: Its INI section (`default`, `profile NAME`, `global`).
+        value: The new value; None removes the key.
+        variable: The variable that points the client at a file of this kind (`AWS_CONFIG_FILE`,
+            `PIP_CONFIG_FILE`): a trial gives it an edited copy, and never writes the file itself.
+        triable: Whether a copy named by `variable` stands for the edited file (pip reads its global files
+            whatever PIP_CONFIG_FILE names: a key removed from one of them cannot be tried so).
+
+    """
+
+    file: str
+    section: str
+    key: str
+    value: str | None
+    variable: str
+    triable: bool = field(default=True, metadata=INTERNAL)
+
+
+@record
 class Fix:
     """One safe change that should make the process trust the right roots.
 
     Attributes:
-        kind: `env`, `code`, `library`, `command`, or `server` (the server's operator must change something).
+        kind: `env`, `config`, `code`, `library`, `command`, or `server` (the server's operator must change
+            something).
         env: Variables to set (a value) or unset (None).
+        edit: The configuration key a `config` fix sets or removes.
         lines: Ready-to-paste forms of the change (`shell`, `dockerfile`, `systemd`, `python`, ...).
         preload: Libraries to load with RTLD_GLOBAL before `import ssl` (library swaps).
         cafile, capath: Locations passed to `load_verify_locations` (code fixes).
@@ -57,6 +82,7 @@ class Fix:
     summary: str
     addresses: tuple[str, ...]
     env: Mapping[str, str | None] | None = None
+    edit: ConfigEdit | None = None
     lines: Mapping[str, str] = field(default_factory=dict)
     preload: tuple[str, ...] = ()
     cafile: str | None = None

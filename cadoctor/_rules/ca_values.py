@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from cadoctor._model import Bundle, Facts, Finding, Severity
 from cadoctor._rules.client_table import SETTINGS
 from cadoctor._rules.client_values import resolved
-from cadoctor._rules.clients import judge, path_effects
+from cadoctor._rules.clients import judge, path_effects, says_of
 from cadoctor._variables import CA_VARIABLES
 
 ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
@@ -92,8 +92,11 @@ def env_path_invalid(facts: Facts) -> Iterator[Finding]:
     served = trust_served(facts)
     for name, value, consumers, setting in _sources(facts):
         effects = path_effects(facts, name)
+        python = next((c for c in judge(facts) if c.name == "urllib (stdlib)"), None)
+        if python is not None and python.effects.get(name) in ("hangs", "raises", "aborts"):
+            effects = {python.name: says_of(python, name), **effects}  # Python's own ssl would block on it
         stopped = [n for n, e in effects.items() if e.startswith(_STOPS)]
-        told = "; ".join("%s %s" % pair for pair in effects.items())
+        told = _told(effects)
         label = name if setting is None else "%s (%s)" % (name, setting)
         evidence: dict[str, object] = {"variable": name, "consumers": consumers}
         if setting is not None:
@@ -134,6 +137,22 @@ def env_path_invalid(facts: Facts) -> Iterator[Finding]:
 
 
 _STOPS = ("raises", "hangs", "aborts")  # how path_effects words a client that a value stops
+
+
+def _told(effects: dict[str, str]) -> str:
+    """What the value does to the clients that read it, those it stops first (`requests, pip: loads it`).
+
+    The clients that do not read it are in the evidence only.
+    """
+    by_effect: dict[str, list[str]] = {}
+    for name, effect in effects.items():
+        if effect != "ignores it":
+            by_effect.setdefault(effect, []).append(name)
+    ordered = sorted(by_effect.items(), key=lambda pair: (not pair[0].startswith(_STOPS), pair[0]))
+    return "; ".join(
+        "%s %s" % (", ".join(names), effect) if len(names) == 1 else "%s: %s" % (", ".join(names), effect)
+        for effect, names in ordered
+    )
 
 
 def _hurt(effects: dict[str, str]) -> bool:

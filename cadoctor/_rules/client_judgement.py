@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import os
 import re
-from typing import NamedTuple
 
 from cadoctor._model import Bundle, Client, ClientTrust, Facts
-from cadoctor._record import replace
+from cadoctor._record import record, replace
 from cadoctor._rules.client_readings import OPENSSL_READINGS
 from cadoctor._rules.client_table import (
     CERTIFI,
@@ -186,13 +185,14 @@ def _injected(rule: ClientRule, trust: ClientTrust, facts: Facts) -> tuple[Clien
     return store, not forced, note
 
 
-class Taken(NamedTuple):
+@record
+class Taken:
     """A value a client took: what it did with it, the paths it loaded, its kind."""
 
     reading: Reading
     value: str
     effect: str
-    paths: list[str]
+    paths: tuple[str, ...]
     kind: str
 
 
@@ -210,11 +210,11 @@ def _effect(reading: Reading, value: str, facts: Facts) -> Taken:
         outcomes.append((effect, path, kind))
     broken = next((o for o in outcomes if o[0] in BREAKS), None)
     if broken is not None:
-        return Taken(reading, value, broken[0], [broken[1]], broken[2])
+        return Taken(reading, value, broken[0], (broken[1],), broken[2])
     loaded = [o for o in outcomes if o[0] in (LOADS, WORKING_DIRECTORY, UNKNOWN)]
     if loaded:
-        return Taken(reading, value, loaded[0][0], [o[1] for o in loaded], loaded[0][2])
-    return Taken(reading, value, outcomes[0][0], [], outcomes[0][2])
+        return Taken(reading, value, loaded[0][0], tuple(o[1] for o in loaded), loaded[0][2])
+    return Taken(reading, value, outcomes[0][0], (), outcomes[0][2])
 
 
 def _judge_one(name: str, version: str, rule: ClientRule, facts: Facts, own: str | None) -> Client:

@@ -28,20 +28,21 @@ from cadoctor._rules.client_values import BREAKS, NO_VERIFICATION, NOTHING, says
 __all__ = ["client_findings", "host_verdicts", "judge", "own_stores", "path_effects", "value_of", "values_of"]
 
 
+def says_of(client: Client, name: str) -> str:
+    """What a client does with the value of a variable or setting it reads, in words."""
+    effect = client.effects.get(name)
+    reading = reading_of(client, name)
+    if effect is None or reading is None:
+        return "ignores it"
+    return "does not read it here" if effect == NOT_READ else says(reading, effect)
+
+
 def path_effects(facts: Facts, variable: str) -> dict[str, str]:
     """What a variable or setting does to each installed client, by its own reading of the value set."""
     effects: dict[str, str] = {}
     for client in judge(facts):
-        if client.name == "urllib (stdlib)":
-            continue  # the finding's consumers already speak for Python's own ssl
-        effect = client.effects.get(variable)
-        reading = reading_of(client, variable)
-        if effect is None or reading is None:
-            effects[client.name] = "ignores it"
-        elif effect == NOT_READ:
-            effects[client.name] = "does not read it here"
-        else:
-            effects[client.name] = says(reading, effect)
+        if client.name != "urllib (stdlib)":  # the finding's consumers already speak for Python's own ssl
+            effects[client.name] = says_of(client, variable)
     return effects
 
 

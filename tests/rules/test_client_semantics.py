@@ -70,7 +70,8 @@ OUTCOME_OF_EFFECT = {"raises": "X", "hangs": "H", "aborts": "A", "verification o
 
 def _path(symbol: str) -> str:
     """The path a symbol of the data stands for (lists of folders keep their separator)."""
-    return ":".join(FIXTURES[part][0] if part in FIXTURES and part.startswith("@") else part for part in symbol.split(":"))
+    parts = symbol.split(":")
+    return ":".join(FIXTURES[part][0] if part.startswith("@") else part for part in parts)
 
 
 def _fixture(path: str, what: str) -> Bundle:
@@ -138,7 +139,7 @@ class Case:
         for name, version in self.setup["installed"]:
             own = SYSTEM_BUNDLE if name == "pip" and certifi == SYSTEM_BUNDLE else OWN.get(name)
             installed.append(distribution(name, version, own))
-        injectors = ()
+        injectors: tuple[Injector, ...] = ()
         if self.setup.get("injector"):
             injectors = (Injector("pip-system-certs", SITE + "/pip-system-certs.pth", "import pip_system_certs"),)
         settings = []
