@@ -54,7 +54,8 @@ def _client(report: dict[str, Any], name: str) -> dict[str, Any]:
 
 def _on_host(report: dict[str, Any], name: str) -> bool | None:
     """Whether cadoctor says the client accepts the checked host's chain."""
-    return next(c["ok"] for c in report["hosts"][0]["clients"] if c["name"] == name)
+    verdict: bool | None = next(c["ok"] for c in report["hosts"][0]["clients"] if c["name"] == name)
+    return verdict
 
 
 def _hashed(tmp_path: Path, ca: GeneratedCA, links: bool = True) -> Path:
