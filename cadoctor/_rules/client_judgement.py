@@ -267,7 +267,7 @@ def _judge_one(name: str, version: str, rule: ClientRule, facts: Facts, own: str
         version=version,
         family=rule.family,
         trust=trust,
-        variables=rule.variables,
+        variables=tuple(r.name for r in rule.readings if r.part == STORE or on_defaults),  # what it reads here
         decided_in=rule.decided_in,
         notes=tuple(notes),
         effects=effects,
