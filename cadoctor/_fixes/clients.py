@@ -34,7 +34,11 @@ def _cover(clients: list[str], facts: Facts) -> dict[str, list[str]]:
     judged = {client.name: client for client in judge(facts) if client.name != "urllib (stdlib)"}
     readers: dict[str, set[str]] = {}
     for name in clients:
-        for variable in judged[name].variables if name in judged else ():
+        client = judged.get(name)
+        usable = client.variables if client is not None else ()
+        if client is not None and client.decided_by in usable:  # only a source before the one that won is read
+            usable = usable[: usable.index(client.decided_by)]
+        for variable in usable:
             # a variable already set is someone's choice (a private root for urllib, say): never overwritten
             if variable not in SETTINGS and not facts.runtime.environment.get(variable):
                 readers.setdefault(variable, set()).add(name)

@@ -137,6 +137,8 @@ class Client:
         notes: What else changes its trust here (an injector, a bad variable, a fallback).
         verdict: `ok`, or what is wrong with its store here, in a few words.
         effects: What it does with each CA variable or setting set here (`client_values` effects, or `not read`).
+        decided_by: For a client where only the first source set counts, the one that did: a variable after it
+            is never read, so no fix may lie there.
 
     """
 
@@ -149,6 +151,7 @@ class Client:
     notes: tuple[str, ...] = ()
     verdict: str = "ok"
     effects: Mapping[str, str] = field(default_factory=dict, metadata=INTERNAL, compare=False)  # by value it reads
+    decided_by: str | None = field(default=None, metadata=INTERNAL, compare=False)  # the source that won, if one
 
 
 @record

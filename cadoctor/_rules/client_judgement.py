@@ -271,6 +271,7 @@ def _judge_one(name: str, version: str, rule: ClientRule, facts: Facts, own: str
         decided_in=rule.decided_in,
         notes=tuple(notes),
         effects=effects,
+        decided_by=decided,
     )
 
 

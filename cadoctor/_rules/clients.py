@@ -254,7 +254,9 @@ def _holds_more(target: Bundle, store: Bundle | None) -> bool:
 
 def _variable_replaces(clients: tuple[Client, ...], facts: Facts) -> Iterator[Finding]:
     """A variable replaces a client's whole store with a bundle that holds none of the public roots."""
-    public = next((b for b in facts.bundles if "certifi" in b.roles and b.certificates), None)
+    public = next((b for b in facts.bundles if "certifi" in b.roles and b.certificates), None) or next(
+        (b for b in facts.bundles if "system" in b.roles and b.kind == "file" and b.certificates), None
+    )  # the public roots: certifi's, else the OS's bundle (an environment without certifi)
     if public is None:
         return
     by_variable: dict[str, list[Client]] = {}
