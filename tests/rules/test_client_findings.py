@@ -228,12 +228,16 @@ def test_a_replacing_variable_keeping_public_roots_or_unread_is_no_finding(targe
 
 
 def test_without_certifi_there_is_no_yardstick_for_replacement() -> None:
-    """No certifi bundle with certificates: which roots are public is not known, so nothing is said."""
+    """No certifi and no OS bundle file: which roots are public is not known, so nothing is said; the OS's serves."""
     examined = with_bundles(
         with_environment(with_clients(("requests", "2.32.3"), certifi=False), REQUESTS_CA_BUNDLE=PRIVATE),
         bundle(PRIVATE, certificates=1, identities=CORP),
     )
-    assert [f for f in client_findings(examined) if f.code == "client-variable-replaces"] == []
+    without_os = replace(examined, bundles=tuple(b for b in examined.bundles if "system" not in b.roles))
+    assert [f for f in client_findings(without_os) if f.code == "client-variable-replaces"] == []
+    assert [f.code for f in client_findings(examined) if f.code == "client-variable-replaces"] == [
+        "client-variable-replaces"
+    ]
 
 
 @pytest.mark.parametrize(
