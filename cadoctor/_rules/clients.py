@@ -22,7 +22,7 @@ from cadoctor._rules.client_judgement import (
     value_of,
     values_of,
 )
-from cadoctor._rules.client_table import CLIENT_VARIABLES, COMPILED_IN, SETTINGS, TRUSTSTORE
+from cadoctor._rules.client_table import CLIENT_VARIABLES, COMPILED_IN, SETTINGS, TRUSTSTORE, version_key
 from cadoctor._rules.client_values import BREAKS, NO_VERIFICATION, NOTHING, says
 
 __all__ = ["client_findings", "host_verdicts", "judge", "own_stores", "path_effects", "value_of", "values_of"]
@@ -124,18 +124,20 @@ def client_findings(facts: Facts) -> Iterator[Finding]:
     yield from _variable_ignored(clients, facts)
     yield from _variable_replaces(clients, facts)
     for injector in facts.injectors:
+        installed = next((d for d in facts.distributions if d.name == injector.name), None)
+        old = injector.name == "pip-system-certs" and installed is not None and version_key(installed.version) < (5,)
+        quirk = "; pip-system-certs before 5 also ignores verify= paths and the CA variables"
+        if old and installed is not None:  # the variables set for requests and pip silently do nothing
+            quirk = (
+                "; pip-system-certs %s clears verify= paths and the CA variables on every connection of "
+                % (installed.version)
+                + "requests: a private root given that way is not trusted (5 and later add it)"
+            )
         yield Finding(
             "client-injector",
-            Severity.INFO,
+            Severity.WARNING if old else Severity.INFO,
             "%s (%s) injects truststore into every interpreter start of this environment: its clients trust the "
-            "OS store%s"
-            % (
-                injector.name,
-                injector.path,
-                "; pip-system-certs before 5 also ignores verify= paths and the CA variables"
-                if injector.name == "pip-system-certs"
-                else "",
-            ),
+            "OS store%s" % (injector.name, injector.path, quirk if injector.name == "pip-system-certs" else ""),
             {"injector": injector.name, "path": injector.path, "line": injector.line},
         )
 

@@ -8,6 +8,7 @@ from cadoctor._model import Bundle, Facts, Finding, Severity
 from cadoctor._variables import CA_VARIABLES
 
 _REPLACING = tuple(name for name in CA_VARIABLES if name not in ("SSL_CERT_DIR", "NODE_EXTRA_CA_CERTS"))
+_FILES = {"pip": "pip.conf", "botocore": "aws config"}  # a client's CA setting, named as the client rules name it
 
 
 def public_reference(facts: Facts) -> Bundle | None:
@@ -32,8 +33,9 @@ def override_replaces_defaults(facts: Facts) -> Iterator[Finding]:
         return
     capaths = [facts.bundle(c.path) for c in facts.runtime.capaths]
     served = [b.path for b in capaths if b is not None and b.kind == "directory" and b.working_links]
-    for name in _REPLACING:
-        path = facts.runtime.environment.get(name)
+    settings = {"%s %s" % (_FILES[s.client], s.key): s.value for s in facts.settings if s.client in _FILES}
+    for name in (*_REPLACING, *settings):
+        path = facts.runtime.environment.get(name) if name in _REPLACING else settings[name]
         bundle = facts.bundle(path) if path else None
         if bundle is None or not bundle.certificates or not lacks_public_roots(facts, bundle):
             continue
