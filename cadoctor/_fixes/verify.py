@@ -280,9 +280,14 @@ def _through_problem(answer: Any) -> str | None:
 
 def _judge_stores(fix: Fix, answer: dict[str, Any], fresh: str) -> Fix:
     """Without a host, a fix works when the store each client then resolves holds every root it lacked."""
+    from cadoctor._facts.child.client_trial import ROUTES
+
     results = answer.get("stores") or {}
     parts, ok = [], True
-    for name in fix.clients:
+    asked = [name for name in fix.clients if name in ROUTES]  # uv is a binary: cadoctor never asks it anything
+    if not asked:
+        return replace(fix, verified=None, evidence="not tried: cadoctor cannot ask %s" % ", ".join(fix.clients))
+    for name in asked:
         result = results.get(name) or {"error": "no answer for it", "trusted": 0, "tried": 0, "store": None}
         if result["error"]:
             parts.append("%s: %s" % (name, str(result["error"])[:300]))
@@ -294,6 +299,9 @@ def _judge_stores(fix: Fix, answer: dict[str, Any], fresh: str) -> Fix:
         # with roots to hold, each must be in it; without (a value it could not use), loading its store is enough
         held = 0 < result["tried"] == result["trusted"] or not fix.trial_samples
         ok = ok and not result["error"] and held
+    unasked = [name for name in fix.clients if name not in asked]
+    if unasked:
+        parts.append("not asked: %s (no library cadoctor can ask)" % ", ".join(unasked))
     return replace(fix, verified=ok, evidence="in a fresh %s: %s" % (fresh, "; ".join(parts)))
 
 

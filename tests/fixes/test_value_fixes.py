@@ -8,6 +8,7 @@ from pathlib import Path
 
 from cadoctor._fixes.settings import edited, edited_copy, value_fixes
 from cadoctor._model import ConfigEdit, Facts, Setting
+from cadoctor._record import replace
 from cadoctor._rules.trust import diagnose
 
 RECORDS = str(Path(__file__).resolve().parents[1] / "rules")  # records.py: the factories the rules' tests share
@@ -124,3 +125,13 @@ def test_the_trial_copy_is_written_beside_the_trial_never_over_the_file(tmp_path
     os.mkfifo(fifo)
     blocked = edited_copy(ConfigEdit(str(fifo), "default", "ca_bundle", "/new", "AWS_CONFIG_FILE"), str(tmp_path), 4)
     assert Path(blocked).read_text() == "[default]\nca_bundle = /new\n"
+
+
+def test_a_fix_only_for_clients_cadoctor_cannot_ask_is_not_said_to_work() -> None:
+    """A fix for uv alone (a binary cadoctor never runs), without a host: untried, not verified by proxy."""
+    from cadoctor._fixes.verify import verify
+    from cadoctor._model import Fix
+
+    fix = Fix(kind="env", summary="Unset SSL_CERT_FILE", addresses=("env-path-invalid",), env={"SSL_CERT_FILE": None})
+    (tried,) = verify((replace(fix, clients=("uv",)),), records.facts(), environment={"PATH": "/usr/bin:/bin"})
+    assert (tried.verified, tried.evidence) == (None, "not tried: cadoctor cannot ask uv")
