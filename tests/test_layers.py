@@ -164,8 +164,9 @@ def test_the_child_imports_only_the_standard_library_and_itself(path: Path) -> N
 def test_the_clients_page_is_generated_from_the_rules() -> None:
     """docs/clients.md is what `python -m cadoctor._cli.docs` writes from the rules table."""
     from cadoctor._render.clients import page
-    from cadoctor._rules.client_table import RULES, STDLIB
+    from cadoctor._rules.client_table import MODES, RULES, STDLIB
     from cadoctor._rules.stack_table import STACK_RULES
 
     text = (CHECKOUT / "docs" / "clients.md").read_text()  # the checkout's page, whatever package is installed
-    assert text == page((STDLIB, *RULES), STACK_RULES), "stale: run python -m cadoctor._cli.docs > docs/clients.md"
+    stale = "stale: run python -m cadoctor._cli.docs > docs/clients.md"
+    assert text == page((STDLIB, *RULES, *MODES), STACK_RULES), stale

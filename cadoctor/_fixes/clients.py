@@ -11,7 +11,8 @@ from __future__ import annotations
 from cadoctor._fixes.bundles import trustworthy
 from cadoctor._fixes.shell import env_lines
 from cadoctor._model import Bundle, Facts, Finding, Fix, HostCheck
-from cadoctor._rules.client_table import SETTINGS, rule_for
+from cadoctor._rules.client_table import SETTINGS
+from cadoctor._rules.clients import judge
 
 _CODE = """import truststore
 truststore.inject_into_ssl()  # first thing in the program, before any client object is built
@@ -29,11 +30,15 @@ def _target(facts: Facts) -> Bundle | None:
 
 def _cover(clients: list[str], facts: Facts) -> dict[str, list[str]]:
     """The fewest unset variables that reach every client, each with the clients it serves (greedy set cover)."""
-    versions = {d.name: d.version for d in facts.distributions}
+    # the variables each reads here, by its own row; Python's own ssl gets its fixes from the trust path's
+    judged = {client.name: client for client in judge(facts) if client.name != "urllib (stdlib)"}
     readers: dict[str, set[str]] = {}
     for name in clients:
-        rule = rule_for(name, versions.get(name, ""), facts.runtime.python_version)
-        for variable in rule.variables if rule else ():
+        client = judged.get(name)
+        usable = client.variables if client is not None else ()
+        if client is not None and client.decided_by in usable:  # only a source before the one that won is read
+            usable = usable[: usable.index(client.decided_by)]
+        for variable in usable:
             # a variable already set is someone's choice (a private root for urllib, say): never overwritten
             if variable not in SETTINGS and not facts.runtime.environment.get(variable):
                 readers.setdefault(variable, set()).add(name)

@@ -9,13 +9,14 @@ from cadoctor._fixes.anchors import anchor_fixes
 from cadoctor._fixes.bundles import best_bundle, merged_fix
 from cadoctor._fixes.clients import client_fixes
 from cadoctor._fixes.hosts import host_fixes
+from cadoctor._fixes.settings import value_fixes
 from cadoctor._fixes.shell import env_lines, sh_quote
 from cadoctor._fixes.stacks import stack_fixes
 from cadoctor._locations import ANCHOR_COMMANDS, CA_PACKAGE_COMMANDS, LOCAL_ANCHORS, STORE_TOOLS
 from cadoctor._model import Facts, Finding, Fix, SystemLibrary
 from cadoctor._text import has_control
 
-KIND_RANK = {"env": 0, "code": 1, "library": 2, "command": 3, "server": 4}
+KIND_RANK = {"env": 0, "config": 0, "code": 1, "library": 2, "command": 3, "server": 4}
 
 
 def _env_fix(summary: str, env: Mapping[str, str | None], addresses: tuple[str, ...], sample: str | None) -> Fix:
@@ -241,7 +242,12 @@ def propose(facts: Facts, findings: tuple[Finding, ...]) -> tuple[Fix, ...]:
     codes = {f.code for f in findings}
     fixes: list[Fix] = []
     trust_codes = tuple(sorted(codes & {"trust-store-empty", "openssldir-missing"}))
-    ssl_env = [f for f in findings if f.code == "env-path-invalid" and f.severity.value == "error"]
+    ssl_variables = (facts.runtime.cafile_env, facts.runtime.capath_env)  # what Python's ssl itself reads
+    ssl_env = [
+        f
+        for f in findings
+        if f.code == "env-path-invalid" and f.severity.value == "error" and f.evidence.get("variable") in ssl_variables
+    ]
     if "trust-store-empty" in codes or ssl_env:
         fixes.extend(_trust_fixes(facts, findings, trust_codes + (("env-path-invalid",) if ssl_env else ())))
     for finding in findings:
@@ -317,6 +323,7 @@ def propose(facts: Facts, findings: tuple[Finding, ...]) -> tuple[Fix, ...]:
             )
     fixes.extend(host_fixes(facts, findings))
     fixes.extend(client_fixes(facts, findings))
+    fixes.extend(value_fixes(facts, findings))
     fixes.extend(stack_fixes(facts, findings))
     unique: dict[tuple[object, ...], Fix] = {}
     for fix in fixes:
@@ -327,6 +334,7 @@ def propose(facts: Facts, findings: tuple[Finding, ...]) -> tuple[Fix, ...]:
             fix.cafile,
             fix.add_cafile,
             fix.command,
+            fix.edit,
         )
         unique.setdefault(key, fix)
     return tuple(sorted(unique.values(), key=lambda f: KIND_RANK[f.kind]))

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Mapping
 
 from cadoctor._facts.child import jobs
+from cadoctor._fixes.settings import edited_copy
 from cadoctor._model import Facts, Fix
 from cadoctor._record import replace
 
@@ -228,6 +229,8 @@ def _triable(fix: Fix) -> bool:
     """Whether a trial can apply the fix: a command changes the system, and code a trial cannot run is not tried."""
     if fix.kind in ("command", "server") or (fix.kind == "env" and fix.env is None):
         return False
+    if fix.kind == "config":  # on an edited copy of the file, named by the variable the client reads it from
+        return fix.edit is not None and fix.edit.triable and bool(fix.clients)
     if fix.kind == "code" and fix.inject:
         return bool(_through_clients(fix))  # the trial injects first thing, as the fix says to
     return fix.kind != "code" or bool(fix.cafile or fix.capath or fix.add_cafile)
@@ -277,9 +280,14 @@ def _through_problem(answer: Any) -> str | None:
 
 def _judge_stores(fix: Fix, answer: dict[str, Any], fresh: str) -> Fix:
     """Without a host, a fix works when the store each client then resolves holds every root it lacked."""
+    from cadoctor._facts.child.client_trial import ROUTES
+
     results = answer.get("stores") or {}
     parts, ok = [], True
-    for name in fix.clients:
+    asked = [name for name in fix.clients if name in ROUTES]  # uv is a binary: cadoctor never asks it anything
+    if not asked:
+        return replace(fix, verified=None, evidence="not tried: cadoctor cannot ask %s" % ", ".join(fix.clients))
+    for name in asked:
         result = results.get(name) or {"error": "no answer for it", "trusted": 0, "tried": 0, "store": None}
         if result["error"]:
             parts.append("%s: %s" % (name, str(result["error"])[:300]))
@@ -288,7 +296,12 @@ def _judge_stores(fix: Fix, answer: dict[str, Any], fresh: str) -> Fix:
                 "%s uses %s, which trusts %d of %d of the roots it lacked"
                 % (name, result["store"], result["trusted"], result["tried"])
             )
-        ok = ok and not result["error"] and 0 < result["tried"] == result["trusted"]
+        # with roots to hold, each must be in it; without (a value it could not use), loading its store is enough
+        held = 0 < result["tried"] == result["trusted"] or not fix.trial_samples
+        ok = ok and not result["error"] and held
+    unasked = [name for name in fix.clients if name not in asked]
+    if unasked:
+        parts.append("not asked: %s (no library cadoctor can ask)" % ", ".join(unasked))
     return replace(fix, verified=ok, evidence="in a fresh %s: %s" % (fresh, "; ".join(parts)))
 
 
@@ -389,10 +402,11 @@ def _run(
             request = _through_request(fix, host_timeout) if fix.trial_host else _stores_request(fix)
         else:
             request = _request(fix, facts, host_timeout)
+        env = _child_env(base, _merged(fix, scratch, index))
+        if fix.edit is not None:
+            env[fix.edit.variable] = edited_copy(fix.edit, scratch, index)
         try:
-            child: Popen[bytes] | str = spawn(
-                proven, [jobs.FOLDER], env=_child_env(base, _merged(fix, scratch, index)), cwd="/"
-            )
+            child: Popen[bytes] | str = spawn(proven, [jobs.FOLDER], env=env, cwd="/")
         except (InterpreterError, OSError) as exc:
             child = str(exc)
         started.append((index, child, json.dumps(request).encode()))

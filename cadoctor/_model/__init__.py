@@ -26,7 +26,7 @@ from cadoctor._model.facts import (
     TrustSource,
 )
 from cadoctor._model.hosts import ChainCertificate, HostCheck, HostClient, RootHolder, StoreVerdict
-from cadoctor._model.report import Client, ClientTrust, Finding, Fix, Report, Severity
+from cadoctor._model.report import Client, ClientTrust, ConfigEdit, Finding, Fix, Report, Severity
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -36,6 +36,7 @@ __all__ = [
     "ChainCertificate",
     "Client",
     "ClientTrust",
+    "ConfigEdit",
     "Distribution",
     "Exposure",
     "Facts",

@@ -218,11 +218,12 @@ class Runtime:
     libraries_available: bool
     libraries_reason: str | None
     environment: Mapping[str, str]
-    certifi: str | None = None
-    site_folders: tuple[str, ...] = ()
+    certifi: str | None = None  # what its certifi's where() names (see certifi_decided), if it has certifi
+    site_folders: tuple[str, ...] = ()  # where its distributions live (sys.path's folders, or its layout's)
     certifi_decided: str | None = None
     certifi_mozilla: str | None = None
     site_source: str = "sys.path"
+    cwd: str | None = None  # the working directory a relative CA path is resolved against (None: not known)
 
 
 @record

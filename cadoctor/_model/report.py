@@ -39,12 +39,37 @@ class Finding:
 
 
 @record
+class ConfigEdit:
+    """One key of a client's configuration file to set or remove: what a `config` fix changes.
+
+    Attributes:
+        file: The configuration file, as the client finds it.
+        section: Its INI section (`default`, `profile NAME`, `global`).
+        value: The new value; None removes the key.
+        variable: The variable that points the client at a file of this kind (`AWS_CONFIG_FILE`,
+            `PIP_CONFIG_FILE`): a trial gives it an edited copy, and never writes the file itself.
+        triable: Whether a copy named by `variable` stands for the edited file (pip reads its global files
+            whatever PIP_CONFIG_FILE names: a key removed from one of them cannot be tried so).
+
+    """
+
+    file: str
+    section: str
+    key: str
+    value: str | None
+    variable: str
+    triable: bool = field(default=True, metadata=INTERNAL)
+
+
+@record
 class Fix:
     """One safe change that should make the process trust the right roots.
 
     Attributes:
-        kind: `env`, `code`, `library`, `command`, or `server` (the server's operator must change something).
+        kind: `env`, `config`, `code`, `library`, `command`, or `server` (the server's operator must change
+            something).
         env: Variables to set (a value) or unset (None).
+        edit: The configuration key a `config` fix sets or removes.
         lines: Ready-to-paste forms of the change (`shell`, `dockerfile`, `systemd`, `python`, ...).
         preload: Libraries to load with RTLD_GLOBAL before `import ssl` (library swaps).
         cafile, capath: Locations passed to `load_verify_locations` (code fixes).
@@ -59,6 +84,7 @@ class Fix:
     summary: str
     addresses: tuple[str, ...]
     env: Mapping[str, str | None] | None = None
+    edit: ConfigEdit | None = None
     lines: Mapping[str, str] = field(default_factory=dict)
     preload: tuple[str, ...] = ()
     cafile: str | None = None
@@ -81,8 +107,14 @@ class ClientTrust:
     """What one client trusts: the kind of store, where it is, how many certificates it holds.
 
     Attributes:
-        kind: `openssl-defaults`, `certifi`, `own-bundle`, `variable`, `truststore`, `compiled-in`, `missing`.
-        source: What put it in effect: `default`, a variable's name, an injector's `.pth`.
+        kind: `openssl-defaults`, `certifi`, `own-bundle`, `variable`, `truststore`, `compiled-in`, `system`,
+            `missing`.
+        source: What put it in effect: `default`, a variable's or setting's name, `switch`, an injector's `.pth`.
+        effect: What a CA value makes the client do instead of verifying with a store: `raises`, `hangs`,
+            `aborts`, `verification off`; `yields nothing` when the value it took holds no certificate. None when
+            it verifies with its store.
+        own_path: Its store is the file at `path`, judged on its own, although its kind is one the default
+            context also reads (the OS store as uv or grpc read it, truststore's fallback file).
 
     """
 
@@ -90,8 +122,11 @@ class ClientTrust:
     path: str | None
     certificates: int | None
     source: str
-    also: tuple[str, ...] = ()  # files or folders loaded on top of it (pip adds every variable it reads)
+    also: tuple[str, ...] = ()  # files or folders loaded on top of it (pip adds the variable it reads)
     stand_in: str | None = field(default=None, metadata=INTERNAL)  # certifi: Mozilla's set, as compiled into uv
+    effect: str | None = None
+    own_path: bool = field(default=False, metadata=INTERNAL, compare=False)
+    unchecked: tuple[str, ...] = field(default=(), metadata=INTERNAL, compare=False)  # read file by file (uv)
 
 
 @record
@@ -104,6 +139,9 @@ class Client:
         decided_in: The function in the library that makes the choice.
         notes: What else changes its trust here (an injector, a bad variable, a fallback).
         verdict: `ok`, or what is wrong with its store here, in a few words.
+        effects: What it does with each CA variable or setting set here (`client_values` effects, or `not read`).
+        decided_by: For a client where only the first source set counts, the one that did: a variable after it
+            is never read, so no fix may lie there.
 
     """
 
@@ -115,6 +153,8 @@ class Client:
     decided_in: str
     notes: tuple[str, ...] = ()
     verdict: str = "ok"
+    effects: Mapping[str, str] = field(default_factory=dict, metadata=INTERNAL, compare=False)  # by value it reads
+    decided_by: str | None = field(default=None, metadata=INTERNAL, compare=False)  # the source that won, if one
 
 
 @record

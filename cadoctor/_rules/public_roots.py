@@ -8,6 +8,7 @@ from cadoctor._model import Bundle, Facts, Finding, Severity
 from cadoctor._variables import CA_VARIABLES
 
 _REPLACING = tuple(name for name in CA_VARIABLES if name not in ("SSL_CERT_DIR", "NODE_EXTRA_CA_CERTS"))
+_FILES = {"pip": "pip.conf", "botocore": "aws config"}  # a client's CA setting, named as the client rules name it
 
 
 def public_reference(facts: Facts) -> Bundle | None:
@@ -32,12 +33,15 @@ def override_replaces_defaults(facts: Facts) -> Iterator[Finding]:
         return
     capaths = [facts.bundle(c.path) for c in facts.runtime.capaths]
     served = [b.path for b in capaths if b is not None and b.kind == "directory" and b.working_links]
-    for name in _REPLACING:
-        path = facts.runtime.environment.get(name)
+    settings = {"%s %s" % (_FILES[s.client], s.key): s.value for s in facts.settings if s.client in _FILES}
+    for name in (*_REPLACING, *settings):
+        path = facts.runtime.environment.get(name) if name in _REPLACING else settings[name]
         bundle = facts.bundle(path) if path else None
         if bundle is None or not bundle.certificates or not lacks_public_roots(facts, bundle):
             continue
-        replacing = [c.name for c in judge(facts) if c.trust.kind == "variable" and c.trust.path == path]
+        judged = judge(facts)
+        replacing = [c.name for c in judged if c.trust.kind == "variable" and c.trust.path == path]
+        shadowed = [c for c in judged if c.effects.get(name) == "not read" and c.decided_by]
         default = name == facts.runtime.cafile_env  # what the default context reads, and everything built on it
         whole = "%s=%s holds %d certificates and none of the %d public roots in %s" % (
             name,
@@ -63,9 +67,12 @@ def override_replaces_defaults(facts: Facts) -> Iterator[Finding]:
                 if replacing
                 else "a client that takes it as its whole store (httpx, uv) fails public sites",
             )
-        else:
+        elif replacing or not shadowed:
             severity = Severity.WARNING
             effect = "public sites fail in %s" % (", ".join(replacing) or "the clients that read it")
+        else:  # every client here that reads it reads an earlier variable first: it is set, and unread
+            severity = Severity.INFO
+            effect = "not read here: %s" % "; ".join("%s reads %s first" % (c.name, c.decided_by) for c in shadowed)
         yield Finding(
             "override-replaces-defaults",
             severity,

@@ -7,11 +7,12 @@ from collections.abc import Iterator, Mapping
 
 from cadoctor._model import Bundle, Facts, Finding, Severity
 from cadoctor._rules.anchors import anchor_findings
-from cadoctor._rules.clients import client_findings, path_effects
+from cadoctor._rules.ca_values import env_path_invalid as env_path_invalid  # one of RULES, named here too
+from cadoctor._rules.ca_values import in_effect, trust_served
+from cadoctor._rules.clients import client_findings
 from cadoctor._rules.hosts import host_findings
 from cadoctor._rules.public_roots import override_replaces_defaults
 from cadoctor._rules.stacks import about_default_paths, reads_default_paths, stack_findings
-from cadoctor._variables import CA_VARIABLES
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -23,26 +24,6 @@ ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 
 
 # Variables whose file replaces, not extends, the client's roots.
-
-
-def _in_effect(facts: Facts) -> tuple[Bundle | None, list[Bundle]]:
-    """The CA file and directories a default context reads."""
-    runtime = facts.runtime
-    cafile = facts.bundle(runtime.cafile.path) if runtime.cafile else None
-    capaths = [b for b in (facts.bundle(c.path) for c in runtime.capaths) if b is not None]
-    return cafile, capaths
-
-
-def _trust_served(facts: Facts) -> bool:
-    """Whether a default context can find any root: certificates loaded, or a usable hashed directory.
-
-    Where no context was made (a process or image read from outside), the CA file's own certificates count.
-    """
-    cafile, capaths = _in_effect(facts)
-    loaded = facts.runtime.context_loaded > 0
-    if facts.runtime.context_ok is None and cafile is not None:
-        loaded = loaded or cafile.usable
-    return loaded or any(b.usable for b in capaths)
 
 
 def _describe(bundle: Bundle | None) -> str:
@@ -93,9 +74,9 @@ def openssl_config_broken(facts: Facts) -> Iterator[Finding]:
 def trust_store_empty(facts: Facts) -> Iterator[Finding]:
     """No CA file loads and no hashed directory serves: every verification will fail."""
     runtime = facts.runtime
-    if not runtime.ssl_available or runtime.context_ok is False or _trust_served(facts):
+    if not runtime.ssl_available or runtime.context_ok is False or trust_served(facts):
         return
-    cafile, capaths = _in_effect(facts)
+    cafile, capaths = in_effect(facts)
     file_path = runtime.cafile.path if runtime.cafile else None
     yield Finding(
         "trust-store-empty",
@@ -156,67 +137,9 @@ def default_paths_missing(facts: Facts) -> Iterator[Finding]:
         )
 
 
-def _env_problem(name: str, bundle: Bundle) -> str | None:
-    """Say what is wrong with the path a CA variable names, or None."""
-    wants_directory = name == "SSL_CERT_DIR"
-    if bundle.file_type == "relative":
-        return "is relative (%s)" % bundle.path
-    if bundle.file_type in ("missing", "symlink-loop", "unreadable"):
-        return bundle.error
-    if wants_directory:
-        return None if bundle.kind == "directory" else "is a %s, not a directory" % bundle.file_type
-    if bundle.kind == "directory":
-        return "is a directory, not a file"
-    if bundle.kind != "file":
-        return bundle.error
-    if bundle.size == 0:
-        return "is an empty file"
-    if bundle.certificates == 0 and bundle.parsed and bundle.read_by and bundle.marked:
-        return "holds no parseable certificate (%d marked, and OpenSSL loads none of them)" % bundle.marked
-    if bundle.certificates == 0 and bundle.parsed:
-        return "holds no parseable certificate (%d blocks marked)" % bundle.marked
-    return None
-
-
-def env_path_invalid(facts: Facts) -> Iterator[Finding]:
-    """A CA variable names something that cannot serve as CA certificates."""
-    runtime = facts.runtime
-    served = _trust_served(facts)
-    for name, consumers in CA_VARIABLES.items():
-        value = runtime.environment.get(name)
-        if value is None:
-            continue
-        entries = value.split(os.pathsep) if name == "SSL_CERT_DIR" else [value]
-        for entry in entries:
-            if not entry:
-                if name != "SSL_CERT_DIR":
-                    yield Finding(
-                        "env-path-invalid",
-                        WARNING,
-                        "%s is set but empty" % name,
-                        {"variable": name, "value": value, "consumers": consumers},
-                    )
-                continue
-            bundle = facts.bundle(entry)
-            problem = _env_problem(name, bundle) if bundle is not None else None
-            if problem is None:
-                continue
-            severity = WARNING
-            if name == runtime.cafile_env or (name == runtime.capath_env and not served):
-                severity = ERROR
-            effects = path_effects(facts, name)
-            told = "; ".join("%s %s" % pair for pair in effects.items())
-            yield Finding(
-                "env-path-invalid",
-                severity,
-                "%s=%s %s; affects %s%s" % (name, entry, problem, consumers, " (here: %s)" % told if told else ""),
-                {"variable": name, "path": entry, "problem": problem, "consumers": consumers, "clients": effects},
-            )
-
-
 def capath_unhashed(facts: Facts) -> Iterator[Finding]:
     """A CA directory in effect has certificates OpenSSL cannot find: no (or wrong) hash links."""
-    cafile, capaths = _in_effect(facts)
+    cafile, capaths = in_effect(facts)
     for bundle in capaths:
         if bundle.kind != "directory":
             continue
@@ -282,7 +205,7 @@ def bundle_unparseable(facts: Facts) -> Iterator[Finding]:
 
 def bundle_expired_roots(facts: Facts) -> Iterator[Finding]:
     """Certificates in effect are outside their validity period."""
-    cafile, capaths = _in_effect(facts)
+    cafile, capaths = in_effect(facts)
     old_openssl = facts.runtime.openssl_version_info[:2] < (1, 1)
     for bundle in [b for b in [cafile, *capaths] if b is not None]:
         stale = bundle.expired + bundle.not_yet_valid
@@ -453,7 +376,7 @@ def strict_verification(facts: Facts) -> Iterator[Finding]:
     parts = facts.runtime.python_version.split(".")[:2]
     if not all(p.isdigit() for p in parts) or tuple(map(int, parts)) < (3, 13):
         return  # older, or not a Python at all (a program examined by --pid)
-    cafile, capaths = _in_effect(facts)
+    cafile, capaths = in_effect(facts)
     for bundle in [b for b in [cafile, *capaths] if b is not None and b.strict_violations]:
         yield Finding(
             "strict-verification",
@@ -469,7 +392,7 @@ def runtime_known_issue(facts: Facts) -> Iterator[Finding]:
     """A recognised Python distribution with a known trust quirk."""
     runtime = facts.runtime
     hints = set(runtime.hints)
-    served = _trust_served(facts)
+    served = trust_served(facts)
     library = facts.ssl_library
     if "python.org-macos" in hints and not served:
         yield Finding(

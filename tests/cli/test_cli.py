@@ -26,7 +26,7 @@ SCHEMA = json.loads(resources.files("cadoctor").joinpath("schema/report-v1.json"
 
 def test_fail_on_warning_and_never(tmp_path: Path) -> None:
     """--fail-on moves the exit threshold: a warning fails at 'warning' and nothing fails at 'never'."""
-    env = child_env(REQUESTS_CA_BUNDLE=str(tmp_path / "absent.pem"))
+    env = child_env(NODE_EXTRA_CA_CERTS=str(tmp_path / "absent.pem"))  # no Python client reads it: a warning
     assert check_json(env, "--no-verify")[0] == 0
     assert check_json(env, "--no-verify", "--fail-on", "warning")[0] == 1
     assert check_json(child_env(SSL_CERT_FILE="/dev/zero"), "--no-verify", "--fail-on", "never")[0] == 0

@@ -60,4 +60,5 @@ def test_a_bad_ca_variable_says_what_it_does_to_each_client(tmp_path: Path) -> N
     env = child_env(REQUESTS_CA_BUNDLE=str(tmp_path / "missing.pem"))
     _, report = check_json(env, "--python", python, "--no-verify")
     invalid = next(f for f in report["findings"] if f["code"] == "env-path-invalid")
-    assert invalid["evidence"]["clients"] == {"httpx": "ignores it", "requests": "raises"}
+    raises = "raises OSError: Could not find a suitable TLS CA certificate bundle, invalid path"
+    assert invalid["evidence"]["clients"] == {"httpx": "ignores it", "requests": raises}

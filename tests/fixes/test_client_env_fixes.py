@@ -69,11 +69,12 @@ def test_one_variable_that_several_clients_read_covers_them_all() -> None:
 
 
 def test_a_variable_already_set_is_never_overwritten() -> None:
-    """REQUESTS_CA_BUNDLE set by someone: each client is reached by another variable it reads instead."""
+    """REQUESTS_CA_BUNDLE set by someone stays; CURL_CA_BUNDLE, read after it, is no fix: botocore's own one is."""
     examined = with_environment(installed(("requests", "2.32.3"), ("botocore", "1.35.0")), REQUESTS_CA_BUNDLE="/srv/x")
-    env, _code = client_fixes(examined, (lacking("requests", "botocore"),))
-    assert env.env == {"CURL_CA_BUNDLE": SYSTEM_BUNDLE, "AWS_CA_BUNDLE": SYSTEM_BUNDLE}
-    assert env.summary.startswith("Point CURL_CA_BUNDLE and AWS_CA_BUNDLE at ")
+    env, code = client_fixes(examined, (lacking("requests", "botocore"),))
+    assert env.env == {"AWS_CA_BUNDLE": SYSTEM_BUNDLE}
+    assert env.summary.startswith("Point AWS_CA_BUNDLE at ")
+    assert code.clients == ("requests", "botocore")
 
 
 def test_clients_outside_the_ssl_module_get_no_truststore_fix() -> None:

@@ -460,8 +460,9 @@ def test_a_deleted_library_asks_for_a_restart() -> None:
 
 
 def test_fixes_are_ranked_by_kind_and_each_change_is_offered_once() -> None:
-    """Env before code before library before command; the same change from two findings appears once."""
-    assert list(KIND_RANK) == ["env", "code", "library", "command", "server"]
+    """Env (and config) before code before library before command; the same change from two findings appears once."""
+    assert list(KIND_RANK) == ["env", "config", "code", "library", "command", "server"]
+    assert KIND_RANK["config"] == KIND_RANK["env"]
     examined = with_environment(bad_ssl_cert_file(), OPENSSL_CONF="/srv/openssl.cnf")
     findings = (
         finding("library-deleted", WARNING, path=COMPILED_CAFILE),

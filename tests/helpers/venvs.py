@@ -138,6 +138,11 @@ TRUSTSTORE_CHECK = """\
 import httpx, requests, truststore
 print("ready")
 """
+GOOGLE_AUTH_PINS = ("google-auth==2.63.0", "urllib3==2.8.0", "packaging==25.0", "requests==2.34.2", CERTIFI)
+GOOGLE_AUTH_CHECK = """\
+import google.auth.transport.requests, google.auth.transport.urllib3, certifi
+print("ready")
+"""
 PIP_SYSTEM_CERTS_CHECK = """\
 import ssl
 import requests
@@ -224,6 +229,12 @@ def uv_venv() -> Path:
 def truststore_venv() -> Path:
     """The python of a venv with truststore installed (not injected), requests and httpx: its code fix can be tried."""
     recipe = _venv_recipe("truststore", pins_for(TRUSTSTORE_PINS, "truststore"), TRUSTSTORE_CHECK)
+    return built(recipe) / recipe.product
+
+
+def google_auth_venv() -> Path:
+    """The python of a venv with google-auth and both its transports (urllib3 with packaging, requests), certifi."""
+    recipe = _venv_recipe("google-auth", GOOGLE_AUTH_PINS, GOOGLE_AUTH_CHECK)
     return built(recipe) / recipe.product
 
 

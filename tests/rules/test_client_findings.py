@@ -14,6 +14,7 @@ from helpers.records import (
     bundle,
     facts,
     host,
+    missing,
     with_bundles,
     with_clients,
     with_environment,
@@ -51,21 +52,24 @@ def test_own_stores_are_every_store_besides_the_os_one_once() -> None:
 
 
 def test_path_effects_name_each_client_by_its_own_rule() -> None:
-    """A variable's effect per client: ignored by those that do not read it, else what their row says."""
-    examined = with_clients(
-        ("requests", "2.32.3"), ("httpx", "0.27.0"), ("uv", "0.5.4"), ("httpx2", "2.1.0"), ("left-pad", "1.0")
+    """A value's effect per client: ignored by those that do not read it, else what their reading does with it."""
+    examined = with_bundles(
+        with_environment(
+            with_clients(
+                ("requests", "2.32.3"), ("httpx", "0.27.0"), ("uv", "0.13.9"), ("httpx2", "2.1.0"), ("left-pad", "1.0")
+            ),
+            SSL_CERT_FILE="/srv/gone",
+        ),
+        missing("/srv/gone"),
     )
     assert path_effects(examined, "SSL_CERT_FILE") == {
         "requests": "ignores it",
-        "httpx": "falls back to its default",
-        "uv": "fails closed (trusts nothing)",
-        "httpx2": "raises",
+        "httpx": "ignores it (as if unset)",
+        "uv": "trusts nothing from it nor from its default roots",
+        "httpx2": "raises FileNotFoundError, IsADirectoryError or ssl.SSLError building the client",
     }
-    grpc = with_clients(("grpcio", "1.66.0"))
+    grpc = with_environment(with_clients(("grpcio", "1.66.0"), certifi=False), SSL_CERT_FILE="/srv/gone")
     assert path_effects(grpc, "SSL_CERT_FILE") == {"grpcio": "ignores it"}
-
-
-# host_verdicts
 
 
 def test_a_failure_that_is_not_about_trust_fails_every_client_alike() -> None:
@@ -224,12 +228,16 @@ def test_a_replacing_variable_keeping_public_roots_or_unread_is_no_finding(targe
 
 
 def test_without_certifi_there_is_no_yardstick_for_replacement() -> None:
-    """No certifi bundle with certificates: which roots are public is not known, so nothing is said."""
+    """No certifi and no OS bundle file: which roots are public is not known, so nothing is said; the OS's serves."""
     examined = with_bundles(
         with_environment(with_clients(("requests", "2.32.3"), certifi=False), REQUESTS_CA_BUNDLE=PRIVATE),
         bundle(PRIVATE, certificates=1, identities=CORP),
     )
-    assert [f for f in client_findings(examined) if f.code == "client-variable-replaces"] == []
+    without_os = replace(examined, bundles=tuple(b for b in examined.bundles if "system" not in b.roles))
+    assert [f for f in client_findings(without_os) if f.code == "client-variable-replaces"] == []
+    assert [f.code for f in client_findings(examined) if f.code == "client-variable-replaces"] == [
+        "client-variable-replaces"
+    ]
 
 
 @pytest.mark.parametrize(

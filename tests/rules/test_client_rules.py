@@ -63,12 +63,19 @@ def test_a_version_is_read_as_its_first_three_release_numbers(version: str, key:
         ("httpx2", "2.2.9", "", "httpx2<2.3"),
         ("httpx2", "2.3.0", "", "httpx2 2.3-2.15"),
         ("httpx2", "2.16.0", "", "httpx2>=2.16"),
-        ("pip", "24.1.2", "3.12.3", "pip<24.2"),
+        ("pip", "24.1.2", "3.12.3", "pip 22.2-24.1"),
+        ("pip", "21.1.3", "3.12.3", "pip<22.2"),
         ("pip", "24.2", "3.12.3", "pip>=24.2"),
         ("pip", "24.2", "3.9.18", "pip>=24.2 on Python<3.10"),
         ("pip", "24.2", "", "pip>=24.2"),  # without a Python version, the first row that fits the client
-        ("uv", "0.4.30", "", "uv<0.5"),
-        ("uv", "0.5.0", "", "uv>=0.5"),
+        ("uv", "0.4.30", "", "uv<0.9.10"),
+        ("uv", "0.9.10", "", "uv 0.9.10-0.10"),
+        ("uv", "0.11.3", "", "uv 0.11"),
+        ("uv", "0.13.9", "", "uv>=0.12"),
+        ("botocore", "1.43.53", "", "botocore<1.43.54"),
+        ("botocore", "1.44.8", "", "botocore>=1.43.54"),
+        ("requests", "2.27.1", "", "requests<2.28"),
+        ("grpcio", "1.76.0", "", "grpcio>=1.76"),
         ("openai", "2.9.0", "", "openai<3"),
         ("anthropic", "1.0.0", "", "anthropic>=1"),
     ],
@@ -146,34 +153,51 @@ def test_a_store_read_lightly_has_no_certificate_count() -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "version", "variable", "value", "kind"),
+    ("name", "version", "variable", "value", "kind", "mode"),
     [
-        ("uv", "0.5.4", "UV_SYSTEM_CERTS", "1", "system"),
-        ("uv", "0.5.4", "UV_NATIVE_TLS", " TRUE ", "system"),
-        ("grpcio", "1.66.0", "GRPC_USE_SYSTEM_ROOTS_OVER_LANGUAGE_CALLBACK", "yes", "system"),
-        ("pip", "24.1", "PIP_USE_FEATURE", "fast-deps truststore", "truststore"),
+        ("uv", "0.13.9", "UV_SYSTEM_CERTS", "1", "system", "uv>=0.12 --system-certs"),
+        ("uv", "0.13.9", "UV_NATIVE_TLS", " TRUE ", "system", "uv>=0.12 --system-certs"),
+        ("uv", "0.5.4", "UV_NATIVE_TLS", "1", "system", "uv<0.11 --native-tls"),
+        ("grpcio", "1.85.3", "GRPC_USE_SYSTEM_ROOTS_OVER_LANGUAGE_CALLBACK", "yes", "system", "grpcio system roots"),
+        ("pip", "24.1", "PIP_USE_FEATURE", "fast-deps truststore", "truststore", "pip --use-feature=truststore"),
+        ("pip", "26.3", "PIP_USE_DEPRECATED", "legacy-certs", "own-bundle", "pip --use-deprecated=legacy-certs"),
     ],
 )
 def test_a_switch_moves_a_client_to_another_store(
-    name: str, version: str, variable: str, value: str, kind: str
+    name: str, version: str, variable: str, value: str, kind: str, mode: str
 ) -> None:
-    """A switch variable set to a true value (or pip's feature list naming truststore) moves the client's store."""
-    examined = with_environment(with_clients((name, version)), **{variable: value})
+    """A switch set to a true value (or naming its word in pip's list) moves the client to its mode's row."""
+    installed = with_clients(certifi=False, distributions=(distribution(name, version, GRPC_ROOTS),))
+    examined = with_environment(installed, **{variable: value})
     (judged,) = [c for c in judge(examined) if c.name == name]
-    assert (judged.trust.kind, judged.trust.source) == (kind, "switch")
-    assert judged.notes == ("a switch variable moves it to %s" % kind,)
+    assert (judged.trust.kind, judged.trust.source, judged.family) == (kind, "switch", mode)
+    assert judged.notes == ("%s=%s moves it to %s" % (variable, value.strip(), mode),)
+
+
+@pytest.mark.parametrize(
+    ("name", "version", "variable"),
+    [
+        ("uv", "0.5.4", "UV_SYSTEM_CERTS"),  # uv reads UV_SYSTEM_CERTS since 0.11
+        ("grpcio", "1.66.0", "GRPC_USE_SYSTEM_ROOTS_OVER_LANGUAGE_CALLBACK"),  # grpcio reads it since 1.76
+    ],
+)
+def test_a_switch_the_version_does_not_read_moves_nothing(name: str, version: str, variable: str) -> None:
+    """A version that predates its switch keeps its default store."""
+    examined = with_environment(with_clients((name, version)), **{variable: "1"})
+    (judged,) = [c for c in judge(examined) if c.name == name]
+    assert judged.trust.source == "default"
 
 
 def test_a_switch_in_a_configuration_file_counts_as_its_variable() -> None:
     """uv.toml's system-certs = true moves uv to the OS store, as UV_SYSTEM_CERTS would."""
-    examined = with_clients(("uv", "0.5.4"), settings=(Setting("uv", "system-certs", "true", "/srv/uv.toml"),))
+    examined = with_clients(("uv", "0.13.9"), settings=(Setting("uv", "system-certs", "true", "/srv/uv.toml"),))
     assert trust_of(examined)["uv"].kind == "system"
 
 
 @pytest.mark.parametrize("value", ["0", "false", "off", ""])
 def test_a_switch_set_to_a_false_value_moves_nothing(value: str) -> None:
     """Only true values switch: UV_SYSTEM_CERTS=0 leaves uv on its compiled-in roots."""
-    examined = with_environment(with_clients(("uv", "0.5.4")), UV_SYSTEM_CERTS=value)
+    examined = with_environment(with_clients(("uv", "0.13.9")), UV_SYSTEM_CERTS=value)
     assert trust_of(examined)["uv"].kind == "compiled-in"
 
 
@@ -188,7 +212,7 @@ def test_a_replacing_variable_becomes_the_whole_store() -> None:
 
 
 def test_only_the_first_variable_set_counts_for_a_first_only_client() -> None:
-    """requests reads REQUESTS_CA_BUNDLE > CURL_CA_BUNDLE: with both set, the second is not even looked at."""
+    """requests reads REQUESTS_CA_BUNDLE > CURL_CA_BUNDLE: with both set, the second is not read, and said so."""
     examined = with_bundles(
         with_environment(
             with_clients(("requests", "2.32.3")), REQUESTS_CA_BUNDLE=SYSTEM_BUNDLE, CURL_CA_BUNDLE="/srv/gone"
@@ -196,45 +220,48 @@ def test_only_the_first_variable_set_counts_for_a_first_only_client() -> None:
         missing("/srv/gone"),
     )
     (_, requests) = judge(examined)
-    assert (requests.trust.path, requests.notes) == (SYSTEM_BUNDLE, ())
+    assert requests.trust.path == SYSTEM_BUNDLE
+    assert requests.notes == ("CURL_CA_BUNDLE=/srv/gone is not read: REQUESTS_CA_BUNDLE comes first",)
+    assert requests.effects == {"REQUESTS_CA_BUNDLE": "loads", "CURL_CA_BUNDLE": "not read"}
 
 
-def test_an_adding_client_loads_every_variable_on_top_of_its_store() -> None:
-    """pip >= 24.2 keeps truststore and adds each variable set, in order, each said in a note."""
+def test_pip_adds_the_first_of_its_variables_on_top_of_truststore() -> None:
+    """pip >= 24.2 keeps truststore and adds the first of REQUESTS_CA_BUNDLE > ... > PIP_CERT; PIP_CERT loses."""
     examined = with_bundles(
         with_environment(with_clients(("pip", "24.2")), PIP_CERT=PRIVATE, REQUESTS_CA_BUNDLE=SYSTEM_BUNDLE),
         bundle(PRIVATE, "env:PIP_CERT"),
     )
     (_, pip) = judge(examined)
-    assert pip.trust == ClientTrust("truststore", COMPILED_CAFILE, 140, "default", also=(SYSTEM_BUNDLE, PRIVATE))
-    assert pip.notes == ("adds REQUESTS_CA_BUNDLE=%s" % SYSTEM_BUNDLE, "adds PIP_CERT=%s" % PRIVATE)
+    assert pip.trust == ClientTrust("truststore", COMPILED_CAFILE, 140, "default", also=(SYSTEM_BUNDLE,))
+    assert pip.notes == (
+        "PIP_CERT=%s is not read: REQUESTS_CA_BUNDLE comes first" % PRIVATE,
+        "adds REQUESTS_CA_BUNDLE=%s" % SYSTEM_BUNDLE,
+    )
 
 
 @pytest.mark.parametrize(
     ("name", "version", "variable", "effect", "kind"),
     [
-        ("requests", "2.32.3", "REQUESTS_CA_BUNDLE", "raises", "missing"),
-        ("uv", "0.5.4", "SSL_CERT_FILE", "fails closed", "missing"),
-        ("httpx", "0.27.0", "SSL_CERT_FILE", "falls back to its default", "certifi"),
-        ("grpcio", "1.66.0", "GRPC_DEFAULT_SSL_ROOTS_FILE_PATH", "falls back to its default", "own-bundle"),
+        ("requests", "2.32.3", "REQUESTS_CA_BUNDLE", "raises", "variable"),
+        ("uv", "0.13.9", "SSL_CERT_FILE", "yields nothing", "variable"),
+        ("httpx", "0.27.0", "SSL_CERT_FILE", None, "certifi"),
+        ("grpcio", "1.66.0", "GRPC_DEFAULT_SSL_ROOTS_FILE_PATH", None, "own-bundle"),
     ],
 )
-def test_an_unusable_variable_is_noted_with_what_the_client_does(
-    name: str, version: str, variable: str, effect: str, kind: str
+def test_a_missing_path_does_what_each_client_does_with_one(
+    name: str, version: str, variable: str, effect: str | None, kind: str
 ) -> None:
-    """A variable naming nothing usable: clients that raise or fail closed trust nothing, others fall back."""
+    """A variable naming nothing: requests raises, uv 0.12 trusts nothing, httpx 0.27 and grpcio fall back."""
     examined = with_bundles(
         with_environment(with_clients((name, version)), **{variable: "/srv/gone"}), missing("/srv/gone")
     )
     (judged,) = [c for c in judge(examined) if c.name == name]
-    assert judged.notes == ("%s=/srv/gone is unusable: this client %s" % (variable, effect),)
-    assert judged.trust.kind == kind
-    if kind == "missing":
-        assert (judged.trust.path, judged.trust.source, judged.verdict) == (
-            "/srv/gone",
-            variable,
-            "fails: its CA setting is unusable",
-        )
+    assert (judged.trust.kind, judged.trust.effect) == (kind, effect)
+    if effect == "raises":
+        assert (judged.trust.path, judged.trust.source) == ("/srv/gone", variable)
+        assert judged.verdict == "raises on %s=/srv/gone" % variable
+    elif effect is None:
+        assert judged.effects == {variable: "treated as unset"}
 
 
 @pytest.mark.parametrize(
@@ -244,18 +271,20 @@ def test_an_unusable_variable_is_noted_with_what_the_client_does(
         ("full", None, False),  # not looked at although everything was: it is not there
         ("light", bundle(PRIVATE, parsed=False, certificates=0), True),  # a non-empty regular file
         ("light", bundle(PRIVATE, parsed=False, certificates=0, size=0), False),  # an empty one
-        ("light", directory(PRIVATE, parsed=False, hash_links=0), True),  # a folder, not read
+        ("light", directory(PRIVATE, parsed=False, hash_links=3), True),  # a folder with hash names
+        ("light", directory(PRIVATE, parsed=False, hash_links=0), False),  # its names looked at: none to find
         ("light", missing(PRIVATE), False),
     ],
 )
 def test_a_variable_read_lightly_is_judged_by_the_file_alone(
     inventory: str, target: Bundle | None, usable: bool
 ) -> None:
-    """Without certificates read, a variable's target counts when it is a non-empty file or a folder."""
+    """Without certificates read, a variable's target counts when it is a non-empty file or a hashed folder."""
     examined = with_environment(with_clients(("requests", "2.32.3"), inventory=inventory), REQUESTS_CA_BUNDLE=PRIVATE)
     if target is not None:
         examined = with_bundles(examined, target)
-    assert (trust_of(examined)["requests"].kind == "variable") is usable
+    trust = trust_of(examined)["requests"]
+    assert (trust.kind == "variable" and trust.effect is None) is usable
 
 
 def test_an_injector_moves_every_ssl_client_to_truststore() -> None:

@@ -321,14 +321,16 @@ def test_each_unusable_target_of_a_variable_is_named(variable: str, target: Bund
     examined = with_bundles(with_environment(facts(), **{variable: target.path}), target)
     (finding,) = found(trust.env_path_invalid, examined)
     assert finding.code == "env-path-invalid"
+    hangs = {"urllib (stdlib)": "hangs opening it"} if target.file_type == "fifo" else {}  # Python's own ssl too
     assert finding.evidence == {
         "variable": variable,
         "path": target.path,
         "problem": problem,
         "consumers": OPENSSL_USERS,
-        "clients": {},
+        "clients": hangs,
     }
-    assert finding.summary == "%s=%s %s; affects %s" % (variable, target.path, problem, OPENSSL_USERS)
+    said = " (here: urllib (stdlib) hangs opening it)" if hangs else ""
+    assert finding.summary == "%s=%s %s; affects %s%s" % (variable, target.path, problem, OPENSSL_USERS, said)
 
 
 @pytest.mark.parametrize(
@@ -351,8 +353,8 @@ def test_an_uninspected_target_is_not_judged() -> None:
     assert found(trust.env_path_invalid, with_environment(facts(), SSL_CERT_FILE="/srv/unseen.pem")) == []
 
 
-def test_an_empty_variable_is_a_warning_but_an_empty_folder_entry_is_skipped() -> None:
-    """REQUESTS_CA_BUNDLE='' is 'set but empty'; an empty entry in SSL_CERT_DIR's list is only a separator."""
+def test_an_empty_variable_no_client_is_hurt_by_is_info_and_an_empty_folder_entry_is_skipped() -> None:
+    """REQUESTS_CA_BUNDLE='' is 'set but empty' (info: no client here minds); SSL_CERT_DIR's '' is a separator."""
     examined = with_bundles(
         with_environment(facts(), REQUESTS_CA_BUNDLE="", SSL_CERT_DIR=os.pathsep + "/srv/certs"),
         directory("/srv/certs"),
@@ -360,7 +362,7 @@ def test_an_empty_variable_is_a_warning_but_an_empty_folder_entry_is_skipped() -
     assert found(trust.env_path_invalid, examined) == [
         Finding(
             "env-path-invalid",
-            WARNING,
+            INFO,
             "REQUESTS_CA_BUNDLE is set but empty",
             {"variable": "REQUESTS_CA_BUNDLE", "value": "", "consumers": CONSUMERS["REQUESTS_CA_BUNDLE"]},
         )
@@ -405,8 +407,10 @@ def test_an_invalid_variable_says_what_each_installed_client_does_with_it() -> N
         missing("/srv/gone"),
     )
     (finding,) = found(trust.env_path_invalid, examined)
-    assert finding.evidence["clients"] == {"requests": "raises", "urllib3": "ignores it"}
-    assert finding.summary.endswith("(here: requests raises; urllib3 ignores it)")
+    raises = "raises OSError: Could not find a suitable TLS CA certificate bundle, invalid path"
+    assert finding.evidence["clients"] == {"requests": raises, "urllib3": "ignores it"}
+    assert finding.summary.endswith("(here: requests %s)" % raises)  # urllib3, which ignores it, in evidence only
+    assert finding.severity == ERROR  # requests, installed here, raises on it
 
 
 # capath-unhashed

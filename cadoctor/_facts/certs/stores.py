@@ -71,6 +71,7 @@ def candidate_paths(
         parts = value.split(os.pathsep) if name == "SSL_CERT_DIR" else [value]
         for part in parts:
             add(part, "env:" + name)
+            add(_from_cwd(part, runtime), "env:" + name)
     if light:
         return roles
     for path, _ in KNOWN_FILES + KNOWN_DIRECTORIES:
@@ -90,7 +91,15 @@ def candidate_paths(
     for setting in settings:
         if setting.key in ("cert", "ca_bundle"):
             add(setting.value, "setting:%s %s" % (setting.client, setting.key))
+            add(_from_cwd(setting.value, runtime), "setting:%s %s" % (setting.client, setting.key))
     return roles
+
+
+def _from_cwd(value: str, runtime: Runtime) -> str | None:
+    """A relative CA path as the process resolves it: against its working directory (None: absolute, or unknown)."""
+    if not value or os.path.isabs(value) or runtime.cwd is None:
+        return None
+    return os.path.normpath(os.path.join(runtime.cwd, value))
 
 
 def _chosen_by_user(roles: list[str]) -> bool:

@@ -29,6 +29,6 @@ def interpreter_facts(variables: Mapping[str, Any], default_context: Optional[Di
     }
     if facts["available"]:
         found["trust"] = trust_sources(facts)
-        found["default_context"] = default_context or default_context_facts(found["trust"]["cafile"]["path"])
+        found["default_context"] = default_context or default_context_facts(found["trust"])
     found["libraries"] = library_facts(facts)
     return found

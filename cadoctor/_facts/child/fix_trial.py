@@ -11,7 +11,7 @@ import os
 
 from .connect import handshake
 from .libraries import bind, library_facts, library_handle
-from .openssl_paths import blocking_cafile, trust_sources
+from .openssl_paths import blocking_cafile, blocking_sources, trust_sources
 from .ssl_module import context_facts, ssl_facts
 
 TYPE_CHECKING = False
@@ -39,7 +39,7 @@ def trial(request: Dict[str, Any]) -> Dict[str, Any]:
     import ssl
 
     cafile, capath = request.get("cafile"), request.get("capath")
-    blocked = blocking_cafile(cafile or trust_sources(facts)["cafile"]["path"])
+    blocked = blocking_cafile(cafile) if cafile else blocking_sources(trust_sources(facts))
     if blocked:
         outcome["error"] = blocked
         return outcome

@@ -51,3 +51,13 @@ def blocking_cafile(path: Optional[str]) -> Optional[str]:
     if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
         return None
     return "%s is not a regular file: OpenSSL could block reading it" % path
+
+
+def blocking_sources(trust: Dict[str, Any]) -> Optional[str]:
+    """Say why a default context must not be made (its CA file, or an SSL_CERT_DIR entry, would block), or None.
+
+    OpenSSL 3 also opens each SSL_CERT_DIR entry as a store URI: a FIFO there blocks the context as one in
+    SSL_CERT_FILE does.
+    """
+    paths = [trust["cafile"]["path"]] + [c["path"] for c in trust["capaths"] if c["source"] != "compiled"]
+    return next((why for why in map(blocking_cafile, paths) if why), None)

@@ -10,7 +10,7 @@ import sys
 
 from .interpreter import find_spec
 from .libraries import same_file
-from .openssl_paths import blocking_cafile, trust_sources
+from .openssl_paths import blocking_sources, trust_sources
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ def default_context_obstacle() -> Optional[str]:
     facts = ssl_facts()
     if not facts["available"]:
         return "ssl is unavailable: %s" % facts["error"]
-    return blocking_cafile(trust_sources(facts)["cafile"]["path"])
+    return blocking_sources(trust_sources(facts))
 
 
 INJECTED = "the default context is truststore's (injected at start): it asks the OS store on demand"
@@ -81,11 +81,14 @@ def context_facts(context: Any) -> Dict[str, Any]:
     return {"ok": True, "error": None, "x509": stats.get("x509", 0), "x509_ca": stats.get("x509_ca", 0)}
 
 
-def default_context_facts(cafile: Optional[str]) -> Dict[str, Any]:
-    """Create a default context and count what it loaded (directories load lazily, so they count 0)."""
+def default_context_facts(trust: Dict[str, Any]) -> Dict[str, Any]:
+    """Create a default context and count what it loaded (directories load lazily, so they count 0).
+
+    `trust`: the sources it reads (`trust_sources`): one that would block (a FIFO) means no context is made.
+    """
     import ssl
 
-    skipped = blocking_cafile(cafile)
+    skipped = blocking_sources(trust)
     if skipped:
         return {"ok": None, "error": None, "skipped": skipped, "x509": 0, "x509_ca": 0}
     try:

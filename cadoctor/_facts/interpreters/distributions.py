@@ -171,7 +171,7 @@ def _ini_value(files: Files, path: str, sections: tuple[str, ...], key: str) -> 
             continue
         name, sep, rest = line.replace(":", "=", 1).partition("=") if "=" not in line else line.partition("=")
         if sep and section in sections and name.strip().lower() == key:
-            value = rest.strip()
+            value = rest.strip()  # an empty value too: botocore refuses it, or stops verifying
     return value
 
 

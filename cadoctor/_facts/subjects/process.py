@@ -105,6 +105,8 @@ def facts_of_process(view: ProcessView, clients: frozenset[str]) -> Facts:
         root=None if view.root.is_host else view.root.root,
     )
     modules = _extension_modules(view, folders)
+    if view.root.is_host:  # its relative CA paths are resolved against its working directory
+        runtime = replace(runtime, cwd=_working_directory(pid))
     facts = facts_of_runtime(runtime, libraries, clients=clients, root=view.root, subject=subject)
     return replace(facts, stacks=stacks, extension_modules=modules)
 
@@ -121,10 +123,7 @@ def _reported_folders(view: ProcessView, executable: str) -> tuple[str, ...] | N
         return None
     from cadoctor._facts.interpreters.distributions import folders_of_interpreter
 
-    try:
-        cwd = os.readlink("/proc/%d/cwd" % view.pid)
-    except OSError:
-        cwd = "/"
+    cwd = _working_directory(view.pid) or "/"
     return folders_of_interpreter(executable, view.environ, cwd, _site_flags(view.cmdline))
 
 
@@ -159,6 +158,14 @@ def _home_of(uid: int) -> str | None:
 
         return pwd.getpwuid(uid).pw_dir or None
     except (ImportError, KeyError):
+        return None
+
+
+def _working_directory(pid: int) -> str | None:
+    """A process's working directory (None when it cannot be read: another user's process, a deleted folder)."""
+    try:
+        return os.readlink("/proc/%d/cwd" % pid)
+    except OSError:
         return None
 
 

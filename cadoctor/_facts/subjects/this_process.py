@@ -43,6 +43,14 @@ def system_libraries(known: Mapping[str, str | None] | None = None, root: FileRo
     return tuple(found)
 
 
+def _working_directory() -> str | None:
+    """The working directory here, which another interpreter run from here shares (None if it is gone)."""
+    try:
+        return os.getcwd()
+    except OSError:
+        return None
+
+
 def _imported_certifi() -> str | None:
     """Find certifi's bundle by importing it in this process: for a package layout the probe could not read."""
     try:
@@ -68,6 +76,7 @@ def facts_from_probe(
     runtime, libraries = runtime_from_probe(probe_facts)
     if local and not light and runtime.certifi is None:
         runtime = replace(runtime, certifi=_imported_certifi())
+    runtime = replace(runtime, cwd=_working_directory())  # where a relative CA path is resolved: here, as run here
     return facts_of_runtime(runtime, libraries, clients=clients, light=light, names=names, subject=subject)
 
 

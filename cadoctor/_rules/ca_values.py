@@ -1,0 +1,167 @@
+"""CA values judged by what reads them: the default context's sources, and each variable's or setting's value.
+
+A CA variable or setting is judged by each consumer's own reading of its value (`client_values`): a hashed folder
+in REQUESTS_CA_BUNDLE is a CA folder to requests and an error to botocore; an empty one is nothing to requests
+and an error to botocore; a FIFO hangs most of them. Python's own ssl reads SSL_CERT_FILE and SSL_CERT_DIR.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+from cadoctor._model import Bundle, Facts, Finding, Severity
+from cadoctor._rules.client_table import SETTINGS
+from cadoctor._rules.client_values import resolved
+from cadoctor._rules.clients import judge, path_effects, says_of
+from cadoctor._variables import CA_VARIABLES
+
+ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
+
+
+def in_effect(facts: Facts) -> tuple[Bundle | None, list[Bundle]]:
+    """The CA file and directories a default context reads."""
+    runtime = facts.runtime
+    cafile = facts.bundle(runtime.cafile.path) if runtime.cafile else None
+    capaths = [b for b in (facts.bundle(c.path) for c in runtime.capaths) if b is not None]
+    return cafile, capaths
+
+
+def trust_served(facts: Facts) -> bool:
+    """Whether a default context can find any root: certificates loaded, or a usable hashed directory.
+
+    Where no context was made (a process or image read from outside), the CA file's own certificates count.
+    """
+    cafile, capaths = in_effect(facts)
+    loaded = facts.runtime.context_loaded > 0
+    if facts.runtime.context_ok is None and cafile is not None:
+        loaded = loaded or cafile.usable
+    return loaded or any(b.usable for b in capaths)
+
+
+def _env_problem(name: str, bundle: Bundle) -> str | None:
+    """Say what is wrong with the path a CA variable names, or None."""
+    wants_directory = name == "SSL_CERT_DIR"
+    if bundle.file_type == "relative":
+        return "is relative (%s)" % bundle.path
+    if bundle.file_type in ("missing", "symlink-loop", "unreadable"):
+        return bundle.error
+    if wants_directory:
+        return None if bundle.kind == "directory" else "is a %s, not a directory" % bundle.file_type
+    if bundle.kind == "directory":
+        return "is a directory, not a file"
+    if bundle.kind != "file":
+        return bundle.error
+    if bundle.size == 0:
+        return "is an empty file"
+    if bundle.certificates == 0 and bundle.parsed and bundle.read_by and bundle.marked:
+        return "holds no parseable certificate (%d marked, and OpenSSL loads none of them)" % bundle.marked
+    if bundle.certificates == 0 and bundle.parsed:
+        return "holds no parseable certificate (%d blocks marked)" % bundle.marked
+    return None
+
+
+# Configuration settings judged as the variables are, with the file they come from; who reads each.
+_SETTING_READERS = {"pip.conf cert": "pip", "aws config ca_bundle": "botocore, AWS CLI"}
+
+
+def _sources(facts: Facts) -> Iterator[tuple[str, str, str, str | None]]:
+    """Every CA variable set and CA setting present: (name, value, who reads it, the file a setting is in)."""
+    for name, consumers in CA_VARIABLES.items():
+        value = facts.runtime.environment.get(name)
+        if value is not None:
+            yield name, value, consumers, None
+    for name, consumers in _SETTING_READERS.items():
+        client, key = SETTINGS[name]
+        found = [s for s in facts.settings if (s.client, s.key) == (client, key)]
+        if found:
+            yield name, found[-1].value, consumers, found[-1].source
+
+
+def _target(facts: Facts, entry: str) -> Bundle | None:
+    """What the facts know of a value's path, resolved against the process's working directory when relative."""
+    return facts.bundle(resolved(entry, facts.runtime.cwd)) or facts.bundle(entry)
+
+
+def env_path_invalid(facts: Facts) -> Iterator[Finding]:
+    """A CA variable or setting names something that cannot serve as CA certificates, for some client.
+
+    Each installed client is judged by its own reading of the value: a hashed folder in REQUESTS_CA_BUNDLE is a
+    CA folder to requests and an error to botocore; an empty one is nothing to requests and an error to botocore.
+    An error when Python's ssl reads it, or when a client installed here raises, hangs or aborts on it.
+    """
+    runtime = facts.runtime
+    served = trust_served(facts)
+    for name, value, consumers, setting in _sources(facts):
+        effects = path_effects(facts, name)
+        python = next((c for c in judge(facts) if c.name == "urllib (stdlib)"), None)
+        if python is not None and python.effects.get(name) in ("hangs", "raises", "aborts"):
+            effects = {python.name: says_of(python, name), **effects}  # Python's own ssl would block on it
+        stopped = [n for n, e in effects.items() if e.startswith(_STOPS)]
+        told = _told(effects)
+        label = name if setting is None else "%s (%s)" % (name, setting)
+        evidence: dict[str, object] = {"variable": name, "consumers": consumers}
+        if setting is not None:
+            evidence["setting"] = setting
+        if not value:
+            if name == "SSL_CERT_DIR" or (not stopped and _disabled_only(facts, name)):
+                continue  # an empty folder list is no list; verification-disabled says what turns verification off
+            severity = ERROR if stopped else (WARNING if name in (runtime.cafile_env, runtime.capath_env) else INFO)
+            yield Finding(
+                "env-path-invalid",
+                severity,
+                "%s is set but empty%s" % (label, " (here: %s)" % told if told else ""),
+                {**evidence, "value": value, **({"clients": effects} if effects else {})},
+            )
+            continue
+        entries = value.split(os.pathsep) if name == "SSL_CERT_DIR" else [value]
+        for entry in entries:
+            bundle = _target(facts, entry) if entry else None
+            problem = _env_problem(name, bundle) if bundle is not None else None
+            if entry and not os.path.isabs(entry) and runtime.cwd is not None:
+                where = "from the working directory %s" % runtime.cwd
+                said = "%s it %s" % (where, problem) if problem else "it works only " + where
+                problem = "is relative (%s): %s" % (entry, said)
+            if problem is None and not stopped:
+                continue
+            severity = WARNING
+            if name == runtime.cafile_env or (name == runtime.capath_env and not served) or stopped:
+                severity = ERROR
+            elif bundle is not None and bundle.kind == "directory" and effects and not _hurt(effects):
+                severity = INFO  # a folder every client here reads as one (requests, pip): only other readers fail
+            yield Finding(
+                "env-path-invalid",
+                severity,
+                "%s=%s %s; affects %s%s"
+                % (label, entry, problem or "is not usable here", consumers, " (here: %s)" % told if told else ""),
+                {**evidence, "path": entry, "problem": problem, "clients": effects},
+            )
+
+
+_STOPS = ("raises", "hangs", "aborts")  # how path_effects words a client that a value stops
+
+
+def _told(effects: dict[str, str]) -> str:
+    """What the value does to the clients that read it, those it stops first (`requests, pip: loads it`).
+
+    The clients that do not read it are in the evidence only.
+    """
+    by_effect: dict[str, list[str]] = {}
+    for name, effect in effects.items():
+        if effect != "ignores it":
+            by_effect.setdefault(effect, []).append(name)
+    ordered = sorted(by_effect.items(), key=lambda pair: (not pair[0].startswith(_STOPS), pair[0]))
+    return "; ".join(
+        "%s %s" % (", ".join(names), effect) if len(names) == 1 else "%s: %s" % (", ".join(names), effect)
+        for effect, names in ordered
+    )
+
+
+def _hurt(effects: dict[str, str]) -> bool:
+    """Whether a value leaves some installed client without roots it was meant to give, or stops it."""
+    return any(e.startswith(_STOPS) or e.startswith(("takes it and finds", "trusts nothing")) for e in effects.values())
+
+
+def _disabled_only(facts: Facts, name: str) -> bool:
+    """Whether the only clients an empty value harms are the ones it turns verification off for."""
+    return any(c.trust.effect == "verification off" and c.trust.source == name for c in judge(facts))

@@ -1,0 +1,391 @@
+"""Each client's store, by its row of the rules table and the values of the variables and settings it reads.
+
+A client's store comes from its row: its default, a switch that moves it to another row (a mode), an injector,
+and each CA variable or setting it reads, kind of value by kind of value, in its order of precedence. The kind
+comes from the facts of the value (a file with certificates, a missing path, a hashed folder, a FIFO, ...), so a
+client that would raise, hang or stop verifying on a value is judged so, and is never shown as "ok".
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from cadoctor._model import Bundle, Client, ClientTrust, Facts
+from cadoctor._record import record, replace
+from cadoctor._rules.client_readings import OPENSSL_READINGS
+from cadoctor._rules.client_table import (
+    CERTIFI,
+    CERTIFI_OR_OPENSSL,
+    COMPILED_IN,
+    OPENSSL,
+    OWN,
+    OWN_OR_CERTIFI,
+    SETTINGS,
+    STDLIB,
+    SYSTEM,
+    TRUSTSTORE,
+    ClientRule,
+    mode,
+    rule_for,
+    rules_for,
+    version_key,
+)
+from cadoctor._rules.client_values import (
+    ABORTS,
+    BREAKS,
+    EVERY_FILE,
+    FAILS_CLOSED,
+    HANGS,
+    LOADS,
+    NO_VERIFICATION,
+    NOTHING,
+    RAISES,
+    SKIPPED,
+    STORE,
+    UNHASHED,
+    UNKNOWN,
+    WORKING_DIRECTORY,
+    Reading,
+    kind_of,
+    resolved,
+    says,
+)
+
+_TRUE = ("1", "true", "yes", "on")
+KINDS_WITH_OWN_COPY = (CERTIFI, OWN, COMPILED_IN, "variable")
+DEFAULT_KINDS = (OPENSSL, TRUSTSTORE, SYSTEM)  # stores the default context's handshake speaks for
+NOT_READ = "not read"  # a value the client would read, left unread because an earlier source decided
+_ON_REQUESTS = ("requests", "pip")  # clients that make their requests with (a vendored) requests
+
+
+def value_of(facts: Facts, name: str) -> str | None:
+    """A CA variable's or configuration setting's value, by the name the rules use; None when it is not set."""
+    if name in SETTINGS:
+        client, key = SETTINGS[name]
+        found = [s for s in facts.settings if (s.client, s.key) == (client, key)]
+        return found[-1].value if found else None  # the file read last wins, as each client reads them
+    return facts.runtime.environment.get(name)
+
+
+def values_of(facts: Facts) -> dict[str, str]:
+    """The CA variables and configuration keys set to something, by the names the rules use."""
+    values = {k: v for k, v in facts.runtime.environment.items() if v}
+    for name in SETTINGS:
+        value = value_of(facts, name)
+        if value:
+            values[name] = value
+    return values
+
+
+def shown(value: str) -> str:
+    """A value as a finding shows it: an empty one as ''."""
+    return value if value else "''"
+
+
+def _count(bundle: Bundle | None) -> int | None:
+    """A store's certificate count, None where it was not read (a light look)."""
+    return bundle.certificates if bundle is not None and bundle.parsed else None
+
+
+def _in_effect(facts: Facts) -> str | None:
+    """The default context's CA file, else its first CA folder: what names Python's own store."""
+    runtime = facts.runtime
+    return runtime.cafile.path if runtime.cafile else (runtime.capaths[0].path if runtime.capaths else None)
+
+
+def _system_file(facts: Facts) -> Bundle | None:
+    """The OS's CA bundle file, as a library that reads the OS store itself finds it (the first known one)."""
+    return next((b for b in facts.bundles if "system" in b.roles and b.kind == "file"), None)
+
+
+def _default_paths_exist(facts: Facts) -> bool:
+    """Whether the default context's CA file exists, or a CA folder of it does (truststore's own test)."""
+    runtime = facts.runtime
+    cafile = facts.bundle(runtime.cafile.path) if runtime.cafile else None
+    folders = [facts.bundle(c.path) for c in runtime.capaths]
+    if facts.inventory == "light" and cafile is None:
+        return True  # not looked at: a light look takes the sources in effect at their word
+    folder = any(b is not None and b.kind == "directory" for b in folders)
+    return (cafile is not None and cafile.kind == "file") or folder
+
+
+def _store_of(kind: str, facts: Facts, own: str | None) -> ClientTrust:
+    """Where a default store of that kind lives in the examined environment."""
+    runtime = facts.runtime
+    if kind == CERTIFI_OR_OPENSSL:
+        kind = CERTIFI if runtime.certifi else OPENSSL
+    if kind == TRUSTSTORE and not _default_paths_exist(facts):
+        system = _system_file(facts)  # truststore's _configure_context falls back to the first OS bundle there is
+        if system is not None:
+            return ClientTrust(kind, system.path, _count(system), "default", own_path=True)
+    if kind == SYSTEM:
+        system = _system_file(facts)
+        if system is not None:
+            return ClientTrust(kind, system.path, _count(system), "default", own_path=True)
+    if kind in DEFAULT_KINDS:
+        path = _in_effect(facts)
+        return ClientTrust(kind, path, _count(facts.bundle(path)), "default")
+    if kind == OWN_OR_CERTIFI:
+        kind, own = (CERTIFI, runtime.certifi) if runtime.certifi else (OWN, own)
+    if kind == COMPILED_IN:
+        return ClientTrust(kind, None, None, "default", stand_in=facts.mozilla)
+    path = runtime.certifi if kind == CERTIFI else own
+    if kind in (CERTIFI, OWN) and path is None:
+        return ClientTrust("missing", None, 0, "default")
+    return ClientTrust(kind, path, _count(facts.bundle(path)), "default")
+
+
+def _through(rule: ClientRule, facts: Facts) -> ClientRule:
+    """A client built on another library takes that library's readings, as its installed version reads them."""
+    if not rule.via:
+        return rule
+    library = next((d for d in facts.distributions if d.name == rule.via), None)
+    used = rule_for(rule.via, library.version, facts.runtime.python_version) if library else None
+    if used is None:
+        return rule
+    return replace(rule, default=used.default, readings=used.readings, first_only=used.first_only, adds=used.adds)
+
+
+def _switched(rule: ClientRule, facts: Facts) -> tuple[ClientRule, str | None]:
+    """The row a switch that is on moves the client to, and the switch as it was set (None: no switch is on)."""
+    for variable, family, word in rule.switches:
+        value = (value_of(facts, variable) or "").strip()
+        lowered = value.lower()
+        on = word in re.split(r"[\s,]+", lowered) if word else lowered in _TRUE
+        moved = mode(family) if on else None
+        if moved is not None:
+            return moved, "%s=%s" % (variable, value)
+    return rule, None
+
+
+def _injected(rule: ClientRule, trust: ClientTrust, facts: Facts) -> tuple[ClientTrust, bool, str | None]:
+    """What a `.pth` injector makes of a client's store: (store, whether its CA values still count, the note).
+
+    truststore (pip-system-certs 5 injects it) makes every `ssl` context the OS store's, and what a client
+    loads into it is added; pip-system-certs before 5 instead clears `ca_certs` on every connection of requests,
+    so the values a client on requests reads never count.
+    """
+    injector = facts.injectors[0] if facts.injectors and rule.ssl_module else None
+    if injector is None:
+        return trust, True, None
+    store = replace(_store_of(TRUSTSTORE, facts, None), certificates=None, source=injector.path)
+    if trust.kind != OPENSSL and not store.own_path:
+        store = replace(store, path=None)  # the OS store, asked on demand: no file of its own to name
+    installed = next((d for d in facts.distributions if d.name == injector.name), None)
+    forced = (
+        injector.name == "pip-system-certs"
+        and installed is not None
+        and version_key(installed.version) < (5,)
+        and (rule.distribution in _ON_REQUESTS or rule.via == "requests")
+    )
+    note = "%s injects truststore at every start (%s)" % (injector.name, injector.path)
+    if forced:
+        note += "; before 5 it clears ca_certs on every connection: the CA variables do not count"
+    return store, not forced, note
+
+
+@record
+class Taken:
+    """A value a client took: what it did with it, the paths it loaded, its kind."""
+
+    reading: Reading
+    value: str
+    effect: str
+    paths: tuple[str, ...]
+    kind: str
+
+
+def _effect(reading: Reading, value: str, facts: Facts) -> Taken:
+    """What the client does with a value (for a list of folders, with each), and the paths it loads."""
+    entries = [e for e in value.split(os.pathsep) if e] if reading.listed and value else [value]
+    outcomes: list[tuple[str, str, str]] = []  # (effect, path, kind)
+    for entry in entries or [value]:
+        path = resolved(entry, facts.runtime.cwd)
+        bundle = facts.bundle(path) or facts.bundle(entry)
+        kind = kind_of(entry, bundle, facts.inventory == "light")
+        effect = reading.effect(kind)
+        if effect == WORKING_DIRECTORY:
+            path = facts.runtime.cwd or "."
+        outcomes.append((effect, path, kind))
+    broken = next((o for o in outcomes if o[0] in BREAKS), None)
+    if broken is not None:
+        return Taken(reading, value, broken[0], (broken[1],), broken[2])
+    loaded = [o for o in outcomes if o[0] in (LOADS, WORKING_DIRECTORY, UNKNOWN)]
+    if loaded:
+        return Taken(reading, value, loaded[0][0], tuple(o[1] for o in loaded), loaded[0][2])
+    return Taken(reading, value, outcomes[0][0], (), outcomes[0][2])
+
+
+def _judge_one(name: str, version: str, rule: ClientRule, facts: Facts, own: str | None) -> Client:
+    """One client's store, notes and what it does with each value it reads, by its row and the environment."""
+    rule = _through(rule, facts)
+    rule, switch = _switched(rule, facts)
+    notes: list[str] = []
+    trust = _store_of(rule.default, facts, own)
+    if switch is not None:
+        trust = replace(trust, source="switch")
+        notes.append("%s moves it to %s" % (switch, rule.family))
+    trust, counted, injected = _injected(rule, trust, facts)
+    if injected is not None:
+        notes.append(injected)
+        if not any(r.part != STORE for r in rule.readings):  # truststore reads OpenSSL's default paths itself
+            rule = replace(rule, readings=(*rule.readings, *OPENSSL_READINGS))
+    on_defaults = trust.kind in DEFAULT_KINDS and not trust.own_path
+    effects: dict[str, str] = {}
+    taken: list[Taken] = []
+    decided: str | None = None
+    for reading in rule.readings:
+        value = value_of(facts, reading.name)
+        if value is None:
+            continue
+        if reading.part != STORE:  # OpenSSL's default paths: the probe resolved them, only a hazard counts here
+            hazard = _effect(reading, value, facts) if on_defaults else None
+            effects[reading.name] = hazard.effect if hazard is not None else NOT_READ
+            if hazard is not None and hazard.effect in BREAKS:
+                taken.append(hazard)
+            continue
+        if decided is not None:
+            effects[reading.name] = NOT_READ
+            if value and value != value_of(facts, decided):
+                notes.append("%s=%s is not read: %s comes first" % (reading.name, value, decided))
+            continue
+        took = _effect(reading, value, facts)
+        effects[reading.name] = took.effect
+        if took.effect == SKIPPED:
+            continue
+        if took.effect not in (LOADS, UNKNOWN):
+            said = says(reading, took.effect, took.kind)
+            notes.append("%s=%s (%s): this client %s" % (reading.name, shown(value), took.kind, said))
+        taken.append(took)
+        if rule.first_only:
+            decided = reading.name
+    adds = rule.adds or injected is not None
+    trust = _combine(trust, taken, adds, counted, rule.first_only, notes, facts)
+    return Client(
+        name=name,
+        version=version,
+        family=rule.family,
+        trust=trust,
+        variables=tuple(r.name for r in rule.readings if r.part == STORE or on_defaults),  # what it reads here
+        decided_in=rule.decided_in,
+        notes=tuple(notes),
+        effects=effects,
+        decided_by=decided,
+    )
+
+
+def _combine(
+    trust: ClientTrust,
+    taken: list[Taken],
+    adds: bool,
+    counted: bool,
+    first_only: bool,
+    notes: list[str],
+    facts: Facts,
+) -> ClientTrust:
+    """The store the values taken leave the client with: added, replacing, or what stops it instead.
+
+    A client that reads each of its sources (uv) raises on one only when none of the others loads: uv's "No CA
+    certificates were loaded" comes when its store would be empty.
+    """
+    if not first_only and any(t.paths for t in taken if t.effect not in BREAKS):
+        taken = [t for t in taken if t.effect != RAISES]
+    stop = next((t for t in taken if t.effect in BREAKS), None)
+    stop = stop or next((t for t in taken if t.effect == NO_VERIFICATION), None)
+    if stop is not None:
+        return ClientTrust("variable", stop.value or None, None, stop.reading.name, effect=stop.effect)
+    taken = [t for t in taken if t.reading.part == STORE]
+    if not taken or not counted:
+        return trust
+    loaded = [p for t in taken for p in t.paths]
+    # a folder read file by file (uv): the offline check finds certificates by their hash names only
+    unchecked = tuple(p for t in taken if t.reading.folders == EVERY_FILE and t.kind == UNHASHED for p in t.paths)
+    if adds:
+        notes.extend("adds %s=%s" % (t.reading.name, ", ".join(t.paths)) for t in taken if t.paths)
+        return replace(trust, also=(*trust.also, *loaded), unchecked=unchecked)
+    if not loaded:
+        closed = any(t.effect == FAILS_CLOSED for t in taken)
+        why = "its CA setting yields no certificate" + (" and it drops its default roots" if closed else "")
+        notes.append("%s: it trusts nothing" % why)
+        return ClientTrust("variable", taken[0].value or None, 0, taken[0].reading.name, effect=NOTHING)
+    source = next(t.reading.name for t in taken if t.paths)
+    count = _count(facts.bundle(loaded[0]))
+    return ClientTrust("variable", loaded[0], count, source, also=tuple(loaded[1:]), unchecked=unchecked)
+
+
+def lacking(client: Client, facts: Facts) -> list[str]:
+    """The subjects of the administrator's local roots that this client's store does not hold."""
+    if client.trust.kind not in KINDS_WITH_OWN_COPY or client.trust.effect or not facts.local_roots:
+        return []
+    bundle = facts.bundle(client.trust.path)
+    held = bundle.identities if bundle is not None and bundle.parsed else frozenset()
+    return [root.subject for root in facts.local_roots if root.identity not in held]
+
+
+_JUDGED: list[tuple[Facts, tuple[Client, ...]]] = []  # the last facts judged: a check asks several times
+
+
+def judge(facts: Facts) -> tuple[Client, ...]:
+    """Every TLS client of the examined interpreter (the stdlib's first), with its store and a verdict."""
+    if _JUDGED and _JUDGED[0][0] is facts:  # facts are immutable: the same object gets the same answer
+        return _JUDGED[0][1]
+    judged = _judge(facts)
+    _JUDGED[:] = [(facts, judged)]
+    return judged
+
+
+_VERDICTS = {
+    RAISES: "raises on %s",
+    HANGS: "hangs on %s",
+    ABORTS: "aborts the process on %s",
+    NO_VERIFICATION: "verifies no certificate: %s",
+    NOTHING: "trusts nothing: %s",
+}
+
+
+def _verdict(client: Client, facts: Facts) -> str:
+    """`ok`, or what is wrong with the client's store here, in a few words."""
+    trust = client.trust
+    if trust.effect in _VERDICTS:
+        return _VERDICTS[trust.effect] % ("%s=%s" % (trust.source, shown(trust.path or "")))
+    if trust.kind == "missing":
+        return "fails: its CA setting is unusable"
+    missing = lacking(client, facts)
+    if missing:
+        return "lacks %d local root%s" % (len(missing), "" if len(missing) == 1 else "s")
+    return "ok"
+
+
+def _judge(facts: Facts) -> tuple[Client, ...]:
+    """Judge each client afresh."""
+    clients = []
+    python = facts.runtime.python_version
+    if facts.subject is None or facts.subject.python:
+        clients.append(_judge_one("urllib (stdlib)", python, STDLIB, facts, None))
+    for distribution in facts.distributions:
+        for rule in rules_for(distribution.name, distribution.version, python):
+            clients.append(_judge_one(rule.client, distribution.version, rule, facts, distribution.bundle))
+    return tuple(replace(client, verdict=_verdict(client, facts)) for client in clients)
+
+
+def own_stores(clients: tuple[Client, ...]) -> list[str]:
+    """The stores clients use besides the default context's: its handshake does not speak for them."""
+    paths: list[str] = []
+    for client in clients:
+        trust = client.trust
+        if trust.effect in (*BREAKS, NO_VERIFICATION):
+            continue
+        if trust.path and trust.kind != "missing" and (trust.kind not in DEFAULT_KINDS or trust.own_path):
+            paths.append(trust.path)
+        paths.extend(trust.also)
+        paths = [p for p in paths if p not in trust.unchecked]
+        if trust.kind == COMPILED_IN and trust.stand_in:
+            paths.append(trust.stand_in)
+    return list(dict.fromkeys(paths))
+
+
+def reading_of(client: Client, name: str) -> Reading | None:
+    """The client's reading of a variable or setting, by the row it was judged by."""
+    rule = mode(client.family) or (STDLIB if client.family == STDLIB.family else None)
+    return next((r for r in rule.readings if r.name == name), None) if rule is not None else None
