@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 
 TRIAL_TIMEOUT = 30.0
+_DEFAULT_CONTEXT = "urllib (stdlib)"  # the client that stands for Python's default context
 
 
 TRIAL_OUTPUT_LIMIT = 1 << 20  # bytes accepted from a trial child: its outcome is a few kilobytes
@@ -194,17 +195,25 @@ def _outcome(
 
 
 def _through_clients(fix: Fix) -> list[str]:
-    """The clients of a fix that a real request to its host can be made through."""
+    """The clients of a fix, and those it must leave working, that a real request to its host can be made through.
+
+    A fix for Python's own default context alone (urllib) is tried by the fix trial's handshake instead, which
+    starts where the subject is (its OpenSSL preloaded) and checks the public roots it must keep as well.
+    """
     if fix.trial_host is None or not fix.clients:
         return []
     from cadoctor._facts.child.client_trial import ROUTES
 
-    return [name for name in fix.clients if name in ROUTES]
+    if not fix.inject and set(fix.clients) <= {_DEFAULT_CONTEXT}:
+        return []
+    return [name for name in dict.fromkeys((*fix.clients, *fix.guards)) if name in ROUTES]
 
 
 def _asks_libraries(fix: Fix) -> bool:
     """Whether the fix is tried by its clients' libraries (a request to the host, or the store each resolves)."""
-    return bool(_through_clients(fix)) or (bool(fix.clients) and fix.trial_host is None)
+    if fix.trial_host is None:
+        return bool(fix.clients)
+    return bool(_through_clients(fix))
 
 
 def _stores_request(fix: Fix) -> dict[str, Any]:
@@ -302,15 +311,23 @@ def _judge_through(fix: Fix, answer: dict[str, Any] | None, problem: str | None,
         return _judge_stores(fix, answer, fresh)
     target = fix.trial_host.target if fix.trial_host else "the host"
     results = answer["clients"]
-    parts, verdicts = [], []
-    for name in _through_clients(fix):
+    parts, verdicts, kept = [], [], []
+    tried = _through_clients(fix)
+    for name in tried:
         result = results.get(name) or {"ok": None, "detail": "no answer for it", "via": name}
-        verdicts.append(result["ok"])
         word = {True: "succeeded", False: "failed", None: "proved nothing"}[result["ok"]]
-        parts.append("%s (through %s) %s: %s" % (name, result["via"], word, result["detail"]))
-    unrouted = [name for name in fix.clients if name not in _through_clients(fix)]
+        line = "%s (through %s) %s: %s" % (name, result["via"], word, result["detail"])
+        if name in fix.clients:
+            verdicts.append(result["ok"])
+            parts.append(line)
+        else:  # a client that worked before and reads what the fix changes: it must still work
+            verdicts.append(result["ok"] is not False)
+            kept.append(line)
+    unrouted = [name for name in fix.clients if name not in tried]
     if unrouted:
         parts.append("no request is made through %s" % ", ".join(unrouted))
+    if kept:
+        parts.append("it must leave working what worked: " + "; ".join(kept))
     ok = False if False in verdicts else (True if verdicts and all(verdicts) else None)
     lead = "in a fresh %s%s, a real request to %s" % (fresh, " with truststore injected" if fix.inject else "", target)
     return replace(fix, verified=ok, evidence="%s: %s" % (lead, "; ".join(parts)))
@@ -353,18 +370,40 @@ def verify(
         return _run(fixes, facts, triable, proven, fresh, base, scratch, host_timeout)
 
 
-def _merged(fix: Fix, scratch: str, index: int) -> Mapping[str, str | None] | None:
-    """The fix's environment, with a joined file built in `scratch` as its lines build it (merged bundles)."""
+def joined_env(fix: Fix, scratch: str, index: int) -> Mapping[str, str | None] | None:
+    """The fix's environment, with the joined file its lines write built in `scratch` (the bytes they write).
+
+    Every path a joining fix names is the joined file; a switch it turns on keeps its value. A part that names a
+    hashed folder's files for one subject hash is expanded as the shell expands it.
+    """
     if not fix.merge or not fix.env:
         return fix.env
+    import glob
+
+    from cadoctor._fixes.bundles import hashed_files
+
     path = os.path.join(scratch, "merged-%d.pem" % index)
     parts = []
     for part in fix.merge:
-        with open(part, "rb") as source:
-            parts.append(source.read(64 << 20))
+        if hashed_files(part):  # for f in DIR/HASH.[0-9]*; do cat "$f"; echo; done
+            pattern = os.path.join(glob.escape(os.path.dirname(part)), os.path.basename(part))
+            parts.append(b"".join(_read_part(name) + b"\n" for name in sorted(glob.glob(pattern))))
+        else:
+            parts.append(_read_part(part))
     with open(path, "wb") as out:
         out.write(b"\n".join(parts))  # byte for byte what the fix's lines write: (cat A; echo; cat B)
-    return {name: path for name in fix.env}
+    return {name: path if value and os.path.isabs(value) else value for name, value in fix.env.items()}
+
+
+def _read_part(path: str) -> bytes:
+    """One part of a joined file, read as `cat` reads it, but never from a FIFO or a device (it could block)."""
+    import stat
+
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    with os.fdopen(descriptor, "rb") as source:
+        if not stat.S_ISREG(os.fstat(source.fileno()).st_mode):
+            raise OSError("%s is not a regular file" % path)
+        return source.read(64 << 20)
 
 
 def _run(
@@ -391,7 +430,7 @@ def _run(
             request = _request(fix, facts, host_timeout)
         try:
             child: Popen[bytes] | str = spawn(
-                proven, [jobs.FOLDER], env=_child_env(base, _merged(fix, scratch, index)), cwd="/"
+                proven, [jobs.FOLDER], env=_child_env(base, joined_env(fix, scratch, index)), cwd="/"
             )
         except (InterpreterError, OSError) as exc:
             child = str(exc)

@@ -10,7 +10,6 @@ import pytest
 from cadoctor._fixes.clients import client_fixes
 from cadoctor._fixes.shell import env_lines
 from cadoctor._model import Facts, Finding, Fix, LocalRoot, Severity
-from cadoctor._record import replace
 
 RECORDS = str(Path(__file__).resolve().parents[1] / "rules")  # records.py: the factories the rules' tests share
 if RECORDS not in sys.path:
@@ -21,7 +20,6 @@ from records import (  # noqa: E402
     bundle,
     distribution,
     facts,
-    host,
     local_root,
     with_bundles,
     with_environment,
@@ -76,51 +74,20 @@ def test_one_variable_that_several_clients_read_covers_them_all() -> None:
 
 
 def test_a_variable_already_set_is_never_overwritten() -> None:
-    """REQUESTS_CA_BUNDLE set by someone: each client is reached by another variable it reads instead."""
+    """REQUESTS_CA_BUNDLE set by someone: it shadows CURL_CA_BUNDLE for requests, so only botocore is reached."""
     examined = with_environment(installed(("requests", "2.32.3"), ("botocore", "1.35.0")), REQUESTS_CA_BUNDLE="/srv/x")
     env, _code = client_fixes(examined, (lacking("requests", "botocore"),))
-    assert env.env == {"CURL_CA_BUNDLE": SYSTEM_BUNDLE, "AWS_CA_BUNDLE": SYSTEM_BUNDLE}
-    assert env.summary.startswith("Point CURL_CA_BUNDLE and AWS_CA_BUNDLE at ")
+    assert env.env == {"AWS_CA_BUNDLE": SYSTEM_BUNDLE}
+    assert env.summary.startswith("Point AWS_CA_BUNDLE at ")
+    assert env.clients == ("botocore",)
 
 
 def test_clients_outside_the_ssl_module_get_no_truststore_fix() -> None:
     """grpcio and uv verify without Python's ssl: injecting truststore would not reach them."""
     examined = installed(("grpcio", "1.66.0"), ("uv", "0.5.4"))
     (env,) = client_fixes(examined, (lacking("grpcio", "uv"),))
-    assert env.env == {"GRPC_DEFAULT_SSL_ROOTS_FILE_PATH": SYSTEM_BUNDLE, "SSL_CERT_FILE": SYSTEM_BUNDLE}
+    assert env.env == {"GRPC_DEFAULT_SSL_ROOTS_FILE_PATH": SYSTEM_BUNDLE, "UV_SYSTEM_CERTS": "1"}
     assert env.clients == ("grpcio", "uv")
-
-
-def test_a_host_some_client_fails_is_the_trial_of_both_fixes() -> None:
-    """With client-host-fails, both fixes are tried against that host; the summary speaks of the system store."""
-    failing = host(None, target="api.example.test")
-    examined = installed(("requests", "2.32.3"), roots=())
-    examined = replace(examined, hosts=(host(None), failing))
-    found = Finding(
-        "client-host-fails", Severity.ERROR, "", {"target": "api.example.test", "clients": [{"name": "requests"}]}
-    )
-    env, code = client_fixes(examined, (found,))
-    assert (
-        env.summary
-        == "Point REQUESTS_CA_BUNDLE at %s (140 certificates, the system store) for requests" % SYSTEM_BUNDLE
-    )
-    assert (env.trial_host, env.trial_samples, env.addresses) == (failing, (), ("client-host-fails",))
-    assert (code.trial_host, code.evidence) == (failing, None)
-
-
-def test_clients_no_variable_reaches_are_left_to_truststore() -> None:
-    """urllib fails the host too but reads no such variable: the env fix serves requests, truststore both."""
-    examined = installed(("requests", "2.32.3"))
-    found = Finding(
-        "client-host-fails",
-        Severity.ERROR,
-        "",
-        {"target": "app.example.test", "clients": [{"name": "urllib (stdlib)"}, {"name": "requests"}]},
-    )
-    env, code = client_fixes(examined, (found, lacking("requests")))
-    assert env.clients == ("requests",)
-    assert env.addresses == ("client-host-fails", "client-lacks-local-roots")
-    assert code.clients == ("urllib (stdlib)", "requests")
 
 
 def test_without_a_sample_or_a_host_the_env_fix_cannot_be_tried_and_is_not_offered() -> None:

@@ -43,7 +43,8 @@ def analyse(
     `stores` are the CA files the clients of the examined Python use (certifi, their own bundles, the files
     their variables name): the chain this one connection received is verified against each, offline.
     `mozilla` is a copy of Mozilla's root set: whether an accepted chain's root is in it, and if not, who here
-    holds it (an interception's root). `strict`: the examined Python is 3.13 or later, whose default context
+    holds it (an interception's root), each holder checked offline too: a fix for a client that refuses the chain
+    may name only a store proven to verify it. `strict`: the examined Python is 3.13 or later, whose default context
     verifies strictly (so do the checks). The record leaves `code` and `missing_issuer` to the rules.
     """
     if isinstance(made, HostCheck):
@@ -64,7 +65,7 @@ def analyse(
         whole = outcome.get("chain_whole") is not False or len(chain) > 1 or chain[0].self_issued
         public = reaches_public_roots(chain, mozilla) if whole else None
         if public is False:
-            top_issuer, holders, _ = find_root_holders(chain, bundles, verify=False) if bundles else (None, (), None)
+            top_issuer, holders, _ = find_root_holders(chain, bundles, strict=strict) if bundles else (None, (), None)
             top_issuer = top_issuer or (chain[-1].subject if chain[-1].self_issued else chain[-1].issuer)
             holders = holders or os_holders(chain)
     return HostCheck(
