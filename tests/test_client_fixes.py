@@ -79,7 +79,7 @@ def test_with_the_host_the_fix_is_verified_by_real_requests_and_applying_it_work
 def test_a_root_only_in_ssl_cert_file_is_reached_through_that_file_not_the_system_bundle(
     ca: GeneratedCA, port: int
 ) -> None:
-    """Root only in SSL_CERT_FILE: the fix that leads joins that file with the public roots, and requests confirms it."""
+    """Root only in SSL_CERT_FILE: the fix that leads joins that file with the public roots; requests confirms it."""
     python = artefacts.clients_venv()
     argv = [sys.executable, "-m", "cadoctor", "check", "--format", "json", "--python", str(python)]
     argv += ["--host", "localhost:%d" % port]

@@ -194,26 +194,54 @@ def _outcome(
     return (None, problem) if problem else (outcome, None)
 
 
-def _through_clients(fix: Fix) -> list[str]:
-    """The clients of a fix, and those it must leave working, that a real request to its host can be made through.
+def _default_context_clients(facts: Facts) -> set[str]:
+    """The clients that trust exactly Python's default context: no variable of their own, no injector, nothing added."""
+    from cadoctor._fixes.reach import rule_of
+    from cadoctor._rules.client_table import OPENSSL
+    from cadoctor._rules.clients import judge
 
-    A fix for Python's own default context alone (urllib) is tried by the fix trial's handshake instead, which
-    starts where the subject is (its OpenSSL preloaded) and checks the public roots it must keep as well.
+    names = {_DEFAULT_CONTEXT}
+    for client in judge(facts):
+        rule = rule_of(client, facts)
+        plain = rule is not None and rule.default == OPENSSL and not rule.replaces and not rule.first_only
+        if plain and client.trust.kind == OPENSSL and client.trust.source == "default" and not client.trust.also:
+            names.add(client.name)
+    return names
+
+
+def _stand_ins(fix: Fix, facts: Facts) -> dict[str, list[str]]:
+    """Each client a request to the fix's host is made through, with the clients its answer speaks for (itself first).
+
+    Clients that go through the same library (requests for azure-core and google-auth) or that trust exactly
+    Python's default context (urllib3, aiohttp, tornado, ... stand in for by urllib) get one request between them:
+    the same call gives the same answer, and each library the child imports costs it up to half a second. A fix
+    for the default context alone, and one with no host, makes no request: empty.
     """
     if fix.trial_host is None or not fix.clients:
-        return []
+        return {}
     from cadoctor._facts.child.client_trial import ROUTES
 
-    if not fix.inject and set(fix.clients) <= {_DEFAULT_CONTEXT}:
-        return []
-    return [name for name in dict.fromkeys((*fix.clients, *fix.guards)) if name in ROUTES]
+    default_context = _default_context_clients(facts)
+    if not fix.inject and default_context.issuperset((*fix.clients, *fix.guards)):
+        return {}  # the fix trial's handshake: it starts where the subject is (its OpenSSL) and checks public roots
+    groups: dict[str, list[str]] = {}
+    for name in dict.fromkeys((*fix.clients, *fix.guards)):
+        if name in default_context:
+            groups.setdefault("", []).append(name)
+        elif name in ROUTES:
+            groups.setdefault(ROUTES[name], []).append(name)
+    stand_ins = {}
+    for route, members in groups.items():
+        lead = _DEFAULT_CONTEXT if not route else next((m for m in members if m == route), members[0])
+        stand_ins[lead] = [lead, *(m for m in members if m != lead)]
+    return stand_ins
 
 
-def _asks_libraries(fix: Fix) -> bool:
+def _asks_libraries(fix: Fix, facts: Facts) -> bool:
     """Whether the fix is tried by its clients' libraries (a request to the host, or the store each resolves)."""
     if fix.trial_host is None:
         return bool(fix.clients)
-    return bool(_through_clients(fix))
+    return bool(_stand_ins(fix, facts))
 
 
 def _stores_request(fix: Fix) -> dict[str, Any]:
@@ -233,17 +261,17 @@ ELSEWHERE = (
 )
 
 
-def _triable(fix: Fix) -> bool:
+def _triable(fix: Fix, facts: Facts) -> bool:
     """Whether a trial can apply the fix: a command changes the system, and code a trial cannot run is not tried."""
     if fix.kind in ("command", "server") or (fix.kind == "env" and fix.env is None):
         return False
     if fix.kind == "code" and fix.inject:
-        return bool(_through_clients(fix))  # the trial injects first thing, as the fix says to
+        return bool(_stand_ins(fix, facts))  # the trial injects first thing, as the fix says to
     return fix.kind != "code" or bool(fix.cafile or fix.capath or fix.add_cafile)
 
 
-def _through_request(fix: Fix, timeout: float) -> dict[str, Any]:
-    """What the request trial should do: inject, then one request to the host through each client."""
+def _through_request(fix: Fix, facts: Facts, timeout: float) -> dict[str, Any]:
+    """What the request trial should do: inject, then one request to the host through each client's stand-in."""
     host = fix.trial_host
     if host is None:
         raise ValueError("a request trial needs the fix's host")
@@ -252,7 +280,7 @@ def _through_request(fix: Fix, timeout: float) -> dict[str, Any]:
         "host": host.host,
         "port": host.port,
         "timeout": timeout,
-        "clients": _through_clients(fix),
+        "clients": list(_stand_ins(fix, facts)),
         "inject": fix.inject,
     }
 
@@ -301,8 +329,8 @@ def _judge_stores(fix: Fix, answer: dict[str, Any], fresh: str) -> Fix:
     return replace(fix, verified=ok, evidence="in a fresh %s: %s" % (fresh, "; ".join(parts)))
 
 
-def _judge_through(fix: Fix, answer: dict[str, Any] | None, problem: str | None, fresh: str) -> Fix:
-    """A fix works when every client it is for completed a request to the host with it applied."""
+def _judge_through(fix: Fix, facts: Facts, answer: dict[str, Any] | None, problem: str | None, fresh: str) -> Fix:
+    """A fix works when every client it is for completed a request to the host with it applied, breaking none."""
     if answer is None:
         return replace(fix, verified=None, evidence="the trial could not run: %s" % problem)
     if answer["error"]:
@@ -312,17 +340,23 @@ def _judge_through(fix: Fix, answer: dict[str, Any] | None, problem: str | None,
     target = fix.trial_host.target if fix.trial_host else "the host"
     results = answer["clients"]
     parts, verdicts, kept = [], [], []
-    tried = _through_clients(fix)
-    for name in tried:
+    stand_ins = _stand_ins(fix, facts)
+    for name, members in stand_ins.items():
         result = results.get(name) or {"ok": None, "detail": "no answer for it", "via": name}
         word = {True: "succeeded", False: "failed", None: "proved nothing"}[result["ok"]]
         line = "%s (through %s) %s: %s" % (name, result["via"], word, result["detail"])
-        if name in fix.clients:
+        if len(members) > 1:
+            line += " (and so %s, which %s the same)" % (
+                ", ".join(members[1:]),
+                "trust" if name == _DEFAULT_CONTEXT else "call",
+            )
+        if any(member in fix.clients for member in members):
             verdicts.append(result["ok"])
             parts.append(line)
-        else:  # a client that worked before and reads what the fix changes: it must still work
+        else:  # clients that worked before and read what the fix changes: they must still work
             verdicts.append(result["ok"] is not False)
             kept.append(line)
+    tried = {member for members in stand_ins.values() for member in members}
     unrouted = [name for name in fix.clients if name not in tried]
     if unrouted:
         parts.append("no request is made through %s" % ", ".join(unrouted))
@@ -347,7 +381,7 @@ def verify(
     against a host) are tried. Another finding's trial may ask each of its client libraries in a fresh child,
     which costs several times the check.
     """
-    triable = [i for i, fix in enumerate(fixes) if _triable(fix)]
+    triable = [i for i, fix in enumerate(fixes) if _triable(fix, facts)]
     if focus is not None:
         waiting = {i for i in triable if fixes[i].trial_host is None and not focus.intersection(fixes[i].addresses)}
         fixes = tuple(replace(f, evidence=ELSEWHERE) if i in waiting else f for i, f in enumerate(fixes))
@@ -424,8 +458,8 @@ def _run(
     started: list[tuple[int, Popen[bytes] | str, bytes]] = []
     for index in triable:  # all children start at once; each is then read within its own limits
         fix = fixes[index]
-        if _asks_libraries(fix):
-            request = _through_request(fix, host_timeout) if fix.trial_host else _stores_request(fix)
+        if _asks_libraries(fix, facts):
+            request = _through_request(fix, facts, host_timeout) if fix.trial_host else _stores_request(fix)
         else:
             request = _request(fix, facts, host_timeout)
         try:
@@ -438,10 +472,10 @@ def _run(
     results = list(fixes)
     for index, child, payload in started:
         fix = fixes[index]
-        if _asks_libraries(fix):
-            deadline = TRIAL_TIMEOUT + host_timeout * len(_through_clients(fix))
+        if _asks_libraries(fix, facts):
+            deadline = TRIAL_TIMEOUT + host_timeout * len(_stand_ins(fix, facts))
             answer, problem = _outcome(child, payload, deadline, _through_problem)
-            results[index] = _judge_through(fix, answer, problem, fresh)
+            results[index] = _judge_through(fix, facts, answer, problem, fresh)
         else:
             outcome, problem = _outcome(child, payload, TRIAL_TIMEOUT, _answer_problem)
             results[index] = _judge(fix, outcome, problem, before, fresh, reproduction(fix, facts))

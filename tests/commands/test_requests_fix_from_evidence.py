@@ -83,7 +83,8 @@ def _applied(fix: dict[str, Any], env: dict[str, str], prefix: Sequence[str]) ->
 def test_the_first_fix_makes_every_client_succeed_and_breaks_none(
     setup: str, ca: GeneratedCA, port: int, tmp_path: Path
 ) -> None:
-    """requests fails where urllib works; the first fix, verified by requests, makes requests, botocore, pip, httpx work."""
+    """requests fails where urllib works; the first fix, verified by requests, makes requests, botocore, pip and httpx
+    work."""
     python = artefacts.clients_venv()
     with _where(setup, ca, tmp_path) as (env, prefix):
         before = _ask(python, port, env, prefix)
@@ -101,7 +102,9 @@ def test_the_first_fix_makes_every_client_succeed_and_breaks_none(
     assert after == dict.fromkeys(ASKED, "Y"), (before, after, first)
 
 
-def test_truststore_is_offered_only_where_the_os_store_holds_the_root(ca: GeneratedCA, port: int, tmp_path: Path) -> None:
+def test_truststore_is_offered_only_where_the_os_store_holds_the_root(
+    ca: GeneratedCA, port: int, tmp_path: Path
+) -> None:
     """Root only in SSL_CERT_FILE's file: no truststore fix (the OS store lacks it); every fix shown is evidence."""
     python = artefacts.clients_venv()
     with _where("ssl-cert-file", ca, tmp_path) as (env, prefix):
@@ -110,3 +113,43 @@ def test_truststore_is_offered_only_where_the_os_store_holds_the_root(ca: Genera
     assert host_fixes
     assert all("inject_into_ssl" not in "".join(f["lines"].values()) for f in host_fixes)
     assert all(f["verified"] is True for f in host_fixes), [f["evidence"] for f in host_fixes]
+
+
+def test_a_variable_that_must_change_keeps_what_it_named(ca: GeneratedCA, port: int, tmp_path: Path) -> None:
+    """REQUESTS_CA_BUNDLE names another private CA's file: the fix re-points it at a join that still trusts that CA."""
+    from conftest import make_ca
+
+    python = artefacts.clients_venv()
+    other = make_ca(tmp_path / "other", "cadoctor Other Corporate Root")
+    corporate = tmp_path / "corp" / "other-root.pem"
+    corporate.parent.mkdir()
+    shutil.copy(other.bundle, corporate)
+    with clients.serve_clients(other.cert, other.key) as other_port, clients.os_store_with(ca.bundle) as store:
+        env = clients.client_env(REQUESTS_CA_BUNDLE=str(corporate))
+        before = tuple(clients.outcome(python, "requests", p, env, prefix=store.prefix) for p in (port, other_port))
+        _, report = _check(python, port, env, store.prefix)
+        first = report["fixes"][0]
+        changed = _applied(first, env, store.prefix)
+        after = tuple(clients.outcome(python, "requests", p, changed, prefix=store.prefix) for p in (port, other_port))
+    assert before == ("N", "Y")
+    assert first["verified"] is True, first["evidence"]
+    assert "it replaces REQUESTS_CA_BUNDLE=%s (the joined file keeps what it named)" % corporate in first["summary"]
+    assert after == ("Y", "Y"), first
+
+
+def test_a_root_no_client_trusts_gets_one_fix_for_every_client(ca: GeneratedCA, port: int, tmp_path: Path) -> None:
+    """The root only in a file NODE_EXTRA_CA_CERTS names: one change makes urllib and every library succeed."""
+    python = artefacts.clients_venv()
+    own = tmp_path / "corp-root.pem"
+    shutil.copy(ca.bundle, own)
+    env = clients.client_env(NODE_EXTRA_CA_CERTS=str(own))
+    before = _ask(python, port, env, ())
+    status, report = _check(python, port, env, ())
+    first = report["fixes"][0]
+    after = _ask(python, port, _applied(first, env, ()), ())
+    assert before == dict.fromkeys(ASKED, "N")
+    assert (status, report["hosts"][0]["code"]) == (1, "host-unknown-ca")
+    assert first["verified"] is True, first["evidence"]
+    assert {"urllib (stdlib)", "requests", "botocore", "pip", "httpx"} <= set(first["clients"])
+    assert "which trust the same" in first["evidence"]  # urllib's request stands for urllib3, aiohttp, ...
+    assert after == dict.fromkeys(ASKED, "Y"), (first, after)
