@@ -77,13 +77,14 @@ def _point_at(
     change: dict[str, str | None] = {variable: reached.setting(variable, store.path) for variable in reached.served}
     public = next((p for p in store.parts if _public(facts, p)), None)
     python = {c.name for c in judge(facts)}  # a program that is not Python: the default context is no client of it
+    served = tuple(sorted({name for names in reached.served.values() for name in names} & python))
     return Fix(
         kind="env",
-        summary=_summary(host, store, reached, values),
+        summary=_summary(host, store, reached, values, served),
         addresses=addresses,
         env=change,
         lines=joined_lines(store.parts, store.path, change) if store.parts else env_lines(change),
-        clients=tuple(sorted({name for names in reached.served.values() for name in names} & python)),
+        clients=served,
         guards=reached.touched,
         trial_host=host,
         merge=store.parts,
@@ -97,7 +98,9 @@ def _public(facts: Facts, path: str) -> bool:
     return bundle is not None and bool({"system", "certifi"} & set(bundle.roles))
 
 
-def _summary(host: HostCheck, store: ProvenStore, reached: Cover, values: dict[str, str]) -> str:
+def _summary(
+    host: HostCheck, store: ProvenStore, reached: Cover, values: dict[str, str], served: tuple[str, ...]
+) -> str:
     """For whom, what the fix changes, and the evidence that chose its store."""
     files = [v for v in reached.served if v not in reached.switched]
     said = []
@@ -107,9 +110,8 @@ def _summary(host: HostCheck, store: ProvenStore, reached: Cover, values: dict[s
     elif files:
         said.append("join %s in %s and point %s at it" % (" and ".join(store.parts), store.path, " and ".join(files)))
     said += ["set %s=%s" % (v, reached.setting(v, "")) for v in reached.switched]
-    served = sorted({name for names in reached.served.values() for name in names})
     text = "For %s: %s (%s verified the chain of %s)" % (
-        ", ".join(served),
+        ", ".join(served) or "the program's OpenSSL",
         "; ".join(said),
         "the OS store" if store.system else store.holder,
         host.target,

@@ -213,7 +213,7 @@ def _stand_ins(fix: Fix, facts: Facts) -> dict[str, list[str]]:
     """Each client a request to the fix's host is made through, with the clients its answer speaks for (itself first).
 
     Clients that go through the same library (requests for azure-core and google-auth) or that trust exactly
-    Python's default context (urllib3, aiohttp, tornado, ... stand in for by urllib) get one request between them:
+    Python's default context (urllib stands in for urllib3, aiohttp, tornado, ...) get one request between them:
     the same call gives the same answer, and each library the child imports costs it up to half a second. A fix
     for the default context alone, and one with no host, makes no request: empty.
     """
