@@ -11,7 +11,8 @@ from cadoctor._fixes.bundles import joined_lines, trustworthy
 from cadoctor._fixes.proven import ProvenStore, keeping, os_store_holds, proven_stores
 from cadoctor._fixes.reach import Cover, cover, rule_of
 from cadoctor._fixes.shell import env_lines, sh_quote
-from cadoctor._model import Client, ClientTrust, Facts, Finding, Fix, HostCheck
+from cadoctor._model import Client, ClientTrust, Facts, Finding, Fix, HostCheck, StoreVerdict
+from cadoctor._record import replace
 from cadoctor._rules.client_table import STDLIB
 from cadoctor._rules.clients import host_verdicts, judge, values_of
 from cadoctor._text import has_control
@@ -54,7 +55,8 @@ def _trust_root(facts: Facts, host: HostCheck, clients: tuple[Client, ...]) -> l
     if host.ok and not failing:
         return []
     addresses = (str(host.code),) if host.code else ("client-host-fails",)
-    found = [_point_at(facts, host, store, failing, addresses) for store in proven_stores(facts, host)]
+    found = [_unset(facts, host, clients, failing, variable, addresses) for variable in _in_effect(facts, failing)]
+    found += [_point_at(facts, host, store, failing, addresses) for store in proven_stores(facts, host)]
     found += [_loaded_on_top(facts, host) if not host.ok else None, _truststore(facts, host, failing, addresses)]
     fixes = [fix for fix in found if fix is not None]
     if fixes or host.ok:
@@ -63,6 +65,83 @@ def _trust_root(facts: Facts, host: HostCheck, clients: tuple[Client, ...]) -> l
     if anchored:
         return [_install_anchors(host, anchored[0])]
     return [_root_wanted(facts, host)] if host.chain else []
+
+
+def _in_effect(facts: Facts, failing: list[Client]) -> list[str]:
+    """The variables that put a failing client's store in effect (Python's default paths aside: the probe read them)."""
+    environment = facts.runtime.environment
+    sources = [c.trust.source for c in failing if c.trust.kind != "openssl-defaults"]
+    return [name for name in dict.fromkeys(sources) if name in environment]
+
+
+def _unset(
+    facts: Facts,
+    host: HostCheck,
+    clients: tuple[Client, ...],
+    failing: list[Client],
+    variable: str,
+    addresses: tuple[str, ...],
+) -> Fix | None:
+    """Unset a variable when, without it, every failing client falls back to a store proven to verify the chain.
+
+    Only when nothing is lost: each client it moves must then trust a store that holds every certificate the
+    variable's file held for it (a missing, empty or unusable value holds none). The clients are judged again by
+    their own rules on the environment without it; the trial then asks them for real.
+    """
+    environment = {name: value for name, value in facts.runtime.environment.items() if name != variable}
+    without = replace(facts, runtime=replace(facts.runtime, environment=environment))
+    proven = tuple(StoreVerdict(h.path, bool(h.verifies), h.reason) for h in host.holders if h.verifies is not None)
+    checked = replace(host, stores=(*host.stores, *proven))
+    after = {c.name: c for c in judge(without)}
+    verdicts = {v.name: v.ok for v in host_verdicts(checked, tuple(after.values()))}
+    needing = {c.name for c in failing}
+    fixed: list[str] = []
+    moved: list[str] = []
+    for client in clients:
+        now = after.get(client.name)
+        if now is None or now.trust == client.trust:
+            continue
+        if verdicts.get(client.name) is not True or not _keeps(facts, client, now):
+            return None  # a client it moves would fail the host, or lose certificates it trusts now
+        (fixed if client.name in needing else moved).append(client.name)
+    if set(fixed) != needing:
+        return None  # a part of the answer only: the fix that points every failing client at a store serves better
+    change: dict[str, str | None] = {variable: None}
+    return Fix(
+        kind="env",
+        summary="For %s: unset %s=%s; without it %s (which verified the chain of %s)"
+        % (
+            ", ".join(fixed),
+            variable,
+            facts.runtime.environment.get(variable, ""),
+            "; ".join("%s trusts %s" % (n, after[n].trust.path or after[n].trust.kind) for n in fixed),
+            host.target,
+        ),
+        addresses=addresses,
+        env=change,
+        lines=env_lines(change),
+        clients=tuple(fixed),
+        guards=tuple(moved),
+        trial_host=host,
+    )
+
+
+def _keeps(facts: Facts, before: Client, after: Client) -> bool:
+    """Whether a client's new store holds every certificate its old one held (what was unusable held none)."""
+
+    def held(client: Client) -> frozenset[str] | None:
+        """The identities of what a client trusts, or None where a part of it was not read."""
+        paths = [client.trust.path] if client.trust.kind != "missing" else []
+        identities: frozenset[str] = frozenset()
+        for path in (*paths, *client.trust.also):
+            bundle = facts.bundle(path)
+            if bundle is None or not bundle.parsed:
+                return None
+            identities |= bundle.identities if bundle.usable else frozenset()
+        return identities
+
+    old, new = held(before), held(after)
+    return old is not None and new is not None and old <= new
 
 
 def _point_at(

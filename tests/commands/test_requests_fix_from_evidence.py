@@ -153,3 +153,23 @@ def test_a_root_no_client_trusts_gets_one_fix_for_every_client(ca: GeneratedCA, 
     assert {"urllib (stdlib)", "requests", "botocore", "pip", "httpx"} <= set(first["clients"])
     assert "which trust the same" in first["evidence"]  # urllib's request stands for urllib3, aiohttp, ...
     assert after == dict.fromkeys(ASKED, "Y"), (first, after)
+
+
+def test_a_variable_that_shadows_the_one_holding_the_root_is_unset(ca: GeneratedCA, port: int, tmp_path: Path) -> None:
+    """pip 24.1 takes REQUESTS_CA_BUNDLE before PIP_CERT (pypa/pip#10147): unsetting it is the fix, verified by pip."""
+    python = artefacts.old_pip_venv()
+    with_root = tmp_path / "corp-bundle.pem"
+    with_root.write_bytes(Path(clients.SYSTEM_CERTS / clients.SYSTEM_BUNDLE_NAME).read_bytes() + ca.bundle.read_bytes())
+    env = clients.client_env(
+        REQUESTS_CA_BUNDLE=str(clients.SYSTEM_CERTS / clients.SYSTEM_BUNDLE_NAME),
+        PIP_CERT=str(with_root),
+        SSL_CERT_FILE=str(with_root),
+    )
+    before = clients.outcome(python, "pip", port, env)
+    _, report = _check(python, port, env, ())
+    first = report["fixes"][0]
+    after = clients.outcome(python, "pip", port, _applied(first, env, ()))
+    assert before == "N"
+    assert (first["env"], first["clients"]) == ({"REQUESTS_CA_BUNDLE": None}, ["pip"])
+    assert first["verified"] is True, first["evidence"]
+    assert after == "Y"

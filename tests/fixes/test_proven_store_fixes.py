@@ -26,6 +26,7 @@ from records import (  # noqa: E402
     facts,
     holder,
     host,
+    missing,
     with_bundles,
     with_clients,
     with_environment,
@@ -214,3 +215,54 @@ def test_a_host_every_client_accepts_needs_no_fix() -> None:
     """Nothing failed: nothing is proposed, even with holders."""
     examined = with_clients(("requests", "2.32.3"))
     assert fixes(examined, accepted((SYSTEM_BUNDLE, ("system",)), refused=())) == []
+
+
+def test_a_variable_whose_absence_lets_the_client_fall_back_to_a_proven_store_is_unset() -> None:
+    """pip 24.1 takes REQUESTS_CA_BUNDLE before PIP_CERT: unsetting it lets pip use PIP_CERT's file, which verified."""
+    public_only, corporate = "/srv/public.pem", "/srv/corp-bundle.pem"
+    examined = with_environment(with_clients(("pip", "24.1.2")), REQUESTS_CA_BUNDLE=public_only, PIP_CERT=corporate)
+    examined = with_bundles(
+        examined,
+        bundle(public_only, "env:REQUESTS_CA_BUNDLE"),
+        bundle(corporate, "env:PIP_CERT", identities=PUBLIC_ROOTS | CORP),
+    )
+    checked = accepted((corporate, ("env:PIP_CERT",)), refused=(public_only,))
+    first = env_fix(examined, checked)
+    assert (first.env, first.clients) == ({"REQUESTS_CA_BUNDLE": None}, ("pip",))
+    assert first.summary.startswith(
+        "For pip: unset REQUESTS_CA_BUNDLE=%s; without it pip trusts %s" % (public_only, corporate)
+    )
+
+
+def test_a_variable_is_not_unset_when_a_client_would_lose_what_it_named_or_fail() -> None:
+    """REQUESTS_CA_BUNDLE names a corporate root certifi lacks: unsetting would drop it, so it is re-pointed."""
+    corporate = "/srv/corp/other-ca.pem"
+    examined = with_environment(with_clients(("requests", "2.32.3")), REQUESTS_CA_BUNDLE=corporate)
+    examined = with_bundles(
+        examined,
+        bundle(corporate, "env:REQUESTS_CA_BUNDLE", certificates=1, identities=CORP),
+        bundle(SYSTEM_BUNDLE, "system", identities=PUBLIC_ROOTS | frozenset({"app-root"})),
+    )
+    checked = accepted((SYSTEM_BUNDLE, ("system",)), (CERTIFI, ("certifi",)), refused=(corporate,))
+    first = env_fix(examined, checked)
+    assert first.env == {"REQUESTS_CA_BUNDLE": "/srv/corp/other-ca+ca-certificates.pem"}
+    assert first.merge == (corporate, SYSTEM_BUNDLE)
+
+
+def test_a_missing_file_in_a_variable_is_unset_when_the_default_store_verifies() -> None:
+    """CURL_CA_BUNDLE names nothing: requests raises; without it requests uses certifi, which verified the chain."""
+    examined = with_environment(with_clients(("requests", "2.32.3")), CURL_CA_BUNDLE="/srv/gone.pem")
+    examined = with_bundles(examined, missing("/srv/gone.pem", "env:CURL_CA_BUNDLE"))
+    checked = accepted((CERTIFI, ("certifi",)), refused=())
+    first = env_fix(examined, checked)
+    assert (first.env, first.clients) == ({"CURL_CA_BUNDLE": None}, ("requests",))
+
+
+def test_unsetting_is_not_offered_when_other_clients_would_still_fail() -> None:
+    """urllib fails the host as well and reads no CURL_CA_BUNDLE: the fix that leads reaches both."""
+    examined = with_environment(with_clients(("requests", "2.32.3")), CURL_CA_BUNDLE="/srv/gone.pem")
+    examined = with_bundles(examined, missing("/srv/gone.pem", "env:CURL_CA_BUNDLE"))
+    checked = host("host-unknown-ca", holders=(holder(CERTIFI, "certifi"),))
+    first = env_fix(examined, checked)
+    assert first.env == {"SSL_CERT_FILE": CERTIFI, "REQUESTS_CA_BUNDLE": CERTIFI}
+    assert first.clients == ("requests", "urllib (stdlib)")
