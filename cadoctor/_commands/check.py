@@ -59,9 +59,27 @@ def _focus(facts: Facts, findings: tuple[Finding, ...]) -> frozenset[str]:
     return frozenset(f.code for f in findings if f.code.startswith("host-") or (failed and about_default_paths(f)))
 
 
-def _rank(fix: Fix) -> tuple[int, int]:
-    """Smallest change first; within a kind, what was shown to work before what was not tried or failed."""
-    return KIND_RANK[fix.kind], {True: 0, None: 1, False: 2}[fix.verified]
+_TRIED = {True: 0, None: 1, False: 2}  # shown to work, not tried, shown not to work
+
+
+def ranked(fixes: tuple[Fix, ...], findings: tuple[Finding, ...]) -> tuple[Fix, ...]:
+    """Fixes in the order to apply them: a fix that did not work last, whatever it was for.
+
+    Before that, the fixes for the worst finding first; among those, what was shown to work before what was not
+    tried; then the smallest kind of change (env, code, library, command, server), then the fewest settings
+    (a file that exists before one the fix must join first).
+    """
+    severity: dict[str, int] = {}
+    for finding in findings:
+        severity[finding.code] = max(severity.get(finding.code, 0), finding.severity.rank)
+
+    def rank(fix: Fix) -> tuple[bool, int, int, int, int]:
+        """Where one fix goes."""
+        worst = max((severity.get(code, 0) for code in fix.addresses), default=0)
+        size = len(fix.env or {}) + len(fix.merge)
+        return fix.verified is False, -worst, _TRIED[fix.verified], KIND_RANK[fix.kind], size
+
+    return tuple(sorted(fixes, key=rank))
 
 
 def report_for(
@@ -100,7 +118,7 @@ def report_for(
     return Report(
         facts=replace(facts, hosts=hosts),
         findings=findings,
-        fixes=tuple(sorted(fixes, key=_rank)),
+        fixes=ranked(fixes, findings),
         clients=clients,
         stacks=judge_stacks(facts),
     )

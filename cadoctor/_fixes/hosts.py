@@ -1,68 +1,65 @@
-"""Fixes for live handshakes: trust a root a bundle here holds (verified by a handshake), or the server's change."""
+"""Fixes for live handshakes: point every client that failed at a store proven to verify the chain, or the server's.
+
+The stores come from evidence (`proven.py`: the holders the chain verified against), the settings from each
+client's own precedence (`reach.py`), and one environment change covers every client that failed, tried at once
+by a real request through each of them (and through the clients it touches, which must keep working).
+"""
 
 from __future__ import annotations
 
+from cadoctor._fixes.bundles import joined_lines, trustworthy
+from cadoctor._fixes.proven import ProvenStore, keeping, os_store_holds, proven_stores
+from cadoctor._fixes.reach import Cover, cover, rule_of
 from cadoctor._fixes.shell import env_lines, sh_quote
-from cadoctor._model import Facts, Finding, Fix, HostCheck
+from cadoctor._model import Client, ClientTrust, Facts, Finding, Fix, HostCheck, StoreVerdict
 from cadoctor._record import replace
+from cadoctor._rules.client_table import STDLIB
+from cadoctor._rules.clients import host_verdicts, judge, values_of
 from cadoctor._text import has_control
 
 _SERVER_SIDE = ("host-incomplete-chain", "host-expired", "host-not-yet-valid", "host-hostname-mismatch")
 
+_TRUSTSTORE = """import truststore
+truststore.inject_into_ssl()  # first thing in the program, before any client object is built
+"""
+
 
 def host_fixes(facts: Facts, findings: tuple[Finding, ...]) -> list[Fix]:
-    """Trust an untrusted root a bundle here holds, keeping the public roots; or say what the server must change."""
+    """Point the clients a host failed at a store that verified its chain; or say what the server must change."""
     fixes: list[Fix] = []
+    clients = judge(facts) if facts.hosts else ()
     for host in facts.hosts:
-        if host.code == "host-unknown-ca":
-            fixes.extend(_trust_root(facts, host))
+        if host.code == "host-unknown-ca" or host.ok:
+            fixes.extend(_trust_root(facts, host, clients))
         elif host.code in _SERVER_SIDE:
             fixes.append(_server_fix(host))
     return fixes
 
 
-def _trust_root(facts: Facts, host: HostCheck) -> list[Fix]:
-    """Point at the bundle that holds the root if it keeps the public roots, else join the two; or load it on top."""
-    from cadoctor._fixes.bundles import merged_fix, trustworthy
-    from cadoctor._rules.public_roots import lacks_public_roots
+def failing_clients(facts: Facts, host: HostCheck, clients: tuple[Client, ...]) -> list[Client]:
+    """The clients that would refuse the host's chain, each by its own store.
 
-    variable = facts.runtime.cafile_env or "SSL_CERT_FILE"
-    for holder in host.holders:
-        bundle = facts.bundle(holder.path)
-        if not holder.verifies or bundle is None or not trustworthy(bundle):
-            continue
-        fixes: list[Fix] = []
-        if lacks_public_roots(facts, bundle):  # alone in place of the defaults, it would break every public site
-            merged = merged_fix(facts, holder.path, ("host-unknown-ca",), variable)
-            if merged is not None:
-                fixes.append(replace(merged, trial_host=host))
-        else:
-            change: dict[str, str | None] = {variable: holder.path}
-            fixes.append(
-                Fix(
-                    kind="env",
-                    summary="Point %s at %s, which holds %s and the public roots"
-                    % (variable, holder.path, host.top_issuer),
-                    addresses=("host-unknown-ca",),
-                    env=change,
-                    lines=env_lines(change),
-                    trial_host=host,
-                )
-            )
-        snippet = (
-            "import ssl\ncontext = ssl.create_default_context()\n"
-            "context.load_verify_locations(cafile=%r)  # on top of the default roots" % holder.path
-        )
-        fixes.append(
-            Fix(
-                kind="code",
-                summary="Load %s on top of the default roots where the code builds its context" % holder.path,
-                addresses=("host-unknown-ca",),
-                lines={"python": snippet},
-                add_cafile=holder.path,
-                trial_host=host,
-            )
-        )
+    A program that is not Python has no urllib, but its OpenSSL reads the same default paths: when its handshake
+    failed, the default context stands for it.
+    """
+    failing = [client for client, verdict in zip(clients, host_verdicts(host, clients)) if verdict.ok is False]
+    if not host.ok and not any(client.name == STDLIB.family for client in clients):
+        default = ClientTrust("openssl-defaults", None, None, "default")
+        failing.insert(0, Client(STDLIB.family, "", STDLIB.family, default, STDLIB.variables, STDLIB.decided_in))
+    return failing
+
+
+def _trust_root(facts: Facts, host: HostCheck, clients: tuple[Client, ...]) -> list[Fix]:
+    """Every failing client pointed at each proven store; the store loaded in code; truststore where it reaches it."""
+    failing = failing_clients(facts, host, clients)
+    if host.ok and not failing:
+        return []
+    addresses = (str(host.code),) if host.code else ("client-host-fails",)
+    found = [_unset(facts, host, clients, failing, variable, addresses) for variable in _in_effect(facts, failing)]
+    found += [_point_at(facts, host, store, failing, addresses) for store in proven_stores(facts, host)]
+    found += [_loaded_on_top(facts, host) if not host.ok else None, _truststore(facts, host, failing, addresses)]
+    fixes = [fix for fix in found if fix is not None]
+    if fixes or host.ok:
         return fixes
     if any(host.top_issuer in anchor.subjects for anchor in facts.anchors):
         return []  # the anchor's own finding fixes it: the exact change its tool needs, then the rebuild
@@ -70,6 +67,185 @@ def _trust_root(facts: Facts, host: HostCheck) -> list[Fix]:
     if anchored:
         return [_install_anchors(host, anchored[0])]
     return [_root_wanted(facts, host)] if host.chain else []
+
+
+def _in_effect(facts: Facts, failing: list[Client]) -> list[str]:
+    """The variables that put a failing client's store in effect (Python's default paths aside: the probe read them)."""
+    environment = facts.runtime.environment
+    sources = [c.trust.source for c in failing if c.trust.kind != "openssl-defaults"]
+    return [name for name in dict.fromkeys(sources) if name in environment]
+
+
+def _unset(
+    facts: Facts,
+    host: HostCheck,
+    clients: tuple[Client, ...],
+    failing: list[Client],
+    variable: str,
+    addresses: tuple[str, ...],
+) -> Fix | None:
+    """Unset a variable when, without it, every failing client falls back to a store proven to verify the chain.
+
+    Only when nothing is lost: each client it moves must then trust a store that holds every certificate the
+    variable's file held for it (a missing, empty or unusable value holds none). The clients are judged again by
+    their own rules on the environment without it; the trial then asks them for real.
+    """
+    environment = {name: value for name, value in facts.runtime.environment.items() if name != variable}
+    without = replace(facts, runtime=replace(facts.runtime, environment=environment))
+    proven = tuple(StoreVerdict(h.path, bool(h.verifies), h.reason) for h in host.holders if h.verifies is not None)
+    checked = replace(host, stores=(*host.stores, *proven))
+    after = {c.name: c for c in judge(without)}
+    verdicts = {v.name: v.ok for v in host_verdicts(checked, tuple(after.values()))}
+    needing = {c.name for c in failing}
+    fixed: list[str] = []
+    moved: list[str] = []
+    for client in clients:
+        now = after.get(client.name)
+        if now is None or now.trust == client.trust:
+            continue
+        if verdicts.get(client.name) is not True or not _keeps(facts, client, now):
+            return None  # a client it moves would fail the host, or lose certificates it trusts now
+        (fixed if client.name in needing else moved).append(client.name)
+    if set(fixed) != needing:
+        return None  # a part of the answer only: the fix that points every failing client at a store serves better
+    change: dict[str, str | None] = {variable: None}
+    return Fix(
+        kind="env",
+        summary="For %s: unset %s=%s; without it %s (which verified the chain of %s)"
+        % (
+            ", ".join(fixed),
+            variable,
+            facts.runtime.environment.get(variable, ""),
+            "; ".join("%s trusts %s" % (n, after[n].trust.path or after[n].trust.kind) for n in fixed),
+            host.target,
+        ),
+        addresses=addresses,
+        env=change,
+        lines=env_lines(change),
+        clients=tuple(fixed),
+        guards=tuple(moved),
+        trial_host=host,
+    )
+
+
+def _keeps(facts: Facts, before: Client, after: Client) -> bool:
+    """Whether a client's new store holds every certificate its old one held (what was unusable held none)."""
+
+    def held(client: Client) -> frozenset[str] | None:
+        """The identities of what a client trusts, or None where a part of it was not read."""
+        paths = [client.trust.path] if client.trust.kind != "missing" else []
+        identities: frozenset[str] = frozenset()
+        for path in (*paths, *client.trust.also):
+            bundle = facts.bundle(path)
+            if bundle is None or not bundle.parsed:
+                return None
+            identities |= bundle.identities if bundle.usable else frozenset()
+        return identities
+
+    old, new = held(before), held(after)
+    return old is not None and new is not None and old <= new
+
+
+def _point_at(
+    facts: Facts, host: HostCheck, store: ProvenStore, failing: list[Client], addresses: tuple[str, ...]
+) -> Fix | None:
+    """One environment change that points every failing client it can reach at the store, tried by each of them."""
+    reached = cover(failing, judge(facts), facts, os_store=store.system, overwrite=True)
+    if not reached.served:
+        return None
+    values = values_of(facts)
+    store = keeping(facts, store, [values[variable] for variable in reached.overwritten])
+    change: dict[str, str | None] = {variable: reached.setting(variable, store.path) for variable in reached.served}
+    public = next((p for p in store.parts if _public(facts, p)), None)
+    python = {c.name for c in judge(facts)}  # a program that is not Python: the default context is no client of it
+    served = tuple(sorted({name for names in reached.served.values() for name in names} & python))
+    return Fix(
+        kind="env",
+        summary=_summary(host, store, reached, values, served),
+        addresses=addresses,
+        env=change,
+        lines=joined_lines(store.parts, store.path, change) if store.parts else env_lines(change),
+        clients=served,
+        guards=reached.touched,
+        trial_host=host,
+        merge=store.parts,
+        sample_source=public,
+    )
+
+
+def _public(facts: Facts, path: str) -> bool:
+    """Whether a part of a joined file is a bundle of the public roots (the OS's, certifi's)."""
+    bundle = facts.bundle(path)
+    return bundle is not None and bool({"system", "certifi"} & set(bundle.roles))
+
+
+def _summary(
+    host: HostCheck, store: ProvenStore, reached: Cover, values: dict[str, str], served: tuple[str, ...]
+) -> str:
+    """For whom, what the fix changes, and the evidence that chose its store."""
+    files = [v for v in reached.served if v not in reached.switched]
+    said = []
+    if files and not store.parts:
+        public = " and the public roots" if store.public else ""
+        said.append("point %s at %s, which holds %s%s" % (" and ".join(files), store.path, host.top_issuer, public))
+    elif files:
+        said.append("join %s in %s and point %s at it" % (" and ".join(store.parts), store.path, " and ".join(files)))
+    said += ["set %s=%s" % (v, reached.setting(v, "")) for v in reached.switched]
+    text = "For %s: %s (%s verified the chain of %s)" % (
+        ", ".join(served) or "the program's OpenSSL",
+        "; ".join(said),
+        "the OS store" if store.system else store.holder,
+        host.target,
+    )
+    for variable in reached.overwritten:
+        value = values.get(variable, "")
+        kept = " (the joined file keeps what it named)" if value in store.parts else ""
+        text += "; it replaces %s=%s%s" % (variable, value, kept)
+    if reached.unreached:
+        text += "; no variable reaches %s" % ", ".join(reached.unreached)
+    return text
+
+
+def _loaded_on_top(facts: Facts, host: HostCheck) -> Fix | None:
+    """The first file that verified the chain, loaded on top of the default roots where the code builds a context."""
+    for holder in host.holders:
+        bundle = facts.bundle(holder.path)
+        if holder.verifies is True and bundle is not None and bundle.kind == "file" and trustworthy(bundle):
+            snippet = (
+                "import ssl\ncontext = ssl.create_default_context()\n"
+                "context.load_verify_locations(cafile=%r)  # on top of the default roots" % holder.path
+            )
+            return Fix(
+                kind="code",
+                summary="Load %s on top of the default roots where the code builds its context" % holder.path,
+                addresses=(str(host.code),),
+                lines={"python": snippet},
+                add_cafile=holder.path,
+                trial_host=host,
+            )
+    return None
+
+
+def _truststore(facts: Facts, host: HostCheck, failing: list[Client], addresses: tuple[str, ...]) -> Fix | None:
+    """Inject truststore for the clients on Python's ssl, only when the OS store (what it reads) verified the chain.
+
+    On Linux truststore reads OpenSSL's default paths, which are the OS store unless a variable moves them.
+    """
+    if not os_store_holds(host):
+        return None
+    reached = [c.name for c in failing if (c.name == STDLIB.family or getattr(rule_of(c, facts), "ssl_module", False))]
+    if not reached:
+        return None
+    return Fix(
+        kind="code",
+        summary="Let %s trust the OS store, which holds %s: truststore.inject_into_ssl() before any client is built "
+        "(pip install truststore)" % (", ".join(reached), host.top_issuer),
+        addresses=addresses,
+        lines={"python": _TRUSTSTORE},
+        clients=tuple(reached),
+        inject="truststore",
+        trial_host=host,
+    )
 
 
 def _install_anchors(host: HostCheck, folder: str) -> Fix:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 
 TRIAL_TIMEOUT = 30.0
+_DEFAULT_CONTEXT = "urllib (stdlib)"  # the client that stands for Python's default context
 
 
 TRIAL_OUTPUT_LIMIT = 1 << 20  # bytes accepted from a trial child: its outcome is a few kilobytes
@@ -194,18 +195,54 @@ def _outcome(
     return (None, problem) if problem else (outcome, None)
 
 
-def _through_clients(fix: Fix) -> list[str]:
-    """The clients of a fix that a real request to its host can be made through."""
+def _default_context_clients(facts: Facts) -> set[str]:
+    """The clients that trust exactly Python's default context: no variable of their own, no injector, nothing added."""
+    from cadoctor._fixes.reach import rule_of
+    from cadoctor._rules.client_table import OPENSSL
+    from cadoctor._rules.clients import judge
+
+    names = {_DEFAULT_CONTEXT}
+    for client in judge(facts):
+        rule = rule_of(client, facts)
+        plain = rule is not None and rule.default == OPENSSL and not rule.first_only
+        if plain and client.trust.kind == OPENSSL and client.trust.source == "default" and not client.trust.also:
+            names.add(client.name)
+    return names
+
+
+def _stand_ins(fix: Fix, facts: Facts) -> dict[str, list[str]]:
+    """Each client a request to the fix's host is made through, with the clients its answer speaks for (itself first).
+
+    Clients that go through the same library (requests for azure-core and google-auth) or that trust exactly
+    Python's default context (urllib stands in for urllib3, aiohttp, tornado, ...) get one request between them:
+    the same call gives the same answer, and each library the child imports costs it up to half a second. A fix
+    for the default context alone, and one with no host, makes no request: empty.
+    """
     if fix.trial_host is None or not fix.clients:
-        return []
+        return {}
     from cadoctor._facts.child.client_trial import ROUTES
 
-    return [name for name in fix.clients if name in ROUTES]
+    default_context = _default_context_clients(facts)
+    if not fix.inject and default_context.issuperset((*fix.clients, *fix.guards)):
+        return {}  # the fix trial's handshake: it starts where the subject is (its OpenSSL) and checks public roots
+    groups: dict[str, list[str]] = {}
+    for name in dict.fromkeys((*fix.clients, *fix.guards)):
+        if name in default_context:
+            groups.setdefault("", []).append(name)
+        elif name in ROUTES:
+            groups.setdefault(ROUTES[name], []).append(name)
+    stand_ins = {}
+    for route, members in groups.items():
+        lead = _DEFAULT_CONTEXT if not route else next((m for m in members if m == route), members[0])
+        stand_ins[lead] = [lead, *(m for m in members if m != lead)]
+    return stand_ins
 
 
-def _asks_libraries(fix: Fix) -> bool:
+def _asks_libraries(fix: Fix, facts: Facts) -> bool:
     """Whether the fix is tried by its clients' libraries (a request to the host, or the store each resolves)."""
-    return bool(_through_clients(fix)) or (bool(fix.clients) and fix.trial_host is None)
+    if fix.trial_host is None:
+        return bool(fix.clients)
+    return bool(_stand_ins(fix, facts))
 
 
 def _stores_request(fix: Fix) -> dict[str, Any]:
@@ -225,19 +262,19 @@ ELSEWHERE = (
 )
 
 
-def _triable(fix: Fix) -> bool:
+def _triable(fix: Fix, facts: Facts) -> bool:
     """Whether a trial can apply the fix: a command changes the system, and code a trial cannot run is not tried."""
     if fix.kind in ("command", "server") or (fix.kind == "env" and fix.env is None):
         return False
     if fix.kind == "config":  # on an edited copy of the file, named by the variable the client reads it from
         return fix.edit is not None and fix.edit.triable and bool(fix.clients)
     if fix.kind == "code" and fix.inject:
-        return bool(_through_clients(fix))  # the trial injects first thing, as the fix says to
+        return bool(_stand_ins(fix, facts))  # the trial injects first thing, as the fix says to
     return fix.kind != "code" or bool(fix.cafile or fix.capath or fix.add_cafile)
 
 
-def _through_request(fix: Fix, timeout: float) -> dict[str, Any]:
-    """What the request trial should do: inject, then one request to the host through each client."""
+def _through_request(fix: Fix, facts: Facts, timeout: float) -> dict[str, Any]:
+    """What the request trial should do: inject, then one request to the host through each client's stand-in."""
     host = fix.trial_host
     if host is None:
         raise ValueError("a request trial needs the fix's host")
@@ -246,7 +283,7 @@ def _through_request(fix: Fix, timeout: float) -> dict[str, Any]:
         "host": host.host,
         "port": host.port,
         "timeout": timeout,
-        "clients": _through_clients(fix),
+        "clients": list(_stand_ins(fix, facts)),
         "inject": fix.inject,
     }
 
@@ -305,8 +342,8 @@ def _judge_stores(fix: Fix, answer: dict[str, Any], fresh: str) -> Fix:
     return replace(fix, verified=ok, evidence="in a fresh %s: %s" % (fresh, "; ".join(parts)))
 
 
-def _judge_through(fix: Fix, answer: dict[str, Any] | None, problem: str | None, fresh: str) -> Fix:
-    """A fix works when every client it is for completed a request to the host with it applied."""
+def _judge_through(fix: Fix, facts: Facts, answer: dict[str, Any] | None, problem: str | None, fresh: str) -> Fix:
+    """A fix works when every client it is for completed a request to the host with it applied, breaking none."""
     if answer is None:
         return replace(fix, verified=None, evidence="the trial could not run: %s" % problem)
     if answer["error"]:
@@ -315,15 +352,29 @@ def _judge_through(fix: Fix, answer: dict[str, Any] | None, problem: str | None,
         return _judge_stores(fix, answer, fresh)
     target = fix.trial_host.target if fix.trial_host else "the host"
     results = answer["clients"]
-    parts, verdicts = [], []
-    for name in _through_clients(fix):
+    parts, verdicts, kept = [], [], []
+    stand_ins = _stand_ins(fix, facts)
+    for name, members in stand_ins.items():
         result = results.get(name) or {"ok": None, "detail": "no answer for it", "via": name}
-        verdicts.append(result["ok"])
         word = {True: "succeeded", False: "failed", None: "proved nothing"}[result["ok"]]
-        parts.append("%s (through %s) %s: %s" % (name, result["via"], word, result["detail"]))
-    unrouted = [name for name in fix.clients if name not in _through_clients(fix)]
+        line = "%s (through %s) %s: %s" % (name, result["via"], word, result["detail"])
+        if len(members) > 1:
+            line += " (and so %s, which %s the same)" % (
+                ", ".join(members[1:]),
+                "trust" if name == _DEFAULT_CONTEXT else "call",
+            )
+        if any(member in fix.clients for member in members):
+            verdicts.append(result["ok"])
+            parts.append(line)
+        else:  # clients that worked before and read what the fix changes: they must still work
+            verdicts.append(result["ok"] is not False)
+            kept.append(line)
+    tried = {member for members in stand_ins.values() for member in members}
+    unrouted = [name for name in fix.clients if name not in tried]
     if unrouted:
         parts.append("no request is made through %s" % ", ".join(unrouted))
+    if kept:
+        parts.append("it must leave working what worked: " + "; ".join(kept))
     ok = False if False in verdicts else (True if verdicts and all(verdicts) else None)
     lead = "in a fresh %s%s, a real request to %s" % (fresh, " with truststore injected" if fix.inject else "", target)
     return replace(fix, verified=ok, evidence="%s: %s" % (lead, "; ".join(parts)))
@@ -343,7 +394,7 @@ def verify(
     against a host) are tried. Another finding's trial may ask each of its client libraries in a fresh child,
     which costs several times the check.
     """
-    triable = [i for i, fix in enumerate(fixes) if _triable(fix)]
+    triable = [i for i, fix in enumerate(fixes) if _triable(fix, facts)]
     if focus is not None:
         waiting = {i for i in triable if fixes[i].trial_host is None and not focus.intersection(fixes[i].addresses)}
         fixes = tuple(replace(f, evidence=ELSEWHERE) if i in waiting else f for i, f in enumerate(fixes))
@@ -366,18 +417,40 @@ def verify(
         return _run(fixes, facts, triable, proven, fresh, base, scratch, host_timeout)
 
 
-def _merged(fix: Fix, scratch: str, index: int) -> Mapping[str, str | None] | None:
-    """The fix's environment, with a joined file built in `scratch` as its lines build it (merged bundles)."""
+def joined_env(fix: Fix, scratch: str, index: int) -> Mapping[str, str | None] | None:
+    """The fix's environment, with the joined file its lines write built in `scratch` (the bytes they write).
+
+    Every path a joining fix names is the joined file; a switch it turns on keeps its value. A part that names a
+    hashed folder's files for one subject hash is expanded as the shell expands it.
+    """
     if not fix.merge or not fix.env:
         return fix.env
+    import glob
+
+    from cadoctor._fixes.bundles import hashed_files
+
     path = os.path.join(scratch, "merged-%d.pem" % index)
     parts = []
     for part in fix.merge:
-        with open(part, "rb") as source:
-            parts.append(source.read(64 << 20))
+        if hashed_files(part):  # for f in DIR/HASH.[0-9]*; do cat "$f"; echo; done
+            pattern = os.path.join(glob.escape(os.path.dirname(part)), os.path.basename(part))
+            parts.append(b"".join(_read_part(name) + b"\n" for name in sorted(glob.glob(pattern))))
+        else:
+            parts.append(_read_part(part))
     with open(path, "wb") as out:
         out.write(b"\n".join(parts))  # byte for byte what the fix's lines write: (cat A; echo; cat B)
-    return {name: path for name in fix.env}
+    return {name: path if value and os.path.isabs(value) else value for name, value in fix.env.items()}
+
+
+def _read_part(path: str) -> bytes:
+    """One part of a joined file, read as `cat` reads it, but never from a FIFO or a device (it could block)."""
+    import stat
+
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    with os.fdopen(descriptor, "rb") as source:
+        if not stat.S_ISREG(os.fstat(source.fileno()).st_mode):
+            raise OSError("%s is not a regular file" % path)
+        return source.read(64 << 20)
 
 
 def _run(
@@ -398,11 +471,11 @@ def _run(
     started: list[tuple[int, Popen[bytes] | str, bytes]] = []
     for index in triable:  # all children start at once; each is then read within its own limits
         fix = fixes[index]
-        if _asks_libraries(fix):
-            request = _through_request(fix, host_timeout) if fix.trial_host else _stores_request(fix)
+        if _asks_libraries(fix, facts):
+            request = _through_request(fix, facts, host_timeout) if fix.trial_host else _stores_request(fix)
         else:
             request = _request(fix, facts, host_timeout)
-        env = _child_env(base, _merged(fix, scratch, index))
+        env = _child_env(base, joined_env(fix, scratch, index))
         if fix.edit is not None:
             env[fix.edit.variable] = edited_copy(fix.edit, scratch, index)
         try:
@@ -413,10 +486,10 @@ def _run(
     results = list(fixes)
     for index, child, payload in started:
         fix = fixes[index]
-        if _asks_libraries(fix):
-            deadline = TRIAL_TIMEOUT + host_timeout * len(_through_clients(fix))
+        if _asks_libraries(fix, facts):
+            deadline = TRIAL_TIMEOUT + host_timeout * len(_stand_ins(fix, facts))
             answer, problem = _outcome(child, payload, deadline, _through_problem)
-            results[index] = _judge_through(fix, answer, problem, fresh)
+            results[index] = _judge_through(fix, facts, answer, problem, fresh)
         else:
             outcome, problem = _outcome(child, payload, TRIAL_TIMEOUT, _answer_problem)
             results[index] = _judge(fix, outcome, problem, before, fresh, reproduction(fix, facts))

@@ -75,6 +75,8 @@ class Fix:
         cafile, capath: Locations passed to `load_verify_locations` (code fixes).
         root: The file-system root a `command` acts inside (an image or chroot given by `--root`), its paths
             named as there; None: this host. Its lines then say how to run it there (`chroot`, a Dockerfile `RUN`).
+        clients: The clients it is for; `guards`: clients that work now and read a setting it changes, so that
+            its trial checks they keep working.
         verified: True or False once tried in a fresh child interpreter; None when it cannot be tried here.
         evidence: What the trial observed.
 
@@ -95,6 +97,7 @@ class Fix:
     add_cafile: str | None = field(default=None, metadata=INTERNAL)  # loaded on top of the defaults (code fixes)
     trial_host: HostCheck | None = field(default=None, metadata=INTERNAL)  # verify with a real handshake to it
     clients: tuple[str, ...] = ()  # the clients it is for: each one's own store is checked in the trial
+    guards: tuple[str, ...] = field(default=(), metadata=INTERNAL)  # clients that work and must keep working
     inject: str | None = field(default=None, metadata=INTERNAL)  # a module the code injects first (truststore)
     trial_samples: tuple[bytes, ...] = field(default=(), metadata=INTERNAL, compare=False)  # roots they must trust
     merge: tuple[str, ...] = field(default=(), metadata=INTERNAL)  # files the trial joins into the env's one path

@@ -167,10 +167,16 @@ _STATE = {True: "verified", False: "did not work", None: "not tried"}
 
 
 def _first_fix(report: Report) -> list[str]:
-    """The top-ranked fix in two lines, under the verdict: what to do before reading why."""
+    """The fix to apply first in two lines, under the verdict: what to do before reading why.
+
+    The fixes come ranked, a fix that did not work last: the first one that was not shown to fail leads, and
+    when every fix failed, none is put forward.
+    """
     if not report.fixes or report.status == "ok":
         return []
-    fix = report.fixes[0]
+    fix = next((f for f in report.fixes if f.verified is not False), None)
+    if fix is None:
+        return ["No fix worked here: each one tried is listed below with what its trial showed"]
     first = "Fix first: %s [%s, %s]" % (fix.summary, fix.kind, _STATE[fix.verified])
     paste = next(iter(fix.lines.values()), "").splitlines()
     return [first, "  " + paste[0]] if len(paste) == 1 else [first]

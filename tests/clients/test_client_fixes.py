@@ -78,19 +78,24 @@ def test_with_the_host_the_fix_is_verified_by_real_requests_and_applying_it_work
     assert after == {"requests": "Y", "botocore": "Y", "httpx": "Y"}
 
 
-def test_a_fix_that_does_not_reach_the_host_is_shown_failed_by_the_request(ca: GeneratedCA, port: int) -> None:
-    """Root only in SSL_CERT_FILE: the system bundle offered to requests lacks it, and the real request says so."""
+def test_a_root_only_in_ssl_cert_file_is_reached_through_that_file_not_the_system_bundle(
+    ca: GeneratedCA, port: int
+) -> None:
+    """Root only in SSL_CERT_FILE: the fix that leads joins that file with the public roots; requests confirms it."""
     python = venvs.clients_venv()
     argv = [sys.executable, "-m", "cadoctor", "check", "--format", "json", "--python", str(python)]
     argv += ["--host", "localhost:%d" % port]
     env = child_env(SSL_CERT_FILE=str(ca.bundle))
     done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=180, check=False)
     assert done.returncode == 1, done.stderr
-    fix = _fix(json.loads(done.stdout), "env")
+    report = json.loads(done.stdout)
+    fix = report["fixes"][0]
+    assert (fix["kind"], fix["addresses"]) == ("env", ["client-host-fails"])
     assert "requests" in fix["clients"]
-    assert fix["verified"] is False, fix["evidence"]
+    assert set(fix["env"].values()) == {str(ca.bundle.parent / "ca+public-roots.pem")}
+    assert fix["verified"] is True, fix["evidence"]
     assert "requests (through requests 2." in fix["evidence"]
-    assert "certificate verify failed" in fix["evidence"]
+    assert "succeeded: the host answered HTTP 404" in fix["evidence"]
 
 
 @pytest.mark.root("a private mount namespace over /etc/ssl/certs")

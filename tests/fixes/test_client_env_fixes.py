@@ -9,7 +9,6 @@ from helpers.records import (
     bundle,
     distribution,
     facts,
-    host,
     local_root,
     with_bundles,
     with_environment,
@@ -18,7 +17,6 @@ from helpers.records import (
 from cadoctor._fixes.clients import client_fixes
 from cadoctor._fixes.shell import env_lines
 from cadoctor._model import Facts, Finding, Fix, LocalRoot, Severity
-from cadoctor._record import replace
 
 CORP = local_root("CN=Corp Root", "corp-root")
 TRUSTSTORE_CODE = (
@@ -69,52 +67,21 @@ def test_one_variable_that_several_clients_read_covers_them_all() -> None:
 
 
 def test_a_variable_already_set_is_never_overwritten() -> None:
-    """REQUESTS_CA_BUNDLE set by someone stays; CURL_CA_BUNDLE, read after it, is no fix: botocore's own one is."""
+    """REQUESTS_CA_BUNDLE set by someone: it shadows CURL_CA_BUNDLE for requests, so only botocore is reached."""
     examined = with_environment(installed(("requests", "2.32.3"), ("botocore", "1.35.0")), REQUESTS_CA_BUNDLE="/srv/x")
-    env, code = client_fixes(examined, (lacking("requests", "botocore"),))
+    env, _code = client_fixes(examined, (lacking("requests", "botocore"),))
     assert env.env == {"AWS_CA_BUNDLE": SYSTEM_BUNDLE}
     assert env.summary.startswith("Point AWS_CA_BUNDLE at ")
-    assert code.clients == ("requests", "botocore")
+    assert env.clients == ("botocore",)
 
 
 def test_clients_outside_the_ssl_module_get_no_truststore_fix() -> None:
     """grpcio and uv verify without Python's ssl: injecting truststore would not reach them."""
     examined = installed(("grpcio", "1.66.0"), ("uv", "0.5.4"))
     (env,) = client_fixes(examined, (lacking("grpcio", "uv"),))
-    assert env.env == {"GRPC_DEFAULT_SSL_ROOTS_FILE_PATH": SYSTEM_BUNDLE, "SSL_CERT_FILE": SYSTEM_BUNDLE}
+    # uv 0.5 knows UV_NATIVE_TLS only (UV_SYSTEM_CERTS came in 0.11: the client table's rows)
+    assert env.env == {"GRPC_DEFAULT_SSL_ROOTS_FILE_PATH": SYSTEM_BUNDLE, "UV_NATIVE_TLS": "1"}
     assert env.clients == ("grpcio", "uv")
-
-
-def test_a_host_some_client_fails_is_the_trial_of_both_fixes() -> None:
-    """With client-host-fails, both fixes are tried against that host; the summary speaks of the system store."""
-    failing = host(None, target="api.example.test")
-    examined = installed(("requests", "2.32.3"), roots=())
-    examined = replace(examined, hosts=(host(None), failing))
-    found = Finding(
-        "client-host-fails", Severity.ERROR, "", {"target": "api.example.test", "clients": [{"name": "requests"}]}
-    )
-    env, code = client_fixes(examined, (found,))
-    assert (
-        env.summary
-        == "Point REQUESTS_CA_BUNDLE at %s (140 certificates, the system store) for requests" % SYSTEM_BUNDLE
-    )
-    assert (env.trial_host, env.trial_samples, env.addresses) == (failing, (), ("client-host-fails",))
-    assert (code.trial_host, code.evidence) == (failing, None)
-
-
-def test_clients_no_variable_reaches_are_left_to_truststore() -> None:
-    """urllib fails the host too but reads no such variable: the env fix serves requests, truststore both."""
-    examined = installed(("requests", "2.32.3"))
-    found = Finding(
-        "client-host-fails",
-        Severity.ERROR,
-        "",
-        {"target": "app.example.test", "clients": [{"name": "urllib (stdlib)"}, {"name": "requests"}]},
-    )
-    env, code = client_fixes(examined, (found, lacking("requests")))
-    assert env.clients == ("requests",)
-    assert env.addresses == ("client-host-fails", "client-lacks-local-roots")
-    assert code.clients == ("urllib (stdlib)", "requests")
 
 
 def test_without_a_sample_or_a_host_the_env_fix_cannot_be_tried_and_is_not_offered() -> None:

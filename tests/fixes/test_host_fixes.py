@@ -33,11 +33,13 @@ def test_a_holder_that_keeps_the_public_roots_is_pointed_at_or_loaded_on_top() -
     assert fixes_for(checked, examined) == [
         Fix(
             "env",
-            "Point SSL_CERT_FILE at %s, which holds %s and the public roots" % (holding, ROOT),
+            "For urllib (stdlib): point SSL_CERT_FILE at %s, which holds %s and the public roots (%s verified the "
+            "chain of app.example.test)" % (holding, ROOT, holding),
             ("host-unknown-ca",),
             env=change,
             lines=env_lines(change),
             trial_host=checked,
+            clients=("urllib (stdlib)",),
         ),
         Fix(
             "code",
@@ -81,7 +83,7 @@ def test_a_private_holder_with_no_public_bundle_to_join_is_only_loaded_on_top() 
 
 
 def test_holders_that_do_not_verify_are_unread_or_untrustworthy_are_skipped() -> None:
-    """Only a holder the chain verifies against, that was inventoried and may be named, is used; the first wins."""
+    """Only a holder the chain verifies against, that was inventoried and may be named, is used; two are tried."""
     examined = with_bundles(
         facts(), bundle("/srv/expired.pem", expired=140), bundle("/srv/good.pem"), bundle("/srv/second.pem")
     )
@@ -98,6 +100,7 @@ def test_holders_that_do_not_verify_are_unread_or_untrustworthy_are_skipped() ->
     )
     assert [fix.add_cafile or (fix.env or {}).get("SSL_CERT_FILE") for fix in fixes_for(checked, examined)] == [
         "/srv/good.pem",
+        "/srv/second.pem",
         "/srv/good.pem",
     ]
 

@@ -57,7 +57,9 @@ def analyse(
     `stores` are the CA files the clients of the examined Python use (certifi, their own bundles, the files
     their variables name): the chain this one connection received is verified against each, offline.
     `mozilla` is a copy of Mozilla's root set: whether an accepted chain's root is in it, and if not, who here
-    holds it (an interception's root). `strict`: the examined Python is 3.13 or later, whose default context
+    holds it (an interception's root). With a full inventory (`bundles`), who holds an accepted chain's root is
+    found and checked offline whatever the root: a fix for a client that refuses the chain may name only a store
+    proven to verify it. `strict`: the examined Python is 3.13 or later, whose default context
     verifies strictly (so do the checks). The record leaves `code` and `missing_issuer` to the rules.
     """
     if isinstance(made, HostCheck):
@@ -86,8 +88,9 @@ def analyse(
     if anchored is None and accepted and chain:  # is its root a public one, or a private root trusted here?
         whole = outcome.get("chain_whole") is not False or len(chain) > 1 or chain[0].self_issued
         public = reaches_public_roots(chain, mozilla) if whole else None
+        if bundles:  # a full inventory: where a client that refuses the chain could find its root, proven
+            top_issuer, holders, _ = find_root_holders(chain, bundles, strict=strict)
         if public is False:
-            top_issuer, holders, _ = find_root_holders(chain, bundles, verify=False) if bundles else (None, (), None)
             top_issuer = top_issuer or (chain[-1].subject if chain[-1].self_issued else chain[-1].issuer)
             holders = holders or os_holders(chain)
     return HostCheck(
