@@ -29,6 +29,7 @@ import shutil
 import ssl
 import subprocess
 import threading
+import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -206,7 +207,7 @@ def make_pki(label: str, options: Mapping[str, Any]) -> Pki:
 CERTIFICATES = ("root", "root.der", "intermediate", "root+intermediate", "unrelated", "public", "leaf", "key")
 BUNDLES = ("system", "system+root", "system+public+root", "stale-system")
 DIRECTORIES = ("hashed:root", "unhashed:root", "hashed:unrelated", "empty-dir")
-OTHERS = ("fifo", "certifi-without-bundle", "certifi")  # and `text:...`, `link:...`
+OTHERS = ("fifo", "certifi-without-bundle", "certifi", "certifi-2018.zip")  # and `text:...`, `link:...`
 VOCABULARY = (*CERTIFICATES, *BUNDLES, *DIRECTORIES, *OTHERS)
 
 
@@ -269,6 +270,8 @@ def write_content(path: Path, spec: str, pki: Pki, context: Context) -> None:
         path.symlink_to(expand(spec[len("link:") :], context.work))
     elif spec in ("certifi", "certifi-without-bundle"):
         _copy_certifi(path, with_bundle=spec == "certifi")
+    elif spec == "certifi-2018.zip":
+        _zip_old_certifi(path)
     else:
         raise ValueError("unknown content %r" % spec)
 
@@ -283,6 +286,18 @@ def _copy_certifi(folder: Path, *, with_bundle: bool) -> None:
     for entry in [site / "certifi", *site.glob("certifi-*.dist-info")]:
         ignore = None if with_bundle else shutil.ignore_patterns("cacert.pem")
         shutil.copytree(entry, folder / entry.name, ignore=ignore)
+
+
+def _zip_old_certifi(archive: Path) -> None:
+    """certifi 2018.4.16 (package and .dist-info) in a zip, as PySpark's addPyFile or an old freezer ships it.
+
+    Its where() is the module's folder joined with cacert.pem: inside the archive, a path no one can open.
+    """
+    site = next(Path(interpreter("certifi-2018")).parent.parent.glob("lib/python3*/site-packages"))
+    with zipfile.ZipFile(archive, "w") as stream:
+        for entry in sorted([*(site / "certifi").rglob("*"), *site.glob("certifi-*.dist-info/*")]):
+            if entry.is_file() and "__pycache__" not in entry.parts:
+                stream.write(entry, entry.relative_to(site).as_posix())
 
 
 # ----- the namespace -----
@@ -431,6 +446,7 @@ EXTRA_VENVS: dict[str, tuple[tuple[str, ...], str]] = {
     "requests-2.27": (("requests==2.27.1", "urllib3==1.26.20", CERTIFI), "import requests"),
     "pip-system-certs-4": (("pip-system-certs==4.0", "requests==2.34.2", CERTIFI), "import requests, pip_system_certs"),
     "grpcio-1.60": (("grpcio==1.60.1",), "import grpc"),
+    "certifi-2018": (("certifi==2018.4.16",), "import certifi"),
     "uv-0.8": (("uv==0.8.14",), "import os, sys; assert os.path.exists(os.path.join(sys.prefix, 'bin', 'uv'))"),
 }
 DEBIAN_VENVS: dict[
