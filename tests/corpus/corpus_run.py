@@ -200,11 +200,17 @@ def run_cadoctor(outcome: Outcome, ports: Mapping[str, int], env: Mapping[str, s
     )
     outcome.status = done.returncode
     outcome.cadoctor_output = done.stderr[-4000:]
-    if done.returncode in (0, 1) and "Traceback" not in done.stderr:
-        with contextlib.suppress(ValueError):
-            report = json.loads(done.stdout)
-            validate(report, "report-v1.json")
-            outcome.report = report
+    if done.returncode not in (0, 1) or "Traceback" in done.stderr:
+        return
+    import jsonschema
+
+    try:
+        report = json.loads(done.stdout)
+        validate(report, "report-v1.json")
+    except (ValueError, jsonschema.ValidationError) as exc:  # not JSON, or JSON its own schema rejects
+        outcome.cadoctor_output = "%s: %s\n%s" % (type(exc).__name__, str(exc)[:2000], outcome.cadoctor_output)
+        return
+    outcome.report = report
 
 
 def apply_fix(
