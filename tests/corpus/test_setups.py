@@ -190,16 +190,19 @@ def _assert_first_cause(outcome: Outcome) -> None:
         if errors:
             raise CadoctorMismatch("a healthy setup, but cadoctor reports an error: %s" % _brief(errors[0]))
         return
-    names = [build.expand(n, outcome.work) for n in wanted.get("names", [])]
+    # Each of `names` must be named; a list among them is one fact in other words (any of its strings).
+    names = [
+        [build.expand(n, outcome.work) for n in ([a] if isinstance(a, str) else a)] for a in wanted.get("names", [])
+    ]
     top = max((SEVERITIES.index(f["severity"]) for f in findings), default=0)
     candidates = findings if wanted.get("anywhere") else [f for f in findings if SEVERITIES.index(f["severity"]) == top]
-    cause = next((f for f in candidates if all(_mentions(f, n) for n in names)), None)
+    cause = next((f for f in candidates if all(any(_mentions(f, n) for n in one) for one in names)), None)
     if cause is None:
         raise CadoctorMismatch(
             "no finding%s names %s; the first is %s"
             % (
                 "" if wanted.get("anywhere") else " at the top severity",
-                ", ".join(names),
+                ", ".join(" or ".join(one) for one in names),
                 _brief(outcome.first_cause()),
             )
         )
