@@ -282,7 +282,7 @@ def _copy_certifi(folder: Path, *, with_bundle: bool) -> None:
 
     Without the bundle, it is certifi as a slimmed image or a frozen app leaves it: where() names a missing file.
     """
-    site = next(Path(artefacts.clients_venv()).parent.parent.glob("lib/python3*/site-packages"))
+    site = next(Path(interpreter("clients")).parent.parent.glob("lib/python3*/site-packages"))
     folder.mkdir(parents=True, exist_ok=True)
     for entry in [site / "certifi", *site.glob("certifi-*.dist-info")]:
         ignore = None if with_bundle else shutil.ignore_patterns("cacert.pem")

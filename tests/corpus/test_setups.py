@@ -132,17 +132,29 @@ def corpus(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     done = [f.result() for f in futures.values() if f.done() and not f.cancelled() and f.exception() is None]
     wall = time.monotonic() - started
     summed = sum(outcome.seconds for outcome in done)
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line(
-            "corpus: %d setups in %.0f s wall (%.0f s of setup time, %d workers)"
-            % (len(selected), wall, summed, workers)
-        )
+    line = "corpus: %d setups in %.0f s wall (%.0f s of setup time, %d at a time)" % (
+        len(selected),
+        wall,
+        summed,
+        workers,
+    )
+    request.config.pluginmanager.register(WallTime(line))  # printed in the session's summary, past output capture
     results = os.environ.get("CADOCTOR_CORPUS_RESULTS")
     if results:
         with Path(results).open("w", encoding="utf-8") as stream:
             for outcome in done:
                 stream.write(json.dumps(outcome.summary()) + "\n")
+
+
+class WallTime:
+    """A plugin that prints the corpus's wall time in the terminal summary."""
+
+    def __init__(self, line: str) -> None:
+        self.line = line
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        """Write the line."""
+        terminalreporter.write_line(self.line)
 
 
 @pytest.mark.parametrize("setup_id", [_param(setup) for setup in SETUPS])
