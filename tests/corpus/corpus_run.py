@@ -99,7 +99,7 @@ class Outcome:
             "cause_text": cause and cause["summary"],
             "expected_cause": self.expect.get("cause"),
             "first_fix": self.fix
-            and {key: self.fix.get(key) for key in ("kind", "summary", "verified", "env", "command")},
+            and {key: self.fix.get(key) for key in ("kind", "summary", "verified", "evidence", "env", "command")},
             "fix_failed": self.fix_failed,
             "after": {key: value.code for key, value in self.after.items()},
             "needs": self.setup.get("needs", []),
