@@ -35,6 +35,7 @@ from typing import Any
 import clients
 import corpus_build as build
 from conftest import validate
+from corpus_pythons import interpreter
 
 CADOCTOR_TIMEOUT = 300.0
 FIX_TIMEOUT = 120.0
@@ -289,7 +290,7 @@ def run_setup(setup: Mapping[str, Any], work: Path) -> Outcome:
 def _run(outcome: Outcome, context: build.Context) -> None:
     """The steps of `run_setup`."""
     setup, work = outcome.setup, context.work
-    outcome.python = build.interpreter(setup["python"])
+    outcome.python = interpreter(setup["python"])
     pki = build.make_pki(setup["id"], setup.get("pki", {}))
     if "os" in setup:
         build.build_os_store(setup["os"], pki, context)

@@ -23,6 +23,7 @@ import clients
 import corpus_build as build
 import pytest
 from conftest import SCHEMAS
+from corpus_pythons import INTERPRETERS
 from corpus_run import CADOCTOR_NAMES, HOSTS, CadoctorMismatch, Outcome, expected_codes, run_setup
 
 SETUPS = build.load_setups()
@@ -78,7 +79,7 @@ def test_each_setup_is_data_the_harness_can_build() -> None:
     """Interpreters, clients, hosts, file contents and needs are all names the harness knows."""
     for setup in SETUPS:
         where = setup["id"]
-        assert setup["python"] in build.INTERPRETERS, where
+        assert setup["python"] in INTERPRETERS, where
         assert setup["client"] in CLIENT_NAMES, where
         assert set(setup.get("others", [])) <= CLIENT_NAMES, where
         assert set(setup.get("hosts", ["private"])) <= set(HOSTS), where
