@@ -66,6 +66,8 @@ def _trust_root(facts: Facts, host: HostCheck, clients: tuple[Client, ...]) -> l
     anchored = [h.path for h in host.holders if "local-anchors" in h.roles]
     if anchored:
         return [_install_anchors(host, anchored[0])]
+    if host.holders:
+        return []  # a copy of the root is on disk: the findings about where it is (unhashed, unreadable) fix it
     return [_root_wanted(facts, host)] if host.chain else []
 
 

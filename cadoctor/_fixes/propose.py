@@ -260,12 +260,16 @@ def propose(facts: Facts, findings: tuple[Finding, ...]) -> tuple[Fix, ...]:
             if private is not None:
                 fixes.append(private)
         elif finding.code == "capath-unhashed":
-            command = "openssl rehash %s" % sh_quote(str(finding.evidence["path"]))
+            folder = str(finding.evidence["path"])
+            command = "openssl rehash %s" % sh_quote(folder)
+            # a failing host whose root sits in this folder, unlinked: the links are what it needs too
+            needing = [h.target for h in facts.hosts if not h.ok and any(x.path == folder for x in h.holders)]
             fixes.append(
                 Fix(
                     kind="command",
-                    summary="Create the hash links OpenSSL looks for",
-                    addresses=(finding.code,),
+                    summary="Create the hash links OpenSSL looks for"
+                    + (" (%s needs the root it holds)" % ", ".join(needing) if needing else ""),
+                    addresses=(finding.code, "host-unknown-ca") if needing else (finding.code,),
                     command=command,
                     lines={"shell": command},
                 )

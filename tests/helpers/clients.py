@@ -241,10 +241,15 @@ def _uv_argv(python: os.PathLike[str] | str, url: str, env: Mapping[str, str]) -
     return [*argv, *([] if env.get("UV_CONFIG_FILE") else ["--no-config"]), "x"]
 
 
+# uv's words when a CA setting stops it: it names the variable, or (--system-certs with SSL_CERT_FILE='') says
+# it loaded nothing before it tried any host.
+UV_REFUSALS = ("SSL_CERT_FILE", "SSL_CERT_DIR", "No CA certificates were loaded")
+
+
 def _classify_uv(output: str) -> Observation:
     """Read uv's error: the certificate, or an answer from the index, or a refused CA setting."""
     lines = output.splitlines()
-    refused = [line for line in lines if "SSL_CERT_FILE" in line or "SSL_CERT_DIR" in line]
+    refused = [line for line in lines if any(text in line for text in UV_REFUSALS)]
     verify = [line for line in lines if "invalid peer certificate" in line]
     if verify:
         return Observation("N", verify[0].strip())
