@@ -176,11 +176,9 @@ def test_typer_builds_every_option_from_the_table(table: Command) -> None:
         assert (param.metavar, param.help) == (option.metavar, option.help)
         assert param.default == (None if option.value == "repeated" else option.default)
         assert (param.multiple, param.is_flag) == (option.value == "repeated", option.value == "switch")
-        if option.choices is not None:
-            expected = (option.minimum, "choice", [member.value for member in option.choices])
-        else:
-            expected = (option.minimum, "text" if option.value == "repeated" else option.value, None)
-        assert _described(param) == expected
+        kind = "choice" if option.choices else "text" if option.value == "repeated" else option.value
+        words = [member.value for member in option.choices] if option.choices else None
+        assert _described(param) == (option.minimum, kind, words)
     if table.words is not None:
         words = params[table.words]
         assert (words.metavar, words.required, words.nargs, words.hidden) == (table.metavar, table.required, -1, True)
