@@ -22,6 +22,7 @@ from cadoctor._facts.interpreters.ini import (
     OTHER,
     REMARK,
     IniLine,
+    indent_of,
     ini_lines,
 )
 from cadoctor._fixes.bundles import best_bundle
@@ -198,12 +199,12 @@ def _setting(facts: Facts, name: str) -> Setting | None:
 
 
 def _target(facts: Facts, host: HostCheck | None) -> str | None:
-    """The file a setting is pointed at: one proven to verify the failing host's chain as it is, else the OS's.
+    """The file a setting is pointed at: one proven to verify the host's chain as it is, else the OS's bundle.
 
     A configuration file names one file: a holder that must first be joined with the public roots is left to the
     fixes that write the joined file.
     """
-    if host is not None and not host.ok:
+    if host is not None:  # the default context may verify it while the client that reads the setting fails it
         proven = next((store.path for store in proven_stores(facts, host) if not store.parts), None)
         if proven is not None and not has_control(proven):
             return proven
@@ -337,15 +338,18 @@ def edited(text: str, section: str, key: str, value: str | None) -> str:
     """An INI file's text with one key of one section set (None: removed); every other line as it was.
 
     The Python twin of the awk program the fix prints (`shell.INI_EDIT`), line for line, so that the trial tries
-    the very edit the user makes: the section's first line for the key becomes `key = value`, its other lines for
-    the key go (and the lines that continue them); a key the section lacks is added after its last key, a section
-    the file lacks at its end. Blank and comment lines stay where they are.
+    the very edit the user makes: the section's first line for the key becomes `key = value` (indented as it was),
+    its other lines for the key go (and the lines that continue them); a key the section lacks is added after its
+    last key, a section the file lacks at its end. Blank and comment lines stay where they are.
     """
     out: list[str] = []
     held: list[str] = []  # blank and comment lines at the section's end, until the key's line is written
     done, mine, current = value is None, False, None
     line_for_key = "%s = %s" % (key.lower(), value)
     for line in ini_lines(text):
+        # the key's line takes the indentation of the line it replaces, or of the header it goes before: the lines
+        # after it are then no deeper than it, and none of them becomes a continuation of its value
+        indent = line.text[: indent_of(line.text)]
         if line.kind in (BLANK, REMARK):
             (held if current == section and not done else out).append(line.text)
             continue
@@ -358,7 +362,7 @@ def edited(text: str, section: str, key: str, value: str | None) -> str:
         mine = False
         if line.kind == HEADER:
             if current == section and not done:
-                out.append(line_for_key)
+                out.append(indent + line_for_key)
                 done = True
             out.extend(held)
             held.clear()
@@ -370,7 +374,7 @@ def edited(text: str, section: str, key: str, value: str | None) -> str:
             if not done:
                 out.extend(held)
                 held.clear()
-                out.append(line_for_key)
+                out.append(indent + line_for_key)
                 done = True
             continue
         out.extend(held)

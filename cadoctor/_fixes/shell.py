@@ -67,12 +67,13 @@ BEGIN { s = ENVIRON["CADOCTOR_SECTION"]; k = ENVIRON["CADOCTOR_KEY"]; v = ENVIRO
   if (inkey && n > indent) { if (!mine) { release(); emit($0) }; next }
   inkey = 0; mine = 0
   if (t ~ /^\[.+]/) {
-    if (cur == s && !done) { emit(k " = " v); done = 1 }
+    if (cur == s && !done) { emit(substr($0, 1, n) k " = " v); done = 1 }
     release(); cur = substr(t, 2); sub(/][^]]*$/, "", cur); emit($0); next }
   c = match(t, /[=:]/)
   if (cur != "\n" && c > 1) {
     name = substr(t, 1, c - 1); sub(/[ \t\r\f\v]+$/, "", name); inkey = 1; indent = n
-    if (cur == s && tolower(name) == k) { mine = 1; if (!done) { release(); emit(k " = " v); done = 1 }; next } }
+    if (cur == s && tolower(name) == k) { mine = 1; if (!done) { release(); emit(substr($0, 1, n) k " = " v); done = 1 }
+      next } }
   release(); emit($0) }
 END { if (!done) { if (cur != s) emit("[" s "]"); emit(k " = " v) }
   release(); for (i = 1; i <= count; i++) print kept[i] > ARGV[1]

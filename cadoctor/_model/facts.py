@@ -303,8 +303,8 @@ class Setting:
         source: The configuration file it is written in.
         section: The INI section it is written in, as the file spells it (`default`, `profile dev`, `global`,
             `DEFAULT` when every section inherits it); '' for a top-level TOML key. A fix edits that section.
-        tool: The client's own program that edits this file where the examined process would find it (the AWS
-            CLI on its PATH), None when there is none.
+        tool: The client's own program that edits this file, where the shell of whoever runs cadoctor finds it
+            (the AWS CLI on its PATH: the one who pastes a fix's line runs it there), None when there is none.
 
     """
 

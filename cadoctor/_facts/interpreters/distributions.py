@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 from collections.abc import Collection, Iterable, Mapping, Sequence
 
 from cadoctor._facts.child.distributions import installed
@@ -244,8 +245,6 @@ def aws_profile_of(section: str) -> str | None:
         return section
     if not section.startswith("profile"):
         return None
-    import shlex
-
     try:
         parts = shlex.split(section)
     except ValueError:
@@ -253,11 +252,11 @@ def aws_profile_of(section: str) -> str | None:
     return parts[1] if len(parts) == 2 else None
 
 
-def _program_on_path(name: str, environ: Mapping[str, str], root: FileRoot) -> str | None:
-    """Where the examined process would find a program on its PATH (inside its root), None when nowhere."""
-    for folder in (environ.get("PATH") or "").split(":"):
+def _program_on_path(name: str) -> str | None:
+    """Where the shell of whoever runs cadoctor finds a program: the one who pastes a fix's line runs it there."""
+    for folder in os.environ.get("PATH", "").split(":"):
         candidate = folder.rstrip("/") + "/" + name
-        if folder.startswith("/") and root.exists(candidate) and os.access(root.host(candidate), os.X_OK):
+        if folder.startswith("/") and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
             return candidate
     return None
 
@@ -278,7 +277,8 @@ def _aws_ca_bundle(environ: Mapping[str, str], root: FileRoot, reader: Files) ->
     found = ini_value(sections, chosen[-1], "ca_bundle") if chosen else None
     if found is None:
         return None
-    return Setting("botocore", "ca_bundle", found[0], path, found[1], _program_on_path("aws", environ, root))
+    tool = _program_on_path("aws") if root.is_host else None  # an image's own CLI is not this shell's
+    return Setting("botocore", "ca_bundle", found[0], path, found[1], tool)
 
 
 def client_settings(environ: Mapping[str, str], prefix: str, root: FileRoot = HOST) -> tuple[Setting, ...]:
