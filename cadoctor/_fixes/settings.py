@@ -22,6 +22,7 @@ from cadoctor._facts.interpreters.ini import (
     OTHER,
     REMARK,
     IniLine,
+    first_bracket,
     indent_of,
     ini_lines,
 )
@@ -165,8 +166,10 @@ def _setting_fixes(
     client, key = SETTINGS[name]
     section, variable = setting.section or _section(facts, name), _FILES[name]
     target = _target(facts, host)
-    edits = [ConfigEdit(setting.source, section, key, target, variable)] if target else []
-    edits.append(ConfigEdit(setting.source, section, key, None, variable, triable=_removal_triable(facts, setting)))
+    first = first_bracket(facts.runtime.python_version)  # the section as the client's configparser finds it
+    edits = [ConfigEdit(setting.source, section, key, target, variable, first_bracket=first)] if target else []
+    triable = _removal_triable(facts, setting)
+    edits.append(ConfigEdit(setting.source, section, key, None, variable, triable=triable, first_bracket=first))
     fixes = []
     for edit in edits:
         if edit.value is None:
@@ -175,7 +178,7 @@ def _setting_fixes(
         else:
             summary = "Set %s = %s in [%s] of %s for %s" % (key, edit.value, section, edit.file, ", ".join(names))
             line = "in %s, section [%s]: %s = %s" % (edit.file, section, key, edit.value)
-        shell = _tool_line(facts, setting, edit) or ini_edit_line(edit.file, section, key, edit.value)
+        shell = _tool_line(facts, setting, edit) or ini_edit_line(edit.file, section, key, edit.value, first)
         fixes.append(
             Fix(
                 kind="config",
@@ -239,7 +242,7 @@ def _tool_line(facts: Facts, setting: Setting, edit: ConfigEdit) -> str | None:
     text = config_text(edit.file)
     if text is None:
         return None
-    lines = list(ini_lines(text))
+    lines = list(ini_lines(text, edit.first_bracket))
     if setting.client == "pip":
         return _pip_tool_line(facts, edit, lines)
     if setting.client == "botocore":
@@ -334,19 +337,20 @@ def _rehash_fixes(facts: Facts, name: str, value: str, hurt: list[Client], addre
     ]
 
 
-def edited(text: str, section: str, key: str, value: str | None) -> str:
+def edited(text: str, section: str, key: str, value: str | None, first: bool = False) -> str:
     """An INI file's text with one key of one section set (None: removed); every other line as it was.
 
     The Python twin of the awk program the fix prints (`shell.INI_EDIT`), line for line, so that the trial tries
     the very edit the user makes: the section's first line for the key becomes `key = value` (indented as it was),
     its other lines for the key go (and the lines that continue them); a key the section lacks is added after its
-    last key, a section the file lacks at its end. Blank and comment lines stay where they are.
+    last key, a section the file lacks at its end. Blank and comment lines stay where they are. `first`: section
+    headers end at their first `]` (the client's Python is older than 3.10).
     """
     out: list[str] = []
     held: list[str] = []  # blank and comment lines at the section's end, until the key's line is written
     done, mine, current = value is None, False, None
     line_for_key = "%s = %s" % (key.lower(), value)
-    for line in ini_lines(text):
+    for line in ini_lines(text, first):
         # the key's line takes the indentation of the line it replaces, or of the header it goes before: the lines
         # after it are then no deeper than it, and none of them becomes a continuation of its value
         indent = line.text[: indent_of(line.text)]
@@ -396,5 +400,5 @@ def edited_copy(edit: ConfigEdit, folder: str, index: int) -> str:
     text = config_text(edit.file) or ""
     path = os.path.join(folder, "config-%d" % index)
     with open(path, "w", encoding="utf-8") as out:
-        out.write(edited(text, edit.section, edit.key, edit.value))
+        out.write(edited(text, edit.section, edit.key, edit.value, edit.first_bracket))
     return path

@@ -10,6 +10,7 @@ from __future__ import annotations
 import configparser
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,9 +18,11 @@ from helpers.ini_texts import texts
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cadoctor._facts.interpreters.ini import first_bracket
 from cadoctor._fixes.settings import edited
 from cadoctor._fixes.shell import ini_edit_line
 
+FIRST = first_bracket("%d.%d.%d" % sys.version_info[:3])  # this Python's configparser's header rule
 AWKS = [
     pytest.param(argv, id=argv[-1], marks=pytest.mark.skipif(shutil.which(argv[0]) is None, reason="no " + argv[0]))
     for argv in (("mawk",), ("gawk",), ("original-awk",), ("busybox", "awk"))
@@ -59,14 +62,14 @@ def _applied(tmp_path: Path, text: str, line: str, awk: tuple[str, ...] = ("awk"
 
 @pytest.mark.parametrize("awk", AWKS)
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(text=texts, edit=EDITS)
+@given(text=texts, edit=EDITS, first=st.booleans())
 def test_each_awk_makes_exactly_the_edit_the_trial_tried(
-    tmp_path: Path, awk: tuple[str, ...], text: str, edit: tuple[str, str, str | None]
+    tmp_path: Path, awk: tuple[str, ...], text: str, edit: tuple[str, str, str | None], first: bool
 ) -> None:
-    """On any INI text, the printed awk line leaves the file byte for byte as the trial's copy was written."""
+    """On any INI text, under either header rule, the printed awk line leaves the file as the trial's copy."""
     section, key, value = edit
-    line = ini_edit_line(str(tmp_path / "placeholder"), section, key, value)
-    assert _applied(tmp_path, text, line, awk) == edited(text, section, key, value)
+    line = ini_edit_line(str(tmp_path / "placeholder"), section, key, value, first)
+    assert _applied(tmp_path, text, line, awk) == edited(text, section, key, value, first)
 
 
 def _read(text: str) -> dict[str, dict[str, str]] | None:
@@ -89,7 +92,7 @@ def test_the_clients_then_read_the_new_value_and_everything_else_as_before(
     before = _read(text)
     if before is None:
         return
-    after = _read(edited(text, section, key, value))
+    after = _read(edited(text, section, key, value, FIRST))
     assert after is not None
     expected = {name: dict(keys) for name, keys in before.items()}
     if value is not None:

@@ -245,7 +245,8 @@ def pip_system_certs_venv() -> Path:
     return built(recipe) / recipe.product
 
 
-AWSCLI = "awscli==1.46.2"  # the AWS CLI v1 from PyPI: `aws configure set`, the tool a config fix may print
+# the AWS CLI v1 from PyPI: `aws configure set`, the tool a config fix may print (1.44.87: the last for Python 3.9)
+AWSCLI = "awscli==1.46.2" if sys.version_info >= (3, 10) else "awscli==1.44.87"
 AWSCLI_CHECK = """\
 import os, sys
 assert os.access(os.path.join(os.path.dirname(sys.executable), "aws"), os.X_OK), "no aws beside python"

@@ -19,7 +19,7 @@ from cadoctor._facts.child.distributions import installed
 from cadoctor._facts.child.files import Files
 from cadoctor._facts.child.resolvers import Resolvers
 from cadoctor._facts.fs.fileroot import HOST, FileRoot
-from cadoctor._facts.interpreters.ini import ini_sections, ini_value
+from cadoctor._facts.interpreters.ini import first_bracket, ini_sections, ini_value
 from cadoctor._model import Distribution, Injector, Setting
 from cadoctor._record import record
 
@@ -218,7 +218,7 @@ def _pip_files(environ: Mapping[str, str], prefix: str, root: FileRoot) -> list[
     return scopes["global"] + users + scopes["site"] + ([named] if named else [])
 
 
-def _pip_cert(environ: Mapping[str, str], prefix: str, root: FileRoot, reader: Files) -> Setting | None:
+def _pip_cert(environ: Mapping[str, str], prefix: str, root: FileRoot, reader: Files, first: bool) -> Setting | None:
     """Pip's `cert` as its files decide it: the last file's [install]/[download] value, else its [global] one.
 
     pip merges every file, a later one winning key by key, then lets a command's own section beat [global]; a
@@ -229,7 +229,7 @@ def _pip_cert(environ: Mapping[str, str], prefix: str, root: FileRoot, reader: F
         text = config_text(path, reader)
         if text is None:
             continue
-        sections = ini_sections(text)
+        sections = ini_sections(text, first)
         for section in ("global", *_PIP_COMMANDS):
             found = ini_value(sections, section, "cert")
             if found is not None:  # pip's `path` options take `~` as the home folder
@@ -261,7 +261,7 @@ def _program_on_path(name: str) -> str | None:
     return None
 
 
-def _aws_ca_bundle(environ: Mapping[str, str], root: FileRoot, reader: Files) -> Setting | None:
+def _aws_ca_bundle(environ: Mapping[str, str], root: FileRoot, reader: Files, first: bool) -> Setting | None:
     """Botocore's `ca_bundle` in its config file, in the section of the profile in use (botocore's configloader).
 
     The profile is AWS_DEFAULT_PROFILE's, else AWS_PROFILE's, else `default`; of the sections naming it
@@ -272,7 +272,7 @@ def _aws_ca_bundle(environ: Mapping[str, str], root: FileRoot, reader: Files) ->
     if text is None:
         return None
     profile = environ.get("AWS_DEFAULT_PROFILE") or environ.get("AWS_PROFILE") or "default"
-    sections = ini_sections(text)
+    sections = ini_sections(text, first)
     chosen = [name for name in sections if aws_profile_of(name) == profile]
     found = ini_value(sections, chosen[-1], "ca_bundle") if chosen else None
     if found is None:
@@ -281,16 +281,21 @@ def _aws_ca_bundle(environ: Mapping[str, str], root: FileRoot, reader: Files) ->
     return Setting("botocore", "ca_bundle", found[0], path, found[1], tool)
 
 
-def client_settings(environ: Mapping[str, str], prefix: str, root: FileRoot = HOST) -> tuple[Setting, ...]:
+def client_settings(
+    environ: Mapping[str, str], prefix: str, root: FileRoot = HOST, python: str = ""
+) -> tuple[Setting, ...]:
     """What configuration files set for the clients' trust: pip's `cert`, botocore's `ca_bundle`, uv's switches.
 
-    Each file is read as its client reads it (`ini`: configparser's rules); a key set empty is kept with the
-    value '' (each client has its own answer to it).
+    Each file is read as its client reads it (`ini`: the configparser rules of `python`, the examined
+    interpreter's version); a key set empty is kept with the value '' (each client has its own answer to it).
     """
     reader = Files(None if root.is_host else root.host)
+    first = first_bracket(python)
     home = environ.get("HOME") or ""
     config = environ.get("XDG_CONFIG_HOME") or (home + "/.config" if home else "")
-    found = [s for s in (_pip_cert(environ, prefix, root, reader), _aws_ca_bundle(environ, root, reader)) if s]
+    found = [
+        s for s in (_pip_cert(environ, prefix, root, reader, first), _aws_ca_bundle(environ, root, reader, first)) if s
+    ]
     templates = [t for t in _UV_FILES if not ("{" in t and not home)]
     uv_files = [t.format(config=config) for t in templates]
     uv_files += [environ["UV_CONFIG_FILE"]] if environ.get("UV_CONFIG_FILE") else []

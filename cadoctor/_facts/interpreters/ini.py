@@ -4,9 +4,11 @@ pip and botocore read their files with Python's RawConfigParser and its defaults
 at the start of a line, a section header is everything between the first `[` and the last `]` of its line (spaces
 kept: `[ default ]` is not `default`), a key ends at the first `=` or `:` and is compared lowercased, a line indented
 deeper than the key above it continues that key's value (botocore's nested `s3 =` blocks), and a blank or comment
-line does not end a value. One line model serves the reader here and the fix that edits one key of a file
-(`_fixes.settings.edited`, and the POSIX awk line printed for it), so what a fix changes is what was read.
-Whitespace is ASCII whitespace, as awk's classes see it.
+line does not end a value. Before Python 3.10 a header ends at the first `]` of its line instead (configparser's
+`SECTCRE` took `[^]]+`; 3.10 made it `.+`): the clients read with the examined interpreter's configparser, so the
+reader and the editor take that interpreter's rule (`first_bracket`). One line model serves the reader here and the
+fix that edits one key of a file (`_fixes.settings.edited`, and the POSIX awk line printed for it), so what a fix
+changes is what was read. Whitespace is ASCII whitespace, as awk's classes see it.
 """
 
 from __future__ import annotations
@@ -53,16 +55,27 @@ def indent_of(line: str) -> int:
     return len(line) - len(line.lstrip(SPACE))
 
 
-def header_name(stripped: str) -> str | None:
-    """A section header's name: between the first `[` and the last `]` of the line, at least one character."""
+def first_bracket(python_version: str) -> bool:
+    """Whether that Python's configparser ends a section header at its first `]` (before 3.10), not its last."""
+    try:
+        return tuple(int(part) for part in python_version.split(".")[:2]) < (3, 10)
+    except ValueError:
+        return False  # an unknown version: the current rule
+
+
+def header_name(stripped: str, first: bool = False) -> str | None:
+    """A section header's name: from the `[` to the line's last `]` (`first`: its first), one character at least."""
     if not stripped.startswith("["):
         return None
-    end = stripped.rfind("]")
+    end = stripped.find("]", 1) if first else stripped.rfind("]")
     return stripped[1:end] if end > 1 else None
 
 
-def ini_lines(text: str) -> Iterator[IniLine]:
-    """Each line of the text, classified as configparser does (split at newlines only: a CR before one is space)."""
+def ini_lines(text: str, first: bool = False) -> Iterator[IniLine]:
+    """Each line of the text, classified as configparser does (split at newlines only: a CR before one is space).
+
+    `first`: headers end at their first `]`, as before Python 3.10 (`first_bracket`).
+    """
     section: str | None = None
     key: str | None = None  # the key whose value a deeper-indented line continues
     key_indent = 0
@@ -82,7 +95,7 @@ def ini_lines(text: str) -> Iterator[IniLine]:
             yield IniLine(CONTINUATION, section, key, stripped, line)
             continue
         key = None
-        name = header_name(stripped)
+        name = header_name(stripped, first)
         if name is not None:
             section = name
             yield IniLine(HEADER, section, None, "", line)
@@ -95,10 +108,10 @@ def ini_lines(text: str) -> Iterator[IniLine]:
         yield IniLine(KEY, section, key, stripped[cut + 1 :].strip(SPACE), line)
 
 
-def ini_sections(text: str) -> dict[str, dict[str, str]]:
+def ini_sections(text: str, first: bool = False) -> dict[str, dict[str, str]]:
     """Each section's keys and values, in file order (a key set twice: the last; a continued value joined)."""
     sections: dict[str, dict[str, list[str]]] = {}
-    for line in ini_lines(text):
+    for line in ini_lines(text, first):
         if line.kind == HEADER and line.section is not None:
             sections.setdefault(line.section, {})
         elif line.kind == KEY and line.section is not None and line.key is not None:

@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import configparser
+import sys
 
 from helpers.ini_texts import texts
 from hypothesis import given, settings
 
-from cadoctor._facts.interpreters.ini import CONTINUATION, DEFAULTS, HEADER, KEY, ini_lines, ini_sections, ini_value
+from cadoctor._facts.interpreters.ini import (
+    CONTINUATION,
+    DEFAULTS,
+    HEADER,
+    KEY,
+    first_bracket,
+    ini_lines,
+    ini_sections,
+    ini_value,
+)
+
+FIRST = first_bracket("%d.%d.%d" % sys.version_info[:3])  # this Python's own header rule, as its configparser's
 
 
 def _parsed(text: str) -> configparser.RawConfigParser | None:
@@ -27,7 +39,7 @@ def test_every_section_key_and_value_is_the_one_configparser_reads(text: str) ->
     parser = _parsed(text)
     if parser is None:
         return
-    sections = ini_sections(text)
+    sections = ini_sections(text, FIRST)
     assert set(sections) - {DEFAULTS} == set(parser.sections())
     assert set(sections.get(DEFAULTS, {})) == set(parser.defaults())
     for section in parser.sections():
@@ -52,3 +64,11 @@ def test_a_header_keeps_its_spaces_and_a_default_key_is_inherited() -> None:
     assert ini_value(sections, " default ", "ca_bundle") == ("/all.pem", DEFAULTS)
     assert ini_value(sections, "profile dev", "ca_bundle") == ("/dev.pem", "profile dev")
     assert ini_value(sections, "default", "ca_bundle") is None
+
+
+def test_before_python_3_10_a_header_ends_at_its_first_bracket() -> None:
+    """`[a]b]` is section `a` for Python 3.9's configparser and `a]b` for 3.10's; `[]x]` is no header before 3.10."""
+    assert (first_bracket("3.9.18"), first_bracket("3.10.13"), first_bracket("3.13.0")) == (True, False, False)
+    assert set(ini_sections("[a]b]\nk = v\n", first=True)) == {"a"}
+    assert set(ini_sections("[a]b]\nk = v\n")) == {"a]b"}
+    assert [line.kind for line in ini_lines("[]x]\n", first=True)] == ["other"]
