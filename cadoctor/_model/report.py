@@ -50,6 +50,8 @@ class ConfigEdit:
             `PIP_CONFIG_FILE`): a trial gives it an edited copy, and never writes the file itself.
         triable: Whether a copy named by `variable` stands for the edited file (pip reads its global files
             whatever PIP_CONFIG_FILE names: a key removed from one of them cannot be tried so).
+        first_bracket: Whether the client's Python ends a section header at its first `]` (before 3.10): the
+            trial's copy and the printed line then find the section as that configparser does.
 
     """
 
@@ -59,6 +61,7 @@ class ConfigEdit:
     value: str | None
     variable: str
     triable: bool = field(default=True, metadata=INTERNAL)
+    first_bracket: bool = field(default=False, metadata=INTERNAL)
 
 
 @record

@@ -248,6 +248,21 @@ def pip_system_certs_venv() -> Path:
     return built(recipe) / recipe.product
 
 
+# the AWS CLI v1 from PyPI: `aws configure set`, the tool a config fix may print (1.44.87: the last for Python 3.9)
+AWSCLI = "awscli==1.46.2" if sys.version_info >= (3, 10) else "awscli==1.44.87"
+AWSCLI_CHECK = """\
+import os, sys
+assert os.access(os.path.join(os.path.dirname(sys.executable), "aws"), os.X_OK), "no aws beside python"
+print("ready")
+"""
+
+
+def awscli_venv() -> Path:
+    """The python of a venv with the AWS CLI (`python -m awscli`): it edits ~/.aws/config itself."""
+    recipe = _venv_recipe("awscli", (AWSCLI,), AWSCLI_CHECK)
+    return built(recipe) / recipe.product
+
+
 PIPX = "pipx==1.18.4" if sys.version_info >= (3, 11) else "pipx==1.11.1"  # the newest for Pythons before 3.11
 # What installing cadoctor from a checkout fetches: the build backend, the dependencies, and what pipx puts in
 # its shared venv. Downloaded once, so that the README's install commands run offline (PIP_NO_INDEX).

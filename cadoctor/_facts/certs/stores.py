@@ -88,7 +88,7 @@ def candidate_paths(
     for distribution in distributions:
         add(distribution.bundle, "client:" + distribution.name)
         add(distribution.store, "client:" + distribution.name)
-    for setting in settings:
+    for setting in settings:  # a file, a folder, a relative path (from the process's cwd, as the clients open it)
         if setting.key in ("cert", "ca_bundle"):
             add(setting.value, "setting:%s %s" % (setting.client, setting.key))
             add(_from_cwd(setting.value, runtime), "setting:%s %s" % (setting.client, setting.key))
@@ -103,8 +103,12 @@ def _from_cwd(value: str, runtime: Runtime) -> str | None:
 
 
 def _chosen_by_user(roles: list[str]) -> bool:
-    """A file a CA variable names: an override, judged in full against the public roots (what it breaks)."""
-    return any(role.startswith("env:") for role in roles)
+    """A file or folder a CA variable or setting names: an override, read in full (what it holds, what it breaks).
+
+    A configuration file's value is the user's choice as much as a variable's: the folder pip.conf's `cert`
+    names may be the one store on the host that holds a failing host's root.
+    """
+    return any(role.startswith(("env:", "setting:")) for role in roles)
 
 
 def _public_file(path: str, roles: list[str], root: FileRoot) -> bool:
