@@ -21,16 +21,17 @@ from cadoctor._rules.client_table import SYSTEM
 from cadoctor._rules.clients import judge
 
 
-def joined_store(facts: Facts, path: str, parts: tuple[str, ...]) -> Bundle:
+def joined_store(facts: Facts, path: str, parts: tuple[str, ...], also: tuple[Bundle, ...] = ()) -> Bundle:
     """The file a fix writes by joining `parts`, as the rules would see it once written: a file of certificates.
 
     Every part was proven to hold certificates (the root, the public roots); what the inventory read of each
-    (a hashed folder's part: of its folder) says which.
+    (a hashed folder's part: of its folder), or `also` for a part read apart from it, says which.
     """
     identities: frozenset[str] = frozenset()
     certificates = 0
     for part in parts:
         bundle = facts.bundle(os.path.dirname(part) if hashed_files(part) else part)
+        bundle = bundle if bundle is not None else next((b for b in also if b.path == part), None)
         if bundle is not None and bundle.kind == "file":
             identities |= bundle.identities
             certificates += bundle.certificates

@@ -44,7 +44,8 @@ def completed(facts: Facts, fix: Fix) -> Fix:
             continue  # a client left out, or a setting the fix itself changes: not this way
         addition = {variable: reached.setting(variable, store.path) for variable in reached.served}
         change = {**fix.env, **addition}
-        written = joined_store(facts, store.path, store.parts) if store.parts else None
+        read = (store.read,) if store.read is not None else ()
+        written = joined_store(facts, store.path, store.parts, read) if store.parts else store.read
         if landing(facts, change, store.path, store.system, names, written) != names:
             continue
         proof = "the OS store" if store.system else store.holder

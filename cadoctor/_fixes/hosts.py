@@ -162,7 +162,8 @@ def _point_at(
     public = next((p for p in store.parts if _public(facts, p)), None)
     python = {c.name for c in judge(facts)}  # a program that is not Python: the default context is no client of it
     claimed = sorted({name for names in reached.served.values() for name in names} & python)
-    written = joined_store(facts, store.path, store.parts) if store.parts else None
+    read = (store.read,) if store.read is not None else ()
+    written = joined_store(facts, store.path, store.parts, read) if store.parts else store.read
     # what else decides a client's store (a value its precedence reads first) may keep it off the file: not claimed
     served = tuple(landing(facts, change, store.path, store.system, claimed, written))
     if claimed and len(served) < len(claimed):

@@ -34,6 +34,7 @@ class ProvenStore:
         holder: The file or folder whose offline verification proved the chain.
         system: The holder is the OS store (so truststore, and a switch to the OS store, reach the root too).
         public: The holder keeps the public roots itself (nothing had to be joined for them).
+        read: What the file holds, read here, when the check's inventory did not (a file inside a folder).
 
     """
 
@@ -42,6 +43,7 @@ class ProvenStore:
     holder: str
     system: bool
     public: bool
+    read: Bundle | None = None
 
 
 def proven_stores(facts: Facts, host: HostCheck) -> list[ProvenStore]:
@@ -92,11 +94,11 @@ def _inside_folders(facts: Facts, host: HostCheck) -> list[ProvenStore]:
                 continue
             system = "system" in folder.roles
             if public_reference(facts) is not None and not lacks_public_roots(facts, bundle):
-                stores.append(ProvenStore(path, (), path, system, True))
+                stores.append(ProvenStore(path, (), path, system, True, bundle))
             elif public is not None:
-                stores.append(ProvenStore(joined_path(path), (public.path, path), path, system, False))
+                stores.append(ProvenStore(joined_path(path), (public.path, path), path, system, False, bundle))
             else:
-                stores.append(ProvenStore(path, (), path, system, False))
+                stores.append(ProvenStore(path, (), path, system, False, bundle))
     return stores
 
 

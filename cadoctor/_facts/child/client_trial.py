@@ -208,8 +208,8 @@ def _through_google_auth_urllib3(url: str, timeout: float) -> Verdict:
 _UV_REJECTED = ("invalid peer certificate",)
 _UV_REFUSED = ("No CA certificates were loaded", "failed to build HTTP client")
 _UV_ANSWERED = ("Failed to read metadata", "HTTP status", "Unsupported `Content-Type`", "not found in the package")
-# Variables that send uv to other hosts or keep it offline: none shapes its trust, so the trial leaves them out
 _UV_TREE = "\u2502\u251c\u2570\u2500\u25b6\u00d7 "  # the box-drawing tree uv draws its causes with
+# Variables that send uv to other hosts or keep it offline: none shapes its trust, so the trial leaves them out
 _UV_ELSEWHERE = ("UV_INDEX", "UV_INDEX_URL", "UV_DEFAULT_INDEX", "UV_EXTRA_INDEX_URL", "UV_FIND_LINKS", "UV_OFFLINE")
 
 
@@ -242,15 +242,23 @@ def _through_uv(url: str, timeout: float) -> Verdict:
         )
     except (OSError, subprocess.SubprocessError) as exc:
         return None, "uv could not be run: %s" % _short(exc)
-    lines = [" ".join(line.split()) for line in done.stdout[-65536:].decode("utf-8", "replace").splitlines()]
-    lines = [line.strip(_UV_TREE).replace("cause: ", "", 1) for line in lines if line.strip()]
+    lines = [_uv_line(line) for line in done.stdout[-65536:].decode("utf-8", "replace").splitlines()]
+    lines = [line for line in lines if line]
     for words, verdict in ((_UV_REJECTED, False), (_UV_REFUSED, False), (_UV_ANSWERED, True)):
-        said = next((line for line in lines if any(word in line for word in words)), None)
+        said = next((line for word in words for line in lines if word in line), None)  # the first word says most
         if said is not None:
             return verdict, ("the host answered: %s" % said if verdict else said)[:300]
     if done.returncode == 0:
         return True, "the host answered: uv resolved the wheel"
     return None, "no answer to judge by: %s" % (" | ".join(lines[-3:])[:300] or "uv exited %d" % done.returncode)
+
+
+def _uv_line(line: str) -> str:
+    """One line of uv's report without its tree drawing and its `error:`/`cause:` lead."""
+    line = " ".join(line.split()).strip(_UV_TREE)
+    for lead in ("error: ", "cause: "):
+        line = line[len(lead) :] if line.startswith(lead) else line
+    return line
 
 
 def _run(route: str, host: str, port: int, timeout: float) -> Verdict:
