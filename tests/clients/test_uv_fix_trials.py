@@ -1,4 +1,4 @@
-"""A fix for uv is tried by uv itself: the binary its distribution names, one download from the host, nothing written."""
+"""A fix for uv is tried by uv itself: the binary its distribution names, one download from the host, no writes."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def _host(port: int) -> HostCheck:
 
 
 def _tried(env: dict[str, str | None], clients: tuple[str, ...], port: int, **environment: str) -> Fix:
-    """An env fix for `clients`, tried in a fresh child of the uv venv's Python (the check's environment + `environment`)."""
+    """An env fix for `clients`, tried in a fresh child of the uv venv's Python with `environment` added."""
     python: Path = venvs.uv_venv()
     fix = Fix("env", "a fix", ("client-host-fails",), env=env, clients=clients, trial_host=_host(port))
     (tried,) = verify(
