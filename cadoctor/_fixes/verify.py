@@ -394,7 +394,7 @@ def _judge_through(fix: Fix, facts: Facts, answer: dict[str, Any] | None, proble
         for member in members:
             if member in fix.clients:
                 via = result["via"] if member == name else "%s (as %s)" % (result["via"], name)
-                absent = bool(result.get("absent")) and member == name
+                absent = bool(result.get("absent"))  # its library (or the one it calls) does not import here
                 trials[member] = ClientTrial(member, result["ok"], via, str(result["detail"])[:300], absent)
         if any(member in fix.clients for member in members):
             parts.append(line)
