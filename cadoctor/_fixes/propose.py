@@ -335,7 +335,7 @@ def propose(facts: Facts, findings: tuple[Finding, ...]) -> tuple[Fix, ...]:
     fixes.extend(stack_fixes(facts, findings))
     unique: dict[tuple[object, ...], Fix] = {}
     python = {client.name for client in judge(facts)}
-    for fix in map(lambda proposed: completed(facts, proposed), fixes):
+    for fix in (completed(facts, _shown_where_it_can(proposed)) for proposed in fixes):
         key = (
             fix.kind,
             tuple(sorted((fix.env or {}).items(), key=str)),
@@ -347,6 +347,21 @@ def propose(facts: Facts, findings: tuple[Finding, ...]) -> tuple[Fix, ...]:
         )
         unique[key] = _merged(unique[key], fix, python) if key in unique else fix
     return tuple(sorted(unique.values(), key=lambda f: KIND_RANK[f.kind]))
+
+
+def _shown_where_it_can(fix: Fix) -> Fix:
+    """A fix for a value, tried against a host only where the host verified or some store here verifies its chain.
+
+    Where none does, every change fails the host's request alike (its root is nowhere here), and that failure says
+    nothing about the value the fix is for: the fix is tried by what it addresses instead (the store each client
+    then loads), and the host's own findings keep their own fixes.
+    """
+    host = fix.trial_host
+    if host is None or any(code.startswith("host-") for code in fix.addresses):
+        return fix
+    if host.ok or any(holder.verifies is True for holder in host.holders):
+        return fix
+    return replace(fix, trial_host=None)
 
 
 def _merged(first: Fix, second: Fix, python: set[str]) -> Fix:

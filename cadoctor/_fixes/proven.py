@@ -73,7 +73,8 @@ def _inside_folders(facts: Facts, host: HostCheck) -> list[ProvenStore]:
 
     The folder does not verify the chain, but a file in it may: each is verified on its own by the loaded
     libcrypto, and one that does is a store, joined with the public roots when it lacks them and some are on
-    this host. Where none is, it is the store alone: the clients it serves had no public root to lose.
+    this host. Where none is, it is the store alone: the clients it serves had no public root to lose (where one
+    was only looked at, not read, no such file is offered).
     """
     issuer = issuer_sought(host.chain)
     folders = [h for h in host.holders if h.verifies is not True and _is_folder(facts, h.path)]
@@ -84,6 +85,9 @@ def _inside_folders(facts: Facts, host: HostCheck) -> list[ProvenStore]:
 
     stores = []
     public = best_bundle(facts)
+    # a check with --host reads in full only where the root is: an OS bundle only looked at is public roots all the
+    # same, which a file alone would lose for every client pointed at it, and an unread file is never tried
+    unread = public is None and best_bundle(facts, unread=True) is not None
     for folder in folders:
         for path in _files_holding(folder.path, issuer):
             bundle = inventory_bundle(path, ("holder",), facts.runtime.euid)
@@ -97,7 +101,7 @@ def _inside_folders(facts: Facts, host: HostCheck) -> list[ProvenStore]:
                 stores.append(ProvenStore(path, (), path, system, True, bundle))
             elif public is not None:
                 stores.append(ProvenStore(joined_path(path), (public.path, path), path, system, False, bundle))
-            else:
+            elif not unread:
                 stores.append(ProvenStore(path, (), path, system, False, bundle))
     return stores
 
