@@ -356,7 +356,7 @@ def _judge_stores(fix: Fix, answer: dict[str, Any], fresh: str) -> Fix:
             continue
         # with roots to hold, each must be in it; without (a value it could not use), loading its store is enough
         held = 0 < result["tried"] == result["trusted"] or not fix.trial_samples
-        detail = "it uses %s, which trusts %d of %d of the roots it lacked" % (
+        detail = "uses %s, which trusts %d of %d of the roots it lacked" % (
             result["store"],
             result["trusted"],
             result["tried"],
@@ -364,7 +364,8 @@ def _judge_stores(fix: Fix, answer: dict[str, Any], fresh: str) -> Fix:
         trials.append(ClientTrial(name, held, name, detail))
     if not any(t.through for t in trials):
         return replace(fix, verified=None, evidence="not tried: cadoctor cannot ask %s" % ", ".join(fix.clients))
-    parts = ["%s: %s" % (t.client, t.detail) for t in trials]
+    # "requests uses <file>, which trusts ...": a sentence per client; an error or "not asked" after a colon
+    parts = ["%s%s%s" % (t.client, " " if t.detail.startswith("uses ") else ": ", t.detail) for t in trials]
     ok = _verdict(trials, [])
     evidence = "in a fresh %s: %s%s" % (fresh, _tried_words(trials), "; ".join(parts))
     return replace(fix, verified=ok, evidence=evidence, trials=tuple(trials))
