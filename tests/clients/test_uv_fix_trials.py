@@ -55,3 +55,26 @@ def test_a_client_whose_library_does_not_import_does_not_hold_the_fix_back(ca: G
     assert (absent.client, absent.verified, absent.absent) == ("requests", None, True)
     assert "does not import here" in absent.detail
     assert (uv.client, uv.verified) == ("uv", True)
+
+
+def test_a_client_tried_through_a_library_that_does_not_import_is_absent_with_it(ca: GeneratedCA, port: int) -> None:
+    """azure-core calls requests, which is not installed: both are absent, and uv's success alone verifies the fix."""
+    python: Path = venvs.uv_venv()
+    fix = Fix(
+        "env",
+        "a fix",
+        ("client-host-fails",),
+        env={"SSL_CERT_FILE": str(ca.bundle)},
+        clients=("requests", "azure-core", "uv"),
+        trial_host=_host(port),
+    )
+    examined = with_clients(("uv", "0.13.9"), ("requests", "2.32.3"), ("azure-core", "1.30.0"))
+    (tried,) = verify((fix,), examined, executable=str(python), environment=child_env())
+    assert tried.verified is True, tried.evidence
+    requests, azure, uv = tried.trials
+    assert [(t.client, t.verified, t.absent) for t in (requests, azure)] == [
+        ("requests", None, True),
+        ("azure-core", None, True),
+    ]
+    assert str(azure.through).endswith("(as requests)")
+    assert (uv.client, uv.verified) == ("uv", True)
