@@ -7,6 +7,7 @@ by a real request through each of them (and through the clients it touches, whic
 
 from __future__ import annotations
 
+from cadoctor._fixes.after import joined_store, landing
 from cadoctor._fixes.bundles import joined_lines, trustworthy
 from cadoctor._fixes.proven import ProvenStore, keeping, os_store_holds, proven_stores
 from cadoctor._fixes.reach import Cover, cover, rule_of
@@ -160,7 +161,21 @@ def _point_at(
     change: dict[str, str | None] = {variable: reached.setting(variable, store.path) for variable in reached.served}
     public = next((p for p in store.parts if _public(facts, p)), None)
     python = {c.name for c in judge(facts)}  # a program that is not Python: the default context is no client of it
-    served = tuple(sorted({name for names in reached.served.values() for name in names} & python))
+    claimed = sorted({name for names in reached.served.values() for name in names} & python)
+    read = (store.read,) if store.read is not None else ()
+    written = joined_store(facts, store.path, store.parts, read) if store.parts else store.read
+    # what else decides a client's store (a value its precedence reads first) may keep it off the file: not claimed
+    served = tuple(landing(facts, change, store.path, store.system, claimed, written))
+    if claimed and len(served) < len(claimed):
+        if not served:
+            return None
+        kept = {v: [n for n in names if n in served] for v, names in reached.served.items()}
+        kept = {v: names for v, names in kept.items() if names}
+        change = {variable: change[variable] for variable in kept}
+        unreached = (*reached.unreached, *(n for n in claimed if n not in served))
+        reached = replace(reached, served=kept, unreached=unreached)
+        reached = replace(reached, overwritten=tuple(v for v in reached.overwritten if v in kept))
+        reached = replace(reached, switched=tuple(v for v in reached.switched if v in kept))
     return Fix(
         kind="env",
         summary=_summary(host, store, reached, values, served),
@@ -188,7 +203,7 @@ def _summary(
     files = [v for v in reached.served if v not in reached.switched]
     said = []
     if files and not store.parts:
-        public = " and the public roots" if store.public else ""
+        public = " and the public roots" if store.public else " alone (no file of public roots is here to join)"
         said.append("point %s at %s, which holds %s%s" % (" and ".join(files), store.path, host.top_issuer, public))
     elif files:
         said.append("join %s in %s and point %s at it" % (" and ".join(store.parts), store.path, " and ".join(files)))

@@ -8,12 +8,16 @@ from collections.abc import Mapping
 from cadoctor._fixes.anchors import anchor_fixes
 from cadoctor._fixes.bundles import best_bundle, merged_fix
 from cadoctor._fixes.clients import client_fixes
+from cadoctor._fixes.complete import completed
 from cadoctor._fixes.hosts import host_fixes
 from cadoctor._fixes.settings import value_fixes
 from cadoctor._fixes.shell import env_lines, sh_quote
 from cadoctor._fixes.stacks import stack_fixes
 from cadoctor._locations import ANCHOR_COMMANDS, CA_PACKAGE_COMMANDS, LOCAL_ANCHORS, STORE_TOOLS
 from cadoctor._model import Facts, Finding, Fix, SystemLibrary
+from cadoctor._record import replace
+from cadoctor._rules.client_table import STDLIB
+from cadoctor._rules.clients import judge
 from cadoctor._text import has_control
 
 KIND_RANK = {"env": 0, "config": 0, "code": 1, "library": 2, "command": 3, "server": 4}
@@ -331,7 +335,8 @@ def propose(facts: Facts, findings: tuple[Finding, ...]) -> tuple[Fix, ...]:
     fixes.extend(value_fixes(facts, findings))
     fixes.extend(stack_fixes(facts, findings))
     unique: dict[tuple[object, ...], Fix] = {}
-    for fix in fixes:
+    python = {client.name for client in judge(facts)}
+    for fix in (completed(facts, _shown_where_it_can(proposed)) for proposed in fixes):
         key = (
             fix.kind,
             tuple(sorted((fix.env or {}).items(), key=str)),
@@ -341,5 +346,42 @@ def propose(facts: Facts, findings: tuple[Finding, ...]) -> tuple[Fix, ...]:
             fix.command,
             fix.edit,
         )
-        unique.setdefault(key, fix)
+        unique[key] = _merged(unique[key], fix, python) if key in unique else fix
     return tuple(sorted(unique.values(), key=lambda f: KIND_RANK[f.kind]))
+
+
+def _shown_where_it_can(fix: Fix) -> Fix:
+    """A fix for a value, tried against a host only where the host verified or some store here verifies its chain.
+
+    Where none does, every change fails the host's request alike (its root is nowhere here), and that failure says
+    nothing about the value the fix is for: the fix is tried by what it addresses instead (the store each client
+    then loads), and the host's own findings keep their own fixes.
+    """
+    host = fix.trial_host
+    if host is None or any(code.startswith("host-") for code in fix.addresses):
+        return fix
+    if host.ok or any(holder.verifies is True for holder in host.holders):
+        return fix
+    return replace(fix, trial_host=None)
+
+
+def _merged(first: Fix, second: Fix, python: set[str]) -> Fix:
+    """One change proposed twice (for Python's ssl, and for a client that breaks on the same value): one fix for both.
+
+    The one tried by clients leads, with every finding each addressed; the default context, which the other was
+    for, joins the clients it is tried by.
+    """
+    base, other = (second, first) if second.clients and not first.clients else (first, second)
+    clients = list(dict.fromkeys((*base.clients, *other.clients)))
+    if base.clients and not other.clients and other.kind == "env" and STDLIB.family in python:
+        clients.append(STDLIB.family)  # the other was for Python's own default context: its clients are urllib's
+    return replace(
+        base,
+        addresses=tuple(dict.fromkeys((*base.addresses, *other.addresses))),
+        clients=tuple(dict.fromkeys(clients)),
+        guards=tuple(g for g in dict.fromkeys((*base.guards, *other.guards)) if g not in clients),
+        trial_host=base.trial_host or other.trial_host,
+        sample_source=base.sample_source or other.sample_source,
+        trial_samples=base.trial_samples or other.trial_samples,
+        evidence=base.evidence or other.evidence,
+    )
