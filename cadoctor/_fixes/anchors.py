@@ -162,15 +162,18 @@ def _permission_fix(facts: Facts, anchor: Anchor, addresses: tuple[str, ...]) ->
     return _shaped(facts, command, summary, addresses, "cadoctor could not read the file to see what it holds")
 
 
-def adopt_unlinked(facts: Facts, folder: str, path: str, addresses: tuple[str, ...]) -> Fix:
+def adopt_unlinked(facts: Facts, folder: str, path: str, addresses: tuple[str, ...]) -> Fix | None:
     """A root copied by hand into a hashed folder, where no link reaches it: added the distribution's way.
 
     Where the folder is the one a store tool builds (Debian's /etc/ssl/certs), the file moves to the tool's anchor
     folder, named as it takes names, and the tool runs: the root is then linked there and joined to its bundle,
     and stays so when the tool runs again. Elsewhere (a folder SSL_CERT_DIR names), `openssl rehash` links it.
+    None for a name no shell line should carry: the finding says where it is, the fix is by hand.
     """
+    if has_control(folder) or has_control(path):
+        return None
     tool = next((t for t in facts.anchor_tools if _rules_of(t).hashed == folder), None)
-    if tool is None or has_control(path):
+    if tool is None:
         command = "openssl rehash %s" % sh_quote(folder)
         summary = "Create the hash links OpenSSL looks roots up by in %s: %s holds the root, and no link reaches it" % (
             folder,

@@ -80,8 +80,8 @@ def _where_it_is(facts: Facts, host: HostCheck, fixes: list[Fix], addresses: tup
         return [_install_anchors(host, anchored[0])]
     unlinked = [(h.path, path) for h in host.holders for path in h.unlinked]
     if unlinked:  # copied into a hashed folder by hand: added the distribution's way, or linked where it is
-        folder, path = unlinked[0]
-        return [adopt_unlinked(facts, folder, path, addresses)]
+        adopted = adopt_unlinked(facts, *unlinked[0], addresses)
+        return [adopted] if adopted is not None else []
     if host.holders:
         return []  # a copy of the root is on disk: the findings about where it is (unhashed, unreadable) fix it
     return [_root_wanted(facts, host)] if host.chain else []
