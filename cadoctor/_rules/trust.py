@@ -493,7 +493,7 @@ def diagnose(facts: Facts) -> tuple[Finding, ...]:
 
     A cause of a failure seen: a finding whose evidence names the failed hosts that need what it is about (an
     anchor the tool took badly, a bundle that drops the root), and, when a handshake found no root it trusts, the
-    findings about the default context's paths. The rest follow in rule order: what a check with hosts was asked comes first.
+    findings about the default context's paths. The rest follow in rule order.
     When the program's own stack does not read its OpenSSL's default paths (node without --use-openssl-ca),
     the findings about those paths are left out: `stack-ignores-variable` says what it reads instead.
     """
