@@ -173,13 +173,18 @@ def adopt_unlinked(facts: Facts, folder: str, path: str, addresses: tuple[str, .
     if has_control(folder) or has_control(path):
         return None
     tool = next((t for t in facts.anchor_tools if _rules_of(t).hashed == folder), None)
-    if tool is None:
+    if tool is None:  # a folder of the user's (SSL_CERT_DIR, a client's setting): linked where it is
         command = "openssl rehash %s" % sh_quote(folder)
-        summary = "Create the hash links OpenSSL looks roots up by in %s: %s holds the root, and no link reaches it" % (
-            folder,
-            path,
+        return Fix(
+            kind="command",
+            summary="Create the hash links OpenSSL looks roots up by in %s: %s holds the root, and no link reaches it"
+            % (folder, path),
+            addresses=addresses,
+            command=command,
+            lines={"shell": command},
+            evidence="not tried: it writes links into %s; `openssl rehash` links every file of one certificate; "
+            "run cadoctor check again afterwards" % folder,
         )
-        return _shaped(facts, command, summary, addresses, "`openssl rehash` links every file of one certificate")
     rules = _rules_of(tool)
     stem = os.path.splitext(os.path.basename(path))[0].lstrip(".") or "root"
     taken = {a.path for a in facts.anchors}

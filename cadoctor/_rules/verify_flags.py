@@ -44,13 +44,13 @@ def flags_of(client: Client, clients: tuple[Client, ...]) -> str | None:
 
     A client on urllib3 takes the flags of the urllib3 installed beside it (`clients` holds it when it is).
     """
-    if client.trust.kind == "truststore":
-        return None  # truststore's context verifies each chain itself
     family = client.family
+    if family.startswith(_BARE_PREFIXES):
+        return BARE  # pip's own truststore context too: measured without either flag
+    if client.trust.kind == "truststore":
+        return None  # an injected truststore context: not measured
     if family in _BY_FAMILY:
         return _BY_FAMILY[family]
-    if family.startswith(_BARE_PREFIXES):
-        return BARE
     if family.startswith(_ON_URLLIB3):
         urllib3 = next((c for c in clients if c.name == "urllib3"), None)
         if urllib3 is None or not urllib3.version:
