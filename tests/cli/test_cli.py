@@ -176,6 +176,7 @@ def test_typer_builds_every_option_from_the_table(table: Command) -> None:
         assert (param.metavar, param.help) == (option.metavar, option.help)
         assert param.default == (None if option.value == "repeated" else option.default)
         assert (param.multiple, param.is_flag) == (option.value == "repeated", option.value == "switch")
+        expected: tuple[float | None, str, list[Any] | None]
         if option.choices is not None:
             expected = (option.minimum, "choice", [member.value for member in option.choices])
         else:
