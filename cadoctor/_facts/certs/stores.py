@@ -151,10 +151,10 @@ def inventory(
         if real in seen and seen[real].realpath:
             bundles.append(replace(seen[real], path=path, roles=tuple(roles)))
             continue
+        # a folder's files that no hash link reaches count too: a root copied into /etc/ssl/certs by hand is the
+        # answer to why a host fails, not "no copy here" (a local anchor folder is never linked at all)
         whole = chosen[real] or (
-            names is not None
-            and os.path.isabs(path)
-            and store_holds(path, names, loose="local-anchors" in roles, carried=True)
+            names is not None and os.path.isabs(path) and store_holds(path, names, loose=True, carried=True)
         )
         if whole:
             from cadoctor._facts.certs.bundle import inventory_bundle  # parsing: datetime, hashlib, the DER reader
