@@ -176,7 +176,7 @@ def _private_ca_fix(facts: Facts, finding: Finding) -> Fix | None:
     path = str(finding.evidence.get("path"))
     variable = str(finding.evidence.get("variable"))
     folder_and_command = _anchor_folder(facts)
-    if folder_and_command is None:
+    if folder_and_command is None or has_control(path):  # a pasted line would name another path (_text.py)
         return None
     anchor, refresh = folder_and_command
     name = os.path.basename(path) if path.endswith(".crt") else os.path.basename(path) + ".crt"
@@ -263,7 +263,7 @@ def propose(facts: Facts, findings: tuple[Finding, ...]) -> tuple[Fix, ...]:
             private = _private_ca_fix(facts, finding)
             if private is not None:
                 fixes.append(private)
-        elif finding.code == "capath-unhashed":
+        elif finding.code == "capath-unhashed" and not has_control(str(finding.evidence["path"])):
             folder = str(finding.evidence["path"])
             command = "openssl rehash %s" % sh_quote(folder)
             # a failing host whose root sits in this folder, unlinked: the links are what it needs too
@@ -280,7 +280,10 @@ def propose(facts: Facts, findings: tuple[Finding, ...]) -> tuple[Fix, ...]:
                 )
             )
         elif finding.code == "trust-writable":
-            paths = sorted({str(e["path"]) for e in finding.evidence["exposures"]})
+            # a path no pasted line can carry as it is stays in the finding, out of the command
+            paths = sorted(p for p in {str(e["path"]) for e in finding.evidence["exposures"]} if not has_control(p))
+            if not paths:
+                continue
             command = "chown root %s && chmod go-w %s" % (
                 " ".join(map(sh_quote, paths)),
                 " ".join(map(sh_quote, paths)),
