@@ -4,6 +4,11 @@ A client's store comes from its row: its default, a switch that moves it to anot
 and each CA variable or setting it reads, kind of value by kind of value, in its order of precedence. The kind
 comes from the facts of the value (a file with certificates, a missing path, a hashed folder, a FIFO, ...), so a
 client that would raise, hang or stop verifying on a value is judged so, and is never shown as "ok".
+
+The default itself comes from the client's own resolver where discovery could read it (`Distribution.store`:
+Debian's `where()` names the OS bundle, a slimmed image's certifi a file that is gone, Debian's urllib3 a bundle
+it hard-wires); the row's model decides only where the resolver's source did not make it certain. A default
+store that cannot be loaded stops the client as a value would: it raises at its first request.
 """
 
 from __future__ import annotations
@@ -11,9 +16,9 @@ from __future__ import annotations
 import os
 import re
 
-from cadoctor._model import Bundle, Client, ClientTrust, Facts
+from cadoctor._model import Bundle, Client, ClientTrust, Distribution, Facts
 from cadoctor._record import record, replace
-from cadoctor._rules.client_readings import OPENSSL_READINGS
+from cadoctor._rules.client_readings import DEFAULT_STORE, OPENSSL_READINGS
 from cadoctor._rules.client_table import (
     CERTIFI,
     CERTIFI_OR_OPENSSL,
@@ -33,11 +38,15 @@ from cadoctor._rules.client_table import (
 )
 from cadoctor._rules.client_values import (
     ABORTS,
+    BLOCKING,
     BREAKS,
+    EMPTY_FOLDER,
     EVERY_FILE,
     FAILS_CLOSED,
     HANGS,
     LOADS,
+    MISSING,
+    NO_CERTIFICATES,
     NO_VERIFICATION,
     NOTHING,
     RAISES,
@@ -136,6 +145,55 @@ def _store_of(kind: str, facts: Facts, own: str | None) -> ClientTrust:
     return ClientTrust(kind, path, _count(facts.bundle(path)), "default")
 
 
+# Defaults a client's own resolver can name a file for (or, for a transport on urllib3, no file: the defaults).
+_RESOLVED = (CERTIFI, OWN, OWN_OR_CERTIFI, CERTIFI_OR_OPENSSL, OPENSSL)
+
+
+def _resolver(rule: ClientRule, distribution: Distribution | None, facts: Facts) -> Distribution | None:
+    """The distribution whose own resolver names this client's default store: its own, or its transport's.
+
+    google-auth's and azure-core's requests transport trust what requests' `where()` names.
+    """
+    if distribution is None or not rule.via:
+        return distribution
+    return next((d for d in facts.distributions if d.name == rule.via), None)
+
+
+def _default(rule: ClientRule, distribution: Distribution | None, facts: Facts) -> tuple[str, str | None, str | None]:
+    """The client's default store: (its kind, the file, how it was decided), its resolver's answer first.
+
+    A resolver that names a file decides (certifi's when it is the file certifi's `where()` names, else the
+    client's own: Debian's pip and urllib3 name the OS bundle); one that names no file leaves a transport on
+    urllib3 with the ssl module's defaults; where the source did not make it certain, the row's model decides.
+    """
+    own = distribution.bundle if distribution is not None else None
+    resolver = _resolver(rule, distribution, facts)
+    if resolver is None or rule.default not in _RESOLVED or resolver.store_kind not in ("file", OPENSSL):
+        return rule.default, own, None
+    decided = "%s: %s" % (resolver.name, resolver.store_decided) if resolver.store_decided else None
+    if resolver.store_kind == OPENSSL:
+        kind = OPENSSL if rule.default in (CERTIFI_OR_OPENSSL, OPENSSL) else rule.default
+        return kind, own, decided if kind == OPENSSL else None
+    if resolver.store is None:
+        return rule.default, own, None
+    kind = CERTIFI if resolver.store == facts.runtime.certifi else OWN
+    return kind, resolver.store, decided
+
+
+def _loaded(trust: ClientTrust, facts: Facts) -> ClientTrust:
+    """A default store that cannot be loaded stops the client: it raises at its first request, or hangs on it.
+
+    Only a store that was looked at counts (a light look, or recorded facts, may not have it).
+    """
+    if trust.source != "default" or trust.effect or trust.kind not in (CERTIFI, OWN) or not trust.path:
+        return trust
+    bundle = facts.bundle(trust.path)
+    if bundle is None:
+        return trust
+    effect = DEFAULT_STORE.effect(kind_of(trust.path, bundle, facts.inventory == "light"))
+    return trust if effect in (LOADS, UNKNOWN) else replace(trust, effect=effect)
+
+
 def _through(rule: ClientRule, facts: Facts) -> ClientRule:
     """A client built on another library takes that library's readings, as its installed version reads them."""
     if not rule.via:
@@ -217,12 +275,13 @@ def _effect(reading: Reading, value: str, facts: Facts) -> Taken:
     return Taken(reading, value, outcomes[0][0], (), outcomes[0][2])
 
 
-def _judge_one(name: str, version: str, rule: ClientRule, facts: Facts, own: str | None) -> Client:
+def _judge_one(name: str, version: str, rule: ClientRule, facts: Facts, distribution: Distribution | None) -> Client:
     """One client's store, notes and what it does with each value it reads, by its row and the environment."""
     rule = _through(rule, facts)
     rule, switch = _switched(rule, facts)
     notes: list[str] = []
-    trust = _store_of(rule.default, facts, own)
+    kind, own, decided_by = _default(rule, distribution, facts)
+    trust = replace(_store_of(kind, facts, own), decided=decided_by)
     if switch is not None:
         trust = replace(trust, source="switch")
         notes.append("%s moves it to %s" % (switch, rule.family))
@@ -261,7 +320,7 @@ def _judge_one(name: str, version: str, rule: ClientRule, facts: Facts, own: str
         if rule.first_only:
             decided = reading.name
     adds = rule.adds or injected is not None
-    trust = _combine(trust, taken, adds, counted, rule.first_only, notes, facts)
+    trust = _loaded(_combine(trust, taken, adds, counted, rule.first_only, notes, facts), facts)
     return Client(
         name=name,
         version=version,
@@ -347,6 +406,8 @@ _VERDICTS = {
 def _verdict(client: Client, facts: Facts) -> str:
     """`ok`, or what is wrong with the client's store here, in a few words."""
     trust = client.trust
+    if trust.effect in _VERDICTS and trust.source == "default":
+        return _VERDICTS[trust.effect] % ("its store %s, which %s" % (trust.path, store_problem(facts, trust.path)))
     if trust.effect in _VERDICTS:
         return _VERDICTS[trust.effect] % ("%s=%s" % (trust.source, shown(trust.path or "")))
     if trust.kind == "missing":
@@ -357,6 +418,41 @@ def _verdict(client: Client, facts: Facts) -> str:
     return "ok"
 
 
+ARCHIVES = (".zip", ".egg", ".whl", ".pyz", ".jar")  # what a frozen or zipped app imports from
+
+
+def store_problem(facts: Facts, path: str | None) -> str:
+    """Why a store file cannot be loaded, in words: missing, inside an archive, a FIFO, no certificate."""
+    bundle = facts.bundle(path)
+    if path is None:
+        return "is not named"
+    archive = next((part for part in _parents(path) if part.lower().endswith(ARCHIVES)), None)
+    if archive is not None and (bundle is None or bundle.kind != "file"):
+        return "is inside the archive %s (OpenSSL opens real files only)" % archive
+    if bundle is None:
+        return "was not looked at"
+    kind = kind_of(path, bundle, facts.inventory == "light")
+    if kind == MISSING:
+        return "does not exist"
+    if kind == NO_CERTIFICATES:
+        return "holds no certificate OpenSSL loads" if bundle.size else "is empty"
+    if kind == BLOCKING:
+        return "is a %s, which blocks whoever opens it" % bundle.file_type.replace("-", " ")
+    if kind in (UNHASHED, EMPTY_FOLDER):
+        return "is a folder without the hash links OpenSSL looks certificates up by"
+    return "cannot be read (%s)" % (bundle.error or kind)
+
+
+def _parents(path: str) -> list[str]:
+    """A path's parent folders, outermost first."""
+    parents: list[str] = []
+    current = os.path.dirname(path)
+    while current and current != os.path.dirname(current):
+        parents.insert(0, current)
+        current = os.path.dirname(current)
+    return parents
+
+
 def _judge(facts: Facts) -> tuple[Client, ...]:
     """Judge each client afresh."""
     clients = []
@@ -365,7 +461,7 @@ def _judge(facts: Facts) -> tuple[Client, ...]:
         clients.append(_judge_one("urllib (stdlib)", python, STDLIB, facts, None))
     for distribution in facts.distributions:
         for rule in rules_for(distribution.name, distribution.version, python):
-            clients.append(_judge_one(rule.client, distribution.version, rule, facts, distribution.bundle))
+            clients.append(_judge_one(rule.client, distribution.version, rule, facts, distribution))
     return tuple(replace(client, verdict=_verdict(client, facts)) for client in clients)
 
 

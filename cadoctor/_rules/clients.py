@@ -19,9 +19,11 @@ from cadoctor._rules.client_judgement import (
     own_stores,
     reading_of,
     shown,
+    store_problem,
     value_of,
     values_of,
 )
+from cadoctor._rules.client_readings import DEFAULT_STORE
 from cadoctor._rules.client_table import CLIENT_VARIABLES, COMPILED_IN, SETTINGS, TRUSTSTORE, version_key
 from cadoctor._rules.client_values import BREAKS, NO_VERIFICATION, NOTHING, says
 
@@ -105,6 +107,7 @@ def _by_own_store(client: Client, by_path: dict[str, StoreVerdict], host: HostCh
 def client_findings(facts: Facts) -> Iterator[Finding]:
     """Clients that fail a host, lack the local roots, ignore a variable set for them, or have it replaced."""
     clients = judge(facts)
+    yield from _stores_missing(clients, facts)
     for host in facts.hosts:
         failing = [v for v in host_verdicts(host, clients) if v.ok is False]
         if host.ok and failing:
@@ -139,6 +142,52 @@ def client_findings(facts: Facts) -> Iterator[Finding]:
             "%s (%s) injects truststore into every interpreter start of this environment: its clients trust the "
             "OS store%s" % (injector.name, injector.path, quirk if injector.name == "pip-system-certs" else ""),
             {"injector": injector.name, "path": injector.path, "line": injector.line},
+        )
+
+
+def _stores_missing(clients: tuple[Client, ...], facts: Facts) -> Iterator[Finding]:
+    """A client's own default store cannot be loaded: it raises at its first request (or hangs, or trusts nothing).
+
+    One finding per store, naming what decided it (its resolver's answer, or the rules table's model) and every
+    installed client that uses it: certifi's `where()` naming a `cacert.pem` that a slimmed image deleted, or a
+    path inside the zip a frozen app imports certifi from.
+    """
+    by_store: dict[str, list[Client]] = {}
+    for client in clients:
+        trust = client.trust
+        if trust.source == "default" and trust.effect and trust.path:
+            by_store.setdefault(trust.path, []).append(client)
+    for path, users in by_store.items():
+        problem = store_problem(facts, path)
+        decided = next((c.trust.decided for c in users if c.trust.decided), None)
+        effects: dict[str, list[str]] = {}
+        for client in users:
+            effects.setdefault(says(DEFAULT_STORE, client.trust.effect or ""), []).append(client.name)
+        said = (
+            ("it " if len(users) == 1 else "each ") + next(iter(effects))
+            if len(effects) == 1
+            else "; ".join("%s %s" % (", ".join(names), effect) for effect, names in effects.items())
+        )
+        yield Finding(
+            "client-store-missing",
+            Severity.ERROR,
+            "%s: the default store %s %s; %s (%s)"
+            % (
+                ", ".join(c.name for c in users),
+                path,
+                problem,
+                said,
+                "its resolver: %s" % decided if decided else "the bundle the rules table says it trusts",
+            ),
+            {
+                "store": path,
+                "problem": problem,
+                "decided": decided,
+                "clients": [
+                    {"name": c.name, "version": c.version, "kind": c.trust.kind, "effect": c.trust.effect}
+                    for c in users
+                ],
+            },
         )
 
 
