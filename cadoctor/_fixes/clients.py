@@ -10,11 +10,12 @@ A host some client fails is `hosts.py`'s: its fix points them at a store proven 
 
 from __future__ import annotations
 
-from cadoctor._fixes.bundles import best_bundle, trustworthy
+from cadoctor._fixes.bundles import best_bundle, joined_lines, trustworthy
+from cadoctor._fixes.proven import keeping, proven_stores
 from cadoctor._fixes.reach import cover
 from cadoctor._fixes.shell import env_lines, sh_quote
 from cadoctor._model import Bundle, Facts, Finding, Fix
-from cadoctor._rules.clients import judge
+from cadoctor._rules.clients import host_verdicts, judge, silenced_hosts
 from cadoctor._text import has_control
 
 _CODE = """import truststore
@@ -143,6 +144,73 @@ def store_fixes(facts: Facts, findings: tuple[Finding, ...]) -> list[Fix]:
                     kind="command",
                     summary="Reinstall certifi so that %s is a real file again (keep it when an image is slimmed or "
                     "an app frozen: a file beside the package, not inside an archive)" % store,
+                    addresses=(finding.code,),
+                    command=command,
+                    lines={"shell": command},
+                    evidence="not tried: it changes the environment and needs the package index",
+                )
+            )
+    return fixes
+
+
+def injector_fixes(facts: Facts, findings: tuple[Finding, ...]) -> list[Fix]:
+    """pip-system-certs before 5 makes its clients ignore the file that holds a host's root: reach them anyway.
+
+    Under it a client on requests trusts what `ssl.create_default_context()` loads, OpenSSL's default paths: the
+    variable of the default CA file (SSL_CERT_FILE) reaches it, pointed at a store proven to verify the host's
+    chain (joined with the public roots where it lacks them), tried by those clients. Upgrading to 5 (which adds
+    what a client loads to the OS store) or removing it is the lasting change: a command, not tried here.
+    """
+    fixes: list[Fix] = []
+    clients = judge(facts)
+    for finding in findings:
+        if finding.code != "client-injector" or "version" not in finding.evidence:
+            continue
+        variable = facts.runtime.cafile_env or "SSL_CERT_FILE"
+        for host, hurt in silenced_hosts(facts, clients):
+            stores = proven_stores(facts, host)
+            if not stores:
+                continue
+            now = facts.runtime.environment.get(variable)
+            store = keeping(facts, stores[0], [now] if now else [])
+            change: dict[str, str | None] = {variable: store.path}
+            working = [v.name for v in host_verdicts(host, clients) if v.ok is True]
+            guards = tuple(c.name for c in clients if c.name in working and variable in c.variables)
+            made = "join %s in %s and point %s at it" % (" and ".join(store.parts), store.path, variable)
+            fixes.append(
+                Fix(
+                    kind="env",
+                    summary="For %s: %s; %s %s makes them ignore %s, and the OS store context it gives them reads "
+                    "%s (%s verified the chain of %s)"
+                    % (
+                        ", ".join(c.name for c in hurt),
+                        made if store.parts else "point %s at %s" % (variable, store.path),
+                        finding.evidence["injector"],
+                        finding.evidence["version"],
+                        " and ".join(finding.evidence.get("ignored") or {}) or "their CA values",
+                        variable,
+                        store.holder,
+                        host.target,
+                    ),
+                    addresses=(finding.code, str(host.code or "client-host-fails")),
+                    env=change,
+                    lines=joined_lines(store.parts, store.path, change) if store.parts else env_lines(change),
+                    clients=tuple(c.name for c in hurt),
+                    guards=guards,
+                    trial_host=host,
+                    merge=store.parts,
+                    sample_source=next((p for p in store.parts if p != store.holder), None),
+                )
+            )
+        executable = facts.runtime.executable
+        if executable and not has_control(executable) and (facts.subject is None or not facts.subject.root):
+            command = "%s -m pip install --upgrade 'pip-system-certs>=5'" % sh_quote(executable)
+            fixes.append(
+                Fix(
+                    kind="command",
+                    summary="Upgrade pip-system-certs to 5 or later (it injects truststore, which adds what a client "
+                    "loads instead of clearing it), or remove it: %s -m pip uninstall pip-system-certs"
+                    % sh_quote(executable),
                     addresses=(finding.code,),
                     command=command,
                     lines={"shell": command},

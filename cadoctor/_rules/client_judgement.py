@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import re
 
-from cadoctor._model import Bundle, Client, ClientTrust, Distribution, Facts
+from cadoctor._model import Bundle, Client, ClientTrust, Distribution, Facts, Injector
 from cadoctor._record import record, replace
 from cadoctor._rules.client_readings import DEFAULT_STORE, OPENSSL_READINGS
 from cadoctor._rules.client_table import (
@@ -65,6 +65,7 @@ _TRUE = ("1", "true", "yes", "on")
 KINDS_WITH_OWN_COPY = (CERTIFI, OWN, COMPILED_IN, "variable")
 DEFAULT_KINDS = (OPENSSL, TRUSTSTORE, SYSTEM)  # stores the default context's handshake speaks for
 NOT_READ = "not read"  # a value the client would read, left unread because an earlier source decided
+SILENCED = "ignores it (pip-system-certs before 5 clears it on every connection)"  # read, then cleared
 _ON_REQUESTS = ("requests", "pip")  # clients that make their requests with (a vendored) requests
 
 
@@ -217,6 +218,28 @@ def _switched(rule: ClientRule, facts: Facts) -> tuple[ClientRule, str | None]:
     return rule, None
 
 
+def clearing(facts: Facts) -> Injector | None:
+    """pip-system-certs before 5, when it is installed: it clears `ca_certs` on every connection of requests."""
+    for injector in facts.injectors:
+        installed = next((d for d in facts.distributions if d.name == injector.name), None)
+        if injector.name == "pip-system-certs" and installed is not None and version_key(installed.version) < (5,):
+            return injector
+    return None
+
+
+def _forced(rule: ClientRule, facts: Facts) -> bool:
+    """Whether an injector makes this client ignore the CA values it reads.
+
+    A client on requests, under pip-system-certs before 5: `verify=`, REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE and
+    PIP_CERT are cleared.
+    """
+    return (
+        rule.ssl_module
+        and clearing(facts) is not None
+        and (rule.distribution in _ON_REQUESTS or rule.via == "requests")
+    )
+
+
 def _injected(rule: ClientRule, trust: ClientTrust, facts: Facts) -> tuple[ClientTrust, bool, str | None]:
     """What a `.pth` injector makes of a client's store: (store, whether its CA values still count, the note).
 
@@ -230,13 +253,7 @@ def _injected(rule: ClientRule, trust: ClientTrust, facts: Facts) -> tuple[Clien
     store = replace(_store_of(TRUSTSTORE, facts, None), certificates=None, source=injector.path)
     if trust.kind != OPENSSL and not store.own_path:
         store = replace(store, path=None)  # the OS store, asked on demand: no file of its own to name
-    installed = next((d for d in facts.distributions if d.name == injector.name), None)
-    forced = (
-        injector.name == "pip-system-certs"
-        and installed is not None
-        and version_key(installed.version) < (5,)
-        and (rule.distribution in _ON_REQUESTS or rule.via == "requests")
-    )
+    forced = _forced(rule, facts)
     note = "%s injects truststore at every start (%s)" % (injector.name, injector.path)
     if forced:
         note += "; before 5 it clears ca_certs on every connection: the CA variables do not count"
@@ -311,6 +328,8 @@ def _judge_one(name: str, version: str, rule: ClientRule, facts: Facts, distribu
             continue
         took = _effect(reading, value, facts)
         effects[reading.name] = took.effect
+        if not counted and took.effect in (LOADS, NOTHING, UNKNOWN):
+            effects[reading.name] = SILENCED  # checked (a missing path still raises first), then cleared
         if took.effect == SKIPPED:
             continue
         if took.effect not in (LOADS, UNKNOWN):
@@ -326,7 +345,10 @@ def _judge_one(name: str, version: str, rule: ClientRule, facts: Facts, distribu
         version=version,
         family=rule.family,
         trust=trust,
-        variables=tuple(r.name for r in rule.readings if r.part == STORE or on_defaults),  # what it reads here
+        # what it reads here: OpenSSL's default paths where it trusts them; its own values unless they are cleared
+        variables=tuple(
+            r.name for r in rule.readings if (r.part == STORE and counted) or (r.part != STORE and on_defaults)
+        ),
         decided_in=rule.decided_in,
         notes=tuple(notes),
         effects=effects,

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from cadoctor._model import Bundle, Client, Facts, Finding, HostCheck, HostClient, Severity, StoreVerdict
+from cadoctor._model import Bundle, Client, Facts, Finding, HostCheck, HostClient, Injector, Severity, StoreVerdict
 from cadoctor._rules.client_judgement import (
     DEFAULT_KINDS,
     KINDS_WITH_OWN_COPY,
     NOT_READ,
+    SILENCED,
+    clearing,
     judge,
     lacking,
     own_stores,
@@ -24,10 +26,19 @@ from cadoctor._rules.client_judgement import (
     values_of,
 )
 from cadoctor._rules.client_readings import DEFAULT_STORE
-from cadoctor._rules.client_table import CLIENT_VARIABLES, COMPILED_IN, SETTINGS, TRUSTSTORE, version_key
-from cadoctor._rules.client_values import BREAKS, NO_VERIFICATION, NOTHING, says
+from cadoctor._rules.client_table import CLIENT_VARIABLES, COMPILED_IN, SETTINGS, TRUSTSTORE
+from cadoctor._rules.client_values import BREAKS, NO_VERIFICATION, NOTHING, resolved, says
 
-__all__ = ["client_findings", "host_verdicts", "judge", "own_stores", "path_effects", "value_of", "values_of"]
+__all__ = [
+    "client_findings",
+    "host_verdicts",
+    "injector_findings",
+    "judge",
+    "own_stores",
+    "path_effects",
+    "value_of",
+    "values_of",
+]
 
 
 def says_of(client: Client, name: str) -> str:
@@ -126,23 +137,98 @@ def client_findings(facts: Facts) -> Iterator[Finding]:
     yield from _lacks_local_roots(clients, facts)
     yield from _variable_ignored(clients, facts)
     yield from _variable_replaces(clients, facts)
+
+
+def injector_findings(facts: Facts) -> Iterator[Finding]:
+    """A `.pth` file that changes every client's store at interpreter start: truststore, or pip-system-certs.
+
+    pip-system-certs before 5 clears `ca_certs` on every connection of requests (and pip's vendored requests):
+    `verify=` paths, REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE and PIP_CERT are read, then ignored. That is a warning
+    when such a value is set here, and an error, the first cause, when a host those clients fail has its root in
+    the very file they were told to load: this rule comes before the host findings for that reason.
+    """
+    clients = judge(facts)
+    clearer = clearing(facts)
     for injector in facts.injectors:
-        installed = next((d for d in facts.distributions if d.name == injector.name), None)
-        old = injector.name == "pip-system-certs" and installed is not None and version_key(installed.version) < (5,)
-        quirk = "; pip-system-certs before 5 also ignores verify= paths and the CA variables"
-        if old and installed is not None:  # the variables set for requests and pip silently do nothing
-            quirk = (
-                "; pip-system-certs %s clears verify= paths and the CA variables on every connection of "
-                % (installed.version)
-                + "requests: a private root given that way is not trusted (5 and later add it)"
+        if injector != clearer:
+            quirk = ""
+            if injector.name == "pip-system-certs":
+                quirk = "; pip-system-certs before 5 also ignores verify= paths and the CA variables"
+            yield Finding(
+                "client-injector",
+                Severity.INFO,
+                "%s (%s) injects truststore into every interpreter start of this environment: its clients trust "
+                "the OS store%s" % (injector.name, injector.path, quirk),
+                {"injector": injector.name, "path": injector.path, "line": injector.line},
             )
-        yield Finding(
-            "client-injector",
-            Severity.WARNING if old else Severity.INFO,
-            "%s (%s) injects truststore into every interpreter start of this environment: its clients trust the "
-            "OS store%s" % (injector.name, injector.path, quirk if injector.name == "pip-system-certs" else ""),
-            {"injector": injector.name, "path": injector.path, "line": injector.line},
+            continue
+        yield _clearing_finding(facts, clients, injector)
+
+
+def silenced(clients: tuple[Client, ...], facts: Facts) -> dict[str, list[Client]]:
+    """The CA values pip-system-certs before 5 makes clients ignore, by name, with the clients that ignore them."""
+    found: dict[str, list[Client]] = {}
+    for client in clients:
+        for name, effect in client.effects.items():
+            if effect == SILENCED:
+                found.setdefault(name, []).append(client)
+    return found
+
+
+def silenced_hosts(facts: Facts, clients: tuple[Client, ...]) -> list[tuple[HostCheck, list[Client]]]:
+    """The hosts whose root is in a file the clearing injector makes clients ignore, with the clients that fail them."""
+    ignored = silenced(clients, facts)
+    found = []
+    for host in facts.hosts:
+        failing = {v.name for v in host_verdicts(host, clients) if v.ok is False}
+        for name, users in ignored.items():
+            path = resolved(value_of(facts, name) or "", facts.runtime.cwd)
+            holds = any(h.path == path and h.verifies is True for h in host.holders)
+            hurt = [c for c in users if c.name in failing]
+            if holds and hurt:
+                found.append((host, hurt))
+                break
+    return found
+
+
+def _clearing_finding(facts: Facts, clients: tuple[Client, ...], injector: Injector) -> Finding:
+    """pip-system-certs before 5: what it makes its clients ignore, and the hosts that fail because of it."""
+    installed = next(d for d in facts.distributions if d.name == injector.name)
+    ignored = silenced(clients, facts)
+    hosts = silenced_hosts(facts, clients)
+    affected = sorted({c.name for users in ignored.values() for c in users})
+    said = "; ".join(
+        "%s ignore%s %s=%s"
+        % (", ".join(c.name for c in users), "s" if len(users) == 1 else "", name, value_of(facts, name))
+        for name, users in ignored.items()
+    )
+    summary = (
+        "%s %s (%s) clears ca_certs on every connection of requests: verify= paths and REQUESTS_CA_BUNDLE, "
+        "CURL_CA_BUNDLE, PIP_CERT are read, then ignored, and its clients trust the OS store instead (5 and later "
+        "add what they load)" % (injector.name, installed.version, injector.path)
+    )
+    if said:
+        summary += "; here %s" % said
+    if hosts:
+        summary += "; %s fail%s although that file holds %s root" % (
+            "; ".join("%s in %s" % (h.target, ", ".join(c.name for c in hurt)) for h, hurt in hosts),
+            "s" if len(hosts) == 1 else "",
+            "its" if len(hosts) == 1 else "their",
         )
+    return Finding(
+        "client-injector",
+        Severity.ERROR if hosts else Severity.WARNING,
+        summary,
+        {
+            "injector": injector.name,
+            "path": injector.path,
+            "line": injector.line,
+            "version": installed.version,
+            "ignored": {name: value_of(facts, name) for name in ignored},
+            "clients": affected,
+            "hosts": [h.target for h, _ in hosts],
+        },
+    )
 
 
 def _stores_missing(clients: tuple[Client, ...], facts: Facts) -> Iterator[Finding]:
