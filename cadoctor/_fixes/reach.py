@@ -46,12 +46,7 @@ def settings_for(client: Client, facts: Facts, *, os_store: bool, overwrite: boo
     values = values_of(facts)
     folders = {facts.runtime.capath_env or "SSL_CERT_DIR", "SSL_CERT_DIR"}
     chosen: list[str] = []
-    # what it reads here, as judged: an injector that clears its values, a resolver that hard-wires a file, a
-    # transport that passes certifi's file take some away (and give OpenSSL's default paths instead)
-    reads = [v for v in rule.variables if v in client.variables] + [
-        v for v in client.variables if v not in rule.variables
-    ]
-    for name in reads:
+    for name in rule.variables:
         variable = (facts.runtime.cafile_env or name) if rule.default == OPENSSL and name == "SSL_CERT_FILE" else name
         in_effect = bool(values.get(variable))
         if name not in SETTINGS and name not in folders and (overwrite or not in_effect):
