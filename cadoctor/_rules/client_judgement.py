@@ -227,7 +227,7 @@ def clearing(facts: Facts) -> Injector | None:
     return None
 
 
-def _forced(rule: ClientRule, facts: Facts) -> bool:
+def cleared_by_injector(rule: ClientRule, facts: Facts) -> bool:
     """Whether an injector makes this client ignore the CA values it reads.
 
     A client on requests, under pip-system-certs before 5: `verify=`, REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE and
@@ -253,7 +253,7 @@ def _injected(rule: ClientRule, trust: ClientTrust, facts: Facts) -> tuple[Clien
     store = replace(_store_of(TRUSTSTORE, facts, None), certificates=None, source=injector.path)
     if trust.kind != OPENSSL and not store.own_path:
         store = replace(store, path=None)  # the OS store, asked on demand: no file of its own to name
-    forced = _forced(rule, facts)
+    forced = cleared_by_injector(rule, facts)
     note = "%s injects truststore at every start (%s)" % (injector.name, injector.path)
     if forced:
         note += "; before 5 it clears ca_certs on every connection: the CA variables do not count"

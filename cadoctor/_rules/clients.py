@@ -7,6 +7,7 @@ lacks, a variable one ignores or that replaces its store, a value that turns its
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterator
 
 from cadoctor._model import Bundle, Client, Facts, Finding, HostCheck, HostClient, Injector, Severity, StoreVerdict
@@ -15,6 +16,7 @@ from cadoctor._rules.client_judgement import (
     KINDS_WITH_OWN_COPY,
     NOT_READ,
     SILENCED,
+    cleared_by_injector,
     clearing,
     judge,
     lacking,
@@ -26,7 +28,7 @@ from cadoctor._rules.client_judgement import (
     values_of,
 )
 from cadoctor._rules.client_readings import DEFAULT_STORE
-from cadoctor._rules.client_table import CLIENT_VARIABLES, COMPILED_IN, SETTINGS, TRUSTSTORE
+from cadoctor._rules.client_table import CLIENT_VARIABLES, COMPILED_IN, SETTINGS, TRUSTSTORE, rule_for, version_key
 from cadoctor._rules.client_values import BREAKS, NO_VERIFICATION, NOTHING, resolved, says
 
 __all__ = [
@@ -175,8 +177,38 @@ def silenced(clients: tuple[Client, ...], facts: Facts) -> dict[str, list[Client
     return found
 
 
+def refuses_addresses(client: Client, facts: Facts) -> bool:
+    """Whether pip-system-certs before 5 makes this client refuse every host named by an IP address, whatever it trusts.
+
+    The context it injects keeps `check_hostname` on, and urllib3 1.x sends no server name for an IP address:
+    `ssl` raises "ValueError: check_hostname requires server_hostname" before any certificate is looked at
+    (measured with pip-system-certs 4.0: pip 23's vendored urllib3 1.26 fails 127.0.0.1 and verifies localhost;
+    requests on urllib3 2 verifies both). pip vendors urllib3 1.26; the others use the urllib3 installed here.
+    """
+    rule = rule_for(client.name, client.version, facts.runtime.python_version)
+    if rule is None or not cleared_by_injector(rule, facts):
+        return False
+    if client.name == "pip":
+        return True
+    urllib3 = next((d for d in facts.distributions if d.name == "urllib3"), None)
+    return urllib3 is not None and version_key(urllib3.version) < (2,)
+
+
+def by_address(host: HostCheck) -> bool:
+    """Whether a host is named by an IP address (no server name is sent for it)."""
+    try:
+        ipaddress.ip_address(host.host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
 def silenced_hosts(facts: Facts, clients: tuple[Client, ...]) -> list[tuple[HostCheck, list[Client]]]:
-    """The hosts whose root is in a file the clearing injector makes clients ignore, with the clients that fail them."""
+    """The hosts whose root is in a file the clearing injector makes clients ignore, with the clients that fail them.
+
+    A client that refuses a host named by an IP address under the injector (`refuses_addresses`) fails it whatever
+    file it is pointed at: it is not among those a store can mend.
+    """
     ignored = silenced(clients, facts)
     found = []
     for host in facts.hosts:
@@ -184,7 +216,7 @@ def silenced_hosts(facts: Facts, clients: tuple[Client, ...]) -> list[tuple[Host
         for name, users in ignored.items():
             path = resolved(value_of(facts, name) or "", facts.runtime.cwd)
             holds = any(h.path == path and h.verifies is True for h in host.holders)
-            hurt = [c for c in users if c.name in failing]
+            hurt = [c for c in users if c.name in failing and not (by_address(host) and refuses_addresses(c, facts))]
             if holds and hurt:
                 found.append((host, hurt))
                 break
@@ -215,6 +247,20 @@ def _clearing_finding(facts: Facts, clients: tuple[Client, ...], injector: Injec
             "s" if len(hosts) == 1 else "",
             "its" if len(hosts) == 1 else "their",
         )
+    refusing = sorted(c.name for c in clients if refuses_addresses(c, facts))
+    addressed = [h.target for h in facts.hosts if by_address(h)]
+    if refusing and addressed:
+        summary += (
+            "; %s also refuse%s %s whatever %s trust%s: the context it injects checks the host name, and urllib3 1.x "
+            "sends none for an IP address (ValueError: check_hostname requires server_hostname); name the host instead"
+            % (
+                ", ".join(refusing),
+                "s" if len(refusing) == 1 else "",
+                ", ".join(addressed),
+                "it" if len(refusing) == 1 else "they",
+                "s" if len(refusing) == 1 else "",
+            )
+        )
     return Finding(
         "client-injector",
         Severity.ERROR if hosts else Severity.WARNING,
@@ -227,6 +273,7 @@ def _clearing_finding(facts: Facts, clients: tuple[Client, ...], injector: Injec
             "ignored": {name: value_of(facts, name) for name in ignored},
             "clients": affected,
             "hosts": [h.target for h, _ in hosts],
+            "refuse_addresses": refusing,
         },
     )
 

@@ -29,7 +29,14 @@ from cadoctor._model import Bundle, Client, Distribution, Facts, Injector, Sever
 from cadoctor._record import replace
 from cadoctor._rules import trust
 from cadoctor._rules.ca_values import env_path_invalid
-from cadoctor._rules.clients import client_findings, host_verdicts, injector_findings, judge
+from cadoctor._rules.clients import (
+    client_findings,
+    host_verdicts,
+    injector_findings,
+    judge,
+    refuses_addresses,
+    silenced_hosts,
+)
 
 SITE = "/srv/app/venv/lib/python3.12/site-packages"
 PIP_CERTIFI = SITE + "/pip/_vendor/certifi/cacert.pem"
@@ -268,6 +275,32 @@ def test_a_host_whose_root_is_in_the_cleared_file_makes_it_the_first_cause() -> 
     assert (first.code, first.severity) == ("client-injector", Severity.ERROR)
     assert first.evidence["hosts"] == ["app.example.test"]
     assert "app.example.test in requests fails although that file holds its root" in first.summary
+
+
+def test_a_host_named_by_address_is_refused_by_pip_whatever_it_trusts() -> None:
+    """Under pip-system-certs 4, pip (urllib3 1.26) refuses an IP-address host: only requests is a store's to mend."""
+    private = bundle("/srv/corp.pem", certificates=1, identities=LOCAL)
+    examined = clearing(
+        ("requests", "2.32.3"), ("pip", "23.2.1"), ("urllib3", "2.2.1"), REQUESTS_CA_BUNDLE=private.path
+    )
+    examined = with_bundles(examined, private)
+    address = host(target="127.0.0.1:8443", host="127.0.0.1", server_name="127.0.0.1", holders=(holder(private.path),))
+    examined = replace(examined, hosts=(address,))
+    assert [c.name for c in refusing(examined)] == ["pip"]
+    (finding,) = list(injector_findings(examined))
+    assert finding.evidence["refuse_addresses"] == ["pip"]
+    assert "check_hostname requires server_hostname" in finding.summary
+    [(mended, hurt)] = silenced_hosts(examined, judge(examined))
+    assert (mended.target, [c.name for c in hurt]) == ("127.0.0.1:8443", ["requests"])
+    named = replace(examined, hosts=(host(holders=(holder(private.path),)),))
+    assert sorted(c.name for _, hurt in silenced_hosts(named, judge(named)) for c in hurt) == ["pip", "requests"]
+    old = clearing(("requests", "2.28.1"), ("urllib3", "1.26.18"), REQUESTS_CA_BUNDLE=private.path)
+    assert [c.name for c in refusing(with_bundles(old, private))] == ["requests"]
+
+
+def refusing(examined: Facts) -> list[Client]:
+    """The judged clients that refuse every host named by an IP address."""
+    return [c for c in judge(examined) if refuses_addresses(c, examined)]
 
 
 def test_pip_system_certs_5_adds_and_is_info() -> None:
