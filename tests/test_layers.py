@@ -23,8 +23,8 @@ def _stdlib_modules() -> frozenset[str]:
     import pkgutil
     import sysconfig
 
-    paths = sysconfig.get_paths()
-    folders = [paths["stdlib"], os.path.join(paths["platstdlib"], "lib-dynload")]
+    stdlib = sysconfig.get_paths()["stdlib"]  # the base interpreter's: in a venv, platstdlib is the venv's own
+    folders = [stdlib, os.path.join(stdlib, "lib-dynload")]
     return frozenset(sys.builtin_module_names) | {module.name for module in pkgutil.iter_modules(folders)}
 
 

@@ -307,8 +307,9 @@ def _server_fix(host: HostCheck) -> Fix:
     if host.code == "host-incomplete-chain":
         top = host.chain[-1] if host.chain else None
         published = [u for u in (top.ca_issuers if top else ()) if not has_control(u) and " " not in u]
-        summary = "The server must send %r after its own certificate (a full-chain file: nginx ssl_certificate, " % (
-            host.missing_issuer
+        missing = repr(host.missing_issuer) if host.missing_issuer else "the intermediate certificates"
+        summary = "The server must send %s after its own certificate (a full-chain file: nginx ssl_certificate, " % (
+            missing
         ) + "Apache SSLCertificateFile, HAProxy crt)%s" % (
             "; its CA publishes it at %s" % published[0] if published else ""
         )

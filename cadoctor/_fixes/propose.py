@@ -263,13 +263,14 @@ def propose(facts: Facts, findings: tuple[Finding, ...]) -> tuple[Fix, ...]:
             folder = str(finding.evidence["path"])
             command = "openssl rehash %s" % sh_quote(folder)
             # a failing host whose root sits in this folder, unlinked: the links are what it needs too
-            needing = [h.target for h in facts.hosts if not h.ok and any(x.path == folder for x in h.holders)]
+            needing = [h for h in facts.hosts if not h.ok and any(x.path == folder for x in h.holders)]
             fixes.append(
                 Fix(
                     kind="command",
                     summary="Create the hash links OpenSSL looks for"
-                    + (" (%s needs the root it holds)" % ", ".join(needing) if needing else ""),
-                    addresses=(finding.code, "host-unknown-ca") if needing else (finding.code,),
+                    + (" (%s needs the root it holds)" % ", ".join(h.target for h in needing) if needing else ""),
+                    # the hosts' own failures (an unknown CA, or a chain that stops short of the root it holds)
+                    addresses=(finding.code, *sorted({h.code for h in needing if h.code})),
                     command=command,
                     lines={"shell": command},
                 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import json
 import subprocess
 import sys
@@ -134,12 +135,34 @@ def test_fast_parser_leaves_everything_else_to_typer(argv: list[str]) -> None:
     assert parse(TABLES.get(argv[0] if argv else "check", CHECK), argv) is None
 
 
-ANNOTATIONS: dict[str, tuple[Any, ...]] = {
-    "text": (str, Path),  # typer reads --output as a Path, which the check takes as its str()
-    "int": (int,),
-    "float": (float,),
-    "switch": (bool,),
+KINDS_BY_ANNOTATION: dict[Any, str] = {str: "text", Path: "text", int: "int", float: "float", bool: "switch"}
+KINDS_BY_CLICK_TYPE = {
+    "Choice": "choice",
+    "Path": "text",
+    "IntParamType": "int",
+    "FloatParamType": "float",
+    "BoolParamType": "switch",
+    "StringParamType": "text",
 }
+
+
+def _described(param: Any) -> tuple[Any, str, list[Any] | None]:
+    """A typer option's lower limit, kind of value and accepted words, however this typer records them.
+
+    typer 0.29 keeps the annotation (`type_descriptor`) and `min` on the option; the older typer that the oldest
+    Python gets builds a click type (`IntRange`, `Choice`, ...) and has neither.
+    """
+    if hasattr(param, "type_descriptor"):
+        annotation = param.type_descriptor.annotation
+        if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+            return param.min, "choice", [member.value for member in annotation]
+        if get_origin(annotation) is list and get_args(annotation) == (str,):
+            return param.min, "text", None
+        return param.min, KINDS_BY_ANNOTATION[annotation], None
+    names = [cls.__name__ for cls in type(param.type).__mro__]
+    kind = next(KINDS_BY_CLICK_TYPE[name] for name in names if name in KINDS_BY_CLICK_TYPE)
+    words = [getattr(word, "value", word) for word in param.type.choices] if kind == "choice" else None
+    return getattr(param.type, "min", None), kind, words
 
 
 @pytest.mark.parametrize("table", [CHECK, EXPLAIN, INSPECT, PS], ids=lambda table: table.name)
@@ -150,16 +173,12 @@ def test_typer_builds_every_option_from_the_table(table: Command) -> None:
     for option in table.options:
         param = params[option.name]
         assert (param.opts, param.secondary_opts) == (list(option.flags), [option.off] if option.off else [])
-        assert (param.metavar, param.help, param.min) == (option.metavar, option.help, option.minimum)
+        assert (param.metavar, param.help) == (option.metavar, option.help)
         assert param.default == (None if option.value == "repeated" else option.default)
         assert (param.multiple, param.is_flag) == (option.value == "repeated", option.value == "switch")
-        annotation = param.type_descriptor.annotation
-        if option.choices is not None:
-            assert annotation is option.choices
-        elif option.value == "repeated":
-            assert (get_origin(annotation), get_args(annotation)) == (list, (str,))
-        else:
-            assert annotation in ANNOTATIONS[option.value]
+        kind = "choice" if option.choices else "text" if option.value == "repeated" else option.value
+        words = [member.value for member in option.choices] if option.choices else None
+        assert _described(param) == (option.minimum, kind, words)
     if table.words is not None:
         words = params[table.words]
         assert (words.metavar, words.required, words.nargs, words.hidden) == (table.metavar, table.required, -1, True)

@@ -32,9 +32,10 @@ TOOL_TIMEOUT = 120.0
 CORPUS_VENVS = "corpus-1"
 CERTIFI = venvs.CERTIFI
 # Client venvs the corpus adds to tests/artefacts.py's: the versions the threads were about.
+# (requests 2.32.5 beside pip-system-certs 4: the last requests that installs on every Python the suite runs on.)
 EXTRA_VENVS: dict[str, tuple[tuple[str, ...], str]] = {
     "requests-2.27": (("requests==2.27.1", "urllib3==1.26.20", CERTIFI), "import requests"),
-    "pip-system-certs-4": (("pip-system-certs==4.0", "requests==2.34.2", CERTIFI), "import requests, pip_system_certs"),
+    "pip-system-certs-4": (("pip-system-certs==4.0", "requests==2.32.5", CERTIFI), "import requests, pip_system_certs"),
     "grpcio-1.60": (("grpcio==1.60.1",), "import grpc"),
     "certifi-2018": (("certifi==2018.4.16",), "import certifi"),
     "uv-0.8": (("uv==0.8.14",), "import os, sys; assert os.path.exists(os.path.join(sys.prefix, 'bin', 'uv'))"),

