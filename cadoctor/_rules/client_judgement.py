@@ -181,15 +181,35 @@ def _default(rule: ClientRule, distribution: Distribution | None, facts: Facts) 
     return kind, resolver.store, decided
 
 
-def _loaded(trust: ClientTrust, facts: Facts) -> ClientTrust:
+# requests before 2.33 copies a default bundle that lies inside a zip archive out to a temporary file
+# (requests/utils.py extract_zipped_paths, called on DEFAULT_CA_BUNDLE_PATH by adapters.py cert_verify and the
+# preloaded context of 2.32); 2.33 dropped it, and the path reaches OpenSSL as it is. pip vendors 2.32 or older.
+_EXTRACTS_UNTIL = (2, 33)
+
+
+def extracts_zipped(rule: ClientRule, version: str, facts: Facts) -> bool:
+    """Whether this client's requests copies a default bundle out of the zip archive it lies in."""
+    if rule.distribution == "pip":
+        return True
+    if rule.distribution == "requests":
+        return version_key(version) < _EXTRACTS_UNTIL
+    if rule.via == "requests":
+        requests = next((d for d in facts.distributions if d.name == "requests"), None)
+        return requests is not None and version_key(requests.version) < _EXTRACTS_UNTIL
+    return False
+
+
+def _loaded(trust: ClientTrust, facts: Facts, extracts: bool = False) -> ClientTrust:
     """A default store that cannot be loaded stops the client: it raises at its first request, or hangs on it.
 
-    Only a store that was looked at counts (a light look, or recorded facts, may not have it).
+    Only a store that was looked at counts (a light look, or recorded facts, may not have it). A store inside a
+    zip archive is loaded by a client that copies it out first (`extracts`: requests before 2.33); what it holds
+    is not read here, so the hosts it verifies stay unknown.
     """
     if trust.source != "default" or trust.effect or trust.kind not in (CERTIFI, OWN) or not trust.path:
         return trust
     bundle = facts.bundle(trust.path)
-    if bundle is None:
+    if bundle is None or (extracts and in_archive(trust.path, bundle) is not None):
         return trust
     effect = DEFAULT_STORE.effect(kind_of(trust.path, bundle, facts.inventory == "light"))
     return trust if effect in (LOADS, UNKNOWN) else replace(trust, effect=effect)
@@ -339,7 +359,10 @@ def _judge_one(name: str, version: str, rule: ClientRule, facts: Facts, distribu
         if rule.first_only:
             decided = reading.name
     adds = rule.adds or injected is not None
-    trust = _loaded(_combine(trust, taken, adds, counted, rule.first_only, notes, facts), facts)
+    extracts = extracts_zipped(rule, version, facts)
+    trust = _loaded(_combine(trust, taken, adds, counted, rule.first_only, notes, facts), facts, extracts)
+    if extracts and trust.source == "default" and in_archive(trust.path, facts.bundle(trust.path)) is not None:
+        notes.append("its store lies inside a zip archive: this requests copies it out to a temporary file first")
     return Client(
         name=name,
         version=version,
@@ -448,8 +471,8 @@ def store_problem(facts: Facts, path: str | None) -> str:
     bundle = facts.bundle(path)
     if path is None:
         return "is not named"
-    archive = next((part for part in _parents(path) if part.lower().endswith(ARCHIVES)), None)
-    if archive is not None and (bundle is None or bundle.kind != "file"):
+    archive = in_archive(path, bundle)
+    if archive is not None:
         return "is inside the archive %s (OpenSSL opens real files only)" % archive
     if bundle is None:
         return "was not looked at"
@@ -463,6 +486,13 @@ def store_problem(facts: Facts, path: str | None) -> str:
     if kind in (UNHASHED, EMPTY_FOLDER):
         return "is a folder without the hash links OpenSSL looks certificates up by"
     return "cannot be read (%s)" % (bundle.error or kind)
+
+
+def in_archive(path: str | None, bundle: Bundle | None) -> str | None:
+    """The zip archive a store path lies inside (no real file is there), or None."""
+    if not path or (bundle is not None and bundle.kind == "file"):
+        return None
+    return next((part for part in _parents(path) if part.lower().endswith(ARCHIVES)), None)
 
 
 def _parents(path: str) -> list[str]:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 import sys
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -76,3 +78,47 @@ def test_without_a_host_the_store_fix_is_proven_by_the_store_each_library_then_l
     assert fix["env"]["REQUESTS_CA_BUNDLE"] == "/etc/ssl/certs/ca-certificates.crt"
     assert fix["verified"] is True, fix["evidence"]
     assert "requests uses /etc/ssl/certs/ca-certificates.crt" in fix["evidence"]
+
+
+# certifi 2018's where(): the module's folder joined with cacert.pem (later ones extract through importlib.resources)
+_OLD_CORE = """import os
+
+
+def where():
+    f = os.path.dirname(__file__)
+
+    return os.path.join(f, 'cacert.pem')
+"""
+
+
+def _zipped_old_certifi(python: Path, archive: Path) -> Path:
+    """A certifi shaped as 2018's (where() = module folder + cacert.pem) in a zip, with the venv's real cacert.pem."""
+    site = next(python.parent.parent.glob("lib/python3*/site-packages"))
+    with zipfile.ZipFile(archive, "w") as stream:
+        stream.writestr("certifi/__init__.py", "from .core import where\n\n__version__ = '2018.04.16'\n")
+        stream.writestr("certifi/core.py", _OLD_CORE)
+        stream.write(site / "certifi" / "cacert.pem", "certifi/cacert.pem")
+        stream.writestr(
+            "certifi-2018.4.16.dist-info/METADATA", "Metadata-Version: 2.1\nName: certifi\nVersion: 2018.4.16\n"
+        )
+        stream.writestr("certifi-2018.4.16.dist-info/RECORD", "")
+    return archive
+
+
+def test_a_store_inside_a_zip_archive_is_judged_as_the_installed_requests_treats_it(port: int, tmp_path: Path) -> None:
+    """requests 2.33+ raises on a default bundle inside a zip, 2.32 copies it out: cadoctor agrees with the real one."""
+    python = venvs.clients_venv()
+    archive = _zipped_old_certifi(python, tmp_path / "deps.zip")
+    env = child_env(PYTHONPATH=str(archive))
+    measured = clients.outcome(python, "requests", port, env)  # X: raises; N: loaded, lacks the private root
+    argv = [sys.executable, "-m", "cadoctor", "check", "--format", "json", "--no-verify", "--python", str(python)]
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=240, check=False)
+    assert "Traceback" not in done.stderr, done.stderr
+    report = json.loads(done.stdout)
+    requests = next(c for c in report["clients"] if c["name"] == "requests")
+    assert requests["trust"]["path"] == str(archive / "certifi" / "cacert.pem")
+    missing = [f for f in report["findings"] if f["code"] == "client-store-missing"]
+    named = [c["name"] for f in missing for c in f["evidence"]["clients"]]
+    assert measured in ("X", "N")
+    assert (requests["trust"]["effect"] == "raises") == (measured == "X"), (measured, requests)
+    assert ("requests" in named) == (measured == "X"), (measured, missing)

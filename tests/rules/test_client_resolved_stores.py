@@ -163,6 +163,21 @@ def test_a_store_inside_a_zip_archive_is_named_as_such() -> None:
     assert finding.evidence["problem"] == "is inside the archive /srv/app/deps.zip (OpenSSL opens real files only)"
 
 
+def test_requests_before_2_33_copies_a_zipped_store_out_and_later_ones_raise() -> None:
+    """requests 2.32 copies a zipped default bundle out; requests 2.33 and botocore give OpenSSL its path."""
+    inside = "/srv/app/deps.zip/certifi/cacert.pem"
+    unreadable = Bundle(inside, ("certifi",), "other", "unreadable", error="Not a directory")
+    old = missing_store(facts(), unreadable)
+    requests = judged(old, "requests")
+    assert (requests.trust.effect, requests.verdict) == (None, "ok")
+    assert any("copies it out" in note for note in requests.notes)
+    (finding,) = [f for f in client_findings(old) if f.code == "client-store-missing"]
+    assert [c["name"] for c in finding.evidence["clients"]] == ["botocore"]
+    new = replace(old, distributions=(resolved("requests", "2.33.0", inside), resolved("pip", "25.1", inside)))
+    assert judged(new, "requests").trust.effect == "raises"
+    assert judged(new, "pip").trust.effect is None  # pip vendors requests 2.32
+
+
 def test_a_fifo_as_the_store_hangs_the_client_and_an_empty_file_raises() -> None:
     """Whatever the resolver names is read as OpenSSL would: a FIFO blocks the request, an empty file raises."""
     fifo = Bundle(CERTIFI, ("certifi",), "other", "fifo", error="a fifo, not a regular file")
