@@ -102,9 +102,10 @@ def store_fixes(facts: Facts, findings: tuple[Finding, ...]) -> list[Fix]:
         if finding.code != "client-store-missing":
             continue
         store = str(finding.evidence["store"])
-        names = {str(c["name"]) for c in finding.evidence["clients"]}
+        # a client that fails at import (certifi's where() raising before 3.11) is reached by no variable
+        names = {str(c["name"]) for c in finding.evidence["clients"] if not c.get("at_import")}
         target = best_bundle(facts, exclude=store)
-        if target is not None:
+        if target is not None and names:
             needing = [c for c in clients if c.name in names]
             reached = cover(needing, clients, facts, os_store="system" in target.roles, overwrite=False)
             samples = (*target.samples, *(root.der for root in facts.local_roots if root.der))

@@ -199,6 +199,34 @@ def extracts_zipped(rule: ClientRule, version: str, facts: Facts) -> bool:
     return False
 
 
+# certifi's where() from 2020 on (`_CACERT_PATH`) takes its file from importlib.resources: on Python 3.11 and later
+# `as_file(files(...))` names it unchecked, before 3.11 `path()` raises FileNotFoundError when it is gone. requests
+# (requests/utils.py DEFAULT_CA_BUNDLE_PATH) and httplib2 (httplib2/__init__.py CA_CERTS), pip with its vendored
+# pair, and the transports that import requests call where() when they are imported: the import fails, and no CA
+# variable can save them (measured on 3.9 with certifi 2026.10 and requests 2.32.5: REQUESTS_CA_BUNDLE set, X).
+_WHERE_AT_IMPORT = ("requests", "httplib2", "pip")
+AT_IMPORT = (
+    "certifi's where() raises FileNotFoundError for its missing file on this Python (before 3.11), and this client "
+    "calls it when it is imported: it fails at import whatever CA variable is set"
+)
+
+
+def raises_at_import(rule: ClientRule, default: ClientTrust, facts: Facts) -> bool:
+    """Whether the client fails at import: its certifi's where() raises for the missing default store it names."""
+    if rule.distribution not in _WHERE_AT_IMPORT and rule.via != "requests":
+        return False
+    if (
+        default.kind not in (CERTIFI, OWN)
+        or not default.path
+        or "where() returns _CACERT_PATH" not in (default.decided or "")
+    ):
+        return False
+    if not facts.runtime.python_version or version_key(facts.runtime.python_version)[:2] >= (3, 11):
+        return False
+    bundle = facts.bundle(default.path)
+    return bundle is not None and kind_of(default.path, bundle, facts.inventory == "light") == MISSING
+
+
 def _loaded(trust: ClientTrust, facts: Facts, extracts: bool = False) -> ClientTrust:
     """A default store that cannot be loaded stops the client: it raises at its first request, or hangs on it.
 
@@ -318,7 +346,7 @@ def _judge_one(name: str, version: str, rule: ClientRule, facts: Facts, distribu
     rule, switch = _switched(rule, facts)
     notes: list[str] = []
     kind, own, decided_by = _default(rule, distribution, facts)
-    trust = replace(_store_of(kind, facts, own), decided=decided_by)
+    trust = initial = replace(_store_of(kind, facts, own), decided=decided_by)
     if switch is not None:
         trust = replace(trust, source="switch")
         notes.append("%s moves it to %s" % (switch, rule.family))
@@ -363,6 +391,9 @@ def _judge_one(name: str, version: str, rule: ClientRule, facts: Facts, distribu
     trust = _loaded(_combine(trust, taken, adds, counted, rule.first_only, notes, facts), facts, extracts)
     if extracts and trust.source == "default" and in_archive(trust.path, facts.bundle(trust.path)) is not None:
         notes.append("its store lies inside a zip archive: this requests copies it out to a temporary file first")
+    if raises_at_import(rule, initial, facts):
+        trust = replace(initial, effect=RAISES, certificates=0)
+        notes.append(AT_IMPORT)
     return Client(
         name=name,
         version=version,

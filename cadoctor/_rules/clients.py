@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from cadoctor._model import Bundle, Client, Facts, Finding, HostCheck, HostClient, Injector, Severity, StoreVerdict
 from cadoctor._rules.client_judgement import (
+    AT_IMPORT,
     DEFAULT_KINDS,
     KINDS_WITH_OWN_COPY,
     NOT_READ,
@@ -278,6 +279,12 @@ def _clearing_finding(facts: Facts, clients: tuple[Client, ...], injector: Injec
     )
 
 
+_IMPORT_SAYS = (
+    "fails when it is imported, whatever CA variable is set (certifi's where() raises FileNotFoundError for it "
+    "before Python 3.11)"
+)
+
+
 def _stores_missing(clients: tuple[Client, ...], facts: Facts) -> Iterator[Finding]:
     """A client's own default store cannot be loaded: it raises at its first request (or hangs, or trusts nothing).
 
@@ -295,7 +302,8 @@ def _stores_missing(clients: tuple[Client, ...], facts: Facts) -> Iterator[Findi
         decided = next((c.trust.decided for c in users if c.trust.decided), None)
         effects: dict[str, list[str]] = {}
         for client in users:
-            effects.setdefault(says(DEFAULT_STORE, client.trust.effect or ""), []).append(client.name)
+            said_of = _IMPORT_SAYS if AT_IMPORT in client.notes else says(DEFAULT_STORE, client.trust.effect or "")
+            effects.setdefault(said_of, []).append(client.name)
         said = (
             ("it " if len(users) == 1 else "each ") + next(iter(effects))
             if len(effects) == 1
@@ -317,7 +325,13 @@ def _stores_missing(clients: tuple[Client, ...], facts: Facts) -> Iterator[Findi
                 "problem": problem,
                 "decided": decided,
                 "clients": [
-                    {"name": c.name, "version": c.version, "kind": c.trust.kind, "effect": c.trust.effect}
+                    {
+                        "name": c.name,
+                        "version": c.version,
+                        "kind": c.trust.kind,
+                        "effect": c.trust.effect,
+                        "at_import": AT_IMPORT in c.notes,
+                    }
                     for c in users
                 ],
             },

@@ -178,6 +178,25 @@ def test_requests_before_2_33_copies_a_zipped_store_out_and_later_ones_raise() -
     assert judged(new, "pip").trust.effect is None  # pip vendors requests 2.32
 
 
+def test_before_3_11_certifis_where_raises_at_import_and_no_variable_saves_requests() -> None:
+    """certifi's importlib.resources where() raises for its missing file before 3.11: requests fails at import."""
+    where = "requests: certifi/core.py where() returns _CACERT_PATH: %r" % CERTIFI
+    clients = tuple(
+        replace(resolved(name, version, CERTIFI), store_decided=where)
+        for name, version in (("requests", "2.32.5"), ("botocore", "1.42.97"))
+    )
+    examined = with_bundles(facts(distributions=clients), missing(CERTIFI, "certifi"))
+    old = with_environment(replace(examined, runtime=replace(examined.runtime, python_version="3.9.18")))
+    saved = with_environment(old, REQUESTS_CA_BUNDLE=SYSTEM_BUNDLE, AWS_CA_BUNDLE=SYSTEM_BUNDLE)
+    assert judged(saved, "requests").trust.effect == "raises"
+    assert judged(saved, "botocore").trust.effect is None  # it calls where() only when no file is given
+    (finding,) = [f for f in client_findings(old) if f.code == "client-store-missing"]
+    assert {c["name"]: c["at_import"] for c in finding.evidence["clients"]} == {"requests": True, "botocore": False}
+    assert "fails when it is imported, whatever CA variable is set" in finding.summary
+    new = replace(saved, runtime=replace(saved.runtime, python_version="3.11.7"))
+    assert judged(new, "requests").trust.effect is None
+
+
 def test_a_fifo_as_the_store_hangs_the_client_and_an_empty_file_raises() -> None:
     """Whatever the resolver names is read as OpenSSL would: a FIFO blocks the request, an empty file raises."""
     fifo = Bundle(CERTIFI, ("certifi",), "other", "fifo", error="a fifo, not a regular file")
