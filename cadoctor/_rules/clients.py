@@ -7,7 +7,6 @@ lacks, a variable one ignores or that replaces its store, a value that turns its
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterator
 
 from cadoctor._model import Bundle, Client, Facts, Finding, HostCheck, HostClient, Injector, Severity, StoreVerdict
@@ -196,12 +195,15 @@ def refuses_addresses(client: Client, facts: Facts) -> bool:
 
 
 def by_address(host: HostCheck) -> bool:
-    """Whether a host is named by an IP address (no server name is sent for it)."""
-    try:
-        ipaddress.ip_address(host.host.strip("[]"))
-    except ValueError:
-        return False
-    return True
+    """Whether a host is named by an IP address (no server name is sent for it), as urllib3's is_ipaddress tells.
+
+    Parsed here, not with `ipaddress`: a successful check imports nothing it does not need.
+    """
+    name = host.host.strip("[]")
+    if ":" in name:
+        return True  # an IPv6 address: no DNS name holds a colon
+    parts = name.split(".")
+    return len(parts) == 4 and all(p.isdigit() and len(p) <= 3 and int(p) < 256 for p in parts)
 
 
 def silenced_hosts(facts: Facts, clients: tuple[Client, ...]) -> list[tuple[HostCheck, list[Client]]]:
