@@ -9,6 +9,7 @@ KNOWN_FILES: tuple[tuple[str, str], ...] = (
     ("/etc/ssl/certs/ca-certificates.crt", "Debian, Ubuntu, Alpine, Arch, Gentoo"),
     ("/etc/pki/tls/certs/ca-bundle.crt", "RHEL, Fedora, CentOS, Amazon Linux"),
     ("/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", "RHEL, Fedora, CentOS, Amazon Linux (p11-kit extract)"),
+    ("/etc/ssl/certs/ca-bundle.crt", "RHEL, Fedora, CentOS, Amazon Linux (/etc/ssl/certs links there)"),
     ("/etc/ssl/ca-bundle.pem", "openSUSE, SLES"),
     ("/var/lib/ca-certificates/ca-bundle.pem", "openSUSE, SLES (generated)"),
     ("/etc/ssl/cert.pem", "Alpine, macOS, FreeBSD, OpenBSD, python-build-standalone default"),

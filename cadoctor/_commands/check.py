@@ -59,25 +59,32 @@ def _focus(facts: Facts, findings: tuple[Finding, ...]) -> frozenset[str]:
     return frozenset(f.code for f in findings if f.code.startswith("host-") or (failed and about_default_paths(f)))
 
 
-_TRIED = {True: 0, None: 1, False: 2}  # shown to work, not tried, shown not to work
+_TRIED = {True: 0, None: 1, False: 2}  # shown to work, not tried (or only partly), shown not to work
+# Findings whose fix comes before any other at their severity: a value that turns verification off makes any
+# server trusted, which is worse than a server that cannot be reached.
+URGENT = frozenset({"verification-disabled"})
 
 
 def ranked(fixes: tuple[Fix, ...], findings: tuple[Finding, ...]) -> tuple[Fix, ...]:
-    """Fixes in the order to apply them: a fix that did not work last, whatever it was for.
+    """Fixes in the order to apply them: what was shown to work, then what was not tried, then what did not work.
 
-    Before that, the fixes for the worst finding first; among those, what was shown to work before what was not
-    tried; then the smallest kind of change (env, code, library, command, server), then the fewest settings
-    (a file that exists before one the fix must join first).
+    Only a fix that worked may lead. A server's fix counts with them: nothing local can be tried for what the
+    server sends, and it is labelled as the server's. Within each group the worst finding's fixes come first (a
+    value that turns verification off before any other error); then the smallest kind of change (env, code,
+    library, command, server); then the fix for more of the clients that fail; then the fewest settings (a file
+    that exists before one the fix must join first).
     """
     severity: dict[str, int] = {}
     for finding in findings:
         severity[finding.code] = max(severity.get(finding.code, 0), finding.severity.rank)
 
-    def rank(fix: Fix) -> tuple[bool, int, int, int, int]:
+    def rank(fix: Fix) -> tuple[int, int, bool, int, int, int]:
         """Where one fix goes."""
         worst = max((severity.get(code, 0) for code in fix.addresses), default=0)
+        urgent = any(code in URGENT and severity.get(code) == worst for code in fix.addresses)
         size = len(fix.env or {}) + len(fix.merge)
-        return fix.verified is False, -worst, _TRIED[fix.verified], KIND_RANK[fix.kind], size
+        tried = 0 if fix.kind == "server" and fix.verified is None else _TRIED[fix.verified]
+        return tried, -worst, not urgent, KIND_RANK[fix.kind], -len(fix.clients), size
 
     return tuple(sorted(fixes, key=rank))
 

@@ -127,7 +127,8 @@ def anchor_fixes(facts: Facts, finding: Finding) -> list[Fix]:
     if any(has_control(p) for p in paths):
         return []  # a name no shell line should carry: the finding says what is wrong, the fix is by hand
     anchors = [a for a in facts.anchors if a.path in paths and a.tool == tool.name]
-    addresses = (finding.code, "host-unknown-ca") if finding.evidence.get("hosts") else (finding.code,)
+    needing = [h for h in facts.hosts if h.target in (finding.evidence.get("hosts") or ())]
+    addresses = (finding.code, *dict.fromkeys(h.code or "client-host-fails" for h in needing))
     if finding.code == "local-anchor-pending":
         command = _rebuild(tool, rules, fresh=False)
         summary = "Run %s to add %s to %s" % (command, ", ".join(paths), rules.bundle)
@@ -159,3 +160,42 @@ def _permission_fix(facts: Facts, anchor: Anchor, addresses: tuple[str, ...]) ->
         "read by every process" % anchor.path
     )
     return _shaped(facts, command, summary, addresses, "cadoctor could not read the file to see what it holds")
+
+
+def adopt_unlinked(facts: Facts, folder: str, path: str, addresses: tuple[str, ...]) -> Fix | None:
+    """A root copied by hand into a hashed folder, where no link reaches it: added the distribution's way.
+
+    Where the folder is the one a store tool builds (Debian's /etc/ssl/certs), the file moves to the tool's anchor
+    folder, named as it takes names, and the tool runs: the root is then linked there and joined to its bundle,
+    and stays so when the tool runs again. Elsewhere (a folder SSL_CERT_DIR names), `openssl rehash` links it.
+    None for a name no shell line should carry: the finding says where it is, the fix is by hand.
+    """
+    if has_control(folder) or has_control(path):
+        return None
+    tool = next((t for t in facts.anchor_tools if _rules_of(t).hashed == folder), None)
+    if tool is None:  # a folder of the user's (SSL_CERT_DIR, a client's setting): linked where it is
+        command = "openssl rehash %s" % sh_quote(folder)
+        return Fix(
+            kind="command",
+            summary="Create the hash links OpenSSL looks roots up by in %s: %s holds the root, and no link reaches it"
+            % (folder, path),
+            addresses=addresses,
+            command=command,
+            lines={"shell": command},
+            evidence="not tried: it writes links into %s; `openssl rehash` links every file of one certificate; "
+            "run cadoctor check again afterwards" % folder,
+        )
+    rules = _rules_of(tool)
+    stem = os.path.splitext(os.path.basename(path))[0].lstrip(".") or "root"
+    taken = {a.path for a in facts.anchors}
+    target, number = "%s/%s%s" % (rules.anchors[0], stem, rules.suffix or ".pem"), 2
+    while target in taken:
+        target, number = "%s/%s-%d%s" % (rules.anchors[0], stem, number, rules.suffix or ".pem"), number + 1
+    rebuild = _rebuild(tool, rules, fresh=False)
+    command = "mv -- %s %s && %s" % (sh_quote(path), sh_quote(target), rebuild)
+    summary = (
+        "Move %s, copied into %s by hand, to %s, where %s takes it, then run %s: it links the root in %s and adds "
+        "it to %s, and keeps it there when it runs again"
+        % (path, folder, target, tool.command.split()[0], rebuild, folder, rules.bundle)
+    )
+    return _shaped(facts, command, summary, addresses, _basis(tool, rules))

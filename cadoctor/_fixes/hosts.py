@@ -7,15 +7,19 @@ by a real request through each of them (and through the clients it touches, whic
 
 from __future__ import annotations
 
+from cadoctor._fixes.after import joined_store, landing
+from cadoctor._fixes.anchors import adopt_unlinked
 from cadoctor._fixes.bundles import joined_lines, trustworthy
 from cadoctor._fixes.proven import ProvenStore, keeping, os_store_holds, proven_stores
 from cadoctor._fixes.reach import Cover, cover, rule_of
 from cadoctor._fixes.shell import env_lines, sh_quote
+from cadoctor._fixes.verify_flags import partial_chain_fix, strict_fixes
 from cadoctor._model import Client, ClientTrust, Facts, Finding, Fix, HostCheck, StoreVerdict
 from cadoctor._record import replace
 from cadoctor._rules.client_table import STDLIB
 from cadoctor._rules.client_values import BREAKS
 from cadoctor._rules.clients import host_verdicts, judge, values_of
+from cadoctor._rules.verify_flags import DEFAULT, flags_of
 from cadoctor._text import has_control
 
 _SERVER_SIDE = ("host-incomplete-chain", "host-expired", "host-not-yet-valid", "host-hostname-mismatch")
@@ -34,6 +38,8 @@ def host_fixes(facts: Facts, findings: tuple[Finding, ...]) -> list[Fix]:
             fixes.extend(_trust_root(facts, host, clients))
         elif host.code in _SERVER_SIDE:
             fixes.append(_server_fix(host))
+        elif host.code == "host-strict-rejected":
+            fixes.extend(strict_fixes(facts, host))
     return fixes
 
 
@@ -56,10 +62,17 @@ def _trust_root(facts: Facts, host: HostCheck, clients: tuple[Client, ...]) -> l
     if host.ok and not failing:
         return []
     addresses = (str(host.code),) if host.code else ("client-host-fails",)
+    proven = proven_stores(facts, _for_flags(host, failing, clients))
     found = [_unset(facts, host, clients, failing, variable, addresses) for variable in _in_effect(facts, failing)]
-    found += [_point_at(facts, host, store, failing, addresses) for store in proven_stores(facts, host)]
+    found += [_point_at(facts, host, store, failing, addresses) for store in proven]
     found += [_loaded_on_top(facts, host) if not host.ok else None, _truststore(facts, host, failing, addresses)]
     fixes = [fix for fix in found if fix is not None]
+    partial = partial_chain_fix(host, addresses)  # where no root can be added: the flag, in the code
+    return _where_it_is(facts, host, fixes, addresses) + ([partial] if partial is not None else [])
+
+
+def _where_it_is(facts: Facts, host: HostCheck, fixes: list[Fix], addresses: tuple[str, ...]) -> list[Fix]:
+    """The fixes pointing clients at proven stores; without any, what adds the root where it is on disk, or gets it."""
     if fixes or host.ok:
         return fixes
     if any(host.top_issuer in anchor.subjects for anchor in facts.anchors):
@@ -67,9 +80,23 @@ def _trust_root(facts: Facts, host: HostCheck, clients: tuple[Client, ...]) -> l
     anchored = [h.path for h in host.holders if "local-anchors" in h.roles]
     if anchored:
         return [_install_anchors(host, anchored[0])]
+    unlinked = [(h.path, path) for h in host.holders for path in h.unlinked]
+    if unlinked:  # copied into a hashed folder by hand: added the distribution's way, or linked where it is
+        adopted = adopt_unlinked(facts, *unlinked[0], addresses)
+        return [adopted] if adopted is not None else []
     if host.holders:
         return []  # a copy of the root is on disk: the findings about where it is (unhashed, unreadable) fix it
     return [_root_wanted(facts, host)] if host.chain else []
+
+
+def _for_flags(host: HostCheck, failing: list[Client], clients: tuple[Client, ...]) -> HostCheck:
+    """The host as the failing clients' flags see it: a store anchoring its chain at an intermediate proves nothing.
+
+    It serves only the clients whose context sets VERIFY_X509_PARTIAL_CHAIN (the default context's of Python 3.13).
+    """
+    if all(flags_of(client, clients) == DEFAULT for client in failing):
+        return host
+    return replace(host, holders=tuple(h for h in host.holders if not h.partial_chain))
 
 
 def _in_effect(facts: Facts, failing: list[Client]) -> list[str]:
@@ -161,7 +188,21 @@ def _point_at(
     change: dict[str, str | None] = {variable: reached.setting(variable, store.path) for variable in reached.served}
     public = next((p for p in store.parts if _public(facts, p)), None)
     python = {c.name for c in judge(facts)}  # a program that is not Python: the default context is no client of it
-    served = tuple(sorted({name for names in reached.served.values() for name in names} & python))
+    claimed = sorted({name for names in reached.served.values() for name in names} & python)
+    read = (store.read,) if store.read is not None else ()
+    written = joined_store(facts, store.path, store.parts, read) if store.parts else store.read
+    # what else decides a client's store (a value its precedence reads first) may keep it off the file: not claimed
+    served = tuple(landing(facts, change, store.path, store.system, claimed, written))
+    if claimed and len(served) < len(claimed):
+        if not served:
+            return None
+        kept = {v: [n for n in names if n in served] for v, names in reached.served.items()}
+        kept = {v: names for v, names in kept.items() if names}
+        change = {variable: change[variable] for variable in kept}
+        unreached = (*reached.unreached, *(n for n in claimed if n not in served))
+        reached = replace(reached, served=kept, unreached=unreached)
+        reached = replace(reached, overwritten=tuple(v for v in reached.overwritten if v in kept))
+        reached = replace(reached, switched=tuple(v for v in reached.switched if v in kept))
     return Fix(
         kind="env",
         summary=_summary(host, store, reached, values, served),
@@ -189,7 +230,7 @@ def _summary(
     files = [v for v in reached.served if v not in reached.switched]
     said = []
     if files and not store.parts:
-        public = " and the public roots" if store.public else ""
+        public = " and the public roots" if store.public else " alone (no file of public roots is here to join)"
         said.append("point %s at %s, which holds %s%s" % (" and ".join(files), store.path, host.top_issuer, public))
     elif files:
         said.append("join %s in %s and point %s at it" % (" and ".join(store.parts), store.path, " and ".join(files)))

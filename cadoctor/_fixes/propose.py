@@ -8,12 +8,16 @@ from collections.abc import Mapping
 from cadoctor._fixes.anchors import anchor_fixes
 from cadoctor._fixes.bundles import best_bundle, merged_fix
 from cadoctor._fixes.clients import client_fixes, injector_fixes, store_fixes
+from cadoctor._fixes.complete import completed
 from cadoctor._fixes.hosts import host_fixes
 from cadoctor._fixes.settings import value_fixes
 from cadoctor._fixes.shell import env_lines, sh_quote
 from cadoctor._fixes.stacks import stack_fixes
 from cadoctor._locations import ANCHOR_COMMANDS, CA_PACKAGE_COMMANDS, LOCAL_ANCHORS, STORE_TOOLS
 from cadoctor._model import Facts, Finding, Fix, SystemLibrary
+from cadoctor._record import replace
+from cadoctor._rules.client_table import STDLIB
+from cadoctor._rules.clients import judge
 from cadoctor._text import has_control
 
 KIND_RANK = {"env": 0, "config": 0, "code": 1, "library": 2, "command": 3, "server": 4}
@@ -172,7 +176,7 @@ def _private_ca_fix(facts: Facts, finding: Finding) -> Fix | None:
     path = str(finding.evidence.get("path"))
     variable = str(finding.evidence.get("variable"))
     folder_and_command = _anchor_folder(facts)
-    if folder_and_command is None:
+    if folder_and_command is None or has_control(path):  # a pasted line would name another path (_text.py)
         return None
     anchor, refresh = folder_and_command
     name = os.path.basename(path) if path.endswith(".crt") else os.path.basename(path) + ".crt"
@@ -259,7 +263,7 @@ def propose(facts: Facts, findings: tuple[Finding, ...]) -> tuple[Fix, ...]:
             private = _private_ca_fix(facts, finding)
             if private is not None:
                 fixes.append(private)
-        elif finding.code == "capath-unhashed":
+        elif finding.code == "capath-unhashed" and not has_control(str(finding.evidence["path"])):
             folder = str(finding.evidence["path"])
             command = "openssl rehash %s" % sh_quote(folder)
             # a failing host whose root sits in this folder, unlinked: the links are what it needs too
@@ -276,7 +280,10 @@ def propose(facts: Facts, findings: tuple[Finding, ...]) -> tuple[Fix, ...]:
                 )
             )
         elif finding.code == "trust-writable":
-            paths = sorted({str(e["path"]) for e in finding.evidence["exposures"]})
+            # a path no pasted line can carry as it is stays in the finding, out of the command
+            paths = sorted(p for p in {str(e["path"]) for e in finding.evidence["exposures"]} if not has_control(p))
+            if not paths:
+                continue
             command = "chown root %s && chmod go-w %s" % (
                 " ".join(map(sh_quote, paths)),
                 " ".join(map(sh_quote, paths)),
@@ -333,7 +340,8 @@ def propose(facts: Facts, findings: tuple[Finding, ...]) -> tuple[Fix, ...]:
     fixes.extend(value_fixes(facts, findings))
     fixes.extend(stack_fixes(facts, findings))
     unique: dict[tuple[object, ...], Fix] = {}
-    for fix in fixes:
+    python = {client.name for client in judge(facts)}
+    for fix in (completed(facts, _shown_where_it_can(proposed)) for proposed in fixes):
         key = (
             fix.kind,
             tuple(sorted((fix.env or {}).items(), key=str)),
@@ -343,5 +351,42 @@ def propose(facts: Facts, findings: tuple[Finding, ...]) -> tuple[Fix, ...]:
             fix.command,
             fix.edit,
         )
-        unique.setdefault(key, fix)
+        unique[key] = _merged(unique[key], fix, python) if key in unique else fix
     return tuple(sorted(unique.values(), key=lambda f: KIND_RANK[f.kind]))
+
+
+def _shown_where_it_can(fix: Fix) -> Fix:
+    """A fix for a value, tried against a host only where the host verified or some store here verifies its chain.
+
+    Where none does, every change fails the host's request alike (its root is nowhere here), and that failure says
+    nothing about the value the fix is for: the fix is tried by what it addresses instead (the store each client
+    then loads), and the host's own findings keep their own fixes.
+    """
+    host = fix.trial_host
+    if host is None or any(code.startswith("host-") for code in fix.addresses):
+        return fix
+    if host.ok or any(holder.verifies is True for holder in host.holders):
+        return fix
+    return replace(fix, trial_host=None)
+
+
+def _merged(first: Fix, second: Fix, python: set[str]) -> Fix:
+    """One change proposed twice (for Python's ssl, and for a client that breaks on the same value): one fix for both.
+
+    The one tried by clients leads, with every finding each addressed; the default context, which the other was
+    for, joins the clients it is tried by.
+    """
+    base, other = (second, first) if second.clients and not first.clients else (first, second)
+    clients = list(dict.fromkeys((*base.clients, *other.clients)))
+    if base.clients and not other.clients and other.kind == "env" and STDLIB.family in python:
+        clients.append(STDLIB.family)  # the other was for Python's own default context: its clients are urllib's
+    return replace(
+        base,
+        addresses=tuple(dict.fromkeys((*base.addresses, *other.addresses))),
+        clients=tuple(dict.fromkeys(clients)),
+        guards=tuple(g for g in dict.fromkeys((*base.guards, *other.guards)) if g not in clients),
+        trial_host=base.trial_host or other.trial_host,
+        sample_source=base.sample_source or other.sample_source,
+        trial_samples=base.trial_samples or other.trial_samples,
+        evidence=base.evidence or other.evidence,
+    )

@@ -17,7 +17,7 @@ from cadoctor._facts.tls.holders import issuer_sought
 from cadoctor._fixes.bundles import HASHED_FILES, best_bundle, trustworthy
 from cadoctor._model import Bundle, Facts, HostCheck, RootHolder
 from cadoctor._record import record, replace
-from cadoctor._rules.public_roots import lacks_public_roots
+from cadoctor._rules.public_roots import lacks_public_roots, public_reference
 from cadoctor._text import has_control
 
 CANDIDATES = 2  # stores tried per host: each is a child making real requests, and the first usually serves
@@ -34,6 +34,7 @@ class ProvenStore:
         holder: The file or folder whose offline verification proved the chain.
         system: The holder is the OS store (so truststore, and a switch to the OS store, reach the root too).
         public: The holder keeps the public roots itself (nothing had to be joined for them).
+        read: What the file holds, read here, when the check's inventory did not (a file inside a folder).
 
     """
 
@@ -42,6 +43,7 @@ class ProvenStore:
     holder: str
     system: bool
     public: bool
+    read: Bundle | None = None
 
 
 def proven_stores(facts: Facts, host: HostCheck) -> list[ProvenStore]:
@@ -61,7 +63,84 @@ def proven_stores(facts: Facts, host: HostCheck) -> list[ProvenStore]:
                 stores.setdefault(store.path, store)
         if stores:  # a file to join is written by the user: only when no file here serves as it is
             break
+    if not stores:
+        stores = {store.path: store for store in _inside_folders(facts, host)}
     return list(stores.values())[:CANDIDATES]
+
+
+def _inside_folders(facts: Facts, host: HostCheck) -> list[ProvenStore]:
+    """A file that holds the root inside a folder OpenSSL cannot look it up in (unhashed, a local anchor folder).
+
+    The folder does not verify the chain, but a file in it may: each is verified on its own by the loaded
+    libcrypto, and one that does is a store, joined with the public roots when it lacks them and some are on
+    this host. Where none is, it is the store alone: the clients it serves had no public root to lose (where one
+    was only looked at, not read, no such file is offered).
+    """
+    issuer = issuer_sought(host.chain)
+    folders = [h for h in host.holders if h.verifies is not True and _is_folder(facts, h.path)]
+    if issuer is None or not folders:
+        return []
+    from cadoctor._facts.certs.bundle import inventory_bundle  # parsing: only when no holder serves as it is
+    from cadoctor._facts.tls.verifier import verdicts
+
+    stores = []
+    public = best_bundle(facts)
+    # a check with --host reads in full only where the root is: an OS bundle only looked at is public roots all the
+    # same, which a file alone would lose for every client pointed at it, and an unread file is never tried
+    unread = public is None and best_bundle(facts, unread=True) is not None
+    for folder in folders:
+        for path in _files_holding(folder.path, issuer):
+            bundle = inventory_bundle(path, ("holder",), facts.runtime.euid)
+            if not trustworthy(bundle):
+                continue
+            checked = verdicts(tuple(c.der for c in host.chain), [path], _strict(facts))
+            if isinstance(checked, str) or not all(v.ok for v in checked):
+                continue
+            system = "system" in folder.roles
+            if public_reference(facts) is not None and not lacks_public_roots(facts, bundle):
+                stores.append(ProvenStore(path, (), path, system, True, bundle))
+            elif public is not None:
+                stores.append(ProvenStore(joined_path(path), (public.path, path), path, system, False, bundle))
+            elif not unread:
+                stores.append(ProvenStore(path, (), path, system, False, bundle))
+    return stores
+
+
+def _is_folder(facts: Facts, path: str) -> bool:
+    """Whether a holder is a folder of the inventory."""
+    bundle = facts.bundle(path)
+    return bundle is not None and bundle.kind == "directory" and not has_control(path)
+
+
+FILES_LOOKED_AT = 200  # files of one folder read for the root: an anchor folder holds a few
+
+
+def _files_holding(folder: str, issuer: bytes) -> list[str]:
+    """The regular files of a folder (not its hash links) that hold a certificate named `issuer`, as OpenSSL loads."""
+    from cadoctor._facts.certs.pem import file_holds
+
+    found = []
+    try:
+        with os.scandir(folder) as entries:
+            files = sorted(e.path for e in entries if e.is_file() and not _hash_link(e.name))
+    except OSError:
+        return []
+    for path in files[:FILES_LOOKED_AT]:
+        if not has_control(path) and file_holds(path, (issuer,)):
+            found.append(path)
+    return found
+
+
+def _hash_link(name: str) -> bool:
+    """Whether a folder entry is named as OpenSSL's hash links are (`<8 hex>.<n>`)."""
+    stem, _, number = name.partition(".")
+    return len(stem) == 8 and all(c in "0123456789abcdef" for c in stem) and number.isdigit()
+
+
+def _strict(facts: Facts) -> bool:
+    """Whether the examined Python verifies strictly by default (3.13 and later)."""
+    parts = facts.runtime.python_version.split(".")[:2]
+    return len(parts) == 2 and all(p.isdigit() for p in parts) and (int(parts[0]), int(parts[1])) >= (3, 13)
 
 
 def os_store_holds(host: HostCheck) -> bool:
@@ -70,10 +149,11 @@ def os_store_holds(host: HostCheck) -> bool:
 
 
 def _as_it_is(facts: Facts, host: HostCheck, holder: RootHolder, bundle: Bundle) -> ProvenStore | None:
-    """A file that holds the root and the public roots: named as it is."""
+    """A file that holds the root and the public roots (or any, where no bundle of public roots is here): as it is."""
     if bundle.kind != "file" or not trustworthy(bundle) or lacks_public_roots(facts, bundle):
         return None
-    return ProvenStore(bundle.path, (), holder.path, "system" in holder.roles, True)
+    public = public_reference(facts) is not None  # else nothing here to judge it by, nor to join it with
+    return ProvenStore(bundle.path, (), holder.path, "system" in holder.roles, public)
 
 
 def _joined_file(facts: Facts, host: HostCheck, holder: RootHolder, bundle: Bundle) -> ProvenStore | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from cadoctor._fixes.after import judged_after
 from cadoctor._model import Client, Facts
 from cadoctor._record import record
 from cadoctor._rules.client_table import OPENSSL, SETTINGS, STDLIB, SYSTEM, ClientRule, mode, rule_for
@@ -53,13 +54,24 @@ def settings_for(client: Client, facts: Facts, *, os_store: bool, overwrite: boo
             chosen.append(variable)  # a configuration file's setting is no variable: the files fix it
         if rule.first_only and in_effect:
             break  # only the first one set counts: the ones after it are shadowed
-    if os_store:
+    if os_store and client.family == rule.family:  # a switch that is on has moved it already: no other moves it
         for name, family, _word in rule.switches:
             target = mode(family)  # the row the switch moves the client to: does it read the OS store?
             on = values.get(name, "").strip().lower() in _ON
-            if target is not None and target.default == SYSTEM and name not in SETTINGS and not on:
+            moves = target is not None and target.default == SYSTEM and name not in SETTINGS and not on
+            if moves and _lands_on_os_store(client, facts, name):
                 chosen.append(name)
     return list(dict.fromkeys(chosen))
+
+
+def _lands_on_os_store(client: Client, facts: Facts, switch: str) -> bool:
+    """Whether turning the switch on leaves the client on the OS store, by its mode's own readings.
+
+    A value that mode reads and that is set now replaces the OS store there (uv's SSL_CERT_FILE), or stops the
+    client (an empty one, for uv's --system-certs): the switch alone then reaches nothing.
+    """
+    after = judged_after(facts, {switch: switch_value(switch)}).get(client.name)
+    return after is not None and after.trust.kind == SYSTEM and after.trust.effect is None and not after.trust.also
 
 
 @record

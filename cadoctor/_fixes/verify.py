@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 
 from cadoctor._facts.child import jobs
 from cadoctor._fixes.settings import edited_copy
-from cadoctor._model import Facts, Fix
+from cadoctor._model import ClientTrial, Facts, Fix
 from cadoctor._record import replace
 
 TYPE_CHECKING = False
@@ -158,17 +158,21 @@ def _judge(
             parts.append("%d of %d sample roots verified" % (roots["trusted"], roots["tried"]))
             ok = roots["tried"] > 0 and roots["trusted"] == roots["tried"]
     shake = outcome.get("handshake")
+    said = parts[-1]  # what speaks for the clients it is for: the handshake, else what loaded
     if shake is not None and fix.trial_host is not None:
         target = fix.trial_host.target
         if shake.get("ok") is True:
-            parts.append("a real handshake to %s succeeded (%s)" % (target, shake.get("protocol")))
+            said = "a real handshake to %s succeeded (%s)" % (target, shake.get("protocol"))
         else:
-            parts.append("a real handshake to %s failed: %s" % (target, shake.get("error")))
+            said = "a real handshake to %s failed: %s" % (target, shake.get("error"))
+        parts.append(said)
         ok = shake.get("ok") is True
     in_use = [lib for lib in (outcome.get("libraries") or {}).get("items", []) if lib.get("in_use")]
     if in_use:
         parts.append("ssl used %s (OPENSSLDIR %s)" % (in_use[0]["path"], in_use[0].get("openssldir")))
-    return replace(fix, verified=ok, evidence="; ".join(parts))
+    # the clients it is for trust exactly the default context (else the libraries are asked): its handshake speaks
+    trials = tuple(ClientTrial(name, ok, "the default context's handshake", said[:300]) for name in fix.clients)
+    return replace(fix, verified=ok, evidence="; ".join(parts), trials=trials)
 
 
 def _outcome(
@@ -315,31 +319,56 @@ def _through_problem(answer: Any) -> str | None:
     return None
 
 
+def _verdict(trials: list[ClientTrial], kept: list[bool]) -> bool | None:
+    """A fix works when every client it is for was shown to work and no client it touches failed.
+
+    A client whose library does not import in the examined interpreter is no client there: it is left out. One
+    that was not tried, or whose answer proved nothing, leaves the fix not fully tried: None, never True.
+    """
+    present = [t for t in trials if not t.absent]
+    if any(t.verified is False for t in present) or False in kept:
+        return False
+    return True if present and all(t.verified for t in present) else None
+
+
+def _tried_words(trials: list[ClientTrial]) -> str:
+    """Which clients were shown to work and which were not tried, when a fix was only partly tried."""
+    proven = [t.client for t in trials if t.verified]
+    untried = [t.client for t in trials if t.verified is None and not t.absent]
+    if not untried or not proven:
+        return ""
+    return "partly tried: shown to work for %s; not shown for %s; " % (", ".join(proven), ", ".join(untried))
+
+
 def _judge_stores(fix: Fix, answer: dict[str, Any], fresh: str) -> Fix:
-    """Without a host, a fix works when the store each client then resolves holds every root it lacked."""
+    """Without a host, a fix works for a client when the store it then resolves holds every root it lacked."""
     from cadoctor._facts.child.client_trial import ROUTES
 
     results = answer.get("stores") or {}
-    parts, ok = [], True
-    asked = [name for name in fix.clients if name in ROUTES]  # uv is a binary: cadoctor never asks it anything
-    if not asked:
-        return replace(fix, verified=None, evidence="not tried: cadoctor cannot ask %s" % ", ".join(fix.clients))
-    for name in asked:
+    trials: list[ClientTrial] = []
+    for name in fix.clients:
+        if name not in ROUTES or name == "uv":  # a program's store is not a library's to resolve
+            trials.append(ClientTrial(name, None, None, "not asked: no library resolves its store"))
+            continue
         result = results.get(name) or {"error": "no answer for it", "trusted": 0, "tried": 0, "store": None}
         if result["error"]:
-            parts.append("%s: %s" % (name, str(result["error"])[:300]))
-        else:
-            parts.append(
-                "%s uses %s, which trusts %d of %d of the roots it lacked"
-                % (name, result["store"], result["trusted"], result["tried"])
-            )
+            trials.append(ClientTrial(name, False, name, str(result["error"])[:300]))
+            continue
         # with roots to hold, each must be in it; without (a value it could not use), loading its store is enough
         held = 0 < result["tried"] == result["trusted"] or not fix.trial_samples
-        ok = ok and not result["error"] and held
-    unasked = [name for name in fix.clients if name not in asked]
-    if unasked:
-        parts.append("not asked: %s (no library cadoctor can ask)" % ", ".join(unasked))
-    return replace(fix, verified=ok, evidence="in a fresh %s: %s" % (fresh, "; ".join(parts)))
+        detail = "uses %s, which trusts %d of %d of the roots it lacked" % (
+            result["store"],
+            result["trusted"],
+            result["tried"],
+        )
+        trials.append(ClientTrial(name, held, name, detail))
+    if not any(t.through for t in trials):
+        return replace(fix, verified=None, evidence="not tried: cadoctor cannot ask %s" % ", ".join(fix.clients))
+    # "requests uses <file>, which trusts ...": a sentence per client; an error or "not asked" after a colon
+    parts = ["%s%s%s" % (t.client, " " if t.detail.startswith("uses ") else ": ", t.detail) for t in trials]
+    ok = _verdict(trials, [])
+    evidence = "in a fresh %s: %s%s" % (fresh, _tried_words(trials), "; ".join(parts))
+    return replace(fix, verified=ok, evidence=evidence, trials=tuple(trials))
 
 
 def _judge_through(fix: Fix, facts: Facts, answer: dict[str, Any] | None, problem: str | None, fresh: str) -> Fix:
@@ -352,9 +381,9 @@ def _judge_through(fix: Fix, facts: Facts, answer: dict[str, Any] | None, proble
         return _judge_stores(fix, answer, fresh)
     target = fix.trial_host.target if fix.trial_host else "the host"
     results = answer["clients"]
-    parts, verdicts, kept = [], [], []
-    stand_ins = _stand_ins(fix, facts)
-    for name, members in stand_ins.items():
+    parts, kept, guarded = [], [], []
+    trials: dict[str, ClientTrial] = {}
+    for name, members in _stand_ins(fix, facts).items():
         result = results.get(name) or {"ok": None, "detail": "no answer for it", "via": name}
         word = {True: "succeeded", False: "failed", None: "proved nothing"}[result["ok"]]
         line = "%s (through %s) %s: %s" % (name, result["via"], word, result["detail"])
@@ -363,21 +392,29 @@ def _judge_through(fix: Fix, facts: Facts, answer: dict[str, Any] | None, proble
                 ", ".join(members[1:]),
                 "trust" if name == _DEFAULT_CONTEXT else "call",
             )
+        for member in members:
+            if member in fix.clients:
+                via = result["via"] if member == name else "%s (as %s)" % (result["via"], name)
+                absent = bool(result.get("absent"))  # its library (or the one it calls) does not import here
+                trials[member] = ClientTrial(member, result["ok"], via, str(result["detail"])[:300], absent)
         if any(member in fix.clients for member in members):
-            verdicts.append(result["ok"])
             parts.append(line)
         else:  # clients that worked before and read what the fix changes: they must still work
-            verdicts.append(result["ok"] is not False)
-            kept.append(line)
-    tried = {member for members in stand_ins.values() for member in members}
-    unrouted = [name for name in fix.clients if name not in tried]
+            kept.append(result["ok"] is not False)
+            guarded.append(line)
+    for name in fix.clients:
+        if name not in trials:
+            trials[name] = ClientTrial(name, None, None, "no request is made through it: no library of it to call")
+    unrouted = [name for name, t in trials.items() if t.through is None]
     if unrouted:
         parts.append("no request is made through %s" % ", ".join(unrouted))
-    if kept:
-        parts.append("it must leave working what worked: " + "; ".join(kept))
-    ok = False if False in verdicts else (True if verdicts and all(verdicts) else None)
+    if guarded:
+        parts.append("it must leave working what worked: " + "; ".join(guarded))
+    ordered = [trials[name] for name in fix.clients]
+    ok = _verdict(ordered, kept)
     lead = "in a fresh %s%s, a real request to %s" % (fresh, " with truststore injected" if fix.inject else "", target)
-    return replace(fix, verified=ok, evidence="%s: %s" % (lead, "; ".join(parts)))
+    evidence = "%s: %s%s" % (lead, _tried_words(ordered), "; ".join(parts))
+    return replace(fix, verified=ok, evidence=evidence, trials=tuple(ordered))
 
 
 def verify(

@@ -26,7 +26,7 @@ from cadoctor._model.facts import (
     TrustSource,
 )
 from cadoctor._model.hosts import ChainCertificate, HostCheck, HostClient, RootHolder, StoreVerdict
-from cadoctor._model.report import Client, ClientTrust, ConfigEdit, Finding, Fix, Report, Severity
+from cadoctor._model.report import Client, ClientTrial, ClientTrust, ConfigEdit, Finding, Fix, Report, Severity
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -35,6 +35,7 @@ __all__ = [
     "Bundle",
     "ChainCertificate",
     "Client",
+    "ClientTrial",
     "ClientTrust",
     "ConfigEdit",
     "Distribution",

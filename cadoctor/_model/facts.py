@@ -294,12 +294,26 @@ class Injector:
 
 @record
 class Setting:
-    """A configuration file's say in a client's trust: pip's `cert`, botocore's `ca_bundle`, uv's switches."""
+    """A configuration file's say in a client's trust: pip's `cert`, botocore's `ca_bundle`, uv's switches.
+
+    Attributes:
+        client: The client that reads it.
+        key: The key, as the rules name it.
+        value: Its value as the client reads it ('' when set empty).
+        source: The configuration file it is written in.
+        section: The INI section it is written in, as the file spells it (`default`, `profile dev`, `global`,
+            `DEFAULT` when every section inherits it); '' for a top-level TOML key. A fix edits that section.
+        tool: The client's own program that edits this file, where the shell of whoever runs cadoctor finds it
+            (the AWS CLI on its PATH: the one who pastes a fix's line runs it there), None when there is none.
+
+    """
 
     client: str
     key: str
     value: str
     source: str
+    section: str = ""
+    tool: str | None = None
 
 
 @record

@@ -36,6 +36,8 @@ class RootHolder:
         anchor: The subject of that certificate.
         dropped: The bundle carries the issuer, but OpenSSL does not load it from there (a damaged file, a DER
             block between PEM blocks: see `bundle-unparseable`).
+        unlinked: In a folder: its files that carry the issuer where no `<hash>.<n>` link reaches them, so OpenSSL's
+            look-up by subject hash never finds it (a root copied into /etc/ssl/certs by hand).
 
     """
 
@@ -46,14 +48,17 @@ class RootHolder:
     partial_chain: bool = False
     anchor: str | None = None
     dropped: bool = False
+    unlinked: tuple[str, ...] = ()
 
 
 @record
 class StoreVerdict:
     """Whether the chain a server sent verifies against one CA file (OpenSSL's verifier), and why not.
 
-    `partial_chain`: it verifies only with VERIFY_X509_PARTIAL_CHAIN (the file trusts an intermediate, not a root);
-    `rejected`: the subject of the certificate verification failed at.
+    `ok` is the verdict with the verification flags of the examined Python's default context; `plain`, without any
+    flag, as a context a client builds itself (`ssl.SSLContext`) verifies, and as any Python before 3.13 does (None:
+    not asked); `partial_chain`: it verifies only with VERIFY_X509_PARTIAL_CHAIN (the file trusts an intermediate,
+    not a root); `rejected`: the subject of the certificate verification failed at.
     """
 
     path: str
@@ -61,6 +66,7 @@ class StoreVerdict:
     reason: str | None = None
     partial_chain: bool = False
     rejected: str | None = None
+    plain: bool | None = None
 
 
 @record
@@ -88,7 +94,8 @@ class HostCheck:
         partial_anchor: The certificate a successful handshake's default context anchored the chain at when it is
             not a root: it verified only because the context sets VERIFY_X509_PARTIAL_CHAIN (Python 3.13+).
         strict_rejected: The certificate VERIFY_X509_STRICT rejected, when that is why verification failed (a
-            certificate the server sent, or a root of a store in effect).
+            certificate the server sent, or a root of a store in effect: then `top_issuer` names it and `holders`
+            are the stores that supply it, `public_root` whether it is one of Mozilla's).
         public_root: Whether certifi (the public roots) holds the chain's root; None when unknown.
         clients: Whether each client of the examined Python would accept the chain, by its own store.
 
@@ -117,5 +124,8 @@ class HostCheck:
     partial_anchor: str | None = None
     strict_rejected: str | None = None
     stores: tuple[StoreVerdict, ...] = field(default=(), metadata=INTERNAL)  # the chain against client stores
+    # the default context's stores without any verification flag (a client's bare SSLContext over the same paths):
+    # None where that is the handshake's own answer (no flag decided it)
+    default_plain: bool | None = field(default=None, metadata=INTERNAL)
     stores_problem: str | None = field(default=None, metadata=INTERNAL)  # why they could not be checked
     clients: tuple[HostClient, ...] = ()

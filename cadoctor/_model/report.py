@@ -50,6 +50,8 @@ class ConfigEdit:
             `PIP_CONFIG_FILE`): a trial gives it an edited copy, and never writes the file itself.
         triable: Whether a copy named by `variable` stands for the edited file (pip reads its global files
             whatever PIP_CONFIG_FILE names: a key removed from one of them cannot be tried so).
+        first_bracket: Whether the client's Python ends a section header at its first `]` (before 3.10): the
+            trial's copy and the printed line then find the section as that configparser does.
 
     """
 
@@ -59,6 +61,30 @@ class ConfigEdit:
     value: str | None
     variable: str
     triable: bool = field(default=True, metadata=INTERNAL)
+    first_bracket: bool = field(default=False, metadata=INTERNAL)
+
+
+@record
+class ClientTrial:
+    """What one client a fix is for showed when the fix was tried through it.
+
+    Attributes:
+        client: The client's name, as the fix's `clients` names it.
+        verified: True: with the fix applied it verified the host's chain (or its store held the roots it lacked);
+            False: it still failed; None: it was not tried, or its answer proved nothing (`detail` says which).
+        through: The library (and version) the request went through, or what stood in for the client: another
+            client that makes the same call, the default context's handshake; None when nothing ran for it.
+        detail: What it answered, or why it was not tried.
+        absent: Its library does not even import in the examined interpreter: it is no client there, and the fix's
+            verdict does not wait for it.
+
+    """
+
+    client: str
+    verified: bool | None
+    through: str | None
+    detail: str
+    absent: bool = False
 
 
 @record
@@ -77,8 +103,11 @@ class Fix:
             named as there; None: this host. Its lines then say how to run it there (`chroot`, a Dockerfile `RUN`).
         clients: The clients it is for; `guards`: clients that work now and read a setting it changes, so that
             its trial checks they keep working.
-        verified: True or False once tried in a fresh child interpreter; None when it cannot be tried here.
+        verified: True when its trial showed it works for every client it is for (each by its own request or
+            store) and broke none it touches; False when the trial showed it does not; None when it was not tried,
+            or only partly (a client it is for could not be tried: `trials` says which).
         evidence: What the trial observed.
+        trials: Each client it is for, with what its own trial showed (empty: no client of its own was asked).
 
     """
 
@@ -103,6 +132,17 @@ class Fix:
     merge: tuple[str, ...] = field(default=(), metadata=INTERNAL)  # files the trial joins into the env's one path
     verified: bool | None = None
     evidence: str | None = None
+    trials: tuple[ClientTrial, ...] = ()
+
+    @property
+    def worked(self) -> bool:
+        """Whether it may lead: its trial showed it works, or it is the server's change (nothing here to try)."""
+        return self.verified is True or (self.kind == "server" and self.verified is None)
+
+    @property
+    def partly(self) -> bool:
+        """Whether it was tried for some of its clients and shown to work for them, but not tried for the rest."""
+        return self.verified is None and any(t.verified for t in self.trials)
 
 
 @record
@@ -178,6 +218,13 @@ class Report:
         """`ok`, `warning` or `error`: the worst finding at warning level or above."""
         worst = max((f.severity.rank for f in self.findings), default=-1)
         return "error" if worst >= 2 else "warning" if worst == 1 else "ok"
+
+    @property
+    def unworked(self) -> tuple[str, ...]:
+        """The error codes no fix shown to work addresses (a server's change counts: nothing local can be tried)."""
+        worked = {code for fix in self.fixes if fix.worked for code in fix.addresses}
+        codes = (f.code for f in self.findings if f.severity is Severity.ERROR and f.code not in worked)
+        return tuple(dict.fromkeys(codes))
 
     def fails(self, threshold: Severity | None) -> bool:
         """Whether any finding is at or above the threshold (None never fails)."""

@@ -100,7 +100,7 @@ def render_json(report: Report) -> str:
 
 
 def best_env_fix(report: Report) -> Fix | None:
-    """The first verified environment fix, which `--format env` prints."""
+    """The first environment fix shown to work for every client it is for, which `--format env` prints."""
     return next((f for f in report.fixes if f.kind == "env" and f.verified and f.env is not None), None)
 
 
@@ -166,20 +166,42 @@ def _subject_line(report: Report) -> str:
 _STATE = {True: "verified", False: "did not work", None: "not tried"}
 
 
-def _first_fix(report: Report) -> list[str]:
-    """The fix to apply first in two lines, under the verdict: what to do before reading why.
+_LABEL_STYLES = {"verified": "green", "did not work": "red", "partly tried": "yellow", "on the server": "cyan"}
 
-    The fixes come ranked, a fix that did not work last: the first one that was not shown to fail leads, and
-    when every fix failed, none is put forward.
+
+def _state(fix: Fix) -> str:
+    """A fix's trial in a word or two."""
+    if fix.kind == "server" and fix.verified is None:
+        return "on the server"
+    return "partly tried" if fix.partly else _STATE[fix.verified]
+
+
+def _first_fix(report: Report) -> list[str]:
+    """The fix to apply first in a line or three, under the verdict: what to do before reading why.
+
+    Only a fix shown to work leads (the fixes come ranked: those that worked first). When none did, the line
+    says so and names the first untried one to try; and an error no working fix addresses is said to remain.
     """
     if not report.fixes or report.status == "ok":
         return []
-    fix = next((f for f in report.fixes if f.verified is not False), None)
-    if fix is None:
+    fix = report.fixes[0]
+    if fix.worked:
+        lines = ["Fix first: %s [%s, %s]" % (fix.summary, fix.kind, _state(fix))]
+        paste = next(iter(fix.lines.values()), "").splitlines()
+        lines += ["  " + paste[0]] if len(paste) == 1 else []
+        if report.unworked:
+            lines.append("It leaves %s: no fix for %s was shown to work" % (", ".join(report.unworked), _them(report)))
+        return lines
+    untried = next((f for f in report.fixes if f.verified is None), None)
+    if untried is None:
         return ["No fix worked here: each one tried is listed below with what its trial showed"]
-    first = "Fix first: %s [%s, %s]" % (fix.summary, fix.kind, _STATE[fix.verified])
-    paste = next(iter(fix.lines.values()), "").splitlines()
-    return [first, "  " + paste[0]] if len(paste) == 1 else [first]
+    state = "%s, %s" % (untried.kind, _state(untried))
+    return ["No fix was shown to work here; to try first: %s [%s]" % (untried.summary, state)]
+
+
+def _them(report: Report) -> str:
+    """`it` or `them`, for the errors left."""
+    return "it" if len(report.unworked) == 1 else "them"
 
 
 def _summary_line(report: Report) -> str:
@@ -233,10 +255,10 @@ def render_human(report: Report, console: Console) -> None:
             say("  ", (mark, mark_style), " ", (finding.code, mark_style), "  ", finding.summary)
         console.print()
     if report.fixes:
-        say("Fixes, smallest change first", style="bold")
+        say("Fixes, what worked first", style="bold")
         for number, fix in enumerate(report.fixes, 1):
-            state = {True: ("verified", "green"), False: ("did not work", "red"), None: ("not tried", "dim")}
-            label, label_style = ("on the server", "cyan") if fix.kind == "server" else state[fix.verified]
+            label = _state(fix)
+            label_style = _LABEL_STYLES.get(label, "dim")
             say("  %d. [%s, " % (number, fix.kind), (label, label_style), "] ", fix.summary)
             for name, text in fix.lines.items():
                 say("     %s:" % name, style="dim")
@@ -244,6 +266,9 @@ def render_human(report: Report, console: Console) -> None:
                     say("       " + line)
             if fix.evidence:
                 say("     evidence: %s" % fix.evidence, style="dim")
+            for trial in fix.trials if fix.verified is not True else ():
+                outcome = {True: "worked", False: "failed", None: "not shown"}[trial.verified]
+                say("     %s: %s (%s)" % (trial.client, outcome, trial.detail), style="dim")
         console.print()
     if report.clients:
         say("Clients (each by its own rules)", style="bold")

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from cadoctor._locations import STORE_TOOLS, StoreTool
-from cadoctor._model import Anchor, AnchorTool, Facts, Finding, Severity
+from cadoctor._model import Anchor, AnchorTool, Facts, Finding, HostCheck, Severity
+from cadoctor._rules.clients import host_verdicts, judge
 
 ERROR, WARNING = Severity.ERROR, Severity.WARNING
 
@@ -20,9 +21,20 @@ def _rules_of(tool: AnchorTool) -> StoreTool:
 
 
 def _needed_by(facts: Facts, anchors: list[Anchor]) -> list[str]:
-    """The failed hosts whose chain ends at a root these files hold: the targets that need them."""
+    """The failed hosts whose chain ends at a root these files hold: the targets that need them.
+
+    A host fails when the default context found no trusted root for it, or when it verified there and a client
+    here refuses it (a client that reads the hashed folder, where a file the tool took badly is never linked).
+    """
     subjects = {subject for anchor in anchors for subject in anchor.subjects}
-    return [h.target for h in facts.hosts if h.code == "host-unknown-ca" and h.top_issuer in subjects]
+    return [h.target for h in facts.hosts if h.top_issuer in subjects and _failed(facts, h)]
+
+
+def _failed(facts: Facts, host: HostCheck) -> bool:
+    """Whether the default context, or a client of the examined Python, fails the host for want of its root."""
+    if host.code == "host-unknown-ca":
+        return True
+    return host.ok and any(verdict.ok is False for verdict in host_verdicts(host, judge(facts)))
 
 
 def _unattributed(facts: Facts) -> list[str]:

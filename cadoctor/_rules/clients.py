@@ -30,6 +30,7 @@ from cadoctor._rules.client_judgement import (
 from cadoctor._rules.client_readings import DEFAULT_STORE
 from cadoctor._rules.client_table import CLIENT_VARIABLES, COMPILED_IN, SETTINGS, TRUSTSTORE, rule_for, version_key
 from cadoctor._rules.client_values import BREAKS, NO_VERIFICATION, NOTHING, resolved, says
+from cadoctor._rules.verify_flags import accepts, default_accepts, flags_of, why_bare_refuses, why_partial
 
 __all__ = [
     "client_findings",
@@ -66,6 +67,8 @@ def host_verdicts(host: HostCheck, clients: tuple[Client, ...]) -> tuple[HostCli
 
     Clients on the default context's store get its answer; the others the offline verification of the same
     chain against their own store; a client that raises, hangs or aborts on its CA setting fails every host.
+    Each answer is the one for the client's own verification flags (`verify_flags`): on Python 3.13 a client that
+    builds a bare context neither accepts a partial chain nor applies the strict rules.
     """
     by_path = {verdict.path: verdict for verdict in host.stores}
     trust_failure = host.code in ("host-unknown-ca", "host-incomplete-chain")
@@ -74,9 +77,11 @@ def host_verdicts(host: HostCheck, clients: tuple[Client, ...]) -> tuple[HostCli
     for client in clients:
         trust = client.trust
         kind = trust.kind
+        flags = flags_of(client, clients)
+        by_flags = host.code == "host-strict-rejected" and flags is not None  # its own flags and store decide
         if trust.effect in BREAKS:
             results.append(HostClient(client.name, False, client.verdict))
-        elif not host.ok and not trust_failure:  # unreachable, not TLS, a name mismatch: the same for every client
+        elif not host.ok and not trust_failure and not by_flags:  # unreachable, not TLS, a name mismatch: for all
             results.append(HostClient(client.name, False, failure))
         elif trust.effect == NO_VERIFICATION:
             results.append(HostClient(client.name, True, "%s: it accepts any server" % client.verdict))
@@ -86,8 +91,9 @@ def host_verdicts(host: HostCheck, clients: tuple[Client, ...]) -> tuple[HostCli
             results.append(HostClient(client.name, False, client.verdict))
         elif kind in DEFAULT_KINDS and not trust.own_path:
             added = [by_path[p] for p in trust.also if p in by_path]
-            ok = host.ok or any(v.ok for v in added)
-            results.append(HostClient(client.name, ok, None if ok else failure))
+            ok = default_accepts(host, flags) or any(accepts(v, flags) for v in added)
+            refused = why_bare_refuses(client) if host.ok and not ok else failure
+            results.append(HostClient(client.name, ok, None if ok else refused))
         elif kind == COMPILED_IN:
             stand_in = by_path.get(trust.stand_in or "")
             if stand_in is None:
@@ -97,15 +103,15 @@ def host_verdicts(host: HostCheck, clients: tuple[Client, ...]) -> tuple[HostCli
                 reason = None if stand_in.ok else template % (stand_in.reason, stand_in.path)
                 results.append(HostClient(client.name, stand_in.ok, reason))
         else:
-            results.append(_by_own_store(client, by_path, host))
+            results.append(_by_own_store(client, by_path, host, flags))
     return tuple(results)
 
 
-def _by_own_store(client: Client, by_path: dict[str, StoreVerdict], host: HostCheck) -> HostClient:
-    """A client judged by its own files: it accepts the chain when one of them verifies it."""
+def _by_own_store(client: Client, by_path: dict[str, StoreVerdict], host: HostCheck, flags: str | None) -> HostClient:
+    """A client judged by its own files: it accepts the chain when one of them verifies it, with its own flags."""
     trust = client.trust
     checked = [by_path[p] for p in (trust.path, *trust.also) if p is not None and p in by_path]
-    if any(v.ok for v in checked):
+    if any(accepts(v, flags) for v in checked):
         return HostClient(client.name, True)
     if trust.unchecked:
         folders = ", ".join(trust.unchecked)
@@ -114,7 +120,16 @@ def _by_own_store(client: Client, by_path: dict[str, StoreVerdict], host: HostCh
         return HostClient(client.name, None, "it reads every file of %s: not checked here (by hash names)" % folders)
     if not checked:
         return HostClient(client.name, None, host.stores_problem or "its store was not checked")
-    return HostClient(client.name, False, "; ".join("%s (against %s)" % (v.reason, v.path) for v in checked))
+    anchors = {h.path: h.anchor for h in host.holders if h.partial_chain}
+    return HostClient(
+        client.name,
+        False,
+        "; ".join(
+            "%s (against %s%s)"
+            % (v.reason, v.path, ": " + why_partial(client, flags, anchors.get(v.path)) if v.partial_chain else "")
+            for v in checked
+        ),
+    )
 
 
 def client_findings(facts: Facts) -> Iterator[Finding]:

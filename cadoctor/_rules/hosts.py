@@ -51,36 +51,96 @@ def _holders_text(host: HostCheck, python: str, unread: list[str]) -> str:
     elif not roots:
         text = nowhere
     else:
-        text = "held by " + "; ".join(
-            "%s (%s)" % (h.path, "the chain verifies against it" if h.verifies else "does not verify: %s" % h.reason)
-            for h in roots
-        )
+        text = "held by " + "; ".join(_holder_text(h) for h in roots)
     partial = [h for h in host.holders if h.partial_chain]
     if partial:
         text += "; " + "; ".join(_partial_text(h, python) for h in partial)
     return text
 
 
-def _strict_text(host: HostCheck, python: str) -> str:
+def _holder_text(holder: RootHolder) -> str:
+    """One holder of a chain's root: whether the chain verifies against it, and why not."""
+    if holder.verifies:
+        return "%s (the chain verifies against it)" % holder.path
+    text = "%s (does not verify: %s" % (holder.path, holder.reason)
+    if holder.unlinked:  # on disk, and never looked up: the files say where it is
+        text += "; %s hold%s it, but no <hash>.<n> link reaches %s, so OpenSSL's look-up by subject hash never " % (
+            " and ".join(holder.unlinked),
+            "s" if len(holder.unlinked) == 1 else "",
+            "it" if len(holder.unlinked) == 1 else "them",
+        )
+        text += "finds it there"
+    return text + ")"
+
+
+def strict_sources(facts: Facts, host: HostCheck) -> list[str]:
+    """The files the root the strict rules refused comes from: what must be replaced once it is reissued.
+
+    An anchor file the OS store is built from, where there is one (its tool rebuilds the store from it); else the
+    files outside the OS store that hold it (the file SSL_CERT_FILE names, a client's bundle); else the OS store's
+    own files (a root its distribution ships). Empty when the refused certificate is one the server sends.
+    """
+    rejected = host.strict_rejected
+    if rejected is None or any(c.subject == rejected for c in host.chain) or rejected != host.top_issuer:
+        return []
+    in_effect_first = sorted(host.holders, key=lambda h: not any(r.startswith("in-effect:") for r in h.roles))
+    anchors = [a.path for h in host.holders if "local-anchors" in h.roles for a in facts.anchors if a.folder == h.path]
+    anchored = [path for path in anchors if any(rejected in a.subjects for a in facts.anchors if a.path == path)]
+    own = [h.path for h in in_effect_first if not {"system", "local-anchors"} & set(h.roles)]
+    system = [h.path for h in in_effect_first if "system" in h.roles]
+    return list(dict.fromkeys(anchored or own or system))
+
+
+def strict_rebuild(facts: Facts, sources: list[str]) -> str | None:
+    """The command that rebuilds the OS store once the anchor files among `sources` are replaced (None: none are)."""
+    tools = {a.tool for a in facts.anchors if a.path in sources}
+    return next((t.command for t in facts.anchor_tools if t.name in tools), None)
+
+
+def _strict_text(facts: Facts, host: HostCheck) -> str:
     """Why a chain that reaches a trusted root fails in Python 3.13+, which certificate, and who can change it."""
+    python = facts.runtime.python_version
     rejected = host.strict_rejected
     sent = rejected is not None and any(c.subject == rejected for c in host.chain)
     which = "%r" % rejected if rejected else "a certificate of the chain"
+    sources = strict_sources(facts, host)
     if sent:
         fix = (
             "%s is one the server sends: its issuer must reissue it to RFC 5280's rules (a proxy that mints "
             "certificates must be fixed or updated); no CA bundle changes that" % which
+        )
+    elif sources and host.public_root:
+        fix = (
+            "%s is a public root (Mozilla's set holds it), supplied here by %s: no local change short of removing "
+            "it helps; the server's operator can serve a chain that ends at another root" % (which, ", ".join(sources))
+        )
+    elif sources:
+        rebuild = strict_rebuild(facts, sources)
+        fix = "%s is the root %s suppl%s: its operator must reissue that CA with RFC 5280's extensions (a " % (
+            which,
+            " and ".join(sources),
+            "ies" if len(sources) == 1 else "y",
+        ) + "critical basicConstraints, a keyUsage, key identifiers), and %s be replaced with it%s" % (
+            "that file" if len(sources) == 1 else "those files",
+            ", then %s run" % rebuild if rebuild else "",
         )
     else:
         fix = (
             "%s is the root a store here supplies: reissue that CA with RFC 5280's extensions (a critical "
             "basicConstraints, a keyUsage, key identifiers)" % which
         )
+    accepting = [v.name for v in host_verdicts(host, judge(facts)) if v.ok]
+    spared = (
+        " (%s verif%s without the flag and accept%s it)"
+        % (", ".join(accepting), "ies" if len(accepting) == 1 else "y", "s" if len(accepting) == 1 else "")
+        if accepting
+        else ""
+    )
     return (
         "the chain reaches a root trusted here, but Python %s's default context verifies with "
-        "VERIFY_X509_STRICT (RFC 5280's rules), and Pythons before 3.13 accept this chain; %s, or, where the code "
+        "VERIFY_X509_STRICT (RFC 5280's rules), and Pythons before 3.13 accept this chain%s; %s, or, where the code "
         "builds its context for this host only, clear the flag there (ctx.verify_flags &= ~ssl.VERIFY_X509_STRICT; "
-        "verification stays on)" % (python, fix)
+        "verification stays on)" % (python, spared, fix)
     )
 
 
@@ -122,6 +182,7 @@ def _evidence(host: HostCheck) -> dict[str, Any]:
                 "roles": list(h.roles),
                 "verifies": h.verifies,
                 **({"partial_chain": True, "anchor": h.anchor} if h.partial_chain else {}),
+                **({"unlinked": list(h.unlinked)} if h.unlinked else {}),
             }
             for h in host.holders
         ]
@@ -154,12 +215,15 @@ def host_findings(facts: Facts) -> Iterator[Finding]:
             not_before=leaf.not_before if leaf else "?",
             verify_message=(host.verify_message or "hostname mismatch").rstrip("."),
             server_name=host.server_name,
-            strict=_strict_text(host, facts.runtime.python_version),
+            strict=_strict_text(facts, host) if host.code == "host-strict-rejected" else "",
             reason=host.reason or host.error,
             error=host.error,
         )
         via = " through the proxy %s" % host.proxy if host.proxy else ""
-        yield Finding(host.code, Severity.ERROR, "%s%s: %s" % (host.target, via, why), _evidence(host))
+        evidence = _evidence(host)
+        if host.code == "host-strict-rejected":
+            evidence["supplied_by"] = strict_sources(facts, host)
+        yield Finding(host.code, Severity.ERROR, "%s%s: %s" % (host.target, via, why), evidence)
         if host.code == "host-unknown-ca":
             yield from _intercepted(facts, host)
 

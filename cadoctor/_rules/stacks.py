@@ -123,12 +123,12 @@ def _ignored_variables(facts: Facts) -> Iterator[Finding]:
         value = facts.runtime.environment.get(variable)
         if not value:
             continue
-        switches = " or ".join(rule.switches)
+        unless = " (unless started with %s)" % " or ".join(rule.switches) if rule.switches else ""
         yield Finding(
             "stack-ignores-variable",
             WARNING,
             "%s ignores %s=%s: it trusts %s%s; the roots there are not trusted by it. %s adds a file to its "
-            "roots" % (rule.title, variable, value, rule.store, " (unless started with %s)" % switches, rule.fix),
+            "roots" % (rule.title, variable, value, rule.store, unless, rule.fix),
             {"consumer": stack.consumer, "variable": variable, "path": value, "fix": rule.fix},
         )
 

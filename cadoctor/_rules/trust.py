@@ -490,12 +490,23 @@ RULES: tuple[Rule, ...] = (
 
 
 def diagnose(facts: Facts) -> tuple[Finding, ...]:
-    """Apply every rule; findings come worst first, in rule order within a severity.
+    """Apply every rule; findings come worst first, the causes of a host's failure first within a severity.
 
+    A cause of a failure seen: a finding whose evidence names the failed hosts that need what it is about (an
+    anchor the tool took badly, a bundle that drops the root), and, when a handshake found no root it trusts, the
+    findings about the default context's paths. The rest follow in rule order.
     When the program's own stack does not read its OpenSSL's default paths (node without --use-openssl-ca),
     the findings about those paths are left out: `stack-ignores-variable` says what it reads instead.
     """
     findings = [finding for rule in RULES for finding in rule(facts)]
     if not reads_default_paths(facts):
         findings = [f for f in findings if not about_default_paths(f)]
-    return tuple(sorted(findings, key=lambda f: -f.severity.rank))
+    default_failed = any(host.code == "host-unknown-ca" for host in facts.hosts)  # for want of a root it trusts
+
+    def order(finding: Finding) -> tuple[int, bool]:
+        """Worst first; within a severity, a cause of a failure seen first."""
+        hosts = finding.evidence.get("hosts")
+        cause = (bool(hosts) and isinstance(hosts, list)) or (default_failed and about_default_paths(finding))
+        return -finding.severity.rank, not cause
+
+    return tuple(sorted(findings, key=order))

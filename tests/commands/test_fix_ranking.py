@@ -1,4 +1,4 @@
-"""Fixes come in the order to apply them: the worst finding's first, what worked before the untried, failures last."""
+"""Fixes come in the order to apply them: what worked (the worst finding's first), then the untried, failures last."""
 
 from __future__ import annotations
 
@@ -35,13 +35,43 @@ def test_within_a_finding_what_worked_comes_before_what_was_not_tried() -> None:
     assert order(fix("untried"), fix("worked", verified=True)) == ["worked", "untried"]
 
 
-def test_the_worst_finding_is_fixed_first() -> None:
-    """A verified fix for a warning waits behind an untried one for an error; a failed one for the error is last."""
+def test_only_a_fix_that_worked_leads_whatever_it_is_for() -> None:
+    """A verified fix for a warning comes before an untried one for an error; a failed one for the error is last."""
     assert order(
         fix("warning worked", verified=True, code="override-replaces-defaults"),
         fix("error untried", "command"),
         fix("error failed", verified=False),
-    ) == ["error untried", "warning worked", "error failed"]
+    ) == ["warning worked", "error untried", "error failed"]
+
+
+def test_among_the_fixes_that_worked_the_worst_finding_is_fixed_first() -> None:
+    """Two verified fixes: the error's before the warning's, whatever their kinds."""
+    assert order(
+        fix("warning env", verified=True, code="override-replaces-defaults"),
+        fix("error code", "code", True),
+    ) == ["error code", "warning env"]
+
+
+def test_a_server_fix_counts_with_the_fixes_that_worked() -> None:
+    """What the server must change cannot be tried here: it leads an untried local command for the same error."""
+    assert order(fix("command", "command"), fix("server", "server")) == ["server", "command"]
+
+
+def test_turning_verification_back_on_comes_before_any_other_error() -> None:
+    """A value that makes any server trusted is fixed before a client that fails a host, both verified."""
+    disabled = Finding("verification-disabled", Severity.ERROR, "")
+    fixes = (
+        fix("host", verified=True, env={"PIP_CERT": "/x"}),
+        fix("verification", verified=True, code="verification-disabled", env={"A": None, "B": "/x"}),
+    )
+    assert [f.summary for f in ranked(fixes, (ERROR, disabled))] == ["verification", "host"]
+
+
+def test_among_equals_the_fix_for_more_of_the_failing_clients_comes_first() -> None:
+    """Two verified env fixes for one error: the one for three clients before the one for one."""
+    few = fix("few", verified=True, clients=("httpx",), env={"A": "/x"})
+    many = fix("many", verified=True, clients=("requests", "botocore", "httpx"), env={"A": "/y", "B": "/y"})
+    assert order(few, many) == ["many", "few"]
 
 
 def test_among_equals_fewer_settings_and_no_file_to_join_come_first() -> None:

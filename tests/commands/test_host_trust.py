@@ -102,6 +102,7 @@ def test_a_critical_subject_alt_name_is_attributed_as_openssl_does(tmp_path: Pat
             "partial_chain": False,
             "anchor": None,
             "dropped": False,
+            "unlinked": [],
         }
     ]
 

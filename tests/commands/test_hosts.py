@@ -105,6 +105,7 @@ def test_private_root_held_elsewhere_is_attributed_and_fixed(tmp_path: Path) -> 
             "partial_chain": False,
             "anchor": None,
             "dropped": False,
+            "unlinked": [],
         }
     ]
     found = finding(report, "host-unknown-ca")

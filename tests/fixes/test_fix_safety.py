@@ -334,30 +334,17 @@ def test_an_env_fix_never_points_at_a_bundle_others_can_write(examined: Facts) -
                 assert named.certificates > 0, (fix, named)
 
 
-# Commands that name a path from a finding's evidence as it is (see the strict xfail below): left out of the
-# property until they refuse such names, so that it still guards every other fix.
-UNGUARDED = frozenset({"override-replaces-defaults", "capath-unhashed", "trust-writable"})
-
-
 @SETTINGS
 @given(generated_facts())
 def test_no_pasted_line_or_variable_carries_a_name_holding_a_control_character(examined: Facts) -> None:
     """A name with a line break, an escape or a bidirectional override is never in a fix's lines or variables."""
     _, fixes = answer(examined)
     for fix in fixes:
-        if fix.kind == "command" and UNGUARDED & set(fix.addresses):
-            continue
         # The summary is shown escaped (`_text.printable`), Python lines quote with repr(); what is pasted or set:
         for text in (*fix.lines.values(), fix.command or "", *(v or "" for v in (fix.env or {}).values())):
             assert not any(hostile in text for hostile in HOSTILE), (fix, text)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="propose() names a path holding a control character in a shell command (the private CA's cp, openssl "
-    "rehash, chown/chmod): sh_quote carries it, but the line a person sees is escaped, so the pasted command names "
-    "another path; _text.py says a fix never names such a value",
-)
 @pytest.mark.parametrize(
     "finding",
     [

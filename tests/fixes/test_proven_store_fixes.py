@@ -261,3 +261,53 @@ def test_unsetting_is_not_offered_when_other_clients_would_still_fail() -> None:
     first = env_fix(examined, checked)
     assert first.env == {"SSL_CERT_FILE": CERTIFI, "REQUESTS_CA_BUNDLE": CERTIFI}
     assert first.clients == ("requests", "urllib (stdlib)")
+
+
+def anchored(tmp_path: Path, *, public: bool, **environment: str) -> tuple[Facts, HostCheck, Path]:
+    """No store serves; the root waits in a local anchor folder (unhashed), as a real file of a real CA."""
+    from helpers.pki import make_ca
+    from helpers.records import unserved
+
+    ca = make_ca(tmp_path / "pki", ROOT.removeprefix("CN="))
+    folder = tmp_path / "anchors"
+    folder.mkdir()
+    root = folder / "corp.crt"
+    root.write_bytes(ca.bundle.read_bytes())
+    examined = unserved(bundles=tuple(b for b in unserved().bundles if b.path != SYSTEM_BUNDLE))
+    examined = with_environment(examined, **environment)
+    examined = with_bundles(examined, directory(str(folder), "local-anchors", hash_links=0, unlinked=1))
+    if public:
+        examined = with_bundles(examined, bundle(SYSTEM_BUNDLE, "system"))
+    leaf = ssl.PEM_cert_to_DER_cert(ca.cert.read_text())
+    checked = host("host-unknown-ca", holders=(holder(str(folder), "local-anchors", verifies=False),))
+    checked = replace(checked, chain=(replace(checked.chain[0], der=leaf),))
+    return examined, checked, root
+
+
+def test_a_root_in_an_anchor_folder_is_named_by_its_own_file_alone_when_no_public_roots_are_here(
+    tmp_path: Path,
+) -> None:
+    """An image without a CA bundle: the anchor file that verified the chain is the store, said to hold it alone."""
+    examined, checked, root = anchored(tmp_path, public=False)
+    fix = env_fix(examined, checked)
+    assert (fix.env, fix.merge, fix.clients) == ({"SSL_CERT_FILE": str(root)}, (), ("urllib (stdlib)",))
+    assert "alone (no file of public roots is here to join)" in fix.summary
+    assert "(%s verified the chain of app.example.test)" % root in fix.summary
+
+
+def test_a_root_in_an_anchor_folder_is_joined_with_the_public_roots_when_some_are_here(tmp_path: Path) -> None:
+    """The OS bundle lacks the root but holds the public roots: the anchor file is joined after them."""
+    examined, checked, root = anchored(tmp_path, public=True)
+    fix = env_fix(examined, checked)
+    assert fix.merge == (SYSTEM_BUNDLE, str(root))
+    assert fix.env == {"SSL_CERT_FILE": str(root.with_name("corp+public-roots.pem"))}
+
+
+def test_a_client_whose_store_is_unusable_is_pointed_at_the_anchor_file_too(tmp_path: Path) -> None:
+    """requests raises on a missing REQUESTS_CA_BUNDLE: its own variable is pointed at the file that verified."""
+    examined, checked, root = anchored(tmp_path, public=False, REQUESTS_CA_BUNDLE="/srv/gone.pem")
+    examined = with_bundles(examined, missing("/srv/gone.pem", "env:REQUESTS_CA_BUNDLE"))
+    examined = replace(examined, distributions=with_clients(("requests", "2.32.3"), certifi=False).distributions)
+    fix = env_fix(examined, checked)
+    assert fix.env == {"REQUESTS_CA_BUNDLE": str(root), "SSL_CERT_FILE": str(root)}
+    assert fix.clients == ("requests", "urllib (stdlib)")

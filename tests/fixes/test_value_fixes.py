@@ -8,7 +8,7 @@ from pathlib import Path
 from helpers import records
 
 from cadoctor._fixes.settings import edited, edited_copy, value_fixes
-from cadoctor._model import ConfigEdit, Facts, Setting
+from cadoctor._model import ConfigEdit, Facts, Fix, Setting
 from cadoctor._record import replace
 from cadoctor._rules.trust import diagnose
 
@@ -131,3 +131,56 @@ def test_a_fix_only_for_clients_cadoctor_cannot_ask_is_not_said_to_work() -> Non
     fix = Fix(kind="env", summary="Unset SSL_CERT_FILE", addresses=("env-path-invalid",), env={"SSL_CERT_FILE": None})
     (tried,) = verify((replace(fix, clients=("uv",)),), records.facts(), environment={"PATH": "/usr/bin:/bin"})
     assert (tried.verified, tried.evidence) == (None, "not tried: cadoctor cannot ask uv")
+
+
+def _pip_setting_fixes(source: Path, **environment: str) -> list[Fix]:
+    """The config fixes for pip's `cert` in `source` naming a missing file, pip 26.3 installed."""
+    setting = Setting("pip", "cert", "/srv/gone.pem", str(source), "global")
+    examined = records.with_bundles(
+        records.with_environment(records.with_clients(("pip", "26.3"), settings=(setting,)), **environment),
+        records.missing("/srv/gone.pem"),
+    )
+    return [f for f in value_fixes(examined, diagnose(examined)) if f.kind == "config"]
+
+
+def test_pips_own_command_edits_the_last_file_of_a_scope_that_has_no_comment(tmp_path: Path) -> None:
+    """~/.config/pip/pip.conf, plain: `python -m pip config --user set|unset`; with a comment: the awk line."""
+    conf = tmp_path / ".config" / "pip" / "pip.conf"
+    conf.parent.mkdir(parents=True)
+    conf.write_text("[global]\ncert = /srv/gone.pem\n")
+    setting, removal = _pip_setting_fixes(conf, HOME=str(tmp_path))
+    assert setting.lines["shell"] == "'/usr/bin/python3.12' -m pip config --user set global.cert '%s'" % SYSTEM_BUNDLE
+    assert removal.lines["shell"] == "'/usr/bin/python3.12' -m pip config --user unset global.cert"
+    assert removal.edit is not None
+    assert removal.edit.triable  # a user file: PIP_CONFIG_FILE's copy stands for it
+    conf.write_text("# the proxy's CA\n[global]\ncert = /srv/gone.pem\n")
+    commented = _pip_setting_fixes(conf, HOME=str(tmp_path))
+    assert all(" awk '" in f.lines["shell"] for f in commented)  # pip config would drop the comment
+
+
+def test_a_file_pip_config_cannot_name_gets_the_awk_line(tmp_path: Path) -> None:
+    """PIP_CONFIG_FILE's own file, and the legacy ~/.pip/pip.conf: no scope of `pip config` writes them."""
+    named = tmp_path / "named.conf"
+    named.write_text("[global]\ncert = /srv/gone.pem\n")
+    legacy = tmp_path / ".pip" / "pip.conf"
+    legacy.parent.mkdir()
+    legacy.write_text("[global]\ncert = /srv/gone.pem\n")
+    for fix in _pip_setting_fixes(named, HOME=str(tmp_path), PIP_CONFIG_FILE=str(named)):
+        assert fix.lines["shell"].startswith("CADOCTOR_SECTION='global' CADOCTOR_KEY='cert' CADOCTOR_VALUE=")
+        assert fix.lines["shell"].endswith(" '%s'" % named)
+    assert all(" awk '" in f.lines["shell"] for f in _pip_setting_fixes(legacy, HOME=str(tmp_path)))
+
+
+def test_the_section_edited_is_the_one_the_value_was_read_from() -> None:
+    """`[profile "my dev"]` as the file spells it: the edit and its line name that very section."""
+    config = "/home/u/.aws/config"
+    setting = Setting("botocore", "ca_bundle", "/srv/x", config, 'profile "my dev"')
+    examined = records.with_bundles(
+        records.with_environment(records.with_clients(("botocore", "1.44.8"), settings=(setting,)), AWS_PROFILE="dev"),
+        records.missing("/srv/x"),
+    )
+    fixes = value_fixes(examined, diagnose(examined))
+    assert [f.edit.section for f in fixes if f.edit] == ['profile "my dev"', 'profile "my dev"']
+    assert all("CADOCTOR_SECTION='profile \"my dev\"'" in f.lines["shell"] for f in fixes)
+    removal = fixes[-1]
+    assert "CADOCTOR_VALUE='' awk" in removal.lines["shell"]  # an empty value removes the key: never set empty

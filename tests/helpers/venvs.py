@@ -248,6 +248,21 @@ def pip_system_certs_venv() -> Path:
     return built(recipe) / recipe.product
 
 
+# the AWS CLI v1 from PyPI: `aws configure set`, the tool a config fix may print (1.44.87: the last for Python 3.9)
+AWSCLI = "awscli==1.46.2" if sys.version_info >= (3, 10) else "awscli==1.44.87"
+AWSCLI_CHECK = """\
+import os, sys
+assert os.access(os.path.join(os.path.dirname(sys.executable), "aws"), os.X_OK), "no aws beside python"
+print("ready")
+"""
+
+
+def awscli_venv() -> Path:
+    """The python of a venv with the AWS CLI (`python -m awscli`): it edits ~/.aws/config itself."""
+    recipe = _venv_recipe("awscli", (AWSCLI,), AWSCLI_CHECK)
+    return built(recipe) / recipe.product
+
+
 PIPX = "pipx==1.18.4" if sys.version_info >= (3, 11) else "pipx==1.11.1"  # the newest for Pythons before 3.11
 # What installing cadoctor from a checkout fetches: the build backend, the dependencies, and what pipx puts in
 # its shared venv. Downloaded once, so that the README's install commands run offline (PIP_NO_INDEX).
@@ -292,3 +307,51 @@ def ansible_venv() -> Path:
     """The python of a venv with ansible-core from PyPI (ansible-playbook beside it), for the fleet recipe."""
     recipe = _venv_recipe("ansible", pins_for(ANSIBLE_PINS, "ansible-core"), ANSIBLE_CHECK)
     return built(recipe) / recipe.product
+
+
+# Clients whose context flags changed in a release: urllib3 copies Python 3.13's default flags from 2.3, httpx builds
+# its context with ssl.create_default_context from 0.28 (tests/clients/test_verify_flags.py).
+OLD_FLAGS_PINS = ("requests==2.32.3", "urllib3==2.2.3", "httpx==0.27.2", CERTIFI)
+OLD_FLAGS_CHECK = """\
+import httpx, requests, urllib3
+assert urllib3.__version__ == "2.2.3" and httpx.__version__ == "0.27.2", (urllib3.__version__, httpx.__version__)
+print("ready")
+"""
+
+
+def venv_on(minor: str, tool: str, requirements: tuple[str, ...], check: str) -> Path:
+    """The python of a venv that another CPython on this machine (`3.13`) makes, with `requirements` from PyPI.
+
+    Python 3.13's default context verifies with other flags than older ones: what a client does on it is measured
+    there, whatever interpreter runs the suite. Skips where that Python is not here.
+    """
+    from helpers.artefacts import pip_install
+    from helpers.interpreters import python_or_skip
+
+    other = python_or_skip(minor)
+
+    def build(python: Path, directory: Path, log: Path) -> None:
+        venv = directory / "other"
+        run_step("venv", [other, "-m", "venv", str(venv)], index_env(), directory, log)
+        pip_install(venv / "bin" / "python", requirements, index_env(), log)
+
+    recipe = Recipe(
+        tool="%s-on-%s" % (tool, minor),
+        version=CLIENTS_VENV,
+        requirements=("pip",),
+        product="other/bin/python",
+        files=(("requirements.txt", "\n".join((other, *requirements))),),  # in the digest: another set builds afresh
+        build=build,
+        check=("-W", "ignore", "-c", check),
+    )
+    return built(recipe) / recipe.product
+
+
+def clients_venv_on(minor: str) -> Path:
+    """The python of a venv of CPython `minor` with the clients CLIENTS.md measured (the newest pins)."""
+    return venv_on(minor, "clients", CLIENT_PINS[max(CLIENT_PINS)], CLIENTS_CHECK)
+
+
+def old_flags_venv_on(minor: str) -> Path:
+    """The python of a venv of CPython `minor` with urllib3 2.2 and httpx 0.27: contexts without 3.13's flags."""
+    return venv_on(minor, "old-flags", OLD_FLAGS_PINS, OLD_FLAGS_CHECK)

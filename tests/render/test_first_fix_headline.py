@@ -1,4 +1,4 @@
-"""The report's "Fix first" line never puts forward a fix whose trial showed it does not work."""
+"""The report's "Fix first" line puts forward only a fix shown to work, and says what no working fix addresses."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import io
 from helpers.records import facts
 from rich.console import Console
 
-from cadoctor._model import Finding, Fix, Report, Severity
+from cadoctor._model import ClientTrial, Finding, Fix, Report, Severity
 from cadoctor._render.report import render_human
 
 BROKEN = (Finding("client-host-fails", Severity.ERROR, "requests would fail it"),)
@@ -20,11 +20,48 @@ def headline(*fixes: Fix) -> str:
     return stream.getvalue().splitlines()[1]
 
 
-def test_a_failed_fix_is_never_the_headline() -> None:
-    """The first fix failed: the next one that did not fail leads, labelled as not tried."""
+def test_an_untried_fix_is_never_put_forward_as_the_fix() -> None:
+    """No fix worked: the line says so, and names the first untried one as the one to try, labelled so."""
     failed = Fix("env", "Point A at /x", ("client-host-fails",), env={"A": "/x"}, verified=False)
     untried = Fix("command", "Run update-ca-certificates", ("client-host-fails",), verified=None)
-    assert headline(failed, untried) == "Fix first: Run update-ca-certificates [command, not tried]"
+    assert headline(untried, failed) == (
+        "No fix was shown to work here; to try first: Run update-ca-certificates [command, not tried]"
+    )
+
+
+def test_a_fix_for_a_warning_that_worked_says_the_error_remains() -> None:
+    """The only fix that worked is for a warning: it leads, and the next line says the error has no working fix."""
+    warning = Finding("override-replaces-defaults", Severity.WARNING, "")
+    worked = Fix("env", "Point B at /y", ("override-replaces-defaults",), verified=True)
+    untried = Fix("command", "Run update-ca-certificates", ("client-host-fails",), verified=None)
+    stream = io.StringIO()
+    report = Report(facts=facts(), findings=(*BROKEN, warning), fixes=(worked, untried))
+    render_human(report, Console(file=stream, width=200))
+    assert stream.getvalue().splitlines()[1:3] == [
+        "Fix first: Point B at /y [env, verified]",
+        "It leaves client-host-fails: no fix for it was shown to work",
+    ]
+
+
+def test_a_fix_tried_for_only_some_of_its_clients_is_labelled_partly_tried() -> None:
+    """uv was not tried: the fix is not verified, and the list says which client worked and which was not shown."""
+    partly = Fix(
+        "env",
+        "Point A at /x for requests, uv",
+        ("client-host-fails",),
+        verified=None,
+        clients=("requests", "uv"),
+        trials=(
+            ClientTrial("requests", True, "requests 2.32.3", "the host answered HTTP 404"),
+            ClientTrial("uv", None, None, "no request is made through it"),
+        ),
+    )
+    stream = io.StringIO()
+    render_human(Report(facts=facts(), findings=BROKEN, fixes=(partly,)), Console(file=stream, width=200))
+    text = stream.getvalue()
+    assert text.splitlines()[1].endswith("[env, partly tried]")
+    assert "     requests: worked (the host answered HTTP 404)" in text
+    assert "     uv: not shown (no request is made through it)" in text
 
 
 def test_when_every_fix_failed_none_is_put_forward() -> None:

@@ -193,11 +193,6 @@ def test_node_ignoring_ssl_cert_file_is_a_warning_naming_its_own_variable() -> N
     assert list(stack_findings(node("--use-openssl-ca", SSL_CERT_FILE="/srv/ca.pem"))) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="stack-ignores-variable for a program stack without switches (librdkafka, grpc core, libcurl, mysql) "
-    "reads '(unless started with )': the parenthesis is written even when the row has no switch",
-)
 def test_a_stack_without_switches_is_not_told_to_start_with_one() -> None:
     """A program stack that never reads the default paths and has no switch is not offered an empty one."""
     examined = facts(

@@ -88,7 +88,7 @@ def candidate_paths(
     for distribution in distributions:
         add(distribution.bundle, "client:" + distribution.name)
         add(distribution.store, "client:" + distribution.name)
-    for setting in settings:
+    for setting in settings:  # a file, a folder, a relative path (from the process's cwd, as the clients open it)
         if setting.key in ("cert", "ca_bundle"):
             add(setting.value, "setting:%s %s" % (setting.client, setting.key))
             add(_from_cwd(setting.value, runtime), "setting:%s %s" % (setting.client, setting.key))
@@ -103,8 +103,12 @@ def _from_cwd(value: str, runtime: Runtime) -> str | None:
 
 
 def _chosen_by_user(roles: list[str]) -> bool:
-    """A file a CA variable names: an override, judged in full against the public roots (what it breaks)."""
-    return any(role.startswith("env:") for role in roles)
+    """A file or folder a CA variable or setting names: an override, read in full (what it holds, what it breaks).
+
+    A configuration file's value is the user's choice as much as a variable's: the folder pip.conf's `cert`
+    names may be the one store on the host that holds a failing host's root.
+    """
+    return any(role.startswith(("env:", "setting:")) for role in roles)
 
 
 def _public_file(path: str, roles: list[str], root: FileRoot) -> bool:
@@ -147,10 +151,10 @@ def inventory(
         if real in seen and seen[real].realpath:
             bundles.append(replace(seen[real], path=path, roles=tuple(roles)))
             continue
+        # a folder's files that no hash link reaches count too: a root copied into /etc/ssl/certs by hand is the
+        # answer to why a host fails, not "no copy here" (a local anchor folder is never linked at all)
         whole = chosen[real] or (
-            names is not None
-            and os.path.isabs(path)
-            and store_holds(path, names, loose="local-anchors" in roles, carried=True)
+            names is not None and os.path.isabs(path) and store_holds(path, names, loose=True, carried=True)
         )
         if whole:
             from cadoctor._facts.certs.bundle import inventory_bundle  # parsing: datetime, hashlib, the DER reader

@@ -4,7 +4,9 @@ With a host, a fix is shown to work for a client only when that client, with the
 request to the host: any HTTP answer (even 404) or gRPC status proves the chain verified. A verification error
 says it did not; anything else (refused, timed out, not HTTP) proves nothing either way. Without a host, each
 library is asked which store it now resolves, and whether that store holds the roots it lacked. This job alone
-ever imports a client library: the examined interpreter's own, which may have no cadoctor installed.
+ever imports a client library: the examined interpreter's own, which may have no cadoctor installed. uv is a
+program, not a library: the uv distribution of the examined environment names its own binary (`find_uv_bin`), and
+this child runs that binary once, for one direct-URL download that installs and caches nothing.
 """
 
 import os
@@ -27,7 +29,11 @@ ROUTES = {
     "botocore": "botocore",
     "grpcio": "grpcio",
     "pip": "pip",
+    "google-auth/urllib3": "google-auth/urllib3",  # google.auth.transport.urllib3's own PoolManager
+    "uv": "uv",
 }
+# What a route's version is read from, where its name is not a distribution's
+_DISTRIBUTIONS = {"google-auth/urllib3": "google-auth"}
 
 Verdict = Tuple[Optional[bool], str]
 
@@ -191,12 +197,78 @@ def _through_pip(url: str, timeout: float) -> Verdict:
         return _answered(session.get(url + "simple/cadoctor-trial/", timeout=timeout).status_code)
 
 
+def _through_google_auth_urllib3(url: str, timeout: float) -> Verdict:
+    """google-auth's urllib3 transport: AuthorizedHttp builds its own PoolManager (certifi's file when it imports)."""
+    credentials = _library("google.auth.credentials").AnonymousCredentials()  # sends no token
+    http = _library("google.auth.transport.urllib3").AuthorizedHttp(credentials)
+    return _answered(http.urlopen("GET", url, retries=False, timeout=timeout, redirect=False).status)
+
+
+# uv's own words: a verification failure, a CA setting it refuses before any request, an answer from the host
+_UV_REJECTED = ("invalid peer certificate",)
+_UV_REFUSED = ("No CA certificates were loaded", "failed to build HTTP client")
+_UV_ANSWERED = ("Failed to read metadata", "HTTP status", "Unsupported `Content-Type`", "not found in the package")
+_UV_TREE = "\u2502\u251c\u2570\u2500\u25b6\u00d7 "  # the box-drawing tree uv draws its causes with
+# Variables that send uv to other hosts or keep it offline: none shapes its trust, so the trial leaves them out
+_UV_ELSEWHERE = ("UV_INDEX", "UV_INDEX_URL", "UV_DEFAULT_INDEX", "UV_EXTRA_INDEX_URL", "UV_FIND_LINKS", "UV_OFFLINE")
+
+
+def _through_uv(url: str, timeout: float) -> Verdict:
+    """The examined environment's uv binary resolving one direct-URL wheel from the host, writing nothing.
+
+    `uv pip compile - --no-index --no-cache` reads the one requirement from stdin and prints a resolution: no
+    index is asked, no cache or environment is written, and its CA variables and configuration are the process's.
+    """
+    import subprocess
+
+    try:
+        binary = _library("uv").find_uv_bin()  # the distribution's own resolver: never a name looked up on PATH
+    except Exception as exc:
+        return None, "uv's binary was not found by its package here: %s" % _short(exc)
+    env = {k: v for k, v in os.environ.items() if k not in _UV_ELSEWHERE}
+    env.update({"UV_HTTP_RETRIES": "0", "UV_HTTP_TIMEOUT": "%d" % max(1, int(timeout)), "NO_COLOR": "1"})
+    env.update({"UV_NO_PROGRESS": "1", "UV_PYTHON_DOWNLOADS": "never"})
+    argv = [str(binary), "pip", "compile", "-", "--no-index", "--no-cache", "--no-header"]
+    requirement = "cadoctor-trial @ %scadoctor_trial-0-py3-none-any.whl\n" % url
+    try:
+        done = subprocess.run(
+            [*argv, "--python", sys.executable],
+            input=requirement.encode(),
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            timeout=timeout + 15,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        return None, "uv could not be run: %s" % _short(exc)
+    lines = [_uv_line(line) for line in done.stdout[-65536:].decode("utf-8", "replace").splitlines()]
+    lines = [line for line in lines if line]
+    for words, verdict in ((_UV_REJECTED, False), (_UV_REFUSED, False), (_UV_ANSWERED, True)):
+        said = next((line for word in words for line in lines if word in line), None)  # the first word says most
+        if said is not None:
+            return verdict, ("the host answered: %s" % said if verdict else said)[:300]
+    if done.returncode == 0:
+        return True, "the host answered: uv resolved the wheel"
+    return None, "no answer to judge by: %s" % (" | ".join(lines[-3:])[:300] or "uv exited %d" % done.returncode)
+
+
+def _uv_line(line: str) -> str:
+    """One line of uv's report without its tree drawing and its `error:`/`cause:` lead."""
+    line = " ".join(line.split()).strip(_UV_TREE)
+    for lead in ("error: ", "cause: "):
+        line = line[len(lead) :] if line.startswith(lead) else line
+    return line
+
+
 def _run(route: str, host: str, port: int, timeout: float) -> Verdict:
     """One request through one library."""
     name = "[%s]" % host if ":" in host else host
     url = "https://%s:%d/" % (name, port)
     if route == "grpcio":
         return _through_grpc(name, port, timeout)
+    if route == "uv":
+        return _through_uv(url, timeout)
     runners: Dict[str, Callable[[str, float], Verdict]] = {
         "requests": _through_requests,
         "httpx": _through_httpx("httpx"),
@@ -207,6 +279,7 @@ def _run(route: str, host: str, port: int, timeout: float) -> Verdict:
         "aiohttp": _through_aiohttp,
         "botocore": _through_botocore,
         "pip": _through_pip,
+        "google-auth/urllib3": _through_google_auth_urllib3,
     }
     return runners[route](url, timeout)
 
@@ -267,7 +340,7 @@ def _version(route: str) -> str:
     try:
         from importlib.metadata import version
 
-        return "%s %s" % (route, version(route))
+        return "%s %s" % (route, version(_DISTRIBUTIONS.get(route, route)))
     except Exception:
         return route
 
@@ -295,9 +368,12 @@ def trial(request: Dict[str, Any]) -> Dict[str, Any]:
         route = ROUTES.get(name)
         if route is None:
             continue
+        absent = False
         try:
             ok, detail = _run(route, host, port, timeout)
+        except ImportError as exc:  # not a client of this interpreter: it cannot even be imported here
+            ok, detail, absent = None, "it does not import here: %s" % _short(exc), True
         except Exception as exc:  # the library's own failure is the answer for it
             ok, detail = _failure(exc)
-        answer["clients"][name] = {"ok": ok, "detail": detail, "via": _version(route)}
+        answer["clients"][name] = {"ok": ok, "detail": detail, "via": _version(route), "absent": absent}
     return answer

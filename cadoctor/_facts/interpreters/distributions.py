@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 from collections.abc import Collection, Iterable, Mapping, Sequence
 
 from cadoctor._facts.child.distributions import installed
 from cadoctor._facts.child.files import Files
 from cadoctor._facts.child.resolvers import Resolvers
 from cadoctor._facts.fs.fileroot import HOST, FileRoot
+from cadoctor._facts.interpreters.ini import first_bracket, ini_sections, ini_value
 from cadoctor._model import Distribution, Injector, Setting
 from cadoctor._record import record
 
@@ -137,47 +139,23 @@ def folders_of_interpreter(
     return tuple(folders)
 
 
-# Configuration files that change a client's trust, in the order each client reads them (later ones win).
-_PIP_FILES = ("/etc/xdg/pip/pip.conf", "/etc/pip.conf", "{home}/.pip/pip.conf", "{config}/pip/pip.conf")
+# pip's own sections for `pip install` and `pip download` (each beats [global], whatever file sets it).
+_PIP_COMMANDS = ("install", "download")
 _UV_FILES = ("/etc/uv/uv.toml", "{config}/uv/uv.toml")
 _CONFIG_LIMIT = 256 * 1024  # a configuration file larger than this is read only this far
 
 
-def _text(files: Files, path: str) -> str | None:
+def config_text(path: str, files: Files | None = None) -> str | None:
     """The start of a configuration file as text, None when it cannot be read (a FIFO never blocks)."""
     try:
-        return files.read(path, _CONFIG_LIMIT).decode("utf-8", "replace")
-    except OSError:
+        return (files or Files()).read(path, _CONFIG_LIMIT).decode("utf-8", "replace")
+    except (OSError, ValueError):
         return None
-
-
-def _ini_value(files: Files, path: str, sections: tuple[str, ...], key: str) -> str | None:
-    """A key's value in an INI file's sections (the last one set wins; '' when set empty), read bounded.
-
-    Lines that are not a section, a comment or `key = value` are skipped: a damaged file still answers for
-    what it does say (pip itself stops on it, and says so). An empty value is a fact too: pip ignores it,
-    botocore refuses to build a client.
-    """
-    text = _text(files, path)
-    if text is None:
-        return None
-    section, value = None, None
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line[0] in "#;":
-            continue
-        if line.startswith("[") and line.endswith("]"):
-            section = line[1:-1].strip()
-            continue
-        name, sep, rest = line.replace(":", "=", 1).partition("=") if "=" not in line else line.partition("=")
-        if sep and section in sections and name.strip().lower() == key:
-            value = rest.strip()  # an empty value too: botocore refuses it, or stops verifying
-    return value
 
 
 def _toml_flag(files: Files, path: str, key: str) -> str | None:
     """`true`/`false` of a top-level `key = true` line of a TOML file, read bounded (no TOML parser needed)."""
-    text = _text(files, path)
+    text = config_text(path, files)
     if text is None:
         return None
     for line in text.splitlines():
@@ -189,38 +167,138 @@ def _toml_flag(files: Files, path: str, key: str) -> str | None:
     return None
 
 
-def client_settings(environ: Mapping[str, str], prefix: str, root: FileRoot = HOST) -> tuple[Setting, ...]:
+def _home_expanded(value: str, environ: Mapping[str, str]) -> str:
+    """A leading `~` as the examined process's HOME (os.path.expanduser's reading of it)."""
+    home = environ.get("HOME")
+    if home and (value == "~" or value.startswith("~/")):
+        return home.rstrip("/") + value[1:]
+    return value
+
+
+def _expanded(value: str, environ: Mapping[str, str]) -> str:
+    """`$NAME`, `${NAME}` and a leading `~` filled in from the examined process's environment (unknown ones kept).
+
+    botocore expands AWS_CONFIG_FILE so (os.path.expandvars, then expanduser) before it opens the file.
+    """
+
+    def variable(match: re.Match[str]) -> str:
+        name = match.group(1) or match.group(2)
+        return environ.get(name, match.group(0))
+
+    return _home_expanded(re.sub(r"\$(?:(\w+)|\{([^}]*)\})", variable, value), environ)
+
+
+def pip_scopes(environ: Mapping[str, str], prefix: str) -> dict[str, list[str]]:
+    """Pip's configuration files by the scope `pip config --SCOPE` names, each in reading order (configuration.py).
+
+    `global`: each of XDG_CONFIG_DIRS's `pip/pip.conf`, then /etc/pip.conf; `user`: ~/.pip/pip.conf, then the XDG
+    config home's; `site`: the prefix's pip.conf. `pip config --SCOPE set` writes the last file of its scope.
+    """
+    home = environ.get("HOME") or ""
+    system = [d.rstrip("/") for d in (environ.get("XDG_CONFIG_DIRS") or "").split(":") if d.strip()]
+    config = (environ.get("XDG_CONFIG_HOME") or "").strip() or (home + "/.config" if home else "")
+    return {
+        "global": [d + "/pip/pip.conf" for d in (system or ["/etc/xdg"]) if d.startswith("/")] + ["/etc/pip.conf"],
+        "user": [home + "/.pip/pip.conf", config + "/pip/pip.conf"] if home else [],
+        "site": [prefix + "/pip.conf"] if prefix else [],
+    }
+
+
+def _pip_files(environ: Mapping[str, str], prefix: str, root: FileRoot) -> list[str]:
+    """Pip's configuration files in the order it reads them, a later one's key winning.
+
+    The global ones, the user ones (left out when PIP_CONFIG_FILE names a file that exists), the site one, then
+    PIP_CONFIG_FILE's own; PIP_CONFIG_FILE=/dev/null: no file at all.
+    """
+    named = environ.get("PIP_CONFIG_FILE")
+    if named == os.devnull:
+        return []
+    scopes = pip_scopes(environ, prefix)
+    users = [] if named and root.exists(named) else scopes["user"]
+    return scopes["global"] + users + scopes["site"] + ([named] if named else [])
+
+
+def _pip_cert(environ: Mapping[str, str], prefix: str, root: FileRoot, reader: Files, first: bool) -> Setting | None:
+    """Pip's `cert` as its files decide it: the last file's [install]/[download] value, else its [global] one.
+
+    pip merges every file, a later one winning key by key, then lets a command's own section beat [global]; a
+    value set empty is dropped then, so it leaves the other section's (kept with '' when nothing else is set).
+    """
+    last: dict[bool, Setting] = {}  # by whether it is a command's own section
+    for path in _pip_files(environ, prefix, root):
+        text = config_text(path, reader)
+        if text is None:
+            continue
+        sections = ini_sections(text, first)
+        for section in ("global", *_PIP_COMMANDS):
+            found = ini_value(sections, section, "cert")
+            if found is not None:  # pip's `path` options take `~` as the home folder
+                value = _home_expanded(found[0], environ)
+                last[section != "global"] = Setting("pip", "cert", value, path, found[1])
+    ordered = [last[k] for k in (True, False) if k in last]
+    return next((s for s in ordered if s.value), ordered[-1] if ordered else None)
+
+
+def aws_profile_of(section: str) -> str | None:
+    """The AWS profile a config section is for, as botocore reads the name (`profile "my name"`: my name)."""
+    if section == "default":
+        return section
+    if not section.startswith("profile"):
+        return None
+    try:
+        parts = shlex.split(section)
+    except ValueError:
+        return None
+    return parts[1] if len(parts) == 2 else None
+
+
+def _program_on_path(name: str) -> str | None:
+    """Where the shell of whoever runs cadoctor finds a program: the one who pastes a fix's line runs it there."""
+    for folder in os.environ.get("PATH", "").split(":"):
+        candidate = folder.rstrip("/") + "/" + name
+        if folder.startswith("/") and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def _aws_ca_bundle(environ: Mapping[str, str], root: FileRoot, reader: Files, first: bool) -> Setting | None:
+    """Botocore's `ca_bundle` in its config file, in the section of the profile in use (botocore's configloader).
+
+    The profile is AWS_DEFAULT_PROFILE's, else AWS_PROFILE's, else `default`; of the sections naming it
+    (`[default]`, `[profile default]`, `[profile "x"]`), the last one in the file is the profile, whole.
+    """
+    path = _expanded(environ.get("AWS_CONFIG_FILE") or "~/.aws/config", environ)
+    text = config_text(path, reader) if path.startswith("/") else None
+    if text is None:
+        return None
+    profile = environ.get("AWS_DEFAULT_PROFILE") or environ.get("AWS_PROFILE") or "default"
+    sections = ini_sections(text, first)
+    chosen = [name for name in sections if aws_profile_of(name) == profile]
+    found = ini_value(sections, chosen[-1], "ca_bundle") if chosen else None
+    if found is None:
+        return None
+    tool = _program_on_path("aws") if root.is_host else None  # an image's own CLI is not this shell's
+    return Setting("botocore", "ca_bundle", found[0], path, found[1], tool)
+
+
+def client_settings(
+    environ: Mapping[str, str], prefix: str, root: FileRoot = HOST, python: str = ""
+) -> tuple[Setting, ...]:
     """What configuration files set for the clients' trust: pip's `cert`, botocore's `ca_bundle`, uv's switches.
 
-    A key set empty is kept with the value '' (each client has its own answer to it).
+    Each file is read as its client reads it (`ini`: the configparser rules of `python`, the examined
+    interpreter's version); a key set empty is kept with the value '' (each client has its own answer to it).
     """
     reader = Files(None if root.is_host else root.host)
+    first = first_bracket(python)
     home = environ.get("HOME") or ""
     config = environ.get("XDG_CONFIG_HOME") or (home + "/.config" if home else "")
-    found: list[Setting] = []
-
-    def files(templates: tuple[str, ...]) -> list[str]:
-        """The templates filled in, without the ones needing an unknown home."""
-        return [t.format(home=home, config=config) for t in templates if not ("{" in t and not home)]
-
-    pip_files = files(_PIP_FILES) + ([prefix + "/pip.conf"] if prefix else [])
-    if environ.get("PIP_CONFIG_FILE") == os.devnull:
-        pip_files = []  # pip reads no configuration file at all then
-    elif environ.get("PIP_CONFIG_FILE"):
-        pip_files.append(environ["PIP_CONFIG_FILE"])
-    cert = None
-    for path in pip_files:
-        value = _ini_value(reader, path, ("global", "download", "install"), "cert") if path else None
-        cert = Setting("pip", "cert", value, path) if value is not None else cert
-    if cert is not None:
-        found.append(cert)
-    aws = environ.get("AWS_CONFIG_FILE") or (home + "/.aws/config" if home else "")
-    profile = environ.get("AWS_PROFILE") or environ.get("AWS_DEFAULT_PROFILE") or "default"
-    section = "default" if profile == "default" else "profile " + profile
-    bundle = _ini_value(reader, aws, (section,), "ca_bundle") if aws else None
-    if bundle is not None:
-        found.append(Setting("botocore", "ca_bundle", bundle, aws))
-    uv_files = files(_UV_FILES) + ([environ["UV_CONFIG_FILE"]] if environ.get("UV_CONFIG_FILE") else [])
+    found = [
+        s for s in (_pip_cert(environ, prefix, root, reader, first), _aws_ca_bundle(environ, root, reader, first)) if s
+    ]
+    templates = [t for t in _UV_FILES if not ("{" in t and not home)]
+    uv_files = [t.format(config=config) for t in templates]
+    uv_files += [environ["UV_CONFIG_FILE"]] if environ.get("UV_CONFIG_FILE") else []
     for key in ("system-certs", "native-tls"):
         for path in uv_files:
             flag = _toml_flag(reader, path, key)

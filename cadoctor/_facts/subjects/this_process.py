@@ -102,7 +102,7 @@ def facts_of_runtime(
     found = read_installed(runtime.site_folders, clients, root, python=runtime.python_version, system=runtime.system)
     runtime = _with_certifi(runtime, found.certifi)
     distributions, injectors = found.distributions, found.injectors
-    settings = client_settings(runtime.environment, runtime.prefix, root)
+    settings = client_settings(runtime.environment, runtime.prefix, root, runtime.python_version)
     bundles = light_inventory(runtime, root) if light else inventory(runtime, root, distributions, settings, names)
     systems = system_libraries({lib.realpath: lib.openssldir for lib in libraries}, root) if wants_loader else ()
     tools, anchors = ((), ()) if light else _anchors(runtime, root)

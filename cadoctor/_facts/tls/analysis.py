@@ -25,24 +25,29 @@ def sought_issuers(made: Iterable[Handshake | HostCheck]) -> frozenset[bytes]:
     """The names failing handshakes need found on disk: a host check reads in full only the files holding them.
 
     The issuer each chain ends at, and the intermediates the server sent: a store that trusts one of those
-    instead of a root anchors a partial chain.
+    instead of a root anchors a partial chain. A chain the strict rules refused reached a root: which files
+    supply it is what its fix names.
     """
     names: set[bytes] = set()
     for item in made:
-        if isinstance(item, Handshake) and reached_no_trusted_root(item.outcome):
+        if isinstance(item, Handshake) and (reached_no_trusted_root(item.outcome) or rejected_strictly(item.outcome)):
             names.update(sought_names(describe_chain(item.chain)))
     return frozenset(names)
 
 
-def strict_rejection(chain: tuple[bytes, ...], bundles: Iterable[Bundle]) -> str | None:
-    """The certificate VERIFY_X509_STRICT rejects in this chain: one the server sent, or the root a store supplies.
+def strict_rejection(chain: tuple[bytes, ...], bundles: Iterable[Bundle]) -> tuple[str | None, bool | None]:
+    """The certificate VERIFY_X509_STRICT rejects in this chain, and whether its stores accept it without any flag.
 
-    It is asked of the stores a default context reads (its CA file and folders), with 3.13's flags.
+    The certificate is one the server sent, or the root a store supplies; without a flag is how a client's own
+    bare context verifies. Both are asked of the stores a default context reads (its CA file and folders).
     """
     in_effect = [b for b in bundles if any(role.startswith("in-effect:") for role in b.roles)]
     sources = [b.path for b in in_effect if b.kind in ("file", "directory")]
-    checked = verdicts(chain, sources, strict=True) if sources else ()
-    return next((v.rejected for v in checked if not v.ok and v.rejected), None) if isinstance(checked, tuple) else None
+    checked = verdicts(chain, sources, strict=True, anchors=True) if sources else ()
+    if not isinstance(checked, tuple) or not checked:
+        return None, None
+    rejected = next((v.rejected for v in checked if not v.ok and v.rejected), None)
+    return rejected, any(v.plain for v in checked)
 
 
 def analyse(
@@ -69,22 +74,27 @@ def analyse(
     accepted = bool(outcome.get("ok"))
     checked: tuple[StoreVerdict, ...] | str = ()
     cafiles = list(stores)
-    if cafiles and (accepted or rejected_certificates(outcome)):
-        checked = verdicts(made.chain, cafiles, strict)
+    if cafiles and (accepted or rejected_certificates(outcome)):  # each answer with and without the default flags
+        checked = verdicts(made.chain, cafiles, strict, anchors=True)
     chain = describe_chain(made.chain)
     top_issuer: str | None = None
     holders: tuple[RootHolder, ...] = ()
     public: bool | None = None
     anchored: str | None = None
     strictly: str | None = None
+    plain: bool | None = None  # the default context's stores without its flags, where a flag decided the outcome
     if rejected_strictly(outcome):  # which certificate the strict rules refused, asked of the stores in effect
-        strictly = strict_rejection(made.chain, bundles)
+        strictly, plain = strict_rejection(made.chain, bundles)
+        if strictly is not None and chain and not any(c.subject == strictly for c in chain):
+            # a root a store supplies, not the server: the files that hold it are what its fix must name
+            top_issuer, holders, _ = find_root_holders(chain, bundles, verify=False)
+            public = reaches_public_roots(chain[-1:], mozilla)
     if reached_no_trusted_root(outcome):
         top_issuer, holders, public = find_root_holders(chain, bundles, strict=strict)
     elif accepted and outcome.get("anchor"):  # verified up to an intermediate: only PARTIAL_CHAIN let it through
         anchor, holders = partial_anchor(outcome["anchor"], bundles)
         if anchor is not None:
-            anchored, top_issuer = anchor.subject, anchor.issuer
+            anchored, top_issuer, plain = anchor.subject, anchor.issuer, False
     if anchored is None and accepted and chain:  # is its root a public one, or a private root trusted here?
         whole = outcome.get("chain_whole") is not False or len(chain) > 1 or chain[0].self_issued
         public = reaches_public_roots(chain, mozilla) if whole else None
@@ -117,4 +127,5 @@ def analyse(
         strict_rejected=strictly,
         stores=checked if isinstance(checked, tuple) else (),
         stores_problem=checked if isinstance(checked, str) else None,
+        default_plain=plain,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterable
 
 from cadoctor._facts.certs.chain import describe
@@ -131,6 +132,51 @@ def _anchor(held: list[bytes], issuer_der: bytes) -> str | None:
         return None
 
 
+def unlinked_copies(folder: str, issuer_der: bytes) -> tuple[str, ...]:
+    """The files of a hashed folder that hold the issuer alone, where no `<hash>.<n>` link for its name reaches them.
+
+    OpenSSL looks a root up in a folder only through those links: such a file (a root copied in by hand, never
+    hashed) is on disk and trusted by nothing that reads the folder. Only a file of one certificate counts: it is
+    what `openssl rehash` would link (a bundle in the folder, such as ca-certificates.crt, never is).
+    """
+    from cadoctor._facts.certs.names import subject_hash
+    from cadoctor._facts.certs.pem import pem_certificates
+    from cadoctor._facts.fs.disk import CERT_SUFFIXES, DIRECTORY_LIMIT, HASH_LINK
+
+    try:
+        prefix = os.path.join(folder, subject_hash(issuer_der))
+    except MalformedDER:
+        return ()
+    linked: set[tuple[int, int]] = set()
+    for index in range(DIRECTORY_LIMIT):
+        link = "%s.%d" % (prefix, index)
+        if not os.path.lexists(link):
+            break
+        with contextlib.suppress(OSError):
+            info = os.stat(link)
+            linked.add((info.st_dev, info.st_ino))
+    try:
+        with os.scandir(folder) as entries:
+            names = sorted(e.name for _, e in zip(range(DIRECTORY_LIMIT), entries))
+    except OSError:
+        return ()
+    found = []
+    for name in names:
+        if HASH_LINK.match(name) or not name.endswith(CERT_SUFFIXES):
+            continue
+        path = os.path.join(folder, name)
+        ders = pem_certificates(path)  # never blocks: a FIFO or a device gives nothing
+        if len(ders) != 1 or not with_subject(ders, issuer_der):
+            continue
+        try:
+            info = os.stat(path)
+        except OSError:
+            continue
+        if (info.st_dev, info.st_ino) not in linked:
+            found.append(path)
+    return tuple(found)
+
+
 def find_root_holders(
     chain: tuple[ChainCertificate, ...], bundles: Iterable[Bundle], *, verify: bool = True, strict: bool = False
 ) -> tuple[str | None, tuple[RootHolder, ...], bool | None]:
@@ -188,8 +234,12 @@ def find_root_holders(
             holders.append(RootHolder(bundle.path, roles[real], None, str(checked)))
         else:
             anchor = anchors.get(real) if verdict.partial_chain else None
+            hashed = bundle.kind == "directory" and "local-anchors" not in roles[real]  # an anchor folder is never
+            unlinked = unlinked_copies(bundle.path, issuer_der) if hashed and not verdict.ok else ()
             holders.append(
-                RootHolder(bundle.path, roles[real], verdict.ok, verdict.reason, verdict.partial_chain, anchor)
+                RootHolder(
+                    bundle.path, roles[real], verdict.ok, verdict.reason, verdict.partial_chain, anchor, False, unlinked
+                )
             )
     public = any("certifi" in h.roles for h in holders) if holders else None
     return top.subject if top.self_issued else top.issuer, tuple(holders), public

@@ -138,8 +138,10 @@ def verdicts(
     """The chain (leaf first) checked against each CA file or folder, or why it could not be checked at all.
 
     `strict` for a Python 3.13 or later, whose default context verifies with X509_STRICT and PARTIAL_CHAIN.
-    With `anchors`, each verdict also says whether the store anchors the chain only at a certificate that is not
-    a root (`partial_chain`: it verifies with PARTIAL_CHAIN and not without, whatever `strict` says).
+    With `anchors`, each verdict also says whether the chain verifies without any flag (`plain`: as a client that
+    builds its own context verifies it, on every Python) and whether the store anchors the chain only at a
+    certificate that is not a root (`partial_chain`: it verifies with PARTIAL_CHAIN and not without). The flags
+    a client's context carries decide which of the answers is its own (`_rules.verify_flags`).
     """
     if not chain:
         return "the server's chain was not received"
@@ -163,10 +165,10 @@ def verdicts(
         found = []
         for path in dict.fromkeys(locations):
             verdict = verifier.check(loaded, path, issuers, supplied, flags)
-            if anchors:  # without the flag, then with it alone (X509_STRICT is not the question here)
-                whole = verdict.ok if not flags else verifier.check(loaded, path, issuers, supplied, 0).ok
-                partial = not whole and verifier.check(loaded, path, issuers, supplied, PARTIAL_CHAIN).ok
-                verdict = replace(verdict, partial_chain=partial)
+            if anchors:  # without any flag, then with PARTIAL_CHAIN alone (X509_STRICT is not the question here)
+                plain = verdict.ok if not flags else verifier.check(loaded, path, issuers, supplied, 0).ok
+                partial = not plain and verifier.check(loaded, path, issuers, supplied, PARTIAL_CHAIN).ok
+                verdict = replace(verdict, partial_chain=partial, plain=plain)
             found.append(verdict)
         return tuple(found)
     finally:

@@ -292,3 +292,70 @@ def test_a_fifo_named_as_an_anchor_is_reported_unreadable_without_blocking() -> 
         assert "fifo" in finding["summary"]
         [anchor] = [a for a in report["anchors"] if a["path"].endswith("/corp.crt")]
         assert (anchor["form"], anchor["taken"], anchor["reason"]) == ("unreadable", False, "not-regular")
+
+
+def test_a_root_copied_into_the_hashed_folder_by_hand_is_named_and_added_the_distributions_way() -> None:
+    """`corp.pem` copied into /etc/ssl/certs (cert-copied-into-etc-ssl-certs-without-hash): no hash link, not in the
+    bundle, and the tool's run changes nothing; named where it is, moved to the anchors and added by the fix."""
+    ca = trustme.CA()
+    with store_copy() as store, loopback(ca) as port:
+        ca.cert_pem.write_to_path(str(store.scratch / "certs" / "corp.pem"))
+        store.update()  # what the threads tried first: nothing changed, so nothing was rehashed
+        assert store.handshake(port).startswith("failed")
+        report = store.check("--host", "localhost:%d" % port)
+        [host] = report["hosts"]
+        assert host["code"] == "host-unknown-ca"
+        [folder] = [h for h in host["holders"] if h.get("unlinked")]
+        assert folder["unlinked"] == [str(CERTS / "corp.pem")]
+        first = report["findings"][0]
+        assert first["code"] == "host-unknown-ca"
+        assert "%s holds it, but no <hash>.<n> link reaches it" % (CERTS / "corp.pem") in first["summary"]
+        fix = report["fixes"][0]
+        assert fix["lines"]["shell"] == "mv -- '%s' '%s' && update-ca-certificates" % (
+            CERTS / "corp.pem",
+            ANCHORS / "corp.crt",
+        )
+        _apply(store, fix)
+        assert store.handshake(port) == "ok"
+        assert store.handshake(port, capath="/etc/ssl/certs") == "ok"  # linked, and in the bundle
+        store.shell("%s --fresh" % TOOL)  # the tool's own rebuild keeps it now
+        assert store.handshake(port, capath="/etc/ssl/certs") == "ok"
+        after = store.check("--host", "localhost:%d" % port)
+        assert after["hosts"][0]["code"] is None, after["hosts"][0]
+        assert not report_codes(after) & {"host-unknown-ca", "capath-unhashed", "local-anchor-ignored"}
+
+
+def test_a_root_in_a_folder_of_its_own_without_links_is_rehashed_where_it_is(tmp_path: Path) -> None:
+    """SSL_CERT_DIR naming a folder whose root has no hash link: named, and `openssl rehash` of that folder fixes it."""
+    ca = trustme.CA()
+    folder = tmp_path / "cas"
+    folder.mkdir()
+    ca.cert_pem.write_to_path(str(folder / "corp.pem"))
+    with store_copy() as store, loopback(ca) as port:
+        env = clean_env(SSL_CERT_DIR=str(folder), SSL_CERT_FILE=str(tmp_path / "none.pem"))
+        done = store.run(
+            [
+                sys.executable,
+                "-m",
+                "cadoctor",
+                "check",
+                "--format",
+                "json",
+                "--no-verify",
+                "--host",
+                "localhost:%d" % port,
+            ],
+            env,
+        )
+        report = json.loads(done.stdout)
+        [folder_holder] = [h for h in report["hosts"][0]["holders"] if h.get("unlinked")]
+        assert folder_holder["unlinked"] == [str(folder / "corp.pem")]
+        fix = next(f for f in report["fixes"] if "host-unknown-ca" in f["addresses"])
+        assert fix["lines"]["shell"] == "openssl rehash '%s'" % folder
+        store.shell(fix["lines"]["shell"])
+        assert store.run([sys.executable, "-c", HANDSHAKE, str(port), str(folder)]).stdout.strip() == "ok"
+
+
+def report_codes(report: dict[str, Any]) -> set[str]:
+    """The finding codes of a report at warning level or above."""
+    return {f["code"] for f in report["findings"] if f["severity"] != "info"}

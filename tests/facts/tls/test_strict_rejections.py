@@ -109,7 +109,7 @@ def test_python_3_13_rejects_what_older_pythons_accept_and_says_which_certificat
     setup: tuple[str, Path, int],
 ) -> None:
     """3.11 verifies the host and 3.13 does not; checked as 3.13, the failure is host-strict-rejected, naming the
-    certificate the strict rules refuse and whether the server or a store here supplies it."""
+    certificate the strict rules refuse and the file that supplies it, fixed first by whoever issues it."""
     name, root, port = setup
     env = clean_env(SSL_CERT_FILE=str(root), SSL_CERT_DIR=str(root.parent / "none"))
     strict_python = python_or_skip("3.13")
@@ -123,12 +123,25 @@ def test_python_3_13_rejects_what_older_pythons_accept_and_says_which_certificat
     summary = found[0]["summary"]
     assert "VERIFY_X509_STRICT" in summary
     assert "Pythons before 3.13 accept this chain" in summary
+    # the host's own fixes: whoever issues the certificate fixes it (no local trust change does), then the code
+    first, relaxing = [
+        f for f in report["fixes"] if {"host-strict-rejected", "strict-verification"} & set(f["addresses"])
+    ]
+    assert first["kind"] == "server"
+    assert "host-strict-rejected" in first["addresses"]
+    assert relaxing["kind"] == "code"
+    assert relaxing["verified"] is None
+    assert "&= ~ssl.VERIFY_X509_STRICT" in relaxing["lines"]["python"]
     if name.startswith("leaf"):
         assert host["strict_rejected"] == "CN=localhost"
         assert "is one the server sends" in summary
+        assert found[0]["evidence"]["supplied_by"] == []
+        assert "The server's certificate 'CN=localhost'" in first["summary"]
     else:
         assert host["strict_rejected"] == "CN=cadoctor Strict %s" % name
-        assert "is the root a store here supplies" in summary
+        assert "is the root %s supplies" % root in summary
+        assert found[0]["evidence"]["supplied_by"] == [str(root)]
+        assert first["summary"].startswith("The CA 'CN=cadoctor Strict %s' in %s" % (name, root))
         strict = [f for f in report["findings"] if f["code"] == "strict-verification"]
         assert [f["evidence"]["path"] for f in strict] == [str(root)]  # the store's CA, counted by the DER reader
     assert "host-unknown-ca" not in {f["code"] for f in report["findings"]}
