@@ -24,7 +24,7 @@ from cadoctor._rules.client_values import (
     kind_of,
     resolved,
 )
-from cadoctor._rules.clients import judge, path_effects, says_of
+from cadoctor._rules.clients import host_verdicts, judge, path_effects, says_of
 from cadoctor._variables import CA_VARIABLES
 
 ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
@@ -183,9 +183,15 @@ def _unhashed_folder(facts: Facts, name: str, label: str, bundle: Bundle) -> Ite
     if not blind:
         return
     replaced = [c for c in blind if c.trust.source == name]  # the folder is its whole store: it trusts nothing
+    # a host whose root waits in the folder, failed by a client that reads it: the links are what that client needs
+    needing = [h for h in facts.hosts if not h.ok and any(x.path == bundle.path for x in h.holders)]
+    names = {c.name for c in blind}
+    hurt = sorted(
+        {v.name for h in needing for v in host_verdicts(h, tuple(blind)) if v.ok is False and v.name in names}
+    )
     yield Finding(
         "capath-unhashed",
-        ERROR if replaced else WARNING,
+        ERROR if replaced or hurt else WARNING,
         "%s holds %d certificate files but no hash links, and %s=%s makes %s read it as a CA folder: OpenSSL looks "
         "certificates up there by hash and finds nothing%s"
         % (
@@ -194,7 +200,13 @@ def _unhashed_folder(facts: Facts, name: str, label: str, bundle: Bundle) -> Ite
             label,
             bundle.path,
             ", ".join(c.name for c in blind),
-            " (it is the whole store of %s)" % ", ".join(c.name for c in replaced) if replaced else "",
+            (" (it is the whole store of %s)" % ", ".join(c.name for c in replaced) if replaced else "")
+            + (
+                "; %s fail%s %s, whose root is there"
+                % (", ".join(hurt), "s" if len(hurt) == 1 else "", ", ".join(h.target for h in needing))
+                if hurt
+                else ""
+            ),
         ),
         {
             "path": bundle.path,
