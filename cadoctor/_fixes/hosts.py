@@ -17,6 +17,7 @@ from cadoctor._fixes.verify_flags import partial_chain_fix, strict_fixes
 from cadoctor._model import Client, ClientTrust, Facts, Finding, Fix, HostCheck, StoreVerdict
 from cadoctor._record import replace
 from cadoctor._rules.client_table import STDLIB
+from cadoctor._rules.client_values import BREAKS
 from cadoctor._rules.clients import host_verdicts, judge, values_of
 from cadoctor._rules.verify_flags import DEFAULT, flags_of
 from cadoctor._text import has_control
@@ -276,7 +277,8 @@ def _truststore(facts: Facts, host: HostCheck, failing: list[Client], addresses:
     """
     if not os_store_holds(host):
         return None
-    reached = [c.name for c in failing if (c.name == STDLIB.family or getattr(rule_of(c, facts), "ssl_module", False))]
+    ssl_module = [c for c in failing if c.name == STDLIB.family or getattr(rule_of(c, facts), "ssl_module", False)]
+    reached = [c.name for c in ssl_module if c.trust.effect not in BREAKS]  # one that raises on its store still does
     if not reached:
         return None
     return Fix(

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from cadoctor._fixes.anchors import anchor_fixes
 from cadoctor._fixes.bundles import best_bundle, merged_fix
-from cadoctor._fixes.clients import client_fixes
+from cadoctor._fixes.clients import client_fixes, injector_fixes, store_fixes
 from cadoctor._fixes.complete import completed
 from cadoctor._fixes.hosts import host_fixes
 from cadoctor._fixes.settings import value_fixes
@@ -335,6 +335,8 @@ def propose(facts: Facts, findings: tuple[Finding, ...]) -> tuple[Fix, ...]:
             )
     fixes.extend(host_fixes(facts, findings))
     fixes.extend(client_fixes(facts, findings))
+    fixes.extend(store_fixes(facts, findings))
+    fixes.extend(injector_fixes(facts, findings))
     fixes.extend(value_fixes(facts, findings))
     fixes.extend(stack_fixes(facts, findings))
     unique: dict[tuple[object, ...], Fix] = {}

@@ -158,6 +158,8 @@ class ClientTrust:
             it verifies with its store.
         own_path: Its store is the file at `path`, judged on its own, although its kind is one the default
             context also reads (the OS store as uv or grpc read it, truststore's fallback file).
+        decided: How its default store was decided, when its own resolver's source said it (`certifi:
+            certifi/core.py where(): '/etc/ssl/certs/ca-certificates.crt'`); None: the rules table's model.
 
     """
 
@@ -170,6 +172,7 @@ class ClientTrust:
     effect: str | None = None
     own_path: bool = field(default=False, metadata=INTERNAL, compare=False)
     unchecked: tuple[str, ...] = field(default=(), metadata=INTERNAL, compare=False)  # read file by file (uv)
+    decided: str | None = field(default=None, compare=False)
 
 
 @record

@@ -11,9 +11,20 @@ import os
 from collections.abc import Iterator
 
 from cadoctor._model import Bundle, Facts, Finding, Severity
+from cadoctor._rules.client_judgement import reading_of
 from cadoctor._rules.client_table import SETTINGS
-from cadoctor._rules.client_values import resolved
-from cadoctor._rules.clients import judge, path_effects, says_of
+from cadoctor._rules.client_values import (
+    EMPTY_FOLDER,
+    HASH_LOOKUP,
+    HASHED,
+    LOADS,
+    NOTHING,
+    STORE,
+    UNHASHED,
+    kind_of,
+    resolved,
+)
+from cadoctor._rules.clients import host_verdicts, judge, path_effects, says_of
 from cadoctor._variables import CA_VARIABLES
 
 ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
@@ -39,8 +50,12 @@ def trust_served(facts: Facts) -> bool:
     return loaded or any(b.usable for b in capaths)
 
 
-def _env_problem(name: str, bundle: Bundle) -> str | None:
-    """Say what is wrong with the path a CA variable names, or None."""
+def _env_problem(name: str, bundle: Bundle, takes_folders: bool = False) -> str | None:
+    """Say what is wrong with the path a CA variable names, or None.
+
+    A folder named where a file is wanted is said by its kind (hashed or not): clients that take a folder there
+    (requests, pip: `takes_folders`) read it as one, by its hash links; for the others it is no file.
+    """
     wants_directory = name == "SSL_CERT_DIR"
     if bundle.file_type == "relative":
         return "is relative (%s)" % bundle.path
@@ -49,7 +64,8 @@ def _env_problem(name: str, bundle: Bundle) -> str | None:
     if wants_directory:
         return None if bundle.kind == "directory" else "is a %s, not a directory" % bundle.file_type
     if bundle.kind == "directory":
-        return "is a directory, not a file"
+        folder = _FOLDERS.get(kind_of(bundle.path, bundle, not bundle.parsed), "a folder")
+        return "is %s" % folder if takes_folders else "is %s, not a file" % folder
     if bundle.kind != "file":
         return bundle.error
     if bundle.size == 0:
@@ -60,6 +76,8 @@ def _env_problem(name: str, bundle: Bundle) -> str | None:
         return "holds no parseable certificate (%d blocks marked)" % bundle.marked
     return None
 
+
+_FOLDERS = {HASHED: "a hashed folder", UNHASHED: "a folder without hash links", EMPTY_FOLDER: "an empty folder"}
 
 # Configuration settings judged as the variables are, with the file they come from; who reads each.
 _SETTING_READERS = {"pip.conf cert": "pip", "aws config ca_bundle": "botocore, AWS CLI"}
@@ -88,7 +106,9 @@ def env_path_invalid(facts: Facts) -> Iterator[Finding]:
 
     Each installed client is judged by its own reading of the value: a hashed folder in REQUESTS_CA_BUNDLE is a
     CA folder to requests and an error to botocore; an empty one is nothing to requests and an error to botocore.
-    An error when Python's ssl reads it, or when a client installed here raises, hangs or aborts on it.
+    An error when Python's ssl reads it, or when a client installed here raises, hangs or aborts on it. A folder
+    without hash links that a client reads as its CA folder is first a `capath-unhashed` of that folder: the
+    clients that take it find nothing there, and the links are what they need.
     """
     runtime = facts.runtime
     served = trust_served(facts)
@@ -115,9 +135,12 @@ def env_path_invalid(facts: Facts) -> Iterator[Finding]:
             )
             continue
         entries = value.split(os.pathsep) if name == "SSL_CERT_DIR" else [value]
+        takes_folders = any(e.startswith(("loads it", "takes it and finds")) for e in effects.values())
         for entry in entries:
             bundle = _target(facts, entry) if entry else None
-            problem = _env_problem(name, bundle) if bundle is not None else None
+            if bundle is not None:
+                yield from _unhashed_folder(facts, name, label, bundle)
+            problem = _env_problem(name, bundle, takes_folders) if bundle is not None else None
             if entry and not os.path.isabs(entry) and runtime.cwd is not None:
                 where = "from the working directory %s" % runtime.cwd
                 said = "%s it %s" % (where, problem) if problem else "it works only " + where
@@ -129,13 +152,70 @@ def env_path_invalid(facts: Facts) -> Iterator[Finding]:
                 severity = ERROR
             elif bundle is not None and bundle.kind == "directory" and effects and not _hurt(effects):
                 severity = INFO  # a folder every client here reads as one (requests, pip): only other readers fail
+            said = "here: %s" % told if told else "affects %s" % consumers  # what the installed clients do
             yield Finding(
                 "env-path-invalid",
                 severity,
-                "%s=%s %s; affects %s%s"
-                % (label, entry, problem or "is not usable here", consumers, " (here: %s)" % told if told else ""),
+                "%s=%s %s; %s" % (label, entry, problem or "is not usable here", said),
                 {**evidence, "path": entry, "problem": problem, "clients": effects},
             )
+
+
+def _unhashed_folder(facts: Facts, name: str, label: str, bundle: Bundle) -> Iterator[Finding]:
+    """A folder without hash links that a client installed here takes as its CA folder, looked up by hash.
+
+    requests (and pip, azure-core, google-auth through it) takes a folder in REQUESTS_CA_BUNDLE as `ca_cert_dir`
+    and does not raise: it finds no certificate there, and fails every host. Python's own CA folders in effect
+    (SSL_CERT_DIR) are the default paths' rule (`trust.capath_unhashed`); a client that reads every file of a
+    folder (uv) needs no links.
+    """
+    if kind_of(bundle.path, bundle, facts.inventory == "light") != UNHASHED:
+        return
+    blind = [
+        client
+        for client in judge(facts)
+        if client.effects.get(name) == NOTHING
+        and (reading := reading_of(client, name)) is not None
+        and reading.part == STORE
+        and reading.folders == HASH_LOOKUP
+        and reading.effect(HASHED) == LOADS
+    ]
+    if not blind:
+        return
+    replaced = [c for c in blind if c.trust.source == name]  # the folder is its whole store: it trusts nothing
+    # a host whose root waits in the folder, failed by a client that reads it: the links are what that client needs
+    needing = [h for h in facts.hosts if not h.ok and any(x.path == bundle.path for x in h.holders)]
+    names = {c.name for c in blind}
+    hurt = sorted(
+        {v.name for h in needing for v in host_verdicts(h, tuple(blind)) if v.ok is False and v.name in names}
+    )
+    yield Finding(
+        "capath-unhashed",
+        ERROR if replaced or hurt else WARNING,
+        "%s holds %d certificate files but no hash links, and %s=%s makes %s read it as a CA folder: OpenSSL looks "
+        "certificates up there by hash and finds nothing%s"
+        % (
+            bundle.path,
+            bundle.unlinked,
+            label,
+            bundle.path,
+            ", ".join(c.name for c in blind),
+            (" (it is the whole store of %s)" % ", ".join(c.name for c in replaced) if replaced else "")
+            + (
+                "; %s fail%s %s, whose root is there"
+                % (", ".join(hurt), "s" if len(hurt) == 1 else "", ", ".join(h.target for h in needing))
+                if hurt
+                else ""
+            ),
+        ),
+        {
+            "path": bundle.path,
+            "unlinked": bundle.unlinked,
+            "hash_links": bundle.hash_links,
+            "variable": name,
+            "clients": [c.name for c in blind],
+        },
+    )
 
 
 _STOPS = ("raises", "hangs", "aborts")  # how path_effects words a client that a value stops

@@ -4,6 +4,11 @@ A client's store comes from its row: its default, a switch that moves it to anot
 and each CA variable or setting it reads, kind of value by kind of value, in its order of precedence. The kind
 comes from the facts of the value (a file with certificates, a missing path, a hashed folder, a FIFO, ...), so a
 client that would raise, hang or stop verifying on a value is judged so, and is never shown as "ok".
+
+The default itself comes from the client's own resolver where discovery could read it (`Distribution.store`:
+Debian's `where()` names the OS bundle, a slimmed image's certifi a file that is gone, Debian's urllib3 a bundle
+it hard-wires); the row's model decides only where the resolver's source did not make it certain. A default
+store that cannot be loaded stops the client as a value would: it raises at its first request.
 """
 
 from __future__ import annotations
@@ -11,9 +16,9 @@ from __future__ import annotations
 import os
 import re
 
-from cadoctor._model import Bundle, Client, ClientTrust, Facts
+from cadoctor._model import Bundle, Client, ClientTrust, Distribution, Facts, Injector
 from cadoctor._record import record, replace
-from cadoctor._rules.client_readings import OPENSSL_READINGS
+from cadoctor._rules.client_readings import DEFAULT_STORE, OPENSSL_READINGS
 from cadoctor._rules.client_table import (
     CERTIFI,
     CERTIFI_OR_OPENSSL,
@@ -33,11 +38,15 @@ from cadoctor._rules.client_table import (
 )
 from cadoctor._rules.client_values import (
     ABORTS,
+    BLOCKING,
     BREAKS,
+    EMPTY_FOLDER,
     EVERY_FILE,
     FAILS_CLOSED,
     HANGS,
     LOADS,
+    MISSING,
+    NO_CERTIFICATES,
     NO_VERIFICATION,
     NOTHING,
     RAISES,
@@ -56,6 +65,7 @@ _TRUE = ("1", "true", "yes", "on")
 KINDS_WITH_OWN_COPY = (CERTIFI, OWN, COMPILED_IN, "variable")
 DEFAULT_KINDS = (OPENSSL, TRUSTSTORE, SYSTEM)  # stores the default context's handshake speaks for
 NOT_READ = "not read"  # a value the client would read, left unread because an earlier source decided
+SILENCED = "ignores it (pip-system-certs before 5 clears it on every connection)"  # read, then cleared
 _ON_REQUESTS = ("requests", "pip")  # clients that make their requests with (a vendored) requests
 
 
@@ -136,6 +146,103 @@ def _store_of(kind: str, facts: Facts, own: str | None) -> ClientTrust:
     return ClientTrust(kind, path, _count(facts.bundle(path)), "default")
 
 
+# Defaults a client's own resolver can name a file for (or, for a transport on urllib3, no file: the defaults).
+_RESOLVED = (CERTIFI, OWN, OWN_OR_CERTIFI, CERTIFI_OR_OPENSSL, OPENSSL)
+
+
+def _resolver(rule: ClientRule, distribution: Distribution | None, facts: Facts) -> Distribution | None:
+    """The distribution whose own resolver names this client's default store: its own, or its transport's.
+
+    google-auth's and azure-core's requests transport trust what requests' `where()` names.
+    """
+    if distribution is None or not rule.via:
+        return distribution
+    return next((d for d in facts.distributions if d.name == rule.via), None)
+
+
+def _default(rule: ClientRule, distribution: Distribution | None, facts: Facts) -> tuple[str, str | None, str | None]:
+    """The client's default store: (its kind, the file, how it was decided), its resolver's answer first.
+
+    A resolver that names a file decides (certifi's when it is the file certifi's `where()` names, else the
+    client's own: Debian's pip and urllib3 name the OS bundle); one that names no file leaves a transport on
+    urllib3 with the ssl module's defaults; where the source did not make it certain, the row's model decides.
+    """
+    own = distribution.bundle if distribution is not None else None
+    resolver = _resolver(rule, distribution, facts)
+    if resolver is None or rule.default not in _RESOLVED or resolver.store_kind not in ("file", OPENSSL):
+        return rule.default, own, None
+    decided = "%s: %s" % (resolver.name, resolver.store_decided) if resolver.store_decided else None
+    if resolver.store_kind == OPENSSL:
+        kind = OPENSSL if rule.default in (CERTIFI_OR_OPENSSL, OPENSSL) else rule.default
+        return kind, own, decided if kind == OPENSSL else None
+    if resolver.store is None:
+        return rule.default, own, None
+    kind = CERTIFI if resolver.store == facts.runtime.certifi else OWN
+    return kind, resolver.store, decided
+
+
+# requests before 2.33 copies a default bundle that lies inside a zip archive out to a temporary file
+# (requests/utils.py extract_zipped_paths, called on DEFAULT_CA_BUNDLE_PATH by adapters.py cert_verify and the
+# preloaded context of 2.32); 2.33 dropped it, and the path reaches OpenSSL as it is. pip vendors 2.32 or older.
+_EXTRACTS_UNTIL = (2, 33)
+
+
+def extracts_zipped(rule: ClientRule, version: str, facts: Facts) -> bool:
+    """Whether this client's requests copies a default bundle out of the zip archive it lies in."""
+    if rule.distribution == "pip":
+        return True
+    if rule.distribution == "requests":
+        return version_key(version) < _EXTRACTS_UNTIL
+    if rule.via == "requests":
+        requests = next((d for d in facts.distributions if d.name == "requests"), None)
+        return requests is not None and version_key(requests.version) < _EXTRACTS_UNTIL
+    return False
+
+
+# certifi's where() from 2020 on (`_CACERT_PATH`) takes its file from importlib.resources: on Python 3.11 and later
+# `as_file(files(...))` names it unchecked, before 3.11 `path()` raises FileNotFoundError when it is gone. requests
+# (requests/utils.py DEFAULT_CA_BUNDLE_PATH) and httplib2 (httplib2/__init__.py CA_CERTS), pip with its vendored
+# pair, and the transports that import requests call where() when they are imported: the import fails, and no CA
+# variable can save them (measured on 3.9 with certifi 2026.10 and requests 2.32.5: REQUESTS_CA_BUNDLE set, X).
+_WHERE_AT_IMPORT = ("requests", "httplib2", "pip")
+AT_IMPORT = (
+    "certifi's where() raises FileNotFoundError for its missing file on this Python (before 3.11), and this client "
+    "calls it when it is imported: it fails at import whatever CA variable is set"
+)
+
+
+def raises_at_import(rule: ClientRule, default: ClientTrust, facts: Facts) -> bool:
+    """Whether the client fails at import: its certifi's where() raises for the missing default store it names."""
+    if rule.distribution not in _WHERE_AT_IMPORT and rule.via != "requests":
+        return False
+    if (
+        default.kind not in (CERTIFI, OWN)
+        or not default.path
+        or "where() returns _CACERT_PATH" not in (default.decided or "")
+    ):
+        return False
+    if not facts.runtime.python_version or version_key(facts.runtime.python_version)[:2] >= (3, 11):
+        return False
+    bundle = facts.bundle(default.path)
+    return bundle is not None and kind_of(default.path, bundle, facts.inventory == "light") == MISSING
+
+
+def _loaded(trust: ClientTrust, facts: Facts, extracts: bool = False) -> ClientTrust:
+    """A default store that cannot be loaded stops the client: it raises at its first request, or hangs on it.
+
+    Only a store that was looked at counts (a light look, or recorded facts, may not have it). A store inside a
+    zip archive is loaded by a client that copies it out first (`extracts`: requests before 2.33); what it holds
+    is not read here, so the hosts it verifies stay unknown.
+    """
+    if trust.source != "default" or trust.effect or trust.kind not in (CERTIFI, OWN) or not trust.path:
+        return trust
+    bundle = facts.bundle(trust.path)
+    if bundle is None or (extracts and in_archive(trust.path, bundle) is not None):
+        return trust
+    effect = DEFAULT_STORE.effect(kind_of(trust.path, bundle, facts.inventory == "light"))
+    return trust if effect in (LOADS, UNKNOWN) else replace(trust, effect=effect)
+
+
 def _through(rule: ClientRule, facts: Facts) -> ClientRule:
     """A client built on another library takes that library's readings, as its installed version reads them."""
     if not rule.via:
@@ -159,6 +266,28 @@ def _switched(rule: ClientRule, facts: Facts) -> tuple[ClientRule, str | None]:
     return rule, None
 
 
+def clearing(facts: Facts) -> Injector | None:
+    """pip-system-certs before 5, when it is installed: it clears `ca_certs` on every connection of requests."""
+    for injector in facts.injectors:
+        installed = next((d for d in facts.distributions if d.name == injector.name), None)
+        if injector.name == "pip-system-certs" and installed is not None and version_key(installed.version) < (5,):
+            return injector
+    return None
+
+
+def cleared_by_injector(rule: ClientRule, facts: Facts) -> bool:
+    """Whether an injector makes this client ignore the CA values it reads.
+
+    A client on requests, under pip-system-certs before 5: `verify=`, REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE and
+    PIP_CERT are cleared.
+    """
+    return (
+        rule.ssl_module
+        and clearing(facts) is not None
+        and (rule.distribution in _ON_REQUESTS or rule.via == "requests")
+    )
+
+
 def _injected(rule: ClientRule, trust: ClientTrust, facts: Facts) -> tuple[ClientTrust, bool, str | None]:
     """What a `.pth` injector makes of a client's store: (store, whether its CA values still count, the note).
 
@@ -172,13 +301,7 @@ def _injected(rule: ClientRule, trust: ClientTrust, facts: Facts) -> tuple[Clien
     store = replace(_store_of(TRUSTSTORE, facts, None), certificates=None, source=injector.path)
     if trust.kind != OPENSSL and not store.own_path:
         store = replace(store, path=None)  # the OS store, asked on demand: no file of its own to name
-    installed = next((d for d in facts.distributions if d.name == injector.name), None)
-    forced = (
-        injector.name == "pip-system-certs"
-        and installed is not None
-        and version_key(installed.version) < (5,)
-        and (rule.distribution in _ON_REQUESTS or rule.via == "requests")
-    )
+    forced = cleared_by_injector(rule, facts)
     note = "%s injects truststore at every start (%s)" % (injector.name, injector.path)
     if forced:
         note += "; before 5 it clears ca_certs on every connection: the CA variables do not count"
@@ -217,12 +340,13 @@ def _effect(reading: Reading, value: str, facts: Facts) -> Taken:
     return Taken(reading, value, outcomes[0][0], (), outcomes[0][2])
 
 
-def _judge_one(name: str, version: str, rule: ClientRule, facts: Facts, own: str | None) -> Client:
+def _judge_one(name: str, version: str, rule: ClientRule, facts: Facts, distribution: Distribution | None) -> Client:
     """One client's store, notes and what it does with each value it reads, by its row and the environment."""
     rule = _through(rule, facts)
     rule, switch = _switched(rule, facts)
     notes: list[str] = []
-    trust = _store_of(rule.default, facts, own)
+    kind, own, decided_by = _default(rule, distribution, facts)
+    trust = initial = replace(_store_of(kind, facts, own), decided=decided_by)
     if switch is not None:
         trust = replace(trust, source="switch")
         notes.append("%s moves it to %s" % (switch, rule.family))
@@ -252,6 +376,8 @@ def _judge_one(name: str, version: str, rule: ClientRule, facts: Facts, own: str
             continue
         took = _effect(reading, value, facts)
         effects[reading.name] = took.effect
+        if not counted and took.effect in (LOADS, NOTHING, UNKNOWN):
+            effects[reading.name] = SILENCED  # checked (a missing path still raises first), then cleared
         if took.effect == SKIPPED:
             continue
         if took.effect not in (LOADS, UNKNOWN):
@@ -261,13 +387,22 @@ def _judge_one(name: str, version: str, rule: ClientRule, facts: Facts, own: str
         if rule.first_only:
             decided = reading.name
     adds = rule.adds or injected is not None
-    trust = _combine(trust, taken, adds, counted, rule.first_only, notes, facts)
+    extracts = extracts_zipped(rule, version, facts)
+    trust = _loaded(_combine(trust, taken, adds, counted, rule.first_only, notes, facts), facts, extracts)
+    if extracts and trust.source == "default" and in_archive(trust.path, facts.bundle(trust.path)) is not None:
+        notes.append("its store lies inside a zip archive: this requests copies it out to a temporary file first")
+    if raises_at_import(rule, initial, facts):
+        trust = replace(initial, effect=RAISES, certificates=0)
+        notes.append(AT_IMPORT)
     return Client(
         name=name,
         version=version,
         family=rule.family,
         trust=trust,
-        variables=tuple(r.name for r in rule.readings if r.part == STORE or on_defaults),  # what it reads here
+        # what it reads here: OpenSSL's default paths where it trusts them; its own values unless they are cleared
+        variables=tuple(
+            r.name for r in rule.readings if (r.part == STORE and counted) or (r.part != STORE and on_defaults)
+        ),
         decided_in=rule.decided_in,
         notes=tuple(notes),
         effects=effects,
@@ -347,6 +482,8 @@ _VERDICTS = {
 def _verdict(client: Client, facts: Facts) -> str:
     """`ok`, or what is wrong with the client's store here, in a few words."""
     trust = client.trust
+    if trust.effect in _VERDICTS and trust.source == "default":
+        return _VERDICTS[trust.effect] % ("its store %s, which %s" % (trust.path, store_problem(facts, trust.path)))
     if trust.effect in _VERDICTS:
         return _VERDICTS[trust.effect] % ("%s=%s" % (trust.source, shown(trust.path or "")))
     if trust.kind == "missing":
@@ -357,6 +494,48 @@ def _verdict(client: Client, facts: Facts) -> str:
     return "ok"
 
 
+ARCHIVES = (".zip", ".egg", ".whl", ".pyz", ".jar")  # what a frozen or zipped app imports from
+
+
+def store_problem(facts: Facts, path: str | None) -> str:
+    """Why a store file cannot be loaded, in words: missing, inside an archive, a FIFO, no certificate."""
+    bundle = facts.bundle(path)
+    if path is None:
+        return "is not named"
+    archive = in_archive(path, bundle)
+    if archive is not None:
+        return "is inside the archive %s (OpenSSL opens real files only)" % archive
+    if bundle is None:
+        return "was not looked at"
+    kind = kind_of(path, bundle, facts.inventory == "light")
+    if kind == MISSING:
+        return "does not exist"
+    if kind == NO_CERTIFICATES:
+        return "holds no certificate OpenSSL loads" if bundle.size else "is empty"
+    if kind == BLOCKING:
+        return "is a %s, which blocks whoever opens it" % bundle.file_type.replace("-", " ")
+    if kind in (UNHASHED, EMPTY_FOLDER):
+        return "is a folder without the hash links OpenSSL looks certificates up by"
+    return "cannot be read (%s)" % (bundle.error or kind)
+
+
+def in_archive(path: str | None, bundle: Bundle | None) -> str | None:
+    """The zip archive a store path lies inside (no real file is there), or None."""
+    if not path or (bundle is not None and bundle.kind == "file"):
+        return None
+    return next((part for part in _parents(path) if part.lower().endswith(ARCHIVES)), None)
+
+
+def _parents(path: str) -> list[str]:
+    """A path's parent folders, outermost first."""
+    parents: list[str] = []
+    current = os.path.dirname(path)
+    while current and current != os.path.dirname(current):
+        parents.insert(0, current)
+        current = os.path.dirname(current)
+    return parents
+
+
 def _judge(facts: Facts) -> tuple[Client, ...]:
     """Judge each client afresh."""
     clients = []
@@ -365,7 +544,7 @@ def _judge(facts: Facts) -> tuple[Client, ...]:
         clients.append(_judge_one("urllib (stdlib)", python, STDLIB, facts, None))
     for distribution in facts.distributions:
         for rule in rules_for(distribution.name, distribution.version, python):
-            clients.append(_judge_one(rule.client, distribution.version, rule, facts, distribution.bundle))
+            clients.append(_judge_one(rule.client, distribution.version, rule, facts, distribution))
     return tuple(replace(client, verdict=_verdict(client, facts)) for client in clients)
 
 

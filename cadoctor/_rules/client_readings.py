@@ -25,6 +25,17 @@ from cadoctor._rules.client_values import (
     effects,
 )
 
+# The default store a client's own resolver names (certifi.where(), the bundle it ships), handed to OpenSSL as its
+# CA file: requests' HTTPAdapter.cert_verify raises for a path that is not there ("Could not find a suitable TLS CA
+# certificate bundle"), httpx's create_default_context(cafile=), urllib3's and httplib2's load_verify_locations raise
+# for a file that is missing, unreadable or holds no certificate (a path inside a zip archive is not there: OpenSSL
+# opens real files only), and a FIFO blocks the first request. Never read from a variable: its name is a label.
+DEFAULT_STORE = Reading(
+    "default store",
+    effects(),
+    {"*": "at its first request (requests: OSError: Could not find a suitable TLS CA certificate bundle)"},
+)
+
 # OpenSSL's default paths (X509_STORE_set_default_paths): each variable replaces its own half, the file or the
 # folders, and the probe already resolved both. A FIFO blocks the client at its first context; OpenSSL 3 also
 # opens SSL_CERT_DIR as a store URI, so a PEM file there loads and a FIFO there blocks.

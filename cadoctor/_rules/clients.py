@@ -9,24 +9,39 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from cadoctor._model import Bundle, Client, Facts, Finding, HostCheck, HostClient, Severity, StoreVerdict
+from cadoctor._model import Bundle, Client, Facts, Finding, HostCheck, HostClient, Injector, Severity, StoreVerdict
 from cadoctor._rules.client_judgement import (
+    AT_IMPORT,
     DEFAULT_KINDS,
     KINDS_WITH_OWN_COPY,
     NOT_READ,
+    SILENCED,
+    cleared_by_injector,
+    clearing,
     judge,
     lacking,
     own_stores,
     reading_of,
     shown,
+    store_problem,
     value_of,
     values_of,
 )
-from cadoctor._rules.client_table import CLIENT_VARIABLES, COMPILED_IN, SETTINGS, TRUSTSTORE, version_key
-from cadoctor._rules.client_values import BREAKS, NO_VERIFICATION, NOTHING, says
+from cadoctor._rules.client_readings import DEFAULT_STORE
+from cadoctor._rules.client_table import CLIENT_VARIABLES, COMPILED_IN, SETTINGS, TRUSTSTORE, rule_for, version_key
+from cadoctor._rules.client_values import BREAKS, NO_VERIFICATION, NOTHING, resolved, says
 from cadoctor._rules.verify_flags import accepts, default_accepts, flags_of, why_bare_refuses, why_partial
 
-__all__ = ["client_findings", "host_verdicts", "judge", "own_stores", "path_effects", "value_of", "values_of"]
+__all__ = [
+    "client_findings",
+    "host_verdicts",
+    "injector_findings",
+    "judge",
+    "own_stores",
+    "path_effects",
+    "value_of",
+    "values_of",
+]
 
 
 def says_of(client: Client, name: str) -> str:
@@ -120,6 +135,7 @@ def _by_own_store(client: Client, by_path: dict[str, StoreVerdict], host: HostCh
 def client_findings(facts: Facts) -> Iterator[Finding]:
     """Clients that fail a host, lack the local roots, ignore a variable set for them, or have it replaced."""
     clients = judge(facts)
+    yield from _stores_missing(clients, facts)
     for host in facts.hosts:
         failing = [v for v in host_verdicts(host, clients) if v.ok is False]
         if host.ok and failing:
@@ -138,22 +154,204 @@ def client_findings(facts: Facts) -> Iterator[Finding]:
     yield from _lacks_local_roots(clients, facts)
     yield from _variable_ignored(clients, facts)
     yield from _variable_replaces(clients, facts)
+
+
+def injector_findings(facts: Facts) -> Iterator[Finding]:
+    """A `.pth` file that changes every client's store at interpreter start: truststore, or pip-system-certs.
+
+    pip-system-certs before 5 clears `ca_certs` on every connection of requests (and pip's vendored requests):
+    `verify=` paths, REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE and PIP_CERT are read, then ignored. That is a warning
+    when such a value is set here, and an error, the first cause, when a host those clients fail has its root in
+    the very file they were told to load: this rule comes before the host findings for that reason.
+    """
+    clients = judge(facts)
+    clearer = clearing(facts)
     for injector in facts.injectors:
-        installed = next((d for d in facts.distributions if d.name == injector.name), None)
-        old = injector.name == "pip-system-certs" and installed is not None and version_key(installed.version) < (5,)
-        quirk = "; pip-system-certs before 5 also ignores verify= paths and the CA variables"
-        if old and installed is not None:  # the variables set for requests and pip silently do nothing
-            quirk = (
-                "; pip-system-certs %s clears verify= paths and the CA variables on every connection of "
-                % (installed.version)
-                + "requests: a private root given that way is not trusted (5 and later add it)"
+        if injector != clearer:
+            quirk = ""
+            if injector.name == "pip-system-certs":
+                quirk = "; pip-system-certs before 5 also ignores verify= paths and the CA variables"
+            yield Finding(
+                "client-injector",
+                Severity.INFO,
+                "%s (%s) injects truststore into every interpreter start of this environment: its clients trust "
+                "the OS store%s" % (injector.name, injector.path, quirk),
+                {"injector": injector.name, "path": injector.path, "line": injector.line},
             )
+            continue
+        yield _clearing_finding(facts, clients, injector)
+
+
+def silenced(clients: tuple[Client, ...], facts: Facts) -> dict[str, list[Client]]:
+    """The CA values pip-system-certs before 5 makes clients ignore, by name, with the clients that ignore them."""
+    found: dict[str, list[Client]] = {}
+    for client in clients:
+        for name, effect in client.effects.items():
+            if effect == SILENCED:
+                found.setdefault(name, []).append(client)
+    return found
+
+
+def refuses_addresses(client: Client, facts: Facts) -> bool:
+    """Whether pip-system-certs before 5 makes this client refuse every host named by an IP address, whatever it trusts.
+
+    The context it injects keeps `check_hostname` on, and urllib3 1.x sends no server name for an IP address:
+    `ssl` raises "ValueError: check_hostname requires server_hostname" before any certificate is looked at
+    (measured with pip-system-certs 4.0: pip 23's vendored urllib3 1.26 fails 127.0.0.1 and verifies localhost;
+    requests on urllib3 2 verifies both). pip vendors urllib3 1.26; the others use the urllib3 installed here.
+    """
+    rule = rule_for(client.name, client.version, facts.runtime.python_version)
+    if rule is None or not cleared_by_injector(rule, facts):
+        return False
+    if client.name == "pip":
+        return True
+    urllib3 = next((d for d in facts.distributions if d.name == "urllib3"), None)
+    return urllib3 is not None and version_key(urllib3.version) < (2,)
+
+
+def by_address(host: HostCheck) -> bool:
+    """Whether a host is named by an IP address (no server name is sent for it), as urllib3's is_ipaddress tells.
+
+    Parsed here, not with `ipaddress`: a successful check imports nothing it does not need.
+    """
+    name = host.host.strip("[]")
+    if ":" in name:
+        return True  # an IPv6 address: no DNS name holds a colon
+    parts = name.split(".")
+    return len(parts) == 4 and all(p.isdigit() and len(p) <= 3 and int(p) < 256 for p in parts)
+
+
+def silenced_hosts(facts: Facts, clients: tuple[Client, ...]) -> list[tuple[HostCheck, list[Client]]]:
+    """The hosts whose root is in a file the clearing injector makes clients ignore, with the clients that fail them.
+
+    A client that refuses a host named by an IP address under the injector (`refuses_addresses`) fails it whatever
+    file it is pointed at: it is not among those a store can mend.
+    """
+    ignored = silenced(clients, facts)
+    found = []
+    for host in facts.hosts:
+        failing = {v.name for v in host_verdicts(host, clients) if v.ok is False}
+        for name, users in ignored.items():
+            path = resolved(value_of(facts, name) or "", facts.runtime.cwd)
+            holds = any(h.path == path and h.verifies is True for h in host.holders)
+            hurt = [c for c in users if c.name in failing and not (by_address(host) and refuses_addresses(c, facts))]
+            if holds and hurt:
+                found.append((host, hurt))
+                break
+    return found
+
+
+def _clearing_finding(facts: Facts, clients: tuple[Client, ...], injector: Injector) -> Finding:
+    """pip-system-certs before 5: what it makes its clients ignore, and the hosts that fail because of it."""
+    installed = next(d for d in facts.distributions if d.name == injector.name)
+    ignored = silenced(clients, facts)
+    hosts = silenced_hosts(facts, clients)
+    affected = sorted({c.name for users in ignored.values() for c in users})
+    said = "; ".join(
+        "%s ignore%s %s=%s"
+        % (", ".join(c.name for c in users), "s" if len(users) == 1 else "", name, value_of(facts, name))
+        for name, users in ignored.items()
+    )
+    summary = (
+        "%s %s (%s) clears ca_certs on every connection of requests: verify= paths and REQUESTS_CA_BUNDLE, "
+        "CURL_CA_BUNDLE, PIP_CERT are read, then ignored, and its clients trust the OS store instead (5 and later "
+        "add what they load)" % (injector.name, installed.version, injector.path)
+    )
+    if said:
+        summary += "; here %s" % said
+    if hosts:
+        summary += "; %s fail%s although that file holds %s root" % (
+            "; ".join("%s in %s" % (h.target, ", ".join(c.name for c in hurt)) for h, hurt in hosts),
+            "s" if len(hosts) == 1 else "",
+            "its" if len(hosts) == 1 else "their",
+        )
+    refusing = sorted(c.name for c in clients if refuses_addresses(c, facts))
+    addressed = [h.target for h in facts.hosts if by_address(h)]
+    if refusing and addressed:
+        summary += (
+            "; %s also refuse%s %s whatever %s trust%s: the context it injects checks the host name, and urllib3 1.x "
+            "sends none for an IP address (ValueError: check_hostname requires server_hostname); name the host instead"
+            % (
+                ", ".join(refusing),
+                "s" if len(refusing) == 1 else "",
+                ", ".join(addressed),
+                "it" if len(refusing) == 1 else "they",
+                "s" if len(refusing) == 1 else "",
+            )
+        )
+    return Finding(
+        "client-injector",
+        Severity.ERROR if hosts else Severity.WARNING,
+        summary,
+        {
+            "injector": injector.name,
+            "path": injector.path,
+            "line": injector.line,
+            "version": installed.version,
+            "ignored": {name: value_of(facts, name) for name in ignored},
+            "clients": affected,
+            "hosts": [h.target for h, _ in hosts],
+            "refuse_addresses": refusing,
+        },
+    )
+
+
+_IMPORT_SAYS = (
+    "fails when it is imported, whatever CA variable is set (certifi's where() raises FileNotFoundError for it "
+    "before Python 3.11)"
+)
+
+
+def _stores_missing(clients: tuple[Client, ...], facts: Facts) -> Iterator[Finding]:
+    """A client's own default store cannot be loaded: it raises at its first request (or hangs, or trusts nothing).
+
+    One finding per store, naming what decided it (its resolver's answer, or the rules table's model) and every
+    installed client that uses it: certifi's `where()` naming a `cacert.pem` that a slimmed image deleted, or a
+    path inside the zip a frozen app imports certifi from.
+    """
+    by_store: dict[str, list[Client]] = {}
+    for client in clients:
+        trust = client.trust
+        if trust.source == "default" and trust.effect and trust.path:
+            by_store.setdefault(trust.path, []).append(client)
+    for path, users in by_store.items():
+        problem = store_problem(facts, path)
+        decided = next((c.trust.decided for c in users if c.trust.decided), None)
+        effects: dict[str, list[str]] = {}
+        for client in users:
+            said_of = _IMPORT_SAYS if AT_IMPORT in client.notes else says(DEFAULT_STORE, client.trust.effect or "")
+            effects.setdefault(said_of, []).append(client.name)
+        said = (
+            ("it " if len(users) == 1 else "each ") + next(iter(effects))
+            if len(effects) == 1
+            else "; ".join("%s %s" % (", ".join(names), effect) for effect, names in effects.items())
+        )
         yield Finding(
-            "client-injector",
-            Severity.WARNING if old else Severity.INFO,
-            "%s (%s) injects truststore into every interpreter start of this environment: its clients trust the "
-            "OS store%s" % (injector.name, injector.path, quirk if injector.name == "pip-system-certs" else ""),
-            {"injector": injector.name, "path": injector.path, "line": injector.line},
+            "client-store-missing",
+            Severity.ERROR,
+            "%s: the default store %s %s; %s (%s)"
+            % (
+                ", ".join(c.name for c in users),
+                path,
+                problem,
+                said,
+                "its resolver: %s" % decided if decided else "the bundle the rules table says it trusts",
+            ),
+            {
+                "store": path,
+                "problem": problem,
+                "decided": decided,
+                "clients": [
+                    {
+                        "name": c.name,
+                        "version": c.version,
+                        "kind": c.trust.kind,
+                        "effect": c.trust.effect,
+                        "at_import": AT_IMPORT in c.notes,
+                    }
+                    for c in users
+                ],
+            },
         )
 
 

@@ -9,7 +9,7 @@ from cadoctor._model import Bundle, Facts, Finding, Severity
 from cadoctor._rules.anchors import anchor_findings
 from cadoctor._rules.ca_values import env_path_invalid as env_path_invalid  # one of RULES, named here too
 from cadoctor._rules.ca_values import in_effect, trust_served
-from cadoctor._rules.clients import client_findings
+from cadoctor._rules.clients import client_findings, injector_findings
 from cadoctor._rules.hosts import host_findings
 from cadoctor._rules.public_roots import override_replaces_defaults
 from cadoctor._rules.stacks import about_default_paths, reads_default_paths, stack_findings
@@ -482,6 +482,7 @@ RULES: tuple[Rule, ...] = (
     strict_verification,
     runtime_known_issue,
     anchor_findings,
+    injector_findings,  # before the hosts': a host failing because of it has this as its first cause
     host_findings,
     client_findings,
     stack_findings,

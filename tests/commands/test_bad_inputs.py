@@ -81,7 +81,7 @@ def _make_non_utf8_name(tmp: Path) -> str:
 CASES: dict[str, tuple[Callable[[Path], str], str, set[str]]] = {
     "missing": (_make_missing, "does not exist", {"env-path-invalid"}),
     "empty": (_make_empty, "empty file", {"env-path-invalid"}),
-    "directory": (_make_directory, "is a directory, not a file", {"env-path-invalid"}),
+    "directory": (_make_directory, "folder, not a file", {"env-path-invalid"}),
     "relative": (lambda tmp: "certs/bundle.pem", "is relative", {"env-path-invalid"}),
     "dev-zero": (lambda tmp: "/dev/zero", "char device", {"env-path-invalid"}),
     "fifo": (_make_fifo, "fifo", {"env-path-invalid"}),

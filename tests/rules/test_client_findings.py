@@ -22,7 +22,7 @@ from helpers.records import (
 
 from cadoctor._model import Bundle, Client, ClientTrust, Finding, HostClient, Injector, Severity, StoreVerdict
 from cadoctor._record import replace
-from cadoctor._rules.clients import client_findings, host_verdicts, own_stores, path_effects
+from cadoctor._rules.clients import client_findings, host_verdicts, injector_findings, own_stores, path_effects
 
 UV_BINARY_ROOTS = "/srv/app/venv/lib/python3.12/site-packages/certifi/mozilla.pem"
 CORP = frozenset({"corp-root"})
@@ -251,7 +251,7 @@ def test_an_injector_is_info_with_its_line(name: str, tail: str) -> None:
     """A .pth that injects truststore is client-injector, info, with pip-system-certs' older quirk named."""
     pth = "/srv/site/%s.pth" % name
     examined = facts(injectors=(Injector(name, pth, "import x"),))
-    assert [f for f in client_findings(examined) if f.code == "client-injector"] == [
+    assert list(injector_findings(examined)) == [
         Finding(
             "client-injector",
             Severity.INFO,

@@ -300,7 +300,7 @@ def test_compiled_defaults_not_inspected_or_present_say_nothing() -> None:
             Bundle("/srv/ca.pem", (), "other", "unreadable", error="permission denied"),
             "permission denied",
         ),
-        ("SSL_CERT_FILE", directory("/srv/ca.pem"), "is a directory, not a file"),
+        ("SSL_CERT_FILE", directory("/srv/ca.pem"), "is a hashed folder, not a file"),
         (
             "SSL_CERT_FILE",
             Bundle("/srv/ca.pem", (), "other", "fifo", error="a fifo, not a regular file"),
@@ -329,8 +329,8 @@ def test_each_unusable_target_of_a_variable_is_named(variable: str, target: Bund
         "consumers": OPENSSL_USERS,
         "clients": hangs,
     }
-    said = " (here: urllib (stdlib) hangs opening it)" if hangs else ""
-    assert finding.summary == "%s=%s %s; affects %s%s" % (variable, target.path, problem, OPENSSL_USERS, said)
+    said = "here: urllib (stdlib) hangs opening it" if hangs else "affects %s" % OPENSSL_USERS
+    assert finding.summary == "%s=%s %s; %s" % (variable, target.path, problem, said)
 
 
 @pytest.mark.parametrize(
@@ -409,7 +409,7 @@ def test_an_invalid_variable_says_what_each_installed_client_does_with_it() -> N
     (finding,) = found(trust.env_path_invalid, examined)
     raises = "raises OSError: Could not find a suitable TLS CA certificate bundle, invalid path"
     assert finding.evidence["clients"] == {"requests": raises, "urllib3": "ignores it"}
-    assert finding.summary.endswith("(here: requests %s)" % raises)  # urllib3, which ignores it, in evidence only
+    assert finding.summary.endswith("; here: requests %s" % raises)  # urllib3, which ignores it, in evidence only
     assert finding.severity == ERROR  # requests, installed here, raises on it
 
 

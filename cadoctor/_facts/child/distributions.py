@@ -76,7 +76,7 @@ def _metadata(files: Files, path: str, folder: bool) -> Tuple[Optional[str], Opt
 def _distribution(files: Files, folder: str, entry: str, key: str) -> Dict[str, Any]:
     """One distribution's record from its metadata entry (its name's parts fill in what the metadata lacks)."""
     path = folder.rstrip("/") + "/" + entry
-    is_folder = files.is_dir(path)
+    is_folder = files.is_folder(path)
     name, version, problem = _metadata(files, path, is_folder)
     entry_project, entry_version = _entry_name(entry)
     if name is None or normalise(name) != key:

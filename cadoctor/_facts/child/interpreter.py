@@ -49,12 +49,16 @@ def python_facts(variables: Mapping[str, Any]) -> Dict[str, Any]:
 
 
 def site_folders() -> List[str]:
-    """The folders of sys.path where installed distributions can live (the child's own folder left out)."""
+    """The folders of sys.path where installed distributions can live (the child's own folder left out).
+
+    A regular file there is a zip archive `zipimport` imports from (PySpark's addPyFile, an `.egg`, a frozen
+    app's library.zip): it is kept in its place, since what it holds comes before the folders after it.
+    """
     here = os.path.dirname(os.path.abspath(__file__))
     found: List[str] = []
     for entry in sys.path:
         folder = os.path.abspath(entry) if entry else ""
-        if folder and folder != here and folder not in found and os.path.isdir(folder):
+        if folder and folder != here and folder not in found and (os.path.isdir(folder) or os.path.isfile(folder)):
             found.append(folder)
     return found
 
