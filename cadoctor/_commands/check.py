@@ -70,21 +70,24 @@ def ranked(fixes: tuple[Fix, ...], findings: tuple[Finding, ...]) -> tuple[Fix, 
 
     Only a fix that worked may lead. A server's fix counts with them: nothing local can be tried for what the
     server sends, and it is labelled as the server's. Within each group the worst finding's fixes come first (a
-    value that turns verification off before any other error); then the smallest kind of change (env, code,
-    library, command, server); then the fix for more of the clients that fail; then the fewest settings (a file
-    that exists before one the fix must join first).
+    value that turns verification off before any other error); then the fix for more of the findings (a repair
+    of the cause that also lets the host verify, before a way around it: rehashing the folder, before pointing
+    clients at a joined file); then the smallest kind of change (env, code, library, command, server); then the
+    fix for more of the clients that fail; then the fewest settings (a file that exists before one the fix must
+    join first).
     """
     severity: dict[str, int] = {}
     for finding in findings:
         severity[finding.code] = max(severity.get(finding.code, 0), finding.severity.rank)
 
-    def rank(fix: Fix) -> tuple[int, int, bool, int, int, int]:
+    def rank(fix: Fix) -> tuple[int, int, bool, int, int, int, int]:
         """Where one fix goes."""
         worst = max((severity.get(code, 0) for code in fix.addresses), default=0)
         urgent = any(code in URGENT and severity.get(code) == worst for code in fix.addresses)
         size = len(fix.env or {}) + len(fix.merge)
         tried = 0 if fix.kind == "server" and fix.verified is None else _TRIED[fix.verified]
-        return tried, -worst, not urgent, KIND_RANK[fix.kind], -len(fix.clients), size
+        covered = len(set(fix.addresses) & set(severity))
+        return tried, -worst, not urgent, -covered, KIND_RANK[fix.kind], -len(fix.clients), size
 
     return tuple(sorted(fixes, key=rank))
 
