@@ -38,29 +38,49 @@ def in_effect(facts: Facts) -> tuple[Bundle | None, list[Bundle]]:
     return cafile, capaths
 
 
-def trust_served(facts: Facts) -> bool:
-    """Whether a default context can find any root: certificates loaded, or a usable hashed directory.
+def opens_folder_as_store(facts: Facts) -> bool:
+    """Whether the default paths also open the CA folder's value as a store URI: OpenSSL 3 does, 1.x never.
 
-    Where no context was made (a process or image read from outside), the CA file's own certificates count.
+    OpenSSL 3's X509_STORE_set_default_paths adds a store lookup whose URI is SSL_CERT_DIR (else the compiled
+    folder), beside the hash lookup (crypto/x509/by_store.c): a file of certificates named there loads, as measured
+    with a real handshake. OpenSSL 1.1 and LibreSSL only look certificates up there by hash and find nothing in a
+    file.
+    """
+    runtime = facts.runtime
+    return runtime.openssl_version_info[:1] >= (3,) and not (runtime.openssl_version or "").startswith("LibreSSL")
+
+
+def trust_served(facts: Facts) -> bool:
+    """Whether a default context can find any root: certificates loaded, or a usable CA folder.
+
+    Where no context was made (a process or image read from outside), the CA file's own certificates count. A
+    file named as the CA folder serves only where OpenSSL opens that value as a store (`opens_folder_as_store`).
     """
     cafile, capaths = in_effect(facts)
     loaded = facts.runtime.context_loaded > 0
     if facts.runtime.context_ok is None and cafile is not None:
         loaded = loaded or cafile.usable
-    return loaded or any(b.usable for b in capaths)
+    as_store = opens_folder_as_store(facts)
+    return loaded or any(b.usable and (b.kind == "directory" or as_store) for b in capaths)
 
 
-def _env_problem(name: str, bundle: Bundle, takes_folders: bool = False) -> str | None:
+def _env_problem(name: str, bundle: Bundle, takes_folders: bool = False, as_store: bool = False) -> str | None:
     """Say what is wrong with the path a CA variable names, or None.
 
     A folder named where a file is wanted is said by its kind (hashed or not): clients that take a folder there
-    (requests, pip: `takes_folders`) read it as one, by its hash links; for the others it is no file.
+    (requests, pip: `takes_folders`) read it as one, by its hash links; for the others it is no file. A file of
+    certificates named as the CA folder loads where OpenSSL opens it as a store (`as_store`), and only there.
     """
     wants_directory = name == "SSL_CERT_DIR"
     if bundle.file_type == "relative":
         return "is relative (%s)" % bundle.path
     if bundle.file_type in ("missing", "symlink-loop", "unreadable"):
         return bundle.error
+    if wants_directory and bundle.kind == "file" and bundle.usable and as_store:
+        return (
+            "is a file, not a directory: OpenSSL 3 opens it as a store and loads its certificates, so it works "
+            "here; OpenSSL 1.1 and LibreSSL look certificates up in it by hash and find none"
+        )
     if wants_directory:
         return None if bundle.kind == "directory" else "is a %s, not a directory" % bundle.file_type
     if bundle.kind == "directory":
@@ -112,6 +132,7 @@ def env_path_invalid(facts: Facts) -> Iterator[Finding]:
     """
     runtime = facts.runtime
     served = trust_served(facts)
+    as_store = opens_folder_as_store(facts)
     for name, value, consumers, setting in _sources(facts):
         effects = path_effects(facts, name)
         python = next((c for c in judge(facts) if c.name == "urllib (stdlib)"), None)
@@ -140,7 +161,8 @@ def env_path_invalid(facts: Facts) -> Iterator[Finding]:
             bundle = _target(facts, entry) if entry else None
             if bundle is not None:
                 yield from _unhashed_folder(facts, name, label, bundle)
-            problem = _env_problem(name, bundle, takes_folders) if bundle is not None else None
+            problem = _env_problem(name, bundle, takes_folders, as_store) if bundle is not None else None
+            loads_as_store = name == "SSL_CERT_DIR" and problem is not None and problem.startswith("is a file, not")
             if entry and not os.path.isabs(entry) and runtime.cwd is not None:
                 where = "from the working directory %s" % runtime.cwd
                 said = "%s it %s" % (where, problem) if problem else "it works only " + where
@@ -152,6 +174,8 @@ def env_path_invalid(facts: Facts) -> Iterator[Finding]:
                 severity = ERROR
             elif bundle is not None and bundle.kind == "directory" and effects and not _hurt(effects):
                 severity = INFO  # a folder every client here reads as one (requests, pip): only other readers fail
+            if loads_as_store and not stopped:
+                severity = INFO  # it works with this OpenSSL: said so that a move to another one is not a surprise
             said = "here: %s" % told if told else "affects %s" % consumers  # what the installed clients do
             yield Finding(
                 "env-path-invalid",

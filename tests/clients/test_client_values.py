@@ -249,3 +249,22 @@ def test_uv_with_both_ssl_cert_file_and_dir_is_judged_by_both(port: int, ca: Gen
     assert _on_host(report, "uv") is True
     failing = [f for f in report["findings"] if f["code"] == "client-host-fails"]
     assert all("uv" not in [c["name"] for c in f["evidence"]["clients"]] for f in failing)  # pip's certifi may
+
+
+def test_a_file_named_as_the_ca_folder_works_with_openssl_3_and_is_said_to(
+    python: Path, port: int, ca: GeneratedCA
+) -> None:
+    """SSL_CERT_DIR naming the private root's PEM file: OpenSSL 3 opens the value as a store, urllib verifies.
+
+    cadoctor agrees with the real handshake (the host verifies, no trust-store claim) and keeps a note that an
+    OpenSSL 1.1 would find nothing there, instead of calling the value unusable.
+    """
+    env = environment.child_env(SSL_CERT_DIR=str(ca.bundle))
+    assert clients.outcome(python, "urllib", port, env) == "Y"
+    _, report = _check(python, env, "--no-verify", "--host", "localhost:%d" % port)
+    assert report["hosts"][0]["ok"] is True
+    assert _on_host(report, "urllib (stdlib)") is True
+    (invalid,) = [f for f in report["findings"] if f["code"] == "env-path-invalid"]
+    assert invalid["severity"] == "info"
+    assert invalid["evidence"]["problem"].startswith("is a file, not a directory: OpenSSL 3 opens it as a store")
+    assert not any(f["code"] == "trust-store-empty" for f in report["findings"])

@@ -172,21 +172,30 @@ def test_a_hashed_folder_alone_serves() -> None:
     assert found(trust.trust_store_empty, examined) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_trust_served counts a CA directory in effect by Bundle.usable, which is True for a file with "
-    "certificates: SSL_CERT_DIR naming a file (OpenSSL looks for <file>/<hash>.0 and finds nothing) hides "
-    "trust-store-empty",
+@pytest.mark.parametrize(
+    ("version", "serves"),
+    [((3, 0, 0, 13, 0), True), ((1, 1, 1, 23, 15), False)],
+    ids=["OpenSSL 3 opens it as a store", "OpenSSL 1.1 looks it up by hash"],
 )
-def test_a_file_named_as_the_ca_directory_does_not_serve() -> None:
-    """SSL_CERT_DIR naming a file of certificates serves nothing: with no CA file and nothing loaded, it is empty."""
+def test_a_file_named_as_the_ca_directory_serves_only_where_openssl_opens_it_as_a_store(
+    version: tuple[int, ...], serves: bool
+) -> None:
+    """SSL_CERT_DIR naming a file of certificates: OpenSSL 3's store lookup loads it, 1.1's hash lookup finds nothing.
+
+    With no CA file and nothing loaded, the store is empty only where the folder's value cannot serve as a store.
+    """
     examined = with_bundles(
         facts(
-            runtime=runtime(context_loaded=0, cafile=None, capaths=(TrustSource("/srv/ca.pem", "env:SSL_CERT_DIR"),))
+            runtime=runtime(
+                context_loaded=0,
+                cafile=None,
+                capaths=(TrustSource("/srv/ca.pem", "env:SSL_CERT_DIR"),),
+                openssl_version_info=version,
+            )
         ),
         bundle("/srv/ca.pem", "in-effect:capath", "env:SSL_CERT_DIR"),
     )
-    assert [f.code for f in found(trust.trust_store_empty, examined)] == ["trust-store-empty"]
+    assert [f.code for f in found(trust.trust_store_empty, examined)] == ([] if serves else ["trust-store-empty"])
 
 
 @pytest.mark.parametrize("changes", [{"ssl_available": False}, {"context_ok": False}])
@@ -312,7 +321,7 @@ def test_compiled_defaults_not_inspected_or_present_say_nothing() -> None:
             bundle("/srv/ca.pem", certificates=0, marked=2),
             "holds no parseable certificate (2 blocks marked)",
         ),
-        ("SSL_CERT_DIR", bundle("/srv/ca.pem"), "is a regular, not a directory"),
+        ("SSL_CERT_DIR", bundle("/srv/ca.pem", size=0, certificates=0, marked=0), "is a regular, not a directory"),
         ("SSL_CERT_DIR", missing("/srv/ca.pem"), "does not exist"),
     ],
 )
@@ -331,6 +340,31 @@ def test_each_unusable_target_of_a_variable_is_named(variable: str, target: Bund
     }
     said = "here: urllib (stdlib) hangs opening it" if hangs else "affects %s" % OPENSSL_USERS
     assert finding.summary == "%s=%s %s; %s" % (variable, target.path, problem, said)
+
+
+@pytest.mark.parametrize(
+    ("version", "severity", "problem"),
+    [
+        (
+            (3, 0, 0, 13, 0),
+            INFO,
+            "is a file, not a directory: OpenSSL 3 opens it as a store and loads its certificates, so it works here; "
+            "OpenSSL 1.1 and LibreSSL look certificates up in it by hash and find none",
+        ),
+        ((1, 1, 1, 23, 15), WARNING, "is a regular, not a directory"),
+    ],
+    ids=["OpenSSL 3", "OpenSSL 1.1"],
+)
+def test_a_file_of_certificates_named_as_the_ca_folder_is_said_as_this_openssl_reads_it(
+    version: tuple[int, ...], severity: Severity, problem: str
+) -> None:
+    """SSL_CERT_DIR naming a PEM file works with OpenSSL 3 (a note) and serves nothing with 1.1 (a warning)."""
+    examined = with_bundles(
+        with_environment(facts(runtime=runtime(openssl_version_info=version)), SSL_CERT_DIR="/srv/ca.pem"),
+        bundle("/srv/ca.pem"),
+    )
+    (finding,) = found(trust.env_path_invalid, examined)
+    assert (finding.severity, finding.evidence["problem"]) == (severity, problem)
 
 
 @pytest.mark.parametrize(
