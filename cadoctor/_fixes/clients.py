@@ -57,14 +57,13 @@ def client_fixes(facts: Facts, findings: tuple[Finding, ...]) -> list[Fix]:
     samples = tuple(root.der for root in facts.local_roots if root.der)
     fixes: list[Fix] = []
     if reached.served and samples:
-        change: dict[str, str | None] = {v: reached.setting(v, target.path) for v in reached.served}
-        served = sorted({name for names in reached.served.values() for name in names})
-        left = "; no unset variable reaches %s" % ", ".join(reached.unreached) if reached.unreached else ""
+        change = reached.change(target.path)
+        served = reached.clients()
         fixes.append(
             Fix(
                 kind="env",
                 summary="Point %s at %s (%d certificates, the local roots included) for %s%s"
-                % (" and ".join(reached.served), target.path, target.certificates, ", ".join(served), left),
+                % (" and ".join(reached.served), target.path, target.certificates, ", ".join(served), reached.left()),
                 addresses=addresses,
                 env=change,
                 lines=env_lines(change),
@@ -110,9 +109,8 @@ def store_fixes(facts: Facts, findings: tuple[Finding, ...]) -> list[Fix]:
             reached = cover(needing, clients, facts, os_store="system" in target.roles, overwrite=False)
             samples = (*target.samples, *(root.der for root in facts.local_roots if root.der))
             if reached.served:
-                change: dict[str, str | None] = {v: reached.setting(v, target.path) for v in reached.served}
-                served = sorted({name for group in reached.served.values() for name in group})
-                left = "; no unset variable reaches %s" % ", ".join(reached.unreached) if reached.unreached else ""
+                change = reached.change(target.path)
+                served = reached.clients()
                 fixes.append(
                     Fix(
                         kind="env",
@@ -124,7 +122,7 @@ def store_fixes(facts: Facts, findings: tuple[Finding, ...]) -> list[Fix]:
                             ", ".join(served),
                             store,
                             finding.evidence.get("problem"),
-                            left,
+                            reached.left(),
                         ),
                         addresses=(finding.code,),
                         env=change,

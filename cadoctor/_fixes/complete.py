@@ -42,7 +42,7 @@ def completed(facts: Facts, fix: Fix) -> Fix:
         reached = cover(wanting, after, after_facts, os_store=store.system, overwrite=True)
         if reached.unreached or not reached.served or set(reached.served) & set(fix.env):
             continue  # a client left out, or a setting the fix itself changes: not this way
-        addition = {variable: reached.setting(variable, store.path) for variable in reached.served}
+        addition = reached.change(store.path)
         change = {**fix.env, **addition}
         read = (store.read,) if store.read is not None else ()
         written = joined_store(facts, store.path, store.parts, read) if store.parts else store.read

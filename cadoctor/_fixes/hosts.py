@@ -185,10 +185,10 @@ def _point_at(
         return None
     values = values_of(facts)
     store = keeping(facts, store, [values[variable] for variable in reached.overwritten])
-    change: dict[str, str | None] = {variable: reached.setting(variable, store.path) for variable in reached.served}
+    change = reached.change(store.path)
     public = next((p for p in store.parts if _public(facts, p)), None)
     python = {c.name for c in judge(facts)}  # a program that is not Python: the default context is no client of it
-    claimed = sorted({name for names in reached.served.values() for name in names} & python)
+    claimed = sorted(set(reached.clients()) & python)
     read = (store.read,) if store.read is not None else ()
     written = joined_store(facts, store.path, store.parts, read) if store.parts else store.read
     # what else decides a client's store (a value its precedence reads first) may keep it off the file: not claimed

@@ -98,6 +98,18 @@ class Cover:
         """The value a chosen variable gets: the file's path, or what turns a switch on."""
         return switch_value(variable) if variable in self.switched else path
 
+    def change(self, path: str) -> dict[str, str | None]:
+        """The environment change that points every chosen variable at `path` (switches turned on)."""
+        return {variable: self.setting(variable, path) for variable in self.served}
+
+    def clients(self) -> list[str]:
+        """Every client a chosen setting reaches, sorted."""
+        return sorted({name for names in self.served.values() for name in names})
+
+    def left(self) -> str:
+        """What a fix's summary says of the clients no setting reaches ("" when none is left)."""
+        return "; no unset variable reaches %s" % ", ".join(self.unreached) if self.unreached else ""
+
 
 def cover(
     needing: Sequence[Client], others: Sequence[Client], facts: Facts, *, os_store: bool, overwrite: bool
