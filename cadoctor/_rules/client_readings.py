@@ -29,11 +29,15 @@ from cadoctor._rules.client_values import (
 # CA file: requests' HTTPAdapter.cert_verify raises for a path that is not there ("Could not find a suitable TLS CA
 # certificate bundle"), httpx's create_default_context(cafile=), urllib3's and httplib2's load_verify_locations raise
 # for a file that is missing, unreadable or holds no certificate (a path inside a zip archive is not there: OpenSSL
-# opens real files only), and a FIFO blocks the first request. Never read from a variable: its name is a label.
+# opens real files only), botocore's urllib3 context likewise (measured: "SSL validation failed ... [Errno 2] No such
+# file or directory"), and a FIFO blocks the first request. Never read from a variable: its name is a label.
 DEFAULT_STORE = Reading(
     "default store",
     effects(),
-    {"*": "at its first request (requests: OSError: Could not find a suitable TLS CA certificate bundle)"},
+    {
+        "*": "at its first request (requests: OSError: Could not find a suitable TLS CA certificate bundle; botocore: "
+        "SSLError: SSL validation failed, No such file or directory; the others: load_verify_locations' error)"
+    },
 )
 
 # OpenSSL's default paths (X509_STORE_set_default_paths): each variable replaces its own half, the file or the

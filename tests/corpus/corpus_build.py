@@ -203,7 +203,8 @@ def make_pki(label: str, options: Mapping[str, Any]) -> Pki:
 CERTIFICATES = ("root", "root.der", "intermediate", "root+intermediate", "unrelated", "public", "leaf", "key")
 BUNDLES = ("system", "system+root", "system+public+root", "stale-system")
 DIRECTORIES = ("hashed:root", "unhashed:root", "hashed:unrelated", "empty-dir")
-OTHERS = ("fifo", "certifi-without-bundle", "certifi", "certifi-2018.zip")  # and `text:...`, `link:...`
+# and `text:...`, `link:...`
+OTHERS = ("fifo", "certifi-without-bundle", "certifi", "certifi-2018.zip", "botocore-without-bundle")
 VOCABULARY = (*CERTIFICATES, *BUNDLES, *DIRECTORIES, *OTHERS)
 
 
@@ -268,6 +269,8 @@ def write_content(path: Path, spec: str, pki: Pki, context: Context) -> None:
         _copy_certifi(path, with_bundle=spec == "certifi")
     elif spec == "certifi-2018.zip":
         _zip_old_certifi(path)
+    elif spec == "botocore-without-bundle":
+        _copy_botocore_without_bundle(path)
     else:
         raise ValueError("unknown content %r" % spec)
 
@@ -282,6 +285,17 @@ def _copy_certifi(folder: Path, *, with_bundle: bool) -> None:
     for entry in [site / "certifi", *site.glob("certifi-*.dist-info")]:
         ignore = None if with_bundle else shutil.ignore_patterns("cacert.pem")
         shutil.copytree(entry, folder / entry.name, ignore=ignore)
+
+
+def _copy_botocore_without_bundle(folder: Path) -> None:
+    """PyPI botocore (package and .dist-info) from the certifi-less venv, without botocore/cacert.pem.
+
+    As a freezer that does not collect the package's data files leaves it (Nuitka#505): where() names a missing file.
+    """
+    site = next(Path(interpreter("botocore-no-certifi")).parent.parent.glob("lib/python3*/site-packages"))
+    folder.mkdir(parents=True, exist_ok=True)
+    for entry in [site / "botocore", *site.glob("botocore-*.dist-info")]:
+        shutil.copytree(entry, folder / entry.name, ignore=shutil.ignore_patterns("cacert.pem", "__pycache__"))
 
 
 def _zip_old_certifi(archive: Path) -> None:
