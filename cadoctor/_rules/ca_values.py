@@ -156,7 +156,11 @@ def env_path_invalid(facts: Facts) -> Iterator[Finding]:
             )
             continue
         entries = value.split(os.pathsep) if name == "SSL_CERT_DIR" else [value]
-        takes_folders = any(e.startswith(("loads it", "takes it and finds")) for e in effects.values())
+        # a folder is named by its kind alone where some client takes folders there; Python's own CA file variable
+        # is read by OpenSSL's file lookup first, to which a folder is no file whatever a client does with it
+        takes_folders = name != runtime.cafile_env and any(
+            e.startswith(("loads it", "takes it and finds")) for e in effects.values()
+        )
         for entry in entries:
             bundle = _target(facts, entry) if entry else None
             if bundle is not None:
