@@ -10,6 +10,7 @@ from cadoctor._fixes.bundles import best_bundle, merged_fix
 from cadoctor._fixes.clients import client_fixes, injector_fixes, store_fixes
 from cadoctor._fixes.complete import completed
 from cadoctor._fixes.hosts import host_fixes
+from cadoctor._fixes.rehash import rehash_fix
 from cadoctor._fixes.settings import value_fixes
 from cadoctor._fixes.shell import env_lines, sh_quote
 from cadoctor._fixes.stacks import stack_fixes
@@ -265,20 +266,14 @@ def propose(facts: Facts, findings: tuple[Finding, ...]) -> tuple[Fix, ...]:
                 fixes.append(private)
         elif finding.code == "capath-unhashed" and not has_control(str(finding.evidence["path"])):
             folder = str(finding.evidence["path"])
-            command = "openssl rehash %s" % sh_quote(folder)
             # a failing host whose root sits in this folder, unlinked: the links are what it needs too
             needing = [h for h in facts.hosts if not h.ok and any(x.path == folder for x in h.holders)]
-            fixes.append(
-                Fix(
-                    kind="command",
-                    summary="Create the hash links OpenSSL looks for"
-                    + (" (%s needs the root it holds)" % ", ".join(h.target for h in needing) if needing else ""),
-                    # the hosts' own failures (an unknown CA, or a chain that stops short of the root it holds)
-                    addresses=(finding.code, *sorted({h.code for h in needing if h.code})),
-                    command=command,
-                    lines={"shell": command},
-                )
+            summary = "Create the hash links OpenSSL looks for" + (
+                " (%s needs the root it holds)" % ", ".join(h.target for h in needing) if needing else ""
             )
+            # the hosts' own failures (an unknown CA, or a chain that stops short of the root it holds)
+            addresses = (finding.code, *sorted({h.code for h in needing if h.code}))
+            fixes.append(rehash_fix(facts, folder, summary, addresses))
         elif finding.code == "trust-writable":
             # a path no pasted line can carry as it is stays in the finding, out of the command
             paths = sorted(p for p in {str(e["path"]) for e in finding.evidence["exposures"]} if not has_control(p))
@@ -389,4 +384,5 @@ def _merged(first: Fix, second: Fix, python: set[str]) -> Fix:
         sample_source=base.sample_source or other.sample_source,
         trial_samples=base.trial_samples or other.trial_samples,
         evidence=base.evidence or other.evidence,
+        rehash=base.rehash or other.rehash,
     )

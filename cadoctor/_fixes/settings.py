@@ -28,6 +28,7 @@ from cadoctor._facts.interpreters.ini import (
 )
 from cadoctor._fixes.bundles import best_bundle
 from cadoctor._fixes.proven import proven_stores
+from cadoctor._fixes.rehash import rehash_fix
 from cadoctor._fixes.shell import env_lines, ini_edit_line, sh_quote
 from cadoctor._model import Client, ConfigEdit, Facts, Finding, Fix, HostCheck, Setting
 from cadoctor._rules.client_judgement import judge, reading_of, value_of
@@ -194,6 +195,18 @@ def _setting_fixes(
     return fixes
 
 
+def setting_edit(facts: Facts, name: str, value: str) -> ConfigEdit | None:
+    """The edit that sets a setting (by the rules' name) to `value` where its client reads it, or None when unset.
+
+    A trial makes it on a copy of the file, named by the client's variable (a rehash fix's hashed copy of a folder).
+    """
+    setting = _setting(facts, name)
+    if setting is None:
+        return None
+    section, first = setting.section or _section(facts, name), first_bracket(facts.runtime.python_version)
+    return ConfigEdit(setting.source, section, SETTINGS[name][1], value, _FILES[name], first_bracket=first)
+
+
 def _setting(facts: Facts, name: str) -> Setting | None:
     """The setting a rules name stands for, as its client reads it (the file read last wins)."""
     client, key = SETTINGS[name]
@@ -322,19 +335,10 @@ def _rehash_fixes(facts: Facts, name: str, value: str, hurt: list[Client], addre
         return []
     needing = [h for h in facts.hosts if not h.ok and any(x.path == folder for x in h.holders)]
     for_hosts = tuple(dict.fromkeys(str(h.code) for h in needing if h.code))
-    command = "openssl rehash %s" % sh_quote(folder)
     summary = "Create the hash links OpenSSL looks for in %s (%s reads it as a CA folder)" % (folder, name)
     if needing:
         summary += "; %s needs the root it holds" % ", ".join(h.target for h in needing)
-    return [
-        Fix(
-            kind="command",
-            summary=summary,
-            addresses=addresses + tuple(c for c in for_hosts if c not in addresses),
-            command=command,
-            lines={"shell": command},
-        )
-    ]
+    return [rehash_fix(facts, folder, summary, addresses + tuple(c for c in for_hosts if c not in addresses))]
 
 
 def edited(text: str, section: str, key: str, value: str | None, first: bool = False) -> str:

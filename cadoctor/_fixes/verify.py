@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Mapping
 
 from cadoctor._facts.child import jobs
+from cadoctor._fixes.rehash_trial import rehashed_env
 from cadoctor._fixes.settings import edited_copy
 from cadoctor._model import ClientTrial, Facts, Fix
 from cadoctor._record import replace
@@ -268,7 +269,9 @@ ELSEWHERE = (
 
 def _triable(fix: Fix, facts: Facts) -> bool:
     """Whether a trial can apply the fix: a command changes the system, and code a trial cannot run is not tried."""
-    if fix.kind in ("command", "server") or (fix.kind == "env" and fix.env is None):
+    if fix.kind == "command":  # a rehash, on a hashed copy of its folder for the clients a setting points there
+        return fix.rehash is not None and bool(fix.clients) and fix.trial_host is not None
+    if fix.kind == "server" or (fix.kind == "env" and fix.env is None):
         return False
     if fix.kind == "config":  # on an edited copy of the file, named by the variable the client reads it from
         return fix.edit is not None and fix.edit.triable and bool(fix.clients)
@@ -505,6 +508,7 @@ def _run(
     from cadoctor._facts.interpreters.run import spawn
 
     before = facts.runtime.context_loaded
+    notes: dict[int, str] = {}  # what a trial changed besides the fix's own lines (a folder's hashed copy)
     started: list[tuple[int, Popen[bytes] | str, bytes]] = []
     for index in triable:  # all children start at once; each is then read within its own limits
         fix = fixes[index]
@@ -516,6 +520,9 @@ def _run(
         if fix.edit is not None:
             env[fix.edit.variable] = edited_copy(fix.edit, scratch, index)
         try:
+            if fix.rehash is not None:
+                copy, notes[index] = rehashed_env(fix.rehash, facts, scratch, index)
+                env.update(copy)
             child: Popen[bytes] | str = spawn(proven, [jobs.FOLDER], env=env, cwd="/")
         except (InterpreterError, OSError) as exc:
             child = str(exc)
@@ -530,6 +537,8 @@ def _run(
         else:
             outcome, problem = _outcome(child, payload, TRIAL_TIMEOUT, _answer_problem)
             results[index] = _judge(fix, outcome, problem, before, fresh, reproduction(fix, facts))
+        if index in notes:
+            results[index] = replace(results[index], evidence="%s: %s" % (notes[index], results[index].evidence))
     return tuple(results)
 
 

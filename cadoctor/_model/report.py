@@ -130,6 +130,7 @@ class Fix:
     inject: str | None = field(default=None, metadata=INTERNAL)  # a module the code injects first (truststore)
     trial_samples: tuple[bytes, ...] = field(default=(), metadata=INTERNAL, compare=False)  # roots they must trust
     merge: tuple[str, ...] = field(default=(), metadata=INTERNAL)  # files the trial joins into the env's one path
+    rehash: str | None = field(default=None, metadata=INTERNAL)  # the folder a trial replaces by a hashed copy
     verified: bool | None = None
     evidence: str | None = None
     trials: tuple[ClientTrial, ...] = ()

@@ -9,6 +9,7 @@ fix's shell line is run as printed, and then the real client reaches the host, w
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -192,7 +193,7 @@ def test_pips_own_config_command_edits_a_user_file_it_rewrites_whole(
 def test_a_pip_cert_naming_a_folder_without_links_gets_them_and_the_file_stays(
     ca: GeneratedCA, port: int, tmp_path: Path
 ) -> None:
-    """The root is in the folder pip.conf names, unlinked: pip finds nothing; `openssl rehash` as printed fixes it."""
+    """The root is in the folder pip.conf names, unlinked: the rehash, tried on a hashed copy, leads and fixes it."""
     folder = _hashed_folder(tmp_path / "ca_certs", ca, linked=False)
     conf = tmp_path / "pip.conf"
     original = PIP_CONF.format(value=folder)
@@ -202,12 +203,14 @@ def test_a_pip_cert_naming_a_folder_without_links_gets_them_and_the_file_stays(
     report = _check(env, tmp_path, port)
     host = report["hosts"][0]
     assert [h["path"] for h in host["holders"]] == [str(folder)]  # the folder the setting names: a candidate store
-    # what leads is a fix that worked (a joined file, tried by the clients); the rehash, which a trial cannot make
-    # without changing the folder, is the first of those not tried
-    assert report["fixes"][0]["verified"] is True
-    rehash = next(f for f in report["fixes"] if f["verified"] is None)
+    # the rehash, tried by pip on a hashed copy of the folder (pip.conf's copy naming it), leads: it is the repair
+    rehash = report["fixes"][0]
     assert rehash["command"] == "openssl rehash '%s'" % folder, rehash
+    assert rehash["verified"] is True, rehash
+    assert rehash["clients"] == ["pip"]
+    assert rehash["evidence"].startswith("tried on a hashed copy of %s (1 hash link" % folder), rehash["evidence"]
     assert "host-unknown-ca" in rehash["addresses"]
+    assert sorted(os.listdir(folder)) == ["corp-root.pem"]  # the trial left the folder as it was
     _apply(rehash, env, tmp_path)
     assert conf.read_text() == original
     assert clients.outcome(venvs.clients_venv(), "pip", port, env) == "Y"
