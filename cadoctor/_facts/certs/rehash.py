@@ -16,15 +16,19 @@ from cadoctor._facts.certs.names import subject_hash
 from cadoctor._facts.certs.pem import SCAN_LIMIT, read_certificates
 from cadoctor._facts.fs.disk import CERT_SUFFIXES, DIRECTORY_LIMIT, HASH_LINK, open_regular
 
+COPY_LIMIT = 256 << 20  # bytes copied in all: a CA folder holds a few MiB; a folder of huge files is not copied whole
+
 
 def hashed_copy(folder: str, destination: str) -> int:
     """Copy the folder's certificate files into `destination` (an empty folder) with their hash links; count links.
 
     Only regular files named as certificates are read (FIFOs and devices are never opened for reading, so nothing
-    blocks), each up to the scan's limit, at most DIRECTORY_LIMIT entries; the folder's own hash links are not
-    copied: `openssl rehash` replaces them too.
+    blocks), each up to the scan's limit, at most DIRECTORY_LIMIT entries and COPY_LIMIT bytes in all; a file
+    without a certificate is not copied (no link would name it), nor the folder's own hash links: `openssl rehash`
+    replaces them too.
     """
     linked: dict[str, list[bytes]] = {}
+    copied = 0
     with os.scandir(folder) as entries:
         names = sorted(entry.name for _, entry in zip(range(DIRECTORY_LIMIT), entries))
     for name in names:
@@ -34,6 +38,9 @@ def hashed_copy(folder: str, destination: str) -> int:
         if read is None:
             continue
         data, certificates = read
+        if not certificates or copied + len(data) > COPY_LIMIT:
+            continue
+        copied += len(data)
         with open(os.path.join(destination, name), "wb") as out:
             out.write(data)
         if len(certificates) != 1:  # `openssl rehash` links a file of exactly one certificate
