@@ -47,7 +47,7 @@ from cadoctor._text import has_control
 
 # Each setting: the variable that points its client at another file of that kind, and the INI section it is in.
 _FILES = {"aws config ca_bundle": "AWS_CONFIG_FILE", "pip.conf cert": "PIP_CONFIG_FILE"}
-_CODES = ("env-path-invalid", "verification-disabled")
+_CODES = ("env-path-invalid", "verification-disabled", "client-setting-refused")
 
 
 def _broken(facts: Facts) -> dict[str, list[Client]]:
@@ -103,6 +103,8 @@ def value_fixes(facts: Facts, findings: tuple[Finding, ...]) -> list[Fix]:
         if not fine:
             change: dict[str, str | None] = {name: None}
             said = "no client here loads it" if value else "an empty value"
+            if code == "client-setting-refused":
+                said = "a value its version does not know"
             fixes.append(_env_fix("Unset %s (%s): %s" % (name, said, ", ".join(names)), change, addresses, names, host))
         elif target is not None:
             for client in hurt:

@@ -493,6 +493,12 @@ def _read_part(path: str) -> bytes:
         return source.read(64 << 20)
 
 
+def _working_directory(facts: Facts) -> str:
+    """Where a trial runs: the examined process's working directory, from which its relative CA paths are read."""
+    cwd = facts.runtime.cwd
+    return cwd if cwd is not None and os.path.isdir(cwd) else "/"
+
+
 def _run(
     fixes: tuple[Fix, ...],
     facts: Facts,
@@ -523,7 +529,7 @@ def _run(
             if fix.rehash is not None:
                 copy, notes[index] = rehashed_env(fix.rehash, facts, scratch, index)
                 env.update(copy)
-            child: Popen[bytes] | str = spawn(proven, [jobs.FOLDER], env=env, cwd="/")
+            child: Popen[bytes] | str = spawn(proven, [jobs.FOLDER], env=env, cwd=_working_directory(facts))
         except (InterpreterError, OSError) as exc:
             child = str(exc)
         started.append((index, child, json.dumps(request).encode()))

@@ -64,6 +64,10 @@ def trust_served(facts: Facts) -> bool:
     return loaded or any(b.usable and (b.kind == "directory" or as_store) for b in capaths)
 
 
+# Variables that name folders: OpenSSL's, and grpc's system folder (read file by file, with its switch on).
+_FOLDER_VARIABLES = ("SSL_CERT_DIR", "GRPC_SYSTEM_SSL_ROOTS_DIR")
+
+
 def _env_problem(name: str, bundle: Bundle, takes_folders: bool = False, as_store: bool = False) -> str | None:
     """Say what is wrong with the path a CA variable names, or None.
 
@@ -71,18 +75,19 @@ def _env_problem(name: str, bundle: Bundle, takes_folders: bool = False, as_stor
     (requests, pip: `takes_folders`) read it as one, by its hash links; for the others it is no file. A file of
     certificates named as the CA folder loads where OpenSSL opens it as a store (`as_store`), and only there.
     """
-    wants_directory = name == "SSL_CERT_DIR"
+    wants_directory = name in _FOLDER_VARIABLES
     if bundle.file_type == "relative":
         return "is relative (%s)" % bundle.path
     if bundle.file_type in ("missing", "symlink-loop", "unreadable"):
         return bundle.error
-    if wants_directory and bundle.kind == "file" and bundle.usable and as_store:
+    if name == "SSL_CERT_DIR" and bundle.kind == "file" and bundle.usable and as_store:
         return (
             "is a file, not a directory: OpenSSL 3 opens it as a store and loads its certificates, so it works "
             "here; OpenSSL 1.1 and LibreSSL look certificates up in it by hash and find none"
         )
     if wants_directory:
-        return None if bundle.kind == "directory" else "is a %s, not a directory" % bundle.file_type
+        kind = "file" if bundle.file_type == "regular" else bundle.file_type
+        return None if bundle.kind == "directory" else "is a %s, not a directory" % kind
     if bundle.kind == "directory":
         folder = _FOLDERS.get(kind_of(bundle.path, bundle, not bundle.parsed), "a folder")
         return "is %s" % folder if takes_folders else "is %s, not a file" % folder
@@ -166,7 +171,8 @@ def env_path_invalid(facts: Facts) -> Iterator[Finding]:
             if bundle is not None:
                 yield from _unhashed_folder(facts, name, label, bundle)
             problem = _env_problem(name, bundle, takes_folders, as_store) if bundle is not None else None
-            loads_as_store = name == "SSL_CERT_DIR" and problem is not None and problem.startswith("is a file, not")
+            loads_as_store = name == "SSL_CERT_DIR" and problem is not None and "opens it as a store" in problem
+            works_here = problem is None  # a relative path that serves from here only: fragile, not broken
             if entry and not os.path.isabs(entry) and runtime.cwd is not None:
                 where = "from the working directory %s" % runtime.cwd
                 said = "%s it %s" % (where, problem) if problem else "it works only " + where
@@ -174,7 +180,9 @@ def env_path_invalid(facts: Facts) -> Iterator[Finding]:
             if problem is None and not stopped:
                 continue
             severity = WARNING
-            if name == runtime.cafile_env or (name == runtime.capath_env and not served) or stopped:
+            if stopped or (
+                not works_here and (name == runtime.cafile_env or (name == runtime.capath_env and not served))
+            ):
                 severity = ERROR
             elif bundle is not None and bundle.kind == "directory" and effects and not _hurt(effects):
                 severity = INFO  # a folder every client here reads as one (requests, pip): only other readers fail

@@ -266,6 +266,14 @@ def _switched(rule: ClientRule, facts: Facts) -> tuple[ClientRule, str | None]:
     return rule, None
 
 
+def _refused(rule: ClientRule, facts: Facts) -> str | None:
+    """The variable naming a word this version of the client does not know (it stops at start), or None."""
+    for variable, word in rule.refuses:
+        if word in re.split(r"[\s,]+", (value_of(facts, variable) or "").strip().lower()):
+            return variable
+    return None
+
+
 def clearing(facts: Facts) -> Injector | None:
     """pip-system-certs before 5, when it is installed: it clears `ca_certs` on every connection of requests."""
     for injector in facts.injectors:
@@ -394,6 +402,11 @@ def _judge_one(name: str, version: str, rule: ClientRule, facts: Facts, distribu
     if raises_at_import(rule, initial, facts):
         trust = replace(initial, effect=RAISES, certificates=0)
         notes.append(AT_IMPORT)
+    refused = _refused(rule, facts)
+    if refused is not None:
+        trust = ClientTrust("variable", value_of(facts, refused), 0, refused, effect=RAISES)
+        effects[refused] = RAISES
+        notes.append("it does not know %s=%s and stops before any request" % (refused, value_of(facts, refused)))
     return Client(
         name=name,
         version=version,

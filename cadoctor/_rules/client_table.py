@@ -56,6 +56,8 @@ class ClientRule:
             variable moves the client to that mode's row.
         name: The client's name where one distribution has several (google-auth's urllib3 transport).
         via: The library it makes its requests with: where that library is installed, its row's readings apply.
+        refuses: (variable, word): a word in that variable's list that this version does not know; it stops
+            before any request (pip 22.2-24.1 and PIP_USE_DEPRECATED=legacy-certs: "invalid choice").
 
     """
 
@@ -73,6 +75,7 @@ class ClientRule:
     python: tuple[tuple[int, ...], tuple[int, ...] | None] = ((), None)  # the Pythons it applies to
     name: str = ""
     via: str = ""
+    refuses: tuple[tuple[str, str], ...] = ()
 
     @property
     def client(self) -> str:
@@ -253,6 +256,9 @@ RULES: tuple[ClientRule, ...] = (
         since=(22, 2),
         before=(24, 2),
         switches=(("PIP_USE_FEATURE", "pip --use-feature=truststore", "truststore"),),
+        # pip/_internal/cli/cmdoptions.py use_deprecated_feature: choices ["legacy-resolver"] before 24.2 (measured
+        # with pip 24.1.2: "option use-deprecated: invalid choice: 'legacy-certs'")
+        refuses=(("PIP_USE_DEPRECATED", "legacy-certs"),),
     ),
     ClientRule(
         "pip>=24.2",
@@ -457,3 +463,7 @@ def rules_for(distribution: str, version: str, python: str = "") -> list[ClientR
 def mode(family: str) -> ClientRule | None:
     """The row a switch names."""
     return next((r for r in (*RULES, *MODES) if r.family == family), None)
+
+
+# The switches some version of a client refuses a word of (it stops at start): what client-setting-refused reads.
+REFUSED_SWITCHES = frozenset(variable for rule in RULES for variable, _ in rule.refuses)

@@ -28,7 +28,15 @@ from cadoctor._rules.client_judgement import (
     values_of,
 )
 from cadoctor._rules.client_readings import DEFAULT_STORE
-from cadoctor._rules.client_table import CLIENT_VARIABLES, COMPILED_IN, SETTINGS, TRUSTSTORE, rule_for, version_key
+from cadoctor._rules.client_table import (
+    CLIENT_VARIABLES,
+    COMPILED_IN,
+    REFUSED_SWITCHES,
+    SETTINGS,
+    TRUSTSTORE,
+    rule_for,
+    version_key,
+)
 from cadoctor._rules.client_values import BREAKS, NO_VERIFICATION, NOTHING, resolved, says
 from cadoctor._rules.verify_flags import accepts, default_accepts, flags_of, why_bare_refuses, why_partial
 
@@ -50,7 +58,7 @@ def says_of(client: Client, name: str) -> str:
     reading = reading_of(client, name)
     if effect is None or reading is None:
         return "ignores it"
-    return "does not read it here" if effect == NOT_READ else says(reading, effect)
+    return "does not read it" if effect == NOT_READ else says(reading, effect)
 
 
 def path_effects(facts: Facts, variable: str) -> dict[str, str]:
@@ -136,6 +144,7 @@ def client_findings(facts: Facts) -> Iterator[Finding]:
     """Clients that fail a host, lack the local roots, ignore a variable set for them, or have it replaced."""
     clients = judge(facts)
     yield from _stores_missing(clients, facts)
+    yield from _settings_refused(clients, facts)
     for host in facts.hosts:
         failing = [v for v in host_verdicts(host, clients) if v.ok is False]
         if host.ok and failing:
@@ -352,6 +361,33 @@ def _stores_missing(clients: tuple[Client, ...], facts: Facts) -> Iterator[Findi
                     for c in users
                 ],
             },
+        )
+
+
+def _settings_refused(clients: tuple[Client, ...], facts: Facts) -> Iterator[Finding]:
+    """A client stops at start on a word its version does not know in one of its switches: it makes no request.
+
+    pip 22.2-24.1 with PIP_USE_DEPRECATED=legacy-certs (the switch pip 24.2 added): "invalid choice", whatever
+    the host. One finding per variable, naming each client it stops.
+    """
+    by_variable: dict[str, list[Client]] = {}
+    for client in clients:
+        if client.trust.effect == "raises" and client.trust.source in REFUSED_SWITCHES:
+            by_variable.setdefault(client.trust.source, []).append(client)
+    for variable, stopped in by_variable.items():
+        value = facts.runtime.environment.get(variable, "")
+        yield Finding(
+            "client-setting-refused",
+            Severity.ERROR,
+            "%s=%s: %s %s not know it and stop%s before any request"
+            % (
+                variable,
+                value,
+                ", ".join("%s %s" % (c.name, c.version) for c in stopped),
+                "does" if len(stopped) == 1 else "do",
+                "s" if len(stopped) == 1 else "",
+            ),
+            {"variable": variable, "value": value, "clients": [c.name for c in stopped]},
         )
 
 

@@ -7,7 +7,11 @@ from collections.abc import Iterator
 from cadoctor._model import Bundle, Facts, Finding, Severity
 from cadoctor._variables import CA_VARIABLES
 
-_REPLACING = tuple(name for name in CA_VARIABLES if name not in ("SSL_CERT_DIR", "NODE_EXTRA_CA_CERTS"))
+# Files that replace a store (folders and NODE_EXTRA_CA_CERTS add to one; grpc's system folder replaces its store only
+# with its switch on, which `client-variable-replaces` judges by the client)
+_REPLACING = tuple(
+    name for name in CA_VARIABLES if name not in ("SSL_CERT_DIR", "GRPC_SYSTEM_SSL_ROOTS_DIR", "NODE_EXTRA_CA_CERTS")
+)
 _FILES = {"pip": "pip.conf", "botocore": "aws config"}  # a client's CA setting, named as the client rules name it
 
 

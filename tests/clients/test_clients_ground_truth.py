@@ -78,21 +78,21 @@ def other_ca(tmp_path_factory: pytest.TempPathFactory) -> GeneratedCA:
 @pytest.mark.root("a private mount namespace over /etc/ssl/certs")
 def test_s1_root_only_in_the_os_store(clients_python: Path, truth: clients.Measurements) -> None:
     """With the root only in a private copy of /etc/ssl/certs, OpenSSL-default clients and pip verify, no others."""
-    assert truth.matrix(clients_python, "S1") == EXPECTED["S1"]
+    assert {n: o.code for n, o in truth.matrix(clients_python, "S1").items()} == EXPECTED["S1"]
 
 
 @pytest.mark.slow
 @pytest.mark.index
 def test_s2_root_only_in_ssl_cert_file(clients_python: Path, truth: clients.Measurements) -> None:
     """SSL_CERT_FILE reaches OpenSSL-default clients, httpx and pip, but not requests, botocore, grpcio or httplib2."""
-    assert truth.matrix(clients_python, "S2") == EXPECTED["S2"]
+    assert {n: o.code for n, o in truth.matrix(clients_python, "S2").items()} == EXPECTED["S2"]
 
 
 @pytest.mark.slow
 @pytest.mark.index
 def test_s4_root_only_in_requests_ca_bundle(clients_python: Path, truth: clients.Measurements) -> None:
     """REQUESTS_CA_BUNDLE reaches requests, botocore and pip only."""
-    assert truth.matrix(clients_python, "S4") == EXPECTED["S4"]
+    assert {n: o.code for n, o in truth.matrix(clients_python, "S4").items()} == EXPECTED["S4"]
 
 
 @pytest.mark.index

@@ -1,7 +1,9 @@
-"""cadoctor's verdict per client against what the real clients do, on one loopback server, scenario by scenario.
+"""What cadoctor names as each client's store and its verdicts in a few setups, against the real library.
 
-What the real clients do is the session's one measurement (`truth`), which test_clients_ground_truth.py also
-holds to CLIENTS.md.
+The verdicts per column of CLIENTS.md (S1-S5 and the rest) are test_client_matrix.py's; here, the store behind
+them (the bundle botocore's where() returns, grpc's roots variable, pip 24.1's vendored certifi) and setups beyond
+the columns. What the real clients do is the session's one measurement (`truth`), which
+test_clients_ground_truth.py also holds to CLIENTS.md.
 """
 
 from __future__ import annotations
@@ -28,50 +30,6 @@ def _predicted(
     status, report = check_json(env, *command, prefix=prefix)
     validate(report, "report-v1.json")
     return status, {NAMES.get(c["name"], c["name"]): c["ok"] for c in report["hosts"][0]["clients"]}
-
-
-def _compare(python: Path, truth: clients.Measurements, scenario: str) -> tuple[int, dict[str, str]]:
-    """Every client both sides know: cadoctor's verdict must be the real client's (Y = accepted)."""
-    status, predicted = _predicted(python, truth.port, truth.env(scenario), truth.prefix(scenario))
-    real = {name: truth.outcome(python, name, scenario) for name in predicted if name in clients.CLIENTS}
-    assert len(real) >= 8, predicted
-    wrong = {n: (predicted[n], real[n]) for n in real if predicted[n] is not (real[n] == "Y")}
-    assert not wrong, "cadoctor (ok) vs the real client (Y/N/X): %r" % wrong
-    return status, real
-
-
-@pytest.mark.slow
-@pytest.mark.root("a private mount namespace over /etc/ssl/certs")
-def test_s1_root_only_in_the_os_store(clients_python: Path, truth: clients.Measurements) -> None:
-    """Root only in the OS store: cadoctor says which clients fail (requests, httpx, botocore, grpcio) and exits 1."""
-    status, real = _compare(clients_python, truth, "S1")
-    assert real["urllib"] == "Y"
-    assert real["requests"] == "N"
-    assert status == 1  # client-host-fails: the default context verified a host that requests would fail
-
-
-@pytest.mark.slow
-def test_s2_root_only_in_ssl_cert_file(clients_python: Path, truth: clients.Measurements) -> None:
-    """Root only in SSL_CERT_FILE: httpx and urllib accept it, requests and botocore do not, as cadoctor says."""
-    _compare(clients_python, truth, "S2")
-
-
-@pytest.mark.slow
-def test_s3_root_only_in_a_hashed_ssl_cert_dir(clients_python: Path, truth: clients.Measurements) -> None:
-    """Root only in a hashed SSL_CERT_DIR: the OpenSSL-default clients and httpx accept it."""
-    _compare(clients_python, truth, "S3")
-
-
-@pytest.mark.slow
-def test_s4_root_only_in_requests_ca_bundle(clients_python: Path, truth: clients.Measurements) -> None:
-    """Root only in REQUESTS_CA_BUNDLE: requests, botocore and pip accept it; urllib and httpx do not."""
-    _compare(clients_python, truth, "S4")
-
-
-@pytest.mark.slow
-def test_s5_root_only_in_curl_ca_bundle(clients_python: Path, truth: clients.Measurements) -> None:
-    """Root only in CURL_CA_BUNDLE: requests and pip accept it (after REQUESTS_CA_BUNDLE); botocore does not."""
-    _compare(clients_python, truth, "S5")
 
 
 def _report(python: Path, env: dict[str, str]) -> dict[str, Any]:

@@ -21,13 +21,14 @@ import os
 import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from helpers.environment import child_env
 from helpers.os_store import OsStore, os_store_with, subject_hash
-from helpers.pki import GeneratedCA
+from helpers.pki import GeneratedCA, make_ca
 
 CHILD_TIMEOUT = 20.0  # the whole child: interpreter start, imports, one request
 CLIENT_TIMEOUT = 10.0  # what each library is told for connect/read
@@ -319,11 +320,13 @@ def observe(
     server_name: str = "localhost",
     *,
     prefix: Sequence[str] = (),
+    cwd: Path | None = None,
 ) -> Observation:
     """One request through `client` to `serve_clients` on 127.0.0.1:`port` under the name `server_name`.
 
-    The child is `python` (a client venv's interpreter) started with exactly `env`, in an empty directory, after
-    `prefix` (e.g. `OsStore.prefix`, to run it with a private /etc/ssl/certs).
+    The child is `python` (a client venv's interpreter) started with exactly `env`, in an empty directory (or
+    `cwd`, from which relative CA paths are read), after `prefix` (e.g. `OsStore.prefix`, to run it with a
+    private /etc/ssl/certs).
     """
     if client not in CLIENTS and client not in TOOLS:
         raise ValueError("unknown client %r; known: %s" % (client, ", ".join(CLIENTS)))
@@ -338,7 +341,7 @@ def observe(
             done = subprocess.run(
                 [*prefix, *argv],
                 env=dict(env),
-                cwd=scratch,
+                cwd=scratch if cwd is None else cwd,
                 stdin=subprocess.DEVNULL,
                 capture_output=True,
                 text=True,
@@ -382,6 +385,8 @@ def _classify_pip(output: str) -> Observation:
     if answered:
         return Observation("Y", answered[0].strip())
     refused = [line for line in lines if "due to an OSError" in line or any(text in line for text in CA_SETTING_TEXT)]
+    # a setting pip does not know stops it before any request (pip 24.1 and PIP_USE_DEPRECATED=legacy-certs)
+    refused += [line for line in lines if line.startswith("An error occurred during configuration")]
     if refused:
         return Observation("X", refused[-1].strip())
     raise OutcomeError("pip neither reached the index nor failed on certificates:\n%s" % output)
@@ -406,16 +411,60 @@ def python_output(
 
 BOTOCORE_WHERE = "import botocore.httpsession as h; print(h.where())"  # the bundle botocore verifies with
 
-# Where the server's root is, by CLIENTS.md's column (and `none`: in no store at all): the variables naming it.
-SCENARIOS: dict[str, str] = {
-    "none": "",
-    "S1": "",  # only in the OS store: a private copy of /etc/ssl/certs, see `Measurements.prefix`
-    "S2": "SSL_CERT_FILE",
-    "S3": "SSL_CERT_DIR",  # a folder holding the root under its subject-hash name
-    "S4": "REQUESTS_CA_BUNDLE",
-    "S5": "CURL_CA_BUNDLE",
-    "grpc-roots": "GRPC_DEFAULT_SSL_ROOTS_FILE_PATH",
+
+@dataclass(frozen=True)
+class Column:
+    """One column of CLIENTS.md's matrix: what each variable names, and whether the OS store holds the root.
+
+    `values` pairs a variable with what it names: `root` (the server's root as a PEM file), `hashed` (a folder
+    holding it under its subject-hash name), `missing` (a path that is not there), `empty` (''), `unrelated` (a
+    file, or for SSL_CERT_DIR a hashed folder, with another root only), `unhashed` (a folder holding the root
+    under another name), `relative-root` and `relative-hashed` (the root's file and hashed folder named relative
+    to the working directory the column runs in: see `Measurements.cwd`), or `=text` (that text: a switch).
+    """
+
+    values: tuple[tuple[str, str], ...] = ()
+    os_store: bool = False
+
+
+# Where the server's root is, by CLIENTS.md's column (and `none`: in no store at all).
+SCENARIOS: dict[str, Column] = {
+    "none": Column(),
+    "S1": Column(os_store=True),  # only in the OS store: a private copy of /etc/ssl/certs, see `Measurements.prefix`
+    "S2": Column((("SSL_CERT_FILE", "root"),)),
+    "S3": Column((("SSL_CERT_DIR", "hashed"),)),
+    "S4": Column((("REQUESTS_CA_BUNDLE", "root"),)),
+    "S5": Column((("CURL_CA_BUNDLE", "root"),)),
+    "grpc-roots": Column((("GRPC_DEFAULT_SSL_ROOTS_FILE_PATH", "root"),)),
 }
+# The matrix's other columns: S6 (a library's own variable names the root); D (a variable names a missing path,
+# the root in the OS store), E (an empty variable, the same); U (a variable names another root, the server's is in
+# the OS store: does the value add to the store, replace it, or fail); switches that move a client to the OS store.
+LIBRARY_VARIABLES = ("AWS_CA_BUNDLE", "PIP_CERT", "HTTPLIB2_CA_CERTS", "GRPC_DEFAULT_SSL_ROOTS_FILE_PATH")
+READ_VARIABLES = ("SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", *LIBRARY_VARIABLES)
+SWITCHES = (
+    ("PIP_USE_FEATURE", "truststore"),
+    ("PIP_USE_DEPRECATED", "legacy-certs"),
+    ("GRPC_USE_SYSTEM_ROOTS_OVER_LANGUAGE_CALLBACK", "true"),
+    ("UV_NATIVE_TLS", "1"),
+    ("UV_SYSTEM_CERTS", "1"),
+)
+SCENARIOS.update({"S6 " + name: Column(((name, "root"),)) for name in LIBRARY_VARIABLES})
+for _name in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", *LIBRARY_VARIABLES):
+    SCENARIOS["D %s missing" % _name] = Column(((_name, "missing"),), os_store=True)
+for _name in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", *LIBRARY_VARIABLES):
+    SCENARIOS["E %s=''" % _name] = Column(((_name, "empty"),), os_store=True)
+for _name in READ_VARIABLES:
+    SCENARIOS["U %s unrelated" % _name] = Column(((_name, "unrelated"),), os_store=True)
+for _name, _value in SWITCHES:
+    SCENARIOS["%s=%s" % (_name, _value)] = Column(((_name, "=" + _value),), os_store=True)
+for _name in ("SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE"):  # read from the working directory
+    SCENARIOS["%s relative file" % _name] = Column(((_name, "relative-root"),))
+    SCENARIOS["%s relative folder" % _name] = Column(((_name, "relative-hashed"),))
+for _kind in ("hashed", "unhashed"):  # grpc's system folder, read file by file once its switch puts it first
+    SCENARIOS["GRPC_SYSTEM_SSL_ROOTS_DIR %s" % _kind] = Column(
+        (("GRPC_USE_SYSTEM_ROOTS_OVER_LANGUAGE_CALLBACK", "=true"), ("GRPC_SYSTEM_SSL_ROOTS_DIR", _kind))
+    )
 
 
 class Measurements:
@@ -434,23 +483,57 @@ class Measurements:
         self._store: OsStore | None = None
         self._seen: dict[tuple[str, str, str], Observation] = {}
         self._said: dict[tuple[str, str], str] = {}
+        self._other: GeneratedCA | None = None
 
     def env(self, scenario: str) -> dict[str, str]:
-        """The clean environment of a scenario: the one variable that names the root, if any."""
-        variable = SCENARIOS[scenario]
-        if not variable:
-            return child_env()
-        if variable == "SSL_CERT_DIR":
-            folder = self._scratch / "hashed"
+        """The clean environment of a scenario: its variables, each naming what its column says."""
+        return child_env(**{name: self._value(name, kind) for name, kind in SCENARIOS[scenario].values})
+
+    def _value(self, variable: str, kind: str) -> str:
+        """The text a variable is set to in a column (files made once, in this session's scratch folder)."""
+        if kind.startswith("="):
+            return kind[1:]
+        if kind == "empty":
+            return ""
+        if kind == "missing":
+            return str(self._scratch / "missing.pem")
+        if kind.startswith("relative-"):  # made in `cwd`
+            return "root.pem" if kind == "relative-root" else "hashed"
+        if kind == "unhashed":
+            folder = self._scratch / "unhashed"
             if not folder.is_dir():
                 folder.mkdir()
-                (folder / ("%s.0" % subject_hash(self.ca.bundle))).write_bytes(self.ca.bundle.read_bytes())
-            return child_env(SSL_CERT_DIR=str(folder))
-        return child_env(**{variable: str(self.ca.bundle)})
+                (folder / "root.pem").write_bytes(self.ca.bundle.read_bytes())
+            return str(folder)
+        ca = self.ca if kind in ("root", "hashed") else self._unrelated()
+        if kind == "hashed" or variable == "SSL_CERT_DIR":
+            folder = self._scratch / ("hashed" if ca is self.ca else "hashed-unrelated")
+            if not folder.is_dir():
+                folder.mkdir()
+                (folder / ("%s.0" % subject_hash(ca.bundle))).write_bytes(ca.bundle.read_bytes())
+            return str(folder)
+        return str(ca.bundle)
+
+    def cwd(self, scenario: str) -> Path | None:
+        """Where a column runs: a folder holding the root's file and hashed folder, when it names them relatively."""
+        if not any(kind.startswith("relative-") for _, kind in SCENARIOS[scenario].values):
+            return None
+        here = self._scratch / "here"
+        if not here.is_dir():
+            (here / "hashed").mkdir(parents=True)
+            (here / "root.pem").write_bytes(self.ca.bundle.read_bytes())
+            (here / "hashed" / ("%s.0" % subject_hash(self.ca.bundle))).write_bytes(self.ca.bundle.read_bytes())
+        return here
+
+    def _unrelated(self) -> GeneratedCA:
+        """Another root, which signed nothing the server sends: a value that names a real store without its root."""
+        if self._other is None:
+            self._other = make_ca(self._scratch / "unrelated", "cadoctor Unrelated Root")
+        return self._other
 
     def prefix(self, scenario: str) -> tuple[str, ...]:
-        """What runs a command in the scenario: S1's private OS store (root), nothing for the others."""
-        if scenario != "S1":
+        """What runs a command in the scenario: a private OS store holding the root (needs root), or nothing."""
+        if not SCENARIOS[scenario].os_store:
             return ()
         if self._store is None:
             self._store = self._stack.enter_context(os_store_with(self.ca.bundle))
@@ -460,16 +543,29 @@ class Measurements:
         """One request through `client` in `python` under the scenario, made once per session."""
         key = (os.fspath(python), client, scenario)
         if key not in self._seen:
-            self._seen[key] = observe(python, client, self.port, self.env(scenario), prefix=self.prefix(scenario))
+            env, prefix, cwd = self.env(scenario), self.prefix(scenario), self.cwd(scenario)
+            self._seen[key] = observe(python, client, self.port, env, prefix=prefix, cwd=cwd)
         return self._seen[key]
 
     def outcome(self, python: os.PathLike[str] | str, client: str, scenario: str) -> str:
         """Y, N or X, as `observe` measured it."""
         return self.observe(python, client, scenario).code
 
-    def matrix(self, python: os.PathLike[str] | str, scenario: str) -> dict[str, str]:
-        """Every client's verdict in the scenario (a column of CLIENTS.md)."""
-        return {client: self.outcome(python, client, scenario) for client in CLIENTS}
+    def matrix(
+        self, python: os.PathLike[str] | str, scenario: str, names: Sequence[str] = tuple(CLIENTS)
+    ) -> dict[str, Observation]:
+        """Each named client's observation in the scenario (a column of CLIENTS.md), the clients side by side.
+
+        Each is a child of its own that waits mostly on its imports and the loopback server, so a few run at once.
+        """
+        prefix = self.prefix(scenario)  # the OS store is entered here, before any thread asks for it
+        todo = [n for n in names if (os.fspath(python), n, scenario) not in self._seen]
+        env, cwd = self.env(scenario), self.cwd(scenario)
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            found = pool.map(lambda n: observe(python, n, self.port, env, prefix=prefix, cwd=cwd), todo)
+            for name, seen in zip(todo, found):
+                self._seen[(os.fspath(python), name, scenario)] = seen
+        return {name: self.observe(python, name, scenario) for name in names}
 
     def says(self, python: os.PathLike[str] | str, code: str) -> str:
         """What the library itself prints, imported in that venv with a clean environment, asked once."""

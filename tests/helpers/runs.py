@@ -7,6 +7,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from referencing import Registry, Resource
@@ -46,9 +47,11 @@ def run_cadoctor(
     )
 
 
-def check_json(env: dict[str, str], *extra: str, prefix: Sequence[str] = ()) -> tuple[int, dict[str, Any]]:
-    """Run `cadoctor check --format json` and parse its report."""
-    result = run_cadoctor(["check", "--format", "json", *extra], env, prefix=prefix)
+def check_json(
+    env: dict[str, str], *extra: str, prefix: Sequence[str] = (), cwd: Path | None = None
+) -> tuple[int, dict[str, Any]]:
+    """Run `cadoctor check --format json` (in `cwd`, if given) and parse its report."""
+    result = run_cadoctor(["check", "--format", "json", *extra], env, prefix=prefix, cwd=cwd)
     assert "Traceback" not in result.stderr, result.stderr
     return result.returncode, json.loads(result.stdout)
 

@@ -321,7 +321,7 @@ def test_compiled_defaults_not_inspected_or_present_say_nothing() -> None:
             bundle("/srv/ca.pem", certificates=0, marked=2),
             "holds no parseable certificate (2 blocks marked)",
         ),
-        ("SSL_CERT_DIR", bundle("/srv/ca.pem", size=0, certificates=0, marked=0), "is a regular, not a directory"),
+        ("SSL_CERT_DIR", bundle("/srv/ca.pem", size=0, certificates=0, marked=0), "is a file, not a directory"),
         ("SSL_CERT_DIR", missing("/srv/ca.pem"), "does not exist"),
     ],
 )
@@ -351,7 +351,7 @@ def test_each_unusable_target_of_a_variable_is_named(variable: str, target: Bund
             "is a file, not a directory: OpenSSL 3 opens it as a store and loads its certificates, so it works here; "
             "OpenSSL 1.1 and LibreSSL look certificates up in it by hash and find none",
         ),
-        ((1, 1, 1, 23, 15), WARNING, "is a regular, not a directory"),
+        ((1, 1, 1, 23, 15), WARNING, "is a file, not a directory"),
     ],
     ids=["OpenSSL 3", "OpenSSL 1.1"],
 )

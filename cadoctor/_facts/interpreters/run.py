@@ -143,8 +143,9 @@ def finish(
 def handshake_in(path: str, host: str, port: int, timeout: float) -> dict[str, Any]:
     """One default-context handshake made by another (proven) interpreter, with its own OpenSSL and trust path.
 
-    The child's fix trial does it; the outcome is its handshake record (stage, error, chain, ...), or a
-    record saying why that interpreter could not make one.
+    The child's fix trial does it, in cadoctor's working directory as the probe is (a relative CA path is read
+    from there, as that interpreter's programs run here read it); the outcome is its handshake record (stage,
+    error, chain, ...), or a record saying why that interpreter could not make one.
     """
     import json
 
@@ -158,7 +159,7 @@ def handshake_in(path: str, host: str, port: int, timeout: float) -> dict[str, A
         return {**failed, "error": "not tried: %s is %s" % (path, exc)}
     request = {"job": jobs.FIX_TRIAL, "host": {"host": host, "port": port, "server_name": host, "timeout": timeout}}
     try:
-        child = spawn(proven, [jobs.FOLDER], cwd="/")
+        child = spawn(proven, [jobs.FOLDER])
         _, out, _ = finish(child, json.dumps(request).encode(), timeout + PROBE_TIMEOUT)
         answer = json.loads(out.decode("utf-8"))
     except (InterpreterError, UnicodeDecodeError, ValueError) as exc:
@@ -169,6 +170,35 @@ def handshake_in(path: str, host: str, port: int, timeout: float) -> dict[str, A
     if not isinstance(shake, dict):
         return {**failed, "error": "not tried: %s" % (answer.get("error") or "that interpreter made no handshake")}
     return shake
+
+
+def _blocked_at_start() -> str:
+    """Why an interpreter may hang before the probe runs: a CA variable naming a FIFO or a device.
+
+    A startup hook (a `.pth` file such as pip-system-certs' injector) that builds a context at start opens what
+    SSL_CERT_FILE or SSL_CERT_DIR names before any code of cadoctor runs there; OpenSSL then waits on a FIFO
+    without a writer for ever, and so does every program of that environment.
+    """
+    import os
+    import stat
+
+    from cadoctor._variables import CA_VARIABLES
+
+    blocking = []
+    for name in CA_VARIABLES:
+        value = os.environ.get(name)
+        try:
+            mode = os.stat(value).st_mode if value else None
+        except (OSError, ValueError):
+            continue
+        if mode is not None and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            blocking.append("%s=%s" % (name, value))
+    if not blocking:
+        return ""
+    return (
+        "; %s names a FIFO or a device, which that interpreter may open at start (a startup hook that builds a "
+        "TLS context, such as pip-system-certs): every program it runs would hang the same way" % ", ".join(blocking)
+    )
 
 
 def probe_interpreter(path: str, timeout: float = PROBE_TIMEOUT) -> dict[str, Any]:
@@ -192,7 +222,7 @@ def probe_interpreter(path: str, timeout: float = PROBE_TIMEOUT) -> dict[str, An
     try:
         status, out, err = finish(spawn(proven, [jobs.FOLDER]), request, timeout)
     except InterpreterError as exc:
-        raise InterpreterError("%s: %s" % (path, exc)) from None
+        raise InterpreterError("%s: %s%s" % (path, exc, _blocked_at_start())) from None
     try:
         facts = json.loads(out.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -20,6 +21,19 @@ def test_a_silent_interpreter_is_given_up_on_time(tmp_path: Path) -> None:
     with pytest.raises(InterpreterError, match="no answer within"):
         probe_interpreter(python, timeout=0.5)
     assert time.monotonic() - started < 5
+
+
+def test_an_interpreter_blocked_at_start_by_a_fifo_is_named_with_its_cause(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A FIFO in SSL_CERT_FILE, opened at start (pip-system-certs' .pth does): the error says which and why."""
+    fifo = tmp_path / "ca.fifo"
+    os.mkfifo(fifo)
+    monkeypatch.setenv("SSL_CERT_FILE", str(fifo))
+    python = misbehaving_python(tmp_path, "import os; open(os.environ['SSL_CERT_FILE']).read()")
+    with pytest.raises(InterpreterError, match="no answer within") as raised:
+        probe_interpreter(python, timeout=0.5)
+    assert "SSL_CERT_FILE=%s names a FIFO or a device" % fifo in str(raised.value)
 
 
 @pytest.mark.slow
