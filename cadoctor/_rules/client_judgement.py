@@ -44,6 +44,7 @@ from cadoctor._rules.client_values import (
     EVERY_FILE,
     FAILS_CLOSED,
     HANGS,
+    HASHED,
     LOADS,
     MISSING,
     NO_CERTIFICATES,
@@ -268,7 +269,10 @@ def _switched(rule: ClientRule, facts: Facts) -> tuple[ClientRule, str | None]:
 
 def _refused(rule: ClientRule, facts: Facts) -> str | None:
     """The variable naming a word this version of the client does not know (it stops at start), or None."""
-    for variable, word in rule.refuses:
+    installed = {d.name for d in facts.distributions}
+    for variable, word, unless in rule.refuses:
+        if unless in installed:
+            continue
         if word in re.split(r"[\s,]+", (value_of(facts, variable) or "").strip().lower()):
             return variable
     return None
@@ -306,6 +310,8 @@ def _injected(rule: ClientRule, trust: ClientTrust, facts: Facts) -> tuple[Clien
     injector = facts.injectors[0] if facts.injectors and rule.ssl_module else None
     if injector is None:
         return trust, True, None
+    if clearing(facts) is injector and not cleared_by_injector(rule, facts):
+        return trust, True, None  # before 5 it patches requests alone: httpx, botocore, ... keep their own stores
     store = replace(_store_of(TRUSTSTORE, facts, None), certificates=None, source=injector.path)
     if trust.kind != OPENSSL and not store.own_path:
         store = replace(store, path=None)  # the OS store, asked on demand: no file of its own to name
@@ -351,6 +357,7 @@ def _effect(reading: Reading, value: str, facts: Facts) -> Taken:
 def _judge_one(name: str, version: str, rule: ClientRule, facts: Facts, distribution: Distribution | None) -> Client:
     """One client's store, notes and what it does with each value it reads, by its row and the environment."""
     rule = _through(rule, facts)
+    refused = _refused(rule, facts)  # by the version's own row: a switch it refuses moves it nowhere
     rule, switch = _switched(rule, facts)
     notes: list[str] = []
     kind, own, decided_by = _default(rule, distribution, facts)
@@ -384,8 +391,14 @@ def _judge_one(name: str, version: str, rule: ClientRule, facts: Facts, distribu
             continue
         took = _effect(reading, value, facts)
         effects[reading.name] = took.effect
-        if not counted and took.effect in (LOADS, NOTHING, UNKNOWN):
+        # pip-system-certs before 5 clears ca_certs, a file; a folder (ca_cert_dir) is still loaded, on top of the
+        # OS store it gives every connection (measured: REQUESTS_CA_BUNDLE naming a hashed folder verifies)
+        cleared = not counted and took.kind not in (HASHED, UNHASHED)
+        if cleared and took.effect in (LOADS, NOTHING, UNKNOWN):
             effects[reading.name] = SILENCED  # checked (a missing path still raises first), then cleared
+            if rule.first_only:
+                decided = reading.name
+            continue
         if took.effect == SKIPPED:
             continue
         if took.effect not in (LOADS, UNKNOWN):
@@ -396,13 +409,12 @@ def _judge_one(name: str, version: str, rule: ClientRule, facts: Facts, distribu
             decided = reading.name
     adds = rule.adds or injected is not None
     extracts = extracts_zipped(rule, version, facts)
-    trust = _loaded(_combine(trust, taken, adds, counted, rule.first_only, notes, facts), facts, extracts)
+    trust = _loaded(_combine(trust, taken, adds, rule.first_only, notes, facts), facts, extracts)
     if extracts and trust.source == "default" and in_archive(trust.path, facts.bundle(trust.path)) is not None:
         notes.append("its store lies inside a zip archive: this requests copies it out to a temporary file first")
     if raises_at_import(rule, initial, facts):
         trust = replace(initial, effect=RAISES, certificates=0)
         notes.append(AT_IMPORT)
-    refused = _refused(rule, facts)
     if refused is not None:
         trust = ClientTrust("variable", value_of(facts, refused), 0, refused, effect=RAISES)
         effects[refused] = RAISES
@@ -427,7 +439,6 @@ def _combine(
     trust: ClientTrust,
     taken: list[Taken],
     adds: bool,
-    counted: bool,
     first_only: bool,
     notes: list[str],
     facts: Facts,
@@ -444,7 +455,7 @@ def _combine(
     if stop is not None:
         return ClientTrust("variable", stop.value or None, None, stop.reading.name, effect=stop.effect)
     taken = [t for t in taken if t.reading.part == STORE]
-    if not taken or not counted:
+    if not taken:
         return trust
     loaded = [p for t in taken for p in t.paths]
     # a folder read file by file (uv): the offline check finds certificates by their hash names only

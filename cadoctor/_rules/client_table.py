@@ -56,8 +56,10 @@ class ClientRule:
             variable moves the client to that mode's row.
         name: The client's name where one distribution has several (google-auth's urllib3 transport).
         via: The library it makes its requests with: where that library is installed, its row's readings apply.
-        refuses: (variable, word): a word in that variable's list that this version does not know; it stops
-            before any request (pip 22.2-24.1 and PIP_USE_DEPRECATED=legacy-certs: "invalid choice").
+        refuses: (variable, word, unless): a word in that variable's list that this version does not know, or
+            cannot act on unless the distribution `unless` is installed ('' for none); it stops before any request
+            (pip 22.2-24.1 and PIP_USE_DEPRECATED=legacy-certs: "invalid choice"; pip before 23.3 and
+            PIP_USE_FEATURE=truststore without truststore installed).
 
     """
 
@@ -75,7 +77,7 @@ class ClientRule:
     python: tuple[tuple[int, ...], tuple[int, ...] | None] = ((), None)  # the Pythons it applies to
     name: str = ""
     via: str = ""
-    refuses: tuple[tuple[str, str], ...] = ()
+    refuses: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def client(self) -> str:
@@ -246,19 +248,33 @@ RULES: tuple[ClientRule, ...] = (
         before=(22, 2),
     ),
     ClientRule(
-        "pip 22.2-24.1",
+        "pip 22.2-23.2",
+        "pip",
+        OWN,
+        (*REQUESTS, *PIP_OWN),
+        "pip/_internal/cli/req_command.py _build_session: session.verify = --cert, then requests' "
+        "merge_environment_settings (REQUESTS_CA_BUNDLE > CURL_CA_BUNDLE beat it)",
+        since=(22, 2),
+        before=(23, 3),
+        switches=(("PIP_USE_FEATURE", "pip --use-feature=truststore", "truststore"),),
+        # pip/_internal/cli/req_command.py _create_truststore_ssl_context: before 23.3 pip vendors no truststore and
+        # stops with "To use the truststore feature, 'truststore' must be installed into pip's current environment"
+        # (measured with pip 23.2.1); pip/_internal/cli/cmdoptions.py use_deprecated_feature: choices
+        # ["legacy-resolver"] before 24.2 ("option use-deprecated: invalid choice: 'legacy-certs'")
+        refuses=(("PIP_USE_FEATURE", "truststore", "truststore"), ("PIP_USE_DEPRECATED", "legacy-certs", "")),
+    ),
+    ClientRule(
+        "pip 23.3-24.1",
         "pip",
         OWN,
         (*REQUESTS, *PIP_OWN),
         "pip/_internal/cli/req_command.py (index_command.py in 24.1) _build_session: session.verify = --cert, "
-        "then requests' "
-        "merge_environment_settings (REQUESTS_CA_BUNDLE > CURL_CA_BUNDLE beat it)",
-        since=(22, 2),
+        "then requests' merge_environment_settings (REQUESTS_CA_BUNDLE > CURL_CA_BUNDLE beat it)",
+        since=(23, 3),
         before=(24, 2),
         switches=(("PIP_USE_FEATURE", "pip --use-feature=truststore", "truststore"),),
-        # pip/_internal/cli/cmdoptions.py use_deprecated_feature: choices ["legacy-resolver"] before 24.2 (measured
-        # with pip 24.1.2: "option use-deprecated: invalid choice: 'legacy-certs'")
-        refuses=(("PIP_USE_DEPRECATED", "legacy-certs"),),
+        # measured with pip 24.1.2: "option use-deprecated: invalid choice: 'legacy-certs'"
+        refuses=(("PIP_USE_DEPRECATED", "legacy-certs", ""),),
     ),
     ClientRule(
         "pip>=24.2",
@@ -466,4 +482,4 @@ def mode(family: str) -> ClientRule | None:
 
 
 # The switches some version of a client refuses a word of (it stops at start): what client-setting-refused reads.
-REFUSED_SWITCHES = frozenset(variable for rule in RULES for variable, _ in rule.refuses)
+REFUSED_SWITCHES = frozenset(variable for rule in RULES for variable, _, _ in rule.refuses)

@@ -368,7 +368,8 @@ def _settings_refused(clients: tuple[Client, ...], facts: Facts) -> Iterator[Fin
     """A client stops at start on a word its version does not know in one of its switches: it makes no request.
 
     pip 22.2-24.1 with PIP_USE_DEPRECATED=legacy-certs (the switch pip 24.2 added): "invalid choice", whatever
-    the host. One finding per variable, naming each client it stops.
+    the host; pip before 23.3 with PIP_USE_FEATURE=truststore where truststore is not installed. One finding per
+    variable, naming each client it stops.
     """
     by_variable: dict[str, list[Client]] = {}
     for client in clients:

@@ -8,7 +8,8 @@ request to the loopback server (Y verified, N refused the certificate, X raised 
 said to raise. The failure message lists every client that disagrees, with the real client's evidence.
 
 The venvs are the test suite's own (`helpers.venvs`): the clients at the versions CLIENTS.md measured on the
-newest Python, a botocore without certifi, pip 24.1, pip-system-certs 5 and uv. Columns with the root in the OS
+newest Python, a botocore without certifi, pip 24.1, pip-system-certs 5, pip-system-certs 4 (which patches requests
+alone) beside httpx, botocore and pip 23.2.1, and uv. Columns with the root in the OS
 store run in a private mount namespace (root only; skipped with the reason otherwise).
 """
 
@@ -44,6 +45,9 @@ ROWS = {
     "pip-24.1": Row(venvs.old_pip_venv, ("pip",)),
     "pip-system-certs": Row(venvs.pip_system_certs_venv, ("requests", "pip"), since=(3, 10)),
     "uv": Row(venvs.uv_venv, ("uv",)),
+    "pip-system-certs-4": Row(
+        venvs.old_pip_system_certs_venv, ("urllib", "requests", "httpx", "botocore", "pip"), since=(3, 10)
+    ),
 }
 
 

@@ -385,8 +385,10 @@ def _classify_pip(output: str) -> Observation:
     if answered:
         return Observation("Y", answered[0].strip())
     refused = [line for line in lines if "due to an OSError" in line or any(text in line for text in CA_SETTING_TEXT)]
-    # a setting pip does not know stops it before any request (pip 24.1 and PIP_USE_DEPRECATED=legacy-certs)
+    # a setting pip does not know, or cannot act on, stops it before any request (pip 24.1 and
+    # PIP_USE_DEPRECATED=legacy-certs; pip 23.2 and PIP_USE_FEATURE=truststore without truststore installed)
     refused += [line for line in lines if line.startswith("An error occurred during configuration")]
+    refused += [line for line in lines if line.startswith("ERROR: To use the truststore feature")]
     if refused:
         return Observation("X", refused[-1].strip())
     raise OutcomeError("pip neither reached the index nor failed on certificates:\n%s" % output)

@@ -154,6 +154,25 @@ print("ready")
 """
 
 
+# pip-system-certs before 5 patches requests alone (httpx and botocore keep their stores), beside a pip that vendors
+# no truststore yet (23.2.1: PIP_USE_FEATURE=truststore stops it unless truststore is installed)
+OLD_PIP_SYSTEM_CERTS_PINS: dict[tuple[int, int], tuple[str, ...]] = {
+    (3, 10): (
+        "pip-system-certs==4.0",
+        "requests==2.34.2",
+        "httpx==0.28.1",
+        "botocore==1.44.8",
+        CERTIFI,
+        "pip==23.2.1",
+    ),
+}
+OLD_PIP_SYSTEM_CERTS_CHECK = """\
+import botocore.httpsession, httpx, pip, pip_system_certs, requests
+assert pip.__version__ == "23.2.1", pip.__version__
+print("ready")
+"""
+
+
 def pins_for(table: Mapping[tuple[int, int], tuple[str, ...]], what: str) -> tuple[str, ...]:
     """The row of `table` for this Python: its own minor, else the newest older one; skip below the oldest."""
     usable = [version for version in table if version <= sys.version_info[:2]]
@@ -245,6 +264,13 @@ def pip_system_certs_venv() -> Path:
     """The python of a venv with pip-system-certs 5.x and requests: its `.pth` injects truststore at every start."""
     requirements = pins_for(PIP_SYSTEM_CERTS_PINS, "pip-system-certs 5")
     recipe = _venv_recipe("pip-system-certs", requirements, PIP_SYSTEM_CERTS_CHECK)
+    return built(recipe) / recipe.product
+
+
+def old_pip_system_certs_venv() -> Path:
+    """The python of a venv with pip-system-certs 4.0, requests, httpx, botocore and pip 23.2.1."""
+    requirements = pins_for(OLD_PIP_SYSTEM_CERTS_PINS, "pip-system-certs 4 with requests 2.34")
+    recipe = _venv_recipe("pip-system-certs-4", requirements, OLD_PIP_SYSTEM_CERTS_CHECK)
     return built(recipe) / recipe.product
 
 

@@ -63,7 +63,7 @@ def test_a_version_is_read_as_its_first_three_release_numbers(version: str, key:
         ("httpx2", "2.2.9", "", "httpx2<2.3"),
         ("httpx2", "2.3.0", "", "httpx2 2.3-2.15"),
         ("httpx2", "2.16.0", "", "httpx2>=2.16"),
-        ("pip", "24.1.2", "3.12.3", "pip 22.2-24.1"),
+        ("pip", "24.1.2", "3.12.3", "pip 23.3-24.1"),
         ("pip", "21.1.3", "3.12.3", "pip<22.2"),
         ("pip", "24.2", "3.12.3", "pip>=24.2"),
         ("pip", "24.2", "3.9.18", "pip>=24.2 on Python<3.10"),

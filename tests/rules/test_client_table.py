@@ -8,7 +8,7 @@ from cadoctor._rules.client_table import RULES, rule_for, version_key
 def test_versions_pick_the_row_where_behaviour_flips() -> None:
     """pip 24.1 is certifi-only and 24.2 truststore; httpx 0.27 falls back on a missing file and 0.28 raises."""
     assert version_key("2026.10.19.post1") == (2026, 10, 19)
-    assert rule_for("pip", "24.1.2").family == "pip 22.2-24.1"  # type: ignore[union-attr]
+    assert rule_for("pip", "24.1.2").family == "pip 23.3-24.1"  # type: ignore[union-attr]
     assert rule_for("pip", "24.2", "3.11.7").family == "pip>=24.2"  # type: ignore[union-attr]
     assert rule_for("pip", "26.0.1", "3.9.18").default == "own-bundle"  # type: ignore[union-attr]
     assert rule_for("httpx", "0.27.2").readings[0].effect("missing") == "treated as unset"  # type: ignore[union-attr]
