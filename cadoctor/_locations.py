@@ -196,5 +196,19 @@ CA_PACKAGE_COMMANDS: tuple[tuple[str, str], ...] = (
     ("suse", "zypper install -f ca-certificates && update-ca-certificates"),
     ("arch", "pacman -S ca-certificates"),
 )
+# The same, written for an image's build (a Dockerfile `RUN`, or run in its root): non-interactive, with the package
+# lists an image rarely keeps, installing the package where the image never had it and reinstalling it where its
+# store was deleted (the package's own install script builds the store: a plain install of an installed package
+# would change nothing).
+CA_PACKAGE_INSTALLS: tuple[tuple[str, str], ...] = (
+    ("debian", "apt-get update && apt-get install -y --reinstall --no-install-recommends ca-certificates"),
+    ("ubuntu", "apt-get update && apt-get install -y --reinstall --no-install-recommends ca-certificates"),
+    ("alpine", "apk add --no-cache ca-certificates"),
+    ("rhel", "dnf install -y ca-certificates"),
+    ("fedora", "dnf install -y ca-certificates"),
+    ("amzn", "yum install -y ca-certificates"),
+    ("suse", "zypper --non-interactive install ca-certificates"),
+    ("arch", "pacman -S --noconfirm ca-certificates"),
+)
 # Prefixes of locations only root should own.
 SYSTEM_PREFIXES: tuple[str, ...] = ("/etc/", "/usr/", "/lib", "/opt/", "/System/", "/Library/", "/var/lib/")

@@ -67,7 +67,8 @@ CHECK = Command(
         Option(
             "python",
             ("--python",),
-            "Diagnose this interpreter instead (3.8+; cadoctor need not be installed in it).",
+            "Diagnose this interpreter instead (3.8+; cadoctor need not be installed in it); with --root, a path "
+            "inside the image (a venv's python), read and never run.",
             metavar="PATH",
         ),
         Option(
@@ -179,10 +180,10 @@ def run_check(options: CheckOptions) -> int:
     if options.pid is not None and options.pid < 1:
         error("--pid %d is not a process ID: they start at 1 (0 is the kernel's idle task)" % options.pid)
         return EXIT_USAGE
-    subjects = [
+    subjects = [  # --python with --root names an interpreter inside the image: one subject
         name
         for name, value in (("--python", options.python), ("--pid", options.pid), ("--root", options.root))
-        if value is not None
+        if value is not None and not (name == "--python" and options.root is not None)
     ]
     if len(subjects) > 1:
         error("%s name different subjects: choose one" % " and ".join(subjects))

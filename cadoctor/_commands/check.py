@@ -187,7 +187,8 @@ def check(
     this root (raises `ProcessError` when it cannot be read).
 
     With `root`, examine an unpacked image or chroot from its files alone (raises `RootError` when it is not a
-    readable directory); nothing in it is run, so no fix is tried.
+    readable directory, or `python` names no file in it); nothing in it is run, so no fix is tried. `python` with
+    `root` is an interpreter inside the image (a venv's, `/opt/venv/bin/python`), read like the rest.
 
     With hosts, the handshakes come first, with one default context whose load counts serve the probe too; with
     a single host, the probe and the light look run while the handshake waits for a late alert. When every
@@ -196,13 +197,15 @@ def check(
     what its answer needs: where the issuer its chain ends at is kept, and what CA variables name.
     """
     with memo.CheckScope():  # a long-lived caller holds none of the decoded bundles between checks
+        inside = python if root is not None else None  # with root: an interpreter inside the image
+        python = None if root is not None else python
         if sum(subject is not None for subject in (python, pid, root)) > 1:
             raise ValueError("python, pid and root name different subjects: choose one")
         if (pid is not None or root is not None) and hosts:
             raise ValueError("hosts cannot be combined with --pid or --root: the handshake would come from this one")
         if hosts and python is None:
             return _check_here(hosts, verify, timeout, client_cert, client_key)
-        examinee = open_subject(python=python, pid=pid, root=root)
+        examinee = open_subject(python=python, pid=pid, root=root, inside=inside)
         shaken: list[Handshake | HostCheck] = []
         if python is not None:  # made by that interpreter, checked here against each of its clients' stores
             shaken = [complete_chain(handshake_from(target, python, timeout), timeout) for target in hosts]

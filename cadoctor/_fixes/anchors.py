@@ -131,7 +131,8 @@ def anchor_fixes(facts: Facts, finding: Finding) -> list[Fix]:
     addresses = (finding.code, *dict.fromkeys(h.code or "client-host-fails" for h in needing))
     if finding.code == "local-anchor-pending":
         command = _rebuild(tool, rules, fresh=False)
-        summary = "Run %s to add %s to %s" % (command, ", ".join(paths), rules.bundle)
+        named = ", ".join(paths) if len(paths) <= 4 else "%d files (%s, ...)" % (len(paths), ", ".join(paths[:3]))
+        summary = "Run %s to add %s to %s" % (command, named, rules.bundle)
         return [_shaped(facts, command, summary, addresses, _basis(tool, rules))]
     if finding.code == "local-anchor-unreadable":
         return [

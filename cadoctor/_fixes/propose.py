@@ -10,11 +10,12 @@ from cadoctor._fixes.bundles import best_bundle, merged_fix
 from cadoctor._fixes.clients import client_fixes, injector_fixes, store_fixes
 from cadoctor._fixes.complete import completed
 from cadoctor._fixes.hosts import host_fixes
+from cadoctor._fixes.image import for_image, image_root
 from cadoctor._fixes.rehash import rehash_fix
 from cadoctor._fixes.settings import value_fixes
 from cadoctor._fixes.shell import env_lines, sh_quote
 from cadoctor._fixes.stacks import stack_fixes
-from cadoctor._locations import ANCHOR_COMMANDS, CA_PACKAGE_COMMANDS, LOCAL_ANCHORS, STORE_TOOLS
+from cadoctor._locations import ANCHOR_COMMANDS, CA_PACKAGE_COMMANDS, CA_PACKAGE_INSTALLS, LOCAL_ANCHORS, STORE_TOOLS
 from cadoctor._model import Facts, Finding, Fix, SystemLibrary
 from cadoctor._record import replace
 from cadoctor._rules.client_table import STDLIB
@@ -163,10 +164,10 @@ def _trust_fixes(facts: Facts, findings: tuple[Finding, ...], addresses: tuple[s
 
 
 def _ca_package_command(facts: Facts) -> str | None:
-    """The distro command that installs CA certificates, from os-release."""
+    """The distro command that installs CA certificates, from os-release (an image's: its build's install)."""
     release = facts.runtime.os_release
     ids = [release.get("ID", ""), *release.get("ID_LIKE", "").split()]
-    for distro, command in CA_PACKAGE_COMMANDS:
+    for distro, command in CA_PACKAGE_INSTALLS if image_root(facts) else CA_PACKAGE_COMMANDS:
         if distro in ids:
             return command
     return None
@@ -336,7 +337,7 @@ def propose(facts: Facts, findings: tuple[Finding, ...]) -> tuple[Fix, ...]:
     fixes.extend(stack_fixes(facts, findings))
     unique: dict[tuple[object, ...], Fix] = {}
     python = {client.name for client in judge(facts)}
-    for fix in (completed(facts, _shown_where_it_can(proposed)) for proposed in fixes):
+    for fix in (for_image(facts, completed(facts, _shown_where_it_can(proposed))) for proposed in fixes):
         key = (
             fix.kind,
             tuple(sorted((fix.env or {}).items(), key=str)),

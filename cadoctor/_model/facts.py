@@ -402,6 +402,7 @@ class Facts:
     mozilla: str | None = None  # a certifi bundle: Mozilla's set, standing in for roots compiled into a binary
     stacks: tuple[Stack, ...] = ()  # every TLS implementation a process carries (--pid), and who uses each
     extension_modules: tuple[str, ...] = field(default=(), metadata=INTERNAL)  # what a --pid Python imported
+    other_pythons: tuple[str, ...] = field(default=(), metadata=INTERNAL)  # an image's other interpreters and venvs
 
     def bundle(self, path: str | None) -> Bundle | None:
         """Find the inventory entry of a path."""

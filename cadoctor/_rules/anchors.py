@@ -137,11 +137,11 @@ def _pending(facts: Facts, tool: AnchorTool, rules: StoreTool) -> Iterator[Findi
         "%s wait%s for %s: %s does not hold %s yet (it was not run since %s put there), so what reads the OS "
         "store does not trust %s%s%s"
         % (
-            ", ".join(sorted({a.path for a in waiting})),
+            _some(sorted({a.path for a in waiting}), "files"),
             "s" if len(waiting) == 1 else "",
             name,
             rules.bundle,
-            ", ".join(sorted({repr(s) for a in waiting for s in a.subjects})),
+            _some(sorted({repr(s) for a in waiting for s in a.subjects}), "roots"),
             "it was" if len(waiting) == 1 else "they were",
             "it" if len(waiting) == 1 else "them",
             "; %s need%s it" % (", ".join(hosts), "s" if len(hosts) == 1 else "") if hosts else "",
@@ -149,6 +149,16 @@ def _pending(facts: Facts, tool: AnchorTool, rules: StoreTool) -> Iterator[Findi
         ),
         _evidence(tool, waiting, hosts),
     )
+
+
+_NAMED = 3  # how many of a long list a line names (the evidence holds them all)
+
+
+def _some(items: list[str], what: str) -> str:
+    """A list as a line says it: whole when short, else its first few and how many (a deleted store: 140 files)."""
+    if len(items) <= _NAMED + 1:
+        return ", ".join(items)
+    return "%d %s (%s, ...)" % (len(items), what, ", ".join(items[:_NAMED]))
 
 
 def _in_image(facts: Facts) -> bool:

@@ -11,6 +11,7 @@ from cadoctor._rules.ca_values import env_path_invalid as env_path_invalid  # on
 from cadoctor._rules.ca_values import in_effect, trust_served
 from cadoctor._rules.clients import client_findings, injector_findings
 from cadoctor._rules.hosts import host_findings
+from cadoctor._rules.images import other_pythons
 from cadoctor._rules.public_roots import override_replaces_defaults
 from cadoctor._rules.stacks import about_default_paths, reads_default_paths, stack_findings
 
@@ -486,6 +487,7 @@ RULES: tuple[Rule, ...] = (
     host_findings,
     client_findings,
     stack_findings,
+    other_pythons,
 )
 
 

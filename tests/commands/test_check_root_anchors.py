@@ -101,7 +101,9 @@ def test_the_human_report_shows_the_images_forms(tmp_path: Path) -> None:
     trustme.CA().cert_pem.write_to_path(str(root / LOCAL.lstrip("/") / "corp.pem"))
     done = run_cadoctor(["check", "--root", str(root)], clean_env(NO_COLOR="1"))
     assert "Traceback" not in done.stderr
-    block = done.stdout.split("In the image at %s: " % root)[1].split("evidence:")[0]
+    fixes = done.stdout.split("Fixes, what worked first")[1]
+    blocks = [b.split("evidence:")[0] for b in fixes.split("In the image at %s: " % root)[1:]]
+    block = next(b for b in blocks if "corp.pem" in b)  # the anchor's fix (every fix of an image says where it acts)
     assert "dockerfile:" in block
     assert "chroot:" in block
     assert "shell:" not in block

@@ -97,8 +97,50 @@ def test_an_image_without_a_bundle_trusts_nothing_even_where_the_host_has_one(tm
         "command": [],
         "root": str(root),
     }
-    assert any(f["kind"] == "command" and "ca-certificates" in (f["command"] or "") for f in report["fixes"])
+    install = next(f for f in report["fixes"] if f["kind"] == "command" and "ca-certificates" in (f["command"] or ""))
     assert not any(f["verified"] for f in report["fixes"])
+    assert not (tmp_path / "was-run").exists()
+    # written for the image: its build's RUN line and a command inside DIR, never a line for the host running cadoctor
+    assert install["root"] == str(root)
+    assert install["summary"].startswith("In the image at %s: " % root)
+    assert set(install["lines"]) == {"dockerfile", "chroot"}
+    assert install["lines"]["dockerfile"] == "RUN " + install["command"]
+    assert install["lines"]["chroot"].startswith("chroot '%s' /bin/sh -c '" % root)
+    assert "-y" in install["command"].split()  # a build runs it unattended
+    for fix in report["fixes"]:
+        assert not {"shell", "systemd"} & set(fix["lines"]), fix
+
+
+def test_an_interpreter_inside_the_image_is_examined_with_its_venv(tmp_path: Path) -> None:
+    """`--root DIR --python /opt/venv/bin/python`: that venv's site folder; the report names the image's others."""
+    if _original_openssldir() != "/usr/lib/ssl":
+        pytest.skip("the image is laid out for Debian's OPENSSLDIR")
+    root = _image(tmp_path, bundle=True)
+    version = "%d.%d" % sys.version_info[:2]
+    venv = root / "opt/venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin/python").symlink_to("/usr/bin/python3")  # as `python3 -m venv` links it, absolute inside the image
+    config = "home = /usr/bin\ninclude-system-site-packages = false\nversion = %s.0\n" % version
+    (venv / "pyvenv.cfg").write_text(config)
+    site = venv / "lib" / ("python" + version) / "site-packages"
+    (site / "certifi").mkdir(parents=True)
+    (site / "certifi/cacert.pem").write_bytes(Path(system_bundle_or_skip()).read_bytes())
+    (site / "certifi/__init__.py").write_text("from .core import where\n")
+    (site / "certifi/core.py").write_text("def where():\n    return __file__.replace('core.py', 'cacert.pem')\n")
+    (site / "certifi-2026.10.19.dist-info").mkdir()
+    (site / "certifi-2026.10.19.dist-info/METADATA").write_text("Name: certifi\nVersion: 2026.10.19\n")
+    _status, plain = check_json(child_env(), "--root", str(root))
+    other = next(f for f in plain["findings"] if f["code"] == "image-other-pythons")
+    assert other["evidence"]["pythons"] == ["/opt/venv/bin/python"]
+    _status, report = check_json(child_env(), "--root", str(root), "--python", "/opt/venv/bin/python")
+    jsonschema.validate(report, SCHEMA)
+    assert report["subject"]["executable"] == "/opt/venv/bin/python"
+    assert report["python"]["site_folders"] == ["/opt/venv/lib/python%s/site-packages" % version]
+    assert report["python"]["certifi"] == "/opt/venv/lib/python%s/site-packages/certifi/cacert.pem" % version
+    other = next(f for f in report["findings"] if f["code"] == "image-other-pythons")
+    assert other["evidence"]["pythons"] == ["/usr/bin/python3"]
+    missing = run_cadoctor(["check", "--root", str(root), "--python", "/opt/nothing/bin/python"], child_env())
+    assert (missing.returncode, missing.stderr.count("\n")) == (3, 1)
     assert not (tmp_path / "was-run").exists()
 
 

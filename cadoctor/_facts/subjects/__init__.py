@@ -36,7 +36,8 @@ class Examinee:
     Attributes:
         kind: `this` (the interpreter running cadoctor), `interpreter` (`--python`), `process` (`--pid`) or
             `root` (`--root`).
-        executable: The interpreter as named (`--python`): its handshakes and its fixes' trials run there.
+        executable: The interpreter as named (`--python`): its handshakes and its fixes' trials run there; with
+            `root`, a path inside the image (None: the one its PATH finds), read and never run.
         probed: The runtime probe's answer (this interpreter, `--python`), taken once.
         view: The process as read from outside (`--pid`); `files`: the image's root (`--root`).
 
@@ -54,6 +55,7 @@ def open_subject(
     python: str | None = None,
     pid: int | None = None,
     root: str | None = None,
+    inside: str | None = None,
     default_context: dict[str, Any] | None = None,
 ) -> Examinee:
     """Open the one subject named (none: this interpreter); raises the `CheckError` that says why it cannot be.
@@ -72,7 +74,7 @@ def open_subject(
     if root is not None:
         from cadoctor._facts.subjects.image import open_root
 
-        return Examinee("root", files=open_root(root))
+        return Examinee("root", executable=inside, files=open_root(root))
     from cadoctor._facts.child.facts import interpreter_facts
     from cadoctor._variables import for_child
 
@@ -94,7 +96,7 @@ def facts_of(
     if examinee.files is not None:
         from cadoctor._facts.subjects.image import facts_of_root
 
-        return facts_of_root(examinee.files, clients)
+        return facts_of_root(examinee.files, clients, examinee.executable)
     from cadoctor._facts.subjects.this_process import facts_from_probe
 
     here = examinee.kind == "this"

@@ -118,13 +118,53 @@ def openssl_of_image(
     return [], linker
 
 
-def facts_of_root(root: FileRoot, clients: frozenset[str]) -> Facts:
+# Where images keep their applications' environments: each folder, and its `.venv` and `venv` (a Poetry or uv
+# project's), holding a `pyvenv.cfg`; and one level below /opt, /srv, /app, /usr/src and /home.
+_VENV_HOMES = ("/", "/opt", "/srv", "/app", "/usr/src", "/home", "/root", "/code", "/workspace")
+_VENV_LIMIT = 64  # folders looked into below each home: an image's top levels are small
+
+
+def find_venvs(root: FileRoot) -> tuple[str, ...]:
+    """Every venv an image carries where images keep them, by its `pyvenv.cfg`: the python of each, sorted."""
+    found: list[str] = []
+    for home in _VENV_HOMES:
+        try:
+            names = sorted(os.listdir(root.host(home)))[:_VENV_LIMIT]
+        except OSError:
+            continue
+        folders = [home] if home != "/" else []
+        folders += [os.path.join(home, n) for n in names if home != "/" or n in ("venv", ".venv", "env", "app")]
+        for folder in folders:
+            for candidate in (folder, folder + "/.venv", folder + "/venv"):
+                python = candidate + "/bin/python"
+                if root.exists(candidate + "/pyvenv.cfg") and root.lexists(python) and python not in found:
+                    found.append(python)
+    return tuple(sorted(found))
+
+
+def _venv_of(root: FileRoot, python: str) -> tuple[str, bool] | None:
+    """A venv interpreter's (prefix, whether it sees the system site): from the `pyvenv.cfg` beside its bin."""
+    prefix = os.path.dirname(os.path.dirname(python))
+    try:
+        with open(root.host(prefix + "/pyvenv.cfg"), "rb") as handle:
+            text = handle.read(64 * 1024).decode("utf-8", "replace")
+    except OSError:
+        return None
+    system = re.search(r"(?im)^\s*include-system-site-packages\s*=\s*(\w+)", text)
+    return prefix, bool(system and system.group(1).lower() == "true")
+
+
+def facts_of_root(root: FileRoot, clients: frozenset[str], python: str | None = None) -> Facts:
     """The facts of an unpacked image or chroot, from its files alone: nothing in it is run.
 
-    `clients`: the distributions to look for in its Python's site folders.
+    `clients`: the distributions to look for in its Python's site folders. `python`: the interpreter to examine,
+    as a path inside the image (a venv's, `/opt/venv/bin/python`); by default the one its PATH finds first.
+    Raises RootError when the image holds no such interpreter.
     """
     cache = loader_cache(root)
-    python = find_python(root)
+    if python is not None and not root.exists(python):
+        raise RootError("%s holds no %s" % (root.root, python))
+    python = python or find_python(root)
     version = None
     if python is not None:
         match = re.search(r"python(3\.\d+)$", root.resolve(python))
@@ -133,7 +173,10 @@ def facts_of_root(root: FileRoot, clients: frozenset[str]) -> Facts:
     library = next((lib for lib in libraries if lib.in_use), None)
     if python is None and library is None:
         raise RootError("%s holds no Python and no libcrypto: nothing in it reads CA certificates" % root.root)
-    prefix = os.path.dirname(os.path.dirname(python)) if python else ""
+    venv = _venv_of(root, python) if python else None
+    base = os.path.dirname(os.path.dirname(root.resolve(python))) if python else ""
+    prefix = venv[0] if venv else base
+    prefixes = [prefix, base] if venv else [prefix]
     runtime = runtime_from_files(
         library=library,
         environ={},
@@ -141,17 +184,19 @@ def facts_of_root(root: FileRoot, clients: frozenset[str]) -> Facts:
         executable=python or "",
         python=version,
         prefix=prefix,
-        base_prefix=prefix,
-        hints=python_hints(python or "", prefix, {}, False) if python else (),
+        base_prefix=base,
+        hints=python_hints(python or "", prefix, {}, venv is not None) if python else (),
         euid=0,
         ssl_module=module,
-        folders=site_folders(root, version, [prefix], {}, True) if version else (),
+        folders=site_folders(root, version, prefixes, {}, venv[1] if venv else True) if version else (),
     )
     if library is None:
         runtime = replace(runtime, ssl_error="the image's Python has no OpenSSL: no _ssl module or libcrypto found")
     subject = Subject(kind="root", executable=python, python=python is not None, observed="files", root=root.root)
     facts = facts_of_runtime(runtime, tuple(libraries), clients=clients, root=root, subject=subject)
-    return replace(facts, stacks=installed_stacks(root, tuple(libraries), runtime.site_folders, python))
+    others = tuple(p for p in (find_python(root), *find_venvs(root)) if p is not None and p != python)
+    stacks = installed_stacks(root, tuple(libraries), runtime.site_folders, python)
+    return replace(facts, stacks=stacks, other_pythons=tuple(dict.fromkeys(others)))
 
 
 _WALK_LIMIT = 200000  # files looked at in an image's site folders: a large one holds tens of thousands
