@@ -69,6 +69,7 @@ def check(
     python: Optional[str] = option(CHECK, "python"),
     pid: Optional[int] = option(CHECK, "pid"),
     root: Optional[str] = option(CHECK, "root"),
+    image_config: Optional[str] = option(CHECK, "image_config"),
     version: bool = VERSION,
 ) -> None:
     """Diagnose this interpreter's CA trust path (and handshakes to --host) and suggest verified fixes."""
@@ -84,6 +85,7 @@ def check(
         python=python,
         pid=pid,
         root=root,
+        image_config=image_config,
     )
     raise typer.Exit(run_check(options))
 

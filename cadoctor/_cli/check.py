@@ -84,6 +84,13 @@ CHECK = Command(
             "Diagnose an unpacked image or chroot from its files; nothing in it is run.",
             metavar="DIR",
         ),
+        Option(
+            "image_config",
+            ("--image-config",),
+            "With --root: the image's config (config.json, docker inspect's output) or its Dockerfile, for the "
+            "ENV its programs start with (PATH, CA variables).",
+            metavar="FILE",
+        ),
     ),
 )
 
@@ -103,6 +110,7 @@ class CheckOptions:
     python: str | None = None
     pid: int | None = None
     root: str | None = None
+    image_config: str | None = None
 
 
 def unwritable(path: str) -> str | None:
@@ -191,6 +199,18 @@ def run_check(options: CheckOptions) -> int:
     if subjects and subjects[0] != "--python" and options.hosts:
         error("--host cannot be combined with %s: the handshake would come from here" % subjects[0])
         return EXIT_USAGE
+    if options.image_config is not None and options.root is None:
+        error("--image-config describes the image --root names: give --root DIR too")
+        return EXIT_USAGE
+    image_env = None
+    if options.image_config is not None:
+        from cadoctor._facts.subjects.image_config import ImageConfigError, read_image_config
+
+        try:
+            image_env = read_image_config(options.image_config)
+        except ImageConfigError as exc:
+            error(str(exc))
+            return EXIT_USAGE
     if not subjects and started_as_command():
         options = _users_python(options)
     reason = None if options.output is None else unwritable(options.output)
@@ -208,6 +228,7 @@ def run_check(options: CheckOptions) -> int:
                 python=options.python,
                 pid=options.pid,
                 root=options.root,
+                image_env=image_env,
             )
     except ClientCertificateError as exc:
         error(str(exc))

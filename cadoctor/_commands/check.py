@@ -175,6 +175,7 @@ def check(
     python: str | None = None,
     pid: int | None = None,
     root: str | None = None,
+    image_env: Mapping[str, str] | None = None,
 ) -> Report:
     """Examine the trust path of the running interpreter (and live handshakes to `hosts`) and return the report.
 
@@ -188,7 +189,9 @@ def check(
 
     With `root`, examine an unpacked image or chroot from its files alone (raises `RootError` when it is not a
     readable directory, or `python` names no file in it); nothing in it is run, so no fix is tried. `python` with
-    `root` is an interpreter inside the image (a venv's, `/opt/venv/bin/python`), read like the rest.
+    `root` is an interpreter inside the image (a venv's, `/opt/venv/bin/python`), read like the rest;
+    `image_env` is the environment the image's programs start with (its config's or Dockerfile's `ENV`): its
+    PATH chooses the interpreter, its CA variables are judged as a process's are.
 
     With hosts, the handshakes come first, with one default context whose load counts serve the probe too; with
     a single host, the probe and the light look run while the handshake waits for a late alert. When every
@@ -205,7 +208,7 @@ def check(
             raise ValueError("hosts cannot be combined with --pid or --root: the handshake would come from this one")
         if hosts and python is None:
             return _check_here(hosts, verify, timeout, client_cert, client_key)
-        examinee = open_subject(python=python, pid=pid, root=root, inside=inside)
+        examinee = open_subject(python=python, pid=pid, root=root, inside=inside, image_env=image_env)
         shaken: list[Handshake | HostCheck] = []
         if python is not None:  # made by that interpreter, checked here against each of its clients' stores
             shaken = [complete_chain(handshake_from(target, python, timeout), timeout) for target in hosts]

@@ -38,4 +38,7 @@ def for_image(facts: Facts, fix: Fix) -> Fix:
             "chroot": "chroot %s /bin/sh -c %s" % (sh_quote(root), sh_quote(fix.command)),
         }
         return replace(fix, summary=summary, lines=lines, root=root)
+    removed = sorted(name for name, value in (fix.env or {}).items() if value is None)
+    if fix.kind == "env" and removed and "dockerfile" not in lines:  # Docker has no unset: the ENV goes
+        lines["dockerfile"] = "# remove the ENV that sets %s (an empty value is not unset)" % " and ".join(removed)
     return replace(fix, summary=summary, lines=lines)

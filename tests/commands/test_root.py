@@ -111,11 +111,8 @@ def test_an_image_without_a_bundle_trusts_nothing_even_where_the_host_has_one(tm
         assert not {"shell", "systemd"} & set(fix["lines"]), fix
 
 
-def test_an_interpreter_inside_the_image_is_examined_with_its_venv(tmp_path: Path) -> None:
-    """`--root DIR --python /opt/venv/bin/python`: that venv's site folder; the report names the image's others."""
-    if _original_openssldir() != "/usr/lib/ssl":
-        pytest.skip("the image is laid out for Debian's OPENSSLDIR")
-    root = _image(tmp_path, bundle=True)
+def _venv(root: Path) -> str:
+    """A venv in the image at /opt/venv, laid out as `python3 -m venv` makes one, with certifi in its site folder."""
     version = "%d.%d" % sys.version_info[:2]
     venv = root / "opt/venv"
     (venv / "bin").mkdir(parents=True)
@@ -129,6 +126,15 @@ def test_an_interpreter_inside_the_image_is_examined_with_its_venv(tmp_path: Pat
     (site / "certifi/core.py").write_text("def where():\n    return __file__.replace('core.py', 'cacert.pem')\n")
     (site / "certifi-2026.10.19.dist-info").mkdir()
     (site / "certifi-2026.10.19.dist-info/METADATA").write_text("Name: certifi\nVersion: 2026.10.19\n")
+    return version
+
+
+def test_an_interpreter_inside_the_image_is_examined_with_its_venv(tmp_path: Path) -> None:
+    """`--root DIR --python /opt/venv/bin/python`: that venv's site folder; the report names the image's others."""
+    if _original_openssldir() != "/usr/lib/ssl":
+        pytest.skip("the image is laid out for Debian's OPENSSLDIR")
+    root = _image(tmp_path, bundle=True)
+    version = _venv(root)
     _status, plain = check_json(child_env(), "--root", str(root))
     other = next(f for f in plain["findings"] if f["code"] == "image-other-pythons")
     assert other["evidence"]["pythons"] == ["/opt/venv/bin/python"]
@@ -212,4 +218,28 @@ def test_an_images_wheels_bring_their_tls_stacks(tmp_path: Path) -> None:
     assert consumers["librdkafka"]["implementation"] == "OpenSSL"
     assert consumers["python-ssl"]["reads_default_paths"] is True
     assert not any("outside" in s["path"] for s in report["stacks"])
+    assert not (tmp_path / "was-run").exists()
+
+
+def test_the_images_env_chooses_its_python_and_is_judged(tmp_path: Path) -> None:
+    """--image-config: a Dockerfile's ENV PATH puts the venv first, and its CA variable is judged in the image."""
+    if _original_openssldir() != "/usr/lib/ssl":
+        pytest.skip("the image is laid out for Debian's OPENSSLDIR")
+    root = _image(tmp_path, bundle=True)
+    _venv(root)
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text(
+        'FROM debian:bookworm\nENV PATH="/opt/venv/bin:$PATH" REQUESTS_CA_BUNDLE=/etc/ssl/certs/corp.pem\n'
+    )
+    _status, report = check_json(child_env(), "--root", str(root), "--image-config", str(dockerfile))
+    jsonschema.validate(report, SCHEMA)
+    assert report["subject"]["executable"] == "/opt/venv/bin/python"
+    invalid = next(f for f in report["findings"] if f["code"] == "env-path-invalid")
+    assert invalid["evidence"]["variable"] == "REQUESTS_CA_BUNDLE"
+    for fix in report["fixes"]:  # an image's fixes: its Dockerfile's lines, never the host's shell
+        assert not {"shell", "systemd"} & set(fix["lines"]), fix
+    alone = run_cadoctor(["check", "--image-config", str(dockerfile)], child_env())
+    assert (alone.returncode, alone.stderr.count("\n")) == (2, 1)
+    garbage = run_cadoctor(["check", "--root", str(root), "--image-config", "/etc/hostname"], child_env())
+    assert (garbage.returncode, garbage.stderr.count("\n")) == (2, 1)
     assert not (tmp_path / "was-run").exists()

@@ -40,6 +40,7 @@ class Examinee:
             `root`, a path inside the image (None: the one its PATH finds), read and never run.
         probed: The runtime probe's answer (this interpreter, `--python`), taken once.
         view: The process as read from outside (`--pid`); `files`: the image's root (`--root`).
+        image_env: The environment the image's programs start with (`--image-config`), when given.
 
     """
 
@@ -48,6 +49,7 @@ class Examinee:
     probed: dict[str, Any] = field(default_factory=dict)
     view: ProcessView | None = None
     files: FileRoot | None = None
+    image_env: dict[str, str] = field(default_factory=dict)
 
 
 def open_subject(
@@ -56,6 +58,7 @@ def open_subject(
     pid: int | None = None,
     root: str | None = None,
     inside: str | None = None,
+    image_env: Mapping[str, str] | None = None,
     default_context: dict[str, Any] | None = None,
 ) -> Examinee:
     """Open the one subject named (none: this interpreter); raises the `CheckError` that says why it cannot be.
@@ -74,7 +77,7 @@ def open_subject(
     if root is not None:
         from cadoctor._facts.subjects.image import open_root
 
-        return Examinee("root", executable=inside, files=open_root(root))
+        return Examinee("root", executable=inside, files=open_root(root), image_env=dict(image_env or {}))
     from cadoctor._facts.child.facts import interpreter_facts
     from cadoctor._variables import for_child
 
@@ -96,7 +99,7 @@ def facts_of(
     if examinee.files is not None:
         from cadoctor._facts.subjects.image import facts_of_root
 
-        return facts_of_root(examinee.files, clients, examinee.executable)
+        return facts_of_root(examinee.files, clients, examinee.executable, examinee.image_env)
     from cadoctor._facts.subjects.this_process import facts_from_probe
 
     here = examinee.kind == "this"

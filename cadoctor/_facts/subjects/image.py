@@ -154,17 +154,31 @@ def _venv_of(root: FileRoot, python: str) -> tuple[str, bool] | None:
     return prefix, bool(system and system.group(1).lower() == "true")
 
 
-def facts_of_root(root: FileRoot, clients: frozenset[str], python: str | None = None) -> Facts:
+def python_on_path(root: FileRoot, path: str) -> str | None:
+    """The interpreter an image's PATH finds first (`python3`, then `python`), as its shell would."""
+    for folder in path.split(":"):
+        for name in ("python3", "python"):
+            candidate = folder.rstrip("/") + "/" + name
+            if folder.startswith("/") and root.exists(candidate):
+                return candidate
+    return None
+
+
+def facts_of_root(
+    root: FileRoot, clients: frozenset[str], python: str | None = None, environ: Mapping[str, str] | None = None
+) -> Facts:
     """The facts of an unpacked image or chroot, from its files alone: nothing in it is run.
 
     `clients`: the distributions to look for in its Python's site folders. `python`: the interpreter to examine,
-    as a path inside the image (a venv's, `/opt/venv/bin/python`); by default the one its PATH finds first.
+    as a path inside the image (a venv's, `/opt/venv/bin/python`); by default the one the image's PATH finds
+    first (`environ`: the image's own environment, from its config or Dockerfile), else the usual folders'.
     Raises RootError when the image holds no such interpreter.
     """
+    environ = dict(environ or {})
     cache = loader_cache(root)
     if python is not None and not root.exists(python):
         raise RootError("%s holds no %s" % (root.root, python))
-    python = python or find_python(root)
+    python = python or (python_on_path(root, environ["PATH"]) if "PATH" in environ else None) or find_python(root)
     version = None
     if python is not None:
         match = re.search(r"python(3\.\d+)$", root.resolve(python))
@@ -179,22 +193,25 @@ def facts_of_root(root: FileRoot, clients: frozenset[str], python: str | None = 
     prefixes = [prefix, base] if venv else [prefix]
     runtime = runtime_from_files(
         library=library,
-        environ={},
+        environ=environ,
         root=root,
         executable=python or "",
         python=version,
         prefix=prefix,
         base_prefix=base,
-        hints=python_hints(python or "", prefix, {}, venv is not None) if python else (),
+        hints=python_hints(python or "", prefix, environ, venv is not None) if python else (),
         euid=0,
         ssl_module=module,
-        folders=site_folders(root, version, prefixes, {}, venv[1] if venv else True) if version else (),
+        folders=site_folders(root, version, prefixes, environ, venv[1] if venv else True) if version else (),
     )
     if library is None:
         runtime = replace(runtime, ssl_error="the image's Python has no OpenSSL: no _ssl module or libcrypto found")
     subject = Subject(kind="root", executable=python, python=python is not None, observed="files", root=root.root)
     facts = facts_of_runtime(runtime, tuple(libraries), clients=clients, root=root, subject=subject)
-    others = tuple(p for p in (find_python(root), *find_venvs(root)) if p is not None and p != python)
+    examined = os.path.dirname(python) if python else None  # a venv's python and python3: one interpreter
+    others = tuple(
+        p for p in (find_python(root), *find_venvs(root)) if p is not None and os.path.dirname(p) != examined
+    )
     stacks = installed_stacks(root, tuple(libraries), runtime.site_folders, python)
     return replace(facts, stacks=stacks, other_pythons=tuple(dict.fromkeys(others)))
 
