@@ -38,16 +38,13 @@ from cadoctor._rules.client_table import (
 )
 from cadoctor._rules.client_values import (
     ABORTS,
-    BLOCKING,
     BREAKS,
-    EMPTY_FOLDER,
     EVERY_FILE,
     FAILS_CLOSED,
     HANGS,
     HASHED,
     LOADS,
     MISSING,
-    NO_CERTIFICATES,
     NO_VERIFICATION,
     NOTHING,
     RAISES,
@@ -61,6 +58,7 @@ from cadoctor._rules.client_values import (
     resolved,
     says,
 )
+from cadoctor._rules.store_files import in_archive, store_problem
 
 _TRUE = ("1", "true", "yes", "on")
 KINDS_WITH_OWN_COPY = (CERTIFI, OWN, COMPILED_IN, "variable")
@@ -119,6 +117,19 @@ def _default_paths_exist(facts: Facts) -> bool:
         return True  # not looked at: a light look takes the sources in effect at their word
     folder = any(b is not None and b.kind == "directory" for b in folders)
     return (cafile is not None and cafile.kind == "file") or folder
+
+
+def _defaults_hold_any(facts: Facts) -> bool:
+    """Whether OpenSSL's default paths give a context any certificate (trust-store-empty's question, per client).
+
+    A context made there says so; read from files, the CA file's certificates or a CA folder's working links do.
+    """
+    runtime = facts.runtime
+    if runtime.context_loaded > 0 or facts.inventory == "light":
+        return True
+    cafile = facts.bundle(runtime.cafile.path) if runtime.cafile else None
+    folders = [facts.bundle(c.path) for c in runtime.capaths]
+    return bool(cafile is not None and cafile.certificates) or any(b is not None and b.working_links for b in folders)
 
 
 def _store_of(kind: str, facts: Facts, own: str | None) -> ClientTrust:
@@ -512,52 +523,12 @@ def _verdict(client: Client, facts: Facts) -> str:
         return _VERDICTS[trust.effect] % ("%s=%s" % (trust.source, shown(trust.path or "")))
     if trust.kind == "missing":
         return "fails: its CA setting is unusable"
+    if trust.kind == OPENSSL and trust.source == "default" and not trust.also and not _defaults_hold_any(facts):
+        return "trusts nothing: the default paths hold no certificate"
     missing = lacking(client, facts)
     if missing:
         return "lacks %d local root%s" % (len(missing), "" if len(missing) == 1 else "s")
     return "ok"
-
-
-ARCHIVES = (".zip", ".egg", ".whl", ".pyz", ".jar")  # what a frozen or zipped app imports from
-
-
-def store_problem(facts: Facts, path: str | None) -> str:
-    """Why a store file cannot be loaded, in words: missing, inside an archive, a FIFO, no certificate."""
-    bundle = facts.bundle(path)
-    if path is None:
-        return "is not named"
-    archive = in_archive(path, bundle)
-    if archive is not None:
-        return "is inside the archive %s (OpenSSL opens real files only)" % archive
-    if bundle is None:
-        return "was not looked at"
-    kind = kind_of(path, bundle, facts.inventory == "light")
-    if kind == MISSING:
-        return "does not exist"
-    if kind == NO_CERTIFICATES:
-        return "holds no certificate OpenSSL loads" if bundle.size else "is empty"
-    if kind == BLOCKING:
-        return "is a %s, which blocks whoever opens it" % bundle.file_type.replace("-", " ")
-    if kind in (UNHASHED, EMPTY_FOLDER):
-        return "is a folder without the hash links OpenSSL looks certificates up by"
-    return "cannot be read (%s)" % (bundle.error or kind)
-
-
-def in_archive(path: str | None, bundle: Bundle | None) -> str | None:
-    """The zip archive a store path lies inside (no real file is there), or None."""
-    if not path or (bundle is not None and bundle.kind == "file"):
-        return None
-    return next((part for part in _parents(path) if part.lower().endswith(ARCHIVES)), None)
-
-
-def _parents(path: str) -> list[str]:
-    """A path's parent folders, outermost first."""
-    parents: list[str] = []
-    current = os.path.dirname(path)
-    while current and current != os.path.dirname(current):
-        parents.insert(0, current)
-        current = os.path.dirname(current)
-    return parents
 
 
 def _judge(facts: Facts) -> tuple[Client, ...]:

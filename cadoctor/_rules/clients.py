@@ -23,7 +23,6 @@ from cadoctor._rules.client_judgement import (
     own_stores,
     reading_of,
     shown,
-    store_problem,
     value_of,
     values_of,
 )
@@ -38,6 +37,7 @@ from cadoctor._rules.client_table import (
     version_key,
 )
 from cadoctor._rules.client_values import BREAKS, NO_VERIFICATION, NOTHING, resolved, says
+from cadoctor._rules.store_files import store_problem
 from cadoctor._rules.verify_flags import accepts, default_accepts, flags_of, why_bare_refuses, why_partial
 
 __all__ = [
