@@ -429,7 +429,7 @@ def _judge_one(name: str, version: str, rule: ClientRule, facts: Facts, distribu
     if refused is not None:
         trust = ClientTrust("variable", value_of(facts, refused), 0, refused, effect=RAISES)
         effects[refused] = RAISES
-        notes.append("it does not know %s=%s and stops before any request" % (refused, value_of(facts, refused)))
+        notes.append("it stops on %s=%s before any request" % (refused, value_of(facts, refused)))
     return Client(
         name=name,
         version=version,

@@ -380,12 +380,12 @@ def _settings_refused(clients: tuple[Client, ...], facts: Facts) -> Iterator[Fin
         yield Finding(
             "client-setting-refused",
             Severity.ERROR,
-            "%s=%s: %s %s not know it and stop%s before any request"
+            "%s=%s: %s stop%s on it before any request (a value this version does not know, or can act on only "
+            "with a package that is not installed)"
             % (
                 variable,
                 value,
                 ", ".join("%s %s" % (c.name, c.version) for c in stopped),
-                "does" if len(stopped) == 1 else "do",
                 "s" if len(stopped) == 1 else "",
             ),
             {"variable": variable, "value": value, "clients": [c.name for c in stopped]},
