@@ -10,7 +10,8 @@
 - `clients`: the real TLS clients' harness (Y, N or X for one request through a named library).
 - `os_store`: a private /etc/ssl/certs in a mount namespace, for the clients that read the OS store.
 - `artefacts`: real third-party programs (frozen apps, a wheel's node), built once and cached; `venvs`: the venvs
-  of real client libraries and native stacks, built the same way.
+  of real client libraries and native stacks, built the same way; `images`: Debian images made by debootstrap,
+  cached the same way, and what their own python3 verifies in a chroot.
 - `recorded`: facts recorded on platforms no machine here runs; `records`: model records for the pure rules.
 
 The tests test the installed package: nothing here puts the checkout on sys.path. `CHECKOUT` is only read

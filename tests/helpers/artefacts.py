@@ -288,8 +288,8 @@ NODE_RECIPE = Recipe(
 
 
 @contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """Hold an exclusive flock on `path` (waiting for another builder at most LOCK_TIMEOUT)."""
+def locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive flock on `path` (waiting for another builder at most LOCK_TIMEOUT); images use it too."""
     with path.open("a") as handle:
         deadline = time.monotonic() + LOCK_TIMEOUT
         while True:
@@ -347,7 +347,7 @@ def ensure(recipe: Recipe) -> Path:
     if _complete(final, recipe):
         return final
     root.mkdir(parents=True, exist_ok=True)
-    with _locked(root / (recipe.name + ".lock")):
+    with locked(root / (recipe.name + ".lock")):
         if _complete(final, recipe):  # built by another process while this one waited
             return final
         partial = root / (recipe.name + ".partial")
