@@ -53,7 +53,8 @@ def _checked(image: Path, *extra: str) -> dict[str, Any]:
 def _first(report: dict[str, Any]) -> dict[str, Any]:
     """The fix the report puts first."""
     assert report["fixes"], report["findings"]
-    return report["fixes"][0]
+    first: dict[str, Any] = report["fixes"][0]
+    return first
 
 
 def _applied_command(image: Path, fix: dict[str, Any]) -> str:
