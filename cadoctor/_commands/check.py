@@ -215,7 +215,15 @@ def check(
         facts = facts_of(examinee, clients=CLIENTS, names=_sought(shaken))
         if shaken:
             facts = _analysed(facts, shaken, _client_stores(facts))
-        return _report(examinee, facts, verify, timeout)
+        report = _report(examinee, facts, verify, timeout)
+        if root is not None:  # an image's venvs, examined with it when nothing named one interpreter
+            from cadoctor._commands.image import with_venvs
+
+            def report_of(venv: Examinee) -> Report:
+                return _report(venv, facts_of(venv, clients=CLIENTS), verify, timeout)
+
+            report = with_venvs(examinee, report, report_of, ranked)
+        return report
 
 
 def _check_here(

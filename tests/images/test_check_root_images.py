@@ -45,7 +45,7 @@ def _checked(image: Path, *extra: str) -> dict[str, Any]:
     for fix in report["fixes"]:
         assert not {"shell", "systemd"} & set(fix["lines"]), fix["lines"]
         if fix["kind"] != "code":  # code is the same wherever it runs
-            assert fix["summary"].startswith("In the image at %s: " % image), fix["summary"]
+            assert fix["summary"].startswith(("In the image at %s: " % image, "In the image at %s, for " % image))
             assert "dockerfile" in fix["lines"], fix
     return report
 
@@ -137,11 +137,17 @@ def test_an_app_venv_is_examined_through_the_images_env(scratch: Path, ca: Gener
     assert images.image_python_outcome(image, port, images.image_env(), python, "requests") == "N"
     dockerfile = scratch / "Dockerfile"
     dockerfile.write_text('FROM debian:bookworm\nENV PATH="%s/bin:$PATH"\n' % images.APP_VENV)
+    # the image alone: its venv is examined with it, and the venv's findings and fixes carry its path
     plain = _checked(image)
-    assert (
-        "/opt/venv/bin/python"
-        in next(f for f in plain["findings"] if f["code"] == "image-other-pythons")["evidence"]["pythons"]
-    )
+    other = next(f for f in plain["findings"] if f["code"] == "image-other-pythons")
+    assert python in other["evidence"]["examined"]
+    named = [
+        f for f in plain["findings"] if f["code"] == "client-lacks-local-roots" and f["summary"].startswith(python)
+    ]
+    assert "requests" in named[0]["summary"]
+    fix = next(f for f in plain["fixes"] if f["kind"] == "env" and ("for %s: " % python) in f["summary"])
+    assert images.image_python_outcome(image, port, _env_of(fix), python, "requests") == "Y"
+    # the image's ENV PATH names the venv: it alone is examined, as its programs run
     report = _checked(image, "--image-config", str(dockerfile))
     assert report["subject"]["executable"].startswith(images.APP_VENV + "/bin/python")
     lacking = next(f for f in report["findings"] if f["code"] == "client-lacks-local-roots")
