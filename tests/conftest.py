@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import venvs
+from helpers import images, venvs
 from helpers.clients import Measurements
 from helpers.environment import child_env
 from helpers.openssl import ForeignOpenSSL, foreign_copy
@@ -100,3 +100,12 @@ def truth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Measurements]:
     with contextlib.ExitStack() as stack:
         port = stack.enter_context(serve_clients(ca.cert, ca.key))
         yield Measurements(ca, port, tmp_path_factory.mktemp("truth"), stack)
+
+
+@pytest.fixture
+def image_copies(tmp_path: Path) -> Iterator[Path]:
+    """A folder for a test's copies of the Debian test images (tests/images), removed after it: each is 280 MB."""
+    folder = tmp_path / "images"
+    folder.mkdir()
+    yield folder
+    images.discard(folder)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import shutil
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,15 +26,6 @@ pytestmark = [
     pytest.mark.index,
     pytest.mark.root("debootstrap, chroot and a private mount namespace inside a Debian image"),
 ]
-
-
-@pytest.fixture
-def scratch(tmp_path: Path) -> Iterator[Path]:
-    """A folder for the test's image copies, removed after it: each is 280 MB."""
-    folder = tmp_path / "images"
-    folder.mkdir()
-    yield folder
-    images.discard(folder)
 
 
 def _checked(image: Path, *extra: str) -> dict[str, Any]:
@@ -76,9 +66,9 @@ def _env_of(fix: dict[str, Any]) -> dict[str, str]:
     return images.image_env(**fix["env"])
 
 
-def test_an_image_without_ca_certificates_gets_the_package_installed_by_its_build(scratch: Path) -> None:
+def test_an_image_without_ca_certificates_gets_the_package_installed_by_its_build(image_copies: Path) -> None:
     """trust-store-empty first; its fix, run as the build's RUN line, fills the image's store."""
-    image = images.without_ca_certificates(scratch)
+    image = images.without_ca_certificates(image_copies)
     report = _checked(image)
     assert report["findings"][0]["code"] == "trust-store-empty"
     fix = _first(report)
@@ -89,10 +79,10 @@ def test_an_image_without_ca_certificates_gets_the_package_installed_by_its_buil
 
 
 def test_a_root_waiting_in_the_anchor_folder_is_reported_and_its_rebuild_works(
-    scratch: Path, ca: GeneratedCA, port: int
+    image_copies: Path, ca: GeneratedCA, port: int
 ) -> None:
     """local-anchor-pending for the waiting root; update-ca-certificates run in the image makes urllib verify."""
-    image = images.anchor_waiting(scratch, ca.bundle)
+    image = images.anchor_waiting(image_copies, ca.bundle)
     assert images.image_python_outcome(image, port, images.image_env()) == "N"
     report = _checked(image)
     finding = next(f for f in report["findings"] if f["code"] == "local-anchor-pending")
@@ -104,9 +94,11 @@ def test_a_root_waiting_in_the_anchor_folder_is_reported_and_its_rebuild_works(
     assert not any(f["code"] == "local-anchor-pending" for f in _checked(image)["findings"])
 
 
-def test_debian_requests_is_seen_with_the_store_its_certifi_names(scratch: Path, ca: GeneratedCA, port: int) -> None:
+def test_debian_requests_is_seen_with_the_store_its_certifi_names(
+    image_copies: Path, ca: GeneratedCA, port: int
+) -> None:
     """Debian's python3-requests (egg-info) is a client, trusting the system bundle Debian's certifi returns."""
-    image = images.debian_requests(scratch)
+    image = images.debian_requests(image_copies)
     images.trust_root(image, ca.bundle)
     assert images.image_python_outcome(image, port, images.image_env(), client="requests") == "Y"
     report = _checked(image)
@@ -116,10 +108,10 @@ def test_debian_requests_is_seen_with_the_store_its_certifi_names(scratch: Path,
 
 
 def test_a_pypi_certifi_shadowing_debians_names_requests_and_its_env_fix_works(
-    scratch: Path, ca: GeneratedCA, port: int
+    image_copies: Path, ca: GeneratedCA, port: int
 ) -> None:
     """client-lacks-local-roots names requests (on PyPI's cacert.pem); the ENV fix makes the image's requests verify."""
-    image = images.pypi_certifi_shadowing(scratch)
+    image = images.pypi_certifi_shadowing(image_copies)
     images.trust_root(image, ca.bundle)
     assert images.image_python_outcome(image, port, images.image_env(), client="requests") == "N"
     report = _checked(image)
@@ -129,13 +121,13 @@ def test_a_pypi_certifi_shadowing_debians_names_requests_and_its_env_fix_works(
     assert images.image_python_outcome(image, port, _env_of(fix), client="requests") == "Y"
 
 
-def test_an_app_venv_is_examined_through_the_images_env(scratch: Path, ca: GeneratedCA, port: int) -> None:
+def test_an_app_venv_is_examined_through_the_images_env(image_copies: Path, ca: GeneratedCA, port: int) -> None:
     """The Dockerfile's ENV PATH puts the venv first: its requests (its own certifi) is named, and fixed by ENV."""
-    image = images.app_venv(scratch)
+    image = images.app_venv(image_copies)
     images.trust_root(image, ca.bundle)
     python = images.APP_VENV + "/bin/python"
     assert images.image_python_outcome(image, port, images.image_env(), python, "requests") == "N"
-    dockerfile = scratch / "Dockerfile"
+    dockerfile = image_copies / "Dockerfile"
     dockerfile.write_text('FROM debian:bookworm\nENV PATH="%s/bin:$PATH"\n' % images.APP_VENV)
     # the image alone: its venv is examined with it, and the venv's findings and fixes carry its path
     plain = _checked(image)

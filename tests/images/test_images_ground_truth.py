@@ -8,7 +8,6 @@ These are the ground truth that `check --root` is held against.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,24 +25,15 @@ PYPI_CACERT = "/usr/local/lib/python3.11/dist-packages/certifi/cacert.pem"
 VENV_CACERT = "/opt/venv/lib/python3.11/site-packages/certifi/cacert.pem"
 
 
-@pytest.fixture
-def scratch(tmp_path: Path) -> Iterator[Path]:
-    """A folder for the test's image copies, removed after it: each is 280 MB."""
-    folder = tmp_path / "images"
-    folder.mkdir()
-    yield folder
-    images.discard(folder)
-
-
 def _outcome(image: Path, port: int, client: str = "urllib", python: str = "/usr/bin/python3") -> str:
     """The verdict with its evidence, so that a failed assertion says why the client decided as it did."""
     seen = images.image_observe(image, port, images.image_env(), python, client)
     return "%s (%s)" % (seen.code, seen.evidence)
 
 
-def test_image_without_ca_certificates_has_an_empty_store_until_apt_installs_it(scratch: Path, port: int) -> None:
+def test_image_without_ca_certificates_has_an_empty_store_until_apt_installs_it(image_copies: Path, port: int) -> None:
     """An image without ca-certificates loads no root, and apt-get installing it from the mirror fills the store."""
-    image = images.without_ca_certificates(scratch)
+    image = images.without_ca_certificates(image_copies)
     certs = image / "etc" / "ssl" / "certs"
     assert not certs.is_dir() or not any(certs.iterdir())
     assert images.store_count(image) == 0
@@ -56,10 +46,10 @@ def test_image_without_ca_certificates_has_an_empty_store_until_apt_installs_it(
 
 
 def test_anchor_waiting_for_update_ca_certificates_is_not_trusted_until_it_runs(
-    scratch: Path, ca: GeneratedCA, port: int
+    image_copies: Path, ca: GeneratedCA, port: int
 ) -> None:
     """A root added to /usr/local/share/ca-certificates is not trusted until update-ca-certificates runs."""
-    image = images.anchor_waiting(scratch, ca.bundle)
+    image = images.anchor_waiting(image_copies, ca.bundle)
     assert (image / images.LOCAL_ANCHOR).read_bytes() == ca.bundle.read_bytes()
     assert _outcome(image, port).startswith("N ")
 
@@ -69,9 +59,9 @@ def test_anchor_waiting_for_update_ca_certificates_is_not_trusted_until_it_runs(
     assert _outcome(image, port).startswith("Y ")
 
 
-def test_debian_requests_follows_the_image_store(scratch: Path, ca: GeneratedCA, port: int) -> None:
+def test_debian_requests_follows_the_image_store(image_copies: Path, ca: GeneratedCA, port: int) -> None:
     """Debian's requests verifies with the system bundle (its certifi's `where()`), so a root added there counts."""
-    image = images.debian_requests(scratch)
+    image = images.debian_requests(image_copies)
     assert images.image_python_output(image, images.CERTIFI_WHERE) == images.SYSTEM_BUNDLE
     assert _outcome(image, port, "requests").startswith("N ")
 
@@ -82,10 +72,10 @@ def test_debian_requests_follows_the_image_store(scratch: Path, ca: GeneratedCA,
 
 
 def test_pypi_certifi_in_usr_local_shadows_debian_certifi_for_requests(
-    scratch: Path, ca: GeneratedCA, port: int
+    image_copies: Path, ca: GeneratedCA, port: int
 ) -> None:
     """PyPI's certifi in /usr/local/lib/python3.11/dist-packages takes Debian's requests off the image's store."""
-    image = images.pypi_certifi_shadowing(scratch)
+    image = images.pypi_certifi_shadowing(image_copies)
     assert images.image_python_output(image, images.CERTIFI_WHERE) == PYPI_CACERT
 
     images.trust_root(image, ca.bundle)
@@ -94,9 +84,11 @@ def test_pypi_certifi_in_usr_local_shadows_debian_certifi_for_requests(
     assert _outcome(image, port, "requests").startswith("N ")
 
 
-def test_app_venv_requests_uses_its_certifi_and_not_the_image_store(scratch: Path, ca: GeneratedCA, port: int) -> None:
+def test_app_venv_requests_uses_its_certifi_and_not_the_image_store(
+    image_copies: Path, ca: GeneratedCA, port: int
+) -> None:
     """In a venv made by the image's python3, requests trusts its certifi: the image's store does not count."""
-    image = images.app_venv(scratch)
+    image = images.app_venv(image_copies)
     python = images.APP_VENV + "/bin/python"
     assert images.image_python_output(image, images.CERTIFI_WHERE, python) == VENV_CACERT
 
