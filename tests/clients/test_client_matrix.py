@@ -25,7 +25,7 @@ import pytest
 from helpers import clients, venvs
 from helpers.runs import check_json, validate
 
-pytestmark = [pytest.mark.slow, pytest.mark.index, pytest.mark.matrix]
+pytestmark = [pytest.mark.slow, pytest.mark.index, pytest.mark.field]
 
 NAMES = {"urllib": "urllib (stdlib)", "http.client": "urllib (stdlib)"}  # the harness's name -> cadoctor's
 

@@ -24,6 +24,7 @@ pytestmark = [
     pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Debian images run in a Linux chroot"),
     pytest.mark.slow,
     pytest.mark.index,
+    pytest.mark.field,
     pytest.mark.root("debootstrap, chroot and a private mount namespace inside a Debian image"),
 ]
 
