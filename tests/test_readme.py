@@ -108,6 +108,8 @@ def _clean_copy(destination: Path) -> Path:
 def test_readme_install_routes_work_from_a_clean_clone(route: str, tmp_path: Path) -> None:
     """Each install route of the README, run verbatim in a clean copy, installs cadoctor and checks your python3.
 
+    The tool routes hand over to the python3 on PATH; the venv route checks the venv it installed into.
+
     Offline: pip and uv take the wheels from a wheelhouse downloaded once (tests/helpers/venvs.py), so the commands
     run exactly as written, with only the index replaced.
     """
@@ -141,4 +143,11 @@ def test_readme_install_routes_work_from_a_clean_clone(route: str, tmp_path: Pat
     )
     assert done.returncode in (0, 1), done.stdout[-2000:] + done.stderr[-2000:]
     assert done.stdout.splitlines()[-1].startswith("cadoctor: ")  # the report's summary line
-    assert "cadoctor: examining %s, the python3 on PATH" % (bin_dir / "python3") in done.stderr
+    if route == "venv":  # a venv of the user's own examines itself, silently
+        assert "Python %s.%s." % sys.version_info[:2] in done.stdout
+        assert str(clone / ".venv" / "bin" / "python") in done.stdout
+        assert "examining" not in done.stderr
+    else:
+        installer = {"pipx": "pipx", "uv": "uv tool"}[route]
+        assert "cadoctor: examining %s, the python3 on PATH" % (bin_dir / "python3") in done.stderr
+        assert "the environment %s made for cadoctor" % installer in done.stderr

@@ -167,15 +167,15 @@ def _users_python(options: CheckOptions) -> CheckOptions:
     found = user_python(os.environ)
     if found is None:
         return options
+    own = "the environment %s made for cadoctor" % found.installer if found.installer else "which cadoctor runs in"
     if found.path is None:
         error(
-            "%s is %s (%s): examining %s, which cadoctor runs in; --python PATH examines another"
-            % (found.origin, found.found, found.why, sys.executable)
+            "%s is %s (%s): examining %s, %s; --python PATH examines another"
+            % (found.origin, found.found, found.why, sys.executable, own)
         )
         return options
     error(
-        "examining %s, %s (not %s, which cadoctor runs in); --python PATH examines another"
-        % (found.path, found.origin, sys.executable)
+        "examining %s, %s (not %s, %s); --python PATH examines another" % (found.path, found.origin, sys.executable, own)
     )
     return replace(options, python=found.path)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 
@@ -148,6 +149,18 @@ def _default_context(client_cert: str | None, client_key: str | None) -> tuple[s
     return context, context_facts(context)
 
 
+def _client_identity(client_cert: str | None, client_key: str | None) -> tuple[str, str | None] | None:
+    """The client certificate (and key) another interpreter presents, as absolute paths, once loaded here.
+
+    Loading it here first makes a file that cannot be loaded the same usage error as for this interpreter's
+    handshakes (`ClientCertificateError`), before that interpreter is started.
+    """
+    if not client_cert:
+        return None
+    default_context(client_cert, client_key)
+    return os.path.abspath(client_cert), os.path.abspath(client_key) if client_key else None
+
+
 def _succeeded(item: Handshake | HostCheck) -> bool:
     """Whether a handshake went through."""
     return not isinstance(item, HostCheck) and bool(item.outcome.get("ok"))
@@ -210,8 +223,9 @@ def check(
             return _check_here(hosts, verify, timeout, client_cert, client_key)
         examinee = open_subject(python=python, pid=pid, root=root, inside=inside, image_env=image_env)
         shaken: list[Handshake | HostCheck] = []
-        if python is not None:  # made by that interpreter, checked here against each of its clients' stores
-            shaken = [complete_chain(handshake_from(target, python, timeout), timeout) for target in hosts]
+        if python is not None and hosts:  # made by that interpreter, checked here against its clients' stores
+            identity = _client_identity(client_cert, client_key)
+            shaken = [complete_chain(handshake_from(target, python, timeout, identity), timeout) for target in hosts]
         facts = facts_of(examinee, clients=CLIENTS, names=_sought(shaken))
         if shaken:
             facts = _analysed(facts, shaken, _client_stores(facts))

@@ -99,8 +99,13 @@ def make_chain(
     leaf_days: tuple[int, int] = (-1, 30),
     leaf_names: tuple[str, ...] = ("localhost",),
     ca_issuers: str | None = None,
+    client: bool = False,
 ) -> Chain:
-    """Generate root → (intermediate →) leaf, with the leaf's validity, names and AIA under the test's control."""
+    """Generate root → (intermediate →) leaf, with the leaf's validity, names and AIA under the test's control.
+
+    The leaf is a server's (extended key usage serverAuth), or with `client` a client's (clientAuth): a server
+    that requires client certificates rejects a server's.
+    """
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -146,7 +151,12 @@ def make_chain(
         .not_valid_after(now + datetime.timedelta(days=leaf_days[1]))
         .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in leaf_names]), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(signer_key.public_key()), critical=False)
-        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(
+            x509.ExtendedKeyUsage(
+                [x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH if client else x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]
+            ),
+            critical=False,
+        )
     )
     if published:  # where a public CA publishes the issuer (AIA): what tells a missing intermediate from a private root
         builder = builder.add_extension(x509.AuthorityInformationAccess(published), critical=False)

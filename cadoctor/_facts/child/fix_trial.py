@@ -57,6 +57,12 @@ def trial(request: Dict[str, Any]) -> Dict[str, Any]:
     samples = [base64.b64decode(item) for item in request.get("samples", [])]
     outcome["roots"] = _verify_roots(samples, cafile, capath) if samples else None
     target = request.get("host")
+    if target and target.get("client_cert"):
+        try:  # the client certificate --client-cert names, presented as the check's own handshakes present it
+            context.load_cert_chain(target["client_cert"], target.get("client_key"))
+        except Exception as exc:
+            outcome["error"] = "cannot load the client certificate %s: %s" % (target["client_cert"], exc)
+            return outcome
     if target:
         outcome["handshake"] = handshake(
             context, target["host"], target["port"], target["server_name"], float(target["timeout"])

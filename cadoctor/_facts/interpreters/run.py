@@ -140,8 +140,12 @@ def finish(
     return status, out, err
 
 
-def handshake_in(path: str, host: str, port: int, timeout: float) -> dict[str, Any]:
+def handshake_in(
+    path: str, host: str, port: int, timeout: float, identity: tuple[str, str | None] | None = None
+) -> dict[str, Any]:
     """One default-context handshake made by another (proven) interpreter, with its own OpenSSL and trust path.
+
+    With `identity`, it presents that client certificate (and key), as `--client-cert` asks.
 
     The child's fix trial does it, in cadoctor's working directory as the probe is (a relative CA path is read
     from there, as that interpreter's programs run here read it); the outcome is its handshake record (stage,
@@ -157,7 +161,10 @@ def handshake_in(path: str, host: str, port: int, timeout: float) -> dict[str, A
         proven = prove_python(path)
     except NotProven as exc:
         return {**failed, "error": "not tried: %s is %s" % (path, exc)}
-    request = {"job": jobs.FIX_TRIAL, "host": {"host": host, "port": port, "server_name": host, "timeout": timeout}}
+    target: dict[str, Any] = {"host": host, "port": port, "server_name": host, "timeout": timeout}
+    if identity is not None:
+        target["client_cert"], target["client_key"] = identity
+    request = {"job": jobs.FIX_TRIAL, "host": target}
     try:
         child = spawn(proven, [jobs.FOLDER])
         _, out, _ = finish(child, json.dumps(request).encode(), timeout + PROBE_TIMEOUT)

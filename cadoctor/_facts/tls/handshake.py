@@ -182,10 +182,13 @@ def handshake(
     return _seen(target, host, port, outcome, timeout)
 
 
-def handshake_from(target: str, python: str, timeout: float) -> Handshake | HostCheck:
+def handshake_from(
+    target: str, python: str, timeout: float, identity: tuple[str, str | None] | None = None
+) -> Handshake | HostCheck:
     """The handshake made by another interpreter (`--python` with `--host`): its OpenSSL, its trust path.
 
-    The chain of a rejected verification is fetched from here, as `handshake` does: it is what the server sends.
+    `identity` is the client certificate (and key) it presents, as paths it can read. The chain of a rejected
+    verification is fetched from here, as `handshake` does: it is what the server sends.
     """
     # Only `--python` with `--host` runs another interpreter here: a check of this one never loads that module.
     from cadoctor._facts.interpreters.run import handshake_in
@@ -194,7 +197,7 @@ def handshake_from(target: str, python: str, timeout: float) -> Handshake | Host
         host, port = parse_target(target)
     except ValueError as exc:
         return _invalid(target, exc)
-    outcome = handshake_in(python, host, port, timeout)
+    outcome = handshake_in(python, host, port, timeout, identity)
     if outcome.get("stage") == "context":
         return HostCheck(target, host, port, host, None, False, "context", None, error=outcome.get("error"))
     return _seen(target, host, port, outcome, timeout)

@@ -35,10 +35,8 @@ def _venv(folder: Path) -> Path:
     return folder
 
 
-@pytest.fixture(scope="module")
-def tool(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A venv holding the `cadoctor` command, as pipx or `uv tool install` makes one (this cadoctor, its deps)."""
-    venv = _venv(tmp_path_factory.mktemp("tool") / "venv")
+def _with_cadoctor(venv: Path) -> Path:
+    """The venv with this cadoctor importable (and its dependencies) and pip's console script for it."""
     site = next(venv.glob("lib/python3*/site-packages"))
     source = Path(cadoctor.__file__).parent.parent
     (site / "cadoctor-under-test.pth").write_text("%s\n%s\n" % (source, sysconfig.get_paths()["purelib"]))
@@ -46,6 +44,20 @@ def tool(tmp_path_factory: pytest.TempPathFactory) -> Path:
     script.write_text(CONSOLE_SCRIPT.format(python=venv / "bin" / "python"))
     script.chmod(0o755)
     return venv
+
+
+@pytest.fixture(scope="module")
+def tool(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A venv holding the `cadoctor` command, as pipx makes one: with pipx's marker (test_install_routes: the real one)."""
+    venv = _with_cadoctor(_venv(tmp_path_factory.mktemp("tool") / "venv"))
+    (venv / "pipx_metadata.json").write_text('{"pipx_metadata_version": "0.5"}\n')
+    return venv
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An application's own venv with cadoctor installed in it, as a Dockerfile's `pip install` leaves one."""
+    return _with_cadoctor(_venv(tmp_path_factory.mktemp("app") / "venv"))
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +89,7 @@ def test_the_active_venv_is_examined(tool: Path, user: Path) -> None:
     assert report["subject"]["kind"] == "interpreter"
     first = stderr.splitlines()[0]
     assert first.startswith("cadoctor: examining %s, the active virtual environment's" % (user / "bin" / "python"))
-    assert "--python PATH examines another" in first
+    assert "the environment pipx made for cadoctor); --python PATH examines another" in first
 
 
 def test_the_python3_on_path_is_examined(tool: Path, user: Path) -> None:
@@ -89,11 +101,17 @@ def test_the_python3_on_path_is_examined(tool: Path, user: Path) -> None:
 
 
 def test_the_commands_own_environment_when_it_is_the_active_one(tool: Path) -> None:
-    """When the command's venv is the active one (or its python3 is first on PATH), it examines itself, silently."""
-    for env in (child_env(VIRTUAL_ENV=str(tool)), child_env(PATH="%s:/usr/bin:/bin" % (tool / "bin"))):
-        stderr, report = _check([str(tool / "bin" / "cadoctor")], env)
-        assert report["python"]["prefix"] == str(tool)
-        assert stderr == ""
+    """When the command's venv is the active one, it examines itself, silently."""
+    stderr, report = _check([str(tool / "bin" / "cadoctor")], child_env(VIRTUAL_ENV=str(tool)))
+    assert (report["python"]["prefix"], stderr) == (str(tool), "")
+
+
+def test_the_tools_own_folder_on_path_is_passed_over(tool: Path, user: Path) -> None:
+    """The tool's bin folder first on PATH (uvx puts it there) is not the user's: the next python3 is examined."""
+    env = child_env(PATH="%s:%s:/usr/bin:/bin" % (tool / "bin", user / "bin"))
+    stderr, report = _check([str(tool / "bin" / "cadoctor")], env)
+    assert report["python"]["prefix"] == str(user)
+    assert "the python3 on PATH" in stderr
 
 
 def test_a_script_on_path_is_never_run(tool: Path, tmp_path: Path) -> None:
@@ -151,3 +169,40 @@ def test_a_pyenv_shim_is_read_not_run(tool: Path, tmp_path: Path) -> None:
     )
     assert done.stderr.startswith("cadoctor: examining %s" % (root / "versions/3.99.1/bin/python3"))
     assert not marker.exists()
+
+
+def test_an_app_venv_run_by_path_examines_itself(app: Path, user: Path) -> None:
+    """`/app/.venv/bin/cadoctor check` examines the app's venv, not the python3 on PATH: it holds the clients."""
+    stderr, report = _check([str(app / "bin" / "cadoctor")], child_env(PATH="%s:/usr/bin:/bin" % (user / "bin")))
+    assert (report["python"]["prefix"], stderr) == (str(app), "")
+
+
+def test_an_app_venv_hands_over_to_another_active_venv(app: Path, user: Path) -> None:
+    """The app's cadoctor with another venv activated examines that venv, and says it is not the app's."""
+    stderr, report = _check([str(app / "bin" / "cadoctor")], child_env(VIRTUAL_ENV=str(user)))
+    assert report["python"]["prefix"] == str(user)
+    assert stderr.startswith("cadoctor: examining %s, the active virtual environment's" % (user / "bin" / "python"))
+    assert "(not %s, which cadoctor runs in)" % (app / "bin" / "python") in stderr
+
+
+@pytest.mark.parametrize(
+    ("layout", "installer"),
+    [
+        ({"pipx_metadata.json": "{}"}, "pipx"),
+        ({"uv-receipt.toml": "[tool]"}, "uv tool"),
+        ({"../../CACHEDIR.TAG": "Signature: 8a477f597d28d172789f06886806bc55\n"}, "uvx"),
+        ({"../../CACHEDIR.TAG": "not the tag"}, None),
+        ({"CACHEDIR.TAG": "Signature: 8a477f597d28d172789f06886806bc55\n"}, None),  # `uv venv` writes it too
+        ({}, None),
+    ],
+    ids=["pipx", "uv-tool", "uvx", "foreign-tag", "uv-venv", "plain"],
+)
+def test_each_installers_marker(tmp_path: Path, layout: dict[str, str], installer: str | None) -> None:
+    """The marker each tool leaves decides: pipx's metadata, uv's receipt, uvx's folder in uv's tagged cache."""
+    from cadoctor._facts.interpreters.user_python import tool_environment
+
+    prefix = tmp_path / "cache" / "archive-v0" / "Ab12"
+    prefix.mkdir(parents=True)
+    for name, text in layout.items():
+        (prefix / name).write_text(text)
+    assert tool_environment(str(prefix)) == installer
