@@ -8,10 +8,10 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 
-from cadoctor._cli.exits import EXIT_CANNOT_EXAMINE, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
+from cadoctor._cli.exits import EXIT_CANNOT_EXAMINE, EXIT_FINDINGS, EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE
 from cadoctor._cli.options import FAIL_ON, Command, FailOn, Option
 from cadoctor._errors import CheckError, ClientCertificateError, InterpreterError, ProcessError, RootError
-from cadoctor._facts.tls.handshake import DEFAULT_TIMEOUT
+from cadoctor._facts.tls.handshake import DEFAULT_TIMEOUT, parse_target
 from cadoctor._record import record
 from cadoctor._render.report import Format
 from cadoctor._render.terminal import error
@@ -20,6 +20,8 @@ from cadoctor._text import printable
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import TextIO
+
+    from cadoctor._model import Report
 
 MIN_TIMEOUT = 0.001
 PROGRESS_AFTER = 1.0  # seconds of silence before a terminal is told what the check waits for
@@ -175,7 +177,8 @@ def _users_python(options: CheckOptions) -> CheckOptions:
         )
         return options
     error(
-        "examining %s, %s (not %s, %s); --python PATH examines another" % (found.path, found.origin, sys.executable, own)
+        "examining %s, %s (not %s, %s); --python PATH examines another"
+        % (found.path, found.origin, sys.executable, own)
     )
     return replace(options, python=found.path)
 
@@ -199,6 +202,12 @@ def run_check(options: CheckOptions) -> int:
     if subjects and subjects[0] != "--python" and options.hosts:
         error("--host cannot be combined with %s: the handshake would come from here" % subjects[0])
         return EXIT_USAGE
+    for target in options.hosts:
+        try:
+            parse_target(target)
+        except ValueError as exc:
+            error("--host: %s" % exc)
+            return EXIT_USAGE
     if options.image_config is not None and options.root is None:
         error("--image-config describes the image --root names: give --root DIR too")
         return EXIT_USAGE
@@ -241,7 +250,14 @@ def run_check(options: CheckOptions) -> int:
         return _cannot_check(options, exc)
     if not _deliver(options, lambda stream: render(report, options.fmt, stream)):
         return EXIT_USAGE
-    return EXIT_FINDINGS if options.fail_on.reached(report.findings) else EXIT_OK
+    return exit_code(report, options.fail_on)
+
+
+def exit_code(report: Report, fail_on: FailOn) -> int:
+    """1 for a trust finding at --fail-on; else 4 when a host gave no TLS answer (never with `never`); else 0."""
+    if fail_on.reached(report.trust_findings):
+        return EXIT_FINDINGS
+    return EXIT_UNREACHABLE if report.unreachable and fail_on is not FailOn.NEVER else EXIT_OK
 
 
 _KINDS = {InterpreterError: "interpreter", ProcessError: "process", RootError: "root"}

@@ -359,10 +359,12 @@ def _judge_stores(fix: Fix, answer: dict[str, Any], fresh: str) -> Fix:
             continue
         # with roots to hold, each must be in it; without (a value it could not use), loading its store is enough
         held = 0 < result["tried"] == result["trusted"] or not fix.trial_samples
-        detail = "uses %s, which trusts %d of %d of the roots it lacked" % (
+        tried = result["tried"]
+        detail = "uses %s, which trusts %d of the %d root%s it must hold" % (
             result["store"],
             result["trusted"],
-            result["tried"],
+            tried,
+            "" if tried == 1 else "s",
         )
         trials.append(ClientTrial(name, held, name, detail))
     if not any(t.through for t in trials):

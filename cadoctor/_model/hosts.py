@@ -78,6 +78,12 @@ class HostClient:
     reason: str | None = None
 
 
+# The host-* codes of a handshake that got no TLS answer to judge trust by: nothing listens, the name does not
+# resolve, no answer in time, the peer speaks another protocol, or the connection was cut before any certificate.
+# Reachability, not trust: a report keeps them apart (`Report.unreachable`, its own verdict and exit code).
+UNREACHED_CODES = frozenset({"host-unreachable", "host-timeout", "host-not-tls", "host-connection-reset"})
+
+
 @record
 class HostCheck:
     """One live handshake with the process's default context, and what explains its outcome.
@@ -129,3 +135,8 @@ class HostCheck:
     default_plain: bool | None = field(default=None, metadata=INTERNAL)
     stores_problem: str | None = field(default=None, metadata=INTERNAL)  # why they could not be checked
     clients: tuple[HostClient, ...] = ()
+
+    @property
+    def reached(self) -> bool:
+        """Whether the peer answered in TLS far enough for its trust to be judged (a success, or a TLS failure)."""
+        return self.code not in UNREACHED_CODES

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from cadoctor._model.document import INTERNAL
 from cadoctor._model.facts import Facts, Stack
-from cadoctor._model.hosts import HostCheck
+from cadoctor._model.hosts import UNREACHED_CODES, HostCheck
 from cadoctor._record import field, record
 
 TYPE_CHECKING = False
@@ -215,9 +215,19 @@ class Report:
     stacks: tuple[Stack, ...] = ()  # the process's TLS stacks, each judged by its own rules
 
     @property
+    def trust_findings(self) -> tuple[Finding, ...]:
+        """The findings about trust: all but a host's that got no TLS answer (those are `unreachable`)."""
+        return tuple(f for f in self.findings if f.code not in UNREACHED_CODES)
+
+    @property
+    def unreachable(self) -> tuple[HostCheck, ...]:
+        """The hosts that gave no TLS answer to judge trust by: refused, unknown, silent, not TLS, cut off."""
+        return tuple(host for host in self.facts.hosts if not host.reached)
+
+    @property
     def status(self) -> str:
-        """`ok`, `warning` or `error`: the worst finding at warning level or above."""
-        worst = max((f.severity.rank for f in self.findings), default=-1)
+        """`ok`, `warning` or `error`: the trust verdict, from the worst trust finding at warning level or above."""
+        worst = max((f.severity.rank for f in self.trust_findings), default=-1)
         return "error" if worst >= 2 else "warning" if worst == 1 else "ok"
 
     @property
@@ -228,7 +238,7 @@ class Report:
         return tuple(dict.fromkeys(codes))
 
     def fails(self, threshold: Severity | None) -> bool:
-        """Whether any finding is at or above the threshold (None never fails)."""
+        """Whether any trust finding is at or above the threshold (None never fails)."""
         if threshold is None:
             return False
-        return any(f.severity.rank >= threshold.rank for f in self.findings)
+        return any(f.severity.rank >= threshold.rank for f in self.trust_findings)

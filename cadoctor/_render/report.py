@@ -36,6 +36,7 @@ def to_document(report: Report) -> dict[str, Any]:
         "schema_version": SCHEMA_VERSION,
         "cadoctor_version": __version__,
         "status": report.status,
+        "unreachable": [host.target for host in report.unreachable],
         "findings": plain(report.findings),
         "fixes": plain(report.fixes),
         "python": {
@@ -209,13 +210,25 @@ def _summary_line(report: Report) -> str:
     counts = ["%d %s%s" % (n, name, "s" if n > 1 and name != "info" else "") for name, n in _counts(report) if n]
     verified = sum(1 for fix in report.fixes if fix.verified)
     fixes = "%d fixes (%d verified)" % (len(report.fixes), verified) if report.fixes else "no fixes"
-    return "cadoctor: %s - %s; %s" % (_VERDICT[report.status][0], ", ".join(counts) or "no findings", fixes)
+    unreached = len(report.unreachable)
+    hosts = "; %d host%s unreachable" % (unreached, "s" if unreached > 1 else "") if unreached else ""
+    return "cadoctor: %s - %s%s; %s" % (_VERDICT[report.status][0], ", ".join(counts) or "no findings", hosts, fixes)
 
 
 def _counts(report: Report) -> list[tuple[str, int]]:
-    """Findings per severity, worst first."""
-    severities = [f.severity.value for f in report.findings]
+    """Trust findings per severity, worst first (a host that gave no TLS answer is counted apart)."""
+    severities = [f.severity.value for f in report.trust_findings]
     return [(name, severities.count(name)) for name in ("error", "warning", "info")]
+
+
+def _unreachable_line(report: Report) -> str | None:
+    """The reachability verdict, above the trust verdict: which hosts gave no TLS answer, so no trust answer."""
+    if not report.unreachable:
+        return None
+    hosts = [
+        "%s (%s)" % (h.target, h.reason if h.code == "host-not-tls" else h.error or h.code) for h in report.unreachable
+    ]
+    return "no TLS answer from %s: trust not judged there" % ", ".join(hosts)
 
 
 def render_human(report: Report, console: Console) -> None:
@@ -228,6 +241,9 @@ def render_human(report: Report, console: Console) -> None:
         console.print(Text.assemble(*pieces, style=style))
 
     runtime = report.facts.runtime
+    unreached = _unreachable_line(report)
+    if unreached is not None:
+        say(("cadoctor: ", "bold"), ("UNREACHABLE", "bold magenta"), " - %s" % unreached)
     word, style, meaning = _VERDICT[report.status]
     say(("cadoctor: ", "bold"), (word, style), " - %s" % meaning)
     for line in _first_fix(report):
@@ -248,9 +264,9 @@ def render_human(report: Report, console: Console) -> None:
         else:
             say("Trust in effect: %s; %s" % ("; ".join(sources), loaded))
     console.print()
-    if report.findings:
+    if report.trust_findings:  # a host with no TLS answer: the verdict above and its handshake below
         say("Findings", style="bold")
-        for finding in report.findings:
+        for finding in report.trust_findings:
             mark, mark_style = _MARK[finding.severity.value]
             say("  ", (mark, mark_style), " ", (finding.code, mark_style), "  ", finding.summary)
         console.print()

@@ -89,6 +89,8 @@ def host_verdicts(host: HostCheck, clients: tuple[Client, ...]) -> tuple[HostCli
         by_flags = host.code == "host-strict-rejected" and flags is not None  # its own flags and store decide
         if trust.effect in BREAKS:
             results.append(HostClient(client.name, False, client.verdict))
+        elif not host.reached:  # no TLS answer: nothing about this client's trust to say
+            results.append(HostClient(client.name, None, "no TLS answer (%s)" % failure))
         elif not host.ok and not trust_failure and not by_flags:  # unreachable, not TLS, a name mismatch: for all
             results.append(HostClient(client.name, False, failure))
         elif trust.effect == NO_VERIFICATION:
@@ -431,29 +433,41 @@ def _setting_file(facts: Facts, name: str) -> str | None:
 
 
 def _lacks_local_roots(clients: tuple[Client, ...], facts: Facts) -> Iterator[Finding]:
-    """One finding naming the local roots and every client whose store lacks them."""
+    """One finding naming the local roots and every client whose store lacks them, each with its own count.
+
+    Each count is `lacking`'s, the one the Clients section shows: a client whose store holds one of two local roots
+    (certifi holds a public root an administrator also added) lacks 1 of the 2, here as there.
+    """
     missing = {c.name: lacking(c, facts) for c in clients}
     affected = [c for c in clients if missing[c.name]]
     if not affected:
         return
     subjects = sorted({s for c in affected for s in missing[c.name]})
+    total = len(facts.local_roots)
+    named = ["%s (%s)" % (c.name, c.trust.kind) for c in affected]
+    added = "root%s added to the system store" % ("" if total == 1 else "s")
+    if all(len(missing[c.name]) == total for c in affected):
+        who = "%s trust%s a store without the %d %s" % (
+            ", ".join(named),
+            "s" if len(affected) == 1 else "",
+            total,
+            added,
+        )
+    else:
+        each = ["%s lacks %d" % (name, len(missing[c.name])) for name, c in zip(named, affected)]
+        who = "%s of the %d %s" % (", ".join(each), total, added)
     yield Finding(
         "client-lacks-local-roots",
         Severity.WARNING,
-        "%s trust%s a store without the %d root%s added to the system store (%s): hosts under %s fail there "
-        "while curl and urllib work"
-        % (
-            ", ".join("%s (%s)" % (c.name, c.trust.kind) for c in affected),
-            "s" if len(affected) == 1 else "",
-            len(subjects),
-            "" if len(subjects) == 1 else "s",
-            "; ".join(subjects),
-            "it" if len(subjects) == 1 else "them",
-        ),
+        "%s (%s): hosts under %s fail there while curl and urllib work"
+        % (who, "; ".join(subjects), "it" if len(subjects) == 1 else "them"),
         {
             "roots": subjects,
             "found_in": sorted({p for r in facts.local_roots for p in r.found_in}),
-            "clients": [{"name": c.name, "trust": c.trust.kind, "path": c.trust.path} for c in affected],
+            "clients": [
+                {"name": c.name, "trust": c.trust.kind, "path": c.trust.path, "lacks": missing[c.name]}
+                for c in affected
+            ],
         },
     )
 

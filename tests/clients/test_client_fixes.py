@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from helpers import clients, os_store, venvs
 from helpers.environment import child_env
-from helpers.pki import GeneratedCA
+from helpers.pki import GeneratedCA, make_ca
 
 pytestmark = [pytest.mark.slow, pytest.mark.index]  # every client's venv from PyPI, each trying the fixes
 
@@ -47,10 +47,41 @@ def test_local_roots_are_named_and_the_fix_is_verified_by_each_client(ca: Genera
     assert {"requests", "botocore"} <= set(fix["clients"])
     assert fix["verified"] is True, fix["evidence"]
     trusted = re.search(
-        r"requests uses /etc/ssl/certs/ca-certificates\.crt, which trusts (\d+) of (\d+)", fix["evidence"]
+        r"requests uses /etc/ssl/certs/ca-certificates\.crt, which trusts (\d+) of the (\d+) root", fix["evidence"]
     )
     assert trusted is not None, fix["evidence"]
     assert trusted[1] == trusted[2] != "0", fix["evidence"]
+
+
+@pytest.mark.root("a private mount namespace over /etc/ssl/certs")
+def test_a_client_holding_one_of_two_local_roots_is_counted_once_everywhere(ca: GeneratedCA, tmp_path: Path) -> None:
+    """Two roots added by the administrator; REQUESTS_CA_BUNDLE names certifi's roots with the first: requests lacks 1.
+
+    The finding, requests' verdict and the fix's evidence say the same counts, each from the one computation (the
+    finding once said "the 2 roots" for every client it named).
+    """
+    import certifi
+
+    other = make_ca(tmp_path / "other", "cadoctor Second Local Root")
+    partial = tmp_path / "certifi-and-one.pem"
+    partial.write_bytes(Path(certifi.where()).read_bytes() + ca.bundle.read_bytes())
+    with os_store.os_store_with(ca.bundle, other.bundle, anchors=True) as store:
+        argv = [sys.executable, "-m", "cadoctor", "check", "--format", "json", "--python", str(venvs.clients_venv())]
+        done = store.run(argv, child_env(REQUESTS_CA_BUNDLE=str(partial)), timeout=180)
+    report = json.loads(done.stdout)
+    (finding,) = [f for f in report["findings"] if f["code"] == "client-lacks-local-roots"]
+    lacks = {c["name"]: c["lacks"] for c in finding["evidence"]["clients"]}
+    local = [root["subject"] for root in report["local_roots"]]  # this machine may have added roots of its own
+    assert {"CN=" + ca.name, "CN=" + other.name} <= set(local)
+    assert "CN=" + ca.name not in lacks["requests"]
+    assert "CN=" + other.name in lacks["requests"]
+    assert "CN=" + ca.name in lacks["httpx"]  # certifi, which REQUESTS_CA_BUNDLE does not change
+    lacked, total = len(lacks["requests"]), len(local)
+    assert lacked == total - 1
+    assert "requests (variable) lacks %d" % lacked in finding["summary"]
+    assert "of the %d roots added to the system store" % total in finding["summary"]
+    verdicts = {c["name"]: c["verdict"] for c in report["clients"]}
+    assert verdicts["requests"] == "lacks %d local root%s" % (lacked, "" if lacked == 1 else "s")
 
 
 @pytest.mark.root("a private mount namespace over /etc/ssl/certs")

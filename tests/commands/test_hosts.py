@@ -228,7 +228,7 @@ def test_connection_closed_during_the_handshake(behaviour: Any) -> None:
     """A peer that closes or resets after the ClientHello gives host-connection-reset."""
     with serve(behaviour) as port:
         status, _report, host = host_check(child_env(), "localhost:%d" % port, "--no-verify")
-    assert (status, host["code"], host["stage"]) == (1, "host-connection-reset", "handshake")
+    assert (status, host["code"], host["stage"]) == (4, "host-connection-reset", "handshake")
 
 
 @pytest.mark.parametrize("behaviour", [answer_http, send_garbage], ids=["http", "garbage"])
@@ -236,7 +236,7 @@ def test_peer_that_does_not_speak_tls(behaviour: Any) -> None:
     """A plain HTTP server, or one sending garbage, gives host-not-tls."""
     with serve(behaviour) as port:
         status, _report, host = host_check(child_env(), "localhost:%d" % port, "--no-verify")
-    assert (status, host["code"]) == (1, "host-not-tls")
+    assert (status, host["code"]) == (4, "host-not-tls")
 
 
 def test_no_common_protocol(tmp_path: Path) -> None:
@@ -259,7 +259,30 @@ def test_nothing_listening() -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     status, _report, host = host_check(child_env(), "127.0.0.1:%d" % port, "--no-verify")
-    assert (status, host["code"], host["stage"]) == (1, "host-unreachable", "connect")
+    assert (status, host["code"], host["stage"]) == (4, "host-unreachable", "connect")
+
+
+def test_a_refused_connection_has_its_own_verdict_not_broken_trust(tmp_path: Path) -> None:
+    """Refused: an UNREACHABLE line above the trust verdict; the findings list only trust's; exit 4."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    target = "127.0.0.1:%d" % port
+    env = child_env(SSL_CERT_FILE=system_bundle_or_skip())
+    human = run_cadoctor(["check", "--no-verify", "--host", target], env)
+    first, second = human.stdout.splitlines()[:2]
+    assert first.startswith("cadoctor: UNREACHABLE - no TLS answer from %s (" % target), first
+    assert first.endswith("trust not judged there")
+    _status, report, _host = host_check(env, target, "--no-verify")
+    assert report["status"] != "error"  # the machine's own trust may warn (certifi lacks its local roots)
+    assert report["unreachable"] == [target]
+    assert second.startswith("cadoctor: %s - " % report["status"].upper()), second
+    assert "host-unreachable" not in human.stdout.split("Findings")[-1].split("Handshakes")[0]
+    assert human.stdout.splitlines()[-1].startswith("cadoctor: %s - " % report["status"].upper())
+    assert "1 host unreachable" in human.stdout.splitlines()[-1]
+    assert human.returncode == 4
+    assert run_cadoctor(["check", "--no-verify", "--fail-on", "never", "--host", target], env).returncode == 0
+    assert {c["ok"] for c in report["hosts"][0]["clients"]} == {None}  # no client's trust is judged without TLS
 
 
 def test_silent_server_times_out_within_the_timeout() -> None:
@@ -268,7 +291,7 @@ def test_silent_server_times_out_within_the_timeout() -> None:
         started = time.monotonic()
         status, _report, host = host_check(child_env(), "localhost:%d" % port, "--timeout", "0.5", "--no-verify")
         elapsed = time.monotonic() - started
-    assert (status, host["code"]) == (1, "host-timeout")
+    assert (status, host["code"]) == (4, "host-timeout")
     assert elapsed < 0.5 + 5, "the check took %.1f s with a 0.5 s timeout" % elapsed
 
 
@@ -306,15 +329,23 @@ def test_proxy_refusing_connect_is_reported_as_such() -> None:
         ("localhost:http", "invalid port 'http'"),
         ("bad host", "invalid host"),
         ("[::1", "invalid"),
-        ("a" * 300, "invalid host name"),
         ("http://localhost", "only https:// URLs"),
     ],
 )
-def test_invalid_targets_are_findings(target: str, words: str) -> None:
-    """Invalid hosts and ports give a host-unreachable finding saying why, and exit 1."""
-    status, report, host = host_check(child_env(), target, "--no-verify")
-    assert (status, host["code"]) == (1, "host-unreachable")
-    assert words in finding(report, "host-unreachable")["summary"]
+def test_invalid_targets_are_usage_errors(target: str, words: str) -> None:
+    """A --host that is no HOST[:PORT] is a usage error (exit 2) saying why, before anything is examined."""
+    result = run_cadoctor(["check", "--format", "json", "--host", target], child_env())
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.startswith("cadoctor: --host: ")
+    assert words in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_a_name_no_resolver_takes_is_unreachable() -> None:
+    """A host name DNS cannot carry (a 300-character label) is a host that cannot be reached: exit 4, saying why."""
+    status, report, host = host_check(child_env(), "a" * 300, "--no-verify")
+    assert (status, host["code"], report["unreachable"]) == (4, "host-unreachable", ["a" * 300])
+    assert "invalid host name" in finding(report, "host-unreachable")["summary"]
 
 
 def test_ipv6_literal(tmp_path: Path) -> None:

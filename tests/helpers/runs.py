@@ -64,8 +64,16 @@ def codes(report: dict[str, Any], severity: str | None = None) -> set[str]:
 SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
 
 
+# docs/exit-codes.md's hosts that gave no TLS answer: their findings make exit 4, not 1, unless trust fails too
+NO_TLS_ANSWER = frozenset({"host-unreachable", "host-timeout", "host-not-tls", "host-connection-reset"})
+
+
 def exit_for(report: dict[str, Any], fail_on: str = "error") -> int:
-    """The exit status a check's report implies: 1 with a finding at or above `fail_on` (docs/exit-codes.md), else 0."""
+    """The exit status a check's report implies (docs/exit-codes.md): 1 with a trust finding at or above `fail_on`;
+    else 4 when a host gave no TLS answer (its code, in `hosts[]`); else 0."""
     if fail_on == "never":
         return 0
-    return int(any(SEVERITY_RANK[f["severity"]] >= SEVERITY_RANK[fail_on] for f in report["findings"]))
+    trust = [f for f in report["findings"] if f["code"] not in NO_TLS_ANSWER]
+    if any(SEVERITY_RANK[f["severity"]] >= SEVERITY_RANK[fail_on] for f in trust):
+        return 1
+    return 4 if any(host["code"] in NO_TLS_ANSWER for host in report.get("hosts", [])) else 0

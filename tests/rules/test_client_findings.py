@@ -73,7 +73,7 @@ def test_path_effects_name_each_client_by_its_own_rule() -> None:
 
 
 def test_a_failure_that_is_not_about_trust_fails_every_client_alike() -> None:
-    """A name mismatch or an unreachable host fails each client with the same reason, whatever its store."""
+    """A name mismatch fails each client with the same reason, whatever its store; no TLS answer judges none."""
     mismatch = host("host-hostname-mismatch", verify_message="Hostname mismatch")
     clients = (client("urllib", "openssl-defaults"), client("requests", "certifi", CERTIFI))
     assert host_verdicts(mismatch, clients) == (
@@ -81,7 +81,9 @@ def test_a_failure_that_is_not_about_trust_fails_every_client_alike() -> None:
         HostClient("requests", False, "Hostname mismatch"),
     )
     unreachable = host("host-unreachable", verify_message=None, reason=None, error="connection refused")
-    assert host_verdicts(unreachable, clients[:1]) == (HostClient("urllib", False, "connection refused"),)
+    assert host_verdicts(unreachable, clients[:1]) == (
+        HostClient("urllib", None, "no TLS answer (connection refused)"),
+    )
 
 
 def test_os_store_clients_take_the_handshake_answer_or_a_file_they_add() -> None:

@@ -341,8 +341,8 @@ def test_clients_with_their_own_copy_lack_the_local_roots_and_say_how_many() -> 
                 "roots": ["CN=Corp Root", "CN=Lab Root"],
                 "found_in": [SYSTEM_BUNDLE],
                 "clients": [
-                    {"name": "requests", "trust": "certifi", "path": CERTIFI},
-                    {"name": "botocore", "trust": "certifi", "path": CERTIFI},
+                    {"name": "requests", "trust": "certifi", "path": CERTIFI, "lacks": ["CN=Corp Root", "CN=Lab Root"]},
+                    {"name": "botocore", "trust": "certifi", "path": CERTIFI, "lacks": ["CN=Corp Root", "CN=Lab Root"]},
                 ],
             },
         )
@@ -358,6 +358,30 @@ def test_one_client_lacking_one_root_is_said_in_the_singular() -> None:
         "under it fail there while curl and urllib work"
     )
     assert [c.verdict for c in judge(examined)] == ["ok", "lacks 1 local root"]
+
+
+def test_a_client_holding_some_local_roots_is_counted_once_the_same_everywhere() -> None:
+    """certifi holds one of two local roots (a public root also added locally), a bundle neither: each own count.
+
+    The finding, the Clients section's verdict and the evidence all say what `lacking` says for that client.
+    """
+    examined = with_bundles(
+        with_clients(
+            ("requests", "2.32.3"),
+            ("grpcio", "1.66.0"),
+            local_roots=(local_root("CN=Corp Root", "corp-root"), local_root("CN=Public", "public-root-1")),
+        ),
+        bundle(GRPC_ROOTS, "client:grpcio", identities=frozenset({"other-root"})),
+    )
+    verdicts = {c.name: c.verdict for c in judge(examined)}
+    assert (verdicts["requests"], verdicts["grpcio"]) == ("lacks 1 local root", "lacks 2 local roots")
+    (finding,) = [f for f in client_findings(examined) if f.code == "client-lacks-local-roots"]
+    assert finding.summary.startswith(
+        "requests (certifi) lacks 1, grpcio (own-bundle) lacks 2 of the 2 roots added to the system store "
+        "(CN=Corp Root; CN=Public)"
+    ), finding.summary
+    lacks = {c["name"]: c["lacks"] for c in finding.evidence["clients"]}
+    assert lacks == {"requests": ["CN=Corp Root"], "grpcio": ["CN=Corp Root", "CN=Public"]}
 
 
 def test_a_store_not_read_holds_no_local_root() -> None:

@@ -48,7 +48,7 @@ def _with_cadoctor(venv: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def tool(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A venv holding the `cadoctor` command, as pipx makes one: with pipx's marker (test_install_routes: the real one)."""
+    """A venv holding the `cadoctor` command, as pipx makes one, with pipx's marker (test_install_routes: real pipx)."""
     venv = _with_cadoctor(_venv(tmp_path_factory.mktemp("tool") / "venv"))
     (venv / "pipx_metadata.json").write_text('{"pipx_metadata_version": "0.5"}\n')
     return venv
