@@ -119,12 +119,20 @@ def unwritable(path: str) -> str | None:
     """Why a report could not be written to `path`, asked before the check spends seconds on handshakes."""
     if os.path.isdir(path):
         return "it is a directory"
-    if os.path.lexists(path):
-        return None if os.access(path, os.W_OK) else os.strerror(errno.EACCES)
     folder = os.path.dirname(path) or "."
     if not os.path.isdir(folder):
         return os.strerror(errno.ENOENT) + " (no folder %s)" % folder
-    return None if os.access(folder, os.W_OK | os.X_OK) else os.strerror(errno.EACCES)
+    special = os.path.exists(path) and not os.path.isfile(path)  # /dev/stdout, a FIFO: written in place
+    needs_folder = not special  # a regular file is replaced by a new one: the folder must take it
+    if (os.path.lexists(path) and not os.access(path, os.W_OK)) or (
+        needs_folder and not os.access(folder, os.W_OK | os.X_OK)
+    ):
+        try:
+            read_only = bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+        except OSError:
+            read_only = False
+        return os.strerror(errno.EROFS if read_only else errno.EACCES)
+    return None
 
 
 @contextlib.contextmanager
@@ -281,13 +289,14 @@ def _cannot_check(options: CheckOptions, exc: Exception) -> int:
 
 
 def _deliver(options: CheckOptions, write: Callable[[TextIO], object]) -> bool:
-    """Write to stdout or the --output file; False (after one line on stderr) when the file cannot be written."""
+    """Write to stdout or the --output file, whole or not at all; False (after one line on stderr) when it cannot be."""
     if options.output is None:
         write(sys.stdout)
         return True
+    from cadoctor._cli.output import write_atomically
+
     try:
-        with open(options.output, "w", encoding="utf-8") as stream:
-            write(stream)
+        write_atomically(options.output, write)
     except OSError as exc:
         error("cannot write %s: %s" % (options.output, exc.strerror or exc))
         return False
