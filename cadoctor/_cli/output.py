@@ -9,6 +9,7 @@ and the old report stays as it was.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import tempfile
@@ -49,8 +50,6 @@ def write_atomically(path: str, write: Callable[[TextIO], object]) -> None:
         os.chmod(temporary, mode)
         os.replace(temporary, path)
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(temporary)
-        except OSError:
-            pass
         raise
