@@ -1,4 +1,5 @@
-"""Real peers on 127.0.0.1: TLS servers, misbehaving TCP servers, a CONNECT proxy, and the one the clients ask."""
+"""Real peers on 127.0.0.1: TLS servers, misbehaving TCP servers (silent, trickling, not TLS), a CONNECT proxy,
+and the one the clients ask."""
 
 from __future__ import annotations
 
@@ -117,6 +118,20 @@ def never_answer(conn: socket.socket) -> None:
     """Accept, read, and never say anything until the client gives up."""
     read_some(conn)
     read_some(conn, limit=30)
+
+
+def trickle(conn: socket.socket) -> None:
+    """Answer the ClientHello with a handshake record announced at 16 KiB, sent a byte every 50 ms: never finished.
+
+    Each byte comes well within any read timeout: only a deadline for the whole handshake ends the wait.
+    """
+    read_some(conn)
+    conn.sendall(b"\x16\x03\x03\x40\x00")
+    for _ in range(20 * 60):
+        conn.sendall(b"\x02")
+        ready, _, _ = select.select([conn], [], [], 0.05)
+        if ready and not conn.recv(1024):
+            return
 
 
 @contextlib.contextmanager

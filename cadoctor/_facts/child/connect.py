@@ -86,7 +86,14 @@ def open_connection(host: str, port: int, timeout: float, proxy: Optional[Dict[s
             lines.append("Proxy-Authorization: Basic " + base64.b64encode(proxy["auth"].encode()).decode("ascii"))
         sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
         reply = b""
+        import time
+
+        until = time.monotonic() + timeout  # the whole reply within the timeout, however it is paced
         while b"\r\n\r\n" not in reply:
+            remaining = until - time.monotonic()
+            if remaining <= 0:
+                raise socket.timeout("the proxy %s timed out during CONNECT" % proxy["url"])
+            sock.settimeout(remaining)
             chunk = sock.recv(4096)
             if not chunk:
                 raise ProxyError("the proxy %s closed the connection during CONNECT" % proxy["url"])
@@ -149,8 +156,8 @@ def handshake(
     result["stage"] = "handshake"
     deferred: List[BaseException] = []
     try:
-        raw.settimeout(max(0.001, timeout - (time.monotonic() - started)))
-        with context.wrap_socket(raw, server_hostname=server_name) as tls:
+        with context.wrap_socket(raw, server_hostname=server_name, do_handshake_on_connect=False) as tls:
+            shake_by(tls, started + timeout)
             result["handshake_seconds"] = time.monotonic() - started
             result["protocol"] = tls.version()
             result["chain"] = _peer_chain(tls)
@@ -189,6 +196,37 @@ def handshake(
     if deferred:
         raise deferred[0]
     return result
+
+
+def shake_by(tls: Any, deadline: float) -> None:
+    """Complete a TLS handshake before `deadline` (time.monotonic()), however the peer paces its bytes.
+
+    A blocking socket's timeout bounds each read alone: a server that trickles a byte a second, or sends a
+    megabyte slowly, would hold a blocking handshake for as long as it likes. Non-blocking, each wait is for
+    what remains of the whole. Raises socket.timeout ("timed out") when the deadline passes; the socket is left
+    blocking, with the time that remains as its timeout.
+    """
+    import select
+    import socket
+    import ssl
+    import time
+
+    tls.setblocking(False)
+    while True:
+        try:
+            tls.do_handshake()
+            break
+        except ssl.SSLWantReadError:
+            readable, writable = [tls], []
+        except ssl.SSLWantWriteError:
+            readable, writable = [], [tls]
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise socket.timeout("the handshake timed out: not complete within the timeout")
+        ready = select.select(readable, writable, [], remaining)
+        if not ready[0] and not ready[1]:
+            raise socket.timeout("the handshake timed out: not complete within the timeout")
+    tls.settimeout(max(0.001, deadline - time.monotonic()))
 
 
 def _verified_anchor(tls: Any) -> Optional[str]:

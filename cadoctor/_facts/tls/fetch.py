@@ -47,17 +47,21 @@ def chain_from_tls12(host: str, port: int, server_name: str, timeout: float) -> 
     """Capture a TLS 1.2 handshake through memory BIOs and read the certificates from its Certificate message."""
     import ssl
 
+    import time
+
     incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
     session = _looker(ssl.TLSVersion.TLSv1_2).wrap_bio(incoming, outgoing, server_hostname=server_name)
     received = bytearray()
+    until = time.monotonic() + timeout  # the whole capture, however the server paces its bytes
     try:
         with connect.open_connection(host, port, timeout, connect.proxy_for(host, port)) as sock:
-            while len(received) < _CAPTURE_LIMIT:
+            while len(received) < _CAPTURE_LIMIT and time.monotonic() < until:
                 try:
                     session.do_handshake()
                     break
                 except ssl.SSLWantReadError:
                     sock.sendall(outgoing.read())
+                    sock.settimeout(max(0.001, until - time.monotonic()))
                     data = sock.recv(65536)
                     if not data:
                         break
