@@ -75,8 +75,8 @@ def check(
 ) -> None:
     """Diagnose a Python's CA trust path (and handshakes to --host) and suggest verified fixes.
 
-    The Python is yours by default: the active venv's, else the python3 on PATH (`python -m cadoctor check`:
-    the one it runs in); --python, --pid or --root examine another.
+    The Python is yours by default: the active venv's, else the python3 on PATH (installed in an app's own venv,
+    that venv's; run as `python -m cadoctor`, the one it runs in); --python, --pid or --root examine another.
     """
     options = CheckOptions(
         fmt=fmt,

@@ -143,7 +143,7 @@ def test_check_help_says_whose_python_it_examines() -> None:
     """`check --help` says the Python examined is the user's by default, and which options name another."""
     text = " ".join(_words(_piped([str(COMMAND), "check", "--help"], child_env())))
     assert "this interpreter's" not in text
-    assert "The Python is yours by default: the active venv's, else the python3 on PATH" in text
+    assert "The Python is yours by default: the active venv's, else the python3 on PATH (installed in an app's" in text
     assert "--python, --pid or --root examine another" in text
 
 
