@@ -56,7 +56,8 @@ def _root(version: bool = VERSION) -> None:
     """Which CA certificates this Python trusts, why, and the smallest safe fix."""
 
 
-@app.command()
+# The top-level --help lists each command with its short help, whole; click would cut a longer one to fit.
+@app.command(short_help="Diagnose a Python's CA trust path and suggest verified fixes.")
 def check(
     fmt: Format = option(CHECK, "fmt"),
     output: Optional[Path] = option(CHECK, "output"),
@@ -72,7 +73,11 @@ def check(
     image_config: Optional[str] = option(CHECK, "image_config"),
     version: bool = VERSION,
 ) -> None:
-    """Diagnose this interpreter's CA trust path (and handshakes to --host) and suggest verified fixes."""
+    """Diagnose a Python's CA trust path (and handshakes to --host) and suggest verified fixes.
+
+    The Python is yours by default: the active venv's, else the python3 on PATH (installed in an app's own venv,
+    that venv's; run as `python -m cadoctor`, the one it runs in); --python, --pid or --root examine another.
+    """
     options = CheckOptions(
         fmt=fmt,
         output=None if output is None else str(output),
@@ -90,7 +95,7 @@ def check(
     raise typer.Exit(run_check(options))
 
 
-@app.command()
+@app.command(short_help="Decode a TLS error message into likely causes and their checks.")
 def explain(
     text: Optional[List[str]] = words(EXPLAIN),
     fmt: Output = option(EXPLAIN, "fmt"),
@@ -103,7 +108,7 @@ def explain(
     raise typer.Exit(run_explain(fmt, text or []))
 
 
-@app.command()
+@app.command(short_help="Read OpenSSL in binaries, or inventory CA bundles; runs nothing.")
 def inspect(
     paths: List[str] = words(INSPECT),
     fmt: Output = option(INSPECT, "fmt"),
@@ -117,7 +122,7 @@ def inspect(
     raise typer.Exit(run_inspect(fmt, root, paths))
 
 
-@app.command()
+@app.command(short_help="List the processes using OpenSSL, with their trust (Linux).")
 def ps(
     fmt: Output = option(PS, "fmt"),
     fail_on: FailOn = option(PS, "fail_on"),

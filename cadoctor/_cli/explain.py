@@ -19,6 +19,7 @@ def run_explain(fmt: Output, text: Sequence[str]) -> int:
 
     from cadoctor._commands.explain import explain
     from cadoctor._render.explanation import to_document, to_text
+    from cadoctor._render.terminal import columns
     from cadoctor._rules.explain.reading import INPUT_LIMIT
 
     message = " ".join(text)
@@ -28,5 +29,5 @@ def run_explain(fmt: Output, text: Sequence[str]) -> int:
     if fmt is Output.JSON:
         typer.echo(json.dumps(to_document(result, message), indent=2))
     else:
-        typer.echo(to_text(result), nl=False)
+        typer.echo(to_text(result, columns(sys.stdout)), nl=False)
     return EXIT_OK if result.known else EXIT_FINDINGS

@@ -37,7 +37,7 @@ def run_inspect(fmt: Output, root: str | None, paths: Sequence[str]) -> int:
 
     from cadoctor._commands.inspect import inspect
     from cadoctor._render.inspection import to_document, to_text
-    from cadoctor._render.terminal import error
+    from cadoctor._render.terminal import columns, error
 
     try:
         where, inspections = inspect(paths, root)
@@ -47,5 +47,5 @@ def run_inspect(fmt: Output, root: str | None, paths: Sequence[str]) -> int:
     if fmt is Output.JSON:
         sys.stdout.write(json.dumps(to_document(inspections, where), indent=2) + "\n")
     else:
-        sys.stdout.write(to_text(inspections))
+        sys.stdout.write(to_text(inspections, columns(sys.stdout)))
     return exit_status(inspections)

@@ -16,7 +16,7 @@ def run_ps(fmt: Output, fail_on: FailOn) -> int:
     from cadoctor._commands.ps import ps
     from cadoctor._errors import ProcessError
     from cadoctor._render.scan import to_document, to_text
-    from cadoctor._render.terminal import error
+    from cadoctor._render.terminal import columns, error
 
     try:
         result, findings = ps()
@@ -26,5 +26,5 @@ def run_ps(fmt: Output, fail_on: FailOn) -> int:
     if fmt is Output.JSON:
         sys.stdout.write(json.dumps(to_document(result, findings), indent=2) + "\n")
     else:
-        sys.stdout.write(to_text(result, findings))
+        sys.stdout.write(to_text(result, findings, columns(sys.stdout)))
     return EXIT_FINDINGS if fail_on.reached(findings) else EXIT_OK

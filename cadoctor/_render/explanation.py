@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cadoctor._model import SCHEMA_VERSION
-from cadoctor._render.terminal import printable_lines
+from cadoctor._render.terminal import counted, printable_lines
 from cadoctor._version import __version__
 
 TYPE_CHECKING = False
@@ -37,21 +37,25 @@ def to_document(explanation: Explanation, text: str) -> dict[str, Any]:
     }
 
 
-def to_text(explanation: Explanation) -> str:
-    """Plain text for people: each likely cause, what to check next, and the command that checks it."""
+def to_text(explanation: Explanation, width: int | None = None) -> str:
+    """Plain text for people: each likely cause, what to check next, and the command that checks it.
+
+    With a `width` (a terminal's), each line is folded to it under its text; the command to run is left whole.
+    """
     if not explanation.known:
-        return (
-            "cadoctor: this text matches no TLS or CA error cadoctor knows.\n"
-            "Run `cadoctor check` (and `cadoctor check --host HOST` for a failing host) to examine the trust path.\n"
-        )
-    lines = ["cadoctor: %d likely cause%s" % (len(explanation.causes), "" if len(explanation.causes) == 1 else "s")]
+        unknown = [
+            "cadoctor: this text matches no TLS or CA error cadoctor knows.",
+            "Run `cadoctor check` (and `cadoctor check --host HOST` for a failing host) to examine the trust path.",
+        ]
+        return printable_lines(unknown, width)
+    lines: list[str | tuple[str, int | None]] = ["cadoctor: %s" % counted(len(explanation.causes), "likely cause")]
     if explanation.side is not None:
         lines.append("printed by the %s (it shows `%s`)" % (explanation.side, explanation.side_evidence))
     for number, cause in enumerate(explanation.causes, 1):
         codes = ", ".join(cause.codes) if cause.codes else "no finding code"
         lines.append("")
-        lines.append("%d. %s  [%s]" % (number, cause.cause, codes))
-        lines.append("   matched: %s" % cause.matched)
-        lines.append("   check:   %s" % cause.check)
-        lines.append("   run:     %s" % cause.command)
-    return printable_lines(lines)
+        lines.append(("%d. %s  [%s]" % (number, cause.cause, codes), len("%d. " % number)))
+        lines.append(("   matched: %s" % cause.matched, len("matched: ")))
+        lines.append(("   check:   %s" % cause.check, len("check:   ")))
+        lines.append(("   run:     %s" % cause.command, None))  # a command to paste: never folded
+    return printable_lines(lines, width)

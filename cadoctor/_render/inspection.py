@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cadoctor._model import SCHEMA_VERSION, LoadedLibrary, plain
-from cadoctor._render.terminal import printable_lines
+from cadoctor._render.terminal import counted, printable_lines
 from cadoctor._version import __version__
 
 TYPE_CHECKING = False
@@ -47,27 +47,37 @@ def _openssl_line(library: LoadedLibrary) -> str:
     return "%s; %s%s" % (library.version or library.flavour or "unknown version", where, extra)
 
 
-def to_text(inspections: list[Inspection]) -> str:
-    """Human lines: per path, what it is, and the OpenSSL or certificates in it."""
-    lines: list[str] = []
+def to_text(inspections: list[Inspection], width: int | None = None) -> str:
+    """Human lines: per path, what it is, and the OpenSSL or certificates in it; folded to `width` if one is given."""
+    lines: list[str | tuple[str, int | None]] = []  # a line, or a line and its hang: it continues under its text
     for item in inspections:
         lines.append(item.path)
         if not item.readable:
-            lines.append("  cannot read: %s" % item.error)
+            lines.append(("  cannot read: %s" % item.error, len("cannot read: ")))
             continue
         if item.kind in ("bundle", "directory") and item.bundle is not None:
             bundle = item.bundle
             if item.kind == "directory":
                 lines.append(
-                    "  CA directory: %d hash links (%d wrong), %d certificate files without a link"
-                    % (bundle.hash_links, bundle.hash_mismatches, bundle.unlinked)
+                    "  CA directory: %s (%d wrong), %s without a link"
+                    % (
+                        counted(bundle.hash_links, "hash link"),
+                        bundle.hash_mismatches,
+                        counted(bundle.unlinked, "certificate file"),
+                    )
                 )
             lines.append(
-                "  %d certificates (%d marked, %d unparseable, %d expired, %d duplicates)"
-                % (bundle.certificates, bundle.marked, bundle.unparseable, bundle.expired, bundle.duplicates)
+                "  %s (%d marked, %d unparseable, %d expired, %s)"
+                % (
+                    counted(bundle.certificates, "certificate"),
+                    bundle.marked,
+                    bundle.unparseable,
+                    bundle.expired,
+                    counted(bundle.duplicates, "duplicate"),
+                )
             )
             for problem in bundle.problems:
-                lines.append("  problem: %s" % problem)
+                lines.append(("  problem: %s" % problem, len("problem: ")))
             continue
         if item.kind == "other":
             lines.append("  %s" % item.error)
@@ -77,15 +87,15 @@ def to_text(inspections: list[Inspection]) -> str:
             soname = ", soname %s" % elf.soname if elf.soname else ""
             lines.append("  ELF %d-bit %s, %s%s" % (elf.bits, elf.kind, elf.machine, soname))
         if item.error:
-            lines.append("  damaged: %s" % item.error)
-        lines.append("  OpenSSL: %s" % LINKAGES[item.linkage or "none"])
+            lines.append(("  damaged: %s" % item.error, len("damaged: ")))
+        lines.append(("  OpenSSL: %s" % LINKAGES[item.linkage or "none"], len("OpenSSL: ")))
         if item.openssl is not None and item.openssl.openssldir:
             lines.append("    %s" % _openssl_line(item.openssl))
         for dependency in item.dependencies:
             via = " via %s" % " -> ".join(dependency.via) if dependency.via else ""
             where = "%s (%s)" % (dependency.path, dependency.found_by) if dependency.path else "not found"
             carries = " (OpenSSL linked in)" if dependency.openssl and dependency.openssl.role == "static" else ""
-            lines.append("    needs %s%s: %s%s" % (dependency.soname, via, where, carries))
+            lines.append(("    needs %s%s: %s%s" % (dependency.soname, via, where, carries), len("needs ")))
             if dependency.openssl is not None:
                 lines.append("      %s" % _openssl_line(dependency.openssl))
-    return printable_lines(lines)
+    return printable_lines(lines, width)

@@ -6,6 +6,7 @@ import enum
 import json
 
 from cadoctor._model import SCHEMA_VERSION, Bundle, Fix, HostCheck, Report, plain
+from cadoctor._render.terminal import columns, counted, folded_text
 from cadoctor._text import printable
 from cadoctor._version import __version__
 
@@ -126,13 +127,13 @@ def _bundle_line(bundle: Bundle) -> str:
     if bundle.error and not bundle.certificates:
         state = bundle.error
     elif bundle.kind == "directory":
-        state = "%d hash links" % bundle.working_links
+        state = counted(bundle.working_links, "hash link")
         if bundle.unlinked:
-            state += ", %d unlinked files" % bundle.unlinked
+            state += ", %s" % counted(bundle.unlinked, "unlinked file")
     elif not bundle.parsed:
-        state = "%d bytes, not read" % (bundle.size or 0)
+        state = "%s, not read" % counted(bundle.size or 0, "byte")
     else:
-        state = "%d certificates" % bundle.certificates
+        state = counted(bundle.certificates, "certificate")
     return "%s: %s (%s)" % (bundle.path, state, ", ".join(bundle.roles))
 
 
@@ -171,33 +172,40 @@ _LABEL_STYLES = {"verified": "green", "did not work": "red", "partly tried": "ye
 
 
 def _state(fix: Fix) -> str:
-    """A fix's trial in a word or two."""
+    """A fix's trial in a word or two: the one label of a fix, in "Fix first" and in the list of fixes alike."""
     if fix.kind == "server" and fix.verified is None:
         return "on the server"
     return "partly tried" if fix.partly else _STATE[fix.verified]
 
 
-def _first_fix(report: Report) -> list[str]:
+_LEAD = "Fix first: "
+
+
+def _first_fix(report: Report) -> list[tuple[str, int | None]]:
     """The fix to apply first in a line or three, under the verdict: what to do before reading why.
 
     Only a fix shown to work leads (the fixes come ranked: those that worked first). When none did, the line
     says so and names the first untried one to try; and an error no working fix addresses is said to remain.
+    Each line comes with its hang on a terminal (its text continues under its text; None: a line to paste).
     """
     if not report.fixes or report.status == "ok":
         return []
     fix = report.fixes[0]
     if fix.worked:
-        lines = ["Fix first: %s [%s, %s]" % (fix.summary, fix.kind, _state(fix))]
+        lines: list[tuple[str, int | None]] = [
+            ("%s%s [%s, %s]" % (_LEAD, fix.summary, fix.kind, _state(fix)), len(_LEAD))
+        ]
         paste = next(iter(fix.lines.values()), "").splitlines()
-        lines += ["  " + paste[0]] if len(paste) == 1 else []
+        lines += [("  " + paste[0], None)] if len(paste) == 1 else []
         if report.unworked:
-            lines.append("It leaves %s: no fix for %s was shown to work" % (", ".join(report.unworked), _them(report)))
+            left = "It leaves %s: no fix for %s was shown to work" % (", ".join(report.unworked), _them(report))
+            lines.append((left, 2))
         return lines
     untried = next((f for f in report.fixes if f.verified is None), None)
     if untried is None:
-        return ["No fix worked here: each one tried is listed below with what its trial showed"]
+        return [("No fix worked here: each one tried is listed below with what its trial showed", 2)]
     state = "%s, %s" % (untried.kind, _state(untried))
-    return ["No fix was shown to work here; to try first: %s [%s]" % (untried.summary, state)]
+    return [("No fix was shown to work here; to try first: %s [%s]" % (untried.summary, state), 2)]
 
 
 def _them(report: Report) -> str:
@@ -209,9 +217,9 @@ def _summary_line(report: Report) -> str:
     """The last line: the verdict, the findings by severity and the fixes, for whoever reads only the tail."""
     counts = ["%d %s%s" % (n, name, "s" if n > 1 and name != "info" else "") for name, n in _counts(report) if n]
     verified = sum(1 for fix in report.fixes if fix.verified)
-    fixes = "%d fixes (%d verified)" % (len(report.fixes), verified) if report.fixes else "no fixes"
+    fixes = "%s (%d verified)" % (counted(len(report.fixes), "fix", "fixes"), verified) if report.fixes else "no fixes"
     unreached = len(report.unreachable)
-    hosts = "; %d host%s unreachable" % (unreached, "s" if unreached > 1 else "") if unreached else ""
+    hosts = "; %s unreachable" % counted(unreached, "host") if unreached else ""
     return "cadoctor: %s - %s%s; %s" % (_VERDICT[report.status][0], ", ".join(counts) or "no findings", hosts, fixes)
 
 
@@ -235,10 +243,17 @@ def render_human(report: Report, console: Console) -> None:
     """A verdict first, then the evidence and the ranked fixes; every line's foreign text escaped."""
     from rich.text import Text
 
-    def say(*parts: str | tuple[str, str], style: str = "") -> None:
-        """Print one line made of plain and styled parts, with control characters shown escaped."""
+    width = columns(console.file)  # None off a terminal: every line whole, as scripts read it
+
+    def say(*parts: str | tuple[str, str], style: str = "", hang: int | None = 2) -> None:
+        """Print one line made of plain and styled parts, with control characters shown escaped.
+
+        On a terminal it is folded to the width, its continuation rows `hang` cells in from its own indent;
+        a line to paste (`hang` None) is never folded.
+        """
         pieces = [printable(p) if isinstance(p, str) else (printable(p[0]), p[1]) for p in parts]
-        console.print(Text.assemble(*pieces, style=style))
+        for row in folded_text(Text.assemble(*pieces, style=style), width, hang):
+            console.print(row)
 
     runtime = report.facts.runtime
     unreached = _unreachable_line(report)
@@ -246,15 +261,15 @@ def render_human(report: Report, console: Console) -> None:
         say(("cadoctor: ", "bold"), ("UNREACHABLE", "bold magenta"), " - %s" % unreached)
     word, style, meaning = _VERDICT[report.status]
     say(("cadoctor: ", "bold"), (word, style), " - %s" % meaning)
-    for line in _first_fix(report):
-        say(line)
+    for line, hang in _first_fix(report):
+        say(line, hang=hang)
     library = report.facts.ssl_library
     where = " from %s (OPENSSLDIR %s)" % (library.path, library.openssldir) if library else ""
     say("%s; %s%s" % (_subject_line(report), runtime.openssl_version or "no ssl", where))
     if runtime.ssl_available:
         sources = ["CA file %s [%s]" % (runtime.cafile.path, runtime.cafile.source)] if runtime.cafile else []
         sources += ["CA dir %s [%s]" % (c.path, c.source) for c in runtime.capaths]
-        loaded = "a default context loads %d certificates" % runtime.context_loaded
+        loaded = "a default context loads %s" % counted(runtime.context_loaded, "certificate")
         if runtime.context_ok is None and runtime.context_skipped:
             loaded = "certificates loaded %s" % runtime.context_skipped
         own = next((st for st in report.stacks if st.library == getattr(report.facts.ssl_library, "path", None)), None)
@@ -268,30 +283,32 @@ def render_human(report: Report, console: Console) -> None:
         say("Findings", style="bold")
         for finding in report.trust_findings:
             mark, mark_style = _MARK[finding.severity.value]
-            say("  ", (mark, mark_style), " ", (finding.code, mark_style), "  ", finding.summary)
+            under = len(finding.code) + 4  # the summary continues under itself
+            say("  ", (mark, mark_style), " ", (finding.code, mark_style), "  ", finding.summary, hang=under)
         console.print()
     if report.fixes:
         say("Fixes, what worked first", style="bold")
         for number, fix in enumerate(report.fixes, 1):
             label = _state(fix)
             label_style = _LABEL_STYLES.get(label, "dim")
-            say("  %d. [%s, " % (number, fix.kind), (label, label_style), "] ", fix.summary)
+            head = "%d. [%s, %s] " % (number, fix.kind, label)  # the summary continues under itself
+            say("  %d. [%s, " % (number, fix.kind), (label, label_style), "] ", fix.summary, hang=len(head))
             for name, text in fix.lines.items():
                 say("     %s:" % name, style="dim")
                 for line in text.splitlines():
-                    say("       " + line)
+                    say("       " + line, hang=None)  # pasted as it is: never folded
             if fix.evidence:
-                say("     evidence: %s" % fix.evidence, style="dim")
+                say("     evidence: %s" % fix.evidence, style="dim", hang=len("evidence: "))
             for trial in fix.trials if fix.verified is not True else ():
                 outcome = {True: "worked", False: "failed", None: "not shown"}[trial.verified]
-                say("     %s: %s (%s)" % (trial.client, outcome, trial.detail), style="dim")
+                say("     %s: %s (%s)" % (trial.client, outcome, trial.detail), style="dim", hang=len(trial.client) + 2)
         console.print()
     if report.clients:
         say("Clients (each by its own rules)", style="bold")
         for client in report.clients:
             trust = client.trust
             where = " %s" % trust.path if trust.path else ""
-            count = " (%d certificates)" % trust.certificates if trust.certificates is not None else ""
+            count = " (%s)" % counted(trust.certificates, "certificate") if trust.certificates is not None else ""
             source = "" if trust.source == "default" else " [%s]" % trust.source
             verdict = ("ok", "green") if client.verdict == "ok" else (client.verdict, "yellow")
             say("  %s %s: %s%s%s%s - " % (client.name, client.version, trust.kind, where, count, source), verdict)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from cadoctor._model import SCHEMA_VERSION, Finding, plain
-from cadoctor._render.terminal import printable_lines
+from cadoctor._render.terminal import cells, counted, cut, printable_lines
+from cadoctor._text import printable
 from cadoctor._version import __version__
 
 TYPE_CHECKING = False
@@ -29,14 +30,31 @@ def to_document(result: ProcessScan, findings: tuple[Finding, ...]) -> dict[str,
     }
 
 
-def to_text(result: ProcessScan, findings: tuple[Finding, ...]) -> str:
-    """Human lines: each OpenSSL file with its trust and processes, then findings and unreadable PIDs."""
+def to_text(result: ProcessScan, findings: tuple[Finding, ...], width: int | None = None) -> str:
+    """Human lines: each OpenSSL file with its trust and processes, then findings and unreadable PIDs.
+
+    With a `width` (a terminal's), each line is folded to it and each table row cut to it at its command, as
+    ps(1) cuts its own: the other columns are never split, and the pipe and --format json keep the command whole.
+    """
     users = sum(len(g.processes) for g in result.groups)
-    lines = [
-        "cadoctor ps: %d OpenSSL files used by %d processes (%d processes examined, %d files read, %d unreadable)"
-        % (len(result.groups), users, result.processes, result.files_read, len(result.unreadable)),
+    files = counted(len(result.groups), "OpenSSL file")
+    lines: list[str | tuple[str, int | None]] = [
+        "cadoctor ps: %s used by %s (%s examined, %s read, %d unreadable)"
+        % (
+            files,
+            counted(users, "process", "processes"),
+            counted(result.processes, "process", "processes"),
+            counted(result.files_read, "file"),
+            len(result.unreadable),
+        ),
         "",
     ]
+
+    def row(pid: int, user: str, middle: str, command: str) -> tuple[str, None]:
+        """A table row, its command cut at the width: a row never folds (the full command is off a terminal)."""
+        head = printable("  %7d  %-10s %s" % (pid, user[:10], middle))
+        return head + (printable(command) if width is None else cut(printable(command), width - cells(head))), None
+
     for group in result.groups:
         library = group.library
         state = " (deleted)" if library.deleted else ""
@@ -46,25 +64,27 @@ def to_text(result: ProcessScan, findings: tuple[Finding, ...]) -> str:
         lines.append("  %7s  %-10s %-6s %-12s %s" % ("PID", "USER", "TRUST", "USED BY", "COMMAND"))
         for process in group.processes:  # TRUST: what the copy's default paths hold; USED BY: whose stack it is
             trust = "?" if process.trust is None else "ok" if process.trust.usable else "EMPTY"
-            row = (process.pid, process.user[:10], trust, process.consumer[:12], process.command)
-            lines.append("  %7d  %-10s %-6s %-12s %s" % row)
+            lines.append(
+                row(process.pid, process.user, "%-6s %-12s " % (trust, process.consumer[:12]), process.command)
+            )
         verdicts = {p.trust.detail + " [" + p.trust.source + "]" for p in group.processes if p.trust is not None}
         for detail in sorted(verdicts):
-            lines.append("  trust: %s" % detail)
+            lines.append(("  trust: %s" % detail, len("trust: ")))
         lines.append("")
     for other in result.others:
         lines.append("%s  [%s, not OpenSSL: not judged]" % (other.path, other.implementation))
-        lines.extend("  %7d  %-10s %s" % (p.pid, p.user[:10], p.command) for p in other.processes)
+        lines.extend(row(p.pid, p.user, "", p.command) for p in other.processes)
         lines.append("")
     if findings:
         lines.append("Findings")
         marks = {"error": "x", "warning": "!", "info": "i"}
-        lines.extend("  %s %s  %s" % (marks[f.severity.value], f.code, f.summary) for f in findings)
+        lines.extend(("  %s %s  %s" % (marks[f.severity.value], f.code, f.summary), len(f.code) + 4) for f in findings)
         lines.append("")
     if result.unreadable:
         lines.append("Not readable (they may use OpenSSL too)")
-        for item in result.unreadable:
-            lines.append("  %7d  %-10s %s: %s" % (item.pid, item.user[:10], item.command, item.reason))
+        for item in result.unreadable:  # the reason continues under the command (a PID's spaces lead the line)
+            line = "  %7d  %-10s %s: %s" % (item.pid, item.user[:10], item.command, item.reason)
+            lines.append((line, len("  %7d  %-10s " % (item.pid, "")) - (len(line) - len(line.lstrip(" ")))))
     while lines and not lines[-1]:
         lines.pop()
-    return printable_lines(lines)
+    return printable_lines(lines, width)

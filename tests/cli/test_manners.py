@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import pty
 import re
 import subprocess
 import sys
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from helpers.environment import child_env
-from helpers.runs import CHILD_TIMEOUT, run_cadoctor
+from helpers.runs import CHILD_TIMEOUT, on_terminal, run_cadoctor
 from helpers.servers import never_answer, serve
 
 import cadoctor
@@ -105,23 +104,8 @@ def test_unwritable_output_stops_before_the_work(tmp_path: Path) -> None:
 
 
 def _stderr_on_terminal(args: list[str], env: dict[str, str]) -> tuple[int, str]:
-    """Run cadoctor with stderr on a pseudo-terminal (stdout a pipe); its exit status and what the terminal got."""
-    leader, follower = pty.openpty()
-    child = subprocess.Popen(
-        [sys.executable, "-m", "cadoctor", *args], env=env, stdout=subprocess.DEVNULL, stderr=follower
-    )
-    os.close(follower)
-    seen = b""
-    while True:
-        try:
-            chunk = os.read(leader, 4096)
-        except OSError:  # EIO: the child closed its side
-            break
-        if not chunk:
-            break
-        seen += chunk
-    os.close(leader)
-    return child.wait(timeout=CHILD_TIMEOUT), seen.decode(errors="replace")
+    """Run cadoctor with stderr on a pseudo-terminal (stdout discarded); its exit status and what the terminal got."""
+    return on_terminal([sys.executable, "-m", "cadoctor", *args], env, stdout=False)
 
 
 @pytest.mark.slow
@@ -134,7 +118,7 @@ def test_progress_only_on_a_terminal_while_a_host_is_slow() -> None:
         status, terminal = _stderr_on_terminal(args, child_env())
         assert time.monotonic() - started > 1
         piped = run_cadoctor(args, child_env())
-    assert status == piped.returncode == 4  # a host that gives no TLS answer in time
+    assert status == piped.returncode == 4  # the host gave no TLS answer (docs/exit-codes.md)
     assert "waiting for %s" % target in terminal
     assert terminal.endswith("\x1b[2K\r")  # erased before the report
     assert piped.stderr == ""

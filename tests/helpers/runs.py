@@ -1,10 +1,18 @@
-"""cadoctor run as a user runs it (`python -m cadoctor` in a child), and its JSON documents read and validated."""
+"""cadoctor run as a user runs it (`python -m cadoctor` in a child, or the command on a terminal), and its JSON
+documents read and validated."""
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+import pty
+import select
+import struct
 import subprocess
 import sys
+import termios
+import time
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -13,6 +21,7 @@ from typing import Any
 from referencing import Registry, Resource
 
 CHILD_TIMEOUT = 120
+COMMAND = Path(sys.executable).with_name("cadoctor")  # the console script installed beside this interpreter
 SHIPPED = resources.files("cadoctor").joinpath("schema")
 SCHEMAS = {entry.name: json.loads(entry.read_text()) for entry in SHIPPED.iterdir() if entry.name.endswith(".json")}
 REGISTRY: Registry[Any] = Registry().with_resources(
@@ -45,6 +54,37 @@ def run_cadoctor(
         check=False,
         **kwargs,
     )
+
+
+def on_terminal(
+    argv: Sequence[str], env: dict[str, str], columns: int = 80, *, stdout: bool = True, stderr: bool = True
+) -> tuple[int, str]:
+    """Run `argv` with stdout and stderr (those asked for; the other to /dev/null) on a pseudo-terminal `columns`
+    wide, as a person sees it; its exit status and what the terminal received, `\\r\\n` read as `\\n`."""
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+    child = subprocess.Popen(
+        list(argv),
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=follower if stdout else subprocess.DEVNULL,
+        stderr=follower if stderr else subprocess.DEVNULL,
+    )
+    os.close(follower)
+    deadline = time.monotonic() + CHILD_TIMEOUT
+    seen = b""
+    try:
+        while select.select([leader], [], [], max(deadline - time.monotonic(), 0))[0]:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: every writer closed the terminal
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        os.close(leader)
+    return child.wait(timeout=CHILD_TIMEOUT), seen.decode(errors="replace").replace("\r\n", "\n")
 
 
 def check_json(

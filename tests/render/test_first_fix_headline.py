@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from helpers.records import facts
 from rich.console import Console
 
@@ -76,3 +77,32 @@ def test_a_verified_fix_leads_with_its_line() -> None:
     stream = io.StringIO()
     render_human(Report(facts=facts(), findings=BROKEN, fixes=(worked,)), Console(file=stream, width=200))
     assert stream.getvalue().splitlines()[1:3] == ["Fix first: Point A at /x [env, verified]", "  export A='/x'"]
+
+
+SERVER = Fix("server", "Send the intermediate", ("client-host-fails",), verified=None)
+PARTLY = Fix(
+    "env",
+    "Point A at /x",
+    ("client-host-fails",),
+    verified=None,
+    trials=(ClientTrial("requests", True, "requests 2.32.3", "ok"), ClientTrial("uv", None, None, "not asked")),
+)
+
+
+@pytest.mark.parametrize(
+    ("fix", "label"),
+    [
+        (SERVER, "server, on the server"),
+        (Fix("env", "Point A at /x", ("client-host-fails",), verified=True), "env, verified"),
+        (PARTLY, "env, partly tried"),
+        (Fix("command", "Run update-ca-certificates", ("client-host-fails",), verified=None), "command, not tried"),
+    ],
+    ids=["server", "verified", "partly", "untried"],
+)
+def test_the_headline_labels_a_fix_as_the_list_does(fix: Fix, label: str) -> None:
+    """Whichever line names it, "Fix first", "to try first" or the list of fixes, a fix has one label."""
+    stream = io.StringIO()
+    render_human(Report(facts=facts(), findings=BROKEN, fixes=(fix,)), Console(file=stream, width=200))
+    lines = stream.getvalue().splitlines()
+    assert lines[1].endswith("%s [%s]" % (fix.summary, label))
+    assert "  1. [%s] %s" % (label, fix.summary) in lines
