@@ -46,7 +46,6 @@ _CAPTURE_LIMIT = 1 << 20  # bytes of handshake read while looking for the Certif
 def chain_from_tls12(host: str, port: int, server_name: str, timeout: float) -> tuple[bytes, ...]:
     """Capture a TLS 1.2 handshake through memory BIOs and read the certificates from its Certificate message."""
     import ssl
-
     import time
 
     incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
