@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from collections.abc import Callable, Mapping
 
 from cadoctor._facts.child import jobs
@@ -177,16 +178,20 @@ def _judge(
 
 
 def _outcome(
-    child: Popen[bytes] | str, payload: bytes, timeout: float, problem_of: Callable[[Any], str | None]
+    child: Popen[bytes] | str,
+    payload: bytes,
+    timeout: float,
+    problem_of: Callable[[Any], str | None],
+    since: float | None = None,
 ) -> tuple[dict[str, Any] | None, str | None]:
-    """A started trial's outcome, read with bounded time and output, or why it gave none."""
+    """A started trial's outcome, read with bounded time and output (counted from `since`), or why it gave none."""
     from cadoctor._errors import InterpreterError
     from cadoctor._facts.interpreters.run import finish
 
     if isinstance(child, str):
         return None, child
     try:
-        status, out, err = finish(child, payload, timeout, TRIAL_OUTPUT_LIMIT)
+        status, out, err = finish(child, payload, timeout, TRIAL_OUTPUT_LIMIT, since)
     except InterpreterError as exc:
         return None, str(exc)
     try:
@@ -536,14 +541,15 @@ def _run(
             child = str(exc)
         started.append((index, child, json.dumps(request).encode()))
     results = list(fixes)
+    began = time.monotonic()  # the children run side by side: each one's time counts from here, not from its read
     for index, child, payload in started:
         fix = fixes[index]
         if _asks_libraries(fix, facts):
             deadline = TRIAL_TIMEOUT + host_timeout * len(_stand_ins(fix, facts))
-            answer, problem = _outcome(child, payload, deadline, _through_problem)
+            answer, problem = _outcome(child, payload, deadline, _through_problem, began)
             results[index] = _judge_through(fix, facts, answer, problem, fresh)
         else:
-            outcome, problem = _outcome(child, payload, TRIAL_TIMEOUT, _answer_problem)
+            outcome, problem = _outcome(child, payload, TRIAL_TIMEOUT, _answer_problem, began)
             results[index] = _judge(fix, outcome, problem, before, fresh, reproduction(fix, facts))
         if index in notes:
             results[index] = replace(results[index], evidence="%s: %s" % (notes[index], results[index].evidence))

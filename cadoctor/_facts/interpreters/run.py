@@ -43,17 +43,22 @@ def _size(limit: int) -> str:
 
 
 def exchange(
-    child: subprocess.Popen[bytes], payload: bytes, timeout: float, limit: int = OUTPUT_LIMIT
+    child: subprocess.Popen[bytes],
+    payload: bytes,
+    timeout: float,
+    limit: int = OUTPUT_LIMIT,
+    since: float | None = None,
 ) -> tuple[bytes, bytes]:
     """Send `payload` to a child and read its stdout and the tail of its stderr, within time and size limits.
 
     A child that reads nothing, writes without end or never closes its output cannot block or flood cadoctor:
-    every pipe goes through one selector with one deadline (raises InterpreterError).
+    every pipe goes through one selector with one deadline (raises InterpreterError). The `timeout` counts from
+    `since` (a time.monotonic() reading: when the child started, for children that run side by side), else now.
     """
     import selectors
     import time
 
-    deadline = time.monotonic() + timeout
+    deadline = (time.monotonic() if since is None else since) + timeout
     out, err = bytearray(), bytearray()
     pending = memoryview(payload)
     with selectors.DefaultSelector() as selector:
@@ -117,16 +122,21 @@ def spawn(
 
 
 def finish(
-    child: subprocess.Popen[bytes], payload: bytes, timeout: float, limit: int = OUTPUT_LIMIT
+    child: subprocess.Popen[bytes],
+    payload: bytes,
+    timeout: float,
+    limit: int = OUTPUT_LIMIT,
+    since: float | None = None,
 ) -> tuple[int, bytes, bytes]:
     """Talk to a started child within the limits: its exit status, stdout and stderr's tail.
 
     The child is killed when it overruns; raises InterpreterError with the reason it gave no usable answer.
+    `since`: as for `exchange`.
     """
     import subprocess
 
     try:
-        out, err = exchange(child, payload, timeout, limit)
+        out, err = exchange(child, payload, timeout, limit, since)
         status = child.wait(timeout=max(0.1, timeout))
     except subprocess.TimeoutExpired:
         raise InterpreterError("closed its output but did not exit within %.0f s" % timeout) from None

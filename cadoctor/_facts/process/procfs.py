@@ -119,6 +119,12 @@ class _Reader:
         if exc.errno in (errno.ENOENT, errno.ESRCH):
             if self.started:
                 return ProcessError("process %d exited while it was being read" % self.pid)
+            hidden = _hidepid()
+            if hidden is not None and not (hasattr(os, "geteuid") and os.geteuid() == 0):
+                return ProcessError(
+                    "no process %d that this user may see: /proc is mounted with hidepid=%s, which hides other "
+                    "users' processes (run as the process owner or root)" % (self.pid, hidden)
+                )
             return ProcessError("no process %d" % self.pid)
         if exc.errno in (errno.EACCES, errno.EPERM):
             advice = "run as the process owner or root"
@@ -156,6 +162,24 @@ class _Reader:
             return os.readlink("/proc/%d/%s" % (self.pid, name))
         except OSError as exc:
             raise self.fail(name, exc) from None
+
+
+def _hidepid() -> str | None:
+    """The hidepid option /proc is mounted with (`2`, `invisible`, ...), or None when it hides nothing."""
+    try:
+        with open("/proc/self/mountinfo", "rb") as handle:
+            lines = handle.read(1 << 20).splitlines()
+    except OSError:
+        return None
+    found = None
+    for line in lines:  # the last mount on /proc is the one seen there
+        fields = line.split(b" ")
+        if len(fields) > 4 and fields[4] == b"/proc":
+            options = b",".join(fields[5:]).split(b",")  # the mount's and the superblock's (after " - ")
+            value = next((o.partition(b"=")[2] for o in options if o.startswith(b"hidepid=")), None)
+            text = value.decode("ascii", "replace") if value else None
+            found = None if text in (None, "0", "off") else text
+    return found
 
 
 def _stat_fields(data: bytes) -> tuple[str, str, int, int, int]:
@@ -259,10 +283,13 @@ def read_process(pid: int, *, environment: bool = True, maps: tuple[MappedFile, 
     if deleted and exe is not None:
         exe = exe[: -len(" (deleted)")]
     root = _root_of(pid)
-    # The same PID and start time: what was read belongs to one process, which had not exited meanwhile.
+    # The same PID and start time: what was read belongs to one process, which had not exited meanwhile; the
+    # same program (exec keeps the PID and the start time, and replaces the maps, the command and the executable).
     again = _stat_fields(reader.read("stat"))
     if again[4] != start or again[1] in ("Z", "X") or not maps:
         raise ProcessError("process %d exited while it was being read" % pid)
+    if again[0] != name or reader.link("exe") != (exe + " (deleted)" if deleted and exe else exe):
+        raise ProcessError("process %d started another program (exec) while it was being read: examine it again" % pid)
     return ProcessView(
         pid=pid,
         ppid=ppid,
