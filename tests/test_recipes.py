@@ -1,10 +1,11 @@
-"""The fleet recipe of docs/recipes.md, run as written: the Ansible playbook against localhost, then the jq step."""
+"""The recipes of docs/recipes.md run as written: the Dockerfile's baked fix, the fleet's playbook and jq step."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -73,3 +74,52 @@ def test_the_fleet_recipe_runs_as_written(foreign_openssl: ForeignOpenSSL, tmp_p
     ).stdout.splitlines()
     assert any(line.startswith("localhost\terror\ttrust-store-empty\t") for line in table), table
     assert any(line.split()[1:2] == [foreign_openssl.openssldir] for line in table), table
+
+
+def _dockerfile_fix() -> tuple[str, list[str]]:
+    """The Dockerfile recipe's RUN line that bakes the fix, and its ENTRYPOINT, as printed."""
+    section = PAGE.read_text().split("## A Dockerfile", 1)[1]
+    block = re.search(r"```dockerfile\n(.*?)```", section, re.DOTALL)
+    assert block is not None
+    lines = block.group(1).splitlines()
+    (run,) = [line[len("RUN ") :] for line in lines if line.startswith("RUN ") and "--format env" in line]
+    (entrypoint,) = [json.loads(line[len("ENTRYPOINT ") :]) for line in lines if line.startswith("ENTRYPOINT ")]
+    return run, entrypoint
+
+
+def test_the_dockerfile_recipe_bakes_the_verified_fix_into_the_container_start(tmp_path: Path) -> None:
+    """Its RUN line writes the verified env fix for a missing SSL_CERT_FILE; its ENTRYPOINT applies it to the CMD."""
+    run, entrypoint = _dockerfile_fix()
+    baked = tmp_path / "cadoctor-trust.sh"
+    assert run.count("/etc/cadoctor-trust.sh") == 1
+    assert sum(part.count("/etc/cadoctor-trust.sh") for part in entrypoint) == 1
+    run = run.replace("/etc/cadoctor-trust.sh", str(baked))  # the image's /etc is this test's folder
+    entrypoint = [part.replace("/etc/cadoctor-trust.sh", str(baked)) for part in entrypoint]
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "cadoctor").write_text(
+        CONSOLE_SCRIPT.format(python=sys.executable, source=str(Path(cadoctor.__file__).parent.parent))
+    )
+    (bin_dir / "cadoctor").chmod(0o755)
+    (bin_dir / "python3").symlink_to(sys.executable)  # the image's python3, which check examines
+    env = child_env(PATH="%s:/usr/bin:/bin" % bin_dir, SSL_CERT_FILE=str(tmp_path / "gone.pem"))
+    built = subprocess.run(["/bin/sh", "-c", run], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert built.returncode == 0, built.stderr
+    lines = [shlex.split(line) for line in baked.read_text().splitlines()]
+    assert lines, "no verified env fix for a missing SSL_CERT_FILE"
+    expected = dict(env)
+    for command, *assignments in lines:  # `unset A B` and `export A='value'`, as sh reads them
+        assert command in ("unset", "export"), lines
+        for word in assignments:
+            name, _, value = word.partition("=")
+            if command == "unset":
+                expected.pop(name, None)
+            else:
+                expected[name] = value
+    app = "import json, os; print(json.dumps(dict(os.environ)))"
+    started = subprocess.run(
+        [*entrypoint, "python3", "-c", app], env=env, capture_output=True, text=True, timeout=60, check=True
+    )
+    seen = json.loads(started.stdout)
+    seen.pop("PWD", None)  # set by the entrypoint's sh
+    assert seen == expected

@@ -24,6 +24,10 @@ def run_explain(fmt: Output, text: Sequence[str]) -> int:
 
     message = " ".join(text)
     if not text or list(text) == ["-"]:
+        if sys.stdin.isatty():  # a person at a terminal, who would otherwise face a silent wait; a pipe is not told
+            end = "Ctrl-Z, Enter" if sys.platform == "win32" else "Ctrl-D"
+            sys.stderr.write("cadoctor: paste the error message, then %s (or pass it as an argument)\n" % end)
+            sys.stderr.flush()
         message = sys.stdin.read(INPUT_LIMIT)
     result = explain(message)
     if fmt is Output.JSON:

@@ -28,9 +28,34 @@ def main(argv: list[str] | None = None) -> int:
         values = parse(CHECK, args)
         if values is not None:
             return run_check(CheckOptions(**values))
+    usage = _invalid_choice(args)
+    if usage is not None:
+        from cadoctor._cli.exits import EXIT_USAGE
+        from cadoctor._render.terminal import error
+
+        error(usage)
+        return EXIT_USAGE
     from cadoctor._cli.app import run
 
     return run(args)
+
+
+def _invalid_choice(args: list[str]) -> str | None:
+    """A word outside a choice option's values (`--format yaml`), named in one line, before typer is loaded."""
+    from cadoctor._cli.options import Command, invalid_choice
+
+    table: Command
+    if args[:1] == ["check"]:
+        from cadoctor._cli.check import CHECK as table
+    elif args[:1] == ["explain"]:
+        from cadoctor._cli.explain import EXPLAIN as table
+    elif args[:1] == ["inspect"]:
+        from cadoctor._cli.inspect import INSPECT as table
+    elif args[:1] == ["ps"]:
+        from cadoctor._cli.ps import PS as table
+    else:
+        return None
+    return invalid_choice(table, args)
 
 
 def entry() -> None:

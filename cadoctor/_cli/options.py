@@ -3,8 +3,9 @@
 Importing typer (and what it pulls in) costs more than a whole healthy check, and build scripts run `cadoctor
 check --format json` on every image. So `parse` reads the common invocations from a command's table without
 typer; anything else — help, `-V`, unknown options, invalid values — goes to the typer app, which builds every
-option from the same table and owns every message and usage error. tests/cli/test_cli.py walks typer's parameters
-and proves they are the tables'.
+option from the same table and owns every message and usage error but one: a word outside an option's choices,
+which `invalid_choice` names in one line (typer's words for it change with its version, pydantic's `Value error`
+included). tests/cli/test_cli.py walks typer's parameters and proves they are the tables'.
 """
 
 from __future__ import annotations
@@ -166,3 +167,35 @@ def _converted(option: Option, given: Any) -> Any:
         return None
     low = float("-inf") if option.minimum is None else option.minimum
     return number if low <= number < float("inf") else None  # NaN and infinity too: typer's to judge
+
+
+_ANSWERED_FIRST = ("-h", "--help", "-V", "--version")  # eager: typer answers them whatever else is wrong
+
+
+def invalid_choice(command: Command, argv: Sequence[str]) -> str | None:
+    """The usage error for a value outside an option's choices, in one line naming them; None when there is none.
+
+    The command line is read as typer reads it (`--format yaml`, `--format=yaml`, `-f yaml`, `-fyaml`; `--` ends
+    the options); with help or the version asked for, typer answers and nothing is said here.
+    """
+    if not argv or argv[0] != command.name:
+        return None
+    rest = list(argv[1:])
+    rest = rest[: rest.index("--")] if "--" in rest else rest
+    if any(arg in _ANSWERED_FIRST for arg in rest):
+        return None
+    args = iter(rest)
+    for arg in args:
+        name, eq, inline = arg.partition("=")
+        if len(arg) > 2 and arg[0] == "-" and arg[1] != "-":
+            name, eq, inline = arg[:2], "=", arg[2:]  # a short option with its value attached, `=` included
+        option = next((o for o in command.options if name in o.flags and o.value != "switch"), None)
+        if option is None:
+            continue
+        value = inline if eq else next(args, None)
+        if option.choices is None or value is None:
+            continue
+        allowed = [str(member.value) for member in option.choices]
+        if value not in allowed:
+            return "invalid value for %s: %r (choose from %s)" % (option.flags[0], value, ", ".join(allowed))
+    return None

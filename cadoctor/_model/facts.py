@@ -147,7 +147,9 @@ class Stack:
     path: str
     version: str | None = None
     library: str | None = None
-    consumer_version: int | None = None  # the consumer's major version when its file names it (libpq.so.5.17: 17)
+    consumer_version: int | None = None  # the consumer's major version when its files say it (libpq.so.5.17: 17)
+    consumer_release: str | None = None  # its full version when its file holds it (node: 24.19.0)
+    build_switches: tuple[str, ...] = ()  # switches its build turns on by default (node: --use-openssl-ca)
     store: str = ""  # what it trusts, by its own rules (filled in by the rules)
     reads_default_paths: bool | None = None  # whether its OpenSSL's default paths count here (None: not OpenSSL)
 

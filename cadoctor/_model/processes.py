@@ -13,9 +13,12 @@ class TrustVerdict:
 
     Attributes:
         source: What put the locations in effect (`SSL_CERT_FILE`, `OPENSSLDIR`, ...).
-        usable: Whether they hold anything OpenSSL would find: the ps rules' judgement (None until judged).
-        detail: What each location holds, in words: its size, its hash links, or why it cannot be read.
-        looked: The light look at each location, the file first: what `usable` is judged from.
+        usable: Whether the process trusts anything, by its stack's rules: what these locations hold for OpenSSL,
+            and for node its bundled roots and NODE_EXTRA_CA_CERTS: the ps rules' judgement (None until judged).
+        detail: What each location holds, in words: its size, its hash links, or why it cannot be read (the ps
+            rules add what the stack trusts besides, and which locations it does not read).
+        looked: The light look at each location, the file first, then for node the file NODE_EXTRA_CA_CERTS
+            names: what `usable` is judged from.
 
     """
 
@@ -37,7 +40,9 @@ class ProcessEntry:
     trust: TrustVerdict | None
     root: str | None = None
     consumer: str = "program"  # who in the process verifies with this copy (see `_facts/binary/stacks.py`)
-    consumer_version: int | None = None  # its major version when file names say it (libpq)
+    consumer_version: int | None = None  # its major version when its files say it (libpq, node)
+    consumer_release: str | None = None  # its full version when its file holds it (node: 24.19.0)
+    build_switches: tuple[str, ...] = ()  # switches its build turns on by default (node: --use-openssl-ca)
     options: tuple[str, ...] = ()  # its command line's and NODE_OPTIONS' `--` options: switches a stack may read
 
 

@@ -11,7 +11,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from cadoctor._model.processes import ProcessScan
+    from cadoctor._model.processes import ProcessEntry, ProcessScan
 
 
 def to_document(result: ProcessScan, findings: tuple[Finding, ...]) -> dict[str, Any]:
@@ -28,6 +28,11 @@ def to_document(result: ProcessScan, findings: tuple[Finding, ...]) -> dict[str,
         "processes_examined": result.processes,
         "files_read": result.files_read,
     }
+
+
+def _used_by(process: ProcessEntry) -> str:
+    """Whose stack the copy is in that process, with its version when its file holds it (`node 24.19.0`)."""
+    return "%s %s" % (process.consumer, process.consumer_release) if process.consumer_release else process.consumer[:12]
 
 
 def to_text(result: ProcessScan, findings: tuple[Finding, ...], width: int | None = None) -> str:
@@ -62,11 +67,9 @@ def to_text(result: ProcessScan, findings: tuple[Finding, ...], width: int | Non
         lines.append("%s%s  [%s]" % (library.path, state, library.role))
         lines.append("  %s; OPENSSLDIR %s (%s)" % (library.version or "unknown version", library.openssldir, where))
         lines.append("  %7s  %-10s %-6s %-12s %s" % ("PID", "USER", "TRUST", "USED BY", "COMMAND"))
-        for process in group.processes:  # TRUST: what the copy's default paths hold; USED BY: whose stack it is
+        for process in group.processes:  # TRUST: what it trusts by its stack's rules; USED BY: whose stack it is
             trust = "?" if process.trust is None else "ok" if process.trust.usable else "EMPTY"
-            lines.append(
-                row(process.pid, process.user, "%-6s %-12s " % (trust, process.consumer[:12]), process.command)
-            )
+            lines.append(row(process.pid, process.user, "%-6s %-12s " % (trust, _used_by(process)), process.command))
         verdicts = {p.trust.detail + " [" + p.trust.source + "]" for p in group.processes if p.trust is not None}
         for detail in sorted(verdicts):
             lines.append(("  trust: %s" % detail, len("trust: ")))

@@ -8,11 +8,14 @@ from __future__ import annotations
 from cadoctor._model import Finding, Severity
 from cadoctor._model.processes import ProcessEntry, ProcessScan, TrustVerdict
 from cadoctor._record import replace
-from cadoctor._rules.stack_table import ALWAYS, SWITCHED, default_paths_of, reads_paths, stack_rule
+from cadoctor._rules.stack_table import ALWAYS, SWITCHED, default_paths_of, keeps_own_roots, reads_paths, stack_rule
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
+
+
+_EXTRA = "env:NODE_EXTRA_CA_CERTS"  # the role of the file node adds to whatever else it trusts
 
 
 def usable(trust: TrustVerdict) -> bool:
@@ -20,21 +23,50 @@ def usable(trust: TrustVerdict) -> bool:
     return any(
         bundle.kind == "file" and bool(bundle.size) if "in-effect:cafile" in bundle.roles else bundle.hash_links > 0
         for bundle in trust.looked
+        if _EXTRA not in bundle.roles
     )
 
 
+def judged(process: ProcessEntry) -> TrustVerdict | None:
+    """The process's trust by its stack's rules: the copy's default paths, or node's own (the ps rules' verdict).
+
+    node trusts its bundled roots unless --use-openssl-ca (or its build) puts the default paths in their place,
+    reads those paths only with a switch, and adds NODE_EXTRA_CA_CERTS either way; every other stack is judged
+    by what the copy's default paths hold. A verdict already judged (`usable` set) is returned as it is.
+    """
+    trust = process.trust
+    if trust is None or trust.usable is not None:
+        return trust
+    rule = stack_rule(process.consumer)
+    if not rule.own_roots:
+        return replace(trust, usable=usable(trust))
+    own = keeps_own_roots(rule, process.options, process.build_switches)
+    reads = _reads_paths(process)
+    extras = [bundle for bundle in trust.looked if _EXTRA in bundle.roles]
+    held = [bundle for bundle in extras if bundle.kind == "file" and bool(bundle.size)]
+    if own:
+        paths = trust.detail if reads else "not read without %s: %s" % (" or ".join(rule.switches), trust.detail)
+        parts = [rule.own_roots, paths]
+    else:  # given, or turned on by its build
+        parts = ["%s in place of %s: %s" % (" or ".join(rule.replacing), rule.own_roots, trust.detail)]
+    for extra in extras:
+        holds = "%d bytes" % (extra.size or 0) if extra in held else extra.error or "empty"
+        parts.append("NODE_EXTRA_CA_CERTS=%s: %s" % (extra.path, holds))
+    return replace(trust, usable=own or (reads and usable(trust)) or bool(held), detail="; ".join(parts))
+
+
 def judge_trust(result: ProcessScan) -> ProcessScan:
-    """The scan with each process's CA locations judged `usable`, once per verdict the scan shares between them."""
-    judged: dict[int, TrustVerdict] = {}  # by identity: the scan hands one verdict to every process reading the same
+    """The scan with each process's trust judged (`judged`), once per verdict and stack the scan shares."""
+    verdicts: dict[Any, TrustVerdict | None] = {}  # the scan hands one verdict to every process reading the same
 
     def entry(process: ProcessEntry) -> ProcessEntry:
         """The process with its trust judged."""
         if process.trust is None:
             return process
-        trust = judged.get(id(process.trust))
-        if trust is None:
-            trust = judged[id(process.trust)] = replace(process.trust, usable=usable(process.trust))
-        return replace(process, trust=trust)
+        key = (id(process.trust), process.consumer, process.consumer_version, process.options, process.build_switches)
+        if key not in verdicts:
+            verdicts[key] = judged(process)
+        return replace(process, trust=verdicts[key])
 
     groups = tuple(replace(g, processes=tuple(entry(p) for p in g.processes)) for g in result.groups)
     return replace(result, groups=groups)
@@ -46,15 +78,16 @@ def diagnose_ps(result: ProcessScan) -> tuple[Finding, ...]:
     for group in result.groups:
         library = group.library
         # a process whose stack verifies without these paths (node, grpc core) trusts what its own rules say
-        empty = [p for p in group.processes if p.trust is not None and not usable(p.trust) and _reads_paths(p)]
+        verdicts = [(p, judged(p)) for p in group.processes if _reads_paths(p)]
+        empty = [(p, verdict) for p, verdict in verdicts if verdict is not None and not verdict.usable]
         if empty:
             findings.append(
                 Finding(
                     "trust-store-empty",
                     Severity.ERROR,
                     "%d process(es) using %s trust nothing (%s): PID %s"
-                    % (len(empty), library.path, empty[0].trust.detail if empty[0].trust else "", _pid_list(empty)),
-                    {"library": library.path, "pids": [p.pid for p in empty]},
+                    % (len(empty), library.path, empty[0][1].detail, _pid_list(p for p, _ in empty)),
+                    {"library": library.path, "pids": [p.pid for p, _ in empty]},
                 )
             )
         rules = {p.consumer: (stack_rule(p.consumer), p.consumer_version) for p in group.processes}
@@ -93,7 +126,7 @@ def diagnose_ps(result: ProcessScan) -> tuple[Finding, ...]:
 
 def _reads_paths(process: ProcessEntry) -> bool:
     """Whether this process's stack for the copy reads its default paths: always, or with a switch it was given."""
-    return reads_paths(stack_rule(process.consumer), process.consumer_version, process.options)
+    return reads_paths(stack_rule(process.consumer), process.consumer_version, process.options, process.build_switches)
 
 
 def _pid_list(processes: Any) -> str:

@@ -4,7 +4,9 @@ A row is data, like the client table: where the trust comes from by default, whe
 OpenSSL's default paths (SSL_CERT_FILE, SSL_CERT_DIR, OPENSSLDIR) always, never, or only with a switch, the
 variables it honours, what fixes it, and the code that decides. Measured on Linux: node 20.20 and 24.19 with a
 loopback server (SSL_CERT_FILE ignored; NODE_EXTRA_CA_CERTS adds; --use-openssl-ca, in argv or NODE_OPTIONS,
-switches to OpenSSL's paths; --use-system-ca too from node 22.15).
+switches to OpenSSL's paths; --use-system-ca too from node 22.15). node 24.19's tls.getCACertificates() with
+/etc/ssl/certs empty: 120 bundled roots by default and with --use-system-ca (which adds the paths to them), none
+with --use-openssl-ca; NODE_EXTRA_CA_CERTS adds its file in every case.
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ class StackRule:
     fix: str = ""  # the variable or option that fixes its trust
     decided_in: str = ""
     switch_since: int | None = None  # the consumer's major version that brought the switch (older: never)
+    own_roots: str = ""  # roots compiled into it, in words: they serve whatever the disk holds
+    replacing: tuple[str, ...] = ()  # the switches that put the default paths in place of its own roots
+    restoring: tuple[str, ...] = ()  # the switches that undo its build's (node built to use OpenSSL's store)
 
 
 def default_paths_of(rule: StackRule, version: int | None) -> str:
@@ -38,16 +43,33 @@ def default_paths_of(rule: StackRule, version: int | None) -> str:
     return rule.default_paths
 
 
-def reads_paths(rule: StackRule, version: int | None, words: Iterable[str]) -> bool:
+def _given(switches: tuple[str, ...], words: Iterable[str]) -> bool:
+    """Whether one of the switches is among the words, as a flag (`--use-openssl-ca`) or with a value (`...=x`)."""
+    return any(word in switches or word.split("=")[0] in switches for word in words)
+
+
+def _in_effect(rule: StackRule, words: Iterable[str], built: Iterable[str]) -> list[str]:
+    """The words, after the switches the consumer's build turns on unless one of them undoes those."""
+    words = list(words)
+    return words if _given(rule.restoring, words) else [*built, *words]
+
+
+def reads_paths(rule: StackRule, version: int | None, words: Iterable[str], built: Iterable[str] = ()) -> bool:
     """Whether a consumer reads its OpenSSL's default paths: always, or with one of its switches among `words`.
 
     `words` are the process's command line and the options it reads from its environment (NODE_OPTIONS); a
     switch matches as a flag (`--use-openssl-ca`) or with a value (`--use-openssl-ca=...`, `sslrootcert=system`).
+    `built`: the switches its build turns on by default (node configured with --openssl-use-def-ca-store).
     """
     when = default_paths_of(rule, version)
     if when != SWITCHED:
         return when == ALWAYS
-    return any(word in rule.switches or word.split("=")[0] in rule.switches for word in words)
+    return _given(rule.switches, _in_effect(rule, words, built))
+
+
+def keeps_own_roots(rule: StackRule, words: Iterable[str], built: Iterable[str] = ()) -> bool:
+    """Whether a consumer trusts roots compiled into it: it has some, and no switch put the default paths instead."""
+    return bool(rule.own_roots) and not _given(rule.replacing, _in_effect(rule, words, built))
 
 
 STACK_RULES: tuple[StackRule, ...] = (
@@ -78,6 +100,9 @@ STACK_RULES: tuple[StackRule, ...] = (
         variables=("NODE_EXTRA_CA_CERTS",),
         fix="NODE_EXTRA_CA_CERTS",
         decided_in="src/crypto/crypto_context.cc NewRootCertStore (bundled roots; --use-openssl-ca, --use-system-ca)",
+        own_roots="node's bundled roots (compiled in)",
+        replacing=("--use-openssl-ca",),  # --use-system-ca adds the default paths to its bundled roots
+        restoring=("--use-bundled-ca",),
     ),
     StackRule(
         "libpq",

@@ -67,7 +67,7 @@ def reads_default_paths(facts: Facts) -> bool:
     if stack is None:
         return True
     rule = stack_rule(stack.consumer)
-    return reads_paths(rule, stack.consumer_version, _words(rule, facts))
+    return reads_paths(rule, stack.consumer_version, _words(rule, facts), stack.build_switches)
 
 
 def about_default_paths(finding: Finding) -> bool:
@@ -89,10 +89,15 @@ def judge_stacks(facts: Facts) -> tuple[Stack, ...]:
         elif stack is program:
             reads = reads_default_paths(facts)
         else:
-            reads = reads_paths(rule, stack.consumer_version, _words(rule, facts))
+            reads = reads_paths(rule, stack.consumer_version, _words(rule, facts), stack.build_switches)
         store = rule.store
         if default_paths_of(rule, stack.consumer_version) != rule.default_paths:
             store += " (this version predates %s: it never reads them)" % " and ".join(rule.switches)
+        elif stack.build_switches:
+            store += " (its build turns on %s%s)" % (
+                " and ".join(stack.build_switches),
+                ", which %s undoes" % " or ".join(rule.restoring) if rule.restoring else "",
+            )
         judged.append(replace(stack, store=store, reads_default_paths=reads))
     return tuple(judged)
 

@@ -79,10 +79,11 @@ def diagnose() -> list[Problem]:
         problems.append(Problem("trust-store-empty", "error", _empty_evidence(facts, cafile, directories)))
     source = str(cafile.get("source", ""))
     if source.startswith("env:") and not usable_file(str(cafile.get("path"))):
+        # an error as `check` says it: the variable replaces the compiled CA file, even while a folder still serves
         problems.append(
             Problem(
                 "env-path-invalid",
-                "warning" if served else "error",
+                "error",
                 "%s=%s %s" % (source[4:], cafile.get("path"), what_is_wrong(str(cafile.get("path")))),
             )
         )

@@ -19,7 +19,7 @@ from cadoctor._cli.app import app
 from cadoctor._cli.check import CHECK
 from cadoctor._cli.explain import EXPLAIN
 from cadoctor._cli.inspect import INSPECT
-from cadoctor._cli.options import Command, parse
+from cadoctor._cli.options import Command, Option, invalid_choice, parse
 from cadoctor._cli.ps import PS
 
 SCHEMA = json.loads(resources.files("cadoctor").joinpath("schema/report-v1.json").read_text())
@@ -41,6 +41,62 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.startswith("cadoctor: cannot write")
     assert "Traceback" not in result.stderr
+
+
+CHOICE_OPTIONS = [
+    (table, option) for table in (CHECK, EXPLAIN, INSPECT, PS) for option in table.options if option.choices is not None
+]
+
+
+@pytest.mark.parametrize(
+    ("table", "option"), CHOICE_OPTIONS, ids=["%s-%s" % (t.name, o.flags[0]) for t, o in CHOICE_OPTIONS]
+)
+def test_a_value_outside_the_choices_is_one_line_naming_them(table: Command, option: Option) -> None:
+    """`--format yaml` (every choice option of every command): exit 2, one line on stderr naming the allowed values."""
+    words = ["/etc/ssl/certs"] if table.required else []
+    result = run_cadoctor([table.name, option.flags[0], "yaml", *words], child_env())
+    allowed = ", ".join(str(member.value) for member in option.choices or ())
+    assert result.returncode == 2
+    assert result.stderr == "cadoctor: invalid value for %s: 'yaml' (choose from %s)\n" % (option.flags[0], allowed)
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["check", "--format=yaml"], "'yaml'"),
+        (["check", "-f", "yaml"], "'yaml'"),
+        (["check", "-fyaml"], "'yaml'"),
+        (["check", "-f=json"], "'=json'"),  # a short option takes what follows it, `=` included, as typer does
+        (["ps", "--format="], "''"),
+        (["explain", "some", "text", "--fail-on", "x", "-f", "xml"], "'xml'"),  # explain has no --fail-on
+        (["check", "--fail-on", "never", "--fail-on", "sometimes"], "'sometimes'"),
+    ],
+)
+def test_the_invalid_choice_is_found_however_it_is_written(argv: list[str], said: str) -> None:
+    """Every spelling typer reads names the value it refuses."""
+    table = {"check": CHECK, "explain": EXPLAIN, "ps": PS}[argv[0]]
+    found = invalid_choice(table, argv)
+    assert found is not None
+    assert found.startswith("invalid value for --")
+    assert (": %s (choose from " % said) in found
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["check", "--format", "json"],
+        ["check", "--format", "yaml", "--help"],  # help is answered first
+        ["check", "-V", "--fail-on", "x"],
+        ["explain", "--", "--format", "yaml"],  # words after `--`
+        ["explain", "the --format yaml words"],
+        ["check", "--output", "--format", "yaml"],  # --format is the output file's name here
+        ["check", "--format"],  # a missing value: typer says so
+    ],
+)
+def test_only_a_value_typer_would_refuse_as_a_choice_is_answered_here(argv: list[str]) -> None:
+    """Help, the version, words, and an option's missing value stay typer's to answer."""
+    assert invalid_choice({"check": CHECK, "explain": EXPLAIN}[argv[0]], argv) is None
 
 
 def test_output_file_receives_the_report(tmp_path: Path, pip_conf: str) -> None:

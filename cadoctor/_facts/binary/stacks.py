@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 import re
 
+from cadoctor._facts.binary.elf import data_spans
+from cadoctor._facts.child.build_strings import offsets
 from cadoctor._model import LoadedLibrary, Stack
 
 # A mapped file's name -> who verifies with the TLS stack it carries or belongs to; first match wins.
@@ -156,6 +158,51 @@ def consumer_version(consumer: str, mapped: list[str]) -> int | None:
         if match:
             return int(match.group(1))
     return None
+
+
+# node's version, where its file keeps it: the inspector's `"Browser": "node.js/" NODE_VERSION` (every build with
+# the inspector), else process.release's source URLs (release builds); both measured in node 20.20 and 24.19.
+_NODE_RELEASES = (
+    (b"node.js/v", re.compile(rb"node\.js/v(\d{1,3}\.\d{1,3}\.\d{1,3}(?:-[0-9A-Za-z.]{1,32})?)")),
+    (b"/node-v", re.compile(rb"/node-v(\d{1,3}\.\d{1,3}\.\d{1,3})(?:-headers)?\.tar\.gz")),
+)
+_NODE_CONFIG = b'"node_use_openssl": '  # inside process.config: the build's configure options, kept as JSON text
+_CONFIG_REACH = 64 << 10  # bytes read either side of it: the whole text (19 KB in node 24)
+# configure's --openssl-use-def-ca-store (Fedora, openSUSE, Homebrew, Nix, conda-forge): --use-openssl-ca by default
+_NODE_BUILD_SWITCHES = ((b'"NODE_OPENSSL_CERT_STORE"', "--use-openssl-ca"),)
+
+
+def node_build(path: str) -> tuple[str | None, tuple[str, ...]]:
+    """The version of node (`24.19.0`) and the switches its build turns on, read from its file, unrun.
+
+    Only the parts of the file that hold constants are searched, for a literal each (a few milliseconds in a
+    120 MB node); a file that is not node (a launcher that loads libnode) gives (None, ()).
+    """
+    spans = data_spans(path)
+    release, switches = None, []
+    try:
+        with open(path, "rb") as handle:
+            for literal, pattern in _NODE_RELEASES:
+                for at in offsets(handle, literal, spans):
+                    handle.seek(at)
+                    match = pattern.match(handle.read(80))
+                    if match:
+                        release = match.group(1).decode("ascii")
+                        break
+                if release is not None:
+                    break
+            config_at = next(offsets(handle, _NODE_CONFIG, spans), None) if release is not None else None
+            if config_at is not None:
+                first = max(0, config_at - _CONFIG_REACH)
+                handle.seek(first)
+                window = handle.read(2 * _CONFIG_REACH)
+                start = window.rfind(b"\0", 0, config_at - first) + 1
+                end = window.find(b"\0", config_at - first)
+                config = window[start : end if end != -1 else len(window)]
+                switches = [switch for define, switch in _NODE_BUILD_SWITCHES if define in config]
+    except OSError:
+        return None, ()
+    return release, tuple(switches)
 
 
 def stacks_of(

@@ -2,7 +2,8 @@
 
 /proc shows where copies are, not the order they came: the copy in use is the one linked into `_ssl` or the
 executable, else the one with the soname `_ssl` (or the program) needs that the loader's search meets first.
-A copy linked into another library (librdkafka, grpc's `cygrpc`) serves that library only.
+A copy linked into another library (librdkafka, grpc's `cygrpc`) serves that library only. node's own build
+(its version, the switches it turns on) is read from its file too (`with_builds`).
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from collections.abc import Mapping
 from cadoctor._facts.binary.elf import elf_at
 from cadoctor._facts.binary.loader import DEFAULT_FOLDERS, search_folders
 from cadoctor._facts.binary.openssl_build import describe_file, openssl_strings
+from cadoctor._facts.binary.stacks import consumer_of, node_build
 from cadoctor._facts.process.procfs import MappedFile, ProcessView, mapped_source, openssl_candidates
-from cadoctor._model import LoadedLibrary
+from cadoctor._model import LoadedLibrary, Stack
+from cadoctor._record import replace
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -136,3 +139,29 @@ def libraries_of(
     """Every OpenSSL the process mapped, which one is in use, and its `_ssl` module; each file read once."""
     copies, module = copies_of(view, cache)
     return tuple(sorted((library for _, library in copies), key=lambda lib: lib.path)), module
+
+
+def with_builds(
+    view: ProcessView, stacks: tuple[Stack, ...], memo: dict[tuple[str, str, str], Any] | None = None
+) -> tuple[Stack, ...]:
+    """The stacks with node's version and build switches, read from its file (libnode first, then the program).
+
+    Each file is read once per `memo`, however many processes map it; only a process where node verifies is read.
+    """
+    if not any(stack.consumer == "node" for stack in stacks):
+        return stacks
+    memo = {} if memo is None else memo
+    files = {m.key: m for m in view.maps if consumer_of(os.path.basename(m.path)) == "node"}
+    release, switches = None, ()
+    for mapped in sorted(files.values(), key=lambda m: not os.path.basename(m.path).startswith("libnode")):
+        key = ("node-build", mapped.device, str(mapped.inode))
+        if key not in memo:
+            memo[key] = node_build(mapped_source(view, mapped))
+        release, switches = memo[key]
+        if release is not None:
+            break
+    if release is None:
+        return stacks
+    major = int(release.split(".")[0])
+    built = {"consumer_version": major, "consumer_release": release, "build_switches": switches}
+    return tuple(replace(stack, **built) if stack.consumer == "node" else stack for stack in stacks)

@@ -93,6 +93,8 @@ def inspect_path(path: str, root: FileRoot = HOST) -> Inspection:
         from cadoctor._facts.certs.bundle import inventory_bundle
 
         bundle = inventory_bundle(path, ("inspected",), os.geteuid() if hasattr(os, "geteuid") else None, root)
+        if bundle.error is None and not (bundle.hash_links or bundle.marked or bundle.certificates):
+            return Inspection(path, "other", True, _not_a_ca_directory(path, root), bundle=bundle)
         return Inspection(path, "directory", True, bundle.error, bundle=bundle)
     if fd is None or info is None:
         return Inspection(path, "other", False, error or file_type)
@@ -125,6 +127,17 @@ def inspect_path(path: str, root: FileRoot = HOST) -> Inspection:
         "neither a binary carrying OpenSSL nor a CA bundle: no ELF header, no OPENSSLDIR, no certificate",
         size=info.st_size,
     )
+
+
+def _not_a_ca_directory(path: str, root: FileRoot) -> str:
+    """Why a directory with no hash link and no single-certificate file is no CA directory, empty or not."""
+    try:
+        with os.scandir(root.host(path)) as entries:
+            empty = next(entries, None) is None
+    except OSError:
+        empty = False
+    held = "an empty directory" if empty else "a directory with no hash link and no single-certificate file"
+    return "%s: neither a binary nor a CA bundle or directory (OpenSSL finds no certificate there)" % held
 
 
 def _binary(

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 from cadoctor._errors import ProcessError
 from cadoctor._facts.binary.stacks import stacks_of
-from cadoctor._facts.process.copies import libraries_of
+from cadoctor._facts.process.copies import libraries_of, with_builds
 from cadoctor._facts.process.procfs import ProcessView, python_version
 from cadoctor._facts.subjects.offline import python_hints, runtime_from_files, site_folders
 from cadoctor._facts.subjects.this_process import facts_of_runtime
@@ -60,7 +60,7 @@ def facts_of_process(view: ProcessView, clients: frozenset[str]) -> Facts:
     libraries, module = libraries_of(view)
     library = next((lib for lib in libraries if lib.in_use), None)
     version = python_version(view)
-    stacks = stacks_of(libraries, [m.path for m in view.maps], view.exe, version is not None)
+    stacks = with_builds(view, stacks_of(libraries, [m.path for m in view.maps], view.exe, version is not None))
     if library is None:
         raise ProcessError(_without_openssl(view, stacks, version))
     executable, prefix, base_prefix, venv, system_site = (view.exe or "", "", "", False, True)

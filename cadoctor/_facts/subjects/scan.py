@@ -15,7 +15,7 @@ from cadoctor._facts import process as processes
 from cadoctor._facts.binary.stacks import other_implementation, stacks_of
 from cadoctor._facts.fs.disk import stat_bundle
 from cadoctor._facts.fs.fileroot import FileRoot
-from cadoctor._facts.process.copies import copies_of
+from cadoctor._facts.process.copies import copies_of, with_builds
 from cadoctor._facts.process.procfs import MappedFile, ProcessView, python_version, user_name
 from cadoctor._facts.subjects.offline import sources_in_effect
 from cadoctor._model.processes import (
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Any
 
-    from cadoctor._model import Bundle, LoadedLibrary
+    from cadoctor._model import Bundle, LoadedLibrary, Stack
 
 
 def _command_of(view: ProcessView) -> str:
@@ -73,6 +73,15 @@ def _trust_of(
     verdict = seen[key]
     seen[early] = replace(verdict, source=source)
     return seen[early]
+
+
+def _with_extra(trust: TrustVerdict, consumer: str, environ: Mapping[str, str], root: FileRoot) -> TrustVerdict:
+    """For node, the file NODE_EXTRA_CA_CERTS names looked at too: node adds it to whatever else it trusts."""
+    extra = environ.get("NODE_EXTRA_CA_CERTS") if consumer == "node" else None
+    if not extra:
+        return trust
+    looked = stat_bundle(extra, ("env:NODE_EXTRA_CA_CERTS",), None, root)  # a relative path is not judged
+    return replace(trust, looked=(*trust.looked, looked))
 
 
 def scan() -> ProcessScan:
@@ -127,10 +136,23 @@ def scan() -> ProcessScan:
         root = None if view.root.is_host else view.root.root
         for mapped, library in program.copies:
             libraries.setdefault(mapped.key, library)
-            trust = _trust_of(library, environ, view.root, verdicts) if environ is not None else None
-            consumer, version = program.consumers.get(library.path, ("program", None))
+            stack = program.consumers.get(library.path)
+            consumer = stack.consumer if stack is not None else "program"
+            trust = None
+            if environ is not None:
+                trust = _trust_of(library, environ, view.root, verdicts)
+                trust = _with_extra(trust, consumer, environ, view.root)
             entry = ProcessEntry(
-                pid, view.user, command, trust, root, consumer, consumer_version=version, options=options
+                pid,
+                view.user,
+                command,
+                trust,
+                root,
+                consumer,
+                consumer_version=stack.consumer_version if stack is not None else None,
+                consumer_release=stack.consumer_release if stack is not None else None,
+                build_switches=stack.build_switches if stack is not None else (),
+                options=options,
             )
             members.setdefault(mapped.key, []).append(entry)
     groups = tuple(
@@ -148,7 +170,7 @@ class _Program:
 
     copies: tuple[tuple[MappedFile, LoadedLibrary], ...]
     others: tuple[tuple[MappedFile, str, str], ...]
-    consumers: Mapping[str, tuple[str, int | None]]
+    consumers: Mapping[str, Stack]  # by the path of the copy each uses
 
 
 def _program(view: ProcessView, strings_of: dict[tuple[str, int], Mapping[str, Any]], memo: dict[Any, Any]) -> _Program:
@@ -162,7 +184,7 @@ def _program(view: ProcessView, strings_of: dict[tuple[str, int], Mapping[str, A
             others.append((mapped, found[0], found[1]))
     python = python_version(view) is not None
     stacks = stacks_of(tuple(c[1] for c in copies), paths(view), view.exe, python, others=False) if copies else ()
-    consumers = {s.library: (s.consumer, s.consumer_version) for s in stacks if s.library}
+    consumers = {s.library: s for s in with_builds(view, stacks, memo) if s.library}
     return _Program(tuple(copies), tuple(others), consumers)
 
 

