@@ -35,6 +35,7 @@ BASE = (
     "cadoctor._record",
     "cadoctor._locations",
     "cadoctor._text",
+    "cadoctor._redact",
     "cadoctor._errors",
     "cadoctor._variables",
 )

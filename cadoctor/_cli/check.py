@@ -15,7 +15,6 @@ from cadoctor._facts.tls.handshake import DEFAULT_TIMEOUT, parse_target
 from cadoctor._record import record
 from cadoctor._render.report import Format
 from cadoctor._render.terminal import columns, cut, error
-from cadoctor._text import printable
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -148,7 +147,7 @@ def progress(hosts: tuple[str, ...]) -> Iterator[None]:
     def show() -> None:
         """One line that the report will not have to share: it is erased when the check ends."""
         shown.set()
-        line = "cadoctor: waiting for %s ..." % printable(", ".join(hosts))
+        line = "cadoctor: waiting for %s ..." % shown(", ".join(hosts))
         width = columns(sys.stderr)
         sys.stderr.write((cut(line, width - 1) if width else line) + "\r")  # one row: the erase clears it all
         sys.stderr.flush()

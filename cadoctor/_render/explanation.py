@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cadoctor._model import SCHEMA_VERSION
+from cadoctor._redact import redacted_document
 from cadoctor._render.terminal import counted, printable_lines
 from cadoctor._version import __version__
 
@@ -15,6 +16,11 @@ if TYPE_CHECKING:
 
 def to_document(explanation: Explanation, text: str) -> dict[str, Any]:
     """The explanation as a versioned JSON document (schema_version 1, like every other command's)."""
+    return redacted_document(_document(explanation, text))
+
+
+def _document(explanation: Explanation, text: str) -> dict[str, Any]:
+    """The document before its secrets are masked."""
     return {
         "schema_version": SCHEMA_VERSION,
         "cadoctor_version": __version__,

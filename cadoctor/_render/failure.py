@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from cadoctor._model import SCHEMA_VERSION
+from cadoctor._redact import redacted_document
 from cadoctor._version import __version__
 
 
@@ -19,4 +20,4 @@ def render_failure(kind: str, message: str) -> str:
         "status": "failed",
         "error": {"kind": kind, "message": message},
     }
-    return json.dumps(document, indent=2) + "\n"
+    return json.dumps(redacted_document(document), indent=2) + "\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cadoctor._model import SCHEMA_VERSION, LoadedLibrary, plain
+from cadoctor._redact import redacted_document
 from cadoctor._render.terminal import counted, printable_lines
 from cadoctor._version import __version__
 
@@ -24,6 +25,11 @@ LINKAGES = {
 
 def to_document(inspections: list[Inspection], root: str | None) -> dict[str, Any]:
     """The JSON document of an inspection (schema_version 1); `root` is the image's, None for this host's files."""
+    return redacted_document(_document(inspections, root))
+
+
+def _document(inspections: list[Inspection], root: str | None) -> dict[str, Any]:
+    """The document before its secrets are masked."""
     return {
         "schema_version": SCHEMA_VERSION,
         "cadoctor_version": __version__,

@@ -6,8 +6,8 @@ import enum
 import json
 
 from cadoctor._model import SCHEMA_VERSION, Bundle, Fix, HostCheck, Report, plain
-from cadoctor._render.terminal import columns, counted, folded_text
-from cadoctor._text import printable
+from cadoctor._redact import redacted_document
+from cadoctor._render.terminal import columns, counted, folded_text, shown
 from cadoctor._version import __version__
 
 TYPE_CHECKING = False
@@ -32,6 +32,11 @@ def _assert_never(value: NoReturn) -> NoReturn:
 
 def to_document(report: Report) -> dict[str, Any]:
     """The versioned JSON document of a report."""
+    return redacted_document(_document(report))
+
+
+def _document(report: Report) -> dict[str, Any]:
+    """The document before its secrets are masked."""
     runtime = report.facts.runtime
     return {
         "schema_version": SCHEMA_VERSION,
@@ -251,7 +256,7 @@ def render_human(report: Report, console: Console) -> None:
         On a terminal it is folded to the width, its continuation rows `hang` cells in from its own indent;
         a line to paste (`hang` None) is never folded.
         """
-        pieces = [printable(p) if isinstance(p, str) else (printable(p[0]), p[1]) for p in parts]
+        pieces = [shown(p) if isinstance(p, str) else (shown(p[0]), p[1]) for p in parts]
         for row in folded_text(Text.assemble(*pieces, style=style), width, hang):
             console.print(row)
 
@@ -331,8 +336,8 @@ def render_human(report: Report, console: Console) -> None:
             for number, cert in enumerate(host.chain):
                 say("     %d. %s (issuer %s, until %s)" % (number, cert.subject, cert.issuer, cert.not_after))
             for answer in host.clients:
-                shown = {True: ("ok", "green"), False: ("fails", "red"), None: ("not checked", "dim")}[answer.ok]
-                say("     %s: " % answer.name, shown, " (%s)" % answer.reason if answer.reason else "")
+                answered = {True: ("ok", "green"), False: ("fails", "red"), None: ("not checked", "dim")}[answer.ok]
+                say("     %s: " % answer.name, answered, " (%s)" % answer.reason if answer.reason else "")
         console.print()
     if report.facts.inventory == "light":
         say("Bundles in effect (light look: every handshake succeeded; no certificate read)", style="bold")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from cadoctor._model import SCHEMA_VERSION, Finding, plain
-from cadoctor._render.terminal import cells, counted, cut, printable_lines
-from cadoctor._text import printable
+from cadoctor._redact import redacted_document
+from cadoctor._render.terminal import cells, counted, cut, printable_lines, shown
 from cadoctor._version import __version__
 
 TYPE_CHECKING = False
@@ -16,6 +16,11 @@ if TYPE_CHECKING:
 
 def to_document(result: ProcessScan, findings: tuple[Finding, ...]) -> dict[str, Any]:
     """The JSON document of a host scan and its findings (schema_version 1)."""
+    return redacted_document(_document(result, findings))
+
+
+def _document(result: ProcessScan, findings: tuple[Finding, ...]) -> dict[str, Any]:
+    """The document before its secrets are masked."""
     worst = max((f.severity.rank for f in findings), default=-1)
     return {
         "schema_version": SCHEMA_VERSION,
@@ -57,8 +62,8 @@ def to_text(result: ProcessScan, findings: tuple[Finding, ...], width: int | Non
 
     def row(pid: int, user: str, middle: str, command: str) -> tuple[str, None]:
         """A table row, its command cut at the width: a row never folds (the full command is off a terminal)."""
-        head = printable("  %7d  %-10s %s" % (pid, user[:10], middle))
-        return head + (printable(command) if width is None else cut(printable(command), width - cells(head))), None
+        head = shown("  %7d  %-10s %s" % (pid, user[:10], middle))
+        return head + (shown(command) if width is None else cut(shown(command), width - cells(head))), None
 
     for group in result.groups:
         library = group.library

@@ -15,6 +15,7 @@ import sys
 import unicodedata
 from collections.abc import Sequence
 
+from cadoctor._redact import redacted
 from cadoctor._text import printable
 
 TYPE_CHECKING = False
@@ -122,6 +123,11 @@ def cut(text: str, width: int) -> str:
     return "".join(kept) + "..." if width >= 3 else ""
 
 
+def shown(text: str) -> str:
+    """Foreign text as it may be written: its secrets masked (`_redact`), then its control characters escaped."""
+    return printable(redacted(text))
+
+
 def printable_lines(lines: Sequence[str | tuple[str, int | None]], width: int | None = None) -> str:
     """Lines of a report joined for a terminal, each escaped on its own, ending with a newline.
 
@@ -130,7 +136,7 @@ def printable_lines(lines: Sequence[str | tuple[str, int | None]], width: int | 
     rows: list[str] = []
     for line in lines:
         text, hang = (line, 2) if isinstance(line, str) else line
-        rows += folded(printable(text), width, hang)
+        rows += folded(shown(text), width, hang)
     return "".join(row + "\n" for row in rows)
 
 
@@ -139,7 +145,7 @@ def error(message: str) -> None:
 
     On a terminal the message is folded to its width, its rows under the message's first word.
     """
-    line = "cadoctor: %s" % printable(message)
+    line = "cadoctor: %s" % shown(message)
     sys.stderr.write("".join(row + "\n" for row in folded(line, columns(sys.stderr), len("cadoctor: "))))
 
 
