@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # `typing` is not loaded at run time: every command imports this module
+    from typing import Any
 
 MASK = "****"
-Document = TypeVar("Document", bound=Any)
 # A name that says its value is a secret: PASSWORD, PGPASSWORD, passwd, pwd, api_token, GITHUB_TOKEN, secret,
 # AWS_SECRET_ACCESS_KEY, --api-key, --key, credentials, auth. Not --keyring-provider or KEYFILE: those name a
 # choice or a file; a path to a key is no secret, but `--key` alone is masked (its value may be one).
@@ -104,13 +106,18 @@ def redacted_environment(environ: Mapping[str, str]) -> dict[str, str]:
 _VARIABLE = re.compile(r"[A-Z_][A-Z0-9_]*")  # an environment variable's name, as a document's key
 
 
-def redacted_document(document: Document) -> Document:
+def redacted_document(document: dict[str, Any]) -> dict[str, Any]:
     """A JSON-ready document with every secret masked: strings, argv-like lists, and variables by their names.
 
     A key masks its value only when it is a variable's name (`PGPASSWORD`, `AWS_SECRET_ACCESS_KEY`): the
     document's own fields (`"key": "cert"`, a pip setting's name) are not secrets.
     """
-    return cast(Document, _masked(document))
+    return {
+        key: MASK
+        if isinstance(item, str) and item and _VARIABLE.fullmatch(str(key)) and secret_name(str(key))
+        else _masked(item)
+        for key, item in document.items()
+    }
 
 
 def _masked(value: object) -> object:
@@ -118,12 +125,7 @@ def _masked(value: object) -> object:
     if isinstance(value, str):
         return redacted(value)
     if isinstance(value, dict):
-        return {
-            key: MASK
-            if isinstance(item, str) and item and _VARIABLE.fullmatch(str(key)) and secret_name(str(key))
-            else _masked(item)
-            for key, item in value.items()
-        }
+        return redacted_document(value)
     if isinstance(value, (list, tuple)):
         if value and all(isinstance(item, str) for item in value):
             return redacted_argv([str(item) for item in value])

@@ -24,11 +24,11 @@ SECRET = "Hunter2Secret"  # noqa: S105 - what must never come out
 FORMATS = ("human", "json", "env")
 
 
-def _outputs(args: list[str], env: dict[str, str], formats: tuple[str, ...] = FORMATS, **kwargs: object) -> str:
+def _outputs(args: list[str], env: dict[str, str], formats: tuple[str, ...] = FORMATS) -> str:
     """Everything a command writes, stdout and stderr, in each format."""
     texts = []
     for fmt in formats:
-        done = run_cadoctor([*args, "--format", fmt], env, **kwargs)
+        done = run_cadoctor([*args, "--format", fmt], env)
         assert "Traceback" not in done.stderr, done.stderr
         texts.append(done.stdout + done.stderr)
     return "\n".join(texts)

@@ -14,7 +14,7 @@ from cadoctor._errors import CheckError, ClientCertificateError, InterpreterErro
 from cadoctor._facts.tls.handshake import DEFAULT_TIMEOUT, parse_target
 from cadoctor._record import record
 from cadoctor._render.report import Format
-from cadoctor._render.terminal import columns, cut, error
+from cadoctor._render.terminal import columns, cut, error, shown
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -142,11 +142,11 @@ def progress(hosts: tuple[str, ...]) -> Iterator[None]:
         return
     import threading
 
-    shown = threading.Event()
+    said = threading.Event()
 
     def show() -> None:
         """One line that the report will not have to share: it is erased when the check ends."""
-        shown.set()
+        said.set()
         line = "cadoctor: waiting for %s ..." % shown(", ".join(hosts))
         width = columns(sys.stderr)
         sys.stderr.write((cut(line, width - 1) if width else line) + "\r")  # one row: the erase clears it all
@@ -159,7 +159,7 @@ def progress(hosts: tuple[str, ...]) -> Iterator[None]:
         yield
     finally:
         timer.cancel()
-        if shown.is_set():
+        if said.is_set():
             sys.stderr.write("\x1b[2K\r")
             sys.stderr.flush()
 
