@@ -41,7 +41,7 @@ def test_every_format_has_a_renderer(
         assert human[-1].startswith("cadoctor: %s - " % status.upper())
         assert json.loads(_rendered(report, Format.JSON)) == to_document(report)
     assert _rendered(healthy, Format.ENV) == ""
-    assert "cadoctor_status{status=\"error\"} 1\n" in _rendered(broken, Format.PROMETHEUS)
+    assert 'cadoctor_status{status="error"} 1\n' in _rendered(broken, Format.PROMETHEUS)
     assert _rendered(healthy, Format.NAGIOS).startswith("CADOCTOR OK - ")  # the state the CLI decided: Run's 0
     assert _rendered(broken, Format.ENV) == "unset SSL_CERT_FILE\n"
 
