@@ -17,6 +17,7 @@ TEST_DEPS = [
     "jsonschema>=4.18",
     "trustme>=1.0",
     "hypothesis>=6",
+    "prometheus_client",  # its parser reads `check --format prometheus` as Prometheus' own libraries do
 ]  # jsonschema 4.18: referencing, which resolves one schema's $ref to another
 # About ten TLS clients, so that the check's figures include finding and judging them (and requests.help runs).
 BENCH_CLIENTS = ["requests", "httpx", "botocore", "grpcio", "aiohttp", "httplib2", "websockets", "tornado", "redis"]

@@ -33,7 +33,7 @@ _SECRET = re.compile(
 # `name=value` and `--name value` in free text (a joined command line, a conninfo string, a message): the name
 # starts where no word character or dash precedes it; the value runs to the next blank, quote or separator.
 _PAIR = re.compile(r"(?<![\w-])(-{1,2}[A-Za-z][\w.-]*(?:=|[ \t]+)|[A-Za-z_][\w.-]*=)([^\s'\"&;,]+)")
-_URL_END = frozenset(" \t\r\n/?#\"'<>`|,;)]}")
+_URL_END = frozenset(" \t\r\n\v\f/?#\"'<>`")  # where an authority ends: its path, query, fragment, a blank, a quote
 
 
 def secret_name(name: str) -> bool:

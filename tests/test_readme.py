@@ -60,6 +60,22 @@ def test_usage_line_names_every_check_option() -> None:
     assert offered - {"--verify"} == documented - {"--verify"}
 
 
+def test_usage_line_names_every_value_of_each_check_choice() -> None:
+    """Each choice option of `check` (--format, --fail-on) is written with all its values in the usage line and
+    in its --help metavar or text."""
+    from cadoctor._cli.check import CHECK
+
+    lines = README.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("cadoctor check ["))
+    usage = " ".join([lines[start], *(line for line in lines[start + 1 :] if line.startswith(" "))][:3])
+    for option in CHECK.options:
+        if option.choices is None:
+            continue
+        values = [str(member.value) for member in option.choices]
+        assert "%s %s" % (option.flags[0], "|".join(values)) in usage, option.flags[0]
+        assert all(value in "%s %s" % (option.metavar, option.help) for value in values), option.flags[0]
+
+
 def test_exit_codes_agree_with_the_docs() -> None:
     """The README's exit-code table lists the same codes as docs/exit-codes.md."""
     table = re.compile(r"^\| (\d) \|", re.MULTILINE)

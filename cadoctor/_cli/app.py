@@ -7,13 +7,13 @@ from typing import Any, List, Optional
 
 import typer
 
-from cadoctor._cli.check import CHECK, CheckOptions, run_check
+from cadoctor._cli.check import CHECK, CheckOptions, plugin_usage_error, run_check
 from cadoctor._cli.exits import EXIT_OK, EXIT_USAGE
 from cadoctor._cli.explain import EXPLAIN, run_explain
 from cadoctor._cli.inspect import INSPECT, run_inspect
 from cadoctor._cli.options import Command, FailOn, Output
 from cadoctor._cli.ps import PS, run_ps
-from cadoctor._render.report import Format
+from cadoctor._render.formats import Format
 from cadoctor._version import __version__
 
 app = typer.Typer(
@@ -132,9 +132,22 @@ def ps(
     raise typer.Exit(run_ps(fmt, fail_on))
 
 
-def run(argv: list[str]) -> int:
-    """Parse with typer and return the exit code instead of exiting."""
+# click's base of usage errors, as this typer has it: click's own, or (typer 0.29) the copy typer vendors
+_CLICK_ERRORS: Any = next(cls for cls in typer.BadParameter.__mro__ if cls.__name__ == "ClickException")
+
+
+def run(argv: list[str], plugin: bool = False) -> int:
+    """Parse with typer and return the exit code instead of exiting.
+
+    As a plugin (`check --format nagios`), a usage error is UNKNOWN, exit 3, with its line on stdout too.
+    """
     command = typer.main.get_command(app)
+    if plugin:
+        try:
+            code = command.main(args=argv, prog_name="cadoctor", standalone_mode=False)
+        except _CLICK_ERRORS as exc:  # a usage error: standalone, click would print it and exit 2
+            return plugin_usage_error(exc.format_message())
+        return code if isinstance(code, int) else EXIT_OK
     try:
         command.main(args=argv, prog_name="cadoctor", standalone_mode=True)
     except SystemExit as stop:

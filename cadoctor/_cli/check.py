@@ -8,12 +8,22 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 
-from cadoctor._cli.exits import EXIT_CANNOT_EXAMINE, EXIT_FINDINGS, EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE
+from cadoctor._cli.exits import (
+    EXIT_CANNOT_EXAMINE,
+    EXIT_FINDINGS,
+    EXIT_OK,
+    EXIT_UNREACHABLE,
+    EXIT_USAGE,
+    PLUGIN_CRITICAL,
+    PLUGIN_OK,
+    PLUGIN_UNKNOWN,
+    PLUGIN_WARNING,
+)
 from cadoctor._cli.options import FAIL_ON, Command, FailOn, Option
 from cadoctor._errors import CheckError, ClientCertificateError, InterpreterError, ProcessError, RootError
 from cadoctor._facts.tls.handshake import DEFAULT_TIMEOUT, parse_target
 from cadoctor._record import record
-from cadoctor._render.report import Format
+from cadoctor._render.formats import Format
 from cadoctor._render.terminal import columns, cut, error, shown
 
 TYPE_CHECKING = False
@@ -21,6 +31,7 @@ if TYPE_CHECKING:
     from typing import TextIO
 
     from cadoctor._model import Report
+    from cadoctor._render.run import Run
 
 MIN_TIMEOUT = 0.001
 PROGRESS_AFTER = 1.0  # seconds of silence before a terminal is told what the check waits for
@@ -31,8 +42,9 @@ CHECK = Command(
         Option(
             "fmt",
             ("--format", "-f"),
-            "human, json (schema_version 1) or env.",
-            metavar="human|json|env",
+            "human, json (schema_version 1), env, prometheus (node_exporter's textfile collector) or nagios (a "
+            "monitoring plugin: one status line, exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).",
+            metavar="human|json|env|prometheus|nagios",
             choices=Format,
             default=Format.HUMAN,
         ),
@@ -192,34 +204,52 @@ def _users_python(options: CheckOptions) -> CheckOptions:
     return replace(options, python=found.path)
 
 
+def usage_error(options: CheckOptions, message: str) -> int:
+    """A usage error: one line on stderr, exit 2; as a plugin (`--format nagios`), UNKNOWN (`plugin_usage_error`)."""
+    if options.fmt is Format.NAGIOS:
+        return plugin_usage_error(message)
+    error(message)
+    return EXIT_USAGE
+
+
+def plugin_usage_error(message: str) -> int:
+    """A plugin called wrongly: the line on stderr as ever, and UNKNOWN on stdout, where its runner reads; exit 3."""
+    from cadoctor._render.nagios import render_nagios_unknown
+
+    error(message)
+    sys.stdout.write(render_nagios_unknown(message))  # never --output's file: the runner reads stdout
+    return PLUGIN_UNKNOWN
+
+
 def run_check(options: CheckOptions) -> int:
     """Check this interpreter, write the report, and turn the outcome into an exit code."""
+    import time
+
     from cadoctor._commands.check import check  # the whole machinery: `check --help` (typer) never loads it
-    from cadoctor._render.report import render
+    from cadoctor._render.formats import render
 
     if options.pid is not None and options.pid < 1:
-        error("--pid %d is not a process ID: they start at 1 (0 is the kernel's idle task)" % options.pid)
-        return EXIT_USAGE
+        return usage_error(
+            options, "--pid %d is not a process ID: they start at 1 (0 is the kernel's idle task)" % options.pid
+        )
     subjects = [  # --python with --root names an interpreter inside the image: one subject
         name
         for name, value in (("--python", options.python), ("--pid", options.pid), ("--root", options.root))
         if value is not None and not (name == "--python" and options.root is not None)
     ]
     if len(subjects) > 1:
-        error("%s name different subjects: choose one" % " and ".join(subjects))
-        return EXIT_USAGE
+        return usage_error(options, "%s name different subjects: choose one" % " and ".join(subjects))
     if subjects and subjects[0] != "--python" and options.hosts:
-        error("--host cannot be combined with %s: the handshake would come from here" % subjects[0])
-        return EXIT_USAGE
+        return usage_error(
+            options, "--host cannot be combined with %s: the handshake would come from here" % subjects[0]
+        )
     for target in options.hosts:
         try:
             parse_target(target)
         except ValueError as exc:
-            error("--host: %s" % exc)
-            return EXIT_USAGE
+            return usage_error(options, "--host: %s" % exc)
     if options.image_config is not None and options.root is None:
-        error("--image-config describes the image --root names: give --root DIR too")
-        return EXIT_USAGE
+        return usage_error(options, "--image-config describes the image --root names: give --root DIR too")
     image_env = None
     if options.image_config is not None:
         from cadoctor._facts.subjects.image_config import ImageConfigError, read_image_config
@@ -227,14 +257,13 @@ def run_check(options: CheckOptions) -> int:
         try:
             image_env = read_image_config(options.image_config)
         except ImageConfigError as exc:
-            error(str(exc))
-            return EXIT_USAGE
+            return usage_error(options, str(exc))
     if not subjects and started_as_command():
         options = _users_python(options)
     reason = None if options.output is None else unwritable(options.output)
     if reason is not None:
-        error("cannot write %s: %s" % (options.output, reason))
-        return EXIT_USAGE
+        return usage_error(options, "cannot write %s: %s" % (options.output, reason))
+    started = time.monotonic()
     try:
         with progress(options.hosts):
             report = check(
@@ -249,17 +278,20 @@ def run_check(options: CheckOptions) -> int:
                 image_env=image_env,
             )
     except ClientCertificateError as exc:
-        error(str(exc))
-        return EXIT_USAGE
+        return usage_error(options, str(exc))
     except CheckError as exc:
-        return _cannot_check(options, exc)
+        return _cannot_check(options, exc, _run(options, started))
     except Exception as exc:  # the probe never raises by design: anything here is a bug, reported in one line
         if os.environ.get("CADOCTOR_DEBUG"):
             raise
-        return _cannot_check(options, exc)
-    if not _deliver(options, lambda stream: render(report, options.fmt, stream)):
-        return EXIT_USAGE
-    return exit_code(report, options.fail_on)
+        return _cannot_check(options, exc, _run(options, started))
+    code = exit_code(report, options.fail_on)
+    state = plugin_state(report, options.fail_on)
+    run = _run(options, started, state)
+    failed = _deliver(options, lambda stream: render(report, options.fmt, stream, run))
+    if failed is not None:
+        return usage_error(options, failed)
+    return state if options.fmt is Format.NAGIOS else code
 
 
 def exit_code(report: Report, fail_on: FailOn) -> int:
@@ -269,11 +301,36 @@ def exit_code(report: Report, fail_on: FailOn) -> int:
     return EXIT_UNREACHABLE if report.unreachable and fail_on is not FailOn.NEVER else EXIT_OK
 
 
+def plugin_state(report: Report, fail_on: FailOn) -> int:
+    """The monitoring-plugin state (`--format nagios`), from the exit code the other formats give.
+
+    CRITICAL where they exit non-zero (a trust finding at --fail-on, or a --host without a TLS answer); WARNING
+    where they exit 0 but the verdict is not ok, or a host gave no TLS answer (`--fail-on never`); else OK.
+    """
+    if exit_code(report, fail_on) != EXIT_OK:
+        return PLUGIN_CRITICAL
+    return PLUGIN_WARNING if report.status != "ok" or report.unreachable else PLUGIN_OK
+
+
+def _run(options: CheckOptions, started: float, state: int = PLUGIN_UNKNOWN) -> Run:
+    """How the check ran, for the monitoring formats: its end, its length, its state and what is CRITICAL."""
+    import time
+
+    from cadoctor._model import Severity
+    from cadoctor._render.run import Run
+
+    critical = None if options.fail_on is FailOn.NEVER else Severity(options.fail_on.value)
+    return Run(finished=time.time(), seconds=time.monotonic() - started, state=state, critical=critical)
+
+
 _KINDS = {InterpreterError: "interpreter", ProcessError: "process", RootError: "root"}
 
 
-def _cannot_check(options: CheckOptions, exc: Exception) -> int:
-    """Exit 3 with one line on stderr and, with --format json, a document holding an `error` where the report goes."""
+def _cannot_check(options: CheckOptions, exc: Exception, run: Run) -> int:
+    """Exit 3 with one line on stderr and, where the report goes, what the format says of a check that did not run.
+
+    JSON: a document holding an `error`; prometheus: `cadoctor_check_success 0`; nagios: an UNKNOWN status line.
+    """
     kind = next((name for cls, name in _KINDS.items() if isinstance(exc, cls)), "internal")
     if kind == "interpreter":
         message = "cannot probe %s" % exc
@@ -282,23 +339,36 @@ def _cannot_check(options: CheckOptions, exc: Exception) -> int:
     else:
         message = str(exc)
     error(message)
+    document = None
     if options.fmt is Format.JSON:
         from cadoctor._render.failure import render_failure
 
-        _deliver(options, lambda stream: stream.write(render_failure(kind, message)))
-    return EXIT_CANNOT_EXAMINE
+        document = render_failure(kind, message)
+    elif options.fmt is Format.PROMETHEUS:
+        from cadoctor._render.prometheus import render_prometheus_failure
+
+        document = render_prometheus_failure(run)
+    elif options.fmt is Format.NAGIOS:
+        from cadoctor._render.nagios import render_nagios_unknown
+
+        document = render_nagios_unknown(message)
+    if document is not None:
+        text: str = document
+        failed = _deliver(options, lambda stream: stream.write(text))
+        if failed is not None:
+            error(failed)
+    return EXIT_CANNOT_EXAMINE  # 3, UNKNOWN as a plugin too
 
 
-def _deliver(options: CheckOptions, write: Callable[[TextIO], object]) -> bool:
-    """Write to stdout or the --output file, whole or not at all; False (after one line on stderr) when it cannot be."""
+def _deliver(options: CheckOptions, write: Callable[[TextIO], object]) -> str | None:
+    """Write to stdout or the --output file, whole or not at all; why it could not be, or None when it was."""
     if options.output is None:
         write(sys.stdout)
-        return True
+        return None
     from cadoctor._cli.output import write_atomically
 
     try:
         write_atomically(options.output, write)
     except OSError as exc:
-        error("cannot write %s: %s" % (options.output, exc.strerror or exc))
-        return False
-    return True
+        return "cannot write %s: %s" % (options.output, exc.strerror or exc)
+    return None

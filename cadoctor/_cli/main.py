@@ -28,7 +28,12 @@ def main(argv: list[str] | None = None) -> int:
         values = parse(CHECK, args)
         if values is not None:
             return run_check(CheckOptions(**values))
+    plugin = _as_plugin(args)
     usage = _invalid_choice(args)
+    if usage is not None and plugin:
+        from cadoctor._cli.check import plugin_usage_error
+
+        return plugin_usage_error(usage)
     if usage is not None:
         from cadoctor._cli.exits import EXIT_USAGE
         from cadoctor._render.terminal import error
@@ -37,7 +42,17 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     from cadoctor._cli.app import run
 
-    return run(args)
+    return run(args, plugin=plugin)
+
+
+def _as_plugin(args: list[str]) -> bool:
+    """Whether this is `check --format nagios`: its usage errors are then a plugin's, UNKNOWN and exit 3."""
+    if args[:1] != ["check"]:
+        return False
+    from cadoctor._cli.check import CHECK
+    from cadoctor._cli.options import chosen
+
+    return chosen(CHECK, args, "fmt") == "nagios"
 
 
 def _invalid_choice(args: list[str]) -> str | None:

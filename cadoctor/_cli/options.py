@@ -11,7 +11,7 @@ included). tests/cli/test_cli.py walks typer's parameters and proves they are th
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from cadoctor._model import Finding, Severity
 from cadoctor._record import record
@@ -172,30 +172,52 @@ def _converted(option: Option, given: Any) -> Any:
 _ANSWERED_FIRST = ("-h", "--help", "-V", "--version")  # eager: typer answers them whatever else is wrong
 
 
-def invalid_choice(command: Command, argv: Sequence[str]) -> str | None:
-    """The usage error for a value outside an option's choices, in one line naming them; None when there is none.
+def _given(command: Command, argv: Sequence[str]) -> Iterator[tuple[Option, str | None]]:
+    """Each valued option of `command` in `argv` with its value, read as typer reads them (None: no value).
 
-    The command line is read as typer reads it (`--format yaml`, `--format=yaml`, `-f yaml`, `-fyaml`; `--` ends
-    the options); with help or the version asked for, typer answers and nothing is said here.
+    `--format yaml`, `--format=yaml`, `-f yaml`, `-fyaml`; an option's value is never read as an option of its
+    own (`--output --format`: a file named `--format`); `--` ends the options. Nothing when help or the version
+    is asked for: typer answers those first, whatever else is wrong.
     """
     if not argv or argv[0] != command.name:
-        return None
+        return
     rest = list(argv[1:])
     rest = rest[: rest.index("--")] if "--" in rest else rest
     if any(arg in _ANSWERED_FIRST for arg in rest):
-        return None
+        return
     args = iter(rest)
     for arg in args:
         name, eq, inline = arg.partition("=")
         if len(arg) > 2 and arg[0] == "-" and arg[1] != "-":
             name, eq, inline = arg[:2], "=", arg[2:]  # a short option with its value attached, `=` included
         option = next((o for o in command.options if name in o.flags and o.value != "switch"), None)
-        if option is None:
-            continue
-        value = inline if eq else next(args, None)
+        if option is not None:
+            yield option, inline if eq else next(args, None)
+
+
+def invalid_choice(command: Command, argv: Sequence[str]) -> str | None:
+    """The usage error for a value outside an option's choices, in one line naming them; None when there is none.
+
+    The command line is read as typer reads it (`_given`); with help or the version asked for, typer answers and
+    nothing is said here.
+    """
+    for option, value in _given(command, argv):
         if option.choices is None or value is None:
             continue
         allowed = [str(member.value) for member in option.choices]
         if value not in allowed:
             return "invalid value for %s: %r (choose from %s)" % (option.flags[0], value, ", ".join(allowed))
     return None
+
+
+def chosen(command: Command, argv: Sequence[str], name: str) -> str | None:
+    """The last value `argv` gives the option `name` (as typer keeps it), read before any other error is reported.
+
+    `check --format nagios` must answer a usage error as a plugin does (UNKNOWN, exit 3) whichever error it is,
+    so the format is known before typer, or anything else, judges the rest of the line.
+    """
+    found = None
+    for option, value in _given(command, argv):
+        if option.name == name and value is not None:
+            found = value
+    return found

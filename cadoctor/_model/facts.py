@@ -47,6 +47,8 @@ class Bundle:
         hash_links: `<hash>.<n>` entries of a directory; `hash_mismatches` of them name the wrong hash.
         unlinked: Single-certificate files of a directory that no hash link reaches (what `openssl rehash` would
             link; multi-certificate bundles in a directory are never looked up by hash and are not counted).
+        expires: The earliest end of validity, in Unix time, among the certificates OpenSSL loads from it that are
+            valid now (None: none is, or it was not read); not in the JSON (`Report.roots_expire` uses it).
 
     """
 
@@ -78,6 +80,8 @@ class Bundle:
     unlinked: int = 0
     exposures: tuple[Exposure, ...] = ()
     parsed: bool = True  # False in a light inventory: file facts and hash-link names only, no certificate read
+    # the earliest end of validity (Unix time) of the certificates OpenSSL loads from it that are valid now
+    expires: int | None = field(default=None, metadata=INTERNAL, compare=False)
     identities: frozenset[str] = field(default=frozenset(), metadata=INTERNAL, compare=False)
     samples: tuple[bytes, ...] = field(default=(), metadata=INTERNAL, compare=False)
     subjects: Mapping[str, bytes] = field(default_factory=dict, metadata=INTERNAL, compare=False)  # DER, by identity

@@ -6,7 +6,7 @@ import enum
 from collections.abc import Mapping
 
 from cadoctor._model.document import INTERNAL
-from cadoctor._model.facts import Facts, Stack
+from cadoctor._model.facts import Bundle, Facts, Stack
 from cadoctor._model.hosts import UNREACHED_CODES, HostCheck
 from cadoctor._record import field, record
 
@@ -229,6 +229,39 @@ class Report:
         """`ok`, `warning` or `error`: the trust verdict, from the worst trust finding at warning level or above."""
         worst = max((f.severity.rank for f in self.trust_findings), default=-1)
         return "error" if worst >= 2 else "warning" if worst == 1 else "ok"
+
+    @property
+    def counts(self) -> tuple[tuple[str, int], ...]:
+        """Trust findings per severity, worst first (`error`, `warning`, `info`): what `status` is made of.
+
+        Every format counts with this: the human summary line, Prometheus' `cadoctor_findings`, the plugin's
+        perfdata. A host that gave no TLS answer is counted apart (`unreachable`).
+        """
+        severities = [f.severity.value for f in self.trust_findings]
+        return tuple((name, severities.count(name)) for name in ("error", "warning", "info"))
+
+    @property
+    def stores_in_use(self) -> tuple[Bundle, ...]:
+        """The CA files and folders the examined process trusts: its default context's, then each client's store."""
+        runtime = self.facts.runtime
+        paths = [runtime.cafile.path] if runtime.cafile is not None else []
+        paths += [source.path for source in runtime.capaths]
+        for client in self.clients:
+            paths += [client.trust.path, *client.trust.also]
+        found = (self.facts.bundle(path) for path in dict.fromkeys(path for path in paths if path))
+        return tuple(bundle for bundle in found if bundle is not None)
+
+    @property
+    def roots_expire(self) -> int | None:
+        """The earliest end of validity (Unix time) among the valid certificates of the stores in use.
+
+        None when it is not known: a store in use was not read in full (a light inventory), or none holds a
+        certificate valid now. Certificates already expired are not counted here (`bundle-expired-roots` is).
+        """
+        stores = self.stores_in_use
+        if any(not bundle.parsed for bundle in stores):
+            return None
+        return min((bundle.expires for bundle in stores if bundle.expires is not None), default=None)
 
     @property
     def unworked(self) -> tuple[str, ...]:

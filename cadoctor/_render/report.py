@@ -1,8 +1,7 @@
-"""Turn one report into JSON, shell exports or human text. Renderers format; they never compute."""
+"""Turn one report into JSON, shell exports or human text. Renderers format; they never compute (see formats.py)."""
 
 from __future__ import annotations
 
-import enum
 import json
 
 from cadoctor._model import SCHEMA_VERSION, Bundle, Fix, HostCheck, Report, plain
@@ -12,22 +11,9 @@ from cadoctor._version import __version__
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, NoReturn, TextIO
+    from typing import Any
 
     from rich.console import Console
-
-
-class Format(str, enum.Enum):
-    """Output formats of `cadoctor check`."""
-
-    HUMAN = "human"
-    JSON = "json"
-    ENV = "env"
-
-
-def _assert_never(value: NoReturn) -> NoReturn:
-    """Fail loudly if a format has no renderer."""
-    raise AssertionError("unhandled format: %r" % (value,))
 
 
 def to_document(report: Report) -> dict[str, Any]:
@@ -220,18 +206,12 @@ def _them(report: Report) -> str:
 
 def _summary_line(report: Report) -> str:
     """The last line: the verdict, the findings by severity and the fixes, for whoever reads only the tail."""
-    counts = ["%d %s%s" % (n, name, "s" if n > 1 and name != "info" else "") for name, n in _counts(report) if n]
+    counts = ["%d %s%s" % (n, name, "s" if n > 1 and name != "info" else "") for name, n in report.counts if n]
     verified = sum(1 for fix in report.fixes if fix.verified)
     fixes = "%s (%d verified)" % (counted(len(report.fixes), "fix", "fixes"), verified) if report.fixes else "no fixes"
     unreached = len(report.unreachable)
     hosts = "; %s unreachable" % counted(unreached, "host") if unreached else ""
     return "cadoctor: %s - %s%s; %s" % (_VERDICT[report.status][0], ", ".join(counts) or "no findings", hosts, fixes)
-
-
-def _counts(report: Report) -> list[tuple[str, int]]:
-    """Trust findings per severity, worst first (a host that gave no TLS answer is counted apart)."""
-    severities = [f.severity.value for f in report.trust_findings]
-    return [(name, severities.count(name)) for name in ("error", "warning", "info")]
 
 
 def _unreachable_line(report: Report) -> str | None:
@@ -349,18 +329,3 @@ def render_human(report: Report, console: Console) -> None:
         say("  " + _bundle_line(bundle))
     console.print()
     say(_summary_line(report), style="bold")
-
-
-def render(report: Report, fmt: Format, stream: TextIO) -> None:
-    """Write the report in the chosen format; only human output loads rich."""
-    if fmt is Format.HUMAN:
-        from rich.console import Console
-
-        # rich already turns colour off when the stream is not a terminal or NO_COLOR is set.
-        render_human(report, Console(file=stream, highlight=False, soft_wrap=True))
-    elif fmt is Format.JSON:
-        stream.write(render_json(report))
-    elif fmt is Format.ENV:
-        stream.write(render_env(report))
-    else:
-        _assert_never(fmt)

@@ -13,13 +13,15 @@ from helpers.openssl import ForeignOpenSSL
 from helpers.runs import run_cadoctor
 
 import cadoctor
-from cadoctor._render.report import Format, render, to_document
+from cadoctor._render.formats import Format, render
+from cadoctor._render.report import to_document
+from cadoctor._render.run import Run
 
 
 def _rendered(report: cadoctor.Report, fmt: Format) -> str:
     """What `render` writes for a report in one format."""
     stream = io.StringIO()
-    render(report, fmt, stream)
+    render(report, fmt, stream, Run(finished=1_800_000_000.0, seconds=0.5))
     return stream.getvalue()
 
 
@@ -30,7 +32,7 @@ def test_every_format_has_a_renderer(
     healthy = cadoctor.check(verify=False)
     monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "gone.pem"))
     broken = cadoctor.check()  # the compiled defaults serve: unsetting the variable is the verified fix
-    assert list(Format) == [Format.HUMAN, Format.JSON, Format.ENV]
+    assert list(Format) == [Format.HUMAN, Format.JSON, Format.ENV, Format.PROMETHEUS, Format.NAGIOS]
     verdicts = {"ok": "nothing at warning level or above", "error": "trust is broken or unsafe now"}
     for report, status in ((healthy, "ok"), (broken, "error")):
         assert report.status == status
@@ -39,6 +41,8 @@ def test_every_format_has_a_renderer(
         assert human[-1].startswith("cadoctor: %s - " % status.upper())
         assert json.loads(_rendered(report, Format.JSON)) == to_document(report)
     assert _rendered(healthy, Format.ENV) == ""
+    assert 'cadoctor_status{status="error"} 1\n' in _rendered(broken, Format.PROMETHEUS)
+    assert _rendered(healthy, Format.NAGIOS).startswith("CADOCTOR OK - ")  # the state the CLI decided: Run's 0
     assert _rendered(broken, Format.ENV) == "unset SSL_CERT_FILE\n"
 
 

@@ -100,13 +100,16 @@ def parse(der: bytes) -> _Parsed | None:
     )
 
 
+_UNKNOWN_END = datetime.datetime.max.replace(tzinfo=datetime.timezone.utc)  # an outline's: its validity is unknown
+
+
 def _outline(der: bytes) -> _Parsed:
     """What is known of a certificate OpenSSL loads and the DER reader does not fully read: its names and key.
 
     Its validity is unknown, so it counts as neither expired nor not yet valid.
     """
     lowest = datetime.datetime.min.replace(tzinfo=datetime.timezone.utc)
-    highest = datetime.datetime.max.replace(tzinfo=datetime.timezone.utc)
+    highest = _UNKNOWN_END
     try:
         parts = certificate_parts(der)
     except MalformedDER:
@@ -163,6 +166,7 @@ def _with_certificates(
         strict_violations=sum(c.strict_violation for c in read),
         nonpositive_serials=sum(c.nonpositive_serial for c in read),
         samples=tuple(c.der for c in current if c.self_issued)[:SAMPLE_ROOTS],
+        expires=min((int(c.not_after.timestamp()) for c in current if c.not_after != _UNKNOWN_END), default=None),
         identities=frozenset(c.identity for c in held),
         subjects={c.identity: c.subject for c in held},
         ders={c.identity: c.der for c in held},
