@@ -21,7 +21,7 @@ from helpers.runs import CHILD_TIMEOUT, run_cadoctor
 from cadoctor._redact import redacted, redacted_argv, redacted_document
 
 SECRET = "Hunter2Secret"  # noqa: S105 - what must never come out
-FORMATS = ("human", "json", "env")
+FORMATS = ("human", "json", "env", "prometheus", "nagios")
 
 
 def _outputs(args: list[str], env: dict[str, str], formats: tuple[str, ...] = FORMATS) -> str:
