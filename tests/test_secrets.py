@@ -151,3 +151,18 @@ def test_argv_and_documents() -> None:
         "environment": {"PGPASSWORD": "****", "HOME": "/root"},
         "settings": [{"key": "cert", "value": "/p"}],
     }
+
+
+def test_a_long_command_line_is_masked_before_it_is_cut() -> None:
+    """The subject line cuts a long command at 80 characters: a cut between a password and its `@` shows none of it."""
+    from helpers.records import facts, process_subject
+
+    from cadoctor._model import Report
+    from cadoctor._record import replace
+    from cadoctor._render.report import subject_line
+
+    url = "postgresql://app:%s@db.internal.test/prod" % SECRET
+    for padding in range(40, 80):  # every cut point across the URL
+        subject = replace(process_subject("/usr/bin/psql", "psql", "x" * padding, url), user="app")
+        line = subject_line(Report(facts=facts(subject=subject), findings=(), fixes=()))
+        assert SECRET[:4] not in line, line

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from cadoctor._model import Finding, Report, Severity
 from cadoctor._render.prometheus import host_label
+from cadoctor._render.report import subject_line
 from cadoctor._render.run import Run
 from cadoctor._render.terminal import counted, shown
 
@@ -81,19 +82,6 @@ def _perfdata(report: Report, run: Run) -> str:
     return " ".join(items)
 
 
-def _subject(report: Report) -> str:
-    """What was examined, in a few words: never a process's command line, which may carry a secret."""
-    runtime = report.facts.runtime
-    subject = report.facts.subject
-    python = "Python %s %s" % (runtime.python_version, runtime.executable)
-    if subject is None or subject.kind == "interpreter":
-        return python
-    if subject.kind == "root":
-        return "Image %s: %s" % (subject.root, python if subject.python else "no Python found")
-    program = python if subject.python else subject.executable or "?"
-    return "PID %d (user %s): %s" % (subject.pid or 0, subject.user, program)
-
-
 def _finding_line(finding: Finding) -> str:
     """One finding of the long output: its severity, code and summary."""
     return "%s %s: %s" % (finding.severity.value, finding.code, finding.summary)
@@ -101,7 +89,7 @@ def _finding_line(finding: Finding) -> str:
 
 def _long_output(report: Report) -> list[str]:
     """What was examined, every finding (worst first), each host without a TLS answer, and the fix to apply first."""
-    lines = [_subject(report)]
+    lines = [subject_line(report, command=False)]  # never a command line, which may carry a secret
     lines += [_finding_line(f) for f in sorted(report.trust_findings, key=lambda f: -f.severity.rank)]
     for host in report.unreachable:
         lines.append("no TLS answer from %s: %s" % (host_label(host), host.error or host.reason or host.code))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from cadoctor._model import SCHEMA_VERSION, Bundle, Fix, HostCheck, Report, plain
-from cadoctor._redact import redacted_document
+from cadoctor._redact import redacted_argv, redacted_document
 from cadoctor._render.terminal import columns, counted, folded_text, shown
 from cadoctor._version import __version__
 
@@ -139,8 +139,13 @@ def _host_line(host: HostCheck) -> str:
     return "%s%s: %s at %s (%s)" % (host.target, via, host.code, host.stage, host.reason or host.error)
 
 
-def _subject_line(report: Report) -> str:
-    """Who was examined: this Python, another interpreter, a process by PID, or an image's root."""
+def subject_line(report: Report, command: bool = True) -> str:
+    """Who was examined: this Python, another interpreter, a process by PID, or an image's root.
+
+    A process is named with its command line, its secrets masked before it is cut to 80 characters (a cut could
+    split a URL from the `@` that marks its userinfo); without `command` (a monitoring plugin's line, kept by
+    the monitoring system), by its program alone.
+    """
     runtime = report.facts.runtime
     subject = report.facts.subject
     python = "Python %s %s" % (runtime.python_version, runtime.executable)
@@ -149,11 +154,13 @@ def _subject_line(report: Report) -> str:
     within = " in root %s" % subject.root if subject.root else ""
     if subject.kind == "root":
         return "Image %s: %s" % (subject.root, python if subject.python else "no Python found")
-    command = " ".join(subject.command)
-    if len(command) > 80:
-        command = command[:77] + "..."
     program = python if subject.python else subject.executable or "?"
-    return "PID %d (%s, user %s)%s: %s" % (subject.pid or 0, command, subject.user, within, program)
+    if not command:
+        return "PID %d (user %s)%s: %s" % (subject.pid or 0, subject.user, within, program)
+    line = " ".join(redacted_argv(subject.command))
+    if len(line) > 80:
+        line = line[:77] + "..."
+    return "PID %d (%s, user %s)%s: %s" % (subject.pid or 0, line, subject.user, within, program)
 
 
 _STATE = {True: "verified", False: "did not work", None: "not tried"}
@@ -250,7 +257,7 @@ def render_human(report: Report, console: Console) -> None:
         say(line, hang=hang)
     library = report.facts.ssl_library
     where = " from %s (OPENSSLDIR %s)" % (library.path, library.openssldir) if library else ""
-    say("%s; %s%s" % (_subject_line(report), runtime.openssl_version or "no ssl", where))
+    say("%s; %s%s" % (subject_line(report), runtime.openssl_version or "no ssl", where))
     if runtime.ssl_available:
         sources = ["CA file %s [%s]" % (runtime.cafile.path, runtime.cafile.source)] if runtime.cafile else []
         sources += ["CA dir %s [%s]" % (c.path, c.source) for c in runtime.capaths]
