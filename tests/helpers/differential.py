@@ -54,7 +54,8 @@ def _openssl_time(text: str) -> tuple[int, ...]:
 
 
 def openssl_reading(der: bytes, folder: str) -> Reading:
-    """What the loaded libcrypto reads (None: it rejects the certificate)."""
+    """What the loaded libcrypto reads (None: it rejects the certificate, or `_ssl` cannot show its fields: it
+    decodes some extensions too, and fails on a URI that is not ASCII)."""
     if not openssl_accepts(der):
         return None
     import _ssl
@@ -92,7 +93,7 @@ def cryptography_reading(der: bytes) -> Reading:
                 cert.not_valid_after_utc.timetuple()[:6],
                 cert.serial_number,
             )
-        except (ValueError, x509.InvalidVersion):
+        except (ValueError, TypeError, x509.InvalidVersion):  # TypeError: a BIT STRING value in a name
             return None
 
 

@@ -87,7 +87,16 @@ def real_elf_files() -> list[str]:
     with open("/proc/self/maps", encoding="utf-8", errors="replace") as handle:
         found += sorted({line.split(None, 5)[5].strip() for line in handle if line.count(" ") >= 5 and "/" in line})
     found += glob.glob("/usr/bin/[a-c]*")[:16]
-    return [p for p in dict.fromkeys(found) if os.path.isfile(p) and Path(p).open("rb").read(4) == b"\x7fELF"]
+    return [p for p in dict.fromkeys(found) if os.path.isfile(p) and _head(p) == b"\x7fELF"]
+
+
+def _head(path: str) -> bytes:
+    """The first four bytes of a file (none when it cannot be read)."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(4)
+    except OSError:
+        return b""
 
 
 def _elf_seeds() -> list[bytes]:

@@ -328,37 +328,47 @@ def _bit_string(der: bytes, field: tuple[int, int, int, int]) -> None:
         raise MalformedDER("bad BIT STRING")
 
 
+def _ca(value: bytes) -> bool:
+    """Whether a basicConstraints value says CA (False when it does not read: OpenSSL then trusts it as no CA)."""
+    try:
+        tag, start, end = read_tlv(value, 0)
+        inner = children(value, start, end)
+        return (
+            tag == 0x30
+            and end == len(value)
+            and bool(inner)
+            and inner[0][0] == 0x01
+            and _boolean(value[inner[0][2] : inner[0][3]])
+        )
+    except MalformedDER:
+        return False
+
+
 def _extensions(der: bytes, start: int, end: int) -> tuple[bool, bool, bool, bool]:
-    """Check the extensions; whether basicConstraints says CA and is critical, and SKI and key usage are there."""
+    """Check the extensions' outline; whether basicConstraints says CA and is critical, and SKI and key usage are there.
+
+    An extension's value is not taken apart here, as OpenSSL loads a certificate whatever its values hold (a
+    damaged or repeated one marks it invalid for verification, not unloadable).
+    """
     tag, list_start, list_end = read_tlv(der, start, end)
     if tag != 0x30 or list_end != end:
         raise MalformedDER("bad extensions")
     ca = critical = has_ski = has_key_usage = False
-    seen = set()
     for ext_tag, _, ext_start, ext_end in children(der, list_start, list_end):
         parts = children(der, ext_start, ext_end)
         if ext_tag != 0x30 or len(parts) not in (2, 3) or parts[0][0] != 0x06 or parts[-1][0] != 0x04:
             raise MalformedDER("bad extension")
-        oid = der[parts[0][2] : parts[0][3]]
-        _oid(oid)
-        if oid in seen:
-            raise MalformedDER("an extension twice")
-        seen.add(oid)
-        marked = len(parts) == 3 and parts[1][0] == 0x01 and _boolean(der[parts[1][2] : parts[1][3]])
         if len(parts) == 3 and parts[1][0] != 0x01:
             raise MalformedDER("bad extension")
+        oid = der[parts[0][2] : parts[0][3]]
+        _oid(oid)
+        marked = len(parts) == 3 and _boolean(der[parts[1][2] : parts[1][3]])
         if oid == _SKI:
             has_ski = True
         elif oid == _KEY_USAGE:
             has_key_usage = True
         elif oid == _BASIC_CONSTRAINTS:
-            critical = marked
-            value = der[parts[-1][2] : parts[-1][3]]
-            seq_tag, seq_start, seq_end = read_tlv(value, 0)
-            inner = children(value, seq_start, seq_end)
-            if seq_tag != 0x30 or seq_end != len(value):
-                raise MalformedDER("bad basicConstraints")
-            ca = bool(inner) and inner[0][0] == 0x01 and _boolean(value[inner[0][2] : inner[0][3]])
+            critical, ca = marked, _ca(der[parts[-1][2] : parts[-1][3]])
     return ca, critical, has_ski, has_key_usage
 
 
