@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import ctypes
 import os
+import random
 import ssl
 import tempfile
 import time
 import warnings
+from collections import Counter
 from functools import lru_cache
 from typing import Any, Optional
 
@@ -129,3 +131,29 @@ def readings(der: bytes) -> tuple[Reading, Reading, Reading]:
     """cadoctor's, cryptography's and the libcrypto's readings of one certificate."""
     with tempfile.TemporaryDirectory() as folder:
         return cadoctor_reading(der), cryptography_reading(der), openssl_reading(der, folder)
+
+
+def differential(count: int, seed: int) -> Counter[str]:
+    """Mutate real roots `count` times and read each three ways: every outcome counted, and AssertionError at the
+    first disagreement that matters (cadoctor accepts what OpenSSL refuses, or reads other fields than OpenSSL or
+    cryptography; or rejects what both load)."""
+    from helpers.fuzzing import mutate, real_certificates
+
+    ders = real_certificates()
+    rnd = random.Random(seed)  # noqa: S311 - a sample replayed by its seed
+    outcomes: Counter[str] = Counter()
+    with tempfile.TemporaryDirectory() as folder:
+        for _ in range(count):
+            der = mutate(rnd.choice(ders), rnd, [])
+            ours, theirs, loads = cadoctor_reading(der), cryptography_reading(der), openssl_accepts(der)
+            signs = ["-" if x is None else "+" for x in (ours, theirs, loads or None)]
+            outcomes["%s cadoctor, %s cryptography, %s OpenSSL" % tuple(signs)] += 1
+            if ours is not None:
+                assert loads, "cadoctor accepts what OpenSSL refuses: %s" % der.hex()
+                fields = openssl_reading(der, folder)
+                assert fields is None or ours == fields, "OpenSSL reads other fields: %s" % der.hex()
+                assert theirs is None or ours == theirs, "cryptography reads other fields: %s" % der.hex()
+                outcomes["OpenSSL's fields compared"] += fields is not None
+            else:
+                assert not (loads and theirs is not None), "OpenSSL and cryptography load it: %s" % der.hex()
+    return outcomes

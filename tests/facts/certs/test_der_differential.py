@@ -10,13 +10,10 @@ whose certificate it rejects goes to OpenSSL's own reading.
 
 from __future__ import annotations
 
-import random
 import tempfile
-from collections import Counter
 
-import pytest
-from helpers.differential import cadoctor_reading, cryptography_reading, openssl_accepts, openssl_reading
-from helpers.fuzzing import mutate, real_certificates
+from helpers.differential import cadoctor_reading, cryptography_reading, differential, openssl_reading
+from helpers.fuzzing import real_certificates
 
 SAMPLE = 4000  # mutations in CI: a few seconds
 
@@ -30,30 +27,6 @@ def test_all_three_readers_agree_on_every_real_root() -> None:
             ours = cadoctor_reading(der)
             assert ours is not None
             assert ours == cryptography_reading(der) == openssl_reading(der, folder)
-
-
-def differential(count: int, seed: int) -> Counter[str]:
-    """Mutate real roots `count` times; each outcome counted, every disagreement that matters asserted."""
-    ders = real_certificates()
-    rnd = random.Random(seed)  # noqa: S311 - a sample replayed by its seed
-    outcomes: Counter[str] = Counter()
-    with tempfile.TemporaryDirectory() as folder:
-        for _ in range(count):
-            der = mutate(rnd.choice(ders), rnd, [])
-            ours, theirs, loads = cadoctor_reading(der), cryptography_reading(der), openssl_accepts(der)
-            outcomes[
-                "%s cadoctor, %s cryptography, %s OpenSSL"
-                % tuple("+-"[x is None] for x in (ours, theirs, loads or None))
-            ] += 1
-            if ours is not None:
-                assert loads, der.hex()  # what cadoctor accepts, OpenSSL loads
-                fields = openssl_reading(der, folder)
-                assert fields is None or ours == fields, der.hex()
-                outcomes["OpenSSL's fields compared"] += fields is not None
-                assert theirs is None or ours == theirs, der.hex()
-            elif loads and theirs is not None:
-                pytest.fail("OpenSSL and cryptography load what cadoctor rejects: %s" % der.hex())
-    return outcomes
 
 
 def test_mutated_roots_read_alike_or_cadoctor_defers_to_openssl() -> None:
