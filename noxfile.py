@@ -1,4 +1,4 @@
-"""Sessions: tests, lint, typecheck, docs, bench. `nox -s tests` is the README's test command."""
+"""Sessions: tests, lint, typecheck, docs, bench, fuzz. `nox -s tests` is the README's test command."""
 
 from __future__ import annotations
 
@@ -92,3 +92,14 @@ def bench(session: nox.Session) -> None:
     """Performance figures against baselines measured in the same run."""
     session.install(".", *BENCH_CLIENTS, "cryptography>=42")  # the host figures make their chain with tests/helpers/pki
     session.run("python", "benchmarks/bench.py", *session.posargs)
+
+
+@nox.session
+def fuzz(session: nox.Session) -> None:
+    """The fuzzing campaign (fuzz/campaign.py): each reader of foreign bytes, coverage-guided by atheris where its
+    wheels serve this Python (3.9 to 3.13 here; else cadoctor's own mutator), the DER differential on a million
+    mutations, and cadoctor run from outside on damaged bundles, ELF files and messages. About twenty minutes;
+    `nox -s fuzz -- readers 30` runs one part, shorter. Never in CI."""
+    session.install(".", *TEST_DEPS)
+    session.run("python", "-m", "pip", "install", "--only-binary=:all:", "atheris", success_codes=[0, 1])
+    session.run("python", "fuzz/campaign.py", *(session.posargs or ["all"]))

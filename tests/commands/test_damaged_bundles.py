@@ -152,3 +152,70 @@ def test_a_der_root_appended_to_the_system_bundle(corporate: Any) -> None:
     assert host["code"] == "host-unknown-ca"
     [holder] = [h for h in host["holders"] if h["path"] == "/etc/ssl/certs/ca-certificates.crt"]
     assert (holder["verifies"], holder["dropped"]) == (False, True)
+
+
+def _damaged(der: bytes, how: str) -> bytes:
+    """A certificate's DER damaged as a campaign found it breaking the DER reader (issue 27)."""
+    if how == "empty-extension":  # basicConstraints' SEQUENCE given length 0: once an IndexError
+        at = der.index(b"\x06\x03\x55\x1d\x13") - 2
+        return der[:at] + b"\x30\x00" + der[at + 2 :]
+    if how == "attribute-without-value":  # the CN attribute cut to its OID: once a ValueError (tuple unpacking)
+        at = der.index(b"\x06\x03\x55\x04\x03") - 2
+        size = der[at + 1]
+        return der[:at] + b"\x30\x05" + der[at + 2 : at + 7] + b"\x04" + bytes([size - 6]) + der[at + 8 + 1 :]
+    if how == "undecodable-name":  # the CN's UTF8String made invalid UTF-8: once a UnicodeDecodeError
+        at = der.index(b"\x06\x03\x55\x04\x03") + 5
+        return der[: at + 2] + b"\xff" + der[at + 3 :]
+    return der[: len(der) // 2]  # cut short
+
+
+DAMAGES = ("empty-extension", "attribute-without-value", "undecodable-name", "truncated")
+
+
+@pytest.fixture(params=DAMAGES)
+def damaged_bundle(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Path, int]:
+    """The system bundle with one certificate whose base64 decodes to malformed DER, well-formed PEM around it."""
+    ca = make_ca(tmp_path / "ca", "cadoctor Damaged Root")
+    der = x509.load_pem_x509_certificate(ca.bundle.read_bytes()).public_bytes(serialization.Encoding.DER)
+    system = Path(system_bundle_or_skip()).read_bytes()
+    bundle = tmp_path / "damaged-bundle.pem"
+    bundle.write_bytes(system + ssl.DER_cert_to_PEM_cert(_damaged(der, request.param)).encode())
+    return bundle, system.count(b"-----BEGIN CERTIFICATE-----") + 1
+
+
+def test_inspect_counts_a_certificate_with_malformed_der_and_goes_on(damaged_bundle: tuple[Path, int]) -> None:
+    """`inspect` of a bundle whose one certificate is malformed DER inside good PEM: valid JSON, no traceback,
+    every block counted, and the bad one among the certificates OpenSSL does not load."""
+    from helpers.runs import run_cadoctor, validate
+
+    bundle, marked = damaged_bundle
+    result = run_cadoctor(["inspect", "--format", "json", str(bundle)], clean_env())
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.returncode in (0, 1), result.stderr
+    document = json.loads(result.stdout)
+    validate(document, "inspect-v1.json")
+    (item,) = document["files"]
+    found = item["bundle"]
+    assert (item["kind"], found["marked"]) == ("bundle", marked)
+    loads = _loads(bundle)
+    assert found["certificates"] == (loads if isinstance(loads, int) else 0)  # what OpenSSL loads of it
+    assert found["unparseable"] >= 1
+    assert found["problems"]
+
+
+def test_check_with_a_malformed_certificate_in_ssl_cert_file_reports_the_file(
+    damaged_bundle: tuple[Path, int],
+) -> None:
+    """SSL_CERT_FILE names a bundle with one malformed certificate: the check runs (no exit 3), and its finding
+    about that file counts the certificates as OpenSSL loads them."""
+    from helpers.runs import validate
+
+    bundle, marked = damaged_bundle
+    status, report = check_json(clean_env(SSL_CERT_FILE=str(bundle)), "--no-verify")
+    validate(report, "report-v1.json")
+    assert status in (0, 1), report  # never 3: the probe runs
+    [finding] = [f for f in report["findings"] if f["code"] == "bundle-unparseable"]
+    assert finding["evidence"]["path"] == str(bundle)
+    loads = _loads(bundle)
+    assert finding["evidence"]["parsed"] == (loads if isinstance(loads, int) else 0)
+    assert str(marked) in finding["summary"]

@@ -9,7 +9,15 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-from cadoctor._facts.certs.der import MalformedDER, children, name_text, read_tlv, tbs_fields
+from cadoctor._facts.certs.der import (
+    Instant,
+    MalformedDER,
+    certificate_facts,
+    children,
+    name_text,
+    read_tlv,
+    tbs_fields,
+)
 from cadoctor._facts.certs.names import same_name
 from cadoctor._model import ChainCertificate
 
@@ -19,45 +27,43 @@ _CA_ISSUERS = b"\x2b\x06\x01\x05\x05\x07\x30\x02"  # 1.3.6.1.5.5.7.48.2
 _MAX_NAMES = 100  # a certificate's names kept for a report (some carry thousands)
 
 
-def _time(tag: int, content: bytes) -> str:
-    """ISO 8601 text of a UTCTime or GeneralizedTime (UTC, seconds)."""
-    text = content.decode("ascii")
-    if tag == 0x17:  # UTCTime: two-digit year, 1950-2049
-        year = int(text[:2])
-        text = str(1900 + year if year >= 50 else 2000 + year) + text[2:]
-    digits = text.rstrip("Z")
-    date = "%s-%s-%s" % (digits[:4], digits[4:6], digits[6:8])
-    return "%sT%s:%s:%s+00:00" % (date, digits[8:10], digits[10:12], digits[12:14])
+def _time(moment: Instant) -> str:
+    """ISO 8601 text of a certificate's time (UTC, seconds)."""
+    return "%04d-%02d-%02dT%02d:%02d:%02d+00:00" % moment
 
 
 def describe(der: bytes) -> ChainCertificate:
-    """Subject, issuer, validity and key identifiers of a certificate, read from its DER (stdlib only)."""
+    """Subject, issuer, validity and key identifiers of a certificate, read from its DER (raises MalformedDER).
+
+    A server sends these bytes: the whole outline is checked first (`certificate_facts`), and an extension
+    whose value does not read as its kind is left out, never an exception.
+    """
+    facts = certificate_facts(der)
     fields = tbs_fields(der)
-    issuer = der[fields[2][1] : fields[2][3]]
-    subject = der[fields[4][1] : fields[4][3]]
-    (before_tag, _, b_start, b_end), (after_tag, _, a_start, a_end) = children(der, fields[3][2], fields[3][3])[:2]
+    issuer, subject = facts.parts.issuer, facts.parts.subject
     keys: dict[str, str] = {}
     names: list[str] = []
     issuers: list[str] = []
     for oid, parts in _extensions(der, fields):
         value = der[parts[-1][2] : parts[-1][3]]
-        if oid == _SAN:
-            names += _general_names(value, {0x82, 0x87})
-        elif oid == _AIA:
-            issuers += _ca_issuers(value)
-        elif oid == _SKI:
-            _, k_start, k_end = read_tlv(value, 0)
-            keys["ski"] = value[k_start:k_end].hex(":")
-        elif oid == _AKI:
-            _, seq_start, seq_end = read_tlv(value, 0)
-            for inner_tag, _, k_start, k_end in children(value, seq_start, seq_end):
-                if inner_tag == 0x80:
-                    keys["aki"] = value[k_start:k_end].hex(":")
+        with contextlib.suppress(MalformedDER):  # an extension that does not read gives nothing
+            if oid == _SAN:
+                names += _general_names(value, {0x82, 0x87})
+            elif oid == _AIA:
+                issuers += _ca_issuers(value)
+            elif oid == _SKI:
+                _, k_start, k_end = read_tlv(value, 0)
+                keys["ski"] = value[k_start:k_end].hex(":")
+            elif oid == _AKI:
+                _, seq_start, seq_end = read_tlv(value, 0)
+                for inner_tag, _, k_start, k_end in children(value, seq_start, seq_end):
+                    if inner_tag == 0x80:
+                        keys["aki"] = value[k_start:k_end].hex(":")
     return ChainCertificate(
         subject=name_text(subject),
         issuer=name_text(issuer),
-        not_before=_time(before_tag, der[b_start:b_end]),
-        not_after=_time(after_tag, der[a_start:a_end]),
+        not_before=_time(facts.not_before),
+        not_after=_time(facts.not_after),
         subject_key_id=keys.get("ski"),
         authority_key_id=keys.get("aki"),
         self_issued=same_name(issuer, subject),

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from cadoctor._facts.certs.der import STRING_CODECS, MalformedDER, read_tlv, subject_of
+from cadoctor._facts.certs.der import MalformedDER, read_tlv, string_text, subject_of
 from cadoctor._facts.memo import table
 
 # ASN1_MASK_CANON: UTF8String, PrintableString, T61String, IA5String, VisibleString, UniversalString, BMPString.
 # NumericString (0x12) is not among them: it keeps its tag and bytes, so "123" there is not "123" elsewhere.
 _CANONICAL_TYPES = frozenset({0x0C, 0x13, 0x14, 0x16, 0x1A, 0x1C, 0x1E})
-_UTF8_STRING, _BMP_STRING = 0x0C, 0x1E
+_UTF8_STRING = 0x0C
 _SEQUENCE, _SET = 0x30, 0x31
 
 # The encodings a canonicalised value may have had in a certificate: a word of the canonical form shows in the
@@ -44,17 +44,6 @@ def _tlv(tag: int, content: bytes) -> bytes:
     return bytes([tag]) + _encode_length(len(content)) + content
 
 
-def _text(tag: int, content: bytes) -> str:
-    """A string value as the text OpenSSL converts it to (`ASN1_STRING_to_UTF8`), or MalformedDER where it fails."""
-    try:
-        text = content.decode(STRING_CODECS[tag])
-    except UnicodeDecodeError as exc:
-        raise MalformedDER("undecodable string") from exc
-    if tag == _BMP_STRING and any(ord(char) > 0xFFFF for char in text):
-        raise MalformedDER("a surrogate in a BMPString")  # UCS-2: OpenSSL takes no surrogate pair
-    return text
-
-
 def _canonical_text(raw: bytes) -> bytes:
     """Trim, fold inner white space to one space and lowercase ASCII, as `asn1_string_canon` does.
 
@@ -70,7 +59,7 @@ def _canonical_entry(entry: bytes) -> bytes:
     value_tag, value_start, value_end = read_tlv(entry, oid_end)
     value = entry[value_start:value_end]
     if value_tag in _CANONICAL_TYPES:
-        value_tag, value = _UTF8_STRING, _canonical_text(_text(value_tag, value).encode("utf-8"))
+        value_tag, value = _UTF8_STRING, _canonical_text(string_text(value_tag, value).encode("utf-8"))
     return _tlv(_SEQUENCE, entry[start:oid_end] + _tlv(value_tag, value))
 
 

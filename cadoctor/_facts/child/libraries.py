@@ -41,7 +41,7 @@ def parse_maps(text: str) -> List[Tuple[str, str, int, bool, str]]:
     seen: Dict[str, Tuple[str, str, int, bool, str]] = {}
     for line in text.splitlines():
         parts = line.split(None, 5) if "/" in line else ()
-        if len(parts) < 6 or not parts[5].startswith("/"):
+        if len(parts) < 6 or not parts[5].startswith("/") or not parts[4].isdigit() or len(parts[4]) > 20:
             continue
         path = parts[5]
         deleted = path.endswith(" (deleted)")

@@ -150,12 +150,23 @@ def _home(path: str) -> str | None:
                 text = handle.read(65536)
         except OSError:
             continue
-        for line in text.splitlines():
-            key, sep, value = line.partition("=")
-            if sep and key.strip().lower() == "home":
-                return value.strip()
-        return None
+        return venv_value(text, "home")
     return None
+
+
+def venv_value(text: str, key: str, *, last: bool = False) -> str | None:
+    """A key's value in a pyvenv.cfg, read line by line as CPython reads it (`key = value`, the key any case).
+
+    getpath takes the first `home`; site.py the last `include-system-site-packages` (`last`).
+    """
+    found = None
+    for line in text.splitlines():
+        name, sep, value = line.partition("=")
+        if sep and name.strip().lower() == key:
+            found = value.strip()
+            if not last:
+                break
+    return found
 
 
 def _installation(real: str, kind: str) -> tuple[str, tuple[int, int], str] | None:

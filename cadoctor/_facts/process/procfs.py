@@ -182,20 +182,36 @@ def _hidepid() -> str | None:
     return found
 
 
+def _number(field: bytes) -> int:
+    """A decimal field of a /proc file (bounded: a number the kernel writes has at most 20 digits)."""
+    if not 0 < len(field) <= 20 or not field.lstrip(b"-").isdigit():
+        raise ValueError("not a number")
+    return int(field)
+
+
 def _stat_fields(data: bytes) -> tuple[str, str, int, int, int]:
-    """Name, state, parent, flags and start time from /proc/PID/stat (the name may hold spaces and parens)."""
+    """Name, state, parent, flags and start time from /proc/PID/stat (the name may hold spaces and parens).
+
+    Raises ProcessError when the text is not what the kernel writes there.
+    """
     head, _, rest = data.rpartition(b")")
     fields = rest.split()
     name = head.partition(b"(")[2].decode("utf-8", "replace")
-    return name, fields[0].decode(), int(fields[1]), int(fields[6]), int(fields[19])
+    try:
+        return name, fields[0].decode("ascii"), _number(fields[1]), _number(fields[6]), _number(fields[19])
+    except (IndexError, ValueError):  # UnicodeDecodeError is a ValueError
+        raise ProcessError("its /proc stat does not read as the kernel writes it") from None
 
 
 def _uids(status: bytes) -> tuple[int, int]:
-    """The real and effective uid from /proc/PID/status."""
+    """The real and effective uid from /proc/PID/status (-1 each where it does not say)."""
     at = status.find(b"\nUid:")
     end = status.find(b"\n", at + 5)
     values = status[at + 5 : end if end >= 0 else None].split() if at >= 0 else []
-    return (int(values[0]), int(values[1])) if len(values) >= 2 else (-1, -1)
+    try:
+        return (_number(values[0]), _number(values[1])) if len(values) >= 2 else (-1, -1)
+    except ValueError:
+        return -1, -1
 
 
 def parse_maps(text: str) -> tuple[MappedFile, ...]:

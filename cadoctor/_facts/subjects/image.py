@@ -13,6 +13,7 @@ from cadoctor._facts.binary.openssl_build import describe_file, openssl_strings
 from cadoctor._facts.binary.stacks import never_tls, stacks_of
 from cadoctor._facts.child.libraries import LIBRARY_NAME, role_of
 from cadoctor._facts.fs.fileroot import FileRoot
+from cadoctor._facts.interpreters.proof import venv_value
 from cadoctor._facts.subjects.offline import python_hints, runtime_from_files, site_folders
 from cadoctor._facts.subjects.this_process import facts_of_runtime
 from cadoctor._model import Facts, LoadedLibrary, Stack, Subject
@@ -150,8 +151,8 @@ def _venv_of(root: FileRoot, python: str) -> tuple[str, bool] | None:
             text = handle.read(64 * 1024).decode("utf-8", "replace")
     except OSError:
         return None
-    system = re.search(r"(?im)^\s*include-system-site-packages\s*=\s*(\w+)", text)
-    return prefix, bool(system and system.group(1).lower() == "true")
+    system = venv_value(text, "include-system-site-packages", last=True)  # line by line: never a backtracking regex
+    return prefix, (system or "").lower() == "true"
 
 
 def python_on_path(root: FileRoot, path: str) -> str | None:

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 from cadoctor._errors import ProcessError
 from cadoctor._facts.binary.stacks import stacks_of
+from cadoctor._facts.interpreters.proof import venv_value
 from cadoctor._facts.process.copies import libraries_of, with_builds
 from cadoctor._facts.process.procfs import ProcessView, python_version
 from cadoctor._facts.subjects.offline import python_hints, runtime_from_files, site_folders
@@ -47,7 +48,7 @@ def _python_layout(view: ProcessView) -> tuple[str, str, str, bool, bool]:
             text = handle.read(65536)
     except OSError:
         text = ""
-    system_site = re.search(r"^include-system-site-packages[ \t]*=[ \t]*true", text, re.M | re.I) is not None
+    system_site = (venv_value(text, "include-system-site-packages", last=True) or "").lower() == "true"
     return executable, prefix, base_prefix, True, system_site
 
 
