@@ -226,6 +226,36 @@ def test_words_are_whole_words() -> None:
     assert [c.codes for c in go.causes] == [("host-not-yet-valid",)]
 
 
+@pytest.mark.parametrize(
+    ("message", "name", "code"),
+    [
+        ("TypeError: cafile, capath and cadata cannot be all omitted", "no-ca-source", "trust-store-empty"),
+        (
+            "curl: (60) Peer certificate cannot be authenticated with known CA certificates",
+            "peer-unverified",
+            "host-unknown-ca",
+        ),
+        (
+            "Error: Peer certificate cannot be authenticated with given CA certificates.",
+            "peer-unverified",
+            "host-unknown-ca",
+        ),
+        ("[60] SSL peer certificate or SSH remote key was not OK", "peer-unverified", "host-unknown-ca"),
+        ("SSL: :certify: ssl_handshake.erl:1523:Fatal error: unknown ca", "local-issuer", "host-unknown-ca"),
+        (
+            "SSLHandshakeException: current time: Sun Jan 01 2012, validation time: Mon Nov 05 2012",
+            "outside-validity",
+            "host-not-yet-valid",
+        ),
+    ],
+)
+def test_message_shapes_explain_used_to_miss(message: str, name: str, code: str) -> None:
+    """Python's no-CA-source TypeError, libcurl's code 60 in both wordings, Erlang's and Android's messages are read."""
+    first = explain(message).causes[0]
+    assert first.name == name
+    assert code in first.codes
+
+
 def test_corpus_is_large_enough() -> None:
     """At least 25 real-world messages, plus the ones this suite's handshakes raise."""
     assert len(LIBRARY_MESSAGES) >= 25

@@ -182,6 +182,16 @@ PATTERNS: tuple[Pattern, ...] = (
         ),
     ),
     pattern(
+        "no-ca-source",
+        r"\bcafile, capath and cadata cannot be all omitted\b",
+        ("trust-store-empty", "default-cafile-missing", "env-path-invalid"),
+        "a library called load_verify_locations() with no CA file, directory or data: it found no bundle to hand "
+        "Python's ssl (its own cacert.pem removed by a distribution's package, OpenSSL's default CA file absent "
+        "where only a directory exists, an unset variable read as None), so the context would trust nothing",
+        "what this interpreter trusts, its default CA file, and the CA variables the library reads",
+        host=False,
+    ),
+    pattern(
         "ca-file-unusable",
         r"\bx509 load cert crl file\b|\bx509 load cert file\b|\bssl ctx load verify locations\b|"
         r"\[x509\] pem lib\b|\[x509: no certificate or crl found\]|\bno certificate or crl found\b|"
@@ -256,7 +266,8 @@ PATTERNS: tuple[Pattern, ...] = (
         r"\bissued by an authority that is not trusted\b|\bcert e untrustedroot\b|\b0x800b0109\b|"
         r"\bterminated in a root certificate which is not trusted\b|\buntrustedroot\b|\bpartialchain\b|"
         r"\binvalid certificate chain\b|\bthe certificate was not trusted\b|\bbad cert,unknown ca\b|"
-        r"\bgenerated client alert: fatal - unknown ca\b|\bnet error -202\b",
+        r"\bgenerated client alert: fatal - unknown ca\b|\bnet error -202\b|\bfatal error: unknown ca\b|"
+        r"\btls alert, 'unknown ca'",
         ("host-unknown-ca", "host-incomplete-chain", "trust-store-empty"),
         "no trusted root was found for the server's chain: the root is missing from the store this process uses "
         "(a private or interception CA, certifi instead of the OS store, an empty store), or the server sent an "
@@ -315,6 +326,7 @@ PATTERNS: tuple[Pattern, ...] = (
         "a certificate is outside its validity period: expired, or not yet valid because this machine's clock is "
         "wrong (a device that has not synchronised its time)",
         "the chain's validity dates against this host's clock",
+        ordered=((r"\bcurrent time: ", r"\bvalidation time: "),),
     ),
     pattern(
         "not-yet-valid",
@@ -381,6 +393,17 @@ PATTERNS: tuple[Pattern, ...] = (
         "roots.pem, not the OS store (GRPC_DEFAULT_SSL_ROOTS_FILE_PATH names another bundle), so a private or "
         "interception CA is missing from it, its roots.pem is outdated, or the server sends an incomplete chain",
         "the server's chain and the roots the gRPC stack reads",
+    ),
+    pattern(
+        "peer-unverified",
+        r"\bpeer certificate cannot be authenticated with (given|known) ca certificates\b|"
+        r"\bssl peer certificate or ssh remote key was not ok\b",
+        ("host-unknown-ca", "trust-store-empty", "host-incomplete-chain", "host-intercepted"),
+        "libcurl's code 60 (CURLE_PEER_FAILED_VERIFICATION; CURLE_SSL_CACERT in libcurl before 7.62, also behind "
+        ".NET Core 1.x-2.0's HttpClient on Linux): the chain did not verify against the CA bundle libcurl was "
+        "given. No bundle at all (a libcurl on Windows or in an image without one), a bundle lacking the root (a "
+        "private or interception CA, a file pinned to one server's old chain), or an incomplete chain",
+        "the server's chain, and the CA bundle this libcurl reads (CURLOPT_CAINFO, curl.cainfo, CURL_CA_BUNDLE)",
     ),
     pattern(
         "verify-failed",
