@@ -198,14 +198,17 @@ def test_a_weak_certificate_being_loaded_is_a_local_problem() -> None:
 
 
 def test_interception_comes_first_when_the_message_shows_it() -> None:
-    """A named interception product, or an untrusted root behind a proxy, puts host-intercepted first."""
+    """A named interception product, or a proxy named beside an unverified chain, puts host-intercepted first."""
     named = explain(
         'x509: certificate signed by unknown authority (... candidate authority certificate "Zscaler Root CA")'
     )
-    proxied = explain("ProxyError: self signed certificate in certificate chain")
+    proxied = explain("ProxyError: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed (_ssl.c:1006)")
     plain = explain("x509: certificate signed by unknown authority")
     assert named.causes[0].codes[0] == proxied.causes[0].codes[0] == "host-intercepted"
+    assert proxied.causes[0].clue is not None
+    assert proxied.causes[0].clue.matched == "ProxyError"
     assert plain.causes[0].codes[0] == "trust-store-empty"  # Go's own order: most often an image without a bundle
+    assert plain.causes[0].clue is None
 
 
 def test_the_python_org_framework_is_read_as_its_known_issue() -> None:

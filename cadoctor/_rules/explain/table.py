@@ -58,11 +58,6 @@ CONTEXTS: tuple[Context, ...] = (
         r"\brequests ca bundle\b|\bssl cert file\b|\bsslrootcert\b",
     ),
     context(
-        "proxy",
-        r"\bproxy\b|\bproxies\b|\bproxyerror\b|\bintercepted\b|\bintercepting\b|\binterception\b|"
-        r"\binspection\b|\bmitm\b|\bfirewall\b|\bvpn\b",
-    ),
-    context(
         "framework",
         r"/library/frameworks/python\.framework|\binstall certificates\.command\b|/applications/python 3\.",
     ),
@@ -91,15 +86,6 @@ PATTERNS: tuple[Pattern, ...] = (
         "the message names a TLS-intercepting proxy or security product: it re-signs every connection with its own "
         "root, which the OS store may hold but this client's own store (certifi, a bundled or container store) lacks",
         "the chain's root, and which stores hold it: the OS store versus the one this client reads",
-    ),
-    pattern(
-        "interception-proxy",
-        _UNTRUSTED,
-        ("host-intercepted", "host-unknown-ca"),
-        "the chain ends at a root this client does not trust and a proxy is in the way: most likely it intercepts "
-        "TLS and re-signs connections with a corporate root that this client's store lacks",
-        "the chain's root, and which stores hold it: the OS store versus the one this client reads",
-        when="proxy",
     ),
     pattern(
         "macos-framework",
