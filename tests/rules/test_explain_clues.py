@@ -7,6 +7,8 @@ from, with the causes their threads settled on, are the corpus entries tests/rul
 from __future__ import annotations
 
 import inspect
+import json
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +16,9 @@ from cadoctor._rules.explain import clues, dates
 from cadoctor._rules.explain.dates import readings
 from cadoctor._rules.explain.phrases import FOLD
 from cadoctor._rules.explain.reading import Cause, explain
+from cadoctor._rules.explain.table import PATTERNS
+
+CORPUS = json.loads((Path(__file__).parent / "data" / "explain_corpus.json").read_text(encoding="utf-8"))
 
 GNUTLS = (
     "fatal: unable to access 'https://git.example.test/r.git/': server certificate verification failed. "
@@ -188,3 +193,15 @@ def test_a_clue_reranks_only_the_families_it_names() -> None:
     """An empty store does not explain an expired certificate: `CAfile: none` leaves `certificate has expired` alone."""
     first = _first("CAfile: none CRLfile: none\ncurl: (60) SSL certificate problem: certificate has expired")
     assert (first.codes[0], _clue(first)) == ("host-expired", None)
+
+
+def test_every_clue_cites_the_corpus_threads_it_decides() -> None:
+    """Each row cites threads of explain's corpus whose paste it decides, settled on its code; its families exist."""
+    names = {pattern.name for pattern in PATTERNS}
+    corpus = {entry["source"]: entry for entry in CORPUS}
+    for clue in clues.CLUES:
+        assert clue.sources, clue.name
+        for source in clue.sources:
+            assert (corpus[source]["clue"], corpus[source]["settled"]) == (clue.name, clue.promotes), source
+        assert set(clue.reranks) <= names, clue.name
+        assert clue.source or clue.finder, clue.name
