@@ -134,6 +134,18 @@ def test_lets_encrypt_expired_between_dst_and_its_cross_signs_expiry_is_a_stale_
     assert _first(text).codes[0] == code
 
 
+def test_an_old_client_on_lets_encrypts_chain_needs_no_date() -> None:
+    """wget 1.1x, OpenSSL 1.0.x or CentOS 6/7 reporting Let's Encrypt's chain expired: the old root, date or not."""
+    text = (
+        "GNU Wget 1.14 built on linux-gnu.\n"
+        "ERROR: cannot verify example.test's certificate, issued by '/C=US/O=Let's Encrypt/CN=R3':\n"
+        "  Issued certificate has expired."
+    )
+    first = _first(text)
+    assert (first.codes[0], _clue(first)) == ("bundle-expired-roots", "stale-root")
+    assert _first(text.replace("GNU Wget 1.14", "GNU Wget 1.21")).codes[0] == "host-expired"
+
+
 def test_go_never_blames_the_old_root() -> None:
     """Go's `is after` names the certificate it found expired; Go builds a valid path past an expired root."""
     text = "2022-05-02 10:00:00 Let's Encrypt: x509: certificate has expired or is not yet valid: current time "
@@ -161,6 +173,16 @@ def test_a_proxy_in_the_paste_is_interception_unless_the_paste_denies_it() -> No
         assert _clue(_first(denial + error)) is None
 
 
+def test_the_reporters_words_are_clues_too() -> None:
+    """A wrong clock said in words, a JVM's proxy setting, a php.ini: each decides like the text that shows it."""
+    clock = _first("the board's date is wrong\n" + GNUTLS)
+    assert (clock.codes[0], _clue(clock)) == ("host-not-yet-valid", "clock-behind")
+    java = _first("java -Dhttps.proxyHost=10.0.0.1 -jar app.jar\nPKIX path building failed")
+    assert (java.codes[0], _clue(java)) == ("host-intercepted", "interception")
+    php = _first("I set openssl.cafile in php.ini\nSSL certificate problem: unable to get local issuer certificate")
+    assert (php.codes[0], _clue(php)) == ("trust-store-empty", "php-curl-without-bundle")
+
+
 def test_the_windows_clue_needs_an_openssl_client_that_ignores_the_windows_store() -> None:
     """A Windows path is a clue for PHP's cURL or libcurl, not for node, which fails there behind proxies."""
     php = _first(r"C:\xampp\htdocs\index.php: cURL error 60: SSL certificate problem: unable to get local issuer")
@@ -179,6 +201,9 @@ def test_an_image_without_ca_certificates_is_an_empty_store() -> None:
     assert _clue(_first("FROM scratch\nx509: certificate signed by unknown authority")) == "image-without-roots"
     for other in ("Error response from daemon: docker run", "docker run -it --rm gcr.io/distroless/base:debug"):
         assert _clue(_first(other + rustls)) is None
+    curl = "FROM debian:bookworm-slim\nRUN curl -sSL https://example.test/x\ncurl: (77) error setting certificate "
+    first = _first(curl + "file: /etc/ssl/certs/ca-certificates.crt")
+    assert (first.codes[0], _clue(first)) == ("trust-store-empty", "image-without-roots")
 
 
 def test_the_first_clue_row_decides_when_several_show() -> None:

@@ -82,7 +82,7 @@ _PROXY = (
     r"\bproxy\b|\bproxies\b|\bproxyerror\b|\bintercepted\b|\bintercepting\b|\binterception\b|\binspection\b|"
     r"\bintrospection\b|\bmitm\b|\bman in the middle\b|\bman-in-the-middle\b|\bfirewall\b|\bvpn\b|\bcorporate\b|"
     r"\bcompany's proxy\b|\bcompany network\b|\bcompany wide proxy\b|\boffice network\b|\bfaked certificates\b|"
-    r"\brewrite all the certs\b|\brewrites the ssl certificates\b|\bre-sign\b|\bre-signs\b"
+    r"\brewrite all the certs\b|\brewrites the ssl certificates\b|\bre-sign\b|\bre-signs\b|\bproxyhost\b"
 )
 
 CLUES: tuple[Clue, ...] = (
@@ -100,8 +100,9 @@ CLUES: tuple[Clue, ...] = (
             "https://github.com/jetkvm/kvm/issues/538",
         ),
         source=r"\bdate is wrong\b|\bdate is incorrect\b|\bdate is set incorrectly\b|\bdate was wrong\b|"
-        r"\btime is wrong\b|\bclock is wrong\b|\bclock is off\b|\bclock is behind\b|\bclock was wrong\b|"
-        r"\bwrong date\b|\bwrong clock\b|\bwrong system time\b",
+        r"\btime is wrong\b|\btime was wrong\b|\bclock is wrong\b|\bclock is off\b|\bclock is behind\b|"
+        r"\bclock was wrong\b|\bclock is out of sync\b|\btime is out of sync\b|\bwrong date\b|\bwrong time\b|"
+        r"\bwrong clock\b|\bwrong system time\b|\bincorrect date\b|\bincorrect time\b",
         finder="clock",
     ),
     Clue(
@@ -109,8 +110,9 @@ CLUES: tuple[Clue, ...] = (
         "bundle-expired-roots",
         ("expired", "outside-validity", *_GENERIC),  # Go never chooses an expired root over a valid path
         "the certificate that expired is a root in this client's own store (named next to the error, or Let's "
-        "Encrypt's DST Root CA X3 between its expiry on 2021-09-30 and its cross-sign's on 2024-09-30): an old "
-        "client or bundle chooses the expired root; refresh the store (remove the expired root), not the server",
+        "Encrypt's DST Root CA X3 between its expiry on 2021-09-30 and its cross-sign's on 2024-09-30, or with an "
+        "old client: wget 1.1x, OpenSSL 1.0.x, CentOS 6 or 7): the client or its bundle chooses the expired root; "
+        "refresh the store (remove the expired root), not the server",
         (
             "https://github.com/pypa/manylinux/issues/1203",
             "https://github.com/hestiacp/hestiacp/issues/2164",
@@ -192,12 +194,12 @@ CLUES: tuple[Clue, ...] = (
             "https://github.com/onekb/ChatGPT/issues/5",
             "https://github.com/Jeroen-G/laravel-packager/issues/35",
         ),
-        source=r"\bguzzlehttp\b|\bcurl error 60\b|\bcurlfactory\.php\b|\bcurl\.cainfo\b",
+        source=r"\bguzzlehttp\b|\bcurl error 60\b|\bcurlfactory\.php\b|\bcurl\.cainfo\b|\bphp\.ini\b",
     ),
     Clue(
         "image-without-roots",
         "trust-store-empty",
-        _UNTRUSTED,
+        (*_UNTRUSTED, "no-ca-bundle"),  # curl's 77: the compiled-in bundle is absent from the image
         "the program runs in a container image built without CA certificates (scratch, busybox, a base image "
         "without the ca-certificates package): install them or copy the bundle into the image",
         (
@@ -207,7 +209,9 @@ CLUES: tuple[Clue, ...] = (
             "https://github.com/oven-sh/bun/pull/33136",
         ),
         source=r"\bfrom scratch\b|\bscratch image\b|\busing .scratch\b|\bfrom busybox\b|\bfrom alpine\b|"
-        r"\bdocker run\b|\brun apt-get\b|\bcertificates are missing\b|\bno ca certificates\b",
+        r"\bfrom debian\b|\bfrom ubuntu\b|\bdocker run\b|\brun apt-get\b|\brun curl\b|\brun wget\b|"
+        r"\brun git clone\b|\bcertificates are missing\b|\bno ca certificates\b|\bno ca-certificates\b|"
+        r"\bwithout ca-certificates\b|\bca-certificates is not installed\b|\bca-certificates not installed\b",
         unless=r"\berror response from daemon\b|\bdocker pull\b|\bunable to find image\b|\bpulling repository\b|"
         r"\bgcr\.io/distroless\b",
     ),
@@ -220,6 +224,9 @@ _EXPIRED = re.compile(r"certificate has expired|cert has expired|\bexpired at\b|
 _ROOT_NAME = re.compile(r"\broot ca\b|\bca root\b|\broot x\d\b|\broot r\d\b|\broot certificate\b")
 _LEAF_EXPIRED = re.compile(r"\berror 10 at 0 depth\b|\bdepth=0\b[^\n]{0,200}\n[^\n]{0,40}\bnum=10\b")
 _LETS_ENCRYPT = re.compile(r"\blet's encrypt\b|\bcn ?= ?r3\b|\bdst root ca x3\b|\bisrg root x1\b")
+# Clients that build Let's Encrypt's long chain to DST Root CA X3 while they hold it: before the root expired they
+# verified, so an expiry they report on that chain is the root's.
+_OLD_CLIENT = re.compile(r"\bwget 1\.1[0-9]\b|\bopenssl[ /]1\.0\.\d|\bcentos (linux )?release [67]\b|\bcentos [67]\b")
 
 
 def _dates(text: Text) -> list[Reading]:
@@ -268,7 +275,8 @@ def _stale_root(text: Text) -> tuple[int, int] | None:
     for reading in _dates(text):
         if reading.kind == "clock" and DST_ROOT_EXPIRED <= reading.day < DST_CROSS_SIGN_EXPIRED:
             return chain.start(), chain.end()
-    return None
+    old = _OLD_CLIENT.search(folded)
+    return (old.start(), old.end()) if old is not None else None
 
 
 FINDERS = {"clock": _clock, "stale-root": _stale_root}
