@@ -191,6 +191,8 @@ def test_the_windows_clue_needs_an_openssl_client_that_ignores_the_windows_store
         'npm ERR! argv "C:\\\\Program Files\\\\nodejs"\nnpm ERR! self signed certificate in certificate chain'
     )
     assert (node.codes[0], _clue(node)) == ("host-intercepted", None)
+    gem = "I use Windows 10\nUnable to download data from https://rubygems.org/ - SSL_connect returned=1 errno=0 "
+    assert _clue(_first(gem + "state=error: certificate verify failed")) is None  # RubyGems' own roots decide
 
 
 def test_an_image_without_ca_certificates_is_an_empty_store() -> None:

@@ -181,8 +181,11 @@ CLUES: tuple[Clue, ...] = (
             "https://github.com/springlobby/springlobby/issues/862",
             "https://github.com/oneclick/rubyinstaller/issues/324",
         ),
-        source=r"\bc:\\|\bd:\\|\bc:/ruby|\bon windows\b|\bwindows only\b|\bxampp\b|\bwamp\b|\bwamp64\b",
+        source=r"\bc:\\|\bd:\\|\bc:/ruby|\bon windows\b|\bwindows only\b|\bwindows 7\b|\bwindows 8\b|\bwindows 10\b|"
+        r"\bwindows 11\b|\bxampp\b|\bwamp\b|\bwamp64\b",
         also=r"\bcurl error\b|\bcurlexception\b|\blibcurl\b|\bguzzlehttp\b|\bcurl\.cainfo\b|\bssl connect returned=",
+        # RubyGems checks rubygems.org against the certificates it bundles: a failure there is a root they lack.
+        unless=r"\brubygems\.org\b",
     ),
     Clue(
         "php-curl-without-bundle",
