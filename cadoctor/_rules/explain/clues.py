@@ -15,7 +15,6 @@ around the few places an expired certificate or a date is shown.
 from __future__ import annotations
 
 import datetime
-import itertools
 import re
 
 from cadoctor._record import record
@@ -223,9 +222,10 @@ CLUES: tuple[Clue, ...] = (
 
 # -- computed finders -------------------------------------------------------------------------------------------
 
-_EXPIRED = re.compile(r"certificate has expired|cert has expired|\bexpired at\b|\bnum=10\b|\berror 10 at\b")
+_EXPIRED = re.compile(r"(?:certificate|cert) has expired|\bexpired at\b|\bnum=10\b|\berror 10 at\b")
 _ROOT_NAME = re.compile(r"\broot ca\b|\bca root\b|\broot x\d\b|\broot r\d\b|\broot certificate\b")
 _LEAF_EXPIRED = re.compile(r"\berror 10 at 0 depth\b|\bdepth=0\b[^\n]{0,200}\n[^\n]{0,40}\bnum=10\b")
+_ANCHORS = ("expired", "num=10", "error 10 at")  # every match of _EXPIRED holds one of them
 _LETS_ENCRYPT = re.compile(r"\blet's encrypt\b|\bcn ?= ?r3\b|\bdst root ca x3\b|\bisrg root x1\b")
 # Clients that build Let's Encrypt's long chain to DST Root CA X3 while they hold it: before the root expired they
 # verified, so an expiry they report on that chain is the root's.
@@ -256,14 +256,32 @@ _NEAR = 400  # characters around an expired error where the certificate it names
 _SHOWN_EXPIRIES = 64  # expired errors looked at: a paste shows its error near the top, a long log repeats it
 
 
+def _expiries(folded: str) -> list[re.Match[str]]:
+    """The first expired errors of the text, in order: found by their fixed words, then matched where they are."""
+    found: list[re.Match[str]] = []
+    for anchor in _ANCHORS:
+        at = folded.find(anchor)
+        while at != -1 and len(found) < 3 * _SHOWN_EXPIRIES:
+            match = _EXPIRED.search(folded, max(0, at - len("certificate has ")), at + len(anchor) + 3)
+            if match is not None and match.start() <= at < match.end():
+                found.append(match)
+            at = folded.find(anchor, at + 1)
+    found.sort(key=lambda match: match.start())
+    return found[:_SHOWN_EXPIRIES]
+
+
 def _stale_root(text: Text) -> tuple[int, int] | None:
     """An expired root named on the error's line or the one before it, or Let's Encrypt's chain while DST expired."""
     folded = text.folded
     if not {b"expired", b"10"} & text.words:  # no certificate said to be expired
         return None
-    if _LEAF_EXPIRED.search(folded):  # the certificate that expired is the server's own
+    expiries = _expiries(folded)
+    if not expiries:
         return None
-    for expired in itertools.islice(_EXPIRED.finditer(folded), _SHOWN_EXPIRIES):
+    leaf = folded.find("depth=0") != -1 or folded.find("error 10 at 0 depth") != -1
+    if leaf and _LEAF_EXPIRED.search(folded):  # the certificate that expired is the server's own
+        return None
+    for expired in expiries:
         window = max(0, expired.start() - _NEAR)
         line = folded.rfind("\n", window, expired.start())  # the end of the line above, if it is near
         above = folded.rfind("\n", window, line) + 1 if line != -1 else window
@@ -272,8 +290,10 @@ def _stale_root(text: Text) -> tuple[int, int] | None:
         root = _ROOT_NAME.search(folded, above, expired.end() + _NEAR if end == -1 else end)
         if root is not None:
             return root.start(), expired.end()
+    if not {b"encrypt", b"r3", b"x3", b"x1"} & text.words:
+        return None
     chain = _LETS_ENCRYPT.search(folded)
-    if chain is None or _EXPIRED.search(folded) is None:
+    if chain is None:
         return None
     for reading in _dates(text):
         if reading.kind == "clock" and DST_ROOT_EXPIRED <= reading.day < DST_CROSS_SIGN_EXPIRED:
