@@ -162,6 +162,9 @@ def test_no_ca_file_and_no_ca_directory_is_an_empty_store() -> None:
         assert (first.codes[0], _clue(first)) == ("trust-store-empty", "no-ca-file")
     directory = openssl.replace("CApath: none", "CApath: /etc/ssl/certs")
     assert _clue(_first(directory)) != "no-ca-file"
+    python = "DefaultVerifyPaths(cafile=None, capath=None, openssl_cafile='/usr/local/ssl/cert.pem')\n"
+    first = _first(python + "SSLError: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed (_ssl.c:1129)")
+    assert (first.codes[0], _clue(first)) == ("trust-store-empty", "no-ca-file")
 
 
 def test_a_proxy_in_the_paste_is_interception_unless_the_paste_denies_it() -> None:
@@ -171,6 +174,8 @@ def test_a_proxy_in_the_paste_is_interception_unless_the_paste_denies_it() -> No
     assert (behind.codes[0], _clue(behind)) == ("host-intercepted", "interception")
     for denial in ("I know issues say `I'm behind a corporate firewall` but I'm not.", "There is not VPN enabled."):
         assert _clue(_first(denial + error)) is None
+    curl = _first("Note that curl works properly when checking the URL." + error)  # the OS store's client works
+    assert (curl.codes[0], _clue(curl)) == ("host-intercepted", "interception")
 
 
 def test_the_reporters_words_are_clues_too() -> None:

@@ -81,7 +81,9 @@ _PROXY = (
     r"\bproxy\b|\bproxies\b|\bproxyerror\b|\bintercepted\b|\bintercepting\b|\binterception\b|\binspection\b|"
     r"\bintrospection\b|\bmitm\b|\bman in the middle\b|\bman-in-the-middle\b|\bfirewall\b|\bvpn\b|\bcorporate\b|"
     r"\bcompany's proxy\b|\bcompany network\b|\bcompany wide proxy\b|\boffice network\b|\bfaked certificates\b|"
-    r"\brewrite all the certs\b|\brewrites the ssl certificates\b|\bre-sign\b|\bre-signs\b|\bproxyhost\b"
+    r"\brewrite all the certs\b|\brewrites the ssl certificates\b|\bre-sign\b|\bre-signs\b|\bproxyhost\b|"
+    # The OS store's own clients work where this one, with its own roots, fails: the root is a local addition.
+    r"\bcurl works\b|\bcurl can work properly\b|\bcurl work fine\b|\bworks with curl\b|\bwget works\b"
 )
 
 CLUES: tuple[Clue, ...] = (
@@ -125,22 +127,25 @@ CLUES: tuple[Clue, ...] = (
         "no-ca-file",
         "trust-store-empty",
         _UNTRUSTED,
-        "the client says it was given no CA file and no CA directory: it trusts nothing (an image or chroot without "
-        "ca-certificates, a libcurl built without a default bundle)",
+        "the client says it was given no CA file and no CA directory (or Python's default verify paths are both "
+        "None): it trusts nothing (an image or chroot without ca-certificates, a libcurl or OpenSSL built without a "
+        "default bundle)",
         (
             "https://github.com/vapor/toolbox/issues/404",
             "https://github.com/jenkinsci/docker-ssh-agent/issues/265",
             "https://github.com/gantasmo/theDAW/pull/92",
             "https://github.com/coolsnowwolf/lede/issues/7974",
         ),
-        source=r"\bcafile: none crlfile: none\b|\bcafile: none\s{1,12}capath: none\b",
+        source=r"\bcafile: none crlfile: none\b|\bcafile: none\s{1,12}capath: none\b|"
+        r"\bdefaultverifypaths\(cafile=none, capath=none\b",  # ssl.get_default_verify_paths(): neither exists
     ),
     Clue(
         "interception",
         "host-intercepted",
         (*_UNTRUSTED, "self-signed-leaf", "incomplete-chain", "revocation-unchecked"),
-        "the paste says a proxy, firewall or corporate network is in the way: most likely it intercepts TLS and "
-        "re-signs connections with a root the OS store may hold but this client's store lacks",
+        "the paste says a proxy, firewall or corporate network is in the way, or that curl (the OS store) works "
+        "where this client fails: most likely it intercepts TLS and re-signs connections with a root the OS store "
+        "may hold but this client's own store (certifi, webpki-roots, a JDK's cacerts, an image's bundle) lacks",
         (
             "https://github.com/nbafrank/uvr/issues/201",
             "https://github.com/r-lib/rig/issues/295",
