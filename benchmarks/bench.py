@@ -265,13 +265,30 @@ def explain_figures(py: str) -> tuple[str, float, float, float, float]:
     """
     import re
 
+    from cadoctor._rules.explain.clues import CLUES
     from cadoctor._rules.explain.reading import explain
     from cadoctor._rules.explain.table import PATTERNS
 
     families = {
         p.name: re.findall(r"[a-z][a-z _'=:-]{3,}", p.source + " ".join(a + b for a, b in p.ordered)) for p in PATTERNS
     }
+    # A clue is looked for only beside an error it reranks: each clue's phrases with an undetailed failure.
+    families.update(
+        {
+            "clue " + c.name: [*re.findall(r"[a-z][a-z _'=:-]{3,}", c.source + c.also), "certificate verify failed"]
+            for c in CLUES
+        }
+    )
     families["hosts"] = ["host='a", "host: a", "connect to a", "cannot connect to host a", 'get "https://a']
+    families["clue dates"] = [  # what the clue finders read: dates in every form, expired roots, Let's Encrypt
+        "--2021-10-06 08:26:19--",
+        "Sat Jan  1 00:47:51 UTC 2000",
+        "1-Feb-2017::10:25:07",
+        "notAfter=Apr  9 14:23:00 2021 GMT",
+        "CN = DST Root CA X3 certificate has expired",
+        "issued by '/C=US/O=Let's Encrypt/CN=R3': Issued certificate has expired.",
+        "server certificate verification failed. CAfile: x CRLfile: none",
+    ]
     worst = ("", 0.0, "")
     for name, phrases in families.items():
         for separator in (" ", "\n"):

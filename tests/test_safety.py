@@ -24,6 +24,8 @@ from helpers.runs import check_json, exit_for, run_cadoctor
 from cadoctor._facts.interpreters.proof import NotProven, prove_python
 from cadoctor._fixes.bundles import trustworthy
 from cadoctor._model import Bundle
+from cadoctor._rules.explain.clues import CLUES
+from cadoctor._rules.explain.phrases import phrases
 from cadoctor._rules.explain.reading import explain, find_host
 from cadoctor._rules.explain.table import CONTEXTS, PATTERNS
 from cadoctor._text import printable
@@ -307,7 +309,25 @@ def _phrases(source: str) -> list[str]:
 
 FAMILIES = {p.name: [*_phrases(p.source), *(x for a, b in p.ordered for x in (a, b))] for p in PATTERNS}
 FAMILIES.update({"context " + c.name: [x for p in c.phrases for x in _phrases(p.source)] for c in CONTEXTS})
+FAMILIES.update(
+    {"clue " + c.name: [x for src in (c.source, c.also, c.unless) if src for x in _phrases(src)] for c in CLUES}
+)
 FAMILIES["hosts"] = ["host='a", "host: a", "connect to a", "cannot connect to host a", 'get "https://a', "https://a"]
+# What the clue finders read: dates in every form, expired certificates, root names, Let's Encrypt's chain.
+FAMILIES["clue dates"] = [
+    "--2021-10-06 08:26:19--",
+    "Sat Jan  1 00:47:51 UTC 2000",
+    "1-Feb-2017::10:25:07",
+    "current time 2021-01-17T01:12:42Z is before 2025-04-06T00:35:35Z",
+    "notAfter=Apr  9 14:23:00 2021 GMT",
+    "depth=0 CN = a",
+    "CN = DST Root CA X3 certificate has expired",
+    "verify error:num=10:certificate has expired",
+    "issued by '/C=US/O=Let's Encrypt/CN=R3': Issued certificate has expired.",
+    "jan 1 2000",
+    "2021-13-45 99:99",
+]
+CLUE_PHRASES = [p for c in CLUES for src in (c.source, c.also, c.unless) if src for p in phrases(src)]
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
@@ -323,7 +343,8 @@ def test_explain_takes_linear_time_on_adversarial_text(family: str) -> None:
 
 def test_every_phrase_names_a_word_of_the_folded_text() -> None:
     """Each phrase is lowercase without `_`, as the folded text is, and holds a whole word: absent ones are skipped."""
-    for phrase in [p for row in PATTERNS for p in row.phrases] + [p for row in CONTEXTS for p in row.phrases]:
+    table = [p for row in PATTERNS for p in row.phrases] + [p for row in CONTEXTS for p in row.phrases]
+    for phrase in table + CLUE_PHRASES:
         assert phrase.words, phrase.source
         assert phrase.source == phrase.source.lower(), phrase.source
         assert "_" not in phrase.source, phrase.source

@@ -37,6 +37,9 @@ def _document(explanation: Explanation, text: str) -> dict[str, Any]:
                 "cause": c.cause,
                 "check": c.check,
                 "command": c.command,
+                "clue": None
+                if c.clue is None
+                else {"name": c.clue.name, "matched": c.clue.matched, "reason": c.clue.reason},
             }
             for c in explanation.causes
         ],
@@ -62,6 +65,8 @@ def to_text(explanation: Explanation, width: int | None = None) -> str:
         lines.append("")
         lines.append(("%d. %s  [%s]" % (number, cause.cause, codes), len("%d. " % number)))
         lines.append(("   matched: %s" % cause.matched, len("matched: ")))
+        if cause.clue is not None:  # what around the error line put this code first
+            lines.append(("   because: %s (it shows `%s`)" % (cause.clue.reason, cause.clue.matched), len("because: ")))
         lines.append(("   check:   %s" % cause.check, len("check:   ")))
         lines.append(("   run:     %s" % cause.command, None))  # a command to paste: never folded
     return printable_lines(lines, width)

@@ -32,6 +32,23 @@ def test_cli_reads_stdin_and_prints_json() -> None:
     assert "matches no TLS or CA error" in unknown.stdout
 
 
+GIT_IN_AN_IMAGE = (
+    "Cloning template...\nfatal: unable to access 'https://github.com/vapor/template/': server certificate "
+    "verification failed. CAfile: none CRLfile: none"
+)
+
+
+def test_cli_says_which_clue_of_the_paste_put_a_cause_first() -> None:
+    """The clue around the error line is in the JSON (`clue`) and in the human text (`because:`), with what shows it."""
+    result = run_cadoctor(["explain", "--format", "json", "-"], child_env(), input=GIT_IN_AN_IMAGE)
+    (first, *_) = json.loads(result.stdout)["causes"]
+    assert (first["codes"][0], first["clue"]["name"]) == ("trust-store-empty", "no-ca-file")
+    assert first["clue"]["matched"] == "CAfile: none CRLfile: none"
+    human = run_cadoctor(["explain", "-"], child_env(), input=GIT_IN_AN_IMAGE)
+    assert "   because: the client says it was given no CA file" in human.stdout
+    assert "(it shows `CAfile: none CRLfile: none`)" in " ".join(human.stdout.split())
+
+
 def test_huge_input_is_bounded() -> None:
     """Megabytes of log on stdin are read only up to the limit, and answered quickly."""
     text = "noise " * 1_000_000 + "certificate has expired"

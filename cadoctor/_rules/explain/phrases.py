@@ -14,6 +14,10 @@ from collections.abc import Iterable
 
 from cadoctor._record import record
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from cadoctor._rules.explain.dates import Reading
+
 # Letters lowered and `_` read as a space, one character for one: offsets into the folded text are the same.
 FOLD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ_", "abcdefghijklmnopqrstuvwxyz ")
 
@@ -29,6 +33,7 @@ class Text:
         self.folded = sample.translate(FOLD)
         self.words = frozenset(self.folded.encode("utf-8", "surrogatepass").translate(_WORD_BYTES).split())
         self.seen: dict[str, tuple[int, int] | None] = {}
+        self.dates: list[Reading] | None = None  # the dates it shows (`dates.readings`), read once when asked
 
 
 def alternatives(source: str) -> list[str]:

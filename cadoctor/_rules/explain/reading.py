@@ -4,20 +4,36 @@ from __future__ import annotations
 
 import re
 
-from cadoctor._record import field, record
+from cadoctor._record import field, record, replace
+from cadoctor._rules.explain.clues import CLUES, shown
 from cadoctor._rules.explain.phrases import Text
 from cadoctor._rules.explain.table import CONTEXTS, PATTERNS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from cadoctor._rules.explain.clues import Clue
     from cadoctor._rules.explain.phrases import Pattern
 
 INPUT_LIMIT = 1 << 20  # characters of text examined: tracebacks are long, logs can be endless
 
 
 @record
+class Evidence:
+    """A clue the text shows around its error line, and why it reranks the cause's codes."""
+
+    name: str
+    matched: str
+    reason: str
+
+
+@record
 class Cause:
-    """A pattern that matched, with the text it matched and the command to run."""
+    """A pattern that matched, with the text it matched and the command to run.
+
+    Attributes:
+        clue: The clue of the text that put `codes[0]` first, when one did.
+
+    """
 
     name: str
     codes: tuple[str, ...]
@@ -25,6 +41,7 @@ class Cause:
     cause: str
     check: str
     command: str
+    clue: Evidence | None = None
 
 
 @record
@@ -135,6 +152,13 @@ class _Reading:
             return "client", self.sample[client[0] : client[1]]
         return None, None
 
+    def clue(self, clue: Clue) -> tuple[int, int] | None:
+        """Where the text shows a clue (`clues.CLUES`), or None; each clue is looked for at most once."""
+        key = "clue " + clue.name
+        if key not in self._seen:
+            self._seen[key] = shown(clue, self.text)
+        return self._seen[key]
+
     def applies(self, pattern: Pattern) -> bool:
         """Whether the text shows the context a reading needs, and not the one that rules it out."""
         if pattern.unless and self.shows(pattern.unless):
@@ -146,24 +170,57 @@ class _Reading:
         return self.shows(pattern.when) is not None
 
 
+def _shown(matched: str) -> str:
+    """The matched text, cut at MATCH_SHOWN characters."""
+    return matched if len(matched) <= MATCH_SHOWN else matched[:MATCH_SHOWN] + "..."
+
+
+# Rows that are clues themselves, kept first: a named interception product, a context the row requires (a
+# python.org framework path, a certificate being loaded, a CA file handed to the TLS library).
+_PINNED = frozenset(("interception-product",))
+_SIDES = ("", "server", "client", "side-unknown")
+
+
+def _ranked(found: list[tuple[Pattern, Cause]], reading: _Reading) -> tuple[Cause, ...]:
+    """The causes: pinned rows, then those a clue of the text decides (their codes led by the clue's), then the rest.
+
+    Within each group the table's order stands; among clued causes, the clue's row in `CLUES` decides.
+    """
+    keyed: list[tuple[int, int, int, Cause]] = []
+    for position, (pattern, cause) in enumerate(found):
+        if pattern.name in _PINNED or pattern.when not in _SIDES:
+            keyed.append((0, 0, position, cause))
+            continue
+        for priority, clue in enumerate(CLUES):
+            span = reading.clue(clue) if pattern.name in clue.reranks else None
+            if span is not None:
+                evidence = Evidence(clue.name, _shown(reading.sample[span[0] : span[1]]), clue.reason)
+                codes = (clue.promotes, *(code for code in cause.codes if code != clue.promotes))
+                keyed.append((1, priority, position, replace(cause, codes=codes, clue=evidence)))
+                break
+        else:
+            keyed.append((2, 0, position, cause))
+    return tuple(item[3] for item in sorted(keyed, key=lambda item: item[:3]))
+
+
 def explain(text: str) -> Explanation:
-    """Match the text against every known message family, most specific first."""
+    """Match the text against every known message family, then rank the causes by the clues around the error."""
     import shlex
 
     sample = text[:INPUT_LIMIT]
     host_folded = sample.translate(_HOST_FOLD)
     host = find_host(sample, host_folded)
     reading = _Reading(sample)
-    causes: list[Cause] = []
+    found: list[tuple[Pattern, Cause]] = []
     for pattern in PATTERNS:
         span = pattern.search(reading.text)
         if span is None or not reading.applies(pattern):
             continue
-        matched = sample[span[0] : span[1]]
         command = "cadoctor check"
         if pattern.host_command:
             command += " --host %s" % (shlex.quote(host) if host else "HOST[:PORT]")
-        shown = matched if len(matched) <= MATCH_SHOWN else matched[:MATCH_SHOWN] + "..."
-        causes.append(Cause(pattern.name, pattern.codes, shown, pattern.cause, pattern.check, command))
+        matched = _shown(sample[span[0] : span[1]])
+        found.append((pattern, Cause(pattern.name, pattern.codes, matched, pattern.cause, pattern.check, command)))
+    causes = _ranked(found, reading)
     side, evidence = reading.side() if causes else (None, None)
-    return Explanation(known=bool(causes), host=host, causes=tuple(causes), side=side, side_evidence=evidence)
+    return Explanation(known=bool(causes), host=host, causes=causes, side=side, side_evidence=evidence)
