@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 from collections.abc import Callable, Mapping
 
 from cadoctor._facts.child import jobs
@@ -16,7 +15,6 @@ from cadoctor._record import replace
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from subprocess import Popen
     from typing import Any
 
     from cadoctor._facts.interpreters.proof import ProvenPython
@@ -177,23 +175,13 @@ def _judge(
     return replace(fix, verified=ok, evidence="; ".join(parts), trials=trials)
 
 
-def _outcome(
-    child: Popen[bytes] | str,
-    payload: bytes,
-    timeout: float,
-    problem_of: Callable[[Any], str | None],
-    since: float | None = None,
+def _decoded(
+    result: tuple[int, bytes, bytes] | str, problem_of: Callable[[Any], str | None]
 ) -> tuple[dict[str, Any] | None, str | None]:
-    """A started trial's outcome, read with bounded time and output (counted from `since`), or why it gave none."""
-    from cadoctor._errors import InterpreterError
-    from cadoctor._facts.interpreters.run import finish
-
-    if isinstance(child, str):
-        return None, child
-    try:
-        status, out, err = finish(child, payload, timeout, TRIAL_OUTPUT_LIMIT, since)
-    except InterpreterError as exc:
-        return None, str(exc)
+    """A finished trial's outcome (its status and output, read within bounded time and size), or why it gave none."""
+    if isinstance(result, str):
+        return None, result
+    status, out, err = result
     try:
         outcome = json.loads(out.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
@@ -255,13 +243,13 @@ def _asks_libraries(fix: Fix, facts: Facts) -> bool:
     return bool(_stand_ins(fix, facts))
 
 
-def _stores_request(fix: Fix) -> dict[str, Any]:
-    """What the libraries' trial should ask without a host: each client's store and the roots it must hold."""
+def _stores_request(clients: list[str], fix: Fix) -> dict[str, Any]:
+    """What one child of the libraries' trial should ask without a host: each client's store, the roots it must hold."""
     import base64  # only when a fix is tried
 
     return {
         "job": jobs.CLIENT_TRIAL,
-        "clients": list(fix.clients),
+        "clients": clients,
         "samples": [base64.b64encode(der).decode("ascii") for der in fix.trial_samples],
     }
 
@@ -285,8 +273,8 @@ def _triable(fix: Fix, facts: Facts) -> bool:
     return fix.kind != "code" or bool(fix.cafile or fix.capath or fix.add_cafile)
 
 
-def _through_request(fix: Fix, facts: Facts, timeout: float) -> dict[str, Any]:
-    """What the request trial should do: inject, then one request to the host through each client's stand-in."""
+def _through_request(clients: list[str], fix: Fix, timeout: float) -> dict[str, Any]:
+    """What one child of the request trial should do: inject, then one request to the host through each stand-in."""
     host = fix.trial_host
     if host is None:
         raise ValueError("a request trial needs the fix's host")
@@ -295,9 +283,32 @@ def _through_request(fix: Fix, facts: Facts, timeout: float) -> dict[str, Any]:
         "host": host.host,
         "port": host.port,
         "timeout": timeout,
-        "clients": list(_stand_ins(fix, facts)),
+        "clients": clients,
         "inject": fix.inject,
     }
+
+
+def _library_requests(fix: Fix, facts: Facts, timeout: float, children: int) -> list[tuple[int, dict[str, Any], float]]:
+    """The children a trial through the libraries runs in: each with its cost, its request and its time limit.
+
+    With a host, each stand-in makes one request; without, each client's store is resolved. Clients that go
+    through the same library share a child; the others are spread over up to `children` children.
+    """
+    from cadoctor._facts.child.client_trial import ROUTES
+    from cadoctor._fixes.trial_parts import split
+
+    host = fix.trial_host is not None
+    asked = list(_stand_ins(fix, facts)) if host else list(fix.clients)
+    groups: dict[str, list[str]] = {}
+    for name in asked:
+        groups.setdefault(ROUTES.get(name, name), []).append(name)
+    parts = []
+    for weight, clients in split(groups, host, children):
+        if host:
+            parts.append((weight, _through_request(clients, fix, timeout), TRIAL_TIMEOUT + timeout * len(clients)))
+        else:
+            parts.append((weight, _stores_request(clients, fix), TRIAL_TIMEOUT))
+    return parts
 
 
 def _through_problem(answer: Any) -> str | None:
@@ -516,19 +527,22 @@ def _run(
     scratch: str,
     host_timeout: float,
 ) -> tuple[Fix, ...]:
-    """Start every trial, then read each answer within its limits (`scratch` holds files the trials read)."""
+    """Run every trial's children, as many at once as there are CPUs, then judge each fix by its answers.
+
+    `scratch` holds the files the trials read. The heaviest children start first; a trial through the client
+    libraries may take several children (one per library it asks), whose answers are joined before it is judged.
+    """
     from cadoctor._errors import InterpreterError
-    from cadoctor._facts.interpreters.run import spawn
+    from cadoctor._facts.interpreters.run import run_all, workers
+    from cadoctor._fixes.trial_parts import joined
 
     before = facts.runtime.context_loaded
     notes: dict[int, str] = {}  # what a trial changed besides the fix's own lines (a folder's hashed copy)
-    started: list[tuple[int, Popen[bytes] | str, bytes]] = []
-    for index in triable:  # all children start at once; each is then read within its own limits
+    unstarted: dict[int, str] = {}  # why a trial could not start
+    planned: list[tuple[int, int, bytes, dict[str, str], float]] = []  # cost, fix, payload, environment, limit
+    cwd = _working_directory(facts)
+    for index in triable:
         fix = fixes[index]
-        if _asks_libraries(fix, facts):
-            request = _through_request(fix, facts, host_timeout) if fix.trial_host else _stores_request(fix)
-        else:
-            request = _request(fix, facts, host_timeout)
         env = _child_env(base, joined_env(fix, scratch, index))
         if fix.edit is not None:
             env[fix.edit.variable] = edited_copy(fix.edit, scratch, index)
@@ -536,20 +550,31 @@ def _run(
             if fix.rehash is not None:
                 copy, notes[index] = rehashed_env(fix.rehash, facts, scratch, index)
                 env.update(copy)
-            child: Popen[bytes] | str = spawn(proven, [jobs.FOLDER], env=env, cwd=_working_directory(facts))
         except (InterpreterError, OSError) as exc:
-            child = str(exc)
-        started.append((index, child, json.dumps(request).encode()))
-    results = list(fixes)
-    began = time.monotonic()  # the children run side by side: each one's time counts from here, not from its read
-    for index, child, payload in started:
-        fix = fixes[index]
+            unstarted[index] = str(exc)
+            continue
         if _asks_libraries(fix, facts):
-            deadline = TRIAL_TIMEOUT + host_timeout * len(_stand_ins(fix, facts))
-            answer, problem = _outcome(child, payload, deadline, _through_problem, began)
+            for weight, request, limit in _library_requests(fix, facts, host_timeout, workers()):
+                planned.append((weight, index, json.dumps(request).encode(), env, limit))
+        else:
+            planned.append((1, index, json.dumps(_request(fix, facts, host_timeout)).encode(), env, TRIAL_TIMEOUT))
+    planned.sort(key=lambda item: -item[0])  # the heaviest first: the slowest child starts as early as it can
+    finished = run_all(
+        proven, [jobs.FOLDER], [(p, env, cwd, limit) for _, _, p, env, limit in planned], TRIAL_OUTPUT_LIMIT
+    )
+    answers: dict[int, list[tuple[dict[str, Any] | None, str | None]]] = {}
+    for (_, index, *_rest), result in zip(planned, finished):
+        check = _through_problem if _asks_libraries(fixes[index], facts) else _answer_problem
+        answers.setdefault(index, []).append(_decoded(result, check))
+    results = list(fixes)
+    for index in triable:
+        fix = fixes[index]
+        given = [(None, unstarted[index])] if index in unstarted else answers.get(index, [])
+        if _asks_libraries(fix, facts):
+            answer, problem = joined(given) if given else (None, "no child was started for it")
             results[index] = _judge_through(fix, facts, answer, problem, fresh)
         else:
-            outcome, problem = _outcome(child, payload, TRIAL_TIMEOUT, _answer_problem, began)
+            outcome, problem = given[0]
             results[index] = _judge(fix, outcome, problem, before, fresh, reproduction(fix, facts))
         if index in notes:
             results[index] = replace(results[index], evidence="%s: %s" % (notes[index], results[index].evidence))

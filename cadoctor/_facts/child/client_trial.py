@@ -306,24 +306,43 @@ def _resolved_store(name: str) -> Tuple[Optional[str], Any]:
         return _library("httplib2").CA_CERTS, None
     if name == "grpcio":
         variable = os.environ.get("GRPC_DEFAULT_SSL_ROOTS_FILE_PATH")
-        own = os.path.join(os.path.dirname(str(_library("grpc").__file__)), "_cython", "_credentials", "roots.pem")
+        own = os.path.join(_package_folder("grpc"), "_cython", "_credentials", "roots.pem")
         return (variable if variable and os.path.isfile(variable) else own), None  # C-core falls back the same way
     return None, None
 
 
+def _package_folder(name: str) -> str:
+    """Where the import system finds a package, found as `import` finds it, without running its `__init__`.
+
+    grpc's `__init__` loads its whole C core (about 50 ms); its bundled roots are found beside the file the
+    import system would run.
+    """
+    from importlib.util import find_spec
+
+    spec = find_spec(name)
+    if spec is None or not spec.origin:
+        raise ModuleNotFoundError("No module named %r" % name, name=name)
+    return os.path.dirname(spec.origin)
+
+
 def _stores(names: List[str], samples: List[bytes]) -> Dict[str, Any]:
-    """For each client, the store it resolves in this environment and how many of the sample roots it holds."""
+    """For each client, the store it resolves in this environment and how many of the sample roots it holds.
+
+    A CA file is loaded once however many clients resolve it: what OpenSSL holds from it is the same for each.
+    """
     import ssl
 
     results: Dict[str, Any] = {}
+    loaded: Dict[str, Any] = {}  # path -> the certificates OpenSSL loaded from it, or the error it raised
     for name in names:
         try:
             path, built = _resolved_store(name)
             if path and not os.path.isfile(path):  # a FIFO or a device is never opened: it could block
                 raise ValueError("%s is not a regular file" % path)
-            # the file the library would load, loaded the way it would: one it cannot load fails here too
-            context = built or ssl.create_default_context(cafile=path or ssl.get_default_verify_paths().cafile)
-            held = set(context.get_ca_certs(binary_form=True))
+            if built is not None:
+                held = set(built.get_ca_certs(binary_form=True))
+            else:  # the file the library would load, loaded the way it would: one it cannot load fails here too
+                held = _loaded(path or ssl.get_default_verify_paths().cafile, loaded)
             store = path or ("its SSLContext" if built is not None else "OpenSSL's default CA file")
             result = {"store": store, "trusted": sum(der in held for der in samples), "error": None}
         except Exception as exc:  # the client itself failed: that is the answer for it
@@ -331,6 +350,22 @@ def _stores(names: List[str], samples: List[bytes]) -> Dict[str, Any]:
         result["tried"] = len(samples)
         results[name] = result
     return results
+
+
+def _loaded(cafile: Optional[str], loaded: Dict[Any, Any]) -> Set[bytes]:
+    """The certificates a default context made with `cafile` holds, loaded once per file (raises what it raised)."""
+    import ssl
+
+    if cafile not in loaded:
+        try:
+            context = ssl.create_default_context(cafile=cafile)
+            loaded[cafile] = set(context.get_ca_certs(binary_form=True))
+        except Exception as exc:
+            loaded[cafile] = exc
+    held = loaded[cafile]
+    if isinstance(held, Exception):
+        raise held
+    return set(held)
 
 
 def _version(route: str) -> str:

@@ -12,10 +12,13 @@ from cadoctor._errors import InterpreterError
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import subprocess
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
     from typing import Any
 
     from cadoctor._facts.interpreters.proof import ProvenPython
+
+    # what one child is given: its payload on stdin, its environment, its working directory, its time limit
+    Job = tuple[bytes, Mapping[str, str] | None, str | None, float]
 
 PROBE_TIMEOUT = 30.0  # seconds for another interpreter to start and answer
 
@@ -148,6 +151,40 @@ def finish(
             if stream is not None:
                 stream.close()
     return status, out, err
+
+
+def workers() -> int:
+    """How many children may run at once: one per CPU this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def run_all(
+    python: ProvenPython, args: list[str], jobs: Sequence[Job], limit: int = OUTPUT_LIMIT
+) -> list[tuple[int, bytes, bytes] | str]:
+    """Run each job in a child of its own, at most `workers()` at once, started in the order given.
+
+    Each child gets its own payload, environment, working directory and time limit (from its start), as `finish`
+    gives them; the answer for each job is its exit status, stdout and stderr's tail, or why it gave none. No
+    child outlives this call: `finish` kills the one that overruns.
+    """
+
+    def one(job: Job) -> tuple[int, bytes, bytes] | str:
+        payload, env, cwd, timeout = job
+        try:
+            return finish(spawn(python, args, env=env, cwd=cwd), payload, timeout, limit)
+        except InterpreterError as exc:
+            return str(exc)
+
+    count = min(workers(), len(jobs))
+    if count <= 1:
+        return [one(job) for job in jobs]
+    from concurrent.futures import ThreadPoolExecutor  # the children run in parallel; each thread only waits
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(one, jobs))
 
 
 def handshake_in(
