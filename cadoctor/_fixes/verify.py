@@ -8,6 +8,15 @@ import sys
 from collections.abc import Callable, Mapping
 
 from cadoctor._facts.child import jobs
+from cadoctor._fixes.library_trials import (
+    DEFAULT_CONTEXT,
+    TRIAL_TIMEOUT,
+    asks_libraries,
+    joined,
+    library_requests,
+    stand_ins,
+    through_problem,
+)
 from cadoctor._fixes.rehash_trial import rehashed_env
 from cadoctor._fixes.settings import edited_copy
 from cadoctor._model import ClientTrial, Facts, Fix
@@ -19,9 +28,7 @@ if TYPE_CHECKING:
 
     from cadoctor._facts.interpreters.proof import ProvenPython
 
-
-TRIAL_TIMEOUT = 30.0
-_DEFAULT_CONTEXT = "urllib (stdlib)"  # the client that stands for Python's default context
+    Answer = tuple[dict[str, Any] | None, str | None]  # a child's decoded answer, or why it gave none
 
 
 TRIAL_OUTPUT_LIMIT = 1 << 20  # bytes accepted from a trial child: its outcome is a few kilobytes
@@ -193,67 +200,6 @@ def _decoded(
     return (None, problem) if problem else (outcome, None)
 
 
-def _default_context_clients(facts: Facts) -> set[str]:
-    """The clients that trust exactly Python's default context: no variable of their own, no injector, nothing added."""
-    from cadoctor._fixes.reach import rule_of
-    from cadoctor._rules.client_table import OPENSSL
-    from cadoctor._rules.clients import judge
-
-    names = {_DEFAULT_CONTEXT}
-    for client in judge(facts):
-        rule = rule_of(client, facts)
-        plain = rule is not None and rule.default == OPENSSL and not rule.first_only
-        if plain and client.trust.kind == OPENSSL and client.trust.source == "default" and not client.trust.also:
-            names.add(client.name)
-    return names
-
-
-def _stand_ins(fix: Fix, facts: Facts) -> dict[str, list[str]]:
-    """Each client a request to the fix's host is made through, with the clients its answer speaks for (itself first).
-
-    Clients that go through the same library (requests for azure-core and google-auth) or that trust exactly
-    Python's default context (urllib stands in for urllib3, aiohttp, tornado, ...) get one request between them:
-    the same call gives the same answer, and each library the child imports costs it up to half a second. A fix
-    for the default context alone, and one with no host, makes no request: empty.
-    """
-    if fix.trial_host is None or not fix.clients:
-        return {}
-    from cadoctor._facts.child.client_trial import ROUTES
-
-    default_context = _default_context_clients(facts)
-    if not fix.inject and default_context.issuperset((*fix.clients, *fix.guards)):
-        return {}  # the fix trial's handshake: it starts where the subject is (its OpenSSL) and checks public roots
-    groups: dict[str, list[str]] = {}
-    for name in dict.fromkeys((*fix.clients, *fix.guards)):
-        if name in default_context:
-            groups.setdefault("", []).append(name)
-        elif name in ROUTES:
-            groups.setdefault(ROUTES[name], []).append(name)
-    stand_ins = {}
-    for route, members in groups.items():
-        lead = _DEFAULT_CONTEXT if not route else next((m for m in members if m == route), members[0])
-        stand_ins[lead] = [lead, *(m for m in members if m != lead)]
-    return stand_ins
-
-
-def _asks_libraries(fix: Fix, facts: Facts) -> bool:
-    """Whether the fix is tried by its clients' libraries (a request to the host, or the store each resolves)."""
-    if fix.trial_host is None:
-        return bool(fix.clients)
-    return bool(_stand_ins(fix, facts))
-
-
-def _stores_request(clients: list[str], fix: Fix) -> dict[str, Any]:
-    """What one child of the libraries' trial should ask without a host: each client's store, the roots it must hold."""
-    import base64  # only when a fix is tried
-
-    return {
-        "job": jobs.CLIENT_TRIAL,
-        "clients": clients,
-        "samples": [base64.b64encode(der).decode("ascii") for der in fix.trial_samples],
-    }
-
-
 ELSEWHERE = (
     "not tried: a check with --host tries the fixes for its hosts and for the trust its default context used; "
     "without --host, this one too"
@@ -269,73 +215,8 @@ def _triable(fix: Fix, facts: Facts) -> bool:
     if fix.kind == "config":  # on an edited copy of the file, named by the variable the client reads it from
         return fix.edit is not None and fix.edit.triable and bool(fix.clients)
     if fix.kind == "code" and fix.inject:
-        return bool(_stand_ins(fix, facts))  # the trial injects first thing, as the fix says to
+        return bool(stand_ins(fix, facts))  # the trial injects first thing, as the fix says to
     return fix.kind != "code" or bool(fix.cafile or fix.capath or fix.add_cafile)
-
-
-def _through_request(clients: list[str], fix: Fix, timeout: float) -> dict[str, Any]:
-    """What one child of the request trial should do: inject, then one request to the host through each stand-in."""
-    host = fix.trial_host
-    if host is None:
-        raise ValueError("a request trial needs the fix's host")
-    return {
-        "job": jobs.CLIENT_TRIAL,
-        "host": host.host,
-        "port": host.port,
-        "timeout": timeout,
-        "clients": clients,
-        "inject": fix.inject,
-    }
-
-
-def _library_requests(fix: Fix, facts: Facts, timeout: float, children: int) -> list[tuple[int, dict[str, Any], float]]:
-    """The children a trial through the libraries runs in: each with its cost, its request and its time limit.
-
-    With a host, each stand-in makes one request; without, each client's store is resolved. Clients that go
-    through the same library share a child; the others are spread over up to `children` children.
-    """
-    from cadoctor._facts.child.client_trial import ROUTES
-    from cadoctor._fixes.trial_parts import split
-
-    host = fix.trial_host is not None
-    asked = list(_stand_ins(fix, facts)) if host else list(fix.clients)
-    groups: dict[str, list[str]] = {}
-    for name in asked:
-        groups.setdefault(ROUTES.get(name, name), []).append(name)
-    parts = []
-    for weight, clients in split(groups, host, children):
-        if host:
-            parts.append((weight, _through_request(clients, fix, timeout), TRIAL_TIMEOUT + timeout * len(clients)))
-        else:
-            parts.append((weight, _stores_request(clients, fix), TRIAL_TIMEOUT))
-    return parts
-
-
-def _through_problem(answer: Any) -> str | None:
-    """Why a request trial's answer is not one (a child's output is untrusted), or None when it is."""
-    if not jobs.is_answer(answer, jobs.CLIENT_TRIAL):
-        return "it answered, but not with the request trial's outcome"
-    if not isinstance(answer.get("error"), (str, type(None))) or not isinstance(answer.get("clients"), dict):
-        return "its answer is malformed"
-    stores = answer.get("stores", {})
-    for result in stores.values() if isinstance(stores, dict) else [None]:
-        if not (
-            isinstance(result, dict)
-            and type(result.get("trusted")) is int
-            and type(result.get("tried")) is int
-            and isinstance(result.get("store"), (str, type(None)))
-            and isinstance(result.get("error"), (str, type(None)))
-        ):
-            return "its answer has a malformed store result"
-    for result in answer["clients"].values():
-        if not (
-            isinstance(result, dict)
-            and any(result.get("ok") is value for value in (True, False, None))
-            and isinstance(result.get("detail"), str)
-            and isinstance(result.get("via"), str)
-        ):
-            return "its answer has a malformed client result"
-    return None
 
 
 def _verdict(trials: list[ClientTrial], kept: list[bool]) -> bool | None:
@@ -404,14 +285,14 @@ def _judge_through(fix: Fix, facts: Facts, answer: dict[str, Any] | None, proble
     results = answer["clients"]
     parts, kept, guarded = [], [], []
     trials: dict[str, ClientTrial] = {}
-    for name, members in _stand_ins(fix, facts).items():
+    for name, members in stand_ins(fix, facts).items():
         result = results.get(name) or {"ok": None, "detail": "no answer for it", "via": name}
         word = {True: "succeeded", False: "failed", None: "proved nothing"}[result["ok"]]
         line = "%s (through %s) %s: %s" % (name, result["via"], word, result["detail"])
         if len(members) > 1:
             line += " (and so %s, which %s the same)" % (
                 ", ".join(members[1:]),
-                "trust" if name == _DEFAULT_CONTEXT else "call",
+                "trust" if name == DEFAULT_CONTEXT else "call",
             )
         for member in members:
             if member in fix.clients:
@@ -445,12 +326,14 @@ def verify(
     environment: Mapping[str, str] | None = None,
     host_timeout: float = 10.0,
     focus: frozenset[str] | None = None,
+    cache: bool = True,
 ) -> tuple[Fix, ...]:
-    """Run every triable fix in its own child of a proven interpreter, all at once, and record what each showed.
+    """Run every triable fix in children of a proven interpreter, side by side, and record what each showed.
 
     `focus`: the finding codes a check asked about hosts needs answered; only their fixes (and those tried
     against a host) are tried. Another finding's trial may ask each of its client libraries in a fresh child,
-    which costs several times the check.
+    which costs several times the check. `cache`: a store trial (no host) may be answered by the answer an
+    earlier check kept, when nothing it followed from has changed (`_facts/interpreters/kept.py`), and keeps its own.
     """
     triable = [i for i, fix in enumerate(fixes) if _triable(fix, facts)]
     if focus is not None:
@@ -472,7 +355,7 @@ def verify(
     import tempfile  # only when a fix is tried: a healthy check never needs it
 
     with tempfile.TemporaryDirectory(prefix="cadoctor-trial-") as scratch:
-        return _run(fixes, facts, triable, proven, fresh, base, scratch, host_timeout)
+        return _run(fixes, facts, triable, proven, fresh, base, scratch, host_timeout, cache)
 
 
 def joined_env(fix: Fix, scratch: str, index: int) -> Mapping[str, str | None] | None:
@@ -526,20 +409,24 @@ def _run(
     base: dict[str, str],
     scratch: str,
     host_timeout: float,
+    cache: bool,
 ) -> tuple[Fix, ...]:
     """Run every trial's children, as many at once as there are CPUs, then judge each fix by its answers.
 
     `scratch` holds the files the trials read. The heaviest children start first; a trial through the client
     libraries may take several children (one per library it asks), whose answers are joined before it is judged.
+    A store trial's child whose answer was kept is not started (with `cache`); one that runs tells what its answer
+    follows from, and the answer is kept.
     """
-    from cadoctor._errors import InterpreterError
-    from cadoctor._facts.interpreters.run import run_all, workers
-    from cadoctor._fixes.trial_parts import joined
+    import time
 
-    before = facts.runtime.context_loaded
+    from cadoctor._errors import InterpreterError
+    from cadoctor._facts.interpreters import kept
+    from cadoctor._facts.interpreters.run import run_all, workers
+
     notes: dict[int, str] = {}  # what a trial changed besides the fix's own lines (a folder's hashed copy)
-    unstarted: dict[int, str] = {}  # why a trial could not start
-    planned: list[tuple[int, int, bytes, dict[str, str], float]] = []  # cost, fix, payload, environment, limit
+    answers: dict[int, list[Answer]] = {}
+    planned: list[tuple[int, int, bytes, dict[str, str], float, str | None]] = []  # cost, fix, payload, env, limit, key
     cwd = _working_directory(facts)
     for index in triable:
         fix = fixes[index]
@@ -551,34 +438,48 @@ def _run(
                 copy, notes[index] = rehashed_env(fix.rehash, facts, scratch, index)
                 env.update(copy)
         except (InterpreterError, OSError) as exc:
-            unstarted[index] = str(exc)
+            answers[index] = [(None, str(exc))]
             continue
-        if _asks_libraries(fix, facts):
-            for weight, request, limit in _library_requests(fix, facts, host_timeout, workers()):
-                planned.append((weight, index, json.dumps(request).encode(), env, limit))
-        else:
-            planned.append((1, index, json.dumps(_request(fix, facts, host_timeout)).encode(), env, TRIAL_TIMEOUT))
+        if not asks_libraries(fix, facts):
+            payload = json.dumps(_request(fix, facts, host_timeout)).encode()
+            planned.append((1, index, payload, env, TRIAL_TIMEOUT, None))
+            continue
+        for weight, request, limit in library_requests(fix, facts, host_timeout, workers()):
+            name = kept.key(proven, json.dumps(request).encode(), env, cwd) if cache and "host" not in request else None
+            known = kept.recall(name) if name is not None else None
+            if known is not None and through_problem(known) is None:
+                answers.setdefault(index, []).append((known, None))
+                continue
+            payload = json.dumps({**request, "depends": True} if name is not None else request).encode()
+            planned.append((weight, index, payload, env, limit, name))
     planned.sort(key=lambda item: -item[0])  # the heaviest first: the slowest child starts as early as it can
-    finished = run_all(
-        proven, [jobs.FOLDER], [(p, env, cwd, limit) for _, _, p, env, limit in planned], TRIAL_OUTPUT_LIMIT
-    )
-    answers: dict[int, list[tuple[dict[str, Any] | None, str | None]]] = {}
-    for (_, index, *_rest), result in zip(planned, finished):
-        check = _through_problem if _asks_libraries(fixes[index], facts) else _answer_problem
-        answers.setdefault(index, []).append(_decoded(result, check))
+    started = time.time()
+    finished = run_all(proven, [jobs.FOLDER], [(p[2], p[3], cwd, p[4]) for p in planned], TRIAL_OUTPUT_LIMIT)
+    for (_, index, _, _, _, name), result in zip(planned, finished):
+        answer = _decoded(result, through_problem if asks_libraries(fixes[index], facts) else _answer_problem)
+        answers.setdefault(index, []).append(answer)
+        if name is not None and answer[0] is not None:
+            kept.keep(name, answer[0], started)
+    return tuple(_judged(fixes, facts, answers, notes, fresh))
+
+
+def _judged(
+    fixes: tuple[Fix, ...], facts: Facts, answers: dict[int, list[Answer]], notes: dict[int, str], fresh: str
+) -> list[Fix]:
+    """Every fix judged by its children's answers (a fix not tried stays as it was)."""
     results = list(fixes)
-    for index in triable:
+    for index, given in answers.items():
         fix = fixes[index]
-        given = [(None, unstarted[index])] if index in unstarted else answers.get(index, [])
-        if _asks_libraries(fix, facts):
-            answer, problem = joined(given) if given else (None, "no child was started for it")
+        if asks_libraries(fix, facts):
+            answer, problem = joined(given)
             results[index] = _judge_through(fix, facts, answer, problem, fresh)
         else:
             outcome, problem = given[0]
+            before = facts.runtime.context_loaded
             results[index] = _judge(fix, outcome, problem, before, fresh, reproduction(fix, facts))
         if index in notes:
             results[index] = replace(results[index], evidence="%s: %s" % (notes[index], results[index].evidence))
-    return tuple(results)
+    return results
 
 
 def trial_obstacle(facts: Facts) -> str | None:

@@ -325,24 +325,29 @@ def _package_folder(name: str) -> str:
     return os.path.dirname(spec.origin)
 
 
-def _stores(names: List[str], samples: List[bytes]) -> Dict[str, Any]:
+def _stores(names: List[str], samples: List[bytes], taken: Optional[Callable[[Any], None]] = None) -> Dict[str, Any]:
     """For each client, the store it resolves in this environment and how many of the sample roots it holds.
 
     A CA file is loaded once however many clients resolve it: what OpenSSL holds from it is the same for each.
+    `taken` is told of each file before OpenSSL reads it.
     """
     import ssl
 
+    taken = taken or (lambda path: None)
     results: Dict[str, Any] = {}
     loaded: Dict[str, Any] = {}  # path -> the certificates OpenSSL loaded from it, or the error it raised
     for name in names:
         try:
             path, built = _resolved_store(name)
+            taken(path)
             if path and not os.path.isfile(path):  # a FIFO or a device is never opened: it could block
                 raise ValueError("%s is not a regular file" % path)
             if built is not None:
                 held = set(built.get_ca_certs(binary_form=True))
             else:  # the file the library would load, loaded the way it would: one it cannot load fails here too
-                held = _loaded(path or ssl.get_default_verify_paths().cafile, loaded)
+                cafile = path or ssl.get_default_verify_paths().cafile
+                taken(cafile)
+                held = _loaded(cafile, loaded)
             store = path or ("its SSLContext" if built is not None else "OpenSSL's default CA file")
             result = {"store": store, "trusted": sum(der in held for der in samples), "error": None}
         except Exception as exc:  # the client itself failed: that is the answer for it
@@ -390,7 +395,14 @@ def trial(request: Dict[str, Any]) -> Dict[str, Any]:
         import base64
 
         samples = [base64.b64decode(item) for item in request.get("samples", [])]
-        answer["stores"] = _stores(list(request.get("clients", [])), samples)
+        if not request.get("depends"):
+            answer["stores"] = _stores(list(request.get("clients", [])), samples)
+            return answer
+        from .depends import Depends
+
+        with Depends() as depends:  # what the answer follows from, for a verdict kept between checks
+            answer["stores"] = _stores(list(request.get("clients", [])), samples, depends.take)
+        answer["depends"], answer["mapped"] = depends.listed(), depends.mapped
         return answer
     if request.get("inject") == "truststore":
         try:

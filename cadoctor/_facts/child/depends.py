@@ -1,0 +1,115 @@
+"""What a job's answer depends on: every file and folder it opened or listed, each as it was before it was read.
+
+A store trial's answer (which store each library resolves, and what OpenSSL loads from it) follows from the
+interpreter, its environment and the files its imports and the libraries read. An audit hook sees each of those
+reads as it starts (`open`, which `import` uses for sources and bytecode, and the folder listings of the import
+system): each path is taken with its identity then, so a file rewritten later reads as changed, never as the one
+that was read. What the interpreter read before the job are taken when it starts: its venv's configuration, the
+`.pth` files of every folder on sys.path. Extension modules and shared libraries (OpenSSL) are mapped, not opened:
+the files mapped are taken after the job, from /proc/self/maps (without it, the answer says it could not see them).
+Paths that the environment names count too, whether they exist or not (a client may only ask whether one exists).
+"""
+
+import os
+import sys
+from typing import Any, Dict, List, Optional
+
+_LISTINGS = ("os.listdir", "os.scandir")
+
+
+def identity(path: str) -> Optional[List[int]]:
+    """What tells a file's or folder's content apart, as `stat` gives it; None when there is nothing there."""
+    try:
+        found = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return [found.st_dev, found.st_ino, found.st_mode, found.st_size, found.st_mtime_ns, found.st_ctime_ns]
+
+
+class Depends:
+    """The paths read while it records, each with its identity when first read."""
+
+    def __init__(self) -> None:
+        """Nothing recorded yet; the environment's paths first."""
+        self.seen: Dict[str, Optional[List[int]]] = {}
+        self.recording = False
+        self.mapped = False  # whether the shared libraries it runs were seen
+        for value in os.environ.values():
+            for part in value.split(os.pathsep):
+                if os.sep in part:
+                    self.take(part)
+        self.take(os.path.join(sys.prefix, "pyvenv.cfg"))
+        for folder in sys.path:
+            self.take(folder or ".")
+            try:
+                names = os.listdir(folder or ".")
+            except (OSError, ValueError):
+                continue
+            for name in names:
+                if name.endswith(".pth"):
+                    self.take(os.path.join(folder or ".", name))
+
+    def take(self, path: Any) -> None:
+        """Record one path with its identity now, once."""
+        if isinstance(path, bytes):
+            path = os.fsdecode(path)
+        if not isinstance(path, str) or not path:
+            return
+        path = os.path.abspath(path)
+        if path not in self.seen:
+            self.seen[path] = identity(path)
+
+    def hook(self, event: str, args: Any) -> None:
+        """The audit hook: a file opened, a folder listed (an open descriptor is no path)."""
+        if not self.recording:
+            return
+        if (event == "open" or event in _LISTINGS) and args and not isinstance(args[0], int):
+            self.recording = False  # stat raises no audit event of its own, but nothing here may recurse
+            try:
+                self.take(args[0] if args[0] is not None else ".")
+            finally:
+                self.recording = True
+
+    def __enter__(self) -> "Depends":
+        """Start recording (an audit hook stays for the life of the process: it only records while asked).
+
+        OpenSSL opens CA files itself, unseen by the hook: what a context is told to load, and its default
+        locations, are taken as it is told, before it reads them.
+        """
+        import ssl
+
+        sys.addaudithook(self.hook)
+        for path in ssl.get_default_verify_paths()[1:4:2]:  # the compiled CA file and folder
+            self.take(path)
+        original = ssl.SSLContext.load_verify_locations
+
+        def load_verify_locations(context: Any, cafile: Any = None, capath: Any = None, cadata: Any = None) -> Any:
+            self.take(cafile)
+            self.take(capath)
+            return original(context, cafile, capath, cadata)
+
+        ssl.SSLContext.load_verify_locations = load_verify_locations  # type: ignore[method-assign,assignment]
+        self.recording = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Stop recording; take the files of every module loaded since, extension modules included."""
+        self.recording = False
+        for module in list(sys.modules.values()):
+            self.take(getattr(module, "__file__", None))
+        try:
+            with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
+                for line in maps:
+                    fields = line.split(None, 5)
+                    path = fields[5].rstrip("\n") if len(fields) == 6 else ""
+                    if path.endswith(" (deleted)"):  # it runs a file no longer on disk: nothing tells it apart
+                        return
+                    if path.startswith("/"):
+                        self.take(path)
+            self.mapped = True
+        except OSError:
+            pass
+
+    def listed(self) -> List[List[Any]]:
+        """Every path with its identity, as JSON carries them."""
+        return [[path, found] for path, found in sorted(self.seen.items())]

@@ -1,0 +1,141 @@
+"""Store trials' answers kept between checks, served only while nothing they follow from has changed.
+
+Which store a library resolves, and what OpenSSL loads from it, follows from the interpreter, the environment, the
+working directory, the question asked, and the files the child read (its `depends`: each with its identity from
+before it was read, the shared libraries it mapped included). The key holds the first four and the child's own code;
+the entry holds the files, and is served only when every one of them is as it was. An answer that followed from a
+file changed shortly before (or during) the trial is not kept: a file rewritten within one tick of the filesystem's
+clock keeps its identity, so only files older than `RACY` seconds tell their content by it.
+
+Only answers without a host are kept: a request to a host is made every time. The folder is this user's
+(`$XDG_CACHE_HOME/cadoctor/trials`, else ~/.cache), private to them; an entry another user could have written, or
+that is not the answer to its key, is never read; a folder that cannot be written keeps nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+
+from cadoctor._facts.child.depends import identity
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
+    from cadoctor._facts.interpreters.proof import ProvenPython
+
+VERSION = 1
+RACY = 2.0  # seconds: a file changed more recently than this before a trial leaves its answer unkept
+ENTRIES = 64  # kept at most; the oldest go first
+ENTRY_LIMIT = 4 << 20  # bytes read of one entry
+
+
+def folder() -> str | None:
+    """Where this user's kept answers live, or None when there is no home to keep them in."""
+    base = os.environ.get("XDG_CACHE_HOME") or ""
+    if not os.path.isabs(base):
+        home = os.path.expanduser("~")
+        if not os.path.isabs(home):
+            return None
+        base = os.path.join(home, ".cache")
+    return os.path.join(base, "cadoctor", "trials")
+
+
+def key(python: ProvenPython, payload: bytes, env: Mapping[str, str], cwd: str) -> str:
+    """What names one store trial: the child's code, the interpreter, its environment and folder, the question."""
+    import hashlib
+
+    from cadoctor._facts.child import jobs
+    from cadoctor._version import __version__
+
+    code = sorted((name, identity(os.path.join(jobs.FOLDER, name))) for name in os.listdir(jobs.FOLDER))
+    real = os.path.realpath(python.path)
+    named = [VERSION, __version__, code, python.path, real, identity(real), sorted(env.items()), cwd]
+    named.append(payload.decode("utf-8", "replace"))
+    return hashlib.sha256(json.dumps(named).encode()).hexdigest()
+
+
+def _private(found: os.stat_result) -> bool:
+    """Whether a file or folder is this user's and no one else may write it."""
+    owner = os.geteuid() if hasattr(os, "geteuid") else found.st_uid
+    return found.st_uid == owner and not found.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+def recall(name: str) -> dict[str, Any] | None:
+    """The answer kept under `name`, when every file it follows from is as it was; None otherwise."""
+    where = folder()
+    if where is None:
+        return None
+    try:
+        if not _private(os.stat(where)):
+            return None
+        descriptor = os.open(os.path.join(where, name + ".json"), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        with os.fdopen(descriptor, "rb") as entry:
+            found = os.fstat(entry.fileno())
+            if not stat.S_ISREG(found.st_mode) or not _private(found):
+                return None
+            kept = json.loads(entry.read(ENTRY_LIMIT))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(kept, dict) or kept.get("key") != name or not isinstance(kept.get("answer"), dict):
+        return None
+    depends = kept.get("depends")
+    if not isinstance(depends, list) or not depends:
+        return None
+    for item in depends:
+        if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], str)):
+            return None
+        if identity(item[0]) != item[1]:
+            return None
+    answer: dict[str, Any] = kept["answer"]
+    return answer
+
+
+def keep(name: str, answer: Mapping[str, Any], started: float) -> None:
+    """Keep a store trial's answer under `name`, if it says what it follows from and none of it changed lately.
+
+    `started` is when the trial's child started (time.time()): a file changed within `RACY` seconds of it, or
+    after, leaves the answer unkept. Nothing here ever fails a check: a folder that cannot be written keeps nothing.
+    """
+    depends = answer.get("depends")
+    where = folder()
+    if where is None or answer.get("mapped") is not True or not isinstance(depends, list) or not depends:
+        return
+    recent = int((started - RACY) * 1e9)
+    for item in depends:
+        found = item[1] if isinstance(item, list) and len(item) == 2 else None
+        if found is not None and (not isinstance(found, list) or len(found) != 6 or max(found[4:]) >= recent):
+            return
+    kept = {"key": name, "depends": depends, "answer": {k: v for k, v in answer.items() if k != "depends"}}
+    try:
+        os.makedirs(where, mode=0o700, exist_ok=True)
+        if not _private(os.stat(where)):
+            return
+        import tempfile
+
+        descriptor, temporary = tempfile.mkstemp(dir=where, prefix=".entry-")
+        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+            json.dump(kept, out)
+        os.replace(temporary, os.path.join(where, name + ".json"))
+        _prune(where)
+    except OSError:
+        return
+
+
+def _prune(where: str) -> None:
+    """Keep the newest `ENTRIES` entries (and no temporary file a killed check left)."""
+    entries = []
+    for entry in os.scandir(where):
+        if entry.name.endswith(".json") or entry.name.startswith(".entry-"):
+            try:
+                entries.append((entry.stat(follow_symlinks=False).st_mtime, entry.path))
+            except OSError:
+                continue
+    for _, path in sorted(entries, reverse=True)[ENTRIES:]:
+        try:
+            os.unlink(path)
+        except OSError:
+            continue
