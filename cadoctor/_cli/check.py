@@ -59,6 +59,14 @@ CHECK = Command(
             off="--no-verify",
         ),
         Option(
+            "cache",
+            ("--cache",),
+            "Reuse a fix's verdict an earlier check showed without a host while nothing it followed from changed.",
+            value="switch",
+            default=True,
+            off="--no-cache",
+        ),
+        Option(
             "hosts",
             ("--host",),
             "Handshake with HOST (repeatable; default port 443) and explain a failure.",
@@ -116,6 +124,7 @@ class CheckOptions:
     output: str | None = None
     fail_on: FailOn = FailOn.ERROR
     verify: bool = True
+    cache: bool = True
     hosts: tuple[str, ...] = ()
     timeout: float = DEFAULT_TIMEOUT
     client_cert: str | None = None
@@ -268,6 +277,7 @@ def run_check(options: CheckOptions) -> int:
         with progress(options.hosts):
             report = check(
                 verify=options.verify,
+                cache=options.cache,
                 hosts=options.hosts,
                 timeout=options.timeout,
                 client_cert=options.client_cert,

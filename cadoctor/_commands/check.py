@@ -100,6 +100,7 @@ def report_for(
     timeout: float = DEFAULT_TIMEOUT,
     executable: str | None = None,
     environment: Mapping[str, str] | None = None,
+    cache: bool = True,
 ) -> Report:
     """Diagnose collected facts and try the fixes in fresh children of `executable` (by default this one).
 
@@ -123,6 +124,7 @@ def report_for(
             environment=environment,
             host_timeout=timeout,
             focus=_focus(facts, findings) if facts.hosts else None,
+            cache=cache,
         )
     clients = judge_clients(facts)
     hosts = tuple(replace(host, clients=host_verdicts(host, clients)) for host in facts.hosts)
@@ -189,6 +191,7 @@ def check(
     pid: int | None = None,
     root: str | None = None,
     image_env: Mapping[str, str] | None = None,
+    cache: bool = True,
 ) -> Report:
     """Examine the trust path of the running interpreter (and live handshakes to `hosts`) and return the report.
 
@@ -206,6 +209,9 @@ def check(
     `image_env` is the environment the image's programs start with (its config's or Dockerfile's `ENV`): its
     PATH chooses the interpreter, its CA variables are judged as a process's are.
 
+    `cache`: a fix tried without a host (which store each client library resolves with it) may be answered by
+    what an earlier check's trial showed, when nothing that trial followed from has changed; False tries it anew.
+
     With hosts, the handshakes come first, with one default context whose load counts serve the probe too; with
     a single host, the probe and the light look run while the handshake waits for a late alert. When every
     handshake succeeds and a light look at the sources in effect finds nothing at warning level, that light
@@ -220,7 +226,7 @@ def check(
         if (pid is not None or root is not None) and hosts:
             raise ValueError("hosts cannot be combined with --pid or --root: the handshake would come from this one")
         if hosts and python is None:
-            return _check_here(hosts, verify, timeout, client_cert, client_key)
+            return _check_here(hosts, (verify, cache), timeout, client_cert, client_key)
         examinee = open_subject(python=python, pid=pid, root=root, inside=inside, image_env=image_env)
         shaken: list[Handshake | HostCheck] = []
         if python is not None and hosts:  # made by that interpreter, checked here against its clients' stores
@@ -229,19 +235,23 @@ def check(
         facts = facts_of(examinee, clients=CLIENTS, names=_sought(shaken))
         if shaken:
             facts = _analysed(facts, shaken, _client_stores(facts))
-        report = _report(examinee, facts, verify, timeout)
+        report = _report(examinee, facts, (verify, cache), timeout)
         if root is not None:  # an image's venvs, examined with it when nothing named one interpreter
             from cadoctor._commands.image import with_venvs
 
             def report_of(venv: Examinee) -> Report:
-                return _report(venv, facts_of(venv, clients=CLIENTS), verify, timeout)
+                return _report(venv, facts_of(venv, clients=CLIENTS), (verify, cache), timeout)
 
             report = with_venvs(examinee, report, report_of, ranked)
         return report
 
 
 def _check_here(
-    hosts: Sequence[str], verify: bool, timeout: float, client_cert: str | None, client_key: str | None
+    hosts: Sequence[str],
+    verify: tuple[bool, bool],
+    timeout: float,
+    client_cert: str | None,
+    client_key: str | None,
 ) -> Report:
     """The interpreter running cadoctor, with hosts: handshakes first, with one default context the probe reuses.
 
@@ -297,7 +307,8 @@ def _analysed(facts: Facts, shaken: Sequence[Handshake | HostCheck], stores: lis
     )
 
 
-def _report(examinee: Examinee, facts: Facts, verify: bool, timeout: float) -> Report:
-    """The report on a subject's facts, its fixes tried in a fresh copy of it."""
+def _report(examinee: Examinee, facts: Facts, verify: tuple[bool, bool], timeout: float) -> Report:
+    """The report on a subject's facts, its fixes tried in a fresh copy of it (`verify`: whether; with the cache)."""
     executable, environment = tried_in(examinee, facts)
-    return report_for(facts, verify=verify, timeout=timeout, executable=executable, environment=environment)
+    tried, cache = verify
+    return report_for(facts, verify=tried, timeout=timeout, executable=executable, environment=environment, cache=cache)

@@ -166,15 +166,22 @@ def run_all(
 ) -> list[tuple[int, bytes, bytes] | str]:
     """Run each job in a child of its own, at most `workers()` at once, started in the order given.
 
-    Each child gets its own payload, environment, working directory and time limit (from its start), as `finish`
-    gives them; the answer for each job is its exit status, stdout and stderr's tail, or why it gave none. No
-    child outlives this call: `finish` kills the one that overruns.
+    Each child gets its own payload, environment, working directory and time limit, as `finish` gives them; the
+    answer for each job is its exit status, stdout and stderr's tail, or why it gave none. Every limit counts from
+    this call, as if all had started at once: children that hang cost one wait, not one each in turn (a job whose
+    time is up before a CPU is free is not started). No child outlives this call: `finish` kills the one that
+    overruns.
     """
+    import time
+
+    began = time.monotonic()
 
     def one(job: Job) -> tuple[int, bytes, bytes] | str:
         payload, env, cwd, timeout = job
+        if time.monotonic() >= began + timeout:
+            return "no answer within %.0f s" % timeout
         try:
-            return finish(spawn(python, args, env=env, cwd=cwd), payload, timeout, limit)
+            return finish(spawn(python, args, env=env, cwd=cwd), payload, timeout, limit, began)
         except InterpreterError as exc:
             return str(exc)
 

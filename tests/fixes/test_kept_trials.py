@@ -1,0 +1,155 @@
+"""A store trial's kept answer is served only while everything it followed from is unchanged; a change is a fresh trial.
+
+The library is a stand-in httplib2 on PYTHONPATH (it resolves HTTPLIB2_CA_CERTS, else a `ca_certs_locater` module,
+else its own file, as the real one does), imported by a real child of this interpreter; the cache is a private
+folder. Each test changes one thing the answer depends on and sees the trial run again, with the verdict the new
+state gives.
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import records
+from helpers.environment import child_env
+from helpers.pki import make_ca
+
+from cadoctor._facts.interpreters import kept, run
+from cadoctor._fixes.verify import verify
+from cadoctor._model import Fix
+
+LIBRARY = """import os
+try:
+    import ca_certs_locater
+    CA_CERTS = ca_certs_locater.get()
+except ImportError:
+    CA_CERTS = os.environ.get("HTTPLIB2_CA_CERTS") or os.path.join(os.path.dirname(__file__), "cacerts.txt")
+"""
+RACY = 0.2  # the tests' own margin for a file changed just before a trial (kept.RACY is 2 s)
+
+
+class Scene:
+    """A stand-in library, two roots, a bundle holding the first, and a count of the children started."""
+
+    def __init__(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.site = tmp_path / "site"
+        (self.site / "httplib2").mkdir(parents=True)
+        (self.site / "httplib2" / "__init__.py").write_text(LIBRARY)
+        self.wanted = make_ca(tmp_path / "wanted", "cadoctor Kept Root")
+        other = make_ca(tmp_path / "other", "cadoctor Other Root")
+        self.other_pem = other.bundle.read_text()
+        (self.site / "httplib2" / "cacerts.txt").write_text(self.other_pem)
+        self.bundle = tmp_path / "bundle.pem"
+        self.bundle.write_text(self.wanted.bundle.read_text())
+        self.env = child_env(PYTHONPATH=str(self.site), PYTHONDONTWRITEBYTECODE="1")
+        self.python = sys.executable
+        self.children = 0
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+        monkeypatch.setattr(kept, "RACY", RACY)
+        real = run.run_all
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            self.children += len(args[2])
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(run, "run_all", counted)
+        self.settle()
+
+    def settle(self) -> None:
+        """Wait until every file written so far is older than the margin: an answer about it can be kept."""
+        time.sleep(RACY + 0.1)
+
+    def tried(self, cache: bool = True, **extra: str) -> tuple[Fix, int]:
+        """The fix pointing httplib2 at the bundle, tried; and how many children that started."""
+        der = ssl.PEM_cert_to_DER_cert(self.wanted.bundle.read_text())
+        fix = Fix(
+            kind="env",
+            summary="Point HTTPLIB2_CA_CERTS at the bundle",
+            addresses=("client-lacks-local-roots",),
+            env={"HTTPLIB2_CA_CERTS": str(self.bundle)},
+            clients=("httplib2",),
+            trial_samples=(der,),
+        )
+        before = self.children
+        (tried,) = verify((fix,), records.facts(), self.python, {**self.env, **extra}, cache=cache)
+        return tried, self.children - before
+
+
+@pytest.fixture
+def scene(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Scene:
+    """A scene whose first trial has run and been kept."""
+    made = Scene(tmp_path, monkeypatch)
+    first, children = made.tried()
+    assert (first.verified, children) == (True, 1), first.evidence
+    assert "httplib2 uses %s, which trusts 1 of the 1 root it must hold" % made.bundle in (first.evidence or "")
+    return made
+
+
+def test_an_unchanged_trial_is_answered_by_the_kept_answer(scene: Scene) -> None:
+    """The same question about unchanged files starts no child and gives the same fix; --no-cache starts one."""
+    again, children = scene.tried()
+    assert children == 0
+    fresh, children = scene.tried(cache=False)
+    assert children == 1
+    assert again == fresh
+
+
+def test_another_environment_is_a_fresh_trial(scene: Scene) -> None:
+    """One more variable in the environment (any: a library may read it) makes the trial run again."""
+    _, children = scene.tried(UNRELATED="1")
+    assert children == 1
+
+
+def test_a_changed_store_is_a_fresh_verdict(scene: Scene) -> None:
+    """The bundle rewritten to hold another root: the trial runs again and fails; its answer is kept once it settles."""
+    scene.bundle.write_text(scene.other_pem)
+    changed, children = scene.tried()
+    assert (changed.verified, children) == (False, 1), changed.evidence
+    _, children = scene.tried()
+    assert children == 1  # a bundle changed just now may change again within its clock's tick: not kept yet
+    scene.settle()
+    assert [scene.tried()[1] for _ in range(2)] == [1, 0]  # once it is older than the margin, kept in turn
+
+
+def test_a_changed_library_is_a_fresh_verdict(scene: Scene) -> None:
+    """The library's source rewritten to ignore the variable: the trial runs again, and the fix no longer works."""
+    (scene.site / "httplib2" / "__init__.py").write_text(LIBRARY.replace('os.environ.get("HTTPLIB2_CA_CERTS")', "0"))
+    changed, children = scene.tried()
+    assert (changed.verified, children) == (False, 1), changed.evidence
+
+
+def test_a_module_installed_beside_it_is_a_fresh_verdict(scene: Scene) -> None:
+    """A `ca_certs_locater` module appears on the path (a distribution installed): the library now resolves it."""
+    (scene.site / "ca_certs_locater.py").write_text("def get():\n    return %r\n" % str(scene.bundle) + "\n")
+    changed, children = scene.tried()
+    assert children == 1
+    assert changed.verified is True
+    (scene.site / "ca_certs_locater.py").write_text("def get():\n    return %r\n" % str(scene.wanted.cert))
+    changed, children = scene.tried()
+    assert (changed.verified, children) == (False, 1), changed.evidence
+
+
+def test_another_interpreter_is_a_fresh_trial(scene: Scene, tmp_path: Path) -> None:
+    """A venv of this interpreter asks the same question of another interpreter: the trial runs in it."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, env=child_env())
+    scene.python = str(venv / "bin" / "python")
+    _, children = scene.tried()
+    assert children == 1
+
+
+def test_an_entry_others_could_write_is_never_read(scene: Scene) -> None:
+    """A kept answer whose file the group or others may write is ignored: the trial runs again."""
+    folder = kept.folder()
+    assert folder is not None
+    for name in os.listdir(folder):
+        os.chmod(os.path.join(folder, name), 0o620)  # group-writable: not this user's alone
+    _, children = scene.tried()
+    assert children == 1
