@@ -154,11 +154,21 @@ def finish(
 
 
 def workers() -> int:
-    """How many children may run at once: one per CPU this process may run on."""
+    """How many children may run at once: one per CPU this process may run on that others leave idle.
+
+    Side by side, children pay their start and the imports they share once each; that pays back only on CPUs
+    nothing else wants. The last minute's load beyond this check's own (one running process) tells how many
+    are taken: a busy machine runs the trials one after the other, an idle one as many at once as it has CPUs.
+    """
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        cpus = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # not Linux
-        return max(1, os.cpu_count() or 1)
+        cpus = os.cpu_count() or 1
+    try:
+        busy = max(0.0, os.getloadavg()[0] - 1.0)
+    except (AttributeError, OSError):  # no load average here: every CPU counts
+        busy = 0.0
+    return max(1, min(cpus, int(cpus - busy + 0.5)))
 
 
 def run_all(
