@@ -38,14 +38,19 @@ def split(groups: dict[str, list[str]], host: bool, children: int) -> list[tuple
 
     The heaviest route goes first to the child with the least to do (longest processing time first), so that the
     slowest child ends as early as it can; each child comes with its cost, heaviest first: the order to start them.
+    Within a child the clients keep the order they were given in (one child asks them all as one trial did).
     """
-    ordered = sorted(groups.items(), key=lambda item: -cost(item[0], host))
-    bins: list[tuple[int, list[str]]] = [(0, []) for _ in range(max(1, min(children, len(ordered))))]
-    for route, members in ordered:
+    order = list(groups)
+    bins: list[tuple[int, list[str]]] = [(0, []) for _ in range(max(1, min(children, len(order))))]
+    for route in sorted(order, key=lambda name: -cost(name, host)):
         lightest = min(range(len(bins)), key=lambda i: bins[i][0])
-        load, clients = bins[lightest]
-        bins[lightest] = (load + cost(route, host), clients + members)
-    filled = [(load + _CHILD, clients) for load, clients in bins if clients]
+        load, routes = bins[lightest]
+        bins[lightest] = (load + cost(route, host), [*routes, route])
+    filled = [
+        (load + _CHILD, [client for route in sorted(routes, key=order.index) for client in groups[route]])
+        for load, routes in bins
+        if routes
+    ]
     return sorted(filled, key=lambda item: -item[0])
 
 

@@ -17,10 +17,12 @@ from helpers.pki import GeneratedCA, make_ca
 pytestmark = [pytest.mark.slow, pytest.mark.index]  # every client's venv from PyPI, each trying the fixes
 
 
-def _check(store: os_store.OsStore, python: Path, *extra: str) -> tuple[int, dict[str, Any]]:
+def _check(
+    store: os_store.OsStore, python: Path, *extra: str, env: dict[str, str] | None = None
+) -> tuple[int, dict[str, Any]]:
     """`cadoctor check --python <venv> --format json` with the fixes tried, run on top of the private OS store."""
     argv = [sys.executable, "-m", "cadoctor", "check", "--format", "json", "--python", str(python), *extra]
-    done = store.run(argv, child_env(), timeout=180)
+    done = store.run(argv, env or child_env(), timeout=180)
     assert "Traceback" not in done.stderr, done.stderr
     report: dict[str, Any] = json.loads(done.stdout)
     return done.returncode, report
@@ -51,6 +53,23 @@ def test_local_roots_are_named_and_the_fix_is_verified_by_each_client(ca: Genera
     )
     assert trusted is not None, fix["evidence"]
     assert trusted[1] == trusted[2] != "0", fix["evidence"]
+
+
+@pytest.mark.root("a private mount namespace over /etc/ssl/certs")
+def test_trials_side_by_side_show_what_one_child_shows(ca: GeneratedCA, port: int) -> None:
+    """Each library in a child of its own, or all in one: the same fixes, verdicts, evidence and trials, host or not."""
+    python = venvs.clients_venv()
+    fixes: dict[str, list[list[dict[str, Any]]]] = {}
+    with os_store.os_store_with(ca.bundle, anchors=True) as store:
+        for workers in ("1", "2"):
+            env = child_env(CADOCTOR_TRIAL_WORKERS=workers)
+            for extra in ((), ("--host", "localhost:%d" % port)):
+                _, report = _check(store, python, "--no-cache", *extra, env=env)
+                fixes.setdefault(workers, []).append(report["fixes"])
+    assert fixes["1"] == fixes["2"]
+    tried = [f for found in fixes["2"] for f in found if f["trials"]]
+    assert len({t["through"] for f in tried for t in f["trials"]}) > 2, tried  # several libraries, several children
+    assert all(f["verified"] is True for f in tried if f["kind"] == "env"), tried
 
 
 @pytest.mark.root("a private mount namespace over /etc/ssl/certs")

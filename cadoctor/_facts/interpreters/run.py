@@ -159,11 +159,15 @@ def workers() -> int:
     Side by side, children pay their start and the imports they share once each; that pays back only on CPUs
     nothing else wants. The last minute's load beyond this check's own (one running process) tells how many
     are taken: a busy machine runs the trials one after the other, an idle one as many at once as it has CPUs.
+    `CADOCTOR_TRIAL_WORKERS=N` says how many instead (still at most one per CPU).
     """
     try:
         cpus = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # not Linux
         cpus = os.cpu_count() or 1
+    named = os.environ.get("CADOCTOR_TRIAL_WORKERS", "")
+    if named.isdigit() and int(named) > 0:
+        return min(cpus, int(named))
     try:
         busy = max(0.0, os.getloadavg()[0] - 1.0)
     except (AttributeError, OSError):  # no load average here: every CPU counts
