@@ -23,6 +23,22 @@ def pytest_report_header() -> list[str]:
     return ["openssl: %s; verify paths: %s" % (ssl.OPENSSL_VERSION, ssl.get_default_verify_paths())]
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """The fix trials cadoctor keeps between checks go to this session's own folder, removed at its end.
+
+    No test is then served an answer kept by another run, and none is left in the user's home; each child gets it
+    from `child_env`. A test of the kept answers themselves names a folder of its own.
+    """
+    import atexit
+    import shutil
+    import tempfile
+
+    if not os.environ.get("CADOCTOR_CACHE"):
+        folder = tempfile.mkdtemp(prefix="cadoctor-test-cache-")
+        os.environ["CADOCTOR_CACHE"] = folder
+        atexit.register(shutil.rmtree, folder, True)
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Skip a test marked `root` when this user is not root, saying what it needs root for."""
     needs = item.get_closest_marker("root")

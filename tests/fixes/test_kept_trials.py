@@ -51,7 +51,7 @@ class Scene:
         self.env = child_env(PYTHONPATH=str(self.site), PYTHONDONTWRITEBYTECODE="1")
         self.python = sys.executable
         self.children = 0
-        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+        monkeypatch.setenv("CADOCTOR_CACHE", str(tmp_path / "cache"))
         monkeypatch.setattr(kept, "RACY", RACY)
         real = run.run_all
 
@@ -153,3 +153,16 @@ def test_an_entry_others_could_write_is_never_read(scene: Scene) -> None:
         os.chmod(os.path.join(folder, name), 0o620)  # group-writable: not this user's alone
     _, children = scene.tried()
     assert children == 1
+
+
+def test_the_folder_is_chosen_as_documented(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """$CADOCTOR_CACHE (absolute) first, then $XDG_CACHE_HOME, then ~/.cache; a relative value is ignored."""
+    monkeypatch.setenv("CADOCTOR_CACHE", str(tmp_path / "own"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert kept.folder() == str(tmp_path / "own" / "trials")
+    monkeypatch.setenv("CADOCTOR_CACHE", "relative")
+    assert kept.folder() == str(tmp_path / "xdg" / "cadoctor" / "trials")
+    monkeypatch.delenv("CADOCTOR_CACHE")
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert kept.folder() == str(tmp_path / "home" / ".cache" / "cadoctor" / "trials")

@@ -29,8 +29,14 @@ OUTSIDE_THE_VENV = ("PIP_USER", "PIP_TARGET", "PIP_PREFIX", "PIP_ROOT")  # they 
 
 
 def child_env(**extra: str) -> dict[str, str]:
-    """A child's environment: PATH, LANG and HOME, no CA variable, no pip or AWS configuration file; then `extra`."""
+    """A child's environment: PATH, LANG and HOME, no CA variable, no pip or AWS configuration file; then `extra`.
+
+    With the test session's own folder for the fix trials cadoctor keeps (`CADOCTOR_CACHE`, set by conftest), so
+    that no test reads an answer kept by another run, or leaves one in the user's home.
+    """
     env = {"PATH": PATH, "LANG": "C.UTF-8", "HOME": os.path.expanduser("~"), **CONFIG_FILES_OFF}
+    if os.environ.get("CADOCTOR_CACHE"):
+        env["CADOCTOR_CACHE"] = os.environ["CADOCTOR_CACHE"]
     env.update(extra)
     return env
 

@@ -8,8 +8,9 @@ file changed shortly before (or during) the trial is not kept: a file rewritten 
 clock keeps its identity, so only files older than `RACY` seconds tell their content by it.
 
 Only answers without a host are kept: a request to a host is made every time. The folder is this user's
-(`$XDG_CACHE_HOME/cadoctor/trials`, else ~/.cache), private to them; an entry another user could have written, or
-that is not the answer to its key, is never read; a folder that cannot be written keeps nothing.
+(`$CADOCTOR_CACHE/trials`, else `$XDG_CACHE_HOME/cadoctor/trials`, else ~/.cache's), private to them; an entry
+another user could have written, or that is not the answer to its key, is never read; a folder that cannot be
+written keeps nothing.
 """
 
 from __future__ import annotations
@@ -34,7 +35,14 @@ ENTRY_LIMIT = 4 << 20  # bytes read of one entry
 
 
 def folder() -> str | None:
-    """Where this user's kept answers live, or None when there is no home to keep them in."""
+    """Where this user's kept answers live, or None when there is no home to keep them in.
+
+    `$CADOCTOR_CACHE/trials` when that names a folder by its absolute path (a CI job's own, a test session's),
+    else `$XDG_CACHE_HOME/cadoctor/trials`, else `~/.cache/cadoctor/trials`.
+    """
+    chosen = os.environ.get("CADOCTOR_CACHE") or ""
+    if os.path.isabs(chosen):
+        return os.path.join(chosen, "trials")
     base = os.environ.get("XDG_CACHE_HOME") or ""
     if not os.path.isabs(base):
         home = os.path.expanduser("~")
