@@ -72,10 +72,17 @@ def _offline(home: Path, user: Path, **extra: str) -> dict[str, str]:
 def pipx_command(tmp_path_factory: pytest.TempPathFactory, wheels: Wheels, user: Path) -> Path:
     """`pipx install` of the wheel (pipx's pip backend), from the wheelhouse alone."""
     home = tmp_path_factory.mktemp("pipx-home")
-    env = _offline(home, user, PIPX_HOME=str(home / "pipx"), PIPX_BIN_DIR=str(home / "bin"))
-    pip_args = " ".join(["--no-index", *wheels.links()])
+    links = " ".join(str(folder) for folder in wheels.folders)
+    env = _offline(
+        home,
+        user,
+        PIPX_HOME=str(home / "pipx"),
+        PIPX_BIN_DIR=str(home / "bin"),
+        PIP_NO_INDEX="1",  # for every pip pipx runs: older pipx upgrades its shared pip without --pip-args
+        PIP_FIND_LINKS=links,
+    )
     pipx = [str(install_tools_venv()[0]), "-m", "pipx"]
-    run_step("pipx install", [*pipx, "install", "--pip-args", pip_args, str(wheels.cadoctor)], env, home, None)
+    run_step("pipx install", [*pipx, "install", str(wheels.cadoctor)], env, home, None)
     return home / "bin" / "cadoctor"
 
 
@@ -87,7 +94,8 @@ def uv_tool_command(tmp_path_factory: pytest.TempPathFactory, wheels: Wheels, us
         home, user, UV_TOOL_DIR=str(home / "tools"), UV_TOOL_BIN_DIR=str(home / "bin"), UV_CACHE_DIR=str(home / "c")
     )
     uv = uv_venv().parent / "uv"
-    argv = [str(uv), "tool", "install", "--offline", "--no-index", *wheels.links(), str(wheels.cadoctor)]
+    argv = [str(uv), "tool", "install", "--offline", "--no-index", "--python", sys.executable, *wheels.links()]
+    argv.append(str(wheels.cadoctor))  # with this Python, which the wheelhouse's wheels were chosen for
     run_step("uv tool install", argv, env, home, None)
     return home / "bin" / "cadoctor"
 
@@ -97,7 +105,7 @@ def uvx_prefix(tmp_path_factory: pytest.TempPathFactory, wheels: Wheels) -> tupl
     """The argv that runs `cadoctor` through `uvx` (`uv tool run`), from the wheelhouse alone; and uv's cache."""
     home = tmp_path_factory.mktemp("uvx-home")
     uv = uv_venv().parent / "uv"
-    argv = [str(uv), "tool", "run", "--offline", "--no-index", *wheels.links()]
+    argv = [str(uv), "tool", "run", "--offline", "--no-index", "--python", sys.executable, *wheels.links()]
     return [*argv, "--from", str(wheels.cadoctor), "cadoctor"], home
 
 
