@@ -107,13 +107,17 @@ def test_another_environment_is_a_fresh_trial(scene: Scene) -> None:
     assert children == 1
 
 
-def test_a_changed_store_is_a_fresh_verdict(scene: Scene) -> None:
+def test_a_changed_store_is_a_fresh_verdict(scene: Scene, monkeypatch: pytest.MonkeyPatch) -> None:
     """The bundle rewritten to hold another root: the trial runs again and fails; its answer is kept once it settles."""
     scene.bundle.write_text(scene.other_pem)
+    # "Just now" is a margin a loaded machine can outlast between two trials: here it is an hour, so both trials
+    # below start well within it whatever the load, and neither answer may be kept.
+    monkeypatch.setattr(kept, "RACY", 3600.0)
     changed, children = scene.tried()
     assert (changed.verified, children) == (False, 1), changed.evidence
     _, children = scene.tried()
     assert children == 1  # a bundle changed just now may change again within its clock's tick: not kept yet
+    monkeypatch.setattr(kept, "RACY", RACY)
     scene.settle()
     assert [scene.tried()[1] for _ in range(2)] == [1, 0]  # once it is older than the margin, kept in turn
 
