@@ -223,13 +223,23 @@ def test_an_empty_ca_bundle_setting_makes_botocore_raise(python: Path, port: int
 def test_a_missing_pip_conf_cert_makes_pip_raise_and_a_config_fix_pip_verifies(
     python: Path, port: int, ca: GeneratedCA, tmp_path: Path
 ) -> None:
-    """pip.conf cert naming a missing file: pip raises; setting cert to the OS bundle (root added) works for pip."""
+    """pip.conf cert naming a missing file: pip raises; setting cert to the OS bundle (root added) works for pip.
+
+    The trial builds pip's session without its User-Agent, whose distro facts come from running `lsb_release`: a
+    stand-in first on the trial's PATH says whether it ran.
+    """
     config = tmp_path / "pip.conf"
     config.write_text("[global]\ncert = %s\n" % (tmp_path / "gone.pem"))
     env = {**environment.child_env(), "PIP_CONFIG_FILE": str(config)}
+    spy = tmp_path / "spy"
+    spy.mkdir()
+    (spy / "lsb_release").write_text("#!/bin/sh\necho ran >> %s\n" % (tmp_path / "lsb-release-ran"))
+    (spy / "lsb_release").chmod(0o755)
     with os_store.os_store_with(ca.bundle) as store:
         assert clients.outcome(python, "pip", port, env, prefix=store.prefix) == "X"
-        _, report = _check(python, env, "--host", "localhost:%d" % port, prefix=store.prefix)
+        spied = {**env, "PATH": "%s:%s" % (spy, env["PATH"])}
+        _, report = _check(python, spied, "--host", "localhost:%d" % port, prefix=store.prefix)
+        assert not (tmp_path / "lsb-release-ran").exists()
         assert _client(report, "pip")["trust"]["effect"] == "raises"
         (fix,) = [f for f in report["fixes"] if f["kind"] == "config" and f["edit"]["value"] == SYSTEM_BUNDLE]
         assert fix["verified"] is True, fix["evidence"]
