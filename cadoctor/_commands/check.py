@@ -19,9 +19,6 @@ from cadoctor._facts.tls.handshake import (
     handshake,
     handshake_from,
 )
-from cadoctor._fixes.propose import KIND_RANK, propose
-from cadoctor._fixes.verify import trial_obstacle
-from cadoctor._fixes.verify import verify as run_trials
 from cadoctor._model import Facts, Finding, Fix, HostCheck, Report, Severity
 from cadoctor._record import replace
 from cadoctor._rules.client_table import RULES
@@ -77,6 +74,10 @@ def ranked(fixes: tuple[Fix, ...], findings: tuple[Finding, ...]) -> tuple[Fix, 
     fix for more of the clients that fail; then the fewest settings (a file that exists before one the fix must
     join first).
     """
+    if not fixes:
+        return fixes
+    from cadoctor._fixes.propose import KIND_RANK
+
     severity: dict[str, int] = {}
     for finding in findings:
         severity[finding.code] = max(severity.get(finding.code, 0), finding.severity.rank)
@@ -110,22 +111,8 @@ def report_for(
     """
     facts = classified(facts)  # each handshake's host-* code is a rule's judgement of the raw facts
     findings = diagnose(facts)
-    fixes = propose(facts, findings)
-    if facts.subject is not None and facts.subject.python is False:
-        fixes = tuple(f for f in fixes if f.kind != "code" and not f.preload)
-    obstacle = trial_obstacle(facts)
-    if verify and obstacle is not None:
-        fixes = tuple(f if f.kind in ("command", "server") else replace(f, evidence=obstacle) for f in fixes)
-    elif verify:
-        fixes = run_trials(
-            fixes,
-            facts,
-            executable=executable or sys.executable,
-            environment=environment,
-            host_timeout=timeout,
-            focus=_focus(facts, findings) if facts.hosts else None,
-            cache=cache,
-        )
+    tried = (executable or sys.executable, environment, timeout, cache) if verify else None
+    fixes = _fixes_for(facts, findings, tried) if findings else ()  # no finding: the fixes' modules stay unloaded
     clients = judge_clients(facts)
     hosts = tuple(replace(host, clients=host_verdicts(host, clients)) for host in facts.hosts)
     return Report(
@@ -134,6 +121,33 @@ def report_for(
         fixes=ranked(fixes, findings),
         clients=clients,
         stacks=judge_stacks(facts),
+    )
+
+
+def _fixes_for(
+    facts: Facts, findings: tuple[Finding, ...], tried: tuple[str, Mapping[str, str] | None, float, bool] | None
+) -> tuple[Fix, ...]:
+    """The fixes for `findings`, tried when `tried` says in what (executable, environment, host timeout, cache).
+
+    A subject that cannot be tried here keeps every fix untried, with the reason; fixes only Python can apply are
+    not offered to a program that is not Python.
+    """
+    from cadoctor._fixes.propose import propose
+    from cadoctor._fixes.verify import trial_obstacle
+    from cadoctor._fixes.verify import verify as run_trials
+
+    fixes = propose(facts, findings)
+    if facts.subject is not None and facts.subject.python is False:
+        fixes = tuple(f for f in fixes if f.kind != "code" and not f.preload)
+    if tried is None:
+        return fixes
+    obstacle = trial_obstacle(facts)
+    if obstacle is not None:
+        return tuple(f if f.kind in ("command", "server") else replace(f, evidence=obstacle) for f in fixes)
+    executable, environment, timeout, cache = tried
+    focus = _focus(facts, findings) if facts.hosts else None
+    return run_trials(
+        fixes, facts, executable=executable, environment=environment, host_timeout=timeout, focus=focus, cache=cache
     )
 
 
