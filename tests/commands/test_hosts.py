@@ -507,8 +507,8 @@ def test_roots_a_handshake_loads_from_a_directory_are_not_counted_as_loaded(tmp_
 
 
 def test_a_successful_host_check_stays_lean() -> None:
-    """A successful single-host check imports no parser, no process or thread pool, no CLI framework, and none of
-    what reads other processes, images or binaries."""
+    """A successful single-host check imports no parser, no process or thread pool, no CLI framework, none of
+    what reads other processes, images or binaries, and, with no finding, none of what proposes and tries fixes."""
     heavy = (
         "cryptography",
         "dataclasses",
@@ -530,6 +530,8 @@ def test_a_successful_host_check_stays_lean() -> None:
         "cadoctor._facts.binary.elf",
         "cadoctor._facts.subjects.inspection",
         "cadoctor._facts.interpreters.proof",
+        "cadoctor._fixes.propose",
+        "cadoctor._fixes.verify",
     )
     chain_dir = Path(tempfile.mkdtemp(prefix="cadoctor-lean-"))
     try:
