@@ -330,7 +330,8 @@ def _run(options: CheckOptions, started: float, state: int = PLUGIN_UNKNOWN) -> 
     from cadoctor._render.run import Run
 
     critical = None if options.fail_on is FailOn.NEVER else Severity(options.fail_on.value)
-    return Run(finished=time.time(), seconds=time.monotonic() - started, state=state, critical=critical)
+    file = os.path.basename(options.output) if options.output else None
+    return Run(finished=time.time(), seconds=time.monotonic() - started, state=state, critical=critical, file=file)
 
 
 _KINDS = {InterpreterError: "interpreter", ProcessError: "process", RootError: "root"}

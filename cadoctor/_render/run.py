@@ -16,6 +16,7 @@ class Run:
         state: The monitoring-plugin state the CLI decided from the report and `--fail-on` (0 OK, 1 WARNING,
             2 CRITICAL, 3 UNKNOWN; docs/exit-codes.md).
         critical: The lowest severity that makes CRITICAL (`--fail-on`); None: none does (`never`).
+        file: The name of the file the report is written to (`--output`, without its folder), or None for stdout.
 
     """
 
@@ -23,3 +24,4 @@ class Run:
     seconds: float
     state: int = 0
     critical: Severity | None = Severity.ERROR
+    file: str | None = None

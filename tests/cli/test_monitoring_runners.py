@@ -48,11 +48,7 @@ def test_node_exporter_serves_the_file_with_the_verdict_and_the_findings(
     log = tmp_path / "node_exporter.log"
     with node_exporter(textfiles, log) as url:
         served = scrape(url)
-    samples = {
-        (s.name, tuple(sorted(s.labels.items()))): s.value
-        for family in text_string_to_metric_families(served)
-        for s in family.samples
-    }
+    samples = _samples(served, "cadoctor.prom")
     assert samples[("node_textfile_scrape_error", ())] == 0
     assert samples[("cadoctor_status", (("status", "error"),))] == 1
     assert samples[("cadoctor_findings", (("severity", "error"),))] >= 1
@@ -71,7 +67,41 @@ def test_node_exporter_serves_the_file_with_the_verdict_and_the_findings(
     assert done.returncode in (0, 1), done.stderr  # the host verifies; the machine's own trust may still warn
     with node_exporter(textfiles, log) as url:
         served = scrape(url)
-    assert 'cadoctor_host_verified{host="localhost:%d"} 1' % tls_server in served.splitlines()
+    assert 'cadoctor_host_verified{file="cadoctor.prom",host="localhost:%d"} 1' % tls_server in served.splitlines()
+    assert "node_textfile_scrape_error 0" in served.splitlines()
+
+
+def _samples(served: str, file: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """The scrape's samples by name and labels; every cadoctor series must name its file, which is left out here."""
+    samples = {}
+    for family in text_string_to_metric_families(served):
+        for sample in family.samples:
+            labels = dict(sample.labels)
+            if sample.name.startswith("cadoctor_"):
+                assert labels.pop("file", None) == file, sample
+            samples[(sample.name, tuple(sorted(labels.items())))] = sample.value
+    return samples
+
+
+def test_two_checks_files_in_one_folder_are_served_side_by_side(tls_server: int, tmp_path: Path) -> None:
+    """Two checks written into one textfile folder (one per application, per --pid): each series names its file,
+    so node_exporter serves both whole, where the same series in two files would be dropped with a gathering error."""
+    textfiles = tmp_path / "textfile"
+    textfiles.mkdir()
+    for name in ("app-one.prom", "app-two.prom"):
+        args = ["check", "--format", "prometheus", "--no-verify", "--output", str(textfiles / name)]
+        done = run_cadoctor([*args, "--host", "localhost:%d" % tls_server], child_env())
+        assert done.returncode == 1, done.stderr
+    log = tmp_path / "node_exporter.log"
+    with node_exporter(textfiles, log) as url:
+        served = scrape(url)
+    assert "error" not in log.read_text().lower(), log.read_text()
+    statuses = [line for line in served.splitlines() if line.startswith("cadoctor_status{")]
+    assert sorted(statuses) == sorted(
+        'cadoctor_status{file="%s",status="%s"} %d' % (name, status, status == "error")
+        for name in ("app-one.prom", "app-two.prom")
+        for status in ("error", "ok", "warning")
+    )
     assert "node_textfile_scrape_error 0" in served.splitlines()
 
 
