@@ -20,7 +20,7 @@ from cadoctor._facts.tls.handshake import (
     handshake_from,
 )
 from cadoctor._model import Facts, Finding, Fix, HostCheck, Report, Severity
-from cadoctor._record import replace
+from cadoctor._record import record, replace
 from cadoctor._rules.client_table import RULES
 from cadoctor._rules.clients import host_verdicts, own_stores
 from cadoctor._rules.clients import judge as judge_clients
@@ -34,10 +34,24 @@ if TYPE_CHECKING:
     from typing import Any
 
     from cadoctor._facts.tls.handshake import Handshake
+    from cadoctor._fixes.library_trials import Identity
 
 # The distributions discovery looks for: every client the rules describe, the injectors they judge (truststore,
 # pip-system-certs) and certifi, which the report lists beside them. The facts never read a rule: named here.
 CLIENTS = frozenset({rule.distribution for rule in RULES} | {"truststore", "pip-system-certs", "certifi"})
+
+
+@record
+class Trying:
+    """How a check tries its fixes: whether at all, whether kept answers may serve, what its requests present.
+
+    `identity` is the client certificate `--client-cert` names (and its key): a host that requires one refuses every
+    trial's request without it, whatever the fix does for trust.
+    """
+
+    verify: bool
+    cache: bool = True
+    identity: Identity | None = None
 
 
 def _client_stores(facts: Facts) -> list[str]:
@@ -102,16 +116,18 @@ def report_for(
     executable: str | None = None,
     environment: Mapping[str, str] | None = None,
     cache: bool = True,
+    identity: Identity | None = None,
 ) -> Report:
     """Diagnose collected facts and try the fixes in fresh children of `executable` (by default this one).
 
-    The children get `environment` (by default this one's) with each fix applied. A subject that cannot be
-    tried here (a non-Python program, another user's or another root's interpreter) keeps every fix untried,
-    with the reason; fixes only Python can apply are not offered to a program that is not Python.
+    The children get `environment` (by default this one's) with each fix applied; their requests to a host present
+    `identity` (a client certificate and its key). A subject that cannot be tried here (a non-Python program,
+    another user's or another root's interpreter) keeps every fix untried, with the reason; fixes only Python can
+    apply are not offered to a program that is not Python.
     """
     facts = classified(facts)  # each handshake's host-* code is a rule's judgement of the raw facts
     findings = diagnose(facts)
-    tried = (executable or sys.executable, environment, timeout, cache) if verify else None
+    tried = (executable or sys.executable, environment, timeout, cache, identity) if verify else None
     fixes = _fixes_for(facts, findings, tried) if findings else ()  # no finding: the fixes' modules stay unloaded
     clients = judge_clients(facts)
     hosts = tuple(replace(host, clients=host_verdicts(host, clients)) for host in facts.hosts)
@@ -125,9 +141,11 @@ def report_for(
 
 
 def _fixes_for(
-    facts: Facts, findings: tuple[Finding, ...], tried: tuple[str, Mapping[str, str] | None, float, bool] | None
+    facts: Facts,
+    findings: tuple[Finding, ...],
+    tried: tuple[str, Mapping[str, str] | None, float, bool, Identity | None] | None,
 ) -> tuple[Fix, ...]:
-    """The fixes for `findings`, tried when `tried` says in what (executable, environment, host timeout, cache).
+    """The fixes for `findings`, tried when `tried` says how (executable, environment, host timeout, cache, identity).
 
     A subject that cannot be tried here keeps every fix untried, with the reason; fixes only Python can apply are
     not offered to a program that is not Python.
@@ -144,20 +162,27 @@ def _fixes_for(
     obstacle = trial_obstacle(facts)
     if obstacle is not None:
         return tuple(f if f.kind in ("command", "server") else replace(f, evidence=obstacle) for f in fixes)
-    executable, environment, timeout, cache = tried
+    executable, environment, timeout, cache, identity = tried
     focus = _focus(facts, findings) if facts.hosts else None
     return run_trials(
-        fixes, facts, executable=executable, environment=environment, host_timeout=timeout, focus=focus, cache=cache
+        fixes,
+        facts,
+        executable=executable,
+        environment=environment,
+        host_timeout=timeout,
+        focus=focus,
+        cache=cache,
+        identity=identity,
     )
 
 
-def _default_context(client_cert: str | None, client_key: str | None) -> tuple[ssl.SSLContext | str, dict[str, Any]]:
-    """The context handshakes use and what it loaded; or why none can be made, as text, when it cannot."""
+def _default_context(identity: Identity | None) -> tuple[ssl.SSLContext | str, dict[str, Any]]:
+    """The context handshakes use (presenting `identity`) and what it loaded; or why none can be made, as text."""
     obstacle = default_context_obstacle()  # a user's ssl.py is never imported, a FIFO never read
     if obstacle is not None:
         return obstacle, {}
     try:
-        context = default_context(client_cert, client_key)
+        context = default_context(*identity) if identity else default_context()
     except ClientCertificateError:
         raise
     except Exception as exc:  # what the probe reports as context_error, seen from the handshake's side
@@ -165,11 +190,12 @@ def _default_context(client_cert: str | None, client_key: str | None) -> tuple[s
     return context, context_facts(context)
 
 
-def _client_identity(client_cert: str | None, client_key: str | None) -> tuple[str, str | None] | None:
-    """The client certificate (and key) another interpreter presents, as absolute paths, once loaded here.
+def _client_identity(client_cert: str | None, client_key: str | None) -> Identity | None:
+    """The client certificate (and key) the handshakes and the trials present, as absolute paths, once loaded here.
 
-    Loading it here first makes a file that cannot be loaded the same usage error as for this interpreter's
-    handshakes (`ClientCertificateError`), before that interpreter is started.
+    Loading it here first makes a file that cannot be loaded a usage error (`ClientCertificateError`) before any
+    handshake, and before another interpreter is started; the trials' children, whose working folder is the
+    examined process's, read it by its absolute path.
     """
     if not client_cert:
         return None
@@ -239,41 +265,36 @@ def check(
             raise ValueError("python, pid and root name different subjects: choose one")
         if (pid is not None or root is not None) and hosts:
             raise ValueError("hosts cannot be combined with --pid or --root: the handshake would come from this one")
+        identity = _client_identity(client_cert, client_key) if hosts else None
+        trying = Trying(verify=verify, cache=cache, identity=identity)
         if hosts and python is None:
-            return _check_here(hosts, (verify, cache), timeout, client_cert, client_key)
+            return _check_here(hosts, trying, timeout)
         examinee = open_subject(python=python, pid=pid, root=root, inside=inside, image_env=image_env)
         shaken: list[Handshake | HostCheck] = []
         if python is not None and hosts:  # made by that interpreter, checked here against its clients' stores
-            identity = _client_identity(client_cert, client_key)
             shaken = [complete_chain(handshake_from(target, python, timeout, identity), timeout) for target in hosts]
         facts = facts_of(examinee, clients=CLIENTS, names=_sought(shaken))
         if shaken:
             facts = _analysed(facts, shaken, _client_stores(facts))
-        report = _report(examinee, facts, (verify, cache), timeout)
+        report = _report(examinee, facts, trying, timeout)
         if root is not None:  # an image's venvs, examined with it when nothing named one interpreter
             from cadoctor._commands.image import with_venvs
 
             def report_of(venv: Examinee) -> Report:
-                return _report(venv, facts_of(venv, clients=CLIENTS), (verify, cache), timeout)
+                return _report(venv, facts_of(venv, clients=CLIENTS), trying, timeout)
 
             report = with_venvs(examinee, report, report_of, ranked)
         return report
 
 
-def _check_here(
-    hosts: Sequence[str],
-    verify: tuple[bool, bool],
-    timeout: float,
-    client_cert: str | None,
-    client_key: str | None,
-) -> Report:
+def _check_here(hosts: Sequence[str], trying: Trying, timeout: float) -> Report:
     """The interpreter running cadoctor, with hosts: handshakes first, with one default context the probe reuses.
 
     The probe and the light look run while a single host's handshake waits for a late alert. When every
     handshake succeeds and the light report finds nothing at warning level, it is the answer; otherwise the
     disk is read as the handshakes' answer needs.
     """
-    context, loaded = _default_context(client_cert, client_key)
+    context, loaded = _default_context(trying.identity)
     opened: list[Examinee] = []
     looked: list[Facts] = []
 
@@ -288,14 +309,14 @@ def _check_here(
         if not looked:
             look()
         stores, shaken = _chains_for(looked[0], shaken, timeout)
-        report = _report(opened[0], _analysed(looked[0], shaken, stores), verify, timeout)
+        report = _report(opened[0], _analysed(looked[0], shaken, stores), trying, timeout)
         if not report.fails(Severity.WARNING):
             return report
     if not opened:
         opened.append(open_subject(default_context=loaded or None))
     facts = facts_of(opened[0], clients=CLIENTS, names=_sought(shaken))
     stores, shaken = _chains_for(facts, shaken, timeout)
-    return _report(opened[0], _analysed(facts, shaken, stores), verify, timeout)
+    return _report(opened[0], _analysed(facts, shaken, stores), trying, timeout)
 
 
 def _sought(shaken: Sequence[Handshake | HostCheck]) -> frozenset[bytes] | None:
@@ -321,8 +342,15 @@ def _analysed(facts: Facts, shaken: Sequence[Handshake | HostCheck], stores: lis
     )
 
 
-def _report(examinee: Examinee, facts: Facts, verify: tuple[bool, bool], timeout: float) -> Report:
-    """The report on a subject's facts, its fixes tried in a fresh copy of it (`verify`: whether; with the cache)."""
+def _report(examinee: Examinee, facts: Facts, trying: Trying, timeout: float) -> Report:
+    """The report on a subject's facts, its fixes tried in a fresh copy of it as `trying` says."""
     executable, environment = tried_in(examinee, facts)
-    tried, cache = verify
-    return report_for(facts, verify=tried, timeout=timeout, executable=executable, environment=environment, cache=cache)
+    return report_for(
+        facts,
+        verify=trying.verify,
+        timeout=timeout,
+        executable=executable,
+        environment=environment,
+        cache=trying.cache,
+        identity=trying.identity,
+    )

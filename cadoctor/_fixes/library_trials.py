@@ -18,6 +18,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    Identity = tuple[str, str | None]  # a client certificate (and its key, when apart), as absolute paths
+
 TRIAL_TIMEOUT = 30.0  # seconds for a trial's child, besides its requests' own time limits
 DEFAULT_CONTEXT = "urllib (stdlib)"  # the client that stands for Python's default context
 
@@ -131,12 +133,15 @@ def _stores_request(clients: list[str], fix: Fix) -> dict[str, Any]:
     }
 
 
-def _through_request(clients: list[str], fix: Fix, timeout: float) -> dict[str, Any]:
-    """What one child of the request trial should do: inject, then one request to the host through each stand-in."""
+def _through_request(clients: list[str], fix: Fix, timeout: float, identity: Identity | None) -> dict[str, Any]:
+    """What one child of the request trial should do: inject, then one request to the host through each stand-in.
+
+    Each request presents `identity` (the client certificate and its key) as its library is told to.
+    """
     host = fix.trial_host
     if host is None:
         raise ValueError("a request trial needs the fix's host")
-    return {
+    request = {
         "job": jobs.CLIENT_TRIAL,
         "host": host.host,
         "port": host.port,
@@ -144,13 +149,18 @@ def _through_request(clients: list[str], fix: Fix, timeout: float) -> dict[str, 
         "clients": clients,
         "inject": fix.inject,
     }
+    if identity is not None:
+        request["identity"] = list(identity)
+    return request
 
 
-def library_requests(fix: Fix, facts: Facts, timeout: float, children: int) -> list[tuple[int, dict[str, Any], float]]:
+def library_requests(
+    fix: Fix, facts: Facts, timeout: float, children: int, identity: Identity | None = None
+) -> list[tuple[int, dict[str, Any], float]]:
     """The children a trial through the libraries runs in: each with its cost, its request and its time limit.
 
-    With a host, each stand-in makes one request; without, each client's store is resolved. Clients that go
-    through the same library share a child; the others are spread over up to `children` children.
+    With a host, each stand-in makes one request (presenting `identity`); without, each client's store is resolved.
+    Clients that go through the same library share a child; the others are spread over up to `children` children.
     """
     from cadoctor._facts.child.client_trial import ROUTES
 
@@ -162,7 +172,8 @@ def library_requests(fix: Fix, facts: Facts, timeout: float, children: int) -> l
     parts = []
     for weight, clients in split(groups, host, children):
         if host:
-            parts.append((weight, _through_request(clients, fix, timeout), TRIAL_TIMEOUT + timeout * len(clients)))
+            request = _through_request(clients, fix, timeout, identity)
+            parts.append((weight, request, TRIAL_TIMEOUT + timeout * len(clients)))
         else:
             parts.append((weight, _stores_request(clients, fix), TRIAL_TIMEOUT))
     return parts

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from cadoctor._facts.interpreters.proof import ProvenPython
+    from cadoctor._fixes.library_trials import Identity
 
     Answer = tuple[dict[str, Any] | None, str | None]  # a child's decoded answer, or why it gave none
 
@@ -65,8 +66,11 @@ def reproduction(fix: Fix, facts: Facts) -> list[str]:
     return [library.path, *ssl_copies]
 
 
-def _request(fix: Fix, facts: Facts, timeout: float) -> dict[str, Any]:
-    """What the child should try: preloads, explicit locations, and sample roots to verify."""
+def _request(fix: Fix, facts: Facts, timeout: float, identity: Identity | None) -> dict[str, Any]:
+    """What the child should try: preloads, explicit locations, sample roots, and the host's handshake.
+
+    The handshake presents `identity` (the client certificate and its key) when the check was given one.
+    """
     source = facts.bundle(fix.sample_source) if fix.sample_source else None
     ders = fix.trial_samples or (source.samples if source else ())
     import base64  # only when a fix is tried
@@ -84,6 +88,8 @@ def _request(fix: Fix, facts: Facts, timeout: float) -> dict[str, Any]:
     if fix.trial_host is not None:
         host = fix.trial_host
         request["host"] = {"host": host.host, "port": host.port, "server_name": host.server_name, "timeout": timeout}
+        if identity is not None:
+            request["host"]["client_cert"], request["host"]["client_key"] = identity
     return request
 
 
@@ -327,6 +333,7 @@ def verify(
     host_timeout: float = 10.0,
     focus: frozenset[str] | None = None,
     cache: bool = True,
+    identity: Identity | None = None,
 ) -> tuple[Fix, ...]:
     """Run every triable fix in children of a proven interpreter, side by side, and record what each showed.
 
@@ -334,6 +341,7 @@ def verify(
     against a host) are tried. Another finding's trial may ask each of its client libraries in a fresh child,
     which costs several times the check. `cache`: a store trial (no host) may be answered by the answer an
     earlier check kept, when nothing it followed from has changed (`_facts/interpreters/kept.py`), and keeps its own.
+    `identity`: the client certificate and key (absolute paths) every request to a host presents.
     """
     triable = [i for i, fix in enumerate(fixes) if _triable(fix, facts)]
     if focus is not None:
@@ -355,7 +363,7 @@ def verify(
     import tempfile  # only when a fix is tried: a healthy check never needs it
 
     with tempfile.TemporaryDirectory(prefix="cadoctor-trial-") as scratch:
-        return _run(fixes, facts, triable, proven, fresh, base, scratch, host_timeout, cache)
+        return _run(fixes, facts, triable, proven, fresh, base, scratch, (host_timeout, cache, identity))
 
 
 def joined_env(fix: Fix, scratch: str, index: int) -> Mapping[str, str | None] | None:
@@ -408,15 +416,14 @@ def _run(
     fresh: str,
     base: dict[str, str],
     scratch: str,
-    host_timeout: float,
-    cache: bool,
+    how: tuple[float, bool, Identity | None],
 ) -> tuple[Fix, ...]:
     """Run every trial's children, as many at once as there are CPUs, then judge each fix by its answers.
 
     `scratch` holds the files the trials read. The heaviest children start first; a trial through the client
     libraries may take several children (one per library it asks), whose answers are joined before it is judged.
     A store trial's child whose answer was kept is not started (with `cache`); one that runs tells what its answer
-    follows from, and the answer is kept.
+    follows from, and the answer is kept. `how`: the host's time limit, whether kept answers serve, the identity.
     """
     import time
 
@@ -424,6 +431,7 @@ def _run(
     from cadoctor._facts.interpreters import kept
     from cadoctor._facts.interpreters.run import run_all, workers
 
+    host_timeout, cache, identity = how
     notes: dict[int, str] = {}  # what a trial changed besides the fix's own lines (a folder's hashed copy)
     answers: dict[int, list[Answer]] = {}
     planned: list[tuple[int, int, bytes, dict[str, str], float, str | None]] = []  # cost, fix, payload, env, limit, key
@@ -441,10 +449,10 @@ def _run(
             answers[index] = [(None, str(exc))]
             continue
         if not asks_libraries(fix, facts):
-            payload = json.dumps(_request(fix, facts, host_timeout)).encode()
+            payload = json.dumps(_request(fix, facts, host_timeout, identity)).encode()
             planned.append((1, index, payload, env, TRIAL_TIMEOUT, None))
             continue
-        for weight, request, limit in library_requests(fix, facts, host_timeout, workers()):
+        for weight, request, limit in library_requests(fix, facts, host_timeout, workers(), identity):
             name = kept.key(proven, json.dumps(request).encode(), env, cwd) if cache and "host" not in request else None
             known = kept.recall(name) if name is not None else None
             if known is not None and through_problem(known) is None:

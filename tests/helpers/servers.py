@@ -243,10 +243,16 @@ def _answer_grpc(conn: ssl.SSLSocket) -> None:
 
 
 @contextlib.contextmanager
-def serve_clients(cert: Path, key: Path) -> Iterator[int]:
-    """A TLS server on 127.0.0.1 presenting `cert`: HTTP/1.1 gets 404, HTTP/2 (ALPN h2) gets gRPC UNIMPLEMENTED."""
+def serve_clients(cert: Path, key: Path, require: Path | None = None) -> Iterator[int]:
+    """A TLS server on 127.0.0.1 presenting `cert`: HTTP/1.1 gets 404, HTTP/2 (ALPN h2) gets gRPC UNIMPLEMENTED.
+
+    With `require` (a CA file), it asks every client for a certificate issued under it and refuses one without.
+    """
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(str(cert), str(key))
+    if require is not None:
+        context.verify_mode = ssl.CERT_REQUIRED
+        context.load_verify_locations(cafile=str(require))
     context.set_alpn_protocols(["h2", "http/1.1"])
 
     def handle(raw: socket.socket) -> None:

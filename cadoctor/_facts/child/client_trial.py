@@ -9,6 +9,7 @@ program, not a library: the uv distribution of the examined environment names it
 this child runs that binary once, for one direct-URL download that installs and caches nothing.
 """
 
+import contextlib
 import os
 import sys
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
@@ -38,6 +39,66 @@ _DISTRIBUTIONS = {"google-auth/urllib3": "google-auth"}
 Verdict = Tuple[Optional[bool], str]
 
 
+class Presented:
+    """The client certificate `--client-cert` named (and its key, when apart), as each library is told to present it.
+
+    A host that requires one refuses a request without it, whatever the fix does for trust: every request of a trial
+    presents it, each the way its library takes one. pip and uv take one PEM holding both: a certificate with its
+    key apart is joined into a private temporary file, removed when the trial ends.
+    """
+
+    def __init__(self, cert: str, key: Optional[str]) -> None:
+        """The files as the check loaded them (absolute paths)."""
+        self.cert, self.key = cert, key
+        self._joined: Optional[str] = None
+
+    def pair(self) -> Any:
+        """The form requests, botocore and httpx's old `cert=` take: the file, or (certificate, key)."""
+        return (self.cert, self.key) if self.key else self.cert
+
+    def load(self, context: Any) -> Any:
+        """A library's own context, made to present the certificate."""
+        context.load_cert_chain(self.cert, self.key)
+        return context
+
+    def pem(self) -> Tuple[bytes, bytes]:
+        """The private key's PEM and the certificate chain's, as grpc takes them (one file may hold both)."""
+        with open(self.cert, "rb") as chain:
+            certificate = chain.read()
+        if not self.key:
+            return certificate, certificate
+        with open(self.key, "rb") as key:
+            return key.read(), certificate
+
+    def joined(self) -> str:
+        """One PEM file with the key and the certificate, as pip's --client-cert and uv's SSL_CLIENT_CERT take."""
+        if not self.key:
+            return self.cert
+        if self._joined is None:
+            import tempfile
+
+            descriptor, self._joined = tempfile.mkstemp(prefix="cadoctor-identity-", suffix=".pem")  # mode 0600
+            key, certificate = self.pem()
+            with os.fdopen(descriptor, "wb") as out:
+                out.write(key.rstrip(b"\n") + b"\n" + certificate)
+        return self._joined
+
+    def close(self) -> None:
+        """Remove the joined file, if one was written."""
+        if self._joined is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self._joined)
+            self._joined = None
+
+
+def _presented(request: Dict[str, Any]) -> Optional[Presented]:
+    """The client certificate a request trial presents, when the check was given one."""
+    identity = request.get("identity")
+    if not isinstance(identity, list) or len(identity) != 2 or not isinstance(identity[0], str):
+        return None
+    return Presented(identity[0], identity[1] if isinstance(identity[1], str) else None)
+
+
 def _library(name: str) -> Any:
     """A client library of the examined Python, imported by name: only this child ever imports one."""
     from importlib import import_module
@@ -65,8 +126,17 @@ def _links(exc: BaseException) -> List[BaseException]:
     return found
 
 
+# Alerts a server sends about the client's certificate: received, they say the client had verified the server
+_REFUSED_IDENTITY: Tuple[str, ...] = ("ALERT_CERTIFICATE_REQUIRED", "ALERT_BAD_CERTIFICATE", "ALERT_UNKNOWN_CA")
+_REFUSED_IDENTITY += ("ALERT_UNSUPPORTED_CERTIFICATE", "ALERT_CERTIFICATE_UNKNOWN", "ALERT_ACCESS_DENIED")
+
+
 def _failure(exc: BaseException) -> Verdict:
-    """A request's exception as a verdict: a TLS error is a failure, anything else proves nothing."""
+    """A request's exception as a verdict: a TLS error is a failure, anything else proves nothing.
+
+    A server that refused the client's certificate (or its absence) with an alert says nothing of the fix: the
+    client's own verification of the server came first. That proves nothing either way, and says so.
+    """
     import ssl
 
     chain = _links(exc)
@@ -75,6 +145,9 @@ def _failure(exc: BaseException) -> Verdict:
             return False, "certificate verify failed: %s" % (link.verify_message or link.reason or link)
     for link in chain:
         if isinstance(link, ssl.SSLError) or type(link).__name__ == "SSLError":
+            text = str(link).upper()
+            if any(alert in text for alert in _REFUSED_IDENTITY):
+                return None, "the host refused the client certificate (--client-cert): %s" % _short(link)
             return False, "TLS failed: %s" % _short(link)
     return None, "no answer to judge by: %s" % _short(exc)
 
@@ -90,68 +163,102 @@ def _answered(status: Any) -> Verdict:
     return True, "the host answered HTTP %s" % status
 
 
-def _through_requests(url: str, timeout: float) -> Verdict:
+def _through_requests(url: str, timeout: float, presented: Optional[Presented]) -> Verdict:
     """requests.get, which resolves verify= from REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE or certifi as it always does."""
     with _library("requests").Session() as session:
-        response = session.get(url, timeout=timeout, allow_redirects=False)
+        cert = presented.pair() if presented else None
+        response = session.get(url, timeout=timeout, allow_redirects=False, cert=cert)
         return _answered(response.status_code)
 
 
-def _through_httpx(module: str) -> Callable[[str, float], Verdict]:
-    """httpx.get (or httpx2's): the SSL context its client builds at construction."""
+def _through_httpx(module: str) -> Callable[[str, float, Optional[Presented]], Verdict]:
+    """httpx.get (or httpx2's): the SSL context its client builds at construction.
 
-    def run(url: str, timeout: float) -> Verdict:
-        with _library(module).Client(timeout=timeout) as client:
+    A client certificate goes on the context httpx itself makes for a client (`create_ssl_context()`: its own
+    reading of SSL_CERT_FILE, SSL_CERT_DIR and certifi), handed back as `verify=`, as its docs say to.
+    """
+
+    def run(url: str, timeout: float, presented: Optional[Presented]) -> Verdict:
+        library = _library(module)
+        options = {"verify": presented.load(library.create_ssl_context())} if presented else {}
+        with library.Client(timeout=timeout, **options) as client:
             return _answered(client.get(url).status_code)
 
     return run
 
 
-def _through_urllib(url: str, timeout: float) -> Verdict:
-    """urllib.request.urlopen: Python's default context; an HTTP error status is still an answer."""
+def _through_urllib(url: str, timeout: float, presented: Optional[Presented]) -> Verdict:
+    """urllib.request.urlopen: Python's default context; an HTTP error status is still an answer.
+
+    A client certificate goes on the context urllib would make itself (`ssl._create_default_https_context`, which
+    PYTHONHTTPSVERIFY may have changed), allowed after the handshake too, as http.client allows it.
+    """
     import urllib.error
     import urllib.request
 
+    context = None
+    if presented is not None:
+        import ssl
+
+        context = presented.load(ssl._create_default_https_context())
+        if getattr(context, "post_handshake_auth", None) is not None:
+            context.post_handshake_auth = True
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (always https://)
+        with urllib.request.urlopen(url, timeout=timeout, context=context) as response:  # noqa: S310 (https://)
             return _answered(response.status)
     except urllib.error.HTTPError as exc:
         return _answered(exc.code)
 
 
-def _through_urllib3(url: str, timeout: float) -> Verdict:
-    """urllib3.PoolManager with its defaults."""
-    manager = _library("urllib3").PoolManager()
+def _through_urllib3(url: str, timeout: float, presented: Optional[Presented]) -> Verdict:
+    """urllib3.PoolManager with its defaults (and the client certificate, as `cert_file`/`key_file`)."""
+    identity = {"cert_file": presented.cert, "key_file": presented.key} if presented else {}
+    manager = _library("urllib3").PoolManager(**identity)
     try:
         return _answered(manager.request("GET", url, retries=False, timeout=timeout, redirect=False).status)
     finally:
         manager.clear()
 
 
-def _through_httplib2(url: str, timeout: float) -> Verdict:
-    """httplib2.Http, which reads HTTPLIB2_CA_CERTS or its own bundle."""
-    response, _ = _library("httplib2").Http(timeout=timeout).request(url, "GET")
+def _through_httplib2(url: str, timeout: float, presented: Optional[Presented]) -> Verdict:
+    """httplib2.Http, which reads HTTPLIB2_CA_CERTS or its own bundle (a client certificate for every domain)."""
+    http = _library("httplib2").Http(timeout=timeout)
+    if presented is not None:
+        http.add_certificate(presented.key, presented.cert, "")
+    response, _ = http.request(url, "GET")
     return _answered(response.status)
 
 
-def _through_aiohttp(url: str, timeout: float) -> Verdict:
-    """aiohttp.ClientSession.get in a fresh event loop."""
+def _through_aiohttp(url: str, timeout: float, presented: Optional[Presented]) -> Verdict:
+    """aiohttp.ClientSession.get in a fresh event loop.
+
+    aiohttp takes a client certificate only on a context of the caller's: a default context, as aiohttp's own.
+    """
     import asyncio
 
     aiohttp = _library("aiohttp")
+    options: Dict[str, Any] = {}
+    if presented is not None:
+        import ssl
+
+        options["ssl"] = presented.load(ssl.create_default_context())
 
     async def fetch() -> int:
         limit = aiohttp.ClientTimeout(total=timeout)
-        async with aiohttp.ClientSession(timeout=limit) as session, session.get(url, allow_redirects=False) as got:
-            return int(got.status)
+        async with aiohttp.ClientSession(timeout=limit) as session:  # noqa: SIM117 - 3.8 has no parenthesised with
+            async with session.get(url, allow_redirects=False, **options) as got:
+                return int(got.status)
 
     return _answered(asyncio.run(fetch()))
 
 
-def _through_botocore(url: str, timeout: float) -> Verdict:
+def _through_botocore(url: str, timeout: float, presented: Optional[Presented]) -> Verdict:
     """An unsigned S3 client of a botocore session, `url` its endpoint: verify comes from the session's config."""
     botocore = _library("botocore")
-    limits = {"connect_timeout": timeout, "read_timeout": timeout, "retries": {"total_max_attempts": 1}}
+    limits: Dict[str, Any] = {"connect_timeout": timeout, "read_timeout": timeout}
+    limits["retries"] = {"total_max_attempts": 1}
+    if presented is not None:
+        limits["client_cert"] = presented.pair()
     config = _library("botocore.config").Config(signature_version=botocore.UNSIGNED, **limits)  # no credentials
     errors = _library("botocore.exceptions")
     session = _library("botocore.session").get_session()
@@ -165,10 +272,13 @@ def _through_botocore(url: str, timeout: float) -> Verdict:
     return _answered(200)
 
 
-def _through_grpc(host: str, port: int, timeout: float) -> Verdict:
+def _through_grpc(host: str, port: int, timeout: float, presented: Optional[Presented]) -> Verdict:
     """A call on a grpc secure channel with default credentials: any status but UNAVAILABLE proves the handshake."""
     grpc = _library("grpc")
-    with grpc.secure_channel("%s:%d" % (host, port), grpc.ssl_channel_credentials()) as channel:
+    identity: Dict[str, bytes] = {}
+    if presented is not None:
+        identity["private_key"], identity["certificate_chain"] = presented.pem()
+    with grpc.secure_channel("%s:%d" % (host, port), grpc.ssl_channel_credentials(**identity)) as channel:
         call = channel.unary_unary("/cadoctor.Trial/Check")
         try:
             call(b"", timeout=timeout)
@@ -182,7 +292,7 @@ def _through_grpc(host: str, port: int, timeout: float) -> Verdict:
         return True, "the host answered gRPC OK"
 
 
-def _through_pip(url: str, timeout: float) -> Verdict:
+def _through_pip(url: str, timeout: float, presented: Optional[Presented]) -> Verdict:
     """The session pip builds from its configuration for `pip download`, fetching one index page.
 
     Its internals are not an API: when they change, the answer is 'not tried', never a guess. The session is built
@@ -191,7 +301,9 @@ def _through_pip(url: str, timeout: float) -> Verdict:
     """
     try:
         command = _library("pip._internal.commands").create_command("download")
-        options, _ = command.parse_args(["--retries", "0", "--timeout", "%g" % timeout, "--no-input"])
+        arguments = ["--retries", "0", "--timeout", "%g" % timeout, "--no-input"]
+        arguments += ["--client-cert", presented.joined()] if presented else []
+        options, _ = command.parse_args(arguments)
         made = _library("pip._internal.network.session")
         if callable(getattr(made, "user_agent", None)):
             made.user_agent = lambda: "pip/%s (cadoctor trial)" % _library("pip").__version__
@@ -202,10 +314,15 @@ def _through_pip(url: str, timeout: float) -> Verdict:
         return _answered(session.get(url + "simple/cadoctor-trial/", timeout=timeout).status_code)
 
 
-def _through_google_auth_urllib3(url: str, timeout: float) -> Verdict:
-    """google-auth's urllib3 transport: AuthorizedHttp builds its own PoolManager (certifi's file when it imports)."""
+def _through_google_auth_urllib3(url: str, timeout: float, presented: Optional[Presented]) -> Verdict:
+    """google-auth's urllib3 transport: AuthorizedHttp builds its own PoolManager (certifi's file when it imports).
+
+    A client certificate joins the keywords that PoolManager opens its connections with.
+    """
     credentials = _library("google.auth.credentials").AnonymousCredentials()  # sends no token
     http = _library("google.auth.transport.urllib3").AuthorizedHttp(credentials)
+    if presented is not None:
+        http.http.connection_pool_kw.update(cert_file=presented.cert, key_file=presented.key)
     return _answered(http.urlopen("GET", url, retries=False, timeout=timeout, redirect=False).status)
 
 
@@ -218,7 +335,7 @@ _UV_TREE = "\u2502\u251c\u2570\u2500\u25b6\u00d7 "  # the box-drawing tree uv dr
 _UV_ELSEWHERE = ("UV_INDEX", "UV_INDEX_URL", "UV_DEFAULT_INDEX", "UV_EXTRA_INDEX_URL", "UV_FIND_LINKS", "UV_OFFLINE")
 
 
-def _through_uv(url: str, timeout: float) -> Verdict:
+def _through_uv(url: str, timeout: float, presented: Optional[Presented]) -> Verdict:
     """The examined environment's uv binary resolving one direct-URL wheel from the host, writing nothing.
 
     `uv pip compile - --no-index --no-cache` reads the one requirement from stdin and prints a resolution: no
@@ -233,6 +350,8 @@ def _through_uv(url: str, timeout: float) -> Verdict:
     env = {k: v for k, v in os.environ.items() if k not in _UV_ELSEWHERE}
     env.update({"UV_HTTP_RETRIES": "0", "UV_HTTP_TIMEOUT": "%d" % max(1, int(timeout)), "NO_COLOR": "1"})
     env.update({"UV_NO_PROGRESS": "1", "UV_PYTHON_DOWNLOADS": "never"})
+    if presented is not None:
+        env["SSL_CLIENT_CERT"] = presented.joined()  # uv's one way to present a client certificate
     argv = [str(binary), "pip", "compile", "-", "--no-index", "--no-cache", "--no-header"]
     requirement = "cadoctor-trial @ %scadoctor_trial-0-py3-none-any.whl\n" % url
     try:
@@ -266,15 +385,13 @@ def _uv_line(line: str) -> str:
     return line
 
 
-def _run(route: str, host: str, port: int, timeout: float) -> Verdict:
-    """One request through one library."""
+def _run(route: str, host: str, port: int, timeout: float, presented: Optional[Presented]) -> Verdict:
+    """One request through one library, presenting the client certificate when the check was given one."""
     name = "[%s]" % host if ":" in host else host
     url = "https://%s:%d/" % (name, port)
     if route == "grpcio":
-        return _through_grpc(name, port, timeout)
-    if route == "uv":
-        return _through_uv(url, timeout)
-    runners: Dict[str, Callable[[str, float], Verdict]] = {
+        return _through_grpc(name, port, timeout, presented)
+    runners: Dict[str, Callable[[str, float, Optional[Presented]], Verdict]] = {
         "requests": _through_requests,
         "httpx": _through_httpx("httpx"),
         "httpx2": _through_httpx("httpx2"),
@@ -285,8 +402,9 @@ def _run(route: str, host: str, port: int, timeout: float) -> Verdict:
         "botocore": _through_botocore,
         "pip": _through_pip,
         "google-auth/urllib3": _through_google_auth_urllib3,
+        "uv": _through_uv,
     }
-    return runners[route](url, timeout)
+    return runners[route](url, timeout, presented)
 
 
 def _resolved_store(name: str) -> Tuple[Optional[str], Any]:
@@ -416,16 +534,21 @@ def trial(request: Dict[str, Any]) -> Dict[str, Any]:
             answer["error"] = "truststore is not installed in %s" % sys.executable
             return answer
     host, port, timeout = str(request["host"]), int(request["port"]), float(request["timeout"])
-    for name in request.get("clients", []):
-        route = ROUTES.get(name)
-        if route is None:
-            continue
-        absent = False
-        try:
-            ok, detail = _run(route, host, port, timeout)
-        except ImportError as exc:  # not a client of this interpreter: it cannot even be imported here
-            ok, detail, absent = None, "it does not import here: %s" % _short(exc), True
-        except Exception as exc:  # the library's own failure is the answer for it
-            ok, detail = _failure(exc)
-        answer["clients"][name] = {"ok": ok, "detail": detail, "via": _version(route), "absent": absent}
+    presented = _presented(request)
+    try:
+        for name in request.get("clients", []):
+            route = ROUTES.get(name)
+            if route is None:
+                continue
+            absent = False
+            try:
+                ok, detail = _run(route, host, port, timeout, presented)
+            except ImportError as exc:  # not a client of this interpreter: it cannot even be imported here
+                ok, detail, absent = None, "it does not import here: %s" % _short(exc), True
+            except Exception as exc:  # the library's own failure is the answer for it
+                ok, detail = _failure(exc)
+            answer["clients"][name] = {"ok": ok, "detail": detail, "via": _version(route), "absent": absent}
+    finally:
+        if presented is not None:
+            presented.close()
     return answer
