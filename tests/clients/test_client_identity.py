@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ print(requests.get(sys.argv[1], cert=(sys.argv[2], sys.argv[3]), timeout=10).sta
 """
 
 
-def _check(python: Path, prefix: list[str], *options: str) -> dict[str, Any]:
+def _check(python: Path, prefix: Sequence[str], *options: str) -> dict[str, Any]:
     """`cadoctor check --python <venv> --format json` in the private store's namespace: its report."""
     done = subprocess.run(
         [*prefix, sys.executable, "-m", "cadoctor", "check", "--format", "json", "--python", str(python), *options],
@@ -121,3 +122,34 @@ def test_a_refused_client_certificate_proves_nothing_about_the_fix(tmp_path: Pat
     with serve(tls_handler(serving)) as port, pytest.raises(urllib.error.URLError) as failed:
         urllib.request.urlopen("https://localhost:%d/" % port, context=unknown, timeout=10)  # noqa: S310 - loopback
     assert _failure(failed.value)[0] is False
+
+
+def test_uv_presents_the_certificate_joined_with_its_key_and_the_joined_file_goes(tmp_path: Path) -> None:
+    """uv takes one PEM holding key and certificate (SSL_CLIENT_CERT): a key given apart is joined with it in a
+    private temporary file for the trial, removed when the trial ends. The real uv binary of a venv answers."""
+    from cadoctor._facts.child import jobs
+
+    python = venvs.uv_venv()
+    server = make_chain(tmp_path / "server", intermediate=False)
+    identity = make_chain(tmp_path / "identity", "cadoctor Client Root", intermediate=False, client=True)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = child_env(SSL_CERT_FILE=str(server.root), TMPDIR=str(scratch))
+    answers = {}
+    with serve_clients(server.leaf, server.key, require=identity.root) as port:
+        for presented in (None, [str(identity.leaf), str(identity.key)]):
+            request = {"job": jobs.CLIENT_TRIAL, "host": "localhost", "port": port, "timeout": 10, "clients": ["uv"]}
+            request.update({"identity": presented} if presented else {})
+            done = subprocess.run(
+                [str(python), jobs.FOLDER],
+                input=json.dumps(request).encode(),
+                env=env,
+                capture_output=True,
+                timeout=CHILD_TIMEOUT,
+                check=False,
+            )
+            answers[presented is not None] = json.loads(done.stdout)["clients"]["uv"]
+    assert answers[True]["ok"] is True, answers[True]["detail"]
+    assert answers[True]["detail"].startswith("the host answered"), answers[True]["detail"]
+    assert answers[False]["ok"] is not True, answers[False]["detail"]  # refused without it
+    assert list(scratch.iterdir()) == []
