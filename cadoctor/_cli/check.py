@@ -61,7 +61,8 @@ CHECK = Command(
         Option(
             "cache",
             ("--cache",),
-            "Reuse a fix's verdict an earlier check showed without a host while nothing it followed from changed.",
+            "Reuse what earlier checks kept: a fix's verdict shown without a host while nothing it followed from "
+            "changed, and the certificates they parsed.",
             value="switch",
             default=True,
             off="--no-cache",

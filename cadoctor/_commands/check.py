@@ -258,7 +258,7 @@ def check(
     report is the answer; a warning brings the whole disk's inventory. A failed handshake reads in full only
     what its answer needs: where the issuer its chain ends at is kept, and what CA variables name.
     """
-    with memo.CheckScope():  # a long-lived caller holds none of the decoded bundles between checks
+    with memo.CheckScope(cache):  # a long-lived caller holds none of the decoded bundles between checks
         inside = python if root is not None else None  # with root: an interpreter inside the image
         python = None if root is not None else python
         if sum(subject is not None for subject in (python, pid, root)) > 1:

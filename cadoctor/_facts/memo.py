@@ -1,16 +1,24 @@
-"""What one check remembers while it runs (decoded bundles, PEM blocks), dropped when it ends.
+"""What one check remembers while it runs, dropped when it ends; and where checks keep what outlives them.
 
 A run reads the same system bundle for several questions, and bundles share most roots: each is decoded once.
-A long-lived caller of `cadoctor.check()` keeps none of it between checks.
+A long-lived caller of `cadoctor.check()` keeps none of it between checks. What one check leaves for the next (store
+trials' answers, certificates parsed) lives in this user's cache folder, read only when no one else may write it,
+and neither read nor written by a check told not to (`--no-cache`).
 """
 
 from __future__ import annotations
 
+import os
+import stat
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 _TABLES: list[dict[Any, Any]] = []
+_AT_END: list[Callable[[], None]] = []
+_KEEPING = [False]  # whether the running check may read and write what checks keep: none runs outside a scope
 
 
 def table() -> dict[Any, Any]:
@@ -20,18 +28,69 @@ def table() -> dict[Any, Any]:
     return kept
 
 
+def at_end(hook: Callable[[], None]) -> None:
+    """Run `hook` when each check ends (before its tables are emptied): a module writes what it keeps."""
+    if hook not in _AT_END:
+        _AT_END.append(hook)
+
+
 def forget() -> None:
     """Empty every table: the check has ended."""
     for kept in _TABLES:
         kept.clear()
 
 
+def keeping() -> bool:
+    """Whether the running check may read and write what checks keep between them.
+
+    False under `--no-cache`, and outside a check (`inspect`, a test or a fuzzer calling a reader directly).
+    """
+    return _KEEPING[-1]
+
+
 class CheckScope:
-    """The tables kept for one `with` block (one check), emptied when it ends, however it ends."""
+    """The tables kept for one `with` block (one check), emptied when it ends, however it ends.
+
+    `cache`: whether what checks keep between them may be read and written during it.
+    """
+
+    def __init__(self, cache: bool = True) -> None:
+        """A scope that may keep (or, with `cache=False`, neither reads nor writes) what outlives it."""
+        self.cache = cache
 
     def __enter__(self) -> None:
         """Nothing to open: the tables fill as the check reads."""
+        _KEEPING.append(self.cache)
 
     def __exit__(self, *exc: object) -> None:
-        """Empty the tables."""
-        forget()
+        """Write what is kept, then empty the tables."""
+        try:
+            for hook in _AT_END:
+                hook()
+        finally:
+            _KEEPING.pop()
+            forget()
+
+
+def kept_folder() -> str | None:
+    """The folder of this user's where checks keep things, or None when there is no home to keep them in.
+
+    `$CADOCTOR_CACHE` when that names a folder by its absolute path (a CI job's own, a test session's), else
+    `$XDG_CACHE_HOME/cadoctor`, else `~/.cache/cadoctor`.
+    """
+    chosen = os.environ.get("CADOCTOR_CACHE") or ""
+    if os.path.isabs(chosen):
+        return chosen
+    base = os.environ.get("XDG_CACHE_HOME") or ""
+    if not os.path.isabs(base):
+        home = os.path.expanduser("~")
+        if not os.path.isabs(home):
+            return None
+        base = os.path.join(home, ".cache")
+    return os.path.join(base, "cadoctor")
+
+
+def private(found: os.stat_result) -> bool:
+    """Whether a file or folder is this user's and no one else may write it: only then is what it keeps read."""
+    owner = os.geteuid() if hasattr(os, "geteuid") else found.st_uid
+    return found.st_uid == owner and not found.st_mode & (stat.S_IWGRP | stat.S_IWOTH)

@@ -13,6 +13,7 @@ import hashlib
 import os
 from collections.abc import Sequence
 
+from cadoctor._facts.certs import kept_parses
 from cadoctor._facts.certs.der import MalformedDER, certificate_facts, certificate_parts, read_tlv
 from cadoctor._facts.certs.names import same_name, subject_hash, with_subject
 from cadoctor._facts.certs.pem import read_certificates
@@ -31,6 +32,8 @@ from cadoctor._record import record, replace
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from cadoctor._facts.fs.disk import FileKey
 
 SAMPLE_ROOTS = 3
@@ -78,9 +81,24 @@ def parse(der: bytes) -> _Parsed | None:
 
     The standard library's reading of DER (`certificate_facts`) gives everything an inventory counts; it agrees
     with cryptography on every root of the system store, certifi, botocore and grpc, and costs no 40 ms import.
+    What it took from bytes an earlier check parsed is kept between checks, by their digest (`kept_parses`).
     """
     try:
         der = der[: read_tlv(der, 0)[2]]  # a TRUSTED CERTIFICATE carries trust settings after the certificate
+    except MalformedDER:
+        return None
+    digest = hashlib.sha256(der).hexdigest()
+    kept = kept_parses.recall(digest)
+    if kept is not kept_parses.MISSING:
+        return _from_entry(der, kept)
+    parsed = _parsed(der)
+    kept_parses.remember(digest, _entry(parsed))
+    return parsed
+
+
+def _parsed(der: bytes) -> _Parsed | None:
+    """What the DER reader takes from one certificate, or None when it refuses the bytes."""
+    try:
         facts = certificate_facts(der)
         not_before = datetime.datetime(*facts.not_before, tzinfo=datetime.timezone.utc)
         not_after = datetime.datetime(*facts.not_after, tzinfo=datetime.timezone.utc)
@@ -98,6 +116,34 @@ def parse(der: bytes) -> _Parsed | None:
         nonpositive_serial=not facts.serial_positive,
         self_issued=same_name(parts.issuer, parts.subject),
     )
+
+
+def _entry(parsed: _Parsed | None) -> list[Any] | None:
+    """A parse as `kept_parses` keeps it: everything but the bytes, which are its key."""
+    if parsed is None:
+        return None
+    moments = [list(moment.timetuple()[:6]) for moment in (parsed.not_before, parsed.not_after)]
+    flags = [parsed.strict_violation, parsed.nonpositive_serial, parsed.self_issued]
+    return [parsed.identity, parsed.subject.hex(), *moments, *flags]
+
+
+def _moment(numbers: list[int]) -> datetime.datetime:
+    """A kept instant (year, month, day, hour, minute, second), in UTC."""
+    year, month, day, hour, minute, second = numbers
+    return datetime.datetime(year, month, day, hour, minute, second, tzinfo=datetime.timezone.utc)
+
+
+def _from_entry(der: bytes, entry: Any) -> _Parsed | None:
+    """The parse an entry keeps (checked for its shape when read), with its bytes."""
+    if entry is None:
+        return None
+    identity, subject, begins, ends, strict, nonpositive, self_issued = entry
+    try:
+        not_before, not_after = _moment(begins), _moment(ends)
+        named = bytes.fromhex(subject)
+    except (ValueError, OverflowError):  # an entry no reader wrote: parse the bytes instead
+        return _parsed(der)
+    return _Parsed(der, identity, named, not_before, not_after, strict, nonpositive, self_issued)
 
 
 _UNKNOWN_END = datetime.datetime.max.replace(tzinfo=datetime.timezone.utc)  # an outline's: its validity is unknown

@@ -20,6 +20,7 @@ import os
 import stat
 
 from cadoctor._facts.child.depends import identity
+from cadoctor._facts.memo import kept_folder, private
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -35,21 +36,13 @@ ENTRY_LIMIT = 4 << 20  # bytes read of one entry
 
 
 def folder() -> str | None:
-    """Where this user's kept answers live, or None when there is no home to keep them in.
+    """Where this user's kept answers live (`trials` in the folder checks keep things in), or None without a home.
 
     `$CADOCTOR_CACHE/trials` when that names a folder by its absolute path (a CI job's own, a test session's),
     else `$XDG_CACHE_HOME/cadoctor/trials`, else `~/.cache/cadoctor/trials`.
     """
-    chosen = os.environ.get("CADOCTOR_CACHE") or ""
-    if os.path.isabs(chosen):
-        return os.path.join(chosen, "trials")
-    base = os.environ.get("XDG_CACHE_HOME") or ""
-    if not os.path.isabs(base):
-        home = os.path.expanduser("~")
-        if not os.path.isabs(home):
-            return None
-        base = os.path.join(home, ".cache")
-    return os.path.join(base, "cadoctor", "trials")
+    base = kept_folder()
+    return None if base is None else os.path.join(base, "trials")
 
 
 def key(python: ProvenPython, payload: bytes, env: Mapping[str, str], cwd: str) -> str:
@@ -66,24 +59,18 @@ def key(python: ProvenPython, payload: bytes, env: Mapping[str, str], cwd: str) 
     return hashlib.sha256(json.dumps(named).encode()).hexdigest()
 
 
-def _private(found: os.stat_result) -> bool:
-    """Whether a file or folder is this user's and no one else may write it."""
-    owner = os.geteuid() if hasattr(os, "geteuid") else found.st_uid
-    return found.st_uid == owner and not found.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
-
-
 def recall(name: str) -> dict[str, Any] | None:
     """The answer kept under `name`, when every file it follows from is as it was; None otherwise."""
     where = folder()
     if where is None:
         return None
     try:
-        if not _private(os.stat(where)):
+        if not private(os.stat(where)):
             return None
         descriptor = os.open(os.path.join(where, name + ".json"), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
         with os.fdopen(descriptor, "rb") as entry:
             found = os.fstat(entry.fileno())
-            if not stat.S_ISREG(found.st_mode) or not _private(found):
+            if not stat.S_ISREG(found.st_mode) or not private(found):
                 return None
             kept = json.loads(entry.read(ENTRY_LIMIT))
     except (OSError, ValueError):
@@ -120,7 +107,7 @@ def keep(name: str, answer: Mapping[str, Any], started: float) -> None:
     kept = {"key": name, "depends": depends, "answer": {k: v for k, v in answer.items() if k != "depends"}}
     try:
         os.makedirs(where, mode=0o700, exist_ok=True)
-        if not _private(os.stat(where)):
+        if not private(os.stat(where)):
             return
         import tempfile
 

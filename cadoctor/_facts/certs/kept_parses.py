@@ -1,0 +1,151 @@
+"""Certificates parsed by earlier checks, kept by their digest: what the DER reader took from each one's bytes.
+
+A plain check reads the OS bundle, its hashed folder and each client's own bundle: a few hundred distinct roots,
+whose parsing is about a sixth of its time. What the reader takes from a certificate (its identity, subject,
+validity and the flags the rules ask about) follows from nothing but its bytes and the reader's version, so it is
+kept by the certificate's SHA-256 in one file of this user's cache folder (`certificates.json`). No path, date of
+reading or verdict is kept: a file's content is read anew every time; only the parse of bytes seen before is not
+redone, and a reader of another version reads none of it.
+
+The file is read only when it is a regular file of this user's that no one else may write, in a folder alike, and
+no larger than `FILE_LIMIT`; one malformed entry drops it whole. It holds at most `ENTRIES` certificates, the ones
+the last check used first. A check told not to keep anything (`--no-cache`) neither reads nor writes it; a folder
+that cannot be written keeps nothing, and never fails a check.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+
+from cadoctor._facts.memo import at_end, keeping, kept_folder, private
+from cadoctor._version import __version__
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional
+
+    # identity, subject (hex), not before and not after (six numbers each), strict violation, non-positive serial,
+    # self-issued; None: the reader refused the bytes
+    Entry = Optional[list[Any]]
+    Table = dict[str, Entry]
+
+VERSION = 1  # of the reader's facts and of this file: another version's file is not read
+ENTRIES = 2048
+FILE_LIMIT = 2 << 20  # bytes read of the file
+NAME = "certificates.json"
+MISSING = object()  # no entry for those bytes (None is the entry for bytes the reader refused)
+
+_STATE: dict[str, Any] = {"table": None, "used": {}, "new": False}
+
+
+def _where() -> str | None:
+    """The file, or None when there is no cache folder."""
+    folder = kept_folder()
+    return None if folder is None else os.path.join(folder, NAME)
+
+
+def _valid(entry: Any) -> bool:
+    """Whether an entry read from the file has the shape this version writes (anything else drops the file)."""
+    if entry is None:
+        return True
+    if not isinstance(entry, list) or len(entry) != 7:
+        return False
+    identity, subject, begins, ends, *flags = entry
+    dates = all(isinstance(d, list) and len(d) == 6 and all(type(n) is int for n in d) for d in (begins, ends))
+    return isinstance(identity, str) and isinstance(subject, str) and dates and all(type(f) is bool for f in flags)
+
+
+def _load() -> Table:
+    """The kept entries, or none when the file is missing, not private, too large, of another version or malformed."""
+    where = _where()
+    if where is None:
+        return {}
+    try:
+        if not private(os.stat(os.path.dirname(where))):
+            return {}
+        descriptor = os.open(where, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(descriptor, "rb") as kept:
+            found = os.fstat(kept.fileno())
+            if not stat.S_ISREG(found.st_mode) or not private(found) or found.st_size > FILE_LIMIT:
+                return {}
+            document = json.loads(kept.read(FILE_LIMIT))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(document, dict) or document.get("version") != [VERSION, __version__]:
+        return {}
+    entries = document.get("certificates")
+    if not isinstance(entries, dict) or len(entries) > ENTRIES:
+        return {}
+    if not all(isinstance(digest, str) and len(digest) == 64 and _valid(e) for digest, e in entries.items()):
+        return {}
+    return entries
+
+
+def recall(digest: str) -> object:
+    """The entry kept for a certificate's SHA-256 (hex), or MISSING; never anything while the check keeps nothing."""
+    if not keeping():
+        return MISSING
+    if _STATE["table"] is None:
+        _STATE["table"] = _load()
+        at_end(save)
+    entry = _STATE["table"].get(digest, MISSING)
+    if entry is not MISSING:
+        _STATE["used"][digest] = entry
+    return entry
+
+
+def remember(digest: str, entry: Entry) -> None:
+    """Keep what the reader took from a certificate (or None: it refused the bytes), written when the check ends."""
+    if not keeping():
+        return
+    if _STATE["table"] is None:
+        _STATE["table"] = _load()
+        at_end(save)
+    _STATE["table"][digest] = entry
+    _STATE["used"][digest] = entry
+    _STATE["new"] = True
+
+
+def save() -> None:
+    """Write the entries when this check added some: the ones it used first, then older ones, `ENTRIES` at most.
+
+    A temporary file in the same folder, then renamed over the last: a reader never sees half of it.
+    """
+    if not _STATE["new"] or not keeping():
+        _STATE["used"] = {}
+        return
+    table: Table = _STATE["table"] or {}
+    used: Table = _STATE["used"]
+    chosen = dict(list(used.items())[:ENTRIES])
+    for digest, entry in table.items():
+        if len(chosen) >= ENTRIES:
+            break
+        chosen.setdefault(digest, entry)
+    _STATE.update(table=chosen, used={}, new=False)
+    where = _where()
+    if where is None:
+        return
+    try:
+        folder = os.path.dirname(where)
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        if not private(os.stat(folder)):
+            return
+        import tempfile
+
+        descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".certificates-")
+        try:
+            with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+                json.dump({"version": [VERSION, __version__], "certificates": chosen}, out, separators=(",", ":"))
+            os.replace(temporary, where)
+        except OSError:
+            os.unlink(temporary)
+            raise
+    except OSError:
+        return
+
+
+def forget() -> None:
+    """Drop what this process read of the file (a test's next check reads it again)."""
+    _STATE.update(table=None, used={}, new=False)
