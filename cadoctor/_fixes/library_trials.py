@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     Identity = tuple[str, str | None]  # a client certificate (and its key, when apart), as absolute paths
+    Presented = list[str | None]  # certificate, key (or None), one file holding both: as the trials present it
 
 TRIAL_TIMEOUT = 30.0  # seconds for a trial's child, besides its requests' own time limits
 DEFAULT_CONTEXT = "urllib (stdlib)"  # the client that stands for Python's default context
@@ -133,10 +134,11 @@ def _stores_request(clients: list[str], fix: Fix) -> dict[str, Any]:
     }
 
 
-def _through_request(clients: list[str], fix: Fix, timeout: float, identity: Identity | None) -> dict[str, Any]:
+def _through_request(clients: list[str], fix: Fix, timeout: float, identity: Presented | None) -> dict[str, Any]:
     """What one child of the request trial should do: inject, then one request to the host through each stand-in.
 
-    Each request presents `identity` (the client certificate and its key) as its library is told to.
+    Each request presents `identity` (the client certificate, its key, and one file holding both) as its library is
+    told to.
     """
     host = fix.trial_host
     if host is None:
@@ -150,12 +152,12 @@ def _through_request(clients: list[str], fix: Fix, timeout: float, identity: Ide
         "inject": fix.inject,
     }
     if identity is not None:
-        request["identity"] = list(identity)
+        request["identity"] = identity
     return request
 
 
 def library_requests(
-    fix: Fix, facts: Facts, timeout: float, children: int, identity: Identity | None = None
+    fix: Fix, facts: Facts, timeout: float, children: int, identity: Presented | None = None
 ) -> list[tuple[int, dict[str, Any], float]]:
     """The children a trial through the libraries runs in: each with its cost, its request and its time limit.
 

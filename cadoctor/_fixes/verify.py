@@ -402,6 +402,28 @@ def _read_part(path: str) -> bytes:
         return source.read(64 << 20)
 
 
+def _presented(identity: Identity | None, scratch: str) -> list[str | None] | None:
+    """The client certificate as the trials' requests present it: certificate, key, and one file holding both.
+
+    pip's --client-cert and uv's SSL_CLIENT_CERT take one PEM with the key and the certificate: a key given apart
+    is joined with it here, in the trials' private scratch folder, which goes when they end, however they end.
+    """
+    if identity is None:
+        return None
+    cert, key = identity
+    if key is None:
+        return [cert, None, cert]
+    joined = os.path.join(scratch, "client-identity.pem")
+    try:
+        both = _read_part(key).rstrip(b"\n") + b"\n" + _read_part(cert)
+        descriptor = os.open(joined, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as out:
+            out.write(both)
+    except OSError:  # gone since the check loaded it: each child joins them itself, or says why it could not
+        return [cert, key, None]
+    return [cert, key, joined]
+
+
 def _working_directory(facts: Facts) -> str:
     """Where a trial runs: the examined process's working directory, from which its relative CA paths are read."""
     cwd = facts.runtime.cwd
@@ -432,6 +454,7 @@ def _run(
     from cadoctor._facts.interpreters.run import run_all, workers
 
     host_timeout, cache, identity = how
+    presented = _presented(identity, scratch)
     notes: dict[int, str] = {}  # what a trial changed besides the fix's own lines (a folder's hashed copy)
     answers: dict[int, list[Answer]] = {}
     planned: list[tuple[int, int, bytes, dict[str, str], float, str | None]] = []  # cost, fix, payload, env, limit, key
@@ -452,7 +475,7 @@ def _run(
             payload = json.dumps(_request(fix, facts, host_timeout, identity)).encode()
             planned.append((1, index, payload, env, TRIAL_TIMEOUT, None))
             continue
-        for weight, request, limit in library_requests(fix, facts, host_timeout, workers(), identity):
+        for weight, request, limit in library_requests(fix, facts, host_timeout, workers(), presented):
             name = kept.key(proven, json.dumps(request).encode(), env, cwd) if cache and "host" not in request else None
             known = kept.recall(name) if name is not None else None
             if known is not None and through_problem(known) is None:

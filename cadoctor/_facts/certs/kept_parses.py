@@ -5,7 +5,7 @@ whose parsing is about a sixth of its time. What the reader takes from a certifi
 validity and the flags the rules ask about) follows from nothing but its bytes and the reader's version, so it is
 kept by the certificate's SHA-256 in one file of this user's cache folder (`certificates.json`). No path, date of
 reading or verdict is kept: a file's content is read anew every time; only the parse of bytes seen before is not
-redone, and a reader of another version reads none of it.
+redone, and a reader of another version (or whose files changed) reads none of it.
 
 The file is read only when it is a regular file of this user's that no one else may write, in a folder alike, and
 no larger than `FILE_LIMIT`; one malformed entry drops it whole. It holds at most `ENTRIES` certificates, the ones
@@ -19,6 +19,7 @@ import json
 import os
 import stat
 
+from cadoctor._facts.child.depends import identity
 from cadoctor._facts.memo import at_end, keeping, kept_folder, private
 from cadoctor._version import __version__
 
@@ -35,9 +36,20 @@ VERSION = 1  # of the reader's facts and of this file: another version's file is
 ENTRIES = 2048
 FILE_LIMIT = 2 << 20  # bytes read of the file
 NAME = "certificates.json"
+_READERS = ("der.py", "bundle.py")  # beside this file: the DER reader and the parse it feeds
 MISSING = object()  # no entry for those bytes (None is the entry for bytes the reader refused)
 
 _STATE: dict[str, Any] = {"table": None, "used": {}, "new": False}
+
+
+def _stamp() -> list[Any]:
+    """What the kept facts were read by: this file's version, cadoctor's, and the reader's own files as they are.
+
+    A reader changed in place (a checkout being worked on, where cadoctor's version stays) reads none of the facts
+    an earlier one kept.
+    """
+    here = os.path.dirname(os.path.abspath(__file__))
+    return [VERSION, __version__, [identity(os.path.join(here, name)) for name in _READERS]]
 
 
 def _where() -> str | None:
@@ -73,7 +85,7 @@ def _load() -> Table:
             document = json.loads(kept.read(FILE_LIMIT))
     except (OSError, ValueError):
         return {}
-    if not isinstance(document, dict) or document.get("version") != [VERSION, __version__]:
+    if not isinstance(document, dict) or document.get("version") != _stamp():
         return {}
     entries = document.get("certificates")
     if not isinstance(entries, dict) or len(entries) > ENTRIES:
@@ -137,7 +149,7 @@ def save() -> None:
         descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".certificates-")
         try:
             with os.fdopen(descriptor, "w", encoding="utf-8") as out:
-                json.dump({"version": [VERSION, __version__], "certificates": chosen}, out, separators=(",", ":"))
+                json.dump({"version": _stamp(), "certificates": chosen}, out, separators=(",", ":"))
             os.replace(temporary, where)
         except OSError:
             os.unlink(temporary)

@@ -43,13 +43,15 @@ class Presented:
     """The client certificate `--client-cert` named (and its key, when apart), as each library is told to present it.
 
     A host that requires one refuses a request without it, whatever the fix does for trust: every request of a trial
-    presents it, each the way its library takes one. pip and uv take one PEM holding both: a certificate with its
-    key apart is joined into a private temporary file, removed when the trial ends.
+    presents it, each the way its library takes one. pip and uv take one PEM holding both: the check joins a key
+    given apart with its certificate in the trials' private scratch folder; a request without that file has them
+    joined into a private temporary file here, removed when the trial ends.
     """
 
-    def __init__(self, cert: str, key: Optional[str]) -> None:
-        """The files as the check loaded them (absolute paths)."""
+    def __init__(self, cert: str, key: Optional[str], joined: Optional[str] = None) -> None:
+        """The files as the check loaded them (absolute paths), and the one holding both, when it wrote one."""
         self.cert, self.key = cert, key
+        self.given = joined
         self._joined: Optional[str] = None
 
     def pair(self) -> Any:
@@ -74,6 +76,8 @@ class Presented:
         """One PEM file with the key and the certificate, as pip's --client-cert and uv's SSL_CLIENT_CERT take."""
         if not self.key:
             return self.cert
+        if self.given:
+            return self.given
         if self._joined is None:
             import tempfile
 
@@ -94,9 +98,10 @@ class Presented:
 def _presented(request: Dict[str, Any]) -> Optional[Presented]:
     """The client certificate a request trial presents, when the check was given one."""
     identity = request.get("identity")
-    if not isinstance(identity, list) or len(identity) != 2 or not isinstance(identity[0], str):
+    if not isinstance(identity, list) or len(identity) not in (2, 3) or not isinstance(identity[0], str):
         return None
-    return Presented(identity[0], identity[1] if isinstance(identity[1], str) else None)
+    key, joined = [item if isinstance(item, str) else None for item in [*identity[1:], None][:2]]
+    return Presented(identity[0], key, joined)
 
 
 def _library(name: str) -> Any:

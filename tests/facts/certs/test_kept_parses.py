@@ -114,7 +114,7 @@ def test_a_file_that_is_not_the_readers_own_is_never_read(counted: Counted, tmp_
     elif damage == "garbage":
         kept.write_bytes(b"\x00not json" * 100)
     elif damage == "another version":
-        document["version"] = [kept_parses.VERSION + 1, document["version"][1]]
+        document["version"] = [kept_parses.VERSION + 1, *document["version"][1:]]
         kept.write_text(json.dumps(document))
     elif damage == "a malformed entry":
         digest = next(iter(document["certificates"]))
