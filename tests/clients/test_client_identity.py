@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ import pytest
 from helpers import os_store, venvs
 from helpers.environment import child_env
 from helpers.pki import make_chain
-from helpers.runs import CHILD_TIMEOUT, validate
+from helpers.runs import CHILD_TIMEOUT, check_json, validate
 from helpers.servers import serve, serve_clients, server_context, tls_handler
 
 pytestmark = pytest.mark.slow
@@ -33,17 +32,8 @@ print(requests.get(sys.argv[1], cert=(sys.argv[2], sys.argv[3]), timeout=10).sta
 
 
 def _check(python: Path, prefix: Sequence[str], *options: str) -> dict[str, Any]:
-    """`cadoctor check --python <venv> --format json` in the private store's namespace: its report."""
-    done = subprocess.run(
-        [*prefix, sys.executable, "-m", "cadoctor", "check", "--format", "json", "--python", str(python), *options],
-        env=child_env(),
-        capture_output=True,
-        text=True,
-        timeout=CHILD_TIMEOUT,
-        check=False,
-    )
-    assert "Traceback" not in done.stderr, done.stderr
-    report: dict[str, Any] = json.loads(done.stdout)
+    """`cadoctor check --python <venv> --format json` in the private store's namespace: its report, validated."""
+    _, report = check_json(child_env(), "--python", str(python), *options, prefix=prefix)
     validate(report, "report-v1.json")
     return report
 
