@@ -14,11 +14,14 @@ class TrustVerdict:
     Attributes:
         source: What put the locations in effect (`SSL_CERT_FILE`, `OPENSSLDIR`, ...).
         usable: Whether the process trusts anything, by its stack's rules: what these locations hold for OpenSSL,
-            and for node its bundled roots and NODE_EXTRA_CA_CERTS: the ps rules' judgement (None until judged).
+            and for node its bundled roots and NODE_EXTRA_CA_CERTS: the ps rules' judgement. None until judged,
+            and after it for a stack that does not read them (libpq without sslrootcert=system, librdkafka, grpc
+            core): what it trusts is set inside the program, not read from outside.
         detail: What each location holds, in words: its size, its hash links, or why it cannot be read (the ps
             rules add what the stack trusts besides, and which locations it does not read).
         looked: The light look at each location, the file first, then for node the file NODE_EXTRA_CA_CERTS
             names: what `usable` is judged from.
+        judged: Whether the ps rules have judged it (`usable` may stay None after).
 
     """
 
@@ -28,6 +31,7 @@ class TrustVerdict:
     usable: bool | None = None
     detail: str = ""
     looked: tuple[Bundle, ...] = field(default=(), metadata=INTERNAL, compare=False)
+    judged: bool = field(default=False, metadata=INTERNAL)
 
 
 @record

@@ -35,6 +35,16 @@ def _document(result: ProcessScan, findings: tuple[Finding, ...]) -> dict[str, A
     }
 
 
+def _trust_word(process: ProcessEntry) -> str:
+    """The TRUST column: ok, EMPTY, `own` (its stack trusts what the program sets: not read from outside), or ?."""
+    trust = process.trust
+    if trust is None:
+        return "?"
+    if trust.usable is None:
+        return "own" if trust.judged else "?"
+    return "ok" if trust.usable else "EMPTY"
+
+
 def _used_by(process: ProcessEntry) -> str:
     """Whose stack the copy is in that process, with its version when its file holds it (`node 24.19.0`)."""
     return "%s %s" % (process.consumer, process.consumer_release) if process.consumer_release else process.consumer[:12]
@@ -73,7 +83,7 @@ def to_text(result: ProcessScan, findings: tuple[Finding, ...], width: int | Non
         lines.append("  %s; OPENSSLDIR %s (%s)" % (library.version or "unknown version", library.openssldir, where))
         lines.append("  %7s  %-10s %-6s %-12s %s" % ("PID", "USER", "TRUST", "USED BY", "COMMAND"))
         for process in group.processes:  # TRUST: what it trusts by its stack's rules; USED BY: whose stack it is
-            trust = "?" if process.trust is None else "ok" if process.trust.usable else "EMPTY"
+            trust = _trust_word(process)
             lines.append(row(process.pid, process.user, "%-6s %-12s " % (trust, _used_by(process)), process.command))
         verdicts = {p.trust.detail + " [" + p.trust.source + "]" for p in group.processes if p.trust is not None}
         for detail in sorted(verdicts):

@@ -31,15 +31,22 @@ def judged(process: ProcessEntry) -> TrustVerdict | None:
     """The process's trust by its stack's rules: the copy's default paths, or node's own (the ps rules' verdict).
 
     node trusts its bundled roots unless --use-openssl-ca (or its build) puts the default paths in their place,
-    reads those paths only with a switch, and adds NODE_EXTRA_CA_CERTS either way; every other stack is judged
-    by what the copy's default paths hold. A verdict already judged (`usable` set) is returned as it is.
+    reads those paths only with a switch, and adds NODE_EXTRA_CA_CERTS either way. A stack that does not read the
+    paths (libpq without sslrootcert=system, librdkafka, grpc core, libcurl) trusts what the program sets, which
+    is not read from outside: `usable` stays None, and the detail says what it trusts instead. Every other stack
+    is judged by what the copy's default paths hold. A verdict already judged (`detail` given) is returned as it is.
     """
     trust = process.trust
-    if trust is None or trust.usable is not None:
+    if trust is None or trust.usable is not None or trust.judged:
         return trust
     rule = stack_rule(process.consumer)
+    if not rule.own_roots and not _reads_paths(process):
+        when = default_paths_of(rule, process.consumer_version)
+        unread = "not read without %s" % " or ".join(rule.switches) if when == SWITCHED else "not read"
+        detail = "%s trusts %s; its OpenSSL's default paths, %s: %s" % (rule.title, rule.store, unread, trust.detail)
+        return replace(trust, usable=None, judged=True, detail=detail)
     if not rule.own_roots:
-        return replace(trust, usable=usable(trust))
+        return replace(trust, usable=usable(trust), judged=True)
     own = keeps_own_roots(rule, process.options, process.build_switches)
     reads = _reads_paths(process)
     extras = [bundle for bundle in trust.looked if _EXTRA in bundle.roles]
@@ -52,7 +59,7 @@ def judged(process: ProcessEntry) -> TrustVerdict | None:
     for extra in extras:
         holds = "%d bytes" % (extra.size or 0) if extra in held else extra.error or "empty"
         parts.append("NODE_EXTRA_CA_CERTS=%s: %s" % (extra.path, holds))
-    return replace(trust, usable=own or (reads and usable(trust)) or bool(held), detail="; ".join(parts))
+    return replace(trust, usable=own or (reads and usable(trust)) or bool(held), judged=True, detail="; ".join(parts))
 
 
 def judge_trust(result: ProcessScan) -> ProcessScan:

@@ -268,6 +268,16 @@ def test_libpqs_copy_is_judged_alike_by_pid_and_ps() -> None:
     assert [f["code"] for f in mine if f["evidence"].get("library") == libpq["path"]] == ["openssldir-missing"]
     assert "libpq" in mine[0]["summary"]
     assert "trust-store-empty" not in {f["code"] for f in mine}
+    (entry,) = [
+        p
+        for g in scan["groups"]
+        if g["library"]["path"] == libpq["path"]
+        for p in g["processes"]
+        if p["pid"] == child.pid
+    ]
+    assert entry["consumer"] == "libpq"
+    assert entry["trust"]["usable"] is None  # it trusts its sslrootcert: the copy's missing paths are not its store
+    assert entry["trust"]["detail"].startswith("libpq trusts sslrootcert"), entry["trust"]["detail"]
 
 
 @pytest.mark.index

@@ -177,3 +177,39 @@ def test_nodes_detail_says_what_it_trusts_and_what_it_does_not_read() -> None:
         "node's bundled roots (compiled in); not read without --use-openssl-ca or --use-system-ca: "
         "/usr/lib/ssl/cert.pem: does not exist; NODE_EXTRA_CA_CERTS=/srv/extra.pem: 680 bytes"
     )
+
+
+@pytest.mark.parametrize(
+    ("consumer", "version", "options", "usable", "detail"),
+    [
+        ("libpq", 16, (), None, "libpq trusts sslrootcert (default ~/.postgresql/root.crt)"),
+        ("libpq", 16, ("sslrootcert=system",), False, "/usr/lib/ssl/cert.pem: does not exist"),
+        ("libpq", 15, ("sslrootcert=system",), None, "libpq trusts sslrootcert"),  # before 16: a file named system
+        ("librdkafka", None, (), None, "librdkafka trusts ssl.ca.location"),
+        ("grpc-core", None, (), None, "grpc core (BoringSSL) trusts grpc's roots.pem"),
+        ("python-ssl", None, (), False, "/usr/lib/ssl/cert.pem: does not exist"),
+    ],
+)
+def test_a_stack_that_does_not_read_the_paths_trusts_what_the_program_sets(
+    consumer: str, version: int | None, options: tuple[str, ...], usable: bool | None, detail: str
+) -> None:
+    """Empty default paths make libpq (without sslrootcert=system from 16 on), librdkafka or grpc core trust no less:
+    what they trust is set inside the program. Their verdict is `own` (usable None), and says what, and which paths
+    it leaves unread; a stack that reads the paths is judged by them."""
+    entry = process(10, consumer=consumer, consumer_version=version, options=options)
+    (judged,) = judge_trust(scan(entry)).groups[0].processes
+    assert judged.trust is not None
+    assert (judged.trust.usable, judged.trust.judged) == (usable, True)
+    assert judged.trust.detail.startswith(detail), judged.trust.detail
+    if usable is None:
+        assert judged.trust.detail.endswith(
+            "default paths, %s: /usr/lib/ssl/cert.pem: does not exist"
+            % ("not read without sslrootcert=system" if consumer == "libpq" and version == 16 else "not read")
+        )
+    from cadoctor._render.scan import to_document, to_text
+
+    table = to_text(judge_trust(scan(entry)), (), width=100)
+    (listed,) = to_document(judge_trust(scan(entry)), ())["groups"][0]["processes"]
+    assert listed["trust"]["usable"] is usable
+    word = {None: "own", False: "EMPTY"}[usable]
+    assert any(line.split()[:3] == ["10", "root", word] for line in table.splitlines()), table
