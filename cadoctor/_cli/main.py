@@ -81,6 +81,7 @@ def entry() -> None:
     # A command allocates few reference cycles: collecting every 700 new objects cost a check about 20 passes over
     # everything imported (5 ms); every 50,000 still bounds what cyclic garbage can hold.
     gc.set_threshold(50_000, 20, 20)
+    _stop_on_signals()
     from cadoctor._cli.pipe import run_watched
 
     code = run_watched(main)
@@ -92,3 +93,30 @@ def entry() -> None:
     # Everything is written and every child reaped: tearing down the interpreter (freeing each module and
     # parsed certificate) would only add time, about a tenth of a failing --host check.
     os._exit(code)
+
+
+def _stop_on_signals() -> None:
+    """SIGTERM, SIGHUP and Ctrl-C stop the command now, and the children it started with it, without a traceback.
+
+    A check under a time limit (cron's `timeout`, a monitoring runner) is stopped by a signal to its process alone:
+    a trial's child hanging in the examined interpreter's startup would otherwise run on. The process then dies of
+    the same signal, so its status says how it ended (143, 129, 130 in a shell).
+    """
+    import os
+    import signal
+
+    def stop(signum: int, frame: object) -> None:
+        """Kill the children, then end by the signal itself."""
+        running = sys.modules.get("cadoctor._facts.interpreters.run")  # loaded only by a check that runs children
+        if running is not None:
+            running.stop_all()
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+    for name in ("SIGTERM", "SIGHUP", "SIGINT"):
+        number = getattr(signal, name, None)
+        if number is not None:
+            try:
+                signal.signal(number, stop)
+            except (OSError, ValueError):  # not the main thread, or a signal this platform cannot catch
+                continue

@@ -112,7 +112,7 @@ def spawn(
     import subprocess
 
     try:
-        return subprocess.Popen(
+        child = subprocess.Popen(
             [python.path, *args],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -122,6 +122,25 @@ def spawn(
         )
     except OSError as exc:
         raise InterpreterError(exc.strerror or str(exc)) from None
+    _RUNNING.add(child)
+    return child
+
+
+_RUNNING: set[Any] = set()  # children started and not yet reaped: a check stopped by a signal takes them along
+
+
+def stop_all() -> None:
+    """Kill every child still running: a check stopped by a signal (`_cli/main.py`) leaves none behind.
+
+    A trial's child may hang (a sitecustomize that never returns); its own time limit is kept by this process, so
+    without this it would outlive a check stopped by SIGTERM, SIGHUP or Ctrl-C. It is not reaped here: the process
+    ends next, and init takes it.
+    """
+    for child in list(_RUNNING):
+        try:
+            child.kill()
+        except OSError:
+            continue
 
 
 def finish(
@@ -147,6 +166,7 @@ def finish(
         if child.poll() is None:
             child.kill()
             child.wait()
+        _RUNNING.discard(child)
         for stream in (child.stdin, child.stdout, child.stderr):
             if stream is not None:
                 stream.close()
