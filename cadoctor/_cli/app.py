@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any, List, Optional
 
@@ -14,6 +15,7 @@ from cadoctor._cli.inspect import INSPECT, run_inspect
 from cadoctor._cli.options import Command, FailOn, Output
 from cadoctor._cli.ps import PS, run_ps
 from cadoctor._render.formats import Format
+from cadoctor._render.terminal import error
 from cadoctor._version import __version__
 
 app = typer.Typer(
@@ -134,6 +136,7 @@ def ps(
     raise typer.Exit(run_ps(fmt, fail_on))
 
 
+COMMANDS = ("check", "explain", "inspect", "ps")
 # click's base of usage errors, as this typer has it: click's own, or (typer 0.29) the copy typer vendors
 _CLICK_ERRORS: Any = next(cls for cls in typer.BadParameter.__mro__ if cls.__name__ == "ClickException")
 
@@ -142,17 +145,20 @@ def run(argv: list[str], plugin: bool = False) -> int:
     """Parse with typer and return the exit code instead of exiting.
 
     As a plugin (`check --format nagios`), a usage error is UNKNOWN, exit 3, with its line on stdout too.
+    Otherwise a usage error is one line on stderr, as every other error: what is wrong, and where the help is
+    (click's own three lines, `Usage:`, `Try ...` and `Error:`, would be the only error that is not one line).
     """
     command = typer.main.get_command(app)
-    if plugin:
-        try:
-            code = command.main(args=argv, prog_name="cadoctor", standalone_mode=False)
-        except _CLICK_ERRORS as exc:  # a usage error: standalone, click would print it and exit 2
-            return plugin_usage_error(exc.format_message())
-        return code if isinstance(code, int) else EXIT_OK
     try:
-        command.main(args=argv, prog_name="cadoctor", standalone_mode=True)
-    except SystemExit as stop:
-        code = stop.code
-        return code if isinstance(code, int) else (EXIT_OK if code is None else EXIT_USAGE)
-    return EXIT_OK
+        code = command.main(args=argv, prog_name="cadoctor", standalone_mode=False)
+    except _CLICK_ERRORS as exc:  # a usage error: standalone, click would print it and exit 2
+        message = exc.format_message()
+        if plugin:
+            return plugin_usage_error(message)
+        if type(exc).__name__ == "NoArgsIsHelpError":  # `cadoctor` alone: the help, on stderr, exit 2 (click's)
+            sys.stderr.write(message.rstrip("\n") + "\n")
+            return EXIT_USAGE
+        where = [word for word in argv[:1] if word in COMMANDS]
+        error("%s (cadoctor %s-h shows the options)" % (message, "%s " % where[0] if where else ""))
+        return EXIT_USAGE
+    return code if isinstance(code, int) else EXIT_OK

@@ -152,3 +152,25 @@ def test_explain_says_what_it_waits_for_on_a_terminal_and_nothing_on_a_pipe() ->
     piped = run_cadoctor(["explain"], child_env(), input=message.decode())
     assert (piped.returncode, piped.stderr) == (0, "")
     assert piped.stdout == out.decode()
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["check", "--bogus"], "No such option: --bogus"),
+        (["check", "--timeout", "soon"], "Invalid value for '--timeout'"),
+        (["inspect"], "Missing argument 'PATH'"),
+        (["ps", "--format", "json", "--verbose"], "No such option: --verbose"),
+        (["nosuch"], "No such command 'nosuch'"),
+    ],
+    ids=["option", "value", "argument", "ps-option", "command"],
+)
+def test_a_usage_error_is_one_line_naming_the_help(args: list[str], said: str) -> None:
+    """Every usage error, typer's own included, is one line on stderr (as every other error is), exit 2, saying
+    what is wrong and which -h shows the options; stdout stays empty."""
+    done = run_cadoctor(args, child_env())
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.startswith("cadoctor: %s" % said), done.stderr
+    command = "cadoctor %s-h" % ("%s " % args[0] if args[0] != "nosuch" else "")
+    assert done.stderr.rstrip().endswith("(%s shows the options)" % command), done.stderr
