@@ -219,3 +219,19 @@ def test_a_library_that_cannot_be_found_is_named_not_none(tmp_path: Path) -> Non
     human = run_cadoctor(["inspect", str(program)], child_env()).stdout
     assert "not found" in human
     assert "no OpenSSL in the file or its dependencies" not in human
+
+
+def test_a_relative_path_is_the_working_folders(tmp_path: Path) -> None:
+    """`cadoctor inspect bundle.pem ./certs` as typed in the folder holding them: read where the shell means,
+    reported by the names given (the readers take absolute paths alone: read as given, they found nothing)."""
+    bundle = system_bundle_or_skip()
+    (tmp_path / "bundle.pem").write_bytes(Path(bundle).read_bytes())
+    shutil.copytree(os.path.dirname(bundle), tmp_path / "certs", symlinks=True)
+    done = run_cadoctor(["inspect", "--format", "json", "bundle.pem", "./certs"], child_env(), cwd=tmp_path)
+    document = json.loads(done.stdout)
+    file_item, directory_item = document["files"]
+    assert done.returncode == 0, done.stderr
+    assert (file_item["path"], file_item["kind"]) == ("bundle.pem", "bundle")
+    assert file_item["bundle"]["certificates"] == pem_count(bundle)
+    assert (directory_item["path"], directory_item["kind"]) == ("./certs", "directory")
+    assert directory_item["bundle"]["hash_links"] > 0
