@@ -22,10 +22,16 @@ INSPECT = Command(
 
 
 def exit_status(inspections: Sequence[Inspection]) -> int:
-    """3 when a path could not be read, 1 when one is damaged or is neither a binary nor a bundle, else 0."""
+    """3 when a path could not be read, 1 when one is damaged or is neither a binary nor a bundle, else 0.
+
+    A CA file is damaged when it carries a certificate OpenSSL does not load (a block cut short, bad DER, a line
+    OpenSSL stops reading at): what was meant to be trusted is not, whatever the rest holds.
+    """
     if any(not item.readable for item in inspections):
         return EXIT_CANNOT_EXAMINE
     if any(item.error and item.kind in ("other", "binary") for item in inspections):
+        return EXIT_FINDINGS
+    if any(item.kind == "bundle" and item.bundle is not None and item.bundle.unparseable for item in inspections):
         return EXIT_FINDINGS
     return EXIT_OK
 
