@@ -94,3 +94,53 @@ def private(found: os.stat_result) -> bool:
     """Whether a file or folder is this user's and no one else may write it: only then is what it keeps read."""
     owner = os.geteuid() if hasattr(os, "geteuid") else found.st_uid
     return found.st_uid == owner and not found.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+def read_private(path: str, limit: int) -> Any:
+    """The JSON document kept at `path`, or None when it cannot be taken as this user's own.
+
+    None for a file missing, unreadable, larger than `limit` bytes, not JSON, or not private (the file, a regular
+    one, and its folder this user's alone: what another could write is never read).
+
+    Opened without following a link and without blocking (a FIFO put in its place is passed over, never waited on).
+    """
+    import json
+
+    try:
+        if not private(os.stat(os.path.dirname(path))):
+            return None
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(descriptor, "rb") as kept:
+            found = os.fstat(kept.fileno())
+            if not stat.S_ISREG(found.st_mode) or not private(found) or found.st_size > limit:
+                return None
+            return json.loads(kept.read(limit))
+    except (OSError, ValueError):
+        return None
+
+
+def write_private(path: str, document: Any) -> bool:
+    """Write `document` as JSON to `path` whole, in a folder of this user's alone (made so); whether it was.
+
+    A temporary file beside it (`.NAME-...`), renamed over it: a reader never sees half of it. Nothing here fails a
+    check: a folder that cannot be written, or that someone else could write, keeps nothing.
+    """
+    import json
+    import tempfile
+
+    folder = os.path.dirname(path)
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        if not private(os.stat(folder)):
+            return False
+        descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".%s-" % os.path.basename(path))
+        try:
+            with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+                json.dump(document, out, separators=(",", ":"))
+            os.replace(temporary, path)
+        except OSError:
+            os.unlink(temporary)
+            raise
+    except OSError:
+        return False
+    return True

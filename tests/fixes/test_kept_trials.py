@@ -159,6 +159,17 @@ def test_an_entry_others_could_write_is_never_read(scene: Scene) -> None:
     assert children == 1
 
 
+def test_a_fifo_in_place_of_an_entry_is_never_waited_on(scene: Scene) -> None:
+    """A FIFO where a kept answer was is passed over without blocking: the trial runs again, and is kept anew."""
+    folder = kept.folder()
+    assert folder is not None
+    for name in os.listdir(folder):
+        os.unlink(os.path.join(folder, name))
+        os.mkfifo(os.path.join(folder, name))
+    _, children = scene.tried()
+    assert children == 1
+
+
 def test_the_folder_is_chosen_as_documented(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """$CADOCTOR_CACHE (absolute) first, then $XDG_CACHE_HOME, then ~/.cache; a relative value is ignored."""
     monkeypatch.setenv("CADOCTOR_CACHE", str(tmp_path / "own"))

@@ -15,12 +15,10 @@ that cannot be written keeps nothing, and never fails a check.
 
 from __future__ import annotations
 
-import json
 import os
-import stat
 
 from cadoctor._facts.child.depends import identity
-from cadoctor._facts.memo import at_end, keeping, kept_folder, private
+from cadoctor._facts.memo import at_end, keeping, kept_folder, read_private, write_private
 from cadoctor._version import __version__
 
 TYPE_CHECKING = False
@@ -72,19 +70,7 @@ def _valid(entry: Any) -> bool:
 def _load() -> Table:
     """The kept entries, or none when the file is missing, not private, too large, of another version or malformed."""
     where = _where()
-    if where is None:
-        return {}
-    try:
-        if not private(os.stat(os.path.dirname(where))):
-            return {}
-        descriptor = os.open(where, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
-        with os.fdopen(descriptor, "rb") as kept:
-            found = os.fstat(kept.fileno())
-            if not stat.S_ISREG(found.st_mode) or not private(found) or found.st_size > FILE_LIMIT:
-                return {}
-            document = json.loads(kept.read(FILE_LIMIT))
-    except (OSError, ValueError):
-        return {}
+    document = read_private(where, FILE_LIMIT) if where is not None else None
     if not isinstance(document, dict) or document.get("version") != _stamp():
         return {}
     entries = document.get("certificates")
@@ -121,10 +107,7 @@ def remember(digest: str, entry: Entry) -> None:
 
 
 def save() -> None:
-    """Write the entries when this check added some: the ones it used first, then older ones, `ENTRIES` at most.
-
-    A temporary file in the same folder, then renamed over the last: a reader never sees half of it.
-    """
+    """Write the entries when this check added some: the ones it used first, then older ones, `ENTRIES` at most."""
     if not _STATE["new"] or not keeping():
         _STATE["used"] = {}
         return
@@ -137,25 +120,8 @@ def save() -> None:
         chosen.setdefault(digest, entry)
     _STATE.update(table=chosen, used={}, new=False)
     where = _where()
-    if where is None:
-        return
-    try:
-        folder = os.path.dirname(where)
-        os.makedirs(folder, mode=0o700, exist_ok=True)
-        if not private(os.stat(folder)):
-            return
-        import tempfile
-
-        descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".certificates-")
-        try:
-            with os.fdopen(descriptor, "w", encoding="utf-8") as out:
-                json.dump({"version": _stamp(), "certificates": chosen}, out, separators=(",", ":"))
-            os.replace(temporary, where)
-        except OSError:
-            os.unlink(temporary)
-            raise
-    except OSError:
-        return
+    if where is not None:
+        write_private(where, {"version": _stamp(), "certificates": chosen})
 
 
 def forget() -> None:

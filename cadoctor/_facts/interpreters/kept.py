@@ -17,10 +17,9 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 
 from cadoctor._facts.child.depends import identity
-from cadoctor._facts.memo import kept_folder, private
+from cadoctor._facts.memo import kept_folder, read_private, write_private
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -64,17 +63,7 @@ def recall(name: str) -> dict[str, Any] | None:
     where = folder()
     if where is None:
         return None
-    try:
-        if not private(os.stat(where)):
-            return None
-        descriptor = os.open(os.path.join(where, name + ".json"), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-        with os.fdopen(descriptor, "rb") as entry:
-            found = os.fstat(entry.fileno())
-            if not stat.S_ISREG(found.st_mode) or not private(found):
-                return None
-            kept = json.loads(entry.read(ENTRY_LIMIT))
-    except (OSError, ValueError):
-        return None
+    kept = read_private(os.path.join(where, name + ".json"), ENTRY_LIMIT)
     if not isinstance(kept, dict) or kept.get("key") != name or not isinstance(kept.get("answer"), dict):
         return None
     depends = kept.get("depends")
@@ -105,26 +94,15 @@ def keep(name: str, answer: Mapping[str, Any], started: float) -> None:
         if found is not None and (not isinstance(found, list) or len(found) != 6 or max(found[4:]) >= recent):
             return
     kept = {"key": name, "depends": depends, "answer": {k: v for k, v in answer.items() if k != "depends"}}
-    try:
-        os.makedirs(where, mode=0o700, exist_ok=True)
-        if not private(os.stat(where)):
-            return
-        import tempfile
-
-        descriptor, temporary = tempfile.mkstemp(dir=where, prefix=".entry-")
-        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
-            json.dump(kept, out)
-        os.replace(temporary, os.path.join(where, name + ".json"))
+    if write_private(os.path.join(where, name + ".json"), kept):
         _prune(where)
-    except OSError:
-        return
 
 
 def _prune(where: str) -> None:
     """Keep the newest `ENTRIES` entries (and no temporary file a killed check left)."""
     entries = []
     for entry in os.scandir(where):
-        if entry.name.endswith(".json") or entry.name.startswith(".entry-"):
+        if entry.name.endswith(".json") or entry.name.startswith("."):
             try:
                 entries.append((entry.stat(follow_symlinks=False).st_mtime, entry.path))
             except OSError:

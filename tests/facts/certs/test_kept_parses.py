@@ -101,11 +101,12 @@ def test_no_cache_neither_reads_nor_writes_the_file(counted: Counted, tmp_path: 
 
 @pytest.mark.parametrize(
     "damage",
-    ["group-writable", "garbage", "another version", "a malformed entry", "a symlink"],
+    ["group-writable", "garbage", "another version", "a malformed entry", "a symlink", "a fifo"],
 )
 def test_a_file_that_is_not_the_readers_own_is_never_read(counted: Counted, tmp_path: Path, damage: str) -> None:
-    """A file someone else could have written, one that is not this version's JSON, or one entry of the wrong
-    shape: the whole file is passed over (every certificate parsed), and the check writes its own."""
+    """A file someone else could have written, one that is not this version's JSON, one entry of the wrong shape, a
+    link or a FIFO in its place: the whole file is passed over (every certificate parsed), and the check writes its
+    own."""
     counted.checked()
     kept = tmp_path / "cache" / "certificates.json"
     document = json.loads(kept.read_text())
@@ -120,10 +121,13 @@ def test_a_file_that_is_not_the_readers_own_is_never_read(counted: Counted, tmp_
         digest = next(iter(document["certificates"]))
         document["certificates"][digest] = ["identity", "subject", [2020, 1, 1, 0, 0], [2030, 1, 1, 0, 0, 0], 1, 0, 0]
         kept.write_text(json.dumps(document))
-    else:
+    elif damage == "a symlink":
         target = tmp_path / "elsewhere.json"
         kept.rename(target)
         kept.symlink_to(target)
+    else:  # opened without blocking: never waited on
+        kept.unlink()
+        os.mkfifo(kept)
     assert counted.checked() > 100
     assert counted.checked() == 0  # the check wrote its own in its place
 
