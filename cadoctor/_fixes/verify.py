@@ -419,7 +419,7 @@ def _presented(identity: Identity | None, scratch: str) -> list[str | None] | No
         descriptor = os.open(joined, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "wb") as out:
             out.write(both)
-    except OSError:  # gone since the check loaded it: each child joins them itself, or says why it could not
+    except OSError:  # gone since the check loaded it: pip and uv then say they could not be handed both
         return [cert, key, None]
     return [cert, key, joined]
 

@@ -114,22 +114,29 @@ def test_a_refused_client_certificate_proves_nothing_about_the_fix(tmp_path: Pat
     assert _failure(failed.value)[0] is False
 
 
-def test_uv_presents_the_certificate_joined_with_its_key_and_the_joined_file_goes(tmp_path: Path) -> None:
-    """uv takes one PEM holding key and certificate (SSL_CLIENT_CERT): a key given apart is joined with it in a
-    private temporary file for the trial, removed when the trial ends. The real uv binary of a venv answers."""
+def test_uv_presents_the_certificate_joined_with_its_key_by_the_check(tmp_path: Path) -> None:
+    """uv takes one PEM holding key and certificate (SSL_CLIENT_CERT): the check joins a key given apart with its
+    certificate in the trials' scratch folder (`verify._presented`, as a check calls it), and the real uv binary of a
+    venv presents it. The child itself writes no copy of the key anywhere."""
     from cadoctor._facts.child import jobs
+    from cadoctor._fixes.verify import _presented
 
     python = venvs.uv_venv()
     server = make_chain(tmp_path / "server", intermediate=False)
     identity = make_chain(tmp_path / "identity", "cadoctor Client Root", intermediate=False, client=True)
-    scratch = tmp_path / "tmp"
+    scratch, temporary = tmp_path / "scratch", tmp_path / "tmp"
     scratch.mkdir()
-    env = child_env(SSL_CERT_FILE=str(server.root), TMPDIR=str(scratch))
+    temporary.mkdir()
+    presented = _presented((str(identity.leaf), str(identity.key)), str(scratch))
+    assert presented is not None
+    assert presented[2] is not None
+    assert Path(presented[2]).stat().st_mode & 0o077 == 0  # a copy of the key: this user's alone
+    env = child_env(SSL_CERT_FILE=str(server.root), TMPDIR=str(temporary))
     answers = {}
     with serve_clients(server.leaf, server.key, require=identity.root) as port:
-        for presented in (None, [str(identity.leaf), str(identity.key)]):
+        for given in (None, presented):
             request = {"job": jobs.CLIENT_TRIAL, "host": "localhost", "port": port, "timeout": 10, "clients": ["uv"]}
-            request.update({"identity": presented} if presented else {})
+            request.update({"identity": given} if given else {})
             done = subprocess.run(
                 [str(python), jobs.FOLDER],
                 input=json.dumps(request).encode(),
@@ -138,8 +145,8 @@ def test_uv_presents_the_certificate_joined_with_its_key_and_the_joined_file_goe
                 timeout=CHILD_TIMEOUT,
                 check=False,
             )
-            answers[presented is not None] = json.loads(done.stdout)["clients"]["uv"]
+            answers[given is not None] = json.loads(done.stdout)["clients"]["uv"]
     assert answers[True]["ok"] is True, answers[True]["detail"]
     assert answers[True]["detail"].startswith("the host answered"), answers[True]["detail"]
     assert answers[False]["ok"] is not True, answers[False]["detail"]  # refused without it
-    assert list(scratch.iterdir()) == []
+    assert list(temporary.iterdir()) == []

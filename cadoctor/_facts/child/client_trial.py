@@ -9,7 +9,6 @@ program, not a library: the uv distribution of the examined environment names it
 this child runs that binary once, for one direct-URL download that installs and caches nothing.
 """
 
-import contextlib
 import os
 import sys
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
@@ -43,16 +42,13 @@ class Presented:
     """The client certificate `--client-cert` named (and its key, when apart), as each library is told to present it.
 
     A host that requires one refuses a request without it, whatever the fix does for trust: every request of a trial
-    presents it, each the way its library takes one. pip and uv take one PEM holding both: the check joins a key
-    given apart with its certificate in the trials' private scratch folder; a request without that file has them
-    joined into a private temporary file here, removed when the trial ends.
+    presents it, each the way its library takes one. pip and uv take one PEM holding both: the check writes it
+    (`joined`, in the trials' private scratch folder) when the key is apart; this child writes no copy of a key.
     """
 
     def __init__(self, cert: str, key: Optional[str], joined: Optional[str] = None) -> None:
-        """The files as the check loaded them (absolute paths), and the one holding both, when it wrote one."""
-        self.cert, self.key = cert, key
-        self.given = joined
-        self._joined: Optional[str] = None
+        """The files as the check loaded them (absolute paths), and the one holding both it wrote."""
+        self.cert, self.key, self.given = cert, key, joined
 
     def pair(self) -> Any:
         """The form requests, botocore and httpx's old `cert=` take: the file, or (certificate, key)."""
@@ -76,23 +72,9 @@ class Presented:
         """One PEM file with the key and the certificate, as pip's --client-cert and uv's SSL_CLIENT_CERT take."""
         if not self.key:
             return self.cert
-        if self.given:
-            return self.given
-        if self._joined is None:
-            import tempfile
-
-            descriptor, self._joined = tempfile.mkstemp(prefix="cadoctor-identity-", suffix=".pem")  # mode 0600
-            key, certificate = self.pem()
-            with os.fdopen(descriptor, "wb") as out:
-                out.write(key.rstrip(b"\n") + b"\n" + certificate)
-        return self._joined
-
-    def close(self) -> None:
-        """Remove the joined file, if one was written."""
-        if self._joined is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(self._joined)
-            self._joined = None
+        if not self.given:  # the check could not write it: the library cannot be handed both
+            raise ValueError("no file holds the client key with its certificate")
+        return self.given
 
 
 def _presented(request: Dict[str, Any]) -> Optional[Presented]:
@@ -540,20 +522,16 @@ def trial(request: Dict[str, Any]) -> Dict[str, Any]:
             return answer
     host, port, timeout = str(request["host"]), int(request["port"]), float(request["timeout"])
     presented = _presented(request)
-    try:
-        for name in request.get("clients", []):
-            route = ROUTES.get(name)
-            if route is None:
-                continue
-            absent = False
-            try:
-                ok, detail = _run(route, host, port, timeout, presented)
-            except ImportError as exc:  # not a client of this interpreter: it cannot even be imported here
-                ok, detail, absent = None, "it does not import here: %s" % _short(exc), True
-            except Exception as exc:  # the library's own failure is the answer for it
-                ok, detail = _failure(exc)
-            answer["clients"][name] = {"ok": ok, "detail": detail, "via": _version(route), "absent": absent}
-    finally:
-        if presented is not None:
-            presented.close()
+    for name in request.get("clients", []):
+        route = ROUTES.get(name)
+        if route is None:
+            continue
+        absent = False
+        try:
+            ok, detail = _run(route, host, port, timeout, presented)
+        except ImportError as exc:  # not a client of this interpreter: it cannot even be imported here
+            ok, detail, absent = None, "it does not import here: %s" % _short(exc), True
+        except Exception as exc:  # the library's own failure is the answer for it
+            ok, detail = _failure(exc)
+        answer["clients"][name] = {"ok": ok, "detail": detail, "via": _version(route), "absent": absent}
     return answer
