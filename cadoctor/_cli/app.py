@@ -136,7 +136,6 @@ def ps(
     raise typer.Exit(run_ps(fmt, fail_on))
 
 
-COMMANDS = ("check", "explain", "inspect", "ps")
 # click's base of usage errors, as this typer has it: click's own, or (typer 0.29) the copy typer vendors
 _CLICK_ERRORS: Any = next(cls for cls in typer.BadParameter.__mro__ if cls.__name__ == "ClickException")
 
@@ -158,7 +157,7 @@ def run(argv: list[str], plugin: bool = False) -> int:
         if type(exc).__name__ == "NoArgsIsHelpError":  # `cadoctor` alone: the help, on stderr, exit 2 (click's)
             sys.stderr.write(message.rstrip("\n") + "\n")
             return EXIT_USAGE
-        where = [word for word in argv[:1] if word in COMMANDS]
+        where = [word for word in argv[:1] if word in getattr(command, "commands", {})]  # the app's own commands
         error("%s (cadoctor %s-h shows the options)" % (message, "%s " % where[0] if where else ""))
         return EXIT_USAGE
     return code if isinstance(code, int) else EXIT_OK
