@@ -127,8 +127,10 @@ def report_for(
     """
     facts = classified(facts)  # each handshake's host-* code is a rule's judgement of the raw facts
     findings = diagnose(facts)
-    tried = (executable or sys.executable, environment, timeout, cache, identity) if verify else None
-    fixes = _fixes_for(facts, findings, tried) if findings else ()  # no finding: the fixes' modules stay unloaded
+    trying = Trying(verify=verify, cache=cache, identity=identity)
+    fixes: tuple[Fix, ...] = ()  # no finding: the fixes' modules stay unloaded
+    if findings:
+        fixes = _fixes_for(facts, findings, trying, executable or sys.executable, environment, timeout)
     clients = judge_clients(facts)
     hosts = tuple(replace(host, clients=host_verdicts(host, clients)) for host in facts.hosts)
     return Report(
@@ -143,9 +145,12 @@ def report_for(
 def _fixes_for(
     facts: Facts,
     findings: tuple[Finding, ...],
-    tried: tuple[str, Mapping[str, str] | None, float, bool, Identity | None] | None,
+    trying: Trying,
+    executable: str,
+    environment: Mapping[str, str] | None,
+    timeout: float,
 ) -> tuple[Fix, ...]:
-    """The fixes for `findings`, tried when `tried` says how (executable, environment, host timeout, cache, identity).
+    """The fixes for `findings`, tried as `trying` says in children of `executable` (with `environment`).
 
     A subject that cannot be tried here keeps every fix untried, with the reason; fixes only Python can apply are
     not offered to a program that is not Python.
@@ -157,12 +162,11 @@ def _fixes_for(
     fixes = propose(facts, findings)
     if facts.subject is not None and facts.subject.python is False:
         fixes = tuple(f for f in fixes if f.kind != "code" and not f.preload)
-    if tried is None:
+    if not trying.verify:
         return fixes
     obstacle = trial_obstacle(facts)
     if obstacle is not None:
         return tuple(f if f.kind in ("command", "server") else replace(f, evidence=obstacle) for f in fixes)
-    executable, environment, timeout, cache, identity = tried
     focus = _focus(facts, findings) if facts.hosts else None
     return run_trials(
         fixes,
@@ -171,8 +175,8 @@ def _fixes_for(
         environment=environment,
         host_timeout=timeout,
         focus=focus,
-        cache=cache,
-        identity=identity,
+        cache=trying.cache,
+        identity=trying.identity,
     )
 
 
