@@ -170,3 +170,38 @@ def test_an_entry_of_the_right_shape_that_no_reader_wrote_is_parsed_afresh(count
         kept_parses.forget()
         kept_parses.remember(hashlib.sha256(der).hexdigest(), entry)
         assert bundle.parse(der) == fresh
+
+
+def test_a_damaged_file_is_read_without_error_whatever_the_damage(counted: Counted, tmp_path: Path) -> None:
+    """Two thousand mutations of a real file (bytes flipped, cut, repeated, spliced): reading it never raises, and
+    a check over each still answers. (Values of the right shape are the user's own file's: it is private.)"""
+    import random
+
+    counted.checked()
+    kept = tmp_path / "cache" / "certificates.json"
+    original = kept.read_bytes()
+    der = pem_certificates(SYSTEM_BUNDLE)[0]
+    chance = random.Random(20261206)  # noqa: S311 - a reproducible mutator, not a secret
+    for _ in range(2000):
+        data = bytearray(original)
+        for _ in range(chance.randint(1, 8)):
+            at = chance.randrange(len(data))
+            kind = chance.randrange(4)
+            if kind == 0:
+                data[at] = chance.randrange(256)
+            elif kind == 1:
+                del data[at : at + chance.randint(1, 64)]
+            elif kind == 2:
+                data[at:at] = data[chance.randrange(len(data)) :][: chance.randint(1, 64)]
+            else:
+                data = data[:at]
+                break
+        kept.write_bytes(bytes(data))
+        kept_parses.forget()
+        table = kept_parses._load()
+        assert isinstance(table, dict)
+        assert all(kept_parses._valid(entry) for entry in table.values())
+        for entry in table.values():  # and each entry read back as a parse, or refused for a fresh one
+            bundle._from_entry(der, entry)
+    kept.write_bytes(original[: len(original) // 2])
+    assert counted.checked() > 100  # half a file is no file: everything parsed again
