@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from cadoctor._facts.child import jobs
 from cadoctor._model import Facts, Fix
+from cadoctor._rules.certificate_alerts import REASONS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -153,6 +154,7 @@ def _through_request(clients: list[str], fix: Fix, timeout: float, identity: Pre
     }
     if identity is not None:
         request["identity"] = identity
+    request["refused"] = sorted(REASONS)  # a server's refusal of the client's certificate is no verdict on a fix
     return request
 
 

@@ -1,8 +1,10 @@
-"""The TLS alerts a peer sends when it rejects a certificate: one table for `check --host` and for `explain`.
+"""The TLS alerts a peer sends when it rejects a certificate: one table for `check --host`, trials, `explain`.
 
 Received by a client, such an alert is about the client's certificate (or its lack of one): `check --host`
-reads it from OpenSSL's reason. In a pasted message it is about whichever side received it: `explain` reads it
-in every spelling below (its pattern is built from this table) and lets the side that printed it decide.
+reads it from OpenSSL's reason, and a fix trial's request refused with one proves nothing about the fix (the
+reasons are sent to the trial's child, which cannot import this table). In a pasted message it is about whichever
+side received it: `explain` reads it in every spelling below (its pattern is built from this table) and lets the
+side that printed it decide.
 """
 
 from __future__ import annotations

@@ -92,6 +92,7 @@ def test_a_refused_client_certificate_proves_nothing_about_the_fix(tmp_path: Pat
     import urllib.request
 
     from cadoctor._facts.child.client_trial import _failure
+    from cadoctor._rules.certificate_alerts import REASONS
 
     server = make_chain(tmp_path / "server", intermediate=False)
     accepted = make_chain(tmp_path / "identity", "cadoctor Client Root", intermediate=False, client=True)
@@ -104,14 +105,14 @@ def test_a_refused_client_certificate_proves_nothing_about_the_fix(tmp_path: Pat
     context.load_cert_chain(str(stranger.leaf), str(stranger.key))
     with serve(tls_handler(serving)) as port, pytest.raises(urllib.error.URLError) as refused:
         urllib.request.urlopen("https://localhost:%d/" % port, context=context, timeout=10)  # noqa: S310 - loopback
-    verdict, detail = _failure(refused.value)
+    verdict, detail = _failure(refused.value, REASONS)
     assert verdict is None, detail
     assert detail.startswith("the host refused the client certificate (--client-cert)"), detail
     assert "ALERT_UNKNOWN_CA" in detail
     unknown = ssl.create_default_context()  # no store holds the server's root: a real verification failure
     with serve(tls_handler(serving)) as port, pytest.raises(urllib.error.URLError) as failed:
         urllib.request.urlopen("https://localhost:%d/" % port, context=unknown, timeout=10)  # noqa: S310 - loopback
-    assert _failure(failed.value)[0] is False
+    assert _failure(failed.value, REASONS)[0] is False
 
 
 def test_uv_presents_the_certificate_joined_with_its_key_by_the_check(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ this child runs that binary once, for one direct-URL download that installs and 
 
 import os
 import sys
-from typing import Any, Callable, Dict, List, Optional, Set, Tuple
+from typing import Any, Callable, Collection, Dict, List, Optional, Set, Tuple
 
 # cadoctor's client name -> the library a request is made through (the others are judged by their store alone)
 ROUTES = {
@@ -113,16 +113,13 @@ def _links(exc: BaseException) -> List[BaseException]:
     return found
 
 
-# Alerts a server sends about the client's certificate: received, they say the client had verified the server
-_REFUSED_IDENTITY: Tuple[str, ...] = ("ALERT_CERTIFICATE_REQUIRED", "ALERT_BAD_CERTIFICATE", "ALERT_UNKNOWN_CA")
-_REFUSED_IDENTITY += ("ALERT_UNSUPPORTED_CERTIFICATE", "ALERT_CERTIFICATE_UNKNOWN", "ALERT_ACCESS_DENIED")
-
-
-def _failure(exc: BaseException) -> Verdict:
+def _failure(exc: BaseException, refused: Collection[str] = ()) -> Verdict:
     """A request's exception as a verdict: a TLS error is a failure, anything else proves nothing.
 
-    A server that refused the client's certificate (or its absence) with an alert says nothing of the fix: the
-    client's own verification of the server came first. That proves nothing either way, and says so.
+    `refused`: OpenSSL's reasons for the alerts a peer sends to reject a certificate (the check's one table of them,
+    `_rules/certificate_alerts.py`, sent with the request). Received by a client, such an alert came after it had
+    verified the server: the server refused the client's certificate (or its absence), which says nothing of the
+    fix. That proves nothing either way, and says so.
     """
     import ssl
 
@@ -132,8 +129,8 @@ def _failure(exc: BaseException) -> Verdict:
             return False, "certificate verify failed: %s" % (link.verify_message or link.reason or link)
     for link in chain:
         if isinstance(link, ssl.SSLError) or type(link).__name__ == "SSLError":
-            text = str(link).upper()
-            if any(alert in text for alert in _REFUSED_IDENTITY):
+            text = str(link)  # a library that wraps the error keeps OpenSSL's reason in its text alone
+            if getattr(link, "reason", None) in refused or any(reason in text for reason in refused):
                 return None, "the host refused the client certificate (--client-cert): %s" % _short(link)
             return False, "TLS failed: %s" % _short(link)
     return None, "no answer to judge by: %s" % _short(exc)
@@ -532,6 +529,6 @@ def trial(request: Dict[str, Any]) -> Dict[str, Any]:
         except ImportError as exc:  # not a client of this interpreter: it cannot even be imported here
             ok, detail, absent = None, "it does not import here: %s" % _short(exc), True
         except Exception as exc:  # the library's own failure is the answer for it
-            ok, detail = _failure(exc)
+            ok, detail = _failure(exc, request.get("refused") or ())
         answer["clients"][name] = {"ok": ok, "detail": detail, "via": _version(route), "absent": absent}
     return answer
