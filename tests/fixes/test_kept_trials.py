@@ -149,23 +149,19 @@ def test_another_interpreter_is_a_fresh_trial(scene: Scene, tmp_path: Path) -> N
     assert children == 1
 
 
-def test_an_entry_others_could_write_is_never_read(scene: Scene) -> None:
-    """A kept answer whose file the group or others may write is ignored: the trial runs again."""
+@pytest.mark.parametrize("damage", ["group-writable", "fifo"])
+def test_an_entry_that_is_not_this_users_own_file_is_never_read(scene: Scene, damage: str) -> None:
+    """A kept answer whose file the group or others may write, or a FIFO in its place (passed over without
+    blocking): the answer is not read, and the trial runs again."""
     folder = kept.folder()
     assert folder is not None
     for name in os.listdir(folder):
-        os.chmod(os.path.join(folder, name), 0o620)  # group-writable: not this user's alone
-    _, children = scene.tried()
-    assert children == 1
-
-
-def test_a_fifo_in_place_of_an_entry_is_never_waited_on(scene: Scene) -> None:
-    """A FIFO where a kept answer was is passed over without blocking: the trial runs again, and is kept anew."""
-    folder = kept.folder()
-    assert folder is not None
-    for name in os.listdir(folder):
-        os.unlink(os.path.join(folder, name))
-        os.mkfifo(os.path.join(folder, name))
+        path = os.path.join(folder, name)
+        if damage == "fifo":
+            os.unlink(path)
+            os.mkfifo(path)
+        else:
+            os.chmod(path, 0o620)  # group-writable: not this user's alone
     _, children = scene.tried()
     assert children == 1
 
