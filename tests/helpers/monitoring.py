@@ -6,10 +6,13 @@ Each is looked for in /usr/bin and /usr/sbin only, and a test that needs a missi
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -100,7 +103,7 @@ service_inter_check_delay_method=n
 max_service_check_spread=1
 enable_notifications=0
 execute_host_checks=0
-query_socket={d}/nagios.qh
+query_socket={socket}
 illegal_macro_output_chars=`~$&|'"<>
 """
 # The templates Debian's nagios4 ships (generic-service, a time period, a contact), reduced to what a check needs,
@@ -161,17 +164,33 @@ def nagios_verify(config: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+# A Unix socket's path fits in 108 bytes (sun_path), and Nagios copies its query socket's path there unchecked: a
+# longer one aborts it ("buffer overflow detected"). A clone in a deep folder under nox's TMPDIR reaches that.
+SOCKET_PATH_MAX = 100
+
+
+def _query_socket(folder: Path) -> Path:
+    """Where Nagios' query socket goes: in `folder`, or in a short private folder under /tmp when that is too deep."""
+    here = folder / "nagios.qh"
+    if len(os.fsencode(here)) < SOCKET_PATH_MAX:
+        return here
+    short = tempfile.mkdtemp(prefix="nagios-", dir="/tmp")
+    atexit.register(shutil.rmtree, short, True)
+    return Path(short) / "nagios.qh"
+
+
 def nagios_config(folder: Path, objects: str, host: str) -> Path:
     """A Nagios Core configuration in `folder`: the templates above, host `host` and `objects`; its nagios.cfg."""
     import grp
-    import os
     import pwd
 
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "checkresults").mkdir(exist_ok=True)
     user = pwd.getpwuid(os.geteuid()).pw_name
     group = grp.getgrgid(os.getegid()).gr_name
-    (folder / "nagios.cfg").write_text(NAGIOS_CFG.format(d=folder, user=user, group=group))
+    (folder / "nagios.cfg").write_text(
+        NAGIOS_CFG.format(d=folder, user=user, group=group, socket=_query_socket(folder))
+    )
     (folder / "resource.cfg").write_text("$USER1$=/usr/lib/nagios/plugins\n")
     (folder / "objects.cfg").write_text(NAGIOS_OBJECTS.replace("{host}", host) + objects)
     return folder / "nagios.cfg"
