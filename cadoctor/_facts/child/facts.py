@@ -12,11 +12,14 @@ if TYPE_CHECKING:
     from typing import Any, Dict, Mapping, Optional
 
 
-def interpreter_facts(variables: Mapping[str, Any], default_context: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+def interpreter_facts(
+    variables: Mapping[str, Any], default_context: Optional[Dict[str, Any]] = None, count_context: bool = True
+) -> Dict[str, Any]:
     """Collect every fact of this interpreter's trust path.
 
     `variables`: the tables the request names (which variables to copy, which mark a platform: see
-    `cadoctor._variables.for_child`); `default_context`: what a default context already made here loaded, if known.
+    `cadoctor._variables.for_child`); `default_context`: what a default context already made here loaded, if known;
+    without `count_context`, none is made here and `default_context` stays None (the caller counts it meanwhile).
     """
     facts = ssl_facts()
     found: Dict[str, Any] = {
@@ -29,6 +32,7 @@ def interpreter_facts(variables: Mapping[str, Any], default_context: Optional[Di
     }
     if facts["available"]:
         found["trust"] = trust_sources(facts)
-        found["default_context"] = default_context or default_context_facts(found["trust"])
+        if default_context or count_context:
+            found["default_context"] = default_context or default_context_facts(found["trust"])
     found["libraries"] = library_facts(facts)
     return found

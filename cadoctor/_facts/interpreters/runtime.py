@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cadoctor._facts.binary.openssl_build import loaded_library
 from cadoctor._model import LoadedLibrary, Runtime, TrustSource
+from cadoctor._record import replace
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -41,10 +42,7 @@ def runtime_from_probe(facts: dict[str, Any]) -> tuple[Runtime, tuple[LoadedLibr
         compiled_capath=raw.get("capath"),
         cafile=TrustSource(cafile["path"], cafile["source"]) if cafile else None,
         capaths=tuple(TrustSource(c["path"], c["source"]) for c in trust.get("capaths", [])),
-        context_ok=context.get("ok"),
-        context_error=context.get("error"),
-        context_skipped=context.get("skipped"),
-        context_loaded=int(context.get("x509_ca") or 0),
+        **_context_fields(context),
         libraries_available=bool(libraries.get("available")),
         libraries_reason=libraries.get("reason"),
         environment=dict(facts.get("environment") or {}),
@@ -53,6 +51,21 @@ def runtime_from_probe(facts: dict[str, Any]) -> tuple[Runtime, tuple[LoadedLibr
     )
     loaded = tuple(_library_from_probe(item) for item in libraries.get("items", []))
     return runtime, loaded
+
+
+def _context_fields(context: dict[str, Any]) -> dict[str, Any]:
+    """The runtime's fields that say what a default context loaded (`child.ssl_module.context_facts`)."""
+    return {
+        "context_ok": context.get("ok"),
+        "context_error": context.get("error"),
+        "context_skipped": context.get("skipped"),
+        "context_loaded": int(context.get("x509_ca") or 0),
+    }
+
+
+def with_context(runtime: Runtime, context: dict[str, Any]) -> Runtime:
+    """The runtime with what a default context loaded, counted after the probe (`subjects/context_count.py`)."""
+    return replace(runtime, **_context_fields(context))
 
 
 def _library_from_probe(item: dict[str, Any]) -> LoadedLibrary:

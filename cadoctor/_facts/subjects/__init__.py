@@ -18,7 +18,7 @@ Each subject's module is imported when that subject is opened: a check of this i
 from __future__ import annotations
 
 from cadoctor._model import Facts, Subject
-from cadoctor._record import field, record
+from cadoctor._record import field, record, replace
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
     from cadoctor._facts.fs.fileroot import FileRoot
     from cadoctor._facts.process.procfs import ProcessView
+    from cadoctor._facts.subjects.context_count import ContextCount
 
 
 @record
@@ -41,6 +42,8 @@ class Examinee:
         probed: The runtime probe's answer (this interpreter, `--python`), taken once.
         view: The process as read from outside (`--pid`); `files`: the image's root (`--root`).
         image_env: The environment the image's programs start with (`--image-config`), when given.
+        counting: This interpreter's default context, being made and counted beside the disk's reading (the probe
+            then made none); `facts_of` waits for it last.
 
     """
 
@@ -50,6 +53,7 @@ class Examinee:
     view: ProcessView | None = None
     files: FileRoot | None = None
     image_env: dict[str, str] = field(default_factory=dict)
+    counting: ContextCount | None = None
 
 
 def open_subject(
@@ -64,7 +68,8 @@ def open_subject(
     """Open the one subject named (none: this interpreter); raises the `CheckError` that says why it cannot be.
 
     `default_context` is what a default context this process already made loaded (`child.ssl_module.context_facts`):
-    probing this interpreter would otherwise make another one and read the whole CA file again.
+    probing this interpreter would otherwise make another one and read the whole CA file again. Without it, one is
+    made and counted in a thread while the disk is read (`context_count.py`).
     """
     if python is not None:
         from cadoctor._facts.interpreters.run import probe_interpreter
@@ -81,7 +86,14 @@ def open_subject(
     from cadoctor._facts.child.facts import interpreter_facts
     from cadoctor._variables import for_child
 
-    return Examinee("this", probed=interpreter_facts(for_child(), default_context))
+    if default_context is not None:
+        return Examinee("this", probed=interpreter_facts(for_child(), default_context))
+    probed = interpreter_facts(for_child(), count_context=False)
+    if probed["trust"] is None:  # no usable ssl: nothing to count
+        return Examinee("this", probed=probed)
+    from cadoctor._facts.subjects.context_count import ContextCount
+
+    return Examinee("this", probed=probed, counting=ContextCount(probed["trust"]).start())
 
 
 def facts_of(
@@ -106,7 +118,12 @@ def facts_of(
     subject = (
         None if here else Subject(kind="interpreter", executable=examinee.executable, python=True, observed="runtime")
     )
-    return facts_from_probe(examinee.probed, clients=clients, local=here, light=light, names=names, subject=subject)
+    facts = facts_from_probe(examinee.probed, clients=clients, local=here, light=light, names=names, subject=subject)
+    if examinee.counting is None:
+        return facts
+    from cadoctor._facts.interpreters.runtime import with_context
+
+    return replace(facts, runtime=with_context(facts.runtime, examinee.counting.result()))
 
 
 def tried_in(examinee: Examinee, facts: Facts) -> tuple[str | None, Mapping[str, str] | None]:
