@@ -2,11 +2,12 @@
 
 With a host, a fix is shown to work for a client only when that client, with the fix applied, completes a TLS
 request to the host: any HTTP answer (even 404) or gRPC status proves the chain verified. A verification error
-says it did not; anything else (refused, timed out, not HTTP) proves nothing either way. Without a host, each
-library is asked which store it now resolves, and whether that store holds the roots it lacked. This job alone
-ever imports a client library: the examined interpreter's own, which may have no cadoctor installed. uv is a
-program, not a library: the uv distribution of the examined environment names its own binary (`find_uv_bin`), and
-this child runs that binary once, for one direct-URL download that installs and caches nothing.
+(or a store the library cannot load) says it did not; anything else (refused, ended by the host, timed out, not
+HTTP) proves nothing either way. Without a host, each library is asked which store it now resolves, and whether
+that store holds the roots it lacked. This job alone ever imports a client library: the examined interpreter's
+own, which may have no cadoctor installed. uv is a program, not a library: the uv distribution of the examined
+environment names its own binary (`find_uv_bin`), and this child runs that binary once, for one direct-URL download
+that installs and caches nothing.
 """
 
 import os
@@ -113,13 +114,21 @@ def _links(exc: BaseException) -> List[BaseException]:
     return found
 
 
-def _failure(exc: BaseException, refused: Collection[str] = ()) -> Verdict:
-    """A request's exception as a verdict: a TLS error is a failure, anything else proves nothing.
+# OpenSSL's marks of an exchange the peer ended: the reason of an alert it sent (SSLV3_ALERT_..., TLSV1_ALERT_...,
+# TLSV13_ALERT_..., and TLSV1_UNRECOGNIZED_NAME and its kin), or the connection's end without one (a server that
+# drops a client it will not serve, under TLS 1.3 often after the client thinks the handshake done)
+_ENDED_BY_PEER = ("SSLV3_ALERT_", "TLSV1_", "TLSV13_", "UNEXPECTED_EOF", "EOF occurred in violation of protocol")
 
-    `refused`: OpenSSL's reasons for the alerts a peer sends to reject a certificate (the check's one table of them,
-    `_rules/certificate_alerts.py`, sent with the request). Received by a client, such an alert came after it had
-    verified the server: the server refused the client's certificate (or its absence), which says nothing of the
-    fix. That proves nothing either way, and says so.
+
+def _failure(exc: BaseException, refused: Collection[str] = ()) -> Verdict:
+    """A request's exception as a verdict: a failed verification, or a store that cannot be loaded, is a failure.
+
+    Anything else proves nothing. `refused`: OpenSSL's reasons for the alerts a peer sends to reject a certificate
+    (the check's one table of them, `_rules/certificate_alerts.py`, sent with the request). Received by a client,
+    such an alert came after it had verified the server: the server refused the client's certificate (or its
+    absence), which says nothing of the fix, and the verdict says so. Another alert, or the connection's end in the
+    middle of the exchange, is the host ending it for its own reasons (a protocol it will not speak, a client it
+    will not serve): this side's verification would have raised its own error first.
     """
     import ssl
 
@@ -130,8 +139,13 @@ def _failure(exc: BaseException, refused: Collection[str] = ()) -> Verdict:
     for link in chain:
         if isinstance(link, ssl.SSLError) or type(link).__name__ == "SSLError":
             text = str(link)  # a library that wraps the error keeps OpenSSL's reason in its text alone
-            if getattr(link, "reason", None) in refused or any(reason in text for reason in refused):
+            reason = getattr(link, "reason", None)
+            reason = reason if isinstance(reason, str) else ""  # a library's own SSLError may keep anything there
+            if reason in refused or any(known in text for known in refused):
                 return None, "the host refused the client certificate (--client-cert): %s" % _short(link)
+            ended = isinstance(link, (ssl.SSLEOFError, ssl.SSLZeroReturnError))
+            if ended or any(mark in reason or mark in text for mark in _ENDED_BY_PEER):
+                return None, "the host ended the exchange, which says nothing of trust: %s" % _short(link)
             return False, "TLS failed: %s" % _short(link)
     return None, "no answer to judge by: %s" % _short(exc)
 
