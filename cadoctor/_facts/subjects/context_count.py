@@ -25,6 +25,7 @@ class ContextCount:
     """
 
     def __init__(self, trust: dict[str, Any]) -> None:
+        """A count not yet begun (`start` begins it), for the sources `trust` names."""
         self._trust = trust
         self._facts: dict[str, Any] = {}
         self._raised: BaseException | None = None
