@@ -114,10 +114,18 @@ def _links(exc: BaseException) -> List[BaseException]:
     return found
 
 
-# OpenSSL's marks of an exchange the peer ended: the reason of an alert it sent (SSLV3_ALERT_..., TLSV1_ALERT_...,
-# TLSV13_ALERT_..., and TLSV1_UNRECOGNIZED_NAME and its kin), or the connection's end without one (a server that
-# drops a client it will not serve, under TLS 1.3 often after the client thinks the handshake done)
-_ENDED_BY_PEER = ("SSLV3_ALERT_", "TLSV1_", "TLSV13_", "UNEXPECTED_EOF", "EOF occurred in violation of protocol")
+# The marks of an exchange the peer ended: OpenSSL's reason for an alert it sent (SSLV3_ALERT_..., TLSV1_ALERT_...,
+# TLSV13_ALERT_..., and TLSV1_UNRECOGNIZED_NAME and its kin), or the connection's end without one, in OpenSSL's words
+# or CPython's (a server that drops a client it will not serve, under TLS 1.3 often after the client thinks the
+# handshake done). A library that wraps the error may keep only its text.
+_ENDED_BY_PEER = (
+    "SSLV3_ALERT_",
+    "TLSV1_",
+    "TLSV13_",
+    "UNEXPECTED_EOF",
+    "EOF occurred in violation of protocol",
+    "connection has been closed (EOF)",
+)
 
 
 def _failure(exc: BaseException, refused: Collection[str] = ()) -> Verdict:
@@ -136,18 +144,24 @@ def _failure(exc: BaseException, refused: Collection[str] = ()) -> Verdict:
     for link in chain:
         if isinstance(link, ssl.SSLCertVerificationError):
             return False, "certificate verify failed: %s" % (link.verify_message or link.reason or link)
-    for link in chain:
-        if isinstance(link, ssl.SSLError) or type(link).__name__ == "SSLError":
-            text = str(link)  # a library that wraps the error keeps OpenSSL's reason in its text alone
-            reason = getattr(link, "reason", None)
-            reason = reason if isinstance(reason, str) else ""  # a library's own SSLError may keep anything there
-            if reason in refused or any(known in text for known in refused):
-                return None, "the host refused the client certificate (--client-cert): %s" % _short(link)
-            ended = isinstance(link, (ssl.SSLEOFError, ssl.SSLZeroReturnError))
-            if ended or any(mark in reason or mark in text for mark in _ENDED_BY_PEER):
-                return None, "the host ended the exchange, which says nothing of trust: %s" % _short(link)
-            return False, "TLS failed: %s" % _short(link)
+    errors = [link for link in chain if isinstance(link, ssl.SSLError) or type(link).__name__ == "SSLError"]
+    readings = [(link, str(link), _reason(link)) for link in errors]  # a wrapper may keep OpenSSL's words in its text
+    for link, text, reason in readings:
+        if reason in refused or any(known in text for known in refused):
+            return None, "the host refused the client certificate (--client-cert): %s" % _short(link)
+    for link, text, reason in readings:
+        ended = isinstance(link, (ssl.SSLEOFError, ssl.SSLZeroReturnError))
+        if ended or any(mark in reason or mark in text for mark in _ENDED_BY_PEER):
+            return None, "the host ended the exchange, which says nothing of trust: %s" % _short(link)
+    if errors:
+        return False, "TLS failed: %s" % _short(errors[0])
     return None, "no answer to judge by: %s" % _short(exc)
+
+
+def _reason(error: BaseException) -> str:
+    """OpenSSL's reason an SSL error carries, or empty: a library's own SSLError may keep anything there."""
+    reason = getattr(error, "reason", None)
+    return reason if isinstance(reason, str) else ""
 
 
 def _short(exc: BaseException) -> str:
