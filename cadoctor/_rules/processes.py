@@ -34,7 +34,7 @@ def judged(process: ProcessEntry) -> TrustVerdict | None:
     reads those paths only with a switch, and adds NODE_EXTRA_CA_CERTS either way. A stack that does not read the
     paths (libpq without sslrootcert=system, librdkafka, grpc core, libcurl) trusts what the program sets, which
     is not read from outside: `usable` stays None, and the detail says what it trusts instead. Every other stack
-    is judged by what the copy's default paths hold. A verdict already judged (`detail` given) is returned as it is.
+    is judged by what the copy's default paths hold. A verdict already judged (`judged` set) is returned as it is.
     """
     trust = process.trust
     if trust is None or trust.usable is not None or trust.judged:
