@@ -61,8 +61,8 @@ CHECK = Command(
         Option(
             "cache",
             ("--cache",),
-            "Reuse what earlier checks kept: a fix's verdict shown without a host while nothing it followed from "
-            "changed, and the certificates they parsed.",
+            "Reuse what earlier checks kept: a fix's verdicts while nothing they followed from changed (with a "
+            "host: the same chain, its certificates still valid), and the certificates they parsed.",
             value="switch",
             default=True,
             off="--no-cache",

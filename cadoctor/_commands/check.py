@@ -253,8 +253,9 @@ def check(
     `image_env` is the environment the image's programs start with (its config's or Dockerfile's `ENV`): its
     PATH chooses the interpreter, its CA variables are judged as a process's are.
 
-    `cache`: a fix tried without a host (which store each client library resolves with it) may be answered by
-    what an earlier check's trial showed, when nothing that trial followed from has changed; False tries it anew.
+    `cache`: a fix's trial (which store each client library resolves with it, or, with a host, whether each
+    client's request succeeds) may be answered by what an earlier check's trial showed, when nothing that trial
+    followed from has changed (`_fixes/kept_requests.py` for a host's); False tries it anew.
 
     With hosts, the handshakes come first, with one default context whose load counts serve the probe too; with
     a single host, the probe and the light look run while the handshake waits for a late alert. When every

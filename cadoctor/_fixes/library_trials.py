@@ -158,29 +158,61 @@ def _through_request(clients: list[str], fix: Fix, timeout: float, identity: Pre
     return request
 
 
-def library_requests(
-    fix: Fix, facts: Facts, timeout: float, children: int, identity: Presented | None = None
-) -> list[tuple[int, dict[str, Any], float]]:
-    """The children a trial through the libraries runs in: each with its cost, its request and its time limit.
+def route_groups(fix: Fix, facts: Facts) -> dict[str, list[str]]:
+    """The clients a trial through the libraries asks, by the library each goes through (its route).
 
-    With a host, each stand-in makes one request (presenting `identity`); without, each client's store is resolved.
-    Clients that go through the same library share a child; the others are spread over up to `children` children.
+    With a host, each stand-in makes one request; without, each client's store is resolved.
     """
     from cadoctor._facts.child.client_trial import ROUTES
 
-    host = fix.trial_host is not None
-    asked = list(stand_ins(fix, facts)) if host else list(fix.clients)
+    asked = list(stand_ins(fix, facts)) if fix.trial_host is not None else list(fix.clients)
     groups: dict[str, list[str]] = {}
     for name in asked:
         groups.setdefault(ROUTES.get(name, name), []).append(name)
+    return groups
+
+
+def route_request(clients: list[str], fix: Fix, timeout: float, identity: Presented | None = None) -> dict[str, Any]:
+    """What a child asks for `clients`: a request to the fix's host through each, or without a host, its store.
+
+    Each request presents `identity`, as `_through_request` says.
+    """
+    if fix.trial_host is not None:
+        return _through_request(clients, fix, timeout, identity)
+    return _stores_request(clients, fix)
+
+
+def library_requests(
+    fix: Fix,
+    facts: Facts,
+    timeout: float,
+    children: int,
+    identity: Presented | None = None,
+    groups: dict[str, list[str]] | None = None,
+) -> list[tuple[int, dict[str, Any], float]]:
+    """The children a trial through the libraries runs in: each with its cost, its request and its time limit.
+
+    Clients that go through the same library share a child; the others are spread over up to `children` children.
+    `groups`: the routes still to ask (those a kept answer does not serve), else every route (`route_groups`).
+    """
+    host = fix.trial_host is not None
     parts = []
-    for weight, clients in split(groups, host, children):
-        if host:
-            request = _through_request(clients, fix, timeout, identity)
-            parts.append((weight, request, TRIAL_TIMEOUT + timeout * len(clients)))
-        else:
-            parts.append((weight, _stores_request(clients, fix), TRIAL_TIMEOUT))
+    for weight, clients in split(route_groups(fix, facts) if groups is None else groups, host, children):
+        limit = TRIAL_TIMEOUT + timeout * len(clients) if host else TRIAL_TIMEOUT
+        parts.append((weight, route_request(clients, fix, timeout, identity), limit))
     return parts
+
+
+def answer_for(answer: dict[str, Any], clients: list[str]) -> dict[str, Any]:
+    """The part of one child's answer that speaks for `clients` (one route of it): what is kept for that route.
+
+    What the whole child read stays with it: more than the route needed, never less.
+    """
+    part = {key: value for key, value in answer.items() if key not in ("clients", "stores")}
+    part["clients"] = {name: answer["clients"][name] for name in clients if name in answer.get("clients", {})}
+    if isinstance(answer.get("stores"), dict):
+        part["stores"] = {name: answer["stores"][name] for name in clients if name in answer["stores"]}
+    return part
 
 
 def through_problem(answer: Any) -> str | None:

@@ -11,9 +11,12 @@ from cadoctor._facts.child import jobs
 from cadoctor._fixes.library_trials import (
     DEFAULT_CONTEXT,
     TRIAL_TIMEOUT,
+    answer_for,
     asks_libraries,
     joined,
     library_requests,
+    route_groups,
+    route_request,
     stand_ins,
     through_problem,
 )
@@ -33,6 +36,8 @@ if TYPE_CHECKING:
 
 
 TRIAL_OUTPUT_LIMIT = 1 << 20  # bytes accepted from a trial child: its outcome is a few kilobytes
+# What a fix's evidence says first when some of its requests were answered by an earlier check's kept verdicts
+KEPT_REQUESTS = "the requests through %s are an earlier check's, kept while nothing they follow from changes"
 
 
 def _child_env(base: Mapping[str, str], change: Mapping[str, str | None] | None) -> dict[str, str]:
@@ -339,8 +344,9 @@ def verify(
 
     `focus`: the finding codes a check asked about hosts needs answered; only their fixes (and those tried
     against a host) are tried. Another finding's trial may ask each of its client libraries in a fresh child,
-    which costs several times the check. `cache`: a store trial (no host) may be answered by the answer an
-    earlier check kept, when nothing it followed from has changed (`_facts/interpreters/kept.py`), and keeps its own.
+    which costs several times the check. `cache`: each library's answer to a trial may be the one an earlier check
+    kept, when nothing it followed from has changed (`_facts/interpreters/kept.py`; with a host, the same chain and
+    answer from it, every certificate still valid: `kept_requests`), and the answers found anew are kept.
     `identity`: the client certificate and key (absolute paths) every request to a host presents.
     """
     triable = [i for i, fix in enumerate(fixes) if _triable(fix, facts)]
@@ -444,8 +450,9 @@ def _run(
 
     `scratch` holds the files the trials read. The heaviest children start first; a trial through the client
     libraries may take several children (one per library it asks), whose answers are joined before it is judged.
-    A store trial's child whose answer was kept is not started (with `cache`); one that runs tells what its answer
-    follows from, and the answer is kept. `how`: the host's time limit, whether kept answers serve, the identity.
+    A child whose answer was kept is not started (with `cache`): a store trial's, or a request trial's that may be
+    kept at all (`kept_requests`); one that runs tells what its answer follows from, and the answer is kept.
+    `how`: the host's time limit, whether kept answers serve, the identity.
     """
     import time
 
@@ -457,7 +464,9 @@ def _run(
     presented = _presented(identity, scratch)
     notes: dict[int, str] = {}  # what a trial changed besides the fix's own lines (a folder's hashed copy)
     answers: dict[int, list[Answer]] = {}
-    planned: list[tuple[int, int, bytes, dict[str, str], float, str | None]] = []  # cost, fix, payload, env, limit, key
+    kept_through: dict[int, list[str]] = {}  # the clients whose requests an earlier check's answer speaks for
+    # cost, fix, payload, env, limit, and the routes whose answers are kept: their name (and time), their clients
+    planned: list[tuple[int, int, bytes, dict[str, str], float, list[tuple[tuple[str, float | None], list[str]]]]] = []
     cwd = _working_directory(facts)
     for index in triable:
         fix = fixes[index]
@@ -473,25 +482,85 @@ def _run(
             continue
         if not asks_libraries(fix, facts):
             payload = json.dumps(_request(fix, facts, host_timeout, identity)).encode()
-            planned.append((1, index, payload, env, TRIAL_TIMEOUT, None))
+            planned.append((1, index, payload, env, TRIAL_TIMEOUT, []))
             continue
-        for weight, request, limit in library_requests(fix, facts, host_timeout, workers(), presented):
-            name = kept.key(proven, json.dumps(request).encode(), env, cwd) if cache and "host" not in request else None
+        left: dict[str, list[str]] = {}  # the routes no kept answer serves: asked in this check's children
+        kept_as: dict[str, tuple[str, float | None]] = {}  # route: the name (and time) its answer is kept under
+        for route, clients in route_groups(fix, facts).items():
+            request = route_request(clients, fix, host_timeout, presented)
+            name, until = _kept_name(request, fix, facts, proven, env, cwd, scratch) if cache else (None, None)
             known = kept.recall(name) if name is not None else None
             if known is not None and through_problem(known) is None:
                 answers.setdefault(index, []).append((known, None))
+                if "host" in request:
+                    kept_through.setdefault(index, []).extend(clients)
                 continue
-            payload = json.dumps({**request, "depends": True} if name is not None else request).encode()
-            planned.append((weight, index, payload, env, limit, name))
+            left[route] = clients
+            if name is not None:
+                kept_as[route] = (name, until)
+        for weight, request, limit in library_requests(fix, facts, host_timeout, workers(), presented, left):
+            inside = set(request["clients"])  # a route's clients share one child
+            parts = [(kept_as[r], left[r]) for r in left if r in kept_as and inside.issuperset(left[r])]
+            payload = json.dumps({**request, "depends": True} if parts else request).encode()
+            planned.append((weight, index, payload, env, limit, parts))
+    for index, names in kept_through.items():
+        said = KEPT_REQUESTS % ", ".join(names)
+        notes[index] = "%s; %s" % (notes[index], said) if index in notes else said
     planned.sort(key=lambda item: -item[0])  # the heaviest first: the slowest child starts as early as it can
     started = time.time()
     finished = run_all(proven, [jobs.FOLDER], [(p[2], p[3], cwd, p[4]) for p in planned], TRIAL_OUTPUT_LIMIT)
-    for (_, index, _, _, _, name), result in zip(planned, finished):
+    for (_, index, _, _, _, parts), result in zip(planned, finished):
         answer = _decoded(result, through_problem if asks_libraries(fixes[index], facts) else _answer_problem)
         answers.setdefault(index, []).append(answer)
-        if name is not None and answer[0] is not None:
-            kept.keep(name, answer[0], started)
+        given = answer[0]
+        if given is not None and not given["error"]:
+            for named, clients in parts:
+                _keep(named, answer_for(given, clients), started, scratch)
     return tuple(_judged(fixes, facts, answers, notes, fresh))
+
+
+def _kept_name(
+    request: dict[str, Any],
+    fix: Fix,
+    facts: Facts,
+    proven: ProvenPython,
+    env: dict[str, str],
+    cwd: str,
+    scratch: str,
+) -> tuple[str | None, float | None]:
+    """The name a child's answer may be kept under, and until when (None: for as long as its files are as they were).
+
+    A store trial is named by its question (`kept.key`); a request trial by what `kept_requests` names too (the
+    host's chain and answer, the trial's own files), and only where it can be kept at all.
+    """
+    import time
+
+    from cadoctor._facts.interpreters import kept
+
+    if "host" not in request:
+        return kept.key(proven, json.dumps(request).encode(), env, cwd), None
+    from cadoctor._fixes.kept_requests import request_key
+
+    found = request_key(proven, request, env, cwd, scratch, fix, facts, time.time())
+    return found if found is not None else (None, None)
+
+
+def _keep(named: tuple[str, float | None], answer: dict[str, Any], started: float, scratch: str) -> None:
+    """Keep a child's answer for one route, under its name (and, for a request trial's, until its time).
+
+    A request trial's is kept without the trial's own files (its key holds their bytes), and only when every verdict
+    is one: an unanswered request proves nothing, and the next check asks again.
+    """
+    from cadoctor._facts.interpreters import kept
+
+    name, until = named
+    if until is not None:
+        from cadoctor._fixes.kept_requests import unkept_paths
+
+        if any(result.get("ok") is None for result in answer["clients"].values()):
+            return
+        answer = {**answer, "depends": unkept_paths(answer.get("depends") or [], scratch)}
+    kept.keep(name, answer, started, until)
 
 
 def _judged(

@@ -22,6 +22,8 @@ import pytest
 from helpers import clients, environment, os_store, servers, venvs
 from helpers.pki import GeneratedCA
 
+from cadoctor._fixes.verify import KEPT_REQUESTS as KEPT
+
 pytestmark = pytest.mark.slow
 
 ASKED = ("requests", "botocore", "pip", "httpx", "urllib")
@@ -50,10 +52,12 @@ def _ask(python: Path, port: int, env: dict[str, str], prefix: Sequence[str]) ->
     return {name: clients.outcome(python, name, port, env, prefix=prefix) for name in ASKED}
 
 
-def _check(python: Path, port: int, env: dict[str, str], prefix: Sequence[str]) -> tuple[int, dict[str, Any]]:
+def _check(
+    python: Path, port: int, env: dict[str, str], prefix: Sequence[str], *options: str
+) -> tuple[int, dict[str, Any]]:
     """`cadoctor check --python <venv> --host localhost:PORT --format json` as a user runs it in that setup."""
     argv = [sys.executable, "-m", "cadoctor", "check", "--format", "json", "--python", str(python)]
-    argv += ["--host", "localhost:%d" % port]
+    argv += ["--host", "localhost:%d" % port, *options]
     done = subprocess.run(
         [*prefix, *argv], env=env, capture_output=True, text=True, timeout=300, check=False, stdin=subprocess.DEVNULL
     )
@@ -173,3 +177,31 @@ def test_a_variable_that_shadows_the_one_holding_the_root_is_unset(ca: Generated
     assert (first["env"], first["clients"]) == ({"REQUESTS_CA_BUNDLE": None}, ["pip"])
     assert first["verified"] is True, first["evidence"]
     assert after == "Y"
+
+
+def test_a_repeated_check_answers_from_the_kept_requests_until_told_not_to(
+    ca: GeneratedCA, port: int, tmp_path: Path
+) -> None:
+    """The same check twice, through real requests and pip: the second makes no request, its evidence says whose
+    requests answered, and its verdicts are the first's; with --no-cache the requests are made again."""
+    import time
+
+    python = venvs.clients_venv()
+    own = tmp_path / "corp-root.pem"
+    shutil.copy(ca.bundle, own)
+    env = environment.child_env(SSL_CERT_FILE=str(own), PIP_CERT=str(own), CADOCTOR_CACHE=str(tmp_path / "cache"))
+    time.sleep(2.1)  # a file written within kept.RACY seconds of a trial leaves its answer unkept
+    reports = [_check(python, port, env, ())[1] for _ in range(2)]
+    reports.append(_check(python, port, env, (), "--no-cache")[1])
+    first, second, fresh = (report["fixes"][0] for report in reports)
+    assert first["verified"] is True, first["evidence"]
+    assert "pip (through pip " in first["evidence"], first["evidence"]  # pip reads REQUESTS_CA_BUNDLE: a guard
+    assert not first["evidence"].startswith("the requests through"), first["evidence"]
+    lead, _, tail = KEPT.partition("%s")
+    said, _, rest = second["evidence"].partition(tail + ": ")
+    served = said.removeprefix(lead).split(", ")
+    assert {"requests", "botocore", "httpx", "pip"} <= set(served), second["evidence"]
+    assert "grpcio" not in served  # its core reads its roots itself, unseen: asked every time
+    assert rest == first["evidence"], (first["evidence"], second["evidence"])
+    assert (second["verified"], second["summary"]) == (True, first["summary"])
+    assert fresh["evidence"] == first["evidence"]

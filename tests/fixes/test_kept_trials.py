@@ -14,14 +14,14 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 from helpers import records
 from helpers.environment import child_env
 from helpers.pki import make_ca
+from helpers.trials import RACY, counted_trials
 
-from cadoctor._facts.interpreters import kept, run
+from cadoctor._facts.interpreters import kept
 from cadoctor._fixes.verify import verify
 from cadoctor._model import Fix
 
@@ -32,7 +32,6 @@ try:
 except ImportError:
     CA_CERTS = os.environ.get("HTTPLIB2_CA_CERTS") or os.path.join(os.path.dirname(__file__), "cacerts.txt")
 """
-RACY = 0.2  # the tests' own margin for a file changed just before a trial (kept.RACY is 2 s)
 
 
 class Scene:
@@ -50,16 +49,7 @@ class Scene:
         self.bundle.write_text(self.wanted.bundle.read_text())
         self.env = child_env(PYTHONPATH=str(self.site), PYTHONDONTWRITEBYTECODE="1")
         self.python = sys.executable
-        self.children = 0
-        monkeypatch.setenv("CADOCTOR_CACHE", str(tmp_path / "cache"))
-        monkeypatch.setattr(kept, "RACY", RACY)
-        real = run.run_all
-
-        def counted(*args: Any, **kwargs: Any) -> Any:
-            self.children += len(args[2])
-            return real(*args, **kwargs)
-
-        monkeypatch.setattr(run, "run_all", counted)
+        self.counted = counted_trials(tmp_path, monkeypatch)
         self.settle()
 
     def settle(self) -> None:
@@ -77,9 +67,9 @@ class Scene:
             clients=("httplib2",),
             trial_samples=(der,),
         )
-        before = self.children
+        before = self.counted.started
         (tried,) = verify((fix,), records.facts(), self.python, {**self.env, **extra}, cache=cache)
-        return tried, self.children - before
+        return tried, self.counted.started - before
 
 
 @pytest.fixture

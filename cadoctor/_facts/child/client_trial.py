@@ -545,8 +545,22 @@ def trial(request: Dict[str, Any]) -> Dict[str, Any]:
         except ImportError:
             answer["error"] = "truststore is not installed in %s" % sys.executable
             return answer
+    if not request.get("depends"):
+        answer["clients"] = _requests(request)
+        return answer
+    from .depends import Depends
+
+    with Depends() as depends:  # what the verdicts follow from, besides the host: kept between checks
+        answer["clients"] = _requests(request)
+    answer["depends"], answer["mapped"] = depends.listed(), depends.mapped
+    return answer
+
+
+def _requests(request: Dict[str, Any]) -> Dict[str, Any]:
+    """One request to the host through each client's library: each client's verdict, its words, its version."""
     host, port, timeout = str(request["host"]), int(request["port"]), float(request["timeout"])
     presented = _presented(request)
+    results: Dict[str, Any] = {}
     for name in request.get("clients", []):
         route = ROUTES.get(name)
         if route is None:
@@ -558,5 +572,5 @@ def trial(request: Dict[str, Any]) -> Dict[str, Any]:
             ok, detail, absent = None, "it does not import here: %s" % _short(exc), True
         except Exception as exc:  # the library's own failure is the answer for it
             ok, detail = _failure(exc, request.get("refused") or ())
-        answer["clients"][name] = {"ok": ok, "detail": detail, "via": _version(route), "absent": absent}
-    return answer
+        results[name] = {"ok": ok, "detail": detail, "via": _version(route), "absent": absent}
+    return results

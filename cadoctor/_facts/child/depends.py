@@ -7,7 +7,8 @@ system): each path is taken with its identity then, so a file rewritten later re
 that was read. What the interpreter read before the job are taken when it starts: its venv's configuration, the
 `.pth` files of every folder on sys.path. Extension modules and shared libraries (OpenSSL) are mapped, not opened:
 the files mapped are taken after the job, from /proc/self/maps (without it, the answer says it could not see them).
-Paths that the environment names count too, whether they exist or not (a client may only ask whether one exists).
+Paths that the environment names count too, whether they exist or not (a client may only ask whether one exists),
+but cadoctor's own (CADOCTOR_CACHE: the check writes there).
 """
 
 import os
@@ -15,6 +16,7 @@ import sys
 from typing import Any, Dict, List, Optional
 
 _LISTINGS = ("os.listdir", "os.scandir")
+_FOLDER_LIMIT = 8192  # entries of one CA folder recorded one by one
 
 
 def identity(path: str) -> Optional[List[int]]:
@@ -26,6 +28,17 @@ def identity(path: str) -> Optional[List[int]]:
     return [found.st_dev, found.st_ino, found.st_mode, found.st_size, found.st_mtime_ns, found.st_ctime_ns]
 
 
+def _anonymous(args: Any) -> bool:
+    """Whether an `open` event makes an anonymous file in a folder (tempfile's, with O_TMPFILE): nothing is read.
+
+    `open()` of a folder succeeds only so, and only in a mode that writes; its event carries `open()`'s mode, not
+    the opener's flags. `os.open` of a folder (mode None) may be read through its descriptor: that one counts.
+    """
+    mode = args[1] if len(args) > 1 else None
+    path = args[0] if args else None
+    return isinstance(mode, str) and any(c in mode for c in "wax+") and isinstance(path, str) and os.path.isdir(path)
+
+
 class Depends:
     """The paths read while it records, each with its identity when first read."""
 
@@ -34,7 +47,9 @@ class Depends:
         self.seen: Dict[str, Optional[List[int]]] = {}
         self.recording = False
         self.mapped = False  # whether the shared libraries it runs were seen
-        for value in os.environ.values():
+        for name, value in os.environ.items():
+            if name.startswith("CADOCTOR_"):  # cadoctor's own settings (its cache folder): no client reads them
+                continue
             for part in value.split(os.pathsep):
                 if os.sep in part:
                     self.take(part)
@@ -63,6 +78,8 @@ class Depends:
         """The audit hook: a file opened, a folder listed (an open descriptor is no path)."""
         if not self.recording:
             return
+        if event == "open" and _anonymous(args):
+            return
         if (event == "open" or event in _LISTINGS) and args and not isinstance(args[0], int):
             self.recording = False  # stat raises no audit event of its own, but nothing here may recurse
             try:
@@ -79,24 +96,58 @@ class Depends:
         import ssl
 
         sys.addaudithook(self.hook)
-        for path in ssl.get_default_verify_paths()[1:4:2]:  # the compiled CA file and folder
-            self.take(path)
+        defaults = ssl.get_default_verify_paths()
+        self.take(defaults.openssl_cafile)  # the compiled CA file, and folder
+        self.take_folder(defaults.openssl_capath)
+        self._configuration(os.path.dirname(defaults.openssl_cafile or ""))
         original = ssl.SSLContext.load_verify_locations
 
         def load_verify_locations(context: Any, cafile: Any = None, capath: Any = None, cadata: Any = None) -> Any:
             self.take(cafile)
-            self.take(capath)
+            self.take_folder(capath)
             return original(context, cafile, capath, cadata)
 
         ssl.SSLContext.load_verify_locations = load_verify_locations  # type: ignore[method-assign,assignment]
         self.recording = True
         return self
 
+    def _configuration(self, openssldir: str) -> None:
+        """OpenSSL's configuration file (OPENSSL_CONF, else the compiled folder's openssl.cnf) and what it includes.
+
+        OpenSSL reads it itself when it starts: what it sets (a security level, a minimum protocol) decides
+        handshakes. An `.include` names a file or a folder of them: a relative one is taken where OpenSSL may look
+        for it (OPENSSL_CONF_INCLUDE, the working folder) and in the compiled folder.
+        """
+        path = os.environ.get("OPENSSL_CONF") or (os.path.join(openssldir, "openssl.cnf") if openssldir else "")
+        if not path:
+            return
+        self.take(path)
+        try:
+            with open(path, "rb") as handle:
+                text = handle.read(1 << 20)
+        except OSError:
+            return
+        bases = [os.environ.get("OPENSSL_CONF_INCLUDE") or "", os.getcwd(), openssldir]
+        for line in text.splitlines():
+            rest = line.strip()[len(b".include") :].strip() if line.strip().startswith(b".include") else b""
+            named = os.fsdecode(rest[1:].strip() if rest.startswith(b"=") else rest)
+            if not named:
+                continue
+            for base in [""] if os.path.isabs(named) else bases:
+                self.take_folder(os.path.join(base, named))
+
     def __exit__(self, *exc: object) -> None:
-        """Stop recording; take the files of every module loaded since, extension modules included."""
+        """Stop recording; take the files of every module loaded since, extension modules included.
+
+        truststore (its own, or pip's copy) looks for a CA file among well-known places when OpenSSL's own are
+        empty, by `os.path.isfile` alone, which raises no audit event: each of them is taken.
+        """
         self.recording = False
-        for module in list(sys.modules.values()):
+        for name, module in list(sys.modules.items()):
             self.take(getattr(module, "__file__", None))
+            if name.endswith("truststore._openssl"):
+                for path in getattr(module, "_CA_FILE_CANDIDATES", ()):
+                    self.take(path)
         try:
             with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
                 for line in maps:
@@ -109,6 +160,26 @@ class Depends:
             self.mapped = True
         except OSError:
             pass
+
+    def take_folder(self, path: Any) -> None:
+        """Record a folder and every entry in it, each as `stat` follows its links (OpenSSL looks a name up there).
+
+        A file of a hashed folder rewritten in place leaves the folder's own identity as it was: its entries tell.
+        At most `_FOLDER_LIMIT` entries: a larger folder leaves the answer unkept (one entry stands for the rest,
+        with no identity).
+        """
+        if not isinstance(path, str) or not path or not os.path.isdir(path):
+            self.take(path)
+            return
+        self.take(path)
+        try:
+            names = sorted(os.listdir(path))
+        except OSError:
+            return
+        for name in names[:_FOLDER_LIMIT]:
+            self.take(os.path.join(path, name))
+        if len(names) > _FOLDER_LIMIT:
+            self.seen[os.path.join(os.path.abspath(path), "...")] = [0, 0, 0, len(names), 0, 0]
 
     def listed(self) -> List[List[Any]]:
         """Every path with its identity, as JSON carries them."""

@@ -7,7 +7,8 @@ the entry holds the files, and is served only when every one of them is as it wa
 file changed shortly before (or during) the trial is not kept: a file rewritten within one tick of the filesystem's
 clock keeps its identity, so only files older than `RACY` seconds tell their content by it.
 
-Only answers without a host are kept: a request to a host is made every time. The folder is this user's
+A request trial's answer (a host's verdicts) is kept under a key that also names the host's chain and answer, and
+served only until a time (`_fixes/kept_requests.py` decides both). The folder is this user's
 (`$CADOCTOR_CACHE/trials`, else `$XDG_CACHE_HOME/cadoctor/trials`, else ~/.cache's), private to them; an entry
 another user could have written, or that is not the answer to its key, is never read; a folder that cannot be
 written keeps nothing.
@@ -58,13 +59,21 @@ def key(python: ProvenPython, payload: bytes, env: Mapping[str, str], cwd: str) 
     return hashlib.sha256(json.dumps(named).encode()).hexdigest()
 
 
-def recall(name: str) -> dict[str, Any] | None:
-    """The answer kept under `name`, when every file it follows from is as it was; None otherwise."""
+def recall(name: str, now: float | None = None) -> dict[str, Any] | None:
+    """The answer kept under `name`, when every file it follows from is as it was; None otherwise.
+
+    An answer kept with a time (`until`) serves only before it: at `now` (time.time()), else at the clock's time.
+    """
+    import time
+
     where = folder()
     if where is None:
         return None
     kept = read_private(os.path.join(where, name + ".json"), ENTRY_LIMIT)
     if not isinstance(kept, dict) or kept.get("key") != name or not isinstance(kept.get("answer"), dict):
+        return None
+    until = kept.get("until")
+    if until is not None and not (isinstance(until, (int, float)) and (time.time() if now is None else now) < until):
         return None
     depends = kept.get("depends")
     if not isinstance(depends, list) or not depends:
@@ -78,11 +87,12 @@ def recall(name: str) -> dict[str, Any] | None:
     return answer
 
 
-def keep(name: str, answer: Mapping[str, Any], started: float) -> None:
-    """Keep a store trial's answer under `name`, if it says what it follows from and none of it changed lately.
+def keep(name: str, answer: Mapping[str, Any], started: float, until: float | None = None) -> None:
+    """Keep a trial's answer under `name`, if it says what it follows from and none of it changed lately.
 
     `started` is when the trial's child started (time.time()): a file changed within `RACY` seconds of it, or
-    after, leaves the answer unkept. Nothing here ever fails a check: a folder that cannot be written keeps nothing.
+    after, leaves the answer unkept. `until` (time.time()): when it stops serving. Nothing here ever fails a check:
+    a folder that cannot be written keeps nothing.
     """
     depends = answer.get("depends")
     where = folder()
@@ -93,7 +103,13 @@ def keep(name: str, answer: Mapping[str, Any], started: float) -> None:
         found = item[1] if isinstance(item, list) and len(item) == 2 else None
         if found is not None and (not isinstance(found, list) or len(found) != 6 or max(found[4:]) >= recent):
             return
-    kept = {"key": name, "depends": depends, "answer": {k: v for k, v in answer.items() if k != "depends"}}
+    kept: dict[str, Any] = {
+        "key": name,
+        "depends": depends,
+        "answer": {k: v for k, v in answer.items() if k != "depends"},
+    }
+    if until is not None:
+        kept["until"] = until
     if write_private(os.path.join(where, name + ".json"), kept):
         _prune(where)
 

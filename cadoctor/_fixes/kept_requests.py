@@ -1,0 +1,132 @@
+"""A request trial's verdicts kept between checks: named by everything they follow from, served while time allows.
+
+A request to a host through a client library follows from what a store trial's answer follows from (the
+interpreter, the environment, the working folder, the question, the files the child read and the libraries it
+mapped: `_facts/interpreters/kept.py`) and from three things more:
+
+- the host: the chain it sends, and how it answered this check's own handshake (verified or not, and why). The
+  key holds the chain's bytes and that outcome as this check saw them: another chain, or another answer, is
+  another question;
+- the time: a chain verifies only while each certificate of its path is valid. The entry is served only before the
+  first end of validity among the chain's certificates and every copy of their issuers in the stores this check
+  read; a chain or an issuer not yet valid is never kept;
+- the files the trial itself wrote (the joined bundle a fix builds, the client certificate joined with its key):
+  new in each check, they are named by their bytes, and their folder by a placeholder.
+
+Kept only where every file a verdict follows from is seen by the child (`_facts/child/depends.py`): never for an
+injected truststore (which looks for candidate files by `isfile`, unseen, before OpenSSL's own), grpc (whose core
+reads its roots itself) or uv (another program). A verdict that proved nothing (no answer from the host) is never
+kept: the next check asks again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+
+from cadoctor._facts.child.client_trial import ROUTES
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
+    from cadoctor._facts.interpreters.proof import ProvenPython
+    from cadoctor._model import Facts, Fix, HostCheck
+
+UNSEEN_ROUTES = frozenset({"grpcio", "uv"})  # routes whose reads the child cannot see
+SCRATCH = "<trial folder>"  # what a trial's own folder is called in a key
+
+
+def request_key(
+    python: ProvenPython,
+    request: Mapping[str, Any],
+    env: Mapping[str, str],
+    cwd: str,
+    scratch: str,
+    fix: Fix,
+    facts: Facts,
+    now: float,
+) -> tuple[str, float] | None:
+    """The name a request trial's answer is kept under, and until when (time.time()) it may serve; None: not kept."""
+    from cadoctor._facts.interpreters import kept
+
+    host = fix.trial_host
+    if host is None or fix.inject or not host.chain or any(not item.der for item in host.chain):
+        return None
+    if any(ROUTES.get(name, name) in UNSEEN_ROUTES for name in request.get("clients", ())):
+        return None
+    until = valid_until(host, facts, now)
+    if until is None:
+        return None
+    question = json.dumps(request, sort_keys=True)
+    written = _written(scratch, [question, *env.values()])
+    if written is None:
+        return None
+    named = {
+        "request": question.replace(scratch, SCRATCH),
+        "written": written,
+        "chain": [hashlib.sha256(item.der).hexdigest() for item in host.chain],
+        "seen": [host.ok, host.stage, host.code, host.reason, host.verify_code, host.server_name],
+    }
+    placed = {name: value.replace(scratch, SCRATCH) for name, value in env.items()}
+    return kept.key(python, json.dumps(named, sort_keys=True).encode(), placed, cwd), until
+
+
+def _written(scratch: str, texts: list[str]) -> list[list[str]] | None:
+    """Each file of the trial's own folder that `texts` name, with the SHA-256 of its bytes.
+
+    None when one of them is not a regular file (a hashed folder's copy): nothing here names its content.
+    """
+    import stat
+
+    found = []
+    for name in sorted(os.listdir(scratch)):
+        path = os.path.join(scratch, name)
+        if not any(path in text for text in texts):
+            continue
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return None
+        with open(path, "rb") as handle:
+            found.append([name, hashlib.sha256(handle.read()).hexdigest()])
+    return found
+
+
+def valid_until(host: HostCheck, facts: Facts, now: float) -> float | None:
+    """The first end of validity among the chain and every copy of its issuers in the stores read (time.time()).
+
+    None when one of them is not yet valid, does not parse, or no store read holds an issuer of the chain: time
+    alone could then change the verdict, or nothing tells when it would.
+    """
+    from cadoctor._facts.certs.bundle import parse
+    from cadoctor._facts.certs.der import MalformedDER, certificate_parts
+    from cadoctor._facts.certs.names import with_subject
+
+    parsed = [parse(item.der) for item in host.chain]
+    issuers = []
+    for item in host.chain:
+        try:
+            issuers.append(certificate_parts(item.der).issuer)
+        except MalformedDER:
+            return None
+    anchors = [
+        parse(der)
+        for bundle in facts.bundles
+        for issuer in dict.fromkeys(issuers)
+        for der in with_subject(list(bundle.ders.values()), issuer)
+    ]
+    if not anchors:
+        return None
+    ends = []
+    for certificate in [*parsed, *anchors]:
+        if certificate is None or certificate.not_before.timestamp() > now:
+            return None
+        ends.append(certificate.not_after.timestamp())
+    return min(ends)
+
+
+def unkept_paths(depends: list[Any], scratch: str) -> list[Any]:
+    """What an answer follows from, but the trial's own folder: new in each check, its files are in the key."""
+    inside = scratch.rstrip(os.sep) + os.sep
+    return [item for item in depends if not (isinstance(item, list) and str(item[0]).startswith(inside))]
