@@ -5,7 +5,9 @@ whose parsing is about a sixth of its time. What the reader takes from a certifi
 validity and the flags the rules ask about) follows from nothing but its bytes and the reader's version, so it is
 kept by the certificate's SHA-256 in one file of this user's cache folder (`certificates.json`). No path, date of
 reading or verdict is kept: a file's content is read anew every time; only the parse of bytes seen before is not
-redone, and a reader of another version (or whose files changed) reads none of it.
+redone, and a reader of another version (or whose files changed) reads none of it. Beside them, each subject's
+hash (`names.subject_hash`, which a hashed folder's links are checked against) is kept by the subject's bytes:
+it too follows from nothing else, and its canonical form costs more to build than the file costs to read.
 
 The file is read only when it is a regular file of this user's that no one else may write, in a folder alike, and
 no larger than `FILE_LIMIT`; one malformed entry drops it whole. It holds at most `ENTRIES` certificates, the ones
@@ -30,14 +32,14 @@ if TYPE_CHECKING:
     Entry = Optional[list[Any]]
     Table = dict[str, Entry]
 
-VERSION = 1  # of the reader's facts and of this file: another version's file is not read
+VERSION = 2  # of the reader's facts and of this file: another version's file is not read
 ENTRIES = 2048
 FILE_LIMIT = 2 << 20  # bytes read of the file
 NAME = "certificates.json"
-_READERS = ("der.py", "bundle.py")  # beside this file: the DER reader and the parse it feeds
+_READERS = ("der.py", "bundle.py", "names.py")  # beside this file: the DER reader, the parse it feeds, the names
 MISSING = object()  # no entry for those bytes (None is the entry for bytes the reader refused)
 
-_STATE: dict[str, Any] = {"table": None, "used": {}, "new": False}
+_STATE: dict[str, Any] = {"table": None, "used": {}, "new": False, "hashes": {}, "hashes_used": {}}
 
 
 def _stamp() -> list[Any]:
@@ -68,27 +70,36 @@ def _valid(entry: Any) -> bool:
 
 
 def _load() -> Table:
-    """The kept entries, or none when the file is missing, not private, too large, of another version or malformed."""
+    """The kept entries, or none when the file is missing, not private, too large, of another version or malformed.
+
+    The subject hashes kept beside them (`recall_hash`) are loaded with them, and dropped with them.
+    """
+    _STATE["hashes"] = {}
     where = _where()
     document = read_private(where, FILE_LIMIT) if where is not None else None
     if not isinstance(document, dict) or document.get("version") != _stamp():
         return {}
-    entries = document.get("certificates")
-    if not isinstance(entries, dict) or len(entries) > ENTRIES:
+    entries, hashes = document.get("certificates"), document.get("subject_hashes", {})
+    if not isinstance(entries, dict) or len(entries) > ENTRIES or not isinstance(hashes, dict) or len(hashes) > ENTRIES:
         return {}
     if not all(isinstance(digest, str) and len(digest) == 64 and _valid(e) for digest, e in entries.items()):
         return {}
+    if not all(isinstance(subject, str) and _hash_shaped(value) for subject, value in hashes.items()):
+        return {}
+    _STATE["hashes"] = hashes
     return entries
+
+
+def _hash_shaped(value: Any) -> bool:
+    """Whether a kept subject hash is 8 lowercase hex digits, as `names.subject_hash` writes it."""
+    return isinstance(value, str) and len(value) == 8 and all(c in "0123456789abcdef" for c in value)
 
 
 def recall(digest: str) -> object:
     """The entry kept for a certificate's SHA-256 (hex), or MISSING; never anything while the check keeps nothing."""
     if not keeping():
         return MISSING
-    if _STATE["table"] is None:
-        _STATE["table"] = _load()
-        at_end(save)
-    entry = _STATE["table"].get(digest, MISSING)
+    entry = _table().get(digest, MISSING)
     if entry is not MISSING:
         _STATE["used"][digest] = entry
     return entry
@@ -98,32 +109,68 @@ def remember(digest: str, entry: Entry) -> None:
     """Keep what the reader took from a certificate (or None: it refused the bytes), written when the check ends."""
     if not keeping():
         return
+    _table()[digest] = entry
+    _STATE["used"][digest] = entry
+    _STATE["new"] = True
+
+
+def _table() -> Table:
+    """The kept entries, read on first use in a check (and written when it ends)."""
     if _STATE["table"] is None:
         _STATE["table"] = _load()
         at_end(save)
-    _STATE["table"][digest] = entry
-    _STATE["used"][digest] = entry
+    table: Table = _STATE["table"]
+    return table
+
+
+def recall_hash(subject: bytes) -> str | None:
+    """The subject hash kept for a name's DER (`names.subject_hash`), or None; never while the check keeps nothing.
+
+    A hashed folder's links are checked against their certificates' subject hashes: the canonical form each hash
+    is taken over costs more to build than the file costs to read. It follows from the name's bytes alone.
+    """
+    if not keeping():
+        return None
+    _table()
+    key = subject.hex()
+    value = _STATE["hashes"].get(key)
+    if value is not None:
+        _STATE["hashes_used"][key] = value
+    return value if isinstance(value, str) else None
+
+
+def remember_hash(subject: bytes, value: str) -> None:
+    """Keep a name's subject hash, written when the check ends."""
+    if not keeping():
+        return
+    _table()
+    _STATE["hashes"][subject.hex()] = _STATE["hashes_used"][subject.hex()] = value
     _STATE["new"] = True
 
 
 def save() -> None:
     """Write the entries when this check added some: the ones it used first, then older ones, `ENTRIES` at most."""
     if not _STATE["new"] or not keeping():
-        _STATE["used"] = {}
+        _STATE.update(used={}, hashes_used={})
         return
-    table: Table = _STATE["table"] or {}
-    used: Table = _STATE["used"]
-    chosen = dict(list(used.items())[:ENTRIES])
-    for digest, entry in table.items():
-        if len(chosen) >= ENTRIES:
-            break
-        chosen.setdefault(digest, entry)
-    _STATE.update(table=chosen, used={}, new=False)
+    chosen = _newest_first(_STATE["used"], _STATE["table"] or {})
+    hashes = _newest_first(_STATE["hashes_used"], _STATE["hashes"])
+    _STATE.update(table=chosen, used={}, new=False, hashes=hashes, hashes_used={})
     where = _where()
     if where is not None:
-        write_private(where, {"version": _stamp(), "certificates": chosen})
+        write_private(where, {"version": _stamp(), "certificates": chosen, "subject_hashes": hashes})
+
+
+def _newest_first(used: dict[str, Any], known: dict[str, Any]) -> dict[str, Any]:
+    """What this check used first, then older ones, `ENTRIES` at most."""
+    chosen = dict(list(used.items())[:ENTRIES])
+    for key, value in known.items():
+        if len(chosen) >= ENTRIES:
+            break
+        chosen.setdefault(key, value)
+    return chosen
 
 
 def forget() -> None:
     """Drop what this process read of the file (a test's next check reads it again)."""
-    _STATE.update(table=None, used={}, new=False)
+    _STATE.update(table=None, used={}, new=False, hashes={}, hashes_used={})

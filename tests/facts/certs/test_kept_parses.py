@@ -70,6 +70,31 @@ def test_a_second_check_parses_no_certificate_it_parsed_before(counted: Counted,
     assert counted.checked() == 0
 
 
+def test_a_second_check_takes_no_subject_hash_it_took_before(
+    counted: Counted, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hashed folder's links are checked against their certificates' subject hashes: the first check takes
+    each hash (and counts the folder's links as OpenSSL would name them); the next takes none, with the same counts.
+    """
+    taken: list[bytes] = []
+    real = bundle.subject_hash
+
+    def counted_hash(subject: bytes) -> str:
+        taken.append(subject)
+        return real(subject)
+
+    monkeypatch.setattr(bundle, "subject_hash", counted_hash)
+    counted.checked()
+    assert len(taken) > 100  # the OS's hashed folder links each of its roots
+    folders = [b for b in check(verify=False).facts.bundles if b.hash_links]
+    assert folders, "no hashed folder here"
+    del taken[:]
+    kept_parses.forget()
+    again = [b for b in check(verify=False).facts.bundles if b.hash_links]
+    assert taken == []
+    assert [(b.hash_links, b.hash_mismatches) for b in again] == [(b.hash_links, b.hash_mismatches) for b in folders]
+
+
 def test_the_kept_facts_are_the_readers_to_the_field(counted: Counted) -> None:
     """Every root of the OS bundle, and bytes the reader refuses, read back from the file as parsed fresh."""
     roots = pem_certificates(SYSTEM_BUNDLE) if os.path.isfile(SYSTEM_BUNDLE) else []
@@ -101,7 +126,7 @@ def test_no_cache_neither_reads_nor_writes_the_file(counted: Counted, tmp_path: 
 
 @pytest.mark.parametrize(
     "damage",
-    ["group-writable", "garbage", "another version", "a malformed entry", "a symlink", "a fifo"],
+    ["group-writable", "garbage", "another version", "a malformed entry", "a malformed hash", "a symlink", "a fifo"],
 )
 def test_a_file_that_is_not_the_readers_own_is_never_read(counted: Counted, tmp_path: Path, damage: str) -> None:
     """A file someone else could have written, one that is not this version's JSON, one entry of the wrong shape, a
@@ -120,6 +145,10 @@ def test_a_file_that_is_not_the_readers_own_is_never_read(counted: Counted, tmp_
     elif damage == "a malformed entry":
         digest = next(iter(document["certificates"]))
         document["certificates"][digest] = ["identity", "subject", [2020, 1, 1, 0, 0], [2030, 1, 1, 0, 0, 0], 1, 0, 0]
+        kept.write_text(json.dumps(document))
+    elif damage == "a malformed hash":
+        subject = next(iter(document["subject_hashes"]))
+        document["subject_hashes"][subject] = "not eight hex digits"
         kept.write_text(json.dumps(document))
     elif damage == "a symlink":
         target = tmp_path / "elsewhere.json"
