@@ -39,8 +39,8 @@ _BOM = b"\xef\xbb\xbf"
 _FILE_MEMO = 64  # files whose certificates are kept decoded (the returned lists are shared: never change one)
 _KEPT_LIMIT = 8 << 20  # bytes of certificates kept for one file: a larger bundle is decoded again when asked
 _BLOCK_TEXT_LIMIT = 16 << 10  # a block kept by its text: real certificates take a few kilobytes
-# (device, inode, hashed): ((size, mtime), what OpenSSL loads, what the file carries that it does not load)
-_DECODED: dict[tuple[int, int, bool], tuple[tuple[int, int], list[bytes], list[bytes]]] = table()
+# (device, inode, hashed): (its identity when read, what OpenSSL loads, what the file carries that it does not load)
+_DECODED: dict[tuple[int, int, bool], tuple[list[int], list[bytes], list[bytes]]] = table()
 _BLOCKS: dict[bytes, bytes | None] = table()  # a block's text: its DER (None: not base64); bundles share most roots
 _BLOCK_MEMO = 4096
 
@@ -481,36 +481,59 @@ def pem_certificates(path: str, *, hashed: bool = False, carried: bool = False) 
 
     With `carried`, the certificates the file carries that OpenSSL does not load come after them.
     """
+    known = _read(path, hashed)
+    if known is None:
+        return []
+    return known[1] + known[2] if carried and known[2] else known[1]
+
+
+def _read(path: str, hashed: bool) -> tuple[list[int], list[bytes], list[bytes]] | None:
+    """A regular file's identity when it was read, what OpenSSL loads from it and what else it carries; or None."""
     import stat
 
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError:
-        return []
+        return None
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            return []
-        key, version = (info.st_dev, info.st_ino, hashed), (info.st_size, info.st_mtime_ns)
+            return None
+        key = (info.st_dev, info.st_ino, hashed)
+        found = [info.st_dev, info.st_ino, info.st_mode, info.st_size, info.st_mtime_ns, info.st_ctime_ns]
         known = _DECODED.get(key)  # the same file under another name (cert.pem and ca-certificates.crt) too
-        if known is None or known[0] != version:
+        if known is None or known[0] != found:
             reading = read_certificates(fd, hashed=hashed)
-            known = (version, list(reading.certificates), list(reading.dropped))
+            known = (found, list(reading.certificates), list(reading.dropped))
             if sum(len(der) for der in reading.certificates) <= _KEPT_LIMIT:
                 if len(_DECODED) >= _FILE_MEMO:
                     _DECODED.clear()
                 _DECODED[key] = known
     finally:
         os.close(fd)
-    return known[1] + known[2] if carried and known[2] else known[1]
+    return known
 
 
 def file_holds(path: str, names: Collection[bytes], *, hashed: bool = False, carried: bool = False) -> bool:
     """Whether a CA file (or, `hashed`, a link's file) loads a certificate whose subject is one of `names`.
 
-    With `carried`, a certificate the file carries and OpenSSL does not load counts too.
+    With `carried`, a certificate the file carries and OpenSSL does not load counts too. A file an earlier check
+    read, unchanged since, and none of whose certificates has the subject hash of a name, is not read again
+    (`kept_subjects`); a file read here in full is kept so.
     """
-    ders = pem_certificates(path, hashed=hashed, carried=carried)
+    import time
+
+    from cadoctor._facts.certs import kept_subjects
+
+    if kept_subjects.lacks(path, hashed, names):
+        return False
+    now = time.time()
+    known = _read(path, hashed)
+    if known is None:
+        return False
+    found, loaded, dropped = known
+    kept_subjects.note(path, hashed, names, found, loaded + dropped, now)
+    ders = loaded + dropped if carried and dropped else loaded
     return any(with_subject(ders, name) for name in names)
 
 

@@ -11,9 +11,14 @@ Paths that the environment names count too, whether they exist or not (a client 
 but cadoctor's own (CADOCTOR_CACHE: the check writes there).
 """
 
+from __future__ import annotations
+
 import os
 import sys
-from typing import Any, Dict, List, Optional
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # the check imports `identity` on its way to kept answers: no typing at run time
+    from typing import Any, Dict, List, Optional
 
 _LISTINGS = ("os.listdir", "os.scandir")
 _FOLDER_LIMIT = 8192  # entries of one CA folder recorded one by one
@@ -87,7 +92,7 @@ class Depends:
             finally:
                 self.recording = True
 
-    def __enter__(self) -> "Depends":
+    def __enter__(self) -> Depends:
         """Start recording (an audit hook stays for the life of the process: it only records while asked).
 
         OpenSSL opens CA files itself, unseen by the hook: what a context is told to load, and its default

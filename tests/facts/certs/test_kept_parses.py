@@ -8,7 +8,6 @@ would. The reader is counted by wrapping the module's `certificate_facts`.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 import pytest
 from helpers.environment import child_env
 from helpers.pki import make_ca
+from helpers.trials import damage_kept_file, mutations
 
 from cadoctor import check
 from cadoctor._facts.certs import bundle, kept_parses
@@ -76,8 +76,9 @@ def test_a_second_check_takes_no_subject_hash_it_took_before(
     """The hashed folder's links are checked against their certificates' subject hashes: the first check takes
     each hash (and counts the folder's links as OpenSSL would name them); the next takes none, with the same counts.
     """
+    from cadoctor._facts.certs.names import subject_hash as real
+
     taken: list[bytes] = []
-    real = bundle.subject_hash
 
     def counted_hash(subject: bytes) -> str:
         taken.append(subject)
@@ -133,30 +134,15 @@ def test_a_file_that_is_not_the_readers_own_is_never_read(counted: Counted, tmp_
     link or a FIFO in its place: the whole file is passed over (every certificate parsed), and the check writes its
     own."""
     counted.checked()
-    kept = tmp_path / "cache" / "certificates.json"
-    document = json.loads(kept.read_text())
-    if damage == "group-writable":
-        kept.chmod(0o660)
-    elif damage == "garbage":
-        kept.write_bytes(b"\x00not json" * 100)
-    elif damage == "another version":
-        document["version"] = [kept_parses.VERSION + 1, *document["version"][1:]]
-        kept.write_text(json.dumps(document))
-    elif damage == "a malformed entry":
-        digest = next(iter(document["certificates"]))
-        document["certificates"][digest] = ["identity", "subject", [2020, 1, 1, 0, 0], [2030, 1, 1, 0, 0, 0], 1, 0, 0]
-        kept.write_text(json.dumps(document))
-    elif damage == "a malformed hash":
-        subject = next(iter(document["subject_hashes"]))
-        document["subject_hashes"][subject] = "not eight hex digits"
-        kept.write_text(json.dumps(document))
-    elif damage == "a symlink":
-        target = tmp_path / "elsewhere.json"
-        kept.rename(target)
-        kept.symlink_to(target)
-    else:  # opened without blocking: never waited on
-        kept.unlink()
-        os.mkfifo(kept)
+
+    def malformed(document: dict[str, Any]) -> None:
+        if damage == "a malformed hash":
+            document["subject_hashes"][next(iter(document["subject_hashes"]))] = "not eight hex digits"
+        else:
+            entry = ["identity", "subject", [2020, 1, 1, 0, 0], [2030, 1, 1, 0, 0, 0], 1, 0, 0]
+            document["certificates"][next(iter(document["certificates"]))] = entry
+
+    damage_kept_file(tmp_path / "cache" / "certificates.json", damage, kept_parses.VERSION, malformed)
     assert counted.checked() > 100
     assert counted.checked() == 0  # the check wrote its own in its place
 
@@ -204,28 +190,12 @@ def test_an_entry_of_the_right_shape_that_no_reader_wrote_is_parsed_afresh(count
 def test_a_damaged_file_is_read_without_error_whatever_the_damage(counted: Counted, tmp_path: Path) -> None:
     """Two thousand mutations of a real file (bytes flipped, cut, repeated, spliced): reading it never raises, and
     a check over each still answers. (Values of the right shape are the user's own file's: it is private.)"""
-    import random
-
     counted.checked()
     kept = tmp_path / "cache" / "certificates.json"
-    original = kept.read_bytes()
     der = pem_certificates(SYSTEM_BUNDLE)[0]
-    chance = random.Random(20261206)  # noqa: S311 - a reproducible mutator, not a secret
-    for _ in range(2000):
-        data = bytearray(original)
-        for _ in range(chance.randint(1, 8)):
-            at = chance.randrange(len(data))
-            kind = chance.randrange(4)
-            if kind == 0:
-                data[at] = chance.randrange(256)
-            elif kind == 1:
-                del data[at : at + chance.randint(1, 64)]
-            elif kind == 2:
-                data[at:at] = data[chance.randrange(len(data)) :][: chance.randint(1, 64)]
-            else:
-                data = data[:at]
-                break
-        kept.write_bytes(bytes(data))
+    original = kept.read_bytes()
+    for data in mutations(original, 2000):
+        kept.write_bytes(data)
         kept_parses.forget()
         table = kept_parses._load()
         assert isinstance(table, dict)

@@ -14,6 +14,7 @@ import datetime
 import os
 import socket
 import ssl
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -204,6 +205,43 @@ def test_a_ca_file_counts_as_openssl_loads_it(case: str, server: tuple[Generated
     assert bundle.unparseable == bundle.marked - bundle.certificates
 
 
+def _linked(tmp_path: Path, content: bytes, pieces: Pieces) -> tuple[Path, Path, bytes]:
+    """A hashed folder whose one file holds `content`, linked under the root's subject hash; the root's name."""
+    folder = tmp_path / "certs"
+    folder.mkdir()
+    path = folder / "odd.pem"
+    path.write_bytes(content)
+    name = x509.load_pem_x509_certificate(pieces.root_pem).subject.public_bytes()
+    os.symlink("odd.pem", folder / ("%s.0" % subject_hash(name)))
+    return folder, path, name
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_a_kept_answer_for_an_odd_file_is_openssls_too(
+    case: str, server: tuple[GeneratedCA, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file searched in a check that keeps what it reads (`kept_subjects`), then again by a new check that
+    reads nothing it need not: the second answer is still the handshake's, for the file and for a hashed link."""
+    from cadoctor._facts.certs import kept_parses, kept_subjects
+
+    ca, port = server
+    pieces = Pieces(ca)
+    folder, path, root = _linked(tmp_path, CASES[case](pieces), pieces)
+    as_file = _handshake(_loaded(cafile=str(path))[1], port)
+    as_link = _handshake(_loaded(capath=str(folder))[1], port)
+    monkeypatch.setenv("CADOCTOR_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(kept_subjects, "RACY", 0.2)
+    time.sleep(0.3)  # older than the margin, as a real store is: what is read from it may be kept
+    answers = []
+    for _ in range(2):
+        kept_parses.forget()
+        kept_subjects.forget()
+        with memo.CheckScope(True):
+            answers.append((store_holds(str(path), [root]), store_holds(str(folder), [root])))
+    assert answers == [(as_file, as_link)] * 2
+    assert (tmp_path / "cache" / "subjects.json").is_file()  # the second answers came through what was kept
+
+
 @pytest.mark.parametrize(
     "case",
     [
@@ -223,12 +261,7 @@ def test_a_hashed_folder_reads_each_link_as_openssl_does(
     verifies: a link's file loads up to its first bad block, unlike a CA file."""
     ca, port = server
     pieces = Pieces(ca)
-    folder = tmp_path / "certs"
-    folder.mkdir()
-    target = folder / "odd.pem"
-    target.write_bytes(CASES[case](pieces))
-    name = x509.load_pem_x509_certificate(pieces.root_pem).subject.public_bytes()
-    os.symlink("odd.pem", folder / ("%s.0" % subject_hash(name)))
+    folder, _, name = _linked(tmp_path, CASES[case](pieces), pieces)
     _, context = _loaded(capath=str(folder))
     verifies = _handshake(context, port)
 
