@@ -33,6 +33,22 @@ def identity(path: str) -> Optional[List[int]]:
     return [found.st_dev, found.st_ino, found.st_mode, found.st_size, found.st_mtime_ns, found.st_ctime_ns]
 
 
+def _head(path: str, limit: int) -> bytes:
+    """The first `limit` bytes of a regular file, never blocking (a FIFO named OPENSSL_CONF is passed over)."""
+    import stat
+
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return b""
+    try:
+        return os.read(fd, limit) if stat.S_ISREG(os.fstat(fd).st_mode) else b""
+    except OSError:
+        return b""
+    finally:
+        os.close(fd)
+
+
 def _anonymous(args: Any) -> bool:
     """Whether an `open` event makes an anonymous file in a folder (tempfile's, with O_TMPFILE): nothing is read.
 
@@ -127,11 +143,7 @@ class Depends:
         if not path:
             return
         self.take(path)
-        try:
-            with open(path, "rb") as handle:
-                text = handle.read(1 << 20)
-        except OSError:
-            return
+        text = _head(path, 1 << 20)
         bases = [os.environ.get("OPENSSL_CONF_INCLUDE") or "", os.getcwd(), openssldir]
         for line in text.splitlines():
             rest = line.strip()[len(b".include") :].strip() if line.strip().startswith(b".include") else b""

@@ -59,10 +59,10 @@ def key(python: ProvenPython, payload: bytes, env: Mapping[str, str], cwd: str) 
     return hashlib.sha256(json.dumps(named).encode()).hexdigest()
 
 
-def recall(name: str, now: float | None = None) -> dict[str, Any] | None:
+def recall(name: str) -> dict[str, Any] | None:
     """The answer kept under `name`, when every file it follows from is as it was; None otherwise.
 
-    An answer kept with a time (`until`) serves only before it: at `now` (time.time()), else at the clock's time.
+    An answer kept with a time (`until`, time.time()) serves only before it.
     """
     import time
 
@@ -73,7 +73,7 @@ def recall(name: str, now: float | None = None) -> dict[str, Any] | None:
     if not isinstance(kept, dict) or kept.get("key") != name or not isinstance(kept.get("answer"), dict):
         return None
     until = kept.get("until")
-    if until is not None and not (isinstance(until, (int, float)) and (time.time() if now is None else now) < until):
+    if until is not None and not (isinstance(until, (int, float)) and time.time() < until):
         return None
     depends = kept.get("depends")
     if not isinstance(depends, list) or not depends:
