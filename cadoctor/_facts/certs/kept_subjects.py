@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from collections.abc import Collection
     from typing import Any
 
-VERSION = 1
+VERSION = 1  # of this file's entries: another version's file is not read
 FILES = 4096  # files kept at most: the ones the last check used first
 FILE_LIMIT = 4 << 20  # bytes read of the file
 RACY = 2.0  # seconds: a file changed more recently than this before it was read is not kept
@@ -50,12 +50,16 @@ def _stamp() -> list[Any]:
 
 
 def _shaped(key: Any, entry: Any) -> bool:
-    """Whether an entry has the shape this version writes: a path (and its reading), an identity, the hashes."""
-    if not (isinstance(key, str) and isinstance(entry, list) and len(entry) == 2):
+    """Whether an entry has the shape this version writes.
+
+    A path (and how it was read) names it; it holds an identity, the hashes, whether OpenSSL loads a certificate.
+    """
+    if not (isinstance(key, str) and isinstance(entry, list) and len(entry) == 3):
         return False
-    found, hashes = entry
+    found, hashes, loads = entry
     whole = isinstance(found, list) and len(found) == 6 and all(type(n) is int for n in found)
-    return whole and isinstance(hashes, list) and all(isinstance(h, str) and len(h) == 8 for h in hashes)
+    shaped = isinstance(hashes, list) and all(isinstance(h, str) and len(h) == 8 for h in hashes)
+    return whole and shaped and type(loads) is bool
 
 
 def _files() -> dict[str, Any]:
@@ -78,8 +82,11 @@ def _key(path: str, hashed: bool) -> str:
     return ("link:" if hashed else "file:") + path
 
 
-def recall(path: str, hashed: bool) -> list[str] | None:
-    """The subject hashes kept for the file at `path` when it is as it was then; None otherwise (read it)."""
+def recall(path: str, hashed: bool) -> tuple[list[str], bool] | None:
+    """What was kept of the file at `path`, when it is as it was then; None otherwise (read it).
+
+    The subject hashes of what it carries, and whether OpenSSL loads a certificate from it.
+    """
     if not keeping():
         return None
     key = _key(path, hashed)
@@ -87,35 +94,49 @@ def recall(path: str, hashed: bool) -> list[str] | None:
     if entry is None or identity(path) != entry[0]:
         return None
     _STATE["used"][key] = entry
-    hashes: list[str] = entry[1]
-    return hashes
+    return entry[1], entry[2]
 
 
-def remember(path: str, hashed: bool, found: list[int], hashes: list[str], now: float) -> None:
+def remember(path: str, hashed: bool, found: list[int], hashes: list[str], loads: bool, now: float) -> None:
     """Keep the subject hashes of what the file carries, as read when its identity was `found` (at `now`)."""
     if not keeping() or max(found[4:]) >= int((now - RACY) * 1e9):
         return
     key = _key(path, hashed)
-    _files()[key] = _STATE["used"][key] = [found, sorted(set(hashes))]
+    _files()[key] = _STATE["used"][key] = [found, sorted(set(hashes)), loads]
     _STATE["new"] = True
 
 
-def lacks(path: str, hashed: bool, names: Collection[bytes]) -> bool:
-    """Whether the file at `path` holds none of `names` by what was kept of it (False: read it to know)."""
+def lacks(path: str, hashed: bool, names: Collection[bytes]) -> bool | None:
+    """Whether OpenSSL loads a certificate from the file, when what was kept of it says it holds none of `names`.
+
+    None when it may hold one of them, or nothing was kept: read it to know.
+    """
     wanted = _hashes(names)
     kept = recall(path, hashed) if wanted is not None else None
-    return kept is not None and wanted is not None and not any(h in wanted for h in kept)
+    if kept is None or wanted is None or any(h in wanted for h in kept[0]):
+        return None
+    return kept[1]
 
 
-def note(path: str, hashed: bool, names: Collection[bytes], found: list[int], carried: list[bytes], now: float) -> None:
-    """Keep the subject hashes of every certificate the file carries (`carried`), read in full for `names`.
+def note(
+    path: str,
+    hashed: bool,
+    names: Collection[bytes],
+    found: list[int],
+    read: tuple[list[bytes], list[bytes]],
+    now: float,
+) -> None:
+    """Keep the subject hashes of every certificate the file carries, read in full for `names`.
 
-    A certificate whose subject does not parse, or has no hash, is the subject of no name that has one: left out.
+    `read`: what OpenSSL loads from it, and what else it carries. A certificate whose subject does not parse, or
+    has no hash, is the subject of no name that has one: left out.
     """
     if not keeping() or _hashes(names) is None or recall(path, hashed) is not None:
         return
-    subjects = [subject for subject in (subject_of(der) for der in carried) if subject is not None]
-    remember(path, hashed, found, [h for h in (_hash(subject) for subject in subjects) if h is not None], now)
+    loaded, dropped = read
+    subjects = [subject for subject in (subject_of(der) for der in loaded + dropped) if subject is not None]
+    hashes = [h for h in (_hash(subject) for subject in subjects) if h is not None]
+    remember(path, hashed, found, hashes, any(subject_of(der) is not None for der in loaded), now)
 
 
 def _hashes(names: Collection[bytes]) -> frozenset[str] | None:

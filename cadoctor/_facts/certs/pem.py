@@ -521,20 +521,31 @@ def file_holds(path: str, names: Collection[bytes], *, hashed: bool = False, car
     read, unchanged since, and none of whose certificates has the subject hash of a name, is not read again
     (`kept_subjects`); a file read here in full is kept so.
     """
+    from cadoctor._facts.certs import kept_subjects
+
+    if kept_subjects.lacks(path, hashed, names) is not None:
+        return False
+    loaded, dropped = noted_certificates(path, names, hashed)
+    ders = loaded + dropped if carried and dropped else loaded
+    return any(with_subject(ders, name) for name in names)
+
+
+def noted_certificates(path: str, names: Collection[bytes], hashed: bool = False) -> tuple[list[bytes], list[bytes]]:
+    """What OpenSSL loads from a CA file (or link), and what else it carries, read for `names`.
+
+    Kept so that a later search for names none of them has need not read it (`kept_subjects`).
+    """
     import time
 
     from cadoctor._facts.certs import kept_subjects
 
-    if kept_subjects.lacks(path, hashed, names):
-        return False
     now = time.time()
     known = _read(path, hashed)
     if known is None:
-        return False
+        return [], []
     found, loaded, dropped = known
-    kept_subjects.note(path, hashed, names, found, loaded + dropped, now)
-    ders = loaded + dropped if carried and dropped else loaded
-    return any(with_subject(ders, name) for name in names)
+    kept_subjects.note(path, hashed, names, found, (loaded, dropped), now)
+    return loaded, dropped
 
 
 _LINK_LIMIT = 1000  # `<hash>.<n>` links followed for one name

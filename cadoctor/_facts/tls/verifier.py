@@ -15,7 +15,7 @@ import os
 from cadoctor._facts.certs.der import MalformedDER, certificate_parts, name_text, subject_of
 from cadoctor._facts.certs.names import with_subject
 from cadoctor._facts.certs.openssl_reading import certificate_der, loaded_libcrypto
-from cadoctor._facts.certs.pem import pem_certificates
+from cadoctor._facts.certs.pem import noted_certificates
 from cadoctor._facts.child import libraries
 from cadoctor._model import StoreVerdict
 from cadoctor._record import replace
@@ -102,9 +102,15 @@ class _Verifier:
         chain's own certificates carry (an intermediate the server sent) is looked up raw only: a stored copy of
         it has the same bytes, and canonicalising subjects of the file for it would cost more than the rest.
         What the file gives is what OpenSSL loads from it (`pem_certificates`): a file with one damaged block
-        gives nothing, as it gives a client nothing.
+        gives nothing, as it gives a client nothing. A file an earlier check kept as holding none of the names is not
+        read (`kept_subjects`): nothing in it could be added.
         """
-        ders = pem_certificates(path)
+        from cadoctor._facts.certs import kept_subjects
+
+        loads = kept_subjects.lacks(path, False, issuers)
+        if loads is not None:
+            return loads
+        ders = noted_certificates(path, issuers)[0]
         wanted, chosen, seen = list(issuers), [], set()
         while wanted:
             name = wanted.pop()

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 from helpers.pki import make_ca
 from helpers.trials import damage_kept_file, mutations
@@ -138,3 +139,35 @@ def test_a_damaged_file_of_kept_subjects_never_fails_a_search(searched: Searched
     for data in mutations(kept.read_bytes(), 500):
         kept.write_bytes(data)
         assert searched.searched(searched.name())[0] is False
+
+
+@pytest.mark.parametrize("damaged", [False, True], ids=["bundle", "bundle-that-loads-nothing"])
+def test_the_offline_verdict_against_a_kept_file_is_openssls_own(
+    searched: Searched, tmp_path: Path, damaged: bool
+) -> None:
+    """A chain checked against a bundle that holds none of its issuers: OpenSSL's verdict (no local issuer; or,
+    for a bundle with a cut block, that it loads nothing), the same when the file is passed over as kept."""
+    from helpers.pki import make_chain
+
+    from cadoctor._facts.tls.verifier import verdicts
+
+    chain = make_chain(tmp_path / "chain", "cadoctor Kept Verdict Root")
+    if damaged:  # OpenSSL stops at the cut block and loads none of the file
+        searched.bundle.write_bytes(searched.bundle.read_bytes() + b"-----BEGIN CERTIFICATE-----\nMIIB\n")
+        searched.age()
+    sent = [p for p in (chain.leaf, chain.intermediate) if p is not None]
+    ders = tuple(x509.load_pem_x509_certificate(p.read_bytes()).public_bytes(Encoding.DER) for p in sent)
+    seen = []
+    for _ in range(2):
+        kept_parses.forget()
+        kept_subjects.forget()
+        before = searched.reads
+        with memo.CheckScope(True):
+            seen.append((verdicts(ders, [str(searched.bundle)]), searched.reads - before))
+    (first, read), (second, unread) = seen
+    assert (read, unread) == (1, 0)
+    assert first == second
+    assert not isinstance(first, str)
+    assert first[0].ok is False
+    said = "holds no certificate OpenSSL can load" if damaged else "unable to get local issuer certificate"
+    assert said in (first[0].reason or ""), first
