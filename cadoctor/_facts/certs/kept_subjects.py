@@ -1,10 +1,11 @@
-"""Which subjects each CA file holds, kept between checks while the file is as it was: a failing host's search.
+"""Which subjects each CA file holds, kept between checks while the file is as it was: a host's issuers looked for.
 
-When a handshake fails, the check looks for the chain's issuers in every store a client could use (`pem.file_holds`):
-certifi's bundle and its copies, the OS's bundle, a hashed folder's files one by one. Most hold none of them, and
-reading each to say so costs more than the rest of that check's disk work. So, for each file read in full in that
-search, the subject hash (`names.subject_hash`) of every certificate it carries, loaded by OpenSSL or not, is kept by
-the file's path and its `stat` identity then (device, inode, mode, size, modification and change times), in
+A host check looks for the chain's issuers in every store a client could use (`pem.file_holds`: certifi's bundle
+and its copies, the OS's bundle, a hashed folder's files one by one) and checks the chain against each client's
+store offline (`tls.verifier`). Most hold none of them, and reading each to say so costs more than the rest of that
+check's disk work. So, for each file read in full for those names, the subject hash (`names.subject_hash`) of every
+certificate it carries, loaded by OpenSSL or not, and whether OpenSSL loads any certificate from it, are kept by the
+file's path and its `stat` identity then (device, inode, mode, size, modification and change times), in
 `subjects.json` of the cache folder. A later search asks the file's identity first: unchanged, and none of the
 names' hashes among the kept ones, the file holds none of them (two names OpenSSL takes for the same have the same
 hash), unread. Anything else reads the file: a name whose hash is among them (its own, or another's with that hash),
