@@ -239,14 +239,8 @@ class _DirectoryCounts:
 
 def _hashed_as(certificate: _Parsed, wanted: str) -> bool:
     """Whether a certificate's subject hash is the one a link is named after (kept between checks: `kept_parses`)."""
-    known = kept_parses.recall_hash(certificate.subject)
-    if known is None:
-        try:
-            known = subject_hash(certificate.subject)
-        except MalformedDER:
-            return False
-        kept_parses.remember_hash(certificate.subject, known)
-    return known == wanted
+    known = kept_parses.subject_hash_of(certificate.subject)
+    return known is not None and known == wanted
 
 
 def _real_path(fd: int, path: str, root: FileRoot) -> str:

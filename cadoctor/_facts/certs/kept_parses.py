@@ -72,7 +72,7 @@ def _valid(entry: Any) -> bool:
 def _load() -> Table:
     """The kept entries, or none when the file is missing, not private, too large, of another version or malformed.
 
-    The subject hashes kept beside them (`recall_hash`) are loaded with them, and dropped with them.
+    The subject hashes kept beside them (`subject_hash_of`) are loaded with them, and dropped with them.
     """
     _STATE["hashes"] = {}
     where = _where()
@@ -123,29 +123,32 @@ def _table() -> Table:
     return table
 
 
-def recall_hash(subject: bytes) -> str | None:
-    """The subject hash kept for a name's DER (`names.subject_hash`), or None; never while the check keeps nothing.
+def subject_hash_of(subject: bytes) -> str | None:
+    """A name's subject hash (`names.subject_hash`), kept between checks by its bytes; None: OpenSSL cannot read it.
 
-    A hashed folder's links are checked against their certificates' subject hashes: the canonical form each hash
-    is taken over costs more to build than the file costs to read. It follows from the name's bytes alone.
+    A hashed folder's links are checked against their certificates' subject hashes, and a host's issuers are looked
+    for by theirs: the canonical form each hash is taken over costs more to build than the file costs to read. It
+    follows from the name's bytes alone. Under `--no-cache` (or outside a check) it is taken anew each time.
     """
-    if not keeping():
-        return None
-    _table()
+    from cadoctor._facts.certs.der import MalformedDER
+    from cadoctor._facts.certs.names import subject_hash
+
     key = subject.hex()
-    value = _STATE["hashes"].get(key)
-    if value is not None:
-        _STATE["hashes_used"][key] = value
-    return value if isinstance(value, str) else None
-
-
-def remember_hash(subject: bytes, value: str) -> None:
-    """Keep a name's subject hash, written when the check ends."""
-    if not keeping():
-        return
-    _table()
-    _STATE["hashes"][subject.hex()] = _STATE["hashes_used"][subject.hex()] = value
-    _STATE["new"] = True
+    kept = None
+    if keeping():
+        _table()  # read on first use: the hashes come with the entries
+        kept = _STATE["hashes"].get(key)
+    if isinstance(kept, str):
+        _STATE["hashes_used"][key] = kept
+        return kept
+    try:
+        value = subject_hash(subject)
+    except MalformedDER:
+        return None
+    if keeping():
+        _STATE["hashes"][key] = _STATE["hashes_used"][key] = value
+        _STATE["new"] = True
+    return value
 
 
 def save() -> None:

@@ -22,8 +22,7 @@ from __future__ import annotations
 import os
 
 from cadoctor._facts.certs import kept_parses
-from cadoctor._facts.certs.der import MalformedDER, subject_of
-from cadoctor._facts.certs.names import subject_hash
+from cadoctor._facts.certs.der import subject_of
 from cadoctor._facts.child.depends import identity
 from cadoctor._facts.memo import at_end, keeping, kept_folder, read_private, table, write_private
 from cadoctor._version import __version__
@@ -136,7 +135,7 @@ def note(
         return
     loaded, dropped = read
     subjects = [subject for subject in (subject_of(der) for der in loaded + dropped) if subject is not None]
-    hashes = [h for h in (_hash(subject) for subject in subjects) if h is not None]
+    hashes = [h for h in (kept_parses.subject_hash_of(subject) for subject in subjects) if h is not None]
     remember(path, hashed, found, hashes, any(subject_of(der) is not None for der in loaded), now)
 
 
@@ -147,21 +146,9 @@ def _hashes(names: Collection[bytes]) -> frozenset[str] | None:
     """
     key = tuple(names)
     if key not in _WANTED:
-        hashes = [_hash(name) for name in names]
+        hashes = [kept_parses.subject_hash_of(name) for name in names]
         _WANTED[key] = None if None in hashes else frozenset(h for h in hashes if h is not None)
     return _WANTED[key]
-
-
-def _hash(name: bytes) -> str | None:
-    """A name's subject hash, kept between checks by its bytes (`kept_parses`); None when OpenSSL cannot read it."""
-    known = kept_parses.recall_hash(name)
-    if known is None:
-        try:
-            known = subject_hash(name)
-        except MalformedDER:
-            return None
-        kept_parses.remember_hash(name, known)
-    return known
 
 
 def save() -> None:
