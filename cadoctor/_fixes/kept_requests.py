@@ -11,7 +11,8 @@ mapped: `_facts/interpreters/kept.py`) and from three things more:
   first end of validity among the chain's certificates and every copy of their issuers in the stores this check
   read; a chain or an issuer not yet valid is never kept;
 - the files the trial itself wrote (the joined bundle a fix builds, the client certificate joined with its key):
-  new in each check, they are named by their bytes, and their folder by a placeholder.
+  new in each check, they are named by their bytes, and their folder by a placeholder. A store trial's name
+  (`store_key`) is made the same way, so that a fix joining a file is answered by a kept answer too.
 
 Kept only where every file a verdict follows from is seen by the child (`_facts/child/depends.py`): never for an
 injected truststore (which looks for candidate files by `isfile`, unseen, before OpenSSL's own), grpc (whose core
@@ -39,6 +40,13 @@ UNSEEN_ROUTES = frozenset({"grpcio", "uv"})  # routes whose reads the child cann
 SCRATCH = "<trial folder>"  # what a trial's own folder is called in a key
 
 
+def store_key(
+    python: ProvenPython, request: Mapping[str, Any], env: Mapping[str, str], cwd: str, scratch: str
+) -> str | None:
+    """The name a store trial's answer is kept under; None: not kept (it names a folder the trial made)."""
+    return _named(python, request, env, cwd, scratch, {})
+
+
 def request_key(
     python: ProvenPython,
     request: Mapping[str, Any],
@@ -50,8 +58,6 @@ def request_key(
     now: float,
 ) -> tuple[str, float] | None:
     """The name a request trial's answer is kept under, and until when (time.time()) it may serve; None: not kept."""
-    from cadoctor._facts.interpreters import kept
-
     host = fix.trial_host
     if host is None or fix.inject or not host.chain or any(not item.der for item in host.chain):
         return None
@@ -60,18 +66,36 @@ def request_key(
     until = valid_until(host, facts, now)
     if until is None:
         return None
+    seen = {
+        "chain": [hashlib.sha256(item.der).hexdigest() for item in host.chain],
+        "seen": [host.ok, host.stage, host.code, host.reason, host.verify_code, host.server_name],
+    }
+    name = _named(python, request, env, cwd, scratch, seen)
+    return None if name is None else (name, until)
+
+
+def _named(
+    python: ProvenPython,
+    request: Mapping[str, Any],
+    env: Mapping[str, str],
+    cwd: str,
+    scratch: str,
+    besides: dict[str, Any],
+) -> str | None:
+    """A trial's name, or None when the trial names a folder it made (nothing names its content).
+
+    The question and the environment with the trial's folder as a placeholder, that folder's files by their bytes,
+    and `besides`.
+    """
+    from cadoctor._facts.interpreters import kept
+
     question = json.dumps(request, sort_keys=True)
     written = _written(scratch, [question, *env.values()])
     if written is None:
         return None
-    named = {
-        "request": question.replace(scratch, SCRATCH),
-        "written": written,
-        "chain": [hashlib.sha256(item.der).hexdigest() for item in host.chain],
-        "seen": [host.ok, host.stage, host.code, host.reason, host.verify_code, host.server_name],
-    }
+    named = {**besides, "request": question.replace(scratch, SCRATCH), "written": written}
     placed = {name: value.replace(scratch, SCRATCH) for name, value in env.items()}
-    return kept.key(python, json.dumps(named, sort_keys=True).encode(), placed, cwd), until
+    return kept.key(python, json.dumps(named, sort_keys=True).encode(), placed, cwd)
 
 
 def _written(scratch: str, texts: list[str]) -> list[list[str]] | None:

@@ -530,17 +530,15 @@ def _kept_name(
 ) -> tuple[str | None, float | None]:
     """The name a child's answer may be kept under, and until when (None: for as long as its files are as they were).
 
-    A store trial is named by its question (`kept.key`); a request trial by what `kept_requests` names too (the
-    host's chain and answer, the trial's own files), and only where it can be kept at all.
+    A store trial is named by its question (`kept.key`), the trial's own files by their bytes; a request trial by
+    the host's chain and answer too, and only where it can be kept at all (`kept_requests`).
     """
     import time
 
-    from cadoctor._facts.interpreters import kept
+    from cadoctor._fixes.kept_requests import request_key, store_key
 
     if "host" not in request:
-        return kept.key(proven, json.dumps(request).encode(), env, cwd), None
-    from cadoctor._fixes.kept_requests import request_key
-
+        return store_key(proven, request, env, cwd, scratch), None
     found = request_key(proven, request, env, cwd, scratch, fix, facts, time.time())
     return found if found is not None else (None, None)
 
@@ -548,19 +546,16 @@ def _kept_name(
 def _keep(named: tuple[str, float | None], answer: dict[str, Any], started: float, scratch: str) -> None:
     """Keep a child's answer for one route, under its name (and, for a request trial's, until its time).
 
-    A request trial's is kept without the trial's own files (its key holds their bytes), and only when every verdict
-    is one: an unanswered request proves nothing, and the next check asks again.
+    Kept without the trial's own files (its name holds their bytes); a request trial's only when every verdict is
+    one: an unanswered request proves nothing, and the next check asks again.
     """
     from cadoctor._facts.interpreters import kept
+    from cadoctor._fixes.kept_requests import unkept_paths
 
     name, until = named
-    if until is not None:
-        from cadoctor._fixes.kept_requests import unkept_paths
-
-        if any(result.get("ok") is None for result in answer["clients"].values()):
-            return
-        answer = {**answer, "depends": unkept_paths(answer.get("depends") or [], scratch)}
-    kept.keep(name, answer, started, until)
+    if until is not None and any(result.get("ok") is None for result in answer["clients"].values()):
+        return
+    kept.keep(name, {**answer, "depends": unkept_paths(answer.get("depends") or [], scratch)}, started, until)
 
 
 def _judged(

@@ -271,23 +271,29 @@ def test_the_trials_own_files_are_named_by_their_bytes_and_a_folder_of_them_keep
     scene: Scene, tmp_path: Path
 ) -> None:
     """The joined bundle a trial writes is new in each check: its folder's name is no part of the key, its bytes are;
-    a folder the trial made (a hashed copy) has no bytes to name, and that verdict is never kept."""
+    a folder the trial made (a hashed copy) has no bytes to name, and that verdict is never kept. A store trial's
+    name is made the same way."""
     fix = scene.fix()
     request = {"clients": ["requests"], "host": "localhost"}
 
-    def named(scratch: Path, joined: bytes | None) -> Any:
+    def named(scratch: Path, joined: bytes | None, store: bool = False) -> Any:
         scratch.mkdir()
         if joined is None:
             (scratch / "merged-0.pem").mkdir()
         else:
             (scratch / "merged-0.pem").write_bytes(joined)
         env = {"REQUESTS_CA_BUNDLE": str(scratch / "merged-0.pem")}
+        if store:
+            return kept_requests.store_key(run_proven(), {"clients": ["requests"]}, env, "/", str(scratch))
         facts = scene.facts()
         found = kept_requests.request_key(run_proven(), request, env, "/", str(scratch), fix, facts, time.time())
         return None if found is None else found[0]
 
-    first, second = named(tmp_path / "one", b"A"), named(tmp_path / "two", b"A")
-    assert first is not None
-    assert first == second
-    assert named(tmp_path / "three", b"B") not in (None, first)
-    assert named(tmp_path / "four", None) is None
+    for store in (False, True):
+        within = tmp_path / ("store" if store else "request")
+        within.mkdir()
+        first, second = named(within / "one", b"A", store), named(within / "two", b"A", store)
+        assert first is not None
+        assert first == second
+        assert named(within / "three", b"B", store) not in (None, first)
+        assert named(within / "four", None, store) is None

@@ -56,8 +56,8 @@ class Scene:
         """Wait until every file written so far is older than the margin: an answer about it can be kept."""
         time.sleep(RACY + 0.1)
 
-    def tried(self, cache: bool = True, **extra: str) -> tuple[Fix, int]:
-        """The fix pointing httplib2 at the bundle, tried; and how many children that started."""
+    def tried(self, cache: bool = True, merge: tuple[str, ...] = (), **extra: str) -> tuple[Fix, int]:
+        """The fix pointing httplib2 at the bundle (or at the file it joins of `merge`), tried; the children started."""
         der = ssl.PEM_cert_to_DER_cert(self.wanted.bundle.read_text())
         fix = Fix(
             kind="env",
@@ -66,6 +66,7 @@ class Scene:
             env={"HTTPLIB2_CA_CERTS": str(self.bundle)},
             clients=("httplib2",),
             trial_samples=(der,),
+            merge=merge,
         )
         before = self.counted.started
         (tried,) = verify((fix,), records.facts(), self.python, {**self.env, **extra}, cache=cache)
@@ -137,6 +138,22 @@ def test_another_interpreter_is_a_fresh_trial(scene: Scene, tmp_path: Path) -> N
     scene.python = str(venv / "bin" / "python")
     _, children = scene.tried()
     assert children == 1
+
+
+def test_a_joined_file_is_named_by_its_bytes(scene: Scene, tmp_path: Path) -> None:
+    """A fix that joins two files is tried on the joined file, written anew in each check's own trial folder: the
+    same bytes are the same question, and a part rewritten (here to drop the root) is a fresh trial and verdict."""
+    other = tmp_path / "other.pem"
+    other.write_text(scene.other_pem)
+    parts = (str(other), str(scene.bundle))
+    scene.settle()
+    first, children = scene.tried(merge=parts)
+    assert (first.verified, children) == (True, 1), first.evidence
+    again, children = scene.tried(merge=parts)
+    assert (again, children) == (first, 0)
+    scene.bundle.write_text(scene.other_pem)
+    changed, children = scene.tried(merge=parts)
+    assert (changed.verified, children) == (False, 1), changed.evidence
 
 
 @pytest.mark.parametrize("damage", ["group-writable", "fifo"])
