@@ -178,6 +178,36 @@ def test_a_file_of_a_hashed_folder_rewritten_in_place_is_a_fresh_request(scene: 
     assert (changed.verified, children) == (True, 1), changed.evidence
 
 
+def test_a_file_of_the_folder_ssl_cert_dir_names_rewritten_in_place_is_a_fresh_verdict(
+    scene: Scene, chain: Any
+) -> None:
+    """The library on Python's default paths, SSL_CERT_DIR naming a hashed folder: its root's file rewritten in
+    place to hold another root (the folder's own identity unchanged) is a fresh request, which now fails."""
+    folder = scene.tmp_path / "dir certs"
+    folder.mkdir()
+    linked = folder / ("%s.0" % os_store.subject_hash(chain.root))
+    linked.write_bytes(chain.root.read_bytes())
+    fix = replace(scene.fix(), env={"REQUESTS_CA_BUNDLE": None, "SSL_CERT_DIR": str(folder)})
+    scene.settle()
+
+    def tried() -> tuple[Fix, int]:
+        before = scene.counted.started
+        (done,) = verify((fix,), scene.facts(), sys.executable, {**scene.env, "SSL_CERT_FILE": "/nonexistent"})
+        return done, scene.counted.started - before
+
+    first, children = tried()
+    assert (first.verified, children) == (True, 1), first.evidence
+    assert tried()[1] == 0
+    stamp = os.stat(folder).st_mtime_ns
+    other = make_ca(scene.tmp_path / "other", "cadoctor Other Root").bundle.read_bytes()
+    with open(linked, "r+b") as rewritten:  # in place: the same inode, no entry added or removed
+        rewritten.write(other.ljust(len(chain.root.read_bytes()) + len(other), b"\n"))
+    assert os.stat(folder).st_mtime_ns == stamp
+    scene.settle()
+    changed, children = tried()
+    assert (changed.verified, children) == (False, 1), changed.evidence
+
+
 def test_a_changed_library_is_a_fresh_verdict(scene: Scene) -> None:
     """The library's source rewritten to ignore the variable: the request is made again, and fails."""
     (scene.site / "requests" / "__init__.py").write_text(

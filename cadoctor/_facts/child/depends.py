@@ -8,7 +8,7 @@ that was read. What the interpreter read before the job are taken when it starts
 `.pth` files of every folder on sys.path. Extension modules and shared libraries (OpenSSL) are mapped, not opened:
 the files mapped are taken after the job, from /proc/self/maps (without it, the answer says it could not see them).
 Paths that the environment names count too, whether they exist or not (a client may only ask whether one exists),
-but cadoctor's own (CADOCTOR_CACHE: the check writes there).
+but cadoctor's own (CADOCTOR_CACHE: the check writes there); each entry of a folder OpenSSL looks names up in too.
 """
 
 from __future__ import annotations
@@ -120,6 +120,10 @@ class Depends:
         defaults = ssl.get_default_verify_paths()
         self.take(defaults.openssl_cafile)  # the compiled CA file, and folder
         self.take_folder(defaults.openssl_capath)
+        # The folders SSL_CERT_DIR names instead (OpenSSL splits it at ':'): its hashed files are read by name,
+        # so each entry counts, as it does in the compiled folder.
+        for folder in os.environ.get(defaults.openssl_capath_env, "").split(os.pathsep):
+            self.take_folder(folder)
         self._configuration(os.path.dirname(defaults.openssl_cafile or ""))
         original = ssl.SSLContext.load_verify_locations
 
