@@ -9,6 +9,7 @@ state gives.
 from __future__ import annotations
 
 import os
+import shutil
 import ssl
 import subprocess
 import sys
@@ -30,6 +31,13 @@ try:
     import ca_certs_locater
     CA_CERTS = ca_certs_locater.get()
 except ImportError:
+    CA_CERTS = os.environ.get("HTTPLIB2_CA_CERTS") or os.path.join(os.path.dirname(__file__), "cacerts.txt")
+"""
+
+PROBING = """import os
+if %s(%r):  # an override of its own, looked for without opening it
+    CA_CERTS = open(%r).read().strip()
+else:
     CA_CERTS = os.environ.get("HTTPLIB2_CA_CERTS") or os.path.join(os.path.dirname(__file__), "cacerts.txt")
 """
 
@@ -127,6 +135,47 @@ def test_a_module_installed_beside_it_is_a_fresh_verdict(scene: Scene) -> None:
     assert children == 1
     assert changed.verified is True
     (scene.site / "ca_certs_locater.py").write_text("def get():\n    return %r\n" % str(scene.wanted.cert))
+    changed, children = scene.tried()
+    assert (changed.verified, children) == (False, 1), changed.evidence
+
+
+@pytest.mark.parametrize("probe", ["os.path.isfile", "os.path.lexists", "os.access(R_OK) of"])
+def test_a_file_the_library_only_looked_for_appears_a_fresh_verdict(scene: Scene, probe: str) -> None:
+    """The library asks whether an override of its own exists (no audit event): one created later, in a folder
+    nothing else names, names another root. The trial runs again, and the fix no longer works (botocore's
+    ~/.aws/config and pip's configuration files are looked for so)."""
+    override = scene.site / "conf" / "override"
+    override.parent.mkdir()
+    asked = "(lambda path: os.access(path, os.R_OK))" if probe.startswith("os.access") else probe
+    probing = PROBING % (asked, str(override), str(override))
+    (scene.site / "httplib2" / "__init__.py").write_text(probing)
+    scene.settle()
+    assert [scene.tried()[1] for _ in range(2)] == [1, 0]
+    other = override.parent / "other.pem"
+    other.write_text(scene.other_pem)
+    override.write_text(str(other))
+    scene.settle()
+    changed, children = scene.tried()
+    assert (changed.verified, children) == (False, 1), changed.evidence
+
+
+def test_a_folder_the_library_only_asked_about_counts_by_its_kind(scene: Scene) -> None:
+    """The library asks `os.path.isdir` of a folder and reads nothing in it: a file made in it leaves the kept answer
+    serving (tempfile asks so of /tmp, whose times change all the time); the folder replaced by a file does not."""
+    asked = scene.site / "deep" / "conf"  # in a folder nothing else names
+    asked.mkdir(parents=True)
+    library = "import os\nUSE = os.path.isdir(%r)\n" % str(asked) + LIBRARY.replace(
+        'os.environ.get("HTTPLIB2_CA_CERTS")', '(os.environ.get("HTTPLIB2_CA_CERTS") if USE else None)'
+    )
+    (scene.site / "httplib2" / "__init__.py").write_text(library)
+    scene.settle()
+    assert [scene.tried()[1] for _ in range(2)] == [1, 0]
+    (asked / "made by someone").write_text("")
+    scene.settle()
+    assert scene.tried()[1] == 0
+    shutil.rmtree(asked)
+    asked.write_text("")
+    scene.settle()
     changed, children = scene.tried()
     assert (changed.verified, children) == (False, 1), changed.evidence
 

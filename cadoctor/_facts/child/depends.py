@@ -9,6 +9,8 @@ that was read. What the interpreter read before the job are taken when it starts
 the files mapped are taken after the job, from /proc/self/maps (without it, the answer says it could not see them).
 Paths that the environment names count too, whether they exist or not (a client may only ask whether one exists),
 but cadoctor's own (CADOCTOR_CACHE: the check writes there); each entry of a folder OpenSSL looks names up in too.
+A path the job only asks about (`os.stat`, `os.lstat`, `os.access`, and so `os.path.isfile`), which raises no audit
+event, is taken as it is asked: a configuration file looked for and absent counts, as one read does (`probed`).
 """
 
 from __future__ import annotations
@@ -24,13 +26,26 @@ _LISTINGS = ("os.listdir", "os.scandir")
 _FOLDER_LIMIT = 8192  # entries of one CA folder recorded one by one
 
 
+_STAT = os.stat  # what `identity` asks: the probes a job makes while recorded go through a wrapper of it
+
+
 def identity(path: str) -> Optional[List[int]]:
     """What tells a file's or folder's content apart, as `stat` gives it; None when there is nothing there."""
     try:
-        found = os.stat(path)
+        found = _STAT(path)
     except (OSError, ValueError):
         return None
     return [found.st_dev, found.st_ino, found.st_mode, found.st_size, found.st_mtime_ns, found.st_ctime_ns]
+
+
+def probed(path: str) -> Optional[List[int]]:
+    """What tells apart a path a job only asked about (`stat`, `access`): a folder by its kind alone.
+
+    A file's identity, as `identity` gives it; a folder's first three fields (device, inode, mode): asking whether
+    /tmp is a folder learns nothing of the files in it, and its times change whenever anyone makes one there.
+    """
+    found = identity(path)
+    return found[:3] if found is not None and found[2] & 0o170000 == 0o040000 else found  # S_ISDIR
 
 
 def _head(path: str, limit: int) -> bytes:
@@ -75,6 +90,7 @@ class Depends:
                 if os.sep in part:
                     self.take(part)
         self.take(os.path.join(sys.prefix, "pyvenv.cfg"))
+        self.take(getattr(sys.modules.get("site"), "USER_SITE", None))  # on sys.path once it exists
         for folder in sys.path:
             self.take(folder or ".")
             try:
@@ -85,14 +101,20 @@ class Depends:
                 if name.endswith(".pth"):
                     self.take(os.path.join(folder or ".", name))
 
-    def take(self, path: Any) -> None:
-        """Record one path with its identity now, once."""
+    def take(self, path: Any, asked: bool = False) -> None:
+        """Record one path with its identity now, once; `asked`: only asked about, not read (see `probed`).
+
+        A folder first asked about, then read (listed, opened), is recorded anew with its whole identity.
+        """
         if isinstance(path, bytes):
             path = os.fsdecode(path)
         if not isinstance(path, str) or not path:
             return
         path = os.path.abspath(path)
-        if path not in self.seen:
+        known = self.seen.get(path, False)
+        if known is False:
+            self.seen[path] = probed(path) if asked else identity(path)
+        elif not asked and isinstance(known, list) and len(known) == 3:
             self.seen[path] = identity(path)
 
     def hook(self, event: str, args: Any) -> None:
@@ -133,8 +155,38 @@ class Depends:
             return original(context, cafile, capath, cadata)
 
         ssl.SSLContext.load_verify_locations = load_verify_locations  # type: ignore[method-assign,assignment]
+        self._stats = os.stat, os.lstat, os.access
+        os.stat, os.lstat, os.access = (self._looked(function) for function in self._stats)
         self.recording = True
         return self
+
+    def _supports(self, wrapped: Any, original: Any) -> None:
+        """Let the wrapper stand for the original in `os.supports_*` (shutil picks its safe paths by them)."""
+        for supported in (os.supports_dir_fd, os.supports_fd, os.supports_follow_symlinks, os.supports_effective_ids):
+            if original in supported:
+                supported.add(wrapped)
+
+    def _looked(self, function: Any) -> Any:
+        """`function` (os.stat, os.lstat, os.access), the path it is asked about taken first.
+
+        A library that only asks whether a file exists (`os.path.isfile`: botocore's ~/.aws/config, pip's
+        configuration files, truststore's candidates) raises no audit event; its answer may change when the file
+        appears. Asked relative to a folder's descriptor, or of a descriptor, it names no path: left.
+        """
+
+        def looked(path: Any, *args: Any, **kwargs: Any) -> Any:
+            if self.recording and not isinstance(path, int) and kwargs.get("dir_fd") is None:
+                self.recording = False
+                try:
+                    self.take(os.fspath(path), asked=True)
+                except TypeError:
+                    pass
+                finally:
+                    self.recording = True
+            return function(path, *args, **kwargs)
+
+        self._supports(looked, function)
+        return looked
 
     def _configuration(self, openssldir: str) -> None:
         """OpenSSL's configuration file (OPENSSL_CONF, else the compiled folder's openssl.cnf) and what it includes.
@@ -164,6 +216,7 @@ class Depends:
         empty, by `os.path.isfile` alone, which raises no audit event: each of them is taken.
         """
         self.recording = False
+        os.stat, os.lstat, os.access = self._stats
         for name, module in list(sys.modules.items()):
             self.take(getattr(module, "__file__", None))
             if name.endswith("truststore._openssl"):

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import os
 
-from cadoctor._facts.child.depends import identity
+from cadoctor._facts.child.depends import identity, probed
 from cadoctor._facts.memo import kept_folder, read_private, write_private
 
 TYPE_CHECKING = False
@@ -81,7 +81,8 @@ def recall(name: str) -> dict[str, Any] | None:
     for item in depends:
         if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], str)):
             return None
-        if identity(item[0]) != item[1]:
+        asked = isinstance(item[1], list) and len(item[1]) == 3  # a folder only asked about: its kind
+        if (probed(item[0]) if asked else identity(item[0])) != item[1]:
             return None
     answer: dict[str, Any] = kept["answer"]
     return answer
@@ -101,7 +102,9 @@ def keep(name: str, answer: Mapping[str, Any], started: float, until: float | No
     recent = int((started - RACY) * 1e9)
     for item in depends:
         found = item[1] if isinstance(item, list) and len(item) == 2 else None
-        if found is not None and (not isinstance(found, list) or len(found) != 6 or max(found[4:]) >= recent):
+        if found is None or (isinstance(found, list) and len(found) == 3):  # absent; a folder's kind: no time
+            continue
+        if not isinstance(found, list) or len(found) != 6 or max(found[4:]) >= recent:
             return
     kept: dict[str, Any] = {
         "key": name,
