@@ -255,7 +255,7 @@ def check(
 
     `cache`: a fix's trial (which store each client library resolves with it, or, with a host, whether each
     client's request succeeds) may be answered by what an earlier check's trial showed, when nothing that trial
-    followed from has changed (`_fixes/kept_requests.py` for a host's); False tries it anew.
+    followed from has changed (`_fixes/kept_trials.py` for a host's); False tries it anew.
 
     With hosts, the handshakes come first, with one default context whose load counts serve the probe too; with
     a single host, the probe and the light look run while the handshake waits for a late alert. When every

@@ -344,9 +344,9 @@ def verify(
 
     `focus`: the finding codes a check asked about hosts needs answered; only their fixes (and those tried
     against a host) are tried. Another finding's trial may ask each of its client libraries in a fresh child,
-    which costs several times the check. `cache`: each library's answer to a trial may be the one an earlier check
-    kept, when nothing it followed from has changed (`_facts/interpreters/kept.py`; with a host, the same chain and
-    answer from it, every certificate still valid: `kept_requests`), and the answers found anew are kept.
+    which costs several times the check. `cache`: a trial's answer (each library's, apart) may be the one an earlier
+    check kept, when nothing it followed from has changed (`_facts/interpreters/kept.py`; with a host, the same
+    chain and answer from it, every certificate still valid: `kept_trials`), and the answers found anew are kept.
     `identity`: the client certificate and key (absolute paths) every request to a host presents.
     """
     triable = [i for i, fix in enumerate(fixes) if _triable(fix, facts)]
@@ -450,8 +450,9 @@ def _run(
 
     `scratch` holds the files the trials read. The heaviest children start first; a trial through the client
     libraries may take several children (one per library it asks), whose answers are joined before it is judged.
-    A child whose answer was kept is not started (with `cache`): a store trial's, or a request trial's that may be
-    kept at all (`kept_requests`); one that runs tells what its answer follows from, and the answer is kept.
+    A child whose answer was kept is not started (with `cache`): a store trial's, a fix trial's without a host, or
+    a request trial's that may be kept at all (`kept_trials`); one that runs tells what its answer follows from, and
+    the answer is kept.
     `how`: the host's time limit, whether kept answers serve, the identity.
     """
     import time
@@ -459,14 +460,15 @@ def _run(
     from cadoctor._errors import InterpreterError
     from cadoctor._facts.interpreters import kept
     from cadoctor._facts.interpreters.run import run_all, workers
+    from cadoctor._fixes import kept_trials
 
     host_timeout, cache, identity = how
     presented = _presented(identity, scratch)
     notes: dict[int, str] = {}  # what a trial changed besides the fix's own lines (a folder's hashed copy)
     answers: dict[int, list[Answer]] = {}
     kept_through: dict[int, list[str]] = {}  # the clients whose requests an earlier check's answer speaks for
-    # cost, fix, payload, env, limit, and the routes whose answers are kept: their name (and time), their clients
-    planned: list[tuple[int, int, bytes, dict[str, str], float, list[tuple[tuple[str, float | None], list[str]]]]] = []
+    # cost, fix, payload, env, limit, and the answers kept: their name (and time), their clients (none: the whole)
+    planned: list[tuple[int, int, bytes, dict[str, str], float, list[tuple[kept_trials.Named, list[str]]]]] = []
     cwd = _working_directory(facts)
     for index in triable:
         fix = fixes[index]
@@ -480,24 +482,30 @@ def _run(
         except (InterpreterError, OSError) as exc:
             answers[index] = [(None, str(exc))]
             continue
-        if not asks_libraries(fix, facts):
-            payload = json.dumps(_request(fix, facts, host_timeout, identity)).encode()
-            planned.append((1, index, payload, env, TRIAL_TIMEOUT, []))
+        if not asks_libraries(fix, facts):  # kept without a host: with one, it makes a handshake
+            request = _request(fix, facts, host_timeout, identity)
+            named = kept_trials.name_for(request, fix, facts, proven, env, cwd, scratch) if cache else (None, None)
+            known = kept.recall(named[0]) if named[0] is not None else None
+            if known is not None and _answer_problem(known) is None:
+                answers[index] = [(known, None)]
+                continue
+            payload = json.dumps({**request, "depends": True} if named[0] else request).encode()
+            planned.append((1, index, payload, env, TRIAL_TIMEOUT, [(named, [])] if named[0] else []))
             continue
         left: dict[str, list[str]] = {}  # the routes no kept answer serves: asked in this check's children
-        kept_as: dict[str, tuple[str, float | None]] = {}  # route: the name (and time) its answer is kept under
+        kept_as: dict[str, kept_trials.Named] = {}  # route: the name (and time) its answer is kept under
         for route, clients in route_groups(fix, facts).items():
             request = route_request(clients, fix, host_timeout, presented)
-            name, until = _kept_name(request, fix, facts, proven, env, cwd, scratch) if cache else (None, None)
-            known = kept.recall(name) if name is not None else None
+            named = kept_trials.name_for(request, fix, facts, proven, env, cwd, scratch) if cache else (None, None)
+            known = kept.recall(named[0]) if named[0] is not None else None
             if known is not None and through_problem(known) is None:
                 answers.setdefault(index, []).append((known, None))
                 if "host" in request:
                     kept_through.setdefault(index, []).extend(clients)
                 continue
             left[route] = clients
-            if name is not None:
-                kept_as[route] = (name, until)
+            if named[0] is not None:
+                kept_as[route] = named
         for weight, request, limit in library_requests(fix, facts, host_timeout, workers(), presented, left):
             inside = set(request["clients"])  # a route's clients share one child
             parts = [(kept_as[r], left[r]) for r in left if r in kept_as and inside.issuperset(left[r])]
@@ -514,48 +522,9 @@ def _run(
         answers.setdefault(index, []).append(answer)
         given = answer[0]
         if given is not None and not given["error"]:
-            for named, clients in parts:
-                _keep(named, answer_for(given, clients), started, scratch)
+            for named, clients in parts:  # a fix trial's answer is kept whole (it names no clients)
+                kept_trials.keep(named, answer_for(given, clients) if clients else given, started, scratch)
     return tuple(_judged(fixes, facts, answers, notes, fresh))
-
-
-def _kept_name(
-    request: dict[str, Any],
-    fix: Fix,
-    facts: Facts,
-    proven: ProvenPython,
-    env: dict[str, str],
-    cwd: str,
-    scratch: str,
-) -> tuple[str | None, float | None]:
-    """The name a child's answer may be kept under, and until when (None: for as long as its files are as they were).
-
-    A store trial is named by its question (`kept.key`), the trial's own files by their bytes; a request trial by
-    the host's chain and answer too, and only where it can be kept at all (`kept_requests`).
-    """
-    import time
-
-    from cadoctor._fixes.kept_requests import request_key, store_key
-
-    if "host" not in request:
-        return store_key(proven, request, env, cwd, scratch), None
-    found = request_key(proven, request, env, cwd, scratch, fix, facts, time.time())
-    return found if found is not None else (None, None)
-
-
-def _keep(named: tuple[str, float | None], answer: dict[str, Any], started: float, scratch: str) -> None:
-    """Keep a child's answer for one route, under its name (and, for a request trial's, until its time).
-
-    Kept without the trial's own files (its name holds their bytes); a request trial's only when every verdict is
-    one: an unanswered request proves nothing, and the next check asks again.
-    """
-    from cadoctor._facts.interpreters import kept
-    from cadoctor._fixes.kept_requests import unkept_paths
-
-    name, until = named
-    if until is not None and any(result.get("ok") is None for result in answer["clients"].values()):
-        return
-    kept.keep(name, {**answer, "depends": unkept_paths(answer.get("depends") or [], scratch)}, started, until)
 
 
 def _judged(

@@ -25,7 +25,7 @@ from helpers.trials import RACY, counted_trials
 
 from cadoctor._facts import memo
 from cadoctor._facts.certs.bundle import inventory_bundle
-from cadoctor._fixes import kept_requests
+from cadoctor._fixes import kept_trials
 from cadoctor._fixes.verify import KEPT_REQUESTS, verify
 from cadoctor._model import Facts, Fix, HostCheck
 from cadoctor._record import replace
@@ -237,7 +237,7 @@ def test_a_verdict_is_not_served_once_a_certificate_of_its_path_expires(
     them); with the clock past it, the request is made again."""
     from cryptography import x509
 
-    until = kept_requests.valid_until(scene.host(), scene.facts(), time.time())
+    until = kept_trials.valid_until(scene.host(), scene.facts(), time.time())
     paths = (chain.leaf, chain.intermediate, chain.root)
     ends = [x509.load_pem_x509_certificate(p.read_bytes()).not_valid_after_utc.timestamp() for p in paths]
     assert until == min(ends)
@@ -267,7 +267,7 @@ def test_what_a_child_cannot_see_is_never_kept(scene: Scene, unseen: str) -> Non
     def named(clients: list[str], inject: str | None) -> Any:
         request = {"clients": clients, "host": "localhost"}
         fix, facts = scene.fix(inject=inject), scene.facts()
-        return kept_requests.request_key(run_proven(), request, {}, "/", str(scene.tmp_path), fix, facts, time.time())
+        return kept_trials.request_key(run_proven(), request, {}, "/", str(scene.tmp_path), fix, facts, time.time())
 
     assert named(["requests"], None) is not None
     if unseen == "inject":
@@ -292,9 +292,9 @@ def test_a_chain_or_root_not_yet_valid_or_a_root_read_nowhere_keeps_nothing(tmp_
     facts = records.with_bundles(records.facts(), inventory_bundle(str(store), ("env:REQUESTS_CA_BUNDLE",)))
     leaf = ssl.PEM_cert_to_DER_cert(early.leaf.read_text())
     host = replace(records.host(None), chain=(records.certificate("CN=localhost", der=leaf),))
-    assert kept_requests.valid_until(host, facts, time.time()) is None  # the leaf is valid from tomorrow
-    assert kept_requests.valid_until(host, facts, time.time() + 2 * 86400) is not None
-    assert kept_requests.valid_until(host, records.facts(), time.time() + 2 * 86400) is None  # no store holds its root
+    assert kept_trials.valid_until(host, facts, time.time()) is None  # the leaf is valid from tomorrow
+    assert kept_trials.valid_until(host, facts, time.time() + 2 * 86400) is not None
+    assert kept_trials.valid_until(host, records.facts(), time.time() + 2 * 86400) is None  # no store holds its root
 
 
 def test_the_trials_own_files_are_named_by_their_bytes_and_a_folder_of_them_keeps_nothing(
@@ -314,9 +314,9 @@ def test_the_trials_own_files_are_named_by_their_bytes_and_a_folder_of_them_keep
             (scratch / "merged-0.pem").write_bytes(joined)
         env = {"REQUESTS_CA_BUNDLE": str(scratch / "merged-0.pem")}
         if store:
-            return kept_requests.store_key(run_proven(), {"clients": ["requests"]}, env, "/", str(scratch))
+            return kept_trials.store_key(run_proven(), {"clients": ["requests"]}, env, "/", str(scratch))
         facts = scene.facts()
-        found = kept_requests.request_key(run_proven(), request, env, "/", str(scratch), fix, facts, time.time())
+        found = kept_trials.request_key(run_proven(), request, env, "/", str(scratch), fix, facts, time.time())
         return None if found is None else found[0]
 
     for store in (False, True):

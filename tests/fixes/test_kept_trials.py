@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers import records
@@ -25,6 +26,7 @@ from helpers.trials import RACY, counted_trials
 from cadoctor._facts.interpreters import kept
 from cadoctor._fixes.verify import verify
 from cadoctor._model import Fix
+from cadoctor._record import replace
 
 LIBRARY = """import os
 try:
@@ -233,3 +235,42 @@ def test_the_folder_is_chosen_as_documented(tmp_path: Path, monkeypatch: pytest.
     monkeypatch.delenv("XDG_CACHE_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert kept.folder() == str(tmp_path / "home" / ".cache" / "cadoctor" / "trials")
+
+
+def test_a_fix_trial_without_a_host_is_kept_and_follows_its_store(scene: Scene) -> None:
+    """A fix for Python's own default context (SSL_CERT_FILE at the bundle, no client named) is tried by a fresh
+    interpreter's default context: kept, served while the bundle is as it was, tried anew once it changes; the same
+    fix joining the bundle with another file is named by the joined file's bytes."""
+    der = ssl.PEM_cert_to_DER_cert(scene.wanted.bundle.read_text())
+
+    def tried(**extra: Any) -> tuple[Fix, int]:
+        fix = Fix("env", "Point SSL_CERT_FILE at the bundle", (), env={"SSL_CERT_FILE": str(scene.bundle)}, **extra)
+        fix = replace(fix, trial_samples=(der,))
+        before = scene.counted.started
+        (done,) = verify((fix,), records.facts(), scene.python, scene.env)
+        return done, scene.counted.started - before
+
+    first, children = tried()
+    assert (first.verified, children) == (True, 1), first.evidence
+    assert "1 of 1 sample roots verified" in (first.evidence or ""), first.evidence
+    assert tried() == (first, 0)
+    joined = (str(scene.site / "httplib2" / "cacerts.txt"), str(scene.bundle))
+    assert [tried(merge=joined)[1] for _ in range(2)] == [1, 0]
+    scene.bundle.write_text(scene.other_pem)
+    scene.settle()
+    changed, children = tried()
+    assert (changed.verified, children) == (False, 1), changed.evidence
+    assert tried(merge=joined)[1] == 1  # the joined file's bytes changed with it
+
+
+def test_a_fix_trial_with_a_host_is_never_kept(scene: Scene) -> None:
+    """Its handshake answers for a host: the trial runs every time."""
+    der = ssl.PEM_cert_to_DER_cert(scene.wanted.bundle.read_text())
+    host = records.host(None, target="localhost:9", host="localhost", port=9, server_name="localhost")
+    fix = Fix("env", "", (), env={"SSL_CERT_FILE": str(scene.bundle)}, trial_samples=(der,), trial_host=host)
+    started = []
+    for _ in range(2):
+        before = scene.counted.started
+        verify((fix,), records.facts(), scene.python, scene.env, host_timeout=0.5)
+        started.append(scene.counted.started - before)
+    assert started == [1, 1]

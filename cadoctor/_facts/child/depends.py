@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # the check imports `identity` on its way to kept answers: no
     from typing import Any, Dict, List, Optional
 
 _LISTINGS = ("os.listdir", "os.scandir")
+_OWN = ("/proc/self/", "/proc/thread-self/", "/proc/%d/" % os.getpid())
 _FOLDER_LIMIT = 8192  # entries of one CA folder recorded one by one
 
 
@@ -111,6 +112,8 @@ class Depends:
         if not isinstance(path, str) or not path:
             return
         path = os.path.abspath(path)
+        if path.startswith(_OWN):  # this process's own (/proc/self/maps): what it tells, the mapped files do
+            return
         known = self.seen.get(path, False)
         if known is False:
             self.seen[path] = probed(path) if asked else identity(path)

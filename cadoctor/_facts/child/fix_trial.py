@@ -20,17 +20,43 @@ if TYPE_CHECKING:
 
 
 def trial(request: Dict[str, Any]) -> Dict[str, Any]:
-    """Apply one candidate fix in this fresh interpreter and report what trust it yields."""
+    """Apply one candidate fix in this fresh interpreter and report what trust it yields.
+
+    With `depends` (never with a host), also what the answer follows from, for an answer kept between checks. The
+    libraries to preload are loaded first of all, before anything imports ssl (recording does): they are taken by
+    their paths, and what they mapped with the rest of the process's mappings.
+    """
+    outcome: Dict[str, Any] = {"preloaded": [], "error": None}
+    if not _preloaded(request.get("preload", []), outcome):
+        return outcome
+    if not request.get("depends") or request.get("host"):
+        return _trial(request, outcome)
+    from .depends import Depends
+
+    with Depends() as depends:
+        for path in request.get("preload", []):
+            depends.take(path)
+        _trial(request, outcome)
+    outcome["depends"], outcome["mapped"] = depends.listed(), depends.mapped
+    return outcome
+
+
+def _preloaded(paths: List[str], outcome: Dict[str, Any]) -> bool:
+    """Load each library globally, as LD_PRELOAD would; False (the error in `outcome`) when one does not load."""
     import ctypes
 
-    outcome: Dict[str, Any] = {"preloaded": [], "error": None}
-    for path in request.get("preload", []):
+    for path in paths:
         try:
             ctypes.CDLL(path, mode=ctypes.RTLD_GLOBAL)
             outcome["preloaded"].append(path)
         except OSError as exc:
             outcome["error"] = "cannot preload %s: %s" % (path, exc)
-            return outcome
+            return False
+    return True
+
+
+def _trial(request: Dict[str, Any], outcome: Dict[str, Any]) -> Dict[str, Any]:
+    """The trial once the libraries are preloaded (see `trial`): `outcome` completed and returned."""
     facts = ssl_facts()
     outcome["ssl"] = facts
     if not facts["available"]:

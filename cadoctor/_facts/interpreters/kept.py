@@ -8,7 +8,7 @@ file changed shortly before (or during) the trial is not kept: a file rewritten 
 clock keeps its identity, so only files older than `RACY` seconds tell their content by it.
 
 A request trial's answer (a host's verdicts) is kept under a key that also names the host's chain and answer, and
-served only until a time (`_fixes/kept_requests.py` decides both). The folder is this user's
+served only until a time (`_fixes/kept_trials.py` decides both). The folder is this user's
 (`$CADOCTOR_CACHE/trials`, else `$XDG_CACHE_HOME/cadoctor/trials`, else ~/.cache's), private to them; an entry
 another user could have written, or that is not the answer to its key, is never read; a folder that cannot be
 written keeps nothing.

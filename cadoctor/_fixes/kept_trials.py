@@ -1,23 +1,25 @@
-"""A request trial's verdicts kept between checks: named by everything they follow from, served while time allows.
+"""Which trials' answers are kept between checks, under what name, and until when.
 
-A request to a host through a client library follows from what a store trial's answer follows from (the
-interpreter, the environment, the working folder, the question, the files the child read and the libraries it
-mapped: `_facts/interpreters/kept.py`) and from three things more:
+A trial's answer follows from the interpreter, the environment, the working folder, the question, the files the
+child read or asked about and the libraries it mapped (`_facts/interpreters/kept.py` keeps it, and serves it only
+while every one of those is as it was). Its name holds the first four, and besides:
 
-- the host: the chain it sends, and how it answered this check's own handshake (verified or not, and why). The
-  key holds the chain's bytes and that outcome as this check saw them: another chain, or another answer, is
-  another question;
-- the time: a chain verifies only while each certificate of its path is valid. The entry is served only before the
-  first end of validity among the chain's certificates and every copy of their issuers in the stores this check
-  read; a chain or an issuer not yet valid is never kept;
 - the files the trial itself wrote (the joined bundle a fix builds, the client certificate joined with its key):
-  new in each check, they are named by their bytes, and their folder by a placeholder. A store trial's name
-  (`store_key`) is made the same way, so that a fix joining a file is answered by a kept answer too.
+  new in each check, they are named by their bytes, and their folder by a placeholder. A trial that names a
+  folder the trial made (a hashed copy) is never kept: nothing names its content;
+- for a request to a host through a client library, the host: the chain it sends, and how it answered this check's
+  own handshake (verified or not, and why). The key holds the chain's bytes and that outcome as this check saw
+  them: another chain, or another answer, is another question;
+- and the time: a chain verifies only while each certificate of its path is valid. A request's verdict is served
+  only before the first end of validity among the chain's certificates and every copy of their issuers in the
+  stores this check read; a chain or an issuer not yet valid is never kept.
 
-Kept only where every file a verdict follows from is seen by the child (`_facts/child/depends.py`): never for an
-injected truststore (which looks for candidate files by `isfile`, unseen, before OpenSSL's own), grpc (whose core
-reads its roots itself) or uv (another program). A verdict that proved nothing (no answer from the host) is never
-kept: the next check asks again.
+Kept: a store trial's (which store each library resolves, what OpenSSL loads from it), a fix trial's without a
+host (what a fresh interpreter's default context loads with the fix, and whether it verifies the sample roots),
+and a request trial's where every file a verdict follows from is seen by the child (`_facts/child/depends.py`):
+never for an injected truststore (which looks for candidate files by `isfile`, unseen, before OpenSSL's own), grpc
+(whose core reads its roots itself) or uv (another program). A verdict that proved nothing (no answer from the
+host) is never kept: the next check asks again.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import hashlib
 import json
 import os
 
+from cadoctor._facts.child import jobs
 from cadoctor._facts.child.client_trial import ROUTES
 
 TYPE_CHECKING = False
@@ -36,8 +39,51 @@ if TYPE_CHECKING:
     from cadoctor._facts.interpreters.proof import ProvenPython
     from cadoctor._model import Facts, Fix, HostCheck
 
+    Named = tuple[str | None, float | None]  # a name an answer may be kept under (None: not kept), and until when
+
 UNSEEN_ROUTES = frozenset({"grpcio", "uv"})  # routes whose reads the child cannot see
 SCRATCH = "<trial folder>"  # what a trial's own folder is called in a key
+
+
+def name_for(
+    request: dict[str, Any],
+    fix: Fix,
+    facts: Facts,
+    proven: ProvenPython,
+    env: dict[str, str],
+    cwd: str,
+    scratch: str,
+) -> Named:
+    """The name a child's answer may be kept under, and until when (None: for as long as its files are as they were).
+
+    A store trial, or a fix trial without a host, is named by its question and the trial's own files (`store_key`);
+    a request through the client libraries by the host's chain and answer too, and only where it can be kept at all
+    (`request_key`). A fix trial's own handshake is never kept.
+    """
+    import time
+
+    if "host" not in request:
+        return store_key(proven, request, env, cwd, scratch), None
+    if request.get("job") != jobs.CLIENT_TRIAL:
+        return None, None
+    found = request_key(proven, request, env, cwd, scratch, fix, facts, time.time())
+    return found if found is not None else (None, None)
+
+
+def keep(named: Named, answer: dict[str, Any], started: float, scratch: str) -> None:
+    """Keep a child's answer under its name (and, for a request trial's, until its time); nothing without a name.
+
+    Kept without the trial's own files (its name holds their bytes); a request trial's only when every verdict is
+    one: an unanswered request proves nothing, and the next check asks again.
+    """
+    from cadoctor._facts.interpreters import kept
+
+    name, until = named
+    if name is None:
+        return
+    if until is not None and any(result.get("ok") is None for result in answer["clients"].values()):
+        return
+    kept.keep(name, {**answer, "depends": unkept_paths(answer.get("depends") or [], scratch)}, started, until)
 
 
 def store_key(
