@@ -274,3 +274,28 @@ def test_a_fix_trial_with_a_host_is_never_kept(scene: Scene) -> None:
         verify((fix,), records.facts(), scene.python, scene.env, host_timeout=0.5)
         started.append(scene.counted.started - before)
     assert started == [1, 1]
+
+
+def test_the_childs_sources_name_the_trial_and_its_bytecode_does_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another interpreter version that runs the child writes its bytecode beside the sources: the same question. A
+    source changed is another."""
+    from cadoctor._facts.child import jobs
+    from cadoctor._facts.interpreters.proof import prove_python
+
+    folder = tmp_path / "child"
+    shutil.copytree(jobs.FOLDER, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(jobs, "FOLDER", str(folder))
+    python = prove_python(sys.executable)
+
+    def named() -> str:
+        return kept.key(python, b"{}", {}, "/")
+
+    first = named()
+    (folder / "__pycache__").mkdir()
+    (folder / "__pycache__" / "jobs.cpython-39.pyc").write_bytes(b"bytecode")
+    assert named() == first
+    with open(folder / "jobs.py", "a") as source:
+        source.write("\n# changed\n")
+    assert named() != first

@@ -52,7 +52,9 @@ def key(python: ProvenPython, payload: bytes, env: Mapping[str, str], cwd: str) 
     from cadoctor._facts.child import jobs
     from cadoctor._version import __version__
 
-    code = sorted((name, identity(os.path.join(jobs.FOLDER, name))) for name in os.listdir(jobs.FOLDER))
+    # The child's sources; not their bytecode's folder, which every interpreter version that runs them writes to.
+    names = [name for name in os.listdir(jobs.FOLDER) if name != "__pycache__"]
+    code = sorted((name, identity(os.path.join(jobs.FOLDER, name))) for name in names)
     real = os.path.realpath(python.path)
     named = [VERSION, __version__, code, python.path, real, identity(real), sorted(env.items()), cwd]
     named.append(payload.decode("utf-8", "replace"))
