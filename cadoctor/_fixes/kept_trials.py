@@ -58,12 +58,19 @@ def name_for(
 
     A store trial, or a fix trial without a host, is named by its question and the trial's own files (`store_key`);
     a request through the client libraries by the host's chain and answer too, and only where it can be kept at all
-    (`request_key`). A fix trial's own handshake is never kept.
+    (`request_key`). A fix trial verifies its sample roots, which time alone may change: it serves until the first
+    end of validity among them and their copies in the stores read. A fix trial's own handshake is never kept.
     """
     import time
 
     if "host" not in request:
-        return store_key(proven, request, env, cwd, scratch), None
+        name = store_key(proven, request, env, cwd, scratch)
+        if name is None or request.get("job") != jobs.FIX_TRIAL or not request.get("samples"):
+            return name, None
+        import base64
+
+        until = first_end([base64.b64decode(item) for item in request["samples"]], facts, time.time())
+        return (name, until) if until is not None else (None, None)
     if request.get("job") != jobs.CLIENT_TRIAL:
         return None, None
     found = request_key(proven, request, env, cwd, scratch, fix, facts, time.time())
@@ -81,7 +88,7 @@ def keep(named: Named, answer: dict[str, Any], started: float, scratch: str) -> 
     name, until = named
     if name is None:
         return
-    if until is not None and any(result.get("ok") is None for result in answer["clients"].values()):
+    if until is not None and any(result.get("ok") is None for result in (answer.get("clients") or {}).values()):
         return
     kept.keep(name, {**answer, "depends": unkept_paths(answer.get("depends") or [], scratch)}, started, until)
 
@@ -164,20 +171,25 @@ def _written(scratch: str, texts: list[str]) -> list[list[str]] | None:
 
 
 def valid_until(host: HostCheck, facts: Facts, now: float) -> float | None:
-    """The first end of validity among the chain and every copy of its issuers in the stores read (time.time()).
+    """Until when a host's verdicts may serve: the chain it sent, as `first_end` reads it."""
+    return first_end([item.der for item in host.chain], facts, now)
 
-    None when one of them is not yet valid, does not parse, or no store read holds an issuer of the chain: time
-    alone could then change the verdict, or nothing tells when it would.
+
+def first_end(ders: list[bytes], facts: Facts, now: float) -> float | None:
+    """The first end of validity among these certificates and every copy of their issuers in the stores read.
+
+    In time.time() seconds; None when one of them is not yet valid, does not parse, or no store read holds an issuer
+    of theirs: time alone could then change a verdict, or nothing tells when it would.
     """
     from cadoctor._facts.certs.bundle import parse
     from cadoctor._facts.certs.der import MalformedDER, certificate_parts
     from cadoctor._facts.certs.names import with_subject
 
-    parsed = [parse(item.der) for item in host.chain]
+    parsed = [parse(der) for der in ders]
     issuers = []
-    for item in host.chain:
+    for der in ders:
         try:
-            issuers.append(certificate_parts(item.der).issuer)
+            issuers.append(certificate_parts(der).issuer)
         except MalformedDER:
             return None
     anchors = [

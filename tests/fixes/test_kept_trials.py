@@ -23,6 +23,8 @@ from helpers.environment import child_env
 from helpers.pki import make_ca
 from helpers.trials import RACY, counted_trials
 
+from cadoctor._facts import memo
+from cadoctor._facts.certs.bundle import inventory_bundle
 from cadoctor._facts.interpreters import kept
 from cadoctor._fixes.verify import verify
 from cadoctor._model import Fix
@@ -237,23 +239,35 @@ def test_the_folder_is_chosen_as_documented(tmp_path: Path, monkeypatch: pytest.
     assert kept.folder() == str(tmp_path / "home" / ".cache" / "cadoctor" / "trials")
 
 
-def test_a_fix_trial_without_a_host_is_kept_and_follows_its_store(scene: Scene) -> None:
+def test_a_fix_trial_without_a_host_is_kept_and_follows_its_store(
+    scene: Scene, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A fix for Python's own default context (SSL_CERT_FILE at the bundle, no client named) is tried by a fresh
     interpreter's default context: kept, served while the bundle is as it was, tried anew once it changes; the same
-    fix joining the bundle with another file is named by the joined file's bytes."""
+    fix joining the bundle with another file is named by the joined file's bytes. It verifies its sample root, which
+    time alone may change: with the clock past the root's end (as cryptography reads it), it is tried anew."""
+    from cryptography import x509
+
     der = ssl.PEM_cert_to_DER_cert(scene.wanted.bundle.read_text())
 
     def tried(**extra: Any) -> tuple[Fix, int]:
         fix = Fix("env", "Point SSL_CERT_FILE at the bundle", (), env={"SSL_CERT_FILE": str(scene.bundle)}, **extra)
         fix = replace(fix, trial_samples=(der,))
+        memo.forget()  # the bundle read as a check reads it, anew
+        facts = records.with_bundles(records.facts(), inventory_bundle(str(scene.bundle), ("env:SSL_CERT_FILE",)))
         before = scene.counted.started
-        (done,) = verify((fix,), records.facts(), scene.python, scene.env)
+        (done,) = verify((fix,), facts, scene.python, scene.env)
         return done, scene.counted.started - before
 
     first, children = tried()
     assert (first.verified, children) == (True, 1), first.evidence
     assert "1 of 1 sample roots verified" in (first.evidence or ""), first.evidence
     assert tried() == (first, 0)
+    real = time.time
+    end = x509.load_der_x509_certificate(der).not_valid_after_utc.timestamp()
+    monkeypatch.setattr(time, "time", lambda: end + 1)
+    assert tried()[1] == 1
+    monkeypatch.setattr(time, "time", real)
     joined = (str(scene.site / "httplib2" / "cacerts.txt"), str(scene.bundle))
     assert [tried(merge=joined)[1] for _ in range(2)] == [1, 0]
     scene.bundle.write_text(scene.other_pem)
