@@ -136,7 +136,7 @@ def write_private(path: str, document: Any) -> bool:
         descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".%s-" % os.path.basename(path))
         try:
             with os.fdopen(descriptor, "w", encoding="utf-8") as out:
-                json.dump(document, out, separators=(",", ":"))
+                out.write(json.dumps(document, separators=(",", ":")))  # dumps: C's encoder (dump streams in Python)
             os.replace(temporary, path)
         except OSError:
             os.unlink(temporary)
