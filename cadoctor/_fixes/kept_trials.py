@@ -39,58 +39,64 @@ if TYPE_CHECKING:
     from cadoctor._facts.interpreters.proof import ProvenPython
     from cadoctor._model import Facts, Fix, HostCheck
 
-    Named = tuple[str | None, float | None]  # a name an answer may be kept under (None: not kept), and until when
-
 UNSEEN_ROUTES = frozenset({"grpcio", "uv"})  # routes whose reads the child cannot see
 SCRATCH = "<trial folder>"  # what a trial's own folder is called in a key
 
 
 def name_for(
-    request: dict[str, Any],
-    fix: Fix,
-    facts: Facts,
-    proven: ProvenPython,
-    env: dict[str, str],
-    cwd: str,
-    scratch: str,
-) -> Named:
-    """The name a child's answer may be kept under, and until when (None: for as long as its files are as they were).
+    request: dict[str, Any], fix: Fix, proven: ProvenPython, env: dict[str, str], cwd: str, scratch: str
+) -> str | None:
+    """The name a child's answer may be kept under; None where it is never kept.
 
     A store trial, or a fix trial without a host, is named by its question and the trial's own files (`store_key`);
     a request through the client libraries by the host's chain and answer too, and only where it can be kept at all
-    (`request_key`). A fix trial verifies its sample roots, which time alone may change: it serves until the first
-    end of validity among them and their copies in the stores read. A fix trial's own handshake is never kept.
+    (`request_key`). A fix trial's own handshake is never kept. Until when an answer serves is decided when it is
+    kept (`keep`): a repeated check that finds it asks nothing of time, the entry says.
     """
-    import time
-
     if "host" not in request:
-        name = store_key(proven, request, env, cwd, scratch)
-        if name is None or request.get("job") != jobs.FIX_TRIAL or not request.get("samples"):
-            return name, None
-        import base64
-
-        until = first_end([base64.b64decode(item) for item in request["samples"]], facts, time.time())
-        return (name, until) if until is not None else (None, None)
+        return store_key(proven, request, env, cwd, scratch)
     if request.get("job") != jobs.CLIENT_TRIAL:
-        return None, None
-    found = request_key(proven, request, env, cwd, scratch, fix, facts, time.time())
-    return found if found is not None else (None, None)
+        return None
+    return request_key(proven, request, env, cwd, scratch, fix)
 
 
-def keep(named: Named, answer: dict[str, Any], started: float, scratch: str) -> None:
-    """Keep a child's answer under its name (and, for a request trial's, until its time); nothing without a name.
+def keep(
+    name: str, request: dict[str, Any], fix: Fix, facts: Facts, answer: dict[str, Any], started: float, scratch: str
+) -> None:
+    """Keep a child's answer under its name, until the time it may serve (`until_for`), if it may be kept at all.
 
     Kept without the trial's own files (its name holds their bytes); a request trial's only when every verdict is
     one: an unanswered request proves nothing, and the next check asks again.
     """
+    import time
+
     from cadoctor._facts.interpreters import kept
 
-    name, until = named
-    if name is None:
+    keeps, until = until_for(request, fix, facts, time.time())
+    if not keeps:
         return
-    if until is not None and any(result.get("ok") is None for result in (answer.get("clients") or {}).values()):
+    if "host" in request and any(result.get("ok") is None for result in (answer.get("clients") or {}).values()):
         return
     kept.keep(name, {**answer, "depends": unkept_paths(answer.get("depends") or [], scratch)}, started, until)
+
+
+def until_for(request: dict[str, Any], fix: Fix, facts: Facts, now: float) -> tuple[bool, float | None]:
+    """Whether an answer may be kept, and until when it serves (time.time(); None: while its files are as they were).
+
+    A request to a host serves until the first end of validity among the chain and its issuers' copies
+    (`valid_until`); a fix trial, which verifies its sample roots, until the first among them and theirs
+    (`first_end`). Where that has no answer (a certificate not yet valid, an issuer no store read holds), time alone
+    could change the answer, or nothing tells when: it is not kept.
+    """
+    if "host" in request:
+        until = valid_until(fix.trial_host, facts, now) if fix.trial_host is not None else None
+        return until is not None, until
+    if request.get("job") != jobs.FIX_TRIAL or not request.get("samples"):
+        return True, None
+    import base64
+
+    until = first_end([base64.b64decode(item) for item in request["samples"]], facts, now)
+    return until is not None, until
 
 
 def store_key(
@@ -101,30 +107,19 @@ def store_key(
 
 
 def request_key(
-    python: ProvenPython,
-    request: Mapping[str, Any],
-    env: Mapping[str, str],
-    cwd: str,
-    scratch: str,
-    fix: Fix,
-    facts: Facts,
-    now: float,
-) -> tuple[str, float] | None:
-    """The name a request trial's answer is kept under, and until when (time.time()) it may serve; None: not kept."""
+    python: ProvenPython, request: Mapping[str, Any], env: Mapping[str, str], cwd: str, scratch: str, fix: Fix
+) -> str | None:
+    """The name a request trial's answer is kept under; None: never kept."""
     host = fix.trial_host
     if host is None or fix.inject or not host.chain or any(not item.der for item in host.chain):
         return None
     if any(ROUTES.get(name, name) in UNSEEN_ROUTES for name in request.get("clients", ())):
         return None
-    until = valid_until(host, facts, now)
-    if until is None:
-        return None
     seen = {
         "chain": [hashlib.sha256(item.der).hexdigest() for item in host.chain],
         "seen": [host.ok, host.stage, host.code, host.reason, host.verify_code, host.server_name],
     }
-    name = _named(python, request, env, cwd, scratch, seen)
-    return None if name is None else (name, until)
+    return _named(python, request, env, cwd, scratch, seen)
 
 
 def _named(

@@ -467,8 +467,9 @@ def _run(
     notes: dict[int, str] = {}  # what a trial changed besides the fix's own lines (a folder's hashed copy)
     answers: dict[int, list[Answer]] = {}
     kept_through: dict[int, list[str]] = {}  # the clients whose requests an earlier check's answer speaks for
-    # cost, fix, payload, env, limit, and the answers kept: their name (and time), their clients (none: the whole)
-    planned: list[tuple[int, int, bytes, dict[str, str], float, list[tuple[kept_trials.Named, list[str]]]]] = []
+    seen: dict[str, Any] = {}  # each path's identity, asked once for every kept answer this check recalls
+    # cost, fix, payload, env, limit, and the answers to keep: their name, question, clients (none: the whole)
+    planned: list[tuple[int, int, bytes, dict[str, str], float, list[tuple[str, dict[str, Any], list[str]]]]] = []
     cwd = _working_directory(facts)
     for index in triable:
         fix = fixes[index]
@@ -484,31 +485,31 @@ def _run(
             continue
         if not asks_libraries(fix, facts):  # kept without a host: with one, it makes a handshake
             request = _request(fix, facts, host_timeout, identity)
-            named = kept_trials.name_for(request, fix, facts, proven, env, cwd, scratch) if cache else (None, None)
-            known = kept.recall(named[0]) if named[0] is not None else None
+            name = kept_trials.name_for(request, fix, proven, env, cwd, scratch) if cache else None
+            known = kept.recall(name, seen) if name is not None else None
             if known is not None and _answer_problem(known) is None:
                 answers[index] = [(known, None)]
                 continue
-            payload = json.dumps({**request, "depends": True} if named[0] else request).encode()
-            planned.append((1, index, payload, env, TRIAL_TIMEOUT, [(named, [])] if named[0] else []))
+            payload = json.dumps({**request, "depends": True} if name else request).encode()
+            planned.append((1, index, payload, env, TRIAL_TIMEOUT, [(name, request, [])] if name else []))
             continue
         left: dict[str, list[str]] = {}  # the routes no kept answer serves: asked in this check's children
-        kept_as: dict[str, kept_trials.Named] = {}  # route: the name (and time) its answer is kept under
+        kept_as: dict[str, tuple[str, dict[str, Any]]] = {}  # route: the name its answer is kept under, the question
         for route, clients in route_groups(fix, facts).items():
             request = route_request(clients, fix, host_timeout, presented)
-            named = kept_trials.name_for(request, fix, facts, proven, env, cwd, scratch) if cache else (None, None)
-            known = kept.recall(named[0]) if named[0] is not None else None
+            name = kept_trials.name_for(request, fix, proven, env, cwd, scratch) if cache else None
+            known = kept.recall(name, seen) if name is not None else None
             if known is not None and through_problem(known) is None:
                 answers.setdefault(index, []).append((known, None))
                 if "host" in request:
                     kept_through.setdefault(index, []).extend(clients)
                 continue
             left[route] = clients
-            if named[0] is not None:
-                kept_as[route] = named
+            if name is not None:
+                kept_as[route] = (name, request)
         for weight, request, limit in library_requests(fix, facts, host_timeout, workers(), presented, left):
             inside = set(request["clients"])  # a route's clients share one child
-            parts = [(kept_as[r], left[r]) for r in left if r in kept_as and inside.issuperset(left[r])]
+            parts = [(*kept_as[r], left[r]) for r in left if r in kept_as and inside.issuperset(left[r])]
             payload = json.dumps({**request, "depends": True} if parts else request).encode()
             planned.append((weight, index, payload, env, limit, parts))
     for index, names in kept_through.items():
@@ -522,8 +523,9 @@ def _run(
         answers.setdefault(index, []).append(answer)
         given = answer[0]
         if given is not None and not given["error"]:
-            for named, clients in parts:  # a fix trial's answer is kept whole (it names no clients)
-                kept_trials.keep(named, answer_for(given, clients) if clients else given, started, scratch)
+            for name, asked, clients in parts:  # a fix trial's answer is kept whole (it names no clients)
+                whole = answer_for(given, clients) if clients else given
+                kept_trials.keep(name, asked, fixes[index], facts, whole, started, scratch)
     return tuple(_judged(fixes, facts, answers, notes, fresh))
 
 

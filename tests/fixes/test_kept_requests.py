@@ -266,8 +266,7 @@ def test_what_a_child_cannot_see_is_never_kept(scene: Scene, unseen: str) -> Non
 
     def named(clients: list[str], inject: str | None) -> Any:
         request = {"clients": clients, "host": "localhost"}
-        fix, facts = scene.fix(inject=inject), scene.facts()
-        return kept_trials.request_key(run_proven(), request, {}, "/", str(scene.tmp_path), fix, facts, time.time())
+        return kept_trials.request_key(run_proven(), request, {}, "/", str(scene.tmp_path), scene.fix(inject=inject))
 
     assert named(["requests"], None) is not None
     if unseen == "inject":
@@ -284,7 +283,8 @@ def run_proven() -> Any:
 
 
 def test_a_chain_or_root_not_yet_valid_or_a_root_read_nowhere_keeps_nothing(tmp_path: Path, chain: Any) -> None:
-    """Time alone could change those verdicts, or nothing tells when: `valid_until` gives no time."""
+    """Time alone could change those verdicts, or nothing tells when: `valid_until` gives no time, and such a
+    verdict is not kept."""
     early = make_chain(tmp_path / "early", "cadoctor Early Root", intermediate=False, leaf_days=(1, 30))
     store = tmp_path / "store.pem"
     store.write_bytes(early.root.read_bytes())
@@ -295,6 +295,8 @@ def test_a_chain_or_root_not_yet_valid_or_a_root_read_nowhere_keeps_nothing(tmp_
     assert kept_trials.valid_until(host, facts, time.time()) is None  # the leaf is valid from tomorrow
     assert kept_trials.valid_until(host, facts, time.time() + 2 * 86400) is not None
     assert kept_trials.valid_until(host, records.facts(), time.time() + 2 * 86400) is None  # no store holds its root
+    fix = Fix("env", "", (), env={}, trial_host=host)
+    assert kept_trials.until_for({"host": "localhost"}, fix, facts, time.time()) == (False, None)  # so: not kept
 
 
 def test_the_trials_own_files_are_named_by_their_bytes_and_a_folder_of_them_keeps_nothing(
@@ -315,9 +317,7 @@ def test_the_trials_own_files_are_named_by_their_bytes_and_a_folder_of_them_keep
         env = {"REQUESTS_CA_BUNDLE": str(scratch / "merged-0.pem")}
         if store:
             return kept_trials.store_key(run_proven(), {"clients": ["requests"]}, env, "/", str(scratch))
-        facts = scene.facts()
-        found = kept_trials.request_key(run_proven(), request, env, "/", str(scratch), fix, facts, time.time())
-        return None if found is None else found[0]
+        return kept_trials.request_key(run_proven(), request, env, "/", str(scratch), fix)
 
     for store in (False, True):
         within = tmp_path / ("store" if store else "request")

@@ -45,7 +45,11 @@ def probed(path: str) -> Optional[List[int]]:
     A file's identity, as `identity` gives it; a folder's first three fields (device, inode, mode): asking whether
     /tmp is a folder learns nothing of the files in it, and its times change whenever anyone makes one there.
     """
-    found = identity(path)
+    return as_asked(identity(path))
+
+
+def as_asked(found: Optional[List[int]]) -> Optional[List[int]]:
+    """An identity as `probed` keeps it: a folder's first three fields, anything else whole."""
     return found[:3] if found is not None and found[2] & 0o170000 == 0o040000 else found  # S_ISDIR
 
 

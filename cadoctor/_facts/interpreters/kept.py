@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import os
 
-from cadoctor._facts.child.depends import identity, probed
+from cadoctor._facts.child.depends import as_asked, identity, probed
 from cadoctor._facts.memo import kept_folder, read_private, write_private
 
 TYPE_CHECKING = False
@@ -61,10 +61,11 @@ def key(python: ProvenPython, payload: bytes, env: Mapping[str, str], cwd: str) 
     return hashlib.sha256(json.dumps(named).encode()).hexdigest()
 
 
-def recall(name: str) -> dict[str, Any] | None:
+def recall(name: str, seen: dict[str, Any] | None = None) -> dict[str, Any] | None:
     """The answer kept under `name`, when every file it follows from is as it was; None otherwise.
 
-    An answer kept with a time (`until`, time.time()) serves only before it.
+    An answer kept with a time (`until`, time.time()) serves only before it. `seen`: each path's identity as this
+    check found it, shared by the answers it recalls (most follow from the same interpreter's files), filled here.
     """
     import time
 
@@ -83,11 +84,19 @@ def recall(name: str) -> dict[str, Any] | None:
     for item in depends:
         if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], str)):
             return None
-        asked = isinstance(item[1], list) and len(item[1]) == 3  # a folder only asked about: its kind
-        if (probed(item[0]) if asked else identity(item[0])) != item[1]:
+        if _now(item[0], item[1], seen) != item[1]:
             return None
     answer: dict[str, Any] = kept["answer"]
     return answer
+
+
+def _now(path: str, kept: Any, seen: dict[str, Any] | None) -> Any:
+    """What tells `path` apart now, as `kept` was taken: a folder only asked about by its kind (`probed`)."""
+    asked = isinstance(kept, list) and len(kept) == 3
+    if seen is None:
+        return probed(path) if asked else identity(path)
+    whole = seen[path] if path in seen else seen.setdefault(path, identity(path))
+    return as_asked(whole) if asked else whole
 
 
 def keep(name: str, answer: Mapping[str, Any], started: float, until: float | None = None) -> None:
