@@ -145,6 +145,21 @@ def test_an_unchanged_request_is_answered_by_the_kept_verdict_and_says_so(scene:
     assert (fresh.evidence or "") == (again.evidence or "")[len(KEPT_REQUESTS % "requests") + 2 :]
 
 
+def test_a_kept_verdict_follows_what_the_loader_and_the_resolver_read(scene: Scene) -> None:
+    """The C library reads those files itself, unseen by the audit hook: each is among what the verdict follows
+    from, present or not (the loader's cache, where a library is found; the resolver's, where the host is)."""
+    import json
+
+    from cadoctor._facts.child.client_trial import RESOLVER_FILES
+    from cadoctor._facts.interpreters import kept
+
+    folder = kept.folder()
+    assert folder is not None
+    (entry,) = [json.loads(Path(folder, name).read_text()) for name in os.listdir(folder)]  # the scene's request
+    followed = {path for path, _ in entry["depends"]}
+    assert {"/etc/ld.so.cache", *RESOLVER_FILES} <= followed
+
+
 def test_another_environment_is_a_fresh_request(scene: Scene) -> None:
     """One more variable in the environment (any: a library may read it) makes the request again."""
     assert scene.tried(UNRELATED="1")[1] == 1

@@ -95,6 +95,7 @@ class Depends:
                 if os.sep in part:
                     self.take(part)
         self.take(os.path.join(sys.prefix, "pyvenv.cfg"))
+        self.take("/etc/ld.so.cache")  # where the loader finds a library no folder of LD_LIBRARY_PATH holds
         self.take(getattr(sys.modules.get("site"), "USER_SITE", None))  # on sys.path once it exists
         for folder in sys.path:
             self.take(folder or ".")
