@@ -407,13 +407,18 @@ def corporate_root_rows(py: str, check: list[str], helped: list[str]) -> None:
         env = {**ENV, "SSL_CERT_FILE": str(root.bundle)}
         shown = fixes_shown(py, env)
         time.sleep(2.5)  # let the first check's files age (kept.RACY), as rows 2 and 3 do
-        for cold in ("", " --no-cache"):
-            ours, base, ratio, peak = paired({"check": [*check, *cold.split()], "help": helped}, env, RUNS * 2)
-            print(
-                "check --format json%s, ten clients, a private root only in SSL_CERT_FILE's file (%s): %.0f ms "
-                "(peak %.1f MiB); requests.help: %.0f ms; paired ratio %.2fx (no target)"
-                % (cold, shown, ours * 1000, peak / 1024, base * 1000, ratio)
-            )
+        words = "ten clients, a private root only in SSL_CERT_FILE's file (%s)" % shown
+        repeated_and_cold(check, helped, env, words, "no target")
+
+
+def repeated_and_cold(check: list[str], helped: list[str], env: dict[str, str], words: str, target: str) -> None:
+    """Two rows: a repeated check (answered by what its first check kept), and the same with --no-cache."""
+    for cold in ("", " --no-cache"):
+        ours, base, ratio, peak = paired({"check": [*check, *cold.split()], "help": helped}, env, RUNS * 2)
+        print(
+            "check --format json%s, %s: %.0f ms (peak %.1f MiB); requests.help: %.0f ms; paired ratio %.2fx (%s)"
+            % (cold, words, ours * 1000, peak / 1024, base * 1000, ratio, target)
+        )
 
 
 def check_rows(py: str) -> None:
@@ -435,22 +440,11 @@ def check_rows(py: str) -> None:
         else:
             shown = fixes_shown(alone, ENV)  # its first check also writes the new venv's bytecode
             time.sleep(2.5)  # an answer that read files changed in the last 2 s is not kept (kept.RACY): let them age
-            for cold in ("", " --no-cache"):  # a repeated check is answered by the kept trial; --no-cache runs it
-                commands = {"check": [alone, *check[1:], *cold.split()], "help": [alone, *helped[1:]]}
-                ours, base, ratio, peak = paired(commands, ENV, RUNS * 2)
-                print(
-                    "check --format json%s, requests alone, lacking this machine's local roots (%s): %.0f ms "
-                    "(peak %.1f MiB); requests.help: %.0f ms; paired ratio %.2fx (target <= 1.5x)"
-                    % (cold, shown, ours * 1000, peak / 1024, base * 1000, ratio)
-                )
+            words = "requests alone, lacking this machine's local roots (%s)" % shown
+            repeated_and_cold([alone, *check[1:]], [alone, *helped[1:]], ENV, words, "target <= 1.5x")
     shown = fixes_shown(py, ENV)
-    for cold in ("", " --no-cache"):
-        ours, base, ratio, peak = paired({"check": [*check, *cold.split()], "help": helped}, ENV, RUNS * 2)
-        print(
-            "check --format json%s, ten clients, the local roots missing from their stores (%s): %.0f ms "
-            "(peak %.1f MiB); requests.help: %.0f ms; paired ratio %.2fx (target <= 2.0x)"
-            % (cold, shown, ours * 1000, peak / 1024, base * 1000, ratio)
-        )
+    words = "ten clients, the local roots missing from their stores (%s)" % shown
+    repeated_and_cold(check, helped, ENV, words, "target <= 2.0x")
     corporate_root_rows(py, check, helped)
     for case, words, baseline, target in (
         ("healthy", "handshake succeeds, ten clients, each verifies", "one default-context handshake", 1.3),
