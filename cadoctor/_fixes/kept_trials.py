@@ -12,7 +12,8 @@ while every one of those is as it was). Its name holds the first four, and besid
   them: another chain, or another answer, is another question;
 - and the time: a chain verifies only while each certificate of its path is valid. A request's verdict is served
   only before the first end of validity among the chain's certificates and every copy of their issuers in the
-  stores this check read; a chain or an issuer not yet valid is never kept.
+  stores this check read, a fix trial's (it verifies its sample roots) before the first among those roots and
+  their copies; a certificate not yet valid keeps nothing. That time is decided when the answer is kept.
 
 Kept: a store trial's (which store each library resolves, what OpenSSL loads from it), a fix trial's without a
 host (what a fresh interpreter's default context loads with the fix, and whether it verifies the sample roots),
