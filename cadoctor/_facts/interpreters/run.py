@@ -153,13 +153,16 @@ def finish(
     """Talk to a started child within the limits: its exit status, stdout and stderr's tail.
 
     The child is killed when it overruns; raises InterpreterError with the reason it gave no usable answer.
-    `since`: as for `exchange`.
+    `since`: as for `exchange`. One limit covers all: a child that closed its output late is given what is left of
+    it to exit (a second at least: a library's shutdown may take some), not the whole limit again.
     """
     import subprocess
+    import time
 
+    start = time.monotonic() if since is None else since
     try:
-        out, err = exchange(child, payload, timeout, limit, since)
-        status = child.wait(timeout=max(0.1, timeout))
+        out, err = exchange(child, payload, timeout, limit, start)
+        status = child.wait(timeout=max(1.0, start + timeout - time.monotonic()))
     except subprocess.TimeoutExpired:
         raise InterpreterError("closed its output but did not exit within %.0f s" % timeout) from None
     finally:

@@ -61,3 +61,19 @@ def test_children_that_hang_cost_one_wait_not_one_each(monkeypatch: pytest.Monke
     assert time.monotonic() - began < 10
     assert results == ["no answer within 1 s", "no answer within 1 s"]
     assert started.read_text() == "ran\n"  # the first ran; the second never had a CPU before its time was up
+
+
+def test_a_child_that_closes_its_output_and_lingers_costs_its_limit_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Late in its time it closes its output, then does not exit: killed when its one limit is up, not given the
+    whole limit again to exit."""
+    monkeypatch.setenv("CADOCTOR_TRIAL_WORKERS", "1")
+    linger = (
+        "import os, sys, time\nsys.stdin.read()\nlimit = float(sys.argv[1])\ntime.sleep(0.7 * limit)\n"
+        "os.close(1)\nos.close(2)\ntime.sleep(3 * limit)\n"
+    )
+    limit = 2.0
+    began = time.monotonic()
+    (result,) = run_all(prove_python(sys.executable), ["-c", linger, str(limit)], [(b"", child_env(), None, limit)])
+    took = time.monotonic() - began
+    assert result == "closed its output but did not exit within 2 s"
+    assert took < 1.4 * limit, took
