@@ -268,12 +268,17 @@ def run_check(options: CheckOptions) -> int:
             image_env = read_image_config(options.image_config)
         except ImageConfigError as exc:
             return usage_error(options, str(exc))
+    started = time.monotonic()
+    blocked = openssl_blocked()
+    if blocked is not None:  # loading OpenSSL here (ssl, hashlib) would never return: say so, load nothing
+        return _cannot_check(
+            options, InterpreterError("this interpreter's OpenSSL: %s" % blocked), _run(options, started)
+        )
     if not subjects and started_as_command():
         options = _users_python(options)
     reason = None if options.output is None else unwritable(options.output)
     if reason is not None:
         return usage_error(options, "cannot write %s: %s" % (options.output, reason))
-    started = time.monotonic()
     try:
         with progress(options.hosts):
             report = check(
@@ -336,6 +341,17 @@ def _run(options: CheckOptions, started: float, state: int = PLUGIN_UNKNOWN) -> 
 
 
 _KINDS = {InterpreterError: "interpreter", ProcessError: "process", RootError: "root"}
+
+
+def openssl_blocked() -> str | None:
+    """Why loading OpenSSL in this process would wait forever (OPENSSL_CONF names a FIFO), or None.
+
+    OpenSSL reads its configuration when it is first loaded (`import ssl`, `import hashlib`), and every check
+    loads it: with a FIFO there, no part of a check could run. The children it would start inherit the same.
+    """
+    from cadoctor._facts.child.openssl_paths import blocking_configuration
+
+    return blocking_configuration()
 
 
 def _cannot_check(options: CheckOptions, exc: Exception, run: Run) -> int:

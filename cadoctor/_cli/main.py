@@ -10,6 +10,9 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else list(argv)
     from cadoctor._cli.options import parse
 
+    blocked = _openssl_blocked()
+    if blocked is not None and args[:1] not in (["check"], ["ps"]):
+        return _refused(blocked)
     if args[:1] == ["inspect"]:
         from cadoctor._cli.inspect import INSPECT, run_inspect
 
@@ -27,8 +30,14 @@ def main(argv: list[str] | None = None) -> int:
 
         values = parse(CHECK, args)
         if values is not None:
-            return run_check(CheckOptions(**values))
+            return run_check(CheckOptions(**values))  # in the format asked for, when OpenSSL cannot load here
     plugin = _as_plugin(args)
+    if blocked is not None and plugin:  # what is left (typer's usage errors) loads OpenSSL too
+        from cadoctor._cli.check import plugin_usage_error
+
+        return plugin_usage_error(blocked)
+    if blocked is not None:
+        return _refused(blocked)
     usage = _invalid_choice(args)
     if usage is not None and plugin:
         from cadoctor._cli.check import plugin_usage_error
@@ -43,6 +52,25 @@ def main(argv: list[str] | None = None) -> int:
     from cadoctor._cli.app import run
 
     return run(args, plugin=plugin)
+
+
+def _openssl_blocked() -> str | None:
+    """Why the rest (typer, pydantic, `inspect`'s hashes: all load OpenSSL) would wait forever here, or None.
+
+    `ps` reads other processes' files and loads no OpenSSL; `check` says so in its own format (`run_check`).
+    """
+    from cadoctor._facts.child.openssl_paths import blocking_configuration
+
+    return blocking_configuration()
+
+
+def _refused(blocked: str) -> int:
+    """One line on stderr, exit 3: nothing that loads OpenSSL can run here."""
+    from cadoctor._cli.exits import EXIT_CANNOT_EXAMINE
+    from cadoctor._render.terminal import error
+
+    error(blocked)
+    return EXIT_CANNOT_EXAMINE
 
 
 def _as_plugin(args: list[str]) -> bool:

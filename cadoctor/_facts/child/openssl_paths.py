@@ -61,3 +61,91 @@ def blocking_sources(trust: Dict[str, Any]) -> Optional[str]:
     """
     paths = [trust["cafile"]["path"]] + [c["path"] for c in trust["capaths"] if c["source"] != "compiled"]
     return next((why for why in map(blocking_cafile, paths) if why), None)
+
+
+def blocking_configuration(environ: Optional[Mapping[str, str]] = None) -> Optional[str]:
+    """Say why loading OpenSSL here would wait forever, or None: OPENSSL_CONF, or a file it includes, is a FIFO.
+
+    OpenSSL reads its configuration when it starts (`import ssl`), before anything can be asked of it: a FIFO or
+    a device there blocks that process, and every other program that loads OpenSSL in this environment. The file
+    itself is read without blocking, only for its `.include` lines (a relative one is looked for where OpenSSL
+    looks: in OPENSSL_CONF_INCLUDE, and in the working folder).
+    """
+    env = os.environ if environ is None else environ
+    path = env.get("OPENSSL_CONF")
+    if not path:
+        return None
+    if _blocks(path):
+        return (
+            "OPENSSL_CONF names %s, which is not a regular file: OpenSSL reads it when it starts, and could wait"
+            " forever (so would every program that loads OpenSSL here)" % path
+        )
+    try:
+        here = os.getcwd()
+    except OSError:  # the working folder is gone: no relative include is found there either
+        here = ""
+    bases = [base for base in (env.get("OPENSSL_CONF_INCLUDE"), here) if base]
+    for named in _included(path, bases):
+        for candidate in _entries(named):
+            if _blocks(candidate):
+                return (
+                    "OPENSSL_CONF's %s includes %s, which is not a regular file: OpenSSL reads it when it starts,"
+                    " and could wait forever (so would every program that loads OpenSSL here)" % (path, candidate)
+                )
+    return None
+
+
+def _blocks(path: str) -> bool:
+    """Whether reading this file could wait forever or never end: a FIFO, or a device but /dev/null.
+
+    /dev/null is empty: `OPENSSL_CONF=/dev/null` is how one tells OpenSSL to read no configuration.
+    """
+    try:
+        found = os.stat(path)
+    except OSError:
+        return False
+    if stat.S_ISFIFO(found.st_mode):
+        return True
+    if not (stat.S_ISCHR(found.st_mode) or stat.S_ISBLK(found.st_mode)):
+        return False
+    try:
+        return found.st_rdev != os.stat(os.devnull).st_rdev
+    except OSError:
+        return True
+
+
+def _included(path: str, bases: List[str]) -> List[str]:
+    """The paths a configuration file's `.include` lines name, a relative one in each of `bases`.
+
+    Read without blocking, the first MiB.
+    """
+    try:
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return []
+    try:
+        text = os.read(descriptor, 1 << 20) if stat.S_ISREG(os.fstat(descriptor).st_mode) else b""
+    except OSError:
+        text = b""
+    finally:
+        os.close(descriptor)
+    found = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped.startswith(b".include"):
+            continue
+        rest = stripped[len(b".include") :].strip()
+        named = os.fsdecode(rest[1:].strip() if rest.startswith(b"=") else rest)
+        if named:
+            found.extend([named] if os.path.isabs(named) else [os.path.join(base, named) for base in bases])
+    return found
+
+
+def _entries(path: str) -> List[str]:
+    """A file as it is; a folder's entries (OpenSSL includes each of them)."""
+    if not os.path.isdir(path):
+        return [path]
+    try:
+        return [os.path.join(path, name) for name in sorted(os.listdir(path))[:4096]]
+    except OSError:
+        return []

@@ -10,7 +10,7 @@ import sys
 
 from .interpreter import find_spec
 from .libraries import same_file
-from .openssl_paths import blocking_sources, trust_sources
+from .openssl_paths import blocking_configuration, blocking_sources, trust_sources
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -34,6 +34,9 @@ def ssl_facts() -> Dict[str, Any]:
     shadow = _shadowing_ssl()
     if shadow is not None:
         return {"available": False, "error": shadow}
+    blocked = blocking_configuration()
+    if blocked is not None:  # importing ssl would never return: not tried
+        return {"available": False, "error": blocked}
     try:
         import _ssl
         import ssl
