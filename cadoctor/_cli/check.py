@@ -269,8 +269,10 @@ def run_check(options: CheckOptions) -> int:
         except ImageConfigError as exc:
             return usage_error(options, str(exc))
     started = time.monotonic()
-    blocked = openssl_blocked()
-    if blocked is not None:  # loading OpenSSL here (ssl, hashlib) would never return: say so, load nothing
+    from cadoctor._facts.child.openssl_paths import blocking_configuration
+
+    blocked = blocking_configuration()  # OpenSSL reads it when it loads (ssl, hashlib): no part of a check could run
+    if blocked is not None:
         return _cannot_check(
             options, InterpreterError("this interpreter's OpenSSL: %s" % blocked), _run(options, started)
         )
@@ -341,17 +343,6 @@ def _run(options: CheckOptions, started: float, state: int = PLUGIN_UNKNOWN) -> 
 
 
 _KINDS = {InterpreterError: "interpreter", ProcessError: "process", RootError: "root"}
-
-
-def openssl_blocked() -> str | None:
-    """Why loading OpenSSL in this process would wait forever (OPENSSL_CONF names a FIFO), or None.
-
-    OpenSSL reads its configuration when it is first loaded (`import ssl`, `import hashlib`), and every check
-    loads it: with a FIFO there, no part of a check could run. The children it would start inherit the same.
-    """
-    from cadoctor._facts.child.openssl_paths import blocking_configuration
-
-    return blocking_configuration()
 
 
 def _cannot_check(options: CheckOptions, exc: Exception, run: Run) -> int:

@@ -9,8 +9,11 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line and return its exit code instead of exiting."""
     args = sys.argv[1:] if argv is None else list(argv)
     from cadoctor._cli.options import parse
+    from cadoctor._facts.child.openssl_paths import blocking_configuration
 
-    blocked = _openssl_blocked()
+    # Everything but `ps` loads OpenSSL (typer's models, inspect's hashes), which would wait forever on what this
+    # names; `check` says so in the format asked for (`run_check`).
+    blocked = blocking_configuration()
     if blocked is not None and args[:1] not in (["check"], ["ps"]):
         return _refused(blocked)
     if args[:1] == ["inspect"]:
@@ -52,16 +55,6 @@ def main(argv: list[str] | None = None) -> int:
     from cadoctor._cli.app import run
 
     return run(args, plugin=plugin)
-
-
-def _openssl_blocked() -> str | None:
-    """Why the rest (typer, pydantic, `inspect`'s hashes: all load OpenSSL) would wait forever here, or None.
-
-    `ps` reads other processes' files and loads no OpenSSL; `check` says so in its own format (`run_check`).
-    """
-    from cadoctor._facts.child.openssl_paths import blocking_configuration
-
-    return blocking_configuration()
 
 
 def _refused(blocked: str) -> int:
