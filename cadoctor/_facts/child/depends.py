@@ -18,6 +18,8 @@ from __future__ import annotations
 import os
 import sys
 
+from .openssl_paths import included
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # the check imports `identity` on its way to kept answers: no typing at run time
     from typing import Any, Dict, List, Optional
@@ -51,22 +53,6 @@ def probed(path: str) -> Optional[List[int]]:
 def as_asked(found: Optional[List[int]]) -> Optional[List[int]]:
     """An identity as `probed` keeps it: a folder's first three fields, anything else whole."""
     return found[:3] if found is not None and found[2] & 0o170000 == 0o040000 else found  # S_ISDIR
-
-
-def _head(path: str, limit: int) -> bytes:
-    """The first `limit` bytes of a regular file, never blocking (a FIFO named OPENSSL_CONF is passed over)."""
-    import stat
-
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError:
-        return b""
-    try:
-        return os.read(fd, limit) if stat.S_ISREG(os.fstat(fd).st_mode) else b""
-    except OSError:
-        return b""
-    finally:
-        os.close(fd)
 
 
 def _anonymous(args: Any) -> bool:
@@ -207,15 +193,8 @@ class Depends:
         if not path:
             return
         self.take(path)
-        text = _head(path, 1 << 20)
-        bases = [os.environ.get("OPENSSL_CONF_INCLUDE") or "", os.getcwd(), openssldir]
-        for line in text.splitlines():
-            rest = line.strip()[len(b".include") :].strip() if line.strip().startswith(b".include") else b""
-            named = os.fsdecode(rest[1:].strip() if rest.startswith(b"=") else rest)
-            if not named:
-                continue
-            for base in [""] if os.path.isabs(named) else bases:
-                self.take_folder(os.path.join(base, named))
+        for named in included(path, [openssldir]):
+            self.take_folder(named)
 
     def __exit__(self, *exc: object) -> None:
         """Stop recording; take the files of every module loaded since, extension modules included.

@@ -10,7 +10,7 @@ import stat
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, List, Mapping, Optional
+    from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 
 def trust_sources(ssl_facts: Dict[str, Any], environ: Optional[Mapping[str, str]] = None) -> Dict[str, Any]:
@@ -80,12 +80,7 @@ def blocking_configuration(environ: Optional[Mapping[str, str]] = None) -> Optio
             "OPENSSL_CONF names %s, which is not a regular file: OpenSSL reads it when it starts, and could wait"
             " forever (so would every program that loads OpenSSL here)" % path
         )
-    try:
-        here = os.getcwd()
-    except OSError:  # the working folder is gone: no relative include is found there either
-        here = ""
-    bases = [base for base in (env.get("OPENSSL_CONF_INCLUDE"), here) if base]
-    for named in _included(path, bases):
+    for named in included(path, (), env):
         for candidate in _entries(named):
             if _blocks(candidate):
                 return (
@@ -114,11 +109,18 @@ def _blocks(path: str) -> bool:
         return True
 
 
-def _included(path: str, bases: List[str]) -> List[str]:
-    """The paths a configuration file's `.include` lines name, a relative one in each of `bases`.
+def included(path: str, extra: Sequence[str] = (), environ: Optional[Mapping[str, str]] = None) -> List[str]:
+    """The paths a configuration file's `.include` lines name, read as OpenSSL finds them.
 
-    Read without blocking, the first MiB.
+    A relative one is looked for where OpenSSL looks (OPENSSL_CONF_INCLUDE, the working folder) and in each of
+    `extra`. The file is read without blocking (a FIFO gives nothing), the first MiB.
     """
+    env = os.environ if environ is None else environ
+    try:
+        here = os.getcwd()
+    except OSError:  # the working folder is gone: no relative include is found there either
+        here = ""
+    bases = [base for base in (env.get("OPENSSL_CONF_INCLUDE"), here, *extra) if base]
     try:
         descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError:
