@@ -313,3 +313,18 @@ def test_the_childs_sources_name_the_trial_and_its_bytecode_does_not(
     with open(folder / "jobs.py", "a") as source:
         source.write("\n# changed\n")
     assert named() != first
+
+
+def test_a_file_openssls_configuration_includes_is_followed(scene: Scene, tmp_path: Path) -> None:
+    """OPENSSL_CONF includes a file of a folder nothing else names (OpenSSL reads both itself, unseen): that file
+    rewritten, the trial runs again."""
+    extra = tmp_path / "conf.d" / "extra.cnf"
+    extra.parent.mkdir()
+    extra.write_text("# nothing yet\n")
+    conf = tmp_path / "openssl.cnf"
+    conf.write_text(".include %s\n" % extra)
+    scene.settle()
+    assert [scene.tried(OPENSSL_CONF=str(conf))[1] for _ in range(2)] == [1, 0]
+    extra.write_text("# something else now\n")
+    scene.settle()
+    assert scene.tried(OPENSSL_CONF=str(conf))[1] == 1
