@@ -125,3 +125,24 @@ def test_a_configuration_that_cannot_block_is_no_obstacle(tmp_path: Path, case: 
     status, out, err, _ = _run(["check", "--format", "json", "--no-verify"], env, tmp_path)
     assert status in (0, 1), err
     assert json.loads(out)["status"] != "failed"
+
+
+def test_a_damaged_configuration_never_breaks_the_guard(tmp_path: Path) -> None:
+    """The guard reads a file of anyone's: 3,000 mutations of one that includes a file, a folder and a FIFO (a NUL
+    byte in a name among them) each give a reason or None, and a reason only where a FIFO or device is named."""
+    from helpers.trials import mutations
+
+    from cadoctor._facts.child.openssl_paths import blocking_configuration
+
+    (tmp_path / "conf.d").mkdir()
+    (tmp_path / "conf.d" / "a.cnf").write_text("# a\n")
+    os.mkfifo(tmp_path / "pipe")
+    original = (
+        "openssl_conf = init\n.include = conf.d\n.include %s/conf.d/a.cnf\n[init]\n# .include %s/pipe\n"
+        % (tmp_path, tmp_path)
+    ).encode()
+    conf = tmp_path / "openssl.cnf"
+    for data in [b".include /x\x00y\n", *mutations(original, 3000)]:
+        conf.write_bytes(data)
+        found = blocking_configuration({"OPENSSL_CONF": str(conf)})
+        assert found is None or "%s/pipe" % tmp_path in found, found

@@ -97,7 +97,7 @@ def _blocks(path: str) -> bool:
     """
     try:
         found = os.stat(path)
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a NUL byte in a name read from the file
         return False
     if stat.S_ISFIFO(found.st_mode):
         return True
@@ -149,5 +149,5 @@ def _entries(path: str) -> List[str]:
         return [path]
     try:
         return [os.path.join(path, name) for name in sorted(os.listdir(path))[:4096]]
-    except OSError:
+    except (OSError, ValueError):
         return []
