@@ -129,7 +129,8 @@ def test_a_configuration_that_cannot_block_is_no_obstacle(tmp_path: Path, case: 
 
 def test_a_damaged_configuration_never_breaks_the_guard(tmp_path: Path) -> None:
     """The guard reads a file of anyone's: 3,000 mutations of one that includes a file, a folder and a FIFO (a NUL
-    byte in a name among them) each give a reason or None, and a reason only where a FIFO or device is named."""
+    byte in a name among them) each give a reason or None, never an exception. (A mutated name may reach any folder
+    of this machine, and a FIFO of another's there: which reason is no part of this test.)"""
     from helpers.trials import mutations
 
     from cadoctor._facts.child.openssl_paths import blocking_configuration
@@ -145,4 +146,4 @@ def test_a_damaged_configuration_never_breaks_the_guard(tmp_path: Path) -> None:
     for data in [b".include /x\x00y\n", *mutations(original, 3000)]:
         conf.write_bytes(data)
         found = blocking_configuration({"OPENSSL_CONF": str(conf)})
-        assert found is None or "%s/pipe" % tmp_path in found, found
+        assert found is None or "is not a regular file" in found, found
